@@ -1,0 +1,310 @@
+/* Packet decoding: link, IP and L4 headers of one captured packet.
+ *
+ * Owns nothing; fills the decoded fields of an nc_packet_t in place.  The
+ * bytes are untrusted (anything on the wire, or a fuzzer): every read is
+ * checked against the captured length first, and nothing past caplen (or
+ * NC_SNAPLEN, whichever is smaller) is ever looked at.  May call: nothing
+ * but libc. */
+#include "netcheck/packet.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pcap/dlt.h>
+#include <string.h>
+
+#include "netcheck/testing.h"
+
+#define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+#define MAX_VLAN_TAGS 2
+#define MAX_IPV6_EXT_HEADERS 8
+
+#define LINKTYPE_RAW 101 /* pcap files use this for DLT_RAW */
+
+/* Linux sll_pkttype values (linux/if_packet.h), repeated here so the
+ * decoder builds without Linux headers. */
+#define SLL_OUTGOING 4
+
+#define IP_OFFMASK 0x1fff
+
+/* A bounded view: [0, len) of bytes is readable, nothing else. */
+typedef struct view {
+	const uint8_t *b;
+	uint32_t len;
+} view_t;
+
+static uint16_t rd16(const uint8_t *b)
+{
+	return (uint16_t)((unsigned)b[0] << 8 | b[1]);
+}
+
+static uint32_t rd32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static void clear_decoded(nc_packet_t *p)
+{
+	p->proto = 0;
+	memset(&p->src, 0, sizeof(p->src));
+	memset(&p->dst, 0, sizeof(p->dst));
+	p->tcp_flags = 0;
+	p->tcp_seq = 0;
+	p->icmp_type = 0;
+	p->icmp_seq = 0;
+	p->payload_off = 0;
+	p->payload_len = 0;
+}
+
+static void direction_from_pkttype(nc_packet_t *p, unsigned pkttype)
+{
+	if (p->direction != NC_DIR_UNKNOWN)
+		return;
+	p->direction = pkttype == SLL_OUTGOING ? NC_DIR_OUT : NC_DIR_IN;
+}
+
+/* Sets *ret_off to the start of the network header and *ret_l3 to an
+ * ETHERTYPE_* (0: not IP).  -EPROTO if the link header is cut short. */
+static int decode_link(nc_packet_t *p, view_t v, uint32_t *ret_off, unsigned *ret_l3)
+{
+	uint32_t off;
+	unsigned type;
+
+	switch (p->linktype) {
+	case DLT_EN10MB:
+		if (v.len < 14)
+			return -EPROTO;
+		type = rd16(v.b + 12);
+		off = 14;
+		for (int tags = 0; (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) && tags < MAX_VLAN_TAGS; tags++) {
+			if (v.len < off + 4)
+				return -EPROTO;
+			type = rd16(v.b + off + 2);
+			off += 4;
+		}
+		break;
+	case DLT_LINUX_SLL:
+		if (v.len < 16)
+			return -EPROTO;
+		direction_from_pkttype(p, rd16(v.b));
+		type = rd16(v.b + 14);
+		off = 16;
+		break;
+	case DLT_LINUX_SLL2:
+		if (v.len < 20)
+			return -EPROTO;
+		direction_from_pkttype(p, v.b[10]);
+		type = rd16(v.b);
+		off = 20;
+		break;
+	case DLT_RAW:
+	case LINKTYPE_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		if (v.len < 1)
+			return -EPROTO;
+		off = 0;
+		type = 0;
+		if (v.b[0] >> 4 == 4 && p->linktype != DLT_IPV6)
+			type = ETHERTYPE_IPV4;
+		else if (v.b[0] >> 4 == 6 && p->linktype != DLT_IPV4)
+			type = ETHERTYPE_IPV6;
+		else
+			return -EPROTO;
+		break;
+	case DLT_NULL:
+	case DLT_LOOP: {
+		/* DLT_NULL: the sender's AF_ value in its byte order; DLT_LOOP: big endian. */
+		uint32_t be, le, af;
+
+		if (v.len < 4)
+			return -EPROTO;
+		be = rd32(v.b);
+		le = (uint32_t)v.b[3] << 24 | (uint32_t)v.b[2] << 16 | (uint32_t)v.b[1] << 8 | v.b[0];
+		af = p->linktype == DLT_LOOP || be < 0x10000 ? be : le;
+		off = 4;
+		if (af == 2)
+			type = ETHERTYPE_IPV4;
+		else if (af == 10 || af == 24 || af == 28 || af == 30) /* Linux, BSDs, FreeBSD, Darwin */
+			type = ETHERTYPE_IPV6;
+		else
+			type = 0;
+		break;
+	}
+	default:
+		type = 0;
+		off = 0;
+		break;
+	}
+	*ret_off = off;
+	*ret_l3 = type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6 ? type : 0;
+	return 0;
+}
+
+static bool is_echo(uint8_t proto, uint8_t type)
+{
+	if (proto == IPPROTO_ICMP)
+		return type == 8 || type == 0;
+	return type == 128 || type == 129;
+}
+
+/* l4 = [off, end) of v; proto the IP protocol. */
+static int decode_l4(nc_packet_t *p, view_t v, uint32_t off, uint32_t end, uint8_t proto)
+{
+	uint32_t avail = end - off;
+	const uint8_t *h = v.b + off;
+	uint32_t hlen;
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		if (avail < 20)
+			return -EPROTO;
+		hlen = (uint32_t)(h[12] >> 4) * 4;
+		if (hlen < 20 || hlen > avail)
+			return -EPROTO;
+		p->src.port = rd16(h);
+		p->dst.port = rd16(h + 2);
+		p->tcp_seq = rd32(h + 4);
+		p->tcp_flags = h[13];
+		break;
+	case IPPROTO_UDP:
+		if (avail < 8)
+			return -EPROTO;
+		hlen = 8;
+		p->src.port = rd16(h);
+		p->dst.port = rd16(h + 2);
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (avail < 8)
+			return -EPROTO;
+		hlen = 8;
+		p->icmp_type = h[0];
+		if (is_echo(proto, h[0])) {
+			p->src.port = p->dst.port = rd16(h + 4);
+			p->icmp_seq = rd16(h + 6);
+		}
+		break;
+	default:
+		hlen = 0;
+		break;
+	}
+	p->proto = proto;
+	p->payload_off = off + hlen;
+	p->payload_len = avail - hlen;
+	return 0;
+}
+
+static int decode_ipv4(nc_packet_t *p, view_t v, uint32_t off)
+{
+	const uint8_t *h = v.b + off;
+	uint32_t avail = v.len - off, hlen, total, end;
+
+	if (avail < 20 || h[0] >> 4 != 4)
+		return -EPROTO;
+	hlen = (uint32_t)(h[0] & 0x0f) * 4;
+	total = rd16(h + 2);
+	if (hlen < 20 || hlen > avail)
+		return -EPROTO;
+	/* 0 is what segmentation offload leaves in outgoing super-packets */
+	if (total == 0)
+		total = avail;
+	if (total < hlen)
+		return -EPROTO;
+	/* below: Ethernet padding is cut off; beyond: snaplen cut the rest */
+	end = off + (total < avail ? total : avail);
+
+	p->src.family = p->dst.family = AF_INET;
+	memcpy(&p->src.addr.v4, h + 12, 4);
+	memcpy(&p->dst.addr.v4, h + 16, 4);
+	if ((rd16(h + 6) & IP_OFFMASK) != 0) {
+		/* a later fragment carries no L4 header */
+		p->payload_off = off + hlen;
+		p->payload_len = end - (off + hlen);
+		return 0;
+	}
+	return decode_l4(p, v, off + hlen, end, h[9]);
+}
+
+static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off)
+{
+	const uint8_t *h = v.b + off;
+	uint32_t avail = v.len - off, plen, end, pos;
+	uint8_t next;
+
+	if (avail < 40 || h[0] >> 4 != 6)
+		return -EPROTO;
+	plen = rd16(h + 4);
+	/* 0: a jumbogram or an offloaded super-packet; take what was captured */
+	if (plen == 0 || plen > avail - 40)
+		end = v.len;
+	else
+		end = off + 40 + plen;
+
+	p->src.family = p->dst.family = AF_INET6;
+	memcpy(&p->src.addr.v6, h + 8, 16);
+	memcpy(&p->dst.addr.v6, h + 24, 16);
+	next = h[6];
+	pos = off + 40;
+	for (int i = 0;; i++) {
+		uint32_t elen;
+
+		if (next != IPPROTO_HOPOPTS && next != IPPROTO_ROUTING && next != IPPROTO_DSTOPTS &&
+		    next != IPPROTO_FRAGMENT && next != IPPROTO_AH)
+			break;
+		if (i >= MAX_IPV6_EXT_HEADERS || end - pos < 8)
+			return -EPROTO;
+		if (next == IPPROTO_FRAGMENT) {
+			elen = 8;
+			if ((rd16(v.b + pos + 2) & 0xfff8) != 0) {
+				/* a later fragment carries no L4 header */
+				p->payload_off = pos + elen;
+				p->payload_len = end - (pos + elen);
+				return 0;
+			}
+		} else if (next == IPPROTO_AH) {
+			elen = ((uint32_t)v.b[pos + 1] + 2) * 4;
+		} else {
+			elen = ((uint32_t)v.b[pos + 1] + 1) * 8;
+		}
+		if (elen > end - pos)
+			return -EPROTO;
+		next = v.b[pos];
+		pos += elen;
+	}
+	if (next == IPPROTO_NONE) {
+		p->payload_off = pos;
+		return 0;
+	}
+	return decode_l4(p, v, pos, end, next);
+}
+
+int nc_packet_decode(nc_packet_t *p)
+{
+	view_t v;
+	uint32_t off;
+	unsigned l3;
+	int r;
+
+	if (p == NULL)
+		return -EINVAL;
+	clear_decoded(p);
+	v.b = p->data;
+	v.len = p->caplen < NC_SNAPLEN ? p->caplen : NC_SNAPLEN;
+
+	r = decode_link(p, v, &off, &l3);
+	if (r < 0)
+		goto fail;
+	if (l3 == ETHERTYPE_IPV4)
+		r = decode_ipv4(p, v, off);
+	else if (l3 == ETHERTYPE_IPV6)
+		r = decode_ipv6(p, v, off);
+	if (r < 0)
+		goto fail;
+	return 0;
+fail:
+	clear_decoded(p);
+	return -EPROTO;
+}

@@ -1,0 +1,31 @@
+/* netcheck: classification.  Decides each path's mechanism from the
+ * evidence the probes (and capture, when present) left in the model.
+ * Pure functions: no I/O, no printing. */
+#ifndef NETCHECK_CLASSIFY_H
+#define NETCHECK_CLASSIFY_H
+
+#include <stdbool.h>
+
+#include "netcheck/platform.h"
+#include "netcheck/result.h"
+
+/* The route rule: a direct probe is sent only when the route to the
+ * container leaves through an interface whose network holds it (on-link,
+ * not the default route), or through a gateway when the user asked with
+ * allow_offhost.  Otherwise the path becomes `unroutable` with the reason
+ * in its detail, and false is returned: the probe must not be sent. */
+bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, const char *ifname, bool allow_offhost);
+
+/* For a path the probe found reachable:
+ *   direct = the container saw our exact source address and port, and we
+ *            dialled the container itself;
+ *   nat    = it saw our source address and port though we dialled another
+ *            address (the kernel rewrote the destination);
+ *   proxy  = it saw a different peer: something re-originated the
+ *            connection (forwarder, when known, names it).
+ * answered_by is compared with the container's id: another container
+ * answering means an IP collision and the path is marked foreign.
+ * forwarder: borrowed, may be NULL. */
+void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_t *forwarder);
+
+#endif

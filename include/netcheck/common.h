@@ -1,0 +1,42 @@
+/* netcheck: shared error type and netcheck's own error codes.
+ *
+ * Owns nothing.  Functions across netcheck return 0 (or a count) on
+ * success and a negative errno on failure; libuv's UV_E* pass through
+ * unchanged.  Text from the engine, libpcap or jansson is copied into an
+ * nc_error_t that the caller owns, and printed once, by main.c. */
+#ifndef NETCHECK_COMMON_H
+#define NETCHECK_COMMON_H
+
+#include <stddef.h>
+
+/* netcheck's own codes, in a band below every errno and UV_E* value. */
+enum {
+	NC_EBASE = -10000,
+	NC_EENGINE = NC_EBASE - 1,   /* the engine answered with an HTTP error */
+	NC_EPROTO = NC_EBASE - 2,    /* malformed or truncated engine/responder data */
+	NC_ETOOBIG = NC_EBASE - 3,   /* a peer sent more than the bound allows */
+	NC_ENOTFOUND = NC_EBASE - 4, /* object not found (404) */
+	NC_ECONFLICT = NC_EBASE - 5, /* object conflict (409), port taken */
+	NC_ECANCELED = NC_EBASE - 6, /* interrupted by a signal */
+	NC_EFORWARD = NC_EBASE - 7,  /* route leaves through a gateway */
+};
+
+#define NC_ERROR_MAX 512
+
+/* Caller-owned error detail, filled by the function that failed. */
+typedef struct nc_error {
+	char text[NC_ERROR_MAX];
+} nc_error_t;
+
+/* printf-style: set err->text (err may be NULL).  Returns code unchanged so
+ * callers can write `return nc_error_set(err, -EINVAL, "...")`. */
+int nc_error_set(nc_error_t *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A static string for any netcheck, errno or UV_E* code. */
+const char *nc_strerror(int code);
+
+#define NC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+
+#endif

@@ -1,0 +1,48 @@
+/* netcheck: the responder image, as bytes for the Docker Engine API.
+ *
+ * Builds in memory the root filesystem (a POSIX ustar archive) that
+ * `POST /images/create?fromSrc=-` imports as the netcheck-responder image,
+ * and the query string for that import.  Owns nothing beyond the archive it
+ * returns; does no I/O (engine-image.c sends the bytes).  May call libc only.
+ *
+ * The archive holds /responder (0755, the static responder built from
+ * netcheck/responder/), empty /etc /tmp (1777) /proc /sys /dev, and an
+ * /etc/passwd and /etc/group with root (0) and nobody (65534), so
+ * `USER 65534` gets gid 65534. */
+#ifndef NETCHECK_IMAGE_H
+#define NETCHECK_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The responder executable, embedded at build time by
+ * netcheck/responder/embed.py (generated nc-responder-bin.c). */
+extern const unsigned char nc_responder_bin[];
+extern const size_t nc_responder_bin_len;
+
+/* Longest image tag accepted; tags are [A-Za-z0-9_.-]. */
+#define NC_IMAGE_TAG_MAX 128
+/* Any nc_image_import_query() result fits in this many bytes, NUL included. */
+#define NC_IMAGE_QUERY_MAX 512
+
+/* "netcheck-responder".  returns: static */
+const char *nc_image_name(void);
+
+/* responder: borrowed, responder_len bytes; the executable to put at /responder.
+ * *ret_tar: new, *ret_len bytes, a multiple of 512; free() it.
+ * Returns 0, -ENOMEM, or -EINVAL (NULL arguments, or an executable of 8 GiB
+ * or more, which a ustar size field cannot hold).  On error *ret_tar and
+ * *ret_len are left untouched. */
+int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t **ret_tar, size_t *ret_len);
+
+/* The query (no leading '?') for POST /images/create that imports the
+ * archive as nc_image_name():tag with CMD ["/responder"], EXPOSE 80/tcp and
+ * USER 65534, each in its own URL-encoded `changes=` parameter.
+ * tag: borrowed; 1..NC_IMAGE_TAG_MAX of [A-Za-z0-9_.-], and not starting
+ * with '.' or '-' (Docker refuses those).
+ * buf: borrowed, len bytes; NC_IMAGE_QUERY_MAX always suffices.
+ * Returns the length written (NUL not counted), -EINVAL for a bad tag, or
+ * -ENOSPC. */
+int nc_image_import_query(const char *tag, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,63 @@
+/* netcheck: one captured packet, decoded far enough to attribute it.
+ *
+ * Plain data shared by capture/ (which fills it), capture/attribute.c
+ * (which matches it to probes) and the reporters.  Owns its bytes. */
+#ifndef NETCHECK_PACKET_H
+#define NETCHECK_PACKET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stddef.h>
+
+#include "netcheck/endpoint.h"
+
+#define NC_SNAPLEN 2048 /* bytes kept per packet: headers + an HTTP request line */
+
+typedef enum nc_direction {
+	NC_DIR_UNKNOWN = 0,
+	NC_DIR_IN,  /* received by the capture point's interface */
+	NC_DIR_OUT, /* sent by it */
+} nc_direction_t;
+
+#define NC_TCP_FIN 0x01
+#define NC_TCP_SYN 0x02
+#define NC_TCP_RST 0x04
+#define NC_TCP_PSH 0x08
+#define NC_TCP_ACK 0x10
+
+typedef struct nc_packet {
+	uint32_t point;      /* index of the capture point it was seen on */
+	uint64_t ts_ns;      /* capture timestamp, ns since the epoch */
+	int linktype;        /* DLT_* of the capture point */
+	nc_direction_t direction;
+	uint32_t caplen;     /* bytes in data (<= NC_SNAPLEN) */
+	uint32_t origlen;    /* length on the wire */
+	uint8_t data[NC_SNAPLEN];
+
+	/* decoded; proto 0 = not IP/TCP/ICMP */
+	uint8_t proto;       /* IPPROTO_TCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP */
+	nc_endpoint_t src, dst;
+	uint8_t tcp_flags;   /* NC_TCP_* */
+	uint32_t tcp_seq;
+	uint8_t icmp_type;
+	uint16_t icmp_seq;
+	uint32_t payload_off; /* offset of the L4 payload in data */
+	uint32_t payload_len; /* captured payload bytes (may be < on the wire) */
+} nc_packet_t;
+
+/* Decode link, IP and L4 headers of p->data (linktype p->linktype) into the
+ * decoded fields.  Returns 0, or -EPROTO (caller keeps the raw packet). */
+int nc_packet_decode(nc_packet_t *p);
+/* Details of nc_packet_decode():
+ * - on -EPROTO every decoded field is zero (proto 0, src/dst unset);
+ * - a well-formed packet that is not IPv4/IPv6 (ARP, ...) decodes to 0 with
+ *   proto 0; an IP packet with another protocol gets that proto, addresses,
+ *   ports 0 and payload_off/len of the IP payload;
+ * - a non-first IP fragment gets addresses, proto 0 and its IP payload;
+ * - ICMP/ICMPv6: icmp_type always; echo id (in src.port and dst.port) and
+ *   icmp_seq only for echo request/reply;
+ * - payload_len stops at the IP length (no Ethernet padding) and at caplen;
+ * - DLT_LINUX_SLL/SLL2: sets direction from the packet type if it is still
+ *   NC_DIR_UNKNOWN.  Other link types leave direction alone. */
+
+#endif

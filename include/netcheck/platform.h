@@ -1,0 +1,50 @@
+/* netcheck: the platform interface: routes, interfaces, namespaces and
+ * process lookup.  One small table of questions netcheck asks the host;
+ * the Linux implementation is platform-linux.c, macOS and Windows files
+ * compile only where their headers exist (libuv's src/unix/linux.c model).
+ * Owns nothing beyond each call. Never prints. */
+#ifndef NETCHECK_PLATFORM_H
+#define NETCHECK_PLATFORM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "netcheck/endpoint.h"
+#include "netcheck/result.h"
+
+#define NC_IFNAME_MAX 32
+
+typedef enum nc_route_kind {
+	NC_ROUTE_NONE = 0,    /* no route at all */
+	NC_ROUTE_ON_LINK,     /* through an interface whose network holds dst */
+	NC_ROUTE_GATEWAY,     /* through a gateway: leaves this host */
+	NC_ROUTE_LOCAL,       /* dst is one of this host's own addresses */
+	NC_ROUTE_REJECT,      /* unreachable, prohibit or blackhole */
+} nc_route_kind_t;
+
+typedef struct nc_route {
+	nc_route_kind_t kind;
+	char ifname[NC_IFNAME_MAX];
+	int ifindex;
+	nc_endpoint_t gateway;   /* set for NC_ROUTE_GATEWAY */
+	nc_endpoint_t source;    /* preferred source address, if the kernel gave one */
+	bool via_default;        /* matched the default route (prefix length 0) */
+} nc_route_t;
+
+/* Ask the kernel which route it would use for dst; sends no packet. */
+int nc_platform_route_get(const nc_endpoint_t *dst, nc_route_t *ret);
+/* "172.17.0.2 dev docker0 src 172.17.0.1" / "via 192.0.2.1 dev eth0" */
+int nc_platform_route_format(const nc_endpoint_t *dst, const nc_route_t *rt, char *buf, size_t len);
+/* The host's primary address: the preferred source of its default route
+ * for family, and the interface it leaves through.  -ENETUNREACH if none. */
+int nc_platform_primary_address(int family, nc_endpoint_t *ret_addr, char *ret_ifname, size_t ifname_len);
+/* The process listening on TCP port (any local address, v4 or v6).
+ * -ENOENT if none is found or it is not visible to us. */
+int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret);
+/* Does an interface by that name exist in our network namespace? */
+bool nc_platform_interface_exists(const char *ifname);
+int nc_platform_ifname(int ifindex, char *buf, size_t len);
+/* iflink (peer ifindex) of ifname inside the network namespace of pid. */
+int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);
+
+#endif

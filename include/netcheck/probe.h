@@ -1,0 +1,53 @@
+/* netcheck: probes.  Each probe owns its libuv handles and fills exactly
+ * one nc_path_t (borrowed from the result model) with what it observed:
+ * verdict, timings, local address, and the responder's view.  It does not
+ * classify the mechanism (classify.c does, from the evidence).
+ *
+ * Life cycle: nc_probe_*_new → nc_probe_start → done_cb (all handles are
+ * closed by then) → nc_probe_free.  nc_probe_cancel ends a started probe
+ * early; done_cb still comes, once. */
+#ifndef NETCHECK_PROBE_H
+#define NETCHECK_PROBE_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "netcheck/common.h"
+#include "netcheck/endpoint.h"
+#include "netcheck/result.h"
+
+#define NC_PROBE_MAX_ANSWER 16384 /* bytes read from a responder at most */
+
+typedef struct nc_probe nc_probe_t;
+typedef void (*nc_probe_done_cb)(nc_probe_t *p, void *data);
+
+/* TCP connect + HTTP GET /<path->nonce> to target.  Host header: target.
+ * path and loop: borrowed, must outlive the probe.  *ret: new. */
+int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+/* ICMP echo to path->target: a raw socket, else a ping socket.  Returns
+ * -EPERM (path marked skipped, with the reason) when neither is allowed. */
+int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+/* A callback is called only when this returns 0. */
+int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data);
+void nc_probe_cancel(nc_probe_t *p);
+void nc_probe_free(nc_probe_t *p); /* after done_cb, or never started; NULL no-op */
+
+/* A fresh random nonce: 16 lowercase hex characters. */
+int nc_probe_make_nonce(char *buf, size_t len);
+
+/* What the responder said. */
+typedef struct nc_answer {
+	int http_status;
+	nc_endpoint_t peer;      /* peer_addr:peer_port as the container saw it */
+	char hostname[NC_NAME_MAX];
+	char nonce[NC_NONCE_MAX];
+	int iflink;
+	nc_endpoint_t local;     /* the container's own address:port */
+} nc_answer_t;
+
+/* Parses a complete HTTP/1.x response (status line, headers, JSON body).
+ * Pure; buf is untrusted.  Returns 0, -EAGAIN (incomplete), or NC_EPROTO. */
+int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret);
+
+#endif

@@ -1,0 +1,37 @@
+/* netcheck: reporters, the two views of a finished nc_result_t.
+ *
+ * report-text.c renders the terminal report, report-json.c the JSON
+ * document described by docs/report.schema.json.  Both only read the
+ * result model; they write only to the FILE* they are given and never to
+ * stdout/stderr on their own.  May call: result, endpoint, jansson. */
+#ifndef NETCHECK_REPORT_H
+#define NETCHECK_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "netcheck/result.h"
+
+/* Version of the JSON document's shape (docs/report.schema.json).  Bump the
+ * minor for added fields, the major for anything a consumer could trip on. */
+#define NC_REPORT_SCHEMA_VERSION "1.0"
+
+typedef struct nc_report_options {
+	bool color;   /* ANSI colours; the caller decides (isatty, NO_COLOR, --color) */
+	bool verbose; /* list every attributed packet, tcpdump style */
+} nc_report_options_t;
+
+/* Writes the text report to out (borrowed).  opt may be NULL (no colour,
+ * not verbose).  Returns 0, or -EIO if out reported a write error. */
+int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *out);
+
+/* returns: new json_t (jansson), caller decref's; NULL on ENOMEM */
+json_t *nc_report_json(const nc_result_t *r);
+
+/* Writes nc_report_json(r) to out (borrowed): pretty, indent 2, trailing
+ * newline.  Returns 0, -ENOMEM, or -EIO on a write error. */
+int nc_report_json_write(const nc_result_t *r, FILE *out);
+
+#endif

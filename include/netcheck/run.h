@@ -1,0 +1,52 @@
+/* netcheck: one run.  Owns the engine connection, the test container's
+ * life (created, started, always removed unless kept), the libuv loop on
+ * which capture and probes run, and the order of it all.  Fills the result
+ * model; never prints (progress goes to the caller's callback). */
+#ifndef NETCHECK_RUN_H
+#define NETCHECK_RUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netcheck/common.h"
+#include "netcheck/result.h"
+
+#define NC_RUN_LABEL "io.netcheck.run"
+#define NC_RUN_PID_LABEL "io.netcheck.pid"
+#define NC_DEFAULT_PORT 80
+
+typedef void (*nc_progress_fn)(void *data, const char *msg);
+
+typedef struct nc_run_options {
+	const char *engine_url;      /* NULL = discover */
+	const char *image;           /* NULL = netcheck's own responder */
+	uint16_t port;               /* container port; 0 = 80 */
+	uint16_t host_port;          /* 0 = chosen by the engine */
+	bool keep;                   /* keep the container */
+	bool allow_offhost;          /* probe a container IP even through a gateway */
+	uint64_t probe_timeout_ms;   /* per probe; default 2000 */
+	uint64_t engine_timeout_ms;  /* per engine call; default 10000 */
+	uint64_t start_timeout_ms;   /* container start to responder listening; default 10000 */
+	bool capture;                /* capture packets (default on) */
+	bool require_capture;        /* no privilege to capture → fail with -EPERM */
+	const char *pcap_path;       /* NULL = no file */
+	bool pcap_classic;           /* --pcap-format pcap */
+	const char *expect;          /* --expect spec, NULL = environment's table */
+	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */
+	nc_progress_fn progress;     /* may be NULL */
+	void *progress_data;
+} nc_run_options_t;
+
+/* Runs everything and fills result.  Returns 0 when the run completed
+ * (whatever the verdicts), else a negative error with err set; the
+ * container is removed in every case unless opt->keep. */
+int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
+
+/* Removes containers left by runs that are gone (label NC_RUN_LABEL, owner
+ * pid not a live netcheck).  removed_cb is called for each one removed.
+ * Returns how many were removed or a negative error. */
+int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
+	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+
+#endif

@@ -1,0 +1,42 @@
+/* netcheck: allocation hooks for unit tests.
+ *
+ * Included by every .c after its system headers.  In the unit-test build
+ * (meson compiles the libraries a second time with -DNC_UNIT_TESTING) the
+ * allocator is cmocka's, so a leak or a double free fails the test. */
+#ifndef NETCHECK_TESTING_H
+#define NETCHECK_TESTING_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef NC_UNIT_TESTING
+#include <stddef.h>
+void *_test_malloc(size_t size, const char *file, int line);
+void *_test_calloc(size_t n, size_t size, const char *file, int line);
+void *_test_realloc(void *ptr, size_t size, const char *file, int line);
+void _test_free(void *ptr, const char *file, int line);
+#undef malloc
+#undef calloc
+#undef realloc
+#undef free
+#define malloc(s) _test_malloc((s), __FILE__, __LINE__)
+#define calloc(n, s) _test_calloc((n), (s), __FILE__, __LINE__)
+#define realloc(p, s) _test_realloc((p), (s), __FILE__, __LINE__)
+#define free(p) _test_free((p), __FILE__, __LINE__)
+#endif
+
+/* strdup/strndup through the hooked malloc, so tests see them too.
+ * returns: new, or NULL on ENOMEM */
+static inline char *nc_strndup(const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+	char *d = malloc(n + 1);
+	if (d != NULL) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+#define nc_strdup(s) nc_strndup((s), (size_t)-1)
+
+#endif

@@ -1,0 +1,233 @@
+/* Finding the engine: flag, DOCKER_HOST, docker context, default socket.
+ * Context metadata lives under a directory named by the SHA-256 of the
+ * context name (docker/cli's store), so a small SHA-256 lives here. */
+#include "netcheck/engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "netcheck/testing.h"
+
+#define CONFIG_MAX (1u << 20) /* a docker config.json or meta.json over 1 MiB is not one */
+
+/* --- SHA-256 (FIPS 180-4), enough for short names ---------------------- */
+static const uint32_t K[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+};
+
+#define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+
+static void sha256_block(uint32_t h[8], const uint8_t *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^ (w[i - 15] >> 3);
+		uint32_t s1 = ROR(w[i - 2], 17) ^ ROR(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+		uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+		hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
+	}
+	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+}
+
+/* hex digest of s into out[65] */
+static void sha256_hex(const char *s, char out[65])
+{
+	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+	size_t len = strlen(s), off = 0, rest;
+	uint8_t block[64];
+	uint64_t bits = (uint64_t)len * 8;
+
+	for (; len - off >= 64; off += 64)
+		sha256_block(h, (const uint8_t *)s + off);
+	rest = len - off;
+	memset(block, 0, sizeof(block));
+	memcpy(block, s + off, rest);
+	block[rest] = 0x80;
+	if (rest >= 56) {
+		sha256_block(h, block);
+		memset(block, 0, sizeof(block));
+	}
+	for (int i = 0; i < 8; i++)
+		block[63 - i] = (uint8_t)(bits >> (8 * i));
+	sha256_block(h, block);
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 8 * i, 9, "%08x", h[i]);
+}
+
+/* reads a whole small file; *ret: new, NUL-terminated */
+static int read_small_file(const char *path, char **ret)
+{
+	char *buf;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(CONFIG_MAX + 1);
+	if (buf == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + len, CONFIG_MAX + 1 - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			n = -errno;
+			free(buf);
+			close(fd);
+			return (int)n;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len > CONFIG_MAX) {
+			free(buf);
+			close(fd);
+			return -EFBIG;
+		}
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	return 0;
+}
+
+static int load_json(const char *path, json_t **ret, nc_error_t *err)
+{
+	char *text = NULL;
+	json_error_t jerr;
+	int r = read_small_file(path, &text);
+
+	if (r == -ENOENT)
+		return r;
+	if (r < 0)
+		return nc_error_set(err, r, "cannot read %s: %s", path, r == -EFBIG ? "larger than 1 MiB" : strerror(-r));
+	*ret = json_loads(text, 0, &jerr);
+	free(text);
+	if (*ret == NULL)
+		return nc_error_set(err, -EINVAL, "%s is not valid JSON: %s (line %d)", path, jerr.text, jerr.line);
+	return 0;
+}
+
+static const char *getenv_default(const char *name)
+{
+	return getenv(name);
+}
+
+/* The current context's endpoint, or -ENOENT when the default context is in use. */
+static int context_url(const char *(*env)(const char *), char *ret_url, size_t len, nc_error_t *err)
+{
+	char dir[512], path[700], digest[65], name[256];
+	const char *cfgdir = env("DOCKER_CONFIG"), *home = env("HOME"), *ctx = env("DOCKER_CONTEXT");
+	json_t *j = NULL;
+	const char *host;
+	int r;
+
+	if (cfgdir != NULL && *cfgdir)
+		r = snprintf(dir, sizeof(dir), "%s", cfgdir);
+	else if (home != NULL && *home)
+		r = snprintf(dir, sizeof(dir), "%s/.docker", home);
+	else
+		return -ENOENT;
+	if (r < 0 || (size_t)r >= sizeof(dir))
+		return nc_error_set(err, -ENAMETOOLONG, "docker config directory path too long");
+
+	if (ctx == NULL || *ctx == '\0') {
+		snprintf(path, sizeof(path), "%s/config.json", dir);
+		r = load_json(path, &j, err);
+		if (r < 0)
+			return r;
+		ctx = json_string_value(json_object_get(j, "currentContext"));
+		if (ctx == NULL || *ctx == '\0' || strcmp(ctx, "default") == 0) {
+			json_decref(j);
+			return -ENOENT;
+		}
+		snprintf(name, sizeof(name), "%s", ctx);
+		json_decref(j);
+		j = NULL;
+	} else {
+		if (strcmp(ctx, "default") == 0)
+			return -ENOENT;
+		snprintf(name, sizeof(name), "%s", ctx);
+	}
+	sha256_hex(name, digest);
+	snprintf(path, sizeof(path), "%s/contexts/meta/%s/meta.json", dir, digest);
+	r = load_json(path, &j, err);
+	if (r == -ENOENT)
+		return nc_error_set(err, -EINVAL, "docker context '%s' is selected but %s does not exist", name, path);
+	if (r < 0)
+		return r;
+	host = json_string_value(json_object_get(json_object_get(json_object_get(j, "Endpoints"), "docker"), "Host"));
+	if (host == NULL || *host == '\0') {
+		json_decref(j);
+		return nc_error_set(err, -EINVAL, "docker context '%s' has no Endpoints.docker.Host in %s", name, path);
+	}
+	if ((size_t)snprintf(ret_url, len, "%s", host) >= len) {
+		json_decref(j);
+		return nc_error_set(err, -ENAMETOOLONG, "docker context '%s' host URL too long", name);
+	}
+	json_decref(j);
+	return 0;
+}
+
+int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name), char *ret_url, size_t url_len,
+		       nc_engine_source_t *ret_source, nc_error_t *err)
+{
+	const char *v;
+	int r;
+
+	if (env == NULL)
+		env = getenv_default;
+	if (flag_url != NULL && *flag_url) {
+		*ret_source = NC_ENGINE_FROM_FLAG;
+		v = flag_url;
+	} else if ((v = env("DOCKER_HOST")) != NULL && *v) {
+		*ret_source = NC_ENGINE_FROM_ENV;
+	} else {
+		r = context_url(env, ret_url, url_len, err);
+		if (r == 0) {
+			*ret_source = NC_ENGINE_FROM_CONTEXT;
+			return 0;
+		}
+		if (r != -ENOENT)
+			return r;
+		*ret_source = NC_ENGINE_FROM_DEFAULT;
+		v = "unix:///var/run/docker.sock";
+	}
+	if ((size_t)snprintf(ret_url, url_len, "%s", v) >= url_len)
+		return nc_error_set(err, -ENAMETOOLONG, "engine URL too long");
+	return 0;
+}
+
+const char *nc_engine_source_name(nc_engine_source_t s)
+{
+	switch (s) {
+	case NC_ENGINE_FROM_FLAG: return "--engine";
+	case NC_ENGINE_FROM_ENV: return "DOCKER_HOST";
+	case NC_ENGINE_FROM_CONTEXT: return "docker context";
+	default: return "default socket";
+	}
+}

@@ -1,0 +1,536 @@
+/* Engine API transport: one libcurl easy handle per engine, bounded
+ * responses, per-call timeouts, cancellation from a signal flag.
+ * May call: libcurl, jansson, engine-parse.c.  Never prints. */
+#include "netcheck/engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "netcheck/testing.h"
+
+struct nc_engine {
+	char url[NC_ENGINE_URL_MAX];     /* as given */
+	char base[NC_ENGINE_URL_MAX];    /* http(s)://host:port, or http://localhost for unix */
+	char socket_path[NC_ENGINE_URL_MAX];
+	char api_version[16];            /* negotiated; "" until then */
+	nc_engine_options_t opt;
+	char cert[NC_ENGINE_URL_MAX], key[NC_ENGINE_URL_MAX], ca[NC_ENGINE_URL_MAX];
+	CURL *curl;
+};
+
+struct buf {
+	char *data;
+	size_t len, cap;
+	bool too_big;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t n = size * nmemb;
+
+	if (b->len + n + 1 > NC_ENGINE_MAX_RESPONSE) {
+		b->too_big = true;
+		return 0; /* aborts the transfer */
+	}
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *d;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		d = realloc(b->data, cap);
+		if (d == NULL)
+			return 0;
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, ptr, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return n;
+}
+
+static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	nc_engine_t *e = clientp;
+
+	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+	return e->opt.cancel != NULL && *e->opt.cancel ? 1 : 0;
+}
+
+static int copy_str(char *dst, size_t len, const char *src)
+{
+	if ((size_t)snprintf(dst, len, "%s", src) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t **ret, nc_error_t *err)
+{
+	static int curl_ready;
+	nc_engine_t *e;
+	int r = 0;
+
+	if (url == NULL || *url == '\0')
+		return nc_error_set(err, -EINVAL, "empty engine URL");
+	if (strlen(url) >= NC_ENGINE_URL_MAX)
+		return nc_error_set(err, -EINVAL, "engine URL too long (max %d bytes)", NC_ENGINE_URL_MAX - 1);
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return nc_error_set(err, -ENOMEM, "libcurl failed to initialise");
+		curl_ready = 1;
+	}
+	e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return -ENOMEM;
+	copy_str(e->url, sizeof(e->url), url);
+	if (opt != NULL)
+		e->opt = *opt;
+	if (e->opt.timeout_ms <= 0)
+		e->opt.timeout_ms = 10000;
+	if (e->opt.connect_timeout_ms <= 0)
+		e->opt.connect_timeout_ms = 3000;
+
+	if (strncmp(url, "unix://", 7) == 0) {
+		if (url[7] != '/') {
+			r = nc_error_set(err, -EINVAL, "engine URL %s: a unix socket needs an absolute path (unix:///path)", url);
+			goto fail;
+		}
+		copy_str(e->socket_path, sizeof(e->socket_path), url + 7);
+		copy_str(e->base, sizeof(e->base), "http://localhost");
+	} else if (strncmp(url, "tcp://", 6) == 0 || strncmp(url, "http://", 7) == 0 ||
+		   strncmp(url, "https://", 8) == 0) {
+		const char *hostport = strstr(url, "://") + 3;
+		bool tls = strncmp(url, "https://", 8) == 0 || (e->opt.cert_path != NULL && *e->opt.cert_path);
+
+		if (*hostport == '\0' || *hostport == '/') {
+			r = nc_error_set(err, -EINVAL, "engine URL %s has no host", url);
+			goto fail;
+		}
+		snprintf(e->base, sizeof(e->base), "%s://%.*s", tls ? "https" : "http",
+			 (int)strcspn(hostport, "/"), hostport);
+		if (e->opt.cert_path != NULL && *e->opt.cert_path) {
+			snprintf(e->cert, sizeof(e->cert), "%s/cert.pem", e->opt.cert_path);
+			snprintf(e->key, sizeof(e->key), "%s/key.pem", e->opt.cert_path);
+			snprintf(e->ca, sizeof(e->ca), "%s/ca.pem", e->opt.cert_path);
+		}
+	} else {
+		r = nc_error_set(err, -EINVAL,
+				 "unknown engine URL scheme in '%s': use unix:///path/to/docker.sock or tcp://host:port",
+				 url);
+		goto fail;
+	}
+	e->curl = curl_easy_init();
+	if (e->curl == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	*ret = e;
+	return 0;
+fail:
+	nc_engine_free(e);
+	return r;
+}
+
+void nc_engine_free(nc_engine_t *e)
+{
+	if (e == NULL)
+		return;
+	if (e->curl != NULL)
+		curl_easy_cleanup(e->curl);
+	free(e);
+}
+
+void nc_engine_set_cancel(nc_engine_t *e, volatile sig_atomic_t *cancel)
+{
+	e->opt.cancel = cancel;
+}
+
+const char *nc_engine_url(const nc_engine_t *e)
+{
+	return e->url;
+}
+
+static int map_curl_error(nc_engine_t *e, CURLcode c, const char *errbuf, const struct buf *b, nc_error_t *err)
+{
+	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(c);
+
+	switch (c) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return nc_error_set(err, NC_ECANCELED, "engine call to %s interrupted", e->url);
+	case CURLE_WRITE_ERROR:
+		if (b->too_big)
+			return nc_error_set(err, NC_ETOOBIG, "engine at %s sent more than %u bytes", e->url,
+					    NC_ENGINE_MAX_RESPONSE);
+		return nc_error_set(err, -ENOMEM, "out of memory reading the engine's answer");
+	case CURLE_OPERATION_TIMEDOUT:
+		return nc_error_set(err, -ETIMEDOUT, "engine at %s did not answer in time (%s)", e->url, what);
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST: {
+		/* say why a unix socket failed: missing, or not ours to open */
+		if (e->socket_path[0] != '\0') {
+			if (access(e->socket_path, F_OK) != 0)
+				return nc_error_set(err, -ENOENT,
+						    "no engine socket at %s: is dockerd running? (set --engine or DOCKER_HOST)",
+						    e->socket_path);
+			if (access(e->socket_path, R_OK | W_OK) != 0)
+				return nc_error_set(err, -EACCES,
+						    "permission denied on %s: run as root or join the docker group",
+						    e->socket_path);
+		}
+		return nc_error_set(err, -ECONNREFUSED, "cannot connect to the engine at %s: %s", e->url, what);
+	}
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_WEIRD_SERVER_REPLY:
+		return nc_error_set(err, NC_EPROTO, "engine at %s broke off its answer: %s", e->url, what);
+	default:
+		return nc_error_set(err, NC_EENGINE, "engine at %s: %s", e->url, what);
+	}
+}
+
+int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
+		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err)
+{
+	char url[NC_ENGINE_URL_MAX * 2];
+	char errbuf[CURL_ERROR_SIZE] = "";
+	char ctype[128];
+	struct curl_slist *headers = NULL;
+	struct buf b = { 0 };
+	long status = 0;
+	CURLcode c;
+	CURL *h = e->curl;
+	int r = 0, n;
+
+	if (ret_json != NULL)
+		*ret_json = NULL;
+	if (e->api_version[0] != '\0')
+		n = snprintf(url, sizeof(url), "%s/v%s%s", e->base, e->api_version, path);
+	else
+		n = snprintf(url, sizeof(url), "%s%s", e->base, path);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return nc_error_set(err, -ENAMETOOLONG, "engine request path too long");
+
+	curl_easy_reset(h);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : e->opt.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->opt.connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, e);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "netcheck/" NC_VERSION);
+	if (e->socket_path[0] != '\0')
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+	if (e->cert[0] != '\0') {
+		curl_easy_setopt(h, CURLOPT_SSLCERT, e->cert);
+		curl_easy_setopt(h, CURLOPT_SSLKEY, e->key);
+		curl_easy_setopt(h, CURLOPT_CAINFO, e->ca);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e->opt.tls_verify ? 1L : 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->opt.tls_verify ? 2L : 0L);
+	}
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(h, CURLOPT_POST, 1L);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body != NULL ? body_len : 0));
+		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type ? content_type : "application/json");
+		headers = curl_slist_append(headers, ctype);
+		headers = curl_slist_append(headers, "Expect:");
+		if (headers == NULL)
+			return -ENOMEM;
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+	} else if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	}
+
+	c = curl_easy_perform(h);
+	curl_slist_free_all(headers);
+	if (c != CURLE_OK) {
+		r = map_curl_error(e, c, errbuf, &b, err);
+		goto out;
+	}
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 400) {
+		const char *msg = NULL;
+		json_t *j = b.data != NULL ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+
+		if (j != NULL)
+			msg = json_string_value(json_object_get(j, "message"));
+		r = status == 404 ? NC_ENOTFOUND : status == 409 ? NC_ECONFLICT : NC_EENGINE;
+		nc_error_set(err, r, "engine answered %ld to %s %s: %.300s", status, method, path,
+			     msg ? msg : (b.data ? b.data : "(no body)"));
+		json_decref(j);
+		goto out;
+	}
+	if (ret_json == NULL && b.data != NULL && strstr(b.data, "\"error\"") != NULL) {
+		/* streamed answers (image import) report failure inside a 200 */
+		const char *msg = strstr(b.data, "\"error\"") + 8;
+		json_t *j;
+
+		msg += strspn(msg, " \t:");
+		j = json_loads(msg, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+		r = nc_error_set(err, NC_EENGINE, "engine reported an error for %s %s: %.300s", method, path,
+				 json_is_string(j) ? json_string_value(j) : msg);
+		json_decref(j);
+		goto out;
+	}
+	if (ret_json != NULL && b.len > 0) {
+		json_error_t jerr;
+
+		*ret_json = json_loadb(b.data, b.len, 0, &jerr);
+		if (*ret_json == NULL) {
+			r = nc_error_set(err, NC_EPROTO, "engine at %s sent malformed JSON for %s %s: %s (line %d)",
+					 e->url, method, path, jerr.text, jerr.line);
+			goto out;
+		}
+	}
+out:
+	free(b.data);
+	return r;
+}
+
+int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r, have;
+
+	e->api_version[0] = '\0';
+	r = nc_engine_call(e, "GET", "/version", NULL, NULL, 0, 0, &j, err);
+	if (r < 0)
+		return r;
+	if (j == NULL)
+		return nc_error_set(err, NC_EPROTO, "engine at %s answered /version with nothing", e->url);
+	r = nc_engine_parse_version(j, ret, err);
+	json_decref(j);
+	if (r < 0)
+		return r;
+	have = nc_engine_api_number(ret->api_version);
+	if (have < 0)
+		return nc_error_set(err, NC_EPROTO, "engine at %s reports a malformed API version '%s'", e->url,
+				    ret->api_version);
+	if (have < nc_engine_api_number(NC_ENGINE_MIN_API))
+		return nc_error_set(err, -ENOTSUP, "engine API %s is older than the %s netcheck needs",
+				    ret->api_version, NC_ENGINE_MIN_API);
+	if (have > nc_engine_api_number(NC_ENGINE_MAX_API))
+		copy_str(e->api_version, sizeof(e->api_version), NC_ENGINE_MAX_API);
+	else
+		copy_str(e->api_version, sizeof(e->api_version), ret->api_version);
+	return 0;
+}
+
+int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r = nc_engine_call(e, "GET", "/info", NULL, NULL, 0, 0, &j, err);
+
+	if (r < 0)
+		return r;
+	if (j == NULL)
+		return nc_error_set(err, NC_EPROTO, "engine answered /info with nothing");
+	r = nc_engine_parse_info(j, ret, err);
+	json_decref(j);
+	return r;
+}
+
+/* percent-encode into buf; -ENAMETOOLONG if it does not fit */
+static int url_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			     ch == '-' || ch == '_' || ch == '.' || ch == '~';
+		if (o + (plain ? 1 : 3) >= len)
+			return -ENAMETOOLONG;
+		if (plain) {
+			buf[o++] = (char)ch;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[ch >> 4];
+			buf[o++] = hex[ch & 15];
+		}
+	}
+	buf[o] = '\0';
+	return 0;
+}
+
+int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err)
+{
+	char path[512], esc[384];
+	json_t *j = NULL;
+	int r;
+
+	if (url_escape(ref, esc, sizeof(esc)) < 0)
+		return nc_error_set(err, -EINVAL, "image name too long: %.80s", ref);
+	snprintf(path, sizeof(path), "/images/%s/json", esc);
+	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
+	json_decref(j);
+	if (r == NC_ENOTFOUND)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int nc_engine_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len, nc_error_t *err)
+{
+	char path[2048];
+
+	if ((size_t)snprintf(path, sizeof(path), "/images/create?%s", query) >= sizeof(path))
+		return nc_error_set(err, -EINVAL, "image import query too long");
+	/* The answer is a stream of JSON progress objects; an error arrives in
+	 * one of them with HTTP 200: nc_engine_call looks for it. */
+	return nc_engine_call(e, "POST", path, "application/x-tar", tar, tar_len, e->opt.timeout_ms * 3, NULL, err);
+}
+
+int nc_engine_container_create(nc_engine_t *e, const char *name, const json_t *spec, char *ret_id, size_t id_len,
+			       nc_error_t *err)
+{
+	char path[256], esc[160];
+	char *body;
+	json_t *j = NULL;
+	const char *id;
+	int r;
+
+	if (url_escape(name, esc, sizeof(esc)) < 0)
+		return nc_error_set(err, -EINVAL, "container name too long");
+	snprintf(path, sizeof(path), "/containers/create?name=%s", esc);
+	body = json_dumps(spec, JSON_COMPACT);
+	if (body == NULL)
+		return -ENOMEM;
+	r = nc_engine_call(e, "POST", path, "application/json", body, strlen(body), 0, &j, err);
+	free(body);
+	if (r < 0)
+		return r;
+	id = json_string_value(json_object_get(j, "Id"));
+	if (id == NULL || *id == '\0' || strlen(id) >= id_len) {
+		json_decref(j);
+		return nc_error_set(err, NC_EPROTO, "engine created a container but sent no usable Id");
+	}
+	strcpy(ret_id, id);
+	json_decref(j);
+	return 0;
+}
+
+static int id_path(char *path, size_t len, const char *fmt, const char *id, nc_error_t *err)
+{
+	char esc[160];
+
+	if (url_escape(id, esc, sizeof(esc)) < 0 || (size_t)snprintf(path, len, fmt, esc) >= len)
+		return nc_error_set(err, -EINVAL, "container id too long");
+	return 0;
+}
+
+int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err)
+{
+	char path[256];
+	int r = id_path(path, sizeof(path), "/containers/%s/start", id, err);
+
+	if (r < 0)
+		return r;
+	return nc_engine_call(e, "POST", path, NULL, NULL, 0, 0, NULL, err);
+}
+
+int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port, nc_container_info_t *ret,
+				nc_error_t *err)
+{
+	char path[256];
+	json_t *j = NULL;
+	int r = id_path(path, sizeof(path), "/containers/%s/json", id, err);
+
+	if (r < 0)
+		return r;
+	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
+	if (r < 0)
+		return r;
+	if (j == NULL)
+		return nc_error_set(err, NC_EPROTO, "engine answered inspect with nothing");
+	r = nc_engine_parse_inspect(j, container_port, ret, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_container_remove(nc_engine_t *e, const char *id, nc_error_t *err)
+{
+	char path[256];
+	int r = id_path(path, sizeof(path), "/containers/%s?force=1&v=1", id, err);
+
+	if (r < 0)
+		return r;
+	r = nc_engine_call(e, "DELETE", path, NULL, NULL, 0, 0, NULL, err);
+	if (r == NC_ENOTFOUND)
+		return 0;
+	if (r == NC_ECONFLICT) /* "removal already in progress" */
+		return 0;
+	return r;
+}
+
+void nc_engine_ids_free(char **ids, size_t n)
+{
+	if (ids == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
+int nc_engine_containers_with_label(nc_engine_t *e, const char *label, char ***ret_ids, size_t *ret_n,
+				    nc_error_t *err)
+{
+	char filters[256], esc[512], path[700];
+	json_t *j = NULL, *item;
+	char **ids = NULL;
+	size_t n = 0, idx;
+	int r;
+
+	*ret_ids = NULL;
+	*ret_n = 0;
+	if ((size_t)snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label) >= sizeof(filters) ||
+	    url_escape(filters, esc, sizeof(esc)) < 0)
+		return nc_error_set(err, -EINVAL, "label too long");
+	snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s", esc);
+	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
+	if (r < 0)
+		return r;
+	if (!json_is_array(j)) {
+		json_decref(j);
+		return nc_error_set(err, NC_EPROTO, "engine's container list is not an array");
+	}
+	if (json_array_size(j) > 0) {
+		ids = calloc(json_array_size(j), sizeof(*ids));
+		if (ids == NULL) {
+			json_decref(j);
+			return -ENOMEM;
+		}
+	}
+	json_array_foreach(j, idx, item) {
+		const char *id = json_string_value(json_object_get(item, "Id"));
+
+		if (id == NULL || strlen(id) > 128)
+			continue;
+		ids[n] = nc_strdup(id);
+		if (ids[n] == NULL) {
+			nc_engine_ids_free(ids, n);
+			json_decref(j);
+			return -ENOMEM;
+		}
+		n++;
+	}
+	json_decref(j);
+	*ret_ids = ids;
+	*ret_n = n;
+	return 0;
+}

@@ -1,0 +1,464 @@
+/* Linux implementation of the platform interface: rtnetlink for routes and
+ * links, /proc for sockets and processes, setns for container namespaces.
+ * Everything it reads is bounded; it trusts no length the kernel or /proc
+ * hands back without checking. */
+#include "netcheck/platform.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "netcheck/common.h"
+#include "netcheck/testing.h"
+
+#define NL_BUF 16384
+#define MAX_PROCS_SCANNED 65536
+#define MAX_FDS_PER_PROC 4096
+
+static int nl_open(void)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	/* the kernel answers at once; a bound keeps a broken netns from hanging us */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void fill_addr(nc_endpoint_t *e, int family, const void *data, size_t len)
+{
+	memset(e, 0, sizeof(*e));
+	if (family == AF_INET && len >= 4) {
+		e->family = AF_INET;
+		memcpy(&e->addr.v4, data, 4);
+	} else if (family == AF_INET6 && len >= 16) {
+		e->family = AF_INET6;
+		memcpy(&e->addr.v6, data, 16);
+	}
+}
+
+/* One RTM_GETROUTE for dst (what `ip route get` does). */
+static int route_get_fd(int fd, const nc_endpoint_t *dst, nc_route_t *ret)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtmsg rt;
+		char attrs[64];
+	} req;
+	struct rtattr *rta;
+	size_t alen = dst->family == AF_INET ? 4 : 16;
+	char *buf;
+	ssize_t n;
+	int r = -EPROTO;
+
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_type = RTM_GETROUTE;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 1;
+	req.rt.rtm_family = (unsigned char)dst->family;
+	req.rt.rtm_dst_len = (unsigned char)(alen * 8);
+	rta = (struct rtattr *)req.attrs;
+	rta->rta_type = RTA_DST;
+	rta->rta_len = (unsigned short)RTA_LENGTH(alen);
+	memcpy(RTA_DATA(rta), &dst->addr, alen);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)) + RTA_ALIGN(rta->rta_len);
+
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	n = recv(fd, buf, NL_BUF, 0);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	memset(ret, 0, sizeof(*ret));
+	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+		struct rtmsg *rt;
+		int len;
+
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+				r = -EPROTO;
+				goto out;
+			}
+			r = e->error;
+			if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
+				ret->kind = NC_ROUTE_NONE;
+				r = 0;
+			}
+			goto out;
+		}
+		if (nh->nlmsg_type != RTM_NEWROUTE)
+			continue;
+		rt = NLMSG_DATA(nh);
+		len = (int)RTM_PAYLOAD(nh);
+		ret->via_default = false;
+		switch (rt->rtm_type) {
+		case RTN_LOCAL:
+			ret->kind = NC_ROUTE_LOCAL;
+			break;
+		case RTN_UNREACHABLE:
+		case RTN_PROHIBIT:
+		case RTN_BLACKHOLE:
+			ret->kind = NC_ROUTE_REJECT;
+			break;
+		default:
+			ret->kind = NC_ROUTE_ON_LINK;
+			break;
+		}
+		for (struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+			size_t plen = RTA_PAYLOAD(a);
+			switch (a->rta_type) {
+			case RTA_OIF:
+				if (plen >= sizeof(int)) {
+					memcpy(&ret->ifindex, RTA_DATA(a), sizeof(int));
+					if (if_indextoname((unsigned)ret->ifindex, ret->ifname) == NULL)
+						snprintf(ret->ifname, sizeof(ret->ifname), "if%d", ret->ifindex);
+				}
+				break;
+			case RTA_GATEWAY:
+				fill_addr(&ret->gateway, rt->rtm_family, RTA_DATA(a), plen);
+				if (ret->kind == NC_ROUTE_ON_LINK)
+					ret->kind = NC_ROUTE_GATEWAY;
+				break;
+			case RTA_PREFSRC:
+				fill_addr(&ret->source, rt->rtm_family, RTA_DATA(a), plen);
+				break;
+			default:
+				break;
+			}
+		}
+		r = 0;
+		goto out;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
+{
+	int fd, r;
+
+	if (dst->family != AF_INET && dst->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	fd = nl_open();
+	if (fd < 0)
+		return fd;
+	r = route_get_fd(fd, dst, ret);
+	close(fd);
+	return r;
+}
+
+int nc_platform_route_get(const nc_endpoint_t *dst, nc_route_t *ret)
+{
+	int r = route_get_once(dst, ret);
+
+	if (r == 0 && (ret->kind == NC_ROUTE_GATEWAY || ret->kind == NC_ROUTE_ON_LINK)) {
+		/* Does the default route carry it?  Compare with a route lookup
+		 * for an address only the default route can match. */
+		nc_endpoint_t probe_dst;
+		nc_route_t def;
+
+		nc_endpoint_parse(dst->family == AF_INET ? "198.51.100.254" : "2001:db8::fe", 0, &probe_dst);
+		if (route_get_once(&probe_dst, &def) == 0 && def.kind == ret->kind && def.ifindex == ret->ifindex &&
+		    (def.kind == NC_ROUTE_ON_LINK || nc_endpoint_addr_equal(&def.gateway, &ret->gateway)))
+			ret->via_default = true;
+	}
+	return r;
+}
+
+int nc_platform_route_format(const nc_endpoint_t *dst, const nc_route_t *rt, char *buf, size_t len)
+{
+	char d[NC_ENDPOINT_STRLEN], g[NC_ENDPOINT_STRLEN], s[NC_ENDPOINT_STRLEN];
+	int n;
+
+	nc_endpoint_format(dst, false, d, sizeof(d));
+	nc_endpoint_format(&rt->gateway, false, g, sizeof(g));
+	nc_endpoint_format(&rt->source, false, s, sizeof(s));
+	switch (rt->kind) {
+	case NC_ROUTE_NONE:
+		n = snprintf(buf, len, "%s: no route", d);
+		break;
+	case NC_ROUTE_REJECT:
+		n = snprintf(buf, len, "%s: rejected (unreachable/prohibit/blackhole route)", d);
+		break;
+	case NC_ROUTE_LOCAL:
+		n = snprintf(buf, len, "local %s dev %s (an address of this host)", d, rt->ifname);
+		break;
+	case NC_ROUTE_GATEWAY:
+		n = snprintf(buf, len, "%s via %s dev %s%s%s%s", d, g, rt->ifname,
+			     rt->source.family ? " src " : "", rt->source.family ? s : "",
+			     rt->via_default ? " (default route)" : "");
+		break;
+	default:
+		n = snprintf(buf, len, "%s dev %s%s%s", d, rt->ifname,
+			     rt->source.family ? " src " : "", rt->source.family ? s : "");
+		break;
+	}
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int nc_platform_primary_address(int family, nc_endpoint_t *ret_addr, char *ret_ifname, size_t ifname_len)
+{
+	nc_endpoint_t probe_dst;
+	nc_route_t rt;
+	int r;
+
+	/* A documentation-range address only the default route matches; the
+	 * kernel tells us the source it would pick.  No packet is sent. */
+	nc_endpoint_parse(family == AF_INET6 ? "2001:db8::fe" : "198.51.100.254", 0, &probe_dst);
+	r = route_get_once(&probe_dst, &rt);
+	if (r < 0)
+		return r;
+	if (rt.kind != NC_ROUTE_GATEWAY && rt.kind != NC_ROUTE_ON_LINK)
+		return -ENETUNREACH;
+	if (rt.source.family == 0)
+		return -EADDRNOTAVAIL;
+	*ret_addr = rt.source;
+	if (ret_ifname != NULL)
+		snprintf(ret_ifname, ifname_len, "%s", rt.ifname);
+	return 0;
+}
+
+/* Inode of the socket listening on port in one /proc/net/tcp* file. */
+static int find_listen_inode(const char *path, uint16_t port, unsigned long *ret_inode)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+	int r = -ENOENT;
+
+	if (f == NULL)
+		return -errno;
+	if (fgets(line, sizeof(line), f) == NULL) { /* header */
+		fclose(f);
+		return -ENOENT;
+	}
+	for (unsigned lines = 0; lines < 1000000 && fgets(line, sizeof(line), f) != NULL; lines++) {
+		char local[128];
+		unsigned lport, st;
+		unsigned long inode;
+		char *colon;
+
+		/* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode */
+		if (sscanf(line, " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3)
+			continue;
+		colon = strrchr(local, ':');
+		if (colon == NULL || sscanf(colon + 1, "%x", &lport) != 1)
+			continue;
+		if (st == 0x0A && lport == port && inode != 0) {
+			*ret_inode = inode;
+			r = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return r;
+}
+
+static bool proc_has_socket(const char *pid, const char *want)
+{
+	char path[300], target[64];
+	DIR *d;
+	struct dirent *de;
+	bool found = false;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return false;
+	while (!found && n++ < MAX_FDS_PER_PROC && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		found = strcmp(target, want) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char want[64];
+	unsigned long inode = 0;
+	DIR *d;
+	struct dirent *de;
+	unsigned n = 0;
+	int r = -ENOENT;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < NC_ARRAY_SIZE(files) && inode == 0; i++)
+		(void)find_listen_inode(files[i], port, &inode);
+	if (inode == 0)
+		return -ENOENT;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	d = opendir("/proc");
+	if (d == NULL)
+		return -errno;
+	while (n++ < MAX_PROCS_SCANNED && (de = readdir(d)) != NULL) {
+		char comm_path[64];
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if (!proc_has_socket(de->d_name, want))
+			continue;
+		ret->pid = atoi(de->d_name);
+		snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", ret->pid);
+		f = fopen(comm_path, "re");
+		if (f != NULL) {
+			if (fgets(ret->name, sizeof(ret->name), f) != NULL)
+				ret->name[strcspn(ret->name, "\n")] = '\0';
+			fclose(f);
+		}
+		if (ret->name[0] == '\0')
+			snprintf(ret->name, sizeof(ret->name), "pid %d", ret->pid);
+		r = 0;
+		break;
+	}
+	closedir(d);
+	return r;
+}
+
+bool nc_platform_interface_exists(const char *ifname)
+{
+	return if_nametoindex(ifname) != 0;
+}
+
+int nc_platform_ifname(int ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname((unsigned)ifindex, name) == NULL)
+		return -errno;
+	if ((size_t)snprintf(buf, len, "%s", name) >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+/* RTM_GETLINK for ifname on a netlink socket of another namespace. */
+static int link_iflink(int fd, const char *ifname, int *ret_iflink)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+		char attrs[64];
+	} req;
+	struct rtattr *rta;
+	size_t nlen = strlen(ifname) + 1;
+	char *buf;
+	ssize_t n;
+	int r = -ENOENT;
+
+	if (nlen > IF_NAMESIZE)
+		return -EINVAL;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_type = RTM_GETLINK;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.nh.nlmsg_seq = 2;
+	req.ifi.ifi_family = AF_UNSPEC;
+	rta = (struct rtattr *)req.attrs;
+	rta->rta_type = IFLA_IFNAME;
+	rta->rta_len = (unsigned short)RTA_LENGTH(nlen);
+	memcpy(RTA_DATA(rta), ifname, nlen);
+	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)) + RTA_ALIGN(rta->rta_len);
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	n = recv(fd, buf, NL_BUF, 0);
+	if (n < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+		struct ifinfomsg *ifi;
+		int len;
+
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			struct nlmsgerr *e = NLMSG_DATA(nh);
+			r = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EPROTO;
+			goto out;
+		}
+		if (nh->nlmsg_type != RTM_NEWLINK)
+			continue;
+		ifi = NLMSG_DATA(nh);
+		len = (int)IFLA_PAYLOAD(nh);
+		*ret_iflink = ifi->ifi_index; /* no IFLA_LINK: not a veth, its own index */
+		for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
+			if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) >= sizeof(int))
+				memcpy(ret_iflink, RTA_DATA(a), sizeof(int));
+		r = 0;
+		goto out;
+	}
+out:
+	free(buf);
+	return r;
+}
+
+int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
+{
+	char path[64];
+	int self, target, fd, r;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0) {
+		r = -errno;
+		close(self);
+		return r;
+	}
+	/* A netlink socket belongs to the namespace it was created in: enter,
+	 * create, come back at once, then ask. */
+	if (setns(target, CLONE_NEWNET) < 0) {
+		r = -errno;
+		goto out;
+	}
+	fd = nl_open();
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* we cannot return to our own namespace: nothing after this is safe */
+		abort();
+	}
+	if (fd < 0) {
+		r = fd;
+		goto out;
+	}
+	r = link_iflink(fd, ifname, ret_iflink);
+	close(fd);
+out:
+	close(target);
+	close(self);
+	return r;
+}

@@ -1,0 +1,591 @@
+/* Probes on the libuv loop: TCP+HTTP (uv_tcp) and ICMP echo (a raw or ping
+ * socket on uv_poll).  Each fills its own nc_path_t.  Handles are freed
+ * only in their close callbacks; done_cb fires once, after the last close.
+ * May call: libuv, jansson, endpoint helpers.  Never prints. */
+#include "netcheck/probe.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "netcheck/testing.h"
+
+typedef enum { PROBE_TCP, PROBE_ICMP } probe_kind_t;
+
+struct nc_probe {
+	probe_kind_t kind;
+	uv_loop_t *loop;       /* borrowed */
+	nc_path_t *path;       /* borrowed */
+	uint64_t timeout_ms;
+	uint64_t t_start;      /* uv_hrtime() at start, ns */
+	nc_probe_done_cb cb;
+	void *cb_data;
+	bool started, finished;
+	int open_handles;
+
+	uv_timer_t timer;
+	/* TCP */
+	uv_tcp_t tcp;
+	uv_connect_t connect_req;
+	uv_write_t write_req;
+	char request[256];
+	char *answer;          /* owned; NC_PROBE_MAX_ANSWER + 1 bytes */
+	size_t answer_len;
+	bool got_first_byte;
+	/* ICMP */
+	uv_poll_t poll;
+	int icmp_fd;
+	bool icmp_raw;
+	uint16_t echo_id, echo_seq;
+	unsigned echo_sent;
+	uv_timer_t resend;
+};
+
+static double ms_since(const nc_probe_t *p)
+{
+	return (double)(uv_hrtime() - p->t_start) / 1e6;
+}
+
+int nc_probe_make_nonce(char *buf, size_t len)
+{
+	uint8_t raw[8];
+
+	if (len < 17)
+		return -ENOSPC;
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -errno;
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
+static nc_probe_t *probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, probe_kind_t kind)
+{
+	nc_probe_t *p = calloc(1, sizeof(*p));
+
+	if (p == NULL)
+		return NULL;
+	p->kind = kind;
+	p->loop = loop;
+	p->path = path;
+	p->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
+	p->icmp_fd = -1;
+	return p;
+}
+
+void nc_probe_free(nc_probe_t *p)
+{
+	if (p == NULL)
+		return;
+	/* started probes are freed only after done_cb: nothing is open then */
+	if (p->icmp_fd >= 0 && !p->started)
+		close(p->icmp_fd);
+	free(p->answer);
+	free(p);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	nc_probe_t *p = h->data;
+
+	if (--p->open_handles == 0) {
+		if (p->icmp_fd >= 0) {
+			close(p->icmp_fd);
+			p->icmp_fd = -1;
+		}
+		if (p->cb != NULL)
+			p->cb(p, p->cb_data);
+	}
+}
+
+static void close_handle(nc_probe_t *p, uv_handle_t *h)
+{
+	if (h->loop != NULL && !uv_is_closing(h)) {
+		h->data = p;
+		uv_close(h, on_handle_closed);
+	}
+}
+
+/* Ends the probe with verdict v (unless already ended) and closes everything. */
+static void finish(nc_probe_t *p, nc_verdict_t v, int status)
+{
+	if (p->finished)
+		return;
+	p->finished = true;
+	p->path->verdict = v;
+	if (p->path->timings.total_ms < 0 && v != NC_VERDICT_SKIPPED)
+		p->path->timings.total_ms = ms_since(p);
+	if (status < 0 && p->path->detail[0] == '\0')
+		nc_path_set_detail(p->path, "%s", uv_strerror(status));
+	uv_timer_stop(&p->timer);
+	close_handle(p, (uv_handle_t *)&p->timer);
+	if (p->kind == PROBE_TCP) {
+		close_handle(p, (uv_handle_t *)&p->tcp);
+	} else {
+		uv_poll_stop(&p->poll);
+		close_handle(p, (uv_handle_t *)&p->poll);
+		close_handle(p, (uv_handle_t *)&p->resend);
+	}
+}
+
+static nc_verdict_t verdict_for_error(int status)
+{
+	switch (status) {
+	case UV_ECONNREFUSED: return NC_VERDICT_REFUSED;
+	case UV_ETIMEDOUT: return NC_VERDICT_TIMEOUT;
+	case UV_ECANCELED: return NC_VERDICT_TIMEOUT;
+	default: return NC_VERDICT_UNREACHABLE;
+	}
+}
+
+static void on_timeout(uv_timer_t *t)
+{
+	nc_probe_t *p = t->data;
+
+	nc_path_set_detail(p->path, "no answer within %llu ms", (unsigned long long)p->timeout_ms);
+	finish(p, NC_VERDICT_TIMEOUT, 0);
+}
+
+void nc_probe_cancel(nc_probe_t *p)
+{
+	if (p == NULL || !p->started || p->finished)
+		return;
+	nc_path_set_detail(p->path, "cancelled");
+	finish(p, NC_VERDICT_TIMEOUT, 0);
+}
+
+/* ---- the responder's answer ------------------------------------------- */
+
+int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
+{
+	const char *hdr_end, *body;
+	json_t *j;
+	json_error_t jerr;
+	const char *s;
+	int major, minor, status;
+	json_int_t port;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->iflink = -1;
+	hdr_end = memmem(buf, len, "\r\n\r\n", 4);
+	if (hdr_end == NULL)
+		return len >= NC_PROBE_MAX_ANSWER ? NC_EPROTO : -EAGAIN;
+	if (len < 12 || memcmp(buf, "HTTP/", 5) != 0)
+		return NC_EPROTO;
+	if (sscanf(buf, "HTTP/%1d.%1d %3d", &major, &minor, &status) != 3 || status < 100 || status > 599)
+		return NC_EPROTO;
+	ret->http_status = status;
+	if (status != 200)
+		return 0;
+	body = hdr_end + 4;
+	j = json_loadb(body, len - (size_t)(body - buf), 0, &jerr);
+	if (j == NULL)
+		return NC_EPROTO;
+	s = json_string_value(json_object_get(j, "peer_addr"));
+	port = json_integer_value(json_object_get(j, "peer_port"));
+	if (s == NULL || port <= 0 || port > 65535 || nc_endpoint_parse(s, (uint16_t)port, &ret->peer) < 0) {
+		json_decref(j);
+		return NC_EPROTO;
+	}
+	s = json_string_value(json_object_get(j, "hostname"));
+	snprintf(ret->hostname, sizeof(ret->hostname), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "nonce"));
+	snprintf(ret->nonce, sizeof(ret->nonce), "%s", s ? s : "");
+	if (json_is_integer(json_object_get(j, "iflink"))) {
+		json_int_t v = json_integer_value(json_object_get(j, "iflink"));
+		ret->iflink = v >= -1 && v < (1 << 30) ? (int)v : -1;
+	}
+	s = json_string_value(json_object_get(j, "local_addr"));
+	port = json_integer_value(json_object_get(j, "local_port"));
+	if (s != NULL && port > 0 && port <= 65535)
+		(void)nc_endpoint_parse(s, (uint16_t)port, &ret->local);
+	json_decref(j);
+	return 0;
+}
+
+/* ---- TCP + HTTP --------------------------------------------------------- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	nc_probe_t *p = h->data;
+
+	(void)suggested;
+	buf->base = p->answer + p->answer_len;
+	buf->len = NC_PROBE_MAX_ANSWER - p->answer_len;
+}
+
+static void answer_done(nc_probe_t *p)
+{
+	nc_answer_t a;
+	int r;
+
+	p->answer[p->answer_len] = '\0';
+	r = nc_probe_parse_answer(p->answer, p->answer_len, &a);
+	if (r < 0) {
+		nc_path_set_detail(p->path, "the answer was not netcheck's responder (%zu bytes, unparseable)",
+				   p->answer_len);
+		finish(p, NC_VERDICT_UNREACHABLE, 0);
+		return;
+	}
+	if (a.http_status != 200) {
+		nc_path_set_detail(p->path, "the responder answered HTTP %d", a.http_status);
+		finish(p, NC_VERDICT_UNREACHABLE, 0);
+		return;
+	}
+	p->path->peer_seen = a.peer;
+	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.hostname);
+	if (strcmp(a.nonce, p->path->nonce) != 0)
+		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a.nonce);
+	finish(p, NC_VERDICT_REACHABLE, 0);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	nc_probe_t *p = s->data;
+
+	(void)buf;
+	if (p->finished)
+		return;
+	if (nread > 0) {
+		if (!p->got_first_byte) {
+			p->got_first_byte = true;
+			p->path->timings.first_byte_ms = ms_since(p);
+		}
+		p->answer_len += (size_t)nread;
+		if (p->answer_len >= NC_PROBE_MAX_ANSWER) {
+			nc_path_set_detail(p->path, "answer larger than %d bytes", NC_PROBE_MAX_ANSWER);
+			finish(p, NC_VERDICT_UNREACHABLE, 0);
+		}
+		return;
+	}
+	if (nread == UV_EOF) {
+		p->path->timings.total_ms = ms_since(p);
+		answer_done(p);
+		return;
+	}
+	if (nread < 0) {
+		if (p->answer_len > 0) {
+			/* a reset after a whole answer still is an answer */
+			p->path->timings.total_ms = ms_since(p);
+			answer_done(p);
+		} else {
+			nc_path_set_detail(p->path, "connection closed before any answer: %s", uv_strerror((int)nread));
+			finish(p, NC_VERDICT_UNREACHABLE, (int)nread);
+		}
+	}
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	nc_probe_t *p = req->data;
+
+	if (status < 0 && !p->finished) {
+		nc_path_set_detail(p->path, "sending the request failed: %s", uv_strerror(status));
+		finish(p, NC_VERDICT_UNREACHABLE, status);
+	}
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	nc_probe_t *p = req->data;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), r;
+	uv_buf_t b;
+
+	if (p->finished)
+		return;
+	if (status < 0) {
+		nc_path_set_detail(p->path, "connect: %s", uv_strerror(status));
+		finish(p, verdict_for_error(status), status);
+		return;
+	}
+	p->path->timings.connect_ms = ms_since(p);
+	if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
+		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+	b = uv_buf_init(p->request, (unsigned)strlen(p->request));
+	p->write_req.data = p;
+	r = uv_write(&p->write_req, (uv_stream_t *)&p->tcp, &b, 1, on_written);
+	if (r == 0)
+		r = uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
+	if (r < 0) {
+		nc_path_set_detail(p->path, "%s", uv_strerror(r));
+		finish(p, NC_VERDICT_UNREACHABLE, r);
+	}
+}
+
+int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+{
+	char host[NC_ENDPOINT_STRLEN];
+	nc_probe_t *p;
+	int r, n;
+
+	if (!nc_endpoint_is_set(&path->target) || path->target.port == 0)
+		return -EINVAL;
+	p = probe_alloc(loop, path, timeout_ms, PROBE_TCP);
+	if (p == NULL)
+		return -ENOMEM;
+	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
+	if (p->answer == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
+		nc_probe_free(p);
+		return r;
+	}
+	nc_endpoint_format(&path->target, true, host, sizeof(host));
+	n = snprintf(p->request, sizeof(p->request),
+		     "GET /%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netcheck/" NC_VERSION "\r\nConnection: close\r\n\r\n",
+		     path->nonce, host);
+	if (n < 0 || (size_t)n >= sizeof(p->request)) {
+		nc_probe_free(p);
+		return -ENOSPC;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---- ICMP echo ---------------------------------------------------------- */
+
+static uint16_t icmp_checksum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+static int icmp_send(nc_probe_t *p)
+{
+	uint8_t pkt[64];
+	struct icmphdr *h = (struct icmphdr *)pkt;
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	bool v6 = p->path->target.family == AF_INET6;
+
+	memset(pkt, 0, sizeof(pkt));
+	h->type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
+	h->un.echo.id = htons(p->echo_id);
+	h->un.echo.sequence = htons(++p->echo_seq);
+	/* the payload carries the nonce so a capture can tie it to this path */
+	snprintf((char *)pkt + sizeof(*h), sizeof(pkt) - sizeof(*h), "netcheck %s", p->path->nonce);
+	if (!v6)
+		h->checksum = icmp_checksum(pkt, sizeof(pkt));
+	nc_endpoint_to_sockaddr(&p->path->target, &ss, &sl);
+	((struct sockaddr_in *)&ss)->sin_port = 0;
+	if (sendto(p->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, sl) < 0)
+		return -errno;
+	p->echo_sent++;
+	return 0;
+}
+
+static void on_icmp_readable(uv_poll_t *h, int status, int events)
+{
+	nc_probe_t *p = h->data;
+	uint8_t buf[1500];
+
+	(void)events;
+	if (p->finished)
+		return;
+	if (status < 0) {
+		finish(p, NC_VERDICT_UNREACHABLE, status);
+		return;
+	}
+	for (int i = 0; i < 64; i++) { /* bounded drain */
+		struct sockaddr_storage from;
+		socklen_t fl = sizeof(from);
+		ssize_t n = recvfrom(p->icmp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		const uint8_t *icmp = buf;
+		size_t ilen;
+		nc_endpoint_t src;
+		const struct icmphdr *ih;
+		bool v6 = p->path->target.family == AF_INET6;
+
+		if (n < 0)
+			return;
+		ilen = (size_t)n;
+		if (p->icmp_raw && !v6) { /* raw v4 sockets hand us the IP header */
+			size_t ihl;
+			if (ilen < 20)
+				continue;
+			ihl = (size_t)(buf[0] & 0x0f) * 4;
+			if (ihl < 20 || ihl > ilen)
+				continue;
+			icmp += ihl;
+			ilen -= ihl;
+		}
+		if (ilen < sizeof(struct icmphdr) || nc_endpoint_from_sockaddr((struct sockaddr *)&from, &src) < 0)
+			continue;
+		ih = (const struct icmphdr *)icmp;
+		if (!nc_endpoint_addr_equal(&src, &p->path->target))
+			continue;
+		if (ih->type == (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY)) {
+			/* ping sockets rewrite the id to their port; the kernel filters them for us */
+			if (p->icmp_raw && ntohs(ih->un.echo.id) != p->echo_id)
+				continue;
+			p->path->timings.total_ms = ms_since(p);
+			p->path->timings.first_byte_ms = p->path->timings.total_ms;
+			p->path->peer_seen = src;
+			finish(p, NC_VERDICT_REACHABLE, 0);
+			return;
+		}
+		if (!v6 && ih->type == ICMP_DEST_UNREACH) {
+			nc_path_set_detail(p->path, "ICMP destination unreachable (code %u)", ih->code);
+			finish(p, NC_VERDICT_UNREACHABLE, 0);
+			return;
+		}
+	}
+}
+
+static void on_resend(uv_timer_t *t)
+{
+	nc_probe_t *p = t->data;
+
+	/* three echoes at most, spread over the timeout */
+	if (!p->finished && p->echo_sent < 3)
+		(void)icmp_send(p);
+}
+
+int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+{
+	bool v6 = path->target.family == AF_INET6;
+	int proto = v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	int domain = v6 ? AF_INET6 : AF_INET;
+	nc_probe_t *p;
+	int fd, r;
+
+	if (!nc_endpoint_is_set(&path->target))
+		return -EINVAL;
+	p = probe_alloc(loop, path, timeout_ms, PROBE_ICMP);
+	if (p == NULL)
+		return -ENOMEM;
+	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
+		nc_probe_free(p);
+		return r;
+	}
+	fd = socket(domain, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+	if (fd >= 0) {
+		p->icmp_raw = true;
+		if (getrandom(&p->echo_id, sizeof(p->echo_id), 0) != sizeof(p->echo_id))
+			p->echo_id = (uint16_t)getpid();
+	} else {
+		int raw_errno = errno;
+
+		fd = socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
+		if (fd < 0) {
+			nc_path_set_detail(path,
+					   "no raw socket (%s) and no ping socket (%s): needs CAP_NET_RAW or "
+					   "net.ipv4.ping_group_range",
+					   strerror(raw_errno), strerror(errno));
+			path->verdict = NC_VERDICT_SKIPPED;
+			nc_probe_free(p);
+			return -EPERM;
+		}
+		p->icmp_raw = false;
+	}
+	p->icmp_fd = fd;
+	if (!p->icmp_raw) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		/* the kernel picks the echo id of a ping socket: bind, then read it */
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = (sa_family_t)domain;
+		if (bind(fd, (struct sockaddr *)&ss, domain == AF_INET ? sizeof(struct sockaddr_in)
+								  : sizeof(struct sockaddr_in6)) == 0 &&
+		    getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+			p->echo_id = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	path->local.family = path->target.family;
+	path->local.port = p->echo_id; /* for attribution: the echo id */
+	*ret = p;
+	return 0;
+}
+
+/* ---- start ---------------------------------------------------------------- */
+
+int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int r;
+
+	if (p->started)
+		return -EALREADY;
+	r = uv_timer_init(p->loop, &p->timer);
+	if (r < 0)
+		return r;
+	p->timer.data = p;
+	p->open_handles = 1;
+	p->t_start = uv_hrtime();
+	if (p->kind == PROBE_TCP) {
+		r = uv_tcp_init(p->loop, &p->tcp);
+		if (r < 0)
+			goto fail_timer;
+		p->tcp.data = p;
+		p->open_handles++;
+		nc_endpoint_to_sockaddr(&p->path->target, &ss, &sl);
+		p->connect_req.data = p;
+		r = uv_tcp_connect(&p->connect_req, &p->tcp, (struct sockaddr *)&ss, on_connect);
+		if (r < 0)
+			goto fail_handles;
+	} else {
+		r = uv_poll_init_socket(p->loop, &p->poll, p->icmp_fd);
+		if (r < 0)
+			goto fail_timer;
+		p->poll.data = p;
+		p->open_handles++;
+		r = uv_timer_init(p->loop, &p->resend);
+		if (r < 0)
+			goto fail_handles;
+		p->resend.data = p;
+		p->open_handles++;
+		r = uv_poll_start(&p->poll, UV_READABLE, on_icmp_readable);
+		if (r == 0)
+			r = icmp_send(p);
+		if (r < 0)
+			goto fail_handles;
+		uv_timer_start(&p->resend, on_resend, p->timeout_ms / 3 + 1, p->timeout_ms / 3 + 1);
+	}
+	uv_timer_start(&p->timer, on_timeout, p->timeout_ms, 0);
+	p->started = true;
+	p->cb = cb;
+	p->cb_data = data;
+	return 0;
+
+fail_handles:
+	/* Close what was opened; no callback for the caller (libuv's rule). */
+	p->started = true;
+	p->finished = true;
+	p->cb = NULL;
+	if (p->kind == PROBE_TCP) {
+		close_handle(p, (uv_handle_t *)&p->tcp);
+	} else {
+		close_handle(p, (uv_handle_t *)&p->poll);
+		close_handle(p, (uv_handle_t *)&p->resend);
+	}
+	close_handle(p, (uv_handle_t *)&p->timer);
+	return r;
+fail_timer:
+	p->started = true;
+	p->finished = true;
+	p->cb = NULL;
+	close_handle(p, (uv_handle_t *)&p->timer);
+	return r;
+}

@@ -1,0 +1,371 @@
+/* The JSON view of a result: one document per run, shaped as described by
+ * docs/report.schema.json (NC_REPORT_SCHEMA_VERSION).  Reads the result
+ * model only; builds jansson values and writes only to the FILE* it is
+ * given.  May call: result, endpoint, jansson. */
+#include "netcheck/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "netcheck/common.h"
+#include "netcheck/endpoint.h"
+#include "netcheck/result.h"
+#include "report-internal.h"
+#include "netcheck/testing.h"
+
+/* Every json_object_set_new()/json_array_append_new() takes the new value
+ * even when it fails, and fails on a NULL value, so one check per field
+ * covers both an allocation failure of the value and of the slot. */
+#define SET(obj, key, value)                                          \
+	do {                                                          \
+		if (json_object_set_new((obj), (key), (value)) < 0)   \
+			goto fail;                                    \
+	} while (0)
+/* For a value the function still holds in var: var is given away either way. */
+#define SET_TAKE(obj, key, var)                                       \
+	do {                                                          \
+		int set_rc_ = json_object_set_new((obj), (key), (var)); \
+		(var) = NULL;                                         \
+		if (set_rc_ < 0)                                      \
+			goto fail;                                    \
+	} while (0)
+#define APPEND(arr, value)                                            \
+	do {                                                          \
+		if (json_array_append_new((arr), (value)) < 0)        \
+			goto fail;                                    \
+	} while (0)
+
+/* Model text fields are fixed-size arrays: pass the field, not a pointer. */
+#define JSTR(field) jstr((field), sizeof(field))
+#define JSTR_OR_NULL(field) jstr_or_null((field), sizeof(field))
+
+/* returns: new */
+static json_t *jstr(const char *field, size_t max)
+{
+	char buf[2 * NC_DETAIL_MAX];
+
+	/* json_string() rejects invalid UTF-8; the model may hold a string
+	 * cut mid-character, so repair it rather than fail the whole report. */
+	nc_report_clean(field, max < sizeof(buf) ? max : sizeof(buf) - 1, false, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *jstr_or_null(const char *field, size_t max)
+{
+	if (field == NULL || max == 0 || field[0] == '\0')
+		return json_null();
+	return jstr(field, max);
+}
+
+static json_t *jname(const char *name)
+{
+	return json_string(name != NULL ? name : "unknown");
+}
+
+static json_t *jendpoint(const nc_endpoint_t *e, bool with_port)
+{
+	char buf[NC_ENDPOINT_STRLEN];
+
+	if (!nc_endpoint_is_set(e) || nc_endpoint_format(e, with_port, buf, sizeof(buf)) < 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *jtime(uint64_t ts_ns)
+{
+	char buf[64];
+
+	if (nc_report_time_rfc3339(ts_ns, buf, sizeof(buf)) < 0)
+		return json_null();
+	return json_string(buf);
+}
+
+static json_t *jinteger_u64(uint64_t v)
+{
+	return json_integer(v > (uint64_t)INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* Milliseconds to the microsecond; null when not measured (< 0).
+ * json_real() refuses NaN and infinities, so those are null too. */
+static json_t *jms(double ms)
+{
+	if (!isfinite(ms) || ms < 0)
+		return json_null();
+	if (ms < 1e12)
+		ms = (double)(int64_t)(ms * 1000.0 + 0.5) / 1000.0;
+	return json_real(ms);
+}
+
+static json_t *environment_json(const nc_environment_t *env)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "kind", jname(nc_env_kind_name(env->kind)));
+	SET(o, "engine_url", JSTR(env->engine_url));
+	SET(o, "engine_name", JSTR(env->engine_name));
+	SET(o, "engine_version", JSTR(env->engine_version));
+	SET(o, "api_version", JSTR(env->api_version));
+	SET(o, "os", JSTR(env->os));
+	SET(o, "rootless", json_boolean(env->rootless));
+	SET(o, "host_address", jendpoint(&env->host_address, false));
+	SET(o, "host_interface", JSTR(env->host_interface));
+	SET(o, "bridge", JSTR(env->bridge));
+	SET(o, "bridge_attached", json_boolean(env->bridge_attached));
+	SET(o, "capture_note", JSTR(env->capture_note));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *container_json(const nc_container_t *c)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "id", JSTR(c->id));
+	SET(o, "name", JSTR(c->name));
+	SET(o, "image", JSTR(c->image));
+	SET(o, "run_id", JSTR(c->run_id));
+	SET(o, "ip", jendpoint(&c->ip, false));
+	SET(o, "port", json_integer(c->ip.port));
+	SET(o, "published_port", json_integer(c->published_port));
+	SET(o, "published_v6", json_boolean(c->published_v6));
+	SET(o, "pid", json_integer(c->pid));
+	SET(o, "bridge", JSTR(c->bridge));
+	SET(o, "veth", JSTR(c->veth));
+	SET(o, "removed", json_boolean(c->removed));
+	SET(o, "kept", json_boolean(c->kept));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *expectation_json(const nc_expectation_t *e)
+{
+	json_t *o = json_object(), *mechanisms = NULL;
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "verdict", jname(nc_verdict_name(e->verdict)));
+	mechanisms = json_array();
+	if (mechanisms == NULL)
+		goto fail;
+	for (int m = 0; m < NC_MECH_COUNT; m++)
+		if (e->mechanisms & (1u << m))
+			APPEND(mechanisms, jname(nc_mechanism_name((nc_mechanism_t)m)));
+	SET_TAKE(o, "mechanisms", mechanisms);
+	SET(o, "overridden", json_boolean(e->overridden));
+	return o;
+fail:
+	json_decref(mechanisms);
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *timings_json(const nc_timings_t *t)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "connect", jms(t->connect_ms));
+	SET(o, "first_byte", jms(t->first_byte_ms));
+	SET(o, "total", jms(t->total_ms));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *forwarder_json(const nc_path_t *p)
+{
+	json_t *o;
+
+	if (!p->has_forwarder)
+		return json_null();
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	SET(o, "name", JSTR(p->forwarder.name));
+	SET(o, "pid", json_integer(p->forwarder.pid));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *port_or_null(const nc_endpoint_t *e, bool with_port)
+{
+	return with_port && nc_endpoint_is_set(e) ? json_integer(e->port) : json_null();
+}
+
+static json_t *hop_json(const nc_hop_t *h, bool with_port)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "capture_point", JSTR(h->capture_point));
+	SET(o, "leg", JSTR(h->leg));
+	SET(o, "direction", jname(nc_direction_name(h->direction)));
+	SET(o, "src", jendpoint(&h->src, with_port));
+	SET(o, "dst", jendpoint(&h->dst, with_port));
+	SET(o, "src_addr", jendpoint(&h->src, false));
+	SET(o, "src_port", port_or_null(&h->src, with_port));
+	SET(o, "dst_addr", jendpoint(&h->dst, false));
+	SET(o, "dst_port", port_or_null(&h->dst, with_port));
+	SET(o, "first_ts", jtime(h->first_ns));
+	SET(o, "last_ts", jtime(h->last_ns));
+	SET(o, "first_ts_ns", jinteger_u64(h->first_ns));
+	SET(o, "last_ts_ns", jinteger_u64(h->last_ns));
+	SET(o, "packets", json_integer(h->packets));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *packet_json(const nc_packet_summary_t *s)
+{
+	bool tcp = s->proto == IPPROTO_TCP;
+	bool icmp = s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6;
+	bool with_port = tcp || s->proto == IPPROTO_UDP;
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "ts", jtime(s->ts_ns));
+	SET(o, "ts_ns", jinteger_u64(s->ts_ns));
+	SET(o, "capture_point", JSTR(s->capture_point));
+	SET(o, "leg", JSTR(s->leg));
+	SET(o, "direction", jname(nc_direction_name(s->direction)));
+	SET(o, "proto", json_string(nc_report_proto_name(s->proto)));
+	SET(o, "src", jendpoint(&s->src, with_port));
+	SET(o, "dst", jendpoint(&s->dst, with_port));
+	if (tcp) {
+		char flags[16];
+
+		nc_report_tcp_flags(s->tcp_flags, flags, sizeof(flags));
+		SET(o, "tcp_flags", json_string(flags));
+	} else {
+		SET(o, "tcp_flags", json_null());
+	}
+	SET(o, "icmp_type", icmp ? json_integer(s->icmp_type) : json_null());
+	SET(o, "length", json_integer(s->length));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *path_json(const nc_path_t *p)
+{
+	bool with_port = nc_report_path_has_ports(p);
+	json_t *o = json_object(), *arr = NULL;
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "name", jname(nc_path_kind_name(p->kind)));
+	SET(o, "target", jendpoint(&p->target, with_port));
+	SET(o, "verdict", jname(nc_verdict_name(p->verdict)));
+	SET(o, "mechanism", jname(nc_mechanism_name(p->mechanism)));
+	SET(o, "forwarder", forwarder_json(p));
+	SET(o, "peer_seen", jendpoint(&p->peer_seen, true));
+	SET(o, "local", jendpoint(&p->local, with_port));
+	SET(o, "answered_by", JSTR_OR_NULL(p->answered_by));
+	SET(o, "foreign_responder", json_boolean(p->foreign_responder));
+	SET(o, "nonce", JSTR_OR_NULL(p->nonce));
+	SET(o, "route", JSTR_OR_NULL(p->route));
+	SET(o, "detail", JSTR_OR_NULL(p->detail));
+	SET(o, "expected", json_boolean(p->expected));
+	SET(o, "expectation", expectation_json(&p->expectation));
+	SET(o, "timings_ms", timings_json(&p->timings));
+	SET(o, "evidence_state",
+	    json_string(p->evidence_state == NC_EVIDENCE_CAPTURED ? "captured" : "not-captured"));
+
+	arr = json_array();
+	if (arr == NULL)
+		goto fail;
+	for (size_t i = 0; i < p->n_hops; i++)
+		APPEND(arr, hop_json(&p->hops[i], with_port));
+	SET_TAKE(o, "evidence", arr);
+
+	arr = json_array();
+	if (arr == NULL)
+		goto fail;
+	for (size_t i = 0; i < p->n_packets; i++)
+		APPEND(arr, packet_json(&p->packets[i]));
+	SET_TAKE(o, "packets", arr);
+	return o;
+fail:
+	json_decref(arr);
+	json_decref(o);
+	return NULL;
+}
+
+json_t *nc_report_json(const nc_result_t *r)
+{
+	size_t n = nc_result_path_count(r), as_expected = 0;
+	json_t *o = json_object(), *paths = NULL, *summary;
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "schema_version", json_string(NC_REPORT_SCHEMA_VERSION));
+	SET(o, "netcheck_version", json_string(NC_VERSION));
+	SET(o, "environment", environment_json(nc_result_environment_const(r)));
+	SET(o, "container", container_json(nc_result_container_const(r)));
+
+	paths = json_array();
+	if (paths == NULL)
+		goto fail;
+	for (size_t i = 0; i < n; i++) {
+		const nc_path_t *p = nc_result_path_const(r, i);
+
+		if (p->expected)
+			as_expected++;
+		APPEND(paths, path_json(p));
+	}
+	SET_TAKE(o, "paths", paths);
+
+	summary = json_object();
+	if (summary == NULL)
+		goto fail;
+	SET(o, "summary", summary); /* borrowed below; o owns it */
+	SET(summary, "paths", json_integer((json_int_t)n));
+	SET(summary, "as_expected", json_integer((json_int_t)as_expected));
+	SET(summary, "unexpected", json_integer((json_int_t)(n - as_expected)));
+	SET(o, "exit_code", json_integer(nc_report_exit_code(r)));
+	return o;
+fail:
+	json_decref(paths);
+	json_decref(o);
+	return NULL;
+}
+
+int nc_report_json_write(const nc_result_t *r, FILE *out)
+{
+	json_t *doc = nc_report_json(r);
+	int rc;
+
+	if (doc == NULL)
+		return -ENOMEM;
+	/* 12 significant digits: timings are rounded to the microsecond, and
+	 * jansson's default (17) would print 0.21 as 0.20999999999999999. */
+	rc = json_dumpf(doc, out, JSON_INDENT(2) | JSON_REAL_PRECISION(12));
+	json_decref(doc);
+	if (rc < 0)
+		return ferror(out) ? -EIO : -ENOMEM;
+	if (fputc('\n', out) == EOF || fflush(out) != 0 || ferror(out))
+		return -EIO;
+	return 0;
+}

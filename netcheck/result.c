@@ -1,0 +1,384 @@
+/* The result model: owns the environment, the container record and every
+ * path with its evidence.  Fed by probes and capture, read by reporters.
+ * May call: endpoint helpers.  Never prints. */
+#include "netcheck/result.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/common.h"
+#include "netcheck/testing.h"
+
+struct nc_result {
+	nc_environment_t environment;
+	nc_container_t container;
+	nc_path_t paths[NC_PATH_KIND_COUNT];
+	size_t n_paths;
+	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
+	bool has_override[NC_PATH_KIND_COUNT];
+	int exit_code;
+};
+
+static const char *const path_names[NC_PATH_KIND_COUNT] = {
+	[NC_PATH_DIRECT_ICMP] = "direct-icmp",
+	[NC_PATH_DIRECT_TCP] = "direct-tcp",
+	[NC_PATH_PUBLISHED_LOOPBACK] = "published-loopback",
+	[NC_PATH_PUBLISHED_LOOPBACK6] = "published-loopback6",
+	[NC_PATH_PUBLISHED_HOST] = "published-host",
+};
+
+static const char *const verdict_names[NC_VERDICT_COUNT] = {
+	[NC_VERDICT_REACHABLE] = "reachable",
+	[NC_VERDICT_UNREACHABLE] = "unreachable",
+	[NC_VERDICT_UNROUTABLE] = "unroutable",
+	[NC_VERDICT_REFUSED] = "refused",
+	[NC_VERDICT_TIMEOUT] = "timeout",
+	[NC_VERDICT_SKIPPED] = "skipped",
+};
+
+static const char *const mechanism_names[NC_MECH_COUNT] = {
+	[NC_MECH_DIRECT] = "direct",
+	[NC_MECH_NAT] = "nat",
+	[NC_MECH_PROXY] = "proxy",
+	[NC_MECH_OUT_OF_SIGHT] = "out-of-sight",
+	[NC_MECH_NONE] = "none",
+};
+
+static const char *const env_names[NC_ENV_KIND_COUNT] = {
+	[NC_ENV_UNKNOWN] = "unknown",
+	[NC_ENV_NATIVE_LINUX] = "native-linux",
+	[NC_ENV_DOCKER_DESKTOP] = "docker-desktop",
+	[NC_ENV_ROOTLESS_DOCKER] = "rootless-docker",
+	[NC_ENV_ROOTLESS_PODMAN] = "rootless-podman",
+	[NC_ENV_PODMAN] = "podman",
+	[NC_ENV_NOT_ATTACHED] = "not-attached",
+};
+
+#define M(x) (1u << (x))
+
+/* The expectation table.  Attached engines (native Linux, rootful Podman)
+ * put the container on a bridge of this host: the container IP answers
+ * directly and a published port is reached through docker-proxy or kernel
+ * NAT.  Forwarding-only engines (Desktop's VM, rootless engines, anything
+ * whose bridge is not here) never route the container IP from the host;
+ * only a published port works, through a forwarder. */
+nc_expectation_t nc_expectation_for(nc_env_kind_t env, nc_path_kind_t path)
+{
+	nc_expectation_t e = { .verdict = NC_VERDICT_REACHABLE, .mechanisms = 0 };
+	bool direct = path == NC_PATH_DIRECT_ICMP || path == NC_PATH_DIRECT_TCP;
+
+	switch (env) {
+	case NC_ENV_NATIVE_LINUX:
+	case NC_ENV_PODMAN:
+		if (direct)
+			e.mechanisms = M(NC_MECH_DIRECT);
+		else
+			e.mechanisms = M(NC_MECH_PROXY) | M(NC_MECH_NAT);
+		break;
+	case NC_ENV_DOCKER_DESKTOP:
+	case NC_ENV_ROOTLESS_DOCKER:
+	case NC_ENV_ROOTLESS_PODMAN:
+	case NC_ENV_NOT_ATTACHED:
+		if (direct) {
+			e.verdict = NC_VERDICT_UNROUTABLE;
+			e.mechanisms = M(NC_MECH_NONE);
+		} else {
+			e.mechanisms = M(NC_MECH_PROXY) | M(NC_MECH_OUT_OF_SIGHT);
+		}
+		break;
+	default:
+		e.mechanisms = 0;
+		break;
+	}
+	return e;
+}
+
+nc_result_t *nc_result_new(void)
+{
+	nc_result_t *r = calloc(1, sizeof(*r));
+
+	if (r != NULL)
+		r->exit_code = -1;
+	return r;
+}
+
+void nc_result_free(nc_result_t *r)
+{
+	if (r == NULL)
+		return;
+	for (size_t i = 0; i < r->n_paths; i++) {
+		free(r->paths[i].hops);
+		free(r->paths[i].packets);
+	}
+	free(r);
+}
+
+nc_environment_t *nc_result_environment(nc_result_t *r) { return &r->environment; }
+nc_container_t *nc_result_container(nc_result_t *r) { return &r->container; }
+const nc_environment_t *nc_result_environment_const(const nc_result_t *r) { return &r->environment; }
+const nc_container_t *nc_result_container_const(const nc_result_t *r) { return &r->container; }
+
+int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret_path)
+{
+	nc_path_t *p;
+
+	if ((unsigned)kind >= NC_PATH_KIND_COUNT)
+		return -EINVAL;
+	if (nc_result_path_by_kind(r, kind) != NULL)
+		return -EEXIST;
+	p = &r->paths[r->n_paths++];
+	memset(p, 0, sizeof(*p));
+	p->kind = kind;
+	if (target != NULL)
+		p->target = *target;
+	p->verdict = NC_VERDICT_SKIPPED;
+	p->mechanism = NC_MECH_NONE;
+	p->timings.connect_ms = p->timings.first_byte_ms = p->timings.total_ms = -1;
+	nc_result_apply_expectations(r);
+	if (ret_path != NULL)
+		*ret_path = p;
+	return 0;
+}
+
+size_t nc_result_path_count(const nc_result_t *r) { return r->n_paths; }
+
+nc_path_t *nc_result_path(nc_result_t *r, size_t i)
+{
+	return i < r->n_paths ? &r->paths[i] : NULL;
+}
+
+const nc_path_t *nc_result_path_const(const nc_result_t *r, size_t i)
+{
+	return i < r->n_paths ? &r->paths[i] : NULL;
+}
+
+nc_path_t *nc_result_path_by_kind(nc_result_t *r, nc_path_kind_t kind)
+{
+	for (size_t i = 0; i < r->n_paths; i++)
+		if (r->paths[i].kind == kind)
+			return &r->paths[i];
+	return NULL;
+}
+
+int nc_path_add_hop(nc_path_t *p, const nc_hop_t *hop)
+{
+	nc_hop_t *n;
+
+	if (p->n_hops >= NC_MAX_HOPS)
+		return -ENOSPC;
+	n = realloc(p->hops, (p->n_hops + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	p->hops = n;
+	p->hops[p->n_hops++] = *hop;
+	return 0;
+}
+
+int nc_path_add_packet(nc_path_t *p, const nc_packet_summary_t *pkt)
+{
+	nc_packet_summary_t *n;
+
+	if (p->n_packets >= NC_MAX_PACKETS_PER_PATH)
+		return -ENOSPC;
+	n = realloc(p->packets, (p->n_packets + 1) * sizeof(*n));
+	if (n == NULL)
+		return -ENOMEM;
+	p->packets = n;
+	p->packets[p->n_packets++] = *pkt;
+	return 0;
+}
+
+void nc_path_set_detail(nc_path_t *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	va_end(ap);
+}
+
+void nc_result_apply_expectations(nc_result_t *r)
+{
+	for (size_t i = 0; i < r->n_paths; i++) {
+		nc_path_t *p = &r->paths[i];
+
+		p->expectation = nc_expectation_for(r->environment.kind, p->kind);
+		if (r->has_override[p->kind]) {
+			/* an override names only the fields it sets; the rest follow the environment */
+			const nc_expectation_t *o = &r->overrides[p->kind];
+			if (o->verdict_set)
+				p->expectation.verdict = o->verdict;
+			if (o->mechanisms_set)
+				p->expectation.mechanisms = o->mechanisms;
+			p->expectation.overridden = true;
+		}
+	}
+}
+
+static bool path_in_group(nc_path_kind_t k, const char *group)
+{
+	if (strcmp(group, "direct") == 0)
+		return k == NC_PATH_DIRECT_ICMP || k == NC_PATH_DIRECT_TCP;
+	if (strcmp(group, "published") == 0)
+		return k == NC_PATH_PUBLISHED_LOOPBACK || k == NC_PATH_PUBLISHED_LOOPBACK6 ||
+		       k == NC_PATH_PUBLISHED_HOST;
+	return strcmp(group, nc_path_kind_name(k)) == 0;
+}
+
+static bool is_path_or_group(const char *name)
+{
+	nc_path_kind_t k;
+
+	return strcmp(name, "direct") == 0 || strcmp(name, "published") == 0 ||
+	       nc_path_kind_from_name(name, &k) == 0;
+}
+
+/* Overrides are stored on the result and applied to paths as they are
+ * added, so --expect can be parsed before any path exists. */
+int nc_result_parse_expect(nc_result_t *r, const char *spec, struct nc_error *err)
+{
+	char buf[512];
+	char *save = NULL, *item;
+
+	if (spec == NULL || *spec == '\0')
+		return nc_error_set(err, -EINVAL, "--expect needs PATH=VALUE[,...]");
+	if (strlen(spec) >= sizeof(buf))
+		return nc_error_set(err, -EINVAL, "--expect value too long (max %zu bytes)", sizeof(buf) - 1);
+	strcpy(buf, spec);
+	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		nc_verdict_t v = NC_VERDICT_REACHABLE;
+		nc_mechanism_t m = NC_MECH_NONE;
+		bool is_verdict;
+
+		if (eq == NULL || eq == item || eq[1] == '\0')
+			return nc_error_set(err, -EINVAL, "--expect: '%s' is not PATH=VALUE", item);
+		*eq = '\0';
+		if (!is_path_or_group(item))
+			return nc_error_set(err, -EINVAL,
+					    "--expect: unknown path '%s' (direct-icmp, direct-tcp, published-loopback, "
+					    "published-loopback6, published-host, direct, published)", item);
+		if (nc_verdict_from_name(eq + 1, &v) == 0)
+			is_verdict = true;
+		else if (nc_mechanism_from_name(eq + 1, &m) == 0)
+			is_verdict = false;
+		else
+			return nc_error_set(err, -EINVAL, "--expect: '%s' is neither a verdict nor a mechanism", eq + 1);
+		for (int k = 0; k < NC_PATH_KIND_COUNT; k++) {
+			nc_expectation_t *e;
+
+			if (!path_in_group((nc_path_kind_t)k, item))
+				continue;
+			e = &r->overrides[k];
+			r->has_override[k] = true;
+			e->overridden = true;
+			if (is_verdict) {
+				e->verdict = v;
+				e->verdict_set = true;
+			} else {
+				e->mechanisms = M(m);
+				e->mechanisms_set = true;
+			}
+		}
+	}
+	return 0;
+}
+
+size_t nc_result_evaluate(nc_result_t *r)
+{
+	size_t bad = 0;
+
+	for (size_t i = 0; i < r->n_paths; i++) {
+		nc_path_t *p = &r->paths[i];
+		const nc_expectation_t *e = &p->expectation;
+
+		if (p->verdict == NC_VERDICT_SKIPPED && !e->overridden) {
+			/* a probe we could not send (no privilege) proves nothing either way */
+			p->expected = true;
+			continue;
+		}
+		p->expected = p->verdict == e->verdict &&
+			      (e->mechanisms == 0 || (e->mechanisms & M(p->mechanism)) != 0) &&
+			      !p->foreign_responder;
+		if (!p->expected)
+			bad++;
+	}
+	return bad;
+}
+
+void nc_result_set_exit_code(nc_result_t *r, int code) { r->exit_code = code; }
+int nc_result_exit_code(const nc_result_t *r) { return r->exit_code; }
+
+int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
+{
+	if (signal_received == SIGINT)
+		return NC_EXIT_SIGINT;
+	if (signal_received == SIGTERM)
+		return NC_EXIT_SIGTERM;
+	if (signal_received != 0)
+		return 128 + signal_received;
+	switch (status) {
+	case 0:
+		break;
+	case NC_EENGINE:
+	case NC_ENOTFOUND:
+	case -ECONNREFUSED:
+	case -ENOENT:
+	case -ETIMEDOUT:
+	case -EHOSTUNREACH:
+	case -ECONNRESET:
+	case NC_EPROTO:
+	case NC_ETOOBIG:
+		return NC_EXIT_ENGINE;
+	case -EPERM:
+	case -EACCES:
+		return NC_EXIT_NOPERM;
+	case -EINVAL:
+		return NC_EXIT_USAGE;
+	default:
+		return NC_EXIT_INTERNAL;
+	}
+	if (r == NULL)
+		return NC_EXIT_INTERNAL;
+	for (size_t i = 0; i < r->n_paths; i++)
+		if (!r->paths[i].expected)
+			return NC_EXIT_UNEXPECTED;
+	return NC_EXIT_OK;
+}
+
+#define NAME_FNS(fn, from_fn, type, table)                                     \
+	const char *fn(type v)                                                 \
+	{                                                                      \
+		return (unsigned)v < NC_ARRAY_SIZE(table) ? table[v] : NULL;   \
+	}                                                                      \
+	int from_fn(const char *name, type *ret)                               \
+	{                                                                      \
+		for (size_t i = 0; i < NC_ARRAY_SIZE(table); i++)              \
+			if (table[i] != NULL && strcmp(table[i], name) == 0) { \
+				*ret = (type)i;                                \
+				return 0;                                      \
+			}                                                      \
+		return -EINVAL;                                                \
+	}
+
+NAME_FNS(nc_path_kind_name, nc_path_kind_from_name, nc_path_kind_t, path_names)
+NAME_FNS(nc_verdict_name, nc_verdict_from_name, nc_verdict_t, verdict_names)
+NAME_FNS(nc_mechanism_name, nc_mechanism_from_name, nc_mechanism_t, mechanism_names)
+
+const char *nc_env_kind_name(nc_env_kind_t k)
+{
+	return (unsigned)k < NC_ENV_KIND_COUNT ? env_names[k] : NULL;
+}
+
+const char *nc_direction_name(nc_direction_t d)
+{
+	switch (d) {
+	case NC_DIR_IN: return "in";
+	case NC_DIR_OUT: return "out";
+	default: return "unknown";
+	}
+}

@@ -1,0 +1,588 @@
+/* One run: engine → container → (capture) → probes on one libuv loop →
+ * classification → cleanup.  Owns the engine handle, the container's life
+ * and the loop.  May call: engine, image, platform, probe, classify,
+ * capture, result.  Never prints: progress goes to opt->progress. */
+#include "netcheck/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "netcheck/classify.h"
+#include "netcheck/engine.h"
+#include "netcheck/image.h"
+#include "netcheck/platform.h"
+#include "netcheck/probe.h"
+#include "netcheck/testing.h"
+
+#define POLL_INTERVAL_MS 5
+
+typedef struct run_state {
+	const nc_run_options_t *opt;
+	nc_result_t *result;
+	nc_engine_t *engine;
+	nc_container_info_t info;
+	char container_id[80];
+	uint16_t port;
+	uv_loop_t loop;
+	bool loop_ready;
+	nc_probe_t *probes[NC_PATH_KIND_COUNT];
+	size_t n_probes, probes_done;
+	uv_timer_t watchdog;     /* checks opt->interrupted while the loop runs */
+} run_state_t;
+
+static void progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(const run_state_t *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (s->opt->progress == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->opt->progress(s->opt->progress_data, msg);
+}
+
+static bool interrupted(const run_state_t *s)
+{
+	return s->opt->interrupted != NULL && *s->opt->interrupted;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static uint64_t now_ms(void)
+{
+	return uv_hrtime() / 1000000u;
+}
+
+/* ---- engine + environment ------------------------------------------------ */
+
+static int connect_engine(const nc_run_options_t *opt, uint64_t timeout_ms, volatile sig_atomic_t *intr,
+			  nc_engine_t **ret, nc_engine_version_t *ret_version, char *ret_url, size_t url_len,
+			  nc_error_t *err)
+{
+	nc_engine_options_t eo = { 0 };
+	nc_engine_source_t src;
+	const char *cert = getenv("DOCKER_CERT_PATH"), *verify = getenv("DOCKER_TLS_VERIFY");
+	int r;
+
+	r = nc_engine_discover(opt != NULL ? opt->engine_url : NULL, NULL, ret_url, url_len, &src, err);
+	if (r < 0)
+		return r;
+	eo.timeout_ms = (long)(timeout_ms > 0 ? timeout_ms : 10000);
+	eo.connect_timeout_ms = eo.timeout_ms < 3000 ? eo.timeout_ms : 3000;
+	eo.cert_path = cert;
+	eo.tls_verify = verify != NULL && *verify != '\0' && strcmp(verify, "0") != 0;
+	eo.cancel = intr;
+	r = nc_engine_new(ret_url, &eo, ret, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_negotiate(*ret, ret_version, err);
+	if (r < 0) {
+		nc_engine_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+static void fill_environment(run_state_t *s, const nc_engine_version_t *v, const nc_engine_info_t *info)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+
+	snprintf(env->engine_url, sizeof(env->engine_url), "%s", nc_engine_url(s->engine));
+	snprintf(env->engine_name, sizeof(env->engine_name), "%s",
+		 v->podman ? "Podman Engine" : v->platform_name[0] ? v->platform_name : "Docker Engine");
+	snprintf(env->engine_version, sizeof(env->engine_version), "%s", v->version);
+	snprintf(env->api_version, sizeof(env->api_version), "%s", v->api_version);
+	snprintf(env->os, sizeof(env->os), "%s", info->operating_system);
+	env->rootless = info->rootless;
+	(void)nc_platform_primary_address(AF_INET, &env->host_address, env->host_interface,
+					  sizeof(env->host_interface));
+}
+
+/* Decides the environment once the container's IP and route are known. */
+static void detect_environment(run_state_t *s, const nc_engine_version_t *v, const nc_route_t *rt)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	bool desktop = strstr(env->os, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL;
+
+	env->bridge_attached = rt->kind == NC_ROUTE_ON_LINK && rt->ifname[0] != '\0' && !rt->via_default;
+	if (env->bridge_attached)
+		snprintf(env->bridge, sizeof(env->bridge), "%s", rt->ifname);
+	if (desktop)
+		env->kind = NC_ENV_DOCKER_DESKTOP;
+	else if (env->rootless)
+		env->kind = v->podman ? NC_ENV_ROOTLESS_PODMAN : NC_ENV_ROOTLESS_DOCKER;
+	else if (!env->bridge_attached)
+		env->kind = NC_ENV_NOT_ATTACHED;
+	else
+		env->kind = v->podman ? NC_ENV_PODMAN : NC_ENV_NATIVE_LINUX;
+	nc_result_apply_expectations(s->result);
+}
+
+/* ---- image + container ---------------------------------------------------- */
+
+static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *err)
+{
+	char query[1024];
+	uint8_t *tar = NULL;
+	size_t tar_len = 0;
+	int r;
+
+	if (s->opt->image != NULL) {
+		snprintf(ret_ref, len, "%s", s->opt->image);
+		r = nc_engine_image_exists(s->engine, s->opt->image, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return nc_error_set(err, -ENOENT,
+					    "image %s is not in the engine and cannot be pulled here: load it first",
+					    s->opt->image);
+		return 0;
+	}
+	snprintf(ret_ref, len, "%s:%s", nc_image_name(), NC_VERSION);
+	r = nc_engine_image_exists(s->engine, ret_ref, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	progress(s, "importing image %s (%zu KiB)", ret_ref, nc_responder_bin_len / 1024);
+	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
+	if (r < 0)
+		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
+	r = nc_image_import_query(NC_VERSION, query, sizeof(query));
+	if (r >= 0)
+		r = nc_engine_image_import(s->engine, query, tar, tar_len, err);
+	free(tar);
+	if (r < 0) {
+		/* a half-imported image must not be mistaken for a good one next time */
+		char path[256];
+		snprintf(path, sizeof(path), "/images/%s%%3A%s?force=1", nc_image_name(), NC_VERSION);
+		(void)nc_engine_call(s->engine, "DELETE", path, NULL, NULL, 0, 0, NULL, NULL);
+		if (err != NULL && strstr(err->text, "import") == NULL) {
+			char prev[NC_ERROR_MAX];
+			snprintf(prev, sizeof(prev), "%s", err->text);
+			nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
+		}
+		return r;
+	}
+	return 0;
+}
+
+static json_t *container_spec(const run_state_t *s, const char *image, const char *run_id)
+{
+	char port_key[16], host_port[8], pid[16];
+	json_t *spec, *labels, *exposed, *hc, *bindings, *binding, *arr;
+
+	snprintf(port_key, sizeof(port_key), "%u/tcp", s->port);
+	snprintf(host_port, sizeof(host_port), "%u", s->opt->host_port);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	labels = json_pack("{s:s, s:s}", NC_RUN_LABEL, run_id, NC_RUN_PID_LABEL, pid);
+	exposed = json_pack("{s:{}}", port_key);
+	binding = json_pack("{s:s, s:s}", "HostIp", "", "HostPort", s->opt->host_port ? host_port : "");
+	arr = json_array();
+	if (labels == NULL || exposed == NULL || binding == NULL || arr == NULL || json_array_append_new(arr, binding) < 0) {
+		json_decref(labels), json_decref(exposed), json_decref(arr);
+		return NULL;
+	}
+	bindings = json_pack("{s:o}", port_key, arr);
+	hc = json_pack("{s:o, s:b, s:s}", "PortBindings", bindings, "AutoRemove", 0, "NetworkMode", "bridge");
+	spec = json_pack("{s:s, s:o, s:o, s:o}", "Image", image, "Labels", labels, "ExposedPorts", exposed,
+			 "HostConfig", hc);
+	if (spec != NULL && s->opt->image == NULL) {
+		/* our responder needs nothing: no root, no writes */
+		json_object_set_new(spec, "User", json_string("65534:65534"));
+		json_object_set_new(hc, "ReadonlyRootfs", json_true());
+		json_object_set_new(hc, "CapDrop", json_pack("[s]", "ALL"));
+		json_object_set_new(hc, "SecurityOpt", json_pack("[s]", "no-new-privileges"));
+		json_object_set_new(spec, "Cmd", json_pack("[s, s]", "/responder", port_key));
+		/* "80/tcp" → "80" */
+		json_array_set_new(json_object_get(spec, "Cmd"), 1, json_sprintf("%u", s->port));
+	}
+	return spec;
+}
+
+/* Is the container's process listening on port inside its namespace?  We
+ * read its own /proc/<pid>/net/tcp{,6}; -ENOENT when we cannot see it. */
+static int container_listening(int pid, uint16_t port)
+{
+	static const char *const files[] = { "tcp", "tcp6" };
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(files); i++) {
+		char path[64], line[256];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, files[i]);
+		f = fopen(path, "re");
+		if (f == NULL)
+			return -ENOENT;
+		for (unsigned n = 0; n < 100000 && fgets(line, sizeof(line), f) != NULL; n++) {
+			char local[80];
+			unsigned st, lport;
+			char *colon;
+
+			if (sscanf(line, " %*s %79s %*s %x", local, &st) != 2 || st != 0x0A)
+				continue;
+			colon = strrchr(local, ':');
+			if (colon != NULL && sscanf(colon + 1, "%x", &lport) == 1 && lport == port) {
+				fclose(f);
+				return 1;
+			}
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+static int start_container(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	char image[NC_NAME_MAX], name[96];
+	json_t *spec;
+	uint64_t deadline;
+	int r;
+
+	r = ensure_image(s, image, sizeof(image), err);
+	if (r < 0)
+		return r;
+	snprintf(c->image, sizeof(c->image), "%s", image);
+	spec = container_spec(s, image, c->run_id);
+	if (spec == NULL)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "netcheck-%s", c->run_id);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	progress(s, "creating container %s from %s", name, image);
+	r = nc_engine_container_create(s->engine, name, spec, s->container_id, sizeof(s->container_id), err);
+	json_decref(spec);
+	if (r < 0)
+		return r;
+	snprintf(c->id, sizeof(c->id), "%s", s->container_id);
+	if (interrupted(s))
+		return NC_ECANCELED;
+	progress(s, "starting container %.12s", c->id);
+	r = nc_engine_container_start(s->engine, s->container_id, err);
+	if (r < 0) {
+		if (err != NULL && (strstr(err->text, "already allocated") || strstr(err->text, "address already in use")))
+			return nc_error_set(err, NC_ECONFLICT,
+					    "host port %u is already taken: choose another --host-port or leave it to the engine",
+					    s->opt->host_port);
+		return r;
+	}
+	deadline = now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
+	for (unsigned tries = 0;; tries++) {
+		if (interrupted(s))
+			return NC_ECANCELED;
+		r = nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, err);
+		if (r < 0)
+			return r;
+		if (!s->info.running && tries > 0)
+			return nc_error_set(err, NC_EENGINE, "container %.12s exited right after start", c->id);
+		if (s->info.running && s->info.ip.family != 0 && s->info.published_port != 0)
+			break;
+		if (now_ms() > deadline)
+			return nc_error_set(err, -ETIMEDOUT, "container %.12s got no IP address or published port in time",
+					    c->id);
+		sleep_ms(POLL_INTERVAL_MS * 2);
+	}
+	c->ip = s->info.ip;
+	c->published_port = s->info.published_port;
+	c->published_v6 = s->info.published_v6;
+	c->pid = s->info.pid;
+	/* Wait for the responder to listen; seen from its own namespace, so no
+	 * probe traffic is spent on it.  Engines whose processes we cannot see
+	 * (a VM, another user namespace) get a short grace period instead. */
+	for (;;) {
+		r = container_listening(s->info.pid, s->port);
+		if (r != 0 || interrupted(s))
+			break;
+		if (now_ms() > deadline)
+			return nc_error_set(err, -ETIMEDOUT, "the responder in container %.12s did not listen on port %u",
+					    c->id, s->port);
+		sleep_ms(POLL_INTERVAL_MS);
+	}
+	if (r < 0)
+		sleep_ms(200);
+	return interrupted(s) ? NC_ECANCELED : 0;
+}
+
+static void remove_container(run_state_t *s)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	nc_error_t err;
+
+	if (s->container_id[0] == '\0' || s->engine == NULL)
+		return;
+	if (s->opt->keep) {
+		c->kept = true;
+		return;
+	}
+	/* cleanup must run even after a signal cancelled the engine calls */
+	nc_engine_set_cancel(s->engine, NULL);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		if (nc_engine_container_remove(s->engine, s->container_id, &err) == 0) {
+			c->removed = true;
+			return;
+		}
+		sleep_ms(100);
+	}
+}
+
+/* ---- probes on the loop --------------------------------------------------- */
+
+static void on_probe_done(nc_probe_t *p, void *data)
+{
+	run_state_t *s = data;
+
+	(void)p;
+	if (++s->probes_done == s->n_probes) {
+		uv_timer_stop(&s->watchdog);
+		uv_close((uv_handle_t *)&s->watchdog, NULL);
+	}
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	run_state_t *s = t->data;
+
+	if (!interrupted(s))
+		return;
+	for (size_t i = 0; i < s->n_probes; i++)
+		nc_probe_cancel(s->probes[i]);
+}
+
+static void add_path(run_state_t *s, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret)
+{
+	*ret = NULL;
+	(void)nc_result_add_path(s->result, kind, target, ret);
+}
+
+/* Direct probes go only where the route says the container's network is
+ * on a link of this host; through a gateway the packet would leave it. */
+static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
+{
+	nc_platform_route_format(&p->target, rt, p->route, sizeof(p->route));
+	return nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, s->opt->allow_offhost);
+}
+
+static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	nc_container_t *c = nc_result_container(s->result);
+	uint64_t timeout = s->opt->probe_timeout_ms ? s->opt->probe_timeout_ms : 2000;
+	nc_endpoint_t target;
+	nc_path_t *p;
+	int r;
+
+	/* paths, in report order */
+	target = c->ip;
+	target.port = 0;
+	add_path(s, NC_PATH_DIRECT_ICMP, &target, &p);
+	if (direct_allowed(s, p, rt)) {
+		r = nc_probe_icmp_new(&s->loop, p, timeout, &s->probes[s->n_probes]);
+		if (r == 0)
+			s->n_probes++;
+	}
+	add_path(s, NC_PATH_DIRECT_TCP, &c->ip, &p);
+	if (direct_allowed(s, p, rt) && nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+		s->n_probes++;
+	nc_endpoint_parse("127.0.0.1", c->published_port, &target);
+	add_path(s, NC_PATH_PUBLISHED_LOOPBACK, &target, &p);
+	if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+		s->n_probes++;
+	if (c->published_v6) {
+		nc_endpoint_parse("::1", c->published_port, &target);
+		add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, &target, &p);
+		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+			s->n_probes++;
+	}
+	if (env->host_address.family != 0) {
+		target = env->host_address;
+		target.port = c->published_port;
+		add_path(s, NC_PATH_PUBLISHED_HOST, &target, &p);
+		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+			s->n_probes++;
+	}
+
+	r = uv_timer_init(&s->loop, &s->watchdog);
+	if (r < 0)
+		return nc_error_set(err, r, "libuv timer: %s", uv_strerror(r));
+	s->watchdog.data = s;
+	uv_timer_start(&s->watchdog, on_watchdog, 20, 20);
+	progress(s, "probing %zu paths", s->n_probes);
+	for (size_t i = 0; i < s->n_probes; i++) {
+		r = nc_probe_start(s->probes[i], on_probe_done, s);
+		if (r < 0)
+			s->probes_done++; /* not started: no callback will come */
+	}
+	if (s->probes_done == s->n_probes) {
+		uv_timer_stop(&s->watchdog);
+		uv_close((uv_handle_t *)&s->watchdog, NULL);
+	}
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	return 0;
+}
+
+static void classify_all(run_state_t *s)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	nc_forwarder_t fwd;
+	bool have_fwd = nc_platform_tcp_listener(c->published_port, &fwd) == 0;
+
+	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
+		nc_path_t *p = nc_result_path(s->result, i);
+		bool published = p->kind == NC_PATH_PUBLISHED_LOOPBACK || p->kind == NC_PATH_PUBLISHED_LOOPBACK6 ||
+				 p->kind == NC_PATH_PUBLISHED_HOST;
+
+		if (p->verdict == NC_VERDICT_UNROUTABLE || p->verdict == NC_VERDICT_SKIPPED)
+			continue;
+		nc_classify_path(p, c, published && have_fwd ? &fwd : NULL);
+	}
+}
+
+static void make_run_id(char *buf, size_t len)
+{
+	char nonce[NC_NONCE_MAX];
+
+	if (nc_probe_make_nonce(nonce, sizeof(nonce)) < 0)
+		snprintf(nonce, sizeof(nonce), "%08x", (unsigned)getpid());
+	snprintf(buf, len, "%.12s", nonce);
+}
+
+int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
+{
+	run_state_t s = { .opt = opt, .result = result };
+	nc_container_t *c = nc_result_container(result);
+	nc_engine_version_t version;
+	nc_engine_info_t info;
+	nc_route_t rt;
+	char url[NC_ENGINE_URL_MAX];
+	int r;
+
+	s.port = opt->port ? opt->port : NC_DEFAULT_PORT;
+	make_run_id(c->run_id, sizeof(c->run_id));
+	if (opt->expect != NULL) {
+		r = nc_result_parse_expect(result, opt->expect, err);
+		if (r < 0)
+			return r;
+	}
+	progress(&s, "connecting to the engine");
+	r = connect_engine(opt, opt->engine_timeout_ms, opt->interrupted, &s.engine, &version, url, sizeof(url), err);
+	if (r < 0)
+		goto out;
+	r = nc_engine_info(s.engine, &info, err);
+	if (r < 0)
+		goto out;
+	fill_environment(&s, &version, &info);
+
+	r = start_container(&s, err);
+	if (r < 0)
+		goto out;
+	r = nc_platform_route_get(&c->ip, &rt);
+	if (r < 0) {
+		nc_error_set(err, r, "route lookup for %s failed: %s", "the container IP", nc_strerror(r));
+		goto out;
+	}
+	detect_environment(&s, &version, &rt);
+	snprintf(c->bridge, sizeof(c->bridge), "%s", nc_result_environment(result)->bridge);
+
+	r = uv_loop_init(&s.loop);
+	if (r < 0) {
+		nc_error_set(err, r, "libuv: %s", uv_strerror(r));
+		goto out;
+	}
+	s.loop_ready = true;
+	r = run_probes(&s, &rt, err);
+	if (r < 0)
+		goto out;
+	classify_all(&s);
+	nc_result_evaluate(result);
+	if (interrupted(&s))
+		r = NC_ECANCELED;
+out:
+	remove_container(&s);
+	for (size_t i = 0; i < s.n_probes; i++)
+		nc_probe_free(s.probes[i]);
+	if (s.loop_ready) {
+		uv_run(&s.loop, UV_RUN_DEFAULT); /* let close callbacks run */
+		if (uv_loop_close(&s.loop) != 0 && r == 0)
+			r = nc_error_set(err, -EBUSY, "internal error: a libuv handle was left open");
+	}
+	nc_engine_free(s.engine);
+	return r;
+}
+
+/* ---- gc --------------------------------------------------------------------- */
+
+static bool owner_alive(const char *pid_label)
+{
+	char path[64], comm[32] = "";
+	long pid;
+	char *end;
+	FILE *f;
+
+	if (pid_label == NULL)
+		return false;
+	pid = strtol(pid_label, &end, 10);
+	if (*end != '\0' || pid <= 0 || pid > 1 << 22 || pid == getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	if (fgets(comm, sizeof(comm), f) == NULL)
+		comm[0] = '\0';
+	fclose(f);
+	return strncmp(comm, "netcheck", 8) == 0;
+}
+
+int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
+	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	nc_run_options_t opt = { .engine_url = engine_url };
+	nc_engine_version_t version;
+	nc_engine_t *e = NULL;
+	char url[NC_ENGINE_URL_MAX];
+	char **ids = NULL;
+	size_t n = 0;
+	int r, removed = 0;
+
+	r = connect_engine(&opt, engine_timeout_ms, intr, &e, &version, url, sizeof(url), err);
+	if (r < 0)
+		return r;
+	r = nc_engine_containers_with_label(e, NC_RUN_LABEL, &ids, &n, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		char path[256];
+		json_t *j = NULL;
+		const char *run_id, *pid;
+		json_t *labels;
+
+		snprintf(path, sizeof(path), "/containers/%.128s/json", ids[i]);
+		if (nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, NULL) < 0)
+			continue;
+		labels = json_object_get(json_object_get(j, "Config"), "Labels");
+		run_id = json_string_value(json_object_get(labels, NC_RUN_LABEL));
+		pid = json_string_value(json_object_get(labels, NC_RUN_PID_LABEL));
+		if (!owner_alive(pid) && nc_engine_container_remove(e, ids[i], err) == 0) {
+			removed++;
+			if (removed_cb != NULL)
+				removed_cb(data, ids[i], run_id ? run_id : "");
+		}
+		json_decref(j);
+	}
+	nc_engine_ids_free(ids, n);
+	nc_engine_free(e);
+	return r < 0 ? r : removed;
+}

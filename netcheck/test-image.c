@@ -1,0 +1,266 @@
+/* Unit tests for the responder image archive and import query. */
+#include "netcheck/image.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "netcheck/common.h"
+#include "netcheck/testing.h"
+
+#define BLOCK 512
+
+typedef struct want_entry {
+	const char *name;
+	char typeflag;
+	unsigned long mode;
+} want_entry_t;
+
+static const want_entry_t want_entries[] = {
+	{ "dev/", '5', 0755 },
+	{ "etc/", '5', 0755 },
+	{ "etc/group", '0', 0644 },
+	{ "etc/passwd", '0', 0644 },
+	{ "proc/", '5', 0755 },
+	{ "responder", '0', 0755 },
+	{ "sys/", '5', 0755 },
+	{ "tmp/", '5', 01777 },
+};
+
+/* An octal field: digits, then NUL or space padding. */
+static unsigned long long field_octal(const uint8_t *field, size_t width)
+{
+	char tmp[32];
+	char *end;
+	unsigned long long v;
+
+	assert_true(width < sizeof(tmp));
+	memcpy(tmp, field, width);
+	tmp[width] = '\0';
+	v = strtoull(tmp, &end, 8);
+	assert_true(end != tmp);
+	assert_true(*end == '\0' || *end == ' ');
+	return v;
+}
+
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != 0)
+			return false;
+	return true;
+}
+
+/* Walks the archive the way tar(1) does; checks every header, that file
+ * data sits right after its header, padded with zeros, and the two zero
+ * blocks at the end.  ret_* get the offset and size of a named file. */
+static void check_archive(const uint8_t *tar, size_t len, const char *find, size_t *ret_off, size_t *ret_size)
+{
+	size_t off = 0, i = 0;
+
+	assert_int_equal(len % BLOCK, 0);
+	assert_true(len >= 2 * BLOCK);
+	*ret_off = 0;
+	*ret_size = 0;
+	while (!all_zero(tar + off, BLOCK)) {
+		const uint8_t *h = tar + off;
+		unsigned long sum = 0;
+		unsigned long long size;
+		char name[101];
+
+		assert_true(i < NC_ARRAY_SIZE(want_entries));
+		memcpy(name, h, 100);
+		name[100] = '\0';
+		assert_string_equal(name, want_entries[i].name);
+		/* checksum: all 512 bytes with the chksum field read as spaces */
+		for (size_t b = 0; b < BLOCK; b++)
+			sum += (b >= 148 && b < 156) ? ' ' : h[b];
+		assert_int_equal(field_octal(h + 148, 6), sum);
+		assert_int_equal(h[154], '\0');
+		assert_int_equal(h[155], ' ');
+		assert_memory_equal(h + 257, "ustar\0", 6);
+		assert_memory_equal(h + 263, "00", 2);
+		assert_int_equal(h[156], want_entries[i].typeflag);
+		assert_int_equal(field_octal(h + 100, 8), want_entries[i].mode);
+		assert_int_equal(field_octal(h + 108, 8), 0); /* uid */
+		assert_int_equal(field_octal(h + 116, 8), 0); /* gid */
+		assert_string_equal((const char *)h + 265, "root");
+		assert_string_equal((const char *)h + 297, "root");
+		size = field_octal(h + 124, 12);
+		if (want_entries[i].typeflag == '5')
+			assert_int_equal(size, 0);
+		off += BLOCK;
+		if (strcmp(name, find) == 0) {
+			*ret_off = off;
+			*ret_size = (size_t)size;
+		}
+		assert_true(off + size <= len - 2 * BLOCK);
+		/* padding up to the next block is zero */
+		assert_true(all_zero(tar + off + size, (BLOCK - size % BLOCK) % BLOCK));
+		off += (size + BLOCK - 1) / BLOCK * BLOCK;
+		i++;
+	}
+	assert_int_equal(i, NC_ARRAY_SIZE(want_entries));
+	/* exactly two zero blocks end it */
+	assert_int_equal(off, len - 2 * BLOCK);
+	assert_true(all_zero(tar + off, 2 * BLOCK));
+}
+
+static void test_tar_layout(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 511, 512, 513, 5000, 65536 + 7 };
+
+	(void)state;
+	for (size_t s = 0; s < NC_ARRAY_SIZE(sizes); s++) {
+		uint8_t *input = test_malloc(sizes[s] + 1);
+		uint8_t *tar = NULL;
+		size_t len = 0, off, size;
+
+		for (size_t i = 0; i < sizes[s]; i++)
+			input[i] = (uint8_t)(i * 131 + 7);
+		assert_int_equal(nc_image_build_tar(input, sizes[s], &tar, &len), 0);
+		assert_non_null(tar);
+		check_archive(tar, len, "responder", &off, &size);
+		assert_int_equal(size, sizes[s]);
+		if (sizes[s] > 0)
+			assert_memory_equal(tar + off, input, sizes[s]);
+		free(tar);
+		test_free(input);
+	}
+}
+
+static void test_tar_etc_files(void **state)
+{
+	static const uint8_t bin[] = "\x7f" "ELF";
+	uint8_t *tar = NULL;
+	size_t len = 0, off, size;
+	char text[BLOCK + 1];
+
+	(void)state;
+	assert_int_equal(nc_image_build_tar(bin, sizeof(bin) - 1, &tar, &len), 0);
+
+	check_archive(tar, len, "etc/passwd", &off, &size);
+	assert_true(size > 0 && size < BLOCK);
+	memcpy(text, tar + off, size);
+	text[size] = '\0';
+	assert_non_null(strstr(text, "\nnobody:x:65534:65534:"));
+	assert_memory_equal(text, "root:x:0:0:", 11);
+
+	check_archive(tar, len, "etc/group", &off, &size);
+	assert_true(size > 0 && size < BLOCK);
+	memcpy(text, tar + off, size);
+	text[size] = '\0';
+	assert_non_null(strstr(text, "\nnobody:x:65534:"));
+	free(tar);
+}
+
+static void test_tar_reproducible(void **state)
+{
+	static const uint8_t bin[] = "responder bytes";
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+
+	(void)state;
+	assert_int_equal(nc_image_build_tar(bin, sizeof(bin), &a, &alen), 0);
+	assert_int_equal(nc_image_build_tar(bin, sizeof(bin), &b, &blen), 0);
+	assert_int_equal(alen, blen);
+	assert_memory_equal(a, b, alen);
+	free(a);
+	free(b);
+}
+
+static void test_tar_bad_arguments(void **state)
+{
+	static const uint8_t bin[] = "x";
+	static uint8_t sentinel[] = "untouched";
+	uint8_t *tar = sentinel;
+	size_t len = 42;
+
+	(void)state;
+	assert_int_equal(nc_image_build_tar(NULL, 1, &tar, &len), -EINVAL);
+	assert_int_equal(nc_image_build_tar(bin, 1, NULL, &len), -EINVAL);
+	assert_int_equal(nc_image_build_tar(bin, 1, &tar, NULL), -EINVAL);
+	/* 8 GiB does not fit the 11-digit size field; nothing is read */
+	assert_int_equal(nc_image_build_tar(bin, (size_t)1 << 33, &tar, &len), -EINVAL);
+	assert_ptr_equal(tar, sentinel);
+	assert_int_equal(len, 42);
+}
+
+static void test_name(void **state)
+{
+	(void)state;
+	assert_string_equal(nc_image_name(), "netcheck-responder");
+}
+
+static void test_query(void **state)
+{
+	char buf[NC_IMAGE_QUERY_MAX];
+	const char *want = "fromSrc=-&repo=netcheck-responder&tag=0.1.0-dev_2"
+			   "&changes=CMD%20%5B%22%2Fresponder%22%5D"
+			   "&changes=EXPOSE%2080%2Ftcp"
+			   "&changes=USER%2065534";
+	int n;
+
+	(void)state;
+	n = nc_image_import_query("0.1.0-dev_2", buf, sizeof(buf));
+	assert_string_equal(buf, want);
+	assert_int_equal(n, (int)strlen(want));
+
+	/* exactly enough room, and one byte short */
+	assert_int_equal(nc_image_import_query("0.1.0-dev_2", buf, strlen(want) + 1), n);
+	assert_int_equal(nc_image_import_query("0.1.0-dev_2", buf, strlen(want)), -ENOSPC);
+	assert_int_equal(nc_image_import_query("0.1.0-dev_2", buf, 10), -ENOSPC);
+	assert_int_equal(nc_image_import_query("0.1.0-dev_2", NULL, 0), -ENOSPC);
+}
+
+static void test_query_tags(void **state)
+{
+	char buf[NC_IMAGE_QUERY_MAX];
+	char tag[NC_IMAGE_TAG_MAX + 2];
+
+	(void)state;
+	/* the longest tag fits NC_IMAGE_QUERY_MAX */
+	memset(tag, 'v', NC_IMAGE_TAG_MAX);
+	tag[NC_IMAGE_TAG_MAX] = '\0';
+	assert_true(nc_image_import_query(tag, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, tag));
+	/* one longer is refused */
+	strcat(tag, "v");
+	assert_int_equal(nc_image_import_query(tag, buf, sizeof(buf)), -EINVAL);
+
+	assert_true(nc_image_import_query("latest", buf, sizeof(buf)) > 0);
+	assert_true(nc_image_import_query("_x", buf, sizeof(buf)) > 0);
+	assert_int_equal(nc_image_import_query(NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("1.0 beta", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("1.0&repo=evil", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("a/b", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("a:b", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("1.0+build", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("-rc1", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query(".hidden", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(nc_image_import_query("caf\xc3\xa9", buf, sizeof(buf)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tar_layout),
+		cmocka_unit_test(test_tar_etc_files),
+		cmocka_unit_test(test_tar_reproducible),
+		cmocka_unit_test(test_tar_bad_arguments),
+		cmocka_unit_test(test_name),
+		cmocka_unit_test(test_query),
+		cmocka_unit_test(test_query_tags),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
