@@ -333,12 +333,16 @@ int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
 	case -ECONNRESET:
 	case NC_EPROTO:
 	case NC_ETOOBIG:
+	case -ENOTSUP:
 		return NC_EXIT_ENGINE;
 	case -EPERM:
 	case -EACCES:
 		return NC_EXIT_NOPERM;
 	case -EINVAL:
+	case NC_ECONFLICT: /* a host port already taken: the user's choice */
 		return NC_EXIT_USAGE;
+	case NC_ECANCELED:
+		return NC_EXIT_SIGINT;
 	default:
 		return NC_EXIT_INTERNAL;
 	}

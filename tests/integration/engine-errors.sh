@@ -1,0 +1,64 @@
+#!/bin/bash
+# An engine that is missing, refuses, errs, lies or never answers: each
+# gives exit 69 (64 for a bad URL), exactly one line on stderr, within the
+# timeout, and no container.
+. "$(dirname "$0")/lib.sh"
+
+one_line() { # FILE WHAT
+	local n
+	n=$(wc -l <"$1")
+	[ "$n" = 1 ] || { cat "$1" >&2; fail "$2: $n lines on stderr, want 1"; }
+}
+
+case_run() { # NAME WANT_RC GREP -- netcheck args
+	local name=$1 want=$2 pattern=$3 rc=0
+	shift 4
+	"$NETCHECK" run --no-capture "$@" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	expect_eq "$name: exit" "$rc" "$want"
+	one_line "$TMP/err" "$name"
+	grep -qi -- "$pattern" "$TMP/err" || fail "$name: stderr '$(cat "$TMP/err")' lacks '$pattern'"
+	[ ! -s "$TMP/out" ] || fail "$name: printed a report: $(head -3 "$TMP/out")"
+	note "$name: $(cat "$TMP/err")"
+}
+
+case_run missing-socket 69 "no engine socket" -- --engine unix://$TMP/none.sock
+case_run bad-scheme 64 "unknown engine URL scheme" -- --engine ftp://example
+case_run relative-unix 64 "absolute path" -- --engine unix://relative.sock
+# nothing listens on port 1 of loopback: connection refused at once
+case_run refused 69 "cannot connect" -- --engine tcp://127.0.0.1:1
+DOCKER_HOST=unix://$TMP/env.sock case_run docker-host-env 69 "env.sock" --
+
+fake() { # MODE
+	$PY "$NC_SRC/tests/fake-engine.py" "$TMP/fake.sock" "$1" 10 &
+	FAKE_PID=$!
+	for _ in $(seq 1 100); do [ -S "$TMP/fake.sock" ] && return 0; sleep 0.05; done
+	fail "fake engine did not start"
+}
+unfake() { kill "$FAKE_PID" 2>/dev/null || true; wait "$FAKE_PID" 2>/dev/null || true; rm -f "$TMP/fake.sock"; }
+
+fake http500
+case_run http-500 69 "fake engine failure" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake malformed
+case_run malformed-json 69 "malformed JSON" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake truncated
+case_run truncated 69 "broke off" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake close
+case_run closes-at-once 69 "broke off" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake oversized
+case_run oversized 69 "more than" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake old
+case_run old-api 69 "older than" -- --engine "unix://$TMP/fake.sock"
+unfake
+fake hang
+start=$(date +%s%N)
+case_run never-answers 69 "did not answer in time" -- --engine "unix://$TMP/fake.sock" --engine-timeout 500
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$elapsed_ms" -lt 3000 ] || fail "never-answers took ${elapsed_ms} ms with a 500 ms engine timeout"
+grep -q "$TMP/fake.sock" "$TMP/err" || fail "the timeout message must name the engine"
+unfake
+echo "PASS engine-errors"

@@ -1,0 +1,58 @@
+# Shared helpers for the integration tests (sourced, not run).
+#   $NETCHECK  the binary under test (first argument of each test)
+#   NC_CI=1    prerequisites are mandatory: missing ones fail, never skip
+set -euo pipefail
+
+NETCHECK=${1:?usage: $0 NETCHECK_BINARY}
+NC_SRC=${NC_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+SOCK=${NC_TEST_SOCK:-/var/run/docker.sock}
+PY=/usr/bin/python3
+TMP=$(mktemp -d /tmp/netcheck-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
+note() { printf '# %s\n' "$*" >&2; }
+
+# skip (77) outside CI, fail in CI
+prerequisite_missing() {
+	if [ "${NC_CI:-0}" = 1 ]; then
+		fail "prerequisite missing in CI: $*"
+	fi
+	printf 'SKIP: %s\n' "$*" >&2
+	exit 77
+}
+
+api() { # METHOD PATH [curl args...]
+	local m=$1 p=$2
+	shift 2
+	curl -s --max-time 20 --unix-socket "$SOCK" -X "$m" "$@" "http://localhost/v1.41$p"
+}
+
+need_engine() {
+	curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1 ||
+		prerequisite_missing "no Docker engine answers at $SOCK (run tests/setup.sh test)"
+}
+
+need_root() {
+	[ "$(id -u)" = 0 ] || prerequisite_missing "needs root"
+}
+
+# number of containers carrying netcheck's run label (any state)
+labelled_containers() {
+	api GET '/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.netcheck.run%22%5D%7D' |
+		$PY -c 'import json,sys; print(len(json.load(sys.stdin)))'
+}
+
+# json_get FILE EXPR: prints the Python expression EXPR evaluated on d (the document)
+json_get() {
+	$PY -c 'import json,sys; d=json.load(open(sys.argv[1])); p={x["name"]:x for x in d["paths"]}; print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+expect_eq() { # WHAT GOT WANT
+	[ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"
+}
+
+check_schema() {
+	$PY "$NC_SRC/tests/check-report-schema.py" "$NC_SRC/docs/report.schema.json" "$1" >/dev/null ||
+		fail "$1 does not match docs/report.schema.json"
+}

@@ -1,0 +1,40 @@
+#!/bin/bash
+# A whole `netcheck run` against the real dockerd on this host: the JSON is
+# valid against the schema and shows the native Linux verdicts.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_engine
+
+before=$(labelled_containers)
+rc=0
+"$NETCHECK" run --json "$TMP/report.json" >"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
+cat "$TMP/out.txt"
+[ "$rc" = 0 ] || { cat "$TMP/err.txt" >&2; fail "exit code $rc, want 0"; }
+check_schema "$TMP/report.json"
+
+expect_eq environment "$(json_get "$TMP/report.json" 'd["environment"]["kind"]')" native-linux
+expect_eq exit_code "$(json_get "$TMP/report.json" 'd["exit_code"]')" 0
+expect_eq "direct-tcp verdict" "$(json_get "$TMP/report.json" 'p["direct-tcp"]["verdict"]')" reachable
+expect_eq "direct-tcp mechanism" "$(json_get "$TMP/report.json" 'p["direct-tcp"]["mechanism"]')" direct
+# direct: the container saw exactly our socket's address and port
+expect_eq "direct-tcp peer" "$(json_get "$TMP/report.json" 'p["direct-tcp"]["peer_seen"]')" \
+	"$(json_get "$TMP/report.json" 'p["direct-tcp"]["local"]')"
+expect_eq "published-loopback verdict" "$(json_get "$TMP/report.json" 'p["published-loopback"]["verdict"]')" reachable
+expect_eq "published-loopback mechanism" "$(json_get "$TMP/report.json" 'p["published-loopback"]["mechanism"]')" proxy
+expect_eq "published-loopback forwarder" \
+	"$(json_get "$TMP/report.json" 'p["published-loopback"]["forwarder"]["name"]')" docker-proxy
+fwd_pid=$(json_get "$TMP/report.json" 'p["published-loopback"]["forwarder"]["pid"]')
+[ -n "$fwd_pid" ] && [ "$fwd_pid" -gt 0 ] || fail "forwarder pid '$fwd_pid'"
+expect_eq "published-host verdict" "$(json_get "$TMP/report.json" 'p["published-host"]["verdict"]')" reachable
+expect_eq "published-host mechanism" "$(json_get "$TMP/report.json" 'p["published-host"]["mechanism"]')" nat
+# nat: the container saw our own source address and port though we dialled the host's address
+expect_eq "published-host peer" "$(json_get "$TMP/report.json" 'p["published-host"]["peer_seen"]')" \
+	"$(json_get "$TMP/report.json" 'p["published-host"]["local"]')"
+expect_eq "all expected" "$(json_get "$TMP/report.json" 'all(x["expected"] for x in d["paths"])')" True
+expect_eq "container removed" "$(json_get "$TMP/report.json" 'd["container"]["removed"]')" True
+# the docker-proxy pid really is a docker-proxy process listening now? (it is gone with the container)
+expect_eq "labelled containers left" "$(labelled_containers)" "$before"
+
+# the text report names the same verdicts
+grep -q 'published-loopback .*reachable .*proxy .*docker-proxy' "$TMP/out.txt" || fail "text report lacks the proxy path"
+echo "PASS run-native"

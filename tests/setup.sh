@@ -1,0 +1,110 @@
+#!/bin/bash
+# netcheck's one set-up for a fresh Debian 12 machine, as root:
+#   bash tests/setup.sh run [ARGS...]   packages, an engine, a build, then `netcheck run ARGS`
+#   bash tests/setup.sh test            the same set-up, then every test suite
+# Installs only from Debian's archive.  Starts dockerd in the background
+# when no engine answers (there may be no systemd), coping with a stale
+# pid file or socket left by a killed daemon.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+mode=${1:-run}
+[ $# -gt 0 ] && shift
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+
+PACKAGES=(
+	build-essential meson ninja-build pkg-config python3 curl
+	libuv1-dev libpcap-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
+	docker.io iptables iproute2 procps
+	tshark python3-jsonschema valgrind
+)
+
+install_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	log "installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >/dev/null
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+SOCK=/var/run/docker.sock
+PIDFILE=/var/run/docker.pid
+DOCKERD_LOG=/var/log/netcheck-dockerd.log
+
+engine_answers() {
+	curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+}
+
+wait_engine() {
+	local i
+	for i in $(seq 1 120); do
+		engine_answers && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+start_engine() {
+	engine_answers && return 0
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
+		log "starting docker with systemd"
+		systemctl start docker && wait_engine && return 0
+	fi
+	if [ -f "$PIDFILE" ]; then
+		local pid
+		pid=$(cat "$PIDFILE" 2>/dev/null || true)
+		if [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && grep -q dockerd "/proc/$pid/comm"; then
+			log "dockerd $pid is running but not answering yet; waiting"
+			wait_engine && return 0
+			log "dockerd $pid does not answer; stopping it"
+			kill "$pid" 2>/dev/null || true
+			sleep 2
+			kill -9 "$pid" 2>/dev/null || true
+		fi
+		log "removing stale $PIDFILE"
+		rm -f "$PIDFILE"
+	fi
+	# a socket with no daemon behind it, and containerd's leftovers
+	rm -f "$SOCK"
+	rm -f /var/run/docker/containerd/containerd.pid
+	log "starting dockerd in the background (log: $DOCKERD_LOG)"
+	setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
+	if ! wait_engine; then
+		log "dockerd did not answer within 60 s; last lines of $DOCKERD_LOG:"
+		tail -n 20 "$DOCKERD_LOG" >&2 || true
+		exit 69
+	fi
+}
+
+build() {
+	local ci=false
+	[ "${CI:-}" = "true" ] && ci=true
+	if [ -d build ]; then
+		meson setup --reconfigure build -Dci=$ci >/dev/null
+	else
+		meson setup build -Dci=$ci >/dev/null
+	fi
+	ninja -C build >/dev/null
+}
+
+install_packages
+start_engine
+build
+
+case "$mode" in
+run)
+	exec ./build/netcheck/netcheck run "$@"
+	;;
+test)
+	exec bash tests/run-all.sh "$@"
+	;;
+*)
+	log "unknown mode '$mode': use run or test"
+	exit 64
+	;;
+esac
