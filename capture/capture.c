@@ -289,9 +289,8 @@ static int open_handle(struct handle *h, const char *ifname, int buffer_bytes, n
 	return 0;
 }
 
-/* Compiles text (NULL: everything) and installs it, sets the direction and
- * non-blocking mode. */
-static int setup_handle(struct handle *h, const char *ifname, const char *text, pcap_direction_t dir, nc_error_t *err)
+/* Compiles text (NULL: everything) and installs it; non-blocking mode. */
+static int setup_handle(struct handle *h, const char *ifname, const char *text, nc_error_t *err)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
@@ -305,9 +304,6 @@ static int setup_handle(struct handle *h, const char *ifname, const char *text, 
 		if (r != 0)
 			return pcap_fail(h->pcap, r, ifname, "cannot set filter", err);
 	}
-	/* besides the filter: libpcap then also checks each packet's type */
-	if (pcap_setdirection(h->pcap, dir) != 0 && dir != PCAP_D_INOUT)
-		return pcap_fail(h->pcap, PCAP_ERROR, ifname, "cannot set direction", err);
 	if (pcap_setnonblock(h->pcap, 1, errbuf) != 0)
 		return nc_error_set(err, -EIO, "%s: %s", ifname, errbuf);
 	return 0;
@@ -336,27 +332,23 @@ static void interface_facts(const char *ifname, int *ret_ifindex, bool *ret_loop
 	close(fd);
 }
 
-/* Builds "<dir> and (filter)"; -EINVAL if it cannot fit (cannot happen
- * with the length bound checked by the caller). */
-static int directed_filter(const char *dir, const char *filter, char *buf, size_t len)
-{
-	int n = filter != NULL ? snprintf(buf, len, "%s and (%s)", dir, filter) : snprintf(buf, len, "%s", dir);
-
-	return n < 0 || (size_t)n >= len ? -EINVAL : 0;
-}
-
 static bool link_has_direction(int linktype)
 {
 	return linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2;
 }
 
-/* Opens the handles of pt in the current netns. */
+/* Opens the handles of pt in the current netns.
+ *
+ * Direction: two handles, PCAP_D_IN and PCAP_D_OUT, each checked by
+ * libpcap against the kernel's packet type of every packet.  Not the
+ * "inbound"/"outbound" filter keywords: after pcap_setfilter() libpcap
+ * filters the ring's first block in userland, where those keywords cannot
+ * be evaluated and every packet fails. */
 static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 {
 	const char *ifname = pt->info.name;
-	char text[NC_CAPTURE_FILTER_MAX + 32];
-	bool loopback, dual = false;
-	struct bpf_program probe;
+	struct handle *in = &pt->handles[0], *out = &pt->handles[1];
+	bool loopback;
 	int r;
 
 	interface_facts(ifname, &pt->info.ifindex, &loopback);
@@ -365,41 +357,32 @@ static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 		pt->handles[j].direction = NC_DIR_UNKNOWN;
 	}
 	pt->n_handles = 1;
-	r = open_handle(&pt->handles[0], ifname, BUFFER_BYTES / 2, err);
+	r = open_handle(in, ifname, BUFFER_BYTES / 2, err);
 	if (r < 0)
 		return r;
-	pt->info.linktype = pcap_datalink(pt->handles[0].pcap);
-	pt->info.snaplen = (uint32_t)pcap_snapshot(pt->handles[0].pcap);
+	pt->info.linktype = pcap_datalink(in->pcap);
+	pt->info.snaplen = (uint32_t)pcap_snapshot(in->pcap);
+	r = setup_handle(in, ifname, filter, err);
+	if (r < 0)
+		return r;
 
-#ifdef __linux__
-	/* "inbound"/"outbound" test the kernel's packet type in the socket
-	 * filter; try it, and fall back to one undirected handle. */
-	if (!loopback && !link_has_direction(pt->info.linktype) &&
-	    directed_filter("inbound", filter, text, sizeof(text)) == 0 &&
-	    pcap_compile(pt->handles[0].pcap, &probe, text, 1, PCAP_NETMASK_UNKNOWN) == 0) {
-		pcap_freecode(&probe);
-		dual = true;
-	}
-#endif
-	if (!dual) {
+	if (loopback || link_has_direction(pt->info.linktype) || pcap_setdirection(in->pcap, PCAP_D_IN) != 0) {
+		/* one handle; loopback packets are each sent and received, so no direction */
+		(void)pcap_setdirection(in->pcap, PCAP_D_INOUT);
 		pt->info.direction_known = link_has_direction(pt->info.linktype);
-		return setup_handle(&pt->handles[0], ifname, filter, PCAP_D_INOUT, err);
+		return 0;
 	}
-
-	pt->handles[0].direction = NC_DIR_IN;
-	r = setup_handle(&pt->handles[0], ifname, text, PCAP_D_IN, err);
-	if (r < 0)
-		return r;
+	in->direction = NC_DIR_IN;
 	pt->n_handles = 2;
-	pt->handles[1].direction = NC_DIR_OUT;
-	r = open_handle(&pt->handles[1], ifname, BUFFER_BYTES / 2, err);
+	out->direction = NC_DIR_OUT;
+	r = open_handle(out, ifname, BUFFER_BYTES / 2, err);
 	if (r < 0)
 		return r;
-	if (directed_filter("outbound", filter, text, sizeof(text)) < 0)
-		return -EINVAL;
-	r = setup_handle(&pt->handles[1], ifname, text, PCAP_D_OUT, err);
+	r = setup_handle(out, ifname, filter, err);
 	if (r < 0)
 		return r;
+	if (pcap_setdirection(out->pcap, PCAP_D_OUT) != 0)
+		return pcap_fail(out->pcap, PCAP_ERROR, ifname, "cannot set direction", err);
 	pt->info.direction_known = true;
 	return 0;
 }
@@ -525,8 +508,11 @@ static void drain_and_count(struct handle *h)
 		if (r <= 0)
 			break;
 	}
+	/* both handles of a point see every packet passing the filter (libpcap
+	 * then keeps its direction's): received is theirs alike, drops add up */
 	if (pcap_stats(h->pcap, &st) == 0) {
-		info->received += st.ps_recv;
+		if (st.ps_recv > info->received)
+			info->received = st.ps_recv;
 		info->dropped += st.ps_drop;
 	}
 }

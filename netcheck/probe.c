@@ -441,7 +441,6 @@ static void on_icmp_readable(uv_poll_t *h, int status, int events)
 				continue;
 			p->path->timings.total_ms = ms_since(p);
 			p->path->timings.first_byte_ms = p->path->timings.total_ms;
-			p->path->peer_seen = src;
 			finish(p, NC_VERDICT_REACHABLE, 0);
 			return;
 		}

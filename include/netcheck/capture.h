@@ -7,13 +7,13 @@
  * text goes into the caller's nc_error_t.
  *
  * Direction: for Ethernet-like points (not loopback) a point is opened as
- * two handles, one filtered "inbound" and one "outbound" (Linux socket
- * filters see the kernel's packet type), so every packet's direction is
+ * two handles, one PCAP_D_IN and one PCAP_D_OUT (libpcap checks the
+ * kernel's packet type of each packet), so every packet's direction is
  * known without guessing from MAC addresses (which fails on bridge ports).
+ * The kernel copies each packet to both; the filter keeps that small.
  * Loopback points get NC_DIR_UNKNOWN (each packet is both sent and
- * received); cooked (SLL) points get it from their header.  If "inbound"
- * cannot be compiled, the point falls back to one handle and
- * NC_DIR_UNKNOWN.
+ * received); cooked (SLL) points get it from their header.  Where
+ * directions cannot be set the point has one handle and NC_DIR_UNKNOWN.
  *
  * Life cycle: new → add_point* → start → (loop runs) → stop → cb → free.
  * May call: libpcap, libuv, packet.c. */
@@ -41,8 +41,8 @@ typedef struct nc_capture_point_info {
 	int linktype;          /* DLT_* */
 	uint32_t snaplen;
 	int ifindex;           /* in its own netns; 0 if unknown ("any") */
-	uint64_t received;     /* pcap_stats ps_recv (summed over the point's handles), at stop */
-	uint64_t dropped;      /* pcap_stats ps_drop: lost because our buffer was full */
+	uint64_t received;     /* pcap_stats ps_recv at stop: passed the filter (either direction) */
+	uint64_t dropped;      /* pcap_stats ps_drop, summed over the point's handles: buffer full */
 	bool in_netns;
 	/* additions: */
 	uint64_t not_stored;   /* read but not kept: max_packets reached (or ENOMEM) */
