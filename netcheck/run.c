@@ -22,22 +22,10 @@
 #include "netcheck/platform.h"
 #include "netcheck/probe.h"
 #include "netcheck/testing.h"
+#include "run-internal.h"
 
 #define POLL_INTERVAL_MS 5
 
-typedef struct run_state {
-	const nc_run_options_t *opt;
-	nc_result_t *result;
-	nc_engine_t *engine;
-	nc_container_info_t info;
-	char container_id[80];
-	uint16_t port;
-	uv_loop_t loop;
-	bool loop_ready;
-	nc_probe_t *probes[NC_PATH_KIND_COUNT];
-	size_t n_probes, probes_done;
-	uv_timer_t watchdog;     /* checks opt->interrupted while the loop runs */
-} run_state_t;
 
 static void progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(const run_state_t *s, const char *fmt, ...)
@@ -350,6 +338,7 @@ static void on_probe_done(nc_probe_t *p, void *data)
 	if (++s->probes_done == s->n_probes) {
 		uv_timer_stop(&s->watchdog);
 		uv_close((uv_handle_t *)&s->watchdog, NULL);
+		nc_run_capture_finish(s);
 	}
 }
 
@@ -430,6 +419,7 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 	if (s->probes_done == s->n_probes) {
 		uv_timer_stop(&s->watchdog);
 		uv_close((uv_handle_t *)&s->watchdog, NULL);
+		nc_run_capture_finish(s);
 	}
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
@@ -504,10 +494,17 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 		goto out;
 	}
 	s.loop_ready = true;
+	/* capture opens before any probe, so the first SYN is seen */
+	r = nc_run_capture_open(&s, err);
+	if (r < 0)
+		goto out;
 	r = run_probes(&s, &rt, err);
 	if (r < 0)
 		goto out;
 	classify_all(&s);
+	r = nc_run_capture_evidence(&s, err);
+	if (r < 0)
+		goto out;
 	nc_result_evaluate(result);
 	if (interrupted(&s))
 		r = NC_ECANCELED;
@@ -515,8 +512,12 @@ out:
 	remove_container(&s);
 	for (size_t i = 0; i < s.n_probes; i++)
 		nc_probe_free(s.probes[i]);
+	if (s.capture_running)
+		nc_run_capture_finish(&s);
 	if (s.loop_ready) {
 		uv_run(&s.loop, UV_RUN_DEFAULT); /* let close callbacks run */
+		nc_run_capture_free(&s);
+		uv_run(&s.loop, UV_RUN_DEFAULT);
 		if (uv_loop_close(&s.loop) != 0 && r == 0)
 			r = nc_error_set(err, -EBUSY, "internal error: a libuv handle was left open");
 	}

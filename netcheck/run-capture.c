@@ -1,0 +1,307 @@
+/* The capture part of a run: which points to open for a container, the
+ * scoped BPF filter, attribution of what was seen to the paths, what the
+ * packets add to the mechanism, and the pcapng file.
+ * May call: capture, attribute, pcapng, platform, result.  Never prints. */
+#include "run-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "netcheck/attribute.h"
+#include "netcheck/pcapng.h"
+#include "netcheck/testing.h"
+
+#define MAX_PACKETS 20000
+#define GRACE_MS 30
+
+static void note(run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(run_state_t *s, const char *fmt, ...)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	va_list ap;
+
+	if (env->capture_note[0] != '\0')
+		return; /* the first reason is the one that matters */
+	va_start(ap, fmt);
+	vsnprintf(env->capture_note, sizeof(env->capture_note), fmt, ap);
+	va_end(ap);
+}
+
+/* Adds one point; a point that cannot be opened is noted and skipped,
+ * except for missing privilege, which ends capture altogether. */
+static int add_point(run_state_t *s, const char *ifname, const char *description, const char *netns,
+		     const char *filter, nc_error_t *err)
+{
+	nc_error_t perr = { "" };
+	int r = nc_capture_add_point(s->capture, ifname, description, netns, filter, &perr);
+
+	if (r >= 0)
+		return r;
+	if (r == -EPERM || r == -EACCES) {
+		nc_error_set(err, -EPERM, "packet capture needs CAP_NET_RAW%s: %s",
+			     netns ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
+		return -EPERM;
+	}
+	return r; /* the caller notes it and goes on */
+}
+
+int nc_run_capture_open(run_state_t *s, nc_error_t *err)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	nc_container_t *c = nc_result_container(s->result);
+	char filter[512], netns[64], descr[128], veth[NC_IFNAME_MAX] = "";
+	nc_error_t perr = { "" };
+	int r, iflink;
+
+	if (!s->opt->capture) {
+		note(s, "capture off (--no-capture)");
+		return 0;
+	}
+	r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, filter, sizeof(filter));
+	if (r < 0)
+		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
+	r = nc_capture_new(&s->loop, MAX_PACKETS, &s->capture);
+	if (r < 0)
+		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
+
+	/* loopback carries the published-port probes to local addresses */
+	r = add_point(s, "lo", "loopback", NULL, filter, &perr);
+	if (r == -EPERM)
+		goto no_privilege;
+	if (r < 0)
+		goto fail_point;
+	if (env->bridge_attached) {
+		snprintf(descr, sizeof(descr), "container bridge (%s network)", s->info.network);
+		r = add_point(s, env->bridge, descr, NULL, filter, &perr);
+		if (r == -EPERM)
+			goto no_privilege;
+	}
+	/* the container's host-side veth: the iflink of its eth0, read in its namespace */
+	if (c->pid > 0 && nc_platform_netns_iflink(c->pid, "eth0", &iflink) == 0 &&
+	    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+		snprintf(c->veth, sizeof(c->veth), "%s", veth);
+		snprintf(descr, sizeof(descr), "host veth of container %.12s", c->id);
+		r = add_point(s, veth, descr, NULL, filter, &perr);
+		if (r == -EPERM)
+			goto no_privilege;
+	}
+	if (c->pid > 0) {
+		snprintf(netns, sizeof(netns), "/proc/%d/ns/net", c->pid);
+		snprintf(descr, sizeof(descr), "eth0 inside container %.12s", c->id);
+		r = add_point(s, "eth0", descr, netns, filter, &perr);
+		if (r == -EPERM) {
+			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
+			note(s, "eth0 in the container not captured: %s", perr.text);
+		}
+	}
+	/* the interface of the default route: nothing for the container should appear there */
+	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0) {
+		snprintf(descr, sizeof(descr), "default-route interface (should carry none of this run)");
+		r = add_point(s, env->host_interface, descr, NULL, filter, &perr);
+		if (r == -EPERM)
+			goto no_privilege;
+	}
+	r = nc_capture_start(s->capture);
+	if (r < 0) {
+		nc_error_set(&perr, r, "%s", nc_strerror(r));
+		goto fail_point;
+	}
+	s->capture_running = true;
+	return 0;
+
+no_privilege:
+	nc_capture_free(s->capture);
+	s->capture = NULL;
+	if (s->opt->require_capture)
+		return nc_error_set(err, -EPERM, "%s (--require-capture)", perr.text);
+	note(s, "not captured: %s", perr.text);
+	return 0;
+fail_point:
+	nc_capture_free(s->capture);
+	s->capture = NULL;
+	if (s->opt->require_capture)
+		return nc_error_set(err, r, "capture failed: %s", perr.text);
+	note(s, "not captured: %s", perr.text);
+	return 0;
+}
+
+static void on_capture_stopped(nc_capture_t *c, void *data)
+{
+	run_state_t *s = data;
+
+	(void)c;
+	s->capture_running = false;
+}
+
+static void on_grace(uv_timer_t *t)
+{
+	run_state_t *s = t->data;
+
+	uv_close((uv_handle_t *)t, NULL);
+	if (s->capture != NULL && nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
+		s->capture_running = false;
+}
+
+void nc_run_capture_finish(run_state_t *s)
+{
+	if (s->capture == NULL || !s->capture_running)
+		return;
+	if (uv_timer_init(&s->loop, &s->grace) == 0) {
+		s->grace.data = s;
+		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);
+	} else if (nc_capture_stop(s->capture, on_capture_stopped, s) < 0) {
+		s->capture_running = false;
+	}
+}
+
+/* What the packets add: a forwarder whose onward leg we never saw is out
+ * of sight (a VM, a namespace we cannot enter). */
+static void refine_mechanism(nc_path_t *p)
+{
+	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE)
+		return;
+	if (p->mechanism == NC_MECH_PROXY && !nc_attribute_path_has_leg(p, NC_LEG_PROXY_TO_CONTAINER)) {
+		p->mechanism = NC_MECH_OUT_OF_SIGHT;
+		if (p->detail[0] == '\0')
+			nc_path_set_detail(p, "the forwarder's onward leg is not visible from this host");
+	}
+}
+
+static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
+		      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err)
+{
+	struct utsname u;
+	char os[200];
+	nc_pcapng_t *w = NULL;
+	size_t n_points = nc_capture_point_count(s->capture);
+	int ids[NC_CAPTURE_MAX_POINTS];
+	uint64_t last_ts = 0;
+	int r;
+
+	if (uname(&u) == 0)
+		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
+	else
+		snprintf(os, sizeof(os), "Linux");
+	r = nc_pcapng_open(s->opt->pcap_path, 0600,
+			   s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG, os,
+			   "netcheck " NC_VERSION, &w);
+	if (r < 0)
+		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
+	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+		ids[i] = nc_pcapng_add_interface(w, pi->name, pi->description, pi->linktype, pi->snaplen);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const nc_packet_t *pk = &pkts[i];
+		char comment[128];
+		const char *c = NULL;
+
+		if (pk->point >= n_points || ids[pk->point] < 0)
+			continue;
+		if (probe_of[i] >= 0) {
+			const nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[probe_of[i]]);
+			snprintf(comment, sizeof(comment), "path=%s leg=%s", nc_path_kind_name(p->kind),
+				 nc_leg_name(leg_of[i]));
+			c = comment;
+		}
+		r = nc_pcapng_write_packet(w, (uint32_t)ids[pk->point], pk->ts_ns, pk->data, pk->caplen, pk->origlen,
+					   pk->direction == NC_DIR_IN ? 1 : pk->direction == NC_DIR_OUT ? 2 : 0, c);
+		if (r < 0 && r != -EINVAL) /* classic pcap refuses a second link type: skip those */
+			goto out;
+		if (pk->ts_ns > last_ts)
+			last_ts = pk->ts_ns;
+	}
+	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+		if (ids[i] >= 0)
+			(void)nc_pcapng_write_stats(w, (uint32_t)ids[i], last_ts, pi->received, pi->dropped);
+	}
+	r = nc_pcapng_flush(w);
+out:
+	nc_pcapng_free(w);
+	if (r < 0)
+		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
+	return 0;
+}
+
+int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	nc_attr_probe_t probes[NC_PATH_KIND_COUNT];
+	int path_of_probe[NC_PATH_KIND_COUNT];
+	const char *names[NC_CAPTURE_MAX_POINTS];
+	char display[NC_CAPTURE_MAX_POINTS][NC_POINT_NAME_MAX];
+	const nc_packet_t *pkts;
+	size_t n, n_probes = 0, n_points;
+	int *probe_of = NULL;
+	nc_leg_t *leg_of = NULL;
+	int r = 0;
+
+	if (s->capture == NULL)
+		return 0;
+	(void)nc_capture_sort_by_time(s->capture);
+	pkts = nc_capture_packets(s->capture, &n);
+	n_points = nc_capture_point_count(s->capture);
+	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+
+		/* the container's eth0 and the host's eth0 must not read alike in a trail */
+		snprintf(display[i], sizeof(display[i]), "%.40s%s", pi->name, pi->in_netns ? "@container" : "");
+		names[i] = display[i];
+	}
+
+	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
+		nc_path_t *p = nc_result_path(s->result, i);
+		nc_attr_probe_t *a = &probes[n_probes];
+
+		if (p->verdict == NC_VERDICT_UNROUTABLE || p->verdict == NC_VERDICT_SKIPPED)
+			continue;
+		memset(a, 0, sizeof(*a));
+		a->proto = p->kind == NC_PATH_DIRECT_ICMP ? (p->target.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)
+							  : IPPROTO_TCP;
+		a->local = p->local;
+		if (p->kind == NC_PATH_DIRECT_ICMP)
+			a->local.family = 0; /* any source: only the echo id matters */
+		a->dialled = p->target;
+		a->container = c->ip;
+		a->nonce = p->nonce;
+		path_of_probe[n_probes++] = (int)i;
+	}
+	if (n > 0) {
+		probe_of = calloc(n, sizeof(*probe_of));
+		leg_of = calloc(n, sizeof(*leg_of));
+		if (probe_of == NULL || leg_of == NULL) {
+			r = -ENOMEM;
+			goto out;
+		}
+		r = nc_attribute(pkts, n, probes, n_probes, probe_of, leg_of);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t k = 0; k < n_probes; k++) {
+		nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[k]);
+
+		r = nc_attribute_fill_path(p, (int)k, pkts, n, probe_of, leg_of, names, n_points);
+		if (r < 0)
+			goto out;
+		refine_mechanism(p);
+	}
+	r = 0;
+	if (s->opt->pcap_path != NULL)
+		r = write_pcap(s, pkts, n, probe_of, leg_of, path_of_probe, err);
+out:
+	free(probe_of);
+	free(leg_of);
+	if (r == -ENOMEM)
+		nc_error_set(err, r, "out of memory attributing %zu packets", n);
+	return r;
+}
+
+void nc_run_capture_free(run_state_t *s)
+{
+	nc_capture_free(s->capture);
+	s->capture = NULL;
+}

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Benchmark: `netcheck run` against the engine's floor.
+#
+#   tests/bench/bench-run.sh NETCHECK_BINARY [RUNS]     (RUNS: 1..200, default 15)
+#
+# The floor is the least any tool must pay to do what netcheck does with the
+# engine: create + start + inspect + force-delete one container of the same
+# image and the same request shape, in one curl process over one connection
+# (netcheck, too, is one process reusing one libcurl handle).  The subject is
+# `netcheck run --no-capture --json FILE`.  Runs alternate floor/subject after
+# one warm-up of each, so machine noise lands on both; what counts is the ratio
+# of medians measured in this same run, not the absolute figures.
+#
+# A measurement, not a test: exits 0 whatever the verdict, 1 if a run fails.
+# Talks only to the engine's unix socket and (through netcheck) to the test
+# containers it creates.  Leaves nothing behind, even on Ctrl-C.
+set -euo pipefail
+
+NETCHECK=${1:?usage: $0 NETCHECK_BINARY [RUNS]}
+RUNS=${2:-15}
+SOCK=${NC_BENCH_SOCK:-/var/run/docker.sock}
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+
+TARGET_RATIO=1.3
+TARGET_PROBE_MS=50
+
+die() { printf 'bench-run: %s\n' "$*" >&2; exit 1; }
+
+[[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 200 ] || die "RUNS must be 1..200, got '$RUNS'"
+[ -x "$NETCHECK" ] || die "$NETCHECK is not an executable"
+command -v curl >/dev/null || die "needs curl"
+curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null || die "no engine answers at $SOCK"
+
+VERSION=$("$NETCHECK" --version | awk '{print $2}')
+IMAGE="netcheck-responder:$VERSION"
+API="http://localhost/v1.41"
+TMP=$(mktemp -d /tmp/netcheck-bench.XXXXXX)
+NC_PIDFILE="$TMP/netcheck.pid"
+
+# ---- cleanup: containers of ours, whatever stopped us ------------------------
+
+api() { # METHOD PATH [curl args...]
+	local m=$1 p=$2
+	shift 2
+	curl -s --max-time 20 --unix-socket "$SOCK" -X "$m" "$@" "$API$p"
+}
+
+remove_labelled() { # LABEL=VALUE: force-remove every container carrying it
+	local filter ids id
+	filter=$(printf '{"label":["%s"]}' "$1" | "$PY" -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.stdin.read()))')
+	ids=$(api GET "/containers/json?all=1&filters=$filter" |
+		"$PY" -c 'import json,sys; [print(c["Id"]) for c in json.load(sys.stdin)]' 2>/dev/null) || return 0
+	for id in $ids; do
+		api DELETE "/containers/$id?force=1&v=1" >/dev/null || true
+	done
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	remove_labelled io.netcheck.run=bench
+	# netcheck removes its own container, also on SIGINT; this is the backstop
+	# for one killed harder, found by the pid label it puts on its container
+	if [ -s "$NC_PIDFILE" ]; then
+		remove_labelled "io.netcheck.pid=$(cat "$NC_PIDFILE")"
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ---- the two sides ------------------------------------------------------------
+
+# Same shape as netcheck's container_spec() for its own responder image.
+SPEC=$(cat <<EOF
+{"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{}},
+ "User":"65534:65534","Cmd":["/responder","80"],
+ "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]},"AutoRemove":false,
+  "NetworkMode":"bridge","ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"]}}
+EOF
+)
+
+
+FLOOR_MS=() NC_MS=()
+
+floor_once() { # N: one create/start/inspect/delete cycle; appends its time
+	local name="netcheck-bench-$$-$1" codes t0 t1
+	t0=${EPOCHREALTIME//[.,]/}
+	codes=$(curl -s --max-time 20 --unix-socket "$SOCK" -H 'Content-Type: application/json' \
+		-o "$TMP/create.json" -w '%{http_code} ' -X POST --data-binary "$SPEC" "$API/containers/create?name=$name" \
+		--next -s --max-time 20 --unix-socket "$SOCK" \
+		-o /dev/null -w '%{http_code} ' -X POST "$API/containers/$name/start" \
+		--next -s --max-time 20 --unix-socket "$SOCK" \
+		-o "$TMP/inspect.json" -w '%{http_code} ' "$API/containers/$name/json" \
+		--next -s --max-time 20 --unix-socket "$SOCK" \
+		-o /dev/null -w '%{http_code}' -X DELETE "$API/containers/$name?force=1&v=1") || true
+	t1=${EPOCHREALTIME//[.,]/}
+	if [ "$codes" != "201 204 200 204" ]; then
+		remove_labelled io.netcheck.run=bench
+		die "engine floor run $1 failed: HTTP codes '$codes' for create/start/inspect/delete: $(head -c 300 "$TMP/create.json" 2>/dev/null)"
+	fi
+	# what netcheck waits for before probing must have been there at once,
+	# or the floor would be measuring less than netcheck has to do
+	"$PY" - "$TMP/inspect.json" <<'EOF' || die "engine floor run $1: container not running with an IP and a published port at first inspect"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ports = (d["NetworkSettings"]["Ports"] or {}).get("80/tcp") or []
+ok = d["State"]["Running"] and d["NetworkSettings"]["IPAddress"] and any(p.get("HostPort") for p in ports)
+sys.exit(0 if ok else 1)
+EOF
+	[ "${2:-}" = warmup ] || FLOOR_MS+=("$(((t1 - t0)))")
+}
+
+netcheck_once() { # N: one `netcheck run`; appends its time
+	local json="$TMP/run-$1.json" log="$TMP/run-$1.log" t0 t1 rc=0
+	t0=${EPOCHREALTIME//[.,]/}
+	# exec keeps the pid, so the pid file names netcheck itself; --foreground
+	# lets Ctrl-C reach netcheck, which then removes its container
+	timeout --foreground -s INT -k 10 120 \
+		sh -c 'echo $$ >"$0"; exec "$@"' "$NC_PIDFILE" \
+		"$NETCHECK" run --no-capture --json "$json" >"$log" 2>&1 || rc=$?
+	t1=${EPOCHREALTIME//[.,]/}
+	if [ "$rc" != 0 ]; then
+		cat "$log" >&2
+		die "netcheck run $1 failed (exit $rc)"
+	fi
+	: >"$NC_PIDFILE"
+	[ "${2:-}" = warmup ] || NC_MS+=("$(((t1 - t0)))")
+}
+
+# ---- measure ------------------------------------------------------------------
+
+printf 'bench-run: %s vs the engine floor, %d runs each (+1 warm-up), image %s, %d cores\n' \
+	"$NETCHECK" "$RUNS" "$IMAGE" "$(nproc)" >&2
+netcheck_once 0 warmup # also imports the image if the engine lacks it
+floor_once 0 warmup
+for ((i = 1; i <= RUNS; i++)); do
+	floor_once "$i"
+	netcheck_once "$i"
+	printf '.' >&2
+done
+printf '\n' >&2
+
+# ---- report -------------------------------------------------------------------
+
+"$PY" - "$TMP" "$RUNS" "$TARGET_RATIO" "$TARGET_PROBE_MS" "${FLOOR_MS[*]}" "${NC_MS[*]}" <<'EOF'
+import json, math, statistics, sys
+
+tmp, runs, target_ratio, target_probe = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
+floor = [int(x) / 1000 for x in sys.argv[5].split()]
+subject = [int(x) / 1000 for x in sys.argv[6].split()]
+
+def p90(xs):  # nearest rank
+    s = sorted(xs)
+    return s[max(0, math.ceil(0.9 * len(s)) - 1)]
+
+probe, per_path = [], {}
+for i in range(1, runs + 1):
+    d = json.load(open(f"{tmp}/run-{i}.json"))
+    totals = []
+    for p in d["paths"]:
+        t = (p.get("timings_ms") or {}).get("total")
+        if t is not None:
+            totals.append(t)
+            per_path.setdefault(p["name"], []).append(t)
+    probe.append(max(totals) if totals else float("nan"))
+
+rows = [("engine floor (curl: create+start+inspect+delete)", floor),
+        ("netcheck run --no-capture --json", subject),
+        ("probe phase (max of paths' timings_ms.total)", probe)]
+rows += [(f"  path {name} timings_ms.total", xs) for name, xs in per_path.items()]
+print(f"{'':50} {'n':>3} {'median ms':>10} {'p90 ms':>9}")
+for name, xs in rows:
+    print(f"{name:50} {len(xs):3} {statistics.median(xs):10.1f} {p90(xs):9.1f}")
+ratio = statistics.median(subject) / statistics.median(floor)
+probe_med = statistics.median(probe)
+print()
+print(f"ratio of medians netcheck/floor: {ratio:.2f}   (target <= {target_ratio})")
+print(f"median probe phase:              {probe_med:.1f} ms (target < {target_probe:g} ms)")
+ok_ratio, ok_probe = ratio <= target_ratio, probe_med < target_probe
+print("verdict: ratio {}, probe phase {} -> {}".format(
+    "met" if ok_ratio else "MISSED", "met" if ok_probe else "MISSED",
+    "targets met" if ok_ratio and ok_probe else "targets not met"))
+EOF
