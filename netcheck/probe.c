@@ -169,6 +169,8 @@ void nc_probe_cancel(nc_probe_t *p)
 int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
 {
 	const char *hdr_end, *body;
+	char line[32];
+	size_t line_len;
 	json_t *j;
 	json_error_t jerr;
 	const char *s;
@@ -182,7 +184,11 @@ int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
 		return len >= NC_PROBE_MAX_ANSWER ? NC_EPROTO : -EAGAIN;
 	if (len < 12 || memcmp(buf, "HTTP/", 5) != 0)
 		return NC_EPROTO;
-	if (sscanf(buf, "HTTP/%1d.%1d %3d", &major, &minor, &status) != 3 || status < 100 || status > 599)
+	/* buf need not be NUL-terminated: sscanf reads a bounded, terminated copy */
+	line_len = (size_t)(hdr_end - buf) < sizeof(line) ? (size_t)(hdr_end - buf) : sizeof(line) - 1;
+	memcpy(line, buf, line_len);
+	line[line_len] = '\0';
+	if (sscanf(line, "HTTP/%1d.%1d %3d", &major, &minor, &status) != 3 || status < 100 || status > 599)
 		return NC_EPROTO;
 	ret->http_status = status;
 	if (status != 200)

@@ -210,10 +210,18 @@ void nc_result_apply_expectations(nc_result_t *r)
 		if (r->has_override[p->kind]) {
 			/* an override names only the fields it sets; the rest follow the environment */
 			const nc_expectation_t *o = &r->overrides[p->kind];
-			if (o->verdict_set)
+			if (o->verdict_set) {
+				/* the environment's mechanisms go with its verdict, not with another one */
+				if (!o->mechanisms_set && o->verdict != p->expectation.verdict)
+					p->expectation.mechanisms = 0;
 				p->expectation.verdict = o->verdict;
-			if (o->mechanisms_set)
+			}
+			if (o->mechanisms_set) {
 				p->expectation.mechanisms = o->mechanisms;
+				/* only a reachable path has a mechanism other than none */
+				if (!o->verdict_set && (o->mechanisms & ~M(NC_MECH_NONE)) != 0)
+					p->expectation.verdict = NC_VERDICT_REACHABLE;
+			}
 			p->expectation.overridden = true;
 		}
 	}

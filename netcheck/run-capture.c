@@ -57,7 +57,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	int r, iflink;
 
 	if (!s->opt->capture) {
-		note(s, "capture off (--no-capture)");
+		note(s, "--no-capture");
 		return 0;
 	}
 	r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, filter, sizeof(filter));
@@ -117,14 +117,14 @@ no_privilege:
 	s->capture = NULL;
 	if (s->opt->require_capture)
 		return nc_error_set(err, -EPERM, "%s (--require-capture)", perr.text);
-	note(s, "not captured: %s", perr.text);
+	note(s, "%s", perr.text);
 	return 0;
 fail_point:
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	if (s->opt->require_capture)
 		return nc_error_set(err, r, "capture failed: %s", perr.text);
-	note(s, "not captured: %s", perr.text);
+	note(s, "%s", perr.text);
 	return 0;
 }
 

@@ -1,0 +1,604 @@
+/* Unit tests for the probes (probe.c).
+ *
+ * The answer parser and the nonce are pure.  The TCP probe runs on a real
+ * libuv loop against a server in this test that answers the way the
+ * responder does (its own http-parse.c formats the answer from the
+ * connection's getpeername/getsockname), on 127.0.0.1.  Every loop test
+ * ends with uv_loop_close() == 0, so a handle left open fails it.  ICMP
+ * pings 127.0.0.1 when the process may open a raw or ping socket, else
+ * checks the -EPERM path. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "http-parse.h"
+#include "netcheck/common.h"
+#include "netcheck/endpoint.h"
+#include "netcheck/probe.h"
+#include "netcheck/result.h"
+
+#define WATCHDOG_MS 5000 /* no loop test may hang */
+
+/* jansson through cmocka: a json_t leaked by the parser fails the test */
+static void *json_test_malloc(size_t size) { return test_malloc(size); }
+static void json_test_free(void *ptr)
+{
+	if (ptr != NULL)
+		test_free(ptr);
+}
+
+static nc_endpoint_t ep(const char *addr, uint16_t port)
+{
+	nc_endpoint_t e;
+
+	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
+	return e;
+}
+
+/* --- nc_probe_parse_answer --------------------------------------------- */
+
+#define HEAD_200 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n"
+
+static int parse(const char *s, nc_answer_t *a)
+{
+	return nc_probe_parse_answer(s, strlen(s), a);
+}
+
+static void test_parse_complete(void **state)
+{
+	const char *s = HEAD_200 "{\"peer_addr\":\"172.17.0.1\",\"peer_port\":38582,\"hostname\":\"3556fbea447a\","
+				 "\"nonce\":\"0123456789abcdef\",\"iflink\":7,\"ifindex\":6,"
+				 "\"local_addr\":\"172.17.0.2\",\"local_port\":80}";
+	nc_answer_t a;
+	nc_endpoint_t want = ep("172.17.0.1", 38582);
+	(void)state;
+
+	assert_int_equal(parse(s, &a), 0);
+	assert_int_equal(a.http_status, 200);
+	assert_true(nc_endpoint_equal(&a.peer, &want));
+	assert_string_equal(a.hostname, "3556fbea447a");
+	assert_string_equal(a.nonce, "0123456789abcdef");
+	assert_int_equal(a.iflink, 7);
+	want = ep("172.17.0.2", 80);
+	assert_true(nc_endpoint_equal(&a.local, &want));
+
+	/* HTTP/1.0; the optional fields absent */
+	assert_int_equal(parse("HTTP/1.0 200 OK\r\n\r\n{\"peer_addr\":\"10.0.0.1\",\"peer_port\":1}", &a), 0);
+	assert_int_equal(a.iflink, -1);
+	assert_string_equal(a.hostname, "");
+	assert_false(nc_endpoint_is_set(&a.local));
+}
+
+static void test_parse_ipv6_peer(void **state)
+{
+	nc_answer_t a;
+	nc_endpoint_t want = ep("fd00:dead:beef::1", 40000);
+	(void)state;
+
+	assert_int_equal(parse(HEAD_200 "{\"peer_addr\":\"fd00:dead:beef::1\",\"peer_port\":40000,"
+					"\"local_addr\":\"::1\",\"local_port\":8080}",
+			       &a),
+			 0);
+	assert_int_equal(a.peer.family, AF_INET6);
+	assert_true(nc_endpoint_equal(&a.peer, &want));
+	want = ep("::1", 8080);
+	assert_true(nc_endpoint_equal(&a.local, &want));
+}
+
+static void test_parse_incomplete(void **state)
+{
+	static char big[NC_PROBE_MAX_ANSWER + 8];
+	nc_answer_t a;
+	(void)state;
+
+	assert_int_equal(nc_probe_parse_answer("", 0, &a), -EAGAIN);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\nContent-Type: appl", &a), -EAGAIN);
+	assert_int_equal(parse("HTTP/1.1 200 OK\r\n", &a), -EAGAIN);
+	/* no end of headers within the bound: not incomplete any more */
+	memset(big, 'a', sizeof(big));
+	assert_int_equal(nc_probe_parse_answer(big, NC_PROBE_MAX_ANSWER, &a), NC_EPROTO);
+	assert_int_equal(nc_probe_parse_answer(big, NC_PROBE_MAX_ANSWER - 1, &a), -EAGAIN);
+}
+
+static void test_parse_not_http(void **state)
+{
+	static const char *const bad[] = {
+		"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\r\n",
+		"\r\n\r\n",
+		"HTTP/1.1\r\n\r\n",
+		"HTTP/x.1 200 OK\r\n\r\n",
+		"HTTP/1.1 abc OK\r\n\r\n",
+		"HTTP/1.1 999 What\r\n\r\n",
+		"HTTP/1.1 099 Early\r\n\r\n",
+		"http/1.1 200 OK\r\n\r\n",
+		/* 200 with a body that is not the responder's JSON */
+		HEAD_200 "<html>hello</html>",
+		HEAD_200 "{\"peer_addr\":\"172.17.0.1\",\"peer_port\":3858",
+		HEAD_200 "",
+	};
+	nc_answer_t a;
+	(void)state;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(bad); i++)
+		if (parse(bad[i], &a) != NC_EPROTO)
+			fail_msg("answer %zu was not refused: %s", i, bad[i]);
+}
+
+/* The buffer is untrusted and need not be NUL-terminated: nothing past len is read. */
+static void test_parse_unterminated(void **state)
+{
+	static const char *const heads[] = { "HTTP/1.1 \r\n\r\n", "HTTP/1.1 200\r\n\r\n", "HTTP/1.1 404 \r\n\r\n" };
+	static const int want[] = { NC_EPROTO, NC_EPROTO, 0 };
+	nc_answer_t a;
+	(void)state;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(heads); i++) {
+		size_t n = strlen(heads[i]);
+		char *b = malloc(n); /* libc's: valgrind sees a read past it */
+
+		assert_non_null(b);
+		memcpy(b, heads[i], n);
+		assert_int_equal(nc_probe_parse_answer(b, n, &a), want[i]);
+		free(b);
+	}
+}
+
+static void test_parse_status(void **state)
+{
+	nc_answer_t a;
+	(void)state;
+
+	/* any complete non-200 answer: the status, no body parsed */
+	assert_int_equal(parse("HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found", &a), 0);
+	assert_int_equal(a.http_status, 404);
+	assert_false(nc_endpoint_is_set(&a.peer));
+	assert_int_equal(parse("HTTP/1.1 503 Service Unavailable\r\n\r\n", &a), 0);
+	assert_int_equal(a.http_status, 503);
+}
+
+static void test_parse_bad_json(void **state)
+{
+	static const char *const bodies[] = {
+		"{\"peer_port\":38582,\"hostname\":\"x\"}",                    /* no peer_addr */
+		"{\"peer_addr\":\"172.17.0.1\"}",                              /* no peer_port */
+		"{\"peer_addr\":\"172.17.0.1\",\"peer_port\":0}",              /* port out of range */
+		"{\"peer_addr\":\"172.17.0.1\",\"peer_port\":65536}",
+		"{\"peer_addr\":\"172.17.0.1\",\"peer_port\":-1}",
+		"{\"peer_addr\":\"172.17.0.1\",\"peer_port\":\"80\"}",         /* not a number */
+		"{\"peer_addr\":\"not-an-ip\",\"peer_port\":80}",
+		"{\"peer_addr\":17,\"peer_port\":80}",
+		"[\"172.17.0.1\",80]",
+	};
+	char buf[512];
+	nc_answer_t a;
+	(void)state;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(bodies); i++) {
+		snprintf(buf, sizeof(buf), HEAD_200 "%s", bodies[i]);
+		if (parse(buf, &a) != NC_EPROTO)
+			fail_msg("body %zu was not refused: %s", i, bodies[i]);
+	}
+	/* a local_port out of range is ignored, not fatal */
+	assert_int_equal(parse(HEAD_200 "{\"peer_addr\":\"10.0.0.1\",\"peer_port\":1,\"local_addr\":\"10.0.0.2\","
+					"\"local_port\":70000,\"iflink\":99999999999}",
+			       &a),
+			 0);
+	assert_false(nc_endpoint_is_set(&a.local));
+	assert_int_equal(a.iflink, -1);
+}
+
+/* --- nonce ------------------------------------------------------------- */
+
+static void test_nonce(void **state)
+{
+	char a[NC_NONCE_MAX], b[NC_NONCE_MAX], small[16];
+	(void)state;
+
+	assert_int_equal(nc_probe_make_nonce(a, sizeof(a)), 0);
+	assert_int_equal(nc_probe_make_nonce(b, sizeof(b)), 0);
+	assert_int_equal(strlen(a), 16);
+	assert_int_equal(strspn(a, "0123456789abcdef"), 16);
+	assert_int_equal(strspn(b, "0123456789abcdef"), 16);
+	assert_string_not_equal(a, b);
+	assert_int_equal(nc_probe_make_nonce(small, 17 - 1), -ENOSPC);
+	assert_int_equal(nc_probe_make_nonce(a, 17), 0);
+	assert_int_equal(strlen(a), 16);
+}
+
+/* --- a responder on the loop ------------------------------------------- */
+
+typedef enum { SERVER_ANSWER, SERVER_SILENT } server_mode_t;
+
+typedef struct server {
+	uv_loop_t *loop;
+	server_mode_t mode;
+	uv_tcp_t listener;
+	uv_tcp_t conn;
+	bool conn_open;
+	int accepted;
+	char req[NC_RESPONDER_REQUEST_MAX];
+	size_t req_len;
+	char answer[NC_RESPONDER_ANSWER_MAX];
+	uv_write_t write_req;
+	uint16_t port;
+} server_t;
+
+static void on_conn_closed(uv_handle_t *h)
+{
+	server_t *s = h->data;
+
+	s->conn_open = false;
+}
+
+static void close_conn(server_t *s)
+{
+	if (s->conn_open && !uv_is_closing((uv_handle_t *)&s->conn))
+		uv_close((uv_handle_t *)&s->conn, on_conn_closed);
+}
+
+static void on_server_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	server_t *s = h->data;
+
+	(void)suggested;
+	buf->base = s->req + s->req_len;
+	buf->len = sizeof(s->req) - s->req_len;
+}
+
+static void on_answer_written(uv_write_t *req, int status)
+{
+	(void)status;
+	close_conn(req->data); /* the responder closes after its answer */
+}
+
+static void answer(server_t *s)
+{
+	struct sockaddr_storage peer, local;
+	int peer_len = sizeof(peer), local_len = sizeof(local), n;
+	char nonce[NC_RESPONDER_NONCE_MAX + 1];
+	nc_responder_facts_t facts;
+	uv_buf_t b;
+
+	assert_int_equal(nc_responder_parse_request(s->req, s->req_len, nonce, sizeof(nonce)), 0);
+	assert_int_equal(uv_tcp_getpeername(&s->conn, (struct sockaddr *)&peer, &peer_len), 0);
+	assert_int_equal(uv_tcp_getsockname(&s->conn, (struct sockaddr *)&local, &local_len), 0);
+	facts = (nc_responder_facts_t){
+		.peer = (struct sockaddr *)&peer, .peer_len = (socklen_t)peer_len,
+		.local = (struct sockaddr *)&local, .local_len = (socklen_t)local_len,
+		.hostname = "test-responder", .nonce = nonce, .iflink = -1, .ifindex = -1,
+	};
+	n = nc_responder_format_answer(&facts, s->answer, sizeof(s->answer));
+	assert_true(n > 0);
+	b = uv_buf_init(s->answer, (unsigned)n);
+	s->write_req.data = s;
+	assert_int_equal(uv_write(&s->write_req, (uv_stream_t *)&s->conn, &b, 1, on_answer_written), 0);
+}
+
+static void on_server_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	server_t *s = st->data;
+	char nonce[NC_RESPONDER_NONCE_MAX + 1];
+
+	(void)buf;
+	if (nread < 0) {
+		close_conn(s);
+		return;
+	}
+	s->req_len += (size_t)nread;
+	if (nc_responder_parse_request(s->req, s->req_len, nonce, sizeof(nonce)) == -EAGAIN)
+		return;
+	uv_read_stop(st);
+	if (s->mode == SERVER_ANSWER) {
+		answer(s);
+	} else {
+		/* silent: wait for the client to give up */
+		s->req_len = 0;
+		uv_read_start(st, on_server_alloc, on_server_read);
+	}
+}
+
+static void on_server_connection(uv_stream_t *l, int status)
+{
+	server_t *s = l->data;
+
+	assert_int_equal(status, 0);
+	assert_false(s->conn_open); /* one probe, one connection */
+	assert_int_equal(uv_tcp_init(s->loop, &s->conn), 0);
+	s->conn.data = s;
+	s->conn_open = true;
+	assert_int_equal(uv_accept(l, (uv_stream_t *)&s->conn), 0);
+	s->accepted++;
+	assert_int_equal(uv_read_start((uv_stream_t *)&s->conn, on_server_alloc, on_server_read), 0);
+}
+
+static void server_start(server_t *s, uv_loop_t *loop, server_mode_t mode)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_storage bound;
+	int len = sizeof(bound);
+
+	memset(s, 0, sizeof(*s));
+	s->loop = loop;
+	s->mode = mode;
+	assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &sin), 0);
+	assert_int_equal(uv_tcp_init(loop, &s->listener), 0);
+	s->listener.data = s;
+	assert_int_equal(uv_tcp_bind(&s->listener, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&s->listener, 4, on_server_connection), 0);
+	assert_int_equal(uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len), 0);
+	s->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	assert_true(s->port != 0);
+}
+
+typedef struct run {
+	uv_loop_t loop;
+	uv_timer_t watchdog;
+	bool watchdog_fired;
+	int done_calls;
+	server_t *server; /* may be NULL */
+} run_t;
+
+static void on_watchdog(uv_timer_t *t)
+{
+	run_t *r = t->data;
+
+	r->watchdog_fired = true;
+	uv_stop(t->loop);
+}
+
+static void on_probe_done(nc_probe_t *p, void *data)
+{
+	run_t *r = data;
+
+	(void)p;
+	r->done_calls++;
+	if (r->server != NULL) {
+		uv_close((uv_handle_t *)&r->server->listener, NULL);
+		close_conn(r->server);
+	}
+}
+
+static void run_init(run_t *r, server_t *server)
+{
+	memset(r, 0, sizeof(*r));
+	r->server = server;
+	assert_int_equal(uv_loop_init(&r->loop), 0);
+	assert_int_equal(uv_timer_init(&r->loop, &r->watchdog), 0);
+	r->watchdog.data = r;
+	assert_int_equal(uv_timer_start(&r->watchdog, on_watchdog, WATCHDOG_MS, 0), 0);
+	uv_unref((uv_handle_t *)&r->watchdog); /* does not keep the loop alive */
+}
+
+/* Runs until nothing is left, lets the close callbacks run, closes the loop. */
+static void run_finish(run_t *r)
+{
+	assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	assert_false(r->watchdog_fired);
+	uv_close((uv_handle_t *)&r->watchdog, NULL);
+	assert_int_equal(uv_run(&r->loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&r->loop), 0);
+}
+
+static nc_path_t *tcp_path(nc_result_t **ret_result, uint16_t port)
+{
+	nc_endpoint_t target = ep("127.0.0.1", port);
+	nc_path_t *p = NULL;
+
+	*ret_result = nc_result_new();
+	assert_non_null(*ret_result);
+	assert_int_equal(nc_result_add_path(*ret_result, NC_PATH_DIRECT_TCP, &target, &p), 0);
+	return p;
+}
+
+static void test_tcp_reachable(void **state)
+{
+	run_t r;
+	server_t s;
+	nc_result_t *result;
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	(void)state;
+
+	run_init(&r, &s);
+	server_start(&s, &r.loop, SERVER_ANSWER);
+	path = tcp_path(&result, s.port);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(strlen(path->nonce), 16); /* made for the path */
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), -EALREADY);
+	run_finish(&r);
+	assert_int_equal(r.done_calls, 1);
+	assert_int_equal(s.accepted, 1);
+	nc_probe_free(probe);
+
+	assert_int_equal(path->verdict, NC_VERDICT_REACHABLE);
+	assert_true(nc_endpoint_is_set(&path->local));
+	assert_true(nc_endpoint_equal(&path->peer_seen, &path->local));
+	assert_string_equal(path->answered_by, "test-responder");
+	assert_string_equal(path->detail, ""); /* our nonce came back */
+	assert_true(path->timings.connect_ms >= 0);
+	assert_true(path->timings.connect_ms <= path->timings.first_byte_ms);
+	assert_true(path->timings.first_byte_ms <= path->timings.total_ms);
+	assert_int_equal(path->mechanism, NC_MECH_NONE); /* probes do not classify */
+	nc_result_free(result);
+}
+
+static void test_tcp_refused(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	run_t r;
+	nc_result_t *result;
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	int fd;
+	(void)state;
+
+	/* a port bound but not listening: held, so nothing else takes it */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+
+	run_init(&r, NULL);
+	path = tcp_path(&result, ntohs(sin.sin_port));
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
+	run_finish(&r);
+	close(fd);
+	assert_int_equal(r.done_calls, 1);
+	nc_probe_free(probe);
+	assert_int_equal(path->verdict, NC_VERDICT_REFUSED);
+	assert_non_null(strstr(path->detail, "connect"));
+	assert_false(nc_endpoint_is_set(&path->peer_seen));
+	assert_true(path->timings.total_ms >= 0);
+	nc_result_free(result);
+}
+
+static void test_tcp_timeout(void **state)
+{
+	run_t r;
+	server_t s;
+	nc_result_t *result;
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	(void)state;
+
+	run_init(&r, &s);
+	server_start(&s, &r.loop, SERVER_SILENT);
+	path = tcp_path(&result, s.port);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 200, &probe), 0);
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
+	run_finish(&r);
+	assert_int_equal(r.done_calls, 1);
+	assert_int_equal(s.accepted, 1);
+	nc_probe_free(probe);
+	assert_int_equal(path->verdict, NC_VERDICT_TIMEOUT);
+	assert_non_null(strstr(path->detail, "200 ms"));
+	assert_true(path->timings.connect_ms >= 0); /* it connected, then heard nothing */
+	assert_true(path->timings.first_byte_ms < 0);
+	assert_true(path->timings.total_ms >= 150);
+	nc_result_free(result);
+}
+
+static void test_tcp_cancel_and_free(void **state)
+{
+	run_t r;
+	server_t s;
+	nc_result_t *result;
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	(void)state;
+
+	/* an unset target is refused up front */
+	result = nc_result_new();
+	assert_non_null(result);
+	assert_int_equal(nc_result_add_path(result, NC_PATH_DIRECT_TCP, NULL, &path), 0);
+	assert_int_equal(nc_probe_tcp_new(NULL, path, 100, &probe), -EINVAL);
+	nc_result_free(result);
+
+	/* created, never started: freed without a loop run */
+	run_init(&r, NULL);
+	path = tcp_path(&result, 9);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 100, &probe), 0);
+	nc_probe_free(probe);
+	nc_probe_free(NULL);
+	run_finish(&r);
+	nc_result_free(result);
+
+	/* cancelled while waiting: done_cb once, verdict timeout */
+	run_init(&r, &s);
+	server_start(&s, &r.loop, SERVER_SILENT);
+	path = tcp_path(&result, s.port);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
+	nc_probe_cancel(probe);
+	nc_probe_cancel(probe);
+	run_finish(&r);
+	assert_int_equal(r.done_calls, 1);
+	nc_probe_free(probe);
+	assert_int_equal(path->verdict, NC_VERDICT_TIMEOUT);
+	assert_string_equal(path->detail, "cancelled");
+	nc_result_free(result);
+}
+
+/* --- ICMP -------------------------------------------------------------- */
+
+static bool can_open(int type)
+{
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static void test_icmp_loopback(void **state)
+{
+	run_t r;
+	nc_result_t *result;
+	nc_endpoint_t target = ep("127.0.0.1", 0);
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	int ret;
+	(void)state;
+
+	result = nc_result_new();
+	assert_non_null(result);
+	assert_int_equal(nc_result_add_path(result, NC_PATH_DIRECT_ICMP, &target, &path), 0);
+	run_init(&r, NULL);
+	ret = nc_probe_icmp_new(&r.loop, path, 2000, &probe);
+	if (!can_open(SOCK_RAW) && !can_open(SOCK_DGRAM)) {
+		/* neither a raw socket (CAP_NET_RAW) nor a ping socket (ping_group_range) */
+		assert_int_equal(ret, -EPERM);
+		assert_int_equal(path->verdict, NC_VERDICT_SKIPPED);
+		assert_non_null(strstr(path->detail, "CAP_NET_RAW"));
+		run_finish(&r);
+		nc_result_free(result);
+		skip();
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
+	run_finish(&r);
+	assert_int_equal(r.done_calls, 1);
+	nc_probe_free(probe);
+	assert_int_equal(path->verdict, NC_VERDICT_REACHABLE);
+	assert_true(path->timings.total_ms >= 0);
+	assert_int_equal(strlen(path->nonce), 16);
+	nc_result_free(result);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_complete),
+		cmocka_unit_test(test_parse_ipv6_peer),
+		cmocka_unit_test(test_parse_incomplete),
+		cmocka_unit_test(test_parse_not_http),
+		cmocka_unit_test(test_parse_unterminated),
+		cmocka_unit_test(test_parse_status),
+		cmocka_unit_test(test_parse_bad_json),
+		cmocka_unit_test(test_nonce),
+		cmocka_unit_test(test_tcp_reachable),
+		cmocka_unit_test(test_tcp_refused),
+		cmocka_unit_test(test_tcp_timeout),
+		cmocka_unit_test(test_tcp_cancel_and_free),
+		cmocka_unit_test(test_icmp_loopback),
+	};
+
+	json_set_alloc_funcs(json_test_malloc, json_test_free);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
