@@ -302,6 +302,9 @@ static int cmd_run(cli_t *cli)
 		fprintf(stderr, "netcheck: interrupted; the test container was %s\n",
 			nc_result_container(result)->removed ? "removed" : "not created or kept");
 
+	if (nc_result_container(result)->stale_removed > 0)
+		fprintf(stderr, "netcheck: removed %u container(s) left by earlier runs that were killed\n",
+			nc_result_container(result)->stale_removed);
 	if (r == 0 && cli->run.capture && nc_result_environment(result)->capture_note[0] != '\0')
 		fprintf(stderr, "netcheck: packets not captured: %s\n", nc_result_environment(result)->capture_note);
 	ro.color = !cli->no_color && getenv("NO_COLOR") == NULL && isatty(STDOUT_FILENO);

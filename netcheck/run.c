@@ -26,6 +26,9 @@
 
 #define POLL_INTERVAL_MS 5
 
+static int gc_engine(nc_engine_t *e, void (*removed_cb)(void *data, const char *id, const char *run_id), void *data,
+		     nc_error_t *err);
+
 
 static void progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(const run_state_t *s, const char *fmt, ...)
@@ -253,7 +256,13 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	snprintf(name, sizeof(name), "netcheck-%s", c->run_id);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	progress(s, "creating container %s from %s", name, image);
+	/* Not cancellable: a create aborted on our side may still complete on
+	 * the engine's, leaving a container whose id we never learnt.  The
+	 * call is short and bounded by the engine timeout; the signal is
+	 * acted on right after. */
+	nc_engine_set_cancel(s->engine, NULL);
 	r = nc_engine_container_create(s->engine, name, spec, s->container_id, sizeof(s->container_id), err);
+	nc_engine_set_cancel(s->engine, s->opt->interrupted);
 	json_decref(spec);
 	if (r < 0)
 		return r;
@@ -476,6 +485,10 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 	if (r < 0)
 		goto out;
 	fill_environment(&s, &version, &info);
+	/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
+	r = gc_engine(s.engine, NULL, NULL, NULL);
+	if (r > 0)
+		c->stale_removed = (unsigned)r;
 
 	r = start_container(&s, err);
 	if (r < 0)
@@ -549,20 +562,14 @@ static bool owner_alive(const char *pid_label)
 	return strncmp(comm, "netcheck", 8) == 0;
 }
 
-int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
-	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+/* Removes containers whose netcheck is gone; returns how many. */
+static int gc_engine(nc_engine_t *e, void (*removed_cb)(void *data, const char *id, const char *run_id), void *data,
+		     nc_error_t *err)
 {
-	nc_run_options_t opt = { .engine_url = engine_url };
-	nc_engine_version_t version;
-	nc_engine_t *e = NULL;
-	char url[NC_ENGINE_URL_MAX];
 	char **ids = NULL;
 	size_t n = 0;
 	int r, removed = 0;
 
-	r = connect_engine(&opt, engine_timeout_ms, intr, &e, &version, url, sizeof(url), err);
-	if (r < 0)
-		return r;
 	r = nc_engine_containers_with_label(e, NC_RUN_LABEL, &ids, &n, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		char path[256];
@@ -584,6 +591,22 @@ int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_a
 		json_decref(j);
 	}
 	nc_engine_ids_free(ids, n);
-	nc_engine_free(e);
 	return r < 0 ? r : removed;
+}
+
+int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
+	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	nc_run_options_t opt = { .engine_url = engine_url };
+	nc_engine_version_t version;
+	nc_engine_t *e = NULL;
+	char url[NC_ENGINE_URL_MAX];
+	int r;
+
+	r = connect_engine(&opt, engine_timeout_ms, intr, &e, &version, url, sizeof(url), err);
+	if (r < 0)
+		return r;
+	r = gc_engine(e, removed_cb, data, err);
+	nc_engine_free(e);
+	return r;
 }

@@ -515,7 +515,7 @@ typedef struct canned {
 
 typedef struct fake_engine {
 	char dir[64];
-	char path[128];
+	char path[96]; /* fits sun_path */
 	int listen_fd;
 	int stop_pipe[2];
 	pthread_t thread;

@@ -176,6 +176,7 @@ typedef struct nc_container {
 	char veth[NC_POINT_NAME_MAX];
 	bool removed;
 	bool kept;
+	unsigned stale_removed;           /* containers of dead runs removed first */
 } nc_container_t;
 
 typedef struct nc_result nc_result_t;
