@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netcheck/testing.h"
@@ -215,11 +216,50 @@ int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name
 		if (r != -ENOENT)
 			return r;
 		*ret_source = NC_ENGINE_FROM_DEFAULT;
-		v = "unix:///var/run/docker.sock";
+		{
+			char first[1][NC_ENGINE_URL_MAX];
+
+			if (nc_engine_well_known(env, first, 1, 1) == 1) {
+				if ((size_t)snprintf(ret_url, url_len, "%s", first[0]) >= url_len)
+					return nc_error_set(err, -ENAMETOOLONG, "engine URL too long");
+				return 0;
+			}
+		}
+		v = "unix:///var/run/docker.sock"; /* none exists: name the usual one in the error */
 	}
 	if ((size_t)snprintf(ret_url, url_len, "%s", v) >= url_len)
 		return nc_error_set(err, -ENAMETOOLONG, "engine URL too long");
 	return 0;
+}
+
+/* The sockets engines listen on by default, in the order netcheck tries
+ * them: rootful Docker, rootless Docker, rootful Podman, rootless Podman. */
+int nc_engine_well_known(const char *(*env)(const char *name), char (*ret_urls)[NC_ENGINE_URL_MAX], size_t max,
+			 size_t only_first)
+{
+	const char *xdg;
+	char paths[4][NC_ENGINE_URL_MAX];
+	size_t n = 0, found = 0;
+
+	if (env == NULL)
+		env = getenv_default;
+	xdg = env("XDG_RUNTIME_DIR");
+	snprintf(paths[n++], sizeof(paths[0]), "/var/run/docker.sock");
+	if (xdg != NULL && *xdg == '/' && strlen(xdg) < 256)
+		snprintf(paths[n++], sizeof(paths[0]), "%s/docker.sock", xdg);
+	snprintf(paths[n++], sizeof(paths[0]), "/run/podman/podman.sock");
+	if (xdg != NULL && *xdg == '/' && strlen(xdg) < 256)
+		snprintf(paths[n++], sizeof(paths[0]), "%s/podman/podman.sock", xdg);
+	for (size_t i = 0; i < n && found < max; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		snprintf(ret_urls[found++], NC_ENGINE_URL_MAX, "unix://%s", paths[i]);
+		if (only_first)
+			break;
+	}
+	return (int)found;
 }
 
 const char *nc_engine_source_name(nc_engine_source_t s)

@@ -24,6 +24,7 @@ static volatile sig_atomic_t arg_signal;
 static const char usage_text[] =
 	"Usage: netcheck [run] [OPTIONS]\n"
 	"       netcheck gc [--engine URL]\n"
+	"       netcheck engines\n"
 	"       netcheck --help | --version\n"
 	"\n"
 	"Proves how this host reaches a container: directly by its IP, or only\n"
@@ -161,7 +162,8 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 	cli->run.capture = true;
 	if (argc > 1 && argv[1][0] != '-') {
 		cli->command = argv[1];
-		if (strcmp(cli->command, "run") != 0 && strcmp(cli->command, "gc") != 0)
+		if (strcmp(cli->command, "run") != 0 && strcmp(cli->command, "gc") != 0 &&
+		    strcmp(cli->command, "engines") != 0)
 			return usage_error("unknown command '%s'", cli->command);
 		argv++;
 		argc--;
@@ -270,6 +272,31 @@ static int cmd_gc(const cli_t *cli)
 	return arg_signal ? nc_exit_code_for(NULL, 0, arg_signal) : NC_EXIT_OK;
 }
 
+static void on_engine(void *data, const nc_engine_summary_t *e)
+{
+	(void)data;
+	if (e->status < 0)
+		printf("%-45s %-18s unusable: %s\n", e->url, e->source, e->error);
+	else
+		printf("%-45s %-18s %-16s %s %s (API %s)\n", e->url, e->source, nc_env_kind_name(e->kind), e->name,
+		       e->version, e->api_version);
+}
+
+static int cmd_engines(const cli_t *cli)
+{
+	int n = nc_run_engines(cli->run.engine_timeout_ms ? cli->run.engine_timeout_ms : 3000, &arg_interrupted,
+			       on_engine, NULL);
+
+	if (arg_signal)
+		return nc_exit_code_for(NULL, 0, arg_signal);
+	if (n == 0) {
+		fprintf(stderr, "netcheck: no engine answers here (tried DOCKER_HOST, the docker context and the "
+				"well-known sockets)\n");
+		return NC_EXIT_ENGINE;
+	}
+	return NC_EXIT_OK;
+}
+
 static int cmd_run(cli_t *cli)
 {
 	nc_error_t err = { "" };
@@ -338,5 +365,7 @@ int main(int argc, char **argv)
 	install_signals();
 	if (strcmp(cli.command, "gc") == 0)
 		return cmd_gc(&cli);
+	if (strcmp(cli.command, "engines") == 0)
+		return cmd_engines(&cli);
 	return cmd_run(&cli);
 }

@@ -80,7 +80,10 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 			goto no_privilege;
 	}
 	/* the container's host-side veth: the iflink of its eth0, read in its namespace */
-	if (c->pid > 0 && nc_platform_netns_iflink(c->pid, "eth0", &iflink) == 0 &&
+	/* (only when the bridge is ours: otherwise the index names an
+	 * interface of another namespace, and the same number here is a
+	 * different interface) */
+	if (env->bridge_attached && c->pid > 0 && nc_platform_netns_iflink(c->pid, "eth0", &iflink) == 0 &&
 	    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
 		snprintf(c->veth, sizeof(c->veth), "%s", veth);
 		snprintf(descr, sizeof(descr), "host veth of container %.12s", c->id);

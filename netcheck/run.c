@@ -106,23 +106,32 @@ static void fill_environment(run_state_t *s, const nc_engine_version_t *v, const
 					  sizeof(env->host_interface));
 }
 
+/* What the engine says of itself, before any container exists. */
+static nc_env_kind_t kind_from_engine(const nc_engine_version_t *v, const nc_engine_info_t *info)
+{
+	if (strstr(info->operating_system, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL)
+		return NC_ENV_DOCKER_DESKTOP;
+	if (info->rootless)
+		return v->podman ? NC_ENV_ROOTLESS_PODMAN : NC_ENV_ROOTLESS_DOCKER;
+	return v->podman ? NC_ENV_PODMAN : NC_ENV_NATIVE_LINUX;
+}
+
 /* Decides the environment once the container's IP and route are known. */
 static void detect_environment(run_state_t *s, const nc_engine_version_t *v, const nc_route_t *rt)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 	bool desktop = strstr(env->os, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL;
+	nc_engine_info_t info = { .rootless = env->rootless };
 
-	env->bridge_attached = rt->kind == NC_ROUTE_ON_LINK && rt->ifname[0] != '\0' && !rt->via_default;
+	env->bridge_attached = rt->kind == NC_ROUTE_ON_LINK && rt->ifname[0] != '\0' && !rt->via_default &&
+			       !env->rootless && !desktop;
 	if (env->bridge_attached)
 		snprintf(env->bridge, sizeof(env->bridge), "%s", rt->ifname);
-	if (desktop)
-		env->kind = NC_ENV_DOCKER_DESKTOP;
-	else if (env->rootless)
-		env->kind = v->podman ? NC_ENV_ROOTLESS_PODMAN : NC_ENV_ROOTLESS_DOCKER;
-	else if (!env->bridge_attached)
+	snprintf(info.operating_system, sizeof(info.operating_system), "%s", env->os);
+	env->kind = kind_from_engine(v, &info);
+	/* a plain engine whose bridge is not here: a VM, another namespace, a remote host */
+	if ((env->kind == NC_ENV_NATIVE_LINUX || env->kind == NC_ENV_PODMAN) && !env->bridge_attached)
 		env->kind = NC_ENV_NOT_ATTACHED;
-	else
-		env->kind = v->podman ? NC_ENV_PODMAN : NC_ENV_NATIVE_LINUX;
 	nc_result_apply_expectations(s->result);
 }
 
@@ -371,8 +380,29 @@ static void add_path(run_state_t *s, nc_path_kind_t kind, const nc_endpoint_t *t
  * on a link of this host; through a gateway the packet would leave it. */
 static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
 {
+	nc_environment_t *env = nc_result_environment(s->result);
+
 	nc_platform_route_format(&p->target, rt, p->route, sizeof(p->route));
-	return nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, s->opt->allow_offhost);
+	if (!nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, s->opt->allow_offhost))
+		return false;
+	/* A rootless engine or Desktop's VM keeps its containers in a network
+	 * this namespace does not hold, whatever our routing table says: an
+	 * on-link route here leads to another network that happens to use the
+	 * same addresses (the host's own docker0, typically).  Probing it would
+	 * reach someone else's container, so it is not sent. */
+	if (!env->bridge_attached || env->kind == NC_ENV_ROOTLESS_DOCKER || env->kind == NC_ENV_ROOTLESS_PODMAN ||
+	    env->kind == NC_ENV_DOCKER_DESKTOP) {
+		if (s->opt->allow_offhost)
+			return true;
+		p->verdict = NC_VERDICT_UNROUTABLE;
+		p->mechanism = NC_MECH_NONE;
+		nc_path_set_detail(p,
+				   "not sent: the %s engine's container network is not attached to this host; %s here "
+				   "leads to %s, another network using the same addresses (IP collision)",
+				   nc_env_kind_name(env->kind), p->route[0] ? "the route" : "a route", rt->ifname);
+		return false;
+	}
+	return true;
 }
 
 static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
@@ -609,4 +639,82 @@ int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_a
 	r = gc_engine(e, removed_cb, data, err);
 	nc_engine_free(e);
 	return r;
+}
+
+/* ---- engines ------------------------------------------------------------------ */
+
+static void summarise(const char *url, const char *source, uint64_t timeout_ms, volatile sig_atomic_t *intr,
+		      nc_engine_summary_t *ret)
+{
+	nc_run_options_t opt = { .engine_url = url };
+	nc_engine_version_t v;
+	nc_engine_info_t info;
+	nc_engine_t *e = NULL;
+	nc_error_t err = { "" };
+	char used[NC_ENGINE_URL_MAX];
+
+	memset(ret, 0, sizeof(*ret));
+	snprintf(ret->url, sizeof(ret->url), "%s", url);
+	ret->source = source;
+	ret->status = connect_engine(&opt, timeout_ms, intr, &e, &v, used, sizeof(used), &err);
+	if (ret->status == 0)
+		ret->status = nc_engine_info(e, &info, &err);
+	if (ret->status < 0) {
+		snprintf(ret->error, sizeof(ret->error), "%s", err.text[0] ? err.text : nc_strerror(ret->status));
+	} else {
+		ret->kind = kind_from_engine(&v, &info);
+		snprintf(ret->name, sizeof(ret->name), "%s",
+			 v.podman ? "Podman Engine" : v.platform_name[0] ? v.platform_name : "Docker Engine");
+		snprintf(ret->version, sizeof(ret->version), "%s", v.version);
+		snprintf(ret->api_version, sizeof(ret->api_version), "%s", v.api_version);
+	}
+	nc_engine_free(e);
+}
+
+int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
+		   void (*cb)(void *data, const nc_engine_summary_t *e), void *data)
+{
+	char urls[8][NC_ENGINE_URL_MAX];
+	const char *sources[8];
+	char known[4][NC_ENGINE_URL_MAX];
+	nc_engine_source_t src;
+	size_t n = 0;
+	int answered = 0, k;
+	const char *dh = getenv("DOCKER_HOST");
+
+	if (dh != NULL && *dh != '\0' && strlen(dh) < NC_ENGINE_URL_MAX) {
+		snprintf(urls[n], sizeof(urls[n]), "%s", dh);
+		sources[n++] = "DOCKER_HOST";
+	}
+	{
+		char ctx[NC_ENGINE_URL_MAX];
+
+		if (nc_engine_discover(NULL, NULL, ctx, sizeof(ctx), &src, NULL) == 0 && src == NC_ENGINE_FROM_CONTEXT) {
+			snprintf(urls[n], sizeof(urls[n]), "%s", ctx);
+			sources[n++] = "docker context";
+		}
+	}
+	k = nc_engine_well_known(NULL, known, NC_ARRAY_SIZE(known), 0);
+	for (int i = 0; i < k && n < NC_ARRAY_SIZE(urls); i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < n; j++)
+			dup = dup || strcmp(urls[j], known[i]) == 0;
+		if (dup)
+			continue;
+		memcpy(urls[n], known[i], sizeof(urls[n]));
+		sources[n++] = "well-known socket";
+	}
+	for (size_t i = 0; i < n; i++) {
+		nc_engine_summary_t sum;
+
+		if (intr != NULL && *intr)
+			break;
+		summarise(urls[i], sources[i], engine_timeout_ms, intr, &sum);
+		if (sum.status == 0)
+			answered++;
+		if (cb != NULL)
+			cb(data, &sum);
+	}
+	return answered;
 }

@@ -41,6 +41,12 @@ typedef enum nc_engine_source {
 int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name), char *ret_url, size_t url_len,
 		       nc_engine_source_t *ret_source, nc_error_t *err);
 const char *nc_engine_source_name(nc_engine_source_t s);
+/* The well-known engine sockets that exist here, in the order tried when
+ * nothing names an engine: /var/run/docker.sock, $XDG_RUNTIME_DIR/docker.sock,
+ * /run/podman/podman.sock, $XDG_RUNTIME_DIR/podman/podman.sock.  Fills up to
+ * max URLs (only the first when only_first); returns how many. */
+int nc_engine_well_known(const char *(*env)(const char *name), char (*ret_urls)[NC_ENGINE_URL_MAX], size_t max,
+			 size_t only_first);
 
 typedef struct nc_engine_options {
 	long timeout_ms;            /* per call; default 10000 */

@@ -49,4 +49,21 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
 int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
+typedef struct nc_engine_summary {
+	char url[512];
+	const char *source;      /* static: "DOCKER_HOST", "docker context", "default socket" */
+	int status;              /* 0, or why it could not be used */
+	char error[256];
+	nc_env_kind_t kind;      /* from the engine's own answers (no container) */
+	char name[128];          /* "Docker Engine", "Podman Engine", "Docker Desktop 4.25.0" */
+	char version[64];
+	char api_version[16];
+} nc_engine_summary_t;
+
+/* Every engine netcheck can find here: DOCKER_HOST, the docker context and
+ * the well-known sockets (deduplicated), each asked /version and /info.
+ * cb gets each (borrowed for the call).  Returns how many answered. */
+int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
+		   void (*cb)(void *data, const nc_engine_summary_t *e), void *data);
+
 #endif

@@ -59,12 +59,18 @@ remove_labelled() { # LABEL=VALUE: force-remove every container carrying it
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM HUP
-	remove_labelled io.netcheck.run=bench
-	# netcheck removes its own container, also on SIGINT; this is the backstop
-	# for one killed harder, found by the pid label it puts on its container
-	if [ -s "$NC_PIDFILE" ]; then
-		remove_labelled "io.netcheck.pid=$(cat "$NC_PIDFILE")"
-	fi
+	# An interrupted create may still be running in the engine after its
+	# client died: sweep again once it has had time to finish.
+	for sweep in 1 2; do
+		remove_labelled io.netcheck.run=bench
+		# netcheck removes its own container, also on SIGINT; this is the
+		# backstop for one stopped harder, by the pid label it puts on it
+		if [ -s "$NC_PIDFILE" ]; then
+			remove_labelled "io.netcheck.pid=$(cat "$NC_PIDFILE")"
+		fi
+		[ "$rc" = 0 ] && break
+		[ "$sweep" = 1 ] && sleep 1
+	done
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -127,10 +133,17 @@ netcheck_once() { # N: one `netcheck run`; appends its time
 		sh -c 'echo $$ >"$0"; exec "$@"' "$NC_PIDFILE" \
 		"$NETCHECK" run --no-capture --json "$json" >"$log" 2>&1 || rc=$?
 	t1=${EPOCHREALTIME//[.,]/}
-	if [ "$rc" != 0 ]; then
+	case $rc in
+	0) ;;
+	# netcheck handled the Ctrl-C (and removed its container) and exited
+	# normally, so bash takes the signal as dealt with: stop here ourselves
+	130 | 143) exit "$rc" ;;
+	124) die "netcheck run $1 did not finish within 120 s" ;;
+	*)
 		cat "$log" >&2
 		die "netcheck run $1 failed (exit $rc)"
-	fi
+		;;
+	esac
 	: >"$NC_PIDFILE"
 	[ "${2:-}" = warmup ] || NC_MS+=("$(((t1 - t0)))")
 }
