@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@ static const char usage_text[] =
 	"Usage: netcheck [run] [OPTIONS]\n"
 	"       netcheck gc [--engine URL]\n"
 	"       netcheck engines\n"
+	"       netcheck capture CONTAINER [-w FILE] [--duration S] [--engine URL]\n"
 	"       netcheck --help | --version\n"
 	"\n"
 	"Proves how this host reaches a container: directly by its IP, or only\n"
@@ -50,6 +52,10 @@ static const char usage_text[] =
 	"  --allow-offhost       probe a container IP even when its route leaves this host\n"
 	"  -v, --verbose         list each path's packets\n"
 	"  --no-color            no colours (also: NO_COLOR set, or not a terminal)\n"
+	"\n"
+	"capture options:\n"
+	"  -w FILE               pcapng file to write (default netcheck-CONTAINER.pcapng)\n"
+	"  --duration S          stop after S seconds (default: at SIGINT; at most 86400)\n"
 	"\n"
 	"Exit codes:\n"
 	"  0   every path behaved as expected for the detected environment\n"
@@ -118,7 +124,7 @@ static void on_gc_removed(void *data, const char *id, const char *run_id)
 enum {
 	OPT_ENGINE = 256, OPT_IMAGE, OPT_PORT, OPT_HOST_PORT, OPT_KEEP, OPT_JSON, OPT_PCAP, OPT_PCAP_FORMAT,
 	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_ENGINE_TIMEOUT, OPT_START_TIMEOUT,
-	OPT_ALLOW_OFFHOST, OPT_NO_COLOR, OPT_VERSION,
+	OPT_ALLOW_OFFHOST, OPT_NO_COLOR, OPT_VERSION, OPT_DURATION,
 };
 
 static const struct option long_options[] = {
@@ -140,6 +146,8 @@ static const struct option long_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "no-color", no_argument, NULL, OPT_NO_COLOR },
 	{ "help", no_argument, NULL, 'h' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "write", required_argument, NULL, 'w' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
@@ -148,6 +156,8 @@ typedef struct cli {
 	const char *command;
 	nc_run_options_t run;
 	const char *json_path;
+	const char *container;     /* capture */
+	uint64_t duration_ms;      /* capture; 0 = until a signal */
 	bool verbose, no_color;
 } cli_t;
 
@@ -163,14 +173,14 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 	if (argc > 1 && argv[1][0] != '-') {
 		cli->command = argv[1];
 		if (strcmp(cli->command, "run") != 0 && strcmp(cli->command, "gc") != 0 &&
-		    strcmp(cli->command, "engines") != 0)
+		    strcmp(cli->command, "engines") != 0 && strcmp(cli->command, "capture") != 0)
 			return usage_error("unknown command '%s'", cli->command);
 		argv++;
 		argc--;
 	}
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":vh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":vhw:", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_ENGINE: cli->run.engine_url = optarg; break;
 		case OPT_IMAGE: cli->run.image = optarg; break;
@@ -212,6 +222,12 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 			cli->run.start_timeout_ms = v;
 			break;
 		case OPT_ALLOW_OFFHOST: cli->run.allow_offhost = true; break;
+		case 'w': cli->run.pcap_path = optarg; break;
+		case OPT_DURATION:
+			if (parse_uint(optarg, 86400, 1, &v) < 0)
+				return usage_error("--duration needs seconds 1-86400, not '%s'", optarg);
+			cli->duration_ms = v * 1000;
+			break;
 		case 'v': cli->verbose = true; break;
 		case OPT_NO_COLOR: cli->no_color = true; break;
 		case 'h':
@@ -227,6 +243,13 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 		default:
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
+	}
+	if (strcmp(cli->command, "capture") == 0) {
+		if (optind >= argc)
+			return usage_error("%s needs a container name or id", "capture");
+		cli->container = argv[optind++];
+		if (strlen(cli->container) > 128 || strchr(cli->container, '/') != NULL)
+			return usage_error("'%.128s' is not a container name or id", cli->container);
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
@@ -295,6 +318,45 @@ static int cmd_engines(const cli_t *cli)
 		return NC_EXIT_ENGINE;
 	}
 	return NC_EXIT_OK;
+}
+
+static int cmd_capture(cli_t *cli)
+{
+	char default_path[200];
+	nc_error_t err = { "" };
+	nc_result_t *result = nc_result_new();
+	const nc_environment_t *env;
+	int r, code;
+
+	if (result == NULL)
+		return NC_EXIT_INTERNAL;
+	if (cli->run.pcap_path == NULL) {
+		snprintf(default_path, sizeof(default_path), "netcheck-%s.pcapng", cli->container);
+		cli->run.pcap_path = default_path;
+	}
+	cli->run.capture = true;
+	cli->run.require_capture = true;
+	cli->run.interrupted = &arg_interrupted;
+	if (isatty(STDERR_FILENO))
+		fprintf(stderr, "netcheck: capturing %s until %s…\n", cli->container,
+			cli->duration_ms ? "the duration ends or Ctrl-C" : "Ctrl-C");
+	r = nc_run_capture_only(&cli->run, cli->container, cli->duration_ms ? cli->duration_ms : UINT64_MAX / 4,
+				result, &err);
+	if (r < 0) {
+		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));
+		nc_result_free(result);
+		return nc_exit_code_for(NULL, r, 0);
+	}
+	env = nc_result_environment(result);
+	printf("wrote %s\n", cli->run.pcap_path);
+	for (size_t i = 0; i < env->n_capture_points; i++)
+		printf("  %-18s %6llu packets, %llu dropped  (%s)\n", env->capture_points[i].name,
+		       (unsigned long long)env->capture_points[i].packets,
+		       (unsigned long long)env->capture_points[i].dropped, env->capture_points[i].description);
+	/* stopping at SIGINT is how a capture without --duration ends: success */
+	code = NC_EXIT_OK;
+	nc_result_free(result);
+	return code;
 }
 
 static int cmd_run(cli_t *cli)
@@ -367,5 +429,7 @@ int main(int argc, char **argv)
 		return cmd_gc(&cli);
 	if (strcmp(cli.command, "engines") == 0)
 		return cmd_engines(&cli);
+	if (strcmp(cli.command, "capture") == 0)
+		return cmd_capture(&cli);
 	return cmd_run(&cli);
 }

@@ -230,6 +230,28 @@ out:
 	return 0;
 }
 
+static void summarise_points(run_state_t *s)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	size_t n_points = nc_capture_point_count(s->capture), n;
+	const nc_packet_t *pkts = nc_capture_packets(s->capture, &n);
+
+	env->n_capture_points = 0;
+	for (size_t i = 0; i < n_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+		struct nc_capture_point_summary *cp = &env->capture_points[env->n_capture_points++];
+
+		snprintf(cp->name, sizeof(cp->name), "%.40s%s", pi->name, pi->in_netns ? "@container" : "");
+		snprintf(cp->description, sizeof(cp->description), "%s", pi->description);
+		cp->received = pi->received;
+		cp->dropped = pi->dropped;
+		cp->packets = 0;
+		for (size_t k = 0; k < n; k++)
+			if (pkts[k].point == i)
+				cp->packets++;
+	}
+}
+
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -246,6 +268,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 	if (s->capture == NULL)
 		return 0;
 	(void)nc_capture_sort_by_time(s->capture);
+	summarise_points(s);
 	pkts = nc_capture_packets(s->capture, &n);
 	n_points = nc_capture_point_count(s->capture);
 	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {

@@ -24,6 +24,7 @@ typedef struct run_state {
 	size_t n_probes, probes_done;
 	uv_timer_t watchdog;     /* checks opt->interrupted while the loop runs */
 	uv_timer_t grace;        /* lets the last packets arrive before capture stops */
+	uv_timer_t deadline;     /* netcheck capture --duration */
 	nc_capture_t *capture;   /* NULL when not capturing */
 	bool capture_running;
 } run_state_t;

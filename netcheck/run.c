@@ -718,3 +718,102 @@ int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 	}
 	return answered;
 }
+
+/* ---- capture of a user's container ----------------------------------------------- */
+
+static void on_capture_deadline(uv_timer_t *t)
+{
+	run_state_t *s = t->data;
+
+	uv_close((uv_handle_t *)t, NULL);
+	uv_timer_stop(&s->watchdog);
+	uv_close((uv_handle_t *)&s->watchdog, NULL);
+	nc_run_capture_finish(s);
+}
+
+static void on_capture_watchdog(uv_timer_t *t)
+{
+	run_state_t *s = t->data;
+
+	if (interrupted(s)) {
+		uv_timer_stop(&s->deadline);
+		on_capture_deadline(&s->deadline);
+	}
+}
+
+int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint64_t duration_ms,
+			nc_result_t *result, nc_error_t *err)
+{
+	run_state_t s = { .opt = opt, .result = result };
+	nc_container_t *c = nc_result_container(result);
+	nc_engine_version_t version;
+	nc_engine_info_t info;
+	nc_route_t rt;
+	char url[NC_ENGINE_URL_MAX];
+	uv_timer_t *deadline = &s.deadline;
+	int r;
+
+	r = connect_engine(opt, opt->engine_timeout_ms, opt->interrupted, &s.engine, &version, url, sizeof(url), err);
+	if (r < 0)
+		goto out;
+	r = nc_engine_info(s.engine, &info, err);
+	if (r < 0)
+		goto out;
+	fill_environment(&s, &version, &info);
+	s.port = opt->port ? opt->port : NC_DEFAULT_PORT;
+	r = nc_engine_container_inspect(s.engine, container, s.port, &s.info, err);
+	if (r == NC_ENOTFOUND) {
+		r = nc_error_set(err, -EINVAL, "no container '%.64s' in the engine at %s", container, url);
+		goto out;
+	}
+	if (r < 0)
+		goto out;
+	if (!s.info.running || s.info.ip.family == 0) {
+		r = nc_error_set(err, -EINVAL, "container '%.64s' is not running with an IP address", container);
+		goto out;
+	}
+	snprintf(c->id, sizeof(c->id), "%s", s.info.id);
+	snprintf(c->name, sizeof(c->name), "%s", s.info.name);
+	snprintf(c->image, sizeof(c->image), "%s", s.info.image);
+	c->ip = s.info.ip;
+	c->published_port = s.info.published_port;
+	c->pid = s.info.pid;
+	r = nc_platform_route_get(&c->ip, &rt);
+	if (r < 0) {
+		nc_error_set(err, r, "route lookup for the container IP failed: %s", nc_strerror(r));
+		goto out;
+	}
+	detect_environment(&s, &version, &rt);
+	snprintf(c->bridge, sizeof(c->bridge), "%s", nc_result_environment(result)->bridge);
+	r = uv_loop_init(&s.loop);
+	if (r < 0)
+		goto out;
+	s.loop_ready = true;
+	r = nc_run_capture_open(&s, err);
+	if (r < 0)
+		goto out;
+	if (s.capture == NULL) {
+		r = nc_error_set(err, -EPERM, "cannot capture: %s", nc_result_environment(result)->capture_note);
+		goto out;
+	}
+	uv_timer_init(&s.loop, deadline);
+	deadline->data = &s;
+	uv_timer_start(deadline, on_capture_deadline, duration_ms, 0);
+	uv_timer_init(&s.loop, &s.watchdog);
+	s.watchdog.data = &s;
+	uv_timer_start(&s.watchdog, on_capture_watchdog, 20, 20);
+	uv_run(&s.loop, UV_RUN_DEFAULT);
+	r = nc_run_capture_evidence(&s, err);
+out:
+	if (s.capture_running)
+		nc_run_capture_finish(&s);
+	if (s.loop_ready) {
+		uv_run(&s.loop, UV_RUN_DEFAULT);
+		nc_run_capture_free(&s);
+		uv_run(&s.loop, UV_RUN_DEFAULT);
+		if (uv_loop_close(&s.loop) != 0 && r == 0)
+			r = nc_error_set(err, -EBUSY, "internal error: a libuv handle was left open");
+	}
+	nc_engine_free(s.engine);
+	return r;
+}

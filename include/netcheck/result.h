@@ -161,6 +161,13 @@ typedef struct nc_environment {
 	char bridge[NC_POINT_NAME_MAX];   /* container bridge on this host, if any */
 	bool bridge_attached;
 	char capture_note[NC_DETAIL_MAX]; /* why capture is off, if it is */
+	struct nc_capture_point_summary {
+		char name[NC_POINT_NAME_MAX];
+		char description[128];
+		uint64_t packets;             /* stored for this run */
+		uint64_t received, dropped;   /* pcap_stats */
+	} capture_points[16];
+	size_t n_capture_points;
 } nc_environment_t;
 
 typedef struct nc_container {

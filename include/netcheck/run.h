@@ -49,6 +49,13 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
 int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
+/* `netcheck capture CONTAINER`: the same capture points for a user's own
+ * running container, until duration_ms passes or *opt->interrupted is set;
+ * packets go to opt->pcap_path.  Fills the result's environment (with the
+ * per-point counts) and container record. */
+int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint64_t duration_ms,
+			nc_result_t *result, nc_error_t *err);
+
 typedef struct nc_engine_summary {
 	char url[512];
 	const char *source;      /* static: "DOCKER_HOST", "docker context", "default socket" */

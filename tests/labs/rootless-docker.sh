@@ -5,7 +5,8 @@
 #   tests/labs/rootless-docker.sh env    print its engine URL (unix:///run/user/UID/docker.sock)
 # As root.  Debian packages only: docker.io (dockerd-rootless.sh), rootlesskit,
 # slirp4netns, uidmap.  The test user and its /etc/subuid, /etc/subgid lines
-# stay between runs (re-used); everything else `down` removes.
+# stay between runs (re-used), and /dev/net/tun stays 0666 (see open_tun);
+# everything else `down` removes.
 #
 # The engine runs dockerd-rootless.sh: rootlesskit (builtin port driver) holds
 # a user+network namespace with slirp4netns; the engine's bridge there uses
@@ -76,7 +77,7 @@ lab_pids() {
 	lo=$(awk -F: -v n="$LAB_USER" '$1==n { print $2; exit }' /etc/subuid 2>/dev/null)
 	hi=$(awk -F: -v n="$LAB_USER" '$1==n { print $2 + $3; exit }' /etc/subuid 2>/dev/null)
 	# /proc/PID/status:Uid:<tab>real ...; processes may vanish while we read
-	grep -H '^Uid:' /proc/[0-9]*/status 2>/dev/null |
+	{ grep -H '^Uid:' /proc/[0-9]*/status 2>/dev/null || true; } |
 		awk -v uid="$uid" -v lo="${lo:-0}" -v hi="${hi:-0}" '{
 			split($1, a, "/"); u = $2 + 0
 			if (u == uid + 0 || (u >= lo + 0 && u < hi + 0)) print a[3]
@@ -84,21 +85,16 @@ lab_pids() {
 }
 
 # slirp4netns opens /dev/net/tun inside the user namespace, where only the
-# "other" bits count.  Debian's udev makes it 0666; where it is not, open it
-# for the lab and put the old mode back on `down`.
-TUN_SAVED=$STATE/tun.mode
+# "other" bits count.  Debian's udev makes it 0666; this machine has no udev
+# (0600).  Set what udev would and leave it so: other labs (rootless-podman.sh)
+# rely on the same mode, and restoring it under them would break them.
 open_tun() {
 	local mode
 	[ -c /dev/net/tun ] || die "no /dev/net/tun (kernel module tun)" 77
 	mode=$(stat -c %a /dev/net/tun)
 	[ "$mode" = 666 ] && return 0
-	[ -f "$TUN_SAVED" ] || echo "$mode" >"$TUN_SAVED"
 	chmod 0666 /dev/net/tun
-	log "/dev/net/tun was mode $mode; 0666 until down"
-}
-restore_tun() {
-	[ -f "$TUN_SAVED" ] || return 0
-	chmod "$(cat "$TUN_SAVED")" /dev/net/tun && rm -f "$TUN_SAVED"
+	log "/dev/net/tun was mode $mode; now 0666 (udev's default)"
 }
 
 # wait up to $2 s until none of the pids in $1 exists
@@ -143,7 +139,6 @@ do_down() {
 		fi
 		rm -rf --one-file-system "$(rundir "$uid")"
 	fi
-	restore_tun
 	rm -rf --one-file-system "$LAB_HOME" "$STATE"
 	rmdir /run/netcheck-labs 2>/dev/null || true
 	log "down in $(($(now_ms) - t0)) ms"
