@@ -26,8 +26,8 @@
 
 #define POLL_INTERVAL_MS 5
 
-static int gc_engine(nc_engine_t *e, void (*removed_cb)(void *data, const char *id, const char *run_id), void *data,
-		     nc_error_t *err);
+static int gc_engine(nc_engine_t *e, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
 
 static void progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -191,6 +191,8 @@ static json_t *container_spec(const run_state_t *s, const char *image, const cha
 	snprintf(host_port, sizeof(host_port), "%u", s->opt->host_port);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
 	labels = json_pack("{s:s, s:s}", NC_RUN_LABEL, run_id, NC_RUN_PID_LABEL, pid);
+	if (labels != NULL && s->opt->keep) /* kept on purpose: only an explicit `netcheck gc` removes it */
+		json_object_set_new(labels, NC_RUN_KEEP_LABEL, json_string("1"));
 	exposed = json_pack("{s:{}}", port_key);
 	binding = json_pack("{s:s, s:s}", "HostIp", "", "HostPort", s->opt->host_port ? host_port : "");
 	arr = json_array();
@@ -516,7 +518,7 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 		goto out;
 	fill_environment(&s, &version, &info);
 	/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
-	r = gc_engine(s.engine, NULL, NULL, NULL);
+	r = gc_engine(s.engine, false, NULL, NULL, NULL);
 	if (r > 0)
 		c->stale_removed = (unsigned)r;
 
@@ -593,8 +595,8 @@ static bool owner_alive(const char *pid_label)
 }
 
 /* Removes containers whose netcheck is gone; returns how many. */
-static int gc_engine(nc_engine_t *e, void (*removed_cb)(void *data, const char *id, const char *run_id), void *data,
-		     nc_error_t *err)
+static int gc_engine(nc_engine_t *e, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
 	char **ids = NULL;
 	size_t n = 0;
@@ -613,6 +615,10 @@ static int gc_engine(nc_engine_t *e, void (*removed_cb)(void *data, const char *
 		labels = json_object_get(json_object_get(j, "Config"), "Labels");
 		run_id = json_string_value(json_object_get(labels, NC_RUN_LABEL));
 		pid = json_string_value(json_object_get(labels, NC_RUN_PID_LABEL));
+		if (!include_kept && json_object_get(labels, NC_RUN_KEEP_LABEL) != NULL) {
+			json_decref(j);
+			continue;
+		}
 		if (!owner_alive(pid) && nc_engine_container_remove(e, ids[i], err) == 0) {
 			removed++;
 			if (removed_cb != NULL)
@@ -636,7 +642,7 @@ int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_a
 	r = connect_engine(&opt, engine_timeout_ms, intr, &e, &version, url, sizeof(url), err);
 	if (r < 0)
 		return r;
-	r = gc_engine(e, removed_cb, data, err);
+	r = gc_engine(e, true, removed_cb, data, err);
 	nc_engine_free(e);
 	return r;
 }
