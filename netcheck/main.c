@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "netcheck/common.h"
+#include "netcheck/platform.h"
 #include "netcheck/report.h"
 #include "netcheck/result.h"
 #include "netcheck/run.h"
@@ -260,8 +261,20 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 	return 0;
 }
 
-/* Opens the JSON output before the run, so a bad path fails before any
- * container exists.  *ret: new FILE, or stdout for "-". */
+/* Output files are created before the run: a bad path fails before any
+ * container exists, and the file is ours (and the sudo user's) before the
+ * run drops its privileges.  Returns the fd or a negative errno. */
+static int create_output(const char *path, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0)
+		return -errno;
+	(void)nc_platform_give_to_invoking_user(path);
+	return fd;
+}
+
+/* *ret: new FILE, or stdout for "-". */
 static int open_json(const char *path, FILE **ret)
 {
 	int fd;
@@ -270,9 +283,9 @@ static int open_json(const char *path, FILE **ret)
 		*ret = stdout;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = create_output(path, 0644);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	*ret = fdopen(fd, "w");
 	if (*ret == NULL) {
 		int r = -errno;
@@ -337,13 +350,22 @@ static int cmd_capture(cli_t *cli)
 	cli->run.capture = true;
 	cli->run.require_capture = true;
 	cli->run.interrupted = &arg_interrupted;
+	cli->run.pcap_fd = create_output(cli->run.pcap_path, 0600);
+	if (cli->run.pcap_fd < 0) {
+		fprintf(stderr, "netcheck: cannot write the capture to %s: %s\n", cli->run.pcap_path,
+			strerror(-cli->run.pcap_fd));
+		nc_result_free(result);
+		return NC_EXIT_USAGE;
+	}
 	if (isatty(STDERR_FILENO))
 		fprintf(stderr, "netcheck: capturing %s until %s…\n", cli->container,
 			cli->duration_ms ? "the duration ends or Ctrl-C" : "Ctrl-C");
 	r = nc_run_capture_only(&cli->run, cli->container, cli->duration_ms ? cli->duration_ms : UINT64_MAX / 4,
 				result, &err);
+	close(cli->run.pcap_fd);
 	if (r < 0) {
 		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));
+		unlink(cli->run.pcap_path);
 		nc_result_free(result);
 		return nc_exit_code_for(NULL, r, 0);
 	}
@@ -379,6 +401,19 @@ static int cmd_run(cli_t *cli)
 		fprintf(stderr, "netcheck: out of memory\n");
 		return NC_EXIT_INTERNAL;
 	}
+	if (cli->run.pcap_path != NULL) {
+		cli->run.pcap_fd = create_output(cli->run.pcap_path, 0600);
+		if (cli->run.pcap_fd < 0) {
+			fprintf(stderr, "netcheck: cannot write the capture to %s: %s\n", cli->run.pcap_path,
+				strerror(-cli->run.pcap_fd));
+			if (json != NULL && json != stdout) {
+				fclose(json);
+				unlink(cli->json_path);
+			}
+			nc_result_free(result);
+			return NC_EXIT_USAGE;
+		}
+	}
 	cli->run.interrupted = &arg_interrupted;
 	if (isatty(STDERR_FILENO) || cli->verbose)
 		cli->run.progress = on_progress;
@@ -410,6 +445,11 @@ static int cmd_run(cli_t *cli)
 		if (r < 0 && nc_result_path_count(result) == 0 && cli->json_path && strcmp(cli->json_path, "-") != 0)
 			unlink(cli->json_path); /* nothing left behind for a run that never ran */
 	}
+	if (cli->run.pcap_fd >= 0) {
+		close(cli->run.pcap_fd);
+		if (r < 0 || nc_result_environment(result)->n_capture_points == 0)
+			unlink(cli->run.pcap_path); /* nothing captured: no file */
+	}
 	nc_result_free(result);
 	return code;
 }
@@ -421,6 +461,7 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&cli, 0, sizeof(cli));
+	cli.run.pcap_fd = -1;
 	r = parse_args(argc, argv, &cli, &done);
 	if (r != 0 || done)
 		return r;

@@ -13,7 +13,10 @@
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
 #include <net/if.h>
+#include <linux/capability.h>
 #include <sched.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,4 +464,41 @@ out:
 	close(target);
 	close(self);
 	return r;
+}
+
+int nc_platform_drop_privileges(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2];
+
+	/* the bounding set first: it needs CAP_SETPCAP, which goes last */
+	for (int cap = 0; cap <= 63; cap++)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
+			return -errno;
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	memset(data, 0, sizeof(data));
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		return -errno;
+	return 0;
+}
+
+int nc_platform_give_to_invoking_user(const char *path)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	char *end;
+	long uid, gid;
+
+	if (u == NULL || g == NULL || getuid() != 0)
+		return 0;
+	uid = strtol(u, &end, 10);
+	if (*end != '\0' || uid <= 0 || uid > 0x7fffffff)
+		return 0;
+	gid = strtol(g, &end, 10);
+	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
+		return 0;
+	if (chown(path, (uid_t)uid, (gid_t)gid) < 0)
+		return -errno;
+	return 0;
 }

@@ -188,9 +188,8 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
 	else
 		snprintf(os, sizeof(os), "Linux");
-	r = nc_pcapng_open(s->opt->pcap_path, 0600,
-			   s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG, os,
-			   "netcheck " NC_VERSION, &w);
+	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
+			      os, "netcheck " NC_VERSION, &w);
 	if (r < 0)
 		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
 	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
@@ -316,7 +315,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		refine_mechanism(p);
 	}
 	r = 0;
-	if (s->opt->pcap_path != NULL)
+	if (s->opt->pcap_fd >= 0)
 		r = write_pcap(s, pkts, n, probe_of, leg_of, path_of_probe, err);
 out:
 	free(probe_of);

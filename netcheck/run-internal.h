@@ -25,6 +25,8 @@ typedef struct run_state {
 	uv_timer_t watchdog;     /* checks opt->interrupted while the loop runs */
 	uv_timer_t grace;        /* lets the last packets arrive before capture stops */
 	uv_timer_t deadline;     /* netcheck capture --duration */
+	nc_forwarder_t forwarder; /* the process listening on the published port */
+	bool have_forwarder;
 	nc_capture_t *capture;   /* NULL when not capturing */
 	bool capture_running;
 } run_state_t;

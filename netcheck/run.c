@@ -446,11 +446,19 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 			s->n_probes++;
 	}
 
+	/* who listens on the published port: read from /proc now, while we
+	 * may still look at other users' processes (rootlesskit, slirp4netns) */
+	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
 	r = uv_timer_init(&s->loop, &s->watchdog);
 	if (r < 0)
 		return nc_error_set(err, r, "libuv timer: %s", uv_strerror(r));
 	s->watchdog.data = s;
 	uv_timer_start(&s->watchdog, on_watchdog, 20, 20);
+	/* Everything that needs privilege is open now (capture handles, the
+	 * ICMP socket, the forwarder looked up): the probes and the rest of the
+	 * run go without any capability. */
+	if (nc_platform_drop_privileges() == 0)
+		nc_result_environment(s->result)->privileges_dropped = true;
 	progress(s, "probing %zu paths", s->n_probes);
 	for (size_t i = 0; i < s->n_probes; i++) {
 		r = nc_probe_start(s->probes[i], on_probe_done, s);
@@ -469,8 +477,8 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 static void classify_all(run_state_t *s)
 {
 	nc_container_t *c = nc_result_container(s->result);
-	nc_forwarder_t fwd;
-	bool have_fwd = nc_platform_tcp_listener(c->published_port, &fwd) == 0;
+	const nc_forwarder_t *fwd = &s->forwarder;
+	bool have_fwd = s->have_forwarder;
 
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
@@ -479,7 +487,7 @@ static void classify_all(run_state_t *s)
 
 		if (p->verdict == NC_VERDICT_UNROUTABLE || p->verdict == NC_VERDICT_SKIPPED)
 			continue;
-		nc_classify_path(p, c, published && have_fwd ? &fwd : NULL);
+		nc_classify_path(p, c, published && have_fwd ? fwd : NULL);
 	}
 }
 

@@ -17,7 +17,8 @@ PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
 	libuv1-dev libpcap-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
 	docker.io iptables iproute2 procps
-	tshark python3-jsonschema valgrind
+	tshark python3-jsonschema valgrind strace
+	rootlesskit slirp4netns uidmap
 )
 
 install_packages() {
@@ -92,7 +93,16 @@ build() {
 	ninja -C build >/dev/null
 }
 
+# The labs' user-mode networking (slirp4netns, pasta) opens /dev/net/tun
+# inside a user namespace: udev leaves it 0666; machines without udev don't.
+fix_tun() {
+	if [ -c /dev/net/tun ]; then
+		chmod 0666 /dev/net/tun
+	fi
+}
+
 install_packages
+fix_tun
 start_engine
 build
 

@@ -47,4 +47,12 @@ int nc_platform_ifname(int ifindex, char *buf, size_t len);
 /* iflink (peer ifindex) of ifname inside the network namespace of pid. */
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);
 
+/* Clears every capability of this process (effective, permitted,
+ * inheritable, ambient, and the bounding set) and sets no_new_privs, once
+ * the capture handles and the ICMP socket are open.  0 or negative errno. */
+int nc_platform_drop_privileges(void);
+/* When run through sudo, give a file we created to the invoking user
+ * (SUDO_UID/SUDO_GID); a no-op otherwise.  0 or negative errno. */
+int nc_platform_give_to_invoking_user(const char *path);
+
 #endif

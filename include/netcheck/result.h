@@ -161,6 +161,7 @@ typedef struct nc_environment {
 	char bridge[NC_POINT_NAME_MAX];   /* container bridge on this host, if any */
 	bool bridge_attached;
 	char capture_note[NC_DETAIL_MAX]; /* why capture is off, if it is */
+	bool privileges_dropped;          /* capabilities cleared before the probes */
 	struct nc_capture_point_summary {
 		char name[NC_POINT_NAME_MAX];
 		char description[128];

@@ -31,7 +31,8 @@ typedef struct nc_run_options {
 	uint64_t start_timeout_ms;   /* container start to responder listening; default 10000 */
 	bool capture;                /* capture packets (default on) */
 	bool require_capture;        /* no privilege to capture → fail with -EPERM */
-	const char *pcap_path;       /* NULL = no file */
+	const char *pcap_path;       /* NULL = no file; named in messages */
+	int pcap_fd;                 /* borrowed: opened by the caller (before privileges are dropped); -1 = none */
 	bool pcap_classic;           /* --pcap-format pcap */
 	const char *expect;          /* --expect spec, NULL = environment's table */
 	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */

@@ -1,35 +1,49 @@
 #!/usr/bin/python3
 """The desktop lab's stand-in for Docker Desktop's backend process.
 
-Follows the lab engine's container events and, for each running container
-with published TCP ports, starts socat listeners on this host (127.0.0.1,
-::1 and the host's primary IPv4 address, same port numbers) that forward to
-the lab VM's address, where the lab's dockerd publishes them.  A listener is
-stopped when its container dies.  The listeners' comm is "socat".
+Like Desktop's backend it does two things on the host:
+  - serves the engine API on the host's socket (--listen), passing every
+    request to the engine inside the "VM" (--engine), and
+  - forwards published ports: for each running container with published TCP
+    ports it runs socat listeners on 127.0.0.1, ::1 and the host's primary
+    IPv4 address (same port numbers), forwarding to the VM's address
+    (--target), where the lab's dockerd publishes them.  The listeners' comm
+    is "socat".
+As in Desktop, a container start through the API returns only once its ports
+listen on the host (no race with a client that probes right after starting);
+the engine's events add forwarding for containers started otherwise and stop
+it when a container dies.
 
-Bounded: at most --max-ports forwarded ports, each socat at most 16
-connections with a 60 s inactivity timeout, and the follower itself exits
-after --max-seconds (its socats with it).  Stdlib only.
+Bounded: at most --max-ports forwarded ports, 64 API connections at once,
+socat at most 16 connections per listener with a 60 s inactivity timeout, and
+the whole process exits after --max-seconds (its socats with it).  Stdlib only.
 """
 import argparse
 import json
 import os
+import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 
 SOCAT = "/usr/bin/socat"
+MAX_HEAD = 64 << 10
+MAX_START_RESPONSE = 1 << 20
+IO_TIMEOUT = 120
+START_PATH = re.compile(r"^POST /(?:v[0-9.]+/)?containers/([^/?\s]+)/start(?:\?\S*)? HTTP/1\.[01]$")
 
 
 def log(*a):
-    print(time.strftime("%H:%M:%S"), "forwarder:", *a, file=sys.stderr, flush=True)
+    print("%.3f" % time.time(), "forwarder:", *a, file=sys.stderr, flush=True)
 
 
 def http_get(sock_path, path, timeout):
-    """GET over the engine's unix socket with HTTP/1.0 (no chunking): body bytes."""
+    """GET over a unix socket with HTTP/1.0 (no chunking): the body."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     s.settimeout(timeout)
     try:
@@ -50,72 +64,106 @@ def http_get(sock_path, path, timeout):
     return body
 
 
-def published_ports(sock_path, cid):
-    """The host ports a container publishes (tcp), from its inspect."""
-    d = json.loads(http_get(sock_path, "/containers/%s/json" % urllib.parse.quote(cid), 10))
-    if not d.get("State", {}).get("Running"):
-        return []
-    ports = set()
-    for key, binds in (d.get("NetworkSettings", {}).get("Ports") or {}).items():
-        if not key.endswith("/tcp") or not binds:
-            continue
-        for b in binds:
-            hp = b.get("HostPort", "")
-            if hp.isdigit() and 0 < int(hp) < 65536:
-                ports.add(int(hp))
-    return sorted(ports)
+def proc_net_addr(addr):
+    """An address as /proc/net/tcp{,6} prints it (32-bit words in host order)."""
+    if ":" in addr:
+        return "".join("%08X" % w for w in struct.unpack("=4I", socket.inet_pton(socket.AF_INET6, addr)))
+    return "%08X" % struct.unpack("=I", socket.inet_aton(addr))[0]
+
+
+def listening(addr, port):
+    want = "%s:%04X" % (proc_net_addr(addr), port)
+    for name in ("/proc/net/tcp6", "/proc/net/tcp") if ":" in addr else ("/proc/net/tcp",):
+        try:
+            with open(name) as f:
+                for line in f:
+                    fields = line.split()
+                    if len(fields) > 3 and fields[1] == want and fields[3] == "0A":
+                        return True
+        except OSError:
+            pass
+    return False
 
 
 class Forwarder:
     def __init__(self, args):
         self.args = args
-        self.by_container = {}  # container id -> [(port, Popen)]
+        self.lock = threading.Lock()
+        self.by_container = {}  # container id -> [(port, addr, Popen)]
         self.n_ports = 0
 
-    def listen_specs(self, port):
-        target = "TCP4:%s:%d,connect-timeout=5" % (self.args.target, port)
-        common = "reuseaddr,fork,max-children=16,backlog=64"
-        specs = [
-            "TCP4-LISTEN:%d,bind=127.0.0.1,%s" % (port, common),
-            "TCP6-LISTEN:%d,bind=[::1],ipv6only=1,%s" % (port, common),
-        ]
-        if self.args.host_address:
-            specs.append("TCP4-LISTEN:%d,bind=%s,%s" % (port, self.args.host_address, common))
-        return [(spec, target) for spec in specs]
+    def addresses(self):
+        return ["127.0.0.1", "::1"] + ([self.args.host_address] if self.args.host_address else [])
 
-    def start(self, cid):
-        if cid in self.by_container:
-            return
+    def published_ports(self, ref):
+        """(full id, host ports published over tcp) of a running container."""
+        d = json.loads(http_get(self.args.engine, "/containers/%s/json" % urllib.parse.quote(ref), 10))
+        if not d.get("State", {}).get("Running"):
+            return d.get("Id", ref), []
+        ports = set()
+        for key, binds in (d.get("NetworkSettings", {}).get("Ports") or {}).items():
+            if key.endswith("/tcp"):
+                for b in binds or []:
+                    hp = b.get("HostPort", "")
+                    if hp.isdigit() and 0 < int(hp) < 65536:
+                        ports.add(int(hp))
+        return d.get("Id", ref), sorted(ports)
+
+    def ensure(self, ref, wait_s=0.0):
+        """Forward the container's published ports; with wait_s, until they listen."""
         try:
-            ports = published_ports(self.args.socket, cid)
+            cid, ports = self.published_ports(ref)
         except (OSError, ValueError) as e:
-            log("inspect %s failed: %s" % (cid[:12], e))
+            log("inspect %s failed: %s" % (ref[:12], e))
             return
+        with self.lock:
+            if cid not in self.by_container:
+                self.by_container[cid] = self.spawn(cid, ports)
+                self.write_state()
+            procs = list(self.by_container[cid])
+        deadline = time.monotonic() + wait_s
+        for port, addr, p in procs:
+            while not listening(addr, port):
+                if p.poll() is not None:
+                    log("socat for %s port %d exited (%s): not forwarded" % (addr, port, p.returncode))
+                    break
+                if time.monotonic() >= deadline:
+                    if wait_s > 0:
+                        log("socat for %s port %d not listening after %.1f s" % (addr, port, wait_s))
+                    break
+                time.sleep(0.01)
+
+    def spawn(self, cid, ports):
         procs = []
         for port in ports:
             if self.n_ports >= self.args.max_ports:
                 log("limit of %d forwarded ports reached; %d not forwarded" % (self.args.max_ports, port))
                 break
             self.n_ports += 1
+            target = "TCP4:%s:%d,connect-timeout=5" % (self.args.target, port)
             pids = []
-            for spec, target in self.listen_specs(port):
+            for addr in self.addresses():
+                opts = "reuseaddr,fork,max-children=16,backlog=64"
+                spec = ("TCP6-LISTEN:%d,bind=[%s],ipv6only=1,%s" if ":" in addr else "TCP4-LISTEN:%d,bind=%s,%s") % (
+                    port, addr, opts)
                 p = subprocess.Popen([SOCAT, "-T", "60", spec, target], stdin=subprocess.DEVNULL)
-                procs.append((port, p))
+                procs.append((port, addr, p))
                 pids.append(str(p.pid))
             log("container %s: forwarding port %d -> %s:%d (socat pids %s)"
                 % (cid[:12], port, self.args.target, port, " ".join(pids)))
-        self.by_container[cid] = procs
-        self.write_state()
+        return procs
 
     def stop(self, cid):
-        procs = self.by_container.pop(cid, None)
-        if not procs:
-            return
-        self.n_ports -= len({port for port, _ in procs})
-        for port, p in procs:
+        with self.lock:
+            procs = self.by_container.pop(cid, None)
+            if procs is None:
+                return
+            self.n_ports -= len({port for port, _, _ in procs})
+            self.write_state()
+        for _, _, p in procs:
             terminate(p)
-        log("container %s: stopped forwarding %s" % (cid[:12], sorted({port for port, _ in procs})))
-        self.write_state()
+        if procs:
+            log("container %s: stopped forwarding %s" % (cid[:12], sorted({port for port, _, _ in procs})))
 
     def stop_all(self):
         for cid in list(self.by_container):
@@ -127,8 +175,8 @@ class Forwarder:
         tmp = self.args.state + ".tmp"
         with open(tmp, "w") as f:
             for cid, procs in self.by_container.items():
-                for port, p in procs:
-                    f.write("%d %d %s\n" % (p.pid, port, cid))
+                for port, addr, p in procs:
+                    f.write("%d %s %d %s\n" % (p.pid, addr, port, cid))
         os.replace(tmp, self.args.state)
 
 
@@ -142,18 +190,165 @@ def terminate(p):
             p.wait(timeout=3)
 
 
+# ---- the API proxy ----------------------------------------------------------------------------
+
+def read_head(sock):
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return None, buf
+        buf += chunk
+        if len(buf) > MAX_HEAD:
+            raise OSError("request head too long")
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), rest
+
+
+def pump(src, dst):
+    try:
+        while True:
+            chunk = src.recv(65536)
+            if not chunk:
+                break
+            dst.sendall(chunk)
+    except OSError:
+        pass
+    try:
+        dst.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def serve_one(client, fw, args):
+    """One client connection: one request, then close (the engine is told
+    Connection: close, so a response ends where the engine closes)."""
+    engine = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        client.settimeout(IO_TIMEOUT)
+        engine.settimeout(IO_TIMEOUT)
+        head, rest = read_head(client)
+        if head is None:
+            return
+        lines = head.split("\r\n")
+        upgrade = any(l.lower().startswith("upgrade:") for l in lines[1:])
+        if not upgrade:  # hijacked streams (attach, exec) pass through untouched
+            lines = [lines[0]] + [l for l in lines[1:] if not l.lower().startswith(("connection:", "keep-alive:"))]
+            lines.append("Connection: close")
+        m = START_PATH.match(lines[0])
+        engine.connect(args.engine)
+        engine.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + rest)
+        up = threading.Thread(target=pump, args=(client, engine), daemon=True)
+        up.start()
+        if not m:
+            pump(engine, client)
+            return
+        # a container start: hold the answer until the published ports listen here
+        resp = b""
+        while len(resp) < MAX_START_RESPONSE:
+            chunk = engine.recv(65536)
+            if not chunk:
+                break
+            resp += chunk
+        status = resp.split(b"\r\n", 1)[0]
+        if re.match(rb"HTTP/1\.[01] (204|304) ", status):
+            fw.ensure(urllib.parse.unquote(m.group(1)), wait_s=5.0)
+        client.sendall(resp)
+    except OSError as e:
+        log("api connection: %s" % e)
+    finally:
+        engine.close()
+        client.close()
+
+
+def serve_api(fw, args, stop):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    try:
+        os.unlink(args.listen)
+    except FileNotFoundError:
+        pass
+    srv.bind(args.listen)
+    os.chmod(args.listen, 0o660)
+    srv.listen(64)
+    srv.settimeout(1)
+    slots = threading.BoundedSemaphore(64)
+
+    def run(c):
+        try:
+            serve_one(c, fw, args)
+        finally:
+            slots.release()
+
+    while not stop.is_set():
+        try:
+            c, _ = srv.accept()
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        if not slots.acquire(blocking=False):
+            log("too many API connections; refusing one")
+            c.close()
+            continue
+        threading.Thread(target=run, args=(c,), daemon=True).start()
+    srv.close()
+
+
+# ---- the event follower ------------------------------------------------------------------------
+
+def open_events(engine):
+    filters = urllib.parse.quote(json.dumps({"type": ["container"], "event": ["start", "die"]}))
+    ev = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    ev.settimeout(10)
+    ev.connect(engine)
+    ev.sendall(("GET /events?filters=%s HTTP/1.0\r\nHost: lab\r\n\r\n" % filters).encode())
+    head, rest = read_head(ev)
+    if head is None or " 200 " not in head.split("\r\n", 1)[0] + " ":
+        raise OSError("GET /events: %s" % (head or "closed").split("\r\n", 1)[0])
+    return ev, rest
+
+
+def follow_events(ev, buf, fw, deadline):
+    ev.settimeout(1)
+    while time.monotonic() < deadline:
+        try:
+            chunk = ev.recv(65536)
+        except socket.timeout:
+            continue
+        if not chunk:
+            log("event stream closed (engine stopped?)")
+            return
+        buf += chunk
+        if len(buf) > 1 << 20:
+            raise OSError("event line too long")
+        while b"\n" in buf:
+            line, _, buf = buf.partition(b"\n")
+            if not line.strip():
+                continue
+            e = json.loads(line)
+            cid = e.get("id") or e.get("Actor", {}).get("ID", "")
+            action = e.get("Action") or e.get("status")
+            if cid and action == "start":
+                fw.ensure(cid)
+            elif cid and action == "die":
+                fw.stop(cid)
+    log("--max-seconds reached")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--socket", required=True, help="the lab engine's unix socket")
-    ap.add_argument("--target", required=True, help="the VM address the lab engine publishes on")
+    ap.add_argument("--engine", required=True, help="the VM engine's unix socket")
+    ap.add_argument("--listen", required=True, help="the host's API socket to serve")
+    ap.add_argument("--target", required=True, help="the VM address the engine publishes on")
     ap.add_argument("--host-address", default="", help="also listen on this host address")
-    ap.add_argument("--ready", default="", help="file created once the event stream is open")
-    ap.add_argument("--state", default="", help="file listing 'pid port container' of each socat")
+    ap.add_argument("--ready", default="", help="file created once serving")
+    ap.add_argument("--state", default="", help="file listing 'pid address port container' of each socat")
     ap.add_argument("--max-ports", type=int, default=32)
     ap.add_argument("--max-seconds", type=int, default=3600)
     args = ap.parse_args()
 
     fw = Forwarder(args)
+    stop = threading.Event()
     deadline = time.monotonic() + args.max_seconds
 
     def on_term(signum, frame):
@@ -161,63 +356,34 @@ def main():
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
-
-    filters = urllib.parse.quote(json.dumps({"type": ["container"], "event": ["start", "die"]}))
-    ev = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+    rc = 0
+    ev = None
     try:
-        ev.settimeout(10)
-        ev.connect(args.socket)
-        ev.sendall(("GET /events?filters=%s HTTP/1.0\r\nHost: lab\r\n\r\n" % filters).encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            chunk = ev.recv(4096)
-            if not chunk:
-                raise OSError("event stream closed before its header")
-            buf += chunk
-            if len(buf) > 65536:
-                raise OSError("event stream header too long")
-        head, _, buf = buf.partition(b"\r\n\r\n")
-        if b" 200 " not in head.split(b"\r\n", 1)[0] + b" ":
-            raise OSError("GET /events: %s" % head.split(b"\r\n", 1)[0].decode(errors="replace"))
-        # containers already running when we start
-        for c in json.loads(http_get(args.socket, "/containers/json", 10)):
-            fw.start(c["Id"])
+        ev, buf = open_events(args.engine)
+        for c in json.loads(http_get(args.engine, "/containers/json", 10)):
+            fw.ensure(c["Id"])
+        threading.Thread(target=serve_api, args=(fw, args, stop), daemon=True).start()
+        for _ in range(100):
+            if os.path.exists(args.listen):
+                break
+            time.sleep(0.05)
         if args.ready:
             open(args.ready, "w").close()
-        log("following %s, forwarding to %s" % (args.socket, args.target))
-        ev.settimeout(1)
-        while time.monotonic() < deadline:
-            try:
-                chunk = ev.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                log("event stream closed (engine stopped?)")
-                break
-            buf += chunk
-            if len(buf) > 1 << 20:
-                raise OSError("event line too long")
-            while b"\n" in buf:
-                line, _, buf = buf.partition(b"\n")
-                if not line.strip():
-                    continue
-                e = json.loads(line)
-                cid = e.get("id") or e.get("Actor", {}).get("ID", "")
-                if not cid:
-                    continue
-                if e.get("status") == "start" or e.get("Action") == "start":
-                    fw.start(cid)
-                elif e.get("status") == "die" or e.get("Action") == "die":
-                    fw.stop(cid)
-        else:
-            log("--max-seconds %d reached" % args.max_seconds)
+        log("serving %s for %s, forwarding to %s" % (args.listen, args.engine, args.target))
+        follow_events(ev, buf, fw, deadline)
     except (OSError, ValueError) as e:
         log("error: %s" % e)
-        return 1
+        rc = 1
     finally:
+        stop.set()
         fw.stop_all()
-        ev.close()
-    return 0
+        if ev is not None:
+            ev.close()
+        try:
+            os.unlink(args.listen)
+        except OSError:
+            pass
+    return rc
 
 
 if __name__ == "__main__":

@@ -11,10 +11,12 @@
 # default route, so netcheck must refuse to probe the containers' IPs.  By
 # default the lab dockerd also has its own PID namespace, as a VM would: the
 # pids it reports mean nothing on the host (NC_LAB_PIDNS=0 shares the host's).
-# A host process (tests/labs/desktop-forwarder.py, following the lab engine's
-# events) stands for Desktop's backend: for each published port it runs socat
+# A host process (tests/labs/desktop-forwarder.py) stands for Desktop's
+# backend: it serves the engine API on the host's socket, passing requests to
+# the lab dockerd's socket, and for each published port it runs socat
 # listeners on 127.0.0.1, ::1 and the host's primary address, forwarding to
-# 10.250.250.2 on the same port, where the lab's dockerd publishes it.
+# 10.250.250.2 on the same port, where the lab's dockerd publishes it.  As in
+# Desktop, a container start returns once its ports listen on the host.
 # The host forwards nothing between the veth and anything else (FORWARD drop).
 set -euo pipefail
 
@@ -31,7 +33,8 @@ RUN_DIR=/run/$LAB
 EXEC_ROOT=$RUN_DIR/exec
 DATA_ROOT=/var/lib/$LAB
 LOG_DIR=/var/log/$LAB
-SOCK=$RUN_DIR/docker.sock
+SOCK=$RUN_DIR/docker.sock  # the host's API socket, served by the backend (the forwarder)
+VM_SOCK=$RUN_DIR/vm/docker.sock # the lab dockerd's own socket, "inside the VM"
 URL=unix://$SOCK
 CGROUP_PARENT=/$LAB
 FW_COMMENT="netcheck-desktop-lab"
@@ -41,8 +44,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 log() { printf 'desktop-lab: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
-lab_answers() {
-	curl -sf --max-time 2 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
+answers() { # SOCKET
+	curl -sf --max-time 2 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1
 }
 
 # kill_pid PID WHAT: TERM, up to 10 s, then KILL; only if /proc/PID/cmdline matches WHAT
@@ -104,7 +107,7 @@ down() {
 	t0=$(date +%s%N)
 	# 1. the forwarder and its socats
 	[ -f "$RUN_DIR/forwarder.pid" ] && kill_pid "$(cat "$RUN_DIR/forwarder.pid")" desktop-forwarder.py
-	for pid in $(pids_with_cmdline "desktop-forwarder.py --socket $SOCK"); do kill_pid "$pid" desktop-forwarder.py; done
+	for pid in $(pids_with_cmdline "desktop-forwarder.py --engine $VM_SOCK"); do kill_pid "$pid" desktop-forwarder.py; done
 	for pid in $(pids_with_cmdline "TCP4:$VM_ADDR:"); do kill_pid "$pid" "TCP4:$VM_ADDR:"; done
 	# 2. dockerd (it stops its containers and its containerd)
 	[ -f "$RUN_DIR/dockerd.hostpid" ] && kill_pid "$(cat "$RUN_DIR/dockerd.hostpid")" "--exec-root $EXEC_ROOT"
@@ -153,7 +156,7 @@ up() {
 	done
 	t0=$(date +%s%N)
 	down 2>/dev/null
-	mkdir -p "$RUN_DIR" "$EXEC_ROOT" "$DATA_ROOT" "$LOG_DIR" "$RUN_DIR/cgsave"
+	mkdir -p "$RUN_DIR" "$RUN_DIR/vm" "$EXEC_ROOT" "$DATA_ROOT" "$LOG_DIR" "$RUN_DIR/cgsave"
 	: >"$LOG_DIR/dockerd.log"
 	: >"$LOG_DIR/forwarder.log"
 
@@ -193,18 +196,18 @@ up() {
 		exec "$@"' sh "$RUN_DIR/cgsave" \
 		dockerd --config-file "$RUN_DIR/daemon.json" \
 		--data-root "$DATA_ROOT/docker" --exec-root "$EXEC_ROOT" --pidfile "$RUN_DIR/dockerd.pid" \
-		-H "$URL" --bip $BIP --cgroup-parent $CGROUP_PARENT --iptables=true --ip-forward=true \
+		-H "unix://$VM_SOCK" --bip $BIP --cgroup-parent $CGROUP_PARENT --iptables=true --ip-forward=true \
 		--log-level warn \
 		>>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
 	echo $! >"$RUN_DIR/holder.pid"
 	for i in $(seq 1 120); do
-		lab_answers && break
+		answers "$VM_SOCK" && break
 		kill -0 "$(cat "$RUN_DIR/holder.pid")" 2>/dev/null || break
 		sleep 0.5
 	done
-	if ! lab_answers; then
+	if ! answers "$VM_SOCK"; then
 		tail -n 30 "$LOG_DIR/dockerd.log" >&2 || true
-		die "the lab's dockerd did not answer at $SOCK within 60 s (log: $LOG_DIR/dockerd.log)"
+		die "the lab's dockerd did not answer at $VM_SOCK within 60 s (log: $LOG_DIR/dockerd.log)"
 	fi
 	pid=$(pids_with_cmdline "dockerd --config-file $RUN_DIR/daemon.json" | while read -r p; do
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = dockerd ] && echo "$p"; done | head -n 1)
@@ -212,16 +215,16 @@ up() {
 
 	# Desktop's backend: the port forwarder on the host
 	host_address=$(primary_address)
-	setsid /usr/bin/python3 "$HERE/desktop-forwarder.py" --socket "$SOCK" --target $VM_ADDR \
+	setsid /usr/bin/python3 "$HERE/desktop-forwarder.py" --engine "$VM_SOCK" --listen "$SOCK" --target $VM_ADDR \
 		--host-address "$host_address" --ready "$RUN_DIR/forwarder.ready" \
 		--state "$RUN_DIR/forwarders" >>"$LOG_DIR/forwarder.log" 2>&1 </dev/null &
 	echo $! >"$RUN_DIR/forwarder.pid"
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		[ -e "$RUN_DIR/forwarder.ready" ] && break
 		kill -0 "$(cat "$RUN_DIR/forwarder.pid")" 2>/dev/null || break
 		sleep 0.1
 	done
-	[ -e "$RUN_DIR/forwarder.ready" ] || { cat "$LOG_DIR/forwarder.log" >&2; die "the forwarder did not start"; }
+	[ -e "$RUN_DIR/forwarder.ready" ] && answers "$SOCK" || { cat "$LOG_DIR/forwarder.log" >&2; die "the forwarder did not start"; }
 	log "up in $((($(date +%s%N) - t0) / 1000000)) ms: $URL (dockerd host pid $pid, bridge $BIP, VM $VM_ADDR, pid namespace: $([ "$PIDNS" = 1 ] && echo own || echo shared))"
 }
 

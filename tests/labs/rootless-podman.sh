@@ -93,7 +93,11 @@ write_config() {
 	chown "$LAB_UID:$LAB_GID" "$conf/containers.conf" "$conf/storage.conf"
 }
 
-pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive and not a zombie (pid 1 here reaps orphans late)
+pid_alive() {
+	[ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+	[ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" != Z ]
+}
 
 ping_ok() { curl -sf --max-time 2 --unix-socket "$LAB_SOCK" http://d/_ping >/dev/null 2>&1; }
 
@@ -141,8 +145,8 @@ lab_pids() {
 	local sub_start sub_count
 	sub_start=$(awk -F: -v u="$LAB_USER" '$1 == u { print $2; exit }' /etc/subuid)
 	sub_count=$(awk -F: -v u="$LAB_USER" '$1 == u { print $3; exit }' /etc/subuid)
-	ps -e -o pid=,uid= | awk -v me="$$" -v u="$LAB_UID" -v s="${sub_start:--1}" -v n="${sub_count:-0}" \
-		'$1 != me && ($2 == u || ($2 >= s && $2 < s + n)) { print $1 }'
+	ps -e -o pid=,uid=,stat= | awk -v me="$$" -v u="$LAB_UID" -v s="${sub_start:--1}" -v n="${sub_count:-0}" \
+		'$1 != me && $3 !~ /^Z/ && ($2 == u || ($2 >= s && $2 < s + n)) { print $1 }'
 }
 
 signal_lab() { # SIGNAL: each lab process, by pid

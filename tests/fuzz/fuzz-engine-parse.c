@@ -1,0 +1,79 @@
+/* Fuzz target: Engine API answers (engine-parse.c).
+ *
+ * Input: the JSON text of an answer, as nc_engine_call() hands it to
+ * jansson (json_loadb, flags 0).  The same document goes to all three
+ * parsers, since a hostile engine may answer any call with anything; the
+ * inspect parser is asked for port 80 (the responder's) and for 443.  The
+ * API version strings that come out, and the input's first bytes, go
+ * through nc_engine_api_number() as a bounded, NUL-terminated copy. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "netcheck/engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define API_TEXT_MAX 32
+
+static void api_number(const char *s, size_t n)
+{
+	char text[API_TEXT_MAX];
+	int v;
+
+	if (n >= sizeof(text))
+		n = sizeof(text) - 1;
+	memcpy(text, s, n);
+	text[n] = '\0';
+	v = nc_engine_api_number(text);
+	if (v != -EINVAL && (v < 0 || v > 9999)) /* N.M with N, M <= 99 */
+		abort();
+}
+
+/* Every fixed-size string the parsers fill must end inside its array. */
+#define TERMINATED(a) (memchr((a), '\0', sizeof(a)) != NULL)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	nc_engine_version_t ver;
+	nc_engine_info_t info;
+	nc_container_info_t c;
+	nc_error_t err;
+	json_error_t jerr;
+	json_t *j;
+
+	api_number((const char *)data, size);
+	j = json_loadb((const char *)data, size, 0, &jerr);
+	if (j == NULL)
+		return 0;
+
+	if (nc_engine_parse_version(j, &ver, &err) == 0) {
+		if (!TERMINATED(ver.version) || !TERMINATED(ver.api_version) || !TERMINATED(ver.platform_name) ||
+		    !TERMINATED(ver.kernel) || !TERMINATED(ver.os) || !TERMINATED(ver.arch))
+			abort();
+		api_number(ver.api_version, strlen(ver.api_version));
+		api_number(ver.min_api_version, strlen(ver.min_api_version));
+	}
+	if (!TERMINATED(err.text))
+		abort();
+	if (nc_engine_parse_info(j, &info, &err) == 0) {
+		if (!TERMINATED(info.name) || !TERMINATED(info.operating_system) || !TERMINATED(info.kernel))
+			abort();
+	}
+	for (int i = 0; i < 2; i++) {
+		uint16_t port = i == 0 ? 80 : 443;
+
+		if (nc_engine_parse_inspect(j, port, &c, &err) == 0) {
+			if (!TERMINATED(c.id) || !TERMINATED(c.network) || !TERMINATED(c.published_ip) ||
+			    c.id[0] == '\0' || c.pid < 0)
+				abort();
+			if (c.ip.family != 0 && c.ip.port != port)
+				abort();
+		}
+	}
+	json_decref(j);
+	return 0;
+}
