@@ -77,8 +77,10 @@ int nc_engine_parse_info(const json_t *j, nc_engine_info_t *ret, nc_error_t *err
 		if (s != NULL && strstr(s, "name=rootless") != NULL)
 			ret->rootless = true;
 	}
-	/* Podman's compat /info has no SecurityOptions; its host.security does */
-	if (json_is_true(json_object_get(json_object_get(json_object_get(j, "host"), "security"), "rootless")))
+	/* Podman's compat /info says it at the top ("Rootless": true), its
+	 * libpod /info under host.security */
+	if (json_is_true(json_object_get(j, "Rootless")) ||
+	    json_is_true(json_object_get(json_object_get(json_object_get(j, "host"), "security"), "rootless")))
 		ret->rootless = true;
 	return 0;
 }
@@ -112,6 +114,8 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 		return nc_error_set(err, NC_EPROTO, "engine's container inspect answer has no Id");
 	state = json_object_get(j, "State");
 	ret->running = json_is_true(json_object_get(state, "Running"));
+	if (json_is_integer(json_object_get(state, "ExitCode")))
+		ret->exit_code = (int)json_integer_value(json_object_get(state, "ExitCode"));
 	if (json_is_integer(json_object_get(state, "Pid"))) {
 		json_int_t pid = json_integer_value(json_object_get(state, "Pid"));
 		ret->pid = pid > 0 && pid < (1 << 30) ? (int)pid : 0;

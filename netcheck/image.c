@@ -207,7 +207,9 @@ int nc_image_import_query(const char *tag, char *buf, size_t len)
 	if (buf == NULL || len == 0)
 		return -ENOSPC;
 	/* name and tag need no encoding: both are [A-Za-z0-9_.-] */
-	n = snprintf(buf, len, "fromSrc=-&repo=%s&tag=%s", image_name, tag);
+	/* the tag rides in repo ("name:tag"): Docker and Podman both honour
+	 * that, while Podman ignores a separate tag= parameter */
+	n = snprintf(buf, len, "fromSrc=-&repo=%s%%3A%s", image_name, tag);
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	used = (size_t)n;

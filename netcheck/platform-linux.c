@@ -349,6 +349,38 @@ int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret)
 	return r;
 }
 
+bool nc_platform_pid_is_container(int pid, const char *container_id)
+{
+	/* cgroup names it for rootful engines; mountinfo names it for all of
+	 * Docker's and Podman's (the /etc/hostname bind mount comes from a
+	 * directory named by the container id), rootless ones included */
+	static const char *const files[] = { "cgroup", "mountinfo" };
+	char path[64], line[2048];
+	bool found = false;
+
+	if (pid <= 0 || container_id == NULL || strlen(container_id) < 12)
+		return false;
+	for (size_t i = 0; !found && i < NC_ARRAY_SIZE(files); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", pid, files[i]);
+		f = fopen(path, "re");
+		if (f == NULL)
+			continue;
+		for (unsigned n = 0; !found && n < 4096 && fgets(line, sizeof(line), f) != NULL; n++)
+			found = strstr(line, container_id) != NULL;
+		fclose(f);
+	}
+	return found;
+}
+
+bool nc_platform_tcp6_listening(uint16_t port)
+{
+	unsigned long inode = 0;
+
+	return find_listen_inode("/proc/net/tcp6", port, &inode) == 0;
+}
+
 bool nc_platform_interface_exists(const char *ifname)
 {
 	return if_nametoindex(ifname) != 0;

@@ -167,9 +167,7 @@ static void refine_mechanism(nc_path_t *p)
 	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE)
 		return;
 	if (p->mechanism == NC_MECH_PROXY && !nc_attribute_path_has_leg(p, NC_LEG_PROXY_TO_CONTAINER)) {
-		p->mechanism = NC_MECH_OUT_OF_SIGHT;
-		if (p->detail[0] == '\0')
-			nc_path_set_detail(p, "the forwarder's onward leg is not visible from this host");
+		p->mechanism = NC_MECH_OUT_OF_SIGHT; /* the reporters say it in plain words */
 	}
 }
 

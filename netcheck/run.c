@@ -210,6 +210,9 @@ static json_t *container_spec(const run_state_t *s, const char *image, const cha
 		json_object_set_new(hc, "ReadonlyRootfs", json_true());
 		json_object_set_new(hc, "CapDrop", json_pack("[s]", "ALL"));
 		json_object_set_new(hc, "SecurityOpt", json_pack("[s]", "no-new-privileges"));
+		/* Docker lowers it for every container; Podman does not, and uid
+		 * 65534 may then not listen on port 80 */
+		json_object_set_new(hc, "Sysctls", json_pack("{s:s}", "net.ipv4.ip_unprivileged_port_start", "0"));
 		json_object_set_new(spec, "Cmd", json_pack("[s, s]", "/responder", port_key));
 		/* "80/tcp" → "80" */
 		json_array_set_new(json_object_get(spec, "Cmd"), 1, json_sprintf("%u", s->port));
@@ -308,7 +311,11 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	c->ip = s->info.ip;
 	c->published_port = s->info.published_port;
 	c->published_v6 = s->info.published_v6;
-	c->pid = s->info.pid;
+	/* An engine in another PID namespace (a VM, a containerized dockerd)
+	 * reports a pid that means nothing here, or another process: use it
+	 * only when that process's cgroup names the container. */
+	c->pid = nc_platform_pid_is_container(s->info.pid, c->id) ? s->info.pid : 0;
+	s->info.pid = c->pid;
 	/* Wait for the responder to listen; seen from its own namespace, so no
 	 * probe traffic is spent on it.  Engines whose processes we cannot see
 	 * (a VM, another user namespace) get a short grace period instead. */
@@ -323,7 +330,22 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	}
 	if (r < 0)
 		sleep_ms(200);
-	return interrupted(s) ? NC_ECANCELED : 0;
+	if (interrupted(s))
+		return NC_ECANCELED;
+	/* still alive?  A responder that could not listen exits at once */
+	r = nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, err);
+	if (r < 0)
+		return r;
+	if (!s->info.running)
+		return nc_error_set(err, NC_EENGINE,
+				    "container %.12s exited with code %d right after start: see its log with "
+				    "`docker logs %.12s` (run with --keep)",
+				    c->id, s->info.exit_code, c->id);
+	/* Some engines list one binding for every address ("HostIp": ""):
+	 * whether [::] is served too, the listening socket tells. */
+	if (!c->published_v6 && nc_platform_tcp6_listening(c->published_port))
+		c->published_v6 = true;
+	return 0;
 }
 
 static void remove_container(run_state_t *s)
@@ -459,7 +481,7 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 	 * run go without any capability. */
 	if (nc_platform_drop_privileges() == 0)
 		nc_result_environment(s->result)->privileges_dropped = true;
-	progress(s, "probing %zu paths", s->n_probes);
+	progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
 	for (size_t i = 0; i < s->n_probes; i++) {
 		r = nc_probe_start(s->probes[i], on_probe_done, s);
 		if (r < 0)
@@ -791,7 +813,7 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	snprintf(c->image, sizeof(c->image), "%s", s.info.image);
 	c->ip = s.info.ip;
 	c->published_port = s.info.published_port;
-	c->pid = s.info.pid;
+	c->pid = nc_platform_pid_is_container(s.info.pid, c->id) ? s.info.pid : 0;
 	r = nc_platform_route_get(&c->ip, &rt);
 	if (r < 0) {
 		nc_error_set(err, r, "route lookup for the container IP failed: %s", nc_strerror(r));

@@ -203,7 +203,7 @@ static void test_name(void **state)
 static void test_query(void **state)
 {
 	char buf[NC_IMAGE_QUERY_MAX];
-	const char *want = "fromSrc=-&repo=netcheck-responder&tag=0.1.0-dev_2"
+	const char *want = "fromSrc=-&repo=netcheck-responder%3A0.1.0-dev_2"
 			   "&changes=CMD%20%5B%22%2Fresponder%22%5D"
 			   "&changes=EXPOSE%2080%2Ftcp"
 			   "&changes=USER%2065534";

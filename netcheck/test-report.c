@@ -352,13 +352,13 @@ static const char *render_text(const nc_result_t *r, bool color, bool verbose)
 static void assert_contains(const char *haystack, const char *needle)
 {
 	if (strstr(haystack, needle) == NULL)
-		fail_msg("expected to find\n  \"%s\"\nin\n%s", needle, haystack);
+		fail_msg("expected to find\n  \"%s\"\nin\n%s", needle ? needle : "", haystack ? haystack : "");
 }
 
 static void assert_not_contains(const char *haystack, const char *needle)
 {
 	if (strstr(haystack, needle) != NULL)
-		fail_msg("did not expect\n  \"%s\"\nin\n%s", needle, haystack);
+		fail_msg("did not expect\n  \"%s\"\nin\n%s", needle ? needle : "", haystack ? haystack : "");
 }
 
 static size_t count_occurrences(const char *haystack, const char *needle)

@@ -18,7 +18,8 @@ PACKAGES=(
 	libuv1-dev libpcap-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
 	docker.io iptables iproute2 procps
 	tshark python3-jsonschema valgrind strace
-	rootlesskit slirp4netns uidmap
+	rootlesskit slirp4netns uidmap socat
+	podman fuse-overlayfs passt runc conmon catatonit
 )
 
 install_packages() {

@@ -104,6 +104,7 @@ typedef struct nc_container_info {
 	char hostname[128];
 	char image[128];
 	bool running;
+	int exit_code;         /* State.ExitCode, when not running */
 	int pid;
 	char network[64];      /* first network's name */
 	nc_endpoint_t ip;      /* first network's IPAddress, port = container port */

@@ -4,10 +4,11 @@
  * Input: the bytes a client sends to the responder.  The parser sees them
  * in a buffer of exactly that size (so ASan catches any read past the
  * end).  Whatever it decides is formatted: an error response for a parse
- * error, else the 200 answer (hostname: the input's last bytes), for a v4 peer, a v6 peer and
- * a v4-mapped v6 peer.  Each 200 answer must fit NC_RESPONDER_ANSWER_MAX
- * and must be read back by nc_probe_parse_answer() with the same peer and
- * nonce (cut to the probe's NC_NONCE_MAX): abort() otherwise. */
+ * error, else the 200 answer (hostname: the input's last bytes) for a v4
+ * peer, a v6 peer and a v4-mapped v6 peer.  Each 200 answer must fit
+ * NC_RESPONDER_ANSWER_MAX and be read back by nc_probe_parse_answer() with
+ * the same peer and nonce (cut to the probe's NC_NONCE_MAX): abort()
+ * otherwise. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -16,7 +16,8 @@ bash "$LAB" up 2>"$TMP/lab-up.txt" || {
 }
 note "lab up in $((($(date +%s%N) - t0) / 1000000)) ms"
 eval "$(bash "$LAB" env)"
-SOCK=$NC_PODMAN_SOCK # for lib.sh's api() and labelled_containers()
+# shellcheck disable=SC2034 # read by lib.sh's api() and labelled_containers()
+SOCK=$NC_PODMAN_SOCK
 
 rc=0
 timeout 180 "$NETCHECK" run --engine "$NC_PODMAN_ENGINE" --json "$TMP/report.json" --pcap "$TMP/run.pcapng" \

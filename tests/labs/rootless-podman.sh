@@ -45,8 +45,8 @@ install_packages() {
 	[ -z "$missing" ] && return 0
 	say "installing:$missing"
 	# another apt may hold the lock (bounded wait)
-	local i
-	for i in $(seq 1 60); do
+	local _
+	for _ in $(seq 1 60); do
 		fuser /var/lib/dpkg/lock-frontend >/dev/null 2>&1 || break
 		sleep 2
 	done
@@ -128,9 +128,9 @@ cmd_up() {
 		podman system service --time=0 "unix://$LAB_SOCK" \
 		</dev/null >"$LAB_STATE/service.log" 2>&1 &
 	echo $! >"$LAB_STATE/service.pid"
-	local pid i
+	local pid
 	pid=$(cat "$LAB_STATE/service.pid")
-	for i in $(seq 1 $((PING_WAIT_S * 10))); do
+	for _ in $(seq 1 $((PING_WAIT_S * 10))); do
 		ping_ok && break
 		pid_alive "$pid" || { cat "$LAB_STATE/service.log" >&2; die "podman system service exited"; }
 		sleep 0.1
@@ -157,19 +157,19 @@ signal_lab() { # SIGNAL: each lab process, by pid
 }
 
 stop_everything() {
-	local pid i
+	local pid
 	if [ -f "$LAB_STATE/service.pid" ]; then
 		pid=$(cat "$LAB_STATE/service.pid")
 		if pid_alive "$pid"; then
 			kill -TERM "$pid" 2>/dev/null || true
-			for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
+			for _ in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.1; done
 		fi
 		rm -f "$LAB_STATE/service.pid"
 	fi
 	signal_lab TERM
-	for i in $(seq 1 30); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
+	for _ in $(seq 1 30); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
 	signal_lab KILL
-	for i in $(seq 1 30); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
+	for _ in $(seq 1 30); do [ -z "$(lab_pids)" ] && break; sleep 0.1; done
 	[ -z "$(lab_pids)" ] || say "processes left: $(lab_pids | tr '\n' ' ')"
 	rm -f "$LAB_SOCK"
 }
