@@ -277,7 +277,7 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 	}
 	if (ret_json == NULL && b.data != NULL && strstr(b.data, "\"error\"") != NULL) {
 		/* streamed answers (image import) report failure inside a 200 */
-		const char *msg = strstr(b.data, "\"error\"") + 8;
+		const char *msg = strstr(b.data, "\"error\"") + 7; /* its end; may be the NUL */
 		json_t *j;
 
 		msg += strspn(msg, " \t:");

@@ -311,6 +311,10 @@ static void on_connect(uv_connect_t *req, int status)
 	if (p->finished)
 		return;
 	if (status < 0) {
+		/* the socket was bound before the SYN left: its port ties a RST
+		 * or a silence in the capture to this path */
+		if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
+			(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
 		nc_path_set_detail(p->path, "connect: %s", uv_strerror(status));
 		finish(p, verdict_for_error(status), status);
 		return;

@@ -61,4 +61,18 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed_ms" -lt 3000 ] || fail "never-answers took ${elapsed_ms} ms with a 500 ms engine timeout"
 grep -q "$TMP/fake.sock" "$TMP/err" || fail "the timeout message must name the engine"
 unfake
+# the same answers under valgrind memcheck: a clear error, and no memory
+# error or leak on any of them
+if command -v valgrind >/dev/null; then
+	for mode in http500 malformed truncated oversized old; do
+		fake "$mode"
+		rc=0
+		valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+			"$NETCHECK" run --no-capture --engine "unix://$TMP/fake.sock" >/dev/null 2>"$TMP/vg" || rc=$?
+		expect_eq "valgrind $mode: exit" "$rc" 69
+		unfake
+	done
+else
+	prerequisite_missing "valgrind"
+fi
 echo "PASS engine-errors"
