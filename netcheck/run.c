@@ -338,9 +338,9 @@ static int start_container(run_state_t *s, nc_error_t *err)
 		return r;
 	if (!s->info.running)
 		return nc_error_set(err, NC_EENGINE,
-				    "container %.12s exited with code %d right after start: see its log with "
-				    "`docker logs %.12s` (run with --keep)",
-				    c->id, s->info.exit_code, c->id);
+				    "container %.12s stopped (exit code %d) before it answered: the engine at %s stopped "
+				    "it, or it crashed (run with --keep and see `docker logs %.12s`)",
+				    c->id, s->info.exit_code, nc_engine_url(s->engine), c->id);
 	/* Some engines list one binding for every address ("HostIp": ""):
 	 * whether [::] is served too, the listening socket tells. */
 	if (!c->published_v6 && nc_platform_tcp6_listening(c->published_port))
@@ -352,6 +352,7 @@ static void remove_container(run_state_t *s)
 {
 	nc_container_t *c = nc_result_container(s->result);
 	nc_error_t err;
+	uint64_t deadline;
 
 	if (s->container_id[0] == '\0' || s->engine == NULL)
 		return;
@@ -361,16 +362,22 @@ static void remove_container(run_state_t *s)
 	}
 	/* cleanup must run even after a signal cancelled the engine calls */
 	nc_engine_set_cancel(s->engine, NULL);
-	for (int attempt = 0; attempt < 3; attempt++) {
-		if (nc_engine_container_remove(s->engine, s->container_id, &err) == 0) {
+	/* An engine that is restarting refuses connections for a few seconds:
+	 * keep trying for a bounded while (15 s), then leave the container to
+	 * the next run's clean-up (it carries our labels). */
+	deadline = now_ms() + 15000;
+	for (unsigned attempt = 0; attempt < 60; attempt++) {
+		int r = nc_engine_container_remove(s->engine, s->container_id, &err);
+
+		if (r == 0) {
 			c->removed = true;
 			return;
 		}
-		sleep_ms(100);
+		if (now_ms() > deadline || (r != -ECONNREFUSED && r != -ENOENT && r != NC_EPROTO && attempt >= 2))
+			return;
+		sleep_ms(250);
 	}
 }
-
-/* ---- probes on the loop --------------------------------------------------- */
 
 static void on_probe_done(nc_probe_t *p, void *data)
 {

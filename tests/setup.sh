@@ -34,55 +34,6 @@ install_packages() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-SOCK=/var/run/docker.sock
-PIDFILE=/var/run/docker.pid
-DOCKERD_LOG=/var/log/netcheck-dockerd.log
-
-engine_answers() {
-	curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null 2>&1
-}
-
-wait_engine() {
-	local i
-	for i in $(seq 1 120); do
-		engine_answers && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
-start_engine() {
-	engine_answers && return 0
-	if command -v systemctl >/dev/null 2>&1 && systemctl is-system-running >/dev/null 2>&1; then
-		log "starting docker with systemd"
-		systemctl start docker && wait_engine && return 0
-	fi
-	if [ -f "$PIDFILE" ]; then
-		local pid
-		pid=$(cat "$PIDFILE" 2>/dev/null || true)
-		if [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && grep -q dockerd "/proc/$pid/comm"; then
-			log "dockerd $pid is running but not answering yet; waiting"
-			wait_engine && return 0
-			log "dockerd $pid does not answer; stopping it"
-			kill "$pid" 2>/dev/null || true
-			sleep 2
-			kill -9 "$pid" 2>/dev/null || true
-		fi
-		log "removing stale $PIDFILE"
-		rm -f "$PIDFILE"
-	fi
-	# a socket with no daemon behind it, and containerd's leftovers
-	rm -f "$SOCK"
-	rm -f /var/run/docker/containerd/containerd.pid
-	log "starting dockerd in the background (log: $DOCKERD_LOG)"
-	setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null &
-	if ! wait_engine; then
-		log "dockerd did not answer within 60 s; last lines of $DOCKERD_LOG:"
-		tail -n 20 "$DOCKERD_LOG" >&2 || true
-		exit 69
-	fi
-}
-
 build() {
 	local ci=false
 	[ "${CI:-}" = "true" ] && ci=true
@@ -104,7 +55,7 @@ fix_tun() {
 
 install_packages
 fix_tun
-start_engine
+bash tests/engine.sh start
 build
 
 case "$mode" in

@@ -90,7 +90,6 @@ SPEC=$(cat <<EOF
 EOF
 )
 
-
 FLOOR_MS=() NC_MS=()
 
 floor_once() { # N: one create/start/inspect/delete cycle; appends its time
@@ -110,7 +109,8 @@ floor_once() { # N: one create/start/inspect/delete cycle; appends its time
 		# `netcheck gc` (tests/integration/gc.sh) takes io.netcheck.run containers
 		# without a live netcheck owner for orphans: do not run both at once
 		die "engine floor run $1 failed: HTTP codes '$codes' for create/start/inspect/delete (want 201 204 200 204):" \
-			"$(cat "$TMP/create.json" "$TMP/delete.json" 2>/dev/null | head -c 400)"
+			"$(cat "$TMP/create.json" "$TMP/delete.json" 2>/dev/null | head -c 400)" \
+			"$([[ $codes == *409 ]] && echo '(is `netcheck gc` or the integration suite running at the same time?)')"
 	fi
 	# what netcheck waits for before probing must have been there at once,
 	# or the floor would be measuring less than netcheck has to do
