@@ -99,6 +99,7 @@ static int parse_port_key(const char *key, unsigned *ret_port)
 int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err)
 {
 	const json_t *state, *ns, *nets, *net, *ports, *bindings, *b;
+	uint16_t v4_port = 0;
 	const char *netname, *key;
 	size_t i;
 
@@ -152,14 +153,18 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 			hp = strtoul(hport, &end, 10);
 			if (*end != '\0' || hp == 0 || hp > 65535)
 				return nc_error_set(err, NC_EPROTO, "engine reports a malformed host port '%.16s'", hport);
-			if (ret->published_port == 0) {
-				ret->published_port = (uint16_t)hp;
+			/* Docker lists 0.0.0.0 and :: apart, and after a restart
+			 * 20.10 may even give them different host ports */
+			if (hip != NULL && strchr(hip, ':') != NULL) {
+				if (ret->published_port6 == 0)
+					ret->published_port6 = (uint16_t)hp;
+			} else if (v4_port == 0) {
+				v4_port = (uint16_t)hp;
 				snprintf(ret->published_ip, sizeof(ret->published_ip), "%s", hip ? hip : "");
 			}
-			if (hip != NULL && (strcmp(hip, "::") == 0 || strcmp(hip, "[::]") == 0) &&
-			    hp == ret->published_port)
-				ret->published_v6 = true;
 		}
 	}
+	ret->published_port = v4_port ? v4_port : ret->published_port6;
+	ret->published_v6 = ret->published_port6 != 0;
 	return 0;
 }

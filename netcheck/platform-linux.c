@@ -307,7 +307,13 @@ static bool proc_has_socket(const char *pid, const char *want)
 
 int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	if (nc_platform_tcp_listener_family(port, AF_INET, ret) == 0)
+		return 0;
+	return nc_platform_tcp_listener_family(port, AF_INET6, ret);
+}
+
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_forwarder_t *ret)
+{
 	char want[64];
 	unsigned long inode = 0;
 	DIR *d;
@@ -316,8 +322,7 @@ int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret)
 	int r = -ENOENT;
 
 	memset(ret, 0, sizeof(*ret));
-	for (size_t i = 0; i < NC_ARRAY_SIZE(files) && inode == 0; i++)
-		(void)find_listen_inode(files[i], port, &inode);
+	(void)find_listen_inode(family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", port, &inode);
 	if (inode == 0)
 		return -ENOENT;
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
@@ -372,13 +377,6 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 		fclose(f);
 	}
 	return found;
-}
-
-bool nc_platform_tcp6_listening(uint16_t port)
-{
-	unsigned long inode = 0;
-
-	return find_listen_inode("/proc/net/tcp6", port, &inode) == 0;
 }
 
 bool nc_platform_interface_exists(const char *ifname)

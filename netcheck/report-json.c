@@ -101,6 +101,33 @@ static json_t *jms(double ms)
 	return json_real(ms);
 }
 
+/* what each capture point saw, with the kernel's drop count */
+static json_t *capture_points_json(const nc_environment_t *env)
+{
+	json_t *a = json_array();
+
+	if (a == NULL)
+		return NULL;
+	for (size_t i = 0; i < env->n_capture_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
+		const struct nc_capture_point_summary *cp = &env->capture_points[i];
+		json_t *o = json_object();
+
+		if (o == NULL || json_array_append_new(a, o) < 0) {
+			json_decref(o);
+			goto fail;
+		}
+		SET(o, "name", JSTR(cp->name));
+		SET(o, "description", JSTR(cp->description));
+		SET(o, "packets", jinteger_u64(cp->packets));
+		SET(o, "received", jinteger_u64(cp->received));
+		SET(o, "dropped", jinteger_u64(cp->dropped));
+	}
+	return a;
+fail:
+	json_decref(a);
+	return NULL;
+}
+
 static json_t *environment_json(const nc_environment_t *env)
 {
 	json_t *o = json_object();
@@ -119,6 +146,8 @@ static json_t *environment_json(const nc_environment_t *env)
 	SET(o, "bridge", JSTR(env->bridge));
 	SET(o, "bridge_attached", json_boolean(env->bridge_attached));
 	SET(o, "capture_note", JSTR(env->capture_note));
+	SET(o, "privileges_dropped", json_boolean(env->privileges_dropped));
+	SET(o, "capture_points", capture_points_json(env));
 	return o;
 fail:
 	json_decref(o);
@@ -139,6 +168,7 @@ static json_t *container_json(const nc_container_t *c)
 	SET(o, "port", json_integer(c->ip.port));
 	SET(o, "published_port", json_integer(c->published_port));
 	SET(o, "published_v6", json_boolean(c->published_v6));
+	SET(o, "published_port6", json_integer(c->published_port6));
 	SET(o, "pid", json_integer(c->pid));
 	SET(o, "bridge", JSTR(c->bridge));
 	SET(o, "veth", JSTR(c->veth));

@@ -209,7 +209,10 @@ static void print_header(FILE *out, const nc_result_t *r)
 		snprintf(ip, sizeof(ip), "-");
 	fprintf(out, "container %s (%s) %s", id[0] ? id : "-", image[0] ? image : "?", ip);
 	if (c->published_port != 0)
-		fprintf(out, ", published port %u%s\n", c->published_port, c->published_v6 ? " (IPv4 and IPv6)" : "");
+		if (c->published_v6 && c->published_port6 != c->published_port)
+			fprintf(out, ", published port %u (IPv4), %u (IPv6)\n", c->published_port, c->published_port6);
+		else
+			fprintf(out, ", published port %u%s\n", c->published_port, c->published_v6 ? " (IPv4 and IPv6)" : "");
 	else
 		fputs(", no published port\n", out);
 }
@@ -374,6 +377,20 @@ static void print_evidence(FILE *out, const nc_result_t *r)
 
 		if (p->evidence_state == NC_EVIDENCE_CAPTURED)
 			print_trail(out, p);
+	}
+	if (env->n_capture_points > 0) {
+		uint64_t dropped = 0;
+
+		fputs("  captured at:", out);
+		for (size_t i = 0; i < env->n_capture_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
+			char name[NC_POINT_NAME_MAX + 1];
+
+			CLEAN(env->capture_points[i].name, name);
+			fprintf(out, "%s %s %llu", i ? "," : "", name,
+				(unsigned long long)env->capture_points[i].packets);
+			dropped += env->capture_points[i].dropped;
+		}
+		fprintf(out, " packets; %llu dropped by the kernel\n", (unsigned long long)dropped);
 	}
 }
 

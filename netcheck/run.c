@@ -311,6 +311,7 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	c->ip = s->info.ip;
 	c->published_port = s->info.published_port;
 	c->published_v6 = s->info.published_v6;
+	c->published_port6 = s->info.published_port6;
 	/* An engine in another PID namespace (a VM, a containerized dockerd)
 	 * reports a pid that means nothing here, or another process: use it
 	 * only when that process's cgroup names the container. */
@@ -341,10 +342,18 @@ static int start_container(run_state_t *s, nc_error_t *err)
 				    "container %.12s stopped (exit code %d) before it answered: the engine at %s stopped "
 				    "it, or it crashed (run with --keep and see `docker logs %.12s`)",
 				    c->id, s->info.exit_code, nc_engine_url(s->engine), c->id);
-	/* Some engines list one binding for every address ("HostIp": ""):
-	 * whether [::] is served too, the listening socket tells. */
-	if (!c->published_v6 && nc_platform_tcp6_listening(c->published_port))
-		c->published_v6 = true;
+	/* Some engines (Podman) list one binding for every address
+	 * ("HostIp": ""): [::] is served too when the process listening on
+	 * the port over IPv6 is the one listening over IPv4. */
+	if (!c->published_v6) {
+		nc_forwarder_t v4, v6;
+
+		if (nc_platform_tcp_listener_family(c->published_port, AF_INET, &v4) == 0 &&
+		    nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v4.pid == v6.pid) {
+			c->published_v6 = true;
+			c->published_port6 = c->published_port;
+		}
+	}
 	return 0;
 }
 
@@ -462,7 +471,7 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 	if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
 		s->n_probes++;
 	if (c->published_v6) {
-		nc_endpoint_parse("::1", c->published_port, &target);
+		nc_endpoint_parse("::1", c->published_port6, &target);
 		add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, &target, &p);
 		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
 			s->n_probes++;

@@ -395,11 +395,19 @@ static void test_parse_inspect(void **state)
 	assert_false(c.published_v6);
 	json_decref(j);
 
+	j = load_fixture("inspect-split-ports.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_int_equal(c.published_port, 32864);
+	assert_int_equal(c.published_port6, 32863);
+	assert_true(c.published_v6);
+	json_decref(j);
+
 	j = load_fixture("inspect-dual-stack.json");
 	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
 	assert_int_equal(c.published_port, 49153);
-	assert_string_equal(c.published_ip, "::");
+	assert_string_equal(c.published_ip, "0.0.0.0"); /* the IPv4 binding, listed second */
 	assert_true(c.published_v6);
+	assert_int_equal(c.published_port6, 49153);
 	assert_int_equal(nc_engine_parse_inspect(j, 443, &c, &err), 0);
 	assert_int_equal(c.published_port, 40443);
 	assert_false(c.published_v6);

@@ -122,6 +122,7 @@ static void set_native_environment(nc_result_t *r)
 	c->ip = ep("172.17.0.2", 80);
 	c->published_port = 32768;
 	c->published_v6 = true;
+	c->published_port6 = 32768;
 	c->pid = 4242;
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");
 	snprintf(c->veth, sizeof(c->veth), "veth1a2b");

@@ -41,12 +41,12 @@ int nc_platform_primary_address(int family, nc_endpoint_t *ret_addr, char *ret_i
 /* The process listening on TCP port (any local address, v4 or v6).
  * -ENOENT if none is found or it is not visible to us. */
 int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret);
+/* The same, on one family only: AF_INET reads /proc/net/tcp (where a
+ * dual-stack socket does not appear), AF_INET6 /proc/net/tcp6. */
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_forwarder_t *ret);
 /* Is pid (as the engine reported it) a process of container id in our
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);
-/* Does a socket listen on TCP port on an IPv6 (or dual-stack) address of
- * this network namespace? */
-bool nc_platform_tcp6_listening(uint16_t port);
 /* Does an interface by that name exist in our network namespace? */
 bool nc_platform_interface_exists(const char *ifname);
 int nc_platform_ifname(int ifindex, char *buf, size_t len);

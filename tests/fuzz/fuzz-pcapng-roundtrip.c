@@ -4,7 +4,8 @@
  * bits 1-2 whether shb_os / shb_userappl are given, bits 3-4 how many junk
  * bytes precede the writer in the file (it must start at the fd's offset).
  * Then the strings, then up to MAX_OPS operations, each an opcode byte
- * (0 add_interface, 1 write_packet, 2 write_stats) and its arguments;
+ * (low two bits: 0 add_interface, 1 write_packet, 2 write_stats, 3 flush;
+ * the high bits pick optional and invalid arguments) and its arguments;
  * packet data is the next caplen input bytes.  Strings are a 16-bit length
  * and that many bytes (embedded NULs and bad UTF-8 included).
  *
@@ -330,7 +331,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool ok;
 		int r;
 
-		switch (code % 3) {
+		switch (code & 3) {
 		case 0: { /* add_interface */
 			char *name = code & 0x10 ? (strings[n_strings++] = take_str(&in)) : NULL;
 			char *desc = code & 0x20 ? (strings[n_strings++] = take_str(&in)) : NULL;
@@ -392,7 +393,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ex[n_ex++] = e;
 			break;
 		}
-		default: { /* write_stats */
+		case 2: { /* write_stats */
 			uint32_t if_id = (uint32_t)take(&in, 1);
 			uint64_t ts = take(&in, 8), received = take(&in, 8), dropped = take(&in, 8);
 
@@ -408,6 +409,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ex[n_ex++] = e;
 			break;
 		}
+		default: /* flush: durable, and nothing written */
+			CHECK(nc_pcapng_flush(w) == 0);
+			break;
 		}
 	}
 	CHECK(nc_pcapng_flush(w) == 0);
