@@ -27,7 +27,9 @@ TARGET_PROBE_MS=50
 
 die() { printf 'bench-run: %s\n' "$*" >&2; exit 1; }
 
-[[ $RUNS =~ ^[0-9]+$ ]] && [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 200 ] || die "RUNS must be 1..200, got '$RUNS'"
+if ! [[ $RUNS =~ ^[0-9]+$ ]] || [ "$RUNS" -lt 1 ] || [ "$RUNS" -gt 200 ]; then
+	die "RUNS must be 1..200, got '$RUNS'"
+fi
 [ -x "$NETCHECK" ] || die "$NETCHECK is not an executable"
 command -v curl >/dev/null || die "needs curl"
 curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null || die "no engine answers at $SOCK"
@@ -58,7 +60,9 @@ remove_labelled() { # LABEL=VALUE: force-remove every container carrying it
 
 cleanup() {
 	local rc=$?
-	trap - EXIT INT TERM HUP
+	# a second Ctrl-C must not cut the clean-up short (it is bounded)
+	trap - EXIT
+	trap '' INT TERM HUP
 	# An interrupted create may still be running in the engine after its
 	# client died: sweep again once it has had time to finish.
 	for sweep in 1 2; do
@@ -121,7 +125,7 @@ ports = (d["NetworkSettings"]["Ports"] or {}).get("80/tcp") or []
 ok = d["State"]["Running"] and d["NetworkSettings"]["IPAddress"] and any(p.get("HostPort") for p in ports)
 sys.exit(0 if ok else 1)
 EOF
-	[ "${2:-}" = warmup ] || FLOOR_MS+=("$(((t1 - t0)))")
+	[ "${2:-}" = warmup ] || FLOOR_MS+=("$((t1 - t0))")
 }
 
 netcheck_once() { # N: one `netcheck run`; appends its time
@@ -145,7 +149,7 @@ netcheck_once() { # N: one `netcheck run`; appends its time
 		;;
 	esac
 	: >"$NC_PIDFILE"
-	[ "${2:-}" = warmup ] || NC_MS+=("$(((t1 - t0)))")
+	[ "${2:-}" = warmup ] || NC_MS+=("$((t1 - t0))")
 }
 
 # ---- measure ------------------------------------------------------------------
