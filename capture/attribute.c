@@ -274,19 +274,6 @@ out:
 	return r;
 }
 
-struct order {
-	uint64_t ts_ns;
-	size_t index;
-};
-
-static int compare_order(const void *a, const void *b)
-{
-	const struct order *x = a, *y = b;
-
-	if (x->ts_ns != y->ts_ns)
-		return x->ts_ns < y->ts_ns ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
 
 /* A hop being built: a connection (unordered endpoints) at a point. */
 struct hop_acc {
@@ -308,7 +295,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			   const int *probe_of, const nc_leg_t *leg_of,
 			   const char *const *point_names, size_t n_points)
 {
-	struct order *order = NULL; /* owned */
+	nc_packet_order_t *order = NULL; /* owned */
 	struct hop_acc *hops = NULL; /* owned */
 	size_t n_order = 0, n_hops = 0;
 	int r = 0;
@@ -335,7 +322,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 		n_order++;
 	}
 	if (n_order > 1)
-		qsort(order, n_order, sizeof(*order), compare_order);
+		nc_packet_order_sort(order, n_order);
 
 	/* in time order, so hops are made in trail order */
 	for (size_t o = 0; o < n_order; o++) {

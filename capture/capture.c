@@ -574,23 +574,10 @@ uint64_t nc_capture_not_stored(const nc_capture_t *c)
 	return c != NULL ? c->not_stored : 0;
 }
 
-struct order {
-	uint64_t ts_ns;
-	size_t index;
-};
-
-static int compare_order(const void *a, const void *b)
-{
-	const struct order *x = a, *y = b;
-
-	if (x->ts_ns != y->ts_ns)
-		return x->ts_ns < y->ts_ns ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
-}
 
 int nc_capture_sort_by_time(nc_capture_t *c)
 {
-	struct order *order;
+	nc_packet_order_t *order;
 	nc_packet_t *sorted;
 
 	if (c == NULL)
@@ -608,7 +595,7 @@ int nc_capture_sort_by_time(nc_capture_t *c)
 		order[i].ts_ns = c->packets[i].ts_ns;
 		order[i].index = i;
 	}
-	qsort(order, c->n_packets, sizeof(*order), compare_order);
+	nc_packet_order_sort(order, c->n_packets);
 	for (size_t i = 0; i < c->n_packets; i++)
 		sorted[i] = c->packets[order[i].index];
 	free(order);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "netcheck/testing.h"
@@ -307,4 +308,19 @@ int nc_packet_decode(nc_packet_t *p)
 fail:
 	clear_decoded(p);
 	return -EPROTO;
+}
+
+static int compare_order(const void *a, const void *b)
+{
+	const nc_packet_order_t *x = a, *y = b;
+
+	if (x->ts_ns != y->ts_ns)
+		return x->ts_ns < y->ts_ns ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+void nc_packet_order_sort(nc_packet_order_t *order, size_t n)
+{
+	if (n > 1)
+		qsort(order, n, sizeof(*order), compare_order);
 }

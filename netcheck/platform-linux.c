@@ -56,6 +56,28 @@ static void fill_addr(nc_endpoint_t *e, int family, const void *data, size_t len
 	}
 }
 
+/* Sends one request and reads one answer.  *ret_buf: new, NL_BUF bytes.
+ * Returns the answer's length or a negative errno. */
+static ssize_t nl_transact(int fd, const void *req, size_t len, char **ret_buf)
+{
+	char *buf;
+	ssize_t n;
+
+	if (send(fd, req, len, 0) < 0)
+		return -errno;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	n = recv(fd, buf, NL_BUF, 0);
+	if (n < 0) {
+		n = -errno;
+		free(buf);
+		return n;
+	}
+	*ret_buf = buf;
+	return n;
+}
+
 /* One RTM_GETROUTE for dst (what `ip route get` does). */
 static int route_get_fd(int fd, const nc_endpoint_t *dst, nc_route_t *ret)
 {
@@ -82,16 +104,9 @@ static int route_get_fd(int fd, const nc_endpoint_t *dst, nc_route_t *ret)
 	memcpy(RTA_DATA(rta), &dst->addr, alen);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)) + RTA_ALIGN(rta->rta_len);
 
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		return -errno;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	n = recv(fd, buf, NL_BUF, 0);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
+	n = nl_transact(fd, &req, req.nh.nlmsg_len, &buf);
+	if (n < 0)
+		return (int)n;
 	memset(ret, 0, sizeof(*ret));
 	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
 		struct rtmsg *rt;
@@ -421,16 +436,9 @@ static int link_iflink(int fd, const char *ifname, int *ret_iflink)
 	rta->rta_len = (unsigned short)RTA_LENGTH(nlen);
 	memcpy(RTA_DATA(rta), ifname, nlen);
 	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)) + RTA_ALIGN(rta->rta_len);
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0)
-		return -errno;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	n = recv(fd, buf, NL_BUF, 0);
-	if (n < 0) {
-		r = -errno;
-		goto out;
-	}
+	n = nl_transact(fd, &req, req.nh.nlmsg_len, &buf);
+	if (n < 0)
+		return (int)n;
 	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
 		struct ifinfomsg *ifi;
 		int len;

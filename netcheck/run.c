@@ -106,6 +106,24 @@ static void fill_environment(run_state_t *s, const nc_engine_version_t *v, const
 					  sizeof(env->host_interface));
 }
 
+/* Connects, negotiates, asks /info and fills the environment from both. */
+static int open_engine(run_state_t *s, nc_engine_version_t *ret_version, nc_error_t *err)
+{
+	char url[NC_ENGINE_URL_MAX];
+	nc_engine_info_t info;
+	int r;
+
+	r = connect_engine(s->opt, s->opt->engine_timeout_ms, s->opt->interrupted, &s->engine, ret_version, url,
+			   sizeof(url), err);
+	if (r < 0)
+		return r;
+	r = nc_engine_info(s->engine, &info, err);
+	if (r < 0)
+		return r;
+	fill_environment(s, ret_version, &info);
+	return 0;
+}
+
 /* What the engine says of itself, before any container exists. */
 static nc_env_kind_t kind_from_engine(const nc_engine_version_t *v, const nc_engine_info_t *info)
 {
@@ -543,9 +561,7 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 	run_state_t s = { .opt = opt, .result = result };
 	nc_container_t *c = nc_result_container(result);
 	nc_engine_version_t version;
-	nc_engine_info_t info;
 	nc_route_t rt;
-	char url[NC_ENGINE_URL_MAX];
 	int r;
 
 	s.port = opt->port ? opt->port : NC_DEFAULT_PORT;
@@ -556,13 +572,9 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 			return r;
 	}
 	progress(&s, "connecting to the engine");
-	r = connect_engine(opt, opt->engine_timeout_ms, opt->interrupted, &s.engine, &version, url, sizeof(url), err);
+	r = open_engine(&s, &version, err);
 	if (r < 0)
 		goto out;
-	r = nc_engine_info(s.engine, &info, err);
-	if (r < 0)
-		goto out;
-	fill_environment(&s, &version, &info);
 	/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
 	r = gc_engine(s.engine, false, NULL, NULL, NULL);
 	if (r > 0)
@@ -799,23 +811,18 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	run_state_t s = { .opt = opt, .result = result };
 	nc_container_t *c = nc_result_container(result);
 	nc_engine_version_t version;
-	nc_engine_info_t info;
 	nc_route_t rt;
-	char url[NC_ENGINE_URL_MAX];
 	uv_timer_t *deadline = &s.deadline;
 	int r;
 
-	r = connect_engine(opt, opt->engine_timeout_ms, opt->interrupted, &s.engine, &version, url, sizeof(url), err);
+	r = open_engine(&s, &version, err);
 	if (r < 0)
 		goto out;
-	r = nc_engine_info(s.engine, &info, err);
-	if (r < 0)
-		goto out;
-	fill_environment(&s, &version, &info);
 	s.port = opt->port ? opt->port : NC_DEFAULT_PORT;
 	r = nc_engine_container_inspect(s.engine, container, s.port, &s.info, err);
 	if (r == NC_ENOTFOUND) {
-		r = nc_error_set(err, -EINVAL, "no container '%.64s' in the engine at %s", container, url);
+		r = nc_error_set(err, -EINVAL, "no container '%.64s' in the engine at %s", container,
+				 nc_engine_url(s.engine));
 		goto out;
 	}
 	if (r < 0)

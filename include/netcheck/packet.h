@@ -60,4 +60,12 @@ int nc_packet_decode(nc_packet_t *p);
  * - DLT_LINUX_SLL/SLL2: sets direction from the packet type if it is still
  *   NC_DIR_UNKNOWN.  Other link types leave direction alone. */
 
+/* A packet's place in time: sorting these orders packets by timestamp,
+ * and packets with equal timestamps by index (a stable sort). */
+typedef struct nc_packet_order {
+	uint64_t ts_ns;
+	size_t index;
+} nc_packet_order_t;
+void nc_packet_order_sort(nc_packet_order_t *order, size_t n);
+
 #endif
