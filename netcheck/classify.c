@@ -81,3 +81,24 @@ bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, con
 	}
 	return false;
 }
+
+nc_env_kind_t nc_classify_engine(const nc_engine_version_t *v, const nc_engine_info_t *info)
+{
+	if (strstr(info->operating_system, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL)
+		return NC_ENV_DOCKER_DESKTOP;
+	if (info->rootless)
+		return v->podman ? NC_ENV_ROOTLESS_PODMAN : NC_ENV_ROOTLESS_DOCKER;
+	return v->podman ? NC_ENV_PODMAN : NC_ENV_NATIVE_LINUX;
+}
+
+nc_env_kind_t nc_classify_environment(const nc_engine_version_t *v, const nc_engine_info_t *info,
+				      nc_route_kind_t route, bool via_default, bool *ret_attached)
+{
+	nc_env_kind_t kind = nc_classify_engine(v, info);
+	bool plain = kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN;
+
+	*ret_attached = plain && route == NC_ROUTE_ON_LINK && !via_default;
+	if (plain && !*ret_attached)
+		return NC_ENV_NOT_ATTACHED;
+	return kind;
+}

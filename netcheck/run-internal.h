@@ -15,6 +15,7 @@ typedef struct run_state {
 	const nc_run_options_t *opt;
 	nc_result_t *result;
 	nc_engine_t *engine;
+	nc_engine_info_t engine_info;
 	nc_container_info_t info;
 	char container_id[80];
 	uint16_t port;

@@ -110,46 +110,27 @@ static void fill_environment(run_state_t *s, const nc_engine_version_t *v, const
 static int open_engine(run_state_t *s, nc_engine_version_t *ret_version, nc_error_t *err)
 {
 	char url[NC_ENGINE_URL_MAX];
-	nc_engine_info_t info;
 	int r;
 
 	r = connect_engine(s->opt, s->opt->engine_timeout_ms, s->opt->interrupted, &s->engine, ret_version, url,
 			   sizeof(url), err);
 	if (r < 0)
 		return r;
-	r = nc_engine_info(s->engine, &info, err);
+	r = nc_engine_info(s->engine, &s->engine_info, err);
 	if (r < 0)
 		return r;
-	fill_environment(s, ret_version, &info);
+	fill_environment(s, ret_version, &s->engine_info);
 	return 0;
-}
-
-/* What the engine says of itself, before any container exists. */
-static nc_env_kind_t kind_from_engine(const nc_engine_version_t *v, const nc_engine_info_t *info)
-{
-	if (strstr(info->operating_system, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL)
-		return NC_ENV_DOCKER_DESKTOP;
-	if (info->rootless)
-		return v->podman ? NC_ENV_ROOTLESS_PODMAN : NC_ENV_ROOTLESS_DOCKER;
-	return v->podman ? NC_ENV_PODMAN : NC_ENV_NATIVE_LINUX;
 }
 
 /* Decides the environment once the container's IP and route are known. */
 static void detect_environment(run_state_t *s, const nc_engine_version_t *v, const nc_route_t *rt)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	bool desktop = strstr(env->os, "Docker Desktop") != NULL || strstr(v->platform_name, "Docker Desktop") != NULL;
-	nc_engine_info_t info = { .rootless = env->rootless };
 
-	env->bridge_attached = rt->kind == NC_ROUTE_ON_LINK && rt->ifname[0] != '\0' && !rt->via_default &&
-			       !env->rootless && !desktop;
+	env->kind = nc_classify_environment(v, &s->engine_info, rt->kind, rt->via_default, &env->bridge_attached);
 	if (env->bridge_attached)
 		snprintf(env->bridge, sizeof(env->bridge), "%s", rt->ifname);
-	snprintf(info.operating_system, sizeof(info.operating_system), "%s", env->os);
-	env->kind = kind_from_engine(v, &info);
-	/* a plain engine whose bridge is not here: a VM, another namespace, a remote host */
-	if ((env->kind == NC_ENV_NATIVE_LINUX || env->kind == NC_ENV_PODMAN) && !env->bridge_attached)
-		env->kind = NC_ENV_NOT_ATTACHED;
 	nc_result_apply_expectations(s->result);
 }
 
@@ -726,7 +707,7 @@ static void summarise(const char *url, const char *source, uint64_t timeout_ms, 
 	if (ret->status < 0) {
 		snprintf(ret->error, sizeof(ret->error), "%s", err.text[0] ? err.text : nc_strerror(ret->status));
 	} else {
-		ret->kind = kind_from_engine(&v, &info);
+		ret->kind = nc_classify_engine(&v, &info);
 		snprintf(ret->name, sizeof(ret->name), "%s",
 			 v.podman ? "Podman Engine" : v.platform_name[0] ? v.platform_name : "Docker Engine");
 		snprintf(ret->version, sizeof(ret->version), "%s", v.version);

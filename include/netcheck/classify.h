@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "netcheck/engine.h"
 #include "netcheck/platform.h"
 #include "netcheck/result.h"
 
@@ -27,5 +28,17 @@ bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, con
  * answering means an IP collision and the path is marked foreign.
  * forwarder: borrowed, may be NULL. */
 void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_t *forwarder);
+
+/* What the engine says of itself (/version, /info), before any container
+ * exists: docker-desktop, rootless-docker, rootless-podman, podman or
+ * native-linux. */
+nc_env_kind_t nc_classify_engine(const nc_engine_version_t *v, const nc_engine_info_t *info);
+/* The whole decision, once the route to the container is known: a plain
+ * engine whose container is not on-link here (only the default route, a
+ * gateway, no route) is not-attached.  ret_attached: whether the
+ * container's bridge is an interface of this namespace (never for
+ * rootless or Desktop engines, whatever the route says). */
+nc_env_kind_t nc_classify_environment(const nc_engine_version_t *v, const nc_engine_info_t *info,
+				      nc_route_kind_t route, bool via_default, bool *ret_attached);
 
 #endif

@@ -12,7 +12,8 @@
 #    /dev/null, from an image made here out of Debian's busybox-static)
 #    publishes port 5001 on 127.0.0.1.  One TCP stream is pushed through
 #    the published port as fast as it goes, for NC_BENCH_STREAM_S seconds
-#    (default 4), while `netcheck capture` watches the container, and
+#    (default 4; NC_BENCH_PACE_MBS=N paces it to N MB/s instead), while
+#    `netcheck capture` watches the container, and
 #    again without capture as the baseline rate; NC_BENCH_ROUNDS (default 3)
 #    rounds, the order flipping every round.  Reported: rates, their ratio,
 #    and per capture point the packets stored, the kernel's count (pcapng
@@ -30,6 +31,7 @@ NETCHECK=${1:?usage: $0 NETCHECK_BINARY [RUNS]}
 RUNS=${2:-15}
 ROUNDS=${NC_BENCH_ROUNDS:-3}
 STREAM_S=${NC_BENCH_STREAM_S:-4}
+PACE_MBS=${NC_BENCH_PACE_MBS:-0} # 0: as fast as one stream goes; else cap it (MB/s)
 SOCK=${NC_BENCH_SOCK:-/var/run/docker.sock}
 BUSYBOX=/bin/busybox
 SINK_PORT=5001
@@ -44,6 +46,7 @@ uint_in() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; }
 uint_in "$RUNS" 1 200 || die "RUNS must be 1..200, got '$RUNS'"
 uint_in "$ROUNDS" 1 20 || die "NC_BENCH_ROUNDS must be 1..20, got '$ROUNDS'"
 uint_in "$STREAM_S" 1 30 || die "NC_BENCH_STREAM_S must be 1..30, got '$STREAM_S'"
+uint_in "$PACE_MBS" 0 100000 || die "NC_BENCH_PACE_MBS must be 0..100000, got '$PACE_MBS'"
 CAPTURE_S=$((STREAM_S + 5)) # covers the wait for the points and the stream
 [ -x "$NETCHECK" ] || die "$NETCHECK is not an executable"
 command -v curl >/dev/null || die "needs curl"
@@ -245,17 +248,19 @@ EOF
 
 # One TCP stream to 127.0.0.1:PORT for SECONDS: 1 MiB sendall()s, then
 # shutdown and wait for the sink's close, so what the socket buffers still
-# held has arrived too.  Prints "bytes seconds".
+# held has arrived too.  Paced to PACE_MBS when set.  Prints "bytes seconds".
 stream() { # PORT SECONDS
-	timeout -k 5 $(($2 + 30)) "$PY" - "$1" "$2" <<'EOF'
+	timeout -k 5 $(($2 + 30)) "$PY" - "$1" "$2" "$PACE_MBS" <<'EOF'
 import socket, sys, time
-port, seconds = int(sys.argv[1]), float(sys.argv[2])
+port, seconds, pace = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]) * 1e6
 buf = bytes(1 << 20)
 s = socket.create_connection(("127.0.0.1", port), timeout=10)
 sent, t0 = 0, time.monotonic()
 while time.monotonic() - t0 < seconds:
     s.sendall(buf)
     sent += len(buf)
+    if pace > 0:
+        time.sleep(max(0.0, t0 + sent / pace - time.monotonic()))
 s.shutdown(socket.SHUT_WR)
 if s.recv(1) != b"":
     sys.exit("the sink answered instead of closing")
