@@ -32,6 +32,9 @@ ninja -C build-asan >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	meson test -C build-asan --suite unit-c --print-errorlogs --num-processes 2 || status=1
 
+step "fuzz targets: build and a 10 s smoke run each (tests/fuzz/run-fuzz.sh 60 for the real run)"
+bash tests/fuzz/run-fuzz.sh 10 || status=1
+
 step "integration tests (real engine)"
 meson test -C build --suite integration --print-errorlogs --num-processes 1 | tee build/test-integration.out || status=1
 check_skips build/test-integration.out

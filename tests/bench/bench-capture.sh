@@ -373,13 +373,13 @@ printf '\n' >&2
 
 # ---- report -------------------------------------------------------------------
 
-"$PY" - "$TMP" "$TARGET_RATIO" "${NOCAP_MS[*]}" "${CAP_MS[*]}" "$PUBLISHED" <<'EOF'
+"$PY" - "$TMP" "$TARGET_RATIO" "${NOCAP_MS[*]}" "${CAP_MS[*]}" "$PUBLISHED" "$PACE_MBS" <<'EOF'
 import glob, json, math, re, statistics, struct, sys
 
 tmp, target_ratio = sys.argv[1], float(sys.argv[2])
 nocap = [int(x) / 1000 for x in sys.argv[3].split()]
 cap = [int(x) / 1000 for x in sys.argv[4].split()]
-published = sys.argv[5]
+published, pace = sys.argv[5], sys.argv[6]
 
 def p90(xs):  # nearest rank
     s = sorted(xs)
@@ -434,19 +434,22 @@ def pcapng_points(path):
 
 line_re = re.compile(r"^\s+(\S+)\s+(\d+) packets, (\d+) dropped\s+\((.*)\)$")
 rounds = [l.split() for l in open(f"{tmp}/rounds")]
-base = [int(r[2]) / float(r[3]) / 1e6 for r in rounds if r[1] == "base"]
-capr = [int(r[2]) / float(r[3]) / 1e6 for r in rounds if r[1] == "cap"]
-print(f"2) one TCP stream to 127.0.0.1:{published} (docker-proxy -> sink container), MB/s = 10^6 B/s")
+def mbs(r):
+    return int(r[2]) / float(r[3]) / 1e6
+base = [mbs(r) for r in rounds if r[1] == "base"]
+capr = [mbs(r) for r in rounds if r[1] == "cap"]
+print(f"2) one TCP stream to 127.0.0.1:{published} (docker-proxy -> sink container){', paced to ' + pace + ' MB/s' if pace != '0' else ''}")
+print("   MB/s = 10^6 bytes/s, delivered (up to the sink's close)")
 print(f"{'round':>5} {'no capture':>11} {'capture':>9} {'capture CPU':>12} {'points open after':>18}")
 per_point, total_drops, drop_lines = {}, 0, []
 for r in rounds:
     if r[1] != "cap":
         continue
-    n = r[0]
-    b = next(int(x[2]) / float(x[3]) / 1e6 for x in rounds if x[0] == n and x[1] == "base")
-    c = int(r[2]) / float(r[3]) / 1e6
-    cpu = int(r[6]) / int(r[7]) / float(r[3]) * 100
-    print(f"{n:>5} {b:11.0f} {c:9.0f} {cpu:11.0f}% {float(r[5]):17.2f}s")
+    n, secs = r[0], float(r[3])
+    b = next(mbs(x) for x in rounds if x[0] == n and x[1] == "base")
+    c = mbs(r)
+    cpu = int(r[6]) / int(r[7]) / secs * 100
+    print(f"{n:>5} {b:11.0f} {c:9.0f} {cpu:11.0f}% {float(r[5]):16.2f} s  ({r[4]} packet sockets)")
     points = [m.groups() for m in map(line_re.match, open(f"{tmp}/cap-{n}.out")) if m]
     ifs = pcapng_points(f"{tmp}/cap-{n}.pcapng")
     if len(ifs) != len(points):
@@ -454,21 +457,28 @@ for r in rounds:
     for (name, packets, dropped, descr), f in zip(points, ifs):
         if int(packets) != f["stored"] or int(dropped) != (f["ifdrop"] or 0):
             raise SystemExit(f"round {n}: {name}: printed {packets}/{dropped}, pcapng {f['stored']}/{f['ifdrop']}")
-        per_point.setdefault(name, []).append((int(packets), f["ifrecv"] or 0, int(dropped), c))
+        # the kernel counts a loopback packet twice: its outgoing and its incoming copy
+        seen = (f["ifrecv"] or 0) // (2 if descr == "loopback" else 1)
+        per_point.setdefault(name, []).append(
+            {"stored": int(packets), "seen": seen, "dropped": int(dropped), "pps": seen / secs})
         total_drops += int(dropped)
         if int(dropped):
-            drop_lines.append(f"round {n}: {name} ({descr}) dropped {dropped} at {c:.0f} MB/s")
+            drop_lines.append(f"round {n}: {name} ({descr}): {dropped} dropped at {c:.0f} MB/s,"
+                              f" {seen / secs / 1000:.1f}k packets/s seen there")
 rb, rc_ = statistics.median(base), statistics.median(capr)
 print(f"median MB/s: no capture {rb:.0f}, capture {rc_:.0f}; ratio capture/no capture {rc_ / rb:.2f}")
 print()
-print(f"{'point':18} {'stored (median)':>16} {'kernel ifrecv (median)':>23} {'dropped per round':>20}")
+print("per point, medians over the rounds (seen: the kernel's count, ifrecv; a loopback packet once)")
+print(f"{'point':18} {'seen':>8} {'seen/s':>8} {'stored':>7} {'not in file':>12}  dropped (ps_drop) per round")
 for name, xs in per_point.items():
-    print(f"{name:18} {statistics.median(x[0] for x in xs):16.0f} {statistics.median(x[1] for x in xs):23.0f}"
-          f" {','.join(str(x[2]) for x in xs):>20}")
-stored = [sum(v[i][0] for v in per_point.values()) for i in range(len(capr))]
-print(f"packets stored per round (all points): {', '.join(map(str, stored))}  (netcheck keeps at most 20000)")
-print("kernel ifrecv counts each loopback packet twice (its outgoing and incoming copy) and, on")
-print("two-handle points, every packet of either direction once; drops are summed over a point's handles")
+    med = lambda k: statistics.median(x[k] for x in xs)
+    gone = statistics.median(x["seen"] - x["stored"] for x in xs)
+    print(f"{name:18} {med('seen'):8.0f} {med('pps'):8.0f} {med('stored'):7.0f} {gone:12.0f}  "
+          + ", ".join(str(x["dropped"]) for x in xs))
+stored = [sum(v[i]["stored"] for v in per_point.values()) for i in range(len(capr))]
+seen = [sum(v[i]["seen"] for v in per_point.values()) for i in range(len(capr))]
+print(f"stored per round, all points: {', '.join(map(str, stored))} of {', '.join(map(str, seen))} seen"
+      " (netcheck stores at most 20000 per run; the rest are dropped or read and not stored)")
 print()
 print(f"verdict: run overhead {'met' if ratio <= target_ratio else 'MISSED'} ({ratio:.2f}, target <= {target_ratio}),"
       f" bulk drops {'met' if total_drops == 0 else 'MISSED'} ({total_drops}, target 0)")
