@@ -447,7 +447,7 @@ static int cmd_run(cli_t *cli)
 	}
 	if (cli->run.pcap_fd >= 0) {
 		close(cli->run.pcap_fd);
-		if (r < 0 || nc_result_environment(result)->n_capture_points == 0)
+		if (nc_result_environment(result)->n_capture_points == 0)
 			unlink(cli->run.pcap_path); /* nothing captured: no file */
 	}
 	nc_result_free(result);

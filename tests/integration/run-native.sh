@@ -37,4 +37,20 @@ expect_eq "labelled containers left" "$(labelled_containers)" "$before"
 
 # the text report names the same verdicts
 grep -q 'published-loopback .*reachable .*proxy .*docker-proxy' "$TMP/out.txt" || fail "text report lacks the proxy path"
+# --expect overrides the environment's table: exit 1 and the report says which path differed
+rc=0
+"$NETCHECK" run --no-capture --expect direct=unroutable --json "$TMP/e.json" >"$TMP/e.txt" 2>&1 || rc=$?
+expect_eq "--expect direct=unroutable exit" "$rc" 1
+expect_eq "direct-tcp expected" "$(json_get "$TMP/e.json" 'p["direct-tcp"]["expected"]')" False
+expect_eq "direct-tcp overridden" "$(json_get "$TMP/e.json" 'p["direct-tcp"]["expectation"]["overridden"]')" True
+expect_eq "published-host still expected" "$(json_get "$TMP/e.json" 'p["published-host"]["expected"]')" True
+grep -q "direct-tcp .*UNEXPECTED (wanted unroutable" "$TMP/e.txt" || fail "the text report does not say which path differed"
+rc=0
+"$NETCHECK" run --no-capture --expect published-loopback=proxy,direct-tcp=direct >/dev/null 2>&1 || rc=$?
+expect_eq "--expect matching the facts exit" "$rc" 0
+
+# netcheck engines lists this engine with its kind and version
+"$NETCHECK" engines >"$TMP/engines.txt" 2>&1 || fail "netcheck engines: $(cat "$TMP/engines.txt")"
+grep -qE "^unix:///var/run/docker.sock +.* native-linux +Docker Engine [0-9]" "$TMP/engines.txt" ||
+	fail "netcheck engines: $(cat "$TMP/engines.txt")"
 echo "PASS run-native"
