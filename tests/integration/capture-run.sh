@@ -76,4 +76,10 @@ drops=$(grep -c "Number of stat entries" "$TMP/capinfos.txt" || true)
 "$NETCHECK" run --pcap "$TMP/run.pcap" --pcap-format pcap >/dev/null 2>&1 || fail "run with --pcap-format pcap failed"
 capinfos -t "$TMP/run.pcap" | grep -q "pcap" || fail "not a pcap file"
 capinfos -t "$TMP/run.pcap" | grep -q "pcapng" && fail "asked for pcap, got pcapng"
+# run through sudo: the files belong to the invoking user (SUDO_UID/SUDO_GID)
+SUDO_UID=65534 SUDO_GID=65534 "$NETCHECK" run --pcap "$TMP/sudo.pcapng" --json "$TMP/sudo.json" >/dev/null 2>&1 ||
+	fail "run with SUDO_UID set failed"
+expect_eq "pcapng owner" "$(stat -c %u:%g "$TMP/sudo.pcapng")" 65534:65534
+expect_eq "json owner" "$(stat -c %u:%g "$TMP/sudo.json")" 65534:65534
+expect_eq "privileges dropped" "$(json_get "$TMP/sudo.json" 'd["environment"]["privileges_dropped"]')" True
 echo "PASS capture-run"

@@ -18,4 +18,22 @@ grep -q "removed container ${id:0:12}" "$TMP/gc.txt" || fail "gc did not report 
 api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 404 || fail "container $id survived gc"
 "$NETCHECK" gc >"$TMP/gc2.txt" 2>&1
 grep -q "removed 0 containers" "$TMP/gc2.txt" || fail "second gc: $(cat "$TMP/gc2.txt")"
+# a run killed with SIGKILL leaves its labelled container; the next run
+# removes it and says so
+version=$("$NETCHECK" --version | awk '{print $2}')
+"$NETCHECK" run --no-capture --image "netcheck-responder:$version" --port 81 --start-timeout 20000 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+	[ "$(labelled_containers)" -gt 0 ] && break
+	sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null || true
+[ "$(labelled_containers)" -ge 1 ] || fail "the killed run left no container to clean up"
+rc=0
+"$NETCHECK" run --no-capture >/dev/null 2>"$TMP/next.err" || rc=$?
+expect_eq "next run exit" "$rc" 0
+grep -q "removed 1 container(s) left by earlier runs that were killed" "$TMP/next.err" ||
+	fail "the next run did not report the clean-up: $(cat "$TMP/next.err")"
+expect_eq "containers left after the next run" "$(labelled_containers)" 0
 echo "PASS gc"
