@@ -6,8 +6,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#ifdef _WIN32
+#include <winsock2.h> /* in_addr, sockaddr_storage: mingw has no netinet/ */
+#include <ws2tcpip.h>  /* in6_addr, socklen_t */
+#else
 #include <netinet/in.h>
 #include <sys/socket.h>
+#endif
 
 #define NC_ENDPOINT_STRLEN 64 /* "[v6]:port" fits */
 

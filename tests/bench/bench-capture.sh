@@ -14,7 +14,7 @@
 #    the published port as fast as it goes, for NC_BENCH_STREAM_S seconds
 #    (default 4; NC_BENCH_PACE_MBS=N paces it to N MB/s instead), while
 #    `netcheck capture` watches the container, and
-#    again without capture as the baseline rate; NC_BENCH_ROUNDS (default 3)
+#    again without capture as the baseline rate; NC_BENCH_ROUNDS (default 5)
 #    rounds, the order flipping every round.  Reported: rates, their ratio,
 #    and per capture point the packets stored, the kernel's count (pcapng
 #    interface statistics: ifrecv = pcap_stats ps_recv, ifdrop = ps_drop)
@@ -29,7 +29,7 @@ set -euo pipefail
 
 NETCHECK=${1:?usage: $0 NETCHECK_BINARY [RUNS]}
 RUNS=${2:-15}
-ROUNDS=${NC_BENCH_ROUNDS:-3}
+ROUNDS=${NC_BENCH_ROUNDS:-5}
 STREAM_S=${NC_BENCH_STREAM_S:-4}
 PACE_MBS=${NC_BENCH_PACE_MBS:-0} # 0: as fast as one stream goes; else cap it (MB/s)
 SOCK=${NC_BENCH_SOCK:-/var/run/docker.sock}
