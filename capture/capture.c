@@ -23,7 +23,7 @@
 
 #include "netcheck/testing.h"
 
-#define BUFFER_BYTES (4 * 1024 * 1024) /* kernel ring per point, split over its handles */
+#define BUFFER_BYTES (4 * 1024 * 1024) /* default kernel ring per point, split over its handles */
 #define READ_TIMEOUT_MS 10             /* moot in immediate mode, but must be set */
 #define DISPATCH_BATCH 256             /* per readiness event, so one busy point cannot starve the loop */
 #define DRAIN_ROUNDS 64                /* at stop: bounded, in case packets keep coming */
@@ -54,6 +54,7 @@ struct point {
 struct nc_capture {
 	uv_loop_t *loop;         /* borrowed, outlives us */
 	size_t max_packets;
+	size_t buffer_bytes;     /* kernel ring per point, split over its handles */
 	struct point points[NC_CAPTURE_MAX_POINTS];
 	size_t n_points;
 	nc_packet_t *packets;    /* owned; n_packets used of cap_packets */
@@ -76,6 +77,7 @@ int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret)
 		return -ENOMEM;
 	c->loop = loop;
 	c->max_packets = max_packets;
+	c->buffer_bytes = BUFFER_BYTES;
 	c->state = STATE_NEW;
 	*ret = c;
 	return 0;
@@ -105,6 +107,14 @@ static void close_poll(struct handle *h)
 	uv_poll_stop(h->poll);
 	h->point->capture->pending_closes++;
 	uv_close((uv_handle_t *)h->poll, on_poll_closed);
+}
+
+int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes)
+{
+	if (c == NULL || bytes < 256 * 1024 || bytes > 512u * 1024 * 1024 || c->n_points > 0)
+		return -EINVAL;
+	c->buffer_bytes = bytes;
+	return 0;
 }
 
 void nc_capture_free(nc_capture_t *c)
@@ -356,7 +366,7 @@ static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 		pt->handles[j].direction = NC_DIR_UNKNOWN;
 	}
 	pt->n_handles = 1;
-	r = open_handle(in, ifname, BUFFER_BYTES / 2, err);
+	r = open_handle(in, ifname, pt->capture->buffer_bytes / 2, err);
 	if (r < 0)
 		return r;
 	pt->info.linktype = pcap_datalink(in->pcap);
@@ -374,7 +384,7 @@ static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 	in->direction = NC_DIR_IN;
 	pt->n_handles = 2;
 	out->direction = NC_DIR_OUT;
-	r = open_handle(out, ifname, BUFFER_BYTES / 2, err);
+	r = open_handle(out, ifname, pt->capture->buffer_bytes / 2, err);
 	if (r < 0)
 		return r;
 	r = setup_handle(out, ifname, filter, err);

@@ -30,6 +30,7 @@ typedef struct run_state {
 	bool have_forwarder;
 	nc_capture_t *capture;   /* NULL when not capturing */
 	bool capture_running;
+	bool bulk_capture;       /* netcheck capture: larger kernel rings */
 } run_state_t;
 
 /* Opens the capture points for this container (before any probe).

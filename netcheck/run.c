@@ -796,6 +796,7 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	uv_timer_t *deadline = &s.deadline;
 	int r;
 
+	s.bulk_capture = true;
 	r = open_engine(&s, &version, err);
 	if (r < 0)
 		goto out;

@@ -56,6 +56,12 @@ typedef struct nc_capture_point_info {
  * ret: new, free with nc_capture_free(). */
 int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret);
 
+/* Kernel ring per capture point (split over its handles), before the
+ * first point is added: 256 KiB .. 512 MiB, default 4 MiB.  A long capture
+ * of bulk traffic wants more (netcheck capture: 16 MiB); a run's few
+ * probes do with the default, which costs less to set up.  0 or -EINVAL. */
+int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes);
+
 /* Opens the point now, so privilege errors surface before probes start.
  * ifname: interface name (< 64 bytes); description: may be NULL;
  * netns_path: NULL for ours, or a netns file such as "/proc/<pid>/ns/net"

@@ -11,7 +11,7 @@
 
 #include "netcheck/endpoint.h"
 
-#define NC_SNAPLEN 2048 /* bytes kept per packet: headers + an HTTP request line */
+#define NC_SNAPLEN 512 /* bytes kept per packet: headers, the request line with its nonce, the responder's whole answer; small so a bulk stream fits the kernel ring */
 
 typedef enum nc_direction {
 	NC_DIR_UNKNOWN = 0,
