@@ -140,8 +140,12 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 	json_object_foreach((json_t *)ports, key, bindings) {
 		unsigned port;
 
-		if (parse_port_key(key, &port) < 0 || port != container_port)
+		/* container_port 0: the first published TCP port, whatever it is */
+		if (parse_port_key(key, &port) < 0 || (container_port != 0 && port != container_port) ||
+		    (container_port == 0 && ret->ip.port != 0 && port != ret->ip.port))
 			continue;
+		if (container_port == 0 && json_array_size(bindings) > 0)
+			ret->ip.port = (uint16_t)port;
 		json_array_foreach(bindings, i, b) {
 			const char *hip = json_string_value(json_object_get(b, "HostIp"));
 			const char *hport = json_string_value(json_object_get(b, "HostPort"));

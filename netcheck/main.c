@@ -57,6 +57,8 @@ static const char usage_text[] =
 	"capture options:\n"
 	"  -w FILE               pcapng file to write (default netcheck-CONTAINER.pcapng)\n"
 	"  --duration S          stop after S seconds (default: at SIGINT; at most 86400)\n"
+	"  --port N              the container port whose published port to watch\n"
+	"                        (default: the first TCP port it publishes)\n"
 	"\n"
 	"Exit codes:\n"
 	"  0   every path behaved as expected for the detected environment\n"

@@ -800,7 +800,7 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	r = open_engine(&s, &version, err);
 	if (r < 0)
 		goto out;
-	s.port = opt->port ? opt->port : NC_DEFAULT_PORT;
+	s.port = opt->port; /* 0: whichever port the container publishes */
 	r = nc_engine_container_inspect(s.engine, container, s.port, &s.info, err);
 	if (r == NC_ENOTFOUND) {
 		r = nc_error_set(err, -EINVAL, "no container '%.64s' in the engine at %s", container,

@@ -118,6 +118,7 @@ typedef struct nc_container_info {
 /* Pure parsers (engine-parse.c): JSON text or json_t → structs. */
 int nc_engine_parse_version(const json_t *j, nc_engine_version_t *ret, nc_error_t *err);
 int nc_engine_parse_info(const json_t *j, nc_engine_info_t *ret, nc_error_t *err);
+/* container_port 0: take the first published TCP port (netcheck capture) */
 int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err);
 /* "1.41" → 141; -EINVAL if not N.M */
 int nc_engine_api_number(const char *v);
