@@ -322,9 +322,21 @@ static void print_trail(FILE *out, const nc_path_t *p)
 	}
 	for (size_t i = 0; i < p->n_hops; i++) {
 		bool to_container = strncmp(p->hops[i].leg, LEG_PROXY_TO_CONTAINER, NC_LEG_MAX) == 0;
+		bool translated = strncmp(p->hops[i].leg, "translated", NC_LEG_MAX) == 0;
 
 		if (i > 0)
 			fputs(THEN, out);
+		/* kernel NAT rewrote the destination before the first point we saw
+		 * it at (for a local address: in OUTPUT, before any interface) */
+		if (translated && !marked) {
+			char from[NC_ENDPOINT_STRLEN], to[NC_ENDPOINT_STRLEN];
+
+			endpoint_text(&p->target, true, from, sizeof(from));
+			endpoint_text(&p->hops[i].dst, true, to, sizeof(to));
+			fprintf(out, "[kernel NAT %s → %s]", from, to);
+			fputs(THEN, out);
+			marked = true;
+		}
 		/* the forwarder sits between the client leg and its own onward
 		 * connection: the first proxy-to-container hop */
 		if (to_container && !marked) {

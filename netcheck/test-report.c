@@ -629,8 +629,9 @@ static void test_text_native(void **state)
 			   "[docker-proxy pid 3262] \u21d2 docker0 172.17.0.1:38582\u2192172.17.0.2:80 "
 			   "(5 pkts, +0.21 ms) \u21d2 veth1a2b 172.17.0.1:38582\u2192172.17.0.2:80 "
 			   "(5 pkts, +0.020 ms)\n");
-	/* NAT: no forwarder marker between client and translated hops */
+	/* NAT: no forwarder between client and translated hops, the kernel rewrote the destination */
 	assert_contains(t, "  published-host: lo 192.168.1.10:50112\u2192192.168.1.10:32768 (4 pkts) \u21d2 "
+			   "[kernel NAT 192.168.1.10:32768 \u2192 172.17.0.2:80] \u21d2 "
 			   "docker0 192.168.1.10:50112\u2192172.17.0.2:80 (4 pkts, +0.012 ms)\n");
 	assert_contains(t, "  direct-icmp: docker0 172.17.0.1\u2192172.17.0.2 (1 pkt) \u21d2 ");
 	assert_not_contains(t, "UNEXPECTED");
