@@ -116,9 +116,20 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 		snprintf(e->base, sizeof(e->base), "%s://%.*s", tls ? "https" : "http",
 			 (int)strcspn(hostport, "/"), hostport);
 		if (e->opt.cert_path != NULL && *e->opt.cert_path) {
+			const char *files[] = { e->cert, e->key, e->ca };
+
 			snprintf(e->cert, sizeof(e->cert), "%s/cert.pem", e->opt.cert_path);
 			snprintf(e->key, sizeof(e->key), "%s/key.pem", e->opt.cert_path);
 			snprintf(e->ca, sizeof(e->ca), "%s/ca.pem", e->opt.cert_path);
+			/* the docker CLI's layout: say which file is missing, not OpenSSL's guess */
+			for (size_t i = 0; i < NC_ARRAY_SIZE(files); i++)
+				if (access(files[i], R_OK) != 0) {
+					r = nc_error_set(err, NC_EENGINE,
+							 "DOCKER_CERT_PATH=%s has no readable %s (it needs ca.pem, "
+							 "cert.pem and key.pem)",
+							 e->opt.cert_path, strrchr(files[i], '/') + 1);
+					goto fail;
+				}
 		}
 	} else {
 		r = nc_error_set(err, -EINVAL,
