@@ -295,6 +295,9 @@ static int open_handle(struct handle *h, const char *ifname, int buffer_bytes, n
 		return pcap_fail(h->pcap, r, ifname, "cannot capture", err);
 	/* r > 0 is a warning (e.g. promiscuous mode unsupported); we never ask for that */
 	h->nano = pcap_get_tstamp_precision(h->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+	/* libpcap opens its AF_PACKET socket without close-on-exec */
+	if (pcap_get_selectable_fd(h->pcap) >= 0)
+		(void)fcntl(pcap_get_selectable_fd(h->pcap), F_SETFD, FD_CLOEXEC);
 	return 0;
 }
 
@@ -421,9 +424,10 @@ static int open_point_in(struct point *pt, const char *netns_path, const char *f
 	}
 	r = open_point(pt, filter, err);
 	if (setns(self, CLONE_NEWNET) < 0) {
-		/* the thread is stranded in the other namespace: report it above anything else */
-		r = -errno;
-		nc_error_set(err, r, "cannot return from network namespace %s: %s", netns_path, strerror(-r));
+		/* stranded in the container's namespace: every later socket,
+		 * probe and engine call would go from there.  Nothing after this
+		 * is safe (platform-linux.c does the same). */
+		abort();
 	}
 out:
 	if (target >= 0)

@@ -67,7 +67,8 @@ static const char usage_text[] =
 	"  69  engine unreachable or unusable\n"
 	"  70  internal error\n"
 	"  77  a privilege that a requested step needs is missing\n"
-	"  130/143  interrupted by SIGINT/SIGTERM (after cleanup)\n";
+	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM (after cleanup)\n"
+	"  (netcheck capture: Ctrl-C is its normal end, exit 0)\n";
 
 static void on_signal(int sig)
 {
@@ -256,6 +257,8 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (cli->run.image != NULL && strlen(cli->run.image) >= NC_NAME_MAX)
+		return usage_error("--image: a name of at most %s characters", "255");
 	if (cli->run.image != NULL && cli->run.port == 0)
 		return usage_error("%s needs --port: the port the image listens on", "--image");
 	if (cli->run.require_capture && !cli->run.capture)
@@ -268,11 +271,11 @@ static int parse_args(int argc, char **argv, cli_t *cli, bool *done)
  * run drops its privileges.  Returns the fd or a negative errno. */
 static int create_output(const char *path, int mode)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
 
 	if (fd < 0)
 		return -errno;
-	(void)nc_platform_give_to_invoking_user(path);
+	(void)nc_platform_give_to_invoking_user(fd);
 	return fd;
 }
 
@@ -369,7 +372,7 @@ static int cmd_capture(cli_t *cli)
 		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));
 		unlink(cli->run.pcap_path);
 		nc_result_free(result);
-		return nc_exit_code_for(NULL, r, 0);
+		return nc_exit_code_for(NULL, r, arg_signal);
 	}
 	env = nc_result_environment(result);
 	printf("wrote %s\n", cli->run.pcap_path);
@@ -377,8 +380,9 @@ static int cmd_capture(cli_t *cli)
 		printf("  %-18s %6llu packets, %llu dropped  (%s)\n", env->capture_points[i].name,
 		       (unsigned long long)env->capture_points[i].packets,
 		       (unsigned long long)env->capture_points[i].dropped, env->capture_points[i].description);
-	/* stopping at SIGINT is how a capture without --duration ends: success */
-	code = NC_EXIT_OK;
+	/* Ctrl-C is how a capture without --duration ends: success; SIGTERM
+	 * or SIGHUP still stop it cleanly (the file is whole) but say so */
+	code = arg_signal == 0 || arg_signal == SIGINT ? NC_EXIT_OK : nc_exit_code_for(NULL, 0, arg_signal);
 	nc_result_free(result);
 	return code;
 }
@@ -428,6 +432,14 @@ static int cmd_run(cli_t *cli)
 		fprintf(stderr, "netcheck: interrupted; the test container was %s\n",
 			nc_result_container(result)->removed ? "removed" : "not created or kept");
 
+	if (nc_result_container(result)->id[0] != '\0' && !nc_result_container(result)->removed &&
+	    !nc_result_container(result)->kept) {
+		fprintf(stderr, "netcheck: could not remove container %.12s: the engine did not answer; "
+				"`netcheck gc` removes it later\n", nc_result_container(result)->id);
+		if (code == NC_EXIT_OK || code == NC_EXIT_UNEXPECTED)
+			code = NC_EXIT_ENGINE;
+		nc_result_set_exit_code(result, code);
+	}
 	if (nc_result_container(result)->stale_removed > 0)
 		fprintf(stderr, "netcheck: removed %u container(s) left by earlier runs that were killed\n",
 			nc_result_container(result)->stale_removed);
@@ -444,7 +456,8 @@ static int cmd_run(cli_t *cli)
 			fclose(json);
 		else
 			fflush(stdout);
-		if (r < 0 && nc_result_path_count(result) == 0 && cli->json_path && strcmp(cli->json_path, "-") != 0)
+		if (!(r == 0 || nc_result_path_count(result) > 0 || nc_result_container(result)->id[0]) &&
+		    cli->json_path && strcmp(cli->json_path, "-") != 0)
 			unlink(cli->json_path); /* nothing left behind for a run that never ran */
 	}
 	if (cli->run.pcap_fd >= 0) {

@@ -458,8 +458,9 @@ int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 	return -ENOTSUP;
 }
 
-int nc_platform_drop_privileges(void)
+int nc_platform_drop_privileges(bool keep_dac_override)
 {
+	(void)keep_dac_override;
 	/* No capability sets and no no_new_privs on macOS: a root process is
 	 * simply root, and there is nothing finer-grained to drop.  The macOS
 	 * equivalent would be setuid(SUDO_UID) after the BPF handles are open;
@@ -467,7 +468,7 @@ int nc_platform_drop_privileges(void)
 	return 0;
 }
 
-int nc_platform_give_to_invoking_user(const char *path)
+int nc_platform_give_to_invoking_user(int fd)
 {
 	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
 	char *end;
@@ -481,7 +482,13 @@ int nc_platform_give_to_invoking_user(const char *path)
 	gid = strtol(g, &end, 10);
 	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
 		return 0;
-	if (chown(path, (uid_t)uid, (gid_t)gid) < 0)
+	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
 		return -errno;
 	return 0;
+}
+
+bool nc_platform_socket_needs_override(const char *path)
+{
+	(void)path; /* no capabilities here: nothing is dropped, nothing needs keeping */
+	return false;
 }

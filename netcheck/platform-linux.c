@@ -467,25 +467,54 @@ out:
 	return r;
 }
 
-int nc_platform_drop_privileges(void)
+int nc_platform_drop_privileges(bool keep_dac_override)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
 
 	/* the bounding set first: it needs CAP_SETPCAP, which goes last */
-	for (int cap = 0; cap <= 63; cap++)
+	for (int cap = 0; cap <= 63; cap++) {
+		if (keep_dac_override && cap == CAP_DAC_OVERRIDE)
+			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
 			return -errno;
+	}
 	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	memset(data, 0, sizeof(data));
+	if (keep_dac_override) {
+		data[0].effective = data[0].permitted = 1u << CAP_DAC_OVERRIDE;
+	}
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	return 0;
 }
 
-int nc_platform_give_to_invoking_user(const char *path)
+bool nc_platform_socket_needs_override(const char *path)
+{
+	struct stat st;
+	char dir[512];
+	char *slash;
+
+	/* a socket (or a directory on its way) owned by another user, such
+	 * as a rootless engine's $XDG_RUNTIME_DIR/docker.sock, is reached by
+	 * root only through CAP_DAC_OVERRIDE */
+	if (path == NULL || stat(path, &st) != 0)
+		return false;
+	if (st.st_uid != geteuid())
+		return true;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", path) >= sizeof(dir))
+		return true;
+	while ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) == 0 && st.st_uid != geteuid() && (st.st_mode & S_IXOTH) == 0)
+			return true;
+	}
+	return false;
+}
+
+int nc_platform_give_to_invoking_user(int fd)
 {
 	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
 	char *end;
@@ -499,7 +528,7 @@ int nc_platform_give_to_invoking_user(const char *path)
 	gid = strtol(g, &end, 10);
 	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
 		return 0;
-	if (chown(path, (uid_t)uid, (gid_t)gid) < 0)
+	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
 		return -errno;
 	return 0;
 }

@@ -325,8 +325,9 @@ int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 	return -ENOTSUP;
 }
 
-int nc_platform_drop_privileges(void)
+int nc_platform_drop_privileges(bool keep_dac_override)
 {
+	(void)keep_dac_override;
 	/* Nothing dropped: Windows has no capability sets or no_new_privs;
 	 * its equivalent, removing token privileges with
 	 * AdjustTokenPrivileges(SE_PRIVILEGE_REMOVED), is left out until it
@@ -334,10 +335,16 @@ int nc_platform_drop_privileges(void)
 	return 0;
 }
 
-int nc_platform_give_to_invoking_user(const char *path)
+int nc_platform_give_to_invoking_user(int fd)
 {
 	/* No sudo: an elevated netcheck runs as the same user who started it,
 	 * so the file is already theirs. */
-	(void)path;
+	(void)fd;
 	return 0;
+}
+
+bool nc_platform_socket_needs_override(const char *path)
+{
+	(void)path; /* no capabilities here: nothing is dropped, nothing needs keeping */
+	return false;
 }

@@ -237,14 +237,17 @@ static void answer_done(nc_probe_t *p)
 
 	p->answer[p->answer_len] = '\0';
 	r = nc_probe_parse_answer(p->answer, p->answer_len, &a);
-	if (r < 0) {
-		nc_path_set_detail(p->path, "the answer was not netcheck's responder (%zu bytes, unparseable)",
-				   p->answer_len);
-		finish(p, NC_VERDICT_UNREACHABLE, 0);
+	if (a.http_status > 0 && (r < 0 || a.http_status != 200)) {
+		/* an HTTP server answered (a user's --image): the path works, but
+		 * only the packets can tell how; there is no view of the peer */
+		nc_path_set_detail(p->path, "answered HTTP %d, not as netcheck's responder: no view of the peer it saw",
+				   a.http_status);
+		finish(p, NC_VERDICT_REACHABLE, 0);
 		return;
 	}
-	if (a.http_status != 200) {
-		nc_path_set_detail(p->path, "the responder answered HTTP %d", a.http_status);
+	if (r < 0) {
+		nc_path_set_detail(p->path, "the connection closed with %zu bytes that are not an HTTP answer",
+				   p->answer_len);
 		finish(p, NC_VERDICT_UNREACHABLE, 0);
 		return;
 	}
@@ -579,7 +582,11 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 	return 0;
 
 fail_handles:
-	/* Close what was opened; no callback for the caller (libuv's rule). */
+	/* Close what was opened; no callback for the caller (libuv's rule).
+	 * The path says what happened: a probe that could not even be sent
+	 * (no route at send time, unreachable at once) is not "skipped". */
+	p->path->verdict = verdict_for_error(r);
+	nc_path_set_detail(p->path, "could not be sent: %s", uv_strerror(r));
 	p->started = true;
 	p->finished = true;
 	p->cb = NULL;
@@ -592,6 +599,8 @@ fail_handles:
 	close_handle(p, (uv_handle_t *)&p->timer);
 	return r;
 fail_timer:
+	p->path->verdict = NC_VERDICT_UNREACHABLE;
+	nc_path_set_detail(p->path, "internal: %s", uv_strerror(r));
 	p->started = true;
 	p->finished = true;
 	p->cb = NULL;

@@ -142,7 +142,7 @@ static const char *row_colour(const nc_path_t *p)
 
 static void fill_row(const nc_path_t *p, row_t *row)
 {
-	char name[NC_NAME_MAX], connect[32], first_byte[32], total[32];
+	char name[96], connect[32], first_byte[32], total[32];
 
 	snprintf(row->cell[COL_PATH], CELL_MAX, "%s", path_name(p));
 	endpoint_text(&p->target, nc_report_path_has_ports(p), row->cell[COL_TARGET], CELL_MAX);

@@ -166,14 +166,46 @@ void nc_run_capture_finish(run_state_t *s)
 	}
 }
 
-/* What the packets add: a forwarder whose onward leg we never saw is out
- * of sight (a VM, a namespace we cannot enter). */
-static void refine_mechanism(nc_path_t *p)
+/* What the packets add to what the responder said.
+ * - a "proxy" whose leg to the container was rewritten by the kernel
+ *   (masquerade: the container sees the bridge's address, as with
+ *   docker's userland-proxy off and hairpin NAT from 127.0.0.1) is NAT;
+ * - a forwarder whose onward leg we never saw is out of sight (a VM, a
+ *   namespace we cannot enter);
+ * - an answer with no view of the peer (a user's --image) gets its
+ *   mechanism from the legs alone. */
+static void refine_mechanism(nc_path_t *p, const nc_forwarder_t *forwarder)
 {
-	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE)
+	bool proxied, translated;
+
+	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE ||
+	    p->kind == NC_PATH_DIRECT_ICMP)
 		return;
-	if (p->mechanism == NC_MECH_PROXY && !nc_attribute_path_has_leg(p, NC_LEG_PROXY_TO_CONTAINER)) {
-		p->mechanism = NC_MECH_OUT_OF_SIGHT; /* the reporters say it in plain words */
+	proxied = nc_attribute_path_has_leg(p, NC_LEG_PROXY_TO_CONTAINER);
+	translated = nc_attribute_path_has_leg(p, NC_LEG_TRANSLATED);
+	switch (p->mechanism) {
+	case NC_MECH_PROXY:
+		if (!proxied && translated) {
+			p->mechanism = NC_MECH_NAT;
+			p->has_forwarder = false;
+		} else if (!proxied) {
+			p->mechanism = NC_MECH_OUT_OF_SIGHT; /* the reporters say it in plain words */
+		}
+		break;
+	case NC_MECH_NONE:
+		if (proxied) {
+			p->mechanism = NC_MECH_PROXY;
+			if (forwarder != NULL && forwarder->pid > 0 && p->kind != NC_PATH_DIRECT_TCP) {
+				p->has_forwarder = true;
+				p->forwarder = *forwarder;
+			}
+		} else if (translated)
+			p->mechanism = NC_MECH_NAT;
+		else if (nc_attribute_path_has_leg_at(p, NC_LEG_CLIENT, "eth0@container"))
+			p->mechanism = p->kind == NC_PATH_DIRECT_TCP ? NC_MECH_DIRECT : NC_MECH_NAT;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -316,7 +348,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		r = nc_attribute_fill_path(p, (int)k, pkts, n, probe_of, leg_of, names, n_points);
 		if (r < 0)
 			goto out;
-		refine_mechanism(p);
+		refine_mechanism(p, s->have_forwarder ? &s->forwarder : NULL);
 	}
 	r = 0;
 	if (s->opt->pcap_fd >= 0)

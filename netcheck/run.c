@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 
 static int gc_engine(nc_engine_t *e, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+static void owner_scope(char *buf, size_t len);
 
 
 static void progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -170,7 +172,10 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 		/* a half-imported image must not be mistaken for a good one next time */
 		char path[256];
 		snprintf(path, sizeof(path), "/images/%s%%3A%s?force=1", nc_image_name(), NC_VERSION);
+		/* also (above all) after a signal cancelled the import */
+		nc_engine_set_cancel(s->engine, NULL);
 		(void)nc_engine_call(s->engine, "DELETE", path, NULL, NULL, 0, 0, NULL, NULL);
+		nc_engine_set_cancel(s->engine, s->opt->interrupted);
 		if (err != NULL && strstr(err->text, "import") == NULL) {
 			char prev[NC_ERROR_MAX];
 			snprintf(prev, sizeof(prev), "%s", err->text);
@@ -183,13 +188,14 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 
 static json_t *container_spec(const run_state_t *s, const char *image, const char *run_id)
 {
-	char port_key[16], host_port[8], pid[16];
+	char port_key[16], host_port[8], pid[16], scope[128];
 	json_t *spec, *labels, *exposed, *hc, *bindings, *binding, *arr;
 
 	snprintf(port_key, sizeof(port_key), "%u/tcp", s->port);
 	snprintf(host_port, sizeof(host_port), "%u", s->opt->host_port);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	labels = json_pack("{s:s, s:s}", NC_RUN_LABEL, run_id, NC_RUN_PID_LABEL, pid);
+	owner_scope(scope, sizeof(scope));
+	labels = json_pack("{s:s, s:s, s:s}", NC_RUN_LABEL, run_id, NC_RUN_PID_LABEL, pid, NC_RUN_SCOPE_LABEL, scope);
 	if (labels != NULL && s->opt->keep) /* kept on purpose: only an explicit `netcheck gc` removes it */
 		json_object_set_new(labels, NC_RUN_KEEP_LABEL, json_string("1"));
 	exposed = json_pack("{s:{}}", port_key);
@@ -494,7 +500,8 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 	/* Everything that needs privilege is open now (capture handles, the
 	 * ICMP socket, the forwarder looked up): the probes and the rest of the
 	 * run go without any capability. */
-	if (nc_platform_drop_privileges() == 0)
+	if (nc_platform_drop_privileges(strncmp(nc_engine_url(s->engine), "unix://", 7) == 0 &&
+					nc_platform_socket_needs_override(nc_engine_url(s->engine) + 7)) == 0)
 		nc_result_environment(s->result)->privileges_dropped = true;
 	progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
 	for (size_t i = 0; i < s->n_probes; i++) {
@@ -611,9 +618,29 @@ out:
 
 /* ---- gc --------------------------------------------------------------------- */
 
+/* Which host and PID namespace a run's pid label means something in:
+ * "<boot id>/<pid namespace inode>".  A run on another machine sharing a
+ * tcp:// engine, or in another PID namespace, carries another one. */
+static void owner_scope(char *buf, size_t len)
+{
+	char boot[64] = "?";
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	if (f != NULL) {
+		if (fgets(boot, sizeof(boot), f) != NULL)
+			boot[strcspn(boot, "\n")] = '\0';
+		fclose(f);
+	}
+	snprintf(buf, len, "%s/%lu", boot, stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0ul);
+}
+
+/* Is the netcheck that made a container still running?  Its pid must be
+ * a live process whose command line names netcheck (under valgrind too). */
 static bool owner_alive(const char *pid_label)
 {
-	char path[64], comm[32] = "";
+	char path[64], cmd[512];
+	size_t n;
 	long pid;
 	char *end;
 	FILE *f;
@@ -623,30 +650,50 @@ static bool owner_alive(const char *pid_label)
 	pid = strtol(pid_label, &end, 10);
 	if (*end != '\0' || pid <= 0 || pid > 1 << 22 || pid == getpid())
 		return false;
-	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
 	f = fopen(path, "re");
 	if (f == NULL)
 		return false;
-	if (fgets(comm, sizeof(comm), f) == NULL)
-		comm[0] = '\0';
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
 	fclose(f);
-	return strncmp(comm, "netcheck", 8) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	return strstr(cmd, "netcheck") != NULL;
 }
+
+/* Seconds since the engine's "Created" (RFC 3339, UTC); -1 if unknown. */
+static long container_age_s(const char *created)
+{
+	struct tm tm;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (created == NULL || strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
+		return -1;
+	t = timegm(&tm);
+	return t > 0 && time(NULL) >= t ? (long)(time(NULL) - t) : -1;
+}
+
+#define FOREIGN_OWNER_AGE_S 3600 /* a run elsewhere is over after an hour */
 
 /* Removes containers whose netcheck is gone; returns how many. */
 static int gc_engine(nc_engine_t *e, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
-	char **ids = NULL;
+	char **ids = NULL, here[128];
 	size_t n = 0;
 	int r, removed = 0;
 
+	owner_scope(here, sizeof(here));
 	r = nc_engine_containers_with_label(e, NC_RUN_LABEL, &ids, &n, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		char path[256];
 		json_t *j = NULL;
-		const char *run_id, *pid;
+		const char *run_id, *pid, *scope;
 		json_t *labels;
+		bool dead;
 
 		snprintf(path, sizeof(path), "/containers/%.128s/json", ids[i]);
 		if (nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, NULL) < 0)
@@ -654,11 +701,17 @@ static int gc_engine(nc_engine_t *e, bool include_kept,
 		labels = json_object_get(json_object_get(j, "Config"), "Labels");
 		run_id = json_string_value(json_object_get(labels, NC_RUN_LABEL));
 		pid = json_string_value(json_object_get(labels, NC_RUN_PID_LABEL));
+		scope = json_string_value(json_object_get(labels, NC_RUN_SCOPE_LABEL));
 		if (!include_kept && json_object_get(labels, NC_RUN_KEEP_LABEL) != NULL) {
 			json_decref(j);
 			continue;
 		}
-		if (!owner_alive(pid) && nc_engine_container_remove(e, ids[i], err) == 0) {
+		if (scope != NULL && strcmp(scope, here) != 0)
+			/* its pid means nothing here: judge by age alone */
+			dead = container_age_s(json_string_value(json_object_get(j, "Created"))) > FOREIGN_OWNER_AGE_S;
+		else
+			dead = !owner_alive(pid);
+		if (dead && nc_engine_container_remove(e, ids[i], err) == 0) {
 			removed++;
 			if (removed_cb != NULL)
 				removed_cb(data, ids[i], run_id ? run_id : "");

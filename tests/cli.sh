@@ -36,8 +36,8 @@ bad "neither a verdict nor a mechanism" run --expect direct=maybe
 bad "cannot write the JSON report" run --json /nonexistent-dir/x.json
 
 "$NETCHECK" --help >"$TMP/help"
-for code in 0 1 64 69 70 77 130; do
-	grep -qE "^  $code(/| )" "$TMP/help" || fail "--help does not document exit code $code"
+for code in 0 1 64 69 70 77 129 130 143; do
+	grep -qE "^  ([0-9]+/)*$code(/| )" "$TMP/help" || fail "--help does not document exit code $code"
 done
 "$NETCHECK" --version | grep -qE '^netcheck [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 echo "PASS cli"

@@ -55,10 +55,16 @@ int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);
 
 /* Clears every capability of this process (effective, permitted,
  * inheritable, ambient, and the bounding set) and sets no_new_privs, once
- * the capture handles and the ICMP socket are open.  0 or negative errno. */
-int nc_platform_drop_privileges(void);
-/* When run through sudo, give a file we created to the invoking user
- * (SUDO_UID/SUDO_GID); a no-op otherwise.  0 or negative errno. */
-int nc_platform_give_to_invoking_user(const char *path);
+ * the capture handles and the ICMP socket are open.  keep_dac_override
+ * keeps only CAP_DAC_OVERRIDE, for an engine socket that root reaches
+ * through it (another user's rootless engine): without it the clean-up
+ * could not reconnect.  0 or negative errno. */
+int nc_platform_drop_privileges(bool keep_dac_override);
+/* Does root reach this unix socket only through CAP_DAC_OVERRIDE? */
+bool nc_platform_socket_needs_override(const char *path);
+/* When run through sudo, give a file we created (fd: open on it) to the
+ * invoking user (SUDO_UID/SUDO_GID); a no-op otherwise.  By fd, so a path
+ * swapped for a symlink meanwhile changes nothing.  0 or negative errno. */
+int nc_platform_give_to_invoking_user(int fd);
 
 #endif

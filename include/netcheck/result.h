@@ -121,7 +121,7 @@ typedef struct nc_packet_summary {
 
 #define NC_NONCE_MAX 40
 #define NC_DETAIL_MAX 256
-#define NC_NAME_MAX 128
+#define NC_NAME_MAX 256
 
 typedef struct nc_path {
 	nc_path_kind_t kind;

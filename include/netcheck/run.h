@@ -15,6 +15,7 @@
 #define NC_RUN_LABEL "io.netcheck.run"
 #define NC_RUN_PID_LABEL "io.netcheck.pid"
 #define NC_RUN_KEEP_LABEL "io.netcheck.keep"
+#define NC_RUN_SCOPE_LABEL "io.netcheck.scope" /* "<boot id>/<pid namespace inode>" of the run */
 #define NC_DEFAULT_PORT 80
 
 typedef void (*nc_progress_fn)(void *data, const char *msg);
