@@ -10,6 +10,8 @@ MODE is what every request gets:
   truncated   HTTP 200 announcing more body than is sent, then close
   oversized   HTTP 200 streaming 16 MiB of JSON array
   close       accept and close at once
+  slow        HTTP 200 headers, then a JSON body one byte every 100 ms that
+              never ends (a stream that is alive but never finishes)
   old         /version says API 1.12 (older than netcheck supports)
 Serves at most MAX_CONNECTIONS (default 20) connections and at most 60 s,
 then exits: bounded, like every loop in the test suite.
@@ -50,6 +52,15 @@ def answer(conn, mode):
         try:
             for _ in range(256):  # 16 MiB, then stop
                 conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass
+    elif mode == "slow":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n")
+        try:
+            for _ in range(600):  # 60 s at most
+                conn.sendall(b"1\r\n \r\n")
+                time.sleep(0.1)
         except OSError:
             pass
     elif mode == "old":

@@ -54,6 +54,12 @@ unfake
 fake old
 case_run old-api 69 "older than" -- --engine "unix://$TMP/fake.sock"
 unfake
+fake slow
+start=$(date +%s%N)
+case_run slow-never-ending 69 "did not answer in time" -- --engine "unix://$TMP/fake.sock" --engine-timeout 700
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$elapsed_ms" -lt 3000 ] || fail "a never-ending answer took ${elapsed_ms} ms with a 700 ms engine timeout"
+unfake
 fake hang
 start=$(date +%s%N)
 case_run never-answers 69 "did not answer in time" -- --engine "unix://$TMP/fake.sock" --engine-timeout 500
