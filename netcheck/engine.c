@@ -1,8 +1,12 @@
-/* Engine API transport: one libcurl easy handle per engine, bounded
- * responses, per-call timeouts, cancellation from a signal flag.
- * May call: libcurl, jansson, engine-parse.c.  Never prints. */
+/* Engine API transport: one libcurl easy handle per engine, driven by
+ * libcurl's multi-socket interface on a libuv loop private to the engine
+ * (never the run's loop); bounded responses, per-call timeouts,
+ * cancellation from a signal flag.  The calls stay synchronous: each one
+ * runs the private loop until its transfer is done.
+ * May call: libcurl, libuv, jansson, engine-parse.c.  Never prints. */
 #include "netcheck/engine.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <uv.h>
 
 #include "netcheck/testing.h"
 
@@ -20,7 +25,23 @@ struct nc_engine {
 	char api_version[16];            /* negotiated; "" until then */
 	nc_engine_options_t opt;
 	char cert[NC_ENGINE_URL_MAX], key[NC_ENGINE_URL_MAX], ca[NC_ENGINE_URL_MAX];
-	CURL *curl;
+	CURL *curl;                      /* reused for every call: one easy handle */
+	CURLM *multi;                    /* keeps the connection cache between calls */
+	uv_loop_t loop;                  /* the engine's own; the run's loop never sees engine work */
+	bool loop_ready;
+	uv_timer_t *curl_timer;          /* CURLMOPT_TIMERFUNCTION's timer */
+	uv_timer_t *cancel_timer;        /* polls the cancel flag while a call is in flight */
+	/* the call in flight */
+	bool done, canceled;
+	CURLcode result;
+};
+
+/* one per curl socket, assigned to it with curl_multi_assign(); the
+ * uv_poll_t comes first so the close callback frees the whole struct */
+struct sock_poll {
+	uv_poll_t poll;
+	curl_socket_t fd;
+	nc_engine_t *engine;
 };
 
 struct buf {
@@ -62,6 +83,134 @@ static int on_progress(void *clientp, curl_off_t dltotal, curl_off_t dlnow, curl
 
 	(void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
 	return e->opt.cancel != NULL && *e->opt.cancel ? 1 : 0;
+}
+
+/* ---- libcurl multi-socket on the engine's libuv loop ------------------------ */
+
+/* every handle here is the first member of its own allocation */
+static void free_handle(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, free_handle);
+}
+
+static void close_walked(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	close_handle(h);
+}
+
+static void check_done(nc_engine_t *e)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e->curl) {
+			e->result = msg->data.result;
+			e->done = true;
+		}
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+	struct sock_poll *sp = (struct sock_poll *)p;
+	nc_engine_t *e = sp->engine;
+	int flags = 0, running;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	/* may call on_socket(REMOVE), which closes p: sp is not used after this */
+	curl_multi_socket_action(e->multi, sp->fd, flags, &running);
+	check_done(e);
+}
+
+static void on_curl_timer(uv_timer_t *t)
+{
+	nc_engine_t *e = t->data;
+	int running;
+
+	curl_multi_socket_action(e->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(e);
+}
+
+static void on_cancel_timer(uv_timer_t *t)
+{
+	nc_engine_t *e = t->data;
+
+	if (e->opt.cancel != NULL && *e->opt.cancel)
+		e->canceled = true;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: one uv_poll per curl socket */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+	nc_engine_t *e = userp;
+	struct sock_poll *sp = socketp;
+	int events = 0;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (sp != NULL) {
+			uv_poll_stop(&sp->poll);
+			close_handle((uv_handle_t *)&sp->poll);
+			curl_multi_assign(e->multi, fd, NULL);
+		}
+		return 0;
+	}
+	if (sp == NULL) {
+		sp = calloc(1, sizeof(*sp));
+		if (sp == NULL)
+			return -1;
+		if (uv_poll_init_socket(&e->loop, &sp->poll, fd) < 0) {
+			free(sp); /* never initialised: no close callback */
+			return -1;
+		}
+		sp->fd = fd;
+		sp->engine = e;
+		curl_multi_assign(e->multi, fd, sp);
+	}
+	if (what == CURL_POLL_IN || what == CURL_POLL_INOUT)
+		events |= UV_READABLE;
+	if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT)
+		events |= UV_WRITABLE;
+	if (uv_poll_start(&sp->poll, events, on_poll) < 0)
+		return -1;
+	return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: one uv_timer; -1 stops it */
+static int on_timer_change(CURLM *multi, long timeout_ms, void *userp)
+{
+	nc_engine_t *e = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		uv_timer_stop(e->curl_timer);
+	else
+		uv_timer_start(e->curl_timer, on_curl_timer, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+static int new_timer(uv_loop_t *loop, nc_engine_t *e, uv_timer_t **ret)
+{
+	uv_timer_t *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -ENOMEM;
+	uv_timer_init(loop, t); /* cannot fail on unix */
+	t->data = e;
+	*ret = t;
+	return 0;
 }
 
 static int copy_str(char *dst, size_t len, const char *src)
@@ -142,6 +291,25 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 		r = -ENOMEM;
 		goto fail;
 	}
+	r = uv_loop_init(&e->loop);
+	if (r < 0) {
+		nc_error_set(err, r, "cannot create the engine's event loop: %s", uv_strerror(r));
+		goto fail;
+	}
+	e->loop_ready = true;
+	if (new_timer(&e->loop, e, &e->curl_timer) < 0 || new_timer(&e->loop, e, &e->cancel_timer) < 0) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	e->multi = curl_multi_init();
+	if (e->multi == NULL) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
+	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
 	*ret = e;
 	return 0;
 fail:
@@ -154,7 +322,24 @@ void nc_engine_free(nc_engine_t *e)
 	if (e == NULL)
 		return;
 	if (e->curl != NULL)
-		curl_easy_cleanup(e->curl);
+		curl_easy_cleanup(e->curl); /* never in the multi handle between calls */
+	if (e->multi != NULL)
+		curl_multi_cleanup(e->multi); /* closes the cached connection */
+	if (e->loop_ready) {
+		int r;
+
+		/* sockets curl did not report removed, and the two timers: their
+		 * close callbacks free them, the loop runs until they have */
+		uv_walk(&e->loop, close_walked, NULL);
+		uv_run(&e->loop, UV_RUN_DEFAULT);
+		r = uv_loop_close(&e->loop);
+		assert(r == 0 && "a handle on the engine's loop was leaked");
+		if (r != 0)
+			return; /* the loop still references e: leak it rather than dangle */
+	} else {
+		free(e->curl_timer);
+		free(e->cancel_timer);
+	}
 	free(e);
 }
 
@@ -205,6 +390,36 @@ static int map_curl_error(nc_engine_t *e, CURLcode c, const char *errbuf, const 
 	default:
 		return nc_error_set(err, NC_EENGINE, "engine at %s: %s", e->url, what);
 	}
+}
+
+/* Runs the transfer on the engine's loop until libcurl says it is done or
+ * the cancel flag is seen (the progress callback, or the 50 ms timer when
+ * curl has nothing to report).  The easy handle leaves the multi handle
+ * before returning; the connection stays in the multi handle's cache. */
+static CURLcode perform(nc_engine_t *e, CURL *h, long timeout_ms)
+{
+	/* a guard only: curl's own timeout ends the transfer well before */
+	uint64_t deadline;
+	CURLMcode mc;
+
+	e->done = false;
+	e->canceled = false;
+	e->result = CURLE_OK;
+	mc = curl_multi_add_handle(e->multi, h);
+	if (mc != CURLM_OK)
+		return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	uv_timer_start(e->cancel_timer, on_cancel_timer, 50, 50);
+	uv_update_time(&e->loop);
+	deadline = uv_now(&e->loop) + (uint64_t)timeout_ms + (uint64_t)e->opt.connect_timeout_ms + 5000;
+	/* bounded: curl ends the transfer by CURLOPT_TIMEOUT_MS, and the cancel
+	 * timer wakes the loop at least every 50 ms */
+	while (!e->done && !e->canceled && uv_now(&e->loop) < deadline)
+		uv_run(&e->loop, UV_RUN_ONCE);
+	uv_timer_stop(e->cancel_timer);
+	curl_multi_remove_handle(e->multi, h);
+	if (e->done)
+		return e->result;
+	return e->canceled ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
 }
 
 int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
@@ -267,7 +482,7 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	}
 
-	c = curl_easy_perform(h);
+	c = perform(e, h, timeout_ms > 0 ? timeout_ms : e->opt.timeout_ms);
 	curl_slist_free_all(headers);
 	if (c != CURLE_OK) {
 		r = map_curl_error(e, c, errbuf, &b, err);

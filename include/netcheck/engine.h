@@ -1,11 +1,12 @@
 /* netcheck: the Docker Engine API client.
  *
  * Owns one libcurl handle bound to one engine (unix socket or TCP, TLS when
- * DOCKER_CERT_PATH says so) and the API version negotiated with it.  Calls
- * are synchronous and bounded by a per-call timeout; a cancel flag set from
- * a signal handler aborts the call in flight within ~100 ms (libcurl's
- * progress callback).  Why not the multi interface on the libuv loop: see
- * docs/design.md.  Response parsing lives in engine-parse.c as pure
+ * DOCKER_CERT_PATH says so), driven by libcurl's multi-socket interface on a
+ * libuv loop private to the engine, and the API version negotiated with it.
+ * Calls are synchronous and bounded by a per-call timeout; a cancel flag set
+ * from a signal handler aborts the call in flight within ~100 ms (libcurl's
+ * progress callback, or a 50 ms timer on the engine's loop).  Why the API
+ * stays synchronous: see docs/design.md.  Response parsing lives in engine-parse.c as pure
  * functions fed by recorded fixtures in the unit tests.  Never prints. */
 #ifndef NETCHECK_ENGINE_H
 #define NETCHECK_ENGINE_H
