@@ -432,22 +432,6 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 	return false;
 }
 
-bool nc_platform_interface_exists(const char *ifname)
-{
-	return if_nametoindex(ifname) != 0;
-}
-
-int nc_platform_ifname(int ifindex, char *buf, size_t len)
-{
-	char name[IF_NAMESIZE];
-
-	if (if_indextoname((unsigned)ifindex, name) == NULL)
-		return -errno;
-	if ((size_t)snprintf(buf, len, "%s", name) >= len)
-		return -ENOSPC;
-	return 0;
-}
-
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 {
 	/* macOS has no network namespaces; a container's veth pair lives in
@@ -465,25 +449,6 @@ int nc_platform_drop_privileges(bool keep_dac_override)
 	 * simply root, and there is nothing finer-grained to drop.  The macOS
 	 * equivalent would be setuid(SUDO_UID) after the BPF handles are open;
 	 * left out until it can be tested on a Mac.  So: nothing dropped. */
-	return 0;
-}
-
-int nc_platform_give_to_invoking_user(int fd)
-{
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
-	char *end;
-	long uid, gid;
-
-	if (u == NULL || g == NULL || getuid() != 0)
-		return 0;
-	uid = strtol(u, &end, 10);
-	if (*end != '\0' || uid <= 0 || uid > 0x7fffffff)
-		return 0;
-	gid = strtol(g, &end, 10);
-	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
-		return 0;
-	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
-		return -errno;
 	return 0;
 }
 

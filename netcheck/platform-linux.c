@@ -357,22 +357,6 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 	return found;
 }
 
-bool nc_platform_interface_exists(const char *ifname)
-{
-	return if_nametoindex(ifname) != 0;
-}
-
-int nc_platform_ifname(int ifindex, char *buf, size_t len)
-{
-	char name[IF_NAMESIZE];
-
-	if (if_indextoname((unsigned)ifindex, name) == NULL)
-		return -errno;
-	if ((size_t)snprintf(buf, len, "%s", name) >= len)
-		return -ENOSPC;
-	return 0;
-}
-
 /* RTM_GETLINK for ifname on a netlink socket of another namespace. */
 static int link_iflink(int fd, const char *ifname, int *ret_iflink)
 {
@@ -514,21 +498,3 @@ bool nc_platform_socket_needs_override(const char *path)
 	return false;
 }
 
-int nc_platform_give_to_invoking_user(int fd)
-{
-	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
-	char *end;
-	long uid, gid;
-
-	if (u == NULL || g == NULL || getuid() != 0)
-		return 0;
-	uid = strtol(u, &end, 10);
-	if (*end != '\0' || uid <= 0 || uid > 0x7fffffff)
-		return 0;
-	gid = strtol(g, &end, 10);
-	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
-		return 0;
-	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
-		return -errno;
-	return 0;
-}

@@ -290,18 +290,6 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 	return false;
 }
 
-bool nc_platform_interface_exists(const char *ifname)
-{
-	WCHAR alias[NDIS_IF_MAX_STRING_SIZE + 1];
-	NET_LUID luid;
-
-	/* the alias ("Ethernet") first, then the NDIS name ("ethernet_32768") */
-	if (MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, ifname, -1, alias, NC_ARRAY_SIZE(alias)) > 0 &&
-	    ConvertInterfaceAliasToLuid(alias, &luid) == NO_ERROR)
-		return true;
-	return if_nametoindex(ifname) != 0;
-}
-
 int nc_platform_ifname(int ifindex, char *buf, size_t len)
 {
 	NET_LUID luid;

@@ -47,8 +47,6 @@ int nc_platform_tcp_listener_family(uint16_t port, int family, nc_forwarder_t *r
 /* Is pid (as the engine reported it) a process of container id in our
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);
-/* Does an interface by that name exist in our network namespace? */
-bool nc_platform_interface_exists(const char *ifname);
 int nc_platform_ifname(int ifindex, char *buf, size_t len);
 /* iflink (peer ifindex) of ifname inside the network namespace of pid. */
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);

@@ -8,20 +8,12 @@ need_root
 need_engine
 [ "$SOCK" = /var/run/docker.sock ] || prerequisite_missing "the default engine (this test restarts it)"
 
-"$NETCHECK" run --no-capture >/dev/null 2>&1 || true # the image exists after one run
-version=$("$NETCHECK" --version | awk '{print $2}')
+image=$(responder_image)
 before=$(labelled_containers)
 trap 'bash "$NC_SRC/tests/engine.sh" start >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
 
-# held mid-run: the responder listens on 80, netcheck waits for 81
-"$NETCHECK" run --no-capture --image "netcheck-responder:$version" --port 81 --start-timeout 30000 \
-	>"$TMP/out" 2>"$TMP/err" &
-pid=$!
-for _ in $(seq 1 200); do
-	[ "$(labelled_containers)" -gt "$before" ] && break
-	sleep 0.05
-done
-[ "$(labelled_containers)" -gt "$before" ] || fail "the run never created its container"
+start_held_run "$image" "$TMP/out" "$TMP/err"
+pid=$HELD_PID
 start=$(date +%s)
 bash "$NC_SRC/tests/engine.sh" restart
 rc=0

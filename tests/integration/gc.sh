@@ -20,13 +20,8 @@ api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 404 || f
 grep -q "removed 0 containers" "$TMP/gc2.txt" || fail "second gc: $(cat "$TMP/gc2.txt")"
 # a run killed with SIGKILL leaves its labelled container; the next run
 # removes it and says so
-version=$("$NETCHECK" --version | awk '{print $2}')
-"$NETCHECK" run --no-capture --image "netcheck-responder:$version" --port 81 --start-timeout 20000 >/dev/null 2>&1 &
-pid=$!
-for _ in $(seq 1 200); do
-	[ "$(labelled_containers)" -gt 0 ] && break
-	sleep 0.05
-done
+start_held_run "$(responder_image)" /dev/null /dev/null
+pid=$HELD_PID
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 [ "$(labelled_containers)" -ge 1 ] || fail "the killed run left no container to clean up"

@@ -7,21 +7,13 @@
 need_root
 need_engine
 
-"$NETCHECK" run --no-capture >/dev/null 2>&1 || true # the image exists after one run
-version=$("$NETCHECK" --version | awk '{print $2}')
+image=$(responder_image)
 before=$(labelled_containers)
 
 for sig in INT TERM; do
 	rc=0
-	"$NETCHECK" run --no-capture --image "netcheck-responder:$version" --port 81 --start-timeout 20000 \
-		>"$TMP/out" 2>"$TMP/err" &
-	pid=$!
-	# wait until the container exists (bounded: 10 s)
-	for _ in $(seq 1 200); do
-		[ "$(labelled_containers)" -gt "$before" ] && break
-		sleep 0.05
-	done
-	[ "$(labelled_containers)" -gt "$before" ] || fail "SIG$sig: the run never created its container"
+	start_held_run "$image" "$TMP/out" "$TMP/err"
+	pid=$HELD_PID
 	kill -s "$sig" "$pid"
 	wait "$pid" || rc=$?
 	want=130
@@ -32,9 +24,8 @@ for sig in INT TERM; do
 done
 
 # interrupted while the image is being imported: no half-imported image
-version=$("$NETCHECK" --version | awk '{print $2}')
 for delay in 0.02 0.05 0.1 0.15 0.2 0.3; do
-	api DELETE "/images/netcheck-responder:$version?force=1" >/dev/null
+	api DELETE "/images/$image?force=1" >/dev/null
 	"$NETCHECK" run --no-capture >/dev/null 2>&1 &
 	pid=$!
 	sleep "$delay"

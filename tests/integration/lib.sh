@@ -56,3 +56,28 @@ check_schema() {
 	$PY "$NC_SRC/tests/check-report-schema.py" "$NC_SRC/docs/report.schema.json" "$1" >/dev/null ||
 		fail "$1 does not match docs/report.schema.json"
 }
+
+# netcheck's responder image, imported by one plain run if missing;
+# prints its reference (netcheck-responder:<version>)
+responder_image() {
+	local version
+	"$NETCHECK" run --no-capture >/dev/null 2>&1 || true
+	version=$("$NETCHECK" --version | awk '{print $2}')
+	echo "netcheck-responder:$version"
+}
+
+# Starts a run held mid-way: the responder listens on 80 and netcheck waits
+# for 81 (up to 30 s), so a signal or an engine restart lands while the
+# container exists.  Sets HELD_PID; returns once the container exists
+# (bounded: 10 s).  Args: IMAGE OUT ERR.
+start_held_run() {
+	local before
+	before=$(labelled_containers)
+	"$NETCHECK" run --no-capture --image "$1" --port 81 --start-timeout 30000 >"$2" 2>"$3" &
+	HELD_PID=$!
+	for _ in $(seq 1 200); do
+		[ "$(labelled_containers)" -gt "$before" ] && return 0
+		sleep 0.05
+	done
+	fail "the held run never created its container"
+}

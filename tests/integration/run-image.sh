@@ -6,10 +6,8 @@
 need_root
 need_engine
 
-# make sure netcheck's image exists (a plain run imports it)
-"$NETCHECK" run --no-capture --json "$TMP/first.json" >/dev/null 2>&1 || true
-version=$("$NETCHECK" --version | awk '{print $2}')
-api POST "/images/netcheck-responder:$version/tag?repo=netcheck-user-image&tag=test" -o /dev/null -w '%{http_code}' |
+image=$(responder_image)
+api POST "/images/$image/tag?repo=netcheck-user-image&tag=test" -o /dev/null -w '%{http_code}' |
 	grep -q 201 || fail "cannot tag the responder image"
 trap 'api DELETE "/images/netcheck-user-image:test" >/dev/null; rm -rf "$TMP"' EXIT
 

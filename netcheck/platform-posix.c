@@ -1,0 +1,44 @@
+/* The half of the platform interface that is the same on every POSIX
+ * system (Linux and macOS; libuv's src/unix/core.c beside linux.c and
+ * darwin.c): interface names by index, and handing a file to the user
+ * who ran us through sudo.  Windows has its own in platform-win.c. */
+#include "netcheck/platform.h"
+
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "netcheck/testing.h"
+
+int nc_platform_ifname(int ifindex, char *buf, size_t len)
+{
+	char name[IF_NAMESIZE];
+
+	if (if_indextoname((unsigned)ifindex, name) == NULL)
+		return -errno;
+	if ((size_t)snprintf(buf, len, "%s", name) >= len)
+		return -ENOSPC;
+	return 0;
+}
+
+int nc_platform_give_to_invoking_user(int fd)
+{
+	const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+	char *end;
+	long uid, gid;
+
+	if (u == NULL || g == NULL || getuid() != 0)
+		return 0;
+	uid = strtol(u, &end, 10);
+	if (*end != '\0' || uid <= 0 || uid > 0x7fffffff)
+		return 0;
+	gid = strtol(g, &end, 10);
+	if (*end != '\0' || gid < 0 || gid > 0x7fffffff)
+		return 0;
+	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
+		return -errno;
+	return 0;
+}
