@@ -704,26 +704,13 @@ int nc_engine_container_remove(nc_engine_t *e, const char *id, nc_error_t *err)
 	return r;
 }
 
-void nc_engine_ids_free(char **ids, size_t n)
-{
-	if (ids == NULL)
-		return;
-	for (size_t i = 0; i < n; i++)
-		free(ids[i]);
-	free(ids);
-}
-
-int nc_engine_containers_with_label(nc_engine_t *e, const char *label, char ***ret_ids, size_t *ret_n,
-				    nc_error_t *err)
+int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err)
 {
 	char filters[256], esc[512], path[700];
-	json_t *j = NULL, *item;
-	char **ids = NULL;
-	size_t n = 0, idx;
+	json_t *j = NULL;
 	int r;
 
-	*ret_ids = NULL;
-	*ret_n = 0;
+	*ret_list = NULL;
 	if ((size_t)snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label) >= sizeof(filters) ||
 	    url_escape(filters, esc, sizeof(esc)) < 0)
 		return nc_error_set(err, -EINVAL, "label too long");
@@ -735,28 +722,6 @@ int nc_engine_containers_with_label(nc_engine_t *e, const char *label, char ***r
 		json_decref(j);
 		return nc_error_set(err, NC_EPROTO, "engine's container list is not an array");
 	}
-	if (json_array_size(j) > 0) {
-		ids = calloc(json_array_size(j), sizeof(*ids));
-		if (ids == NULL) {
-			json_decref(j);
-			return -ENOMEM;
-		}
-	}
-	json_array_foreach(j, idx, item) {
-		const char *id = json_string_value(json_object_get(item, "Id"));
-
-		if (id == NULL || strlen(id) > 128)
-			continue;
-		ids[n] = nc_strdup(id);
-		if (ids[n] == NULL) {
-			nc_engine_ids_free(ids, n);
-			json_decref(j);
-			return -ENOMEM;
-		}
-		n++;
-	}
-	json_decref(j);
-	*ret_ids = ids;
-	*ret_n = n;
+	*ret_list = j;
 	return 0;
 }

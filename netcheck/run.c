@@ -347,14 +347,16 @@ static int start_container(run_state_t *s, nc_error_t *err)
 				    "container %.12s stopped (exit code %d) before it answered: the engine at %s stopped "
 				    "it, or it crashed (run with --keep and see `docker logs %.12s`)",
 				    c->id, s->info.exit_code, nc_engine_url(s->engine), c->id);
-	/* Some engines (Podman) list one binding for every address
-	 * ("HostIp": ""): [::] is served too when the process listening on
-	 * the port over IPv6 is the one listening over IPv4. */
-	if (!c->published_v6) {
-		nc_forwarder_t v4, v6;
+	/* Who listens on the published port: read from /proc once, now,
+	 * while we may still look at other users' processes (rootlesskit,
+	 * rootlessport).  Some engines (Podman) list one binding for every
+	 * address ("HostIp": ""): [::] is served too when the process
+	 * listening on the port over IPv6 is that one. */
+	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
+	if (!c->published_v6 && s->have_forwarder) {
+		nc_forwarder_t v6;
 
-		if (nc_platform_tcp_listener_family(c->published_port, AF_INET, &v4) == 0 &&
-		    nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v4.pid == v6.pid) {
+		if (nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid) {
 			c->published_v6 = true;
 			c->published_port6 = c->published_port;
 		}
@@ -489,9 +491,6 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 			s->n_probes++;
 	}
 
-	/* who listens on the published port: read from /proc now, while we
-	 * may still look at other users' processes (rootlesskit, slirp4netns) */
-	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
 	r = uv_timer_init(&s->loop, &s->watchdog);
 	if (r < 0)
 		return nc_error_set(err, r, "libuv timer: %s", uv_strerror(r));
@@ -663,63 +662,47 @@ static bool owner_alive(const char *pid_label)
 	return strstr(cmd, "netcheck") != NULL;
 }
 
-/* Seconds since the engine's "Created" (RFC 3339, UTC); -1 if unknown. */
-static long container_age_s(const char *created)
-{
-	struct tm tm;
-	time_t t;
-
-	memset(&tm, 0, sizeof(tm));
-	if (created == NULL || strptime(created, "%Y-%m-%dT%H:%M:%S", &tm) == NULL)
-		return -1;
-	t = timegm(&tm);
-	return t > 0 && time(NULL) >= t ? (long)(time(NULL) - t) : -1;
-}
-
 #define FOREIGN_OWNER_AGE_S 3600 /* a run elsewhere is over after an hour */
 
-/* Removes containers whose netcheck is gone; returns how many. */
+/* Removes containers whose netcheck is gone; returns how many.  The list
+ * itself carries each container's labels and creation time. */
 static int gc_engine(nc_engine_t *e, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
-	char **ids = NULL, here[128];
-	size_t n = 0;
+	char here[128];
+	json_t *list = NULL, *item;
+	size_t i;
 	int r, removed = 0;
 
 	owner_scope(here, sizeof(here));
-	r = nc_engine_containers_with_label(e, NC_RUN_LABEL, &ids, &n, err);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
-		char path[256];
-		json_t *j = NULL;
-		const char *run_id, *pid, *scope;
-		json_t *labels;
+	r = nc_engine_containers_with_label(e, NC_RUN_LABEL, &list, err);
+	if (r < 0)
+		return r;
+	json_array_foreach(list, i, item) {
+		json_t *labels = json_object_get(item, "Labels");
+		const char *id = json_string_value(json_object_get(item, "Id"));
+		const char *run_id = json_string_value(json_object_get(labels, NC_RUN_LABEL));
+		const char *scope = json_string_value(json_object_get(labels, NC_RUN_SCOPE_LABEL));
+		json_int_t created = json_integer_value(json_object_get(item, "Created"));
 		bool dead;
 
-		snprintf(path, sizeof(path), "/containers/%.128s/json", ids[i]);
-		if (nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, NULL) < 0)
+		if (id == NULL || strlen(id) > 128)
 			continue;
-		labels = json_object_get(json_object_get(j, "Config"), "Labels");
-		run_id = json_string_value(json_object_get(labels, NC_RUN_LABEL));
-		pid = json_string_value(json_object_get(labels, NC_RUN_PID_LABEL));
-		scope = json_string_value(json_object_get(labels, NC_RUN_SCOPE_LABEL));
-		if (!include_kept && json_object_get(labels, NC_RUN_KEEP_LABEL) != NULL) {
-			json_decref(j);
+		if (!include_kept && json_object_get(labels, NC_RUN_KEEP_LABEL) != NULL)
 			continue;
-		}
 		if (scope != NULL && strcmp(scope, here) != 0)
 			/* its pid means nothing here: judge by age alone */
-			dead = container_age_s(json_string_value(json_object_get(j, "Created"))) > FOREIGN_OWNER_AGE_S;
+			dead = created > 0 && (json_int_t)time(NULL) - created > FOREIGN_OWNER_AGE_S;
 		else
-			dead = !owner_alive(pid);
-		if (dead && nc_engine_container_remove(e, ids[i], err) == 0) {
+			dead = !owner_alive(json_string_value(json_object_get(labels, NC_RUN_PID_LABEL)));
+		if (dead && nc_engine_container_remove(e, id, err) == 0) {
 			removed++;
 			if (removed_cb != NULL)
-				removed_cb(data, ids[i], run_id ? run_id : "");
+				removed_cb(data, id, run_id ? run_id : "");
 		}
-		json_decref(j);
 	}
-	nc_engine_ids_free(ids, n);
-	return r < 0 ? r : removed;
+	json_decref(list);
+	return removed;
 }
 
 int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,

@@ -135,10 +135,10 @@ int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t contain
 				nc_error_t *err);
 /* force-remove with its anonymous volumes; NC_ENOTFOUND is returned as 0 */
 int nc_engine_container_remove(nc_engine_t *e, const char *id, nc_error_t *err);
-/* ids of all containers (running or not) carrying label key (any value).
- * *ret_ids: new array of new strings, free with nc_engine_ids_free(). */
-int nc_engine_containers_with_label(nc_engine_t *e, const char *label, char ***ret_ids, size_t *ret_n,
-				    nc_error_t *err);
-void nc_engine_ids_free(char **ids, size_t n);
+/* All containers (running or not) carrying label key (any value), as the
+ * engine lists them: each item has Id, Labels and Created (seconds since
+ * the epoch), so nothing needs inspecting one by one.  *ret_list: new JSON
+ * array, json_decref() it. */
+int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err);
 
 #endif
