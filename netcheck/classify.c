@@ -53,11 +53,14 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 	}
 }
 
-bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, const char *ifname, bool allow_offhost)
+bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, const char *ifname,
+		       const nc_environment_t *env, bool allow_offhost)
 {
-	if (kind == NC_ROUTE_ON_LINK && !via_default)
+	bool attached = env == NULL || env->bridge_attached;
+
+	if (kind == NC_ROUTE_ON_LINK && !via_default && attached)
 		return true;
-	if (kind == NC_ROUTE_GATEWAY && allow_offhost)
+	if ((kind == NC_ROUTE_GATEWAY || (kind == NC_ROUTE_ON_LINK && !via_default)) && allow_offhost)
 		return true;
 	p->verdict = NC_VERDICT_UNROUTABLE;
 	p->mechanism = NC_MECH_NONE;
@@ -67,7 +70,19 @@ bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, con
 				      "not attached to this host (--allow-offhost to probe anyway)", ifname);
 		break;
 	case NC_ROUTE_ON_LINK:
-		nc_path_set_detail(p, "not sent: only the default route (%s) matches the container IP", ifname);
+		if (via_default) {
+			nc_path_set_detail(p, "not sent: only the default route (%s) matches the container IP", ifname);
+			break;
+		}
+		/* A rootless engine or Desktop's VM keeps its containers in a
+		 * network this namespace does not hold, whatever our routing table
+		 * says: an on-link route here leads to another network using the
+		 * same addresses (the host's own docker0, typically).  Probing it
+		 * would reach someone else's container. */
+		nc_path_set_detail(p,
+				   "not sent: the %s engine's container network is not attached to this host; the "
+				   "route here leads to %s, another network using the same addresses (IP collision)",
+				   nc_env_kind_name(env->kind), ifname);
 		break;
 	case NC_ROUTE_LOCAL:
 		nc_path_set_detail(p, "not sent: the container IP is an address of this host itself");

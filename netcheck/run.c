@@ -427,29 +427,9 @@ static void add_path(run_state_t *s, nc_path_kind_t kind, const nc_endpoint_t *t
  * on a link of this host; through a gateway the packet would leave it. */
 static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
 {
-	nc_environment_t *env = nc_result_environment(s->result);
-
 	nc_platform_route_format(&p->target, rt, p->route, sizeof(p->route));
-	if (!nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, s->opt->allow_offhost))
-		return false;
-	/* A rootless engine or Desktop's VM keeps its containers in a network
-	 * this namespace does not hold, whatever our routing table says: an
-	 * on-link route here leads to another network that happens to use the
-	 * same addresses (the host's own docker0, typically).  Probing it would
-	 * reach someone else's container, so it is not sent. */
-	if (!env->bridge_attached || env->kind == NC_ENV_ROOTLESS_DOCKER || env->kind == NC_ENV_ROOTLESS_PODMAN ||
-	    env->kind == NC_ENV_DOCKER_DESKTOP) {
-		if (s->opt->allow_offhost)
-			return true;
-		p->verdict = NC_VERDICT_UNROUTABLE;
-		p->mechanism = NC_MECH_NONE;
-		nc_path_set_detail(p,
-				   "not sent: the %s engine's container network is not attached to this host; %s here "
-				   "leads to %s, another network using the same addresses (IP collision)",
-				   nc_env_kind_name(env->kind), p->route[0] ? "the route" : "a route", rt->ifname);
-		return false;
-	}
-	return true;
+	return nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, nc_result_environment(s->result),
+				 s->opt->allow_offhost);
 }
 
 static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)

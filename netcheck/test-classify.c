@@ -123,9 +123,9 @@ static void test_desktop_run_verdicts(void **state)
 	assert_int_equal(nc_endpoint_parse("172.17.0.2", 80, &c->ip), 0);
 
 	p = add(r, NC_PATH_DIRECT_ICMP, "172.17.0.2", 0);
-	assert_false(nc_classify_route(p, NC_ROUTE_GATEWAY, true, "en0", false));
+	assert_false(nc_classify_route(p, NC_ROUTE_GATEWAY, true, "en0", nc_result_environment(r), false));
 	p = add(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80);
-	assert_false(nc_classify_route(p, NC_ROUTE_GATEWAY, true, "en0", false));
+	assert_false(nc_classify_route(p, NC_ROUTE_GATEWAY, true, "en0", nc_result_environment(r), false));
 	assert_int_equal(p->verdict, NC_VERDICT_UNROUTABLE);
 	assert_non_null(strstr(p->detail, "not sent"));
 
@@ -170,6 +170,14 @@ static void test_rootless_collision(void **state)
 	snprintf(p->answered_by, sizeof(p->answered_by), "0123456789ab"); /* the host's container */
 	nc_classify_path(p, c, NULL);
 	assert_true(p->foreign_responder);
+	/* and the route rule would not have sent it: on-link here is the
+	 * host's docker0, not the rootless engine's network */
+	nc_result_environment(r)->bridge_attached = false;
+	p = add(r, NC_PATH_DIRECT_ICMP, "172.17.0.2", 0);
+	assert_false(nc_classify_route(p, NC_ROUTE_ON_LINK, false, "docker0", nc_result_environment(r), false));
+	assert_int_equal(p->verdict, NC_VERDICT_UNROUTABLE);
+	assert_non_null(strstr(p->detail, "IP collision"));
+	assert_true(nc_classify_route(p, NC_ROUTE_ON_LINK, false, "docker0", nc_result_environment(r), true));
 	assert_non_null(strstr(p->detail, "collision"));
 	assert_int_equal(nc_result_evaluate(r), 1);
 	nc_result_free(r);

@@ -583,7 +583,8 @@ static void test_classify_route(void **state)
 		p.kind = NC_PATH_DIRECT_TCP;
 		p.verdict = NC_VERDICT_SKIPPED;
 		p.mechanism = NC_MECH_PROXY;
-		bool send = nc_classify_route(&p, cases[i].kind, cases[i].via_default, "eth0", cases[i].allow_offhost);
+		bool send = nc_classify_route(&p, cases[i].kind, cases[i].via_default, "eth0", NULL,
+					      cases[i].allow_offhost);
 		if (send != cases[i].send)
 			fail_msg("case %zu: route kind %d via_default %d allow_offhost %d: send %d", i, cases[i].kind,
 				 cases[i].via_default, cases[i].allow_offhost, send);

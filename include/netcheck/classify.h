@@ -11,11 +11,16 @@
 #include "netcheck/result.h"
 
 /* The route rule: a direct probe is sent only when the route to the
- * container leaves through an interface whose network holds it (on-link,
- * not the default route), or through a gateway when the user asked with
- * allow_offhost.  Otherwise the path becomes `unroutable` with the reason
- * in its detail, and false is returned: the probe must not be sent. */
-bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, const char *ifname, bool allow_offhost);
+ * container leaves through an interface whose network holds it: on-link,
+ * not the default route, and the environment's container network attached
+ * here (env->bridge_attached; never for rootless or Desktop engines, whose
+ * addresses an on-link route here only collides with).  Through a gateway
+ * or into a colliding network only when the user asked with allow_offhost.
+ * Otherwise the path becomes `unroutable` with the reason in its detail,
+ * and false is returned: the probe must not be sent.  env: borrowed; NULL
+ * takes the container network to be attached. */
+bool nc_classify_route(nc_path_t *p, nc_route_kind_t kind, bool via_default, const char *ifname,
+		       const nc_environment_t *env, bool allow_offhost);
 
 /* For a path the probe found reachable:
  *   direct = the container saw our exact source address and port, and we
