@@ -377,9 +377,10 @@ static int cmd_capture(cli_t *cli)
 	env = nc_result_environment(result);
 	printf("wrote %s\n", cli->run.pcap_path);
 	for (size_t i = 0; i < env->n_capture_points; i++)
-		printf("  %-18s %6llu packets, %llu dropped  (%s)\n", env->capture_points[i].name,
-		       (unsigned long long)env->capture_points[i].packets,
-		       (unsigned long long)env->capture_points[i].dropped, env->capture_points[i].description);
+		printf("  %-18s %6llu packets, %llu dropped, %llu over the storage cap  (%s)\n",
+		       env->capture_points[i].name, (unsigned long long)env->capture_points[i].packets,
+		       (unsigned long long)env->capture_points[i].dropped,
+		       (unsigned long long)env->capture_points[i].not_stored, env->capture_points[i].description);
 	/* Ctrl-C is how a capture without --duration ends: success; SIGTERM
 	 * or SIGHUP still stop it cleanly (the file is whole) but say so */
 	code = arg_signal == 0 || arg_signal == SIGINT ? NC_EXIT_OK : nc_exit_code_for(NULL, 0, arg_signal);

@@ -121,6 +121,7 @@ static json_t *capture_points_json(const nc_environment_t *env)
 		SET(o, "packets", jinteger_u64(cp->packets));
 		SET(o, "received", jinteger_u64(cp->received));
 		SET(o, "dropped", jinteger_u64(cp->dropped));
+		SET(o, "not_stored", jinteger_u64(cp->not_stored));
 	}
 	return a;
 fail:

@@ -391,7 +391,7 @@ static void print_evidence(FILE *out, const nc_result_t *r)
 			print_trail(out, p);
 	}
 	if (env->n_capture_points > 0) {
-		uint64_t dropped = 0;
+		uint64_t dropped = 0, not_stored = 0;
 
 		fputs("  captured at:", out);
 		for (size_t i = 0; i < env->n_capture_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
@@ -401,8 +401,12 @@ static void print_evidence(FILE *out, const nc_result_t *r)
 			fprintf(out, "%s %s %llu", i ? "," : "", name,
 				(unsigned long long)env->capture_points[i].packets);
 			dropped += env->capture_points[i].dropped;
+			not_stored += env->capture_points[i].not_stored;
 		}
-		fprintf(out, " packets; %llu dropped by the kernel\n", (unsigned long long)dropped);
+		fprintf(out, " packets; %llu dropped by the kernel", (unsigned long long)dropped);
+		if (not_stored > 0)
+			fprintf(out, ", %llu over the storage cap", (unsigned long long)not_stored);
+		fputc('\n', out);
 	}
 }
 

@@ -280,6 +280,7 @@ static void summarise_points(run_state_t *s)
 		snprintf(cp->description, sizeof(cp->description), "%s", pi->description);
 		cp->received = pi->received;
 		cp->dropped = pi->dropped;
+		cp->not_stored = pi->not_stored;
 		cp->packets = 0;
 		for (size_t k = 0; k < n; k++)
 			if (pkts[k].point == i)

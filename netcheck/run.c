@@ -736,25 +736,15 @@ int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 		   void (*cb)(void *data, const nc_engine_summary_t *e), void *data)
 {
 	char urls[8][NC_ENGINE_URL_MAX];
-	const char *sources[8];
+	nc_engine_source_t sources[8];
 	char known[4][NC_ENGINE_URL_MAX];
-	nc_engine_source_t src;
 	size_t n = 0;
 	int answered = 0, k;
-	const char *dh = getenv("DOCKER_HOST");
 
-	if (dh != NULL && *dh != '\0' && strlen(dh) < NC_ENGINE_URL_MAX) {
-		snprintf(urls[n], sizeof(urls[n]), "%s", dh);
-		sources[n++] = "DOCKER_HOST";
-	}
-	{
-		char ctx[NC_ENGINE_URL_MAX];
-
-		if (nc_engine_discover(NULL, NULL, ctx, sizeof(ctx), &src, NULL) == 0 && src == NC_ENGINE_FROM_CONTEXT) {
-			snprintf(urls[n], sizeof(urls[n]), "%s", ctx);
-			sources[n++] = "docker context";
-		}
-	}
+	/* what `netcheck run` would use (DOCKER_HOST, else the context, else
+	 * the first well-known socket), then every other well-known socket */
+	if (nc_engine_discover(NULL, NULL, urls[0], sizeof(urls[0]), &sources[0], NULL) == 0)
+		n = 1;
 	k = nc_engine_well_known(NULL, known, NC_ARRAY_SIZE(known), 0);
 	for (int i = 0; i < k && n < NC_ARRAY_SIZE(urls); i++) {
 		bool dup = false;
@@ -764,14 +754,14 @@ int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 		if (dup)
 			continue;
 		memcpy(urls[n], known[i], sizeof(urls[n]));
-		sources[n++] = "well-known socket";
+		sources[n++] = NC_ENGINE_FROM_DEFAULT;
 	}
 	for (size_t i = 0; i < n; i++) {
 		nc_engine_summary_t sum;
 
 		if (intr != NULL && *intr)
 			break;
-		summarise(urls[i], sources[i], engine_timeout_ms, intr, &sum);
+		summarise(urls[i], nc_engine_source_name(sources[i]), engine_timeout_ms, intr, &sum);
 		if (sum.status == 0)
 			answered++;
 		if (cb != NULL)

@@ -167,6 +167,7 @@ typedef struct nc_environment {
 		char description[128];
 		uint64_t packets;             /* stored for this run */
 		uint64_t received, dropped;   /* pcap_stats */
+		uint64_t not_stored;          /* read but over the per-run storage cap */
 	} capture_points[16];
 	size_t n_capture_points;
 } nc_environment_t;

@@ -61,7 +61,7 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 
 typedef struct nc_engine_summary {
 	char url[512];
-	const char *source;      /* static: "DOCKER_HOST", "docker context", "default socket" */
+	const char *source;      /* static: nc_engine_source_name() */
 	int status;              /* 0, or why it could not be used */
 	char error[256];
 	nc_env_kind_t kind;      /* from the engine's own answers (no container) */
@@ -70,8 +70,9 @@ typedef struct nc_engine_summary {
 	char api_version[16];
 } nc_engine_summary_t;
 
-/* Every engine netcheck can find here: DOCKER_HOST, the docker context and
- * the well-known sockets (deduplicated), each asked /version and /info.
+/* Every engine netcheck can find here: the one `netcheck run` would use
+ * (DOCKER_HOST, else the docker context, else the first well-known socket)
+ * and the other well-known sockets, each asked /version and /info.
  * cb gets each (borrowed for the call).  Returns how many answered. */
 int nc_run_engines(uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
 		   void (*cb)(void *data, const nc_engine_summary_t *e), void *data);

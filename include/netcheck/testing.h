@@ -7,7 +7,6 @@
 #define NETCHECK_TESTING_H
 
 #include <stdlib.h>
-#include <string.h>
 
 #ifdef NC_UNIT_TESTING
 #include <stddef.h>
@@ -24,19 +23,5 @@ void _test_free(void *ptr, const char *file, int line);
 #define realloc(p, s) _test_realloc((p), (s), __FILE__, __LINE__)
 #define free(p) _test_free((p), __FILE__, __LINE__)
 #endif
-
-/* strdup/strndup through the hooked malloc, so tests see them too.
- * returns: new, or NULL on ENOMEM */
-static inline char *nc_strndup(const char *s, size_t max)
-{
-	size_t n = strnlen(s, max);
-	char *d = malloc(n + 1);
-	if (d != NULL) {
-		memcpy(d, s, n);
-		d[n] = '\0';
-	}
-	return d;
-}
-#define nc_strdup(s) nc_strndup((s), (size_t)-1)
 
 #endif

@@ -11,7 +11,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h> /* testing.h's nc_strndup() needs malloc() declared */
+#include <stdlib.h>
 #include <string.h>
 
 #include "netcheck/testing.h"
