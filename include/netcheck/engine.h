@@ -124,7 +124,9 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 /* "1.41" → 141; -EINVAL if not N.M */
 int nc_engine_api_number(const char *v);
 
-/* Container helpers on top of nc_engine_call. */
+/* Container helpers on top of nc_engine_call.  Unless said otherwise,
+ * every pointer argument of this header is borrowed for the call and err
+ * (may be NULL) is the caller's. */
 int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err); /* 1 yes, 0 no */
 int nc_engine_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len, nc_error_t *err);
 /* spec: borrowed JSON of POST /containers/create; ret_id: id, NUL-terminated */

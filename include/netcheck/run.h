@@ -20,6 +20,8 @@
 
 typedef void (*nc_progress_fn)(void *data, const char *msg);
 
+/* Every pointer in here is borrowed: the caller keeps it valid for the
+ * whole nc_run() / nc_run_gc() / nc_run_capture_only() call. */
 typedef struct nc_run_options {
 	const char *engine_url;      /* NULL = discover */
 	const char *image;           /* NULL = netcheck's own responder */
@@ -41,7 +43,7 @@ typedef struct nc_run_options {
 	void *progress_data;
 } nc_run_options_t;
 
-/* Runs everything and fills result.  Returns 0 when the run completed
+/* opt, result, err: borrowed for the call.  Runs everything and fills result.  Returns 0 when the run completed
  * (whatever the verdicts), else a negative error with err set; the
  * container is removed in every case unless opt->keep. */
 int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
