@@ -1,6 +1,7 @@
 /* Error helpers shared by every module.  Owns no state. */
 #include "netcheck/common.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,4 +38,27 @@ const char *nc_strerror(int code)
 	if (code < 0)
 		return strerror(-code);
 	return "unknown error";
+}
+
+int nc_percent_encode(char *buf, size_t len, size_t *used, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '-' || c == '.' || c == '_' || c == '~';
+
+		if (*used + (plain ? 1 : 3) >= len)
+			return -ENOSPC;
+		if (plain) {
+			buf[(*used)++] = (char)c;
+		} else {
+			buf[(*used)++] = '%';
+			buf[(*used)++] = hex[c >> 4];
+			buf[(*used)++] = hex[c & 0xf];
+		}
+	}
+	buf[*used] = '\0';
+	return 0;
 }

@@ -574,25 +574,9 @@ int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err)
 /* percent-encode into buf; -ENAMETOOLONG if it does not fit */
 static int url_escape(const char *s, char *buf, size_t len)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
+	size_t used = 0;
 
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-			     ch == '-' || ch == '_' || ch == '.' || ch == '~';
-		if (o + (plain ? 1 : 3) >= len)
-			return -ENAMETOOLONG;
-		if (plain) {
-			buf[o++] = (char)ch;
-		} else {
-			buf[o++] = '%';
-			buf[o++] = hex[ch >> 4];
-			buf[o++] = hex[ch & 15];
-		}
-	}
-	buf[o] = '\0';
-	return 0;
+	return nc_percent_encode(buf, len, &used, s) < 0 ? -ENAMETOOLONG : 0;
 }
 
 int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err)

@@ -168,29 +168,6 @@ static bool tag_is_valid(const char *tag)
 	return true;
 }
 
-/* Percent-encodes all but RFC 3986 unreserved characters. */
-static int append_encoded(char *buf, size_t len, size_t *used, const char *s)
-{
-	static const char hex[] = "0123456789ABCDEF";
-
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			     c == '-' || c == '.' || c == '_' || c == '~';
-
-		if (*used + (plain ? 1 : 3) >= len)
-			return -ENOSPC;
-		if (plain) {
-			buf[(*used)++] = (char)c;
-		} else {
-			buf[(*used)++] = '%';
-			buf[(*used)++] = hex[c >> 4];
-			buf[(*used)++] = hex[c & 0xf];
-		}
-	}
-	buf[*used] = '\0';
-	return 0;
-}
 
 int nc_image_import_query(const char *tag, char *buf, size_t len)
 {
@@ -218,7 +195,7 @@ int nc_image_import_query(const char *tag, char *buf, size_t len)
 		if (n < 0 || (size_t)n >= len - used)
 			return -ENOSPC;
 		used += (size_t)n;
-		if (append_encoded(buf, len, &used, changes[i]) < 0)
+		if (nc_percent_encode(buf, len, &used, changes[i]) < 0)
 			return -ENOSPC;
 	}
 	return (int)used;

@@ -36,6 +36,11 @@ int nc_error_set(nc_error_t *err, int code, const char *fmt, ...)
 /* A static string for any netcheck, errno or UV_E* code. */
 const char *nc_strerror(int code);
 
+/* Appends s percent-encoded (RFC 3986: all but A-Z a-z 0-9 - . _ ~) to
+ * buf at *used, NUL-terminated; buf: borrowed, len bytes.  0, or -ENOSPC
+ * (buf then holds what fitted). */
+int nc_percent_encode(char *buf, size_t len, size_t *used, const char *s);
+
 #define NC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 
