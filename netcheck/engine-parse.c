@@ -169,6 +169,5 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 		}
 	}
 	ret->published_port = v4_port ? v4_port : ret->published_port6;
-	ret->published_v6 = ret->published_port6 != 0;
 	return 0;
 }

@@ -168,7 +168,7 @@ static json_t *container_json(const nc_container_t *c)
 	SET(o, "ip", jendpoint(&c->ip, false));
 	SET(o, "port", json_integer(c->ip.port));
 	SET(o, "published_port", json_integer(c->published_port));
-	SET(o, "published_v6", json_boolean(c->published_v6));
+	SET(o, "published_v6", json_boolean(c->published_port6 != 0));
 	SET(o, "published_port6", json_integer(c->published_port6));
 	SET(o, "pid", json_integer(c->pid));
 	SET(o, "bridge", JSTR(c->bridge));

@@ -209,10 +209,10 @@ static void print_header(FILE *out, const nc_result_t *r)
 		snprintf(ip, sizeof(ip), "-");
 	fprintf(out, "container %s (%s) %s", id[0] ? id : "-", image[0] ? image : "?", ip);
 	if (c->published_port != 0)
-		if (c->published_v6 && c->published_port6 != c->published_port)
+		if (c->published_port6 != 0 && c->published_port6 != c->published_port)
 			fprintf(out, ", published port %u (IPv4), %u (IPv6)\n", c->published_port, c->published_port6);
 		else
-			fprintf(out, ", published port %u%s\n", c->published_port, c->published_v6 ? " (IPv4 and IPv6)" : "");
+			fprintf(out, ", published port %u%s\n", c->published_port, c->published_port6 != 0 ? " (IPv4 and IPv6)" : "");
 	else
 		fputs(", no published port\n", out);
 }

@@ -315,7 +315,6 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	}
 	c->ip = s->info.ip;
 	c->published_port = s->info.published_port;
-	c->published_v6 = s->info.published_v6;
 	c->published_port6 = s->info.published_port6;
 	/* An engine in another PID namespace (a VM, a containerized dockerd)
 	 * reports a pid that means nothing here, or another process: use it
@@ -353,11 +352,10 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	 * address ("HostIp": ""): [::] is served too when the process
 	 * listening on the port over IPv6 is that one. */
 	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
-	if (!c->published_v6 && s->have_forwarder) {
+	if (c->published_port6 == 0 && s->have_forwarder) {
 		nc_forwarder_t v6;
 
 		if (nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid) {
-			c->published_v6 = true;
 			c->published_port6 = c->published_port;
 		}
 	}
@@ -457,7 +455,7 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 	add_path(s, NC_PATH_PUBLISHED_LOOPBACK, &target, &p);
 	if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
 		s->n_probes++;
-	if (c->published_v6) {
+	if (c->published_port6 != 0) {
 		nc_endpoint_parse("::1", c->published_port6, &target);
 		add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, &target, &p);
 		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)

@@ -376,13 +376,13 @@ static void test_parse_inspect(void **state)
 	assert_true(nc_endpoint_equal(&c.gateway, &want));
 	assert_int_equal(c.published_port, 32770);
 	assert_string_equal(c.published_ip, "0.0.0.0");
-	assert_true(c.published_v6); /* dockerd 20.10 binds :: as well */
+	assert_true(c.published_port6 != 0); /* dockerd 20.10 binds :: as well */
 
 	/* another container port: the IP carries it, nothing is published for it */
 	assert_int_equal(nc_engine_parse_inspect(j, 8080, &c, &err), 0);
 	assert_int_equal(c.ip.port, 8080);
 	assert_int_equal(c.published_port, 0);
-	assert_false(c.published_v6);
+	assert_false(c.published_port6 != 0);
 	json_decref(j);
 
 	j = load_fixture("inspect-no-ip.json");
@@ -392,25 +392,25 @@ static void test_parse_inspect(void **state)
 	assert_false(c.running);
 	assert_int_equal(c.pid, 0);
 	assert_int_equal(c.published_port, 0);
-	assert_false(c.published_v6);
+	assert_false(c.published_port6 != 0);
 	json_decref(j);
 
 	j = load_fixture("inspect-split-ports.json");
 	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
 	assert_int_equal(c.published_port, 32864);
 	assert_int_equal(c.published_port6, 32863);
-	assert_true(c.published_v6);
+	assert_true(c.published_port6 != 0);
 	json_decref(j);
 
 	j = load_fixture("inspect-dual-stack.json");
 	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
 	assert_int_equal(c.published_port, 49153);
 	assert_string_equal(c.published_ip, "0.0.0.0"); /* the IPv4 binding, listed second */
-	assert_true(c.published_v6);
+	assert_true(c.published_port6 != 0);
 	assert_int_equal(c.published_port6, 49153);
 	assert_int_equal(nc_engine_parse_inspect(j, 443, &c, &err), 0);
 	assert_int_equal(c.published_port, 40443);
-	assert_false(c.published_v6);
+	assert_false(c.published_port6 != 0);
 	json_decref(j);
 
 	memset(&err, 0, sizeof(err));

@@ -121,7 +121,6 @@ static void set_native_environment(nc_result_t *r)
 	snprintf(c->run_id, sizeof(c->run_id), "7c1d0b5e");
 	c->ip = ep("172.17.0.2", 80);
 	c->published_port = 32768;
-	c->published_v6 = true;
 	c->published_port6 = 32768;
 	c->pid = 4242;
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");

@@ -111,8 +111,7 @@ typedef struct nc_container_info {
 	nc_endpoint_t ip;      /* first network's IPAddress, port = container port */
 	nc_endpoint_t gateway;
 	uint16_t published_port;  /* HostPort for the container port, 0 = none */
-	bool published_v6;        /* a binding on :: or [::] */
-	uint16_t published_port6; /* its host port (may differ from the IPv4 one) */
+	uint16_t published_port6; /* host port of a binding on :: (may differ from the IPv4 one); 0 = none */
 	char published_ip[64];    /* HostIp of the first binding */
 } nc_container_info_t;
 

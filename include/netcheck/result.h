@@ -179,7 +179,6 @@ typedef struct nc_container {
 	char run_id[40];
 	nc_endpoint_t ip;                 /* container IP + container port */
 	uint16_t published_port;          /* host port */
-	bool published_v6;
 	uint16_t published_port6;         /* host port on IPv6; 0 = none */
 	int pid;                          /* State.Pid */
 	char bridge[NC_POINT_NAME_MAX];
