@@ -14,29 +14,6 @@
 #include "netcheck/common.h"
 #include "netcheck/testing.h"
 
-static const char *const leg_names[NC_LEG_COUNT] = {
-	[NC_LEG_NONE] = "none",
-	[NC_LEG_CLIENT] = "client",
-	[NC_LEG_TRANSLATED] = "translated",
-	[NC_LEG_PROXY_TO_CONTAINER] = "proxy-to-container",
-	[NC_LEG_ICMP] = "icmp",
-};
-
-const char *nc_leg_name(nc_leg_t l)
-{
-	return (unsigned)l < NC_LEG_COUNT ? leg_names[l] : NULL;
-}
-
-int nc_leg_from_name(const char *name, nc_leg_t *ret)
-{
-	for (size_t i = 0; name != NULL && i < NC_LEG_COUNT; i++) {
-		if (strcmp(name, leg_names[i]) == 0) {
-			*ret = (nc_leg_t)i;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 /* src→dst is a→b or b→a */
 static bool between(const nc_packet_t *p, const nc_endpoint_t *a, const nc_endpoint_t *b)
@@ -341,7 +318,6 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 		}
 		if (h == NULL) {
 			struct hop_acc *nh = realloc(hops, (n_hops + 1) * sizeof(*nh));
-			const char *ln = nc_leg_name(leg);
 
 			if (nh == NULL) {
 				r = -ENOMEM;
@@ -354,7 +330,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			h->leg = leg;
 			h->proto = pk->proto;
 			point_name(h->hop.capture_point, sizeof(h->hop.capture_point), pk->point, point_names, n_points);
-			snprintf(h->hop.leg, sizeof(h->hop.leg), "%s", ln != NULL ? ln : "none");
+			h->hop.leg = leg;
 			h->hop.direction = pk->direction;
 			h->hop.src = pk->src;
 			h->hop.dst = pk->dst;
@@ -373,13 +349,12 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 	}
 	for (size_t o = 0; o < n_order; o++) {
 		const nc_packet_t *pk = &pkts[order[o].index];
-		const char *ln = nc_leg_name(leg_of[order[o].index]);
 		nc_packet_summary_t s;
 
 		memset(&s, 0, sizeof(s));
 		s.ts_ns = pk->ts_ns;
 		point_name(s.capture_point, sizeof(s.capture_point), pk->point, point_names, n_points);
-		snprintf(s.leg, sizeof(s.leg), "%s", ln != NULL ? ln : "none");
+		s.leg = leg_of[order[o].index];
 		s.direction = pk->direction;
 		s.proto = pk->proto;
 		s.src = pk->src;
@@ -402,12 +377,10 @@ out:
 
 bool nc_attribute_path_has_leg_at(const nc_path_t *p, nc_leg_t leg, const char *point)
 {
-	const char *name = nc_leg_name(leg);
-
-	if (p == NULL || name == NULL)
+	if (p == NULL)
 		return false;
 	for (size_t i = 0; i < p->n_hops; i++) {
-		if (strcmp(p->hops[i].leg, name) != 0)
+		if (p->hops[i].leg != leg)
 			continue;
 		if (point == NULL || strcmp(p->hops[i].capture_point, point) == 0)
 			return true;

@@ -179,7 +179,7 @@ static void assert_hop(const nc_hop_t *h, const char *point, const char *leg, co
 	nc_endpoint_t s = ep(src), d = ep(dst);
 
 	assert_string_equal(h->capture_point, point);
-	assert_string_equal(h->leg, leg);
+	assert_string_equal(nc_leg_name(h->leg), leg);
 	assert_true(nc_endpoint_equal(&h->src, &s));
 	assert_true(nc_endpoint_equal(&h->dst, &d));
 	assert_int_equal(h->packets, packets);

@@ -303,7 +303,7 @@ static int open_json(const char *path, FILE **ret)
 static int cmd_gc(const cli_t *cli)
 {
 	nc_error_t err = { "" };
-	int r = nc_run_gc(cli->run.engine_url, cli->run.engine_timeout_ms, &arg_interrupted, on_gc_removed, NULL, &err);
+	int r = nc_run_gc(cli->run.engine_url, false, cli->run.engine_timeout_ms, &arg_interrupted, on_gc_removed, NULL, &err);
 
 	if (r < 0) {
 		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));

@@ -218,6 +218,14 @@ fail:
 	return NULL;
 }
 
+static json_t *diagnosis_json(const nc_diagnosis_t *d)
+{
+	if (d->code == NC_DIAG_NONE)
+		return json_null();
+	return json_pack("{s:s, s:s, s:o}", "code", nc_diag_code_name(d->code), "detail", d->detail, "hint",
+			 d->hint[0] ? json_string(d->hint) : json_null());
+}
+
 static json_t *forwarder_json(const nc_path_t *p)
 {
 	json_t *o;
@@ -247,7 +255,7 @@ static json_t *hop_json(const nc_hop_t *h, bool with_port)
 	if (o == NULL)
 		return NULL;
 	SET(o, "capture_point", JSTR(h->capture_point));
-	SET(o, "leg", JSTR(h->leg));
+	SET(o, "leg", jname(nc_leg_name(h->leg)));
 	SET(o, "direction", jname(nc_direction_name(h->direction)));
 	SET(o, "src", jendpoint(&h->src, with_port));
 	SET(o, "dst", jendpoint(&h->dst, with_port));
@@ -278,7 +286,7 @@ static json_t *packet_json(const nc_packet_summary_t *s)
 	SET(o, "ts", jtime(s->ts_ns));
 	SET(o, "ts_ns", jinteger_u64(s->ts_ns));
 	SET(o, "capture_point", JSTR(s->capture_point));
-	SET(o, "leg", JSTR(s->leg));
+	SET(o, "leg", jname(nc_leg_name(s->leg)));
 	SET(o, "direction", jname(nc_direction_name(s->direction)));
 	SET(o, "proto", json_string(nc_report_proto_name(s->proto)));
 	SET(o, "src", jendpoint(&s->src, with_port));
@@ -306,7 +314,9 @@ static json_t *path_json(const nc_path_t *p)
 
 	if (o == NULL)
 		return NULL;
-	SET(o, "name", jname(nc_path_kind_name(p->kind)));
+	SET(o, "name", jname(p->name));
+	SET(o, "kind", jname(nc_path_kind_name(p->kind)));
+	SET(o, "diagnosis", diagnosis_json(&p->diagnosis));
 	SET(o, "target", jendpoint(&p->target, with_port));
 	SET(o, "verdict", jname(nc_verdict_name(p->verdict)));
 	SET(o, "mechanism", jname(nc_mechanism_name(p->mechanism)));

@@ -26,7 +26,6 @@
 #define ARROW "\u2192"      /* → between a hop's source and destination */
 #define THEN " \u21d2 "     /* ⇒ between hops */
 
-#define LEG_PROXY_TO_CONTAINER "proxy-to-container"
 
 /* Model text fields are fixed-size arrays: pass the field, not a pointer.
  * The result is safe to print on a terminal (see nc_report_clean). */
@@ -71,7 +70,7 @@ static const char *name_or(const char *name, const char *fallback)
 
 static const char *path_name(const nc_path_t *p)
 {
-	return name_or(nc_path_kind_name(p->kind), "unknown-path");
+	return p->name[0] != '\0' ? p->name : name_or(nc_path_kind_name(p->kind), "unknown-path");
 }
 
 static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_t len)
@@ -321,8 +320,8 @@ static void print_trail(FILE *out, const nc_path_t *p)
 		return;
 	}
 	for (size_t i = 0; i < p->n_hops; i++) {
-		bool to_container = strncmp(p->hops[i].leg, LEG_PROXY_TO_CONTAINER, NC_LEG_MAX) == 0;
-		bool translated = strncmp(p->hops[i].leg, "translated", NC_LEG_MAX) == 0;
+		bool to_container = p->hops[i].leg == NC_LEG_PROXY_TO_CONTAINER;
+		bool translated = p->hops[i].leg == NC_LEG_TRANSLATED;
 
 		if (i > 0)
 			fputs(THEN, out);

@@ -16,7 +16,7 @@
 struct nc_result {
 	nc_environment_t environment;
 	nc_container_t container;
-	nc_path_t paths[NC_PATH_KIND_COUNT];
+	nc_path_t paths[NC_MAX_PATHS];
 	size_t n_paths;
 	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
 	bool has_override[NC_PATH_KIND_COUNT];
@@ -29,6 +29,54 @@ static const char *const path_names[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_PUBLISHED_LOOPBACK] = "published-loopback",
 	[NC_PATH_PUBLISHED_LOOPBACK6] = "published-loopback6",
 	[NC_PATH_PUBLISHED_HOST] = "published-host",
+	[NC_PATH_DIRECT_ICMP6] = "direct-icmp6",
+	[NC_PATH_DIRECT_TCP6] = "direct-tcp6",
+	[NC_PATH_DIRECT_UDP] = "direct-udp",
+	[NC_PATH_PUBLISHED_LOOPBACK_UDP] = "published-loopback-udp",
+	[NC_PATH_PUBLISHED_HOST_UDP] = "published-host-udp",
+	[NC_PATH_CONTAINER_TO_HOST] = "container-to-host",
+	[NC_PATH_CONTAINER_TO_CONTAINER] = "container-to-container",
+	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "container-to-container-dns",
+	[NC_PATH_PUBLISHED_REMOTE] = "published-remote",
+	[NC_PATH_PUBLISHED_NODE] = "published-node",
+	[NC_PATH_PUBLISHED_INGRESS] = "published-ingress",
+	[NC_PATH_TASK_TO_TASK] = "task-to-task",
+	[NC_PATH_TASK_TO_SERVICE_DNS] = "task-to-service-dns",
+};
+
+static const char *const diag_names[NC_DIAG_COUNT] = {
+	[NC_DIAG_NONE] = "none",
+	[NC_DIAG_LISTENING_ON_LOOPBACK_ONLY] = "listening-on-loopback-only",
+	[NC_DIAG_NOT_LISTENING] = "not-listening",
+	[NC_DIAG_CONTAINER_EXITED] = "container-exited",
+	[NC_DIAG_NOT_PUBLISHED] = "not-published",
+	[NC_DIAG_DROPPED] = "dropped",
+	[NC_DIAG_RESET] = "reset",
+	[NC_DIAG_NO_ANSWER] = "no-answer",
+	[NC_DIAG_SOURCE_ADDRESS_LOST] = "source-address-lost",
+	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "input-firewall-bypassed",
+	[NC_DIAG_NAME_NOT_RESOLVED] = "name-not-resolved",
+	[NC_DIAG_NO_FORWARDER] = "no-forwarder",
+};
+
+static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {
+	[NC_POINT_LOOPBACK] = "loopback",
+	[NC_POINT_BRIDGE] = "bridge",
+	[NC_POINT_VETH] = "veth",
+	[NC_POINT_CONTAINER] = "container",
+	[NC_POINT_DEFAULT_ROUTE] = "default-route",
+	[NC_POINT_PEER_VETH] = "peer-veth",
+	[NC_POINT_PEER_CONTAINER] = "peer-container",
+	[NC_POINT_REMOTE] = "remote",
+	[NC_POINT_REMOTE_HOST_SIDE] = "remote-host-side",
+};
+
+static const char *const leg_names[NC_LEG_COUNT] = {
+	[NC_LEG_NONE] = "none",
+	[NC_LEG_CLIENT] = "client",
+	[NC_LEG_TRANSLATED] = "translated",
+	[NC_LEG_PROXY_TO_CONTAINER] = "proxy-to-container",
+	[NC_LEG_ICMP] = "icmp",
 };
 
 static const char *const verdict_names[NC_VERDICT_COUNT] = {
@@ -69,7 +117,10 @@ static const char *const env_names[NC_ENV_KIND_COUNT] = {
 nc_expectation_t nc_expectation_for(nc_env_kind_t env, nc_path_kind_t path)
 {
 	nc_expectation_t e = { .verdict = NC_VERDICT_REACHABLE, .mechanisms = 0 };
-	bool direct = path == NC_PATH_DIRECT_ICMP || path == NC_PATH_DIRECT_TCP;
+	bool direct = nc_path_kind_is_direct(path);
+
+	if (nc_path_kind_from_container(path) || path >= NC_PATH_PUBLISHED_NODE)
+		return e; /* reachable, by whatever the engine's network does */
 
 	switch (env) {
 	case NC_ENV_NATIVE_LINUX:
@@ -122,17 +173,29 @@ nc_container_t *nc_result_container(nc_result_t *r) { return &r->container; }
 const nc_environment_t *nc_result_environment_const(const nc_result_t *r) { return &r->environment; }
 const nc_container_t *nc_result_container_const(const nc_result_t *r) { return &r->container; }
 
-int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret_path)
+int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qualifier,
+			     const nc_endpoint_t *target, nc_path_t **ret_path)
 {
+	char name[NC_PATH_NAME_MAX];
 	nc_path_t *p;
+	int n;
 
 	if ((unsigned)kind >= NC_PATH_KIND_COUNT)
 		return -EINVAL;
-	if (nc_result_path_by_kind(r, kind) != NULL)
+	if (qualifier != NULL && *qualifier != '\0')
+		n = snprintf(name, sizeof(name), "%s:%s", path_names[kind], qualifier);
+	else
+		n = snprintf(name, sizeof(name), "%s", path_names[kind]);
+	if (n < 0 || (size_t)n >= sizeof(name))
+		return -ENAMETOOLONG;
+	if (nc_result_path_by_name(r, name) != NULL)
 		return -EEXIST;
+	if (r->n_paths >= NC_MAX_PATHS)
+		return -ENOSPC;
 	p = &r->paths[r->n_paths++];
 	memset(p, 0, sizeof(*p));
 	p->kind = kind;
+	memcpy(p->name, name, (size_t)n + 1);
 	if (target != NULL)
 		p->target = *target;
 	p->verdict = NC_VERDICT_SKIPPED;
@@ -142,6 +205,19 @@ int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t 
 	if (ret_path != NULL)
 		*ret_path = p;
 	return 0;
+}
+
+int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret_path)
+{
+	return nc_result_add_path_named(r, kind, NULL, target, ret_path);
+}
+
+nc_path_t *nc_result_path_by_name(nc_result_t *r, const char *name)
+{
+	for (size_t i = 0; name != NULL && i < r->n_paths; i++)
+		if (strcmp(r->paths[i].name, name) == 0)
+			return &r->paths[i];
+	return NULL;
 }
 
 size_t nc_result_path_count(const nc_result_t *r) { return r->n_paths; }
@@ -201,12 +277,73 @@ void nc_path_set_detail(nc_path_t *p, const char *fmt, ...)
 	va_end(ap);
 }
 
+void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	p->diagnosis.code = code;
+	va_start(ap, fmt);
+	vsnprintf(p->diagnosis.detail, sizeof(p->diagnosis.detail), fmt, ap);
+	va_end(ap);
+	snprintf(p->diagnosis.hint, sizeof(p->diagnosis.hint), "%s", hint != NULL ? hint : "");
+}
+
+const char *nc_diag_code_name(nc_diag_code_t c)
+{
+	return (unsigned)c < NC_DIAG_COUNT ? diag_names[c] : NULL;
+}
+
+const char *nc_point_kind_name(nc_point_kind_t k)
+{
+	return (unsigned)k < NC_POINT_KIND_COUNT ? point_kind_names[k] : NULL;
+}
+
+const char *nc_leg_name(nc_leg_t l)
+{
+	return (unsigned)l < NC_LEG_COUNT ? leg_names[l] : NULL;
+}
+
+int nc_leg_from_name(const char *name, nc_leg_t *ret)
+{
+	for (size_t i = 0; name != NULL && i < NC_LEG_COUNT; i++) {
+		if (strcmp(name, leg_names[i]) == 0) {
+			*ret = (nc_leg_t)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Points inside a namespace carry whose namespace it is, so the
+ * container's eth0 never reads like the host's eth0. */
+char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len)
+{
+	const char *in = NULL;
+
+	switch (kind) {
+	case NC_POINT_CONTAINER: in = "container"; break;
+	case NC_POINT_PEER_CONTAINER: in = "peer"; break;
+	case NC_POINT_REMOTE: in = "remote"; break;
+	default: break;
+	}
+	if (in != NULL)
+		snprintf(buf, len, "%.40s@%s", ifname != NULL ? ifname : "?", in);
+	else
+		snprintf(buf, len, "%.40s", ifname != NULL ? ifname : "?");
+	return buf;
+}
+
 void nc_result_apply_expectations(nc_result_t *r)
 {
 	for (size_t i = 0; i < r->n_paths; i++) {
 		nc_path_t *p = &r->paths[i];
 
 		p->expectation = nc_expectation_for(r->environment.kind, p->kind);
+		/* the default bridge has no embedded DNS: a peer's name does not resolve there */
+		if (p->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS && strcmp(p->network, "bridge") == 0) {
+			p->expectation.verdict = NC_VERDICT_UNREACHABLE;
+			p->expectation.mechanisms = M(NC_MECH_NONE);
+		}
 		if (r->has_override[p->kind]) {
 			/* an override names only the fields it sets; the rest follow the environment */
 			const nc_expectation_t *o = &r->overrides[p->kind];
@@ -227,13 +364,47 @@ void nc_result_apply_expectations(nc_result_t *r)
 	}
 }
 
+bool nc_path_kind_is_direct(nc_path_kind_t k)
+{
+	return k == NC_PATH_DIRECT_ICMP || k == NC_PATH_DIRECT_TCP || k == NC_PATH_DIRECT_ICMP6 ||
+	       k == NC_PATH_DIRECT_TCP6 || k == NC_PATH_DIRECT_UDP;
+}
+
+bool nc_path_kind_is_published(nc_path_kind_t k)
+{
+	return k == NC_PATH_PUBLISHED_LOOPBACK || k == NC_PATH_PUBLISHED_LOOPBACK6 || k == NC_PATH_PUBLISHED_HOST ||
+	       k == NC_PATH_PUBLISHED_LOOPBACK_UDP || k == NC_PATH_PUBLISHED_HOST_UDP ||
+	       k == NC_PATH_PUBLISHED_REMOTE || k == NC_PATH_PUBLISHED_NODE || k == NC_PATH_PUBLISHED_INGRESS;
+}
+
+bool nc_path_kind_from_container(nc_path_kind_t k)
+{
+	return k == NC_PATH_CONTAINER_TO_HOST || k == NC_PATH_CONTAINER_TO_CONTAINER ||
+	       k == NC_PATH_CONTAINER_TO_CONTAINER_DNS || k == NC_PATH_TASK_TO_TASK ||
+	       k == NC_PATH_TASK_TO_SERVICE_DNS;
+}
+
+nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k)
+{
+	switch (k) {
+	case NC_PATH_DIRECT_ICMP:
+	case NC_PATH_DIRECT_ICMP6:
+		return NC_PROTO_ICMP;
+	case NC_PATH_DIRECT_UDP:
+	case NC_PATH_PUBLISHED_LOOPBACK_UDP:
+	case NC_PATH_PUBLISHED_HOST_UDP:
+		return NC_PROTO_UDP;
+	default:
+		return NC_PROTO_TCP;
+	}
+}
+
 static bool path_in_group(nc_path_kind_t k, const char *group)
 {
 	if (strcmp(group, "direct") == 0)
-		return k == NC_PATH_DIRECT_ICMP || k == NC_PATH_DIRECT_TCP;
+		return nc_path_kind_is_direct(k);
 	if (strcmp(group, "published") == 0)
-		return k == NC_PATH_PUBLISHED_LOOPBACK || k == NC_PATH_PUBLISHED_LOOPBACK6 ||
-		       k == NC_PATH_PUBLISHED_HOST;
+		return nc_path_kind_is_published(k);
 	return strcmp(group, nc_path_kind_name(k)) == 0;
 }
 

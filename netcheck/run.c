@@ -683,7 +683,7 @@ static int gc_engine(nc_engine_t *e, bool include_kept,
 	return removed;
 }
 
-int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
+int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
 	nc_run_options_t opt = { .engine_url = engine_url };
@@ -695,7 +695,7 @@ int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_a
 	r = connect_engine(&opt, engine_timeout_ms, intr, &e, &version, url, sizeof(url), err);
 	if (r < 0)
 		return r;
-	r = gc_engine(e, true, removed_cb, data, err);
+	r = gc_engine(e, include_kept, removed_cb, data, err);
 	nc_engine_free(e);
 	return r;
 }

@@ -72,7 +72,7 @@ static void add_hop(nc_path_t *p, const char *point, const char *leg, nc_directi
 		       .packets = packets };
 
 	snprintf(h.capture_point, sizeof(h.capture_point), "%s", point);
-	snprintf(h.leg, sizeof(h.leg), "%s", leg);
+	assert_int_equal(nc_leg_from_name(leg, &h.leg), 0);
 	assert_int_equal(nc_path_add_hop(p, &h), 0);
 }
 
@@ -88,7 +88,7 @@ static void add_packet(nc_path_t *p, uint64_t ts_ns, const char *point, const ch
 	else
 		s.icmp_type = flags_or_icmp_type;
 	snprintf(s.capture_point, sizeof(s.capture_point), "%s", point);
-	snprintf(s.leg, sizeof(s.leg), "%s", leg);
+	assert_int_equal(nc_leg_from_name(leg, &s.leg), 0);
 	assert_int_equal(nc_path_add_packet(p, &s), 0);
 }
 

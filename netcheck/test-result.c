@@ -28,13 +28,16 @@ static nc_endpoint_t ep(const char *addr, uint16_t port)
 	return e;
 }
 
+/* the paths of a run from this host into one container over IPv4/TCP */
+#define N_HOST_KINDS (NC_PATH_PUBLISHED_HOST + 1)
+
 static nc_result_t *result_with_all_paths(nc_env_kind_t env)
 {
 	nc_result_t *r = nc_result_new();
 
 	assert_non_null(r);
 	nc_result_environment(r)->kind = env;
-	for (int k = 0; k < NC_PATH_KIND_COUNT; k++)
+	for (int k = 0; k < N_HOST_KINDS; k++)
 		assert_int_equal(nc_result_add_path(r, (nc_path_kind_t)k, NULL, NULL), 0);
 	return r;
 }
@@ -53,7 +56,7 @@ static void test_expectation_table(void **state)
 						    NC_ENV_ROOTLESS_PODMAN, NC_ENV_NOT_ATTACHED };
 	(void)state;
 
-	for (int k = 0; k < NC_PATH_KIND_COUNT; k++) {
+	for (int k = 0; k < N_HOST_KINDS; k++) {
 		for (size_t i = 0; i < NC_ARRAY_SIZE(attached); i++) {
 			nc_expectation_t e = nc_expectation_for(attached[i], (nc_path_kind_t)k);
 
@@ -188,7 +191,7 @@ static void test_expect_parse(void **state)
 	/* a group, then a single path; verdicts and mechanisms */
 	assert_int_equal(nc_result_parse_expect(r, "direct=unroutable,published-host=proxy", &err), 0);
 	nc_result_apply_expectations(r);
-	for (int k = 0; k < NC_PATH_KIND_COUNT; k++) {
+	for (int k = 0; k < N_HOST_KINDS; k++) {
 		p = nc_result_path_by_kind(r, (nc_path_kind_t)k);
 		if (is_direct((nc_path_kind_t)k)) {
 			assert_true(p->expectation.overridden);
@@ -236,7 +239,7 @@ static void test_expect_errors(void **state)
 		{ "direct=reachable,published", "PATH=VALUE" },
 		{ "", "PATH=VALUE" },
 		{ "sideways=reachable", "unknown path 'sideways'" },
-		{ "direct-udp=reachable", "unknown path" },
+		{ "direct-sctp=reachable", "unknown path" },
 		{ "direct=sometimes", "'sometimes' is neither a verdict nor a mechanism" },
 		{ "published=Proxy", "neither" },
 	};
@@ -384,6 +387,62 @@ static void test_exit_codes(void **state)
 	assert_int_equal(nc_exit_code_for(r, NC_ECONFLICT, 0), NC_EXIT_USAGE); /* host port taken */
 	assert_int_equal(nc_exit_code_for(r, NC_ECANCELED, 0), 130); /* interrupted, signal unknown */
 	assert_int_equal(nc_exit_code_for(NULL, 0, 0), 70);
+	nc_result_free(r);
+}
+
+/* Several paths of one kind (a user's container with two ports, or one
+ * per network): each has its own name, and names stay unique. */
+static void test_named_paths(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *a, *b;
+	char name[NC_POINT_NAME_MAX];
+	(void)state;
+
+	assert_non_null(r);
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_HOST, "8080", NULL, &a), 0);
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_HOST, "9090", NULL, &b), 0);
+	assert_string_equal(a->name, "published-host:8080");
+	assert_string_equal(b->name, "published-host:9090");
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_HOST, "8080", NULL, NULL), -EEXIST);
+	assert_ptr_equal(nc_result_path_by_name(r, "published-host:9090"), b);
+	assert_null(nc_result_path_by_name(r, "published-host"));
+	for (int i = 2; i < NC_MAX_PATHS; i++) {
+		char q[16];
+
+		snprintf(q, sizeof(q), "%d", i);
+		assert_int_equal(nc_result_add_path_named(r, NC_PATH_DIRECT_TCP, q, NULL, NULL), 0);
+	}
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_DIRECT_TCP, "more", NULL, NULL), -ENOSPC);
+	nc_result_free(r);
+
+	/* the container's eth0 never reads like the host's */
+	assert_string_equal(nc_point_name(NC_POINT_CONTAINER, "eth0", name, sizeof(name)), "eth0@container");
+	assert_string_equal(nc_point_name(NC_POINT_DEFAULT_ROUTE, "eth0", name, sizeof(name)), "eth0");
+	assert_string_equal(nc_point_name(NC_POINT_PEER_CONTAINER, "eth0", name, sizeof(name)), "eth0@peer");
+	for (int k = 0; k < NC_DIAG_COUNT; k++)
+		assert_non_null(nc_diag_code_name((nc_diag_code_t)k));
+	assert_string_equal(nc_diag_code_name(NC_DIAG_LISTENING_ON_LOOPBACK_ONLY), "listening-on-loopback-only");
+	assert_null(nc_diag_code_name(NC_DIAG_COUNT));
+}
+
+/* A name does not resolve on the default bridge: that path is expected
+ * unreachable there, reachable on a user-defined network. */
+static void test_dns_expectation_by_network(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p, *q;
+	(void)state;
+
+	assert_non_null(r);
+	nc_result_environment(r)->kind = NC_ENV_NATIVE_LINUX;
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_CONTAINER_TO_CONTAINER_DNS, "bridge", NULL, &p), 0);
+	snprintf(p->network, sizeof(p->network), "bridge");
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_CONTAINER_TO_CONTAINER_DNS, "mynet", NULL, &q), 0);
+	snprintf(q->network, sizeof(q->network), "mynet");
+	nc_result_apply_expectations(r);
+	assert_int_equal(p->expectation.verdict, NC_VERDICT_UNREACHABLE);
+	assert_int_equal(q->expectation.verdict, NC_VERDICT_REACHABLE);
 	nc_result_free(r);
 }
 
@@ -613,6 +672,8 @@ int main(void)
 		cmocka_unit_test(test_expect_override_consistent),
 		cmocka_unit_test(test_exit_codes),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_named_paths),
+		cmocka_unit_test(test_dns_expectation_by_network),
 		cmocka_unit_test(test_classify_path),
 		cmocka_unit_test(test_classify_route),
 	};

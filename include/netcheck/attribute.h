@@ -15,20 +15,7 @@
 #include "netcheck/packet.h"
 #include "netcheck/result.h"
 
-typedef enum nc_leg {
-	NC_LEG_NONE = 0,
-	NC_LEG_CLIENT,     /* the probe's own 5-tuple, untranslated */
-	NC_LEG_TRANSLATED, /* kernel NAT: same source port (and address, or a
-			    * masquerade address with the client flow's sequence
-			    * numbers), destination rewritten to the container
-			    * ip:port; replies reversed */
-	NC_LEG_PROXY_TO_CONTAINER, /* another TCP connection to the container
-				    * ip:port whose payload carries the probe's
-				    * nonce: every packet of that 5-tuple, both
-				    * directions, SYN before and FIN/RST after */
-	NC_LEG_ICMP,       /* echo request/reply with the probe's id */
-	NC_LEG_COUNT,
-} nc_leg_t;
+/* nc_leg_t, nc_leg_name() and nc_leg_from_name() are the model's (result.h). */
 
 typedef struct nc_attr_probe {
 	int proto;             /* IPPROTO_TCP, or IPPROTO_ICMP / IPPROTO_ICMPV6 */
@@ -47,10 +34,6 @@ typedef struct nc_attr_probe {
 int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probes, size_t n_probes,
 		 int *ret_probe, nc_leg_t *ret_leg);
 
-/* "none", "client", "translated", "proxy-to-container", "icmp"; NULL if out of range */
-const char *nc_leg_name(nc_leg_t l);
-/* name → leg; -EINVAL if unknown */
-int nc_leg_from_name(const char *name, nc_leg_t *ret);
 
 /* Replaces p's evidence with what the attribution gave probe_index:
  * one hop per (capture point, leg, connection), src→dst and direction of

@@ -36,6 +36,19 @@ typedef enum nc_path_kind {
 	NC_PATH_PUBLISHED_LOOPBACK,
 	NC_PATH_PUBLISHED_LOOPBACK6,
 	NC_PATH_PUBLISHED_HOST,
+	NC_PATH_DIRECT_ICMP6,          /* the container's IPv6 address */
+	NC_PATH_DIRECT_TCP6,
+	NC_PATH_DIRECT_UDP,
+	NC_PATH_PUBLISHED_LOOPBACK_UDP,
+	NC_PATH_PUBLISHED_HOST_UDP,
+	NC_PATH_CONTAINER_TO_HOST,     /* from inside the container to host.docker.internal */
+	NC_PATH_CONTAINER_TO_CONTAINER,     /* --peer, by IP */
+	NC_PATH_CONTAINER_TO_CONTAINER_DNS, /* --peer, by name */
+	NC_PATH_PUBLISHED_REMOTE,      /* a client in netcheck's own namespace, through FORWARD */
+	NC_PATH_PUBLISHED_NODE,        /* swarm: a node's host-mode published port */
+	NC_PATH_PUBLISHED_INGRESS,     /* swarm: the routing mesh */
+	NC_PATH_TASK_TO_TASK,          /* swarm: overlay, first node's task to this node's */
+	NC_PATH_TASK_TO_SERVICE_DNS,   /* swarm: tasks.<service> */
 	NC_PATH_KIND_COUNT,
 } nc_path_kind_t;
 
@@ -69,6 +82,64 @@ typedef enum nc_env_kind {
 	NC_ENV_KIND_COUNT,
 } nc_env_kind_t;
 
+/* Why a path failed or surprised: decided in classify.c, rendered by the
+ * reporters (JSON "diagnosis": {"code", "detail", "hint"}). */
+typedef enum nc_diag_code {
+	NC_DIAG_NONE = 0,
+	NC_DIAG_LISTENING_ON_LOOPBACK_ONLY, /* the app listens on 127.0.0.1 / ::1 in the container */
+	NC_DIAG_NOT_LISTENING,              /* nothing listens on that port in the container */
+	NC_DIAG_CONTAINER_EXITED,           /* the main process exited */
+	NC_DIAG_NOT_PUBLISHED,              /* the port is not published */
+	NC_DIAG_DROPPED,                    /* seen at one point, never at the next */
+	NC_DIAG_RESET,                      /* reset: by the container's kernel or the forwarder */
+	NC_DIAG_NO_ANSWER,                  /* connected, nothing came back in the window */
+	NC_DIAG_SOURCE_ADDRESS_LOST,        /* kernel NAT rewrote the client's address */
+	NC_DIAG_INPUT_FIREWALL_BYPASSED,    /* an INPUT drop that Docker's DNAT goes around */
+	NC_DIAG_NAME_NOT_RESOLVED,          /* no embedded DNS (default bridge) or unknown name */
+	NC_DIAG_NO_FORWARDER,               /* nothing forwards this address family / protocol */
+	NC_DIAG_COUNT,
+} nc_diag_code_t;
+
+#define NC_DIAG_DETAIL_MAX 512
+#define NC_DIAG_HINT_MAX 256
+
+typedef struct nc_diagnosis {
+	nc_diag_code_t code;               /* NC_DIAG_NONE: nothing to say (JSON null) */
+	char detail[NC_DIAG_DETAIL_MAX];   /* what was found, with the facts that show it */
+	char hint[NC_DIAG_HINT_MAX];       /* what to do; may be empty */
+} nc_diagnosis_t;
+
+/* Where packets were captured.  Each point has one unique name used
+ * everywhere (text, JSON, the pcapng IDB if_name): see nc_point_name(). */
+typedef enum nc_point_kind {
+	NC_POINT_LOOPBACK = 0,     /* "lo" */
+	NC_POINT_BRIDGE,           /* "docker0", "br-1a2b3c4d5e6f" */
+	NC_POINT_VETH,             /* the container's host-side veth */
+	NC_POINT_CONTAINER,        /* eth0 inside the container: "eth0@container" */
+	NC_POINT_DEFAULT_ROUTE,    /* the host's default-route interface: must stay silent */
+	NC_POINT_PEER_VETH,        /* --peer's host-side veth */
+	NC_POINT_PEER_CONTAINER,   /* eth0 inside the peer: "eth0@peer" */
+	NC_POINT_REMOTE,           /* the remote client's namespace: "veth@remote" */
+	NC_POINT_REMOTE_HOST_SIDE, /* the host's end of the remote client's veth pair */
+	NC_POINT_KIND_COUNT,
+} nc_point_kind_t;
+
+/* The legs of a path, as attribution finds them. */
+typedef enum nc_leg {
+	NC_LEG_NONE = 0,
+	NC_LEG_CLIENT,     /* the probe's own 5-tuple, untranslated */
+	NC_LEG_TRANSLATED, /* kernel NAT: same source port (and address, or a
+			    * masquerade address with the client flow's sequence
+			    * numbers), destination rewritten to the container
+			    * ip:port; replies reversed */
+	NC_LEG_PROXY_TO_CONTAINER, /* another connection to the container
+				    * ip:port whose payload carries the probe's
+				    * nonce: every packet of that 5-tuple, both
+				    * directions, SYN before and FIN/RST after */
+	NC_LEG_ICMP,       /* echo request/reply with the probe's id */
+	NC_LEG_COUNT,
+} nc_leg_t;
+
 typedef enum nc_evidence_state {
 	NC_EVIDENCE_NOT_CAPTURED = 0, /* capture off or not permitted */
 	NC_EVIDENCE_CAPTURED,
@@ -98,8 +169,8 @@ typedef struct nc_forwarder {
 
 /* One hop of a path's trail: one direction of one connection at one capture point. */
 typedef struct nc_hop {
-	char capture_point[NC_POINT_NAME_MAX]; /* interface name as captured */
-	char leg[NC_LEG_MAX]; /* "client", "translated", "proxy-to-container" */
+	char capture_point[NC_POINT_NAME_MAX]; /* the point's unique name */
+	nc_leg_t leg;
 	nc_direction_t direction;
 	nc_endpoint_t src, dst;
 	uint64_t first_ns, last_ns;
@@ -110,7 +181,7 @@ typedef struct nc_hop {
 typedef struct nc_packet_summary {
 	uint64_t ts_ns;
 	char capture_point[NC_POINT_NAME_MAX];
-	char leg[NC_LEG_MAX];
+	nc_leg_t leg;
 	nc_direction_t direction;
 	uint8_t proto;
 	nc_endpoint_t src, dst;
@@ -122,9 +193,16 @@ typedef struct nc_packet_summary {
 #define NC_NONCE_MAX 40
 #define NC_DETAIL_MAX 256
 #define NC_NAME_MAX 256
+#define NC_PATH_NAME_MAX 96
+#define NC_NETWORK_NAME_MAX 128
 
 typedef struct nc_path {
 	nc_path_kind_t kind;
+	char name[NC_PATH_NAME_MAX]; /* unique in the run: the kind's name, or
+				      * "<kind>:<qualifier>" (port, network, node) */
+	uint16_t container_port;  /* the port in the container this path reaches; 0 = none (ICMP) */
+	char network[NC_NETWORK_NAME_MAX]; /* the container network the path uses, if one */
+	char node[NC_NAME_MAX];   /* swarm: the node id this path belongs to; "" otherwise */
 	nc_endpoint_t target;     /* what was dialled */
 	nc_endpoint_t local;      /* our socket's local address (TCP) */
 	nc_verdict_t verdict;
@@ -140,6 +218,7 @@ typedef struct nc_path {
 	nc_timings_t timings;
 	nc_expectation_t expectation;
 	bool expected;            /* computed by nc_result_evaluate() */
+	nc_diagnosis_t diagnosis; /* why it failed or surprised (classify.c) */
 
 	nc_evidence_state_t evidence_state;
 	nc_hop_t *hops;           /* owned; n_hops entries, in trail order */
@@ -163,7 +242,8 @@ typedef struct nc_environment {
 	char capture_note[NC_DETAIL_MAX]; /* why capture is off, if it is */
 	bool privileges_dropped;          /* capabilities cleared before the probes */
 	struct nc_capture_point_summary {
-		char name[NC_POINT_NAME_MAX];
+		nc_point_kind_t kind;
+		char name[NC_POINT_NAME_MAX]; /* unique: nc_point_name() */
 		char description[128];
 		uint64_t packets;             /* stored for this run */
 		uint64_t received, dropped;   /* pcap_stats */
@@ -200,9 +280,19 @@ nc_container_t *nc_result_container(nc_result_t *r);
 const nc_environment_t *nc_result_environment_const(const nc_result_t *r);
 const nc_container_t *nc_result_container_const(const nc_result_t *r);
 
-/* Adds a path of that kind (once per kind; -EEXIST after).  ret_path:
+#define NC_MAX_PATHS 64
+
+/* Adds a path of that kind; its name is the kind's name.  -EEXIST when a
+ * path of that name exists, -ENOSPC past NC_MAX_PATHS.  ret_path:
  * borrowed, valid until nc_result_free(). */
 int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret_path);
+/* The same, named "<kind>:<qualifier>" (qualifier: borrowed; NULL or ""
+ * = the kind's name alone), for runs with several paths of one kind
+ * (several ports, networks or nodes). */
+int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qualifier,
+			     const nc_endpoint_t *target, nc_path_t **ret_path);
+/* borrowed; NULL when no path has that name */
+nc_path_t *nc_result_path_by_name(nc_result_t *r, const char *name);
 size_t nc_result_path_count(const nc_result_t *r);
 /* borrowed; NULL when i is out of range */
 nc_path_t *nc_result_path(nc_result_t *r, size_t i);
@@ -234,12 +324,33 @@ void nc_result_set_exit_code(nc_result_t *r, int code);
 int nc_result_exit_code(const nc_result_t *r);
 int nc_exit_code_for(const nc_result_t *r, int status, int signal_received);
 
+typedef enum nc_path_proto { NC_PROTO_TCP = 0, NC_PROTO_UDP, NC_PROTO_ICMP } nc_path_proto_t;
+
+/* Path groups: direct (to the container's address), published (through a
+ * published port), and paths that start inside a container. */
+bool nc_path_kind_is_direct(nc_path_kind_t k);
+bool nc_path_kind_is_published(nc_path_kind_t k);
+bool nc_path_kind_from_container(nc_path_kind_t k);
+nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k);
+
 /* the names used in JSON and the terminal; NULL for out-of-range */
 const char *nc_path_kind_name(nc_path_kind_t k);
 const char *nc_verdict_name(nc_verdict_t v);
 const char *nc_mechanism_name(nc_mechanism_t m);
 const char *nc_env_kind_name(nc_env_kind_t k);
 const char *nc_direction_name(nc_direction_t d);
+const char *nc_diag_code_name(nc_diag_code_t c);
+const char *nc_point_kind_name(nc_point_kind_t k);
+/* "none", "client", "translated", "proxy-to-container", "icmp"; NULL if out of range */
+const char *nc_leg_name(nc_leg_t l);
+int nc_leg_from_name(const char *name, nc_leg_t *ret);
+/* The one place a capture point's name is made: "lo", "docker0",
+ * "veth1a2b3c4", "eth0@container", "eth0@peer", "veth@remote"...
+ * ifname: borrowed.  Returns buf. */
+char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len);
+/* Sets the path's diagnosis (fmt for the detail; hint may be NULL). */
+void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* name → value; -EINVAL if unknown */
 int nc_path_kind_from_name(const char *name, nc_path_kind_t *ret);
 int nc_verdict_from_name(const char *name, nc_verdict_t *ret);

@@ -17,13 +17,25 @@
 #define NC_RUN_KEEP_LABEL "io.netcheck.keep"
 #define NC_RUN_SCOPE_LABEL "io.netcheck.scope" /* "<boot id>/<pid namespace inode>" of the run */
 #define NC_DEFAULT_PORT 80
+#define NC_RUN_MAX_PORTS 16   /* --port given several times (netcheck probe) */
+#define NC_RUN_MAX_ENGINES 8  /* --engine given several times (--swarm) */
 
 typedef void (*nc_progress_fn)(void *data, const char *msg);
 
 /* Every pointer in here is borrowed: the caller keeps it valid for the
  * whole nc_run() / nc_run_gc() / nc_run_capture_only() call. */
 typedef struct nc_run_options {
-	const char *engine_url;      /* NULL = discover */
+	const char *engine_url;      /* NULL = discover; with --swarm the manager */
+	const char *context;         /* --context NAME (else DOCKER_CONTEXT, config.json); NULL = none */
+	const char *more_engines[NC_RUN_MAX_ENGINES]; /* --swarm: other nodes' engines */
+	size_t n_more_engines;
+	bool swarm;                  /* --swarm: a global service over every node */
+	const char *target;          /* netcheck probe CONTAINER: the user's container; NULL = launch ours */
+	uint16_t ports[NC_RUN_MAX_PORTS]; /* netcheck probe --port N...: container ports; none = every published one */
+	size_t n_ports;
+	const char *network;         /* --network NAME: a user-defined bridge network; NULL = the default bridge */
+	bool peer;                   /* --peer: a second container for container-to-container paths */
+	const char *http_path;       /* --http[=PATH]: check HTTP on a user's service ("/" when no PATH); NULL = TCP only */
 	const char *image;           /* NULL = netcheck's own responder */
 	uint16_t port;               /* container port; 0 = 80 */
 	uint16_t host_port;          /* 0 = chosen by the engine */
@@ -37,6 +49,9 @@ typedef struct nc_run_options {
 	const char *pcap_path;       /* NULL = no file; named in messages */
 	int pcap_fd;                 /* borrowed: opened by the caller (before privileges are dropped); -1 = none */
 	bool pcap_classic;           /* --pcap-format pcap */
+	const char *capture_filter;  /* netcheck capture FILTER...: pcap-filter text, and-ed with the scope; NULL = none */
+	uint64_t capture_count;      /* netcheck capture -c COUNT; 0 = no limit */
+	uint32_t snaplen;            /* netcheck capture -s SNAPLEN; 0 = default */
 	const char *expect;          /* --expect spec, NULL = environment's table */
 	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */
 	nc_progress_fn progress;     /* may be NULL */
@@ -51,7 +66,8 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
 /* Removes containers left by runs that are gone (label NC_RUN_LABEL, owner
  * pid not a live netcheck).  removed_cb is called for each one removed.
  * Returns how many were removed or a negative error. */
-int nc_run_gc(const char *engine_url, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
+/* include_kept: also containers kept with --keep (`gc --kept`). */
+int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
 /* `netcheck capture CONTAINER`: the same capture points for a user's own
