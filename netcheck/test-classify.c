@@ -183,6 +183,190 @@ static void test_rootless_collision(void **state)
 	nc_result_free(r);
 }
 
+/* ---- diagnoses ----------------------------------------------------------- */
+
+static nc_endpoint_t ep_(const char *addr, uint16_t port)
+{
+	nc_endpoint_t e;
+
+	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
+	return e;
+}
+
+static void add_point(nc_environment_t *env, nc_point_kind_t kind, const char *ifname)
+{
+	struct nc_capture_point_summary *cp = &env->capture_points[env->n_capture_points++];
+
+	cp->kind = kind;
+	nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
+}
+
+/* lo, docker0, the veth, eth0 inside the container, the host's eth0 */
+static void native_points(nc_environment_t *env)
+{
+	memset(env, 0, sizeof(*env));
+	env->kind = NC_ENV_NATIVE_LINUX;
+	add_point(env, NC_POINT_LOOPBACK, "lo");
+	add_point(env, NC_POINT_BRIDGE, "docker0");
+	add_point(env, NC_POINT_VETH, "veth1a2b3c4");
+	add_point(env, NC_POINT_CONTAINER, "eth0");
+	add_point(env, NC_POINT_DEFAULT_ROUTE, "eth0");
+}
+
+static void hop_at(nc_path_t *p, const char *point, nc_leg_t leg)
+{
+	nc_hop_t h = { .leg = leg, .packets = 2 };
+
+	snprintf(h.capture_point, sizeof(h.capture_point), "%s", point);
+	assert_int_equal(nc_path_add_hop(p, &h), 0);
+}
+
+static nc_path_t *failed_path(nc_result_t *r, nc_path_kind_t kind, nc_verdict_t verdict, uint16_t port)
+{
+	char q[16];
+	nc_path_t *p;
+
+	snprintf(q, sizeof(q), "%zu", nc_result_path_count(r));
+	assert_int_equal(nc_result_add_path_named(r, kind, q, NULL, &p), 0);
+	p->verdict = verdict;
+	p->container_port = port;
+	return p;
+}
+
+static void test_diagnose_socket_table(void **state)
+{
+	/* as read from the container's socket table (recorded: busybox httpd
+	 * -p 127.0.0.1:80, and one on 8080) */
+	const nc_listener_t loopback[] = { { NC_PROTO_TCP, ep_("127.0.0.1", 80) } };
+	const nc_listener_t other_port[] = { { NC_PROTO_TCP, ep_("0.0.0.0", 8080) },
+					     { NC_PROTO_UDP, ep_("0.0.0.0", 53) } };
+	const nc_listener_t v6_any[] = { { NC_PROTO_TCP, ep_("::1", 80) }, { NC_PROTO_TCP, ep_("::", 80) } };
+	const uint16_t published[] = { 80 };
+	nc_diag_facts_t f = { .have_listeners = true, .published = published, .n_published = 1 };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	native_points(&env);
+	f.listeners = loopback;
+	f.n_listeners = 1;
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
+	assert_non_null(strstr(p->diagnosis.detail, "127.0.0.1:80/tcp"));
+	assert_non_null(strstr(p->diagnosis.hint, "0.0.0.0"));
+
+	f.listeners = other_port;
+	f.n_listeners = 2;
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	assert_non_null(strstr(p->diagnosis.detail, "0.0.0.0:8080/tcp"));
+	assert_non_null(strstr(p->diagnosis.detail, "port 80"));
+
+	/* a socket on :: serves IPv4 and IPv6 alike: not a socket-table problem */
+	f.listeners = v6_any;
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_TIMEOUT, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_not_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
+	assert_int_not_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+
+	/* published, but not this port */
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST_UDP, NC_VERDICT_TIMEOUT, 5353);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_PUBLISHED);
+	assert_non_null(strstr(p->diagnosis.detail, "published: 80"));
+	nc_result_free(r);
+}
+
+static void test_diagnose_exited_and_reset(void **state)
+{
+	nc_diag_facts_t f = { .exited = true, .exit_code = 3, .last_logs = "starting | config missing" };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	native_points(&env);
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_CONTAINER_EXITED);
+	assert_non_null(strstr(p->diagnosis.detail, "code 3"));
+	assert_non_null(strstr(p->diagnosis.detail, "config missing"));
+
+	/* no socket table (not visible): who reset it */
+	memset(&f, 0, sizeof(f));
+	snprintf(f.forwarder.name, sizeof(f.forwarder.name), "docker-proxy");
+	f.forwarder.pid = 4242;
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_RESET);
+	assert_non_null(strstr(p->diagnosis.detail, "docker-proxy, pid 4242"));
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_RESET);
+	assert_non_null(strstr(p->diagnosis.detail, "container's kernel"));
+	nc_result_free(r);
+}
+
+/* A drop rule on the published port: the SYNs are seen on lo and
+ * translated, never on docker0 (recorded trail of such a run). */
+static void test_diagnose_dropped(void **state)
+{
+	nc_diag_facts_t f = { 0 };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	native_points(&env);
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_TIMEOUT, 80);
+	hop_at(p, "lo", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on lo, never on docker0"));
+	assert_non_null(strstr(p->diagnosis.detail, "netfilter"));
+
+	/* as far as the veth: lost on the way into the container */
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, 80);
+	hop_at(p, "docker0", NC_LEG_CLIENT);
+	hop_at(p, "veth1a2b3c4", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on veth1a2b3c4, never on eth0@container"));
+
+	/* nothing seen anywhere, connected: no answer */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = 0.4;
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NO_ANSWER);
+	nc_result_free(r);
+}
+
+static void test_diagnose_reachable(void **state)
+{
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	native_points(&env);
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, 80);
+	p->mechanism = NC_MECH_NAT;
+	p->local = ep_("127.0.0.1", 40000);
+	p->peer_seen = ep_("127.0.0.1", 40000);
+	nc_classify_diagnose(p, &env, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	/* the masquerade rule dockerd leaves behind (moby#15086) */
+	p->peer_seen = ep_("172.17.0.1", 40000);
+	nc_classify_diagnose(p, &env, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_SOURCE_ADDRESS_LOST);
+	assert_non_null(strstr(p->diagnosis.detail, "172.17.0.1"));
+	assert_non_null(strstr(p->diagnosis.hint, "MASQUERADE"));
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -190,6 +374,10 @@ int main(void)
 		cmocka_unit_test(test_environment_from_route),
 		cmocka_unit_test(test_desktop_run_verdicts),
 		cmocka_unit_test(test_rootless_collision),
+		cmocka_unit_test(test_diagnose_socket_table),
+		cmocka_unit_test(test_diagnose_exited_and_reset),
+		cmocka_unit_test(test_diagnose_dropped),
+		cmocka_unit_test(test_diagnose_reachable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

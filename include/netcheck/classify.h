@@ -46,4 +46,39 @@ nc_env_kind_t nc_classify_engine(const nc_engine_version_t *v, const nc_engine_i
 nc_env_kind_t nc_classify_environment(const nc_engine_version_t *v, const nc_engine_info_t *info,
 				      nc_route_kind_t route, bool via_default, bool *ret_attached);
 
+/* What the packets add to what the responder said (after attribution):
+ * a "proxy" whose onward leg the kernel rewrote is NAT; a forwarder whose
+ * onward leg was never seen is out of sight; an answer with no view of
+ * the peer (a user's service) gets its mechanism from the legs alone.
+ * env: the capture points (their kinds); forwarder: borrowed, may be NULL. */
+void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_forwarder_t *forwarder);
+
+/* A socket in the container's own socket table. */
+typedef struct nc_listener {
+	nc_path_proto_t proto;
+	nc_endpoint_t addr;  /* local address and port: 0.0.0.0, ::, 127.0.0.1, ... */
+} nc_listener_t;
+
+/* What is known of the target when a path fails.  Every pointer borrowed
+ * for the call; absent facts are NULL / 0 / false. */
+typedef struct nc_diag_facts {
+	bool exited;                  /* the container's main process is gone */
+	int exit_code;
+	const char *last_logs;        /* its last log lines, one line each "| "-joined */
+	bool have_listeners;          /* the socket table could be read */
+	const nc_listener_t *listeners;
+	size_t n_listeners;
+	const uint16_t *published;    /* container ports with a host binding (this path's protocol); NULL = unknown */
+	size_t n_published;
+	nc_forwarder_t forwarder;     /* the process listening on the published port; pid 0 = none */
+} nc_diag_facts_t;
+
+/* The one place a failed or surprising path gets its "why": container
+ * exited, not published, listening on loopback only, not listening,
+ * reset (by whom), dropped between two capture points (naming what lies
+ * between them on this host), no answer, or a lost source address on a
+ * reachable NAT path.  Sets p->diagnosis (NC_DIAG_NONE when nothing to
+ * say).  env: borrowed, for the capture points; f may be NULL. */
+void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f);
+
 #endif
