@@ -169,13 +169,16 @@ static bool tag_is_valid(const char *tag)
 }
 
 
+const char *const nc_image_changes[] = {
+	"CMD [\"/responder\"]",
+	"EXPOSE 80/tcp",
+	"USER 65534",
+};
+const size_t nc_image_n_changes = NC_ARRAY_SIZE(nc_image_changes);
+
 int nc_image_import_query(const char *tag, char *buf, size_t len)
 {
-	static const char *const changes[] = {
-		"CMD [\"/responder\"]",
-		"EXPOSE 80/tcp",
-		"USER 65534",
-	};
+	const char *const *changes = nc_image_changes;
 	size_t used;
 	int n;
 
@@ -190,7 +193,7 @@ int nc_image_import_query(const char *tag, char *buf, size_t len)
 	if (n < 0 || (size_t)n >= len)
 		return -ENOSPC;
 	used = (size_t)n;
-	for (size_t i = 0; i < NC_ARRAY_SIZE(changes); i++) {
+	for (size_t i = 0; i < nc_image_n_changes; i++) {
 		n = snprintf(buf + used, len - used, "&changes=");
 		if (n < 0 || (size_t)n >= len - used)
 			return -ENOSPC;

@@ -1,6 +1,7 @@
-/* The capture part of a run: which points to open for a container, the
- * scoped BPF filter, attribution of what was seen to the paths, what the
- * packets add to the mechanism, and the pcapng file.
+/* The capture part of a run: which points to open for a target (each
+ * with its kind and unique name), the scoped BPF filter, attribution of
+ * what was seen to the paths, and the pcapng file.  What the packets mean
+ * for the mechanism is classify.c's.
  * May call: capture, attribute, pcapng, platform, result.  Never prints. */
 #include "run-internal.h"
 
@@ -8,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 
 #include "netcheck/attribute.h"
 #include "netcheck/pcapng.h"
@@ -35,36 +35,95 @@ static void note(run_state_t *s, const char *fmt, ...)
 }
 
 /* Adds one point; a point that cannot be opened is noted and skipped,
- * except for missing privilege, which ends capture altogether. */
-static int add_point(run_state_t *s, const char *ifname, const char *description, const char *netns,
-		     const char *filter, nc_error_t *err)
+ * except for missing privilege, which ends capture altogether.  Its kind
+ * and unique name go to the environment's list in the same order as the
+ * capture's points. */
+static int add_point(run_state_t *s, nc_point_kind_t kind, const char *ifname, const char *description,
+		     int netns_pid, const char *filter, nc_error_t *err)
 {
+	nc_environment_t *env = nc_result_environment(s->result);
 	nc_error_t perr = { "" };
-	int r = nc_capture_add_point(s->capture, ifname, description, netns, filter, &perr);
+	char netns[64];
+	int r;
 
-	if (r >= 0)
+	if (netns_pid > 0)
+		snprintf(netns, sizeof(netns), "/proc/%d/ns/net", netns_pid);
+	r = nc_capture_add_point(s->capture, ifname, description, netns_pid > 0 ? netns : NULL, filter, &perr);
+	if (r >= 0) {
+		if ((size_t)r < NC_ARRAY_SIZE(env->capture_points)) {
+			struct nc_capture_point_summary *cp = &env->capture_points[r];
+
+			memset(cp, 0, sizeof(*cp));
+			cp->kind = kind;
+			nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
+			snprintf(cp->description, sizeof(cp->description), "%s", description);
+			if ((size_t)r + 1 > env->n_capture_points)
+				env->n_capture_points = (size_t)r + 1;
+		}
 		return r;
+	}
 	if (r == -EPERM || r == -EACCES) {
 		nc_error_set(err, -EPERM, "packet capture needs CAP_NET_RAW%s: %s",
-			     netns ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
+			     netns_pid > 0 ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
 		return -EPERM;
 	}
+	nc_error_set(err, r, "%s: %s", ifname, perr.text[0] ? perr.text : nc_strerror(r));
 	return r; /* the caller notes it and goes on */
+}
+
+/* "(host A or host B) or (tcp port P or udp port P)": every address of
+ * the target and every published port. */
+static int build_filter(run_state_t *s, char *buf, size_t len)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	size_t o = 0;
+	int r;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < s->info.n_networks; k++) {
+		const nc_endpoint_t *addrs[] = { &s->info.networks[k].ip, &s->info.networks[k].ip6 };
+
+		for (size_t a = 0; a < NC_ARRAY_SIZE(addrs); a++) {
+			char part[NC_CAPTURE_FILTER_MAX / 8];
+
+			if (addrs[a]->family == 0 || nc_capture_filter(addrs[a], 0, NULL, 0, part, sizeof(part)) < 0)
+				continue;
+			r = snprintf(buf + o, len - o, "%s%s", o ? " or " : "", part);
+			if (r < 0 || (size_t)r >= len - o)
+				return -ENOSPC;
+			o += (size_t)r;
+		}
+	}
+	for (size_t i = 0; i < s->info.n_ports; i++) {
+		const nc_container_port_t *b = &s->info.ports[i];
+
+		if (b->host_port == 0)
+			continue;
+		r = snprintf(buf + o, len - o, "%s(%s port %u)", o ? " or " : "", b->proto == NC_ENGINE_UDP ? "udp" : "tcp",
+			     b->host_port);
+		if (r < 0 || (size_t)r >= len - o)
+			return -ENOSPC;
+		o += (size_t)r;
+	}
+	if (o == 0) /* an exited target: its last known address */
+		return nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
+	return 0;
 }
 
 int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 	nc_container_t *c = nc_result_container(s->result);
-	char filter[512], netns[64], descr[128], veth[NC_IFNAME_MAX] = "";
+	char filter[NC_CAPTURE_FILTER_MAX], descr[128];
 	nc_error_t perr = { "" };
-	int r, iflink;
+	int r;
 
 	if (!s->opt->capture) {
 		note(s, "--no-capture");
 		return 0;
 	}
-	r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, filter, sizeof(filter));
+	env->n_capture_points = 0;
+	r = build_filter(s, filter, sizeof(filter));
 	if (r < 0)
 		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
 	r = nc_capture_new(&s->loop, MAX_PACKETS, &s->capture);
@@ -74,42 +133,47 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		(void)nc_capture_set_buffer_size(s->capture, BULK_BUFFER_BYTES);
 
 	/* loopback carries the published-port probes to local addresses */
-	r = add_point(s, "lo", "loopback", NULL, filter, &perr);
+	r = add_point(s, NC_POINT_LOOPBACK, "lo", "loopback", 0, filter, &perr);
 	if (r == -EPERM)
 		goto no_privilege;
 	if (r < 0)
 		goto fail_point;
-	if (env->bridge_attached) {
-		snprintf(descr, sizeof(descr), "container bridge (%s network)", s->info.network);
-		r = add_point(s, env->bridge, descr, NULL, filter, &perr);
-		if (r == -EPERM)
-			goto no_privilege;
-	}
-	/* the container's host-side veth: the iflink of its eth0, read in its namespace */
-	/* (only when the bridge is ours: otherwise the index names an
-	 * interface of another namespace, and the same number here is a
-	 * different interface) */
-	if (env->bridge_attached && c->pid > 0 && nc_platform_netns_iflink(c->pid, "eth0", &iflink) == 0 &&
-	    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
-		snprintf(c->veth, sizeof(c->veth), "%s", veth);
-		snprintf(descr, sizeof(descr), "host veth of container %.12s", c->id);
-		r = add_point(s, veth, descr, NULL, filter, &perr);
-		if (r == -EPERM)
-			goto no_privilege;
-	}
-	if (c->pid > 0) {
-		snprintf(netns, sizeof(netns), "/proc/%d/ns/net", c->pid);
-		snprintf(descr, sizeof(descr), "eth0 inside container %.12s", c->id);
-		r = add_point(s, "eth0", descr, netns, filter, &perr);
-		if (r == -EPERM) {
-			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
-			note(s, "eth0 in the container not captured: %s", perr.text);
+	/* each network the container is on: its bridge (when the bridge is
+	 * ours: otherwise an ifindex names an interface of another namespace,
+	 * and the same number here is a different interface), the host-side
+	 * veth of the container's interface on it (its iflink, read in the
+	 * container's namespace), and that interface inside the container */
+	for (size_t k = 0; k < s->info.n_networks && c->pid > 0 && !s->exited; k++) {
+		const nc_container_network_t *net = &s->info.networks[k];
+		char ifname[NC_IFNAME_MAX], veth[NC_IFNAME_MAX], bridge[NC_IFNAME_MAX] = "";
+		nc_route_t rt;
+		int iflink;
+
+		snprintf(ifname, sizeof(ifname), "eth%zu", k);
+		if (env->bridge_attached && net->ip.family != 0 && nc_platform_route_get(&net->ip, &rt) == 0 &&
+		    rt.kind == NC_ROUTE_ON_LINK && !rt.via_default) {
+			snprintf(bridge, sizeof(bridge), "%s", rt.ifname);
+			snprintf(descr, sizeof(descr), "container bridge (%.64s network)", net->name);
+			if (add_point(s, NC_POINT_BRIDGE, bridge, descr, 0, filter, &perr) == -EPERM)
+				goto no_privilege;
 		}
+		if (bridge[0] != '\0' && nc_platform_netns_iflink(c->pid, ifname, &iflink) == 0 &&
+		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+			if (k == 0)
+				snprintf(c->veth, sizeof(c->veth), "%s", veth);
+			snprintf(descr, sizeof(descr), "host veth of container %.12s on %.64s", c->id, net->name);
+			if (add_point(s, NC_POINT_VETH, veth, descr, 0, filter, &perr) == -EPERM)
+				goto no_privilege;
+		}
+		snprintf(descr, sizeof(descr), "%s inside container %.12s", ifname, c->id);
+		if (add_point(s, NC_POINT_CONTAINER, ifname, descr, c->pid, filter, &perr) == -EPERM)
+			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
+			note(s, "%s in the container not captured: %s", ifname, perr.text);
 	}
 	/* the interface of the default route: nothing for the container should appear there */
 	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0) {
 		snprintf(descr, sizeof(descr), "default-route interface (should carry none of this run)");
-		r = add_point(s, env->host_interface, descr, NULL, filter, &perr);
+		r = add_point(s, NC_POINT_DEFAULT_ROUTE, env->host_interface, descr, 0, filter, &perr);
 		if (r == -EPERM)
 			goto no_privilege;
 	}
@@ -124,6 +188,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 no_privilege:
 	nc_capture_free(s->capture);
 	s->capture = NULL;
+	env->n_capture_points = 0;
 	if (s->opt->require_capture)
 		return nc_error_set(err, -EPERM, "%s (--require-capture)", perr.text);
 	note(s, "%s", perr.text);
@@ -131,6 +196,7 @@ no_privilege:
 fail_point:
 	nc_capture_free(s->capture);
 	s->capture = NULL;
+	env->n_capture_points = 0;
 	if (s->opt->require_capture)
 		return nc_error_set(err, r, "capture failed: %s", perr.text);
 	note(s, "%s", perr.text);
@@ -166,53 +232,9 @@ void nc_run_capture_finish(run_state_t *s)
 	}
 }
 
-/* What the packets add to what the responder said.
- * - a "proxy" whose leg to the container was rewritten by the kernel
- *   (masquerade: the container sees the bridge's address, as with
- *   docker's userland-proxy off and hairpin NAT from 127.0.0.1) is NAT;
- * - a forwarder whose onward leg we never saw is out of sight (a VM, a
- *   namespace we cannot enter);
- * - an answer with no view of the peer (a user's --image) gets its
- *   mechanism from the legs alone. */
-static void refine_mechanism(nc_path_t *p, const nc_forwarder_t *forwarder)
-{
-	bool proxied, translated;
-
-	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE ||
-	    p->kind == NC_PATH_DIRECT_ICMP)
-		return;
-	proxied = nc_attribute_path_has_leg(p, NC_LEG_PROXY_TO_CONTAINER);
-	translated = nc_attribute_path_has_leg(p, NC_LEG_TRANSLATED);
-	switch (p->mechanism) {
-	case NC_MECH_PROXY:
-		if (!proxied && translated) {
-			p->mechanism = NC_MECH_NAT;
-			p->has_forwarder = false;
-		} else if (!proxied) {
-			p->mechanism = NC_MECH_OUT_OF_SIGHT; /* the reporters say it in plain words */
-		}
-		break;
-	case NC_MECH_NONE:
-		if (proxied) {
-			p->mechanism = NC_MECH_PROXY;
-			if (forwarder != NULL && forwarder->pid > 0 && p->kind != NC_PATH_DIRECT_TCP) {
-				p->has_forwarder = true;
-				p->forwarder = *forwarder;
-			}
-		} else if (translated)
-			p->mechanism = NC_MECH_NAT;
-		else if (nc_attribute_path_has_leg_at(p, NC_LEG_CLIENT, "eth0@container"))
-			p->mechanism = p->kind == NC_PATH_DIRECT_TCP ? NC_MECH_DIRECT : NC_MECH_NAT;
-		break;
-	default:
-		break;
-	}
-}
-
 static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
 		      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err)
 {
-	struct utsname u;
 	char os[200];
 	nc_pcapng_t *w = NULL;
 	size_t n_points = nc_capture_point_count(s->capture);
@@ -220,17 +242,19 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 	uint64_t last_ts = 0;
 	int r;
 
-	if (uname(&u) == 0)
-		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
-	else
-		snprintf(os, sizeof(os), "Linux");
+	if (nc_platform_os_description(os, sizeof(os)) < 0)
+		snprintf(os, sizeof(os), "unknown");
 	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
 			      os, "netcheck " NC_VERSION, &w);
 	if (r < 0)
 		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
 	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
 		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-		ids[i] = nc_pcapng_add_interface(w, pi->name, pi->description, pi->linktype, pi->snaplen);
+		const nc_environment_t *env = nc_result_environment(s->result);
+
+		/* the IDB carries the point's unique name ("eth0@container") */
+		ids[i] = nc_pcapng_add_interface(w, i < env->n_capture_points ? env->capture_points[i].name : pi->name,
+						 pi->description, pi->linktype, pi->snaplen);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const nc_packet_t *pk = &pkts[i];
@@ -241,8 +265,7 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 			continue;
 		if (probe_of[i] >= 0) {
 			const nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[probe_of[i]]);
-			snprintf(comment, sizeof(comment), "path=%s leg=%s", nc_path_kind_name(p->kind),
-				 nc_leg_name(leg_of[i]));
+			snprintf(comment, sizeof(comment), "path=%s leg=%s", p->name, nc_leg_name(leg_of[i]));
 			c = comment;
 		}
 		r = nc_pcapng_write_packet(w, (uint32_t)ids[pk->point], pk->ts_ns, pk->data, pk->caplen, pk->origlen,
@@ -271,13 +294,10 @@ static void summarise_points(run_state_t *s)
 	size_t n_points = nc_capture_point_count(s->capture), n;
 	const nc_packet_t *pkts = nc_capture_packets(s->capture, &n);
 
-	env->n_capture_points = 0;
-	for (size_t i = 0; i < n_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
+	for (size_t i = 0; i < n_points && i < env->n_capture_points; i++) {
 		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-		struct nc_capture_point_summary *cp = &env->capture_points[env->n_capture_points++];
+		struct nc_capture_point_summary *cp = &env->capture_points[i];
 
-		snprintf(cp->name, sizeof(cp->name), "%.40s%s", pi->name, pi->in_netns ? "@container" : "");
-		snprintf(cp->description, sizeof(cp->description), "%s", pi->description);
 		cp->received = pi->received;
 		cp->dropped = pi->dropped;
 		cp->not_stored = pi->not_stored;
@@ -291,10 +311,10 @@ static void summarise_points(run_state_t *s)
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
-	nc_attr_probe_t probes[NC_PATH_KIND_COUNT];
-	int path_of_probe[NC_PATH_KIND_COUNT];
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_attr_probe_t probes[NC_MAX_PATHS];
+	int path_of_probe[NC_MAX_PATHS];
 	const char *names[NC_CAPTURE_MAX_POINTS];
-	char display[NC_CAPTURE_MAX_POINTS][NC_POINT_NAME_MAX];
 	const nc_packet_t *pkts;
 	size_t n, n_probes = 0, n_points;
 	int *probe_of = NULL;
@@ -307,13 +327,8 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 	summarise_points(s);
 	pkts = nc_capture_packets(s->capture, &n);
 	n_points = nc_capture_point_count(s->capture);
-	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-
-		/* the container's eth0 and the host's eth0 must not read alike in a trail */
-		snprintf(display[i], sizeof(display[i]), "%.40s%s", pi->name, pi->in_netns ? "@container" : "");
-		names[i] = display[i];
-	}
+	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++)
+		names[i] = i < env->n_capture_points ? env->capture_points[i].name : NULL;
 
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
@@ -322,13 +337,26 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		if (p->verdict == NC_VERDICT_UNROUTABLE || p->verdict == NC_VERDICT_SKIPPED)
 			continue;
 		memset(a, 0, sizeof(*a));
-		a->proto = p->kind == NC_PATH_DIRECT_ICMP ? (p->target.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP)
-							  : IPPROTO_TCP;
+		switch (nc_path_kind_proto(p->kind)) {
+		case NC_PROTO_ICMP:
+			a->proto = p->target.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+			break;
+		case NC_PROTO_UDP:
+			a->proto = IPPROTO_UDP;
+			break;
+		default:
+			a->proto = IPPROTO_TCP;
+			break;
+		}
 		a->local = p->local;
-		if (p->kind == NC_PATH_DIRECT_ICMP)
+		if (a->proto != IPPROTO_TCP && a->proto != IPPROTO_UDP)
 			a->local.family = 0; /* any source: only the echo id matters */
 		a->dialled = p->target;
-		a->container = c->ip;
+		/* a direct path reaches the address it dialled; a published one
+		 * the container's address behind the port */
+		a->container = nc_path_kind_is_direct(p->kind) ? p->target : c->ip;
+		if (!nc_path_kind_is_direct(p->kind))
+			a->container.port = p->container_port ? p->container_port : c->ip.port;
 		a->nonce = p->nonce;
 		path_of_probe[n_probes++] = (int)i;
 	}
@@ -349,7 +377,6 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		r = nc_attribute_fill_path(p, (int)k, pkts, n, probe_of, leg_of, names, n_points);
 		if (r < 0)
 			goto out;
-		refine_mechanism(p, s->have_forwarder ? &s->forwarder : NULL);
 	}
 	r = 0;
 	if (s->opt->pcap_fd >= 0)

@@ -35,6 +35,11 @@ const char *nc_image_name(void);
  * *ret_len are left untouched. */
 int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t **ret_tar, size_t *ret_len);
 
+/* The image's configuration as Dockerfile lines (CMD, EXPOSE, USER), for
+ * the engine's import call.  static */
+extern const char *const nc_image_changes[];
+extern const size_t nc_image_n_changes;
+
 /* The query (no leading '?') for POST /images/create that imports the
  * archive as nc_image_name():tag with CMD ["/responder"], EXPOSE 80/tcp and
  * USER 65534, each in its own URL-encoded `changes=` parameter.

@@ -265,6 +265,7 @@ typedef struct nc_container {
 	char veth[NC_POINT_NAME_MAX];
 	bool removed;
 	bool kept;
+	bool user_container;              /* named by the user (netcheck probe): never changed */
 	unsigned stale_removed;           /* containers of dead runs removed first */
 } nc_container_t;
 

@@ -1,0 +1,76 @@
+/* `netcheck gc`, and the clean-up at the start of every run: removes the
+ * containers of netcheck runs whose process is gone (killed with SIGKILL,
+ * or on a machine that rebooted).  A container kept with --keep is spared
+ * unless asked (`gc --kept`): someone kept it on purpose.
+ * May call: engine, platform.  Never prints. */
+#include "run-internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "netcheck/testing.h"
+
+#define FOREIGN_OWNER_AGE_S 3600 /* a run elsewhere is over after an hour */
+#define GC_MAX_CONTAINERS 256    /* one pass; the next gc takes the rest */
+
+/* Is the run that made c gone?  Its pid label means something only in the
+ * scope (boot and PID namespace) it was made in: elsewhere, age decides. */
+static bool owner_gone(const nc_container_summary_t *c, const char *here)
+{
+	long pid;
+	char *end;
+
+	if (c->scope[0] != '\0' && strcmp(c->scope, here) != 0)
+		return c->created > 0 && (int64_t)time(NULL) - c->created > FOREIGN_OWNER_AGE_S;
+	pid = strtol(c->pid, &end, 10);
+	if (c->pid[0] == '\0' || *end != '\0' || pid <= 0 || pid > 1 << 22)
+		return true;
+	return pid != (long)uv_os_getpid() && !nc_platform_process_is_netcheck((int)pid);
+}
+
+int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	nc_container_summary_t *list;
+	char here[128];
+	size_t n = 0;
+	int r, removed = 0;
+
+	list = calloc(GC_MAX_CONTAINERS, sizeof(*list));
+	if (list == NULL)
+		return -ENOMEM;
+	nc_platform_owner_scope(here, sizeof(here));
+	r = nc_engine_containers_list(e, NC_RUN_LABEL, list, GC_MAX_CONTAINERS, &n, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		const nc_container_summary_t *c = &list[i];
+
+		if (c->keep && !include_kept)
+			continue;
+		if (!owner_gone(c, here))
+			continue;
+		if (nc_engine_container_remove(e, c->id, true, true, err) == 0) {
+			removed++;
+			if (removed_cb != NULL)
+				removed_cb(data, c->id, c->run);
+		}
+	}
+	free(list);
+	return r < 0 ? r : removed;
+}
+
+int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
+	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	nc_engine_version_t version;
+	nc_engine_t *e = NULL;
+	int r;
+
+	r = nc_run_connect(engine_url, NULL, engine_timeout_ms, intr, &e, &version, err);
+	if (r < 0)
+		return r;
+	r = nc_run_gc_engine(e, include_kept, removed_cb, data, err);
+	nc_engine_free(e);
+	return r;
+}

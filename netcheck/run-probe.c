@@ -1,0 +1,255 @@
+/* The paths a target has, and their probes on the run's loop.
+ *
+ * Direct paths go to each address the container has on each of its
+ * networks (only where the route rule allows); published paths to each
+ * host binding of each probed port.  Paths are named by their kind alone
+ * when the target has one network and one port, else qualified
+ * ("direct-tcp:mynet/8080").  May call: probe, platform, classify, result. */
+#include "run-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netcheck/testing.h"
+
+static void qualifier(const run_state_t *s, const char *network, uint16_t port, char *buf, size_t len)
+{
+	bool by_net = s->info.n_networks > 1 && network != NULL;
+	bool by_port = s->n_ports > 1 && port != 0;
+
+	if (by_net && by_port)
+		snprintf(buf, len, "%.64s/%u", network, port);
+	else if (by_net)
+		snprintf(buf, len, "%.64s", network);
+	else if (by_port)
+		snprintf(buf, len, "%u", port);
+	else
+		buf[0] = '\0';
+}
+
+static nc_path_t *add_path(run_state_t *s, nc_path_kind_t kind, const char *network, uint16_t port,
+			   const nc_endpoint_t *target)
+{
+	char q[96];
+	nc_path_t *p = NULL;
+
+	qualifier(s, network, port, q, sizeof(q));
+	if (nc_result_add_path_named(s->result, kind, q, target, &p) < 0)
+		return NULL;
+	p->container_port = port;
+	if (network != NULL)
+		snprintf(p->network, sizeof(p->network), "%s", network);
+	return p;
+}
+
+/* A probe that could not be made is an error, not a skip: a skipped path
+ * counts as expected, and this one never ran. */
+static void start_later(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
+{
+	if (r < 0) {
+		p->verdict = NC_VERDICT_UNREACHABLE;
+		nc_path_set_detail(p, "the probe could not be made: %s", nc_strerror(r));
+		return;
+	}
+	s->probe_path[s->n_probes] = (size_t)(p - nc_result_path(s->result, 0));
+	s->probes[s->n_probes++] = probe;
+}
+
+static void add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+{
+	nc_probe_t *probe = NULL;
+	int r;
+
+	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
+		return;
+	r = nc_probe_tcp_new(&s->loop, p, timeout, &probe);
+	start_later(s, p, r, probe);
+}
+
+static void add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+{
+	nc_probe_t *probe = NULL;
+	int r;
+
+	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
+		return;
+	r = nc_probe_icmp_new(&s->loop, p, timeout, &probe);
+	start_later(s, p, r, probe);
+}
+
+/* Direct probes go only where the route says the container's network is
+ * on a link of this host; through a gateway the packet would leave it. */
+static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
+{
+	nc_platform_route_format(&p->target, rt, p->route, sizeof(p->route));
+	return nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, nc_result_environment(s->result),
+				 s->opt->allow_offhost);
+}
+
+static void add_direct(run_state_t *s, const nc_container_network_t *net, const nc_endpoint_t *addr, bool v6,
+		       uint64_t timeout)
+{
+	nc_route_t rt;
+	nc_endpoint_t target = *addr;
+	nc_path_t *p;
+
+	if (nc_platform_route_get(addr, &rt) < 0)
+		rt.kind = NC_ROUTE_NONE;
+	target.port = 0;
+	p = add_path(s, v6 ? NC_PATH_DIRECT_ICMP6 : NC_PATH_DIRECT_ICMP, net->name, 0, &target);
+	if (p != NULL && direct_allowed(s, p, &rt))
+		add_icmp(s, p, timeout);
+	for (size_t i = 0; i < s->n_ports; i++) {
+		target.port = s->ports[i];
+		p = add_path(s, v6 ? NC_PATH_DIRECT_TCP6 : NC_PATH_DIRECT_TCP, net->name, s->ports[i], &target);
+		if (p != NULL && direct_allowed(s, p, &rt))
+			add_tcp(s, p, timeout);
+	}
+}
+
+static bool any_v4(const char *host_ip)
+{
+	return host_ip[0] == '\0' || strcmp(host_ip, "0.0.0.0") == 0;
+}
+
+/* The published paths of one container port: loopback and the host's
+ * address over IPv4 for a binding on every address, loopback over IPv6
+ * for a binding on [::]. */
+static void add_published(run_state_t *s, uint16_t port, uint64_t timeout)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	uint16_t v4 = 0, v6 = 0, loopback_only = 0;
+	nc_endpoint_t target;
+	nc_path_t *p;
+
+	for (size_t i = 0; i < s->info.n_ports; i++) {
+		const nc_container_port_t *b = &s->info.ports[i];
+
+		if (b->proto != NC_ENGINE_TCP || b->container_port != port || b->host_port == 0)
+			continue;
+		if (any_v4(b->host_ip) && v4 == 0)
+			v4 = b->host_port;
+		else if (strcmp(b->host_ip, "::") == 0 && v6 == 0)
+			v6 = b->host_port;
+		else if (strcmp(b->host_ip, "127.0.0.1") == 0 && loopback_only == 0)
+			loopback_only = b->host_port;
+	}
+	/* Podman lists one binding for every address: [::] is served when
+	 * the process listening over IPv6 is the same forwarder */
+	if (v6 == 0 && port == s->port && nc_result_container(s->result)->published_port6 != 0)
+		v6 = nc_result_container(s->result)->published_port6;
+	if (v4 == 0 && v6 == 0 && loopback_only == 0) {
+		/* nothing forwards this port: say so on the path users try first */
+		nc_endpoint_parse("127.0.0.1", 0, &target);
+		p = add_path(s, NC_PATH_PUBLISHED_HOST, NULL, port, &target);
+		if (p != NULL) {
+			p->verdict = NC_VERDICT_UNREACHABLE;
+			nc_path_set_detail(p, "not sent: container port %u is not published", port);
+		}
+		return;
+	}
+	if (v4 != 0 || loopback_only != 0) {
+		nc_endpoint_parse("127.0.0.1", v4 ? v4 : loopback_only, &target);
+		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK, NULL, port, &target), timeout);
+	}
+	if (v6 != 0) {
+		nc_endpoint_parse("::1", v6, &target);
+		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target), timeout);
+	}
+	if (v4 != 0 && env->host_address.family != 0) {
+		target = env->host_address;
+		target.port = v4;
+		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_HOST, NULL, port, &target), timeout);
+	}
+}
+
+/* An exited container: every path is there, none is sent. */
+static void add_unsent(run_state_t *s)
+{
+	nc_endpoint_t none = { 0 };
+	static const nc_path_kind_t kinds[] = { NC_PATH_DIRECT_TCP, NC_PATH_PUBLISHED_LOOPBACK, NC_PATH_PUBLISHED_HOST };
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(kinds); i++) {
+		nc_path_t *p = add_path(s, kinds[i], NULL, s->port, &none);
+
+		if (p != NULL) {
+			p->verdict = NC_VERDICT_UNREACHABLE;
+			nc_path_set_detail(p, "not sent: the container is not running");
+		}
+	}
+}
+
+static void on_probe_done(nc_probe_t *p, void *data)
+{
+	run_state_t *s = data;
+
+	(void)p;
+	if (++s->probes_done == s->n_probes) {
+		uv_timer_stop(&s->watchdog);
+		uv_close((uv_handle_t *)&s->watchdog, NULL);
+		nc_run_capture_finish(s);
+	}
+}
+
+static void on_watchdog(uv_timer_t *t)
+{
+	run_state_t *s = t->data;
+
+	if (!nc_run_interrupted(s))
+		return;
+	for (size_t i = 0; i < s->n_probes; i++)
+		nc_probe_cancel(s->probes[i]);
+}
+
+int nc_run_probe(run_state_t *s, nc_error_t *err)
+{
+	uint64_t timeout = s->opt->probe_timeout_ms ? s->opt->probe_timeout_ms : 2000;
+	int r;
+
+	/* paths, in report order */
+	if (s->exited) {
+		add_unsent(s);
+	} else {
+		for (size_t k = 0; k < s->info.n_networks; k++) {
+			const nc_container_network_t *net = &s->info.networks[k];
+
+			if (net->ip.family != 0)
+				add_direct(s, net, &net->ip, false, timeout);
+			if (net->ip6.family != 0)
+				add_direct(s, net, &net->ip6, true, timeout);
+		}
+		for (size_t i = 0; i < s->n_ports; i++)
+			add_published(s, s->ports[i], timeout);
+	}
+
+	r = uv_timer_init(&s->loop, &s->watchdog);
+	if (r < 0)
+		return nc_error_set(err, r, "libuv timer: %s", uv_strerror(r));
+	s->watchdog.data = s;
+	uv_timer_start(&s->watchdog, on_watchdog, 20, 20);
+	/* Everything that needs privilege is open now (capture handles, the
+	 * ICMP socket, the forwarder looked up): the probes and the rest of the
+	 * run go without any capability. */
+	if (nc_platform_drop_privileges(strncmp(nc_engine_url(s->engine), "unix://", 7) == 0 &&
+					nc_platform_socket_needs_override(nc_engine_url(s->engine) + 7)) == 0)
+		nc_result_environment(s->result)->privileges_dropped = true;
+	nc_run_progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
+	for (size_t i = 0; i < s->n_probes; i++) {
+		r = nc_probe_start(s->probes[i], on_probe_done, s);
+		if (r < 0) {
+			nc_path_t *p = nc_result_path(s->result, s->probe_path[i]);
+
+			s->probes_done++; /* not started: no callback will come */
+			p->verdict = NC_VERDICT_UNREACHABLE;
+			nc_path_set_detail(p, "the probe could not be sent: %s", nc_strerror(r));
+		}
+	}
+	if (s->probes_done == s->n_probes) {
+		uv_timer_stop(&s->watchdog);
+		uv_close((uv_handle_t *)&s->watchdog, NULL);
+		nc_run_capture_finish(s);
+	}
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	return 0;
+}

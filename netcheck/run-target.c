@@ -1,0 +1,428 @@
+/* The target of a run: a container netcheck launches (its image, spec,
+ * start, readiness and removal) or a running container the user names
+ * (inspected only: never stopped, changed or removed).  Both leave the
+ * same facts in run_state_t and the result's container record.
+ * May call: engine, image, platform, result. */
+#include "run-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/image.h"
+#include "netcheck/testing.h"
+
+/* ---- shared --------------------------------------------------------------- */
+
+size_t nc_run_published_ports(const run_state_t *s, nc_engine_proto_t proto, uint16_t *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->info.n_ports; i++) {
+		const nc_container_port_t *b = &s->info.ports[i];
+		bool dup = false;
+
+		if (b->proto != proto || b->host_port == 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || ret[k] == b->container_port;
+		if (!dup && n < max)
+			ret[n++] = b->container_port;
+	}
+	return n;
+}
+
+/* The facts both kinds of target need once inspected: the record, the
+ * pid (only when it is a process of that container here), the route. */
+static int adopt_inspected(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	int r;
+
+	snprintf(c->id, sizeof(c->id), "%s", s->info.id);
+	if (c->name[0] == '\0')
+		snprintf(c->name, sizeof(c->name), "%s", s->info.name[0] == '/' ? s->info.name + 1 : s->info.name);
+	if (c->image[0] == '\0')
+		snprintf(c->image, sizeof(c->image), "%s", s->info.image);
+	c->ip = s->info.ip;
+	c->published_port = s->info.published_port;
+	c->published_port6 = s->info.published_port6;
+	/* An engine in another PID namespace (a VM, a containerized dockerd)
+	 * reports a pid that means nothing here, or another process: use it
+	 * only when that process's cgroup names the container. */
+	c->pid = nc_platform_pid_is_container(s->info.pid, c->id) ? s->info.pid : 0;
+	s->info.pid = c->pid;
+	if (s->info.ip.family == 0)
+		return 0; /* exited, or no network: paths say so */
+	r = nc_platform_route_get(&c->ip, &s->route);
+	if (r < 0)
+		return nc_error_set(err, r, "route lookup for the container IP failed: %s", nc_strerror(r));
+	return 0;
+}
+
+/* Who listens on the published port: read once, now, while we may still
+ * look at other users' processes (rootlesskit, rootlessport).  Some
+ * engines (Podman) list one binding for every address ("HostIp": ""):
+ * [::] is served too when the process listening on the port over IPv6 is
+ * that one. */
+static void find_forwarder(run_state_t *s)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	nc_forwarder_t v6;
+
+	if (c->published_port == 0)
+		return;
+	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
+	if (c->published_port6 == 0 && s->have_forwarder &&
+	    nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid)
+		c->published_port6 = c->published_port;
+}
+
+static void read_logs(run_state_t *s)
+{
+	char raw[NC_RUN_LOG_MAX];
+	size_t o = 0;
+	int n;
+
+	s->logs[0] = '\0';
+	n = nc_engine_container_logs(s->engine, s->container_id, NC_RUN_LOG_TAIL, raw, sizeof(raw), NULL);
+	if (n <= 0)
+		return;
+	/* one line: "first | second | third" */
+	for (char *line = raw, *end; line != NULL && *line != '\0' && o + 1 < sizeof(s->logs); line = end) {
+		end = strchr(line, '\n');
+		if (end != NULL)
+			*end++ = '\0';
+		if (*line == '\0')
+			continue;
+		o += (size_t)snprintf(s->logs + o, sizeof(s->logs) - o, "%s%s", o ? " | " : "", line);
+	}
+}
+
+/* The container's main process is gone: its exit code and last words. */
+static void note_exit(run_state_t *s)
+{
+	s->exited = true;
+	read_logs(s);
+}
+
+void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *listeners, size_t max,
+			 uint16_t *published, size_t max_published)
+{
+	nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
+	size_t n = 0;
+
+	memset(ret, 0, sizeof(*ret));
+	if (s->engine != NULL && s->container_id[0] != '\0' && !s->exited &&
+	    nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, NULL) == 0 && !s->info.running)
+		note_exit(s);
+	ret->exited = s->exited;
+	ret->exit_code = s->info.exit_code;
+	ret->last_logs = s->logs;
+	if (!s->exited && s->info.pid > 0 &&
+	    nc_platform_netns_listeners(s->info.pid, socks, NC_ARRAY_SIZE(socks), &n) == 0) {
+		ret->have_listeners = true;
+		for (size_t i = 0; i < n && i < max; i++) {
+			listeners[i].proto = socks[i].proto == IPPROTO_UDP ? NC_PROTO_UDP : NC_PROTO_TCP;
+			listeners[i].addr = socks[i].local;
+		}
+		ret->listeners = listeners;
+		ret->n_listeners = n < max ? n : max;
+	}
+	ret->n_published = nc_run_published_ports(s, NC_ENGINE_TCP, published, max_published);
+	ret->published = published;
+	if (s->have_forwarder)
+		ret->forwarder = s->forwarder;
+}
+
+/* ---- a container netcheck launches -------------------------------------- */
+
+static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *err)
+{
+	char tag_ref[NC_NAME_MAX];
+	uint8_t *tar = NULL;
+	size_t tar_len = 0;
+	int r;
+
+	if (s->opt->image != NULL) {
+		snprintf(ret_ref, len, "%s", s->opt->image);
+		r = nc_engine_image_exists(s->engine, s->opt->image, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return nc_error_set(err, NC_ENOIMAGE,
+					    "image %s is not in the engine and cannot be pulled here: load it first",
+					    s->opt->image);
+		return 0;
+	}
+	snprintf(tag_ref, sizeof(tag_ref), "%s:%s", nc_image_name(), NC_VERSION);
+	snprintf(ret_ref, len, "%s", tag_ref);
+	r = nc_engine_image_exists(s->engine, tag_ref, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	nc_run_progress(s, "importing image %s (%zu KiB)", tag_ref, nc_responder_bin_len / 1024);
+	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
+	if (r < 0)
+		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
+	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), NC_VERSION, nc_image_changes,
+				   nc_image_n_changes, err);
+	free(tar);
+	if (r < 0) {
+		char prev[NC_ERROR_MAX];
+
+		/* a half-imported image must not be mistaken for a good one
+		 * next time; also (above all) after a signal cancelled the import */
+		snprintf(prev, sizeof(prev), "%s", err != NULL ? err->text : "");
+		nc_engine_set_cancel(s->engine, NULL);
+		(void)nc_engine_image_remove(s->engine, tag_ref, true, NULL);
+		nc_engine_set_cancel(s->engine, s->opt->interrupted);
+		return nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
+	}
+	return 0;
+}
+
+/* The container's labels: which run made it, which process, where that
+ * pid means something, and whether it is kept on purpose. */
+static void fill_spec(const run_state_t *s, const char *image, nc_container_spec_t *spec, char *pid, size_t pid_len,
+		      char *scope, size_t scope_len, char *port_arg, size_t port_len)
+{
+	const nc_container_t *c = nc_result_container_const(s->result);
+
+	snprintf(pid, pid_len, "%d", (int)uv_os_getpid());
+	nc_platform_owner_scope(scope, scope_len);
+	snprintf(port_arg, port_len, "%u", s->port);
+	memset(spec, 0, sizeof(*spec));
+	spec->name = c->name;
+	spec->image = image;
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, c->run_id };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, pid };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, scope };
+	if (s->opt->keep) /* kept on purpose: only `netcheck gc --kept` removes it */
+		spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_KEEP_LABEL, "1" };
+	spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
+		.container_port = s->port, .proto = NC_ENGINE_TCP, .publish = true, .host_port = s->opt->host_port };
+	spec->network_mode = s->opt->network != NULL ? s->opt->network : "bridge";
+	if (s->opt->image == NULL) {
+		/* our responder needs nothing: no root, no writes */
+		spec->cmd[spec->n_cmd++] = "/responder";
+		spec->cmd[spec->n_cmd++] = port_arg;
+		spec->user = "65534:65534";
+		spec->readonly_rootfs = true;
+		spec->cap_drop_all = true;
+		spec->no_new_privileges = true;
+		/* Docker lowers it for every container; Podman does not, and uid
+		 * 65534 may then not listen on port 80 */
+		spec->sysctls[spec->n_sysctls++] = (nc_engine_kv_t){ "net.ipv4.ip_unprivileged_port_start", "0" };
+	}
+}
+
+/* Waits for the app to listen on its port, seen from its own namespace,
+ * so no probe packet is spent on readiness; backs off from 2 to 50 ms.
+ * Engines whose processes we cannot see (a VM, another user namespace)
+ * get a short grace period instead.  Not listening in time is not an
+ * error here: the probes fail and the diagnosis says why. */
+static void wait_listening(run_state_t *s, uint64_t deadline)
+{
+	unsigned delay = 2;
+	uint64_t settle = 0;
+
+	for (unsigned tries = 0; tries < 2000 && !nc_run_interrupted(s); tries++) {
+		nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
+		size_t n = 0;
+
+		if (s->info.pid <= 0 || nc_platform_netns_listeners(s->info.pid, socks, NC_ARRAY_SIZE(socks), &n) < 0) {
+			nc_run_sleep_ms(200);
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (socks[i].proto == IPPROTO_TCP && socks[i].local.port == s->port)
+				return;
+		/* a user's app that listens elsewhere: give it a second to
+		 * open the right port too, then let the diagnosis speak */
+		if (n > 0 && s->opt->image != NULL && settle == 0)
+			settle = nc_run_now_ms() + 1000;
+		if (nc_run_now_ms() > deadline || (settle != 0 && nc_run_now_ms() > settle))
+			return;
+		nc_run_sleep_ms(delay);
+		delay = delay < 50 ? delay * 2 : 50;
+	}
+}
+
+static int launched_prepare(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	char image[NC_NAME_MAX], pid[16], scope[128], port_arg[8];
+	nc_container_spec_t spec;
+	uint64_t deadline;
+	int r;
+
+	if (s->opt->network != NULL) {
+		nc_network_info_t net;
+
+		r = nc_engine_network_inspect(s->engine, s->opt->network, &net, err);
+		if (r == NC_EGONE || r == NC_ENOTFOUND)
+			return nc_error_set(err, NC_ENOTFOUND, "no network '%.128s' in the engine at %s", s->opt->network,
+					    nc_engine_url(s->engine));
+		if (r < 0)
+			return r;
+	}
+	r = ensure_image(s, image, sizeof(image), err);
+	if (r < 0)
+		return r;
+	snprintf(c->image, sizeof(c->image), "%s", image);
+	snprintf(c->name, sizeof(c->name), "netcheck-%s", c->run_id);
+	fill_spec(s, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+	nc_run_progress(s, "creating container %s from %s", c->name, image);
+	/* Not cancellable: a create aborted on our side may still complete on
+	 * the engine's, leaving a container whose id we never learnt.  The
+	 * call is short and bounded by the engine timeout; the signal is
+	 * acted on right after. */
+	nc_engine_set_cancel(s->engine, NULL);
+	r = nc_engine_container_create(s->engine, &spec, s->container_id, sizeof(s->container_id), err);
+	nc_engine_set_cancel(s->engine, s->opt->interrupted);
+	if (r < 0)
+		return r;
+	snprintf(c->id, sizeof(c->id), "%s", s->container_id);
+	if (nc_run_interrupted(s))
+		return NC_ECANCELED;
+	nc_run_progress(s, "starting container %.12s", c->id);
+	r = nc_engine_container_start(s->engine, s->container_id, err);
+	if (r == NC_EPORTTAKEN)
+		return nc_error_set(err, NC_EPORTTAKEN,
+				    "host port %u is already taken: choose another --host-port or leave it to the engine",
+				    s->opt->host_port);
+	if (r < 0)
+		return r;
+	deadline = nc_run_now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
+	for (unsigned delay = 2;; delay = delay < 50 ? delay * 2 : 50) {
+		if (nc_run_interrupted(s))
+			return NC_ECANCELED;
+		r = nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, err);
+		if (r < 0)
+			return r;
+		if (!s->info.running) {
+			note_exit(s); /* the probes are not sent; the diagnosis says why */
+			break;
+		}
+		if (s->info.ip.family != 0 && s->info.published_port != 0)
+			break;
+		if (nc_run_now_ms() > deadline)
+			return nc_error_set(err, -ETIMEDOUT, "container %.12s got no IP address or published port in time",
+					    c->id);
+		nc_run_sleep_ms(delay);
+	}
+	r = adopt_inspected(s, err);
+	if (r < 0 || s->exited)
+		return r;
+	wait_listening(s, deadline);
+	if (nc_run_interrupted(s))
+		return NC_ECANCELED;
+	/* still alive?  An app that could not listen often exits at once */
+	r = nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, err);
+	if (r < 0)
+		return r;
+	s->info.pid = c->pid;
+	if (!s->info.running) {
+		note_exit(s);
+		return 0;
+	}
+	s->ports[s->n_ports++] = s->port;
+	find_forwarder(s);
+	return 0;
+}
+
+static void launched_teardown(run_state_t *s)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	uint64_t deadline;
+
+	if (s->container_id[0] == '\0')
+		return;
+	if (s->opt->keep) {
+		c->kept = true;
+		return;
+	}
+	/* cleanup must run even after a signal cancelled the engine calls */
+	nc_engine_set_cancel(s->engine, NULL);
+	/* An engine that is restarting refuses connections for a few seconds:
+	 * keep trying for a bounded while (15 s), then leave the container to
+	 * the next run's clean-up (it carries our labels). */
+	deadline = nc_run_now_ms() + 15000;
+	for (unsigned attempt = 0; attempt < 60; attempt++) {
+		int r = nc_engine_container_remove(s->engine, s->container_id, true, true, NULL);
+
+		if (r == 0) {
+			c->removed = true;
+			return;
+		}
+		if (nc_run_now_ms() > deadline ||
+		    (r != -ECONNREFUSED && r != -ENOENT && r != NC_EPROTO && attempt >= 2))
+			return;
+		nc_run_sleep_ms(250);
+	}
+}
+
+const nc_target_ops_t nc_target_launched = {
+	.what = "the test container",
+	.prepare = launched_prepare,
+	.teardown = launched_teardown,
+};
+
+/* ---- a container the user names ----------------------------------------- */
+
+static int named_prepare(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	uint16_t published[NC_RUN_MAX_PORTS];
+	size_t n;
+	int r;
+
+	r = nc_engine_container_inspect(s->engine, s->opt->target, s->port, &s->info, err);
+	if (r == NC_EGONE || r == NC_ENOTFOUND)
+		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", s->opt->target,
+				    nc_engine_url(s->engine));
+	if (r < 0)
+		return r;
+	snprintf(s->container_id, sizeof(s->container_id), "%s", s->info.id);
+	c->user_container = true;
+	if (!s->info.running)
+		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s, exit code %d): start it first",
+				    s->opt->target, s->info.status, s->info.exit_code);
+	/* the ports: those given, else every published TCP port */
+	if (s->opt->n_ports > 0) {
+		for (size_t i = 0; i < s->opt->n_ports && i < NC_RUN_MAX_PORTS; i++)
+			s->ports[s->n_ports++] = s->opt->ports[i];
+	} else {
+		n = nc_run_published_ports(s, NC_ENGINE_TCP, published, NC_ARRAY_SIZE(published));
+		if (n == 0 && s->bulk_capture) /* netcheck capture: its addresses are enough */
+			return adopt_inspected(s, err);
+		if (n == 0)
+			return nc_error_set(err, -EINVAL,
+					    "container '%.128s' publishes no TCP port: name the port to probe with --port",
+					    s->opt->target);
+		for (size_t i = 0; i < n; i++)
+			s->ports[s->n_ports++] = published[i];
+	}
+	s->port = s->ports[0];
+	/* inspect again for the first port's address and binding */
+	r = nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, err);
+	if (r < 0)
+		return r;
+	r = adopt_inspected(s, err);
+	if (r < 0)
+		return r;
+	find_forwarder(s);
+	return 0;
+}
+
+static void named_teardown(run_state_t *s)
+{
+	(void)s; /* the user's container is theirs: nothing to undo */
+}
+
+const nc_target_ops_t nc_target_named = {
+	.what = "your container",
+	.prepare = named_prepare,
+	.teardown = named_teardown,
+};
