@@ -27,9 +27,12 @@ const char *nc_strerror(int code)
 	case NC_EPROTO: return "malformed or truncated data";
 	case NC_ETOOBIG: return "response larger than allowed";
 	case NC_ENOTFOUND: return "not found";
-	case NC_ECONFLICT: return "conflict";
+	case NC_ECONFLICT: return "conflict: the name is in use or the object is busy";
 	case NC_ECANCELED: return "interrupted";
 	case NC_EFORWARD: return "route leaves through a gateway";
+	case NC_EPORTTAKEN: return "host port already allocated or in use";
+	case NC_ENOIMAGE: return "no such image";
+	case NC_EGONE: return "the container, service or network is gone";
 	default: break;
 	}
 	/* UV_E* are -errno on Unix, except a few such as UV_EOF (-4095). */

@@ -1,7 +1,8 @@
 /* Finding the engine: flag, DOCKER_HOST, docker context, default socket.
  * Context metadata lives under a directory named by the SHA-256 of the
  * context name (docker/cli's store), so a small SHA-256 lives here. */
-#include "netcheck/engine.h"
+#define NC_ENGINE_NO_LEGACY_NAMES
+#include "engine-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,10 +140,11 @@ static const char *getenv_default(const char *name)
 }
 
 /* The current context's endpoint, or -ENOENT when the default context is in use. */
-static int context_url(const char *(*env)(const char *), char *ret_url, size_t len, nc_error_t *err)
+static int context_url(const char *(*env)(const char *), const char *ctx, char *ret_url, size_t len,
+		       nc_error_t *err)
 {
 	char dir[512], path[700], digest[65], name[256];
-	const char *cfgdir = env("DOCKER_CONFIG"), *home = env("HOME"), *ctx = env("DOCKER_CONTEXT");
+	const char *cfgdir = env("DOCKER_CONFIG"), *home = env("HOME");
 	json_t *j = NULL;
 	const char *host;
 	int r;
@@ -194,21 +196,70 @@ static int context_url(const char *(*env)(const char *), char *ret_url, size_t l
 	return 0;
 }
 
+int nc_engine_url_normalize(const char *url, bool tls, char *ret, size_t len, nc_error_t *err)
+{
+	const char *host;
+	int n;
+
+	if (strncmp(url, "ssh://", 6) == 0)
+		return nc_error_set(err, -ENOTSUP,
+				    "ssh:// engines are not supported: forward the socket with `ssh -nNT -L "
+				    "/tmp/docker.sock:/var/run/docker.sock %s` and use --engine unix:///tmp/docker.sock",
+				    url + 6);
+	if (strncmp(url, "npipe://", 8) == 0)
+		return nc_error_set(err, -ENOTSUP,
+				    "npipe:// engines are not supported: netcheck runs where the containers' network "
+				    "is; expose the engine on tcp://127.0.0.1:2375 (Docker Desktop: Settings, General) "
+				    "or run netcheck inside WSL with unix:///var/run/docker.sock");
+	if (strncmp(url, "tcp://", 6) != 0) {
+		n = snprintf(ret, len, "%s", url);
+		return n < 0 || (size_t)n >= len ? nc_error_set(err, -ENAMETOOLONG, "engine URL too long") : 0;
+	}
+	host = url + 6;
+	/* a port is there when the host part (up to any path) has a ':' after
+	 * its last ']' (an IPv6 literal's colons do not count) */
+	{
+		size_t hostlen = strcspn(host, "/");
+		const char *bracket = memchr(host, ']', hostlen);
+		const char *from = bracket != NULL ? bracket : host;
+
+		if (hostlen == 0 || memchr(from, ':', hostlen - (size_t)(from - host)) != NULL)
+			n = snprintf(ret, len, "%s", url);
+		else
+			n = snprintf(ret, len, "tcp://%.*s:%d%s", (int)hostlen, host, tls ? 2376 : 2375,
+				     host + hostlen);
+	}
+	return n < 0 || (size_t)n >= len ? nc_error_set(err, -ENAMETOOLONG, "engine URL too long") : 0;
+}
+
 int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name), char *ret_url, size_t url_len,
 		       nc_engine_source_t *ret_source, nc_error_t *err)
+{
+	return nc_engine_discover_context(flag_url, NULL, env, ret_url, url_len, ret_source, err);
+}
+
+static int discover(const char *flag_url, const char *context, const char *(*env)(const char *name),
+		    char *ret_url, size_t url_len, nc_engine_source_t *ret_source, nc_error_t *err)
 {
 	const char *v;
 	int r;
 
-	if (env == NULL)
-		env = getenv_default;
+	if (flag_url != NULL && *flag_url && context != NULL && *context)
+		return nc_error_set(err, -EINVAL, "--engine and --context both name an engine: give one");
 	if (flag_url != NULL && *flag_url) {
 		*ret_source = NC_ENGINE_FROM_FLAG;
 		v = flag_url;
+	} else if (context != NULL && *context) {
+		/* as `docker --context`: it beats DOCKER_HOST; "default" means DOCKER_HOST's rules */
+		r = context_url(env, context, ret_url, url_len, err);
+		*ret_source = NC_ENGINE_FROM_CONTEXT;
+		if (r != -ENOENT)
+			return r;
+		return discover(NULL, NULL, env, ret_url, url_len, ret_source, err);
 	} else if ((v = env("DOCKER_HOST")) != NULL && *v) {
 		*ret_source = NC_ENGINE_FROM_ENV;
 	} else {
-		r = context_url(env, ret_url, url_len, err);
+		r = context_url(env, env("DOCKER_CONTEXT"), ret_url, url_len, err);
 		if (r == 0) {
 			*ret_source = NC_ENGINE_FROM_CONTEXT;
 			return 0;
@@ -230,6 +281,25 @@ int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name
 	if ((size_t)snprintf(ret_url, url_len, "%s", v) >= url_len)
 		return nc_error_set(err, -ENAMETOOLONG, "engine URL too long");
 	return 0;
+}
+
+int nc_engine_discover_context(const char *flag_url, const char *context, const char *(*env)(const char *name),
+			       char *ret_url, size_t url_len, nc_engine_source_t *ret_source, nc_error_t *err)
+{
+	char found[NC_ENGINE_URL_MAX];
+	const char *cert, *verify;
+	int r;
+
+	if (env == NULL)
+		env = getenv_default;
+	r = discover(flag_url, context, env, found, sizeof(found), ret_source, err);
+	if (r < 0)
+		return r;
+	cert = env("DOCKER_CERT_PATH");
+	verify = env("DOCKER_TLS_VERIFY");
+	/* the docker CLI's rule: any non-empty DOCKER_TLS_VERIFY turns TLS on */
+	return nc_engine_url_normalize(found, (cert != NULL && *cert) || (verify != NULL && *verify), ret_url,
+				       url_len, err);
 }
 
 /* The sockets engines listen on by default, in the order netcheck tries

@@ -1,7 +1,8 @@
 /* Pure parsers for Engine API answers.  Every field is optional until
  * proven otherwise: engines differ (Docker, Podman, Desktop) and answers
  * are untrusted, so strings are copied bounded and types are checked. */
-#include "netcheck/engine.h"
+#define NC_ENGINE_NO_LEGACY_NAMES
+#include "engine-internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -85,14 +86,125 @@ int nc_engine_parse_info(const json_t *j, nc_engine_info_t *ret, nc_error_t *err
 	return 0;
 }
 
-static int parse_port_key(const char *key, unsigned *ret_port)
+/* "80/tcp", "53/udp" */
+static int parse_port_proto(const char *key, unsigned *ret_port, nc_engine_proto_t *ret_proto)
 {
 	char *end;
 	unsigned long p = strtoul(key, &end, 10);
 
-	if (end == key || p == 0 || p > 65535 || strcmp(end, "/tcp") != 0)
+	if (end == key || p == 0 || p > 65535)
+		return -EINVAL;
+	if (strcmp(end, "/tcp") == 0)
+		*ret_proto = NC_ENGINE_TCP;
+	else if (strcmp(end, "/udp") == 0)
+		*ret_proto = NC_ENGINE_UDP;
+	else
 		return -EINVAL;
 	*ret_port = (unsigned)p;
+	return 0;
+}
+
+static int parse_port_key(const char *key, unsigned *ret_port)
+{
+	nc_engine_proto_t proto;
+
+	if (parse_port_proto(key, ret_port, &proto) < 0 || proto != NC_ENGINE_TCP)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_host_port(const char *hport, uint16_t *ret, nc_error_t *err)
+{
+	char *end;
+	unsigned long hp = strtoul(hport, &end, 10);
+
+	if (*hport == '\0' || *end != '\0' || hp == 0 || hp > 65535)
+		return nc_error_set(err, NC_EPROTO, "engine reports a malformed host port '%.16s'", hport);
+	*ret = (uint16_t)hp;
+	return 0;
+}
+
+/* the io.netcheck.* labels of a Labels object, copied */
+static void take_labels(const json_t *labels, nc_engine_label_t *ret, size_t max, size_t *ret_n)
+{
+	const char *key;
+	json_t *v;
+
+	*ret_n = 0;
+	json_object_foreach((json_t *)labels, key, v) {
+		if (strncmp(key, "io.netcheck.", 12) != 0 || !json_is_string(v) || *ret_n >= max)
+			continue;
+		snprintf(ret[*ret_n].key, sizeof(ret[*ret_n].key), "%s", key);
+		copy_json_str(ret[*ret_n].value, sizeof(ret[*ret_n].value), v);
+		(*ret_n)++;
+	}
+}
+
+const char *nc_container_info_label(const nc_container_info_t *info, const char *key)
+{
+	for (size_t i = 0; i < info->n_labels && i < NC_ENGINE_MAX_LABELS; i++)
+		if (strcmp(info->labels[i].key, key) == 0)
+			return info->labels[i].value;
+	return NULL;
+}
+
+/* every network: name, id, addresses; bounded */
+static int take_networks(const json_t *nets, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err)
+{
+	const char *netname;
+	json_t *net;
+
+	json_object_foreach((json_t *)nets, netname, net) {
+		nc_container_network_t *n;
+		const char *ip = json_string_value(json_object_get(net, "IPAddress"));
+		const char *ip6 = json_string_value(json_object_get(net, "GlobalIPv6Address"));
+		const char *gw = json_string_value(json_object_get(net, "Gateway"));
+
+		if (ret->n_networks >= NC_ENGINE_MAX_NETWORKS)
+			break;
+		n = &ret->networks[ret->n_networks++];
+		snprintf(n->name, sizeof(n->name), "%s", netname);
+		copy_json_str(n->network_id, sizeof(n->network_id), json_object_get(net, "NetworkID"));
+		if (ip != NULL && *ip != '\0' && nc_endpoint_parse(ip, container_port, &n->ip) < 0)
+			return nc_error_set(err, NC_EPROTO, "engine reports a malformed container IP '%.64s'", ip);
+		if (ip6 != NULL && *ip6 != '\0' && nc_endpoint_parse(ip6, container_port, &n->ip6) < 0)
+			return nc_error_set(err, NC_EPROTO, "engine reports a malformed container IPv6 '%.64s'", ip6);
+		if (gw != NULL && *gw != '\0')
+			(void)nc_endpoint_parse(gw, 0, &n->gateway);
+	}
+	return 0;
+}
+
+/* every binding of every port, tcp and udp; bounded */
+static int take_ports(const json_t *ports, nc_container_info_t *ret, nc_error_t *err)
+{
+	const char *key;
+	json_t *bindings, *b;
+	size_t i;
+
+	json_object_foreach((json_t *)ports, key, bindings) {
+		nc_engine_proto_t proto;
+		unsigned port;
+
+		if (parse_port_proto(key, &port, &proto) < 0)
+			continue;
+		json_array_foreach(bindings, i, b) {
+			const char *hport = json_string_value(json_object_get(b, "HostPort"));
+			nc_container_port_t *p;
+			int r;
+
+			if (hport == NULL || ret->n_ports >= NC_ENGINE_MAX_PORTS)
+				continue;
+			p = &ret->ports[ret->n_ports];
+			r = parse_host_port(hport, &p->host_port, err);
+			if (r < 0)
+				return r;
+			p->container_port = (uint16_t)port;
+			p->proto = proto;
+			copy_json_str(p->host_ip, sizeof(p->host_ip), json_object_get(b, "HostIp"));
+			ret->n_ports++;
+		}
+	}
 	return 0;
 }
 
@@ -113,6 +225,10 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 	copy_json_str(ret->image, sizeof(ret->image), json_object_get(json_object_get(j, "Config"), "Image"));
 	if (ret->id[0] == '\0')
 		return nc_error_set(err, NC_EPROTO, "engine's container inspect answer has no Id");
+	copy_json_str(ret->status, sizeof(ret->status), json_object_get(json_object_get(j, "State"), "Status"));
+	ret->tty = json_is_true(json_object_get(json_object_get(j, "Config"), "Tty"));
+	take_labels(json_object_get(json_object_get(j, "Config"), "Labels"), ret->labels, NC_ENGINE_MAX_LABELS,
+		    &ret->n_labels);
 	state = json_object_get(j, "State");
 	ret->running = json_is_true(json_object_get(state, "Running"));
 	if (json_is_integer(json_object_get(state, "ExitCode")))
@@ -123,6 +239,8 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 	}
 	ns = json_object_get(j, "NetworkSettings");
 	nets = json_object_get(ns, "Networks");
+	if (take_networks(nets, container_port, ret, err) < 0 || take_ports(json_object_get(ns, "Ports"), ret, err) < 0)
+		return NC_EPROTO;
 	json_object_foreach((json_t *)nets, netname, net) {
 		const char *ip = json_string_value(json_object_get(net, "IPAddress"));
 		const char *gw = json_string_value(json_object_get(net, "Gateway"));
@@ -149,14 +267,12 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 		json_array_foreach(bindings, i, b) {
 			const char *hip = json_string_value(json_object_get(b, "HostIp"));
 			const char *hport = json_string_value(json_object_get(b, "HostPort"));
-			char *end;
-			unsigned long hp;
+			uint16_t hp;
 
 			if (hport == NULL)
 				continue;
-			hp = strtoul(hport, &end, 10);
-			if (*end != '\0' || hp == 0 || hp > 65535)
-				return nc_error_set(err, NC_EPROTO, "engine reports a malformed host port '%.16s'", hport);
+			if (parse_host_port(hport, &hp, err) < 0)
+				return NC_EPROTO;
 			/* Docker lists 0.0.0.0 and :: apart, and after a restart
 			 * 20.10 may even give them different host ports */
 			if (hip != NULL && strchr(hip, ':') != NULL) {
@@ -170,4 +286,257 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 	}
 	ret->published_port = v4_port ? v4_port : ret->published_port6;
 	return 0;
+}
+
+/* text → json_t for the text entry points; *ret new */
+static int load_text(const char *text, size_t len, const char *what, json_t **ret, nc_error_t *err)
+{
+	json_error_t jerr;
+
+	*ret = json_loadb(text, len, 0, &jerr);
+	if (*ret == NULL)
+		return nc_error_set(err, NC_EPROTO, "malformed JSON in the engine's %s answer: %s (line %d)", what,
+				    jerr.text, jerr.line);
+	return 0;
+}
+
+/* the body of each text entry point: text → json_t → call (a parser of j) */
+#define PARSE_TEXT(what, call)                                    \
+	do {                                                      \
+		json_t *j;                                        \
+		int r_ = load_text(text, len, what, &j, err);     \
+		if (r_ < 0)                                       \
+			return r_;                                \
+		r_ = call;                                        \
+		json_decref(j);                                   \
+		return r_;                                        \
+	} while (0)
+
+int nc_engine_parse_version_text(const char *text, size_t len, nc_engine_version_t *ret, nc_error_t *err)
+{
+	PARSE_TEXT("/version", nc_engine_parse_version(j, ret, err));
+}
+
+int nc_engine_parse_info_text(const char *text, size_t len, nc_engine_info_t *ret, nc_error_t *err)
+{
+	PARSE_TEXT("/info", nc_engine_parse_info(j, ret, err));
+}
+
+int nc_engine_parse_inspect_text(const char *text, size_t len, uint16_t container_port, nc_container_info_t *ret,
+				 nc_error_t *err)
+{
+	PARSE_TEXT("container inspect", nc_engine_parse_inspect(j, container_port, ret, err));
+}
+
+int nc_engine_parse_network_text(const char *text, size_t len, nc_network_info_t *ret, nc_error_t *err)
+{
+	PARSE_TEXT("network inspect", nc_engine_parse_network(j, ret, err));
+}
+
+int nc_engine_parse_network(const json_t *j, nc_network_info_t *ret, nc_error_t *err)
+{
+	const json_t *cfg;
+	size_t i;
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(j))
+		return nc_error_set(err, NC_EPROTO, "engine's network inspect answer is not a JSON object");
+	copy_json_str(ret->id, sizeof(ret->id), json_object_get(j, "Id"));
+	copy_json_str(ret->name, sizeof(ret->name), json_object_get(j, "Name"));
+	copy_json_str(ret->driver, sizeof(ret->driver), json_object_get(j, "Driver"));
+	copy_json_str(ret->scope, sizeof(ret->scope), json_object_get(j, "Scope"));
+	if (ret->id[0] == '\0')
+		return nc_error_set(err, NC_EPROTO, "engine's network inspect answer has no Id");
+	ret->ipv6 = json_is_true(json_object_get(j, "EnableIPv6"));
+	ret->internal = json_is_true(json_object_get(j, "Internal"));
+	ret->attachable = json_is_true(json_object_get(j, "Attachable"));
+	json_array_foreach(json_object_get(json_object_get(j, "IPAM"), "Config"), i, cfg) {
+		const char *subnet = json_string_value(json_object_get(cfg, "Subnet"));
+		bool v6 = subnet != NULL && strchr(subnet, ':') != NULL;
+
+		if (subnet == NULL)
+			continue;
+		if (v6 && ret->subnet6[0] == '\0') {
+			snprintf(ret->subnet6, sizeof(ret->subnet6), "%s", subnet);
+			copy_json_str(ret->gateway6, sizeof(ret->gateway6), json_object_get(cfg, "Gateway"));
+		} else if (!v6 && ret->subnet4[0] == '\0') {
+			snprintf(ret->subnet4, sizeof(ret->subnet4), "%s", subnet);
+			copy_json_str(ret->gateway4, sizeof(ret->gateway4), json_object_get(cfg, "Gateway"));
+		}
+	}
+	if (strcmp(ret->driver, "bridge") == 0) {
+		const char *bridge = json_string_value(
+			json_object_get(json_object_get(j, "Options"), "com.docker.network.bridge.name"));
+
+		/* docker0 names itself in Options; libnetwork names the others
+		 * "br-" + the first 12 characters of the id */
+		if (bridge != NULL && *bridge != '\0')
+			snprintf(ret->bridge, sizeof(ret->bridge), "%.15s", bridge);
+		else
+			snprintf(ret->bridge, sizeof(ret->bridge), "br-%.12s", ret->id);
+	}
+	return 0;
+}
+
+/* runs take(item, &ret[n]) over a JSON array, bounded by max; returns the array's size */
+#define PARSE_LIST(j, ret, max, ret_n, what, take)                                                                 \
+	do {                                                                                                        \
+		const json_t *item_;                                                                                \
+		size_t i_;                                                                                          \
+		*(ret_n) = 0;                                                                                       \
+		if (!json_is_array(j))                                                                              \
+			return nc_error_set(err, NC_EPROTO, "engine's %s answer is not a JSON array", what);        \
+		json_array_foreach((j), i_, item_) {                                                                \
+			if (*(ret_n) >= (max))                                                                      \
+				break;                                                                              \
+			memset(&(ret)[*(ret_n)], 0, sizeof((ret)[0]));                                               \
+			if (take(item_, &(ret)[*(ret_n)]))                                                          \
+				(*(ret_n))++;                                                                       \
+		}                                                                                                   \
+		return json_array_size(j) > INT32_MAX ? INT32_MAX : (int)json_array_size(j);                        \
+	} while (0)
+
+static bool take_container(const json_t *item, nc_container_summary_t *c)
+{
+	const json_t *labels = json_object_get(item, "Labels");
+	const char *name = json_string_value(json_array_get(json_object_get(item, "Names"), 0));
+	const json_t *created = json_object_get(item, "Created");
+
+	copy_json_str(c->id, sizeof(c->id), json_object_get(item, "Id"));
+	if (c->id[0] == '\0')
+		return false;
+	snprintf(c->name, sizeof(c->name), "%s", name == NULL ? "" : name[0] == '/' ? name + 1 : name);
+	copy_json_str(c->state, sizeof(c->state), json_object_get(item, "State"));
+	c->created = json_is_integer(created) ? (int64_t)json_integer_value(created) : 0;
+	copy_json_str(c->run, sizeof(c->run), json_object_get(labels, "io.netcheck.run"));
+	copy_json_str(c->pid, sizeof(c->pid), json_object_get(labels, "io.netcheck.pid"));
+	copy_json_str(c->scope, sizeof(c->scope), json_object_get(labels, "io.netcheck.scope"));
+	c->keep = json_object_get(labels, "io.netcheck.keep") != NULL;
+	return true;
+}
+
+int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
+			       nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "container list", take_container);
+}
+
+int nc_engine_parse_swarm(const json_t *info, const json_t *swarm, nc_swarm_info_t *ret, nc_error_t *err)
+{
+	const json_t *s = json_object_get(info, "Swarm");
+
+	memset(ret, 0, sizeof(*ret));
+	if (!json_is_object(info))
+		return nc_error_set(err, NC_EPROTO, "engine's /info answer is not a JSON object");
+	copy_json_str(ret->local_state, sizeof(ret->local_state), json_object_get(s, "LocalNodeState"));
+	ret->active = strcmp(ret->local_state, "active") == 0;
+	ret->manager = ret->active && json_is_true(json_object_get(s, "ControlAvailable"));
+	copy_json_str(ret->node_id, sizeof(ret->node_id), json_object_get(s, "NodeID"));
+	copy_json_str(ret->node_addr, sizeof(ret->node_addr), json_object_get(s, "NodeAddr"));
+	/* managers' /info carries Swarm.Cluster.ID too; GET /swarm is the authority */
+	copy_json_str(ret->cluster_id, sizeof(ret->cluster_id), json_object_get(json_object_get(s, "Cluster"), "ID"));
+	if (swarm != NULL) {
+		if (!json_is_object(swarm))
+			return nc_error_set(err, NC_EPROTO, "engine's /swarm answer is not a JSON object");
+		copy_json_str(ret->cluster_id, sizeof(ret->cluster_id), json_object_get(swarm, "ID"));
+	}
+	return 0;
+}
+
+static bool take_node(const json_t *item, nc_swarm_node_t *n)
+{
+	const json_t *spec = json_object_get(item, "Spec"), *status = json_object_get(item, "Status");
+
+	copy_json_str(n->id, sizeof(n->id), json_object_get(item, "ID"));
+	copy_json_str(n->hostname, sizeof(n->hostname),
+		      json_object_get(json_object_get(item, "Description"), "Hostname"));
+	copy_json_str(n->address, sizeof(n->address), json_object_get(status, "Addr"));
+	copy_json_str(n->state, sizeof(n->state), json_object_get(status, "State"));
+	copy_json_str(n->role, sizeof(n->role), json_object_get(spec, "Role"));
+	copy_json_str(n->availability, sizeof(n->availability), json_object_get(spec, "Availability"));
+	return n->id[0] != '\0';
+}
+
+int nc_engine_parse_nodes(const json_t *j, nc_swarm_node_t *ret, size_t max, size_t *ret_n, nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "node list", take_node);
+}
+
+static bool take_task(const json_t *item, nc_swarm_task_t *t)
+{
+	const json_t *status = json_object_get(item, "Status"), *att;
+	size_t i, k;
+
+	copy_json_str(t->id, sizeof(t->id), json_object_get(item, "ID"));
+	copy_json_str(t->node_id, sizeof(t->node_id), json_object_get(item, "NodeID"));
+	copy_json_str(t->desired_state, sizeof(t->desired_state), json_object_get(item, "DesiredState"));
+	copy_json_str(t->state, sizeof(t->state), json_object_get(status, "State"));
+	copy_json_str(t->error, sizeof(t->error), json_object_get(status, "Err"));
+	copy_json_str(t->container_id, sizeof(t->container_id),
+		      json_object_get(json_object_get(status, "ContainerStatus"), "ContainerID"));
+	json_array_foreach(json_object_get(item, "NetworksAttachments"), i, att) {
+		const json_t *a;
+
+		json_array_foreach(json_object_get(att, "Addresses"), k, a) {
+			if (t->n_addresses >= NC_ENGINE_MAX_ADDRS || !json_is_string(a))
+				continue;
+			copy_json_str(t->addresses[t->n_addresses], sizeof(t->addresses[0]), a);
+			t->n_addresses++;
+		}
+	}
+	return t->id[0] != '\0';
+}
+
+int nc_engine_parse_tasks(const json_t *j, nc_swarm_task_t *ret, size_t max, size_t *ret_n, nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "task list", take_task);
+}
+
+/* appends n bytes to a buffer that keeps the newest len - 1 bytes */
+static void keep_tail(char *buf, size_t len, size_t *used, const char *p, size_t n)
+{
+	size_t room = len - 1;
+
+	if (n >= room) {
+		memcpy(buf, p + n - room, room);
+		*used = room;
+		return;
+	}
+	if (*used + n > room) {
+		size_t drop = *used + n - room;
+
+		memmove(buf, buf + drop, *used - drop);
+		*used -= drop;
+	}
+	memcpy(buf + *used, p, n);
+	*used += n;
+}
+
+int nc_engine_logs_decode(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len)
+{
+	size_t used = 0, off = 0;
+
+	if (ret_buf == NULL || buf_len == 0)
+		return -EINVAL;
+	ret_buf[0] = '\0';
+	if (tty) {
+		keep_tail(ret_buf, buf_len, &used, raw, len);
+	} else {
+		while (off < len) {
+			const unsigned char *h = (const unsigned char *)raw + off;
+			size_t size;
+
+			/* stream (0 stdin, 1 stdout, 2 stderr), three zero bytes, size */
+			if (len - off < 8 || h[0] > 2 || h[1] != 0 || h[2] != 0 || h[3] != 0)
+				return NC_EPROTO;
+			size = (size_t)h[4] << 24 | (size_t)h[5] << 16 | (size_t)h[6] << 8 | h[7];
+			off += 8;
+			if (size > len - off)
+				return NC_EPROTO;
+			keep_tail(ret_buf, buf_len, &used, raw + off, size);
+			off += size;
+		}
+	}
+	ret_buf[used] = '\0';
+	return used > INT32_MAX ? INT32_MAX : (int)used;
 }

@@ -3,8 +3,11 @@
  * (never the run's loop); bounded responses, per-call timeouts,
  * cancellation from a signal flag.  The calls stay synchronous: each one
  * runs the private loop until its transfer is done.
+ * Every HTTP error becomes a netcheck code here, in nc_engine_classify().
+ * The typed calls live in engine-objects.c and engine-swarm.c.
  * May call: libcurl, libuv, jansson, engine-parse.c.  Never prints. */
-#include "netcheck/engine.h"
+#define NC_ENGINE_NO_LEGACY_NAMES
+#include "engine-internal.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -255,8 +258,15 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 		copy_str(e->base, sizeof(e->base), "http://localhost");
 	} else if (strncmp(url, "tcp://", 6) == 0 || strncmp(url, "http://", 7) == 0 ||
 		   strncmp(url, "https://", 8) == 0) {
-		const char *hostport = strstr(url, "://") + 3;
-		bool tls = strncmp(url, "https://", 8) == 0 || (e->opt.cert_path != NULL && *e->opt.cert_path);
+		bool tls = strncmp(url, "https://", 8) == 0 || (e->opt.cert_path != NULL && *e->opt.cert_path) ||
+			   e->opt.tls_verify;
+		char normal[NC_ENGINE_URL_MAX];
+		const char *hostport;
+
+		r = nc_engine_url_normalize(url, tls, normal, sizeof(normal), err);
+		if (r < 0)
+			goto fail;
+		hostport = strstr(normal, "://") + 3;
 
 		if (*hostport == '\0' || *hostport == '/') {
 			r = nc_error_set(err, -EINVAL, "engine URL %s has no host", url);
@@ -280,6 +290,8 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 					goto fail;
 				}
 		}
+	} else if ((r = nc_engine_url_normalize(url, false, e->base, sizeof(e->base), err)) < 0) {
+		goto fail; /* ssh://, npipe://: said why */
 	} else {
 		r = nc_error_set(err, -EINVAL,
 				 "unknown engine URL scheme in '%s': use unix:///path/to/docker.sock or tcp://host:port",
@@ -353,6 +365,65 @@ const char *nc_engine_url(const nc_engine_t *e)
 	return e->url;
 }
 
+const char *nc_engine_base(const nc_engine_t *e)
+{
+	return e->base;
+}
+
+long nc_engine_timeout(const nc_engine_t *e)
+{
+	return e->opt.timeout_ms;
+}
+
+int nc_engine_api(const nc_engine_t *e)
+{
+	int v = nc_engine_api_number(e->api_version);
+
+	return v < 0 ? 0 : v;
+}
+
+/* 404 on these paths names an object: a container, network, service, task
+ * or node that netcheck created or the user named */
+static bool names_object(const char *path)
+{
+	static const char *const prefixes[] = { "/containers/", "/networks/", "/services/", "/tasks/", "/nodes/" };
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		/* "/containers/json" and "/containers/create" are listings and creations, not objects */
+		if (strncmp(path, prefixes[i], n) == 0 && strncmp(path + n, "json", 4) != 0 &&
+		    strncmp(path + n, "create", 6) != 0)
+			return true;
+	}
+	return false;
+}
+
+static bool has(const char *message, const char *what)
+{
+	return message != NULL && strstr(message, what) != NULL;
+}
+
+int nc_engine_classify(long status, const char *method, const char *path, const char *message)
+{
+	(void)method;
+	/* "Bind for 0.0.0.0:80 failed: port is already allocated" (docker's
+	 * allocator), "listen tcp4 0.0.0.0:80: bind: address already in use"
+	 * (docker-proxy), both with 500 at start; Podman says the same words */
+	if (has(message, "port is already allocated") || has(message, "address already in use"))
+		return NC_EPORTTAKEN;
+	if (status == 404) {
+		/* "No such image: x" (create), "no such image: x: No such image" (image inspect) */
+		if (has(message, "No such image") || has(message, "no such image") ||
+		    strncmp(path, "/images/", 8) == 0)
+			return NC_ENOIMAGE;
+		return names_object(path) ? NC_EGONE : NC_ENOTFOUND;
+	}
+	if (status == 409)
+		return NC_ECONFLICT;
+	return NC_EENGINE;
+}
+
 static int map_curl_error(nc_engine_t *e, CURLcode c, const char *errbuf, const struct buf *b, nc_error_t *err)
 {
 	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(c);
@@ -422,8 +493,8 @@ static CURLcode perform(nc_engine_t *e, CURL *h, long timeout_ms)
 	return e->canceled ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
 }
 
-int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
-		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err)
+int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, const char *content_type,
+		       const void *body, size_t body_len, long timeout_ms, nc_engine_body_t *ret, nc_error_t *err)
 {
 	char url[NC_ENGINE_URL_MAX * 2];
 	char errbuf[CURL_ERROR_SIZE] = "";
@@ -435,8 +506,6 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 	CURL *h = e->curl;
 	int r = 0, n;
 
-	if (ret_json != NULL)
-		*ret_json = NULL;
 	if (e->api_version[0] != '\0')
 		n = snprintf(url, sizeof(url), "%s/v%s%s", e->base, e->api_version, path);
 	else
@@ -495,35 +564,42 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 
 		if (j != NULL)
 			msg = json_string_value(json_object_get(j, "message"));
-		r = status == 404 ? NC_ENOTFOUND : status == 409 ? NC_ECONFLICT : NC_EENGINE;
+		r = nc_engine_classify(status, method, path, msg);
 		nc_error_set(err, r, "engine answered %ld to %s %s: %.300s", status, method, path,
 			     msg ? msg : (b.data ? b.data : "(no body)"));
 		json_decref(j);
 		goto out;
 	}
-	if (ret_json == NULL && b.data != NULL && strstr(b.data, "\"error\"") != NULL) {
-		/* streamed answers (image import) report failure inside a 200 */
-		const char *msg = strstr(b.data, "\"error\"") + 7; /* its end; may be the NUL */
-		json_t *j;
-
-		msg += strspn(msg, " \t:");
-		j = json_loads(msg, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
-		r = nc_error_set(err, NC_EENGINE, "engine reported an error for %s %s: %.300s", method, path,
-				 json_is_string(j) ? json_string_value(j) : msg);
-		json_decref(j);
-		goto out;
-	}
-	if (ret_json != NULL && b.len > 0) {
-		json_error_t jerr;
-
-		*ret_json = json_loadb(b.data, b.len, 0, &jerr);
-		if (*ret_json == NULL) {
-			r = nc_error_set(err, NC_EPROTO, "engine at %s sent malformed JSON for %s %s: %s (line %d)",
-					 e->url, method, path, jerr.text, jerr.line);
-			goto out;
-		}
+	if (ret != NULL) {
+		ret->data = b.data != NULL ? b.data : strdup("");
+		ret->len = b.len;
+		if (ret->data == NULL)
+			return -ENOMEM;
+		return 0;
 	}
 out:
+	free(b.data);
+	return r;
+}
+
+int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
+		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err)
+{
+	nc_engine_body_t b = { 0 };
+	json_error_t jerr;
+	int r;
+
+	if (ret_json != NULL)
+		*ret_json = NULL;
+	r = nc_engine_call_raw(e, method, path, content_type, body, body_len, timeout_ms, &b, err);
+	if (r < 0)
+		return r;
+	if (ret_json != NULL && b.len > 0) {
+		*ret_json = json_loadb(b.data, b.len, 0, &jerr);
+		if (*ret_json == NULL)
+			r = nc_error_set(err, NC_EPROTO, "engine at %s sent malformed JSON for %s %s: %s (line %d)",
+					 e->url, method, path, jerr.text, jerr.line);
+	}
 	free(b.data);
 	return r;
 }
@@ -571,141 +647,9 @@ int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err)
 	return r;
 }
 
-/* percent-encode into buf; -ENAMETOOLONG if it does not fit */
-static int url_escape(const char *s, char *buf, size_t len)
+int nc_engine_escape(const char *s, char *buf, size_t len)
 {
 	size_t used = 0;
 
 	return nc_percent_encode(buf, len, &used, s) < 0 ? -ENAMETOOLONG : 0;
-}
-
-int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err)
-{
-	char path[512], esc[384];
-	json_t *j = NULL;
-	int r;
-
-	if (url_escape(ref, esc, sizeof(esc)) < 0)
-		return nc_error_set(err, -EINVAL, "image name too long: %.80s", ref);
-	snprintf(path, sizeof(path), "/images/%s/json", esc);
-	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
-	json_decref(j);
-	if (r == NC_ENOTFOUND)
-		return 0;
-	return r < 0 ? r : 1;
-}
-
-int nc_engine_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len, nc_error_t *err)
-{
-	char path[2048];
-
-	if ((size_t)snprintf(path, sizeof(path), "/images/create?%s", query) >= sizeof(path))
-		return nc_error_set(err, -EINVAL, "image import query too long");
-	/* The answer is a stream of JSON progress objects; an error arrives in
-	 * one of them with HTTP 200: nc_engine_call looks for it. */
-	return nc_engine_call(e, "POST", path, "application/x-tar", tar, tar_len, e->opt.timeout_ms * 3, NULL, err);
-}
-
-int nc_engine_container_create(nc_engine_t *e, const char *name, const json_t *spec, char *ret_id, size_t id_len,
-			       nc_error_t *err)
-{
-	char path[256], esc[160];
-	char *body;
-	json_t *j = NULL;
-	const char *id;
-	int r;
-
-	if (url_escape(name, esc, sizeof(esc)) < 0)
-		return nc_error_set(err, -EINVAL, "container name too long");
-	snprintf(path, sizeof(path), "/containers/create?name=%s", esc);
-	body = json_dumps(spec, JSON_COMPACT);
-	if (body == NULL)
-		return -ENOMEM;
-	r = nc_engine_call(e, "POST", path, "application/json", body, strlen(body), 0, &j, err);
-	free(body);
-	if (r < 0)
-		return r;
-	id = json_string_value(json_object_get(j, "Id"));
-	if (id == NULL || *id == '\0' || strlen(id) >= id_len) {
-		json_decref(j);
-		return nc_error_set(err, NC_EPROTO, "engine created a container but sent no usable Id");
-	}
-	strcpy(ret_id, id);
-	json_decref(j);
-	return 0;
-}
-
-static int id_path(char *path, size_t len, const char *fmt, const char *id, nc_error_t *err)
-{
-	char esc[160];
-
-	if (url_escape(id, esc, sizeof(esc)) < 0 || (size_t)snprintf(path, len, fmt, esc) >= len)
-		return nc_error_set(err, -EINVAL, "container id too long");
-	return 0;
-}
-
-int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err)
-{
-	char path[256];
-	int r = id_path(path, sizeof(path), "/containers/%s/start", id, err);
-
-	if (r < 0)
-		return r;
-	return nc_engine_call(e, "POST", path, NULL, NULL, 0, 0, NULL, err);
-}
-
-int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port, nc_container_info_t *ret,
-				nc_error_t *err)
-{
-	char path[256];
-	json_t *j = NULL;
-	int r = id_path(path, sizeof(path), "/containers/%s/json", id, err);
-
-	if (r < 0)
-		return r;
-	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
-	if (r < 0)
-		return r;
-	if (j == NULL)
-		return nc_error_set(err, NC_EPROTO, "engine answered inspect with nothing");
-	r = nc_engine_parse_inspect(j, container_port, ret, err);
-	json_decref(j);
-	return r;
-}
-
-int nc_engine_container_remove(nc_engine_t *e, const char *id, nc_error_t *err)
-{
-	char path[256];
-	int r = id_path(path, sizeof(path), "/containers/%s?force=1&v=1", id, err);
-
-	if (r < 0)
-		return r;
-	r = nc_engine_call(e, "DELETE", path, NULL, NULL, 0, 0, NULL, err);
-	if (r == NC_ENOTFOUND)
-		return 0;
-	if (r == NC_ECONFLICT) /* "removal already in progress" */
-		return 0;
-	return r;
-}
-
-int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err)
-{
-	char filters[256], esc[512], path[700];
-	json_t *j = NULL;
-	int r;
-
-	*ret_list = NULL;
-	if ((size_t)snprintf(filters, sizeof(filters), "{\"label\":[\"%s\"]}", label) >= sizeof(filters) ||
-	    url_escape(filters, esc, sizeof(esc)) < 0)
-		return nc_error_set(err, -EINVAL, "label too long");
-	snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s", esc);
-	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
-	if (r < 0)
-		return r;
-	if (!json_is_array(j)) {
-		json_decref(j);
-		return nc_error_set(err, NC_EPROTO, "engine's container list is not an array");
-	}
-	*ret_list = j;
-	return 0;
 }

@@ -36,12 +36,24 @@ static nc_env_kind_t engine_kind(const char *version_fixture, const char *info_f
 				 nc_engine_info_t *info)
 {
 	json_t *jv, *ji;
+	char *tv, *ti;
 	nc_error_t err;
 
 	load(version_fixture, &jv);
 	load(info_fixture, &ji);
-	assert_int_equal(nc_engine_parse_version(jv, v, &err), 0);
-	assert_int_equal(nc_engine_parse_info(ji, info, &err), 0);
+	tv = json_dumps(jv, 0);
+	ti = json_dumps(ji, 0);
+	assert_non_null(tv);
+	assert_non_null(ti);
+	assert_int_equal(nc_engine_parse_version_text(tv, strlen(tv), v, &err), 0);
+	assert_int_equal(nc_engine_parse_info_text(ti, strlen(ti), info, &err), 0);
+	{
+		json_free_t jfree; /* json_dumps' memory is jansson's (not cmocka's) here */
+
+		json_get_alloc_funcs(NULL, &jfree);
+		jfree(tv);
+		jfree(ti);
+	}
 	json_decref(jv);
 	json_decref(ji);
 	return nc_classify_engine(v, info);

@@ -16,9 +16,12 @@ enum {
 	NC_EPROTO = NC_EBASE - 2,    /* malformed or truncated engine/responder data */
 	NC_ETOOBIG = NC_EBASE - 3,   /* a peer sent more than the bound allows */
 	NC_ENOTFOUND = NC_EBASE - 4, /* object not found (404) */
-	NC_ECONFLICT = NC_EBASE - 5, /* object conflict (409), port taken */
+	NC_ECONFLICT = NC_EBASE - 5, /* object conflict (409): name in use, removal in progress */
 	NC_ECANCELED = NC_EBASE - 6, /* interrupted by a signal */
 	NC_EFORWARD = NC_EBASE - 7,  /* route leaves through a gateway */
+	NC_EPORTTAKEN = NC_EBASE - 8, /* the engine could not bind a host port: allocated or in use */
+	NC_ENOIMAGE = NC_EBASE - 9,   /* the engine has no such image */
+	NC_EGONE = NC_EBASE - 10,     /* a container, service or network named in the call is gone (404) */
 };
 
 #define NC_ERROR_MAX 512

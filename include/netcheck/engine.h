@@ -7,7 +7,14 @@
  * from a signal handler aborts the call in flight within ~100 ms (libcurl's
  * progress callback, or a 50 ms timer on the engine's loop).  Why the API
  * stays synchronous: see docs/design.md.  Response parsing lives in engine-parse.c as pure
- * functions fed by recorded fixtures in the unit tests.  Never prints. */
+ * functions fed by recorded fixtures in the unit tests.  Never prints.
+ *
+ * Only netcheck/engine*.c know API paths and JSON: every call here is typed,
+ * and every engine failure comes back as a netcheck code (NC_EPORTTAKEN,
+ * NC_ENOIMAGE, NC_EGONE, NC_ECONFLICT, NC_EENGINE...) decided once, in
+ * engine.c, from the HTTP status and the engine's message; err->text keeps
+ * the engine's own words for the user.  Unless said otherwise every pointer
+ * argument is borrowed for the call, and err (may be NULL) is the caller's. */
 #ifndef NETCHECK_ENGINE_H
 #define NETCHECK_ENGINE_H
 
@@ -15,8 +22,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <jansson.h>
 
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
@@ -41,6 +46,14 @@ typedef enum nc_engine_source {
  * env: a getenv-like function (tests pass their own); NULL = getenv. */
 int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name), char *ret_url, size_t url_len,
 		       nc_engine_source_t *ret_source, nc_error_t *err);
+/* As nc_engine_discover(), with a context named on the command line
+ * (--context NAME; borrowed, NULL or "" = none), which, as for the docker
+ * CLI, beats DOCKER_HOST and DOCKER_CONTEXT, and conflicts with flag_url
+ * (-EINVAL).  Any URL found is checked: ssh:// and npipe:// give -ENOTSUP
+ * with what to do instead, and tcp://host gets docker's default port (2375,
+ * 2376 when DOCKER_TLS_VERIFY or DOCKER_CERT_PATH is set). */
+int nc_engine_discover_context(const char *flag_url, const char *context, const char *(*env)(const char *name),
+			       char *ret_url, size_t url_len, nc_engine_source_t *ret_source, nc_error_t *err);
 const char *nc_engine_source_name(nc_engine_source_t s);
 /* The well-known engine sockets that exist here, in the order tried when
  * nothing names an engine: /var/run/docker.sock, $XDG_RUNTIME_DIR/docker.sock,
@@ -92,19 +105,72 @@ typedef struct nc_engine_info {
 int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err);
 int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err);
 
-/* Generic call: method, path without the /vX.Y prefix (added when
- * versioned).  body may be NULL.  *ret_json: new (may be NULL on 204).
- * HTTP errors map: 404 → NC_ENOTFOUND, 409 → NC_ECONFLICT, others ≥ 400 →
- * NC_EENGINE; err gets the engine's "message". */
-int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
-		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err);
+/* "1.41" → 141; -EINVAL if not N.M */
+int nc_engine_api_number(const char *v);
+
+/* ---- bounds of the typed answers and specs ------------------------------- */
+
+#define NC_ENGINE_ID_MAX 72        /* a 64-hex id and its NUL, with room */
+#define NC_ENGINE_NAME_MAX 128     /* container, network, service, image names */
+#define NC_ENGINE_LABEL_KEY_MAX 64
+#define NC_ENGINE_LABEL_VALUE_MAX 128
+#define NC_ENGINE_MAX_NETWORKS 8   /* networks of one container that inspect reports */
+#define NC_ENGINE_MAX_PORTS 16     /* port bindings inspect reports; ports a spec publishes */
+#define NC_ENGINE_MAX_LABELS 8     /* io.netcheck.* labels kept from an answer; labels a spec sets */
+#define NC_ENGINE_MAX_ARGS 16      /* argv of a spec's command */
+#define NC_ENGINE_MAX_ENV 16
+#define NC_ENGINE_MAX_SYSCTLS 8
+#define NC_ENGINE_MAX_EXTRA_HOSTS 4
+#define NC_ENGINE_MAX_ADDRS 4      /* addresses of one task's network attachment */
+#define NC_ENGINE_LOG_MAX (1u << 20) /* the most container log bytes one call returns */
+
+typedef enum nc_engine_proto {
+	NC_ENGINE_TCP = 0,
+	NC_ENGINE_UDP,
+} nc_engine_proto_t;
+
+/* "tcp" / "udp".  returns: static */
+const char *nc_engine_proto_name(nc_engine_proto_t p);
+
+/* A label as the engine reported it, copied. */
+typedef struct nc_engine_label {
+	char key[NC_ENGINE_LABEL_KEY_MAX];
+	char value[NC_ENGINE_LABEL_VALUE_MAX];
+} nc_engine_label_t;
+
+/* A key/value a spec sends; both borrowed from the caller for the call. */
+typedef struct nc_engine_kv {
+	const char *key;
+	const char *value;
+} nc_engine_kv_t;
+
+/* ---- containers ----------------------------------------------------------- */
+
+/* One network a container is on, from inspect's NetworkSettings.Networks. */
+typedef struct nc_container_network {
+	char name[64];
+	char network_id[NC_ENGINE_ID_MAX];
+	nc_endpoint_t ip;      /* IPAddress; family 0 when none; port = the container port asked for */
+	nc_endpoint_t ip6;     /* GlobalIPv6Address; family 0 when none */
+	nc_endpoint_t gateway; /* Gateway; family 0 when none */
+} nc_container_network_t;
+
+/* One host binding of a container port, from NetworkSettings.Ports. */
+typedef struct nc_container_port {
+	uint16_t container_port;
+	nc_engine_proto_t proto;
+	char host_ip[64]; /* "0.0.0.0", "::", "127.0.0.1" */
+	uint16_t host_port;
+} nc_container_port_t;
 
 typedef struct nc_container_info {
 	char id[80];
-	char name[128];
+	char name[128];        /* Name, with Docker's leading '/' */
 	char hostname[128];
-	char image[128];
+	char image[128];       /* Config.Image */
+	char status[16];       /* State.Status: "created", "running", "exited"... */
 	bool running;
+	bool tty;              /* Config.Tty: logs are plain, not multiplexed */
 	int exit_code;         /* State.ExitCode, when not running */
 	int pid;
 	char network[64];      /* first network's name */
@@ -113,33 +179,253 @@ typedef struct nc_container_info {
 	uint16_t published_port;  /* HostPort for the container port, 0 = none */
 	uint16_t published_port6; /* host port of a binding on :: (may differ from the IPv4 one); 0 = none */
 	char published_ip[64];    /* HostIp of the first binding */
+	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* every network, sorted by name */
+	size_t n_networks;
+	nc_container_port_t ports[NC_ENGINE_MAX_PORTS]; /* every binding, tcp and udp */
+	size_t n_ports;
+	nc_engine_label_t labels[NC_ENGINE_MAX_LABELS]; /* the io.netcheck.* labels only */
+	size_t n_labels;
 } nc_container_info_t;
 
-/* Pure parsers (engine-parse.c): JSON text or json_t → structs. */
-int nc_engine_parse_version(const json_t *j, nc_engine_version_t *ret, nc_error_t *err);
-int nc_engine_parse_info(const json_t *j, nc_engine_info_t *ret, nc_error_t *err);
-/* container_port 0: take the first published TCP port (netcheck capture) */
-int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err);
-/* "1.41" → 141; -EINVAL if not N.M */
-int nc_engine_api_number(const char *v);
+/* The value of label key in info, or NULL.  returns: borrowed from info */
+const char *nc_container_info_label(const nc_container_info_t *info, const char *key);
 
-/* Container helpers on top of nc_engine_call.  Unless said otherwise,
- * every pointer argument of this header is borrowed for the call and err
- * (may be NULL) is the caller's. */
+/* A port the container listens on and, when publish, a host binding for it. */
+typedef struct nc_container_port_spec {
+	uint16_t container_port;
+	nc_engine_proto_t proto;
+	bool publish;
+	const char *host_ip; /* borrowed; NULL or "" = every address */
+	uint16_t host_port;  /* 0 = the engine picks one */
+} nc_container_port_spec_t;
+
+/* Plain data for POST /containers/create.  Every pointer is borrowed for the
+ * nc_engine_container_create() call; NULL or 0 means "the engine's default". */
+typedef struct nc_container_spec {
+	const char *name;  /* NULL: the engine names it */
+	const char *image; /* required */
+	const char *cmd[NC_ENGINE_MAX_ARGS];
+	size_t n_cmd;
+	const char *user;
+	nc_engine_kv_t labels[NC_ENGINE_MAX_LABELS];
+	size_t n_labels;
+	nc_container_port_spec_t ports[NC_ENGINE_MAX_PORTS]; /* exposed, and published when .publish */
+	size_t n_ports;
+	const char *network_mode; /* "bridge", "host", "none", "container:<id>" or a network's name */
+	const char *extra_hosts[NC_ENGINE_MAX_EXTRA_HOSTS]; /* "host.docker.internal:host-gateway" */
+	size_t n_extra_hosts;
+	nc_engine_kv_t sysctls[NC_ENGINE_MAX_SYSCTLS];
+	size_t n_sysctls;
+	const char *env[NC_ENGINE_MAX_ENV]; /* "KEY=value" */
+	size_t n_env;
+	bool readonly_rootfs;
+	bool cap_drop_all;
+	bool no_new_privileges;
+	bool tty;
+} nc_container_spec_t;
+
+/* A container as GET /containers/json lists it. */
+typedef struct nc_container_summary {
+	char id[NC_ENGINE_ID_MAX];
+	char name[NC_ENGINE_NAME_MAX]; /* first of Names, without the leading '/' */
+	char state[16];                /* "created", "running", "exited"... */
+	int64_t created;               /* seconds since the epoch */
+	char run[NC_ENGINE_LABEL_VALUE_MAX];   /* io.netcheck.run, "" when absent */
+	char pid[32];                          /* io.netcheck.pid */
+	char scope[NC_ENGINE_LABEL_VALUE_MAX]; /* io.netcheck.scope */
+	bool keep;                             /* io.netcheck.keep is set (any value) */
+} nc_container_summary_t;
+
+/* ---- networks ------------------------------------------------------------- */
+
+typedef struct nc_network_info {
+	char id[NC_ENGINE_ID_MAX];
+	char name[NC_ENGINE_NAME_MAX];
+	char driver[32];
+	char scope[16];          /* "local", "swarm" */
+	char bridge[16];         /* the host interface: Options["com.docker.network.bridge.name"],
+				    else "br-" + the id's first 12 characters; "" for non-bridge drivers */
+	char subnet4[64];        /* first IPv4 IPAM subnet, "" when none */
+	char gateway4[64];
+	char subnet6[64];        /* first IPv6 IPAM subnet */
+	char gateway6[64];
+	bool ipv6;               /* EnableIPv6 */
+	bool internal;
+	bool attachable;
+} nc_network_info_t;
+
+typedef struct nc_network_spec {
+	const char *name;   /* required */
+	const char *driver; /* NULL: "bridge" */
+	bool attachable;
+	bool ipv6;
+	bool internal;
+	nc_engine_kv_t labels[NC_ENGINE_MAX_LABELS];
+	size_t n_labels;
+} nc_network_spec_t;
+
+/* ---- Swarm ------------------------------------------------------------------ */
+
+typedef struct nc_swarm_info {
+	char local_state[16];  /* Swarm.LocalNodeState: "inactive", "active", "pending", "error", "locked" */
+	bool active;           /* local_state is "active" */
+	bool manager;          /* Swarm.ControlAvailable */
+	char node_id[NC_ENGINE_ID_MAX];
+	char node_addr[64];
+	char cluster_id[NC_ENGINE_ID_MAX]; /* from GET /swarm; "" unless manager */
+} nc_swarm_info_t;
+
+typedef struct nc_swarm_node {
+	char id[NC_ENGINE_ID_MAX];
+	char hostname[NC_ENGINE_NAME_MAX];
+	char address[64];      /* Status.Addr */
+	char role[16];         /* "manager", "worker" */
+	char availability[16]; /* "active", "pause", "drain" */
+	char state[16];        /* Status.State: "ready", "down"... */
+} nc_swarm_node_t;
+
+typedef enum nc_publish_mode {
+	NC_PUBLISH_INGRESS = 0, /* the routing mesh: every node forwards */
+	NC_PUBLISH_HOST,        /* only the node running the task listens */
+} nc_publish_mode_t;
+
+typedef struct nc_service_port_spec {
+	uint16_t target_port;    /* in the container */
+	uint16_t published_port; /* 0: the engine picks one */
+	nc_engine_proto_t proto;
+	nc_publish_mode_t mode;
+} nc_service_port_spec_t;
+
+/* Plain data for POST /services/create; a global service (one task per
+ * node).  Every pointer is borrowed for the call. */
+typedef struct nc_service_spec {
+	const char *name;  /* required */
+	const char *image; /* required; sent as given, never resolved to a digest */
+	const char *cmd[NC_ENGINE_MAX_ARGS];
+	size_t n_cmd;
+	nc_engine_kv_t labels[NC_ENGINE_MAX_LABELS]; /* on the service and on its containers */
+	size_t n_labels;
+	nc_service_port_spec_t ports[NC_ENGINE_MAX_PORTS];
+	size_t n_ports;
+	const char *networks[NC_ENGINE_MAX_NETWORKS]; /* names or ids */
+	size_t n_networks;
+} nc_service_spec_t;
+
+typedef struct nc_swarm_task {
+	char id[NC_ENGINE_ID_MAX];
+	char node_id[NC_ENGINE_ID_MAX];
+	char state[16];          /* Status.State: "new", "pending", "running", "failed"... */
+	char desired_state[16];  /* DesiredState */
+	char error[256];         /* Status.Err, "" when none */
+	char container_id[NC_ENGINE_ID_MAX]; /* Status.ContainerStatus.ContainerID */
+	char addresses[NC_ENGINE_MAX_ADDRS][64]; /* NetworksAttachments[].Addresses, CIDR as given */
+	size_t n_addresses;
+} nc_swarm_task_t;
+
+/* ---- the typed calls ----------------------------------------------------- */
+
+/* Images.  ref: "name:tag" or an id. */
 int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err); /* 1 yes, 0 no */
-int nc_engine_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len, nc_error_t *err);
-/* spec: borrowed JSON of POST /containers/create; ret_id: id, NUL-terminated */
-int nc_engine_container_create(nc_engine_t *e, const char *name, const json_t *spec, char *ret_id, size_t id_len,
+/* POST /images/create?fromSrc=-: imports tar (borrowed, tar_len bytes, a
+ * root filesystem) as repo:tag, with changes (borrowed, n_changes Dockerfile
+ * lines such as "CMD [\"/responder\"]"; may be NULL).  A failure the engine
+ * reports inside its 200 progress stream comes back as NC_EENGINE. */
+int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, const char *repo, const char *tag,
+			   const char *const *changes, size_t n_changes, nc_error_t *err);
+/* NC_ENOIMAGE when there is none; NC_ECONFLICT when a container uses it and !force */
+int nc_engine_image_remove(nc_engine_t *e, const char *ref, bool force, nc_error_t *err);
+
+/* Containers.  ret_id: borrowed, id_len bytes, gets the new id NUL-terminated.
+ * NC_ENOIMAGE (no such image), NC_ECONFLICT (the name is taken), -EINVAL
+ * (a spec the engine would misread: no image, a port 0). */
+int nc_engine_container_create(nc_engine_t *e, const nc_container_spec_t *spec, char *ret_id, size_t id_len,
 			       nc_error_t *err);
+/* NC_EPORTTAKEN when a host port of the spec is allocated or in use; NC_EGONE */
 int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err);
+/* container_port 0: ip.port and published_port describe the first published
+ * TCP port.  NC_EGONE when there is no such container. */
 int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port, nc_container_info_t *ret,
 				nc_error_t *err);
-/* force-remove with its anonymous volumes; NC_ENOTFOUND is returned as 0 */
-int nc_engine_container_remove(nc_engine_t *e, const char *id, nc_error_t *err);
-/* All containers (running or not) carrying label key (any value), as the
- * engine lists them: each item has Id, Labels and Created (seconds since
- * the epoch), so nothing needs inspecting one by one.  *ret_list: new JSON
- * array, json_decref() it. */
+/* force: kill it if running; volumes: its anonymous volumes too.  A
+ * container already gone or being removed counts as removed (0). */
+int nc_engine_container_remove(nc_engine_t *e, const char *id, bool force, bool volumes, nc_error_t *err);
+/* The last tail_lines lines (0: all) of stdout and stderr, interleaved as
+ * written, demultiplexed for a non-TTY container; ret_buf: borrowed, len
+ * bytes, gets at most len - 1 bytes and a NUL (the newest bytes when there is
+ * more).  Returns the byte count. */
+int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines, char *ret_buf, size_t len,
+			     nc_error_t *err);
+/* All containers (running or not) carrying label_filter ("key" or
+ * "key=value").  ret: borrowed, max entries; *ret_n: how many were filled.
+ * Returns the number the engine listed (may exceed max: the rest are
+ * dropped). */
+int nc_engine_containers_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			      size_t *ret_n, nc_error_t *err);
+
+/* Networks.  name: a name or id.  NC_EGONE when there is none. */
+int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_t *ret, nc_error_t *err);
+/* ret_id: borrowed, id_len bytes.  NC_ECONFLICT when the name is taken. */
+int nc_engine_network_create(nc_engine_t *e, const nc_network_spec_t *spec, char *ret_id, size_t id_len,
+			     nc_error_t *err);
+/* A network already gone counts as removed (0); NC_ECONFLICT while containers are on it. */
+int nc_engine_network_remove(nc_engine_t *e, const char *name, nc_error_t *err);
+
+/* Swarm: GET /info's Swarm section, and GET /swarm on a manager. */
+int nc_engine_swarm_inspect(nc_engine_t *e, nc_swarm_info_t *ret, nc_error_t *err);
+/* ret: borrowed, max entries; returns how many the engine listed (manager only) */
+int nc_engine_nodes_list(nc_engine_t *e, nc_swarm_node_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
+/* Creates a global service.  Never asks the engine to resolve the image to
+ * a registry digest: no X-Registry-Auth, and always a versioned path of API
+ * 1.30 or later (dockerd queries the registry for older versions), so
+ * -ENOTSUP unless nc_engine_negotiate() agreed on 1.30+. */
+int nc_engine_service_create(nc_engine_t *e, const nc_service_spec_t *spec, char *ret_id, size_t id_len,
+			     nc_error_t *err);
+/* A service already gone counts as removed (0). */
+int nc_engine_service_remove(nc_engine_t *e, const char *id, nc_error_t *err);
+/* The tasks of service_id.  ret: borrowed, max entries; returns how many the engine listed. */
+int nc_engine_tasks_list(nc_engine_t *e, const char *service_id, nc_swarm_task_t *ret, size_t max, size_t *ret_n,
+			 nc_error_t *err);
+
+/* Parsers for recorded answers (tests, fuzzers): text (borrowed, len bytes) → struct. */
+int nc_engine_parse_version_text(const char *text, size_t len, nc_engine_version_t *ret, nc_error_t *err);
+int nc_engine_parse_info_text(const char *text, size_t len, nc_engine_info_t *ret, nc_error_t *err);
+int nc_engine_parse_inspect_text(const char *text, size_t len, uint16_t container_port, nc_container_info_t *ret,
+				 nc_error_t *err);
+int nc_engine_parse_network_text(const char *text, size_t len, nc_network_info_t *ret, nc_error_t *err);
+
+/* legacy: removed once run.c uses the typed calls ------------------------------
+ * run.c still builds JSON itself and calls four functions by the names the
+ * typed calls above now have, with their old arguments.  Until it switches,
+ * the old functions live in engine-legacy.c as nc_engine_legacy_*, and the
+ * macros below send run.c's old-style calls to them (a file that wants the
+ * typed calls under these names defines NC_ENGINE_NO_LEGACY_NAMES first).
+ * The rewrite of run.c deletes this whole block and engine-legacy.c. */
+#include <jansson.h>
+
+/* Generic call: method, path without the /vX.Y prefix.  *ret_json: new
+ * (may be NULL on 204).  Errors classified as for the typed calls. */
+int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
+		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err);
+/* query: the import query without '?' (nc_image_import_query()) */
+int nc_engine_legacy_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len,
+				  nc_error_t *err);
+/* spec: borrowed JSON of POST /containers/create */
+int nc_engine_legacy_container_create(nc_engine_t *e, const char *name, const json_t *spec, char *ret_id,
+				      size_t id_len, nc_error_t *err);
+/* as nc_engine_container_inspect(), but a missing container is NC_ENOTFOUND */
+int nc_engine_legacy_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port,
+				       nc_container_info_t *ret, nc_error_t *err);
+/* force-remove with its anonymous volumes; gone or being removed → 0 */
+int nc_engine_legacy_container_remove(nc_engine_t *e, const char *id, nc_error_t *err);
+/* *ret_list: new JSON array of GET /containers/json items, json_decref() it */
 int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err);
+
+#ifndef NC_ENGINE_NO_LEGACY_NAMES
+#define nc_engine_image_import nc_engine_legacy_image_import
+#define nc_engine_container_create nc_engine_legacy_container_create
+#define nc_engine_container_inspect nc_engine_legacy_container_inspect
+#define nc_engine_container_remove nc_engine_legacy_container_remove
+#endif
+/* end of legacy */
 
 #endif

@@ -1,0 +1,99 @@
+/* Private to netcheck/engine*.c (and test-engine.c): the generic call, the
+ * error classification and the json_t parsers.  No other module includes
+ * this: API paths and JSON stay inside the engine module. */
+#ifndef NETCHECK_ENGINE_INTERNAL_H
+#define NETCHECK_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "netcheck/engine.h"
+
+/* A raw answer body: data is new (free() it), NUL-terminated, len bytes. */
+typedef struct nc_engine_body {
+	char *data;
+	size_t len;
+} nc_engine_body_t;
+
+/* Generic call: method, path without the /vX.Y prefix (added once
+ * negotiated).  body may be NULL.  *ret_json: new (NULL on an empty answer).
+ * An HTTP error is classified by nc_engine_classify(); err gets the engine's
+ * "message". */
+int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
+		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err);
+/* As nc_engine_call(), but the body comes back as bytes (logs, import
+ * streams).  *ret: filled on success only. */
+int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, const char *content_type,
+		       const void *body, size_t body_len, long timeout_ms, nc_engine_body_t *ret, nc_error_t *err);
+/* The negotiated API version as a number (141), 0 before negotiation. */
+int nc_engine_api(const nc_engine_t *e);
+/* http(s)://host:port the engine is reached at.  returns: borrowed, valid until nc_engine_free() */
+const char *nc_engine_base(const nc_engine_t *e);
+
+/* The per-call timeout the engine was made with, in ms. */
+long nc_engine_timeout(const nc_engine_t *e);
+
+/* Helpers of the typed calls (engine-objects.c).
+ * object_path: path = fmt with name (borrowed) percent-encoded in its one %s.
+ * create_object: POST path with body (borrowed JSON); the answer's string
+ * member key goes to ret_id (borrowed, id_len bytes).
+ * get_json: GET path; *ret new, never NULL on success. */
+int nc_engine_object_path(char *path, size_t len, const char *fmt, const char *name, nc_error_t *err);
+int nc_engine_create_object(nc_engine_t *e, const char *path, const json_t *body, const char *key, char *ret_id,
+			    size_t id_len, const char *what, nc_error_t *err);
+int nc_engine_get_json(nc_engine_t *e, const char *path, json_t **ret, nc_error_t *err);
+/* GET path_start + "filters={"key":["value"]}" (percent-encoded); path_start
+ * ends in '?' or '&'.  *ret new, never NULL on success. */
+int nc_engine_get_filtered(nc_engine_t *e, const char *path_start, const char *key, const char *value, json_t **ret,
+			   nc_error_t *err);
+/* POST /images/create?query with tar (borrowed); a failure inside the 200
+ * progress stream → NC_EENGINE */
+int nc_engine_image_import_query(nc_engine_t *e, const char *query, const void *tar, size_t tar_len,
+				 nc_error_t *err);
+
+/* The one place an engine's HTTP error becomes a netcheck code:
+ * status and message (borrowed, may be NULL) of the answer to method path. */
+int nc_engine_classify(long status, const char *method, const char *path, const char *message);
+
+/* The engine URL rules (engine-discover.c): ssh:// and npipe:// → -ENOTSUP
+ * with advice in err; tcp://host without a port → :2375, or :2376 when tls.
+ * ret: borrowed, len bytes. */
+int nc_engine_url_normalize(const char *url, bool tls, char *ret, size_t len, nc_error_t *err);
+
+/* Percent-encodes s into buf (len bytes); -ENAMETOOLONG when it does not fit. */
+int nc_engine_escape(const char *s, char *buf, size_t len);
+
+/* Pure parsers (engine-parse.c): json_t (borrowed) → structs. */
+int nc_engine_parse_version(const json_t *j, nc_engine_version_t *ret, nc_error_t *err);
+int nc_engine_parse_info(const json_t *j, nc_engine_info_t *ret, nc_error_t *err);
+int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err);
+int nc_engine_parse_network(const json_t *j, nc_network_info_t *ret, nc_error_t *err);
+/* a JSON array of GET /containers/json; returns how many the engine listed */
+int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
+			       nc_error_t *err);
+/* GET /info (its Swarm section) and, when not NULL, GET /swarm */
+int nc_engine_parse_swarm(const json_t *info, const json_t *swarm, nc_swarm_info_t *ret, nc_error_t *err);
+int nc_engine_parse_nodes(const json_t *j, nc_swarm_node_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
+int nc_engine_parse_tasks(const json_t *j, nc_swarm_task_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
+
+/* Request bodies (engine-spec.c): *ret new JSON, json_decref() it.
+ * -EINVAL with err set for a spec the engine would misread. */
+int nc_engine_container_spec_json(const nc_container_spec_t *spec, json_t **ret, nc_error_t *err);
+int nc_engine_network_spec_json(const nc_network_spec_t *spec, json_t **ret, nc_error_t *err);
+int nc_engine_service_spec_json(const nc_service_spec_t *spec, json_t **ret, nc_error_t *err);
+
+/* The query (no '?') of POST /images/create?fromSrc=- for repo:tag with
+ * changes; buf: borrowed, len bytes.  Returns the length or -ENOSPC. */
+int nc_engine_import_query(const char *repo, const char *tag, const char *const *changes, size_t n_changes,
+			   char *buf, size_t len);
+
+/* Demultiplexes a logs answer (raw: borrowed, len bytes) of a non-TTY
+ * container (8-byte frame headers: stream, 0, 0, 0, big-endian size), or
+ * copies it when tty.  ret_buf: borrowed, buf_len bytes; keeps the newest
+ * bytes when they do not fit, NUL-terminated.  Returns the byte count, or
+ * NC_EPROTO for a frame that runs past the end. */
+int nc_engine_logs_decode(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len);
+
+#endif

@@ -1,0 +1,360 @@
+/* Typed Engine API calls on images, containers and networks: the paths,
+ * queries and bodies of each call, and the parser for its answer.  Errors
+ * are already classified by nc_engine_call(); these only add what a call
+ * means by them (a container being removed counts as removed).
+ * May call: engine.c, engine-parse.c, engine-spec.c, jansson.  Never prints. */
+#define NC_ENGINE_NO_LEGACY_NAMES
+#include "engine-internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/testing.h"
+
+#define PATH_MAX_LEN 1024
+
+int nc_engine_object_path(char *path, size_t len, const char *fmt, const char *name, nc_error_t *err)
+{
+	char esc[3 * NC_ENGINE_NAME_MAX];
+	int n;
+
+	if (name == NULL || *name == '\0')
+		return nc_error_set(err, -EINVAL, "empty name or id");
+	if (nc_engine_escape(name, esc, sizeof(esc)) < 0)
+		return nc_error_set(err, -EINVAL, "name or id too long: %.80s", name);
+	n = snprintf(path, len, fmt, esc);
+	if (n < 0 || (size_t)n >= len)
+		return nc_error_set(err, -EINVAL, "name or id too long: %.80s", name);
+	return 0;
+}
+
+/* copies j's string member key into ret (len bytes); NC_EPROTO when absent or too long */
+static int take_id(const json_t *j, const char *key, char *ret, size_t len, const char *what, nc_error_t *err)
+{
+	const char *id = json_string_value(json_object_get(j, key));
+
+	if (id == NULL || *id == '\0' || strlen(id) >= len)
+		return nc_error_set(err, NC_EPROTO, "engine created %s but sent no usable %s", what, key);
+	memcpy(ret, id, strlen(id) + 1);
+	return 0;
+}
+
+int nc_engine_create_object(nc_engine_t *e, const char *path, const json_t *body, const char *key, char *ret_id,
+			 size_t id_len, const char *what, nc_error_t *err)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_t *j = NULL;
+	int r;
+
+	if (text == NULL)
+		return -ENOMEM;
+	r = nc_engine_call(e, "POST", path, "application/json", text, strlen(text), 0, &j, err);
+	free(text);
+	if (r == 0)
+		r = take_id(j, key, ret_id, id_len, what, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_get_json(nc_engine_t *e, const char *path, json_t **ret, nc_error_t *err)
+{
+	int r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, ret, err);
+
+	if (r < 0)
+		return r;
+	if (*ret == NULL)
+		return nc_error_set(err, NC_EPROTO, "engine answered GET %s with nothing", path);
+	return 0;
+}
+
+int nc_engine_get_filtered(nc_engine_t *e, const char *path_start, const char *key, const char *value, json_t **ret,
+			   nc_error_t *err)
+{
+	char path[PATH_MAX_LEN], esc[3 * 300];
+	json_t *filters;
+	char *text;
+	int r, n;
+
+	*ret = NULL;
+	if (value == NULL || *value == '\0' || strlen(value) > 256)
+		return nc_error_set(err, -EINVAL, "%s filter empty or too long", key);
+	filters = json_pack("{s:[s]}", key, value);
+	text = filters != NULL ? json_dumps(filters, JSON_COMPACT) : NULL;
+	json_decref(filters);
+	if (text == NULL)
+		return -ENOMEM;
+	r = nc_engine_escape(text, esc, sizeof(esc));
+	free(text);
+	n = snprintf(path, sizeof(path), "%sfilters=%s", path_start, esc);
+	if (r < 0 || n < 0 || (size_t)n >= sizeof(path))
+		return nc_error_set(err, -EINVAL, "%s filter too long", key);
+	return nc_engine_get_json(e, path, ret, err);
+}
+
+/* ---- images ------------------------------------------------------------- */
+
+int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	json_t *j = NULL;
+	int r = nc_engine_object_path(path, sizeof(path), "/images/%s/json", ref, err);
+
+	if (r < 0)
+		return r;
+	r = nc_engine_call(e, "GET", path, NULL, NULL, 0, 0, &j, err);
+	json_decref(j);
+	if (r == NC_ENOIMAGE)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+int nc_engine_import_query(const char *repo, const char *tag, const char *const *changes, size_t n_changes,
+			   char *buf, size_t len)
+{
+	size_t used = 0;
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	/* the tag rides in repo ("name:tag"): Docker and Podman both honour
+	 * that, while Podman ignores a separate tag= parameter */
+	if ((size_t)snprintf(buf, len, "fromSrc=-&repo=") >= len)
+		return -ENOSPC;
+	used = strlen(buf);
+	if (nc_percent_encode(buf, len, &used, repo) < 0)
+		return -ENOSPC;
+	if (tag != NULL && *tag != '\0') {
+		if (used + 3 >= len)
+			return -ENOSPC;
+		memcpy(buf + used, "%3A", 4);
+		used += 3;
+		if (nc_percent_encode(buf, len, &used, tag) < 0)
+			return -ENOSPC;
+	}
+	for (size_t i = 0; i < n_changes; i++) {
+		if (used + 9 >= len)
+			return -ENOSPC;
+		memcpy(buf + used, "&changes=", 10);
+		used += 9;
+		if (nc_percent_encode(buf, len, &used, changes[i]) < 0)
+			return -ENOSPC;
+	}
+	return (int)used;
+}
+
+/* The import answers 200 and then a stream of JSON progress objects; a
+ * failure arrives in one of them as {"error": "..."} */
+static int stream_error(const nc_engine_body_t *b, const char *path, nc_error_t *err)
+{
+	const char *at = b->data != NULL ? strstr(b->data, "\"error\"") : NULL;
+	json_t *j;
+	int r;
+
+	if (at == NULL)
+		return 0;
+	at += 7;
+	at += strspn(at, " \t:");
+	j = json_loads(at, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK, NULL);
+	r = nc_error_set(err, NC_EENGINE, "engine reported an error for POST %s: %.300s", path,
+			 json_is_string(j) ? json_string_value(j) : at);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_image_import_query(nc_engine_t *e, const char *query, const void *tar, size_t tar_len,
+				 nc_error_t *err)
+{
+	char path[2048];
+	nc_engine_body_t b = { 0 };
+	int r;
+
+	if ((size_t)snprintf(path, sizeof(path), "/images/create?%s", query) >= sizeof(path))
+		return nc_error_set(err, -EINVAL, "image import query too long");
+	r = nc_engine_call_raw(e, "POST", path, "application/x-tar", tar, tar_len, nc_engine_timeout(e) * 3, &b,
+			       err);
+	if (r < 0)
+		return r;
+	r = stream_error(&b, "/images/create", err);
+	free(b.data);
+	return r;
+}
+
+int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, const char *repo, const char *tag,
+			   const char *const *changes, size_t n_changes, nc_error_t *err)
+{
+	char query[1536];
+
+	if (repo == NULL || *repo == '\0')
+		return nc_error_set(err, -EINVAL, "image import needs a repository name");
+	if (nc_engine_import_query(repo, tag, changes, n_changes, query, sizeof(query)) < 0)
+		return nc_error_set(err, -EINVAL, "image import query too long for %.80s", repo);
+	return nc_engine_image_import_query(e, query, tar, tar_len, err);
+}
+
+int nc_engine_image_remove(nc_engine_t *e, const char *ref, bool force, nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	int r = nc_engine_object_path(path, sizeof(path), force ? "/images/%s?force=1" : "/images/%s", ref, err);
+
+	if (r < 0)
+		return r;
+	return nc_engine_call(e, "DELETE", path, NULL, NULL, 0, 0, NULL, err);
+}
+
+/* ---- containers --------------------------------------------------------- */
+
+int nc_engine_container_create(nc_engine_t *e, const nc_container_spec_t *spec, char *ret_id, size_t id_len,
+			       nc_error_t *err)
+{
+	char path[PATH_MAX_LEN] = "/containers/create";
+	json_t *body = NULL;
+	int r = nc_engine_container_spec_json(spec, &body, err);
+
+	if (r < 0)
+		return r;
+	if (spec->name != NULL && *spec->name != '\0')
+		r = nc_engine_object_path(path, sizeof(path), "/containers/create?name=%s", spec->name, err);
+	if (r == 0)
+		r = nc_engine_create_object(e, path, body, "Id", ret_id, id_len, "a container", err);
+	json_decref(body);
+	return r;
+}
+
+int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	int r = nc_engine_object_path(path, sizeof(path), "/containers/%s/start", id, err);
+
+	if (r < 0)
+		return r;
+	return nc_engine_call(e, "POST", path, NULL, NULL, 0, 0, NULL, err);
+}
+
+int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port, nc_container_info_t *ret,
+				nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	json_t *j = NULL;
+	int r = nc_engine_object_path(path, sizeof(path), "/containers/%s/json", id, err);
+
+	if (r == 0)
+		r = nc_engine_get_json(e, path, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_inspect(j, container_port, ret, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_container_remove(nc_engine_t *e, const char *id, bool force, bool volumes, nc_error_t *err)
+{
+	char fmt[64], path[PATH_MAX_LEN];
+	nc_error_t local = { "" };
+	int r;
+
+	if (err == NULL)
+		err = &local; /* its text tells "in progress" from other conflicts */
+	snprintf(fmt, sizeof(fmt), "/containers/%%s?force=%d&v=%d", force ? 1 : 0, volumes ? 1 : 0);
+	r = nc_engine_object_path(path, sizeof(path), fmt, id, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_call(e, "DELETE", path, NULL, NULL, 0, 0, NULL, err);
+	if (r == NC_EGONE)
+		return 0;
+	if (r == NC_ECONFLICT && strstr(err->text, "already in progress") != NULL)
+		return 0; /* "removal of container x is already in progress" */
+	return r;
+}
+
+int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines, char *ret_buf, size_t len,
+			     nc_error_t *err)
+{
+	char fmt[96], path[PATH_MAX_LEN];
+	nc_container_info_t *info;
+	nc_engine_body_t b = { 0 };
+	bool tty;
+	int r;
+
+	if (ret_buf == NULL || len == 0)
+		return -EINVAL;
+	ret_buf[0] = '\0';
+	/* TTY containers' logs are plain bytes, the others' multiplexed frames */
+	info = malloc(sizeof(*info));
+	if (info == NULL)
+		return -ENOMEM;
+	r = nc_engine_container_inspect(e, id, 0, info, err);
+	tty = info->tty;
+	free(info);
+	if (r < 0)
+		return r;
+	if (tail_lines > 0)
+		snprintf(fmt, sizeof(fmt), "/containers/%%s/logs?stdout=1&stderr=1&tail=%u", tail_lines);
+	else
+		snprintf(fmt, sizeof(fmt), "/containers/%%s/logs?stdout=1&stderr=1");
+	r = nc_engine_object_path(path, sizeof(path), fmt, id, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_call_raw(e, "GET", path, NULL, NULL, 0, 0, &b, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_logs_decode(b.data, b.len, tty, ret_buf, len < NC_ENGINE_LOG_MAX ? len : NC_ENGINE_LOG_MAX);
+	free(b.data);
+	if (r < 0)
+		return nc_error_set(err, r, "engine sent a malformed log stream for container %.64s", id);
+	return r;
+}
+
+int nc_engine_containers_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			      size_t *ret_n, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r;
+
+	*ret_n = 0;
+	r = nc_engine_get_filtered(e, "/containers/json?all=1&", "label", label_filter, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_containers(j, ret, max, ret_n, err);
+	json_decref(j);
+	return r;
+}
+
+/* ---- networks ----------------------------------------------------------- */
+
+int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_t *ret, nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	json_t *j = NULL;
+	int r = nc_engine_object_path(path, sizeof(path), "/networks/%s", name, err);
+
+	if (r == 0)
+		r = nc_engine_get_json(e, path, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_network(j, ret, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_network_create(nc_engine_t *e, const nc_network_spec_t *spec, char *ret_id, size_t id_len,
+			     nc_error_t *err)
+{
+	json_t *body = NULL;
+	int r = nc_engine_network_spec_json(spec, &body, err);
+
+	if (r < 0)
+		return r;
+	r = nc_engine_create_object(e, "/networks/create", body, "Id", ret_id, id_len, "a network", err);
+	json_decref(body);
+	return r;
+}
+
+int nc_engine_network_remove(nc_engine_t *e, const char *name, nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	int r = nc_engine_object_path(path, sizeof(path), "/networks/%s", name, err);
+
+	if (r < 0)
+		return r;
+	r = nc_engine_call(e, "DELETE", path, NULL, NULL, 0, 0, NULL, err);
+	return r == NC_EGONE ? 0 : r;
+}
