@@ -55,8 +55,10 @@ struct run_state {
 	bool exited;                  /* the container's main process is gone */
 	char logs[NC_RUN_LOG_MAX];    /* its last log lines, "| "-joined */
 	nc_route_t route;             /* to the container's first address */
-	nc_forwarder_t forwarder;     /* the process listening on the published port */
+	nc_forwarder_t forwarder;     /* the process listening on the published port (IPv4) */
 	bool have_forwarder;
+	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
+	bool have_forwarder6;
 
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;
@@ -87,6 +89,8 @@ void nc_run_fill_environment(run_state_t *s);
 void nc_run_decide_environment(run_state_t *s);
 
 /* run-target.c */
+/* The forwarder a published path went through (NULL: none known). */
+const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p);
 /* The container ports of the target with a TCP host binding. */
 size_t nc_run_published_ports(const run_state_t *s, nc_engine_proto_t proto, uint16_t *ret, size_t max);
 /* Reads exit state, logs and the socket table once a path failed. */

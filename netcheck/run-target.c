@@ -73,10 +73,23 @@ static void find_forwarder(run_state_t *s)
 
 	if (c->published_port == 0)
 		return;
-	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
+	s->have_forwarder = nc_platform_tcp_listener_family(c->published_port, AF_INET, &s->forwarder) == 0 ||
+			    nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
 	if (c->published_port6 == 0 && s->have_forwarder &&
 	    nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid)
 		c->published_port6 = c->published_port;
+	/* [::1] is accepted by the [::] listener: its own process */
+	if (c->published_port6 != 0)
+		s->have_forwarder6 = nc_platform_tcp_listener_family(c->published_port6, AF_INET6, &s->forwarder6) == 0;
+}
+
+const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p)
+{
+	if (!nc_path_kind_is_published(p->kind))
+		return NULL;
+	if (p->target.family == AF_INET6)
+		return s->have_forwarder6 ? &s->forwarder6 : NULL;
+	return s->have_forwarder ? &s->forwarder : NULL;
 }
 
 static void read_logs(run_state_t *s)

@@ -186,12 +186,12 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	(void)err;
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
-		const nc_forwarder_t *fwd = nc_path_kind_is_published(p->kind) && s->have_forwarder ? &s->forwarder : NULL;
+		const nc_forwarder_t *fwd = nc_run_forwarder_for(s, p);
 
 		if (p->verdict == NC_VERDICT_UNROUTABLE || p->verdict == NC_VERDICT_SKIPPED)
 			continue;
 		nc_classify_path(p, c, fwd);
-		nc_classify_evidence(p, env, s->have_forwarder ? &s->forwarder : NULL);
+		nc_classify_evidence(p, env, fwd);
 	}
 	nc_result_evaluate(s->result);
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {

@@ -881,7 +881,8 @@ static void test_fake_negotiate(void **state)
 	nc_engine_info_t info;
 	nc_container_info_t c;
 	nc_error_t err = { "" };
-	json_t *list = NULL;
+	nc_container_summary_t list[4];
+	size_t n_list = 0;
 	nc_engine_t *e;
 	(void)state;
 
@@ -893,11 +894,9 @@ static void test_fake_negotiate(void **state)
 	assert_string_equal(info.operating_system, "Debian GNU/Linux 12 (bookworm)");
 	assert_int_equal(nc_engine_container_inspect(e, "3556fbea447a", 80, &c, &err), 0);
 	assert_int_equal(c.published_port, 32770);
-	assert_int_equal(nc_engine_containers_with_label(e, "netcheck.run", &list, &err), 0);
-	assert_int_equal(json_array_size(list), 1);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "Id")),
-			    "3556fbea447a17261d9a174c11644cf9eeeb1267712837fb7d71a1fe1a026c76");
-	json_decref(list);
+	assert_int_equal(nc_engine_containers_list(e, "netcheck.run", list, NC_ARRAY_SIZE(list), &n_list, &err), 1);
+	assert_int_equal(n_list, 1);
+	assert_string_equal(list[0].id, "3556fbea447a17261d9a174c11644cf9eeeb1267712837fb7d71a1fe1a026c76");
 
 	/* a newer engine is spoken to at the highest API netcheck knows */
 	assert_int_equal(nc_engine_negotiate(e, &v, &err), 0);

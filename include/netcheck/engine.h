@@ -393,39 +393,4 @@ int nc_engine_parse_inspect_text(const char *text, size_t len, uint16_t containe
 				 nc_error_t *err);
 int nc_engine_parse_network_text(const char *text, size_t len, nc_network_info_t *ret, nc_error_t *err);
 
-/* legacy: removed once run.c uses the typed calls ------------------------------
- * run.c still builds JSON itself and calls four functions by the names the
- * typed calls above now have, with their old arguments.  Until it switches,
- * the old functions live in engine-legacy.c as nc_engine_legacy_*, and the
- * macros below send run.c's old-style calls to them (a file that wants the
- * typed calls under these names defines NC_ENGINE_NO_LEGACY_NAMES first).
- * The rewrite of run.c deletes this whole block and engine-legacy.c. */
-#include <jansson.h>
-
-/* Generic call: method, path without the /vX.Y prefix.  *ret_json: new
- * (may be NULL on 204).  Errors classified as for the typed calls. */
-int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
-		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err);
-/* query: the import query without '?' (nc_image_import_query()) */
-int nc_engine_legacy_image_import(nc_engine_t *e, const char *query, const void *tar, size_t tar_len,
-				  nc_error_t *err);
-/* spec: borrowed JSON of POST /containers/create */
-int nc_engine_legacy_container_create(nc_engine_t *e, const char *name, const json_t *spec, char *ret_id,
-				      size_t id_len, nc_error_t *err);
-/* as nc_engine_container_inspect(), but a missing container is NC_ENOTFOUND */
-int nc_engine_legacy_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port,
-				       nc_container_info_t *ret, nc_error_t *err);
-/* force-remove with its anonymous volumes; gone or being removed → 0 */
-int nc_engine_legacy_container_remove(nc_engine_t *e, const char *id, nc_error_t *err);
-/* *ret_list: new JSON array of GET /containers/json items, json_decref() it */
-int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err);
-
-#ifndef NC_ENGINE_NO_LEGACY_NAMES
-#define nc_engine_image_import nc_engine_legacy_image_import
-#define nc_engine_container_create nc_engine_legacy_container_create
-#define nc_engine_container_inspect nc_engine_legacy_container_inspect
-#define nc_engine_container_remove nc_engine_legacy_container_remove
-#endif
-/* end of legacy */
-
 #endif

@@ -65,4 +65,22 @@ bool nc_platform_socket_needs_override(const char *path);
  * swapped for a symlink meanwhile changes nothing.  0 or negative errno. */
 int nc_platform_give_to_invoking_user(int fd);
 
+/* "Linux 6.1.0-18-amd64 x86_64" (uname), for the pcapng section header. */
+int nc_platform_os_description(char *buf, size_t len);
+/* "<boot id>/<pid namespace inode>": where a pid means this process. */
+void nc_platform_owner_scope(char *buf, size_t len);
+/* Is pid a live process whose command line names netcheck? */
+bool nc_platform_process_is_netcheck(int pid);
+
+/* A socket in a network namespace's table. */
+typedef struct nc_platform_socket {
+	int proto;             /* IPPROTO_TCP (listening) or IPPROTO_UDP (bound) */
+	nc_endpoint_t local;   /* address and port */
+} nc_platform_socket_t;
+
+/* Every listening TCP and bound UDP socket in the network namespace of
+ * pid.  ret: borrowed, max entries; *ret_n: how many were filled.
+ * -ENOENT when that namespace's table is not visible to us. */
+int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, size_t *ret_n);
+
 #endif
