@@ -504,7 +504,8 @@ int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
 	case 0:
 		break;
 	case NC_EENGINE:
-	case NC_ENOTFOUND:
+	case NC_ENOIMAGE:
+	case NC_EGONE:
 	case -ECONNREFUSED:
 	case -ENOENT:
 	case -ETIMEDOUT:
@@ -518,7 +519,9 @@ int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
 	case -EACCES:
 		return NC_EXIT_NOPERM;
 	case -EINVAL:
-	case NC_ECONFLICT: /* a host port already taken: the user's choice */
+	case NC_ENOTFOUND:  /* a container or network the user named does not exist */
+	case NC_ECONFLICT:  /* a host port already taken: the user's choice */
+	case NC_EPORTTAKEN:
 		return NC_EXIT_USAGE;
 	case NC_ECANCELED:
 		return NC_EXIT_SIGINT;

@@ -47,6 +47,15 @@ static nc_path_t *add_path(run_state_t *s, nc_path_kind_t kind, const char *netw
  * counts as expected, and this one never ran. */
 static void start_later(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
 {
+	if (r == -EPERM || r == -EACCES) {
+		/* a privilege this process lacks (ICMP without CAP_NET_RAW or
+		 * ping_group_range): a known limit, said as such */
+		p->verdict = NC_VERDICT_SKIPPED;
+		if (p->detail[0] == '\0')
+			nc_path_set_detail(p, "not sent: %s needs CAP_NET_RAW (or net.ipv4.ping_group_range)",
+					   nc_path_kind_name(p->kind));
+		return;
+	}
 	if (r < 0) {
 		p->verdict = NC_VERDICT_UNREACHABLE;
 		nc_path_set_detail(p, "the probe could not be made: %s", nc_strerror(r));

@@ -6,6 +6,7 @@
 #include "run-internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,11 +114,26 @@ static void read_logs(run_state_t *s)
 	}
 }
 
-/* The container's main process is gone: its exit code and last words. */
-static void note_exit(run_state_t *s)
+/* The container's main process is gone: its exit code and last words.
+ * One killed by SIGTERM or SIGKILL did not end by itself: the engine
+ * stopped it (a restart, the OOM killer), which is the engine's failure,
+ * not the app's.  Returns 0 or that error. */
+static int note_exit(run_state_t *s, nc_error_t *err)
 {
+	const char *image = nc_result_container(s->result)->image;
+	int code = s->info.exit_code;
+	/* netcheck's responder never exits by itself: only when told to stop */
+	bool responder = strncmp(image, nc_image_name(), strlen(nc_image_name())) == 0;
+
 	s->exited = true;
 	read_logs(s);
+	if (code == 128 + SIGTERM || code == 128 + SIGKILL || (responder && code == 0))
+		return nc_error_set(err, NC_EENGINE,
+				    "container %.12s was stopped (exit code %d%s) before it answered: the engine at %s "
+				    "stopped it",
+				    s->info.id, code, code == 128 + SIGKILL ? ", SIGKILL" : code == 128 + SIGTERM ? ", SIGTERM" : "",
+				    nc_engine_url(s->engine));
+	return 0;
 }
 
 void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *listeners, size_t max,
@@ -129,7 +145,7 @@ void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *li
 	memset(ret, 0, sizeof(*ret));
 	if (s->engine != NULL && s->container_id[0] != '\0' && !s->exited &&
 	    nc_engine_container_inspect(s->engine, s->container_id, s->port, &s->info, NULL) == 0 && !s->info.running)
-		note_exit(s);
+		(void)note_exit(s, NULL);
 	ret->exited = s->exited;
 	ret->exit_code = s->info.exit_code;
 	ret->last_logs = s->logs;
@@ -251,10 +267,10 @@ static void wait_listening(run_state_t *s, uint64_t deadline)
 		for (size_t i = 0; i < n; i++)
 			if (socks[i].proto == IPPROTO_TCP && socks[i].local.port == s->port)
 				return;
-		/* a user's app that listens elsewhere: give it a second to
+		/* a user's app that listens elsewhere: give it two seconds to
 		 * open the right port too, then let the diagnosis speak */
 		if (n > 0 && s->opt->image != NULL && settle == 0)
-			settle = nc_run_now_ms() + 1000;
+			settle = nc_run_now_ms() + 2000;
 		if (nc_run_now_ms() > deadline || (settle != 0 && nc_run_now_ms() > settle))
 			return;
 		nc_run_sleep_ms(delay);
@@ -315,7 +331,10 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		if (r < 0)
 			return r;
 		if (!s->info.running) {
-			note_exit(s); /* the probes are not sent; the diagnosis says why */
+			/* the probes are not sent; the diagnosis says why */
+			r = note_exit(s, err);
+			if (r < 0)
+				return r;
 			break;
 		}
 		if (s->info.ip.family != 0 && s->info.published_port != 0)
@@ -336,10 +355,8 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 	if (r < 0)
 		return r;
 	s->info.pid = c->pid;
-	if (!s->info.running) {
-		note_exit(s);
-		return 0;
-	}
+	if (!s->info.running)
+		return note_exit(s, err);
 	s->ports[s->n_ports++] = s->port;
 	find_forwarder(s);
 	return 0;

@@ -1,6 +1,7 @@
 #!/bin/bash
-# `netcheck run --keep` leaves its container; `netcheck gc` removes it (its
-# owner is gone) and says so; a second gc finds nothing.
+# `netcheck run --keep` leaves its container; `netcheck gc` spares it (it
+# was kept on purpose), `netcheck gc --kept` removes it and says so; a
+# second gc finds nothing.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
@@ -12,7 +13,10 @@ id=$(json_get "$TMP/r.json" 'd["container"]["id"]')
 expect_eq kept "$(json_get "$TMP/r.json" 'd["container"]["kept"]')" True
 api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "kept container $id is gone"
 
-"$NETCHECK" gc >"$TMP/gc.txt" 2>&1 || fail "gc failed: $(cat "$TMP/gc.txt")"
+"$NETCHECK" gc >"$TMP/gc0.txt" 2>&1 || fail "gc failed: $(cat "$TMP/gc0.txt")"
+grep -q "removed container ${id:0:12}" "$TMP/gc0.txt" && fail "plain gc removed the kept container ${id:0:12}"
+api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "plain gc removed kept $id"
+"$NETCHECK" gc --kept >"$TMP/gc.txt" 2>&1 || fail "gc --kept failed: $(cat "$TMP/gc.txt")"
 cat "$TMP/gc.txt"
 grep -q "removed container ${id:0:12}" "$TMP/gc.txt" || fail "gc did not report ${id:0:12}"
 api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 404 || fail "container $id survived gc"
