@@ -123,6 +123,10 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		note(s, "--no-capture");
 		return 0;
 	}
+	if (s->exited) {
+		note(s, "the container is not running: nothing crosses its points");
+		return 0;
+	}
 	env->n_capture_points = 0;
 	r = build_filter(s, filter, sizeof(filter));
 	if (r < 0)

@@ -81,3 +81,48 @@ start_held_run() {
 	done
 	fail "the held run never created its container"
 }
+
+# busybox_image REF CMD_JSON: imports an image REF (e.g. nctest-app:loopback)
+# made of Debian's busybox-static and nothing else, whose CMD is CMD_JSON
+# (e.g. '["httpd","-f","-p","127.0.0.1:80"]').  No registry is reachable:
+# the suite builds its test images itself.  remove_images removes them.
+NC_TEST_IMAGES=()
+busybox_image() {
+	local ref=$1 cmd=$2 query
+	[ -x /bin/busybox ] || prerequisite_missing "busybox-static (/bin/busybox)"
+	$PY - "$TMP/rootfs-$$.tar" <<'PYEOF'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    for d in ("bin", "etc", "tmp", "www"):
+        i = tarfile.TarInfo(d); i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+    t.add("/bin/busybox", "bin/busybox")
+    for name in ("sh", "httpd", "nc", "echo", "cat", "sleep"):
+        i = tarfile.TarInfo("bin/" + name); i.type = tarfile.SYMTYPE; i.linkname = "busybox"; t.addfile(i)
+    body = b"hello from the test app\n"
+    i = tarfile.TarInfo("www/index.html"); i.size = len(body); i.mode = 0o644; t.addfile(i, io.BytesIO(body))
+PYEOF
+	query=$($PY -c 'import sys, urllib.parse as u; r, c = sys.argv[1:]; print(u.urlencode([("fromSrc", "-"), ("repo", r), ("changes", "CMD " + c), ("changes", "ENV PATH=/bin")]))' "$ref" "$cmd")
+	api POST "/images/create?$query" -H 'Content-Type: application/x-tar' --data-binary "@$TMP/rootfs-$$.tar" >/dev/null ||
+		fail "cannot import $ref"
+	NC_TEST_IMAGES+=("$ref")
+}
+
+remove_images() {
+	local ref
+	for ref in "${NC_TEST_IMAGES[@]}"; do
+		api DELETE "/images/$ref?force=1" >/dev/null 2>&1 || true
+	done
+}
+
+# run_container NAME IMAGE [docker run args...]: a labelled test container
+# (io.netcheck.test), removed by remove_test_containers
+run_container() {
+	local name=$1 image=$2
+	shift 2
+	docker run -d --name "$name" --label io.netcheck.test=1 "$@" "$image" >/dev/null ||
+		fail "cannot start $name"
+}
+
+remove_test_containers() {
+	docker ps -aq --filter label=io.netcheck.test=1 | xargs -r docker rm -f >/dev/null 2>&1 || true
+}

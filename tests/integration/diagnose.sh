@@ -1,0 +1,115 @@
+#!/bin/bash
+# The everyday mistakes, each with its own busybox app (no registry here):
+# netcheck names the cause on the failed paths, exits 1 with the whole
+# report, and never touches a container it did not make.
+#   - an app bound to 127.0.0.1         → listening-on-loopback-only
+#   - an app on 8080, --port 80 given   → not-listening, naming 8080
+#   - an app that prints and exits 3    → container-exited, code and log line
+#   - a service that speaks first, not HTTP → reachable (probe, TCP only)
+#   - an INPUT drop on the published port → dropped, "seen on lo, never on ..."
+#   - `netcheck probe` of a running container: still running, unchanged after
+#   - a user-defined network: the run's bridge is br-...
+#   - bad input: no such container / network, a port out of range → 64
+. "$(dirname "$0")/lib.sh"
+need_root
+need_engine
+
+net=nctest-diag-$$
+drop_rule=""
+cleanup() {
+	[ -n "$drop_rule" ] && iptables -D INPUT $drop_rule 2>/dev/null
+	remove_test_containers
+	docker network rm "$net" >/dev/null 2>&1 || true
+	remove_images
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+busybox_image nctest-app:loopback '["httpd","-f","-p","127.0.0.1:80","-h","/www"]'
+busybox_image nctest-app:8080 '["httpd","-f","-p","8080","-h","/www"]'
+busybox_image nctest-app:exits '["sh","-c","echo config file /etc/app.conf missing; exit 3"]'
+busybox_image nctest-app:banner '["nc","-ll","-p","80","-e","echo","SSH-2.0-banner"]'
+busybox_image nctest-app:http '["httpd","-f","-p","80","-h","/www"]'
+
+diag() { # FILE PATH → the path's diagnosis code (None when null)
+	json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"
+}
+
+# -- an app bound to loopback inside the container
+rc=0
+"$NETCHECK" run --image nctest-app:loopback --port 80 --json "$TMP/lo.json" >"$TMP/lo.txt" 2>&1 || rc=$?
+expect_eq "loopback-only exit" "$rc" 1
+check_schema "$TMP/lo.json"
+expect_eq "loopback-only: direct-tcp" "$(diag "$TMP/lo.json" direct-tcp)" listening-on-loopback-only
+expect_eq "loopback-only: published-loopback" "$(diag "$TMP/lo.json" published-loopback)" listening-on-loopback-only
+json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']['detail']" | grep -q "127.0.0.1:80" ||
+	fail "loopback-only detail: $(json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']")"
+grep -q "0.0.0.0" "$TMP/lo.txt" || fail "the text report gives no hint: $(cat "$TMP/lo.txt")"
+
+# -- the app listens on 8080, the user said 80
+rc=0
+"$NETCHECK" run --image nctest-app:8080 --port 80 --json "$TMP/p.json" >"$TMP/p.txt" 2>&1 || rc=$?
+expect_eq "other port exit" "$rc" 1
+expect_eq "other port: direct-tcp" "$(diag "$TMP/p.json" direct-tcp)" not-listening
+json_get "$TMP/p.json" "p['direct-tcp']['diagnosis']['detail']" | grep -q "8080" ||
+	fail "not-listening detail does not name 8080: $(json_get "$TMP/p.json" "p['direct-tcp']['diagnosis']")"
+grep -qi "responder" "$TMP/p.txt" && fail "a user's image is called 'the responder': $(cat "$TMP/p.txt")"
+
+# -- the app exits at start
+rc=0
+"$NETCHECK" run --image nctest-app:exits --port 80 --json "$TMP/x.json" >"$TMP/x.txt" 2>&1 || rc=$?
+expect_eq "exits exit" "$rc" 1
+expect_eq "exits: direct-tcp" "$(diag "$TMP/x.json" direct-tcp)" container-exited
+detail=$(json_get "$TMP/x.json" "p['direct-tcp']['diagnosis']['detail']")
+echo "$detail" | grep -q "code 3" || fail "exit code missing: $detail"
+echo "$detail" | grep -q "config file /etc/app.conf missing" || fail "log line missing: $detail"
+
+# -- a running container the user names: a service that speaks first
+run_container "nctest-banner-$$" nctest-app:banner -p 80
+run_container "nctest-http-$$" nctest-app:http -p 80
+before=$(docker inspect -f '{{.State.StartedAt}} {{.RestartCount}}' "nctest-banner-$$")
+rc=0
+"$NETCHECK" probe "nctest-banner-$$" --json "$TMP/b.json" >"$TMP/b.txt" 2>&1 || rc=$?
+expect_eq "banner probe exit ($(tail -3 "$TMP/b.txt"))" "$rc" 0
+expect_eq "banner: direct-tcp" "$(json_get "$TMP/b.json" "p['direct-tcp']['verdict']")" reachable
+expect_eq "banner: published-host" "$(json_get "$TMP/b.json" "p['published-host']['verdict']")" reachable
+expect_eq "banner container state" "$(docker inspect -f '{{.State.Running}}' "nctest-banner-$$")" true
+expect_eq "banner container unchanged" "$(docker inspect -f '{{.State.StartedAt}} {{.RestartCount}}' "nctest-banner-$$")" "$before"
+grep -qi "responder" "$TMP/b.txt" && fail "a user's container is called 'the responder'"
+
+# -- a drop rule on the published port (scoped to this test's port)
+hp=$(docker port "nctest-http-$$" 80/tcp | head -1 | sed 's/.*://')
+drop_rule="-p tcp -d 127.0.0.1 --dport $hp -m comment --comment nctest-diag -j DROP"
+iptables -I INPUT $drop_rule
+rc=0
+"$NETCHECK" probe "nctest-http-$$" --timeout 1000 --json "$TMP/d.json" >"$TMP/d.txt" 2>&1 || rc=$?
+iptables -D INPUT $drop_rule
+drop_rule=""
+expect_eq "drop exit" "$rc" 1
+expect_eq "drop: published-loopback" "$(diag "$TMP/d.json" published-loopback)" dropped
+json_get "$TMP/d.json" "p['published-loopback']['diagnosis']['detail']" | grep -q "seen on lo, never on" ||
+	fail "dropped detail: $(json_get "$TMP/d.json" "p['published-loopback']['diagnosis']")"
+expect_eq "drop: direct-tcp unaffected" "$(json_get "$TMP/d.json" "p['direct-tcp']['verdict']")" reachable
+
+# -- a user-defined network
+docker network create --label io.netcheck.test=1 "$net" >/dev/null
+rc=0
+"$NETCHECK" run --network "$net" --json "$TMP/n.json" >"$TMP/n.txt" 2>&1 || rc=$?
+expect_eq "network run exit ($(tail -3 "$TMP/n.txt"))" "$rc" 0
+json_get "$TMP/n.json" "d['environment']['bridge']" | grep -q '^br-' ||
+	fail "the bridge is not the network's: $(json_get "$TMP/n.json" "d['environment']['bridge']")"
+
+# -- bad input: one line, 64, nothing changed
+before=$(labelled_containers)
+for args in "probe nctest-no-such-container-$$" "run --network nctest-no-such-net-$$" "probe nctest-http-$$ --port 70000"; do
+	rc=0
+	# shellcheck disable=SC2086
+	"$NETCHECK" $args >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+	expect_eq "'$args' exit" "$rc" 64
+	expect_eq "'$args' stderr lines" "$(wc -l <"$TMP/bad.err")" 1
+	case $args in
+	*no-such*) grep -q "nctest-no-such" "$TMP/bad.err" || fail "'$args' does not name it: $(cat "$TMP/bad.err")" ;;
+	esac
+done
+expect_eq "labelled containers after bad input" "$(labelled_containers)" "$before"
+echo "PASS diagnose"
