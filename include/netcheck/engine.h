@@ -179,7 +179,7 @@ typedef struct nc_container_info {
 	uint16_t published_port;  /* HostPort for the container port, 0 = none */
 	uint16_t published_port6; /* host port of a binding on :: (may differ from the IPv4 one); 0 = none */
 	char published_ip[64];    /* HostIp of the first binding */
-	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* every network, sorted by name */
+	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* every network, in the engine's order (Docker: by name) */
 	size_t n_networks;
 	nc_container_port_t ports[NC_ENGINE_MAX_PORTS]; /* every binding, tcp and udp */
 	size_t n_ports;
