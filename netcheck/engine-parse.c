@@ -512,7 +512,7 @@ static void keep_tail(char *buf, size_t len, size_t *used, const char *p, size_t
 	*used += n;
 }
 
-int nc_engine_logs_decode(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len)
+int nc_engine_parse_logs_text(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len)
 {
 	size_t used = 0, off = 0;
 

@@ -1208,27 +1208,27 @@ static void test_logs_decode(void **state)
 	(void)state;
 
 	len = read_fixture("docker-20.10-logs-multiplexed.bin", raw, sizeof(raw));
-	assert_int_equal(nc_engine_logs_decode(raw, len, false, out, sizeof(out)), 48);
+	assert_int_equal(nc_engine_parse_logs_text(raw, len, false, out, sizeof(out)), 48);
 	assert_string_equal(out, "responder: bad port '--no-such-flag' (1..65535)\n");
 	len = read_fixture("docker-20.10-logs-tty.bin", raw, sizeof(raw));
-	assert_int_equal(nc_engine_logs_decode(raw, len, true, out, sizeof(out)), 49);
+	assert_int_equal(nc_engine_parse_logs_text(raw, len, true, out, sizeof(out)), 49);
 	assert_string_equal(out, "responder: bad port '--no-such-flag' (1..65535)\r\n");
 
 	/* stdout and stderr frames interleave; an empty frame is fine */
 	static const char mixed[] = "\1\0\0\0\0\0\0\3out" "\2\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\4err\n";
-	assert_int_equal(nc_engine_logs_decode(mixed, sizeof(mixed) - 1, false, out, sizeof(out)), 7);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, out, sizeof(out)), 7);
 	assert_string_equal(out, "outerr\n");
 	/* the newest bytes win when the buffer is small */
-	assert_int_equal(nc_engine_logs_decode(mixed, sizeof(mixed) - 1, false, small, sizeof(small)), 7);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, small, sizeof(small)), 7);
 	assert_string_equal(small, "outerr\n");
-	assert_int_equal(nc_engine_logs_decode(mixed, sizeof(mixed) - 1, false, small, 4), 3);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, small, 4), 3);
 	assert_string_equal(small, "rr\n");
 	/* a frame longer than what is left, a bad header, a short header */
-	assert_int_equal(nc_engine_logs_decode(mixed, 10, false, out, sizeof(out)), NC_EPROTO);
-	assert_int_equal(nc_engine_logs_decode("hello, world", 12, false, out, sizeof(out)), NC_EPROTO);
-	assert_int_equal(nc_engine_logs_decode(mixed, 5, false, out, sizeof(out)), NC_EPROTO);
-	assert_int_equal(nc_engine_logs_decode("", 0, false, out, sizeof(out)), 0);
-	assert_int_equal(nc_engine_logs_decode("x", 1, true, out, 0), -EINVAL);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, 10, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text("hello, world", 12, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, 5, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text("", 0, false, out, sizeof(out)), 0);
+	assert_int_equal(nc_engine_parse_logs_text("x", 1, true, out, 0), -EINVAL);
 }
 
 static void test_parse_swarm(void **state)

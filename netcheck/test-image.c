@@ -243,6 +243,18 @@ static void test_query_tags(void **state)
 	assert_int_equal(nc_image_import_query("1.0 beta", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(nc_image_import_query("1.0&repo=evil", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(nc_image_import_query("a/b", buf, sizeof(buf)), -EINVAL);
+	assert_true(nc_image_tag_is_valid("0.1.0-dev_2"));
+	assert_false(nc_image_tag_is_valid("-x"));
+	{
+		/* the settings the typed import sends, the same as the query's */
+		size_t n;
+		const char *const *changes = nc_image_changes(&n);
+
+		assert_int_equal(n, 3);
+		assert_string_equal(changes[0], "CMD [\"/responder\"]");
+		assert_string_equal(changes[1], "EXPOSE 80/tcp");
+		assert_string_equal(changes[2], "USER 65534");
+	}
 	assert_int_equal(nc_image_import_query("a:b", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(nc_image_import_query("1.0+build", buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(nc_image_import_query("-rc1", buf, sizeof(buf)), -EINVAL);

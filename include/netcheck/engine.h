@@ -392,6 +392,13 @@ int nc_engine_parse_info_text(const char *text, size_t len, nc_engine_info_t *re
 int nc_engine_parse_inspect_text(const char *text, size_t len, uint16_t container_port, nc_container_info_t *ret,
 				 nc_error_t *err);
 int nc_engine_parse_network_text(const char *text, size_t len, nc_network_info_t *ret, nc_error_t *err);
+/* Demultiplexes a logs answer (raw: borrowed, len bytes) of a non-TTY
+ * container (8-byte frame headers: stream, 0, 0, 0, big-endian size), or
+ * copies it when tty.  ret_buf: borrowed, buf_len bytes; keeps the newest
+ * bytes when they do not fit, NUL-terminated.  Returns the byte count, or
+ * NC_EPROTO for a frame that runs past the end. */
+int nc_engine_parse_logs_text(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len);
+
 
 /* legacy: removed once run.c uses the typed calls ------------------------------
  * run.c still builds JSON itself and calls four functions by the names the
@@ -419,6 +426,10 @@ int nc_engine_legacy_container_inspect(nc_engine_t *e, const char *id, uint16_t 
 int nc_engine_legacy_container_remove(nc_engine_t *e, const char *id, nc_error_t *err);
 /* *ret_list: new JSON array of GET /containers/json items, json_decref() it */
 int nc_engine_containers_with_label(nc_engine_t *e, const char *label, json_t **ret_list, nc_error_t *err);
+
+/* the import query, for image.c's nc_image_import_query() that run.c still uses */
+int nc_engine_import_query(const char *repo, const char *tag, const char *const *changes, size_t n_changes,
+			   char *buf, size_t len);
 
 #ifndef NC_ENGINE_NO_LEGACY_NAMES
 #define nc_engine_image_import nc_engine_legacy_image_import
