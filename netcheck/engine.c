@@ -419,7 +419,8 @@ int nc_engine_classify(long status, const char *method, const char *path, const 
 			return NC_ENOIMAGE;
 		return names_object(path) ? NC_EGONE : NC_ENOTFOUND;
 	}
-	if (status == 409)
+	/* a network that still has containers: 403 from Docker 20.10, not 409 */
+	if (status == 409 || (status == 403 && has(message, "active endpoints")))
 		return NC_ECONFLICT;
 	return NC_EENGINE;
 }
