@@ -352,7 +352,8 @@ int nc_engine_container_remove(nc_engine_t *e, const char *id, bool force, bool 
 /* The last tail_lines lines (0: all) of stdout and stderr, interleaved as
  * written, demultiplexed for a non-TTY container; ret_buf: borrowed, len
  * bytes, gets at most len - 1 bytes and a NUL (the newest bytes when there is
- * more).  Returns the byte count. */
+ * more).  Returns the byte count.  The engine's whole answer is bounded by
+ * NC_ENGINE_MAX_RESPONSE: with tail_lines 0 a long log gives NC_ETOOBIG. */
 int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines, char *ret_buf, size_t len,
 			     nc_error_t *err);
 /* All containers (running or not) carrying label_filter ("key" or
