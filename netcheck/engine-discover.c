@@ -1,7 +1,6 @@
 /* Finding the engine: flag, DOCKER_HOST, docker context, default socket.
  * Context metadata lives under a directory named by the SHA-256 of the
  * context name (docker/cli's store), so a small SHA-256 lives here. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <errno.h>

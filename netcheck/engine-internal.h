@@ -89,11 +89,4 @@ int nc_engine_service_spec_json(const nc_service_spec_t *spec, json_t **ret, nc_
 int nc_engine_import_query(const char *repo, const char *tag, const char *const *changes, size_t n_changes,
 			   char *buf, size_t len);
 
-/* Demultiplexes a logs answer (raw: borrowed, len bytes) of a non-TTY
- * container (8-byte frame headers: stream, 0, 0, 0, big-endian size), or
- * copies it when tty.  ret_buf: borrowed, buf_len bytes; keeps the newest
- * bytes when they do not fit, NUL-terminated.  Returns the byte count, or
- * NC_EPROTO for a frame that runs past the end. */
-int nc_engine_logs_decode(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len);
-
 #endif

@@ -3,7 +3,6 @@
  * are already classified by nc_engine_call(); these only add what a call
  * means by them (a container being removed counts as removed).
  * May call: engine.c, engine-parse.c, engine-spec.c, jansson.  Never prints. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <errno.h>
@@ -298,7 +297,7 @@ int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines
 	r = nc_engine_call_raw(e, "GET", path, NULL, NULL, 0, 0, &b, err);
 	if (r < 0)
 		return r;
-	r = nc_engine_logs_decode(b.data, b.len, tty, ret_buf, len < NC_ENGINE_LOG_MAX ? len : NC_ENGINE_LOG_MAX);
+	r = nc_engine_parse_logs_text(b.data, b.len, tty, ret_buf, len < NC_ENGINE_LOG_MAX ? len : NC_ENGINE_LOG_MAX);
 	free(b.data);
 	if (r < 0)
 		return nc_error_set(err, r, "engine sent a malformed log stream for container %.64s", id);

@@ -1,7 +1,6 @@
 /* Pure parsers for Engine API answers.  Every field is optional until
  * proven otherwise: engines differ (Docker, Podman, Desktop) and answers
  * are untrusted, so strings are copied bounded and types are checked. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <errno.h>
@@ -512,7 +511,7 @@ static void keep_tail(char *buf, size_t len, size_t *used, const char *p, size_t
 	*used += n;
 }
 
-int nc_engine_logs_decode(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len)
+int nc_engine_parse_logs_text(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len)
 {
 	size_t used = 0, off = 0;
 

@@ -2,7 +2,6 @@
  * Engine API expects.  Pure (no I/O), so the unit tests check each body.
  * Bounded by the specs' own arrays; counts above them are refused.
  * May call: jansson.  Never prints. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <errno.h>

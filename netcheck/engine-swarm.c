@@ -7,7 +7,6 @@
  * itself, client-side, which netcheck never does -- and it would use the
  * X-Registry-Auth header, which netcheck never sends.
  * May call: engine.c, engine-parse.c, engine-spec.c, jansson.  Never prints. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <errno.h>

@@ -6,7 +6,6 @@
  * Every HTTP error becomes a netcheck code here, in nc_engine_classify().
  * The typed calls live in engine-objects.c and engine-swarm.c.
  * May call: libcurl, libuv, jansson, engine-parse.c.  Never prints. */
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 #include <assert.h>
@@ -419,7 +418,8 @@ int nc_engine_classify(long status, const char *method, const char *path, const 
 			return NC_ENOIMAGE;
 		return names_object(path) ? NC_EGONE : NC_ENOTFOUND;
 	}
-	if (status == 409)
+	/* a network that still has containers: 403 from Docker 20.10, not 409 */
+	if (status == 409 || (status == 403 && has(message, "active endpoints")))
 		return NC_ECONFLICT;
 	return NC_EENGINE;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "netcheck/common.h"
+#include "netcheck/engine.h"
 #include "netcheck/testing.h"
 
 #define TAR_BLOCK 512
@@ -169,37 +170,20 @@ static bool tag_is_valid(const char *tag)
 }
 
 
-const char *const nc_image_changes[] = {
+static const char *const image_changes[] = {
 	"CMD [\"/responder\"]",
 	"EXPOSE 80/tcp",
 	"USER 65534",
 };
-const size_t nc_image_n_changes = NC_ARRAY_SIZE(nc_image_changes);
 
-int nc_image_import_query(const char *tag, char *buf, size_t len)
+const char *const *nc_image_changes(size_t *ret_n)
 {
-	const char *const *changes = nc_image_changes;
-	size_t used;
-	int n;
-
-	if (!tag_is_valid(tag))
-		return -EINVAL;
-	if (buf == NULL || len == 0)
-		return -ENOSPC;
-	/* name and tag need no encoding: both are [A-Za-z0-9_.-] */
-	/* the tag rides in repo ("name:tag"): Docker and Podman both honour
-	 * that, while Podman ignores a separate tag= parameter */
-	n = snprintf(buf, len, "fromSrc=-&repo=%s%%3A%s", image_name, tag);
-	if (n < 0 || (size_t)n >= len)
-		return -ENOSPC;
-	used = (size_t)n;
-	for (size_t i = 0; i < nc_image_n_changes; i++) {
-		n = snprintf(buf + used, len - used, "&changes=");
-		if (n < 0 || (size_t)n >= len - used)
-			return -ENOSPC;
-		used += (size_t)n;
-		if (nc_percent_encode(buf, len, &used, changes[i]) < 0)
-			return -ENOSPC;
-	}
-	return (int)used;
+	*ret_n = NC_ARRAY_SIZE(image_changes);
+	return image_changes;
 }
+
+bool nc_image_tag_is_valid(const char *tag)
+{
+	return tag_is_valid(tag);
+}
+

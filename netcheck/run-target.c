@@ -170,8 +170,9 @@ void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *li
 static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *err)
 {
 	char tag_ref[NC_NAME_MAX];
+	const char *const *changes;
 	uint8_t *tar = NULL;
-	size_t tar_len = 0;
+	size_t tar_len = 0, n_changes;
 	int r;
 
 	if (s->opt->image != NULL) {
@@ -194,8 +195,8 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
 	if (r < 0)
 		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
-	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), NC_VERSION, nc_image_changes,
-				   nc_image_n_changes, err);
+	changes = nc_image_changes(&n_changes);
+	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), NC_VERSION, changes, n_changes, err);
 	free(tar);
 	if (r < 0) {
 		char prev[NC_ERROR_MAX];

@@ -31,7 +31,6 @@
 
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
-#define NC_ENGINE_NO_LEGACY_NAMES
 #include "engine-internal.h"
 
 /* --- fixtures ---------------------------------------------------------- */
@@ -107,9 +106,17 @@ static int discover(const char *flag, const char *const *env, char *url, size_t 
 		    nc_error_t *err)
 {
 	fake_env = env;
+	return nc_engine_discover(flag, fake_getenv, url, len, src, err);
+}
+
+/* as discover(), with a --context NAME */
+static int discover_ctx(const char *flag, const char *context, const char *const *env, char *url, size_t len,
+			nc_engine_source_t *src, nc_error_t *err)
+{
+	fake_env = env;
 	*src = (nc_engine_source_t)-1;
 	url[0] = '\0';
-	return nc_engine_discover(flag, fake_getenv, url, len, src, err);
+	return nc_engine_discover_context(flag, context, fake_getenv, url, len, src, err);
 }
 
 static void test_discover_precedence(void **state)
@@ -532,6 +539,7 @@ typedef struct fake_engine {
 	canned_t answers[FAKE_MAX_ANSWERS];
 	size_t n_answers;
 	char requests[FAKE_MAX_ANSWERS][512]; /* request lines received */
+	char heads[FAKE_MAX_ANSWERS][2048];   /* whole request heads (headers), truncated */
 	size_t served;
 } fake_engine_t;
 
@@ -596,6 +604,7 @@ static void *fake_serve(void *arg)
 		}
 		req[len] = '\0';
 		snprintf(f->requests[i], sizeof(f->requests[i]), "%.*s", (int)strcspn(req, "\r\n"), req);
+		snprintf(f->heads[i], sizeof(f->heads[i]), "%.2047s", req);
 		switch (a->mode) {
 		case ANSWER_SEND:
 			(void)send_all(fd, a->bytes, a->len);
@@ -634,6 +643,7 @@ static void fake_start(const canned_t *answers, size_t n)
 	assert_false(fake.running);
 	assert_true(n <= FAKE_MAX_ANSWERS);
 	memset(fake.requests, 0, sizeof(fake.requests));
+	memset(fake.heads, 0, sizeof(fake.heads));
 	memcpy(fake.answers, answers, n * sizeof(*answers));
 	fake.n_answers = n;
 	fake.served = 0;
@@ -916,6 +926,698 @@ static void test_fake_negotiate(void **state)
 	assert_string_equal(fake.requests[5], "GET /v" NC_ENGINE_MAX_API "/info HTTP/1.1");
 }
 
+/* --- engine URL rules and an explicit context ----------------------------- */
+
+static void test_discover_url_rules(void **state)
+{
+	char url[NC_ENGINE_URL_MAX];
+	nc_engine_source_t src;
+	nc_error_t err = { "" };
+	(void)state;
+
+	/* tcp:// without a port: docker's 2375, or 2376 when TLS is asked for */
+	const char *const plain[] = { "DOCKER_HOST", "tcp://10.0.0.1", NULL };
+	assert_int_equal(discover(NULL, plain, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://10.0.0.1:2375");
+	const char *const verify[] = { "DOCKER_HOST", "tcp://10.0.0.1/", "DOCKER_TLS_VERIFY", "1", NULL };
+	assert_int_equal(discover(NULL, verify, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://10.0.0.1:2376/");
+	const char *const certs[] = { "DOCKER_CERT_PATH", "/certs", NULL };
+	assert_int_equal(discover("tcp://[fd00::1]", certs, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://[fd00::1]:2376");
+	assert_int_equal(discover("tcp://[fd00::1]:9999", certs, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://[fd00::1]:9999");
+	assert_int_equal(discover("tcp://h:12", plain, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://h:12");
+
+	/* ssh:// and npipe://: refused, saying what to do instead */
+	const char *const ssh[] = { "DOCKER_HOST", "ssh://me@build-host", NULL };
+	assert_int_equal(discover(NULL, ssh, url, sizeof(url), &src, &err), -ENOTSUP);
+	assert_non_null(strstr(err.text, "ssh:// engines are not supported"));
+	assert_non_null(strstr(err.text, "ssh -nNT -L"));
+	assert_non_null(strstr(err.text, "me@build-host"));
+	assert_non_null(strstr(err.text, "unix://"));
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(discover("npipe:////./pipe/docker_engine", NULL, url, sizeof(url), &src, &err), -ENOTSUP);
+	assert_non_null(strstr(err.text, "npipe:// engines are not supported"));
+	assert_non_null(strstr(err.text, "tcp://127.0.0.1:2375"));
+}
+
+static void test_discover_explicit_context(void **state)
+{
+	char url[NC_ENGINE_URL_MAX];
+	nc_engine_source_t src;
+	nc_error_t err = { "" };
+	(void)state;
+
+	fixture_path("docker-config", config_dir, sizeof(config_dir));
+	/* --context beats DOCKER_HOST, DOCKER_CONTEXT and currentContext, as with the docker CLI */
+	const char *const all[] = { "DOCKER_HOST", "tcp://10.0.0.1:2375", "DOCKER_CONTEXT", "remote-test",
+				    "DOCKER_CONFIG", config_dir, NULL };
+	assert_int_equal(discover_ctx(NULL, "env-test", all, url, sizeof(url), &src, &err), 0);
+	assert_int_equal(src, NC_ENGINE_FROM_CONTEXT);
+	assert_string_equal(url, "tcp://127.0.0.1:2377");
+	/* NULL or "": no context named, the usual order (DOCKER_HOST first) */
+	assert_int_equal(discover_ctx(NULL, NULL, all, url, sizeof(url), &src, &err), 0);
+	assert_int_equal(src, NC_ENGINE_FROM_ENV);
+	assert_int_equal(discover_ctx(NULL, "", all, url, sizeof(url), &src, &err), 0);
+	assert_string_equal(url, "tcp://10.0.0.1:2375");
+	/* --context default: DOCKER_HOST's rules */
+	assert_int_equal(discover_ctx(NULL, "default", all, url, sizeof(url), &src, &err), 0);
+	assert_int_equal(src, NC_ENGINE_FROM_ENV);
+	assert_string_equal(url, "tcp://10.0.0.1:2375");
+	/* a context that does not exist is an error, not a fallback */
+	assert_int_equal(discover_ctx(NULL, "no-such-context", all, url, sizeof(url), &src, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "'no-such-context'"));
+	/* --engine and --context together */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(discover_ctx("unix:///x", "env-test", all, url, sizeof(url), &src, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "--context"));
+}
+
+static void test_engine_new_default_ports(void **state)
+{
+	nc_engine_options_t opt = { .timeout_ms = 1000 };
+	nc_error_t err = { "" };
+	nc_engine_t *e = NULL;
+	(void)state;
+
+	assert_int_equal(nc_engine_new("tcp://h", &opt, &e, &err), 0);
+	assert_string_equal(nc_engine_base(e), "http://h:2375");
+	nc_engine_free(e);
+	opt.tls_verify = true;
+	assert_int_equal(nc_engine_new("tcp://h", &opt, &e, &err), 0);
+	assert_string_equal(nc_engine_base(e), "https://h:2376");
+	nc_engine_free(e);
+	e = NULL;
+	assert_int_equal(nc_engine_new("ssh://me@h", &opt, &e, &err), -ENOTSUP);
+	assert_null(e);
+	assert_non_null(strstr(err.text, "ssh -nNT -L"));
+}
+
+/* --- classification ------------------------------------------------------ */
+
+static void test_classify_recorded(void **state)
+{
+	static const struct {
+		const char *name;
+		int code;
+	} codes[] = {
+		{ "NC_EPORTTAKEN", NC_EPORTTAKEN }, { "NC_ENOIMAGE", NC_ENOIMAGE }, { "NC_ECONFLICT", NC_ECONFLICT },
+		{ "NC_EGONE", NC_EGONE },           { "NC_EENGINE", NC_EENGINE },
+	};
+	json_t *cases = load_fixture("docker-20.10-errors.json"), *c;
+	size_t i;
+	(void)state;
+
+	assert_true(json_array_size(cases) >= 10);
+	json_array_foreach(cases, i, c) {
+		const char *call = json_string_value(json_object_get(c, "call"));
+		const char *want = json_string_value(json_object_get(c, "want"));
+		const char *path = strchr(call, ' ') + 1;
+		char method[8];
+		int want_code = 0, got;
+
+		snprintf(method, sizeof(method), "%.*s", (int)(path - 1 - call), call);
+		for (size_t k = 0; k < NC_ARRAY_SIZE(codes); k++)
+			if (strcmp(codes[k].name, want) == 0)
+				want_code = codes[k].code;
+		got = nc_engine_classify((long)json_integer_value(json_object_get(c, "status")), method, path,
+					 json_string_value(json_object_get(c, "message")));
+		if (got != want_code)
+			fail_msg("%s: %s, want %s", call, nc_strerror(got), want);
+	}
+	json_decref(cases);
+	/* the listings are not objects: a 404 there is no object gone */
+	assert_int_equal(nc_engine_classify(404, "GET", "/containers/json?all=1", "page not found"), NC_ENOTFOUND);
+	assert_int_equal(nc_engine_classify(404, "GET", "/services/abc", NULL), NC_EGONE);
+	assert_int_equal(nc_engine_classify(500, "GET", "/x", NULL), NC_EENGINE);
+	for (size_t k = 0; k < NC_ARRAY_SIZE(codes); k++)
+		assert_string_not_equal(nc_strerror(codes[k].code), "unknown error");
+}
+
+/* --- parsers of the typed answers --------------------------------------- */
+
+static void endpoint_is(const nc_endpoint_t *ep, const char *addr)
+{
+	nc_endpoint_t want;
+
+	assert_int_equal(nc_endpoint_parse(addr, 0, &want), 0);
+	assert_true(nc_endpoint_addr_equal(ep, &want));
+}
+
+static void test_parse_inspect_networks(void **state)
+{
+	static char text[16384];
+	nc_container_info_t c;
+	nc_error_t err = { "" };
+	size_t len = read_fixture("docker-20.10-inspect-two-networks.json", text, sizeof(text));
+	(void)state;
+
+	assert_int_equal(nc_engine_parse_inspect_text(text, len, 80, &c, &err), 0);
+	assert_string_equal(c.status, "running");
+	assert_string_equal(c.name, "/netcheck-dev-engine-c3");
+	assert_string_equal(c.image, "netcheck-responder:0.1.0");
+	assert_false(c.tty);
+	assert_int_equal(c.pid, 19939);
+	assert_int_equal(c.n_networks, 2);
+	assert_string_equal(c.networks[0].name, "bridge");
+	assert_string_equal(c.networks[0].network_id,
+			    "e38bab8b430e740ec678e9f68c0db30db90965d02e8b1ca1a38609f97d247c25");
+	endpoint_is(&c.networks[0].ip, "172.17.0.2");
+	assert_int_equal(c.networks[0].ip.port, 80);
+	endpoint_is(&c.networks[0].gateway, "172.17.0.1");
+	assert_int_equal(c.networks[0].ip6.family, 0); /* GlobalIPv6Address "" */
+	assert_string_equal(c.networks[1].name, "netcheck-dev-engine");
+	endpoint_is(&c.networks[1].ip, "172.18.0.2");
+	endpoint_is(&c.networks[1].gateway, "172.18.0.1");
+	/* every binding: 53/udp on 127.0.0.1, 80/tcp on 0.0.0.0 and :: */
+	assert_int_equal(c.n_ports, 3);
+	assert_int_equal(c.ports[0].container_port, 53);
+	assert_int_equal(c.ports[0].proto, NC_ENGINE_UDP);
+	assert_string_equal(c.ports[0].host_ip, "127.0.0.1");
+	assert_int_equal(c.ports[0].host_port, 32768);
+	assert_int_equal(c.ports[1].container_port, 80);
+	assert_int_equal(c.ports[1].proto, NC_ENGINE_TCP);
+	assert_string_equal(c.ports[1].host_ip, "0.0.0.0");
+	assert_int_equal(c.ports[1].host_port, 32771);
+	assert_string_equal(c.ports[2].host_ip, "::");
+	/* the old summary fields still describe the asked port */
+	assert_int_equal(c.published_port, 32771);
+	assert_int_equal(c.published_port6, 32771);
+	assert_string_equal(c.network, "bridge");
+	/* the io.netcheck.* labels */
+	assert_string_equal(nc_container_info_label(&c, "io.netcheck.run"), "dev-engine");
+	assert_string_equal(nc_container_info_label(&c, "io.netcheck.keep"), "1");
+	assert_null(nc_container_info_label(&c, "io.netcheck.pid"));
+
+	/* GlobalIPv6Address, edited in; and a malformed one */
+	{
+		json_t *j = load_fixture("docker-20.10-inspect-two-networks.json");
+		json_t *net = json_object_get(json_object_get(json_object_get(j, "NetworkSettings"), "Networks"),
+					      "netcheck-dev-engine");
+
+		json_object_set_new(net, "GlobalIPv6Address", json_string("fd00:1::2"));
+		assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+		endpoint_is(&c.networks[1].ip6, "fd00:1::2");
+		json_object_set_new(net, "GlobalIPv6Address", json_string("fd00:::zz"));
+		assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), NC_EPROTO);
+		json_decref(j);
+	}
+	assert_int_equal(nc_engine_parse_inspect_text("{", 1, 80, &c, &err), NC_EPROTO);
+}
+
+static void test_parse_network(void **state)
+{
+	static char text[8192];
+	nc_network_info_t n;
+	nc_error_t err = { "" };
+	size_t len;
+	(void)state;
+
+	len = read_fixture("docker-20.10-network-bridge.json", text, sizeof(text));
+	assert_int_equal(nc_engine_parse_network_text(text, len, &n, &err), 0);
+	assert_string_equal(n.name, "bridge");
+	assert_string_equal(n.driver, "bridge");
+	assert_string_equal(n.scope, "local");
+	assert_string_equal(n.bridge, "docker0");
+	assert_string_equal(n.subnet4, "172.17.0.0/16");
+	assert_string_equal(n.gateway4, "172.17.0.1");
+	assert_string_equal(n.subnet6, "");
+	assert_false(n.ipv6);
+	assert_false(n.attachable);
+	assert_false(n.internal);
+
+	len = read_fixture("docker-20.10-network-user.json", text, sizeof(text));
+	assert_int_equal(nc_engine_parse_network_text(text, len, &n, &err), 0);
+	assert_string_equal(n.name, "netcheck-dev-engine");
+	assert_string_equal(n.id, "dfde752b94e6fc9a91224006973dd80d1f8122dd18a50a3e27a7046865f4c17e");
+	assert_string_equal(n.bridge, "br-dfde752b94e6");
+	assert_string_equal(n.subnet4, "172.18.0.0/16");
+	assert_true(n.attachable);
+
+	/* not a bridge: no host interface; dual-stack IPAM */
+	static const char overlay[] = "{\"Id\":\"ww0hsx3tyu5pigiz6g6w6t1n6\",\"Name\":\"o\",\"Driver\":\"overlay\","
+				      "\"Scope\":\"swarm\",\"EnableIPv6\":true,\"IPAM\":{\"Config\":[{\"Subnet\":"
+				      "\"fd00:2::/64\",\"Gateway\":\"fd00:2::1\"},{\"Subnet\":\"10.0.1.0/24\"}]}}";
+	assert_int_equal(nc_engine_parse_network_text(overlay, strlen(overlay), &n, &err), 0);
+	assert_string_equal(n.bridge, "");
+	assert_string_equal(n.subnet6, "fd00:2::/64");
+	assert_string_equal(n.gateway6, "fd00:2::1");
+	assert_string_equal(n.subnet4, "10.0.1.0/24");
+	assert_true(n.ipv6);
+	assert_int_equal(nc_engine_parse_network_text("[]", 2, &n, &err), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_network_text("{}", 2, &n, &err), NC_EPROTO); /* no Id */
+}
+
+static void test_parse_containers(void **state)
+{
+	nc_container_summary_t list[4];
+	nc_error_t err = { "" };
+	json_t *j = load_fixture("docker-20.10-containers-list-labels.json");
+	size_t n;
+	(void)state;
+
+	assert_int_equal(nc_engine_parse_containers(j, list, NC_ARRAY_SIZE(list), &n, &err), 3);
+	assert_int_equal(n, 3);
+	assert_string_equal(list[0].name, "netcheck-dev-engine-c3");
+	assert_string_equal(list[0].state, "running");
+	assert_string_equal(list[0].run, "dev-engine");
+	assert_true(list[0].keep);
+	assert_int_equal(list[0].created, 1796108119);
+	assert_false(list[1].keep);
+	assert_string_equal(list[1].state, "exited");
+	assert_string_equal(list[2].pid, "1234");
+	assert_string_equal(list[2].scope, "");
+	/* bounded: the engine's count comes back, only max are filled */
+	assert_int_equal(nc_engine_parse_containers(j, list, 1, &n, &err), 3);
+	assert_int_equal(n, 1);
+	json_decref(j);
+	j = json_object();
+	assert_int_equal(nc_engine_parse_containers(j, list, 1, &n, &err), NC_EPROTO);
+	json_decref(j);
+}
+
+static void test_logs_decode(void **state)
+{
+	static char raw[4096];
+	char out[256], small[8];
+	size_t len;
+	(void)state;
+
+	len = read_fixture("docker-20.10-logs-multiplexed.bin", raw, sizeof(raw));
+	assert_int_equal(nc_engine_parse_logs_text(raw, len, false, out, sizeof(out)), 48);
+	assert_string_equal(out, "responder: bad port '--no-such-flag' (1..65535)\n");
+	len = read_fixture("docker-20.10-logs-tty.bin", raw, sizeof(raw));
+	assert_int_equal(nc_engine_parse_logs_text(raw, len, true, out, sizeof(out)), 49);
+	assert_string_equal(out, "responder: bad port '--no-such-flag' (1..65535)\r\n");
+
+	/* stdout and stderr frames interleave; an empty frame is fine */
+	static const char mixed[] = "\1\0\0\0\0\0\0\3out" "\2\0\0\0\0\0\0\0" "\2\0\0\0\0\0\0\4err\n";
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, out, sizeof(out)), 7);
+	assert_string_equal(out, "outerr\n");
+	/* the newest bytes win when the buffer is small */
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, small, sizeof(small)), 7);
+	assert_string_equal(small, "outerr\n");
+	assert_int_equal(nc_engine_parse_logs_text(mixed, sizeof(mixed) - 1, false, small, 4), 3);
+	assert_string_equal(small, "rr\n");
+	/* a frame longer than what is left, a bad header, a short header */
+	assert_int_equal(nc_engine_parse_logs_text(mixed, 10, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text("hello, world", 12, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text(mixed, 5, false, out, sizeof(out)), NC_EPROTO);
+	assert_int_equal(nc_engine_parse_logs_text("", 0, false, out, sizeof(out)), 0);
+	assert_int_equal(nc_engine_parse_logs_text("x", 1, true, out, 0), -EINVAL);
+}
+
+static void test_parse_swarm(void **state)
+{
+	json_t *info = load_fixture("swarm-manager-info.json"), *swarm = load_fixture("swarm-inspect.json");
+	json_t *nodes = load_fixture("swarm-nodes.json"), *tasks = load_fixture("swarm-tasks.json");
+	json_t *worker = load_fixture("swarm-worker-info.json"), *none = load_fixture("docker-20.10-info.json");
+	nc_swarm_info_t s;
+	nc_swarm_node_t n[2];
+	nc_swarm_task_t t[2];
+	nc_error_t err = { "" };
+	size_t count;
+	(void)state;
+
+	assert_int_equal(nc_engine_parse_swarm(info, swarm, &s, &err), 0);
+	assert_true(s.active);
+	assert_true(s.manager);
+	assert_string_equal(s.node_id, "k67qz4598weg5unwwffg6z1m1");
+	assert_string_equal(s.node_addr, "192.168.121.10");
+	assert_string_equal(s.cluster_id, "abajmipo7b4xz5ip2nrla6b11");
+	assert_int_equal(nc_engine_parse_swarm(worker, NULL, &s, &err), 0);
+	assert_true(s.active);
+	assert_false(s.manager);
+	assert_string_equal(s.cluster_id, "");
+	assert_int_equal(nc_engine_parse_swarm(none, NULL, &s, &err), 0); /* recorded: not in a swarm */
+	assert_false(s.active);
+	assert_false(s.manager);
+	assert_string_equal(s.local_state, "inactive");
+
+	assert_int_equal(nc_engine_parse_nodes(nodes, n, 2, &count, &err), 2);
+	assert_int_equal(count, 2);
+	assert_string_equal(n[0].hostname, "node-1");
+	assert_string_equal(n[0].address, "192.168.121.10");
+	assert_string_equal(n[0].role, "manager");
+	assert_string_equal(n[0].state, "ready");
+	assert_string_equal(n[1].availability, "drain");
+	assert_string_equal(n[1].state, "down");
+
+	assert_int_equal(nc_engine_parse_tasks(tasks, t, 2, &count, &err), 2);
+	assert_string_equal(t[0].state, "running");
+	assert_string_equal(t[0].desired_state, "running");
+	assert_string_equal(t[0].node_id, "k67qz4598weg5unwwffg6z1m1");
+	assert_string_equal(t[0].container_id, "e5d62702a1b48d01c3e02ca1e0212a250801fa8d67caca0b6f35919ebc12f035");
+	assert_int_equal(t[0].n_addresses, 2);
+	assert_string_equal(t[0].addresses[0], "10.255.0.10/16");
+	assert_string_equal(t[0].addresses[1], "10.0.1.3/24");
+	assert_string_equal(t[1].state, "rejected");
+	assert_string_equal(t[1].error, "No such image: netcheck-responder:0.1.0");
+	assert_int_equal(t[1].n_addresses, 0);
+	assert_int_equal(nc_engine_parse_tasks(info, t, 2, &count, &err), NC_EPROTO);
+
+	json_decref(info), json_decref(swarm), json_decref(nodes), json_decref(tasks);
+	json_decref(worker), json_decref(none);
+}
+
+/* --- request bodies ------------------------------------------------------ */
+
+static const char *jstr(const json_t *j, const char *path)
+{
+	char key[64];
+	const char *dot;
+
+	while ((dot = strchr(path, '.')) != NULL) {
+		snprintf(key, sizeof(key), "%.*s", (int)(dot - path), path);
+		j = json_object_get(j, key);
+		path = dot + 1;
+	}
+	return json_string_value(json_object_get(j, path));
+}
+
+static void test_container_spec_json(void **state)
+{
+	nc_container_spec_t spec = {
+		.name = "nc-x",
+		.image = "netcheck-responder:0.1.0",
+		.cmd = { "/responder", "--port", "8080" },
+		.n_cmd = 3,
+		.user = "65534",
+		.labels = { { "io.netcheck.run", "r1" }, { "io.netcheck.pid", "42" } },
+		.n_labels = 2,
+		.ports = { { .container_port = 8080, .publish = true },
+			   { .container_port = 8080, .publish = true, .host_ip = "::", .host_port = 18080 },
+			   { .container_port = 53, .proto = NC_ENGINE_UDP, .publish = true, .host_ip = "127.0.0.1" },
+			   { .container_port = 9, .proto = NC_ENGINE_UDP } },
+		.n_ports = 4,
+		.network_mode = "netcheck-net",
+		.extra_hosts = { "host.docker.internal:host-gateway" },
+		.n_extra_hosts = 1,
+		.sysctls = { { "net.ipv4.ping_group_range", "0 2147483647" } },
+		.n_sysctls = 1,
+		.env = { "A=1" },
+		.n_env = 1,
+		.readonly_rootfs = true,
+		.cap_drop_all = true,
+		.no_new_privileges = true,
+	};
+	nc_error_t err = { "" };
+	json_t *j = NULL, *b;
+	(void)state;
+
+	assert_int_equal(nc_engine_container_spec_json(&spec, &j, &err), 0);
+	assert_string_equal(jstr(j, "Image"), "netcheck-responder:0.1.0");
+	assert_string_equal(jstr(j, "User"), "65534");
+	assert_int_equal(json_array_size(json_object_get(j, "Cmd")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "Labels"), "io.netcheck.pid")), "42");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "Labels"), "io.netcheck.run")), "r1");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(j, "Env"), 0)), "A=1");
+	assert_non_null(json_object_get(json_object_get(j, "ExposedPorts"), "8080/tcp"));
+	assert_non_null(json_object_get(json_object_get(j, "ExposedPorts"), "53/udp"));
+	assert_non_null(json_object_get(json_object_get(j, "ExposedPorts"), "9/udp"));
+	b = json_object_get(json_object_get(json_object_get(j, "HostConfig"), "PortBindings"), "8080/tcp");
+	assert_int_equal(json_array_size(b), 2);
+	assert_string_equal(jstr(json_array_get(b, 0), "HostIp"), "");
+	assert_string_equal(jstr(json_array_get(b, 0), "HostPort"), ""); /* the engine picks */
+	assert_string_equal(jstr(json_array_get(b, 1), "HostIp"), "::");
+	assert_string_equal(jstr(json_array_get(b, 1), "HostPort"), "18080");
+	b = json_object_get(json_object_get(json_object_get(j, "HostConfig"), "PortBindings"), "53/udp");
+	assert_string_equal(jstr(json_array_get(b, 0), "HostIp"), "127.0.0.1");
+	assert_null(json_object_get(json_object_get(json_object_get(j, "HostConfig"), "PortBindings"), "9/udp"));
+	assert_string_equal(jstr(j, "HostConfig.NetworkMode"), "netcheck-net");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(j, "HostConfig"), "ExtraHosts"), 0)),
+			    "host.docker.internal:host-gateway");
+	assert_true(json_is_true(json_object_get(json_object_get(j, "HostConfig"), "ReadonlyRootfs")));
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(j, "HostConfig"), "CapDrop"), 0)),
+			    "ALL");
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(j, "HostConfig"), "SecurityOpt"), 0)),
+			    "no-new-privileges");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_object_get(json_object_get(j, "HostConfig"), "Sysctls"),
+				    "net.ipv4.ping_group_range")),
+			    "0 2147483647");
+	assert_null(json_object_get(j, "Tty"));
+	json_decref(j);
+
+	/* refused: no image, a port 0, more entries than the arrays hold */
+	nc_container_spec_t bad = { .image = "" };
+	assert_int_equal(nc_engine_container_spec_json(&bad, &j, &err), -EINVAL);
+	assert_null(j);
+	bad.image = "i";
+	bad.n_ports = 1;
+	assert_int_equal(nc_engine_container_spec_json(&bad, &j, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "port 0"));
+	bad.n_ports = 0;
+	bad.n_cmd = NC_ENGINE_MAX_ARGS + 1;
+	assert_int_equal(nc_engine_container_spec_json(&bad, &j, &err), -EINVAL);
+	bad.n_cmd = 1; /* cmd[0] NULL */
+	assert_int_equal(nc_engine_container_spec_json(&bad, &j, &err), -ENOMEM);
+	assert_null(j);
+}
+
+static void test_network_service_spec_json(void **state)
+{
+	nc_network_spec_t net = { .name = "nc-net", .attachable = true, .ipv6 = true,
+				  .labels = { { "io.netcheck.run", "r1" } }, .n_labels = 1 };
+	nc_service_spec_t svc = {
+		.name = "nc-svc",
+		.image = "netcheck-responder:0.1.0",
+		.cmd = { "/responder" },
+		.n_cmd = 1,
+		.labels = { { "io.netcheck.run", "r1" } },
+		.n_labels = 1,
+		.ports = { { .target_port = 80, .published_port = 8080, .mode = NC_PUBLISH_HOST },
+			   { .target_port = 53, .proto = NC_ENGINE_UDP } },
+		.n_ports = 2,
+		.networks = { "nc-overlay" },
+		.n_networks = 1,
+	};
+	nc_error_t err = { "" };
+	json_t *j = NULL, *p;
+	(void)state;
+
+	assert_int_equal(nc_engine_network_spec_json(&net, &j, &err), 0);
+	assert_string_equal(jstr(j, "Name"), "nc-net");
+	assert_string_equal(jstr(j, "Driver"), "bridge");
+	assert_true(json_is_true(json_object_get(j, "Attachable")));
+	assert_true(json_is_true(json_object_get(j, "EnableIPv6")));
+	assert_true(json_is_true(json_object_get(j, "CheckDuplicate")));
+	assert_false(json_is_true(json_object_get(j, "Internal")));
+	json_decref(j);
+	net.name = NULL;
+	assert_int_equal(nc_engine_network_spec_json(&net, &j, &err), -EINVAL);
+
+	assert_int_equal(nc_engine_service_spec_json(&svc, &j, &err), 0);
+	assert_string_equal(jstr(j, "Name"), "nc-svc");
+	/* the image exactly as given: no digest pinned */
+	assert_string_equal(jstr(j, "TaskTemplate.ContainerSpec.Image"), "netcheck-responder:0.1.0");
+	assert_non_null(json_object_get(json_object_get(j, "Mode"), "Global"));
+	assert_string_equal(jstr(json_array_get(json_object_get(json_object_get(j, "TaskTemplate"), "Networks"), 0),
+				 "Target"),
+			    "nc-overlay");
+	p = json_object_get(json_object_get(j, "EndpointSpec"), "Ports");
+	assert_int_equal(json_array_size(p), 2);
+	assert_string_equal(jstr(json_array_get(p, 0), "PublishMode"), "host");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(p, 0), "PublishedPort")), 8080);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(p, 0), "TargetPort")), 80);
+	assert_string_equal(jstr(json_array_get(p, 1), "PublishMode"), "ingress");
+	assert_string_equal(jstr(json_array_get(p, 1), "Protocol"), "udp");
+	assert_null(json_object_get(json_array_get(p, 1), "PublishedPort"));
+	json_decref(j);
+	svc.ports[1].target_port = 0;
+	assert_int_equal(nc_engine_service_spec_json(&svc, &j, &err), -EINVAL);
+	assert_null(j);
+}
+
+static void test_import_query(void **state)
+{
+	static const char *const changes[] = { "CMD [\"/responder\"]", "EXPOSE 80/tcp" };
+	char q[256], tiny[20];
+	(void)state;
+
+	assert_true(nc_engine_import_query("netcheck-responder", "0.1.0", changes, 2, q, sizeof(q)) > 0);
+	assert_string_equal(q, "fromSrc=-&repo=netcheck-responder%3A0.1.0&changes=CMD%20%5B%22%2Fresponder%22%5D"
+			       "&changes=EXPOSE%2080%2Ftcp");
+	assert_true(nc_engine_import_query("r", NULL, NULL, 0, q, sizeof(q)) > 0);
+	assert_string_equal(q, "fromSrc=-&repo=r");
+	assert_int_equal(nc_engine_import_query("netcheck-responder", "0.1.0", changes, 2, tiny, sizeof(tiny)),
+			 -ENOSPC);
+}
+
+/* --- typed calls over the wire ------------------------------------------- */
+
+static void test_fake_typed_containers(void **state)
+{
+	static char logs_answer[1024];
+	static const char frames[] = "\2\0\0\0\0\0\0\5oops\n";
+	canned_t answers[] = {
+		fixture_answer(0, "docker-20.10-version.json"),
+		http_answer(1, "201 Created", "{\"Id\":\"abc123\",\"Warnings\":[]}"),
+		http_answer(2, "500 Internal Server Error",
+			    "{\"message\":\"driver failed programming external connectivity on endpoint x (y): "
+			    "Bind for 0.0.0.0:8080 failed: port is already allocated\"}"),
+		http_answer(3, "404 Not Found", "{\"message\":\"No such container: abc123\"}"),
+		fixture_answer(4, "docker-20.10-inspect.json"),
+		{ .mode = ANSWER_SEND },
+		fixture_answer(6, "docker-20.10-containers-list-labels.json"),
+		http_answer(7, "409 Conflict", "{\"message\":\"You cannot remove a running container abc123.\"}"),
+	};
+	nc_container_spec_t spec = { .name = "nc x", .image = "img", .ports = { { .container_port = 80, .publish = true } },
+				     .n_ports = 1 };
+	nc_container_summary_t list[2];
+	nc_container_info_t info;
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	char id[NC_ENGINE_ID_MAX], out[64];
+	size_t n;
+	int len;
+	nc_engine_t *e;
+	(void)state;
+
+	len = snprintf(logs_answer, sizeof(logs_answer),
+		       "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\nContent-Length: %zu\r\n"
+		       "Connection: close\r\n\r\n",
+		       sizeof(frames) - 1);
+	memcpy(logs_answer + len, frames, sizeof(frames) - 1);
+	answers[5] = (canned_t){ .mode = ANSWER_SEND, .bytes = logs_answer, .len = (size_t)len + sizeof(frames) - 1 };
+
+	fake_start(answers, NC_ARRAY_SIZE(answers));
+	e = fake_engine_new(2000);
+	assert_int_equal(nc_engine_negotiate(e, &v, &err), 0);
+	assert_int_equal(nc_engine_container_create(e, &spec, id, sizeof(id), &err), 0);
+	assert_string_equal(id, "abc123");
+	assert_int_equal(nc_engine_container_start(e, id, &err), NC_EPORTTAKEN);
+	assert_non_null(strstr(err.text, "port is already allocated")); /* the engine's words, for the user */
+	assert_int_equal(nc_engine_container_inspect(e, id, 80, &info, &err), NC_EGONE);
+	/* logs: inspect (not a TTY), then the multiplexed stream */
+	assert_int_equal(nc_engine_container_logs(e, "3556fbea447a", 50, out, sizeof(out), &err), 5);
+	assert_string_equal(out, "oops\n");
+	assert_int_equal(nc_engine_containers_list(e, "io.netcheck.run", list, NC_ARRAY_SIZE(list), &n, &err), 3);
+	assert_int_equal(n, 2);
+	/* a 409 that is not "removal in progress" is a real conflict */
+	assert_int_equal(nc_engine_container_remove(e, id, false, false, &err), NC_ECONFLICT);
+	nc_engine_free(e);
+
+	fake_finish(NC_ARRAY_SIZE(answers));
+	assert_string_equal(fake.requests[1], "POST /v1.41/containers/create?name=nc%20x HTTP/1.1");
+	assert_non_null(strstr(fake.heads[1], "Content-Type: application/json"));
+	assert_string_equal(fake.requests[2], "POST /v1.41/containers/abc123/start HTTP/1.1");
+	assert_string_equal(fake.requests[3], "GET /v1.41/containers/abc123/json HTTP/1.1");
+	assert_string_equal(fake.requests[4], "GET /v1.41/containers/3556fbea447a/json HTTP/1.1");
+	assert_string_equal(fake.requests[5],
+			    "GET /v1.41/containers/3556fbea447a/logs?stdout=1&stderr=1&tail=50 HTTP/1.1");
+	assert_string_equal(fake.requests[6], "GET /v1.41/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io."
+					      "netcheck.run%22%5D%7D HTTP/1.1");
+	assert_string_equal(fake.requests[7], "DELETE /v1.41/containers/abc123?force=0&v=0 HTTP/1.1");
+}
+
+static void test_fake_typed_networks_images(void **state)
+{
+	static char tar[1024];
+	static const char *const changes[] = { "USER 65534" };
+	canned_t answers[] = {
+		fixture_answer(0, "docker-20.10-network-user.json"),
+		http_answer(1, "201 Created", "{\"Id\":\"dfde752b94e6\",\"Warning\":\"\"}"),
+		http_answer(2, "404 Not Found", "{\"message\":\"network nc-net not found\"}"),
+		http_answer(3, "404 Not Found", "{\"message\":\"no such image: x:1: No such image: x:1\"}"),
+		http_answer(4, "200 OK", "{\"status\":\"Importing\"}\r\n{\"errorDetail\":{\"message\":\"bad tar\"},"
+					 "\"error\":\"bad tar\"}\r\n"),
+		http_answer(5, "404 Not Found", "{\"message\":\"No such image: x:1\"}"),
+	};
+	nc_network_spec_t spec = { .name = "nc-net" };
+	nc_network_info_t net;
+	nc_error_t err = { "" };
+	char id[NC_ENGINE_ID_MAX];
+	nc_engine_t *e;
+	(void)state;
+
+	fake_start(answers, NC_ARRAY_SIZE(answers));
+	e = fake_engine_new(2000);
+	assert_int_equal(nc_engine_network_inspect(e, "netcheck-dev-engine", &net, &err), 0);
+	assert_string_equal(net.bridge, "br-dfde752b94e6");
+	assert_int_equal(nc_engine_network_create(e, &spec, id, sizeof(id), &err), 0);
+	assert_string_equal(id, "dfde752b94e6");
+	assert_int_equal(nc_engine_network_remove(e, "nc-net", &err), 0); /* already gone */
+	assert_int_equal(nc_engine_image_exists(e, "x:1", &err), 0);
+	assert_int_equal(nc_engine_image_import(e, tar, sizeof(tar), "x", "1", changes, 1, &err), NC_EENGINE);
+	assert_non_null(strstr(err.text, "bad tar"));
+	assert_int_equal(nc_engine_image_remove(e, "x:1", true, &err), NC_ENOIMAGE);
+	nc_engine_free(e);
+
+	fake_finish(NC_ARRAY_SIZE(answers));
+	assert_string_equal(fake.requests[0], "GET /networks/netcheck-dev-engine HTTP/1.1");
+	assert_string_equal(fake.requests[1], "POST /networks/create HTTP/1.1");
+	assert_string_equal(fake.requests[2], "DELETE /networks/nc-net HTTP/1.1");
+	assert_string_equal(fake.requests[3], "GET /images/x%3A1/json HTTP/1.1");
+	assert_string_equal(fake.requests[4],
+			    "POST /images/create?fromSrc=-&repo=x%3A1&changes=USER%2065534 HTTP/1.1");
+	assert_non_null(strstr(fake.heads[4], "Content-Type: application/x-tar"));
+	assert_string_equal(fake.requests[5], "DELETE /images/x%3A1?force=1 HTTP/1.1");
+}
+
+static void test_fake_swarm(void **state)
+{
+	canned_t answers[] = {
+		fixture_answer(0, "docker-20.10-version.json"),
+		fixture_answer(1, "swarm-manager-info.json"),
+		fixture_answer(2, "swarm-inspect.json"),
+		fixture_answer(3, "swarm-nodes.json"),
+		http_answer(4, "201 Created", "{\"ID\":\"9mnpnzenvg8p8tdbtq4wvbkcz\",\"Warnings\":null}"),
+		fixture_answer(5, "swarm-tasks.json"),
+		http_answer(6, "404 Not Found", "{\"message\":\"service 9mnpnzenvg8p8tdbtq4wvbkcz not found\"}"),
+		http_answer(7, "200 OK", "{\"ApiVersion\":\"1.29\"}"),
+	};
+	nc_service_spec_t spec = { .name = "nc-svc", .image = "netcheck-responder:0.1.0",
+				   .ports = { { .target_port = 80, .mode = NC_PUBLISH_HOST } }, .n_ports = 1 };
+	nc_engine_version_t v;
+	nc_swarm_info_t s;
+	nc_swarm_node_t nodes[4];
+	nc_swarm_task_t tasks[1];
+	nc_error_t err = { "" };
+	char id[NC_ENGINE_ID_MAX];
+	size_t n;
+	nc_engine_t *e;
+	(void)state;
+
+	fake_start(answers, NC_ARRAY_SIZE(answers));
+	e = fake_engine_new(2000);
+	/* before negotiation nothing guarantees API >= 1.30: refused without a request */
+	assert_int_equal(nc_engine_service_create(e, &spec, id, sizeof(id), &err), -ENOTSUP);
+	assert_non_null(strstr(err.text, "1.30"));
+	assert_int_equal(nc_engine_negotiate(e, &v, &err), 0);
+	assert_int_equal(nc_engine_swarm_inspect(e, &s, &err), 0);
+	assert_true(s.manager);
+	assert_string_equal(s.cluster_id, "abajmipo7b4xz5ip2nrla6b11");
+	assert_int_equal(nc_engine_nodes_list(e, nodes, NC_ARRAY_SIZE(nodes), &n, &err), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(nc_engine_service_create(e, &spec, id, sizeof(id), &err), 0);
+	assert_string_equal(id, "9mnpnzenvg8p8tdbtq4wvbkcz");
+	assert_int_equal(nc_engine_tasks_list(e, id, tasks, NC_ARRAY_SIZE(tasks), &n, &err), 2);
+	assert_int_equal(n, 1);
+	assert_int_equal(nc_engine_service_remove(e, id, &err), 0); /* gone already */
+	/* an engine that only speaks API 1.29 would resolve digests: refused */
+	assert_int_equal(nc_engine_negotiate(e, &v, &err), 0);
+	assert_int_equal(nc_engine_service_create(e, &spec, id, sizeof(id), &err), -ENOTSUP);
+	nc_engine_free(e);
+
+	fake_finish(NC_ARRAY_SIZE(answers));
+	assert_string_equal(fake.requests[1], "GET /v1.41/info HTTP/1.1");
+	assert_string_equal(fake.requests[2], "GET /v1.41/swarm HTTP/1.1");
+	assert_string_equal(fake.requests[3], "GET /v1.41/nodes HTTP/1.1");
+	/* versioned at >= 1.30 and no registry credentials: dockerd asks no registry */
+	assert_string_equal(fake.requests[4], "POST /v1.41/services/create HTTP/1.1");
+	assert_null(strstr(fake.heads[4], "X-Registry-Auth"));
+	assert_null(strstr(fake.heads[4], "x-registry-auth"));
+	assert_string_equal(fake.requests[5], "GET /v1.41/tasks?filters=%7B%22service%22%3A%5B%229mnpnzenvg8p8tdbtq4wvbkcz"
+					      "%22%5D%7D HTTP/1.1");
+	assert_string_equal(fake.requests[6], "DELETE /v1.41/services/9mnpnzenvg8p8tdbtq4wvbkcz HTTP/1.1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -933,6 +1635,21 @@ int main(void)
 		cmocka_unit_test_teardown(test_fake_too_big, teardown_fake),
 		cmocka_unit_test(test_fake_no_socket),
 		cmocka_unit_test_teardown(test_fake_negotiate, teardown_fake),
+		cmocka_unit_test(test_discover_url_rules),
+		cmocka_unit_test(test_discover_explicit_context),
+		cmocka_unit_test(test_engine_new_default_ports),
+		cmocka_unit_test(test_classify_recorded),
+		cmocka_unit_test(test_parse_inspect_networks),
+		cmocka_unit_test(test_parse_network),
+		cmocka_unit_test(test_parse_containers),
+		cmocka_unit_test(test_logs_decode),
+		cmocka_unit_test(test_parse_swarm),
+		cmocka_unit_test(test_container_spec_json),
+		cmocka_unit_test(test_network_service_spec_json),
+		cmocka_unit_test(test_import_query),
+		cmocka_unit_test_teardown(test_fake_typed_containers, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_typed_networks_images, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_swarm, teardown_fake),
 	};
 
 	json_set_alloc_funcs(json_test_malloc, json_test_free);

@@ -358,8 +358,8 @@ static void test_expect_override_consistent(void **state)
 
 static void test_exit_codes(void **state)
 {
-	static const int engine[] = { NC_EENGINE, -ECONNREFUSED, -ENOENT, -ETIMEDOUT, NC_EPROTO,
-				      NC_ENOTFOUND, NC_ETOOBIG, -EHOSTUNREACH, -ECONNRESET, -ENOTSUP };
+	static const int engine[] = { NC_EENGINE, -ECONNREFUSED, -ENOENT, -ETIMEDOUT, NC_EPROTO, NC_ENOIMAGE,
+				      NC_EGONE, NC_ETOOBIG, -EHOSTUNREACH, -ECONNRESET, -ENOTSUP };
 	nc_result_t *r = result_with_all_paths(NC_ENV_UNKNOWN);
 	(void)state;
 
@@ -374,6 +374,9 @@ static void test_exit_codes(void **state)
 	for (size_t i = 0; i < NC_ARRAY_SIZE(engine); i++)
 		assert_int_equal(nc_exit_code_for(r, engine[i], 0), 69);
 	assert_int_equal(nc_exit_code_for(NULL, NC_EENGINE, 0), 69);
+	/* what the user named does not exist, or a port they chose is taken: usage */
+	assert_int_equal(nc_exit_code_for(r, NC_ENOTFOUND, 0), 64);
+	assert_int_equal(nc_exit_code_for(r, NC_EPORTTAKEN, 0), 64);
 	assert_int_equal(nc_exit_code_for(r, -EPERM, 0), 77);
 	assert_int_equal(nc_exit_code_for(r, -EACCES, 0), 77);
 	assert_int_equal(nc_exit_code_for(r, NC_ECANCELED, SIGINT), 130);

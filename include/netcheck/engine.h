@@ -179,7 +179,7 @@ typedef struct nc_container_info {
 	uint16_t published_port;  /* HostPort for the container port, 0 = none */
 	uint16_t published_port6; /* host port of a binding on :: (may differ from the IPv4 one); 0 = none */
 	char published_ip[64];    /* HostIp of the first binding */
-	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* every network, sorted by name */
+	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* every network, in the engine's order (Docker: by name) */
 	size_t n_networks;
 	nc_container_port_t ports[NC_ENGINE_MAX_PORTS]; /* every binding, tcp and udp */
 	size_t n_ports;
@@ -352,7 +352,8 @@ int nc_engine_container_remove(nc_engine_t *e, const char *id, bool force, bool 
 /* The last tail_lines lines (0: all) of stdout and stderr, interleaved as
  * written, demultiplexed for a non-TTY container; ret_buf: borrowed, len
  * bytes, gets at most len - 1 bytes and a NUL (the newest bytes when there is
- * more).  Returns the byte count. */
+ * more).  Returns the byte count.  The engine's whole answer is bounded by
+ * NC_ENGINE_MAX_RESPONSE: with tail_lines 0 a long log gives NC_ETOOBIG. */
 int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines, char *ret_buf, size_t len,
 			     nc_error_t *err);
 /* All containers (running or not) carrying label_filter ("key" or
@@ -392,5 +393,12 @@ int nc_engine_parse_info_text(const char *text, size_t len, nc_engine_info_t *re
 int nc_engine_parse_inspect_text(const char *text, size_t len, uint16_t container_port, nc_container_info_t *ret,
 				 nc_error_t *err);
 int nc_engine_parse_network_text(const char *text, size_t len, nc_network_info_t *ret, nc_error_t *err);
+/* Demultiplexes a logs answer (raw: borrowed, len bytes) of a non-TTY
+ * container (8-byte frame headers: stream, 0, 0, 0, big-endian size), or
+ * copies it when tty.  ret_buf: borrowed, buf_len bytes; keeps the newest
+ * bytes when they do not fit, NUL-terminated.  Returns the byte count, or
+ * NC_EPROTO for a frame that runs past the end. */
+int nc_engine_parse_logs_text(const char *raw, size_t len, bool tty, char *ret_buf, size_t buf_len);
+
 
 #endif

@@ -2,8 +2,9 @@
  *
  * Builds in memory the root filesystem (a POSIX ustar archive) that
  * `POST /images/create?fromSrc=-` imports as the netcheck-responder image,
- * and the query string for that import.  Owns nothing beyond the archive it
- * returns; does no I/O (engine-image.c sends the bytes).  May call libc only.
+ * and the settings the import gives it.  Owns nothing beyond the archive it
+ * returns; does no I/O (the engine module sends the bytes and builds the
+ * API query).  May call libc, and the engine's pure query builder.
  *
  * The archive holds /responder (0755, the static responder built from
  * netcheck/responder/), empty /etc /tmp (1777) /proc /sys /dev, and an
@@ -12,6 +13,7 @@
 #ifndef NETCHECK_IMAGE_H
 #define NETCHECK_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,8 +24,6 @@ extern const size_t nc_responder_bin_len;
 
 /* Longest image tag accepted; tags are [A-Za-z0-9_.-]. */
 #define NC_IMAGE_TAG_MAX 128
-/* Any nc_image_import_query() result fits in this many bytes, NUL included. */
-#define NC_IMAGE_QUERY_MAX 512
 
 /* "netcheck-responder".  returns: static */
 const char *nc_image_name(void);
@@ -35,19 +35,11 @@ const char *nc_image_name(void);
  * *ret_len are left untouched. */
 int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t **ret_tar, size_t *ret_len);
 
-/* The image's configuration as Dockerfile lines (CMD, EXPOSE, USER), for
- * the engine's import call.  static */
-extern const char *const nc_image_changes[];
-extern const size_t nc_image_n_changes;
-
-/* The query (no leading '?') for POST /images/create that imports the
- * archive as nc_image_name():tag with CMD ["/responder"], EXPOSE 80/tcp and
- * USER 65534, each in its own URL-encoded `changes=` parameter.
- * tag: borrowed; 1..NC_IMAGE_TAG_MAX of [A-Za-z0-9_.-], and not starting
- * with '.' or '-' (Docker refuses those).
- * buf: borrowed, len bytes; NC_IMAGE_QUERY_MAX always suffices.
- * Returns the length written (NUL not counted), -EINVAL for a bad tag, or
- * -ENOSPC. */
-int nc_image_import_query(const char *tag, char *buf, size_t len);
+/* The image's settings as Dockerfile lines (CMD ["/responder"], EXPOSE
+ * 80/tcp, USER 65534), for nc_engine_image_import(e, tar, len,
+ * nc_image_name(), tag, changes, n, err).  returns: static; *ret_n: count */
+const char *const *nc_image_changes(size_t *ret_n);
+/* tag: borrowed; 1..NC_IMAGE_TAG_MAX of [A-Za-z0-9_.-], not starting with '.' or '-' */
+bool nc_image_tag_is_valid(const char *tag);
 
 #endif
