@@ -57,8 +57,7 @@ int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, vo
 	const char *cert = getenv("DOCKER_CERT_PATH"), *verify = getenv("DOCKER_TLS_VERIFY");
 	int r;
 
-	(void)context; /* --context: chosen by nc_engine_discover from DOCKER_CONTEXT for now */
-	r = nc_engine_discover(url, NULL, found, sizeof(found), &src, err);
+	r = nc_engine_discover_context(url, context, NULL, found, sizeof(found), &src, err);
 	if (r < 0)
 		return r;
 	eo.timeout_ms = (long)(timeout_ms > 0 ? timeout_ms : 10000);
