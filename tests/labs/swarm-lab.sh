@@ -38,14 +38,13 @@ BRIDGE=nclab-br0
 BRIDGE_ADDR=198.18.10.1
 LAB_NET=198.18.10.0/24
 FW_COMMENT=nclab-swarm-lab
-FW_RULE=(FORWARD -i $BRIDGE -o $BRIDGE -m comment --comment $FW_COMMENT -j ACCEPT)
+FW_RULE=(FORWARD -i "$BRIDGE" -o "$BRIDGE" -m comment --comment "$FW_COMMENT" -j ACCEPT)
 IMAGE=nclab-busybox:1
 BUSYBOX=/bin/busybox
 DOCKER=${NCLAB_DOCKER:-/usr/bin/docker} # docker.io's client, the engine's own version
 MAX_NODES=3
 UP_TIMEOUT_S=${NCLAB_UP_TIMEOUT:-90}  # per wait: dockerds answering, nodes Ready
 STOP_TIMEOUT_S=${NCLAB_STOP_TIMEOUT:-10} # SIGTERM to SIGKILL
-HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'swarm-lab: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
@@ -144,14 +143,14 @@ down() {
 		wait_gone 5 "${pids[@]}" || log "dockerd (${pids[*]}) survived SIGKILL for 5 s"
 	fi
 	# 2. what is left (the namespace holders, or a dockerd of a killed `up` not yet answering)
-	pids=($(lab_pids))
+	mapfile -t pids < <(lab_pids)
 	if [ ${#pids[@]} -gt 0 ]; then
 		kill -KILL "${pids[@]}" 2>/dev/null || true
 		wait_gone 5 "${pids[@]}" || log "lab processes left: $(lab_pids | tr '\n' ' ')"
 	fi
 	# 3. cgroups (--cgroup-parent /nclab-node<i>): empty once the processes are gone
 	for i in $(seq 1 $MAX_NODES); do
-		for d in /sys/fs/cgroup/*/$LAB-node$i /sys/fs/cgroup/$LAB-node$i; do
+		for d in /sys/fs/cgroup/*/"$LAB-node$i" "/sys/fs/cgroup/$LAB-node$i"; do
 			[ -d "$d" ] || continue
 			find "$d" -mindepth 1 -depth -type d -exec rmdir {} + 2>/dev/null || true
 			rmdir "$d" 2>/dev/null || log "cgroup $d not removed (still in use?)"
@@ -174,7 +173,7 @@ down() {
 		umount -l "$d" || true
 	done
 	# data dirs of this lab, and of earlier ones whose state file is gone (they carry a marker)
-	for d in $data_dir $DATA_PARENT/$LAB.*; do
+	for d in $data_dir "$DATA_PARENT/$LAB".*; do
 		[ -f "$d/.nclab-swarm-lab" ] && rm -rf --one-file-system "$d"
 	done
 	rm -rf "$RUN_DIR"
