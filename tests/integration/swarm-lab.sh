@@ -164,6 +164,11 @@ else
 fi
 note "IPVS: $ipvs; ingress-mode publishing and VIP endpoints $([[ $ipvs == absent* ]] && echo 'cannot work here' || echo 'can work')"
 
+# no node asked a registry for the image (DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 in the lab;
+# without it the task manager tries a pull even with --no-resolve-image)
+pulls=$(grep -h 'pulling image' "$NCLAB_DATA_DIR"/node*/dockerd.log 2>/dev/null | head -n 3 || true)
+[ -z "$pulls" ] || fail "a node tried to pull an image: $pulls"
+
 # ---- down, and nothing left ------------------------------------------------------
 data_dir=$NCLAB_DATA_DIR
 t0=$(now_ms)
