@@ -110,7 +110,8 @@ static int parse_header_line(const char *line, size_t n)
 	return 0;
 }
 
-int nc_responder_parse_request(const char *buf, size_t len, char *ret_nonce, size_t nonce_len)
+/* The request line and headers; on 0, the GET's target (borrowed from buf). */
+static int parse_head(const char *buf, size_t len, const char **ret_target, size_t *ret_target_len)
 {
 	size_t scan = len < NC_RESPONDER_REQUEST_MAX ? len : NC_RESPONDER_REQUEST_MAX;
 	const char *method = NULL, *target = NULL;
@@ -167,16 +168,58 @@ int nc_responder_parse_request(const char *buf, size_t len, char *ret_nonce, siz
 		return -EOPNOTSUPP;
 	if (target[0] != '/')
 		return -EINVAL; /* only origin-form is spoken here */
-	if (target_len < 2 || target_len - 1 > NC_RESPONDER_NONCE_MAX)
-		return -ENOENT;
-	for (size_t i = 1; i < target_len; i++)
-		if (!is_nonce_char((unsigned char)target[i]))
-			return -ENOENT;
-	if (ret_nonce == NULL || nonce_len < target_len)
-		return -ENOBUFS;
-	memcpy(ret_nonce, target + 1, target_len - 1);
-	ret_nonce[target_len - 1] = '\0';
+	*ret_target = target;
+	*ret_target_len = target_len;
 	return 0;
+}
+
+/* n bytes of src into dst (size bytes) with a NUL, or -ENOBUFS. */
+static int copy_text(const char *src, size_t n, char *dst, size_t size)
+{
+	if (dst == NULL || size <= n)
+		return -ENOBUFS;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int nc_responder_parse_request(const char *buf, size_t len, char *ret_nonce, size_t nonce_len)
+{
+	char target[NC_RESPONDER_NONCE_MAX + 2]; /* '/', the nonce, NUL */
+	size_t target_len;
+	int r;
+
+	r = nc_responder_parse_target(buf, len, target, sizeof(target));
+	if (r == -ENOBUFS)
+		return -ENOENT; /* longer than any nonce */
+	if (r < 0)
+		return r;
+	target_len = strlen(target);
+	if (!nc_responder_nonce_is_valid(target + 1, target_len - 1))
+		return -ENOENT;
+	return copy_text(target + 1, target_len - 1, ret_nonce, nonce_len);
+}
+
+int nc_responder_parse_target(const char *buf, size_t len, char *ret_target, size_t target_size)
+{
+	const char *target = NULL;
+	size_t target_len = 0;
+	int r;
+
+	r = parse_head(buf, len, &target, &target_len);
+	if (r < 0)
+		return r;
+	return copy_text(target, target_len, ret_target, target_size);
+}
+
+bool nc_responder_nonce_is_valid(const char *s, size_t len)
+{
+	if (s == NULL || len == 0 || len > NC_RESPONDER_NONCE_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_nonce_char((unsigned char)s[i]))
+			return false;
+	return true;
 }
 
 /* A bounded append-only text buffer; the first failure sticks. */
@@ -204,12 +247,10 @@ __attribute__((format(printf, 2, 3))) static void out_printf(out_t *o, const cha
 	o->used += (size_t)n;
 }
 
-/* s as a JSON string, at most max bytes of it.  Bytes outside printable
+/* n bytes of s (NULs included) as a JSON string.  Bytes outside printable
  * ASCII become \u00XX so the output is valid JSON whatever the input. */
-static void out_json_string(out_t *o, const char *s, size_t max)
+static void out_json_bytes(out_t *o, const char *s, size_t n)
 {
-	size_t n = strnlen(s, max);
-
 	out_printf(o, "\"");
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -224,8 +265,16 @@ static void out_json_string(out_t *o, const char *s, size_t max)
 	out_printf(o, "\"");
 }
 
-/* ret_text: INET6_ADDRSTRLEN bytes.  v4-mapped v6 prints as v4. */
-static int sockaddr_text(const struct sockaddr *sa, socklen_t sa_len, char *ret_text, unsigned *ret_port)
+/* s as a JSON string, cut at max bytes; NULL as null. */
+static void out_json_string(out_t *o, const char *s, size_t max)
+{
+	if (s == NULL)
+		out_printf(o, "null");
+	else
+		out_json_bytes(o, s, strnlen(s, max));
+}
+
+int nc_responder_sockaddr_text(const struct sockaddr *sa, socklen_t sa_len, char *ret_text, unsigned *ret_port)
 {
 	if (sa == NULL)
 		return -EINVAL;
@@ -262,10 +311,10 @@ int nc_responder_format_json(const nc_responder_facts_t *facts, char *buf, size_
 
 	if (facts == NULL || buf == NULL || len == 0 || facts->hostname == NULL || facts->nonce == NULL)
 		return -EINVAL;
-	r = sockaddr_text(facts->peer, facts->peer_len, peer, &peer_port);
+	r = nc_responder_sockaddr_text(facts->peer, facts->peer_len, peer, &peer_port);
 	if (r < 0)
 		return r;
-	r = sockaddr_text(facts->local, facts->local_len, local, &local_port);
+	r = nc_responder_sockaddr_text(facts->local, facts->local_len, local, &local_port);
 	if (r < 0)
 		return r;
 
@@ -275,6 +324,33 @@ int nc_responder_format_json(const nc_responder_facts_t *facts, char *buf, size_
 	out_json_string(&o, facts->nonce, NC_RESPONDER_NONCE_MAX);
 	out_printf(&o, ",\"iflink\":%d,\"ifindex\":%d,\"local_addr\":\"%s\",\"local_port\":%u}",
 		   facts->iflink, facts->ifindex, local, local_port);
+	if (facts->proto != NULL) {
+		o.used--; /* reopen the object */
+		out_printf(&o, ",\"proto\":");
+		out_json_string(&o, facts->proto, 8);
+		out_printf(&o, "}");
+	}
+	if (o.error < 0)
+		return o.error;
+	return (int)o.used;
+}
+
+/* The 200 response's headers for a JSON body of %zu bytes. */
+#define HTTP_JSON_HEAD                          \
+	"HTTP/1.1 200 OK\r\n"                    \
+	"Content-Type: application/json\r\n"     \
+	"Content-Length: %zu\r\n"                \
+	"Cache-Control: no-store\r\n"            \
+	"Connection: close\r\n"                  \
+	"\r\n"
+#define HTTP_HEAD_ROOM 160 /* HTTP_JSON_HEAD with any length, and more */
+
+/* The 200 response around a JSON body. */
+static int format_http_json(const char *body, int n, char *buf, size_t len)
+{
+	out_t o = { .buf = buf, .len = len };
+
+	out_printf(&o, HTTP_JSON_HEAD "%s", (size_t)n, body);
 	if (o.error < 0)
 		return o.error;
 	return (int)o.used;
@@ -283,7 +359,6 @@ int nc_responder_format_json(const nc_responder_facts_t *facts, char *buf, size_
 int nc_responder_format_answer(const nc_responder_facts_t *facts, char *buf, size_t len)
 {
 	char body[NC_RESPONDER_ANSWER_MAX];
-	out_t o = { .buf = buf, .len = len };
 	int n;
 
 	if (buf == NULL || len == 0)
@@ -291,18 +366,84 @@ int nc_responder_format_answer(const nc_responder_facts_t *facts, char *buf, siz
 	n = nc_responder_format_json(facts, body, sizeof(body));
 	if (n < 0)
 		return n;
-	out_printf(&o,
-		   "HTTP/1.1 200 OK\r\n"
-		   "Content-Type: application/json\r\n"
-		   "Content-Length: %d\r\n"
-		   "Cache-Control: no-store\r\n"
-		   "Connection: close\r\n"
-		   "\r\n"
-		   "%s",
-		   n, body);
+	return format_http_json(body, n, buf, len);
+}
+
+const char *nc_responder_errno_name(int error)
+{
+	static const struct {
+		int error;
+		const char *name;
+	} names[] = {
+		{ EACCES, "EACCES" }, { EPERM, "EPERM" }, { ENOENT, "ENOENT" },
+		{ ECONNREFUSED, "ECONNREFUSED" }, { ETIMEDOUT, "ETIMEDOUT" }, { ECONNRESET, "ECONNRESET" },
+		{ EHOSTUNREACH, "EHOSTUNREACH" }, { ENETUNREACH, "ENETUNREACH" }, { EHOSTDOWN, "EHOSTDOWN" },
+		{ ENETDOWN, "ENETDOWN" }, { EADDRNOTAVAIL, "EADDRNOTAVAIL" }, { EAFNOSUPPORT, "EAFNOSUPPORT" },
+		{ EPROTONOSUPPORT, "EPROTONOSUPPORT" }, { EMSGSIZE, "EMSGSIZE" }, { ENODATA, "ENODATA" },
+		{ EBUSY, "EBUSY" }, { EIO, "EIO" }, { EBADMSG, "EBADMSG" }, { EINVAL, "EINVAL" },
+		{ EMFILE, "EMFILE" }, { ENFILE, "ENFILE" }, { ENOBUFS, "ENOBUFS" }, { ENOMEM, "ENOMEM" },
+		{ EPROTO, "EPROTO" }, { EPIPE, "EPIPE" },
+	};
+
+	if (error < 0)
+		error = -error;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].error == error)
+			return names[i].name;
+	return "EIO";
+}
+
+int nc_responder_format_connect(const nc_responder_connect_result_t *res, char *buf, size_t len)
+{
+	/* the body is written after room for the headers, then moved up to them */
+	char head[HTTP_HEAD_ROOM];
+	out_t o = { .buf = buf + HTTP_HEAD_ROOM, .len = len > HTTP_HEAD_ROOM ? len - HTTP_HEAD_ROOM : 0 };
+	int n;
+
+	if (res == NULL || buf == NULL || len <= HTTP_HEAD_ROOM || res->nonce == NULL || res->proto == NULL ||
+	    res->target == NULL || (res->answer == NULL && res->answer_len > 0))
+		return -EINVAL;
+	out_printf(&o, "{\"nonce\":");
+	out_json_string(&o, res->nonce, NC_RESPONDER_NONCE_MAX);
+	out_printf(&o, ",\"proto\":");
+	out_json_string(&o, res->proto, 8);
+	out_printf(&o, ",\"target\":");
+	out_json_string(&o, res->target, NC_RESPONDER_TARGET_TEXT_MAX);
+	out_printf(&o, ",\"resolved\":");
+	out_json_string(&o, res->resolved, NC_RESPONDER_TARGET_TEXT_MAX);
+	out_printf(&o, ",\"resolved_by\":");
+	out_json_string(&o, res->resolved_by, NC_RESPONDER_TARGET_TEXT_MAX);
+	out_printf(&o, ",\"local\":");
+	out_json_string(&o, res->local, NC_RESPONDER_TARGET_TEXT_MAX);
+	out_printf(&o, ",\"ok\":%s,\"error\":", res->error == 0 ? "true" : "false");
+	out_json_string(&o, res->error == 0 ? NULL : nc_responder_errno_name(res->error), 32);
+	out_printf(&o, ",\"detail\":");
+	out_json_string(&o, res->detail, NC_RESPONDER_TARGET_TEXT_MAX);
+	if (res->connect_ms >= 0)
+		out_printf(&o, ",\"connect_ms\":%ld", res->connect_ms);
+	else
+		out_printf(&o, ",\"connect_ms\":null");
+	out_printf(&o, ",\"total_ms\":%ld", res->total_ms < 0 ? 0L : res->total_ms);
+	if (res->http_status >= 0)
+		out_printf(&o, ",\"http_status\":%d", res->http_status);
+	else
+		out_printf(&o, ",\"http_status\":null");
+	out_printf(&o, ",\"answer\":");
+	if (res->answer == NULL)
+		out_printf(&o, "null");
+	else
+		out_json_bytes(&o, res->answer,
+			       res->answer_len < NC_RESPONDER_CONNECT_BODY_MAX ? res->answer_len
+									 : NC_RESPONDER_CONNECT_BODY_MAX);
+	out_printf(&o, "}");
 	if (o.error < 0)
 		return o.error;
-	return (int)o.used;
+	n = snprintf(head, sizeof(head), HTTP_JSON_HEAD, o.used);
+	if (n < 0 || (size_t)n >= sizeof(head))
+		return -ENOSPC;
+	memmove(buf + n, buf + HTTP_HEAD_ROOM, o.used + 1);
+	memcpy(buf, head, (size_t)n);
+	return n + (int)o.used;
 }
 
 int nc_responder_status_for(int parse_error)

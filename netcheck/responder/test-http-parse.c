@@ -394,6 +394,45 @@ static void test_errors(void **state)
 	assert_int_equal(nc_responder_format_error(400, buf, 20), -ENOSPC);
 }
 
+static void test_parse_target(void **state)
+{
+	const char *req = "GET /connect?proto=tcp&target=a:1&nonce=n HTTP/1.1\r\nHost: x\r\n\r\n";
+	char target[64], small[8], nonce[NONCE_BUF];
+
+	(void)state;
+	assert_int_equal(nc_responder_parse_target(req, strlen(req), target, sizeof(target)), 0);
+	assert_string_equal(target, "/connect?proto=tcp&target=a:1&nonce=n");
+	assert_int_equal(nc_responder_parse_target(req, strlen(req), small, sizeof(small)), -ENOBUFS);
+	assert_int_equal(nc_responder_parse_target(req, strlen(req) - 1, target, sizeof(target)), -EAGAIN);
+	assert_int_equal(nc_responder_parse_target("POST /x HTTP/1.1\r\n\r\n", 21, target, sizeof(target)),
+			 -EOPNOTSUPP);
+	/* the nonce path sees a query as no nonce */
+	assert_int_equal(parse(req, nonce), -ENOENT);
+}
+
+static void test_json_udp(void **state)
+{
+	struct sockaddr_in peer;
+	char buf[NC_RESPONDER_ANSWER_MAX];
+	nc_responder_facts_t facts;
+	json_error_t jerr;
+	json_t *root;
+
+	(void)state;
+	make_v4(&peer, "172.17.0.1", 5353);
+	facts = (nc_responder_facts_t){
+		.peer = (struct sockaddr *)&peer, .peer_len = sizeof(peer),
+		.local = (struct sockaddr *)&peer, .local_len = sizeof(peer),
+		.hostname = "h", .nonce = "n", .iflink = 1, .ifindex = 2, .proto = "udp",
+	};
+	assert_true(nc_responder_format_json(&facts, buf, sizeof(buf)) > 0);
+	root = json_loads(buf, JSON_REJECT_DUPLICATES, &jerr);
+	assert_non_null(root);
+	assert_int_equal(json_object_size(root), 9);
+	assert_string_equal(json_string_value(json_object_get(root, "proto")), "udp");
+	json_decref(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +449,8 @@ int main(void)
 		cmocka_unit_test(test_answer_v6_and_mapped),
 		cmocka_unit_test(test_answer_escaping),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_parse_target),
+		cmocka_unit_test(test_json_udp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
