@@ -59,6 +59,20 @@ typedef struct tar_entry {
 	size_t size;
 } tar_entry_t;
 
+int nc_image_tag(const uint8_t *responder, size_t len, char *buf, size_t buf_len)
+{
+	/* FNV-1a 64: identity, not security (the bytes are our own build's) */
+	uint64_t h = 0xcbf29ce484222325ull;
+	int n;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= responder[i];
+		h *= 0x100000001b3ull;
+	}
+	n = snprintf(buf, buf_len, "%s-%012llx", NC_VERSION, (unsigned long long)(h >> 16));
+	return n < 0 || (size_t)n >= buf_len ? -ENOSPC : 0;
+}
+
 const char *nc_image_name(void)
 {
 	return image_name;

@@ -169,7 +169,7 @@ void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *li
 
 static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *err)
 {
-	char tag_ref[NC_NAME_MAX];
+	char tag_ref[NC_NAME_MAX], tag[NC_IMAGE_TAG_MAX];
 	const char *const *changes;
 	uint8_t *tar = NULL;
 	size_t tar_len = 0, n_changes;
@@ -186,7 +186,9 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 					    s->opt->image);
 		return 0;
 	}
-	snprintf(tag_ref, sizeof(tag_ref), "%s:%s", nc_image_name(), NC_VERSION);
+	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+		return nc_error_set(err, -ENOSPC, "internal error: image tag");
+	snprintf(tag_ref, sizeof(tag_ref), "%s:%s", nc_image_name(), tag);
 	snprintf(ret_ref, len, "%s", tag_ref);
 	r = nc_engine_image_exists(s->engine, tag_ref, err);
 	if (r != 0)
@@ -196,7 +198,7 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 	if (r < 0)
 		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
 	changes = nc_image_changes(&n_changes);
-	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), NC_VERSION, changes, n_changes, err);
+	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), tag, changes, n_changes, err);
 	free(tar);
 	if (r < 0) {
 		char prev[NC_ERROR_MAX];

@@ -25,6 +25,12 @@ extern const size_t nc_responder_bin_len;
 /* Longest image tag accepted; tags are [A-Za-z0-9_.-]. */
 #define NC_IMAGE_TAG_MAX 128
 
+/* The image's tag: the version and a hash of the responder's bytes
+ * ("0.1.0-3fa2c19b0e4d"), so an engine that holds an older build's image
+ * of the same version never runs an old responder.  responder: borrowed.
+ * 0 or -ENOSPC. */
+int nc_image_tag(const uint8_t *responder, size_t len, char *buf, size_t buf_len);
+
 /* "netcheck-responder".  returns: static */
 const char *nc_image_name(void);
 

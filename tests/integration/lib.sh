@@ -58,12 +58,10 @@ check_schema() {
 }
 
 # netcheck's responder image, imported by one plain run if missing;
-# prints its reference (netcheck-responder:<version>)
+# prints its reference (netcheck-responder:<version>-<hash of the responder>)
 responder_image() {
-	local version
-	"$NETCHECK" run --no-capture >/dev/null 2>&1 || true
-	version=$("$NETCHECK" --version | awk '{print $2}')
-	echo "netcheck-responder:$version"
+	"$NETCHECK" run --no-capture --json "$TMP/responder-image.json" >/dev/null 2>&1 || true
+	$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["container"]["image"])' "$TMP/responder-image.json"
 }
 
 # Starts a run held mid-way: the responder listens on 80 and netcheck waits
