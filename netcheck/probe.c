@@ -20,7 +20,12 @@
 
 #include "netcheck/testing.h"
 
-typedef enum { PROBE_TCP, PROBE_ICMP } probe_kind_t;
+typedef enum {
+	PROBE_TCP,   /* TCP + HTTP to path->target */
+	PROBE_ICMP,  /* echo to path->target */
+	PROBE_UDP,   /* a nonce datagram to path->target, the responder's JSON back */
+	PROBE_RELAY, /* TCP + HTTP to netcheck's responder (dial), which connects out to path->target */
+} probe_kind_t;
 
 struct nc_probe {
 	probe_kind_t kind;
@@ -34,7 +39,8 @@ struct nc_probe {
 	int open_handles;
 
 	uv_timer_t timer;
-	/* TCP */
+	/* TCP (and the relay: dial is the responder, path->target what it connects to) */
+	nc_endpoint_t dial;
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
 	uv_write_t write_req;
@@ -49,7 +55,16 @@ struct nc_probe {
 	uint16_t echo_id, echo_seq;
 	unsigned echo_sent;
 	uv_timer_t resend;
+	/* UDP */
+	uv_udp_t udp;
+	uv_udp_send_t send_req;
+	unsigned udp_sent;
 };
+
+static bool uses_tcp(const nc_probe_t *p)
+{
+	return p->kind == PROBE_TCP || p->kind == PROBE_RELAY;
+}
 
 static double ms_since(const nc_probe_t *p)
 {
@@ -129,8 +144,12 @@ static void finish(nc_probe_t *p, nc_verdict_t v, int status)
 		nc_path_set_detail(p->path, "%s", uv_strerror(status));
 	uv_timer_stop(&p->timer);
 	close_handle(p, (uv_handle_t *)&p->timer);
-	if (p->kind == PROBE_TCP) {
+	if (uses_tcp(p)) {
 		close_handle(p, (uv_handle_t *)&p->tcp);
+	} else if (p->kind == PROBE_UDP) {
+		uv_udp_recv_stop(&p->udp);
+		close_handle(p, (uv_handle_t *)&p->udp);
+		close_handle(p, (uv_handle_t *)&p->resend);
 	} else {
 		uv_poll_stop(&p->poll);
 		close_handle(p, (uv_handle_t *)&p->poll);
@@ -152,6 +171,14 @@ static void on_timeout(uv_timer_t *t)
 {
 	nc_probe_t *p = t->data;
 
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	/* the port of a connection that never completed ties its SYNs in
+	 * the capture to this path */
+	if (uses_tcp(p) && !nc_endpoint_is_set(&p->path->local) &&
+	    uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
+		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
 	nc_path_set_detail(p->path, "no answer within %llu ms", (unsigned long long)p->timeout_ms);
 	finish(p, NC_VERDICT_TIMEOUT, 0);
 }
@@ -230,12 +257,18 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = NC_PROBE_MAX_ANSWER - p->answer_len;
 }
 
+static void relay_done(nc_probe_t *p);
+
 static void answer_done(nc_probe_t *p)
 {
 	nc_answer_t a;
 	int r;
 
 	p->answer[p->answer_len] = '\0';
+	if (p->kind == PROBE_RELAY) {
+		relay_done(p);
+		return;
+	}
 	r = nc_probe_parse_answer(p->answer, p->answer_len, &a);
 	if (a.http_status > 0 && (r < 0 || a.http_status != 200)) {
 		/* an HTTP server answered (a user's --image): the path works, but
@@ -530,6 +563,289 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
 	return 0;
 }
 
+/* ---- UDP: a nonce datagram, the responder's JSON back ------------------- */
+
+/* The JSON body of a responder answer (the TCP answer's body, or a whole
+ * UDP datagram). */
+static int parse_body(const char *body, size_t len, nc_answer_t *ret)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(body, len, 0, &jerr);
+	const char *s;
+	json_int_t port;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->iflink = -1;
+	if (j == NULL)
+		return NC_EPROTO;
+	s = json_string_value(json_object_get(j, "peer_addr"));
+	port = json_integer_value(json_object_get(j, "peer_port"));
+	if (s == NULL || port <= 0 || port > 65535 || nc_endpoint_parse(s, (uint16_t)port, &ret->peer) < 0) {
+		json_decref(j);
+		return NC_EPROTO;
+	}
+	s = json_string_value(json_object_get(j, "hostname"));
+	snprintf(ret->hostname, sizeof(ret->hostname), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "nonce"));
+	snprintf(ret->nonce, sizeof(ret->nonce), "%s", s ? s : "");
+	json_decref(j);
+	return 0;
+}
+
+static int udp_send(nc_probe_t *p);
+
+static void on_udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	nc_probe_t *p = h->data;
+
+	(void)suggested;
+	buf->base = p->answer;
+	buf->len = NC_PROBE_MAX_ANSWER;
+}
+
+static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr,
+			unsigned flags)
+{
+	nc_probe_t *p = h->data;
+	nc_answer_t a;
+
+	(void)buf;
+	(void)addr;
+	(void)flags;
+	if (p->finished || nread == 0)
+		return;
+	if (nread < 0) {
+		/* a connected UDP socket hears the ICMP port unreachable */
+		nc_path_set_detail(p->path, "%s", uv_strerror((int)nread));
+		finish(p, verdict_for_error((int)nread), 0);
+		return;
+	}
+	p->path->timings.total_ms = ms_since(p);
+	p->path->timings.first_byte_ms = p->path->timings.total_ms;
+	if (parse_body(p->answer, (size_t)nread, &a) < 0) {
+		nc_path_set_detail(p->path, "a %zd-byte datagram came back that is not the responder's answer", nread);
+		finish(p, NC_VERDICT_REACHABLE, 0);
+		return;
+	}
+	p->path->peer_seen = a.peer;
+	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.hostname);
+	if (strcmp(a.nonce, p->path->nonce) != 0)
+		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a.nonce);
+	finish(p, NC_VERDICT_REACHABLE, 0);
+}
+
+static void on_udp_sent(uv_udp_send_t *req, int status)
+{
+	nc_probe_t *p = req->data;
+
+	if (status < 0 && !p->finished) {
+		nc_path_set_detail(p->path, "sending the datagram failed: %s", uv_strerror(status));
+		finish(p, verdict_for_error(status), status);
+	}
+}
+
+static int udp_send(nc_probe_t *p)
+{
+	uv_buf_t b = uv_buf_init(p->path->nonce, (unsigned)strlen(p->path->nonce));
+
+	p->send_req.data = p;
+	p->udp_sent++;
+	return uv_udp_send(&p->send_req, &p->udp, &b, 1, NULL, on_udp_sent);
+}
+
+static void on_udp_resend(uv_timer_t *t)
+{
+	nc_probe_t *p = t->data;
+
+	/* datagrams get lost: three at most, spread over the timeout, one in flight */
+	if (!p->finished && p->udp_sent < 3 && uv_udp_get_send_queue_count(&p->udp) == 0)
+		(void)udp_send(p);
+}
+
+static int udp_start(nc_probe_t *p)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	int len = sizeof(ss), r;
+
+	r = uv_udp_init(p->loop, &p->udp);
+	if (r < 0)
+		return -ENOMEM;
+	p->udp.data = p;
+	p->open_handles++;
+	r = uv_timer_init(p->loop, &p->resend);
+	if (r < 0)
+		return r;
+	p->resend.data = p;
+	p->open_handles++;
+	nc_endpoint_to_sockaddr(&p->path->target, &ss, &sl);
+	r = uv_udp_connect(&p->udp, (struct sockaddr *)&ss);
+	if (r < 0)
+		return r;
+	/* connected: the local port is ours from now on, for attribution */
+	if (uv_udp_getsockname(&p->udp, (struct sockaddr *)&ss, &len) == 0)
+		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+	r = uv_udp_recv_start(&p->udp, on_udp_alloc, on_udp_recv);
+	if (r == 0)
+		r = udp_send(p);
+	if (r == 0)
+		uv_timer_start(&p->resend, on_udp_resend, p->timeout_ms / 3 + 1, p->timeout_ms / 3 + 1);
+	return r;
+}
+
+int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+{
+	nc_probe_t *p;
+	int r;
+
+	if (!nc_endpoint_is_set(&path->target) || path->target.port == 0)
+		return -EINVAL;
+	p = probe_alloc(loop, path, timeout_ms, PROBE_UDP);
+	if (p == NULL)
+		return -ENOMEM;
+	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
+	if (p->answer == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
+		nc_probe_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/* ---- relay: netcheck's responder connects out ---------------------------- */
+
+static nc_verdict_t verdict_for_errno_name(const char *e)
+{
+	if (e == NULL)
+		return NC_VERDICT_REACHABLE;
+	if (strcmp(e, "ECONNREFUSED") == 0)
+		return NC_VERDICT_REFUSED;
+	if (strcmp(e, "ETIMEDOUT") == 0)
+		return NC_VERDICT_TIMEOUT;
+	return NC_VERDICT_UNREACHABLE;
+}
+
+int nc_probe_parse_relay(const char *body, size_t len, nc_relay_answer_t *ret)
+{
+	json_error_t jerr;
+	json_t *j, *v;
+	const char *s;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->connect_ms = ret->total_ms = -1;
+	j = json_loadb(body, len, JSON_ALLOW_NUL, &jerr);
+	if (j == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return NC_EPROTO;
+	}
+	ret->ok = json_is_true(json_object_get(j, "ok"));
+	s = json_string_value(json_object_get(j, "error"));
+	snprintf(ret->error, sizeof(ret->error), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "detail"));
+	snprintf(ret->detail, sizeof(ret->detail), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "resolved"));
+	snprintf(ret->resolved, sizeof(ret->resolved), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "resolved_by"));
+	snprintf(ret->resolved_by, sizeof(ret->resolved_by), "%s", s ? s : "");
+	s = json_string_value(json_object_get(j, "local"));
+	if (s != NULL) {
+		char addr[NC_ENDPOINT_STRLEN];
+		const char *colon = strrchr(s, ':');
+		size_t n = colon != NULL ? (size_t)(colon - s) : 0;
+
+		if (n > 0 && n < sizeof(addr)) {
+			memcpy(addr, s[0] == '[' ? s + 1 : s, s[0] == '[' ? n - 2 : n);
+			addr[s[0] == '[' ? n - 2 : n] = '\0';
+			(void)nc_endpoint_parse(addr, (uint16_t)atoi(colon + 1), &ret->local);
+		}
+	}
+	if (json_is_number(v = json_object_get(j, "connect_ms")))
+		ret->connect_ms = json_number_value(v);
+	if (json_is_number(v = json_object_get(j, "total_ms")))
+		ret->total_ms = json_number_value(v);
+	ret->http_status = (int)json_integer_value(json_object_get(j, "http_status"));
+	/* the target's own answer: netcheck's responder or host listener JSON */
+	s = json_string_value(json_object_get(j, "answer"));
+	if (s != NULL) {
+		const char *body_start = strstr(s, "\r\n\r\n");
+
+		body_start = body_start != NULL ? body_start + 4 : s;
+		ret->have_target_answer = parse_body(body_start, strlen(body_start), &ret->target_answer) == 0;
+	}
+	json_decref(j);
+	return 0;
+}
+
+static void relay_done(nc_probe_t *p)
+{
+	const char *hdr_end = memmem(p->answer, p->answer_len, "\r\n\r\n", 4);
+	nc_relay_answer_t a;
+
+	if (hdr_end == NULL ||
+	    nc_probe_parse_relay(hdr_end + 4, p->answer_len - (size_t)(hdr_end + 4 - p->answer), &a) < 0) {
+		nc_path_set_detail(p->path, "netcheck's responder gave no connect-out answer (%zu bytes)", p->answer_len);
+		finish(p, NC_VERDICT_UNREACHABLE, 0);
+		return;
+	}
+	/* timings and addresses are the container's, not this host's */
+	p->path->timings.connect_ms = a.connect_ms;
+	p->path->timings.total_ms = a.total_ms;
+	p->path->timings.first_byte_ms = -1;
+	if (nc_endpoint_is_set(&a.local))
+		p->path->local = a.local;
+	if (a.have_target_answer) {
+		p->path->peer_seen = a.target_answer.peer;
+		snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.target_answer.hostname);
+	}
+	if (!a.ok)
+		nc_path_set_detail(p->path, "%s%s%s%s%s", a.error, a.detail[0] ? ": " : "", a.detail,
+				   a.resolved[0] ? ", resolved to " : "", a.resolved);
+	else if (a.resolved_by[0] != '\0')
+		nc_path_set_detail(p->path, "resolved to %s by %s", a.resolved, a.resolved_by);
+	finish(p, verdict_for_errno_name(a.ok ? NULL : a.error), 0);
+}
+
+int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *responder, const char *target,
+		       uint64_t timeout_ms, nc_probe_t **ret)
+{
+	const char *proto = nc_path_kind_proto(path->kind) == NC_PROTO_UDP ? "udp" : "tcp";
+	char host[NC_ENDPOINT_STRLEN];
+	nc_probe_t *p;
+	int r, n;
+
+	if (!nc_endpoint_is_set(responder) || responder->port == 0 || target == NULL || strlen(target) > 200 ||
+	    strpbrk(target, " \r\n&?#%") != NULL)
+		return -EINVAL;
+	/* the responder's own deadline ends first, so its answer comes back */
+	p = probe_alloc(loop, path, timeout_ms + 1000, PROBE_RELAY);
+	if (p == NULL)
+		return -ENOMEM;
+	p->dial = *responder;
+	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
+	if (p->answer == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
+		nc_probe_free(p);
+		return r;
+	}
+	nc_endpoint_format(responder, true, host, sizeof(host));
+	n = snprintf(p->request, sizeof(p->request),
+		     "GET /connect?proto=%s&target=%s&nonce=%s&timeout_ms=%llu HTTP/1.0\r\nHost: %s\r\n\r\n", proto,
+		     target, path->nonce, (unsigned long long)(timeout_ms < 5000 ? timeout_ms : 5000), host);
+	if (n < 0 || (size_t)n >= sizeof(p->request)) {
+		nc_probe_free(p);
+		return -ENOSPC;
+	}
+	*ret = p;
+	return 0;
+}
+
 /* ---- start ---------------------------------------------------------------- */
 
 int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
@@ -546,15 +862,21 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 	p->timer.data = p;
 	p->open_handles = 1;
 	p->t_start = uv_hrtime();
-	if (p->kind == PROBE_TCP) {
+	if (uses_tcp(p)) {
 		r = uv_tcp_init(p->loop, &p->tcp);
 		if (r < 0)
 			goto fail_timer;
 		p->tcp.data = p;
 		p->open_handles++;
-		nc_endpoint_to_sockaddr(&p->path->target, &ss, &sl);
+		nc_endpoint_to_sockaddr(nc_endpoint_is_set(&p->dial) ? &p->dial : &p->path->target, &ss, &sl);
 		p->connect_req.data = p;
 		r = uv_tcp_connect(&p->connect_req, &p->tcp, (struct sockaddr *)&ss, on_connect);
+		if (r < 0)
+			goto fail_handles;
+	} else if (p->kind == PROBE_UDP) {
+		r = udp_start(p);
+		if (r == -ENOMEM)
+			goto fail_timer;
 		if (r < 0)
 			goto fail_handles;
 	} else {
@@ -590,8 +912,11 @@ fail_handles:
 	p->started = true;
 	p->finished = true;
 	p->cb = NULL;
-	if (p->kind == PROBE_TCP) {
+	if (uses_tcp(p)) {
 		close_handle(p, (uv_handle_t *)&p->tcp);
+	} else if (p->kind == PROBE_UDP) {
+		close_handle(p, (uv_handle_t *)&p->udp);
+		close_handle(p, (uv_handle_t *)&p->resend);
 	} else {
 		close_handle(p, (uv_handle_t *)&p->poll);
 		close_handle(p, (uv_handle_t *)&p->resend);

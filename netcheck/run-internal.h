@@ -60,6 +60,14 @@ struct run_state {
 	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
 	bool have_forwarder6;
 
+	/* container-origin paths (netcheck's responder only) */
+	nc_probe_listener_t *host_listener; /* owned: the host end of container-to-host */
+	char allow[4][NC_NAME_MAX];   /* the responder's --allow targets */
+	size_t n_allow;
+	char peer_id[80];             /* --peer: the second container, ours */
+	char peer_name[NC_NAME_MAX];
+	nc_container_info_t peer_info;
+
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;
 	bool loop_ready;

@@ -189,16 +189,23 @@ static void add_unsent(run_state_t *s)
 	}
 }
 
+/* Every probe is done: nothing more to wait for but the last packets. */
+static void probes_finished(run_state_t *s)
+{
+	uv_timer_stop(&s->watchdog);
+	uv_close((uv_handle_t *)&s->watchdog, NULL);
+	nc_probe_listener_close(s->host_listener);
+	s->host_listener = NULL;
+	nc_run_capture_finish(s);
+}
+
 static void on_probe_done(nc_probe_t *p, void *data)
 {
 	run_state_t *s = data;
 
 	(void)p;
-	if (++s->probes_done == s->n_probes) {
-		uv_timer_stop(&s->watchdog);
-		uv_close((uv_handle_t *)&s->watchdog, NULL);
-		nc_run_capture_finish(s);
-	}
+	if (++s->probes_done == s->n_probes)
+		probes_finished(s);
 }
 
 static void on_watchdog(uv_timer_t *t)
@@ -254,11 +261,8 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 			nc_path_set_detail(p, "the probe could not be sent: %s", nc_strerror(r));
 		}
 	}
-	if (s->probes_done == s->n_probes) {
-		uv_timer_stop(&s->watchdog);
-		uv_close((uv_handle_t *)&s->watchdog, NULL);
-		nc_run_capture_finish(s);
-	}
+	if (s->probes_done == s->n_probes)
+		probes_finished(s);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }

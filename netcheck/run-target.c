@@ -220,25 +220,37 @@ static void fill_spec(const run_state_t *s, const char *image, nc_container_spec
 		      char *scope, size_t scope_len, char *port_arg, size_t port_len)
 {
 	const nc_container_t *c = nc_result_container_const(s->result);
+	bool peer = spec->name != NULL; /* the caller names the peer; ours is the run's name */
 
 	snprintf(pid, pid_len, "%d", (int)uv_os_getpid());
 	nc_platform_owner_scope(scope, scope_len);
 	snprintf(port_arg, port_len, "%u", s->port);
 	memset(spec, 0, sizeof(*spec));
-	spec->name = c->name;
+	spec->name = peer ? s->peer_name : c->name;
 	spec->image = image;
 	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, c->run_id };
 	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, pid };
 	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, scope };
 	if (s->opt->keep) /* kept on purpose: only `netcheck gc --kept` removes it */
 		spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_KEEP_LABEL, "1" };
-	spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
-		.container_port = s->port, .proto = NC_ENGINE_TCP, .publish = true, .host_port = s->opt->host_port };
 	spec->network_mode = s->opt->network != NULL ? s->opt->network : "bridge";
+	if (!peer)
+		spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
+			.container_port = s->port, .proto = NC_ENGINE_TCP, .publish = true, .host_port = s->opt->host_port };
 	if (s->opt->image == NULL) {
+		/* netcheck's responder answers UDP on its port too */
+		if (!peer)
+			spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
+				.container_port = s->port, .proto = NC_ENGINE_UDP, .publish = true };
+		/* host.docker.internal as Docker Desktop provides it */
+		spec->extra_hosts[spec->n_extra_hosts++] = "host.docker.internal:host-gateway";
 		/* our responder needs nothing: no root, no writes */
 		spec->cmd[spec->n_cmd++] = "/responder";
 		spec->cmd[spec->n_cmd++] = port_arg;
+		for (size_t i = 0; !peer && i < s->n_allow && spec->n_cmd + 2 <= NC_ENGINE_MAX_ARGS; i++) {
+			spec->cmd[spec->n_cmd++] = "--allow";
+			spec->cmd[spec->n_cmd++] = s->allow[i];
+		}
 		spec->user = "65534:65534";
 		spec->readonly_rootfs = true;
 		spec->cap_drop_all = true;
@@ -281,6 +293,73 @@ static void wait_listening(run_state_t *s, uint64_t deadline)
 	}
 }
 
+static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_id, size_t id_len, nc_error_t *err)
+{
+	int r;
+
+	/* Not cancellable: a create aborted on our side may still complete on
+	 * the engine's, leaving a container whose id we never learnt.  The
+	 * call is short and bounded by the engine timeout; the signal is
+	 * acted on right after. */
+	nc_engine_set_cancel(s->engine, NULL);
+	r = nc_engine_container_create(s->engine, spec, ret_id, id_len, err);
+	nc_engine_set_cancel(s->engine, s->opt->interrupted);
+	if (r < 0)
+		return r;
+	if (nc_run_interrupted(s))
+		return NC_ECANCELED;
+	r = nc_engine_container_start(s->engine, ret_id, err);
+	if (r == NC_EPORTTAKEN)
+		return nc_error_set(err, NC_EPORTTAKEN,
+				    "host port %u is already taken: choose another --host-port or leave it to the engine",
+				    s->opt->host_port);
+	return r;
+}
+
+/* What the paths that start inside the container need before it exists:
+ * the host end of container-to-host (listening on the default bridge's
+ * gateway, where host.docker.internal:host-gateway leads), the peer for
+ * container-to-container, and the responder's allow-list naming both.
+ * A forwarding-only engine's host-gateway is not this host: no listener. */
+static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
+{
+	nc_env_kind_t kind = nc_classify_engine(&s->version, &s->engine_info);
+	nc_network_info_t bridge;
+	nc_endpoint_t gw;
+	int r;
+
+	if ((kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN) &&
+	    nc_engine_network_inspect(s->engine, "bridge", &bridge, NULL) == 0 &&
+	    nc_endpoint_parse(bridge.gateway4, 0, &gw) == 0 &&
+	    nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
+		snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "host.docker.internal:%u",
+			 nc_probe_listener_address(s->host_listener)->port);
+	if (s->opt->peer) {
+		char pid[16], scope[128], port_arg[8], addr[NC_ENDPOINT_STRLEN];
+		nc_container_spec_t spec;
+		const nc_container_network_t *net;
+
+		snprintf(s->peer_name, sizeof(s->peer_name), "netcheck-%s-peer", nc_result_container(s->result)->run_id);
+		memset(&spec, 0, sizeof(spec));
+		spec.name = s->peer_name; /* marks the peer's spec */
+		fill_spec(s, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+		nc_run_progress(s, "starting the peer container %s", s->peer_name);
+		r = start_one(s, &spec, s->peer_id, sizeof(s->peer_id), err);
+		if (r < 0)
+			return r;
+		r = nc_engine_container_inspect(s->engine, s->peer_id, s->port, &s->peer_info, err);
+		if (r < 0)
+			return r;
+		net = s->peer_info.n_networks > 0 ? &s->peer_info.networks[0] : NULL;
+		if (net != NULL && net->ip.family != 0 && s->n_allow + 2 <= NC_ARRAY_SIZE(s->allow)) {
+			nc_endpoint_format(&net->ip, false, addr, sizeof(addr));
+			snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "%s:%u", addr, s->port);
+			snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "%.200s:%u", s->peer_name, s->port);
+		}
+	}
+	return 0;
+}
+
 static int launched_prepare(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -304,26 +383,17 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		return r;
 	snprintf(c->image, sizeof(c->image), "%s", image);
 	snprintf(c->name, sizeof(c->name), "netcheck-%s", c->run_id);
+	if (s->opt->image == NULL) {
+		r = prepare_origin(s, image, err);
+		if (r < 0)
+			return r;
+	}
+	memset(&spec, 0, sizeof(spec));
 	fill_spec(s, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
-	nc_run_progress(s, "creating container %s from %s", c->name, image);
-	/* Not cancellable: a create aborted on our side may still complete on
-	 * the engine's, leaving a container whose id we never learnt.  The
-	 * call is short and bounded by the engine timeout; the signal is
-	 * acted on right after. */
-	nc_engine_set_cancel(s->engine, NULL);
-	r = nc_engine_container_create(s->engine, &spec, s->container_id, sizeof(s->container_id), err);
-	nc_engine_set_cancel(s->engine, s->opt->interrupted);
-	if (r < 0)
-		return r;
-	snprintf(c->id, sizeof(c->id), "%s", s->container_id);
-	if (nc_run_interrupted(s))
-		return NC_ECANCELED;
-	nc_run_progress(s, "starting container %.12s", c->id);
-	r = nc_engine_container_start(s->engine, s->container_id, err);
-	if (r == NC_EPORTTAKEN)
-		return nc_error_set(err, NC_EPORTTAKEN,
-				    "host port %u is already taken: choose another --host-port or leave it to the engine",
-				    s->opt->host_port);
+	nc_run_progress(s, "creating and starting container %s from %s", c->name, image);
+	r = start_one(s, &spec, s->container_id, sizeof(s->container_id), err);
+	if (s->container_id[0] != '\0')
+		snprintf(c->id, sizeof(c->id), "%s", s->container_id);
 	if (r < 0)
 		return r;
 	deadline = nc_run_now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
@@ -370,6 +440,10 @@ static void launched_teardown(run_state_t *s)
 	nc_container_t *c = nc_result_container(s->result);
 	uint64_t deadline;
 
+	if (s->peer_id[0] != '\0' && !s->opt->keep) {
+		nc_engine_set_cancel(s->engine, NULL);
+		(void)nc_engine_container_remove(s->engine, s->peer_id, true, true, NULL);
+	}
 	if (s->container_id[0] == '\0')
 		return;
 	if (s->opt->keep) {

@@ -131,6 +131,12 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 	if (r < 0)
 		return r;
 	nc_run_fill_environment(s);
+	/* the loop exists before the target: the host end of container-to-host
+	 * listens on it before the container is made */
+	r = uv_loop_init(&s->loop);
+	if (r < 0)
+		return nc_error_set(err, r, "libuv: %s", uv_strerror(r));
+	s->loop_ready = true;
 	if (s->target == &nc_target_launched) {
 		/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
 		r = nc_run_gc_engine(s->engine, false, NULL, NULL, NULL);
@@ -152,11 +158,6 @@ static int stage_prepare(run_state_t *s, nc_error_t *err)
 
 static int stage_open_capture(run_state_t *s, nc_error_t *err)
 {
-	int r = uv_loop_init(&s->loop);
-
-	if (r < 0)
-		return nc_error_set(err, r, "libuv: %s", uv_strerror(r));
-	s->loop_ready = true;
 	/* capture opens before any probe, so the first SYN is seen */
 	return nc_run_capture_open(s, err);
 }
@@ -228,6 +229,8 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 		nc_probe_free(s->probes[i]);
 	if (s->capture_running)
 		nc_run_capture_finish(s);
+	nc_probe_listener_close(s->host_listener);
+	s->host_listener = NULL;
 	if (s->loop_ready) {
 		uv_run(&s->loop, UV_RUN_DEFAULT); /* let close callbacks run */
 		nc_run_capture_free(s);

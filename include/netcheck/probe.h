@@ -9,6 +9,7 @@
 #ifndef NETCHECK_PROBE_H
 #define NETCHECK_PROBE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -28,6 +29,28 @@ int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_p
 /* ICMP echo to path->target: a raw socket, else a ping socket.  Returns
  * -EPERM (path marked skipped, with the reason) when neither is allowed. */
 int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+/* UDP: one datagram carrying path->nonce to path->target (resent up to
+ * three times over the timeout); netcheck's responder answers with its
+ * JSON.  A port unreachable comes back as refused. */
+int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+/* A path that starts inside a container: asks netcheck's responder at
+ * responder (TCP, borrowed) to connect out to target ("host:port", a name
+ * or an address; it must be on the responder's --allow list) over the
+ * path's protocol, and fills the path from its answer: verdict, the
+ * container-side local address and timings, and the peer the target saw
+ * (when the target is netcheck's responder or host listener). */
+int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *responder, const char *target,
+		       uint64_t timeout_ms, nc_probe_t **ret);
+/* The host end of container-to-host: a listener on address (port 0: one
+ * the kernel picks) that answers GET /<nonce> with the peer it saw, on
+ * loop, until nc_probe_listener_close() (freed on the loop).  *ret: new. */
+typedef struct nc_probe_listener nc_probe_listener_t;
+int nc_probe_listener_new(uv_loop_t *loop, const nc_endpoint_t *address, nc_probe_listener_t **ret);
+/* borrowed, valid until close: the address and port it listens on */
+const nc_endpoint_t *nc_probe_listener_address(const nc_probe_listener_t *l);
+unsigned nc_probe_listener_answered(const nc_probe_listener_t *l);
+void nc_probe_listener_close(nc_probe_listener_t *l); /* NULL: no-op */
+
 /* A callback is called only when this returns 0. */
 int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data);
 void nc_probe_cancel(nc_probe_t *p);
@@ -45,6 +68,24 @@ typedef struct nc_answer {
 	int iflink;
 	nc_endpoint_t local;     /* the container's own address:port */
 } nc_answer_t;
+
+/* What the responder said of a connect-out (GET /connect). */
+typedef struct nc_relay_answer {
+	bool ok;
+	char error[32];           /* errno name: "ECONNREFUSED", "ENOENT", ... */
+	char detail[128];
+	char resolved[64];        /* the address used */
+	char resolved_by[32];     /* "literal", "hosts", "dns 127.0.0.11" */
+	nc_endpoint_t local;      /* the container's side of the connection */
+	double connect_ms, total_ms; /* < 0: not measured */
+	int http_status;
+	bool have_target_answer;  /* the target was netcheck's: its view follows */
+	nc_answer_t target_answer;
+} nc_relay_answer_t;
+
+/* Parses the JSON body of a connect-out answer.  Pure; untrusted input.
+ * 0 or NC_EPROTO. */
+int nc_probe_parse_relay(const char *body, size_t len, nc_relay_answer_t *ret);
 
 /* Parses a complete HTTP/1.x response (status line, headers, JSON body).
  * Pure; buf is untrusted.  Returns 0, -EAGAIN (incomplete), or NC_EPROTO. */
