@@ -351,10 +351,14 @@ static int start_container(run_state_t *s, nc_error_t *err)
 	 * rootlessport).  Some engines (Podman) list one binding for every
 	 * address ("HostIp": ""): [::] is served too when the process
 	 * listening on the port over IPv6 is that one. */
-	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
-	if (c->published_port6 == 0 && s->have_forwarder) {
-		nc_forwarder_t v6;
+	nc_platform_process_t fwd, v6;
 
+	s->have_forwarder = nc_platform_tcp_listener(c->published_port, &fwd) == 0;
+	if (s->have_forwarder) {
+		snprintf(s->forwarder.name, sizeof(s->forwarder.name), "%s", fwd.name);
+		s->forwarder.pid = fwd.pid;
+	}
+	if (c->published_port6 == 0 && s->have_forwarder) {
 		if (nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid) {
 			c->published_port6 = c->published_port;
 		}
