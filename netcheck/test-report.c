@@ -158,6 +158,7 @@ static nc_result_t *build_native(void)
 	p->verdict = NC_VERDICT_REACHABLE;
 	p->mechanism = NC_MECH_DIRECT;
 	p->peer_seen = ep("172.17.0.1", 40000);
+	p->http_status = 200;
 	snprintf(p->answered_by, sizeof(p->answered_by), "3f2a1b4c5d6e");
 	snprintf(p->nonce, sizeof(p->nonce), "b1946ac92492d2347c6235b4d2611184");
 	snprintf(p->route, sizeof(p->route), "172.17.0.2 dev docker0 src 172.17.0.1");
@@ -322,6 +323,8 @@ static nc_result_t *build_skipped_icmp(void)
 	p->verdict = NC_VERDICT_REACHABLE;
 	p->mechanism = NC_MECH_DIRECT;
 	p->peer_seen = ep("172.17.0.1", 40100);
+	/* as a user's service that speaks first would show (no HTTP asked) */
+	snprintf(p->banner, sizeof(p->banner), "SSH-2.0-OpenSSH_9.2p1 Debian-2");
 	set_timings(p, 0.090, 0.400, 0.480);
 
 	assert_int_equal(nc_result_evaluate(r), 0);

@@ -149,6 +149,11 @@ static void test_evaluate(void **state)
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
 	assert_int_equal(nc_result_evaluate(r), 0);
 	assert_true(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
+	/* but a probe that could not be made is an error, and counts */
+	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_ERROR, NC_MECH_NONE);
+	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_false(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
+	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
 
 	/* a foreign responder is unexpected even with the right verdict and mechanism */
 	nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->foreign_responder = true;
