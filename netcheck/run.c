@@ -453,23 +453,23 @@ static int run_probes(run_state_t *s, const nc_route_t *rt, nc_error_t *err)
 			s->n_probes++;
 	}
 	add_path(s, NC_PATH_DIRECT_TCP, &c->ip, &p);
-	if (direct_allowed(s, p, rt) && nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+	if (direct_allowed(s, p, rt) && nc_probe_tcp_new(&s->loop, p, timeout, NULL, &s->probes[s->n_probes]) == 0)
 		s->n_probes++;
 	nc_endpoint_parse("127.0.0.1", c->published_port, &target);
 	add_path(s, NC_PATH_PUBLISHED_LOOPBACK, &target, &p);
-	if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+	if (nc_probe_tcp_new(&s->loop, p, timeout, NULL, &s->probes[s->n_probes]) == 0)
 		s->n_probes++;
 	if (c->published_port6 != 0) {
 		nc_endpoint_parse("::1", c->published_port6, &target);
 		add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, &target, &p);
-		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+		if (nc_probe_tcp_new(&s->loop, p, timeout, NULL, &s->probes[s->n_probes]) == 0)
 			s->n_probes++;
 	}
 	if (env->host_address.family != 0) {
 		target = env->host_address;
 		target.port = c->published_port;
 		add_path(s, NC_PATH_PUBLISHED_HOST, &target, &p);
-		if (nc_probe_tcp_new(&s->loop, p, timeout, &s->probes[s->n_probes]) == 0)
+		if (nc_probe_tcp_new(&s->loop, p, timeout, NULL, &s->probes[s->n_probes]) == 0)
 			s->n_probes++;
 	}
 

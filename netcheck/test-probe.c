@@ -414,7 +414,7 @@ static void test_tcp_reachable(void **state)
 	run_init(&r, &s);
 	server_start(&s, &r.loop, SERVER_ANSWER);
 	path = tcp_path(&result, s.port);
-	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, NULL, &probe), 0);
 	assert_int_equal(strlen(path->nonce), 16); /* made for the path */
 	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
 	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), -EALREADY);
@@ -454,7 +454,7 @@ static void test_tcp_refused(void **state)
 
 	run_init(&r, NULL);
 	path = tcp_path(&result, ntohs(sin.sin_port));
-	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, NULL, &probe), 0);
 	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
 	run_finish(&r);
 	close(fd);
@@ -479,7 +479,7 @@ static void test_tcp_timeout(void **state)
 	run_init(&r, &s);
 	server_start(&s, &r.loop, SERVER_SILENT);
 	path = tcp_path(&result, s.port);
-	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 200, &probe), 0);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 200, NULL, &probe), 0);
 	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
 	run_finish(&r);
 	assert_int_equal(r.done_calls, 1);
@@ -506,13 +506,13 @@ static void test_tcp_cancel_and_free(void **state)
 	result = nc_result_new();
 	assert_non_null(result);
 	assert_int_equal(nc_result_add_path(result, NC_PATH_DIRECT_TCP, NULL, &path), 0);
-	assert_int_equal(nc_probe_tcp_new(NULL, path, 100, &probe), -EINVAL);
+	assert_int_equal(nc_probe_tcp_new(NULL, path, 100, NULL, &probe), -EINVAL);
 	nc_result_free(result);
 
 	/* created, never started: freed without a loop run */
 	run_init(&r, NULL);
 	path = tcp_path(&result, 9);
-	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 100, &probe), 0);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 100, NULL, &probe), 0);
 	nc_probe_free(probe);
 	nc_probe_free(NULL);
 	run_finish(&r);
@@ -522,7 +522,7 @@ static void test_tcp_cancel_and_free(void **state)
 	run_init(&r, &s);
 	server_start(&s, &r.loop, SERVER_SILENT);
 	path = tcp_path(&result, s.port);
-	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, &probe), 0);
+	assert_int_equal(nc_probe_tcp_new(&r.loop, path, 2000, NULL, &probe), 0);
 	assert_int_equal(nc_probe_start(probe, on_probe_done, &r), 0);
 	nc_probe_cancel(probe);
 	nc_probe_cancel(probe);
