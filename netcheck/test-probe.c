@@ -24,28 +24,13 @@
 #include <uv.h>
 
 #include "http-parse.h"
+#include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/probe.h"
 #include "netcheck/result.h"
 
 #define WATCHDOG_MS 5000 /* no loop test may hang */
-
-/* jansson through cmocka: a json_t leaked by the parser fails the test */
-static void *json_test_malloc(size_t size) { return test_malloc(size); }
-static void json_test_free(void *ptr)
-{
-	if (ptr != NULL)
-		test_free(ptr);
-}
-
-static nc_endpoint_t ep(const char *addr, uint16_t port)
-{
-	nc_endpoint_t e;
-
-	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
-	return e;
-}
 
 /* --- nc_probe_parse_answer --------------------------------------------- */
 

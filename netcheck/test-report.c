@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/report.h"
@@ -40,7 +41,7 @@
 
 static long allocations_left = -1; /* < 0: never fail */
 
-static void *json_test_malloc(size_t size)
+static void *json_failing_malloc(size_t size)
 {
 	if (allocations_left == 0)
 		return NULL;
@@ -49,21 +50,8 @@ static void *json_test_malloc(size_t size)
 	return test_malloc(size);
 }
 
-static void json_test_free(void *ptr)
-{
-	if (ptr != NULL)
-		test_free(ptr);
-}
 
 /* --- building results -------------------------------------------------- */
-
-static nc_endpoint_t ep(const char *addr, uint16_t port)
-{
-	nc_endpoint_t e;
-
-	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
-	return e;
-}
 
 static void add_hop(nc_path_t *p, const char *point, const char *leg, nc_direction_t dir, nc_endpoint_t src,
 		    nc_endpoint_t dst, uint64_t first_ns, uint64_t last_ns, uint32_t packets)
@@ -876,7 +864,7 @@ int main(int argc, char **argv)
 	/* the expected strings hold UTC wall-clock times */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	json_set_alloc_funcs(json_test_malloc, json_test_free);
+	json_set_alloc_funcs(json_failing_malloc, json_test_free);
 
 	if (argc == 3 && strcmp(argv[1], "--write-samples") == 0) {
 		int rc = write_samples(argv[2]);

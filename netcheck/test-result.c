@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "netcheck/classify.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
@@ -19,14 +20,6 @@
 #include "netcheck/result.h"
 
 #define M(x) (1u << (x))
-
-static nc_endpoint_t ep(const char *addr, uint16_t port)
-{
-	nc_endpoint_t e;
-
-	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
-	return e;
-}
 
 static nc_result_t *result_with_all_paths(nc_env_kind_t env)
 {
