@@ -404,6 +404,13 @@ static void on_connect(uv_connect_t *req, int status)
 	if (status < 0) {
 		/* path->local was recorded when the SYN left (nc_probe_start):
 		 * the kernel has released the port by now */
+		if (status == UV_ECONNRESET) {
+			/* the handshake completed (a refusal is ECONNREFUSED), and the
+			 * reset came before the loop saw the connection */
+			nc_path_set_detail(p->path, "reset by the far side right after connect");
+			finish(p, NC_VERDICT_RESET, 0);
+			return;
+		}
 		nc_path_set_detail(p->path, "connect: %s", uv_strerror(status));
 		finish(p, verdict_for_error(status), status);
 		return;
