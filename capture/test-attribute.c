@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "netcheck/attribute.h"
 #include "netcheck/common.h"
 #include "netcheck/result.h"
@@ -36,22 +37,6 @@ typedef struct list {
 	uint64_t now;
 } list_t;
 
-static nc_endpoint_t ep(const char *s)
-{
-	char addr[64];
-	const char *colon = strrchr(s, ':');
-	nc_endpoint_t e;
-	size_t n;
-
-	assert_non_null(colon);
-	n = (size_t)(colon - s);
-	assert_true(n < sizeof(addr));
-	memcpy(addr, s, n);
-	addr[n] = '\0';
-	assert_int_equal(nc_endpoint_parse(addr, (uint16_t)atoi(colon + 1), &e), 0);
-	return e;
-}
-
 /* one TCP packet from "a:p" to "b:q", seen at point; returns its index */
 static size_t tcp(list_t *l, uint32_t point, const char *src, const char *dst, uint8_t flags, uint32_t seq,
 		  const char *payload)
@@ -66,8 +51,8 @@ static size_t tcp(list_t *l, uint32_t point, const char *src, const char *dst, u
 	p->ts_ns = l->now += 1000;
 	p->direction = NC_DIR_OUT;
 	p->proto = IPPROTO_TCP;
-	p->src = ep(src);
-	p->dst = ep(dst);
+	p->src = ep_str(src);
+	p->dst = ep_str(dst);
 	p->tcp_flags = flags;
 	p->tcp_seq = seq;
 	p->payload_off = 54;
@@ -126,9 +111,9 @@ static nc_attr_probe_t tcp_probe(const char *local, const char *dialled, const c
 
 	memset(&pr, 0, sizeof(pr));
 	pr.proto = IPPROTO_TCP;
-	pr.local = ep(local);
-	pr.dialled = ep(dialled);
-	pr.container = ep(container);
+	pr.local = ep_str(local);
+	pr.dialled = ep_str(dialled);
+	pr.container = ep_str(container);
 	pr.nonce = nonce;
 	return pr;
 }
@@ -176,7 +161,7 @@ static fixture_t fixture(void)
 static void assert_hop(const nc_hop_t *h, const char *point, const char *leg, const char *src, const char *dst,
 		       uint32_t packets)
 {
-	nc_endpoint_t s = ep(src), d = ep(dst);
+	nc_endpoint_t s = ep_str(src), d = ep_str(dst);
 
 	assert_string_equal(h->capture_point, point);
 	assert_string_equal(nc_leg_name(h->leg), leg);
@@ -417,7 +402,7 @@ static void test_icmp_and_unrelated(void **state)
 	memset(probes, 0, sizeof(probes));
 	probes[0].proto = IPPROTO_ICMP;
 	probes[0].local.port = 0x1234; /* no address: any source */
-	probes[0].dialled = ep("172.17.0.2:0");
+	probes[0].dialled = ep_str("172.17.0.2:0");
 	probes[1] = tcp_probe("172.17.0.1:44000", "172.17.0.2:80", "172.17.0.2:80", NULL);
 
 	icmp(&l, P_DOCKER0, "172.17.0.1", "172.17.0.2", 8, 0x1234);
@@ -445,12 +430,12 @@ static void test_icmp_and_unrelated(void **state)
 	assert_int_equal(r.probe[9], -1);
 
 	/* a named source must match too */
-	probes[0].local = ep("172.17.0.9:4660");
+	probes[0].local = ep_str("172.17.0.9:4660");
 	run_free(&r);
 	r = attribute(&l, probes, 2);
 	assert_int_equal(r.count, 1);
 
-	probes[0].local = ep("172.17.0.1:4660");
+	probes[0].local = ep_str("172.17.0.1:4660");
 	run_free(&r);
 	r = attribute(&l, probes, 2);
 	assert_int_equal(r.count, 5);

@@ -2,7 +2,8 @@
  * links, /proc for sockets and processes, setns for container namespaces.
  * Everything it reads is bounded; it trusts no length the kernel or /proc
  * hands back without checking.  The shared formatting and composition are
- * in platform-common.c. */
+ * in platform-common.c; the parsers its tests feed are declared in
+ * platform-internal.h. */
 #include "netcheck/platform.h"
 
 #include <arpa/inet.h>
@@ -10,13 +11,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_link.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <net/if.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 #include <unistd.h>
 
 #include "netcheck/common.h"
+#include "platform-internal.h"
 #include "netcheck/testing.h"
 
 #define NL_BUF 16384
@@ -290,7 +296,7 @@ static bool proc_has_socket(const char *pid, const char *want)
 	return found;
 }
 
-int nc_platform_tcp_listener_family(uint16_t port, int family, nc_forwarder_t *ret)
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
 {
 	char want[64];
 	unsigned long inode = 0;
@@ -413,41 +419,21 @@ out:
 
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 {
-	char path[64];
-	int self, target, fd, r;
+	int saved, fd, r;
 
 	if (pid <= 0)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		r = -errno;
-		close(self);
-		return r;
-	}
 	/* A netlink socket belongs to the namespace it was created in: enter,
 	 * create, come back at once, then ask. */
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		goto out;
-	}
+	r = nc_platform_netns_enter(pid, &saved);
+	if (r < 0)
+		return r;
 	fd = nl_open();
-	if (setns(self, CLONE_NEWNET) < 0) {
-		/* we cannot return to our own namespace: nothing after this is safe */
-		abort();
-	}
-	if (fd < 0) {
-		r = fd;
-		goto out;
-	}
+	nc_platform_netns_leave(saved);
+	if (fd < 0)
+		return fd;
 	r = link_iflink(fd, ifname, ret_iflink);
 	close(fd);
-out:
-	close(target);
-	close(self);
 	return r;
 }
 
@@ -498,3 +484,422 @@ bool nc_platform_socket_needs_override(const char *path)
 	return false;
 }
 
+
+/* ---- randomness, the owner of a run ---------------------------------------- */
+
+int nc_platform_random(void *buf, size_t len)
+{
+	uint8_t *b = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(b, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int nc_platform_owner_scope(char *buf, size_t len)
+{
+	char boot[64] = "?";
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	int n;
+
+	if (f != NULL) {
+		if (fgets(boot, sizeof(boot), f) == NULL || boot[0] == '\n')
+			snprintf(boot, sizeof(boot), "?");
+		boot[strcspn(boot, "\n")] = '\0';
+		fclose(f);
+	}
+	n = snprintf(buf, len, "%s/%lu", boot, stat("/proc/self/ns/pid", &st) == 0 ? (unsigned long)st.st_ino : 0ul);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+bool nc_platform_process_is_netcheck(long pid)
+{
+	char path[64], cmd[512];
+	size_t n;
+	FILE *f;
+
+	if (pid <= 0 || pid > 1 << 22 || pid == (long)getpid())
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return false;
+	n = fread(cmd, 1, sizeof(cmd) - 1, f);
+	fclose(f);
+	/* argv is NUL-separated: "valgrind\0...\0./netcheck\0run" names it too */
+	for (size_t i = 0; i < n; i++)
+		if (cmd[i] == '\0')
+			cmd[i] = ' ';
+	cmd[n] = '\0';
+	return strstr(cmd, "netcheck") != NULL;
+}
+
+/* ---- network namespaces ------------------------------------------------------ */
+
+int nc_platform_netns_enter(int pid, int *ret_saved_fd)
+{
+	char path[64];
+	int self, target, r;
+
+	if (pid <= 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0) {
+		r = -errno;
+		close(self);
+		return r;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(target);
+		close(self);
+		return r;
+	}
+	close(target);
+	*ret_saved_fd = self;
+	return 0;
+}
+
+int nc_platform_netns_leave(int saved_fd)
+{
+	if (setns(saved_fd, CLONE_NEWNET) < 0) {
+		/* we cannot return to our own namespace: nothing after this is safe */
+		abort();
+	}
+	close(saved_fd);
+	return 0;
+}
+
+/* ---- socket tables ----------------------------------------------------------- */
+
+#define TCP_STATE_LISTEN 0x0A /* include/net/tcp_states.h: not in uapi */
+
+static int push_socket(nc_platform_socket_t *ret, size_t max, size_t *n, const nc_platform_socket_t *s)
+{
+	if (*n >= max)
+		return -E2BIG;
+	ret[(*n)++] = *s;
+	return 0;
+}
+
+/* "0100007F:1F90" or a 32-digit IPv6 form: each 32-bit word printed as
+ * the kernel holds it (network byte order read as a native u32). */
+static int parse_proc_addr(const char *text, int family, nc_endpoint_t *ret)
+{
+	size_t words = family == AF_INET ? 1 : 4;
+	uint32_t w[4];
+	unsigned port;
+
+	memset(ret, 0, sizeof(*ret));
+	for (size_t i = 0; i < words; i++) {
+		char hex[9];
+
+		for (size_t j = 0; j < 8; j++) {
+			char c = text[i * 8 + j];
+			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')))
+				return -EINVAL;
+			hex[j] = c;
+		}
+		hex[8] = '\0';
+		w[i] = (uint32_t)strtoul(hex, NULL, 16);
+	}
+	text += words * 8;
+	if (*text != ':' || sscanf(text + 1, "%4x", &port) != 1 || port > 0xffff)
+		return -EINVAL;
+	ret->family = family;
+	if (family == AF_INET)
+		memcpy(&ret->addr.v4, w, 4);
+	else
+		memcpy(&ret->addr.v6, w, 16);
+	ret->port = (uint16_t)port;
+	return 0;
+}
+
+int nc_platform_parse_proc_net(const char *text, size_t len, int family, uint8_t proto,
+			       nc_platform_socket_t *ret, size_t max, size_t *n)
+{
+	const char *end = text + len, *line = text;
+	bool header = true;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EAFNOSUPPORT;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		size_t ll = nl != NULL ? (size_t)(nl - line) : (size_t)(end - line);
+		char buf[512], local[80];
+		unsigned st;
+		unsigned long inode;
+		nc_platform_socket_t s;
+
+		if (!header && ll < sizeof(buf)) {
+			memcpy(buf, line, ll);
+			buf[ll] = '\0';
+			/* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode */
+			if (sscanf(buf, " %*s %79s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) == 3 &&
+			    strlen(local) == (family == AF_INET ? 13u : 37u)) {
+				memset(&s, 0, sizeof(s));
+				s.proto = proto;
+				s.inode = inode;
+				if (parse_proc_addr(local, family, &s.local) == 0 && s.local.port != 0 &&
+				    (proto != IPPROTO_TCP || st == TCP_STATE_LISTEN) &&
+				    push_socket(ret, max, n, &s) < 0)
+					return -E2BIG;
+			}
+		}
+		header = false;
+		line += ll + 1;
+	}
+	return 0;
+}
+
+int nc_platform_parse_sock_diag(const void *buf, size_t len, uint8_t proto, nc_platform_socket_t *ret, size_t max,
+				size_t *n)
+{
+	const struct nlmsghdr *nh;
+	size_t left = len;
+
+	for (nh = buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
+		const struct inet_diag_msg *m;
+		nc_platform_socket_t s;
+		int alen;
+
+		if (nh->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (nh->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(nh);
+			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EPROTO;
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+			continue;
+		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			return -EPROTO;
+		m = NLMSG_DATA(nh);
+		memset(&s, 0, sizeof(s));
+		s.proto = proto;
+		s.inode = m->idiag_inode;
+		s.local.family = m->idiag_family;
+		s.local.port = ntohs(m->id.idiag_sport);
+		if (m->idiag_family == AF_INET)
+			memcpy(&s.local.addr.v4, m->id.idiag_src, 4);
+		else if (m->idiag_family == AF_INET6)
+			memcpy(&s.local.addr.v6, m->id.idiag_src, 16);
+		else
+			continue;
+		if (s.local.port == 0)
+			continue;
+		alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
+		for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
+			if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
+				s.v6only = *(const uint8_t *)RTA_DATA(a) != 0;
+		if (push_socket(ret, max, n, &s) < 0)
+			return -E2BIG;
+	}
+	return left == 0 ? 0 : -EPROTO;
+}
+
+/* One inet_diag dump (family, proto) on fd; appends to ret. */
+static int sock_diag_dump(int fd, int family, uint8_t proto, nc_platform_socket_t *ret, size_t max, size_t *n)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 req;
+	} msg;
+	char *buf;
+	int r = -EPROTO;
+
+	memset(&msg, 0, sizeof(msg));
+	msg.nh.nlmsg_len = sizeof(msg);
+	msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	msg.nh.nlmsg_seq = 3;
+	msg.req.sdiag_family = (uint8_t)family;
+	msg.req.sdiag_protocol = proto;
+	/* TCP: LISTEN only; UDP has no listen state: every socket, bound ones kept */
+	msg.req.idiag_states = proto == IPPROTO_TCP ? 1u << TCP_STATE_LISTEN : ~0u;
+	if (send(fd, &msg, sizeof(msg), 0) < 0)
+		return -errno;
+	buf = malloc(NL_BUF);
+	if (buf == NULL)
+		return -ENOMEM;
+	/* bounded: a table of NC_PLATFORM_MAX_SOCKETS comes in far fewer reads */
+	for (unsigned reads = 0; reads < 4096; reads++) {
+		ssize_t len = recv(fd, buf, NL_BUF, 0);
+
+		if (len < 0) {
+			r = -errno;
+			break;
+		}
+		r = nc_platform_parse_sock_diag(buf, (size_t)len, proto, ret, max, n);
+		if (r != 0)
+			break;
+	}
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+static int read_file_bounded(const char *path, char **ret_text, size_t *ret_len)
+{
+	/* a /proc/net table of NC_PLATFORM_MAX_SOCKETS lines is ~700 KiB */
+	const size_t cap = 1u << 21;
+	size_t len = 0;
+	char *text;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return -errno;
+	text = malloc(cap);
+	if (text == NULL) {
+		close(fd);
+		return -ENOMEM;
+	}
+	while (len < cap) {
+		ssize_t k = read(fd, text + len, cap - len);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			r = -errno;
+			break;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	close(fd);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret_text = text;
+	*ret_len = len;
+	return 0;
+}
+
+static int proc_net_listeners(int pid, nc_platform_socket_t *ret, size_t max, size_t *n)
+{
+	static const struct {
+		const char *name;
+		int family;
+		uint8_t proto;
+	} tables[] = {
+		{ "tcp", AF_INET, IPPROTO_TCP },
+		{ "tcp6", AF_INET6, IPPROTO_TCP },
+		{ "udp", AF_INET, IPPROTO_UDP },
+		{ "udp6", AF_INET6, IPPROTO_UDP },
+	};
+	int r = 0;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(tables) && r == 0; i++) {
+		char path[64], *text = NULL;
+		size_t len = 0;
+
+		if (pid > 0)
+			snprintf(path, sizeof(path), "/proc/%d/net/%s", pid, tables[i].name);
+		else
+			snprintf(path, sizeof(path), "/proc/self/net/%s", tables[i].name);
+		r = read_file_bounded(path, &text, &len);
+		if (r == -ENOENT && i > 0 && tables[i].family == AF_INET6)
+			r = 0; /* a kernel without IPv6 */
+		else if (r == 0) {
+			r = nc_platform_parse_proc_net(text, len, tables[i].family, tables[i].proto, ret, max, n);
+			free(text);
+		}
+	}
+	return r;
+}
+
+static int sock_diag_open(int pid)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	int fd, saved = -1, r;
+
+	if (pid > 0) {
+		r = nc_platform_netns_enter(pid, &saved);
+		if (r < 0)
+			return r;
+	}
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	r = fd < 0 ? -errno : fd;
+	if (saved >= 0)
+		nc_platform_netns_leave(saved);
+	if (fd >= 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return r;
+}
+
+int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, size_t *ret_n)
+{
+	static const struct {
+		int family;
+		uint8_t proto;
+	} dumps[] = {
+		{ AF_INET, IPPROTO_TCP },
+		{ AF_INET6, IPPROTO_TCP },
+		{ AF_INET, IPPROTO_UDP },
+		{ AF_INET6, IPPROTO_UDP },
+	};
+	size_t n = 0;
+	int fd, r = 0;
+
+	*ret_n = 0;
+	if (pid < 0)
+		return -EINVAL;
+	fd = sock_diag_open(pid);
+	if (fd >= 0) {
+		for (size_t i = 0; i < NC_ARRAY_SIZE(dumps) && r == 0; i++) {
+			r = sock_diag_dump(fd, dumps[i].family, dumps[i].proto, ret, max, &n);
+			/* a kernel without IPv6 or inet_diag for UDP: not an error */
+			if (r == -ENOENT || r == -EAFNOSUPPORT)
+				r = 0;
+		}
+		close(fd);
+		if (r == 0 || r == -E2BIG) {
+			*ret_n = n;
+			return r;
+		}
+		n = 0;
+	}
+	/* no sock_diag (no module, no CAP_SYS_ADMIN for setns): the /proc view */
+	r = proc_net_listeners(pid, ret, max, &n);
+	*ret_n = n;
+	return r;
+}
+
+/* ---- socket timestamps ------------------------------------------------------- */
+
+int nc_platform_enable_rx_timestamps(int fd)
+{
+	int on = 1;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) < 0)
+		return -errno;
+	return 0;
+}
+
+int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*ret))) {
+			memcpy(ret, CMSG_DATA(c), sizeof(*ret));
+			return 0;
+		}
+	}
+	return -ENOENT;
+}

@@ -1,7 +1,7 @@
 /* The half of the platform interface that is the same on every POSIX
  * system (Linux and macOS; libuv's src/unix/core.c beside linux.c and
- * darwin.c): interface names by index, and handing a file to the user
- * who ran us through sudo.  Windows has its own in platform-win.c. */
+ * darwin.c): interface names by index, the OS's name, and handing a file
+ * to the user who ran us through sudo. */
 #include "netcheck/platform.h"
 
 #include <errno.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "netcheck/testing.h"
@@ -41,4 +42,15 @@ int nc_platform_give_to_invoking_user(int fd)
 	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
 		return -errno;
 	return 0;
+}
+
+int nc_platform_os_description(char *buf, size_t len)
+{
+	struct utsname u;
+	int n;
+
+	if (uname(&u) < 0)
+		return -errno;
+	n = snprintf(buf, len, "%s %s %s", u.sysname, u.release, u.machine);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }

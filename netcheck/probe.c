@@ -1,24 +1,43 @@
-/* Probes on the libuv loop: TCP+HTTP (uv_tcp) and ICMP echo (a raw or ping
- * socket on uv_poll).  Each fills its own nc_path_t.  Handles are freed
- * only in their close callbacks; done_cb fires once, after the last close.
- * May call: libuv, jansson, endpoint helpers.  Never prints. */
+/* Probes on the libuv loop: TCP (uv_tcp: HTTP, or connect and listen for a
+ * banner or a reset) and ICMP echo (a raw or ping socket on uv_poll).  Each
+ * fills its own nc_path_t.  Handles are freed only in their close
+ * callbacks; done_cb fires once, after the last close.
+ * May call: libuv, jansson, endpoint helpers, platform (randomness,
+ * receive timestamps).  Never prints. */
 #include "netcheck/probe.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/icmp6.h>
-#include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "netcheck/platform.h"
 #include "netcheck/testing.h"
+
+/* ICMP and ICMPv6 echo share one layout (RFC 792, RFC 4443): type, code,
+ * checksum, identifier, sequence number, data.  Byte offsets, not the
+ * systems' differing structs. */
+enum {
+	ICMP_OFF_TYPE = 0,
+	ICMP_OFF_CODE = 1,
+	ICMP_OFF_CHECKSUM = 2,
+	ICMP_OFF_ID = 4,
+	ICMP_OFF_SEQ = 6,
+	ICMP_HDR_LEN = 8,
+};
+#define ICMP4_ECHO_REPLY 0
+#define ICMP4_DEST_UNREACH 3
+#define ICMP4_ECHO_REQUEST 8
+#define ICMP6_ECHO_REQUEST_TYPE 128
+#define ICMP6_ECHO_REPLY_TYPE 129
+#define ICMP_MAX_ECHOES 3
 
 typedef enum {
 	PROBE_TCP,   /* TCP + HTTP to path->target */
@@ -44,7 +63,9 @@ struct nc_probe {
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
 	uv_write_t write_req;
-	char request[256];
+	bool http;
+	uint64_t banner_window_ms;
+	char request[NC_PROBE_HTTP_PATH_MAX + 2 * NC_ENDPOINT_STRLEN + 128];
 	char *answer;          /* owned; NC_PROBE_MAX_ANSWER + 1 bytes */
 	size_t answer_len;
 	bool got_first_byte;
@@ -54,6 +75,8 @@ struct nc_probe {
 	bool icmp_raw;
 	uint16_t echo_id, echo_seq;
 	unsigned echo_sent;
+	struct timespec echo_sent_at[ICMP_MAX_ECHOES + 1]; /* CLOCK_REALTIME, by sequence number */
+	bool rx_timestamps;   /* the kernel stamps each reply */
 	uv_timer_t resend;
 	/* UDP */
 	uv_udp_t udp;
@@ -77,11 +100,28 @@ int nc_probe_make_nonce(char *buf, size_t len)
 
 	if (len < 17)
 		return -ENOSPC;
-	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
-		return -errno;
+	int r = nc_platform_random(raw, sizeof(raw));
+
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(buf + 2 * i, 3, "%02x", raw[i]);
 	return 0;
+}
+
+double nc_probe_rtt_ms(const struct timespec *sent, const struct timespec *kernel_rx, const struct timespec *now)
+{
+	const struct timespec *end = kernel_rx != NULL ? kernel_rx : now;
+
+	return (double)(end->tv_sec - sent->tv_sec) * 1e3 + (double)(end->tv_nsec - sent->tv_nsec) / 1e6;
+}
+
+/* The path could not be probed at all: say why, and fail it. */
+static int creation_failed(nc_path_t *path, int r, const char *what)
+{
+	path->verdict = NC_VERDICT_ERROR;
+	nc_path_set_detail(path, "probe not made: %s: %s", what, r == -ENOMEM ? "out of memory" : strerror(-r));
+	return r;
 }
 
 static nc_probe_t *probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, probe_kind_t kind)
@@ -270,6 +310,7 @@ static void answer_done(nc_probe_t *p)
 		return;
 	}
 	r = nc_probe_parse_answer(p->answer, p->answer_len, &a);
+	p->path->http_status = a.http_status;
 	if (a.http_status > 0 && (r < 0 || a.http_status != 200)) {
 		/* an HTTP server answered (a user's --image): the path works, but
 		 * only the packets can tell how; there is no view of the peer */
@@ -291,6 +332,49 @@ static void answer_done(nc_probe_t *p)
 	finish(p, NC_VERDICT_REACHABLE, 0);
 }
 
+/* A service that speaks first: keep its first bytes, printable. */
+static void keep_banner(nc_path_t *path, const char *b, size_t n)
+{
+	size_t len = n < NC_BANNER_MAX - 1 ? n : NC_BANNER_MAX - 1;
+
+	while (len > 0 && (b[len - 1] == '\n' || b[len - 1] == '\r'))
+		len--;
+	for (size_t i = 0; i < len; i++)
+		path->banner[i] = b[i] >= 0x20 && b[i] < 0x7f ? b[i] : '.';
+	path->banner[len] = '\0';
+}
+
+/* Without HTTP: the first event after the handshake decides. */
+static void banner_read(nc_probe_t *p, ssize_t nread)
+{
+	if (nread == 0)
+		return;
+	if (nread > 0) {
+		p->path->timings.first_byte_ms = ms_since(p);
+		keep_banner(p->path, p->answer, (size_t)nread);
+		nc_path_set_detail(p->path, "connected; the service spoke first (%zd bytes)", nread);
+		finish(p, NC_VERDICT_REACHABLE, 0);
+	} else if (nread == UV_EOF) {
+		nc_path_set_detail(p->path, "connected; the far side closed without sending anything");
+		finish(p, NC_VERDICT_REACHABLE, 0);
+	} else if (nread == UV_ECONNRESET) {
+		nc_path_set_detail(p->path, "reset by the far side right after connect");
+		finish(p, NC_VERDICT_RESET, 0);
+	} else {
+		nc_path_set_detail(p->path, "connected, then: %s", uv_strerror((int)nread));
+		finish(p, NC_VERDICT_UNREACHABLE, (int)nread);
+	}
+}
+
+static void on_banner_window(uv_timer_t *t)
+{
+	nc_probe_t *p = t->data;
+
+	nc_path_set_detail(p->path,
+			   "connected; the service sent nothing (that is fine for a service that waits for the client)");
+	finish(p, NC_VERDICT_REACHABLE, 0);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	nc_probe_t *p = s->data;
@@ -298,6 +382,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	(void)buf;
 	if (p->finished)
 		return;
+	if (!p->http) {
+		banner_read(p, nread);
+		return;
+	}
 	if (nread > 0) {
 		if (!p->got_first_byte) {
 			p->got_first_byte = true;
@@ -347,10 +435,15 @@ static void on_connect(uv_connect_t *req, int status)
 	if (p->finished)
 		return;
 	if (status < 0) {
-		/* the socket was bound before the SYN left: its port ties a RST
-		 * or a silence in the capture to this path */
-		if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
-			(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+		/* path->local was recorded when the SYN left (nc_probe_start):
+		 * the kernel has released the port by now */
+		if (status == UV_ECONNRESET) {
+			/* the handshake completed (a refusal is ECONNREFUSED), and the
+			 * reset came before the loop saw the connection */
+			nc_path_set_detail(p->path, "reset by the far side right after connect");
+			finish(p, NC_VERDICT_RESET, 0);
+			return;
+		}
 		nc_path_set_detail(p->path, "connect: %s", uv_strerror(status));
 		finish(p, verdict_for_error(status), status);
 		return;
@@ -358,6 +451,22 @@ static void on_connect(uv_connect_t *req, int status)
 	p->path->timings.connect_ms = ms_since(p);
 	if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
 		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+	if (!p->http) {
+		uint64_t spent = (uint64_t)p->path->timings.connect_ms, window = p->banner_window_ms;
+
+		/* the window never reaches past the probe's timeout */
+		if (spent + window > p->timeout_ms)
+			window = p->timeout_ms > spent ? p->timeout_ms - spent : 1;
+		uv_timer_stop(&p->timer);
+		r = uv_timer_start(&p->timer, on_banner_window, window, 0);
+		if (r == 0)
+			r = uv_read_start((uv_stream_t *)&p->tcp, on_alloc, on_read);
+		if (r < 0) {
+			nc_path_set_detail(p->path, "%s", uv_strerror(r));
+			finish(p, NC_VERDICT_UNREACHABLE, r);
+		}
+		return;
+	}
 	b = uv_buf_init(p->request, (unsigned)strlen(p->request));
 	p->write_req.data = p;
 	r = uv_write(&p->write_req, (uv_stream_t *)&p->tcp, &b, 1, on_written);
@@ -369,33 +478,57 @@ static void on_connect(uv_connect_t *req, int status)
 	}
 }
 
-int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+static bool http_path_ok(const char *s)
 {
-	char host[NC_ENDPOINT_STRLEN];
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NC_PROBE_HTTP_PATH_MAX || s[0] != '/')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false; /* no spaces, controls or CR/LF: one request line */
+	return true;
+}
+
+int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, const nc_probe_tcp_options_t *opt,
+		     nc_probe_t **ret)
+{
+	static const nc_probe_tcp_options_t responder = { .http = true };
+	char host[NC_ENDPOINT_STRLEN], target[NC_PROBE_HTTP_PATH_MAX + NC_NONCE_MAX + 2];
 	nc_probe_t *p;
 	int r, n;
 
 	if (!nc_endpoint_is_set(&path->target) || path->target.port == 0)
 		return -EINVAL;
+	if (opt == NULL)
+		opt = &responder;
+	if (opt->http && opt->http_path != NULL && !http_path_ok(opt->http_path))
+		return creation_failed(path, -EINVAL, "the HTTP path must start with / and hold no spaces or controls");
 	p = probe_alloc(loop, path, timeout_ms, PROBE_TCP);
 	if (p == NULL)
-		return -ENOMEM;
+		return creation_failed(path, -ENOMEM, "TCP probe");
+	p->http = opt->http;
+	p->banner_window_ms = opt->banner_window_ms > 0 ? opt->banner_window_ms : NC_PROBE_BANNER_WINDOW_MS;
 	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
 	if (p->answer == NULL) {
 		free(p);
-		return -ENOMEM;
+		return creation_failed(path, -ENOMEM, "TCP probe");
 	}
 	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
 		nc_probe_free(p);
-		return r;
+		return creation_failed(path, r, "a random nonce");
 	}
+	if (opt->http_path != NULL)
+		snprintf(target, sizeof(target), "%s", opt->http_path);
+	else
+		snprintf(target, sizeof(target), "/%s", path->nonce);
 	nc_endpoint_format(&path->target, true, host, sizeof(host));
 	n = snprintf(p->request, sizeof(p->request),
-		     "GET /%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netcheck/" NC_VERSION "\r\nConnection: close\r\n\r\n",
-		     path->nonce, host);
+		     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: netcheck/" NC_VERSION "\r\nConnection: close\r\n\r\n",
+		     target, host);
 	if (n < 0 || (size_t)n >= sizeof(p->request)) {
 		nc_probe_free(p);
-		return -ENOSPC;
+		return creation_failed(path, -ENOSPC, "the HTTP request");
 	}
 	*ret = p;
 	return 0;
@@ -417,24 +550,41 @@ static uint16_t icmp_checksum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
+static void put16(uint8_t *b, uint16_t v)
+{
+	b[0] = (uint8_t)(v >> 8);
+	b[1] = (uint8_t)v;
+}
+
+static uint16_t get16(const uint8_t *b)
+{
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
 static int icmp_send(nc_probe_t *p)
 {
 	uint8_t pkt[64];
-	struct icmphdr *h = (struct icmphdr *)pkt;
 	struct sockaddr_storage ss;
 	socklen_t sl;
+	uint16_t sum;
 	bool v6 = p->path->target.family == AF_INET6;
 
+	if (p->echo_seq >= ICMP_MAX_ECHOES)
+		return 0;
 	memset(pkt, 0, sizeof(pkt));
-	h->type = v6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
-	h->un.echo.id = htons(p->echo_id);
-	h->un.echo.sequence = htons(++p->echo_seq);
+	pkt[ICMP_OFF_TYPE] = v6 ? ICMP6_ECHO_REQUEST_TYPE : ICMP4_ECHO_REQUEST;
+	put16(pkt + ICMP_OFF_ID, p->echo_id);
+	put16(pkt + ICMP_OFF_SEQ, ++p->echo_seq);
 	/* the payload carries the nonce so a capture can tie it to this path */
-	snprintf((char *)pkt + sizeof(*h), sizeof(pkt) - sizeof(*h), "netcheck %s", p->path->nonce);
-	if (!v6)
-		h->checksum = icmp_checksum(pkt, sizeof(pkt));
+	snprintf((char *)pkt + ICMP_HDR_LEN, sizeof(pkt) - ICMP_HDR_LEN, "netcheck %s", p->path->nonce);
+	if (!v6) { /* the kernel sums ICMPv6 (it needs the pseudo-header) */
+		sum = icmp_checksum(pkt, sizeof(pkt));
+		memcpy(pkt + ICMP_OFF_CHECKSUM, &sum, 2); /* already in network order */
+	}
 	nc_endpoint_to_sockaddr(&p->path->target, &ss, &sl);
 	((struct sockaddr_in *)&ss)->sin_port = 0;
+	/* the clock of SO_TIMESTAMPNS, read as late as we can before the send */
+	clock_gettime(CLOCK_REALTIME, &p->echo_sent_at[p->echo_seq]);
 	if (sendto(p->icmp_fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, sl) < 0)
 		return -errno;
 	p->echo_sent++;
@@ -445,6 +595,8 @@ static void on_icmp_readable(uv_poll_t *h, int status, int events)
 {
 	nc_probe_t *p = h->data;
 	uint8_t buf[1500];
+	char control[NC_PLATFORM_RX_TIMESTAMP_CMSG_SPACE];
+	bool v6 = p->path->target.family == AF_INET6;
 
 	(void)events;
 	if (p->finished)
@@ -455,16 +607,22 @@ static void on_icmp_readable(uv_poll_t *h, int status, int events)
 	}
 	for (int i = 0; i < 64; i++) { /* bounded drain */
 		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(p->icmp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl);
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &from, .msg_namelen = sizeof(from),
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = control, .msg_controllen = sizeof(control),
+		};
+		struct timespec now, stamp;
 		const uint8_t *icmp = buf;
 		size_t ilen;
 		nc_endpoint_t src;
-		const struct icmphdr *ih;
-		bool v6 = p->path->target.family == AF_INET6;
+		ssize_t n = recvmsg(p->icmp_fd, &msg, 0);
+		uint16_t seq;
 
 		if (n < 0)
 			return;
+		clock_gettime(CLOCK_REALTIME, &now);
 		ilen = (size_t)n;
 		if (p->icmp_raw && !v6) { /* raw v4 sockets hand us the IP header */
 			size_t ihl;
@@ -476,22 +634,27 @@ static void on_icmp_readable(uv_poll_t *h, int status, int events)
 			icmp += ihl;
 			ilen -= ihl;
 		}
-		if (ilen < sizeof(struct icmphdr) || nc_endpoint_from_sockaddr((struct sockaddr *)&from, &src) < 0)
+		if (ilen < ICMP_HDR_LEN || nc_endpoint_from_sockaddr((struct sockaddr *)&from, &src) < 0)
 			continue;
-		ih = (const struct icmphdr *)icmp;
 		if (!nc_endpoint_addr_equal(&src, &p->path->target))
 			continue;
-		if (ih->type == (v6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY)) {
+		if (icmp[ICMP_OFF_TYPE] == (v6 ? ICMP6_ECHO_REPLY_TYPE : ICMP4_ECHO_REPLY)) {
 			/* ping sockets rewrite the id to their port; the kernel filters them for us */
-			if (p->icmp_raw && ntohs(ih->un.echo.id) != p->echo_id)
+			if (p->icmp_raw && get16(icmp + ICMP_OFF_ID) != p->echo_id)
 				continue;
-			p->path->timings.total_ms = ms_since(p);
+			seq = get16(icmp + ICMP_OFF_SEQ);
+			if (seq == 0 || seq > p->echo_seq)
+				continue; /* not one of ours */
+			p->path->timings.total_ms =
+				nc_probe_rtt_ms(&p->echo_sent_at[seq],
+						p->rx_timestamps && nc_platform_rx_timestamp(&msg, &stamp) == 0 ? &stamp : NULL,
+						&now);
 			p->path->timings.first_byte_ms = p->path->timings.total_ms;
 			finish(p, NC_VERDICT_REACHABLE, 0);
 			return;
 		}
-		if (!v6 && ih->type == ICMP_DEST_UNREACH) {
-			nc_path_set_detail(p->path, "ICMP destination unreachable (code %u)", ih->code);
+		if (!v6 && icmp[ICMP_OFF_TYPE] == ICMP4_DEST_UNREACH) {
+			nc_path_set_detail(p->path, "ICMP destination unreachable (code %u)", icmp[ICMP_OFF_CODE]);
 			finish(p, NC_VERDICT_UNREACHABLE, 0);
 			return;
 		}
@@ -503,7 +666,7 @@ static void on_resend(uv_timer_t *t)
 	nc_probe_t *p = t->data;
 
 	/* three echoes at most, spread over the timeout */
-	if (!p->finished && p->echo_sent < 3)
+	if (!p->finished && p->echo_sent < ICMP_MAX_ECHOES)
 		(void)icmp_send(p);
 }
 
@@ -519,32 +682,40 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
 		return -EINVAL;
 	p = probe_alloc(loop, path, timeout_ms, PROBE_ICMP);
 	if (p == NULL)
-		return -ENOMEM;
+		return creation_failed(path, -ENOMEM, "ICMP probe");
 	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
 		nc_probe_free(p);
-		return r;
+		return creation_failed(path, r, "a random nonce");
 	}
 	fd = socket(domain, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (fd >= 0) {
 		p->icmp_raw = true;
-		if (getrandom(&p->echo_id, sizeof(p->echo_id), 0) != sizeof(p->echo_id))
+		if (nc_platform_random(&p->echo_id, sizeof(p->echo_id)) < 0)
 			p->echo_id = (uint16_t)getpid();
 	} else {
 		int raw_errno = errno;
 
 		fd = socket(domain, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 		if (fd < 0) {
-			nc_path_set_detail(path,
-					   "no raw socket (%s) and no ping socket (%s): needs CAP_NET_RAW or "
-					   "net.ipv4.ping_group_range",
-					   strerror(raw_errno), strerror(errno));
-			path->verdict = NC_VERDICT_SKIPPED;
+			int dgram_errno = errno;
+
 			nc_probe_free(p);
-			return -EPERM;
+			if ((raw_errno == EPERM || raw_errno == EACCES) && (dgram_errno == EPERM || dgram_errno == EACCES)) {
+				/* a privilege we lack: proves nothing either way */
+				nc_path_set_detail(path,
+						   "no raw socket (%s) and no ping socket (%s): needs CAP_NET_RAW or "
+						   "net.ipv4.ping_group_range",
+						   strerror(raw_errno), strerror(dgram_errno));
+				path->verdict = NC_VERDICT_SKIPPED;
+				return -EPERM;
+			}
+			return creation_failed(path, -dgram_errno, "an ICMP socket");
 		}
 		p->icmp_raw = false;
 	}
 	p->icmp_fd = fd;
+	/* reply times from the kernel's stamp, not from when the loop got to it */
+	p->rx_timestamps = nc_platform_enable_rx_timestamps(fd) == 0;
 	if (!p->icmp_raw) {
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
@@ -848,6 +1019,18 @@ int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *re
 
 /* ---- start ---------------------------------------------------------------- */
 
+/* The SYN has just left: the socket's address and port tie what the
+ * capture sees (a RST, or nothing) to this path.  Read now: once the
+ * connection fails, the kernel releases the port. */
+static void record_local(nc_probe_t *p)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+
+	if (uv_tcp_getsockname(&p->tcp, (struct sockaddr *)&ss, &len) == 0)
+		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+}
+
 int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 {
 	struct sockaddr_storage ss;
@@ -873,6 +1056,7 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 		r = uv_tcp_connect(&p->connect_req, &p->tcp, (struct sockaddr *)&ss, on_connect);
 		if (r < 0)
 			goto fail_handles;
+		record_local(p);
 	} else if (p->kind == PROBE_UDP) {
 		r = udp_start(p);
 		if (r == -ENOMEM)

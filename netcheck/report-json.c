@@ -347,6 +347,8 @@ static json_t *path_json(const nc_path_t *p)
 	for (size_t i = 0; i < p->n_packets; i++)
 		APPEND(arr, packet_json(&p->packets[i]));
 	SET_TAKE(o, "packets", arr);
+	SET(o, "http_status", p->http_status > 0 ? json_integer(p->http_status) : json_null());
+	SET(o, "banner", JSTR_OR_NULL(p->banner));
 	return o;
 fail:
 	json_decref(arr);

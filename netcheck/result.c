@@ -86,6 +86,8 @@ static const char *const verdict_names[NC_VERDICT_COUNT] = {
 	[NC_VERDICT_REFUSED] = "refused",
 	[NC_VERDICT_TIMEOUT] = "timeout",
 	[NC_VERDICT_SKIPPED] = "skipped",
+	[NC_VERDICT_ERROR] = "error",
+	[NC_VERDICT_RESET] = "reset",
 };
 
 static const char *const mechanism_names[NC_MECH_COUNT] = {

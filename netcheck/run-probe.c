@@ -57,22 +57,37 @@ static void start_later(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
 		return;
 	}
 	if (r < 0) {
-		p->verdict = NC_VERDICT_UNREACHABLE;
-		nc_path_set_detail(p, "the probe could not be made: %s", nc_strerror(r));
+		p->verdict = NC_VERDICT_ERROR;
+		if (p->detail[0] == '\0')
+			nc_path_set_detail(p, "the probe could not be made: %s", nc_strerror(r));
 		return;
 	}
 	s->probe_path[s->n_probes] = (size_t)(p - nc_result_path(s->result, 0));
 	s->probes[s->n_probes++] = probe;
 }
 
+/* HTTP is asked only of netcheck's responder (NULL: GET /<nonce>, which
+ * tells the peer it saw) or with --http; any other TCP service counts as
+ * reachable once the handshake is done and it did not reset at once. */
+static const nc_probe_tcp_options_t *tcp_options(const run_state_t *s, nc_probe_tcp_options_t *opts)
+{
+	if (s->opt->image == NULL && s->opt->target == NULL)
+		return NULL;
+	memset(opts, 0, sizeof(*opts));
+	opts->http = s->opt->http_path != NULL;
+	opts->http_path = s->opt->http_path;
+	return opts;
+}
+
 static void add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout)
 {
+	nc_probe_tcp_options_t opts;
 	nc_probe_t *probe = NULL;
 	int r;
 
 	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
 		return;
-	r = nc_probe_tcp_new(&s->loop, p, timeout, &probe);
+	r = nc_probe_tcp_new(&s->loop, p, timeout, tcp_options(s, &opts), &probe);
 	start_later(s, p, r, probe);
 }
 
@@ -257,7 +272,8 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 			nc_path_t *p = nc_result_path(s->result, s->probe_path[i]);
 
 			s->probes_done++; /* not started: no callback will come */
-			p->verdict = NC_VERDICT_UNREACHABLE;
+			if (p->verdict == NC_VERDICT_SKIPPED)
+				p->verdict = NC_VERDICT_ERROR;
 			nc_path_set_detail(p, "the probe could not be sent: %s", nc_strerror(r));
 		}
 	}

@@ -67,6 +67,17 @@ static int adopt_inspected(run_state_t *s, nc_error_t *err)
  * engines (Podman) list one binding for every address ("HostIp": ""):
  * [::] is served too when the process listening on the port over IPv6 is
  * that one. */
+static bool listener_of(uint16_t port, int family, nc_forwarder_t *ret)
+{
+	nc_platform_process_t proc;
+
+	if (nc_platform_tcp_listener_family(port, family, &proc) < 0)
+		return false;
+	snprintf(ret->name, sizeof(ret->name), "%s", proc.name);
+	ret->pid = proc.pid;
+	return true;
+}
+
 static void find_forwarder(run_state_t *s)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -74,14 +85,14 @@ static void find_forwarder(run_state_t *s)
 
 	if (c->published_port == 0)
 		return;
-	s->have_forwarder = nc_platform_tcp_listener_family(c->published_port, AF_INET, &s->forwarder) == 0 ||
-			    nc_platform_tcp_listener(c->published_port, &s->forwarder) == 0;
-	if (c->published_port6 == 0 && s->have_forwarder &&
-	    nc_platform_tcp_listener_family(c->published_port, AF_INET6, &v6) == 0 && v6.pid == s->forwarder.pid)
+	s->have_forwarder = listener_of(c->published_port, AF_INET, &s->forwarder) ||
+			    listener_of(c->published_port, AF_INET6, &s->forwarder);
+	if (c->published_port6 == 0 && s->have_forwarder && listener_of(c->published_port, AF_INET6, &v6) &&
+	    v6.pid == s->forwarder.pid)
 		c->published_port6 = c->published_port;
 	/* [::1] is accepted by the [::] listener: its own process */
 	if (c->published_port6 != 0)
-		s->have_forwarder6 = nc_platform_tcp_listener_family(c->published_port6, AF_INET6, &s->forwarder6) == 0;
+		s->have_forwarder6 = listener_of(c->published_port6, AF_INET6, &s->forwarder6);
 }
 
 const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p)

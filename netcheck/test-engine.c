@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "engine-internal.h"
@@ -78,13 +79,6 @@ static size_t read_fixture(const char *name, char *buf, size_t len)
 	fclose(f);
 	buf[n] = '\0';
 	return n;
-}
-
-static void *json_test_malloc(size_t size) { return test_malloc(size); }
-static void json_test_free(void *ptr)
-{
-	if (ptr != NULL)
-		test_free(ptr);
 }
 
 /* --- discovery --------------------------------------------------------- */

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/report.h"
@@ -40,7 +41,7 @@
 
 static long allocations_left = -1; /* < 0: never fail */
 
-static void *json_test_malloc(size_t size)
+static void *json_failing_malloc(size_t size)
 {
 	if (allocations_left == 0)
 		return NULL;
@@ -49,21 +50,8 @@ static void *json_test_malloc(size_t size)
 	return test_malloc(size);
 }
 
-static void json_test_free(void *ptr)
-{
-	if (ptr != NULL)
-		test_free(ptr);
-}
 
 /* --- building results -------------------------------------------------- */
-
-static nc_endpoint_t ep(const char *addr, uint16_t port)
-{
-	nc_endpoint_t e;
-
-	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
-	return e;
-}
 
 static void add_hop(nc_path_t *p, const char *point, const char *leg, nc_direction_t dir, nc_endpoint_t src,
 		    nc_endpoint_t dst, uint64_t first_ns, uint64_t last_ns, uint32_t packets)
@@ -158,6 +146,7 @@ static nc_result_t *build_native(void)
 	p->verdict = NC_VERDICT_REACHABLE;
 	p->mechanism = NC_MECH_DIRECT;
 	p->peer_seen = ep("172.17.0.1", 40000);
+	p->http_status = 200;
 	snprintf(p->answered_by, sizeof(p->answered_by), "3f2a1b4c5d6e");
 	snprintf(p->nonce, sizeof(p->nonce), "b1946ac92492d2347c6235b4d2611184");
 	snprintf(p->route, sizeof(p->route), "172.17.0.2 dev docker0 src 172.17.0.1");
@@ -322,6 +311,8 @@ static nc_result_t *build_skipped_icmp(void)
 	p->verdict = NC_VERDICT_REACHABLE;
 	p->mechanism = NC_MECH_DIRECT;
 	p->peer_seen = ep("172.17.0.1", 40100);
+	/* as a user's service that speaks first would show (no HTTP asked) */
+	snprintf(p->banner, sizeof(p->banner), "SSH-2.0-OpenSSH_9.2p1 Debian-2");
 	set_timings(p, 0.090, 0.400, 0.480);
 
 	assert_int_equal(nc_result_evaluate(r), 0);
@@ -873,7 +864,7 @@ int main(int argc, char **argv)
 	/* the expected strings hold UTC wall-clock times */
 	setenv("TZ", "UTC", 1);
 	tzset();
-	json_set_alloc_funcs(json_test_malloc, json_test_free);
+	json_set_alloc_funcs(json_failing_malloc, json_test_free);
 
 	if (argc == 3 && strcmp(argv[1], "--write-samples") == 0) {
 		int rc = write_samples(argv[2]);

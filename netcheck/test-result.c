@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "helpers.h"
 #include "netcheck/classify.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
@@ -19,14 +20,6 @@
 #include "netcheck/result.h"
 
 #define M(x) (1u << (x))
-
-static nc_endpoint_t ep(const char *addr, uint16_t port)
-{
-	nc_endpoint_t e;
-
-	assert_int_equal(nc_endpoint_parse(addr, port, &e), 0);
-	return e;
-}
 
 /* the paths of a run from this host into one container over IPv4/TCP */
 #define N_HOST_KINDS (NC_PATH_PUBLISHED_HOST + 1)
@@ -152,6 +145,11 @@ static void test_evaluate(void **state)
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
 	assert_int_equal(nc_result_evaluate(r), 0);
 	assert_true(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
+	/* but a probe that could not be made is an error, and counts */
+	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_ERROR, NC_MECH_NONE);
+	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_false(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
+	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
 
 	/* a foreign responder is unexpected even with the right verdict and mechanism */
 	nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->foreign_responder = true;

@@ -1,18 +1,45 @@
-/* netcheck: the platform interface: routes, interfaces, namespaces and
- * process lookup.  One small table of questions netcheck asks the host;
- * the Linux implementation is platform-linux.c, macOS and Windows files
- * compile only where their headers exist (libuv's src/unix/linux.c model).
- * Owns nothing beyond each call. Never prints. */
+/* netcheck: the platform interface: routes, interfaces, namespaces,
+ * socket tables, process lookup, capabilities, randomness and the OS name.
+ * Every Linux-only call netcheck makes sits behind it; the Linux
+ * implementation is platform-linux.c (+ platform-posix.c for what any POSIX
+ * system shares, platform-common.c for what only formats).  There is no
+ * macOS or Windows implementation yet: meson stops with an error there
+ * (docs/design.md says what a port needs).
+ * Depends on nothing of netcheck but endpoint.h: callers convert its
+ * plain structs into the result model.  Owns nothing beyond each call.
+ * Never prints. */
 #ifndef NETCHECK_PLATFORM_H
 #define NETCHECK_PLATFORM_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
 
 #include "netcheck/endpoint.h"
-#include "netcheck/result.h"
 
 #define NC_IFNAME_MAX 32
+
+/* A process on this host, as /proc shows it. */
+typedef struct nc_platform_process {
+	char name[64]; /* comm, e.g. "docker-proxy"; "pid N" when unreadable */
+	int pid;       /* 0 = unknown */
+} nc_platform_process_t;
+
+/* One socket of a network namespace's table: a TCP socket in LISTEN or a
+ * UDP socket bound to a port.  local.family tells v4 from v6; the address
+ * tells a wildcard (0.0.0.0, ::) from loopback (127.0.0.1, ::1) from one
+ * specific address. */
+typedef struct nc_platform_socket {
+	uint8_t proto;          /* IPPROTO_TCP or IPPROTO_UDP */
+	nc_endpoint_t local;    /* address and port it is bound to */
+	bool v6only;            /* an AF_INET6 socket that takes no IPv4; false when unknown */
+	unsigned long inode;    /* the socket's inode (0 if unknown): ties it to a process */
+} nc_platform_socket_t;
+
+#define NC_PLATFORM_MAX_SOCKETS 4096 /* entries read from one table at most */
 
 typedef enum nc_route_kind {
 	NC_ROUTE_NONE = 0,    /* no route at all */
@@ -40,10 +67,10 @@ int nc_platform_route_format(const nc_endpoint_t *dst, const nc_route_t *rt, cha
 int nc_platform_primary_address(int family, nc_endpoint_t *ret_addr, char *ret_ifname, size_t ifname_len);
 /* The process listening on TCP port (any local address, v4 or v6).
  * -ENOENT if none is found or it is not visible to us. */
-int nc_platform_tcp_listener(uint16_t port, nc_forwarder_t *ret);
+int nc_platform_tcp_listener(uint16_t port, nc_platform_process_t *ret);
 /* The same, on one family only: AF_INET reads /proc/net/tcp (where a
  * dual-stack socket does not appear), AF_INET6 /proc/net/tcp6. */
-int nc_platform_tcp_listener_family(uint16_t port, int family, nc_forwarder_t *ret);
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret);
 /* Is pid (as the engine reported it) a process of container id in our
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);
@@ -65,22 +92,71 @@ bool nc_platform_socket_needs_override(const char *path);
  * swapped for a symlink meanwhile changes nothing.  0 or negative errno. */
 int nc_platform_give_to_invoking_user(int fd);
 
-/* "Linux 6.1.0-18-amd64 x86_64" (uname), for the pcapng section header. */
+/* ---- randomness, names ------------------------------------------------ */
+
+/* len bytes from the kernel's CSPRNG (getrandom; never blocks once the
+ * pool is initialised).  0 or negative errno. */
+int nc_platform_random(void *buf, size_t len);
+/* "Linux 6.1.0 x86_64" (uname's sysname, release, machine), for the
+ * pcapng Section Header Block.  0, -ENOSPC (truncated) or negative errno. */
 int nc_platform_os_description(char *buf, size_t len);
-/* "<boot id>/<pid namespace inode>": where a pid means this process. */
-void nc_platform_owner_scope(char *buf, size_t len);
-/* Is pid a live process whose command line names netcheck? */
-bool nc_platform_process_is_netcheck(int pid);
+/* Which host and PID namespace a pid means something in:
+ * "<boot id>/<pid namespace inode>" ("?/0" parts when unreadable).  A run
+ * on another machine sharing a tcp:// engine, or in another PID
+ * namespace, has another one.  0 or -ENOSPC. */
+int nc_platform_owner_scope(char *buf, size_t len);
+/* Is pid a live process (not us) whose command line names netcheck
+ * (under valgrind too)? */
+bool nc_platform_process_is_netcheck(long pid);
 
-/* A socket in a network namespace's table. */
-typedef struct nc_platform_socket {
-	int proto;             /* IPPROTO_TCP (listening) or IPPROTO_UDP (bound) */
-	nc_endpoint_t local;   /* address and port */
-} nc_platform_socket_t;
+/* ---- network namespaces --------------------------------------------------- */
 
-/* Every listening TCP and bound UDP socket in the network namespace of
- * pid.  ret: borrowed, max entries; *ret_n: how many were filled.
- * -ENOENT when that namespace's table is not visible to us. */
+/* Moves the calling thread into the network namespace of pid
+ * (/proc/<pid>/ns/net, setns CLONE_NEWNET).  *ret_saved_fd: new, an
+ * O_CLOEXEC fd on the namespace we came from; give it to
+ * nc_platform_netns_leave() on every path.  Sockets created meanwhile
+ * belong to pid's namespace for good.  0 or negative errno (nothing to
+ * leave then). */
+int nc_platform_netns_enter(int pid, int *ret_saved_fd);
+/* Returns to the namespace saved_fd names and closes it (takes
+ * ownership).  Aborts if it cannot: nothing after that would be safe. */
+int nc_platform_netns_leave(int saved_fd);
+
+/* Every listening TCP socket and every bound UDP socket in the network
+ * namespace of pid (pid 0: our own), v4 and v6, read with NETLINK_SOCK_DIAG
+ * (inet_diag) from a socket opened inside that namespace, or, when
+ * sock_diag is not available, from /proc/<pid>/net/{tcp,tcp6,udp,udp6}.
+ * Fills up to max entries of ret; *ret_n: how many.  Returns 0, -E2BIG
+ * when there were more than max (ret holds the first max), or negative
+ * errno (-ENOENT: pid gone or not visible). */
 int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, size_t *ret_n);
+
+/* Readiness: is something in pid's network namespace listening on TCP
+ * (proto IPPROTO_TCP) or bound on UDP (IPPROTO_UDP) port?  1 yes, 0 not
+ * yet, negative errno when the table cannot be read (-ENOENT: not
+ * visible).  One socket-table read; no packet is sent. */
+int nc_platform_is_listening(int pid, uint16_t port, int proto);
+/* Waits for nc_platform_is_listening() to say yes, checking at 2 ms, then
+ * doubling each time to a 100 ms cap (2, 4, 8, ... 64, 100, 100, ...):
+ * quick for a port that opens at once, ~10 wake-ups a second for one that
+ * never does.  Stops at deadline_ms (uv_hrtime()/1e6 clock: a CLOCK_MONOTONIC
+ * value in ms) with -ETIMEDOUT, or, when *cancel becomes non-zero (may be
+ * NULL), within one step with -ECANCELED.  1 when listening, or the
+ * negative errno of the table read. */
+int nc_platform_wait_listening(int pid, uint16_t port, int proto, uint64_t deadline_ms, const volatile sig_atomic_t *cancel);
+/* The wait before check number n (0-based) of nc_platform_wait_listening, in ms. */
+unsigned nc_platform_wait_step_ms(unsigned n);
+
+/* ---- socket timestamps ---------------------------------------------------- */
+
+/* Asks the kernel to stamp every datagram fd receives with its arrival
+ * time on the CLOCK_REALTIME clock (SO_TIMESTAMPNS on Linux).  0 or
+ * negative errno; without it, the caller falls back to its own clock. */
+int nc_platform_enable_rx_timestamps(int fd);
+/* The arrival stamp in a message received by recvmsg() on such a socket.
+ * Pure: reads the control messages only.  0, or -ENOENT if none. */
+int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret);
+/* Control buffer size recvmsg() needs for that stamp. */
+#define NC_PLATFORM_RX_TIMESTAMP_CMSG_SPACE 64
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <uv.h>
 
@@ -23,11 +24,37 @@
 typedef struct nc_probe nc_probe_t;
 typedef void (*nc_probe_done_cb)(nc_probe_t *p, void *data);
 
-/* TCP connect + HTTP GET /<path->nonce> to target.  Host header: target.
- * path and loop: borrowed, must outlive the probe.  *ret: new. */
-int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+#define NC_PROBE_HTTP_PATH_MAX 200 /* bytes of a --http PATH */
+#define NC_PROBE_BANNER_WINDOW_MS 200
+
+/* What a TCP probe asks once connected. */
+typedef struct nc_probe_tcp_options {
+	/* true: HTTP GET, the status goes to path->http_status; netcheck's
+	 * responder (http_path NULL) also tells the peer it saw.  false: any
+	 * TCP service: reachable once the handshake completed and the far side
+	 * did not reset at once; a banner it sends unasked goes to path->banner. */
+	bool http;
+	/* borrowed, copied by _new: "/healthz" for a user's image (--http PATH);
+	 * NULL: "/<path->nonce>", netcheck's responder */
+	const char *http_path;
+	/* without HTTP: how long to wait for a banner or a reset after the
+	 * handshake; 0: NC_PROBE_BANNER_WINDOW_MS.  Never past the timeout. */
+	uint64_t banner_window_ms;
+} nc_probe_tcp_options_t;
+
+/* TCP connect to path->target, then what opt asks (NULL: HTTP GET
+ * /<path->nonce>, netcheck's responder).  Host header: target.  path and
+ * loop: borrowed, must outlive the probe; opt: borrowed for the call.
+ * *ret: new.  On failure the path says why (verdict error), except for
+ * -EINVAL on a path without a target. */
+int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, const nc_probe_tcp_options_t *opt,
+		     nc_probe_t **ret);
 /* ICMP echo to path->target: a raw socket, else a ping socket.  Returns
- * -EPERM (path marked skipped, with the reason) when neither is allowed. */
+ * -EPERM (path marked skipped, with the reason) when neither is allowed;
+ * any other failure marks it error, with the reason.  total_ms is the
+ * kernel's receive stamp of the reply minus the send time, both
+ * CLOCK_REALTIME, so the event loop's latency is not in it (the loop's
+ * own clock when the socket gives no stamp). */
 int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
 /* UDP: one datagram carrying path->nonce to path->target (resent up to
  * three times over the timeout); netcheck's responder answers with its
@@ -55,6 +82,10 @@ void nc_probe_listener_close(nc_probe_listener_t *l); /* NULL: no-op */
 int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data);
 void nc_probe_cancel(nc_probe_t *p);
 void nc_probe_free(nc_probe_t *p); /* after done_cb, or never started; NULL no-op */
+
+/* The round trip in ms: kernel_rx (the reply's receive stamp; NULL when
+ * the socket gave none) minus sent, else now minus sent.  Pure. */
+double nc_probe_rtt_ms(const struct timespec *sent, const struct timespec *kernel_rx, const struct timespec *now);
 
 /* A fresh random nonce: 16 lowercase hex characters. */
 int nc_probe_make_nonce(char *buf, size_t len);

@@ -59,6 +59,8 @@ typedef enum nc_verdict {
 	NC_VERDICT_REFUSED,
 	NC_VERDICT_TIMEOUT,
 	NC_VERDICT_SKIPPED,
+	NC_VERDICT_ERROR,     /* the probe could not be made (not a privilege: that is skipped) */
+	NC_VERDICT_RESET,     /* connected, then reset by the far side at once */
 	NC_VERDICT_COUNT,
 } nc_verdict_t;
 
@@ -195,6 +197,7 @@ typedef struct nc_packet_summary {
 #define NC_NAME_MAX 256
 #define NC_PATH_NAME_MAX 96
 #define NC_NETWORK_NAME_MAX 128
+#define NC_BANNER_MAX 65 /* 64 bytes + NUL */
 
 typedef struct nc_path {
 	nc_path_kind_t kind;
@@ -225,6 +228,9 @@ typedef struct nc_path {
 	size_t n_hops;
 	nc_packet_summary_t *packets; /* owned; time order */
 	size_t n_packets;
+
+	int http_status;          /* status of the HTTP answer; 0: HTTP not asked, or no answer */
+	char banner[NC_BANNER_MAX]; /* the first bytes a service sent unasked: printable ASCII, '.' for others */
 } nc_path_t;
 
 typedef struct nc_environment {

@@ -1,0 +1,420 @@
+/* Unit tests for the platform layer (platform-*.c).
+ *
+ * The socket-table parsers read tables recorded in a namespace made for
+ * the purpose (tests/fixtures/README.md: netns-*): the /proc/net text and
+ * the raw sock_diag answers of the same sockets must give the same table.
+ * The live calls (randomness, uname, owner scope, our own namespace's
+ * table, the readiness wait, receive stamps) run against this process and
+ * loopback only. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <linux/netlink.h>
+#include <uv.h>
+
+#include "helpers.h"
+#include "netcheck/common.h"
+#include "netcheck/platform.h"
+#include "platform-internal.h"
+
+#define ROOM 32
+
+/* The sockets of the recorded namespace (python listening as the fixtures
+ * README says), by port. */
+typedef struct want {
+	uint8_t proto;
+	const char *addr;
+	uint16_t port;
+	unsigned long inode;
+} want_t;
+
+static const want_t recorded[] = {
+	{ IPPROTO_TCP, "0.0.0.0", 80, 454188 },
+	{ IPPROTO_TCP, "10.99.0.2", 5432, 454189 },
+	{ IPPROTO_TCP, "127.0.0.1", 8080, 454187 },
+	{ IPPROTO_TCP, "::", 443, 454190 },
+	{ IPPROTO_TCP, "::1", 9000, 454191 },
+};
+
+static const nc_platform_socket_t *find_port(const nc_platform_socket_t *s, size_t n, uint8_t proto, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i].proto == proto && s[i].local.port == port)
+			return &s[i];
+	return NULL;
+}
+
+static void assert_recorded_tcp(const nc_platform_socket_t *s, size_t n)
+{
+	size_t tcp = 0;
+
+	for (size_t i = 0; i < n; i++)
+		tcp += s[i].proto == IPPROTO_TCP;
+	/* the connected pair on port 80 is not a listener */
+	assert_int_equal(tcp, NC_ARRAY_SIZE(recorded));
+	for (size_t i = 0; i < NC_ARRAY_SIZE(recorded); i++) {
+		const nc_platform_socket_t *got = find_port(s, n, IPPROTO_TCP, recorded[i].port);
+		nc_endpoint_t want = ep(recorded[i].addr, recorded[i].port);
+
+		assert_non_null(got);
+		assert_true(nc_endpoint_equal(&got->local, &want));
+		assert_int_equal(got->inode, recorded[i].inode);
+	}
+}
+
+static void assert_recorded_udp(const nc_platform_socket_t *s, size_t n)
+{
+	nc_endpoint_t any4 = ep("0.0.0.0", 53), lo4 = ep("127.0.0.1", 5353), any6 = ep("::", 123);
+
+	assert_true(nc_endpoint_equal(&find_port(s, n, IPPROTO_UDP, 53)->local, &any4));
+	assert_true(nc_endpoint_equal(&find_port(s, n, IPPROTO_UDP, 5353)->local, &lo4));
+	assert_true(nc_endpoint_equal(&find_port(s, n, IPPROTO_UDP, 123)->local, &any6));
+}
+
+static size_t parse_proc_fixtures(nc_platform_socket_t *s, size_t max)
+{
+	static const struct {
+		const char *name;
+		int family;
+		uint8_t proto;
+	} files[] = {
+		{ "netns-proc-net-tcp.txt", AF_INET, IPPROTO_TCP },
+		{ "netns-proc-net-tcp6.txt", AF_INET6, IPPROTO_TCP },
+		{ "netns-proc-net-udp.txt", AF_INET, IPPROTO_UDP },
+		{ "netns-proc-net-udp6.txt", AF_INET6, IPPROTO_UDP },
+	};
+	size_t n = 0;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(files); i++) {
+		char *text;
+		size_t len = fixture_bytes(files[i].name, &text);
+
+		assert_int_equal(nc_platform_parse_proc_net(text, len, files[i].family, files[i].proto, s, max, &n), 0);
+		test_free(text);
+	}
+	return n;
+}
+
+static void test_parse_proc_net(void **state)
+{
+	nc_platform_socket_t s[ROOM];
+	size_t n = parse_proc_fixtures(s, ROOM);
+	char *text;
+	size_t len;
+	(void)state;
+
+	assert_int_equal(n, NC_ARRAY_SIZE(recorded) + 3);
+	assert_recorded_tcp(s, n);
+	assert_recorded_udp(s, n);
+
+	/* a table larger than the room: the first ones and -E2BIG */
+	len = fixture_bytes("netns-proc-net-tcp.txt", &text);
+	n = 0;
+	assert_int_equal(nc_platform_parse_proc_net(text, len, AF_INET, IPPROTO_TCP, s, 2, &n), -E2BIG);
+	assert_int_equal(n, 2);
+	/* cut anywhere, it never reads past len */
+	for (size_t cut = 0; cut < len; cut += 7) {
+		n = 0;
+		assert_int_equal(nc_platform_parse_proc_net(text, cut, AF_INET, IPPROTO_TCP, s, ROOM, &n), 0);
+		assert_true(n <= 3);
+	}
+	test_free(text);
+	n = 0;
+	assert_int_equal(nc_platform_parse_proc_net("hdr\n garbage: ZZ\n0: 0100007F:1F90\n", 33, AF_INET, IPPROTO_TCP,
+						    s, ROOM, &n), 0);
+	assert_int_equal(n, 0);
+}
+
+static void test_parse_sock_diag(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t proto;
+	} files[] = {
+		{ "netns-sock-diag-tcp4.bin", IPPROTO_TCP },
+		{ "netns-sock-diag-tcp6.bin", IPPROTO_TCP },
+		{ "netns-sock-diag-udp4.bin", IPPROTO_UDP },
+		{ "netns-sock-diag-udp6.bin", IPPROTO_UDP },
+	};
+	nc_platform_socket_t s[ROOM], from_proc[ROOM];
+	size_t n = 0, n_proc = parse_proc_fixtures(from_proc, ROOM);
+	(void)state;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(files); i++) {
+		char *bytes;
+		size_t len = fixture_bytes(files[i].name, &bytes);
+
+		/* each recording ends with the dump's NLMSG_DONE */
+		assert_int_equal(nc_platform_parse_sock_diag(bytes, len, files[i].proto, s, ROOM, &n), 1);
+		test_free(bytes);
+	}
+	assert_recorded_tcp(s, n);
+	assert_recorded_udp(s, n);
+	/* the same table as /proc's, and v6only, which /proc does not show */
+	assert_int_equal(n, n_proc);
+	assert_false(find_port(s, n, IPPROTO_TCP, 443)->v6only);
+	assert_true(find_port(s, n, IPPROTO_TCP, 9000)->v6only);
+	for (size_t i = 0; i < n; i++) {
+		const nc_platform_socket_t *p = find_port(from_proc, n_proc, s[i].proto, s[i].local.port);
+
+		assert_non_null(p);
+		assert_true(nc_endpoint_equal(&p->local, &s[i].local));
+		assert_int_equal(p->inode, s[i].inode);
+	}
+}
+
+static void test_parse_sock_diag_bad(void **state)
+{
+	nc_platform_socket_t s[ROOM];
+	char *bytes;
+	size_t n = 0, len = fixture_bytes("netns-sock-diag-tcp4.bin", &bytes);
+	struct {
+		struct nlmsghdr nh;
+		struct nlmsgerr err;
+	} e;
+	(void)state;
+
+	/* truncated inside a message: malformed, never a read past len */
+	for (size_t cut = 1; cut < len; cut++) {
+		size_t k = 0;
+		int r = nc_platform_parse_sock_diag(bytes, cut, IPPROTO_TCP, s, ROOM, &k);
+
+		assert_true(r == 0 || r == -EPROTO);
+		assert_true(k <= 3);
+	}
+	/* more sockets than room */
+	assert_int_equal(nc_platform_parse_sock_diag(bytes, len, IPPROTO_TCP, s, 1, &n), -E2BIG);
+	assert_int_equal(n, 1);
+	test_free(bytes);
+	/* the kernel's error comes back as it is */
+	memset(&e, 0, sizeof(e));
+	e.nh.nlmsg_len = sizeof(e);
+	e.nh.nlmsg_type = NLMSG_ERROR;
+	e.err.error = -ENOENT;
+	n = 0;
+	assert_int_equal(nc_platform_parse_sock_diag(&e, sizeof(e), IPPROTO_TCP, s, ROOM, &n), -ENOENT);
+	e.nh.nlmsg_len = sizeof(e.nh) + 2; /* too short to hold the error */
+	assert_int_equal(nc_platform_parse_sock_diag(&e, sizeof(e), IPPROTO_TCP, s, ROOM, &n), -EPROTO);
+}
+
+/* --- live: this process and loopback ------------------------------------ */
+
+static int bound_socket(int type, uint16_t *ret_port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &sl), 0);
+	*ret_port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static void test_netns_listeners_live(void **state)
+{
+	nc_platform_socket_t *s = test_malloc(NC_PLATFORM_MAX_SOCKETS * sizeof(*s));
+	uint16_t tport, uport, closed;
+	int tfd = bound_socket(SOCK_STREAM, &tport), ufd = bound_socket(SOCK_DGRAM, &uport);
+	int cfd = bound_socket(SOCK_STREAM, &closed); /* bound, not listening */
+	nc_endpoint_t lo = ep("127.0.0.1", tport);
+	size_t n;
+	int saved = -1;
+	(void)state;
+
+	assert_int_equal(listen(tfd, 1), 0);
+	/* our own namespace (0), and through setns into it (our pid) */
+	for (int pass = 0; pass < 2; pass++) {
+		int pid = pass == 0 ? 0 : (int)getpid();
+
+		assert_int_equal(nc_platform_netns_listeners(pid, s, NC_PLATFORM_MAX_SOCKETS, &n), 0);
+		assert_non_null(find_port(s, n, IPPROTO_TCP, tport));
+		assert_true(nc_endpoint_equal(&find_port(s, n, IPPROTO_TCP, tport)->local, &lo));
+		assert_non_null(find_port(s, n, IPPROTO_UDP, uport));
+		assert_null(find_port(s, n, IPPROTO_TCP, closed));
+		assert_int_equal(nc_platform_is_listening(pid, tport, IPPROTO_TCP), 1);
+		assert_int_equal(nc_platform_is_listening(pid, uport, IPPROTO_UDP), 1);
+		assert_int_equal(nc_platform_is_listening(pid, closed, IPPROTO_TCP), 0);
+		assert_int_equal(nc_platform_is_listening(pid, tport, IPPROTO_UDP), 0);
+	}
+	assert_int_equal(nc_platform_is_listening(0, tport, IPPROTO_ICMP), -EPROTONOSUPPORT);
+	assert_int_equal(nc_platform_netns_listeners(-1, s, 4, &n), -EINVAL);
+
+	assert_int_equal(nc_platform_netns_enter((int)getpid(), &saved), 0);
+	assert_true(saved >= 0);
+	assert_int_equal(nc_platform_netns_leave(saved), 0);
+	assert_int_equal(nc_platform_netns_enter(0, &saved), -EINVAL);
+	close(tfd);
+	close(ufd);
+	close(cfd);
+	test_free(s);
+}
+
+static void test_wait_listening(void **state)
+{
+	static const unsigned want[] = { 2, 4, 8, 16, 32, 64, 100, 100, 100 };
+	volatile sig_atomic_t cancel = 0;
+	uint16_t port, closed;
+	int fd = bound_socket(SOCK_STREAM, &port), cfd = bound_socket(SOCK_STREAM, &closed);
+	uint64_t t0;
+	(void)state;
+
+	for (unsigned i = 0; i < NC_ARRAY_SIZE(want); i++)
+		assert_int_equal(nc_platform_wait_step_ms(i), want[i]);
+	assert_int_equal(nc_platform_wait_step_ms(1000), 100);
+
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(nc_platform_wait_listening(0, port, IPPROTO_TCP, uv_hrtime() / 1000000u + 1000, NULL), 1);
+	t0 = uv_hrtime();
+	assert_int_equal(nc_platform_wait_listening(0, closed, IPPROTO_TCP, uv_hrtime() / 1000000u + 120, &cancel),
+			 -ETIMEDOUT);
+	assert_true(uv_hrtime() - t0 >= 110 * 1000000u);
+	assert_true(uv_hrtime() - t0 < 1000 * 1000000u);
+	cancel = 1;
+	assert_int_equal(nc_platform_wait_listening(0, closed, IPPROTO_TCP, uv_hrtime() / 1000000u + 5000, &cancel),
+			 -ECANCELED);
+	close(fd);
+	close(cfd);
+}
+
+static void test_rx_timestamp(void **state)
+{
+	char control[NC_PLATFORM_RX_TIMESTAMP_CMSG_SPACE];
+	struct timespec ts, before, after;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct iovec iov;
+	char byte = 'x';
+	uint16_t port;
+	int fd = bound_socket(SOCK_DGRAM, &port);
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	(void)state;
+
+	/* a message with no control data has no stamp */
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(nc_platform_rx_timestamp(&msg, &ts), -ENOENT);
+	/* a hand-built one: the stamp is read from it */
+	memset(control, 0, sizeof(control));
+	msg.msg_control = control;
+	msg.msg_controllen = CMSG_SPACE(sizeof(ts));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SO_TIMESTAMPNS;
+	c->cmsg_len = CMSG_LEN(sizeof(ts));
+	memcpy(CMSG_DATA(c), &(struct timespec){ .tv_sec = 7, .tv_nsec = 42 }, sizeof(ts));
+	assert_int_equal(nc_platform_rx_timestamp(&msg, &ts), 0);
+	assert_int_equal(ts.tv_sec, 7);
+	assert_int_equal(ts.tv_nsec, 42);
+	c->cmsg_type = SO_TIMESTAMP; /* another kind: not ours */
+	assert_int_equal(nc_platform_rx_timestamp(&msg, &ts), -ENOENT);
+
+	/* live: a datagram to ourselves carries CLOCK_REALTIME of its arrival */
+	assert_int_equal(nc_platform_enable_rx_timestamps(fd), 0);
+	clock_gettime(CLOCK_REALTIME, &before);
+	assert_int_equal(sendto(fd, &byte, 1, 0, (struct sockaddr *)&to, sizeof(to)), 1);
+	iov = (struct iovec){ .iov_base = &byte, .iov_len = 1 };
+	memset(&msg, 0, sizeof(msg));
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = control;
+	msg.msg_controllen = sizeof(control);
+	assert_int_equal(recvmsg(fd, &msg, 0), 1);
+	clock_gettime(CLOCK_REALTIME, &after);
+	assert_int_equal(nc_platform_rx_timestamp(&msg, &ts), 0);
+	assert_true(ts.tv_sec > before.tv_sec || (ts.tv_sec == before.tv_sec && ts.tv_nsec >= before.tv_nsec));
+	assert_true(ts.tv_sec < after.tv_sec || (ts.tv_sec == after.tv_sec && ts.tv_nsec <= after.tv_nsec));
+	close(fd);
+}
+
+static void test_owner_scope(void **state)
+{
+	char scope[128], boot[64] = "", want[160], tiny[8];
+	struct stat st;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	(void)state;
+
+	assert_non_null(f);
+	assert_non_null(fgets(boot, sizeof(boot), f));
+	fclose(f);
+	boot[strcspn(boot, "\n")] = '\0';
+	assert_int_equal(strlen(boot), 36); /* a UUID */
+	assert_int_equal(stat("/proc/self/ns/pid", &st), 0);
+	snprintf(want, sizeof(want), "%s/%lu", boot, (unsigned long)st.st_ino);
+	assert_int_equal(nc_platform_owner_scope(scope, sizeof(scope)), 0);
+	assert_string_equal(scope, want);
+	assert_int_equal(nc_platform_owner_scope(tiny, sizeof(tiny)), -ENOSPC);
+}
+
+static void test_process_is_netcheck(void **state)
+{
+	pid_t child;
+	int status;
+	(void)state;
+
+	assert_false(nc_platform_process_is_netcheck(getpid())); /* never ourselves */
+	assert_false(nc_platform_process_is_netcheck(0));
+	assert_false(nc_platform_process_is_netcheck(-5));
+	assert_false(nc_platform_process_is_netcheck(1L << 23));
+	/* a process whose command line names netcheck (here as sh's $0) */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		execl("/bin/sh", "sh", "-c", "sleep 5", "netcheck-test-owner", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200 && !nc_platform_process_is_netcheck(child); i++)
+		usleep(5000); /* until exec has replaced the forked copy */
+	assert_true(nc_platform_process_is_netcheck(child));
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_false(nc_platform_process_is_netcheck(child)); /* gone */
+}
+
+static void test_random_and_os(void **state)
+{
+	uint8_t a[16] = { 0 }, b[16] = { 0 };
+	char os[128], tiny[4];
+	(void)state;
+
+	assert_int_equal(nc_platform_random(a, sizeof(a)), 0);
+	assert_int_equal(nc_platform_random(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_int_equal(nc_platform_random(a, 0), 0);
+	assert_int_equal(nc_platform_os_description(os, sizeof(os)), 0);
+	assert_int_equal(strncmp(os, "Linux ", 6), 0);
+	assert_non_null(strchr(os + 6, ' ')); /* "Linux <release> <machine>" */
+	assert_int_equal(nc_platform_os_description(tiny, sizeof(tiny)), -ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_proc_net),
+		cmocka_unit_test(test_parse_sock_diag),
+		cmocka_unit_test(test_parse_sock_diag_bad),
+		cmocka_unit_test(test_netns_listeners_live),
+		cmocka_unit_test(test_wait_listening),
+		cmocka_unit_test(test_rx_timestamp),
+		cmocka_unit_test(test_owner_scope),
+		cmocka_unit_test(test_process_is_netcheck),
+		cmocka_unit_test(test_random_and_os),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
