@@ -457,3 +457,15 @@ bool nc_platform_socket_needs_override(const char *path)
 	(void)path; /* no capabilities here: nothing is dropped, nothing needs keeping */
 	return false;
 }
+
+int nc_platform_netns_enter(int pid, int *ret_saved_fd)
+{
+	(void)pid;
+	(void)ret_saved_fd;
+	return -ENOTSUP; /* no network namespaces here */
+}
+
+void nc_platform_netns_leave(int saved_fd)
+{
+	(void)saved_fd;
+}

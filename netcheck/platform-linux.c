@@ -498,3 +498,32 @@ bool nc_platform_socket_needs_override(const char *path)
 	return false;
 }
 
+int nc_platform_netns_enter(int pid, int *ret_saved_fd)
+{
+	char path[64];
+	int self, target, r = 0;
+
+	if (pid <= 0 || ret_saved_fd == NULL)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0 || setns(target, CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(self);
+	} else {
+		*ret_saved_fd = self;
+	}
+	if (target >= 0)
+		close(target);
+	return r;
+}
+
+void nc_platform_netns_leave(int saved_fd)
+{
+	if (setns(saved_fd, CLONE_NEWNET) < 0)
+		abort();
+	close(saved_fd);
+}

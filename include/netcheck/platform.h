@@ -65,4 +65,15 @@ bool nc_platform_socket_needs_override(const char *path);
  * swapped for a symlink meanwhile changes nothing.  0 or negative errno. */
 int nc_platform_give_to_invoking_user(int fd);
 
+/* Moves this thread into the network namespace of pid (a container's
+ * process), for opening sockets that must belong to it (capture handles):
+ * *ret_saved_fd gets our own namespace, to hand to
+ * nc_platform_netns_leave() at once after.  0 or negative errno (then the
+ * thread is where it was and there is nothing to leave). */
+int nc_platform_netns_enter(int pid, int *ret_saved_fd);
+/* Returns this thread to saved_fd's namespace and closes it.  Aborts if
+ * it cannot: every later socket, probe and engine call would go from the
+ * container's namespace, and nothing after that is safe. */
+void nc_platform_netns_leave(int saved_fd);
+
 #endif
