@@ -16,6 +16,7 @@
 
 #define MAX_PACKETS 20000
 #define GRACE_MS 30
+#define STREAM_SNAPLEN 16384 /* netcheck capture without -s: whole packets of a usual MTU, and a bit */
 /* `netcheck capture` of a user's traffic: one TCP stream through the
  * published port at ~600 MB/s dropped nothing with this, where 2 MiB per
  * handle dropped from ~400 MB/s up (docs/performance.md) */
@@ -34,54 +35,163 @@ static void note(run_state_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Adds one point; a point that cannot be opened is noted and skipped,
- * except for missing privilege, which ends capture altogether. */
-static int add_point(run_state_t *s, const char *ifname, const char *description, const char *netns,
-		     const char *filter, nc_error_t *err)
+/* Adds one point, inside the network namespace of pid if pid > 0; a
+ * point that cannot be opened is noted and skipped, except for missing
+ * privilege, which ends capture altogether. */
+static int add_point(run_state_t *s, const char *ifname, const char *description, int pid, const char *filter,
+		     nc_error_t *err)
 {
 	nc_error_t perr = { "" };
-	int r = nc_capture_add_point(s->capture, ifname, description, netns, filter, &perr);
+	int saved = -1, r;
 
+	if (pid > 0) {
+		r = nc_platform_netns_enter(pid, &saved);
+		if (r < 0)
+			nc_error_set(&perr, r, "cannot enter the network namespace of pid %d: %s", pid, nc_strerror(r));
+	}
+	if (pid <= 0 || saved >= 0) {
+		r = nc_capture_add_point(s->capture, ifname, description, pid > 0, filter, &perr);
+		if (saved >= 0)
+			nc_platform_netns_leave(saved);
+	}
 	if (r >= 0)
 		return r;
 	if (r == -EPERM || r == -EACCES) {
 		nc_error_set(err, -EPERM, "packet capture needs CAP_NET_RAW%s: %s",
-			     netns ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
+			     pid > 0 ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
 		return -EPERM;
 	}
+	nc_error_set(err, r, "%s", perr.text);
 	return r; /* the caller notes it and goes on */
+}
+
+/* netcheck capture: every packet goes to the file as it is read, with a
+ * comment saying what it is (nothing is attributed: there are no probes). */
+static int on_stream_packet(nc_capture_t *c, const nc_capture_frame_t *f, void *data)
+{
+	run_state_t *s = data;
+	char comment[128];
+	int r;
+
+	(void)c;
+	if (f->point >= NC_CAPTURE_MAX_POINTS || s->stream_ids[f->point] < 0)
+		return 1;
+	(void)nc_packet_describe(f->packet, comment, sizeof(comment));
+	r = nc_pcapng_write_packet(s->stream, (uint32_t)s->stream_ids[f->point], f->ts_ns, f->bytes, f->caplen,
+				   f->origlen, f->direction == NC_DIR_IN ? 1 : f->direction == NC_DIR_OUT ? 2 : 0,
+				   comment);
+	if (r == -EINVAL) /* classic pcap refuses a second link type: skip those */
+		return 1;
+	if (r < 0) {
+		s->stream_error = r;
+		return r;
+	}
+	if (f->ts_ns > s->stream_last_ts)
+		s->stream_last_ts = f->ts_ns;
+	return 0;
+}
+
+static void on_capture_end(nc_capture_t *c, int status, void *data)
+{
+	run_state_t *s = data;
+
+	(void)c;
+	if (status == 0)
+		nc_result_environment(s->result)->capture_count_reached = true;
+	s->capture_ended = true; /* run.c's watchdog stops the capture */
+}
+
+/* The capture file on opt->pcap_fd, with an interface per capture point
+ * (ret_ids[i]: its id, or < 0).  *ret: new. */
+static int open_writer(run_state_t *s, nc_pcapng_t **ret, int *ret_ids, nc_error_t *err)
+{
+	struct utsname u;
+	char os[200];
+	int r;
+
+	if (uname(&u) == 0)
+		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
+	else
+		snprintf(os, sizeof(os), "Linux");
+	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
+			      os, "netcheck " NC_VERSION, ret);
+	if (r < 0)
+		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
+	for (size_t i = 0; i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+
+		ret_ids[i] = pi != NULL ? nc_pcapng_add_interface(*ret, pi->name, pi->description, pi->linktype,
+								   pi->snaplen)
+					: -1;
+	}
+	return 0;
+}
+
+/* The run's scope, and the user's own filter (netcheck capture) with it:
+ * "(scope) and (user)", so the user's part binds to the whole scope. */
+static int make_filter(run_state_t *s, char *buf, size_t len, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	const char *user = s->opt->capture_filter;
+	char scope[512];
+	int r;
+
+	r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, scope, sizeof(scope));
+	if (r < 0)
+		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
+	if (user == NULL || user[0] == '\0')
+		r = snprintf(buf, len, "%s", scope);
+	else
+		r = snprintf(buf, len, "(%s) and (%s)", scope, user);
+	if (r < 0 || (size_t)r >= len)
+		return nc_error_set(err, -EINVAL, "capture filter longer than %zu bytes", len - 1);
+	return 0;
 }
 
 int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 	nc_container_t *c = nc_result_container(s->result);
-	char filter[512], netns[64], descr[128], veth[NC_IFNAME_MAX] = "";
+	char filter[NC_CAPTURE_FILTER_MAX], descr[128], veth[NC_IFNAME_MAX] = "";
 	nc_error_t perr = { "" };
+	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
 	int r, iflink;
 
 	if (!s->opt->capture) {
 		note(s, "--no-capture");
 		return 0;
 	}
-	r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, filter, sizeof(filter));
+	r = make_filter(s, filter, sizeof(filter), err);
 	if (r < 0)
-		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
-	r = nc_capture_new(&s->loop, MAX_PACKETS, &s->capture);
+		return r;
+	/* streaming keeps nothing: memory stays bounded however long it runs */
+	r = nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
 	if (r < 0)
 		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
 	if (s->bulk_capture)
 		(void)nc_capture_set_buffer_size(s->capture, BULK_BUFFER_BYTES);
+	if (stream) {
+		uint32_t snaplen = s->opt->capture_snaplen ? s->opt->capture_snaplen : STREAM_SNAPLEN;
+
+		if (nc_capture_set_snaplen(s->capture, snaplen) < 0 ||
+		    nc_capture_set_packet_cb(s->capture, on_stream_packet, s) < 0 ||
+		    nc_capture_set_limit(s->capture, s->opt->capture_count, on_capture_end, s) < 0) {
+			nc_capture_free(s->capture);
+			s->capture = NULL;
+			return nc_error_set(err, -EINVAL, "snaplen must be %d..%d, not %u", NC_CAPTURE_SNAPLEN_MIN,
+					    NC_CAPTURE_SNAPLEN_MAX, snaplen);
+		}
+	}
 
 	/* loopback carries the published-port probes to local addresses */
-	r = add_point(s, "lo", "loopback", NULL, filter, &perr);
+	r = add_point(s, "lo", "loopback", 0, filter, &perr);
 	if (r == -EPERM)
 		goto no_privilege;
 	if (r < 0)
 		goto fail_point;
 	if (env->bridge_attached) {
 		snprintf(descr, sizeof(descr), "container bridge (%s network)", s->info.network);
-		r = add_point(s, env->bridge, descr, NULL, filter, &perr);
+		r = add_point(s, env->bridge, descr, 0, filter, &perr);
 		if (r == -EPERM)
 			goto no_privilege;
 	}
@@ -93,14 +203,13 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
 		snprintf(c->veth, sizeof(c->veth), "%s", veth);
 		snprintf(descr, sizeof(descr), "host veth of container %.12s", c->id);
-		r = add_point(s, veth, descr, NULL, filter, &perr);
+		r = add_point(s, veth, descr, 0, filter, &perr);
 		if (r == -EPERM)
 			goto no_privilege;
 	}
 	if (c->pid > 0) {
-		snprintf(netns, sizeof(netns), "/proc/%d/ns/net", c->pid);
 		snprintf(descr, sizeof(descr), "eth0 inside container %.12s", c->id);
-		r = add_point(s, "eth0", descr, netns, filter, &perr);
+		r = add_point(s, "eth0", descr, c->pid, filter, &perr);
 		if (r == -EPERM) {
 			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
 			note(s, "eth0 in the container not captured: %s", perr.text);
@@ -109,9 +218,17 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	/* the interface of the default route: nothing for the container should appear there */
 	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0) {
 		snprintf(descr, sizeof(descr), "default-route interface (should carry none of this run)");
-		r = add_point(s, env->host_interface, descr, NULL, filter, &perr);
+		r = add_point(s, env->host_interface, descr, 0, filter, &perr);
 		if (r == -EPERM)
 			goto no_privilege;
+	}
+	if (stream) {
+		r = open_writer(s, &s->stream, s->stream_ids, err);
+		if (r < 0) {
+			nc_capture_free(s->capture);
+			s->capture = NULL;
+			return r;
+		}
 	}
 	r = nc_capture_start(s->capture);
 	if (r < 0) {
@@ -212,26 +329,15 @@ static void refine_mechanism(nc_path_t *p, const nc_forwarder_t *forwarder)
 static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
 		      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err)
 {
-	struct utsname u;
-	char os[200];
 	nc_pcapng_t *w = NULL;
 	size_t n_points = nc_capture_point_count(s->capture);
 	int ids[NC_CAPTURE_MAX_POINTS];
 	uint64_t last_ts = 0;
 	int r;
 
-	if (uname(&u) == 0)
-		snprintf(os, sizeof(os), "%s %s %s", u.sysname, u.release, u.machine);
-	else
-		snprintf(os, sizeof(os), "Linux");
-	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
-			      os, "netcheck " NC_VERSION, &w);
+	r = open_writer(s, &w, ids, err);
 	if (r < 0)
-		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
-	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-		ids[i] = nc_pcapng_add_interface(w, pi->name, pi->description, pi->linktype, pi->snaplen);
-	}
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const nc_packet_t *pk = &pkts[i];
 		char comment[128];
@@ -243,8 +349,10 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 			const nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[probe_of[i]]);
 			snprintf(comment, sizeof(comment), "path=%s leg=%s", nc_path_kind_name(p->kind),
 				 nc_leg_name(leg_of[i]));
-			c = comment;
+		} else {
+			(void)nc_packet_describe(pk, comment, sizeof(comment));
 		}
+		c = comment;
 		r = nc_pcapng_write_packet(w, (uint32_t)ids[pk->point], pk->ts_ns, pk->data, pk->caplen, pk->origlen,
 					   pk->direction == NC_DIR_IN ? 1 : pk->direction == NC_DIR_OUT ? 2 : 0, c);
 		if (r < 0 && r != -EINVAL) /* classic pcap refuses a second link type: skip those */
@@ -260,6 +368,27 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 	r = nc_pcapng_flush(w);
 out:
 	nc_pcapng_free(w);
+	if (r < 0)
+		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
+	return 0;
+}
+
+/* The streamed file's statistics blocks, then flushed and closed. */
+static int stream_close(run_state_t *s, nc_error_t *err)
+{
+	int r = s->stream_error;
+
+	for (size_t i = 0; i < nc_capture_point_count(s->capture) && i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+
+		if (s->stream_ids[i] >= 0)
+			(void)nc_pcapng_write_stats(s->stream, (uint32_t)s->stream_ids[i], s->stream_last_ts, pi->received,
+						    pi->dropped);
+	}
+	if (r == 0)
+		r = nc_pcapng_flush(s->stream);
+	nc_pcapng_free(s->stream);
+	s->stream = NULL;
 	if (r < 0)
 		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
 	return 0;
@@ -282,6 +411,12 @@ static void summarise_points(run_state_t *s)
 		cp->dropped = pi->dropped;
 		cp->not_stored = pi->not_stored;
 		cp->packets = 0;
+		if (s->stream != NULL) {
+			/* nothing was stored: every packet read went to the file or was refused */
+			cp->packets = pi->written;
+			cp->not_stored = pi->not_stored - pi->written;
+			continue;
+		}
 		for (size_t k = 0; k < n; k++)
 			if (pkts[k].point == i)
 				cp->packets++;
@@ -303,8 +438,10 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 
 	if (s->capture == NULL)
 		return 0;
-	(void)nc_capture_sort_by_time(s->capture);
 	summarise_points(s);
+	if (s->stream != NULL)
+		return stream_close(s, err);
+	(void)nc_capture_sort_by_time(s->capture);
 	pkts = nc_capture_packets(s->capture, &n);
 	n_points = nc_capture_point_count(s->capture);
 	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
@@ -366,4 +503,6 @@ void nc_run_capture_free(run_state_t *s)
 {
 	nc_capture_free(s->capture);
 	s->capture = NULL;
+	nc_pcapng_free(s->stream);
+	s->stream = NULL;
 }

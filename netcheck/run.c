@@ -784,7 +784,8 @@ static void on_capture_watchdog(uv_timer_t *t)
 {
 	run_state_t *s = t->data;
 
-	if (interrupted(s)) {
+	/* capture_ended: -c COUNT reached, or the file could not be written */
+	if (interrupted(s) || s->capture_ended) {
 		uv_timer_stop(&s->deadline);
 		on_capture_deadline(&s->deadline);
 	}
