@@ -40,7 +40,7 @@ typedef struct nc_run_options {
 	/* netcheck capture only: */
 	const char *capture_filter;  /* pcap-filter text ANDed with the container's scope; NULL = none */
 	uint64_t capture_count;      /* -c: stop once this many packets are in the file; 0 = no limit */
-	uint32_t capture_snaplen;    /* -s: bytes per packet, 64..262144; 0 = 16384 */
+	uint32_t capture_snaplen;    /* -s: bytes per packet, 64..262144; 0 = NC_SNAPLEN (512) */
 	const char *expect;          /* --expect spec, NULL = environment's table */
 	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */
 	nc_progress_fn progress;     /* may be NULL */
