@@ -1,10 +1,9 @@
 /* Capture: libpcap handles read on a libuv loop.
  *
- * Owns the pcap handles of every capture point, their uv_poll handles
- * (freed only in the close callback) and the packets read.  Entering
- * another network namespace is confined to nc_capture_add_point(): the
- * calling thread enters, opens the handles (a packet socket stays bound to
- * the namespace it was made in) and always returns.
+ * Owns the pcap handle of every capture point, its uv_poll handle (freed
+ * only in the close callback), the packets kept and the close requests
+ * handed to libuv's thread pool.  Opens every handle in the calling
+ * thread's network namespace: entering another is the caller's business.
  * May call: libpcap, libuv, packet.c.  Never prints. */
 #include "netcheck/capture.h"
 
@@ -12,7 +11,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <pcap/pcap.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,45 +21,58 @@
 
 #include "netcheck/testing.h"
 
-#define BUFFER_BYTES (4 * 1024 * 1024) /* default kernel ring per point, split over its handles */
+/* A run's probes are a few dozen packets: 512 KiB holds thousands of
+ * them, and a ring that small takes ~1 ms to set up where 4 MiB took ~10
+ * (docs/performance.md). */
+#define BUFFER_BYTES (512 * 1024)
 #define READ_TIMEOUT_MS 10             /* moot in immediate mode, but must be set */
 #define DISPATCH_BATCH 256             /* per readiness event, so one busy point cannot starve the loop */
 #define DRAIN_ROUNDS 64                /* at stop: bounded, in case packets keep coming */
 #define FIRST_ALLOC 64
+#define POINT_FILTER_MAX (NC_CAPTURE_FILTER_MAX + 64) /* the caller's text and our ifindex part */
 
 enum state { STATE_NEW, STATE_STARTED, STATE_STOPPING, STATE_STOPPED };
 
-struct point;
-
-/* One pcap handle of a point: the point's only one, or its inbound or
- * outbound half. */
-struct handle {
-	struct point *point;     /* borrowed: the point holding this handle */
-	pcap_t *pcap;            /* owned; closed at stop (after polling ends) or free */
-	uv_poll_t *poll;         /* owned; freed only in on_poll_closed() */
-	nc_direction_t direction; /* of every packet this handle reads */
-	bool nano;               /* timestamps in ns (else µs) */
-	bool failed;             /* reading stopped after an error */
+/* A pcap handle being closed in the thread pool.  Allocated apart from
+ * the capture, so nc_capture_free() can leave it to finish alone. */
+struct closer {
+	uv_work_t work;
+	pcap_t *pcap;            /* owned: closed in the pool */
+	nc_capture_t *capture;   /* borrowed; NULL once the capture is freed */
 };
 
 struct point {
 	nc_capture_t *capture;   /* borrowed: the owner */
 	nc_capture_point_info_t info;
-	struct handle handles[2];
-	size_t n_handles;
+	pcap_t *pcap;            /* owned; handed to a closer at stop, or closed by free */
+	uv_poll_t *poll;         /* owned; freed only in on_poll_closed() */
+	struct closer *closer;   /* borrowed while it runs: its own allocation */
+	bool nano;               /* timestamps in ns (else µs) */
+	bool loopback;           /* each packet is both sent and received: no direction */
+	bool failed;             /* reading stopped after an error */
 };
 
 struct nc_capture {
 	uv_loop_t *loop;         /* borrowed, outlives us */
 	size_t max_packets;
-	size_t buffer_bytes;     /* kernel ring per point, split over its handles */
+	size_t buffer_bytes;     /* kernel ring per point */
+	uint32_t snaplen;
 	struct point points[NC_CAPTURE_MAX_POINTS];
 	size_t n_points;
 	nc_packet_t *packets;    /* owned; n_packets used of cap_packets */
 	size_t n_packets, cap_packets;
 	uint64_t not_stored;
+	uint64_t written, max_written;
+	nc_capture_packet_fn packet_cb;
+	void *packet_data;       /* borrowed: the caller's */
+	nc_capture_end_fn end_cb;
+	void *end_data;          /* borrowed: the caller's */
+	int end_status;          /* set when reading ended on its own, until end_cb is told */
+	bool ended;              /* reading ended on its own (limit or callback error) */
+	bool end_told;
+	nc_packet_t scratch;     /* the packet being handed to the callback when not stored */
 	enum state state;
-	size_t pending_closes;   /* uv_poll handles closing that point back at us */
+	size_t pending_closes;   /* uv_poll handles and closers that call back to us */
 	void (*stop_cb)(nc_capture_t *c, void *data);
 	void *stop_data;         /* borrowed: the caller's */
 };
@@ -70,7 +81,7 @@ int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret)
 {
 	nc_capture_t *c;
 
-	if (loop == NULL || ret == NULL || max_packets == 0 || max_packets > SIZE_MAX / sizeof(nc_packet_t))
+	if (loop == NULL || ret == NULL || max_packets > SIZE_MAX / sizeof(nc_packet_t))
 		return -EINVAL;
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -78,21 +89,14 @@ int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret)
 	c->loop = loop;
 	c->max_packets = max_packets;
 	c->buffer_bytes = BUFFER_BYTES;
+	c->snaplen = NC_SNAPLEN;
 	c->state = STATE_NEW;
 	*ret = c;
 	return 0;
 }
 
-static void on_poll_closed(uv_handle_t *uvh)
+static void closed_one(nc_capture_t *c)
 {
-	struct handle *h = uvh->data;
-	nc_capture_t *c;
-
-	free(uvh);
-	if (h == NULL) /* detached by nc_capture_free() */
-		return;
-	h->poll = NULL;
-	c = h->point->capture;
 	if (--c->pending_closes == 0 && c->state == STATE_STOPPING) {
 		c->state = STATE_STOPPED;
 		if (c->stop_cb != NULL)
@@ -100,13 +104,74 @@ static void on_poll_closed(uv_handle_t *uvh)
 	}
 }
 
-static void close_poll(struct handle *h)
+static void on_poll_closed(uv_handle_t *uvh)
 {
-	if (h->poll == NULL || uv_is_closing((uv_handle_t *)h->poll))
+	struct point *pt = uvh->data;
+
+	free(uvh);
+	if (pt == NULL) /* detached by nc_capture_free() */
 		return;
-	uv_poll_stop(h->poll);
-	h->point->capture->pending_closes++;
-	uv_close((uv_handle_t *)h->poll, on_poll_closed);
+	pt->poll = NULL;
+	closed_one(pt->capture);
+}
+
+static void close_poll(struct point *pt)
+{
+	if (pt->poll == NULL || uv_is_closing((uv_handle_t *)pt->poll))
+		return;
+	uv_poll_stop(pt->poll);
+	pt->capture->pending_closes++;
+	uv_close((uv_handle_t *)pt->poll, on_poll_closed);
+}
+
+/* In the thread pool: pcap_close() waits for the kernel to let go of the
+ * packet socket; these wait side by side. */
+static void close_work(uv_work_t *w)
+{
+	struct closer *cl = w->data;
+
+	pcap_close(cl->pcap);
+	cl->pcap = NULL;
+}
+
+static void close_done(uv_work_t *w, int status)
+{
+	struct closer *cl = w->data;
+	nc_capture_t *c = cl->capture;
+
+	(void)status; /* never cancelled */
+	free(cl);
+	if (c == NULL) /* detached by nc_capture_free() */
+		return;
+	for (size_t i = 0; i < c->n_points; i++)
+		if (c->points[i].closer == cl)
+			c->points[i].closer = NULL;
+	closed_one(c);
+}
+
+/* Hands pt's pcap handle to the thread pool; closes it here if that fails. */
+static void close_pcap(struct point *pt)
+{
+	nc_capture_t *c = pt->capture;
+	struct closer *cl;
+
+	if (pt->pcap == NULL)
+		return;
+	cl = malloc(sizeof(*cl));
+	if (cl != NULL) {
+		cl->pcap = pt->pcap;
+		cl->capture = c;
+		cl->work.data = cl;
+		if (uv_queue_work(c->loop, &cl->work, close_work, close_done) == 0) {
+			pt->pcap = NULL;
+			pt->closer = cl;
+			c->pending_closes++;
+			return;
+		}
+		free(cl);
+	}
+	pcap_close(pt->pcap);
+	pt->pcap = NULL;
 }
 
 int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes)
@@ -117,6 +182,33 @@ int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes)
 	return 0;
 }
 
+int nc_capture_set_snaplen(nc_capture_t *c, uint32_t snaplen)
+{
+	if (c == NULL || snaplen < NC_CAPTURE_SNAPLEN_MIN || snaplen > NC_CAPTURE_SNAPLEN_MAX || c->n_points > 0)
+		return -EINVAL;
+	c->snaplen = snaplen;
+	return 0;
+}
+
+int nc_capture_set_packet_cb(nc_capture_t *c, nc_capture_packet_fn cb, void *data)
+{
+	if (c == NULL || c->state != STATE_NEW)
+		return -EINVAL;
+	c->packet_cb = cb;
+	c->packet_data = data;
+	return 0;
+}
+
+int nc_capture_set_limit(nc_capture_t *c, uint64_t max_written, nc_capture_end_fn end_cb, void *data)
+{
+	if (c == NULL || c->state != STATE_NEW)
+		return -EINVAL;
+	c->max_written = max_written;
+	c->end_cb = end_cb;
+	c->end_data = data;
+	return 0;
+}
+
 void nc_capture_free(nc_capture_t *c)
 {
 	if (c == NULL)
@@ -124,38 +216,57 @@ void nc_capture_free(nc_capture_t *c)
 	for (size_t i = 0; i < c->n_points; i++) {
 		struct point *pt = &c->points[i];
 
-		for (size_t j = 0; j < pt->n_handles; j++) {
-			struct handle *h = &pt->handles[j];
-
-			if (h->poll != NULL) {
-				/* still open or closing: let the close callback free only the handle */
-				if (!uv_is_closing((uv_handle_t *)h->poll)) {
-					uv_poll_stop(h->poll);
-					uv_close((uv_handle_t *)h->poll, on_poll_closed);
-				}
-				h->poll->data = NULL;
-				h->poll = NULL;
+		if (pt->poll != NULL) {
+			/* still open or closing: let the close callback free only the handle */
+			if (!uv_is_closing((uv_handle_t *)pt->poll)) {
+				uv_poll_stop(pt->poll);
+				uv_close((uv_handle_t *)pt->poll, on_poll_closed);
 			}
-			if (h->pcap != NULL)
-				pcap_close(h->pcap);
-			h->pcap = NULL;
+			pt->poll->data = NULL;
+			pt->poll = NULL;
 		}
+		if (pt->closer != NULL) /* closing in the pool: it frees itself */
+			pt->closer->capture = NULL;
+		pt->closer = NULL;
+		if (pt->pcap != NULL)
+			pcap_close(pt->pcap);
+		pt->pcap = NULL;
 	}
 	free(c->packets);
 	free(c);
 }
 
-static void point_fail(struct handle *h, int code, const char *text)
+static void point_fail(struct point *pt, int code, const char *text)
 {
-	nc_capture_point_info_t *info = &h->point->info;
-
-	h->failed = true;
-	if (h->poll != NULL)
-		uv_poll_stop(h->poll);
-	if (info->error == 0) {
-		info->error = code;
-		snprintf(info->error_text, sizeof(info->error_text), "%s", text);
+	pt->failed = true;
+	if (pt->poll != NULL)
+		uv_poll_stop(pt->poll);
+	if (pt->info.error == 0) {
+		pt->info.error = code;
+		snprintf(pt->info.error_text, sizeof(pt->info.error_text), "%s", text);
 	}
+}
+
+/* Reading ends at every point (the limit, or the callback's error); the
+ * end callback is told from on_poll(), outside pcap_dispatch(). */
+static void end_reading(nc_capture_t *c, int status)
+{
+	if (c->ended)
+		return;
+	c->ended = true;
+	c->end_status = status;
+	for (size_t i = 0; i < c->n_points; i++)
+		if (c->points[i].poll != NULL && !uv_is_closing((uv_handle_t *)c->points[i].poll))
+			uv_poll_stop(c->points[i].poll);
+}
+
+static void tell_end(nc_capture_t *c)
+{
+	if (!c->ended || c->end_told || c->state != STATE_STARTED)
+		return;
+	c->end_told = true;
+	if (c->end_cb != NULL)
+		c->end_cb(c, c->end_status, c->end_data);
 }
 
 static int grow_packets(nc_capture_t *c)
@@ -178,79 +289,98 @@ static int grow_packets(nc_capture_t *c)
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes)
 {
-	struct handle *h = (struct handle *)user;
-	struct point *pt = h->point;
+	struct point *pt = (struct point *)user;
 	nc_capture_t *c = pt->capture;
 	uint32_t caplen = hdr->caplen < NC_SNAPLEN ? hdr->caplen : NC_SNAPLEN;
+	bool store;
 	nc_packet_t *p;
 
-	if (c->n_packets >= c->max_packets || grow_packets(c) < 0) {
+	if (c->ended)
+		return; /* the rest of a batch after the limit */
+	store = c->n_packets < c->max_packets && grow_packets(c) == 0;
+	if (!store) {
 		pt->info.not_stored++;
 		c->not_stored++;
-		return;
+		if (c->packet_cb == NULL)
+			return;
 	}
-	p = &c->packets[c->n_packets++];
-	memset(p, 0, sizeof(*p));
+	p = store ? &c->packets[c->n_packets++] : &c->scratch;
+	memset(p, 0, offsetof(nc_packet_t, data));
 	p->point = (uint32_t)(pt - c->points);
 	p->ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000u +
-		   (uint64_t)hdr->ts.tv_usec * (h->nano ? 1u : 1000u);
+		   (uint64_t)hdr->ts.tv_usec * (pt->nano ? 1u : 1000u);
 	p->linktype = pt->info.linktype;
-	p->direction = h->direction;
 	p->caplen = caplen;
 	p->origlen = hdr->len;
 	memcpy(p->data, bytes, caplen);
-	(void)nc_packet_decode(p); /* undecodable packets are kept raw */
+	(void)nc_packet_decode(p); /* undecodable packets are kept raw; SLL/SLL2 set the direction */
+	if (pt->loopback)
+		p->direction = NC_DIR_UNKNOWN;
+	if (c->packet_cb != NULL) {
+		nc_capture_frame_t f = {
+			.point = p->point,
+			.ts_ns = p->ts_ns,
+			.direction = p->direction,
+			.linktype = p->linktype,
+			.bytes = bytes,
+			.caplen = hdr->caplen,
+			.origlen = hdr->len,
+			.packet = p,
+		};
+		int r = c->packet_cb(c, &f, c->packet_data);
+
+		if (r < 0) {
+			end_reading(c, r);
+			return;
+		}
+		if (r == 0) {
+			pt->info.written++;
+			c->written++;
+			if (c->max_written > 0 && c->written >= c->max_written)
+				end_reading(c, 0);
+		}
+	}
 }
 
 static void on_poll(uv_poll_t *poll, int status, int events)
 {
-	struct handle *h = poll->data;
+	struct point *pt = poll->data;
 	int r;
 
 	if (status < 0) {
-		point_fail(h, status, uv_strerror(status));
+		point_fail(pt, status, uv_strerror(status));
 		return;
 	}
 	if (!(events & UV_READABLE))
 		return;
-	r = pcap_dispatch(h->pcap, DISPATCH_BATCH, on_packet, (u_char *)h);
+	r = pcap_dispatch(pt->pcap, DISPATCH_BATCH, on_packet, (u_char *)pt);
 	if (r == PCAP_ERROR)
-		point_fail(h, -EIO, pcap_geterr(h->pcap));
-}
-
-static int start_handle(nc_capture_t *c, struct handle *h)
-{
-	int fd, r;
-
-	fd = pcap_get_selectable_fd(h->pcap);
-	if (fd < 0)
-		return -ENOTSUP;
-	h->poll = malloc(sizeof(*h->poll));
-	if (h->poll == NULL)
-		return -ENOMEM;
-	r = uv_poll_init(c->loop, h->poll, fd);
-	if (r < 0) {
-		/* never initialised: not a handle yet, plain free */
-		free(h->poll);
-		h->poll = NULL;
-		return r;
-	}
-	h->poll->data = h;
-	r = uv_poll_start(h->poll, UV_READABLE, on_poll);
-	if (r < 0)
-		close_poll(h);
-	return r;
+		point_fail(pt, -EIO, pcap_geterr(pt->pcap));
+	tell_end(pt->capture);
 }
 
 static int start_point(nc_capture_t *c, struct point *pt)
 {
-	for (size_t j = 0; j < pt->n_handles; j++) {
-		int r = start_handle(c, &pt->handles[j]);
+	int fd, r;
 
-		if (r < 0)
-			return r;
+	fd = pcap_get_selectable_fd(pt->pcap);
+	if (fd < 0)
+		return -ENOTSUP;
+	pt->poll = malloc(sizeof(*pt->poll));
+	if (pt->poll == NULL)
+		return -ENOMEM;
+	r = uv_poll_init(c->loop, pt->poll, fd);
+	if (r < 0) {
+		/* never initialised: not a handle yet, plain free */
+		free(pt->poll);
+		pt->poll = NULL;
+		return r;
 	}
-	return 0;
+	pt->poll->data = pt;
+	r = uv_poll_start(pt->poll, UV_READABLE, on_poll);
+	if (r < 0)
+		close_poll(pt);
+	return r;
 }
 
 static int status_to_errno(int status)
@@ -277,168 +407,139 @@ static int pcap_fail(pcap_t *pcap, int status, const char *ifname, const char *w
 	return nc_error_set(err, status_to_errno(status), "%s: %s: %s", ifname, what, pcap_statustostr(status));
 }
 
-/* Creates and activates one handle on ifname (in the current netns). */
-static int open_handle(struct handle *h, const char *ifname, int buffer_bytes, nc_error_t *err)
+/* Creates and activates the handle of pt on device (in the current netns). */
+static int open_handle(struct point *pt, const char *device, nc_error_t *err)
 {
+	nc_capture_t *c = pt->capture;
+	const char *ifname = pt->info.name;
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	int r;
 
-	h->pcap = pcap_create(ifname, errbuf);
-	if (h->pcap == NULL)
+	pt->pcap = pcap_create(device, errbuf);
+	if (pt->pcap == NULL)
 		return nc_error_set(err, -EIO, "%s: %s", ifname, errbuf);
-	if (pcap_set_snaplen(h->pcap, NC_SNAPLEN) != 0 || pcap_set_immediate_mode(h->pcap, 1) != 0 ||
-	    pcap_set_timeout(h->pcap, READ_TIMEOUT_MS) != 0 || pcap_set_buffer_size(h->pcap, buffer_bytes) != 0)
+	if (pcap_set_snaplen(pt->pcap, (int)c->snaplen) != 0 || pcap_set_immediate_mode(pt->pcap, 1) != 0 ||
+	    pcap_set_timeout(pt->pcap, READ_TIMEOUT_MS) != 0 || pcap_set_buffer_size(pt->pcap, (int)c->buffer_bytes) != 0)
 		return nc_error_set(err, -EIO, "%s: cannot set capture options", ifname);
-	(void)pcap_set_tstamp_precision(h->pcap, PCAP_TSTAMP_PRECISION_NANO); /* µs if not supported */
-	r = pcap_activate(h->pcap);
+	(void)pcap_set_tstamp_precision(pt->pcap, PCAP_TSTAMP_PRECISION_NANO); /* µs if not supported */
+	r = pcap_activate(pt->pcap);
 	if (r < 0)
-		return pcap_fail(h->pcap, r, ifname, "cannot capture", err);
+		return pcap_fail(pt->pcap, r, ifname, "cannot capture", err);
 	/* r > 0 is a warning (e.g. promiscuous mode unsupported); we never ask for that */
-	h->nano = pcap_get_tstamp_precision(h->pcap) == PCAP_TSTAMP_PRECISION_NANO;
+	pt->nano = pcap_get_tstamp_precision(pt->pcap) == PCAP_TSTAMP_PRECISION_NANO;
 	/* libpcap opens its AF_PACKET socket without close-on-exec */
-	if (pcap_get_selectable_fd(h->pcap) >= 0)
-		(void)fcntl(pcap_get_selectable_fd(h->pcap), F_SETFD, FD_CLOEXEC);
+	if (pcap_get_selectable_fd(pt->pcap) >= 0)
+		(void)fcntl(pcap_get_selectable_fd(pt->pcap), F_SETFD, FD_CLOEXEC);
 	return 0;
 }
 
 /* Compiles text (NULL: everything) and installs it; non-blocking mode. */
-static int setup_handle(struct handle *h, const char *ifname, const char *text, nc_error_t *err)
+static int setup_handle(struct point *pt, const char *text, nc_error_t *err)
 {
+	const char *ifname = pt->info.name;
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	struct bpf_program prog;
 	int r;
 
-	if (text != NULL) {
-		if (pcap_compile(h->pcap, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
-			return nc_error_set(err, -EINVAL, "%s: bad filter \"%s\": %s", ifname, text, pcap_geterr(h->pcap));
-		r = pcap_setfilter(h->pcap, &prog);
+	if (text != NULL && text[0] != '\0') {
+		if (pcap_compile(pt->pcap, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
+			return nc_error_set(err, -EINVAL, "%s: bad filter \"%s\": %s", ifname, text, pcap_geterr(pt->pcap));
+		r = pcap_setfilter(pt->pcap, &prog);
 		pcap_freecode(&prog);
 		if (r != 0)
-			return pcap_fail(h->pcap, r, ifname, "cannot set filter", err);
+			return pcap_fail(pt->pcap, r, ifname, "cannot set filter", err);
 	}
-	if (pcap_setnonblock(h->pcap, 1, errbuf) != 0)
+	if (pcap_setnonblock(pt->pcap, 1, errbuf) != 0)
 		return nc_error_set(err, -EIO, "%s: %s", ifname, errbuf);
 	return 0;
 }
 
-/* ifindex and loopback flag of ifname in the current netns; quietly
- * unknown (0, false) for "any" or on error. */
-static void interface_facts(const char *ifname, int *ret_ifindex, bool *ret_loopback)
+/* ifindex and flags of ifname in the current netns: -ENODEV if there is
+ * no such interface, -ENETDOWN if it is down. */
+static int interface_facts(const char *ifname, int *ret_ifindex, bool *ret_loopback)
 {
 	struct ifreq ifr;
-	int fd;
+	int fd, r = 0;
 
 	*ret_ifindex = 0;
 	*ret_loopback = false;
 	if (strlen(ifname) >= sizeof(ifr.ifr_name))
-		return;
+		return -ENODEV;
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
 	memcpy(ifr.ifr_name, ifname, strlen(ifname));
-	if (ioctl(fd, SIOCGIFINDEX, &ifr) == 0)
-		*ret_ifindex = ifr.ifr_ifindex;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0)
-		*ret_loopback = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
-	close(fd);
-}
-
-static bool link_has_direction(int linktype)
-{
-	return linktype == DLT_LINUX_SLL || linktype == DLT_LINUX_SLL2;
-}
-
-/* Opens the handles of pt in the current netns.
- *
- * Direction: two handles, PCAP_D_IN and PCAP_D_OUT, each checked by
- * libpcap against the kernel's packet type of every packet.  Not the
- * "inbound"/"outbound" filter keywords: after pcap_setfilter() libpcap
- * filters the ring's first block in userland, where those keywords cannot
- * be evaluated and every packet fails. */
-static int open_point(struct point *pt, const char *filter, nc_error_t *err)
-{
-	const char *ifname = pt->info.name;
-	struct handle *in = &pt->handles[0], *out = &pt->handles[1];
-	bool loopback;
-	int r;
-
-	interface_facts(ifname, &pt->info.ifindex, &loopback);
-	for (size_t j = 0; j < NC_ARRAY_SIZE(pt->handles); j++) {
-		pt->handles[j].point = pt;
-		pt->handles[j].direction = NC_DIR_UNKNOWN;
-	}
-	pt->n_handles = 1;
-	r = open_handle(in, ifname, pt->capture->buffer_bytes / 2, err);
-	if (r < 0)
-		return r;
-	pt->info.linktype = pcap_datalink(in->pcap);
-	pt->info.snaplen = (uint32_t)pcap_snapshot(in->pcap);
-	r = setup_handle(in, ifname, filter, err);
-	if (r < 0)
-		return r;
-
-	if (loopback || link_has_direction(pt->info.linktype) || pcap_setdirection(in->pcap, PCAP_D_IN) != 0) {
-		/* one handle; loopback packets are each sent and received, so no direction */
-		(void)pcap_setdirection(in->pcap, PCAP_D_INOUT);
-		pt->info.direction_known = link_has_direction(pt->info.linktype);
-		return 0;
-	}
-	in->direction = NC_DIR_IN;
-	pt->n_handles = 2;
-	out->direction = NC_DIR_OUT;
-	r = open_handle(out, ifname, pt->capture->buffer_bytes / 2, err);
-	if (r < 0)
-		return r;
-	r = setup_handle(out, ifname, filter, err);
-	if (r < 0)
-		return r;
-	if (pcap_setdirection(out->pcap, PCAP_D_OUT) != 0)
-		return pcap_fail(out->pcap, PCAP_ERROR, ifname, "cannot set direction", err);
-	pt->info.direction_known = true;
-	return 0;
-}
-
-/* Opens pt's handles inside the netns at netns_path, and always returns
- * the thread to its own netns. */
-static int open_point_in(struct point *pt, const char *netns_path, const char *filter, nc_error_t *err)
-{
-	int self = -1, target = -1, r;
-
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0) {
-		r = -errno;
-		nc_error_set(err, r, "cannot open /proc/self/ns/net: %s", strerror(-r));
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
+		r = errno == ENODEV || errno == ENXIO ? -ENODEV : -errno;
 		goto out;
 	}
-	target = open(netns_path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
+	*ret_ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
 		r = -errno;
-		nc_error_set(err, r, "cannot open %s: %s", netns_path, strerror(-r));
 		goto out;
 	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		nc_error_set(err, r, "cannot enter network namespace %s: %s", netns_path, strerror(-r));
-		goto out;
-	}
-	r = open_point(pt, filter, err);
-	if (setns(self, CLONE_NEWNET) < 0) {
-		/* stranded in the container's namespace: every later socket,
-		 * probe and engine call would go from there.  Nothing after this
-		 * is safe (platform-linux.c does the same). */
-		abort();
-	}
+	*ret_loopback = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
+	if (!(ifr.ifr_flags & IFF_UP))
+		r = -ENETDOWN;
 out:
-	if (target >= 0)
-		close(target);
-	if (self >= 0)
-		close(self);
+	close(fd);
 	return r;
 }
 
-int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description,
-			 const char *netns_path, const char *bpf_filter, nc_error_t *err)
+/* Opens pt's handle in the current netns: on "any" with SLL2 and an
+ * ifindex filter (one handle, direction from the packet type), else on
+ * the interface itself (no direction). */
+static int open_point(struct point *pt, const char *filter, nc_error_t *err)
+{
+	const char *ifname = pt->info.name;
+	char *text = NULL;
+	bool any = strcmp(ifname, "any") == 0;
+	int r;
+
+	if (!any) {
+		r = interface_facts(ifname, &pt->info.ifindex, &pt->loopback);
+		if (r == -ENODEV)
+			return nc_error_set(err, r, "%s: no such interface", ifname);
+		if (r == -ENETDOWN)
+			return nc_error_set(err, r, "%s: interface is down", ifname);
+		if (r < 0)
+			return nc_error_set(err, r, "%s: %s", ifname, strerror(-r));
+	}
+	r = open_handle(pt, "any", err);
+	if (r < 0)
+		return r;
+	if (pcap_set_datalink(pt->pcap, DLT_LINUX_SLL2) != 0 && !any) {
+		/* an older libpcap: the interface itself, with no direction */
+		pcap_close(pt->pcap);
+		pt->pcap = NULL;
+		r = open_handle(pt, ifname, err);
+		if (r < 0)
+			return r;
+	}
+	pt->info.linktype = pcap_datalink(pt->pcap);
+	pt->info.snaplen = (uint32_t)pcap_snapshot(pt->pcap);
+	pt->info.direction_known =
+		!pt->loopback && (pt->info.linktype == DLT_LINUX_SLL2 || pt->info.linktype == DLT_LINUX_SLL);
+
+	if (pt->info.linktype == DLT_LINUX_SLL2 && !any) {
+		/* the kernel copies each looped packet out and back in: keep one */
+		size_t len = POINT_FILTER_MAX;
+
+		text = malloc(len);
+		if (text == NULL)
+			return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
+		snprintf(text, len, "ifindex %d%s%s%s%s", pt->info.ifindex, pt->loopback ? " and inbound" : "",
+			 filter != NULL ? " and (" : "", filter != NULL ? filter : "", filter != NULL ? ")" : "");
+		filter = text;
+	}
+	r = setup_handle(pt, filter, err);
+	free(text);
+	return r;
+}
+
+int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			 const char *bpf_filter, nc_error_t *err)
 {
 	struct point *pt;
 	size_t namelen;
@@ -447,7 +548,7 @@ int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *descri
 	if (c == NULL || ifname == NULL)
 		return nc_error_set(err, -EINVAL, "no interface name");
 	namelen = strlen(ifname);
-	if (namelen == 0 || namelen >= sizeof(pt->info.name))
+	if (namelen == 0 || namelen >= sizeof(pt->info.name) || namelen >= IFNAMSIZ)
 		return nc_error_set(err, -EINVAL, "bad interface name");
 	if (bpf_filter != NULL && strnlen(bpf_filter, NC_CAPTURE_FILTER_MAX) >= NC_CAPTURE_FILTER_MAX)
 		return nc_error_set(err, -EINVAL, "%s: filter longer than %d bytes", ifname, NC_CAPTURE_FILTER_MAX - 1);
@@ -462,26 +563,23 @@ int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *descri
 	memcpy(pt->info.name, ifname, namelen + 1);
 	if (description != NULL)
 		snprintf(pt->info.description, sizeof(pt->info.description), "%s", description);
-	pt->info.in_netns = netns_path != NULL;
+	pt->info.in_netns = in_netns;
 
-	if (netns_path != NULL)
-		r = open_point_in(pt, netns_path, bpf_filter, err);
-	else
-		r = open_point(pt, bpf_filter, err);
+	r = open_point(pt, bpf_filter, err);
 	if (r < 0) {
-		for (size_t j = 0; j < NC_ARRAY_SIZE(pt->handles); j++) {
-			if (pt->handles[j].pcap != NULL)
-				pcap_close(pt->handles[j].pcap);
-			pt->handles[j].pcap = NULL;
-		}
+		if (pt->pcap != NULL)
+			pcap_close(pt->pcap);
+		pt->pcap = NULL;
 		return r;
 	}
 	c->n_points++;
 	if (c->state == STATE_STARTED) {
-		/* the point stays; whatever polls were made close with the rest */
+		/* the point stays; whatever poll was made closes with the rest */
 		r = start_point(c, pt);
 		if (r < 0)
 			return nc_error_set(err, r, "%s: cannot poll: %s", ifname, uv_strerror(r));
+		if (c->ended)
+			uv_poll_stop(pt->poll);
 	}
 	return (int)(c->n_points - 1);
 }
@@ -497,8 +595,7 @@ int nc_capture_start(nc_capture_t *c)
 
 		if (r < 0) {
 			for (size_t k = 0; k <= i; k++)
-				for (size_t j = 0; j < c->points[k].n_handles; j++)
-					close_poll(&c->points[k].handles[j]);
+				close_poll(&c->points[k]);
 			return r;
 		}
 	}
@@ -506,27 +603,23 @@ int nc_capture_start(nc_capture_t *c)
 	return 0;
 }
 
-static void drain_and_count(struct handle *h)
+static void drain_and_count(struct point *pt)
 {
-	nc_capture_point_info_t *info = &h->point->info;
 	struct pcap_stat st;
 
-	if (h->pcap == NULL)
+	if (pt->pcap == NULL)
 		return;
-	for (int i = 0; i < DRAIN_ROUNDS && !h->failed; i++) {
-		int r = pcap_dispatch(h->pcap, -1, on_packet, (u_char *)h);
+	for (int i = 0; i < DRAIN_ROUNDS && !pt->failed && !pt->capture->ended; i++) {
+		int r = pcap_dispatch(pt->pcap, -1, on_packet, (u_char *)pt);
 
 		if (r == PCAP_ERROR)
-			point_fail(h, -EIO, pcap_geterr(h->pcap));
+			point_fail(pt, -EIO, pcap_geterr(pt->pcap));
 		if (r <= 0)
 			break;
 	}
-	/* both handles of a point see every packet passing the filter (libpcap
-	 * then keeps its direction's): received is theirs alike, drops add up */
-	if (pcap_stats(h->pcap, &st) == 0) {
-		if (st.ps_recv > info->received)
-			info->received = st.ps_recv;
-		info->dropped += st.ps_drop;
+	if (pcap_stats(pt->pcap, &st) == 0) {
+		pt->info.received = st.ps_recv;
+		pt->info.dropped = st.ps_drop;
 	}
 }
 
@@ -536,23 +629,18 @@ int nc_capture_stop(nc_capture_t *c, void (*cb)(nc_capture_t *c, void *data), vo
 		return -EINVAL;
 	if (c->state != STATE_STARTED)
 		return -EALREADY;
+	c->state = STATE_STOPPING; /* from here the end callback is not called */
+	c->stop_cb = cb;
+	c->stop_data = data;
 	for (size_t i = 0; i < c->n_points; i++) {
 		struct point *pt = &c->points[i];
 
-		for (size_t j = 0; j < pt->n_handles; j++) {
-			struct handle *h = &pt->handles[j];
-
-			drain_and_count(h);
-			close_poll(h); /* stops polling first, so closing the fd is safe */
-			if (h->pcap != NULL)
-				pcap_close(h->pcap);
-			h->pcap = NULL;
-		}
+		drain_and_count(pt);
+		close_poll(pt); /* stops polling first, so closing the fd is safe */
+		close_pcap(pt);
 	}
-	c->stop_cb = cb;
-	c->stop_data = data;
-	c->state = STATE_STOPPING;
-	/* start made a poll handle per pcap handle, so something is closing */
+	/* start made a poll handle per point, so something is closing and
+	 * cb will come */
 	return 0;
 }
 
@@ -586,6 +674,11 @@ const nc_packet_t *nc_capture_packets(const nc_capture_t *c, size_t *ret_n)
 uint64_t nc_capture_not_stored(const nc_capture_t *c)
 {
 	return c != NULL ? c->not_stored : 0;
+}
+
+uint64_t nc_capture_written(const nc_capture_t *c)
+{
+	return c != NULL ? c->written : 0;
 }
 
 

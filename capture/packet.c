@@ -3,13 +3,14 @@
  * Owns nothing; fills the decoded fields of an nc_packet_t in place.  The
  * bytes are untrusted (anything on the wire, or a fuzzer): every read is
  * checked against the captured length first, and nothing past caplen (or
- * NC_SNAPLEN, whichever is smaller) is ever looked at.  May call: nothing
- * but libc. */
+ * NC_SNAPLEN, whichever is smaller) is ever looked at.  May call: libc and
+ * endpoint.c (formatting an address). */
 #include "netcheck/packet.h"
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@
 
 #define ETHERTYPE_IPV4 0x0800
 #define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define MAX_VLAN_TAGS 2
@@ -59,20 +61,15 @@ static void clear_decoded(nc_packet_t *p)
 	p->payload_len = 0;
 }
 
-static void direction_from_pkttype(nc_packet_t *p, unsigned pkttype)
-{
-	if (p->direction != NC_DIR_UNKNOWN)
-		return;
-	p->direction = pkttype == SLL_OUTGOING ? NC_DIR_OUT : NC_DIR_IN;
-}
-
-/* Sets *ret_off to the start of the network header and *ret_l3 to an
- * ETHERTYPE_* (0: not IP).  -EPROTO if the link header is cut short. */
-static int decode_link(nc_packet_t *p, view_t v, uint32_t *ret_off, unsigned *ret_l3)
+/* Sets *ret_off to the start of the network header, *ret_l3 to its
+ * ethertype (0: unknown) and *ret_pkttype to the kernel's packet type
+ * (-1: the link type has none).  -EPROTO if the link header is cut short. */
+static int decode_link(const nc_packet_t *p, view_t v, uint32_t *ret_off, unsigned *ret_l3, int *ret_pkttype)
 {
 	uint32_t off;
 	unsigned type;
 
+	*ret_pkttype = -1;
 	switch (p->linktype) {
 	case DLT_EN10MB:
 		if (v.len < 14)
@@ -89,14 +86,14 @@ static int decode_link(nc_packet_t *p, view_t v, uint32_t *ret_off, unsigned *re
 	case DLT_LINUX_SLL:
 		if (v.len < 16)
 			return -EPROTO;
-		direction_from_pkttype(p, rd16(v.b));
+		*ret_pkttype = rd16(v.b);
 		type = rd16(v.b + 14);
 		off = 16;
 		break;
 	case DLT_LINUX_SLL2:
 		if (v.len < 20)
 			return -EPROTO;
-		direction_from_pkttype(p, v.b[10]);
+		*ret_pkttype = v.b[10];
 		type = rd16(v.b);
 		off = 20;
 		break;
@@ -140,7 +137,7 @@ static int decode_link(nc_packet_t *p, view_t v, uint32_t *ret_off, unsigned *re
 		break;
 	}
 	*ret_off = off;
-	*ret_l3 = type == ETHERTYPE_IPV4 || type == ETHERTYPE_IPV6 ? type : 0;
+	*ret_l3 = type;
 	return 0;
 }
 
@@ -287,7 +284,7 @@ int nc_packet_decode(nc_packet_t *p)
 	view_t v;
 	uint32_t off;
 	unsigned l3;
-	int r;
+	int pkttype, r;
 
 	if (p == NULL)
 		return -EINVAL;
@@ -295,9 +292,11 @@ int nc_packet_decode(nc_packet_t *p)
 	v.b = p->data;
 	v.len = p->caplen < NC_SNAPLEN ? p->caplen : NC_SNAPLEN;
 
-	r = decode_link(p, v, &off, &l3);
+	r = decode_link(p, v, &off, &l3, &pkttype);
 	if (r < 0)
 		goto fail;
+	if (pkttype >= 0 && p->direction == NC_DIR_UNKNOWN)
+		p->direction = pkttype == SLL_OUTGOING ? NC_DIR_OUT : NC_DIR_IN;
 	if (l3 == ETHERTYPE_IPV4)
 		r = decode_ipv4(p, v, off);
 	else if (l3 == ETHERTYPE_IPV6)
@@ -323,4 +322,92 @@ void nc_packet_order_sort(nc_packet_order_t *order, size_t n)
 {
 	if (n > 1)
 		qsort(order, n, sizeof(*order), compare_order);
+}
+
+/* "arp who-has 172.17.0.2 tell 172.17.0.1" and the like; ARP for IPv4
+ * over Ethernet only, else just "arp". */
+static void describe_arp(view_t v, uint32_t off, char *buf, size_t len)
+{
+	const uint8_t *a = v.b + off;
+	char spa[16], tpa[16];
+	unsigned op;
+
+	if (v.len < off + 28 || rd16(a) != 1 || rd16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4) {
+		snprintf(buf, len, "arp");
+		return;
+	}
+	op = rd16(a + 6);
+	snprintf(spa, sizeof(spa), "%u.%u.%u.%u", a[14], a[15], a[16], a[17]);
+	snprintf(tpa, sizeof(tpa), "%u.%u.%u.%u", a[24], a[25], a[26], a[27]);
+	if (op == 1 && rd32(a + 14) == 0)
+		snprintf(buf, len, "arp probe who-has %s", tpa);
+	else if (op == 1 && rd32(a + 14) == rd32(a + 24))
+		snprintf(buf, len, "arp announce %s", spa);
+	else if (op == 1)
+		snprintf(buf, len, "arp who-has %s tell %s", tpa, spa);
+	else if (op == 2)
+		snprintf(buf, len, "arp reply %s is-at %02x:%02x:%02x:%02x:%02x:%02x", spa, a[8], a[9], a[10], a[11],
+			 a[12], a[13]);
+	else
+		snprintf(buf, len, "arp op %u", op);
+}
+
+/* Neighbour discovery and multicast listener messages by name; the
+ * neighbour messages with the address they are about. */
+static bool describe_icmp6(const nc_packet_t *p, char *buf, size_t len)
+{
+	static const struct {
+		uint8_t type;
+		const char *name;
+	} names[] = {
+		{ 130, "multicast-listener-query" }, { 131, "multicast-listener-report" },
+		{ 132, "multicast-listener-done" },  { 133, "router-solicitation" },
+		{ 134, "router-advertisement" },     { 135, "neighbor-solicitation" },
+		{ 136, "neighbor-advertisement" },   { 137, "redirect" },
+		{ 143, "multicast-listener-report-v2" },
+	};
+	uint32_t end = p->caplen < NC_SNAPLEN ? p->caplen : NC_SNAPLEN;
+	char target[NC_ENDPOINT_STRLEN];
+	nc_endpoint_t e;
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].type != p->icmp_type)
+			continue;
+		/* the target address follows the 8-byte ICMPv6 header */
+		if ((p->icmp_type == 135 || p->icmp_type == 136) && p->payload_len >= 16 &&
+		    p->payload_off + 16 <= end) {
+			memset(&e, 0, sizeof(e));
+			e.family = AF_INET6;
+			memcpy(&e.addr.v6, p->data + p->payload_off, 16);
+			if (nc_endpoint_format(&e, false, target, sizeof(target)) == 0) {
+				snprintf(buf, len, "icmp6 %s %s%s", names[i].name, p->icmp_type == 135 ? "who-has " : "",
+					 target);
+				return true;
+			}
+		}
+		snprintf(buf, len, "icmp6 %s", names[i].name);
+		return true;
+	}
+	return false;
+}
+
+int nc_packet_describe(const nc_packet_t *p, char *buf, size_t len)
+{
+	view_t v;
+	uint32_t off;
+	unsigned l3;
+	int pkttype;
+
+	if (p == NULL || buf == NULL || len == 0)
+		return -EINVAL;
+	v.b = p->data;
+	v.len = p->caplen < NC_SNAPLEN ? p->caplen : NC_SNAPLEN;
+	if (decode_link(p, v, &off, &l3, &pkttype) == 0 && l3 == ETHERTYPE_ARP) {
+		describe_arp(v, off, buf, len);
+		return 0;
+	}
+	if (p->proto == IPPROTO_ICMPV6 && describe_icmp6(p, buf, len))
+		return 0;
+	snprintf(buf, len, "not attributed");
+	return 0;
 }

@@ -1,13 +1,19 @@
-/* Unit tests for the parts of capture.c that need no privilege: the BPF
- * filter text (checked to compile with libpcap) and argument checks.  The
- * live part is tests/integration/test-capture-live.c. */
+/* Unit tests for capture.c: the BPF filter text (checked to compile with
+ * libpcap), argument checks, and (as root; skipped otherwise) the packet
+ * callback on loopback: UDP datagrams to a socket of the test's own on
+ * 127.0.0.1.  The live capture across namespaces is
+ * tests/integration/test-capture-live.c. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <pcap/pcap.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <uv.h>
@@ -74,21 +80,34 @@ static void test_arguments(void **state)
 	(void)state;
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(nc_capture_new(NULL, 10, &c), -EINVAL);
-	assert_int_equal(nc_capture_new(&loop, 0, &c), -EINVAL);
 	assert_int_equal(nc_capture_new(&loop, SIZE_MAX, &c), -EINVAL);
 	assert_int_equal(nc_capture_new(&loop, 10, NULL), -EINVAL);
 	assert_int_equal(nc_capture_new(&loop, 10, &c), 0);
 
-	assert_int_equal(nc_capture_add_point(c, NULL, NULL, NULL, NULL, &err), -EINVAL);
-	assert_int_equal(nc_capture_add_point(c, "", NULL, NULL, NULL, &err), -EINVAL);
+	/* snaplen and ring bounds; settable only before the first point */
+	assert_int_equal(nc_capture_set_snaplen(NULL, 512), -EINVAL);
+	assert_int_equal(nc_capture_set_snaplen(c, NC_CAPTURE_SNAPLEN_MIN - 1), -EINVAL);
+	assert_int_equal(nc_capture_set_snaplen(c, NC_CAPTURE_SNAPLEN_MAX + 1), -EINVAL);
+	assert_int_equal(nc_capture_set_snaplen(c, NC_CAPTURE_SNAPLEN_MIN), 0);
+	assert_int_equal(nc_capture_set_snaplen(c, NC_CAPTURE_SNAPLEN_MAX), 0);
+	assert_int_equal(nc_capture_set_buffer_size(c, 1024), -EINVAL);
+	assert_int_equal(nc_capture_set_packet_cb(NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(nc_capture_set_packet_cb(c, NULL, NULL), 0);
+	assert_int_equal(nc_capture_set_limit(NULL, 1, NULL, NULL), -EINVAL);
+	assert_int_equal(nc_capture_set_limit(c, 0, NULL, NULL), 0);
+	assert_int_equal(nc_capture_written(c), 0);
+	assert_int_equal(nc_capture_written(NULL), 0);
+
+	assert_int_equal(nc_capture_add_point(c, NULL, NULL, false, NULL, &err), -EINVAL);
+	assert_int_equal(nc_capture_add_point(c, "", NULL, false, NULL, &err), -EINVAL);
 	memset(name, 'x', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	assert_int_equal(nc_capture_add_point(c, name, NULL, NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(nc_capture_add_point(c, name, NULL, false, NULL, NULL), -EINVAL);
 	filter = malloc(NC_CAPTURE_FILTER_MAX + 1);
 	assert_non_null(filter);
 	memset(filter, ' ', NC_CAPTURE_FILTER_MAX);
 	filter[NC_CAPTURE_FILTER_MAX] = '\0';
-	assert_int_equal(nc_capture_add_point(c, "lo", NULL, NULL, filter, &err), -EINVAL);
+	assert_int_equal(nc_capture_add_point(c, "lo", NULL, false, filter, &err), -EINVAL);
 	assert_non_null(strstr(err.text, "filter longer"));
 	free(filter);
 
@@ -111,11 +130,140 @@ static void test_arguments(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+#define STREAM_PAYLOAD 1000 /* more than NC_SNAPLEN: the callback sees it all */
+#define STREAM_SENT 10
+#define STREAM_LIMIT 3
+
+typedef struct stream_test {
+	nc_capture_t *c;
+	int rx_fd;             /* the datagrams' receiver, bound on 127.0.0.1 */
+	uint16_t port;
+	size_t frames;         /* packet callbacks */
+	int end_calls, end_status, stop_calls;
+	uv_timer_t timer;
+} stream_test_t;
+
+static int on_frame(nc_capture_t *c, const nc_capture_frame_t *f, void *data)
+{
+	stream_test_t *st = data;
+
+	assert_ptr_equal(c, st->c);
+	st->frames++;
+	assert_int_equal(f->point, 0);
+	assert_int_equal(f->linktype, DLT_LINUX_SLL2);
+	/* SLL2 (20) + IPv4 (20) + UDP (8) + the payload, past NC_SNAPLEN */
+	assert_int_equal(f->caplen, 20 + 20 + 8 + STREAM_PAYLOAD);
+	assert_int_equal(f->origlen, f->caplen);
+	assert_int_equal(f->bytes[f->caplen - 1], 'z');
+	/* loopback: each packet once, sent and received alike */
+	assert_int_equal(f->direction, NC_DIR_UNKNOWN);
+	assert_int_equal(f->packet->direction, NC_DIR_UNKNOWN);
+	assert_int_equal(f->packet->caplen, NC_SNAPLEN);
+	assert_int_equal(f->packet->proto, IPPROTO_UDP);
+	assert_int_equal(f->packet->dst.port, st->port);
+	assert_true(f->ts_ns > 1600000000ull * 1000000000ull);
+	/* takes the odd ones, skips the even ones: only the taken count */
+	return st->frames % 2 == 0 ? 1 : 0;
+}
+
+static void on_stream_stopped(nc_capture_t *c, void *data)
+{
+	stream_test_t *st = data;
+
+	(void)c;
+	st->stop_calls++;
+}
+
+static void on_stream_end(nc_capture_t *c, int status, void *data)
+{
+	stream_test_t *st = data;
+
+	st->end_calls++;
+	st->end_status = status;
+	assert_int_equal(nc_capture_stop(c, on_stream_stopped, st), 0);
+}
+
+static void on_send_timer(uv_timer_t *t)
+{
+	stream_test_t *st = t->data;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(st->port) };
+	char payload[STREAM_PAYLOAD];
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(payload, 'z', sizeof(payload));
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < STREAM_SENT; i++)
+		assert_int_equal(sendto(fd, payload, sizeof(payload), 0, (struct sockaddr *)&to, sizeof(to)),
+				 (ssize_t)sizeof(payload));
+	close(fd);
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+static void test_packet_callback(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	const nc_capture_point_info_t *info;
+	stream_test_t st;
+	uv_loop_t loop;
+	nc_error_t err = { "" };
+	char filter[64];
+
+	(void)state;
+	if (geteuid() != 0)
+		skip(); /* packet sockets need CAP_NET_RAW */
+	memset(&st, 0, sizeof(st));
+	st.rx_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(st.rx_fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(st.rx_fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(getsockname(st.rx_fd, (struct sockaddr *)&sin, &len), 0);
+	st.port = ntohs(sin.sin_port);
+	snprintf(filter, sizeof(filter), "udp dst port %u", st.port);
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_capture_new(&loop, 0, &st.c), 0); /* keeps nothing */
+	assert_int_equal(nc_capture_set_snaplen(st.c, 2048), 0);
+	assert_int_equal(nc_capture_set_packet_cb(st.c, on_frame, &st), 0);
+	assert_int_equal(nc_capture_set_limit(st.c, STREAM_LIMIT, on_stream_end, &st), 0);
+	assert_int_equal(nc_capture_add_point(st.c, "lo", "loopback", false, filter, &err), 0);
+	assert_int_equal(nc_capture_set_snaplen(st.c, 4096), -EINVAL); /* after the first point */
+	info = nc_capture_point(st.c, 0);
+	assert_int_equal(info->linktype, DLT_LINUX_SLL2);
+	assert_false(info->direction_known);
+	assert_true(info->ifindex > 0);
+	assert_int_equal(nc_capture_start(st.c), 0);
+	assert_int_equal(nc_capture_set_packet_cb(st.c, on_frame, &st), -EINVAL); /* started */
+	assert_int_equal(uv_timer_init(&loop, &st.timer), 0);
+	st.timer.data = &st;
+	assert_int_equal(uv_timer_start(&st.timer, on_send_timer, 20, 0), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+
+	/* taken 1, 3, 5: the limit; 2 and 4 skipped; nothing read after */
+	assert_int_equal(st.end_calls, 1);
+	assert_int_equal(st.end_status, 0);
+	assert_int_equal(st.stop_calls, 1);
+	assert_int_equal(st.frames, 2 * STREAM_LIMIT - 1);
+	assert_int_equal(nc_capture_written(st.c), STREAM_LIMIT);
+	assert_int_equal(nc_capture_packet_count(st.c), 0);
+	assert_int_equal(nc_capture_not_stored(st.c), st.frames);
+	info = nc_capture_point(st.c, 0);
+	assert_int_equal(info->written, STREAM_LIMIT);
+	/* each datagram counted once by the kernel (the looped copy is filtered out) */
+	assert_int_equal(info->received, STREAM_SENT);
+	assert_int_equal(info->dropped, 0);
+	nc_capture_free(st.c);
+	close(st.rx_fd);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_arguments),
+		cmocka_unit_test(test_packet_callback),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

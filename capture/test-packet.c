@@ -321,6 +321,168 @@ static void test_sll(void **state)
 	free(p);
 }
 
+/* an SLL2 header: protocol, ifindex 7, packet type, a 6-byte address */
+static void sll2(frame_t *f, uint16_t protocol, uint8_t pkttype)
+{
+	put16(f, protocol);
+	put16(f, 0);
+	put32(f, 7);
+	put16(f, 1); /* ARPHRD_ETHER */
+	put8(f, pkttype);
+	put8(f, 6);
+	put(f, mac_a, 6);
+	put16(f, 0);
+}
+
+/* what capture.c reads on one "any" handle: the direction of every packet
+ * from its packet type alone */
+static void test_sll2_direction(void **state)
+{
+	static const struct {
+		uint8_t pkttype;
+		nc_direction_t want;
+	} cases[] = {
+		{ 0, NC_DIR_IN },  /* PACKET_HOST */
+		{ 1, NC_DIR_IN },  /* PACKET_BROADCAST */
+		{ 2, NC_DIR_IN },  /* PACKET_MULTICAST */
+		{ 3, NC_DIR_IN },  /* PACKET_OTHERHOST: a bridge port forwarding */
+		{ 4, NC_DIR_OUT }, /* PACKET_OUTGOING */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NC_ARRAY_SIZE(cases); i++) {
+		frame_t f = { .len = 0 };
+		nc_packet_t *p;
+		size_t ip;
+
+		sll2(&f, 0x0800, cases[i].pkttype);
+		ip = ipv4(&f, "172.17.0.1", "172.17.0.2", IPPROTO_TCP, 0, 0);
+		tcp(&f, 40000, 80, 9, NC_TCP_SYN, NULL);
+		ipv4_done(&f, ip);
+		p = new_packet(&f, DLT_LINUX_SLL2);
+		assert_int_equal(nc_packet_decode(p), 0);
+		assert_int_equal(p->direction, cases[i].want);
+		assert_int_equal(p->proto, IPPROTO_TCP);
+		assert_int_equal(p->payload_off, 20 + 20 + 24);
+		assert_ep(&p->src, "172.17.0.1", 40000);
+		assert_ep(&p->dst, "172.17.0.2", 80);
+		/* a direction already set (loopback's unknown is set after) stays */
+		p->direction = NC_DIR_OUT;
+		f.b[10] = 0;
+		memcpy(p->data, f.b, f.len);
+		assert_int_equal(nc_packet_decode(p), 0);
+		assert_int_equal(p->direction, NC_DIR_OUT);
+		free(p);
+	}
+}
+
+static void arp(frame_t *f, uint16_t op, const char *spa, const char *tpa)
+{
+	struct in_addr a;
+
+	put16(f, 1);
+	put16(f, 0x0800);
+	put8(f, 6);
+	put8(f, 4);
+	put16(f, op);
+	put(f, mac_b, 6);
+	assert_int_equal(inet_pton(AF_INET, spa, &a), 1);
+	put(f, &a, 4);
+	put(f, op == 1 ? (const uint8_t[6]){ 0 } : mac_a, 6);
+	assert_int_equal(inet_pton(AF_INET, tpa, &a), 1);
+	put(f, &a, 4);
+}
+
+static void assert_describes(const frame_t *f, int linktype, const char *want)
+{
+	nc_packet_t *p = new_packet(f, linktype);
+	char buf[128];
+
+	(void)nc_packet_decode(p);
+	assert_int_equal(nc_packet_describe(p, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+	free(p);
+}
+
+static void test_describe(void **state)
+{
+	frame_t f = { .len = 0 };
+	nc_packet_t *p;
+	char small[8];
+	struct in6_addr target;
+	size_t ip;
+
+	(void)state;
+	sll2(&f, 0x0806, 1);
+	arp(&f, 1, "172.17.0.1", "172.17.0.2");
+	assert_describes(&f, DLT_LINUX_SLL2, "arp who-has 172.17.0.2 tell 172.17.0.1");
+	f.len = 0;
+	eth(&f, 0x0806, -1);
+	arp(&f, 2, "172.17.0.2", "172.17.0.1");
+	assert_describes(&f, DLT_EN10MB, "arp reply 172.17.0.2 is-at 02:42:9f:62:e2:15");
+	f.len = 0;
+	eth(&f, 0x0806, 1); /* behind a VLAN tag */
+	arp(&f, 1, "172.17.0.3", "172.17.0.3");
+	assert_describes(&f, DLT_EN10MB, "arp announce 172.17.0.3");
+	f.len = 0;
+	sll2(&f, 0x0806, 4);
+	arp(&f, 1, "0.0.0.0", "172.17.0.4");
+	assert_describes(&f, DLT_LINUX_SLL2, "arp probe who-has 172.17.0.4");
+	f.len = 0;
+	sll2(&f, 0x0806, 0);
+	put16(&f, 1); /* cut short */
+	assert_describes(&f, DLT_LINUX_SLL2, "arp");
+
+	/* neighbour discovery: the solicitation with its target */
+	f.len = 0;
+	sll2(&f, 0x86dd, 2);
+	ip = ipv6(&f, "fe80::1", "ff02::1:ff00:2", IPPROTO_ICMPV6);
+	put8(&f, 135);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	assert_int_equal(inet_pton(AF_INET6, "fd00::2", &target), 1);
+	put(&f, &target, 16);
+	ipv6_done(&f, ip);
+	assert_describes(&f, DLT_LINUX_SLL2, "icmp6 neighbor-solicitation who-has fd00::2");
+	f.len = 0;
+	sll2(&f, 0x86dd, 0);
+	ip = ipv6(&f, "fe80::1", "ff02::1", IPPROTO_ICMPV6);
+	put8(&f, 134);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	put32(&f, 0);
+	put32(&f, 0);
+	ipv6_done(&f, ip);
+	assert_describes(&f, DLT_LINUX_SLL2, "icmp6 router-advertisement");
+	/* an echo, a TCP segment, something not IP: none of these is explained */
+	f.len = 0;
+	sll2(&f, 0x86dd, 0);
+	ip = ipv6(&f, "fe80::1", "fe80::2", IPPROTO_ICMPV6);
+	icmp_echo(&f, 128, 1, 1);
+	ipv6_done(&f, ip);
+	assert_describes(&f, DLT_LINUX_SLL2, "not attributed");
+	f.len = 0;
+	eth(&f, 0x0800, -1);
+	ip = ipv4(&f, "10.0.0.1", "10.0.0.2", IPPROTO_TCP, 0, 0);
+	tcp(&f, 1, 2, 3, NC_TCP_ACK, "x");
+	ipv4_done(&f, ip);
+	assert_describes(&f, DLT_EN10MB, "not attributed");
+	f.len = 0;
+	eth(&f, 0x88cc, -1); /* LLDP */
+	assert_describes(&f, DLT_EN10MB, "not attributed");
+
+	/* cut to fit, NUL-terminated; bad arguments */
+	p = new_packet(&f, DLT_EN10MB);
+	assert_int_equal(nc_packet_describe(p, small, sizeof(small)), 0);
+	assert_string_equal(small, "not att");
+	assert_int_equal(nc_packet_describe(p, small, 0), -EINVAL);
+	assert_int_equal(nc_packet_describe(p, NULL, 8), -EINVAL);
+	assert_int_equal(nc_packet_describe(NULL, small, sizeof(small)), -EINVAL);
+	free(p);
+}
+
 static void test_raw_null_icmp(void **state)
 {
 	frame_t f = { .len = 0 };
@@ -627,6 +789,8 @@ int main(void)
 		cmocka_unit_test(test_ipv6_tcp_ext),
 		cmocka_unit_test(test_vlan),
 		cmocka_unit_test(test_sll),
+		cmocka_unit_test(test_sll2_direction),
+		cmocka_unit_test(test_describe),
 		cmocka_unit_test(test_raw_null_icmp),
 		cmocka_unit_test(test_fragments_and_other),
 		cmocka_unit_test(test_truncation),

@@ -23,7 +23,8 @@ static void on_capture_watchdog(uv_timer_t *t)
 {
 	run_state_t *s = t->data;
 
-	if (nc_run_interrupted(s)) {
+	/* capture_ended: -c COUNT reached, or the file could not be written */
+	if (nc_run_interrupted(s) || s->capture_ended) {
 		uv_timer_stop(&s->deadline);
 		on_capture_deadline(&s->deadline);
 	}

@@ -16,7 +16,12 @@
 #include "netcheck/testing.h"
 
 #define MAX_PACKETS 20000
-#define GRACE_MS 30
+#define GRACE_MS 10 /* the last FIN/ACKs are on the wire by then: the probes saw their answers */
+/* netcheck capture without -s: the headers and the start of the payload.
+ * Bulk streams are 64 KiB offloaded super-packets; with 16384 bytes of each
+ * the file took ~1 GB/s at one TCP stream's rate and every point dropped
+ * (docs/performance.md). */
+#define STREAM_SNAPLEN NC_SNAPLEN
 /* `netcheck capture` of a user's traffic: one TCP stream through the
  * published port at ~600 MB/s dropped nothing with this, where 2 MiB per
  * handle dropped from ~400 MB/s up (docs/performance.md) */
@@ -44,12 +49,21 @@ static int add_point(run_state_t *s, nc_point_kind_t kind, const char *ifname, c
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 	nc_error_t perr = { "" };
-	char netns[64];
-	int r;
+	int saved = -1, r = 0;
 
-	if (netns_pid > 0)
-		snprintf(netns, sizeof(netns), "/proc/%d/ns/net", netns_pid);
-	r = nc_capture_add_point(s->capture, ifname, description, netns_pid > 0 ? netns : NULL, filter, &perr);
+	/* a point inside a namespace is opened from inside it: the socket
+	 * stays there, the thread comes back */
+	if (netns_pid > 0) {
+		r = nc_platform_netns_enter(netns_pid, &saved);
+		if (r < 0)
+			nc_error_set(&perr, r, "cannot enter the network namespace of pid %d: %s", netns_pid,
+				     nc_strerror(r));
+	}
+	if (netns_pid <= 0 || saved >= 0) {
+		r = nc_capture_add_point(s->capture, ifname, description, netns_pid > 0, filter, &perr);
+		if (saved >= 0)
+			(void)nc_platform_netns_leave(saved);
+	}
 	if (r >= 0) {
 		if ((size_t)r < NC_ARRAY_SIZE(env->capture_points)) {
 			struct nc_capture_point_summary *cp = &env->capture_points[r];
@@ -70,6 +84,68 @@ static int add_point(run_state_t *s, nc_point_kind_t kind, const char *ifname, c
 	}
 	nc_error_set(err, r, "%s: %s", ifname, perr.text[0] ? perr.text : nc_strerror(r));
 	return r; /* the caller notes it and goes on */
+}
+
+/* netcheck capture: every packet goes to the file as it is read, with a
+ * comment saying what it is (nothing is attributed: there are no probes). */
+static int on_stream_packet(nc_capture_t *c, const nc_capture_frame_t *f, void *data)
+{
+	run_state_t *s = data;
+	char comment[128];
+	int r;
+
+	(void)c;
+	if (f->point >= NC_CAPTURE_MAX_POINTS || s->stream_ids[f->point] < 0)
+		return 1;
+	(void)nc_packet_describe(f->packet, comment, sizeof(comment));
+	r = nc_pcapng_write_packet(s->stream, (uint32_t)s->stream_ids[f->point], f->ts_ns, f->bytes, f->caplen,
+				   f->origlen, f->direction == NC_DIR_IN ? 1 : f->direction == NC_DIR_OUT ? 2 : 0,
+				   comment);
+	if (r == -EINVAL) /* classic pcap refuses a second link type: skip those */
+		return 1;
+	if (r < 0) {
+		s->stream_error = r;
+		return r;
+	}
+	if (f->ts_ns > s->stream_last_ts)
+		s->stream_last_ts = f->ts_ns;
+	return 0;
+}
+
+static void on_capture_end(nc_capture_t *c, int status, void *data)
+{
+	run_state_t *s = data;
+
+	(void)c;
+	if (status == 0)
+		nc_result_environment(s->result)->capture_count_reached = true;
+	s->capture_ended = true; /* the watchdog stops the capture */
+}
+
+/* The capture file on opt->pcap_fd, with an interface per capture point
+ * named by its unique name (ret_ids[i]: its id, or < 0).  *ret: new. */
+static int open_writer(run_state_t *s, nc_pcapng_t **ret, int *ret_ids, nc_error_t *err)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	char os[200];
+	int r;
+
+	if (nc_platform_os_description(os, sizeof(os)) < 0)
+		snprintf(os, sizeof(os), "unknown");
+	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
+			      os, "netcheck " NC_VERSION, ret);
+	if (r < 0)
+		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
+	for (size_t i = 0; i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+
+		ret_ids[i] = pi != NULL ? nc_pcapng_add_interface(*ret,
+								   i < env->n_capture_points ? env->capture_points[i].name
+											     : pi->name,
+								   pi->description, pi->linktype, pi->snaplen)
+					: -1;
+	}
+	return 0;
 }
 
 /* "(host A or host B) or (tcp port P or udp port P)": every address of
@@ -107,8 +183,19 @@ static int build_filter(run_state_t *s, char *buf, size_t len)
 		o += (size_t)r;
 	}
 	if (o == 0) /* an exited target: its last known address */
-		return nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
-	return 0;
+		r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
+	else
+		r = 0;
+	/* netcheck capture FILTER: "(scope) and (user)", so the user's part
+	 * binds to the whole scope */
+	if (r == 0 && s->opt->capture_filter != NULL && s->opt->capture_filter[0] != '\0') {
+		char scope[NC_CAPTURE_FILTER_MAX];
+
+		snprintf(scope, sizeof(scope), "%s", buf);
+		r = snprintf(buf, len, "(%s) and (%s)", scope, s->opt->capture_filter);
+		r = r < 0 || (size_t)r >= len ? -ENOSPC : 0;
+	}
+	return r;
 }
 
 int nc_run_capture_open(run_state_t *s, nc_error_t *err)
@@ -117,6 +204,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	nc_container_t *c = nc_result_container(s->result);
 	char filter[NC_CAPTURE_FILTER_MAX], descr[128];
 	nc_error_t perr = { "" };
+	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
 	int r;
 
 	if (!s->opt->capture) {
@@ -131,11 +219,24 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	r = build_filter(s, filter, sizeof(filter));
 	if (r < 0)
 		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
-	r = nc_capture_new(&s->loop, MAX_PACKETS, &s->capture);
+	/* streaming keeps nothing: memory stays bounded however long it runs */
+	r = nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
 	if (r < 0)
 		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
 	if (s->bulk_capture)
 		(void)nc_capture_set_buffer_size(s->capture, BULK_BUFFER_BYTES);
+	if (stream) {
+		uint32_t snaplen = s->opt->capture_snaplen ? s->opt->capture_snaplen : STREAM_SNAPLEN;
+
+		if (nc_capture_set_snaplen(s->capture, snaplen) < 0 ||
+		    nc_capture_set_packet_cb(s->capture, on_stream_packet, s) < 0 ||
+		    nc_capture_set_limit(s->capture, s->opt->capture_count, on_capture_end, s) < 0) {
+			nc_capture_free(s->capture);
+			s->capture = NULL;
+			return nc_error_set(err, -EINVAL, "snaplen must be %d..%d, not %u", NC_CAPTURE_SNAPLEN_MIN,
+					    NC_CAPTURE_SNAPLEN_MAX, snaplen);
+		}
+	}
 
 	/* loopback carries the published-port probes to local addresses */
 	r = add_point(s, NC_POINT_LOOPBACK, "lo", "loopback", 0, filter, &perr);
@@ -181,6 +282,14 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		r = add_point(s, NC_POINT_DEFAULT_ROUTE, env->host_interface, descr, 0, filter, &perr);
 		if (r == -EPERM)
 			goto no_privilege;
+	}
+	if (stream) {
+		r = open_writer(s, &s->stream, s->stream_ids, err);
+		if (r < 0) {
+			nc_capture_free(s->capture);
+			s->capture = NULL;
+			return r;
+		}
 	}
 	r = nc_capture_start(s->capture);
 	if (r < 0) {
@@ -240,27 +349,15 @@ void nc_run_capture_finish(run_state_t *s)
 static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
 		      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err)
 {
-	char os[200];
 	nc_pcapng_t *w = NULL;
 	size_t n_points = nc_capture_point_count(s->capture);
 	int ids[NC_CAPTURE_MAX_POINTS];
 	uint64_t last_ts = 0;
 	int r;
 
-	if (nc_platform_os_description(os, sizeof(os)) < 0)
-		snprintf(os, sizeof(os), "unknown");
-	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
-			      os, "netcheck " NC_VERSION, &w);
+	r = open_writer(s, &w, ids, err);
 	if (r < 0)
-		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
-	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-		const nc_environment_t *env = nc_result_environment(s->result);
-
-		/* the IDB carries the point's unique name ("eth0@container") */
-		ids[i] = nc_pcapng_add_interface(w, i < env->n_capture_points ? env->capture_points[i].name : pi->name,
-						 pi->description, pi->linktype, pi->snaplen);
-	}
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const nc_packet_t *pk = &pkts[i];
 		char comment[128];
@@ -271,8 +368,11 @@ static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const i
 		if (probe_of[i] >= 0) {
 			const nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[probe_of[i]]);
 			snprintf(comment, sizeof(comment), "path=%s leg=%s", p->name, nc_leg_name(leg_of[i]));
-			c = comment;
+		} else {
+			/* every packet says what it is: ARP, neighbour discovery, ... */
+			(void)nc_packet_describe(pk, comment, sizeof(comment));
 		}
+		c = comment;
 		r = nc_pcapng_write_packet(w, (uint32_t)ids[pk->point], pk->ts_ns, pk->data, pk->caplen, pk->origlen,
 					   pk->direction == NC_DIR_IN ? 1 : pk->direction == NC_DIR_OUT ? 2 : 0, c);
 		if (r < 0 && r != -EINVAL) /* classic pcap refuses a second link type: skip those */
@@ -293,6 +393,27 @@ out:
 	return 0;
 }
 
+/* The streamed file's statistics blocks, then flushed and closed. */
+static int stream_close(run_state_t *s, nc_error_t *err)
+{
+	int r = s->stream_error;
+
+	for (size_t i = 0; i < nc_capture_point_count(s->capture) && i < NC_CAPTURE_MAX_POINTS; i++) {
+		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
+
+		if (s->stream_ids[i] >= 0)
+			(void)nc_pcapng_write_stats(s->stream, (uint32_t)s->stream_ids[i], s->stream_last_ts, pi->received,
+						    pi->dropped);
+	}
+	if (r == 0)
+		r = nc_pcapng_flush(s->stream);
+	nc_pcapng_free(s->stream);
+	s->stream = NULL;
+	if (r < 0)
+		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
+	return 0;
+}
+
 static void summarise_points(run_state_t *s)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
@@ -307,6 +428,12 @@ static void summarise_points(run_state_t *s)
 		cp->dropped = pi->dropped;
 		cp->not_stored = pi->not_stored;
 		cp->packets = 0;
+		if (s->stream != NULL) {
+			/* nothing was stored: every packet read went to the file or was refused */
+			cp->packets = pi->written;
+			cp->not_stored = pi->not_stored - pi->written;
+			continue;
+		}
 		for (size_t k = 0; k < n; k++)
 			if (pkts[k].point == i)
 				cp->packets++;
@@ -328,8 +455,10 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 
 	if (s->capture == NULL)
 		return 0;
-	(void)nc_capture_sort_by_time(s->capture);
 	summarise_points(s);
+	if (s->stream != NULL)
+		return stream_close(s, err);
+	(void)nc_capture_sort_by_time(s->capture);
 	pkts = nc_capture_packets(s->capture, &n);
 	n_points = nc_capture_point_count(s->capture);
 	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++)
@@ -398,4 +527,6 @@ void nc_run_capture_free(run_state_t *s)
 {
 	nc_capture_free(s->capture);
 	s->capture = NULL;
+	nc_pcapng_free(s->stream);
+	s->stream = NULL;
 }

@@ -79,7 +79,12 @@ struct run_state {
 	uv_timer_t deadline;          /* netcheck capture --duration */
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
 	bool capture_running;
-	bool bulk_capture;            /* netcheck capture: larger kernel rings */
+	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
+	bool capture_ended;           /* capture stopped reading on its own (-c reached, write error) */
+	int stream_error;             /* 0, or what writing the streamed file failed with */
+	struct nc_pcapng *stream;     /* owned: the file packets stream into, or NULL */
+	int stream_ids[NC_CAPTURE_MAX_POINTS]; /* interface id of each capture point, or < 0 */
+	uint64_t stream_last_ts;
 };
 
 /* run.c: helpers every part uses */

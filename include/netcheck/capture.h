@@ -1,21 +1,33 @@
 /* netcheck: packet capture at every point packets cross.
  *
- * An nc_capture_t owns one libpcap handle set per capture point (an
- * interface, possibly inside another network namespace), the uv_poll
- * handles that read them on the caller's libuv loop, and the packets read
- * (copied, decoded with nc_packet_decode()).  It never prints; libpcap's
- * text goes into the caller's nc_error_t.
+ * An nc_capture_t owns one libpcap handle per capture point (an interface
+ * of the network namespace the calling thread is in when the point is
+ * added), the uv_poll handles that read them on the caller's libuv loop,
+ * and, up to a limit, the packets read (copied, decoded with
+ * nc_packet_decode()).  It never prints; libpcap's text goes into the
+ * caller's nc_error_t.  It never changes namespace: a caller that wants a
+ * point inside a container enters the container's namespace on this
+ * thread around nc_capture_add_point() (the platform layer's
+ * nc_platform_netns_enter()/_leave()); a packet socket stays bound to the
+ * namespace it was made in.
  *
- * Direction: for Ethernet-like points (not loopback) a point is opened as
- * two handles, one PCAP_D_IN and one PCAP_D_OUT (libpcap checks the
- * kernel's packet type of each packet), so every packet's direction is
- * known without guessing from MAC addresses (which fails on bridge ports).
- * The kernel copies each packet to both; the filter keeps that small.
- * Loopback points get NC_DIR_UNKNOWN (each packet is both sent and
- * received); cooked (SLL) points get it from their header.  Where
- * directions cannot be set the point has one handle and NC_DIR_UNKNOWN.
+ * Direction: each point is one handle on libpcap's "any" device with link
+ * type DLT_LINUX_SLL2, and a kernel filter "ifindex N" for the point's
+ * interface.  SLL2 carries the kernel's packet type of every packet
+ * (PACKET_OUTGOING: out; host, broadcast, multicast, other host: in), so
+ * one handle gives each packet's direction, where MAC addresses would only
+ * guess (and guess wrong on bridge ports).  Loopback: the kernel hands a
+ * packet socket each looped packet twice, once outgoing and once incoming;
+ * the point's filter keeps only the incoming copy ("inbound"), so every
+ * packet is read and counted once, and its direction is NC_DIR_UNKNOWN
+ * (each is both sent and received).  If the "any" device or SLL2 is not
+ * available the point is opened on the interface itself, with its own link
+ * type and no direction.
  *
- * Life cycle: new → add_point* → start → (loop runs) → stop → cb → free.
+ * Life cycle: new → [set_*] → add_point* → start → (loop runs) → stop → cb
+ * → free.  Stop hands the pcap handles to libuv's thread pool to close
+ * (closing a packet socket waits for an RCU grace period; in parallel they
+ * wait for about one) and calls cb once all are closed.
  * May call: libpcap, libuv, packet.c. */
 #ifndef NETCHECK_CAPTURE_H
 #define NETCHECK_CAPTURE_H
@@ -32,6 +44,8 @@
 
 #define NC_CAPTURE_MAX_POINTS 32
 #define NC_CAPTURE_FILTER_MAX 4096 /* longest filter text nc_capture_add_point() takes */
+#define NC_CAPTURE_SNAPLEN_MIN 64
+#define NC_CAPTURE_SNAPLEN_MAX 262144 /* libpcap's MAXIMUM_SNAPLEN */
 
 typedef struct nc_capture nc_capture_t;
 
@@ -41,48 +55,89 @@ typedef struct nc_capture_point_info {
 	int linktype;          /* DLT_* */
 	uint32_t snaplen;
 	int ifindex;           /* in its own netns; 0 if unknown ("any") */
-	uint64_t received;     /* pcap_stats ps_recv at stop: passed the filter (either direction) */
-	uint64_t dropped;      /* pcap_stats ps_drop, summed over the point's handles: buffer full */
+	uint64_t received;     /* pcap_stats ps_recv at stop: passed the filter */
+	uint64_t dropped;      /* pcap_stats ps_drop at stop: kernel ring full */
 	bool in_netns;
 	/* additions: */
 	uint64_t not_stored;   /* read but not kept: max_packets reached (or ENOMEM) */
+	uint64_t written;      /* handed to the packet callback, which took it (returned 0) */
 	bool direction_known;  /* packets carry NC_DIR_IN/OUT */
 	int error;             /* 0, or the negative errno that stopped reading this point */
 	char error_text[128];  /* libpcap's words for it */
 } nc_capture_point_info_t;
 
 /* loop: borrowed, must outlive the capture.  max_packets: how many packets
- * to keep over all points (>= 1); later ones are counted, not kept.
+ * to keep over all points; later ones are counted, not kept.  0 keeps
+ * none (with a packet callback: memory stays bounded however long it runs).
  * ret: new, free with nc_capture_free(). */
 int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret);
 
-/* Kernel ring per capture point (split over its handles), before the
- * first point is added: 256 KiB .. 512 MiB, default 4 MiB.  A long capture
- * of bulk traffic wants more (netcheck capture: 16 MiB); a run's few
- * probes do with the default, which costs less to set up.  0 or -EINVAL. */
+/* Kernel ring per capture point, before the first point is added:
+ * 256 KiB .. 512 MiB, default 512 KiB.  A run's few probes need little and
+ * a small ring is quick to set up; a long capture of bulk traffic wants
+ * more (netcheck capture: 16 MiB).  0 or -EINVAL. */
 int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes);
 
-/* Opens the point now, so privilege errors surface before probes start.
- * ifname: interface name (< 64 bytes); description: may be NULL;
- * netns_path: NULL for ours, or a netns file such as "/proc/<pid>/ns/net"
- * or "/var/run/netns/NAME" (the thread enters it only to open the handles);
- * bpf_filter: may be NULL (everything); all borrowed for the call only.
+/* Bytes captured per packet, before the first point is added:
+ * NC_CAPTURE_SNAPLEN_MIN .. NC_CAPTURE_SNAPLEN_MAX, default NC_SNAPLEN.
+ * Stored packets keep at most NC_SNAPLEN of them; the packet callback sees
+ * all.  0 or -EINVAL. */
+int nc_capture_set_snaplen(nc_capture_t *c, uint32_t snaplen);
+
+/* One packet as read, for the packet callback.  Everything borrowed for
+ * the call only. */
+typedef struct nc_capture_frame {
+	uint32_t point;            /* index of the capture point */
+	uint64_t ts_ns;            /* ns since the epoch */
+	nc_direction_t direction;
+	int linktype;              /* DLT_* of the point */
+	const uint8_t *bytes;      /* caplen bytes, link header first */
+	uint32_t caplen, origlen;
+	const nc_packet_t *packet; /* the first NC_SNAPLEN bytes, decoded */
+} nc_capture_frame_t;
+
+/* Called for every packet read, on the loop thread, before (and whether
+ * or not) it is stored.  Returns 0 when it took the packet (counted as
+ * written; counts towards the limit), 1 when it skipped it, or a negative
+ * errno: then reading stops at every point and the end callback gets that
+ * code. */
+typedef int (*nc_capture_packet_fn)(nc_capture_t *c, const nc_capture_frame_t *f, void *data);
+/* Called once, from the loop, when capture stops reading on its own:
+ * status 0 when the limit of written packets was reached, or the packet
+ * callback's negative errno.  The caller then calls nc_capture_stop()
+ * (which may be done from inside this callback). */
+typedef void (*nc_capture_end_fn)(nc_capture_t *c, int status, void *data);
+
+/* Before nc_capture_start(); cb NULL removes it.  data: borrowed, the
+ * caller's.  0 or -EINVAL (started already). */
+int nc_capture_set_packet_cb(nc_capture_t *c, nc_capture_packet_fn cb, void *data);
+/* Stop reading after max_written packets were written (0: no limit) and
+ * call end_cb (may be NULL).  Before nc_capture_start().  0 or -EINVAL. */
+int nc_capture_set_limit(nc_capture_t *c, uint64_t max_written, nc_capture_end_fn end_cb, void *data);
+
+/* Opens the point now, in the calling thread's network namespace, so
+ * privilege errors surface before probes start.
+ * ifname: interface name (< 64 bytes), "any" for all; description: may be
+ * NULL; in_netns: recorded in the point's info (the caller entered another
+ * namespace to add it); bpf_filter: pcap-filter text, may be NULL
+ * (everything); all borrowed for the call only.
  * err: may be NULL; gets libpcap's text on failure.
  * Returns the point index >= 0, or -EPERM (not permitted), -ENODEV (no such
  * interface), -ENETDOWN (interface down), -EINVAL (bad filter or name),
  * -ENOSPC (NC_CAPTURE_MAX_POINTS reached), -EBUSY (already stopping),
  * -EIO (other libpcap failure) or another negative errno.
  * May be called after nc_capture_start(): the point is read from then on. */
-int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description,
-			 const char *netns_path, const char *bpf_filter, nc_error_t *err);
+int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			 const char *bpf_filter, nc_error_t *err);
 
 /* Starts polling every point on the loop.  0, -EINVAL (no points),
  * -EALREADY, or a UV_E* code (then nothing is polled; run the loop before
  * nc_capture_free() so the half-made handles close). */
 int nc_capture_start(nc_capture_t *c);
 
-/* Drains what the kernel buffered, reads pcap_stats into the point infos,
- * stops polling and closes the handles; cb (may be NULL) is called from the
+/* Drains what the kernel buffered, reads pcap_stats into the point infos
+ * (final once this returns), stops polling and closes the pcap handles in
+ * libuv's thread pool, all at once; cb (may be NULL) is called from the
  * loop once all are closed.  Returns 0, or -EINVAL (never started) /
  * -EALREADY (stopping), and then cb is never called. */
 int nc_capture_stop(nc_capture_t *c, void (*cb)(nc_capture_t *c, void *data), void *data);
@@ -99,12 +154,14 @@ const nc_capture_point_info_t *nc_capture_point(const nc_capture_t *c, size_t i)
 size_t nc_capture_packet_count(const nc_capture_t *c);
 /* borrowed, valid until the next packet is read, nc_capture_sort_by_time()
  * or nc_capture_free(); NULL if i is out of range.  Arrival order (per
- * point; the two handles of a point interleave) until sorted. */
+ * point) until sorted. */
 const nc_packet_t *nc_capture_packet(const nc_capture_t *c, size_t i);
 /* All packets as one array (for nc_attribute()); same lifetime as above. */
 const nc_packet_t *nc_capture_packets(const nc_capture_t *c, size_t *ret_n);
 /* Packets read but not kept, over all points. */
 uint64_t nc_capture_not_stored(const nc_capture_t *c);
+/* Packets the packet callback took (returned 0), over all points. */
+uint64_t nc_capture_written(const nc_capture_t *c);
 /* Stable sort of all packets by ts_ns.  0 or -ENOMEM (order unchanged). */
 int nc_capture_sort_by_time(nc_capture_t *c);
 

@@ -60,6 +60,14 @@ int nc_packet_decode(nc_packet_t *p);
  * - DLT_LINUX_SLL/SLL2: sets direction from the packet type if it is still
  *   NC_DIR_UNKNOWN.  Other link types leave direction alone. */
 
+/* What p is, in a few words, for the capture file's comment on a packet
+ * no path claimed: "arp who-has 172.17.0.2 tell 172.17.0.1", "arp reply
+ * 172.17.0.2 is-at 02:42:ac:11:00:02", "icmp6 neighbor-solicitation
+ * who-has fe80::1", "icmp6 router-advertisement", else "not attributed".
+ * p: decoded by nc_packet_decode(), borrowed; buf: len bytes, always
+ * NUL-terminated, the text cut to fit.  Pure.  0, or -EINVAL. */
+int nc_packet_describe(const nc_packet_t *p, char *buf, size_t len);
+
 /* A packet's place in time: sorting these orders packets by timestamp,
  * and packets with equal timestamps by index (a stable sort). */
 typedef struct nc_packet_order {

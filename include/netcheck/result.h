@@ -251,11 +251,12 @@ typedef struct nc_environment {
 		nc_point_kind_t kind;
 		char name[NC_POINT_NAME_MAX]; /* unique: nc_point_name() */
 		char description[128];
-		uint64_t packets;             /* stored for this run */
+		uint64_t packets;             /* stored for this run (netcheck capture: written) */
 		uint64_t received, dropped;   /* pcap_stats */
-		uint64_t not_stored;          /* read but over the per-run storage cap */
+		uint64_t not_stored;          /* read but over the per-run storage cap (netcheck capture: not written) */
 	} capture_points[16];
 	size_t n_capture_points;
+	bool capture_count_reached;       /* netcheck capture -c COUNT: stopped after COUNT packets */
 } nc_environment_t;
 
 typedef struct nc_container {

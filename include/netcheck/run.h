@@ -49,9 +49,10 @@ typedef struct nc_run_options {
 	const char *pcap_path;       /* NULL = no file; named in messages */
 	int pcap_fd;                 /* borrowed: opened by the caller (before privileges are dropped); -1 = none */
 	bool pcap_classic;           /* --pcap-format pcap */
-	const char *capture_filter;  /* netcheck capture FILTER...: pcap-filter text, and-ed with the scope; NULL = none */
-	uint64_t capture_count;      /* netcheck capture -c COUNT; 0 = no limit */
-	uint32_t snaplen;            /* netcheck capture -s SNAPLEN; 0 = default */
+	/* netcheck capture only: */
+	const char *capture_filter;  /* pcap-filter text ANDed with the container's scope; NULL = none */
+	uint64_t capture_count;      /* -c: stop once this many packets are in the file; 0 = no limit */
+	uint32_t capture_snaplen;    /* -s: bytes per packet, 64..262144; 0 = NC_SNAPLEN (512) */
 	const char *expect;          /* --expect spec, NULL = environment's table */
 	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */
 	nc_progress_fn progress;     /* may be NULL */
@@ -71,9 +72,12 @@ int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
 /* `netcheck capture CONTAINER`: the same capture points for a user's own
- * running container, until duration_ms passes or *opt->interrupted is set;
- * packets go to opt->pcap_path.  Fills the result's environment (with the
- * per-point counts) and container record. */
+ * running container, until duration_ms passes, *opt->interrupted is set or
+ * opt->capture_count packets were written (the environment's
+ * capture_count_reached says so); every packet goes to opt->pcap_fd as it
+ * is read, nothing is kept in memory.  Fills the result's environment
+ * (per point: packets written, dropped, read but not written) and
+ * container record. */
 int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint64_t duration_ms,
 			nc_result_t *result, nc_error_t *err);
 

@@ -4,8 +4,9 @@
  * a TCP connection (to a listener made inside the namespace) and an ICMP
  * echo.  Checks the packets seen at both points, their decoded addresses
  * and directions, the attribution of both probes, stop/close on the loop
- * (uv_loop_close() == 0) and that a failed namespace entry leaves the
- * thread in its own namespace.
+ * (uv_loop_close() == 0), that the thread stays in its own namespace, and
+ * that one handle per point reads each packet once with its direction (on
+ * the veth and on the namespace's loopback).
  *
  * Needs root (netns, veth, packet sockets) and iproute2's `ip`; without
  * them it exits 77 (skip), saying why. */
@@ -78,6 +79,36 @@ static int teardown_netns(void **state)
 	sh("ip netns del %s", ns_name);
 	sh("ip link del %s 2>/dev/null", host_if);
 	return 0;
+}
+
+/* The caller's part of a point in another namespace: this thread enters
+ * it around nc_capture_add_point() (run-capture.c does it with
+ * nc_platform_netns_enter(), by pid). */
+static int enter_ns(void)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int target = open(ns_path, O_RDONLY | O_CLOEXEC);
+
+	assert_true(self >= 0 && target >= 0);
+	assert_int_equal(setns(target, CLONE_NEWNET), 0);
+	close(target);
+	return self;
+}
+
+static void leave_ns(int self)
+{
+	assert_int_equal(setns(self, CLONE_NEWNET), 0);
+	close(self);
+}
+
+static int add_point_in_ns(nc_capture_t *c, const char *ifname, const char *description, const char *filter,
+			   nc_error_t *err)
+{
+	int self = enter_ns();
+	int r = nc_capture_add_point(c, ifname, description, true, filter, err);
+
+	leave_ns(self);
+	return r;
 }
 
 static ino_t netns_inode(void)
@@ -249,24 +280,26 @@ static void test_live_two_points(void **state)
 	lv.capture = c;
 
 	/* failures first: nothing is left open, the thread stays at home */
-	assert_int_equal(nc_capture_add_point(c, "nctest-nosuch0", NULL, NULL, NULL, &err), -ENODEV);
+	assert_int_equal(nc_capture_add_point(c, "nctest-nosuch0", NULL, false, NULL, &err), -ENODEV);
 	assert_true(strlen(err.text) > 0);
-	assert_int_equal(nc_capture_add_point(c, host_if, NULL, NULL, "host and and", &err), -EINVAL);
-	assert_int_equal(nc_capture_add_point(c, ns_if, NULL, "/var/run/netns/nctest-nosuch", NULL, &err), -ENOENT);
-	assert_int_equal(nc_capture_add_point(c, "nctest-nosuch0", NULL, ns_path, NULL, &err), -ENODEV);
+	assert_int_equal(nc_capture_add_point(c, host_if, NULL, false, "host and and", &err), -EINVAL);
+	/* the namespace's end is not here, and here's is not there */
+	assert_int_equal(nc_capture_add_point(c, ns_if, NULL, false, NULL, &err), -ENODEV);
+	assert_int_equal(add_point_in_ns(c, host_if, NULL, NULL, &err), -ENODEV);
 	assert_int_equal(netns_inode(), before);
 	assert_int_equal(nc_capture_point_count(c), 0);
 	assert_int_equal(nc_capture_start(c), -EINVAL);
 	assert_int_equal(nc_capture_stop(c, on_stopped, &lv), -EINVAL);
 
-	assert_int_equal(nc_capture_add_point(c, host_if, "host end of the veth", NULL, FILTER, &err), 0);
-	assert_int_equal(nc_capture_add_point(c, ns_if, "namespace end", ns_path, FILTER, &err), 1);
+	assert_int_equal(nc_capture_add_point(c, host_if, "host end of the veth", false, FILTER, &err), 0);
+	assert_int_equal(add_point_in_ns(c, ns_if, "namespace end", FILTER, &err), 1);
 	assert_int_equal(netns_inode(), before);
 	for (size_t i = 0; i < 2; i++) {
 		info = nc_capture_point(c, i);
 		assert_non_null(info);
-		assert_int_equal(info->linktype, DLT_EN10MB);
-		assert_int_equal(info->snaplen, NC_SNAPLEN);
+		/* one handle on "any", SLL2 carrying the packet type */
+		assert_int_equal(info->linktype, DLT_LINUX_SLL2);
+		assert_true(info->snaplen >= NC_SNAPLEN);
 		assert_true(info->ifindex > 0);
 		assert_true(info->direction_known);
 		assert_int_equal(info->in_netns, i == 1);
@@ -287,7 +320,7 @@ static void test_live_two_points(void **state)
 	assert_int_equal(lv.stop_result, 0);
 	assert_int_equal(lv.stop_calls, 1);
 	assert_int_equal(uv_loop_close(&loop), 0);
-	assert_int_equal(nc_capture_add_point(c, host_if, NULL, NULL, NULL, &err), -EBUSY);
+	assert_int_equal(nc_capture_add_point(c, host_if, NULL, false, NULL, &err), -EBUSY);
 
 	/* the handshake, both ways, at both ends, with the right direction */
 	p = find(c, 0, IPPROTO_TCP, NC_TCP_SYN, HOST_ADDR, NS_ADDR);
@@ -372,7 +405,7 @@ static void on_late_timer(uv_timer_t *t)
 	nc_error_t err;
 
 	/* a point added while running is polled from then on */
-	assert_int_equal(nc_capture_add_point(lv->capture, ns_if, NULL, ns_path, FILTER, &err), 1);
+	assert_int_equal(add_point_in_ns(lv->capture, ns_if, NULL, FILTER, &err), 1);
 	send_echo();
 	uv_close((uv_handle_t *)t, on_timer_closed);
 }
@@ -407,13 +440,13 @@ static void test_live_late_point_and_free(void **state)
 
 	/* never started: free closes the pcap handles, no loop needed */
 	assert_int_equal(nc_capture_new(&loop, 1, &c), 0);
-	assert_int_equal(nc_capture_add_point(c, host_if, NULL, NULL, NULL, &err), 0);
+	assert_int_equal(nc_capture_add_point(c, host_if, NULL, false, NULL, &err), 0);
 	nc_capture_free(c);
 	nc_capture_free(NULL);
 
 	assert_int_equal(nc_capture_new(&loop, 2, &c), 0); /* keeps 2, counts the rest */
 	lv.capture = c;
-	assert_int_equal(nc_capture_add_point(c, host_if, NULL, NULL, FILTER, &err), 0);
+	assert_int_equal(nc_capture_add_point(c, host_if, NULL, false, FILTER, &err), 0);
 	assert_int_equal(nc_capture_start(c), 0);
 	assert_int_equal(uv_timer_init(&loop, &late), 0);
 	assert_int_equal(uv_timer_init(&loop, &stop), 0);
@@ -426,11 +459,112 @@ static void test_live_late_point_and_free(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* A TCP exchange over the namespace's own loopback: sockets made inside
+ * it, used from here. */
+static void loopback_exchange_in_ns(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NS_PORT + 1) };
+	int self = enter_ns();
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int peer;
+	char buf[64];
+
+	leave_ns(self);
+	assert_true(listener >= 0 && fd >= 0);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)), 0);
+	assert_int_equal(bind(listener, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(send(fd, PAYLOAD, strlen(PAYLOAD), 0), (ssize_t)strlen(PAYLOAD));
+	peer = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(peer >= 0);
+	assert_int_equal(recv(peer, buf, sizeof(buf), 0), (ssize_t)strlen(PAYLOAD));
+	close(fd);
+	close(peer);
+	close(listener);
+}
+
+static void on_one_handle_traffic(uv_timer_t *t)
+{
+	live_t *lv = t->data;
+
+	lv->local = tcp_exchange(lv->listener);
+	loopback_exchange_in_ns();
+	assert_int_equal(uv_timer_start(t, on_stop_timer, 300, 0), 0);
+}
+
+static size_t count(const nc_capture_t *c, uint32_t point, uint8_t flags, nc_direction_t dir, size_t *ret_at_point)
+{
+	size_t n = 0;
+
+	*ret_at_point = 0;
+	for (size_t i = 0; i < nc_capture_packet_count(c); i++) {
+		const nc_packet_t *p = nc_capture_packet(c, i);
+
+		if (p->point != point)
+			continue;
+		(*ret_at_point)++;
+		if (p->proto == IPPROTO_TCP && p->tcp_flags == flags && p->direction == dir)
+			n++;
+	}
+	return n;
+}
+
+/* One handle per point: every packet is read once, with its direction from
+ * the kernel's packet type, and the kernel's count matches what was read
+ * (on the veth and on a loopback, where the kernel loops each packet out
+ * and in again). */
+static void test_live_one_handle(void **state)
+{
+	uv_loop_t loop;
+	nc_capture_t *c = NULL;
+	nc_error_t err = { "" };
+	live_t lv;
+	char lo_filter[64];
+	size_t at_point;
+
+	(void)state;
+	memset(&lv, 0, sizeof(lv));
+	snprintf(lo_filter, sizeof(lo_filter), "tcp port %d", NS_PORT + 1);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_capture_new(&loop, 1000, &c), 0);
+	lv.capture = c;
+	assert_int_equal(nc_capture_add_point(c, host_if, NULL, false, "tcp port 7777", &err), 0);
+	assert_int_equal(add_point_in_ns(c, "lo", "namespace loopback", lo_filter, &err), 1);
+	assert_true(nc_capture_point(c, 0)->direction_known);
+	assert_false(nc_capture_point(c, 1)->direction_known);
+	lv.listener = listen_in_netns();
+	assert_int_equal(nc_capture_start(c), 0);
+	assert_int_equal(uv_timer_init(&loop, &lv.timer), 0);
+	lv.timer.data = &lv;
+	assert_int_equal(uv_timer_start(&lv.timer, on_one_handle_traffic, 50, 0), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	close(lv.listener);
+	assert_int_equal(lv.stop_calls, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	/* the veth: one SYN out, one SYN-ACK in, nothing twice */
+	assert_int_equal(count(c, 0, NC_TCP_SYN, NC_DIR_OUT, &at_point), 1);
+	assert_int_equal(count(c, 0, NC_TCP_SYN | NC_TCP_ACK, NC_DIR_IN, &at_point), 1);
+	assert_int_equal(count(c, 0, NC_TCP_SYN, NC_DIR_IN, &at_point), 0);
+	assert_true(at_point >= 6);
+	assert_int_equal(nc_capture_point(c, 0)->received, at_point);
+	/* the loopback: each packet once, no direction */
+	assert_int_equal(count(c, 1, NC_TCP_SYN, NC_DIR_UNKNOWN, &at_point), 1);
+	assert_int_equal(count(c, 1, NC_TCP_SYN | NC_TCP_ACK, NC_DIR_UNKNOWN, &at_point), 1);
+	assert_true(at_point >= 6);
+	assert_int_equal(nc_capture_point(c, 1)->received, at_point);
+	nc_capture_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_two_points),
 		cmocka_unit_test(test_live_late_point_and_free),
+		cmocka_unit_test(test_live_one_handle),
 	};
 	int pid = (int)getpid() % 100000;
 
