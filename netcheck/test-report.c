@@ -329,24 +329,137 @@ static nc_result_t *build_skipped_icmp(void)
 	return r;
 }
 
+static void add_capture_point(nc_result_t *r, nc_point_kind_t kind, const char *ifname, const char *description,
+			      uint64_t packets, uint64_t dropped)
+{
+	nc_environment_t *env = nc_result_environment(r);
+	struct nc_capture_point_summary *cp;
+
+	assert_true(env->n_capture_points < NC_ARRAY_SIZE(env->capture_points));
+	cp = &env->capture_points[env->n_capture_points++];
+	cp->kind = kind;
+	nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
+	snprintf(cp->description, sizeof(cp->description), "%s", description);
+	cp->packets = packets;
+	cp->received = packets + dropped;
+	cp->dropped = dropped;
+}
+
+/* (d) native Linux, something broken: the full proxy chain down to eth0 in
+ * the container, a NAT path whose packets stop at the bridge (dropped), an
+ * app listening on loopback only (refused, reset by the container), and a
+ * skipped path.  Every diagnosis the reporters render, with a hint or not. */
+static nc_result_t *build_failed(void)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	assert_non_null(r);
+	set_native_environment(r);
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback: the client side of published ports", 11, 0);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker0", "the container bridge", 9, 0);
+	add_capture_point(r, NC_POINT_VETH, "veth1a2b", "the container's host-side veth", 6, 0);
+	add_capture_point(r, NC_POINT_CONTAINER, "eth0", "eth0 inside the container", 6, 2);
+	add_capture_point(r, NC_POINT_DEFAULT_ROUTE, "eth0", "the default route: must stay silent", 0, 0);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("127.0.0.1", 32768);
+	p->local = ep("127.0.0.1", 44482);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_PROXY;
+	p->has_forwarder = true;
+	snprintf(p->forwarder.name, sizeof(p->forwarder.name), "docker-proxy");
+	p->forwarder.pid = 3262;
+	p->peer_seen = ep("172.17.0.1", 38582);
+	set_timings(p, 0.064, 0.588, 0.701);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "lo", "client", NC_DIR_OUT, ep("127.0.0.1", 44482), ep("127.0.0.1", 32768), T0, T0 + US(600), 5);
+	add_hop(p, "docker0", "proxy-to-container", NC_DIR_OUT, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(210), T0 + US(700), 3);
+	add_hop(p, "veth1a2b", "proxy-to-container", NC_DIR_OUT, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(230), T0 + US(720), 3);
+	add_hop(p, "eth0@container", "proxy-to-container", NC_DIR_IN, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(1264), T0 + US(1750), 3);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_HOST, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("192.168.1.10", 32768);
+	p->local = ep("192.168.1.10", 50112);
+	p->verdict = NC_VERDICT_TIMEOUT;
+	p->mechanism = NC_MECH_NAT;
+	set_timings(p, -1, -1, 2000.0);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "lo", "client", NC_DIR_OUT, ep("192.168.1.10", 50112), ep("192.168.1.10", 32768), T0 + US(3000),
+		T0 + US(1003000), 3);
+	add_hop(p, "docker0", "translated", NC_DIR_OUT, ep("192.168.1.10", 50112), ep("172.17.0.2", 80),
+		T0 + US(3012), T0 + US(1003012), 3);
+	nc_path_diagnose(p, NC_DIAG_DROPPED, "look for a DROP in the FORWARD chain: iptables -S DOCKER-USER",
+			 "3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b");
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("172.17.0.2", 80);
+	p->local = ep("172.17.0.1", 40000);
+	p->verdict = NC_VERDICT_REFUSED;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, -1, -1, 0.120);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker0", "client", NC_DIR_OUT, ep("172.17.0.1", 40000), ep("172.17.0.2", 80), T0 + US(5000),
+		T0 + US(5000), 1);
+	add_hop(p, "eth0@container", "client", NC_DIR_IN, ep("172.17.0.1", 40000), ep("172.17.0.2", 80),
+		T0 + US(5019), T0 + US(5019), 1);
+	add_hop(p, "eth0@container", "client", NC_DIR_OUT, ep("172.17.0.2", 80), ep("172.17.0.1", 40000),
+		T0 + US(5040), T0 + US(5040), 1);
+	nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
+			 "make the app listen on 0.0.0.0 (all addresses) inside the container",
+			 "the app in the container listens on 127.0.0.1:80 only, so the container's kernel reset the "
+			 "connection from 172.17.0.1");
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("172.17.0.2", 0);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, -1, -1, 0.052);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker0", "icmp", NC_DIR_OUT, ep("172.17.0.1", 7), ep("172.17.0.2", 7), T0 + US(6000),
+		T0 + US(6000), 1);
+	add_hop(p, "eth0@container", "icmp", NC_DIR_IN, ep("172.17.0.1", 7), ep("172.17.0.2", 7), T0 + US(6021),
+		T0 + US(6021), 1);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK6, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("::1", 32768);
+	nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, NULL, "nothing forwards [::1]:32768: the engine runs without IPv6");
+	nc_path_set_detail(p, "skipped: the port is not published on IPv6");
+
+	assert_int_equal(nc_result_evaluate(r), 2);
+	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
+	return r;
+}
+
 /* --- rendering helpers ------------------------------------------------- */
 
 #define TEXT_MAX (64 * 1024)
 static char text_buf[TEXT_MAX];
 
 /* returns: borrowed text_buf, valid until the next call */
-static const char *render_text(const nc_result_t *r, bool color, bool verbose)
+static const char *render_text_opt(const nc_result_t *r, const nc_report_options_t *opt)
 {
-	nc_report_options_t opt = { .color = color, .verbose = verbose };
 	FILE *f;
 
 	memset(text_buf, 0, sizeof(text_buf));
 	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
 	assert_non_null(f);
-	assert_int_equal(nc_report_text(r, &opt, f), 0);
+	assert_int_equal(nc_report_text(r, opt, f), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_true(strlen(text_buf) < sizeof(text_buf) - 2); /* not truncated */
 	return text_buf;
+}
+
+/* Wide enough that nothing wraps: the tests of content see whole lines. */
+#define WIDE 1000
+static const char *render_text(const nc_result_t *r, bool color, bool verbose)
+{
+	nc_report_options_t opt = { .color = color, .verbose = verbose, .width = WIDE };
+
+	return render_text_opt(r, &opt);
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -804,6 +917,183 @@ static void test_empty_result(void **state)
 	nc_result_free(r);
 }
 
+/* --- text: width, ASCII, diagnoses -------------------------------------- */
+
+typedef nc_result_t *(*builder_t)(void);
+static const struct {
+	const char *name;
+	builder_t build;
+} samples[] = {
+	{ "native-linux", build_native },
+	{ "forwarding-only", build_forwarding_only },
+	{ "skipped-icmp", build_skipped_icmp },
+	{ "failed", build_failed },
+};
+
+/* Every line of t takes at most width columns (ANSI colours take none). */
+static void assert_lines_fit(const char *t, unsigned width, const char *what)
+{
+	unsigned line_no = 1;
+
+	for (const char *line = t; *line != '\0'; line_no++) {
+		const char *end = strchr(line, '\n');
+		size_t cols = 0;
+
+		assert_non_null(end); /* every line ends with a newline */
+		for (const char *c = line; c < end; c++) {
+			if (*c == '\033') {
+				while (c < end && *c != 'm')
+					c++;
+				continue;
+			}
+			if (((unsigned char)*c & 0xC0) != 0x80)
+				cols++;
+		}
+		if (cols > width)
+			fail_msg("%s: line %u is %zu columns, more than %u:\n%.*s\nin\n%s", what, line_no, cols, width,
+				 (int)(end - line), line, t);
+		line = end + 1;
+	}
+}
+
+static void test_text_fits_width(void **state)
+{
+	static const unsigned widths[] = { 40, 80, 120, 200 };
+
+	(void)state;
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+		nc_result_t *r = samples[s].build();
+
+		for (size_t w = 0; w < NC_ARRAY_SIZE(widths); w++)
+			for (int variant = 0; variant < 8; variant++) {
+				nc_report_options_t opt = { .width = widths[w], .verbose = variant & 1,
+							    .ascii = variant & 2, .color = variant & 4 };
+				char what[96];
+
+				snprintf(what, sizeof(what), "%s at %u columns (variant %d)", samples[s].name, widths[w],
+					 variant);
+				assert_lines_fit(render_text_opt(r, &opt), widths[w], what);
+			}
+		nc_result_free(r);
+	}
+}
+
+/* What the narrow table keeps, and how it says what it left out. */
+static void test_text_narrow_table(void **state)
+{
+	nc_result_t *r = build_forwarding_only();
+	nc_report_options_t opt = { .width = 40 };
+	const char *t = render_text_opt(r, &opt);
+
+	(void)state;
+	assert_contains(t, "\nPATH ");
+	assert_contains(t, "VERDICT");
+	assert_contains(t, "EXPECTED");
+	assert_contains(t, "\nPATH                 VERDICT     EXPECT\u2026\n");
+	assert_contains(t, "\npublished-loopback6  reachable   ok\n");
+	assert_contains(t, "(TARGET, MECHANISM, FORWARDER, PEER\n  SEEN, CONNECT/FIRST BYTE/TOTAL ms: not\n"
+			   "  shown in 40 columns; --json has every\n  field)\n");
+	/* the shortened EXPECTED cell, then what was wanted in full, wrapped */
+	assert_contains(t, "\npublished-host       timeout     UNEXPE\u2026\n");
+	assert_contains(t, "  published-host: UNEXPECTED (wanted\n    reachable/proxy|out-of-sight)\n");
+	/* a trail continues on lines indented under the path's name */
+	assert_contains(t, "  published-loopback6: lo\n      [::1]:41002\u2192[::1]:55001 (6 pkts)\n");
+	nc_result_free(r);
+
+	/* 80: the forwarder goes whole (the trail names it), the rest stays */
+	r = build_native();
+	opt.width = 80;
+	t = render_text_opt(r, &opt);
+	assert_contains(t, "\nPATH                TARGET              VERDICT    MECHANISM  EXPECTED\n"
+			   "direct-icmp         172.17.0.2          reachable  direct     ok\n");
+	assert_contains(t, "(FORWARDER, PEER SEEN, CONNECT/FIRST BYTE/TOTAL ms: not shown in 80 columns;\n"
+			   "  --json has every field)\n");
+	nc_result_free(r);
+
+	r = build_native();
+	opt.width = 200; /* the whole table, untouched */
+	t = render_text_opt(r, &opt);
+	assert_contains(t, "CONNECT/FIRST BYTE/TOTAL ms  EXPECTED\n");
+	assert_not_contains(t, "not shown");
+	assert_not_contains(t, "\u2026");
+	nc_result_free(r);
+}
+
+static void assert_ascii_only(const char *t, const char *what)
+{
+	for (const char *c = t; *c != '\0'; c++)
+		if ((unsigned char)*c >= 0x80)
+			fail_msg("%s: byte 0x%02x at offset %zu in\n%s", what, (unsigned char)*c, (size_t)(c - t), t);
+}
+
+static void test_text_ascii(void **state)
+{
+	(void)state;
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+		nc_result_t *r = samples[s].build();
+		nc_report_options_t opt = { .ascii = true, .verbose = true, .width = 40 };
+
+		/* engine text that is not ASCII: folded to '?' */
+		snprintf(nc_result_container(r)->image, sizeof(nc_result_container(r)->image), "caf\303\251:\342\234\223");
+		assert_ascii_only(render_text_opt(r, &opt), samples[s].name);
+		opt.width = WIDE;
+		assert_ascii_only(render_text_opt(r, &opt), samples[s].name);
+		nc_result_free(r);
+	}
+	{
+		nc_result_t *r = build_native();
+		nc_report_options_t opt = { .ascii = true, .width = WIDE };
+		const char *t = render_text_opt(r, &opt);
+
+		assert_contains(t, "  published-loopback: lo 127.0.0.1:44482->127.0.0.1:32768 (3 pkts) => "
+				   "[docker-proxy pid 3262] => docker0 ");
+		assert_contains(t, "[kernel NAT 192.168.1.10:32768 -> 172.17.0.2:80] => ");
+		opt.width = 40;
+		t = render_text_opt(r, &opt);
+		assert_contains(t, "  published-host: lo\n      192.168.1.10:50112->\n      192.168.1.10:32768 (4 pkts) =>\n");
+		nc_result_free(r);
+	}
+	{
+		nc_result_t *r = build_forwarding_only();
+		nc_report_options_t opt = { .ascii = true, .width = 40 };
+
+		assert_contains(render_text_opt(r, &opt), "\npublished-host       timeout     UNEX...\n");
+		nc_result_free(r);
+	}
+}
+
+static void test_text_diagnosis(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *t = render_text(r, false, false);
+
+	(void)state;
+	assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b; "
+			   "hint: look for a DROP in the FORWARD chain: iptables -S DOCKER-USER\n");
+	assert_contains(t, "\n  direct-tcp: the app in the container listens on 127.0.0.1:80 only, so the container's "
+			   "kernel reset the connection from 172.17.0.1; hint: make the app listen on 0.0.0.0 (all "
+			   "addresses) inside the container\n");
+	/* no hint: the detail alone */
+	assert_contains(t, "\n  published-loopback6: nothing forwards [::1]:32768: the engine runs without IPv6\n");
+	assert_int_equal(count_occurrences(t, "hint:"), 2);
+	assert_contains(t, "  captured at: lo 11, docker0 9, veth1a2b 6, eth0@container 6, eth0 0 packets; "
+			   "2 dropped by the kernel\n");
+	assert_contains(t, "3 of 5 paths as expected for native-linux; exit 1");
+	/* paths without a diagnosis say nothing more */
+	assert_int_equal(count_occurrences(t, "  published-loopback: "), 1);
+
+	/* wrapped at 80: the sentence goes on, indented, under the path */
+	{
+		nc_report_options_t opt = { .width = 80 };
+
+		t = render_text_opt(r, &opt);
+		assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at\n"
+				   "    veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S\n"
+				   "    DOCKER-USER\n");
+	}
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
 static int write_sample(const char *dir, const char *name, nc_result_t *(*build)(void))
@@ -867,6 +1157,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_verbose),
 		cmocka_unit_test(test_foreign_and_hostile_strings),
 		cmocka_unit_test(test_empty_result),
+		cmocka_unit_test(test_text_fits_width),
+		cmocka_unit_test(test_text_narrow_table),
+		cmocka_unit_test(test_text_ascii),
+		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_write_samples),
 	};
 
@@ -884,8 +1178,29 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc >= 4 && strcmp(argv[1], "--print-text") == 0) {
+		/* for a look at a sample: --print-text SAMPLE WIDTH [ascii] [verbose] */
+		for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+			nc_report_options_t opt = { .width = (unsigned)atoi(argv[3]) };
+			nc_result_t *r;
+
+			if (strcmp(argv[2], samples[s].name) != 0)
+				continue;
+			for (int i = 4; i < argc; i++) {
+				opt.ascii |= strcmp(argv[i], "ascii") == 0;
+				opt.verbose |= strcmp(argv[i], "verbose") == 0;
+			}
+			r = samples[s].build();
+			nc_report_text(r, &opt, stdout);
+			nc_result_free(r);
+			return 0;
+		}
+		fprintf(stderr, "test-report: no sample %s\n", argv[2]);
+		return 2;
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--write-samples DIR]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--write-samples DIR | --print-text SAMPLE WIDTH [ascii] [verbose]]\n",
+			argv[0]);
 		return 2;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
