@@ -434,6 +434,59 @@ static nc_result_t *build_failed(void)
 	return r;
 }
 
+/* (e) a swarm run with two nodes, and engine text that is hostile to every
+ * markup: the JUnit suites per node, escaping everywhere. */
+#define HOSTILE "<script>alert(\"x\")</script> & 'q' \001\033]0;t\007 \302\233"
+static nc_result_t *build_swarm(void)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	assert_non_null(r);
+	set_native_environment(r);
+	snprintf(nc_result_environment(r)->engine_name, sizeof(nc_result_environment(r)->engine_name), "%s",
+		 "Docker Engine " HOSTILE);
+	snprintf(nc_result_container(r)->image, sizeof(nc_result_container(r)->image), "%s", "img" HOSTILE);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker_gwbridge", "the swarm's gateway bridge", 4, 0);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_NODE, "node-a", &(nc_endpoint_t){ 0 }, &p), 0);
+	snprintf(p->node, sizeof(p->node), "node-a");
+	p->target = ep("10.0.0.11", 30080);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_NAT;
+	set_timings(p, 0.2, 0.5, 0.9);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker_gwbridge", "translated", NC_DIR_OUT, ep("10.0.0.1", 51000), ep("172.18.0.3", 80), T0,
+		T0 + US(400), 4);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_NODE, "node-b<&>", &(nc_endpoint_t){ 0 }, &p),
+			 0);
+	snprintf(p->node, sizeof(p->node), "node-b<&>\"");
+	p->target = ep("10.0.0.12", 30080);
+	p->verdict = NC_VERDICT_TIMEOUT;
+	p->mechanism = NC_MECH_NONE;
+	set_timings(p, -1, -1, 2000.0);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "hint with " HOSTILE, "nothing came back from " HOSTILE);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_INGRESS, "node-b<&>", &(nc_endpoint_t){ 0 }, &p),
+			 0);
+	snprintf(p->node, sizeof(p->node), "node-b<&>\"");
+	p->target = ep("10.0.0.12", 30081);
+	nc_path_set_detail(p, "skipped: %s", "no ingress network " HOSTILE);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_TASK_TO_TASK, "node-a", &(nc_endpoint_t){ 0 }, &p), 0);
+	snprintf(p->node, sizeof(p->node), "node-a");
+	p->target = ep("10.0.1.5", 80);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, 0.3, 0.6, 1.0);
+
+	nc_result_evaluate(r);
+	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
+	return r;
+}
+
 /* --- rendering helpers ------------------------------------------------- */
 
 #define TEXT_MAX (64 * 1024)
@@ -928,6 +981,7 @@ static const struct {
 	{ "forwarding-only", build_forwarding_only },
 	{ "skipped-icmp", build_skipped_icmp },
 	{ "failed", build_failed },
+	{ "swarm", build_swarm },
 };
 
 /* Every line of t takes at most width columns (ANSI colours take none). */
@@ -1094,41 +1148,126 @@ static void test_text_diagnosis(void **state)
 	nc_result_free(r);
 }
 
+/* --- JUnit ------------------------------------------------------------- */
+
+static const char *render_junit(const nc_result_t *r)
+{
+	FILE *f;
+
+	memset(text_buf, 0, sizeof(text_buf));
+	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(nc_report_junit_write(r, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(strlen(text_buf) < sizeof(text_buf) - 2);
+	return text_buf;
+}
+
+static void test_junit_failed(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *x = render_junit(r);
+
+	(void)state;
+	assert_contains(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netcheck\" tests=\"5\" "
+			   "failures=\"2\" errors=\"0\" skipped=\"1\" time=\"2.001\">\n");
+	assert_int_equal(count_occurrences(x, "<testsuite "), 1);
+	assert_contains(x, "<testsuite name=\"netcheck\" tests=\"5\" failures=\"2\" errors=\"0\" skipped=\"1\" "
+			   "time=\"2.001\" timestamp=\"2026-11-28T22:41:03\" hostname=\"unix:///var/run/docker.sock\">");
+	assert_int_equal(count_occurrences(x, "<testcase "), 5);
+	assert_contains(x, "<testcase classname=\"netcheck.native-linux\" name=\"published-loopback\" time=\"0.001\"/>");
+	assert_contains(x, "<failure message=\"verdict timeout (nat), expected reachable (nat|proxy): 3 SYNs to "
+			   "172.17.0.2:80 were seen at docker0 and never at veth1a2b\" type=\"dropped\">hint: look for a "
+			   "DROP in the FORWARD chain: iptables -S DOCKER-USER\nevidence:\n  lo client out "
+			   "192.168.1.10:50112 -&gt; 192.168.1.10:32768: 3 packets from 2026-11-28T22:41:03.126456789Z\n");
+	assert_contains(x, "type=\"listening-on-loopback-only\"");
+	assert_contains(x, "container&#39;s kernel");
+	assert_contains(x, "<skipped message=\"skipped: the port is not published on IPv6\"/>");
+	assert_contains(x, "<system-out>environment: native-linux\nengine: Docker Engine 24.0.7 (API 1.43) at "
+			   "unix:///var/run/docker.sock\n");
+	assert_contains(x, "capture point eth0@container: 6 packets, 2 dropped\n");
+	nc_result_free(r);
+}
+
+/* Paths of a node share a suite; engine text cannot break out of markup. */
+static void test_junit_swarm_and_escaping(void **state)
+{
+	nc_result_t *r = build_swarm();
+	const char *x = render_junit(r);
+
+	(void)state;
+	assert_int_equal(count_occurrences(x, "<testsuite "), 2);
+	assert_contains(x, "<testsuite name=\"netcheck:node-a\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\"");
+	assert_contains(x, "<testsuite name=\"netcheck:node-b&lt;&amp;&gt;&quot;\" tests=\"2\" failures=\"1\" "
+			   "errors=\"0\" skipped=\"1\"");
+	assert_contains(x, "hostname=\"node-a\">");
+	assert_contains(x, "Docker Engine &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; ]0;t  24.0.7");
+	assert_not_contains(x, "<script");
+	assert_not_contains(x, "\001");
+	assert_not_contains(x, ESC);
+	assert_not_contains(x, "\007");
+	assert_not_contains(x, "\302\233");
+	nc_result_free(r);
+
+	/* no paths: one suite still carries the environment */
+	r = nc_result_new();
+	assert_non_null(r);
+	x = render_junit(r);
+	assert_contains(x, "<testsuites name=\"netcheck\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\"");
+	assert_int_equal(count_occurrences(x, "<testsuite "), 1);
+	assert_contains(x, "hostname=\"unknown\">");
+	{
+		FILE *f = fopen("/dev/null", "re");
+
+		assert_non_null(f);
+		assert_int_equal(nc_report_junit_write(r, f), -EIO);
+		fclose(f);
+	}
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
-static int write_sample(const char *dir, const char *name, nc_result_t *(*build)(void))
+typedef int (*writer_t)(const nc_result_t *r, FILE *out);
+
+static int write_json(const nc_result_t *r, FILE *out) { return nc_report_json_write(r, out); }
+
+/* report-<sample>.<ext> in dir */
+static int write_sample(const char *dir, const char *name, builder_t build, const char *ext, writer_t write)
 {
 	char path[4096];
-	nc_result_t *r = build();
+	nc_result_t *r;
 	FILE *f;
 	int rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-		nc_result_free(r);
+	if ((size_t)snprintf(path, sizeof(path), "%s/report-%s.%s", dir, name, ext) >= sizeof(path))
 		return -ENAMETOOLONG;
-	}
 	f = fopen(path, "we");
-	if (f == NULL) {
-		rc = -errno;
-		nc_result_free(r);
-		return rc;
-	}
-	rc = nc_report_json_write(r, f);
+	if (f == NULL)
+		return -errno;
+	r = build();
+	rc = write(r, f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = -EIO;
 	nc_result_free(r);
 	return rc;
 }
 
+/* Every sample as JSON (for check-report-schema.py) and JUnit XML (for
+ * check-report-junit.py). */
 static int write_samples(const char *dir)
 {
+	static const struct { const char *ext; writer_t write; } formats[] = {
+		{ "json", write_json },
+		{ "xml", nc_report_junit_write },
+	};
 	int rc;
 
-	if ((rc = write_sample(dir, "report-native-linux.json", build_native)) < 0)
-		return rc;
-	if ((rc = write_sample(dir, "report-forwarding-only.json", build_forwarding_only)) < 0)
-		return rc;
-	return write_sample(dir, "report-skipped-icmp.json", build_skipped_icmp);
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++)
+		for (size_t f = 0; f < NC_ARRAY_SIZE(formats); f++)
+			if ((rc = write_sample(dir, samples[s].name, samples[s].build, formats[f].ext, formats[f].write)) < 0)
+				return rc;
+	return 0;
 }
 
 static void test_write_samples(void **state)
@@ -1161,6 +1300,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_narrow_table),
 		cmocka_unit_test(test_text_ascii),
 		cmocka_unit_test(test_text_diagnosis),
+		cmocka_unit_test(test_junit_failed),
+		cmocka_unit_test(test_junit_swarm_and_escaping),
 		cmocka_unit_test(test_write_samples),
 	};
 

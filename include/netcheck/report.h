@@ -1,7 +1,8 @@
-/* netcheck: reporters, the two views of a finished nc_result_t.
+/* netcheck: reporters, the views of a finished nc_result_t.
  *
  * report-text.c renders the terminal report, report-json.c the JSON
- * document described by docs/report.schema.json.  Both only read the
+ * document described by docs/report.schema.json, report-junit.c JUnit XML
+ * for CI, report-html.c one self-contained HTML page.  All only read the
  * result model; they write only to the FILE* they are given and never to
  * stdout/stderr on their own.  May call: result, endpoint, jansson. */
 #ifndef NETCHECK_REPORT_H
@@ -35,5 +36,12 @@ json_t *nc_report_json(const nc_result_t *r);
 /* Writes nc_report_json(r) to out (borrowed): pretty, indent 2, trailing
  * newline.  Returns 0, -ENOMEM, or -EIO on a write error. */
 int nc_report_json_write(const nc_result_t *r, FILE *out);
+
+/* Writes JUnit XML to out (borrowed): <testsuites> holding one
+ * <testsuite> per swarm node (nc_path_t.node; a single-host run has one,
+ * "netcheck"), one <testcase> per path: <failure> when it did not behave
+ * as expected, <skipped> when it could not be probed.  Returns 0, or -EIO
+ * on a write error. */
+int nc_report_junit_write(const nc_result_t *r, FILE *out);
 
 #endif
