@@ -218,6 +218,38 @@ static inline bool nc_report_path_has_ports(const nc_path_t *p)
 	return p->kind != NC_PATH_DIRECT_ICMP;
 }
 
+static inline const char *nc_report_name_or(const char *name, const char *fallback)
+{
+	return name != NULL ? name : fallback;
+}
+
+/* borrowed: the path's unique name, or its kind's */
+static inline const char *nc_report_path_name(const nc_path_t *p)
+{
+	return p->name[0] != '\0' ? p->name : nc_report_name_or(nc_path_kind_name(p->kind), "unknown-path");
+}
+
+/* "proxy|nat"; "" when mask is 0 (any mechanism) */
+static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int m = 0; m < NC_MECH_COUNT; m++) {
+		int n;
+
+		if (!(mask & (1u << m)))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
+			     nc_report_name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
 /* The exit code the run ends with; derived from the paths when the caller
  * has not set one yet, so a report never shows -1. */
 static inline int nc_report_exit_code(const nc_result_t *r)

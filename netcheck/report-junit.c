@@ -30,16 +30,6 @@
 
 #define XML_MAX (NC_DETAIL_MAX * 6 + 64)
 
-static const char *name_or(const char *name, const char *fallback)
-{
-	return name != NULL ? name : fallback;
-}
-
-static const char *path_name(const nc_path_t *p)
-{
-	return p->name[0] != '\0' ? p->name : name_or(nc_path_kind_name(p->kind), "unknown-path");
-}
-
 static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_t len)
 {
 	if (!nc_endpoint_is_set(e) || nc_endpoint_format(e, with_port, buf, len) < 0)
@@ -57,22 +47,6 @@ static double path_seconds(const nc_path_t *p)
 	return isfinite(p->timings.total_ms) && p->timings.total_ms > 0 ? p->timings.total_ms / 1000.0 : 0.0;
 }
 
-/* "proxy|nat" */
-static void mechanisms_text(unsigned mask, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (int m = 0; m < NC_MECH_COUNT && o < len; m++)
-		if (mask & (1u << m)) {
-			int n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
-					 name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
-			if (n < 0)
-				break;
-			o += (size_t)n;
-		}
-}
-
 static bool is_skip(const nc_path_t *p)
 {
 	return p->expected && p->verdict == NC_VERDICT_SKIPPED;
@@ -85,14 +59,14 @@ static void failure_message(const nc_path_t *p, char *buf, size_t len)
 	char wanted[96], why[NC_DIAG_DETAIL_MAX + NC_DETAIL_MAX];
 	size_t o;
 
-	mechanisms_text(p->expectation.mechanisms, wanted, sizeof(wanted));
+	nc_report_mechanisms_text(p->expectation.mechanisms, wanted, sizeof(wanted));
 	if (wanted[0] != '\0')
-		o = (size_t)snprintf(buf, len, "verdict %s (%s), expected %s (%s)", name_or(nc_verdict_name(p->verdict), "?"),
-				     name_or(nc_mechanism_name(p->mechanism), "?"),
-				     name_or(nc_verdict_name(p->expectation.verdict), "?"), wanted);
+		o = (size_t)snprintf(buf, len, "verdict %s (%s), expected %s (%s)", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
+				     nc_report_name_or(nc_mechanism_name(p->mechanism), "?"),
+				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"), wanted);
 	else
-		o = (size_t)snprintf(buf, len, "verdict %s, expected %s", name_or(nc_verdict_name(p->verdict), "?"),
-				     name_or(nc_verdict_name(p->expectation.verdict), "?"));
+		o = (size_t)snprintf(buf, len, "verdict %s, expected %s", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
+				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"));
 	if (p->diagnosis.code != NC_DIAG_NONE && p->diagnosis.detail[0] != '\0')
 		snprintf(why, sizeof(why), "%.*s", (int)sizeof(p->diagnosis.detail), p->diagnosis.detail);
 	else if (p->foreign_responder)
@@ -139,7 +113,7 @@ static void print_trail(FILE *out, const nc_path_t *p)
 		endpoint_text(&h->dst, with_port, dst, sizeof(dst));
 		if (nc_report_time_rfc3339(h->first_ns, ts, sizeof(ts)) < 0)
 			snprintf(ts, sizeof(ts), "?");
-		fprintf(out, "  %s %s %s %s -&gt; %s: %" PRIu32 " packet%s from %s", point, name_or(nc_leg_name(h->leg), "?"),
+		fprintf(out, "  %s %s %s %s -&gt; %s: %" PRIu32 " packet%s from %s", point, nc_report_name_or(nc_leg_name(h->leg), "?"),
 			nc_direction_name(h->direction), src, dst, h->packets, h->packets == 1 ? "" : "s", ts);
 		if (i > 0)
 			fprintf(out, " (%+.3f ms)", ((double)h->first_ns - (double)p->hops[i - 1].first_ns) / 1e6);
@@ -152,9 +126,9 @@ static void print_testcase(FILE *out, const nc_result_t *r, const nc_path_t *p)
 	const nc_environment_t *env = nc_result_environment_const(r);
 	char name[NC_PATH_NAME_MAX * 6], text[XML_MAX], message[NC_DIAG_DETAIL_MAX + NC_DETAIL_MAX + 160];
 
-	nc_report_xml_escape(path_name(p), NC_PATH_NAME_MAX, false, name, sizeof(name));
+	nc_report_xml_escape(nc_report_path_name(p), NC_PATH_NAME_MAX, false, name, sizeof(name));
 	fprintf(out, "    <testcase classname=\"netcheck.%s\" name=\"%s\" time=\"%.3f\"",
-		name_or(nc_env_kind_name(env->kind), "unknown"), name, path_seconds(p));
+		nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), name, path_seconds(p));
 	if (p->expected && !is_skip(p)) {
 		fputs("/>\n", out);
 		return;
@@ -167,8 +141,8 @@ static void print_testcase(FILE *out, const nc_result_t *r, const nc_path_t *p)
 		failure_message(p, message, sizeof(message));
 		ESC_STR(message, text, false);
 		fprintf(out, "      <failure message=\"%s\" type=\"%s\">", text,
-			p->diagnosis.code != NC_DIAG_NONE ? name_or(nc_diag_code_name(p->diagnosis.code), "unknown")
-							   : name_or(nc_verdict_name(p->verdict), "unknown"));
+			p->diagnosis.code != NC_DIAG_NONE ? nc_report_name_or(nc_diag_code_name(p->diagnosis.code), "unknown")
+							   : nc_report_name_or(nc_verdict_name(p->verdict), "unknown"));
 		print_trail(out, p);
 		fputs("</failure>\n", out);
 	}
@@ -187,7 +161,7 @@ static void print_environment(FILE *out, const nc_result_t *r)
 	ESC_FIELD(env->engine_version, b, false);
 	ESC_FIELD(env->api_version, d, false);
 	ESC_FIELD(env->engine_url, e, false);
-	fprintf(out, "environment: %s\nengine: %s %s (API %s) at %s\n", name_or(nc_env_kind_name(env->kind), "unknown"),
+	fprintf(out, "environment: %s\nengine: %s %s (API %s) at %s\n", nc_report_name_or(nc_env_kind_name(env->kind), "unknown"),
 		a, b, d, e);
 	ESC_FIELD(env->os, a, false);
 	endpoint_text(&env->host_address, false, addr, sizeof(addr));

@@ -266,39 +266,10 @@ typedef struct table_layout {
 	bool shown[COL_COUNT];
 } table_layout_t;
 
-static const char *name_or(const char *name, const char *fallback)
-{
-	return name != NULL ? name : fallback;
-}
-
-static const char *path_name(const nc_path_t *p)
-{
-	return p->name[0] != '\0' ? p->name : name_or(nc_path_kind_name(p->kind), "unknown-path");
-}
-
 static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_t len)
 {
 	if (nc_endpoint_format(e, with_port, buf, len) < 0)
 		snprintf(buf, len, "?");
-}
-
-/* "proxy|nat"; "" when mask is 0 (any mechanism) */
-static void mechanisms_text(unsigned mask, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (int m = 0; m < NC_MECH_COUNT; m++) {
-		int n;
-
-		if (!(mask & (1u << m)))
-			continue;
-		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
-			     name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
-		if (n < 0 || (size_t)n >= len - o)
-			break;
-		o += (size_t)n;
-	}
 }
 
 static bool matches_expectation(const nc_path_t *p)
@@ -320,8 +291,8 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		snprintf(buf, len, "UNEXPECTED (answered by another container)");
 		return;
 	}
-	mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
-	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", name_or(nc_verdict_name(p->expectation.verdict), "?"),
+	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
+	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"),
 		 mechanisms[0] != '\0' ? "/" : "", mechanisms);
 }
 
@@ -361,10 +332,10 @@ static void fill_row(const nc_path_t *p, row_t *row)
 {
 	char connect[32], first_byte[32], total[32];
 
-	snprintf(row->cell[COL_PATH], CELL_MAX, "%s", path_name(p));
+	snprintf(row->cell[COL_PATH], CELL_MAX, "%s", nc_report_path_name(p));
 	endpoint_text(&p->target, nc_report_path_has_ports(p), row->cell[COL_TARGET], CELL_MAX);
-	snprintf(row->cell[COL_VERDICT], CELL_MAX, "%s", name_or(nc_verdict_name(p->verdict), "?"));
-	snprintf(row->cell[COL_MECHANISM], CELL_MAX, "%s", name_or(nc_mechanism_name(p->mechanism), "?"));
+	snprintf(row->cell[COL_VERDICT], CELL_MAX, "%s", nc_report_name_or(nc_verdict_name(p->verdict), "?"));
+	snprintf(row->cell[COL_MECHANISM], CELL_MAX, "%s", nc_report_name_or(nc_mechanism_name(p->mechanism), "?"));
 	forwarder_text(p, row->cell[COL_FORWARDER], CELL_MAX);
 	if (nc_endpoint_is_set(&p->peer_seen))
 		endpoint_text(&p->peer_seen, true, row->cell[COL_PEER_SEEN], CELL_MAX);
@@ -503,7 +474,7 @@ static void print_header(out_t *o, const nc_result_t *r)
 	CLEAN(env->api_version, api);
 	CLEAN(env->engine_url, url);
 	line_printf(o, 0, 2, "netcheck %s: %s, %s %s (API %s) at %s", NC_VERSION,
-		    name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
+		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
 		    version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
 
 	/* the short id docker ps shows: 12 characters */
@@ -580,24 +551,24 @@ static void print_notes(out_t *o, const nc_result_t *r)
 		line_printf(o, 2, 4, __VA_ARGS__);       \
 	} while (0)
 		if (CLEAN(p->route, text) > 0)
-			NOTE("%s: route %s", path_name(p), text);
+			NOTE("%s: route %s", nc_report_path_name(p), text);
 		if (CLEAN(p->detail, text) > 0)
-			NOTE("%s: %s", path_name(p), text);
+			NOTE("%s: %s", nc_report_path_name(p), text);
 		if (p->diagnosis.code != NC_DIAG_NONE) {
 			/* one sentence: what was found, then what to do */
 			if (CLEAN(p->diagnosis.detail, text) == 0)
-				snprintf(text, sizeof(text), "%s", name_or(nc_diag_code_name(p->diagnosis.code), "?"));
+				snprintf(text, sizeof(text), "%s", nc_report_name_or(nc_diag_code_name(p->diagnosis.code), "?"));
 			if (CLEAN(p->diagnosis.hint, hint) > 0)
-				NOTE("%s: %s; hint: %s", path_name(p), text, hint);
+				NOTE("%s: %s; hint: %s", nc_report_path_name(p), text, hint);
 			else
-				NOTE("%s: %s", path_name(p), text);
+				NOTE("%s: %s", nc_report_path_name(p), text);
 		}
 		if (p->mechanism == NC_MECH_OUT_OF_SIGHT)
 			NOTE("%s: the forwarder's onward leg is not visible from this host "
-			     "(a VM or a namespace netcheck cannot enter)", path_name(p));
+			     "(a VM or a namespace netcheck cannot enter)", nc_report_path_name(p));
 		if (p->foreign_responder) {
 			CLEAN(p->answered_by, text);
-			NOTE("%s: answered by container %s, not ours: IP collision", path_name(p),
+			NOTE("%s: answered by container %s, not ours: IP collision", nc_report_path_name(p),
 			     text[0] ? text : "(unknown)");
 		}
 #undef NOTE
@@ -645,7 +616,7 @@ static void print_trail(out_t *o, const nc_path_t *p)
 	bool marked = false;
 
 	para_begin(o, 2, 6);
-	para_printf(o, "%s:", path_name(p));
+	para_printf(o, "%s:", nc_report_path_name(p));
 	if (p->n_hops == 0) {
 		para_text(o, "no packets seen");
 		para_end(o);
@@ -712,7 +683,7 @@ static void print_evidence(out_t *o, const nc_result_t *r)
 			if (p->evidence_state != NC_EVIDENCE_NOT_CAPTURED)
 				continue;
 			listed++;
-			para_printf(o, "%s%s", path_name(p), listed < not_captured ? "," : "");
+			para_printf(o, "%s%s", nc_report_path_name(p), listed < not_captured ? "," : "");
 		}
 		para_text(o, reason);
 		para_end(o);
@@ -832,7 +803,7 @@ static void print_packets(out_t *o, const nc_result_t *r)
 		if (!any)
 			fputs("\npackets:\n", o->f);
 		any = true;
-		line_printf(o, 2, 4, "%s: %zu packet%s", path_name(p), p->n_packets, p->n_packets == 1 ? "" : "s");
+		line_printf(o, 2, 4, "%s: %zu packet%s", nc_report_path_name(p), p->n_packets, p->n_packets == 1 ? "" : "s");
 		for (size_t k = 0; k < p->n_packets; k++)
 			print_packet(o, &p->packets[k]);
 	}
@@ -879,6 +850,6 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 			as_expected++;
 	fputc('\n', out);
 	line_printf(&o, 0, 2, "%zu of %zu paths as expected for %s; exit %d: %s", as_expected, n,
-		    name_or(nc_env_kind_name(env->kind), "unknown"), code, exit_code_meaning(code));
+		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), code, exit_code_meaning(code));
 	return ferror(out) ? -EIO : 0;
 }
