@@ -1226,11 +1226,140 @@ static void test_junit_swarm_and_escaping(void **state)
 	nc_result_free(r);
 }
 
+/* --- HTML -------------------------------------------------------------- */
+
+static const char *render_html(const nc_result_t *r, bool verbose)
+{
+	nc_report_options_t opt = { .verbose = verbose };
+	FILE *f;
+
+	memset(text_buf, 0, sizeof(text_buf));
+	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(nc_report_html_write(r, &opt, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(strlen(text_buf) < sizeof(text_buf) - 2);
+	return text_buf;
+}
+
+/* the text from needle to the next "</section>" */
+static const char *html_section(const char *html, const char *needle, char *buf, size_t len)
+{
+	const char *start = strstr(html, needle), *end;
+
+	assert_non_null(start);
+	end = strstr(start, "</section>");
+	assert_non_null(end);
+	assert_true((size_t)(end - start) < len);
+	memcpy(buf, start, (size_t)(end - start));
+	buf[end - start] = '\0';
+	return buf;
+}
+
+static void test_html_failed(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *h = render_html(r, false);
+	static char sec[16 * 1024];
+
+	(void)state;
+	assert_true(strncmp(h, "<!DOCTYPE html>\n", 16) == 0);
+	/* self-contained: nothing to fetch, nothing to run */
+	assert_not_contains(h, "<script");
+	assert_not_contains(h, "<link");
+	assert_not_contains(h, "src=");
+	assert_not_contains(h, "https:");
+	assert_int_equal(count_occurrences(h, "<section class=\"path\" id=\"path-"), 5);
+	assert_int_equal(count_occurrences(h, "<svg "), 5);
+	assert_int_equal(count_occurrences(h, "<svg "), count_occurrences(h, "</svg>"));
+	assert_contains(h, "<a href=\"#path-published-host\">published-host</a>");
+	/* environment: engine, kind, bridge, host address, capture points */
+	assert_contains(h, "<dt>engine</dt><dd>Docker Engine 24.0.7 (API 1.43) at <code>unix:///var/run/docker.sock</code>");
+	assert_contains(h, "<dt>bridge</dt><dd><code>docker0</code>");
+	assert_contains(h, "<code>192.168.1.10</code> on <code>eth0</code>");
+	assert_contains(h, "<tr><td class=\"mono\">eth0@container</td><td>eth0 inside the container</td>"
+			   "<td class=\"num\">6</td><td class=\"num\">8</td><td class=\"num bad\">2</td>");
+
+	/* the proxy: client, lo, the forwarder, then the onward leg to eth0 */
+	html_section(h, "id=\"path-published-loopback\"", sec, sizeof(sec));
+	assert_contains(sec, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"");
+	assert_contains(sec, "><title>published-loopback: evidence trail, 4 hops</title>");
+	assert_true(strstr(sec, ">client</text>") < strstr(sec, ">lo</text>"));
+	assert_true(strstr(sec, ">lo</text>") < strstr(sec, ">docker-proxy</text>"));
+	assert_true(strstr(sec, ">docker-proxy</text>") < strstr(sec, ">docker0</text>"));
+	assert_true(strstr(sec, ">veth1a2b</text>") < strstr(sec, ">eth0@container</text>"));
+	assert_contains(sec, ">pid 3262</text>");
+	assert_contains(sec, ">3 pkts, +0.210 ms</text>");
+	assert_contains(sec, ">3 pkts, +1.034 ms</text>");
+	assert_not_contains(sec, "stopped");
+
+	/* NAT between the client leg and the translated one; stopped at docker0 */
+	html_section(h, "id=\"path-published-host\"", sec, sizeof(sec));
+	assert_true(strstr(sec, ">lo</text>") < strstr(sec, ">NAT</text>"));
+	assert_true(strstr(sec, ">NAT</text>") < strstr(sec, ">docker0</text>"));
+	assert_contains(sec, "<title>published-host: evidence trail, 2 hops, packets stopped at docker0</title>");
+	assert_contains(sec, "<p class=\"diagnosis\">3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b "
+			     "<b>hint:</b> look for a DROP");
+	assert_int_equal(count_occurrences(sec, "class=\"box stopped\""), 1);
+	assert_contains(sec, "packets stopped here</text>");
+	assert_true(strstr(sec, ">docker0</text>") < strstr(sec, "packets stopped here"));
+
+	assert_int_equal(count_occurrences(h, "packets stopped here"), 2); /* published-host, direct-tcp */
+	assert_contains(h, "container&#39;s kernel reset");
+	assert_not_contains(h, "<details>"); /* packets only when verbose */
+	nc_result_free(r);
+
+	r = build_native();
+	h = render_html(r, true);
+	assert_contains(h, "<details><summary>5 packets</summary>");
+	assert_contains(h, "<td class=\"mono\">S.</td>");
+	assert_not_contains(h, "packets stopped here");
+	nc_result_free(r);
+}
+
+static void test_html_escaping(void **state)
+{
+	nc_result_t *r = build_swarm();
+	const char *h = render_html(r, true);
+
+	(void)state;
+	assert_not_contains(h, "<script");
+	assert_contains(h, "Docker Engine &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; ]0;t");
+	assert_not_contains(h, "\001");
+	assert_not_contains(h, ESC);
+	assert_not_contains(h, "\302\233");
+	assert_contains(h, "id=\"path-published-node:node-b&lt;&amp;&gt;\"");
+	assert_contains(h, " on node <code>node-b&lt;&amp;&gt;&quot;</code>");
+	assert_contains(h, ">evidence not captured</text>");
+	nc_result_free(r);
+
+	r = nc_result_new();
+	assert_non_null(r);
+	h = render_html(r, false);
+	assert_contains(h, "0 of 0 paths as expected");
+	assert_contains(h, "</html>\n");
+	{
+		FILE *f = fopen("/dev/null", "re");
+
+		assert_non_null(f);
+		assert_int_equal(nc_report_html_write(r, NULL, f), -EIO);
+		fclose(f);
+	}
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
 typedef int (*writer_t)(const nc_result_t *r, FILE *out);
 
 static int write_json(const nc_result_t *r, FILE *out) { return nc_report_json_write(r, out); }
+
+static int write_html(const nc_result_t *r, FILE *out)
+{
+	nc_report_options_t opt = { .verbose = true };
+
+	return nc_report_html_write(r, &opt, out);
+}
 
 /* report-<sample>.<ext> in dir */
 static int write_sample(const char *dir, const char *name, builder_t build, const char *ext, writer_t write)
@@ -1253,13 +1382,14 @@ static int write_sample(const char *dir, const char *name, builder_t build, cons
 	return rc;
 }
 
-/* Every sample as JSON (for check-report-schema.py) and JUnit XML (for
- * check-report-junit.py). */
+/* Every sample as JSON (for check-report-schema.py), JUnit XML (for
+ * check-report-junit.py) and HTML (for tests/check-report-html.sh). */
 static int write_samples(const char *dir)
 {
 	static const struct { const char *ext; writer_t write; } formats[] = {
 		{ "json", write_json },
 		{ "xml", nc_report_junit_write },
+		{ "html", write_html },
 	};
 	int rc;
 
@@ -1302,6 +1432,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
+		cmocka_unit_test(test_html_failed),
+		cmocka_unit_test(test_html_escaping),
 		cmocka_unit_test(test_write_samples),
 	};
 

@@ -44,4 +44,11 @@ int nc_report_json_write(const nc_result_t *r, FILE *out);
  * on a write error. */
 int nc_report_junit_write(const nc_result_t *r, FILE *out);
 
+/* Writes one self-contained HTML page to out (borrowed): the environment
+ * and capture points, the verdict table, and per path a <section
+ * id="path-NAME"> with an inline SVG of its evidence trail.  No script and
+ * nothing fetched.  opt may be NULL; opt->verbose adds the packet lists.
+ * Returns 0, or -EIO on a write error. */
+int nc_report_html_write(const nc_result_t *r, const nc_report_options_t *opt, FILE *out);
+
 #endif
