@@ -555,6 +555,11 @@ int nc_report_html_write(const nc_result_t *r, const nc_report_options_t *opt, F
 	fprintf(out, "<h1>netcheck %s: %s</h1>\n<p class=\"summary\"><span class=\"%s\">%zu of %zu paths as "
 		"expected</span>; exit code %d</p>\n", NC_VERSION, kind, as_expected == n ? "ok" : "bad", as_expected, n,
 		code);
+	if (nc_result_error(r) != NULL) {
+		fputs("<p class=\"diagnosis\" id=\"error\"><b>The run failed:</b> ", out);
+		put_escaped(out, nc_result_error(r), NC_DETAIL_MAX);
+		fprintf(out, " (error %d)</p>\n", nc_result_error_code(r));
+	}
 	print_environment(out, r);
 	print_verdicts(out, r);
 	fputs("<h2>Paths</h2>\n", out);

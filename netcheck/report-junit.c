@@ -184,6 +184,10 @@ static void print_environment(FILE *out, const nc_result_t *r)
 		ESC_FIELD(env->capture_note, a, false);
 		fprintf(out, "capture: %s\n", a);
 	}
+	if (nc_result_error(r) != NULL) {
+		nc_report_xml_escape(nc_result_error(r), NC_DETAIL_MAX, false, a, sizeof(a));
+		fprintf(out, "run failed: %s (error %d)\n", a, nc_result_error_code(r));
+	}
 	fprintf(out, "exit code: %d\n</system-out>\n", nc_report_exit_code(r));
 }
 

@@ -849,6 +849,12 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 		if (nc_result_path_const(r, i)->expected)
 			as_expected++;
 	fputc('\n', out);
+	if (nc_result_error(r) != NULL) {
+		char error[NC_DETAIL_MAX];
+
+		nc_report_clean(nc_result_error(r), NC_DETAIL_MAX, true, error, sizeof(error));
+		line_printf(&o, 0, 2, "run failed: %s", error);
+	}
 	line_printf(&o, 0, 2, "%zu of %zu paths as expected for %s; exit %d: %s", as_expected, n,
 		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), code, exit_code_meaning(code));
 	return ferror(out) ? -EIO : 0;

@@ -128,6 +128,22 @@ static void set_native_environment(nc_result_t *r)
 	c->removed = true;
 }
 
+static void add_capture_point(nc_result_t *r, nc_point_kind_t kind, const char *ifname, const char *description,
+			      uint64_t packets, uint64_t dropped)
+{
+	nc_environment_t *env = nc_result_environment(r);
+	struct nc_capture_point_summary *cp;
+
+	assert_true(env->n_capture_points < NC_ARRAY_SIZE(env->capture_points));
+	cp = &env->capture_points[env->n_capture_points++];
+	cp->kind = kind;
+	nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
+	snprintf(cp->description, sizeof(cp->description), "%s", description);
+	cp->packets = packets;
+	cp->received = packets + dropped;
+	cp->dropped = dropped;
+}
+
 /* (a) native Linux: everything reachable, loopback through docker-proxy,
  * the host address through kernel NAT. */
 static nc_result_t *build_native(void)
@@ -137,6 +153,9 @@ static nc_result_t *build_native(void)
 
 	assert_non_null(r);
 	set_native_environment(r);
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback", 7, 0);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker0", "the container bridge", 13, 0);
+	add_capture_point(r, NC_POINT_VETH, "veth1a2b", "the container's host-side veth", 5, 0);
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 0);
@@ -244,6 +263,7 @@ static nc_result_t *build_forwarding_only(void)
 	c->published_port = 55001;
 	c->pid = 1771;
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback", 12, 0);
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 0);
@@ -327,22 +347,6 @@ static nc_result_t *build_skipped_icmp(void)
 	assert_int_equal(nc_result_evaluate(r), 0);
 	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
 	return r;
-}
-
-static void add_capture_point(nc_result_t *r, nc_point_kind_t kind, const char *ifname, const char *description,
-			      uint64_t packets, uint64_t dropped)
-{
-	nc_environment_t *env = nc_result_environment(r);
-	struct nc_capture_point_summary *cp;
-
-	assert_true(env->n_capture_points < NC_ARRAY_SIZE(env->capture_points));
-	cp = &env->capture_points[env->n_capture_points++];
-	cp->kind = kind;
-	nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
-	snprintf(cp->description, sizeof(cp->description), "%s", description);
-	cp->packets = packets;
-	cp->received = packets + dropped;
-	cp->dropped = dropped;
 }
 
 /* (d) native Linux, something broken: the full proxy chain down to eth0 in
@@ -483,7 +487,9 @@ static nc_result_t *build_swarm(void)
 	set_timings(p, 0.3, 0.6, 1.0);
 
 	nc_result_evaluate(r);
-	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
+	/* the run failed part way: the paths so far, and why it stopped */
+	nc_result_set_error(r, -ETIMEDOUT, "node node-b stopped answering " HOSTILE);
+	nc_result_set_exit_code(r, NC_EXIT_ENGINE);
 	return r;
 }
 
@@ -714,7 +720,7 @@ static void test_json_skipped_icmp(void **state)
 }
 
 /* the pretty form: indent 2, insertion order, trailing newline */
-#define PRETTY_START "{\n  \"schema_version\": \"1.0\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
+#define PRETTY_START "{\n  \"schema_version\": \"1.1\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
 static void test_json_write(void **state)
 {
 	nc_result_t *r = build_native();
@@ -1348,6 +1354,44 @@ static void test_html_escaping(void **state)
 	nc_result_free(r);
 }
 
+/* A failed run carries its error into every report; a clean one has none. */
+static void test_run_error(void **state)
+{
+	nc_result_t *r = build_swarm();
+	json_t *doc = nc_report_json(r), *error;
+	const char *t;
+
+	(void)state;
+	assert_non_null(doc);
+	error = json_object_get(doc, "error");
+	assert_true(json_is_object(error));
+	assert_int_equal(json_integer_value(json_object_get(error, "code")), -ETIMEDOUT);
+	assert_true(strncmp(jget_str(error, "message"), "node node-b stopped answering <script>", 38) == 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), NC_EXIT_ENGINE);
+	json_decref(doc);
+
+	t = render_text(r, false, false);
+	assert_contains(t, "\nrun failed: node node-b stopped answering <script>alert(\"x\")</script> & 'q' ?");
+	assert_not_contains(t, ESC);
+	assert_contains(render_junit(r), "run failed: node node-b stopped answering &lt;script&gt;");
+	assert_contains(render_html(r, false), "<b>The run failed:</b> node node-b stopped answering &lt;script&gt;");
+
+	/* cleared: gone from the JSON */
+	nc_result_set_error(r, 0, NULL);
+	assert_null(nc_result_error(r));
+	assert_int_equal(nc_result_error_code(r), 0);
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	assert_null(json_object_get(doc, "error"));
+	json_decref(doc);
+	nc_result_free(r);
+
+	r = build_native();
+	assert_null(nc_result_error(r));
+	assert_not_contains(render_text(r, false, false), "run failed");
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
 typedef int (*writer_t)(const nc_result_t *r, FILE *out);
@@ -1434,6 +1478,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_junit_swarm_and_escaping),
 		cmocka_unit_test(test_html_failed),
 		cmocka_unit_test(test_html_escaping),
+		cmocka_unit_test(test_run_error),
 		cmocka_unit_test(test_write_samples),
 	};
 
