@@ -23,7 +23,7 @@ typedef struct nc_report_options {
 	bool color;   /* ANSI colours; the caller decides (isatty, NO_COLOR, --color) */
 	bool verbose; /* list every attributed packet, tcpdump style */
 	bool ascii;   /* plain ASCII (the locale is not UTF-8): no arrows or box characters */
-	unsigned width; /* columns: the terminal's, else COLUMNS, else 80; 0 = 80 */
+	unsigned width; /* columns: the terminal's, else COLUMNS, else 80; 0 = 80; under 20 counts as 20 */
 } nc_report_options_t;
 
 /* Writes the text report to out (borrowed).  opt may be NULL (no colour,
