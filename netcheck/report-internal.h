@@ -1,6 +1,7 @@
-/* Helpers shared by report-text.c and report-json.c.  Private to the
- * report module; small enough to live here as static inline functions so
- * the module stays two .c files.  Never allocate, never print. */
+/* Helpers shared by the reporters (report-text.c, report-json.c,
+ * report-junit.c, report-html.c).  Private to the report module; small
+ * enough to live here as static inline functions.  Never allocate, never
+ * print. */
 #ifndef NETCHECK_REPORT_INTERNAL_H
 #define NETCHECK_REPORT_INTERNAL_H
 
@@ -77,6 +78,60 @@ static inline size_t nc_report_clean(const char *in, size_t in_max, bool termina
 		memcpy(out + o, s + i, len);
 		o += len;
 		i += len;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* Escapes the string in a fixed-size model field (as nc_report_clean takes
+ * it) for XML and HTML text and attribute values: & < > " ' become
+ * entities; control characters (C0 but tab and newline, DEL, C1) are
+ * removed, since XML 1.0 cannot carry most of them and engine text is not
+ * ours; invalid UTF-8 becomes '?'.  Newlines become "&#10;" when
+ * !keep_newlines, so an attribute keeps them.  Never cuts an entity or a
+ * character; out is always terminated.  Returns strlen(out). */
+static inline size_t nc_report_xml_escape(const char *in, size_t in_max, bool keep_newlines, char *out,
+					  size_t out_len)
+{
+	char clean[1024];
+	size_t o = 0;
+
+	if (out_len == 0)
+		return 0;
+	nc_report_clean(in, in_max < sizeof(clean) ? in_max : sizeof(clean) - 1, false, clean, sizeof(clean));
+	for (const unsigned char *s = (const unsigned char *)clean; *s != '\0';) {
+		size_t len = nc_report_utf8_len(s, strlen((const char *)s));
+		const char *rep = NULL;
+		char one[8];
+
+		if (len == 0)
+			len = 1; /* cannot happen after nc_report_clean */
+		if (len == 1) {
+			switch (*s) {
+			case '&': rep = "&amp;"; break;
+			case '<': rep = "&lt;"; break;
+			case '>': rep = "&gt;"; break;
+			case '"': rep = "&quot;"; break;
+			case '\'': rep = "&#39;"; break;
+			case '\n': rep = keep_newlines ? "\n" : "&#10;"; break;
+			case '\t': rep = "\t"; break;
+			default:
+				rep = *s < 0x20 || *s == 0x7f ? "" : NULL;
+				break;
+			}
+		} else if (len == 2 && s[0] == 0xC2 && s[1] < 0xA0) {
+			rep = ""; /* C1 */
+		}
+		if (rep == NULL) {
+			memcpy(one, s, len);
+			one[len] = '\0';
+			rep = one;
+		}
+		if (o + strlen(rep) >= out_len)
+			break;
+		memcpy(out + o, rep, strlen(rep));
+		o += strlen(rep);
+		s += len;
 	}
 	out[o] = '\0';
 	return o;
@@ -161,6 +216,38 @@ static inline const char *nc_report_proto_name(uint8_t proto)
 static inline bool nc_report_path_has_ports(const nc_path_t *p)
 {
 	return p->kind != NC_PATH_DIRECT_ICMP;
+}
+
+static inline const char *nc_report_name_or(const char *name, const char *fallback)
+{
+	return name != NULL ? name : fallback;
+}
+
+/* borrowed: the path's unique name, or its kind's */
+static inline const char *nc_report_path_name(const nc_path_t *p)
+{
+	return p->name[0] != '\0' ? p->name : nc_report_name_or(nc_path_kind_name(p->kind), "unknown-path");
+}
+
+/* "proxy|nat"; "" when mask is 0 (any mechanism) */
+static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	for (int m = 0; m < NC_MECH_COUNT; m++) {
+		int n;
+
+		if (!(mask & (1u << m)))
+			continue;
+		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
+			     nc_report_name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
 }
 
 /* The exit code the run ends with; derived from the paths when the caller

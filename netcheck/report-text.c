@@ -1,13 +1,16 @@
-/* The terminal view of a result: header, one table row per path, notes,
- * the evidence trail of each path, optionally every packet (tcpdump
- * style), and a one-line summary with the exit code.  Reads the result
- * model only; writes only to the FILE* it is given; allocates nothing.
- * May call: result, endpoint. */
+/* The terminal view of a result: header, one table row per path, notes
+ * and diagnoses, the evidence trail of each path, optionally every packet
+ * (tcpdump style), and a one-line summary with the exit code.  Every line
+ * fits opt->width: the table drops and shortens columns, the rest wraps
+ * with an indent.  In ASCII mode no byte >= 0x80 is written (arrows become
+ * "->"/"=>", other text '?').  Reads the result model only; writes only to
+ * the FILE* it is given; allocates nothing.  May call: result, endpoint. */
 #include "netcheck/report.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,9 +26,187 @@
 #define ANSI_YELLOW "\033[33m"
 #define ANSI_RESET "\033[0m"
 
-#define ARROW "\u2192"      /* → between a hop's source and destination */
-#define THEN " \u21d2 "     /* ⇒ between hops */
+/* Narrower than this, the three columns that matter cannot be told apart. */
+#define MIN_WIDTH 20u
+#define DEFAULT_WIDTH 80u
 
+/* Where the report goes and how: every byte passes through emit(). */
+typedef struct out {
+	FILE *f;
+	size_t width;
+	bool ascii, color;
+	/* the paragraph being wrapped (para_*) */
+	size_t col;        /* display column of the cursor */
+	size_t indent;     /* continuation lines start at this column */
+	bool line_started; /* a word is on the current line */
+} out_t;
+
+static const char *arrow(const out_t *o) { return o->ascii ? "->" : "\u2192"; } /* a hop's src → dst */
+static const char *then(const out_t *o) { return o->ascii ? "=>" : "\u21d2"; }  /* ⇒ between hops */
+static const char *ellipsis(const out_t *o) { return o->ascii ? "..." : "\u2026"; }
+
+/* Writes n bytes of s; in ASCII mode each UTF-8 sequence becomes one '?',
+ * so the column count stays what nc_report_display_width() says. */
+static void emit_n(out_t *o, const char *s, size_t n)
+{
+	if (!o->ascii) {
+		fwrite(s, 1, n, o->f);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x80)
+			fputc(c, o->f);
+		else if ((c & 0xC0) != 0x80)
+			fputc('?', o->f); /* a lead byte (or a stray one); continuations vanish */
+	}
+}
+
+static void emit(out_t *o, const char *s) { emit_n(o, s, strlen(s)); }
+
+static void spaces(out_t *o, size_t n)
+{
+	while (n-- > 0)
+		fputc(' ', o->f);
+}
+
+/* Bytes of the first `cols` code points of s. */
+static size_t prefix_bytes(const char *s, size_t cols)
+{
+	size_t i = 0;
+
+	while (s[i] != '\0') {
+		if (((unsigned char)s[i] & 0xC0) != 0x80) {
+			if (cols == 0)
+				break;
+			cols--;
+		}
+		i++;
+	}
+	return i;
+}
+
+/* --- wrapped paragraphs ------------------------------------------------
+ * para_begin(first, next) starts a line at column `first`; words go on with
+ * one space between them and move to a new line starting at column `next`
+ * when they would pass the width; a word longer than a whole line is cut. */
+
+static void para_begin(out_t *o, size_t first_indent, size_t next_indent)
+{
+	if (first_indent + 1 >= o->width)
+		first_indent = 0;
+	if (next_indent + 8 > o->width)
+		next_indent = o->width / 4;
+	spaces(o, first_indent);
+	o->col = first_indent;
+	o->indent = next_indent;
+	o->line_started = false;
+}
+
+static void para_newline(out_t *o)
+{
+	fputc('\n', o->f);
+	spaces(o, o->indent);
+	o->col = o->indent;
+	o->line_started = false;
+}
+
+static void para_word(out_t *o, const char *w, size_t len)
+{
+	char word[NC_DETAIL_MAX * 2];
+	size_t cols;
+
+	if (len == 0)
+		return;
+	if (len >= sizeof(word))
+		len = sizeof(word) - 1;
+	memcpy(word, w, len);
+	word[len] = '\0';
+	cols = nc_report_display_width(word);
+	if (cols > o->width - o->indent) {
+		/* longer than a whole line: "src→dst" breaks after its arrow */
+		const char *a = strstr(word, arrow(o));
+
+		if (a != NULL && a[strlen(arrow(o))] != '\0') {
+			size_t head = (size_t)(a - word) + strlen(arrow(o));
+
+			para_word(o, word, head);
+			o->line_started = true;
+			o->col = o->width; /* the rest starts a new line */
+			para_word(o, word + head, len - head);
+			return;
+		}
+	}
+	if (o->line_started && o->col + 1 + cols > o->width)
+		para_newline(o);
+	else if (o->line_started) {
+		fputc(' ', o->f);
+		o->col++;
+	}
+	/* longer than what is left of the line: cut it, as a terminal would */
+	for (const char *s = word; *s != '\0';) {
+		size_t room = o->width - o->col, n;
+
+		if (room == 0) {
+			para_newline(o);
+			continue;
+		}
+		n = prefix_bytes(s, room);
+		emit_n(o, s, n);
+		cols = nc_report_display_width(s) < room ? nc_report_display_width(s) : room;
+		o->col += cols;
+		o->line_started = true;
+		s += n;
+	}
+}
+
+static void para_text(out_t *o, const char *s)
+{
+	while (*s != '\0') {
+		const char *end = strchr(s, ' ');
+		size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
+
+		para_word(o, s, len);
+		s += len;
+		while (*s == ' ')
+			s++;
+	}
+}
+
+static void para_printf(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void para_printf(out_t *o, const char *fmt, ...)
+{
+	char buf[NC_DETAIL_MAX * 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	para_text(o, buf);
+}
+
+static void para_end(out_t *o)
+{
+	fputc('\n', o->f);
+	o->col = 0;
+	o->line_started = false;
+}
+
+/* One wrapped line: first line at `first`, the rest at `next`. */
+static void line_printf(out_t *o, size_t first, size_t next, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void line_printf(out_t *o, size_t first, size_t next, const char *fmt, ...)
+{
+	char buf[NC_DETAIL_MAX * 4];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	para_begin(o, first, next);
+	para_text(o, buf);
+	para_end(o);
+}
 
 /* Model text fields are fixed-size arrays: pass the field, not a pointer.
  * The result is safe to print on a terminal (see nc_report_clean). */
@@ -53,6 +234,23 @@ static const char *const col_titles[COL_COUNT] = {
 	[COL_TIMINGS] = "CONNECT/FIRST BYTE/TOTAL ms",
 	[COL_EXPECTED] = "EXPECTED",
 };
+/* the timings title when the column is narrower than the long one */
+#define TIMINGS_SHORT_TITLE "C/FB/TOTAL ms"
+
+/* How narrow a column may get before the table drops columns instead:
+ * addresses stay recognisable; a verdict, a mechanism and the timings are
+ * never cut (a cut number is a wrong number). 0 = never cut. */
+static const size_t col_floor[COL_COUNT] = {
+	[COL_TARGET] = 14, [COL_PEER_SEEN] = 8, [COL_EXPECTED] = 8,
+};
+/* which columns shrink first, and which go when shrinking is not enough;
+ * whatever goes is named under the table, and the JSON report has it all.
+ * A forwarder is whole or gone (the evidence trail names it too).
+ * A path's name is its identity (published-loopback and -loopback6 differ
+ * at the end): it is cut last, only where nothing else is left to cut. */
+static const int shrink_order[] = { COL_EXPECTED, COL_TIMINGS, COL_PEER_SEEN, COL_TARGET };
+static const int drop_order[] = { COL_TIMINGS, COL_PEER_SEEN, COL_FORWARDER, COL_MECHANISM, COL_TARGET };
+#define COL_GAP 2
 
 /* Longest cell: a forwarder name (63 bytes) and a pid, or the EXPECTED text
  * with every mechanism named; both well under this. */
@@ -63,39 +261,15 @@ typedef struct row {
 	const char *colour; /* for the VERDICT and EXPECTED cells; NULL = none */
 } row_t;
 
-static const char *name_or(const char *name, const char *fallback)
-{
-	return name != NULL ? name : fallback;
-}
-
-static const char *path_name(const nc_path_t *p)
-{
-	return p->name[0] != '\0' ? p->name : name_or(nc_path_kind_name(p->kind), "unknown-path");
-}
+typedef struct table_layout {
+	size_t width[COL_COUNT];
+	bool shown[COL_COUNT];
+} table_layout_t;
 
 static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_t len)
 {
 	if (nc_endpoint_format(e, with_port, buf, len) < 0)
 		snprintf(buf, len, "?");
-}
-
-/* "proxy|nat"; "" when mask is 0 (any mechanism) */
-static void mechanisms_text(unsigned mask, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[0] = '\0';
-	for (int m = 0; m < NC_MECH_COUNT; m++) {
-		int n;
-
-		if (!(mask & (1u << m)))
-			continue;
-		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
-			     name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
-		if (n < 0 || (size_t)n >= len - o)
-			break;
-		o += (size_t)n;
-	}
 }
 
 static bool matches_expectation(const nc_path_t *p)
@@ -117,8 +291,8 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		snprintf(buf, len, "UNEXPECTED (answered by another container)");
 		return;
 	}
-	mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
-	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", name_or(nc_verdict_name(p->expectation.verdict), "?"),
+	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
+	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"),
 		 mechanisms[0] != '\0' ? "/" : "", mechanisms);
 }
 
@@ -139,23 +313,30 @@ static const char *row_colour(const nc_path_t *p)
 	return ANSI_YELLOW; /* skipped, or unroutable/refused/timeout as expected */
 }
 
+static void forwarder_text(const nc_path_t *p, char *buf, size_t len)
+{
+	char name[sizeof(p->forwarder.name)];
+
+	if (!p->has_forwarder) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	CLEAN(p->forwarder.name, name);
+	if (p->forwarder.pid > 0)
+		snprintf(buf, len, "%s[%d]", name[0] ? name : "?", p->forwarder.pid);
+	else
+		snprintf(buf, len, "%s", name[0] ? name : "?");
+}
+
 static void fill_row(const nc_path_t *p, row_t *row)
 {
-	char name[96], connect[32], first_byte[32], total[32];
+	char connect[32], first_byte[32], total[32];
 
-	snprintf(row->cell[COL_PATH], CELL_MAX, "%s", path_name(p));
+	snprintf(row->cell[COL_PATH], CELL_MAX, "%s", nc_report_path_name(p));
 	endpoint_text(&p->target, nc_report_path_has_ports(p), row->cell[COL_TARGET], CELL_MAX);
-	snprintf(row->cell[COL_VERDICT], CELL_MAX, "%s", name_or(nc_verdict_name(p->verdict), "?"));
-	snprintf(row->cell[COL_MECHANISM], CELL_MAX, "%s", name_or(nc_mechanism_name(p->mechanism), "?"));
-	if (!p->has_forwarder) {
-		snprintf(row->cell[COL_FORWARDER], CELL_MAX, "-");
-	} else {
-		CLEAN(p->forwarder.name, name);
-		if (p->forwarder.pid > 0)
-			snprintf(row->cell[COL_FORWARDER], CELL_MAX, "%s[%d]", name[0] ? name : "?", p->forwarder.pid);
-		else
-			snprintf(row->cell[COL_FORWARDER], CELL_MAX, "%s", name[0] ? name : "?");
-	}
+	snprintf(row->cell[COL_VERDICT], CELL_MAX, "%s", nc_report_name_or(nc_verdict_name(p->verdict), "?"));
+	snprintf(row->cell[COL_MECHANISM], CELL_MAX, "%s", nc_report_name_or(nc_mechanism_name(p->mechanism), "?"));
+	forwarder_text(p, row->cell[COL_FORWARDER], CELL_MAX);
 	if (nc_endpoint_is_set(&p->peer_seen))
 		endpoint_text(&p->peer_seen, true, row->cell[COL_PEER_SEEN], CELL_MAX);
 	else
@@ -168,36 +349,133 @@ static void fill_row(const nc_path_t *p, row_t *row)
 	row->colour = row_colour(p);
 }
 
-static void print_row(FILE *out, const row_t *row, const size_t *widths, bool color)
+static size_t layout_total(const table_layout_t *t)
 {
-	for (int c = 0; c < COL_COUNT; c++) {
-		bool paint = color && row->colour != NULL && (c == COL_VERDICT || c == COL_EXPECTED);
+	size_t total = 0, n = 0;
 
-		if (paint)
-			fputs(row->colour, out);
-		fputs(row->cell[c], out);
-		if (paint)
-			fputs(ANSI_RESET, out);
-		if (c + 1 < COL_COUNT)
-			fprintf(out, "%*s", (int)(widths[c] - nc_report_display_width(row->cell[c]) + 2), "");
-	}
-	fputc('\n', out);
+	for (int c = 0; c < COL_COUNT; c++)
+		if (t->shown[c]) {
+			total += t->width[c];
+			n++;
+		}
+	return n > 0 ? total + COL_GAP * (n - 1) : 0;
 }
 
-static void print_header(FILE *out, const nc_result_t *r)
+/* Shrinks the shown columns, in shrink_order, down to `floors`. */
+static void layout_shrink(table_layout_t *t, const size_t *floors, size_t width)
+{
+	for (size_t i = 0; i < NC_ARRAY_SIZE(shrink_order) && layout_total(t) > width; i++) {
+		int c = shrink_order[i];
+		size_t over = layout_total(t) - width, spare;
+
+		if (!t->shown[c] || t->width[c] <= floors[c])
+			continue;
+		spare = t->width[c] - floors[c];
+		t->width[c] -= over < spare ? over : spare;
+	}
+}
+
+/* Widest cells first; then shrink, then drop columns (starting again from
+ * the natural widths each time) until the table fits the width. */
+static void layout_table(const row_t *rows, size_t n, size_t width, table_layout_t *t)
+{
+	size_t natural[COL_COUNT], floors[COL_COUNT];
+
+	for (int c = 0; c < COL_COUNT; c++) {
+		natural[c] = nc_report_display_width(col_titles[c]);
+		for (size_t i = 0; i < n; i++) {
+			size_t w = nc_report_display_width(rows[i].cell[c]);
+
+			if (w > natural[c])
+				natural[c] = w;
+		}
+		floors[c] = col_floor[c] != 0 && col_floor[c] < natural[c] ? col_floor[c] : natural[c];
+		t->shown[c] = true;
+	}
+	/* the timings title has a short form; the numbers are never cut */
+	floors[COL_TIMINGS] = strlen(TIMINGS_SHORT_TITLE);
+	for (size_t i = 0; i < n; i++)
+		if (nc_report_display_width(rows[i].cell[COL_TIMINGS]) > floors[COL_TIMINGS])
+			floors[COL_TIMINGS] = nc_report_display_width(rows[i].cell[COL_TIMINGS]);
+	if (floors[COL_TIMINGS] > natural[COL_TIMINGS])
+		floors[COL_TIMINGS] = natural[COL_TIMINGS];
+
+	for (size_t d = 0;; d++) {
+		memcpy(t->width, natural, sizeof(natural));
+		layout_shrink(t, floors, width);
+		if (layout_total(t) <= width || d == NC_ARRAY_SIZE(drop_order))
+			break;
+		t->shown[drop_order[d]] = false;
+	}
+	/* narrower still (only about 40 columns and below): cut what is left,
+	 * the path's name last */
+	static const int last_resort[] = { COL_EXPECTED, COL_VERDICT, COL_MECHANISM, COL_TARGET, COL_PATH };
+	for (size_t i = 0; i < NC_ARRAY_SIZE(last_resort) && layout_total(t) > width; i++) {
+		int c = last_resort[i];
+		size_t over = layout_total(t) - width;
+
+		if (t->shown[c] && t->width[c] > 3)
+			t->width[c] -= over < t->width[c] - 3 ? over : t->width[c] - 3;
+	}
+}
+
+/* A cell, cut to w columns with an ellipsis; returns the columns used. */
+static size_t print_cell(out_t *o, const char *text, size_t w)
+{
+	size_t cols = nc_report_display_width(text), mark;
+
+	if (cols <= w) {
+		emit(o, text);
+		return cols;
+	}
+	mark = o->ascii ? 3 : 1;
+	if (w <= mark) {
+		emit_n(o, text, prefix_bytes(text, w));
+		return w;
+	}
+	emit_n(o, text, prefix_bytes(text, w - mark));
+	emit(o, ellipsis(o));
+	return w;
+}
+
+static void print_row(out_t *o, const row_t *row, const table_layout_t *t)
+{
+	int last = -1;
+
+	for (int c = 0; c < COL_COUNT; c++)
+		if (t->shown[c])
+			last = c;
+	for (int c = 0; c <= last; c++) {
+		bool paint = o->color && row->colour != NULL && (c == COL_VERDICT || c == COL_EXPECTED);
+		size_t used;
+
+		if (!t->shown[c])
+			continue;
+		if (paint)
+			emit(o, row->colour);
+		used = print_cell(o, row->cell[c], t->width[c]);
+		if (paint)
+			emit(o, ANSI_RESET);
+		if (c != last)
+			spaces(o, t->width[c] - used + COL_GAP);
+	}
+	fputc('\n', o->f);
+}
+
+static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
 	const nc_container_t *c = nc_result_container_const(r);
 	char engine[NC_NAME_MAX], version[64], api[16], url[NC_DETAIL_MAX];
-	char id[16], image[NC_NAME_MAX], ip[NC_ENDPOINT_STRLEN];
+	char id[16], image[NC_NAME_MAX], ip[NC_ENDPOINT_STRLEN], ports[96];
 
 	CLEAN(env->engine_name, engine);
 	CLEAN(env->engine_version, version);
 	CLEAN(env->api_version, api);
 	CLEAN(env->engine_url, url);
-	fprintf(out, "netcheck %s: %s, %s %s (API %s) at %s\n", NC_VERSION,
-		name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
-		version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
+	line_printf(o, 0, 2, "netcheck %s: %s, %s %s (API %s) at %s", NC_VERSION,
+		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
+		    version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
 
 	/* the short id docker ps shows: 12 characters */
 	nc_report_clean(c->id, 12, true, id, sizeof(id));
@@ -206,117 +484,142 @@ static void print_header(FILE *out, const nc_result_t *r)
 		endpoint_text(&c->ip, true, ip, sizeof(ip));
 	else
 		snprintf(ip, sizeof(ip), "-");
-	fprintf(out, "container %s (%s) %s", id[0] ? id : "-", image[0] ? image : "?", ip);
-	if (c->published_port != 0)
-		if (c->published_port6 != 0 && c->published_port6 != c->published_port)
-			fprintf(out, ", published port %u (IPv4), %u (IPv6)\n", c->published_port, c->published_port6);
-		else
-			fprintf(out, ", published port %u%s\n", c->published_port, c->published_port6 != 0 ? " (IPv4 and IPv6)" : "");
+	if (c->published_port == 0)
+		snprintf(ports, sizeof(ports), "no published port");
+	else if (c->published_port6 != 0 && c->published_port6 != c->published_port)
+		snprintf(ports, sizeof(ports), "published port %u (IPv4), %u (IPv6)", c->published_port,
+			 c->published_port6);
 	else
-		fputs(", no published port\n", out);
+		snprintf(ports, sizeof(ports), "published port %u%s", c->published_port,
+			 c->published_port6 != 0 ? " (IPv4 and IPv6)" : "");
+	line_printf(o, 0, 2, "container %s (%s) %s, %s", id[0] ? id : "-", image[0] ? image : "?", ip, ports);
 }
 
-static void print_table(FILE *out, const nc_result_t *r, bool color)
+static void print_table(out_t *o, const nc_result_t *r)
 {
-	row_t title, rows[NC_PATH_KIND_COUNT];
-	size_t widths[COL_COUNT], n = nc_result_path_count(r);
+	row_t title, rows[NC_MAX_PATHS];
+	table_layout_t t;
+	size_t n = nc_result_path_count(r);
+	bool cut_expected = false;
+	char omitted[128] = "";
 
 	if (n > NC_ARRAY_SIZE(rows))
-		n = NC_ARRAY_SIZE(rows); /* one path per kind: cannot happen */
+		n = NC_ARRAY_SIZE(rows); /* nc_result_add_path stops there */
+	for (size_t i = 0; i < n; i++)
+		fill_row(nc_result_path_const(r, i), &rows[i]);
+	layout_table(rows, n, o->width, &t);
 	for (int c = 0; c < COL_COUNT; c++) {
-		snprintf(title.cell[c], CELL_MAX, "%s", col_titles[c]);
-		widths[c] = nc_report_display_width(title.cell[c]);
+		const char *text = col_titles[c];
+
+		if (c == COL_TIMINGS && t.width[c] < nc_report_display_width(text))
+			text = TIMINGS_SHORT_TITLE;
+		snprintf(title.cell[c], CELL_MAX, "%s", text);
+		if (!t.shown[c])
+			snprintf(omitted + strlen(omitted), sizeof(omitted) - strlen(omitted), "%s%s",
+				 omitted[0] ? ", " : "", col_titles[c]);
 	}
 	title.colour = NULL;
+	print_row(o, &title, &t);
 	for (size_t i = 0; i < n; i++) {
-		fill_row(nc_result_path_const(r, i), &rows[i]);
-		for (int c = 0; c < COL_COUNT; c++) {
-			size_t w = nc_report_display_width(rows[i].cell[c]);
-			if (w > widths[c])
-				widths[c] = w;
-		}
+		print_row(o, &rows[i], &t);
+		if (t.shown[COL_EXPECTED] && nc_report_display_width(rows[i].cell[COL_EXPECTED]) > t.width[COL_EXPECTED])
+			cut_expected = true;
 	}
-	print_row(out, &title, widths, false);
-	for (size_t i = 0; i < n; i++)
-		print_row(out, &rows[i], widths, color);
+	if (omitted[0] != '\0')
+		line_printf(o, 0, 2, "(%s: not shown in %zu columns; --json has every field)", omitted, o->width);
+	/* a shortened EXPECTED cell loses what was wanted: say it in full */
+	for (size_t i = 0; cut_expected && i < n; i++)
+		if (nc_report_display_width(rows[i].cell[COL_EXPECTED]) > t.width[COL_EXPECTED])
+			line_printf(o, 2, 4, "%s: %s", rows[i].cell[COL_PATH], rows[i].cell[COL_EXPECTED]);
 }
 
-/* Route, detail and the plain-words notes, one line each, under the table. */
-static void print_notes(FILE *out, const nc_result_t *r)
+/* Route, detail, diagnosis and the plain-words notes under the table, one
+ * wrapped paragraph each. */
+static void print_notes(out_t *o, const nc_result_t *r)
 {
 	bool any = false;
 
 	for (size_t i = 0; i < nc_result_path_count(r); i++) {
 		const nc_path_t *p = nc_result_path_const(r, i);
-		char text[NC_DETAIL_MAX + 1];
+		char text[NC_DETAIL_MAX + 1], hint[NC_DIAG_HINT_MAX + 1];
 
-		if (CLEAN(p->route, text) > 0) {
-			fprintf(out, "%s  %s: route %s\n", any ? "" : "\n", path_name(p), text);
-			any = true;
+#define NOTE(...)                                        \
+	do {                                             \
+		if (!any)                                \
+			fputc('\n', o->f);               \
+		any = true;                              \
+		line_printf(o, 2, 4, __VA_ARGS__);       \
+	} while (0)
+		if (CLEAN(p->route, text) > 0)
+			NOTE("%s: route %s", nc_report_path_name(p), text);
+		if (CLEAN(p->detail, text) > 0)
+			NOTE("%s: %s", nc_report_path_name(p), text);
+		if (p->diagnosis.code != NC_DIAG_NONE) {
+			/* one sentence: what was found, then what to do */
+			if (CLEAN(p->diagnosis.detail, text) == 0)
+				snprintf(text, sizeof(text), "%s", nc_report_name_or(nc_diag_code_name(p->diagnosis.code), "?"));
+			if (CLEAN(p->diagnosis.hint, hint) > 0)
+				NOTE("%s: %s; hint: %s", nc_report_path_name(p), text, hint);
+			else
+				NOTE("%s: %s", nc_report_path_name(p), text);
 		}
-		if (CLEAN(p->detail, text) > 0) {
-			fprintf(out, "%s  %s: %s\n", any ? "" : "\n", path_name(p), text);
-			any = true;
-		}
-		if (p->mechanism == NC_MECH_OUT_OF_SIGHT) {
-			fprintf(out, "%s  %s: the forwarder's onward leg is not visible from this host "
-				"(a VM or a namespace netcheck cannot enter)\n", any ? "" : "\n", path_name(p));
-			any = true;
-		}
+		if (p->mechanism == NC_MECH_OUT_OF_SIGHT)
+			NOTE("%s: the forwarder's onward leg is not visible from this host "
+			     "(a VM or a namespace netcheck cannot enter)", nc_report_path_name(p));
 		if (p->foreign_responder) {
 			CLEAN(p->answered_by, text);
-			fprintf(out, "%s  %s: answered by container %s, not ours: IP collision\n", any ? "" : "\n",
-				path_name(p), text[0] ? text : "(unknown)");
-			any = true;
+			NOTE("%s: answered by container %s, not ours: IP collision", nc_report_path_name(p),
+			     text[0] ? text : "(unknown)");
 		}
+#undef NOTE
 	}
 }
 
-static void print_forwarder_marker(FILE *out, const nc_path_t *p)
+static void print_forwarder_marker(out_t *o, const nc_path_t *p)
 {
 	char name[NC_NAME_MAX];
 
 	if (!p->has_forwarder) {
-		fputs("[forwarder]", out);
+		para_text(o, "[forwarder]");
 		return;
 	}
 	CLEAN(p->forwarder.name, name);
 	if (p->forwarder.pid > 0)
-		fprintf(out, "[%s pid %d]", name[0] ? name : "forwarder", p->forwarder.pid);
+		para_printf(o, "[%s pid %d]", name[0] ? name : "forwarder", p->forwarder.pid);
 	else
-		fprintf(out, "[%s]", name[0] ? name : "forwarder");
+		para_printf(o, "[%s]", name[0] ? name : "forwarder");
 }
 
-static void print_hop(FILE *out, const nc_path_t *p, size_t i)
+static void print_hop(out_t *o, const nc_path_t *p, size_t i)
 {
 	const nc_hop_t *h = &p->hops[i];
 	bool with_port = nc_report_path_has_ports(p);
-	char point[NC_POINT_NAME_MAX], src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN];
+	char point[NC_POINT_NAME_MAX], src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN], delta_text[48] = "";
 
 	CLEAN(h->capture_point, point);
 	endpoint_text(&h->src, with_port, src, sizeof(src));
 	endpoint_text(&h->dst, with_port, dst, sizeof(dst));
-	fprintf(out, "%s %s" ARROW "%s (%" PRIu32 " pkt%s", point[0] ? point : "?", src, dst, h->packets,
-		h->packets == 1 ? "" : "s");
 	if (i > 0) {
 		/* what this hop adds: time from the previous hop's first packet */
 		double delta = ((double)h->first_ns - (double)p->hops[i - 1].first_ns) / 1e6;
-
 		double size = delta < 0 ? -delta : delta;
 
 		/* two decimals as for timings, three when that would show +0.00 */
-		fprintf(out, size >= 0.1 ? ", %+.2f ms" : ", %+.3f ms", delta);
+		snprintf(delta_text, sizeof(delta_text), size >= 0.1 ? ", %+.2f ms" : ", %+.3f ms", delta);
 	}
-	fputc(')', out);
+	para_printf(o, "%s %s%s%s (%" PRIu32 " pkt%s%s)", point[0] ? point : "?", src, arrow(o), dst, h->packets,
+		    h->packets == 1 ? "" : "s", delta_text);
 }
 
-static void print_trail(FILE *out, const nc_path_t *p)
+static void print_trail(out_t *o, const nc_path_t *p)
 {
 	bool marked = false;
 
-	fprintf(out, "  %s: ", path_name(p));
+	para_begin(o, 2, 6);
+	para_printf(o, "%s:", nc_report_path_name(p));
 	if (p->n_hops == 0) {
-		fputs("no packets seen\n", out);
+		para_text(o, "no packets seen");
+		para_end(o);
 		return;
 	}
 	for (size_t i = 0; i < p->n_hops; i++) {
@@ -324,7 +627,7 @@ static void print_trail(FILE *out, const nc_path_t *p)
 		bool translated = p->hops[i].leg == NC_LEG_TRANSLATED;
 
 		if (i > 0)
-			fputs(THEN, out);
+			para_text(o, then(o));
 		/* kernel NAT rewrote the destination before the first point we saw
 		 * it at (for a local address: in OUTPUT, before any interface) */
 		if (translated && !marked) {
@@ -332,23 +635,22 @@ static void print_trail(FILE *out, const nc_path_t *p)
 
 			endpoint_text(&p->target, true, from, sizeof(from));
 			endpoint_text(&p->hops[i].dst, true, to, sizeof(to));
-			fprintf(out, "[kernel NAT %s → %s]", from, to);
-			fputs(THEN, out);
+			para_printf(o, "[kernel NAT %s %s %s] %s", from, arrow(o), to, then(o));
 			marked = true;
 		}
 		/* the forwarder sits between the client leg and its own onward
 		 * connection: the first proxy-to-container hop */
 		if (to_container && !marked) {
-			print_forwarder_marker(out, p);
-			fputs(THEN, out);
+			print_forwarder_marker(o, p);
+			para_text(o, then(o));
 			marked = true;
 		}
-		print_hop(out, p, i);
+		print_hop(o, p, i);
 	}
-	fputc('\n', out);
+	para_end(o);
 }
 
-static void print_evidence(FILE *out, const nc_result_t *r)
+static void print_evidence(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
 	size_t n = nc_result_path_count(r), not_captured = 0;
@@ -364,48 +666,55 @@ static void print_evidence(FILE *out, const nc_result_t *r)
 			not_captured++;
 	if (n == 0)
 		return;
+	fputc('\n', o->f);
 	if (not_captured == n) {
-		fprintf(out, "\nevidence: not captured%s\n", reason);
+		line_printf(o, 0, 2, "evidence: not captured%s", reason);
 		return;
 	}
-	fputs("\nevidence:\n", out);
+	line_printf(o, 0, 2, "evidence:");
 	if (not_captured > 0) {
-		bool first = true;
+		size_t listed = 0;
 
-		fputs("  not captured for ", out);
+		para_begin(o, 2, 4);
+		para_text(o, "not captured for");
 		for (size_t i = 0; i < n; i++) {
 			const nc_path_t *p = nc_result_path_const(r, i);
 
 			if (p->evidence_state != NC_EVIDENCE_NOT_CAPTURED)
 				continue;
-			fprintf(out, "%s%s", first ? "" : ", ", path_name(p));
-			first = false;
+			listed++;
+			para_printf(o, "%s%s", nc_report_path_name(p), listed < not_captured ? "," : "");
 		}
-		fprintf(out, "%s\n", reason);
+		para_text(o, reason);
+		para_end(o);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const nc_path_t *p = nc_result_path_const(r, i);
 
 		if (p->evidence_state == NC_EVIDENCE_CAPTURED)
-			print_trail(out, p);
+			print_trail(o, p);
 	}
 	if (env->n_capture_points > 0) {
 		uint64_t dropped = 0, not_stored = 0;
 
-		fputs("  captured at:", out);
-		for (size_t i = 0; i < env->n_capture_points && i < NC_ARRAY_SIZE(env->capture_points); i++) {
+		size_t points = env->n_capture_points < NC_ARRAY_SIZE(env->capture_points) ?
+					env->n_capture_points : NC_ARRAY_SIZE(env->capture_points);
+
+		para_begin(o, 2, 4);
+		para_text(o, "captured at:");
+		for (size_t i = 0; i < points; i++) {
 			char name[NC_POINT_NAME_MAX + 1];
 
 			CLEAN(env->capture_points[i].name, name);
-			fprintf(out, "%s %s %llu", i ? "," : "", name,
-				(unsigned long long)env->capture_points[i].packets);
+			para_printf(o, "%s %llu%s", name, (unsigned long long)env->capture_points[i].packets,
+				    i + 1 < points ? "," : "");
 			dropped += env->capture_points[i].dropped;
 			not_stored += env->capture_points[i].not_stored;
 		}
-		fprintf(out, " packets; %llu dropped by the kernel", (unsigned long long)dropped);
+		para_printf(o, " packets; %llu dropped by the kernel", (unsigned long long)dropped);
 		if (not_stored > 0)
-			fprintf(out, ", %llu over the storage cap", (unsigned long long)not_stored);
-		fputc('\n', out);
+			para_printf(o, ", %llu over the storage cap", (unsigned long long)not_stored);
+		para_end(o);
 	}
 }
 
@@ -441,27 +750,27 @@ static const char *icmp_type_name(uint8_t proto, uint8_t type)
 	}
 }
 
-static void print_packet(FILE *out, const nc_packet_summary_t *s)
+static void print_packet(out_t *o, const nc_packet_summary_t *s)
 {
 	bool with_port = s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP;
 	char ts[32], point[NC_POINT_NAME_MAX], src[NC_ENDPOINT_STRLEN + 8], dst[NC_ENDPOINT_STRLEN + 8];
+	char what[96];
 
 	if (nc_report_time_clock(s->ts_ns, ts, sizeof(ts)) < 0)
 		snprintf(ts, sizeof(ts), "?");
 	CLEAN(s->capture_point, point);
 	tcpdump_endpoint(&s->src, with_port, src, sizeof(src));
 	tcpdump_endpoint(&s->dst, with_port, dst, sizeof(dst));
-	fprintf(out, "    %s %s %s %s > %s: ", ts, point[0] ? point : "?", nc_direction_name(s->direction), src, dst);
 	switch (s->proto) {
 	case IPPROTO_TCP: {
 		char flags[16];
 
 		nc_report_tcp_flags(s->tcp_flags, flags, sizeof(flags));
-		fprintf(out, "Flags [%s], length %" PRIu32 "\n", flags, s->length);
+		snprintf(what, sizeof(what), "Flags [%s], length %" PRIu32, flags, s->length);
 		break;
 	}
 	case IPPROTO_UDP:
-		fprintf(out, "UDP, length %" PRIu32 "\n", s->length);
+		snprintf(what, sizeof(what), "UDP, length %" PRIu32, s->length);
 		break;
 	case IPPROTO_ICMP:
 	case IPPROTO_ICMPV6: {
@@ -469,18 +778,20 @@ static void print_packet(FILE *out, const nc_packet_summary_t *s)
 		const char *label = s->proto == IPPROTO_ICMP ? "ICMP" : "ICMP6";
 
 		if (type != NULL)
-			fprintf(out, "%s %s, length %" PRIu32 "\n", label, type, s->length);
+			snprintf(what, sizeof(what), "%s %s, length %" PRIu32, label, type, s->length);
 		else
-			fprintf(out, "%s type %u, length %" PRIu32 "\n", label, s->icmp_type, s->length);
+			snprintf(what, sizeof(what), "%s type %u, length %" PRIu32, label, s->icmp_type, s->length);
 		break;
 	}
 	default:
-		fprintf(out, "ip-proto-%u, length %" PRIu32 "\n", s->proto, s->length);
+		snprintf(what, sizeof(what), "ip-proto-%u, length %" PRIu32, s->proto, s->length);
 		break;
 	}
+	line_printf(o, 4, 8, "%s %s %s %s > %s: %s", ts, point[0] ? point : "?", nc_direction_name(s->direction),
+		    src, dst, what);
 }
 
-static void print_packets(FILE *out, const nc_result_t *r)
+static void print_packets(out_t *o, const nc_result_t *r)
 {
 	bool any = false;
 
@@ -490,11 +801,11 @@ static void print_packets(FILE *out, const nc_result_t *r)
 		if (p->evidence_state != NC_EVIDENCE_CAPTURED)
 			continue;
 		if (!any)
-			fputs("\npackets:\n", out);
+			fputs("\npackets:\n", o->f);
 		any = true;
-		fprintf(out, "  %s: %zu packet%s\n", path_name(p), p->n_packets, p->n_packets == 1 ? "" : "s");
+		line_printf(o, 2, 4, "%s: %zu packet%s", nc_report_path_name(p), p->n_packets, p->n_packets == 1 ? "" : "s");
 		for (size_t k = 0; k < p->n_packets; k++)
-			print_packet(out, &p->packets[k]);
+			print_packet(o, &p->packets[k]);
 	}
 }
 
@@ -515,25 +826,36 @@ static const char *exit_code_meaning(int code)
 
 int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *out)
 {
-	nc_report_options_t none = { .color = false, .verbose = false };
 	const nc_environment_t *env = nc_result_environment_const(r);
 	size_t n = nc_result_path_count(r), as_expected = 0;
 	int code = nc_report_exit_code(r);
+	out_t o = { .f = out, .width = DEFAULT_WIDTH };
 
-	if (opt == NULL)
-		opt = &none;
-	print_header(out, r);
+	if (opt != NULL) {
+		o.color = opt->color;
+		o.ascii = opt->ascii;
+		if (opt->width != 0)
+			o.width = opt->width < MIN_WIDTH ? MIN_WIDTH : opt->width;
+	}
+	print_header(&o, r);
 	fputc('\n', out);
-	print_table(out, r, opt->color);
-	print_notes(out, r);
-	print_evidence(out, r);
-	if (opt->verbose)
-		print_packets(out, r);
+	print_table(&o, r);
+	print_notes(&o, r);
+	print_evidence(&o, r);
+	if (opt != NULL && opt->verbose)
+		print_packets(&o, r);
 
 	for (size_t i = 0; i < n; i++)
 		if (nc_result_path_const(r, i)->expected)
 			as_expected++;
-	fprintf(out, "\n%zu of %zu paths as expected for %s; exit %d: %s\n", as_expected, n,
-		name_or(nc_env_kind_name(env->kind), "unknown"), code, exit_code_meaning(code));
+	fputc('\n', out);
+	if (nc_result_error(r) != NULL) {
+		char error[NC_DETAIL_MAX];
+
+		nc_report_clean(nc_result_error(r), NC_DETAIL_MAX, true, error, sizeof(error));
+		line_printf(&o, 0, 2, "run failed: %s", error);
+	}
+	line_printf(&o, 0, 2, "%zu of %zu paths as expected for %s; exit %d: %s", as_expected, n,
+		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), code, exit_code_meaning(code));
 	return ferror(out) ? -EIO : 0;
 }

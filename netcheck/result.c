@@ -21,6 +21,9 @@ struct nc_result {
 	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
 	bool has_override[NC_PATH_KIND_COUNT];
 	int exit_code;
+	bool has_error;
+	int error_code;
+	char error[NC_DETAIL_MAX]; /* why the run failed, if it did */
 };
 
 static const char *const path_names[NC_PATH_KIND_COUNT] = {
@@ -492,6 +495,16 @@ size_t nc_result_evaluate(nc_result_t *r)
 }
 
 void nc_result_set_exit_code(nc_result_t *r, int code) { r->exit_code = code; }
+
+void nc_result_set_error(nc_result_t *r, int code, const char *message)
+{
+	r->has_error = message != NULL;
+	r->error_code = message != NULL ? code : 0;
+	snprintf(r->error, sizeof(r->error), "%s", message != NULL ? message : "");
+}
+
+const char *nc_result_error(const nc_result_t *r) { return r->has_error ? r->error : NULL; }
+int nc_result_error_code(const nc_result_t *r) { return r->has_error ? r->error_code : 0; }
 int nc_result_exit_code(const nc_result_t *r) { return r->exit_code; }
 
 int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)

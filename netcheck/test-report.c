@@ -116,6 +116,22 @@ static void set_native_environment(nc_result_t *r)
 	c->removed = true;
 }
 
+static void add_capture_point(nc_result_t *r, nc_point_kind_t kind, const char *ifname, const char *description,
+			      uint64_t packets, uint64_t dropped)
+{
+	nc_environment_t *env = nc_result_environment(r);
+	struct nc_capture_point_summary *cp;
+
+	assert_true(env->n_capture_points < NC_ARRAY_SIZE(env->capture_points));
+	cp = &env->capture_points[env->n_capture_points++];
+	cp->kind = kind;
+	nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
+	snprintf(cp->description, sizeof(cp->description), "%s", description);
+	cp->packets = packets;
+	cp->received = packets + dropped;
+	cp->dropped = dropped;
+}
+
 /* (a) native Linux: everything reachable, loopback through docker-proxy,
  * the host address through kernel NAT. */
 static nc_result_t *build_native(void)
@@ -125,6 +141,9 @@ static nc_result_t *build_native(void)
 
 	assert_non_null(r);
 	set_native_environment(r);
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback", 7, 0);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker0", "the container bridge", 13, 0);
+	add_capture_point(r, NC_POINT_VETH, "veth1a2b", "the container's host-side veth", 5, 0);
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 0);
@@ -233,6 +252,7 @@ static nc_result_t *build_forwarding_only(void)
 	c->published_port = 55001;
 	c->pid = 1771;
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback", 12, 0);
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 0);
@@ -320,24 +340,176 @@ static nc_result_t *build_skipped_icmp(void)
 	return r;
 }
 
+/* (d) native Linux, something broken: the full proxy chain down to eth0 in
+ * the container, a NAT path whose packets stop at the bridge (dropped), an
+ * app listening on loopback only (refused, reset by the container), and a
+ * skipped path.  Every diagnosis the reporters render, with a hint or not. */
+static nc_result_t *build_failed(void)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	assert_non_null(r);
+	set_native_environment(r);
+	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback: the client side of published ports", 11, 0);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker0", "the container bridge", 9, 0);
+	add_capture_point(r, NC_POINT_VETH, "veth1a2b", "the container's host-side veth", 6, 0);
+	add_capture_point(r, NC_POINT_CONTAINER, "eth0", "eth0 inside the container", 6, 2);
+	add_capture_point(r, NC_POINT_DEFAULT_ROUTE, "eth0", "the default route: must stay silent", 0, 0);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("127.0.0.1", 32768);
+	p->local = ep("127.0.0.1", 44482);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_PROXY;
+	p->has_forwarder = true;
+	snprintf(p->forwarder.name, sizeof(p->forwarder.name), "docker-proxy");
+	p->forwarder.pid = 3262;
+	p->peer_seen = ep("172.17.0.1", 38582);
+	set_timings(p, 0.064, 0.588, 0.701);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "lo", "client", NC_DIR_OUT, ep("127.0.0.1", 44482), ep("127.0.0.1", 32768), T0, T0 + US(600), 5);
+	add_hop(p, "docker0", "proxy-to-container", NC_DIR_OUT, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(210), T0 + US(700), 3);
+	add_hop(p, "veth1a2b", "proxy-to-container", NC_DIR_OUT, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(230), T0 + US(720), 3);
+	add_hop(p, "eth0@container", "proxy-to-container", NC_DIR_IN, ep("172.17.0.1", 38582), ep("172.17.0.2", 80),
+		T0 + US(1264), T0 + US(1750), 3);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_HOST, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("192.168.1.10", 32768);
+	p->local = ep("192.168.1.10", 50112);
+	p->verdict = NC_VERDICT_TIMEOUT;
+	p->mechanism = NC_MECH_NAT;
+	set_timings(p, -1, -1, 2000.0);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "lo", "client", NC_DIR_OUT, ep("192.168.1.10", 50112), ep("192.168.1.10", 32768), T0 + US(3000),
+		T0 + US(1003000), 3);
+	add_hop(p, "docker0", "translated", NC_DIR_OUT, ep("192.168.1.10", 50112), ep("172.17.0.2", 80),
+		T0 + US(3012), T0 + US(1003012), 3);
+	nc_path_diagnose(p, NC_DIAG_DROPPED, "look for a DROP in the FORWARD chain: iptables -S DOCKER-USER",
+			 "3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b");
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("172.17.0.2", 80);
+	p->local = ep("172.17.0.1", 40000);
+	p->verdict = NC_VERDICT_REFUSED;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, -1, -1, 0.120);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker0", "client", NC_DIR_OUT, ep("172.17.0.1", 40000), ep("172.17.0.2", 80), T0 + US(5000),
+		T0 + US(5000), 1);
+	add_hop(p, "eth0@container", "client", NC_DIR_IN, ep("172.17.0.1", 40000), ep("172.17.0.2", 80),
+		T0 + US(5019), T0 + US(5019), 1);
+	add_hop(p, "eth0@container", "client", NC_DIR_OUT, ep("172.17.0.2", 80), ep("172.17.0.1", 40000),
+		T0 + US(5040), T0 + US(5040), 1);
+	nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
+			 "make the app listen on 0.0.0.0 (all addresses) inside the container",
+			 "the app in the container listens on 127.0.0.1:80 only, so the container's kernel reset the "
+			 "connection from 172.17.0.1");
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("172.17.0.2", 0);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, -1, -1, 0.052);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker0", "icmp", NC_DIR_OUT, ep("172.17.0.1", 7), ep("172.17.0.2", 7), T0 + US(6000),
+		T0 + US(6000), 1);
+	add_hop(p, "eth0@container", "icmp", NC_DIR_IN, ep("172.17.0.1", 7), ep("172.17.0.2", 7), T0 + US(6021),
+		T0 + US(6021), 1);
+
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK6, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("::1", 32768);
+	nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, NULL, "nothing forwards [::1]:32768: the engine runs without IPv6");
+	nc_path_set_detail(p, "skipped: the port is not published on IPv6");
+
+	assert_int_equal(nc_result_evaluate(r), 2);
+	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
+	return r;
+}
+
+/* (e) a swarm run with two nodes, and engine text that is hostile to every
+ * markup: the JUnit suites per node, escaping everywhere. */
+#define HOSTILE "<script>alert(\"x\")</script> & 'q' \001\033]0;t\007 \302\233"
+static nc_result_t *build_swarm(void)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	assert_non_null(r);
+	set_native_environment(r);
+	snprintf(nc_result_environment(r)->engine_name, sizeof(nc_result_environment(r)->engine_name), "%s",
+		 "Docker Engine " HOSTILE);
+	snprintf(nc_result_container(r)->image, sizeof(nc_result_container(r)->image), "%s", "img" HOSTILE);
+	add_capture_point(r, NC_POINT_BRIDGE, "docker_gwbridge", "the swarm's gateway bridge", 4, 0);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_NODE, "node-a", &(nc_endpoint_t){ 0 }, &p), 0);
+	snprintf(p->node, sizeof(p->node), "node-a");
+	p->target = ep("10.0.0.11", 30080);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_NAT;
+	set_timings(p, 0.2, 0.5, 0.9);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "docker_gwbridge", "translated", NC_DIR_OUT, ep("10.0.0.1", 51000), ep("172.18.0.3", 80), T0,
+		T0 + US(400), 4);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_NODE, "node-b<&>", &(nc_endpoint_t){ 0 }, &p),
+			 0);
+	snprintf(p->node, sizeof(p->node), "node-b<&>\"");
+	p->target = ep("10.0.0.12", 30080);
+	p->verdict = NC_VERDICT_TIMEOUT;
+	p->mechanism = NC_MECH_NONE;
+	set_timings(p, -1, -1, 2000.0);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "hint with " HOSTILE, "nothing came back from " HOSTILE);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_INGRESS, "node-b<&>", &(nc_endpoint_t){ 0 }, &p),
+			 0);
+	snprintf(p->node, sizeof(p->node), "node-b<&>\"");
+	p->target = ep("10.0.0.12", 30081);
+	nc_path_set_detail(p, "skipped: %s", "no ingress network " HOSTILE);
+
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_TASK_TO_TASK, "node-a", &(nc_endpoint_t){ 0 }, &p), 0);
+	snprintf(p->node, sizeof(p->node), "node-a");
+	p->target = ep("10.0.1.5", 80);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_DIRECT;
+	set_timings(p, 0.3, 0.6, 1.0);
+
+	nc_result_evaluate(r);
+	/* the run failed part way: the paths so far, and why it stopped */
+	nc_result_set_error(r, -ETIMEDOUT, "node node-b stopped answering " HOSTILE);
+	nc_result_set_exit_code(r, NC_EXIT_ENGINE);
+	return r;
+}
+
 /* --- rendering helpers ------------------------------------------------- */
 
 #define TEXT_MAX (64 * 1024)
 static char text_buf[TEXT_MAX];
 
 /* returns: borrowed text_buf, valid until the next call */
-static const char *render_text(const nc_result_t *r, bool color, bool verbose)
+static const char *render_text_opt(const nc_result_t *r, const nc_report_options_t *opt)
 {
-	nc_report_options_t opt = { .color = color, .verbose = verbose };
 	FILE *f;
 
 	memset(text_buf, 0, sizeof(text_buf));
 	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
 	assert_non_null(f);
-	assert_int_equal(nc_report_text(r, &opt, f), 0);
+	assert_int_equal(nc_report_text(r, opt, f), 0);
 	assert_int_equal(fclose(f), 0);
 	assert_true(strlen(text_buf) < sizeof(text_buf) - 2); /* not truncated */
 	return text_buf;
+}
+
+/* Wide enough that nothing wraps: the tests of content see whole lines. */
+#define WIDE 1000
+static const char *render_text(const nc_result_t *r, bool color, bool verbose)
+{
+	nc_report_options_t opt = { .color = color, .verbose = verbose, .width = WIDE };
+
+	return render_text_opt(r, &opt);
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -539,7 +711,7 @@ static void test_json_skipped_icmp(void **state)
 }
 
 /* the pretty form: indent 2, insertion order, trailing newline */
-#define PRETTY_START "{\n  \"schema_version\": \"1.0\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
+#define PRETTY_START "{\n  \"schema_version\": \"1.1\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
 static void test_json_write(void **state)
 {
 	nc_result_t *r = build_native();
@@ -795,41 +967,472 @@ static void test_empty_result(void **state)
 	nc_result_free(r);
 }
 
+/* --- text: width, ASCII, diagnoses -------------------------------------- */
+
+typedef nc_result_t *(*builder_t)(void);
+static const struct {
+	const char *name;
+	builder_t build;
+} samples[] = {
+	{ "native-linux", build_native },
+	{ "forwarding-only", build_forwarding_only },
+	{ "skipped-icmp", build_skipped_icmp },
+	{ "failed", build_failed },
+	{ "swarm", build_swarm },
+};
+
+/* Every line of t takes at most width columns (ANSI colours take none). */
+static void assert_lines_fit(const char *t, unsigned width, const char *what)
+{
+	unsigned line_no = 1;
+
+	for (const char *line = t; *line != '\0'; line_no++) {
+		const char *end = strchr(line, '\n');
+		size_t cols = 0;
+
+		assert_non_null(end); /* every line ends with a newline */
+		for (const char *c = line; c < end; c++) {
+			if (*c == '\033') {
+				while (c < end && *c != 'm')
+					c++;
+				continue;
+			}
+			if (((unsigned char)*c & 0xC0) != 0x80)
+				cols++;
+		}
+		if (cols > width)
+			fail_msg("%s: line %u is %zu columns, more than %u:\n%.*s\nin\n%s", what, line_no, cols, width,
+				 (int)(end - line), line, t);
+		line = end + 1;
+	}
+}
+
+static void test_text_fits_width(void **state)
+{
+	static const unsigned widths[] = { 40, 80, 120, 200 };
+
+	(void)state;
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+		nc_result_t *r = samples[s].build();
+
+		for (size_t w = 0; w < NC_ARRAY_SIZE(widths); w++)
+			for (int variant = 0; variant < 8; variant++) {
+				nc_report_options_t opt = { .width = widths[w], .verbose = variant & 1,
+							    .ascii = variant & 2, .color = variant & 4 };
+				char what[96];
+
+				snprintf(what, sizeof(what), "%s at %u columns (variant %d)", samples[s].name, widths[w],
+					 variant);
+				assert_lines_fit(render_text_opt(r, &opt), widths[w], what);
+			}
+		nc_result_free(r);
+	}
+}
+
+/* What the narrow table keeps, and how it says what it left out. */
+static void test_text_narrow_table(void **state)
+{
+	nc_result_t *r = build_forwarding_only();
+	nc_report_options_t opt = { .width = 40 };
+	const char *t = render_text_opt(r, &opt);
+
+	(void)state;
+	assert_contains(t, "\nPATH ");
+	assert_contains(t, "VERDICT");
+	assert_contains(t, "EXPECTED");
+	assert_contains(t, "\nPATH                 VERDICT     EXPECT\u2026\n");
+	assert_contains(t, "\npublished-loopback6  reachable   ok\n");
+	assert_contains(t, "(TARGET, MECHANISM, FORWARDER, PEER\n  SEEN, CONNECT/FIRST BYTE/TOTAL ms: not\n"
+			   "  shown in 40 columns; --json has every\n  field)\n");
+	/* the shortened EXPECTED cell, then what was wanted in full, wrapped */
+	assert_contains(t, "\npublished-host       timeout     UNEXPE\u2026\n");
+	assert_contains(t, "  published-host: UNEXPECTED (wanted\n    reachable/proxy|out-of-sight)\n");
+	/* a trail continues on lines indented under the path's name */
+	assert_contains(t, "  published-loopback6: lo\n      [::1]:41002\u2192[::1]:55001 (6 pkts)\n");
+	nc_result_free(r);
+
+	/* 80: the forwarder goes whole (the trail names it), the rest stays */
+	r = build_native();
+	opt.width = 80;
+	t = render_text_opt(r, &opt);
+	assert_contains(t, "\nPATH                TARGET              VERDICT    MECHANISM  EXPECTED\n"
+			   "direct-icmp         172.17.0.2          reachable  direct     ok\n");
+	assert_contains(t, "(FORWARDER, PEER SEEN, CONNECT/FIRST BYTE/TOTAL ms: not shown in 80 columns;\n"
+			   "  --json has every field)\n");
+	nc_result_free(r);
+
+	r = build_native();
+	opt.width = 200; /* the whole table, untouched */
+	t = render_text_opt(r, &opt);
+	assert_contains(t, "CONNECT/FIRST BYTE/TOTAL ms  EXPECTED\n");
+	assert_not_contains(t, "not shown");
+	assert_not_contains(t, "\u2026");
+	nc_result_free(r);
+}
+
+static void assert_ascii_only(const char *t, const char *what)
+{
+	for (const char *c = t; *c != '\0'; c++)
+		if ((unsigned char)*c >= 0x80)
+			fail_msg("%s: byte 0x%02x at offset %zu in\n%s", what, (unsigned char)*c, (size_t)(c - t), t);
+}
+
+static void test_text_ascii(void **state)
+{
+	(void)state;
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+		nc_result_t *r = samples[s].build();
+		nc_report_options_t opt = { .ascii = true, .verbose = true, .width = 40 };
+
+		/* engine text that is not ASCII: folded to '?' */
+		snprintf(nc_result_container(r)->image, sizeof(nc_result_container(r)->image), "caf\303\251:\342\234\223");
+		assert_ascii_only(render_text_opt(r, &opt), samples[s].name);
+		opt.width = WIDE;
+		assert_ascii_only(render_text_opt(r, &opt), samples[s].name);
+		nc_result_free(r);
+	}
+	{
+		nc_result_t *r = build_native();
+		nc_report_options_t opt = { .ascii = true, .width = WIDE };
+		const char *t = render_text_opt(r, &opt);
+
+		assert_contains(t, "  published-loopback: lo 127.0.0.1:44482->127.0.0.1:32768 (3 pkts) => "
+				   "[docker-proxy pid 3262] => docker0 ");
+		assert_contains(t, "[kernel NAT 192.168.1.10:32768 -> 172.17.0.2:80] => ");
+		opt.width = 40;
+		t = render_text_opt(r, &opt);
+		assert_contains(t, "  published-host: lo\n      192.168.1.10:50112->\n      192.168.1.10:32768 (4 pkts) =>\n");
+		nc_result_free(r);
+	}
+	{
+		nc_result_t *r = build_forwarding_only();
+		nc_report_options_t opt = { .ascii = true, .width = 40 };
+
+		assert_contains(render_text_opt(r, &opt), "\npublished-host       timeout     UNEX...\n");
+		nc_result_free(r);
+	}
+}
+
+static void test_text_diagnosis(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *t = render_text(r, false, false);
+
+	(void)state;
+	assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b; "
+			   "hint: look for a DROP in the FORWARD chain: iptables -S DOCKER-USER\n");
+	assert_contains(t, "\n  direct-tcp: the app in the container listens on 127.0.0.1:80 only, so the container's "
+			   "kernel reset the connection from 172.17.0.1; hint: make the app listen on 0.0.0.0 (all "
+			   "addresses) inside the container\n");
+	/* no hint: the detail alone */
+	assert_contains(t, "\n  published-loopback6: nothing forwards [::1]:32768: the engine runs without IPv6\n");
+	assert_int_equal(count_occurrences(t, "hint:"), 2);
+	assert_contains(t, "  captured at: lo 11, docker0 9, veth1a2b 6, eth0@container 6, eth0 0 packets; "
+			   "2 dropped by the kernel\n");
+	assert_contains(t, "3 of 5 paths as expected for native-linux; exit 1");
+	/* paths without a diagnosis say nothing more */
+	assert_int_equal(count_occurrences(t, "  published-loopback: "), 1);
+
+	/* wrapped at 80: the sentence goes on, indented, under the path */
+	{
+		nc_report_options_t opt = { .width = 80 };
+
+		t = render_text_opt(r, &opt);
+		assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at\n"
+				   "    veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S\n"
+				   "    DOCKER-USER\n");
+	}
+	nc_result_free(r);
+}
+
+/* --- JUnit ------------------------------------------------------------- */
+
+static const char *render_junit(const nc_result_t *r)
+{
+	FILE *f;
+
+	memset(text_buf, 0, sizeof(text_buf));
+	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(nc_report_junit_write(r, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(strlen(text_buf) < sizeof(text_buf) - 2);
+	return text_buf;
+}
+
+static void test_junit_failed(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *x = render_junit(r);
+
+	(void)state;
+	assert_contains(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"netcheck\" tests=\"5\" "
+			   "failures=\"2\" errors=\"0\" skipped=\"1\" time=\"2.001\">\n");
+	assert_int_equal(count_occurrences(x, "<testsuite "), 1);
+	assert_contains(x, "<testsuite name=\"netcheck\" tests=\"5\" failures=\"2\" errors=\"0\" skipped=\"1\" "
+			   "time=\"2.001\" timestamp=\"2026-11-28T22:41:03\" hostname=\"unix:///var/run/docker.sock\">");
+	assert_int_equal(count_occurrences(x, "<testcase "), 5);
+	assert_contains(x, "<testcase classname=\"netcheck.native-linux\" name=\"published-loopback\" time=\"0.001\"/>");
+	assert_contains(x, "<failure message=\"verdict timeout (nat), expected reachable (nat|proxy): 3 SYNs to "
+			   "172.17.0.2:80 were seen at docker0 and never at veth1a2b\" type=\"dropped\">hint: look for a "
+			   "DROP in the FORWARD chain: iptables -S DOCKER-USER\nevidence:\n  lo client out "
+			   "192.168.1.10:50112 -&gt; 192.168.1.10:32768: 3 packets from 2026-11-28T22:41:03.126456789Z\n");
+	assert_contains(x, "type=\"listening-on-loopback-only\"");
+	assert_contains(x, "container&#39;s kernel");
+	assert_contains(x, "<skipped message=\"skipped: the port is not published on IPv6\"/>");
+	assert_contains(x, "<system-out>environment: native-linux\nengine: Docker Engine 24.0.7 (API 1.43) at "
+			   "unix:///var/run/docker.sock\n");
+	assert_contains(x, "capture point eth0@container: 6 packets, 2 dropped\n");
+	nc_result_free(r);
+}
+
+/* Paths of a node share a suite; engine text cannot break out of markup. */
+static void test_junit_swarm_and_escaping(void **state)
+{
+	nc_result_t *r = build_swarm();
+	const char *x = render_junit(r);
+
+	(void)state;
+	assert_int_equal(count_occurrences(x, "<testsuite "), 2);
+	assert_contains(x, "<testsuite name=\"netcheck:node-a\" tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"0\"");
+	assert_contains(x, "<testsuite name=\"netcheck:node-b&lt;&amp;&gt;&quot;\" tests=\"2\" failures=\"1\" "
+			   "errors=\"0\" skipped=\"1\"");
+	assert_contains(x, "hostname=\"node-a\">");
+	assert_contains(x, "Docker Engine &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; ]0;t  24.0.7");
+	assert_not_contains(x, "<script");
+	assert_not_contains(x, "\001");
+	assert_not_contains(x, ESC);
+	assert_not_contains(x, "\007");
+	assert_not_contains(x, "\302\233");
+	nc_result_free(r);
+
+	/* no paths: one suite still carries the environment */
+	r = nc_result_new();
+	assert_non_null(r);
+	x = render_junit(r);
+	assert_contains(x, "<testsuites name=\"netcheck\" tests=\"0\" failures=\"0\" errors=\"0\" skipped=\"0\"");
+	assert_int_equal(count_occurrences(x, "<testsuite "), 1);
+	assert_contains(x, "hostname=\"unknown\">");
+	{
+		FILE *f = fopen("/dev/null", "re");
+
+		assert_non_null(f);
+		assert_int_equal(nc_report_junit_write(r, f), -EIO);
+		fclose(f);
+	}
+	nc_result_free(r);
+}
+
+/* --- HTML -------------------------------------------------------------- */
+
+static const char *render_html(const nc_result_t *r, bool verbose)
+{
+	nc_report_options_t opt = { .verbose = verbose };
+	FILE *f;
+
+	memset(text_buf, 0, sizeof(text_buf));
+	f = fmemopen(text_buf, sizeof(text_buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(nc_report_html_write(r, &opt, f), 0);
+	assert_int_equal(fclose(f), 0);
+	assert_true(strlen(text_buf) < sizeof(text_buf) - 2);
+	return text_buf;
+}
+
+/* the text from needle to the next "</section>" */
+static const char *html_section(const char *html, const char *needle, char *buf, size_t len)
+{
+	const char *start = strstr(html, needle), *end;
+
+	assert_non_null(start);
+	end = strstr(start, "</section>");
+	assert_non_null(end);
+	assert_true((size_t)(end - start) < len);
+	memcpy(buf, start, (size_t)(end - start));
+	buf[end - start] = '\0';
+	return buf;
+}
+
+static void test_html_failed(void **state)
+{
+	nc_result_t *r = build_failed();
+	const char *h = render_html(r, false);
+	static char sec[16 * 1024];
+
+	(void)state;
+	assert_true(strncmp(h, "<!DOCTYPE html>\n", 16) == 0);
+	/* self-contained: nothing to fetch, nothing to run */
+	assert_not_contains(h, "<script");
+	assert_not_contains(h, "<link");
+	assert_not_contains(h, "src=");
+	assert_not_contains(h, "https:");
+	assert_int_equal(count_occurrences(h, "<section class=\"path\" id=\"path-"), 5);
+	assert_int_equal(count_occurrences(h, "<svg "), 5);
+	assert_int_equal(count_occurrences(h, "<svg "), count_occurrences(h, "</svg>"));
+	assert_contains(h, "<a href=\"#path-published-host\">published-host</a>");
+	/* environment: engine, kind, bridge, host address, capture points */
+	assert_contains(h, "<dt>engine</dt><dd>Docker Engine 24.0.7 (API 1.43) at <code>unix:///var/run/docker.sock</code>");
+	assert_contains(h, "<dt>bridge</dt><dd><code>docker0</code>");
+	assert_contains(h, "<code>192.168.1.10</code> on <code>eth0</code>");
+	assert_contains(h, "<tr><td class=\"mono\">eth0@container</td><td>eth0 inside the container</td>"
+			   "<td class=\"num\">6</td><td class=\"num\">8</td><td class=\"num bad\">2</td>");
+
+	/* the proxy: client, lo, the forwarder, then the onward leg to eth0 */
+	html_section(h, "id=\"path-published-loopback\"", sec, sizeof(sec));
+	assert_contains(sec, "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\"");
+	assert_contains(sec, "><title>published-loopback: evidence trail, 4 hops</title>");
+	assert_true(strstr(sec, ">client</text>") < strstr(sec, ">lo</text>"));
+	assert_true(strstr(sec, ">lo</text>") < strstr(sec, ">docker-proxy</text>"));
+	assert_true(strstr(sec, ">docker-proxy</text>") < strstr(sec, ">docker0</text>"));
+	assert_true(strstr(sec, ">veth1a2b</text>") < strstr(sec, ">eth0@container</text>"));
+	assert_contains(sec, ">pid 3262</text>");
+	assert_contains(sec, ">3 pkts, +0.210 ms</text>");
+	assert_contains(sec, ">3 pkts, +1.034 ms</text>");
+	assert_not_contains(sec, "stopped");
+
+	/* NAT between the client leg and the translated one; stopped at docker0 */
+	html_section(h, "id=\"path-published-host\"", sec, sizeof(sec));
+	assert_true(strstr(sec, ">lo</text>") < strstr(sec, ">NAT</text>"));
+	assert_true(strstr(sec, ">NAT</text>") < strstr(sec, ">docker0</text>"));
+	assert_contains(sec, "<title>published-host: evidence trail, 2 hops, packets stopped at docker0</title>");
+	assert_contains(sec, "<p class=\"diagnosis\">3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b "
+			     "<b>hint:</b> look for a DROP");
+	assert_int_equal(count_occurrences(sec, "class=\"box stopped\""), 1);
+	assert_contains(sec, "packets stopped here</text>");
+	assert_true(strstr(sec, ">docker0</text>") < strstr(sec, "packets stopped here"));
+
+	assert_int_equal(count_occurrences(h, "packets stopped here"), 2); /* published-host, direct-tcp */
+	assert_contains(h, "container&#39;s kernel reset");
+	assert_not_contains(h, "<details>"); /* packets only when verbose */
+	nc_result_free(r);
+
+	r = build_native();
+	h = render_html(r, true);
+	assert_contains(h, "<details><summary>5 packets</summary>");
+	assert_contains(h, "<td class=\"mono\">S.</td>");
+	assert_not_contains(h, "packets stopped here");
+	nc_result_free(r);
+}
+
+static void test_html_escaping(void **state)
+{
+	nc_result_t *r = build_swarm();
+	const char *h = render_html(r, true);
+
+	(void)state;
+	assert_not_contains(h, "<script");
+	assert_contains(h, "Docker Engine &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39; ]0;t");
+	assert_not_contains(h, "\001");
+	assert_not_contains(h, ESC);
+	assert_not_contains(h, "\302\233");
+	assert_contains(h, "id=\"path-published-node:node-b&lt;&amp;&gt;\"");
+	assert_contains(h, " on node <code>node-b&lt;&amp;&gt;&quot;</code>");
+	assert_contains(h, ">evidence not captured</text>");
+	nc_result_free(r);
+
+	r = nc_result_new();
+	assert_non_null(r);
+	h = render_html(r, false);
+	assert_contains(h, "0 of 0 paths as expected");
+	assert_contains(h, "</html>\n");
+	{
+		FILE *f = fopen("/dev/null", "re");
+
+		assert_non_null(f);
+		assert_int_equal(nc_report_html_write(r, NULL, f), -EIO);
+		fclose(f);
+	}
+	nc_result_free(r);
+}
+
+/* A failed run carries its error into every report; a clean one has none. */
+static void test_run_error(void **state)
+{
+	nc_result_t *r = build_swarm();
+	json_t *doc = nc_report_json(r), *error;
+	const char *t;
+
+	(void)state;
+	assert_non_null(doc);
+	error = json_object_get(doc, "error");
+	assert_true(json_is_object(error));
+	assert_int_equal(json_integer_value(json_object_get(error, "code")), -ETIMEDOUT);
+	assert_true(strncmp(jget_str(error, "message"), "node node-b stopped answering <script>", 38) == 0);
+	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), NC_EXIT_ENGINE);
+	json_decref(doc);
+
+	t = render_text(r, false, false);
+	assert_contains(t, "\nrun failed: node node-b stopped answering <script>alert(\"x\")</script> & 'q' ?");
+	assert_not_contains(t, ESC);
+	assert_contains(render_junit(r), "run failed: node node-b stopped answering &lt;script&gt;");
+	assert_contains(render_html(r, false), "<b>The run failed:</b> node node-b stopped answering &lt;script&gt;");
+
+	/* cleared: gone from the JSON */
+	nc_result_set_error(r, 0, NULL);
+	assert_null(nc_result_error(r));
+	assert_int_equal(nc_result_error_code(r), 0);
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	assert_null(json_object_get(doc, "error"));
+	json_decref(doc);
+	nc_result_free(r);
+
+	r = build_native();
+	assert_null(nc_result_error(r));
+	assert_not_contains(render_text(r, false, false), "run failed");
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
-static int write_sample(const char *dir, const char *name, nc_result_t *(*build)(void))
+typedef int (*writer_t)(const nc_result_t *r, FILE *out);
+
+static int write_json(const nc_result_t *r, FILE *out) { return nc_report_json_write(r, out); }
+
+static int write_html(const nc_result_t *r, FILE *out)
+{
+	nc_report_options_t opt = { .verbose = true };
+
+	return nc_report_html_write(r, &opt, out);
+}
+
+/* report-<sample>.<ext> in dir */
+static int write_sample(const char *dir, const char *name, builder_t build, const char *ext, writer_t write)
 {
 	char path[4096];
-	nc_result_t *r = build();
+	nc_result_t *r;
 	FILE *f;
 	int rc;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path)) {
-		nc_result_free(r);
+	if ((size_t)snprintf(path, sizeof(path), "%s/report-%s.%s", dir, name, ext) >= sizeof(path))
 		return -ENAMETOOLONG;
-	}
 	f = fopen(path, "we");
-	if (f == NULL) {
-		rc = -errno;
-		nc_result_free(r);
-		return rc;
-	}
-	rc = nc_report_json_write(r, f);
+	if (f == NULL)
+		return -errno;
+	r = build();
+	rc = write(r, f);
 	if (fclose(f) != 0 && rc == 0)
 		rc = -EIO;
 	nc_result_free(r);
 	return rc;
 }
 
+/* Every sample as JSON (for check-report-schema.py), JUnit XML (for
+ * check-report-junit.py) and HTML (for tests/check-report-html.sh). */
 static int write_samples(const char *dir)
 {
+	static const struct { const char *ext; writer_t write; } formats[] = {
+		{ "json", write_json },
+		{ "xml", nc_report_junit_write },
+		{ "html", write_html },
+	};
 	int rc;
 
-	if ((rc = write_sample(dir, "report-native-linux.json", build_native)) < 0)
-		return rc;
-	if ((rc = write_sample(dir, "report-forwarding-only.json", build_forwarding_only)) < 0)
-		return rc;
-	return write_sample(dir, "report-skipped-icmp.json", build_skipped_icmp);
+	for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++)
+		for (size_t f = 0; f < NC_ARRAY_SIZE(formats); f++)
+			if ((rc = write_sample(dir, samples[s].name, samples[s].build, formats[f].ext, formats[f].write)) < 0)
+				return rc;
+	return 0;
 }
 
 static void test_write_samples(void **state)
@@ -858,6 +1461,15 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_verbose),
 		cmocka_unit_test(test_foreign_and_hostile_strings),
 		cmocka_unit_test(test_empty_result),
+		cmocka_unit_test(test_text_fits_width),
+		cmocka_unit_test(test_text_narrow_table),
+		cmocka_unit_test(test_text_ascii),
+		cmocka_unit_test(test_text_diagnosis),
+		cmocka_unit_test(test_junit_failed),
+		cmocka_unit_test(test_junit_swarm_and_escaping),
+		cmocka_unit_test(test_html_failed),
+		cmocka_unit_test(test_html_escaping),
+		cmocka_unit_test(test_run_error),
 		cmocka_unit_test(test_write_samples),
 	};
 
@@ -875,8 +1487,29 @@ int main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc >= 4 && strcmp(argv[1], "--print-text") == 0) {
+		/* for a look at a sample: --print-text SAMPLE WIDTH [ascii] [verbose] */
+		for (size_t s = 0; s < NC_ARRAY_SIZE(samples); s++) {
+			nc_report_options_t opt = { .width = (unsigned)atoi(argv[3]) };
+			nc_result_t *r;
+
+			if (strcmp(argv[2], samples[s].name) != 0)
+				continue;
+			for (int i = 4; i < argc; i++) {
+				opt.ascii |= strcmp(argv[i], "ascii") == 0;
+				opt.verbose |= strcmp(argv[i], "verbose") == 0;
+			}
+			r = samples[s].build();
+			nc_report_text(r, &opt, stdout);
+			nc_result_free(r);
+			return 0;
+		}
+		fprintf(stderr, "test-report: no sample %s\n", argv[2]);
+		return 2;
+	}
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s [--write-samples DIR]\n", argv[0]);
+		fprintf(stderr, "usage: %s [--write-samples DIR | --print-text SAMPLE WIDTH [ascii] [verbose]]\n",
+			argv[0]);
 		return 2;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);

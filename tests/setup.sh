@@ -16,7 +16,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
 	libuv1-dev libpcap-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
-	docker.io iptables iproute2 procps
+	docker.io iptables iproute2 procps chromium
 	tshark python3-jsonschema valgrind strace clang libclang-rt-14-dev busybox-static openssl
 	rootlesskit slirp4netns uidmap socat
 	podman fuse-overlayfs passt runc conmon catatonit

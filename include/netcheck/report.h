@@ -1,7 +1,8 @@
-/* netcheck: reporters, the two views of a finished nc_result_t.
+/* netcheck: reporters, the views of a finished nc_result_t.
  *
  * report-text.c renders the terminal report, report-json.c the JSON
- * document described by docs/report.schema.json.  Both only read the
+ * document described by docs/report.schema.json, report-junit.c JUnit XML
+ * for CI, report-html.c one self-contained HTML page.  All only read the
  * result model; they write only to the FILE* they are given and never to
  * stdout/stderr on their own.  May call: result, endpoint, jansson. */
 #ifndef NETCHECK_REPORT_H
@@ -16,13 +17,13 @@
 
 /* Version of the JSON document's shape (docs/report.schema.json).  Bump the
  * minor for added fields, the major for anything a consumer could trip on. */
-#define NC_REPORT_SCHEMA_VERSION "1.0"
+#define NC_REPORT_SCHEMA_VERSION "1.1" /* 1.1: the optional top-level "error" */
 
 typedef struct nc_report_options {
 	bool color;   /* ANSI colours; the caller decides (isatty, NO_COLOR, --color) */
 	bool verbose; /* list every attributed packet, tcpdump style */
 	bool ascii;   /* plain ASCII (the locale is not UTF-8): no arrows or box characters */
-	unsigned width; /* columns: the terminal's, else COLUMNS, else 80; 0 = 80 */
+	unsigned width; /* columns: the terminal's, else COLUMNS, else 80; 0 = 80; under 20 counts as 20 */
 } nc_report_options_t;
 
 /* Writes the text report to out (borrowed).  opt may be NULL (no colour,
@@ -35,5 +36,19 @@ json_t *nc_report_json(const nc_result_t *r);
 /* Writes nc_report_json(r) to out (borrowed): pretty, indent 2, trailing
  * newline.  Returns 0, -ENOMEM, or -EIO on a write error. */
 int nc_report_json_write(const nc_result_t *r, FILE *out);
+
+/* Writes JUnit XML to out (borrowed): <testsuites> holding one
+ * <testsuite> per swarm node (nc_path_t.node; a single-host run has one,
+ * "netcheck"), one <testcase> per path: <failure> when it did not behave
+ * as expected, <skipped> when it could not be probed.  Returns 0, or -EIO
+ * on a write error. */
+int nc_report_junit_write(const nc_result_t *r, FILE *out);
+
+/* Writes one self-contained HTML page to out (borrowed): the environment
+ * and capture points, the verdict table, and per path a <section
+ * id="path-NAME"> with an inline SVG of its evidence trail.  No script and
+ * nothing fetched.  opt may be NULL; opt->verbose adds the packet lists.
+ * Returns 0, or -EIO on a write error. */
+int nc_report_html_write(const nc_result_t *r, const nc_report_options_t *opt, FILE *out);
 
 #endif

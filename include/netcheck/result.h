@@ -330,6 +330,16 @@ size_t nc_result_evaluate(nc_result_t *r);
  * NC_ECANCELED → 130/143 by signal, others → 70). */
 void nc_result_set_exit_code(nc_result_t *r, int code);
 int nc_result_exit_code(const nc_result_t *r);
+
+/* Why the run failed, for the reports (JSON "error": {"message", "code"}):
+ * code is the negative error that stopped it, message (borrowed, copied,
+ * truncated to NC_DETAIL_MAX - 1 bytes) says it in words; NULL clears it.
+ * nc_result_error() returns NULL when the run did not fail (borrowed,
+ * valid until the next nc_result_set_error() or nc_result_free());
+ * nc_result_error_code() returns 0 then. */
+void nc_result_set_error(nc_result_t *r, int code, const char *message);
+const char *nc_result_error(const nc_result_t *r);
+int nc_result_error_code(const nc_result_t *r);
 int nc_exit_code_for(const nc_result_t *r, int status, int signal_received);
 
 typedef enum nc_path_proto { NC_PROTO_TCP = 0, NC_PROTO_UDP, NC_PROTO_ICMP } nc_path_proto_t;
