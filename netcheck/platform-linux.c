@@ -442,6 +442,15 @@ int nc_platform_drop_privileges(bool keep_dac_override)
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
 
+	/* Keep CAP_DAC_OVERRIDE only when we hold it: a member of the netcheck
+	 * group runs with file capabilities that do not include it, and asking
+	 * capset for a capability not permitted fails the whole drop. */
+	memset(data, 0, sizeof(data));
+	if (keep_dac_override &&
+	    (syscall(SYS_capget, &hdr, data) < 0 || (data[0].permitted & (1u << CAP_DAC_OVERRIDE)) == 0))
+		keep_dac_override = false;
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	hdr.pid = 0;
 	/* the bounding set first: it needs CAP_SETPCAP, which goes last */
 	for (int cap = 0; cap <= 63; cap++) {
 		if (keep_dac_override && cap == CAP_DAC_OVERRIDE)
