@@ -1,7 +1,9 @@
 #!/bin/bash
 # netcheck's one set-up for a fresh Debian 12 machine, as root:
-#   bash tests/setup.sh run [ARGS...]   packages, an engine, a build, then `netcheck run ARGS`
-#   bash tests/setup.sh test            the same set-up, then every test suite
+#   bash tests/setup.sh run [ARGS...]   what building and running netcheck needs, an engine,
+#                                       a build without the tests, then `netcheck run ARGS`
+#   bash tests/setup.sh test            also every test suite's packages, a build with the
+#                                       tests, then every test suite
 # Installs only from Debian's archive.  Starts dockerd in the background
 # when no engine answers (there may be no systemd), coping with a stale
 # pid file or socket left by a killed daemon.
@@ -13,18 +15,30 @@ mode=${1:-run}
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-PACKAGES=(
+# `run`: building and running netcheck.  The responder is linked -static
+# against glibc (libc.a: libc6-dev, part of build-essential); python3 embeds
+# it into the binary; curl checks that the engine answers (tests/engine.sh).
+RUN_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
-	libuv1-dev libpcap-dev libjansson-dev libcmocka-dev libcurl4-openssl-dev
-	docker.io iptables iproute2 procps chromium
+	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev
+	docker.io iptables iproute2 procps
+)
+# `test`: the rest, for the test suites: cmocka (unit tests), Wireshark's
+# tools, valgrind, clang (fuzzing), the rootless labs and Podman, and what
+# building, linting and installing the Debian package needs (scdoc for the
+# man page, debhelper, lintian, man-db/groff for the page's checks,
+# libcap2-bin for setcap/getcap, adduser for the package's group).
+TEST_PACKAGES=(
+	libcmocka-dev chromium
 	tshark python3-jsonschema valgrind strace clang libclang-rt-14-dev busybox-static openssl
 	rootlesskit slirp4netns uidmap socat
 	podman fuse-overlayfs passt runc conmon catatonit
+	scdoc debhelper dpkg-dev fakeroot lintian man-db groff-base libcap2-bin adduser
 )
 
-install_packages() {
+install_packages() { # PACKAGE...
 	local missing=() p
-	for p in "${PACKAGES[@]}"; do
+	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -34,13 +48,15 @@ install_packages() {
 	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-build() {
+# run mode builds without the tests, so it needs no cmocka; test mode
+# reconfigures the same tree with them
+build() { # TESTS(true|false)
 	local ci=false
 	[ "${CI:-}" = "true" ] && ci=true
 	if [ -d build ]; then
-		meson setup --reconfigure build -Dci=$ci >/dev/null
+		meson setup --reconfigure build -Dci=$ci -Dtests="$1" >/dev/null
 	else
-		meson setup build -Dci=$ci >/dev/null
+		meson setup build -Dci=$ci -Dtests="$1" >/dev/null
 	fi
 	ninja -C build >/dev/null
 }
@@ -53,16 +69,18 @@ fix_tun() {
 	fi
 }
 
-install_packages
-fix_tun
-bash tests/engine.sh start
-build
-
 case "$mode" in
 run)
+	install_packages "${RUN_PACKAGES[@]}"
+	bash tests/engine.sh start
+	build false
 	exec ./build/netcheck/netcheck run "$@"
 	;;
 test)
+	install_packages "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+	fix_tun
+	bash tests/engine.sh start
+	build true
 	exec bash tests/run-all.sh "$@"
 	;;
 *)

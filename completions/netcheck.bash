@@ -1,0 +1,100 @@
+# bash completion for netcheck(1): commands, each command's options, the
+# values of the options that take a fixed set, and container names from the
+# engine (through the docker CLI when it is installed) for probe and capture.
+# Self-contained: it needs none of bash-completion's helpers, so it can be
+# sourced and tested alone.
+
+_netcheck_docker() { # WHAT: ps | network | context
+	command -v docker >/dev/null 2>&1 || return 0
+	case $1 in
+	ps) docker ps --format '{{.Names}}' 2>/dev/null ;;
+	network) docker network ls --format '{{.Name}}' 2>/dev/null ;;
+	context) docker context ls --format '{{.Name}}' 2>/dev/null ;;
+	esac
+}
+
+_netcheck() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]:-} cword=$COMP_CWORD
+	local commands='run probe capture gc engines help'
+	local engine_opts='-H --host --engine --context --engine-timeout --color --no-color --help'
+	local report_opts='--json --junit --html --pcap --pcap-format --no-capture --require-capture
+		--expect --timeout --allow-offhost -v --verbose'
+	# options whose value is the next word; --http and --color take theirs after '='
+	local takes_value=' -H --host --engine --context --image --port --host-port --network --json
+		--junit --html --pcap --pcap-format --expect --timeout --engine-timeout --start-timeout
+		-w --duration -c -s '
+
+	# bash splits --color=al into '--color' '=' 'al' (COMP_WORDBREAKS)
+	if [ "$cur" = "=" ]; then
+		cur='' prev=${COMP_WORDS[cword - 1]}
+	elif [ "$prev" = "=" ] && [ "$cword" -ge 2 ]; then
+		prev=${COMP_WORDS[cword - 2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*} cur=${cur#*=}
+	fi
+
+	COMPREPLY=()
+	case $prev in
+	--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return 0 ;;
+	--pcap-format) COMPREPLY=($(compgen -W 'pcapng pcap' -- "$cur")); return 0 ;;
+	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
+	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
+	--json | --junit | --html | --pcap | -w)
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return 0
+		;;
+	-H | --host | --engine)
+		COMPREPLY=($(compgen -W 'unix:// tcp://' -- "$cur"))
+		compopt -o nospace 2>/dev/null
+		return 0
+		;;
+	--http) return 0 ;; # a path on the container's server: nothing to offer
+	esac
+	[[ $takes_value == *" $prev "* ]] && return 0
+
+	# the command (first word that is not an option), and whether a
+	# container has already been named after it
+	local command='' has_arg=0 i w
+	for ((i = 1; i < cword; i++)); do
+		w=${COMP_WORDS[i]}
+		[[ $w == -* || $w == = ]] && continue
+		[[ ${COMP_WORDS[i - 1]} == = ]] && continue # the value in --opt=value
+		[[ $takes_value == *" ${COMP_WORDS[i - 1]} "* ]] && continue
+		if [ -z "$command" ]; then
+			command=$w
+		else
+			has_arg=1
+		fi
+	done
+
+	local opts
+	case $command in
+	'') opts="-V --version -h $engine_opts $report_opts --image --port --host-port
+		--network --peer --http --keep --start-timeout --swarm" ;;
+	run) opts="$engine_opts $report_opts --image --port --host-port --network --peer --http --keep
+		--start-timeout --swarm" ;;
+	probe) opts="$engine_opts $report_opts --port --http" ;;
+	capture) opts="$engine_opts -w --duration --port -c -s --pcap-format" ;;
+	gc) opts="$engine_opts --kept" ;;
+	engines) opts='--help' ;;
+	help) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")); return 0 ;;
+	*) return 0 ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+		# --color takes its value after '=': let the user type the value next
+		if [ "${COMPREPLY[*]}" = --color ]; then
+			COMPREPLY=(--color=)
+			compopt -o nospace 2>/dev/null
+		fi
+		return 0
+	fi
+	case $command in
+	'') COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	probe | capture) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$(_netcheck_docker ps)" -- "$cur")) ;;
+	esac
+	return 0
+}
+complete -F _netcheck netcheck
