@@ -243,6 +243,7 @@ static nc_result_t *build_forwarding_only(void)
 	c->ip = ep("172.17.0.2", 80);
 	c->published_port = 55001;
 	c->pid = 1771;
+	c->removed = true; /* a finished run: the exit code counts a container left behind */
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
