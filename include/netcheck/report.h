@@ -16,7 +16,7 @@
 
 /* Version of the JSON document's shape (docs/report.schema.json).  Bump the
  * minor for added fields, the major for anything a consumer could trip on. */
-#define NC_REPORT_SCHEMA_VERSION "1.0"
+#define NC_REPORT_SCHEMA_VERSION "1.1" /* 1.1: "error" */
 
 typedef struct nc_report_options {
 	bool color;   /* ANSI colours; the caller decides (isatty, NO_COLOR, --color) */
