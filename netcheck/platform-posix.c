@@ -1,13 +1,15 @@
 /* The half of the platform interface that is the same on every POSIX
  * system (Linux and macOS; libuv's src/unix/core.c beside linux.c and
- * darwin.c): interface names by index, and handing a file to the user
- * who ran us through sudo.  Windows has its own in platform-win.c. */
+ * darwin.c): interface names by index, handing a file to the user who
+ * ran us through sudo, and the terminal's width.  Windows has its own in
+ * platform-win.c. */
 #include "netcheck/platform.h"
 
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -41,4 +43,15 @@ int nc_platform_give_to_invoking_user(int fd)
 	if (fchown(fd, (uid_t)uid, (gid_t)gid) < 0)
 		return -errno;
 	return 0;
+}
+
+int nc_platform_terminal_width(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	if (ws.ws_col == 0) /* a pty nobody sized (some CI runners) */
+		return -ENOTTY;
+	return ws.ws_col;
 }

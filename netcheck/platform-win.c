@@ -336,3 +336,9 @@ bool nc_platform_socket_needs_override(const char *path)
 	(void)path; /* no capabilities here: nothing is dropped, nothing needs keeping */
 	return false;
 }
+
+int nc_platform_terminal_width(int fd)
+{
+	(void)fd;
+	return -ENOTSUP; /* the caller falls back to COLUMNS, then 80 */
+}
