@@ -1,7 +1,8 @@
-/* netcheck: reporters, the two views of a finished nc_result_t.
+/* netcheck: reporters, the views of a finished nc_result_t.
  *
  * report-text.c renders the terminal report, report-json.c the JSON
- * document described by docs/report.schema.json.  Both only read the
+ * document described by docs/report.schema.json, report-junit.c and
+ * report-html.c the CI and browser views.  All only read the
  * result model; they write only to the FILE* they are given and never to
  * stdout/stderr on their own.  May call: result, endpoint, jansson. */
 #ifndef NETCHECK_REPORT_H
@@ -35,5 +36,13 @@ json_t *nc_report_json(const nc_result_t *r);
 /* Writes nc_report_json(r) to out (borrowed): pretty, indent 2, trailing
  * newline.  Returns 0, -ENOMEM, or -EIO on a write error. */
 int nc_report_json_write(const nc_result_t *r, FILE *out);
+
+/* JUnit XML (one testcase per path; report-junit.c), for CI test views.
+ * out: borrowed.  Returns 0, -ENOMEM, or -EIO on a write error. */
+int nc_report_junit_write(const nc_result_t *r, FILE *out);
+
+/* One self-contained HTML page (report-html.c).  opt may be NULL; out:
+ * borrowed.  Returns 0, -ENOMEM, or -EIO on a write error. */
+int nc_report_html_write(const nc_result_t *r, const nc_report_options_t *opt, FILE *out);
 
 #endif
