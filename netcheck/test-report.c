@@ -805,6 +805,43 @@ static void test_empty_result(void **state)
 	nc_result_free(r);
 }
 
+/* A run that failed before it had paths: the JSON still says why. */
+static nc_result_t *build_engine_error(void)
+{
+	nc_result_t *r = nc_result_new();
+
+	assert_non_null(r);
+	nc_result_set_error(r, -ENOENT, "no engine socket at /nonexistent: is dockerd running?");
+	nc_result_set_exit_code(r, nc_exit_code(NC_CMD_RUN, -ENOENT, r, 0));
+	return r;
+}
+
+static void test_json_error(void **state)
+{
+	nc_result_t *r = build_engine_error();
+	json_t *doc, *error;
+
+	(void)state;
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	error = json_object_get(doc, "error");
+	assert_true(json_is_object(error));
+	assert_string_equal(json_string_value(json_object_get(error, "message")),
+			    "no engine socket at /nonexistent: is dockerd running?");
+	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), 69);
+	assert_int_equal(json_array_size(json_object_get(doc, "paths")), 0);
+	json_decref(doc);
+	nc_result_free(r);
+
+	/* no error, no "error" */
+	r = build_native();
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	assert_null(json_object_get(doc, "error"));
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 /* --- samples for the schema check -------------------------------------- */
 
 static int write_sample(const char *dir, const char *name, nc_result_t *(*build)(void))
@@ -839,7 +876,9 @@ static int write_samples(const char *dir)
 		return rc;
 	if ((rc = write_sample(dir, "report-forwarding-only.json", build_forwarding_only)) < 0)
 		return rc;
-	return write_sample(dir, "report-skipped-icmp.json", build_skipped_icmp);
+	if ((rc = write_sample(dir, "report-skipped-icmp.json", build_skipped_icmp)) < 0)
+		return rc;
+	return write_sample(dir, "report-engine-error.json", build_engine_error);
 }
 
 static void test_write_samples(void **state)
@@ -868,6 +907,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_verbose),
 		cmocka_unit_test(test_foreign_and_hostile_strings),
 		cmocka_unit_test(test_empty_result),
+		cmocka_unit_test(test_json_error),
 		cmocka_unit_test(test_write_samples),
 	};
 
