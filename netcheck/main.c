@@ -694,6 +694,8 @@ static int check_combination(cli_t *cli)
 		return usage_error(cli, "--image needs --port: the port the image listens on");
 	if (cli->run.require_capture && !cli->run.capture)
 		return usage_error(cli, "--require-capture contradicts --no-capture");
+	if (cli->run.pcap_path != NULL && !cli->run.capture)
+		return usage_error(cli, "--pcap contradicts --no-capture");
 	if (to_stdout > 1)
 		return usage_error(cli, "only one of --json, --junit, --html and --pcap can write to standard output ('-')");
 	if (cli->run.expect != NULL) {
