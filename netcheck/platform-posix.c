@@ -1,13 +1,14 @@
 /* The half of the platform interface that is the same on every POSIX
  * system (Linux and macOS; libuv's src/unix/core.c beside linux.c and
- * darwin.c): interface names by index, the OS's name, and handing a file
- * to the user who ran us through sudo. */
+ * darwin.c): interface names by index, the OS's name, handing a file to the
+ * user who ran us through sudo, and the terminal's width. */
 #include "netcheck/platform.h"
 
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -53,4 +54,15 @@ int nc_platform_os_description(char *buf, size_t len)
 		return -errno;
 	n = snprintf(buf, len, "%s %s %s", u.sysname, u.release, u.machine);
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+int nc_platform_terminal_width(int fd)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) < 0)
+		return -errno;
+	if (ws.ws_col == 0) /* a pty nobody sized (some CI runners) */
+		return -ENOTTY;
+	return ws.ws_col;
 }

@@ -250,13 +250,14 @@ static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t le
 	}
 }
 
-/* The exit code the run ends with; derived from the paths when the caller
- * has not set one yet, so a report never shows -1. */
+/* The exit code the command ends with: the one main.c set, else (a result
+ * rendered by a test) nc_exit_code()'s answer for a run, so a report never
+ * shows -1 and never decides a code of its own. */
 static inline int nc_report_exit_code(const nc_result_t *r)
 {
 	int code = nc_result_exit_code(r);
 
-	return code >= 0 ? code : nc_exit_code_for(r, 0, 0);
+	return code >= 0 ? code : nc_exit_code(NC_CMD_RUN, nc_result_error_code(r), r, 0);
 }
 
 #endif

@@ -389,6 +389,8 @@ json_t *nc_report_json(const nc_result_t *r)
 	SET(summary, "unexpected", json_integer((json_int_t)(n - as_expected)));
 	SET(o, "exit_code", json_integer(nc_report_exit_code(r)));
 	if (nc_result_error(r) != NULL) {
+		/* the command failed: say why in the document itself, so a
+		 * JSON consumer never has to read stderr */
 		json_t *error = json_object();
 
 		if (error == NULL)

@@ -21,9 +21,8 @@ struct nc_result {
 	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
 	bool has_override[NC_PATH_KIND_COUNT];
 	int exit_code;
-	bool has_error;
-	int error_code;
-	char error[NC_DETAIL_MAX]; /* why the run failed, if it did */
+	int error_code;                /* nc_result_set_error(); 0 = none */
+	char error[NC_ERROR_MAX];      /* why the command failed, if it did */
 };
 
 static const char *const path_names[NC_PATH_KIND_COUNT] = {
@@ -496,31 +495,41 @@ size_t nc_result_evaluate(nc_result_t *r)
 
 void nc_result_set_exit_code(nc_result_t *r, int code) { r->exit_code = code; }
 
-void nc_result_set_error(nc_result_t *r, int code, const char *message)
-{
-	r->has_error = message != NULL;
-	r->error_code = message != NULL ? code : 0;
-	snprintf(r->error, sizeof(r->error), "%s", message != NULL ? message : "");
-}
-
-const char *nc_result_error(const nc_result_t *r) { return r->has_error ? r->error : NULL; }
-int nc_result_error_code(const nc_result_t *r) { return r->has_error ? r->error_code : 0; }
 int nc_result_exit_code(const nc_result_t *r) { return r->exit_code; }
 
-int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
+void nc_result_set_error(nc_result_t *r, int code, const char *message)
 {
-	if (signal_received == SIGINT)
-		return NC_EXIT_SIGINT;
-	if (signal_received == SIGTERM)
-		return NC_EXIT_SIGTERM;
-	if (signal_received != 0)
-		return 128 + signal_received;
+	r->error_code = code;
+	if (code == 0 && message == NULL) { /* cleared */
+		r->error[0] = '\0';
+		return;
+	}
+	snprintf(r->error, sizeof(r->error), "%s", message != NULL && *message ? message : nc_strerror(code));
+}
+
+const char *nc_result_error(const nc_result_t *r)
+{
+	return r->error[0] != '\0' ? r->error : NULL;
+}
+
+int nc_result_error_code(const nc_result_t *r) { return r->error_code; }
+
+static int signal_exit_code(int sig)
+{
+	switch (sig) {
+	case SIGINT: return NC_EXIT_SIGINT;
+	case SIGTERM: return NC_EXIT_SIGTERM;
+	default: return 128 + sig;
+	}
+}
+
+static int failure_exit_code(nc_command_t cmd, int status)
+{
+	(void)cmd; /* the same for every command today */
 	switch (status) {
-	case 0:
-		break;
 	case NC_EENGINE:
 	case NC_ENOIMAGE:
-	case NC_EGONE:
+	case NC_EGONE:      /* the engine lost what it made for us */
 	case -ECONNREFUSED:
 	case -ENOENT:
 	case -ETIMEDOUT:
@@ -534,7 +543,8 @@ int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
 	case -EACCES:
 		return NC_EXIT_NOPERM;
 	case -EINVAL:
-	case NC_ENOTFOUND:  /* a container or network the user named does not exist */
+	case NC_ENOTFOUND:  /* a container or network the user named does not exist (the
+			     * engine's own 404s on what netcheck made are NC_EGONE) */
 	case NC_ECONFLICT:  /* a host port already taken: the user's choice */
 	case NC_EPORTTAKEN:
 		return NC_EXIT_USAGE;
@@ -543,12 +553,42 @@ int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
 	default:
 		return NC_EXIT_INTERNAL;
 	}
-	if (r == NULL)
-		return NC_EXIT_INTERNAL;
-	for (size_t i = 0; i < r->n_paths; i++)
-		if (!r->paths[i].expected)
-			return NC_EXIT_UNEXPECTED;
-	return NC_EXIT_OK;
+}
+
+/* Our own test container outlived the run: the engine stopped answering
+ * before it could be removed (`netcheck gc` removes it later). */
+static bool container_left_behind(const nc_result_t *r)
+{
+	return r->container.id[0] != '\0' && !r->container.removed && !r->container.kept;
+}
+
+int nc_exit_code(nc_command_t cmd, int status, const nc_result_t *r, int signal_received)
+{
+	if (signal_received != 0 && !(cmd == NC_CMD_CAPTURE && signal_received == SIGINT && status >= 0))
+		return signal_exit_code(signal_received);
+	if (status < 0)
+		return failure_exit_code(cmd, status);
+	switch (cmd) {
+	case NC_CMD_ENGINES:
+		return status == 0 ? NC_EXIT_ENGINE : NC_EXIT_OK;
+	case NC_CMD_RUN:
+	case NC_CMD_PROBE:
+		if (r == NULL)
+			return NC_EXIT_INTERNAL;
+		if (cmd == NC_CMD_RUN && container_left_behind(r))
+			return NC_EXIT_ENGINE;
+		for (size_t i = 0; i < r->n_paths; i++)
+			if (!r->paths[i].expected)
+				return NC_EXIT_UNEXPECTED;
+		return NC_EXIT_OK;
+	default:
+		return NC_EXIT_OK;
+	}
+}
+
+int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
+{
+	return nc_exit_code(NC_CMD_RUN, status, r, signal_received);
 }
 
 #define NAME_FNS(fn, from_fn, type, table)                                     \

@@ -251,6 +251,7 @@ static nc_result_t *build_forwarding_only(void)
 	c->ip = ep("172.17.0.2", 80);
 	c->published_port = 55001;
 	c->pid = 1771;
+	c->removed = true; /* a finished run: the exit code counts a container left behind */
 	snprintf(c->bridge, sizeof(c->bridge), "docker0");
 	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback", 12, 0);
 

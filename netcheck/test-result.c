@@ -391,6 +391,92 @@ static void test_exit_codes(void **state)
 	nc_result_free(r);
 }
 
+/* nc_exit_code(): every command × every kind of status × every signal,
+ * spelled out, so a change to one rule shows as a changed row. */
+static const int statuses[] = { 0, 2, -EINVAL, NC_ECONFLICT, NC_ENOTFOUND, NC_EENGINE, -ECONNREFUSED,
+				 -ETIMEDOUT, NC_EPROTO, -EPERM, -EACCES, NC_ECANCELED, -ENOMEM, NC_EFORWARD };
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]))
+
+/* without a signal; run and probe with a result whose paths are all as
+ * expected (status 2: a count, as gc and engines return).  NOTFOUND is a
+ * container or network the user named (the engine's 404 on what netcheck
+ * made is NC_EGONE, an engine failure). */
+static const int want_no_signal[NC_CMD_COUNT][N_STATUSES] = {
+	/*                  0   2  EINVAL CONFLICT NOTFOUND EENGINE REFUSED TIMEDOUT EPROTO EPERM EACCES CANCELED ENOMEM EFORWARD */
+	[NC_CMD_RUN] =     { 0,  0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+	[NC_CMD_PROBE] =   { 0,  0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+	[NC_CMD_CAPTURE] = { 0,  0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+	[NC_CMD_GC] =      { 0,  0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+	[NC_CMD_ENGINES] = { 69, 0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+	[NC_CMD_HELP] =    { 0,  0, 64, 64, 64, 69, 69, 69, 69, 77, 77, 130, 70, 70 },
+};
+
+static void test_exit_code_table(void **state)
+{
+	static const int signals[] = { SIGINT, SIGTERM, SIGHUP };
+	static const int signal_codes[] = { 130, 143, 129 };
+	nc_result_t *r = result_with_all_paths(NC_ENV_UNKNOWN);
+	(void)state;
+
+	assert_int_equal(nc_result_evaluate(r), 0);
+	for (int cmd = 0; cmd < NC_CMD_COUNT; cmd++)
+		for (size_t s = 0; s < N_STATUSES; s++) {
+			assert_int_equal(nc_exit_code((nc_command_t)cmd, statuses[s], r, 0), want_no_signal[cmd][s]);
+			for (size_t k = 0; k < NC_ARRAY_SIZE(signals); k++) {
+				/* a signal wins, except Ctrl-C ending a capture that went well */
+				int want = cmd == NC_CMD_CAPTURE && signals[k] == SIGINT && statuses[s] >= 0
+						   ? 0 : signal_codes[k];
+
+				assert_int_equal(nc_exit_code((nc_command_t)cmd, statuses[s], r, signals[k]), want);
+			}
+		}
+
+	/* facts from the result */
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, NULL, 0), 70);
+	assert_int_equal(nc_exit_code(NC_CMD_PROBE, 0, NULL, 0), 70);
+	assert_int_equal(nc_exit_code(NC_CMD_CAPTURE, 0, NULL, 0), 0);
+	assert_int_equal(nc_exit_code(NC_CMD_GC, 3, NULL, 0), 0);
+	assert_int_equal(nc_exit_code(NC_CMD_ENGINES, 0, NULL, 0), 69);
+	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, NC_MECH_NONE);
+	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, r, 0), 1);
+	assert_int_equal(nc_exit_code(NC_CMD_PROBE, 0, r, 0), 1);
+	/* our container could not be removed: 69 over 1, not over an error or a signal */
+	snprintf(nc_result_container(r)->id, sizeof(nc_result_container(r)->id), "0123456789ab");
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, r, 0), 69);
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, -EPERM, r, 0), 77);
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, NC_ECANCELED, r, SIGTERM), 143);
+	assert_int_equal(nc_exit_code(NC_CMD_PROBE, 0, r, 0), 1); /* the user's container is not ours to remove */
+	nc_result_container(r)->kept = true;
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, r, 0), 1);
+	nc_result_container(r)->kept = false;
+	nc_result_container(r)->removed = true;
+	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, r, 0), 1);
+	assert_int_equal(nc_exit_code_for(r, 0, 0), nc_exit_code(NC_CMD_RUN, 0, r, 0));
+	nc_result_free(r);
+}
+
+static void test_result_error(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	char longer[NC_ERROR_MAX + 100];
+	(void)state;
+
+	assert_non_null(r);
+	assert_null(nc_result_error(r));
+	assert_int_equal(nc_result_error_code(r), 0);
+	nc_result_set_error(r, NC_EENGINE, "the engine said no");
+	assert_string_equal(nc_result_error(r), "the engine said no");
+	assert_int_equal(nc_result_error_code(r), NC_EENGINE);
+	nc_result_set_error(r, -ECONNREFUSED, NULL); /* no text: the code's own words */
+	assert_string_equal(nc_result_error(r), nc_strerror(-ECONNREFUSED));
+	memset(longer, 'x', sizeof(longer) - 1);
+	longer[sizeof(longer) - 1] = '\0';
+	nc_result_set_error(r, -EINVAL, longer);
+	assert_int_equal(strlen(nc_result_error(r)), NC_ERROR_MAX - 1);
+	nc_result_free(r);
+}
+
 /* Several paths of one kind (a user's container with two ports, or one
  * per network): each has its own name, and names stay unique. */
 static void test_named_paths(void **state)
@@ -672,6 +758,8 @@ int main(void)
 		cmocka_unit_test(test_expect_before_paths_and_env_change),
 		cmocka_unit_test(test_expect_override_consistent),
 		cmocka_unit_test(test_exit_codes),
+		cmocka_unit_test(test_exit_code_table),
+		cmocka_unit_test(test_result_error),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_named_paths),
 		cmocka_unit_test(test_dns_expectation_by_network),

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The command line: bad input gets one line on stderr and exit 64; help
-# and version answer; nothing needs an engine.
+# and version answer; an option of another command is refused; --json is
+# written on every exit.  Needs no engine: the ones named here do not exist.
 set -euo pipefail
-NETCHECK=${1:?usage: $0 NETCHECK}
+NETCHECK=$(realpath "${1:?usage: $0 NETCHECK}")
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
@@ -34,10 +35,125 @@ bad "not PATH=VALUE" run --expect direct
 bad "unknown path" run --expect sideways=reachable
 bad "neither a verdict nor a mechanism" run --expect direct=maybe
 bad "cannot write the JSON report" run --json /nonexistent-dir/x.json
+bad "pcap contradicts --no-capture" run --pcap x.pcapng --no-capture
 
+# options of another command: one line naming the option and the command
+bad "netcheck gc: --pcap does not apply to gc (see netcheck gc --help)" gc --pcap x
+bad "netcheck engines: --kept does not apply to engines" engines --kept
+bad "netcheck probe: --image does not apply to probe" probe web --image x
+bad "netcheck probe: --keep does not apply to probe" probe web --keep
+bad "netcheck capture: --json does not apply to capture" capture web --json x
+bad "netcheck run: -w does not apply to run" run -w x
+bad "netcheck run: -c does not apply to run" run -c 5
+bad "netcheck gc: --json does not apply to gc" gc --color=always --json x --pcap y # the first foreign one
+bad "netcheck version: -H does not apply to version" version -H unix:///x
+
+# values
+bad "port number" probe web --port 0
+bad "port number" probe web --port 70000
+bad "given twice" probe web --port 80 --port 80
+ports=()
+for p in $(seq 1 17); do ports+=(--port "$p"); done
+bad "at most 16" probe web "${ports[@]}"
+bad "given once for run" run --port 80 --port 81
+bad "Docker network name" run --network 'two words'
+bad "Docker network name" run --network -dash-first
+bad "Docker network name" run --network "$(printf 'n%.0s' $(seq 1 129))"
+bad "starts with '/'" run --http=health
+bad "starts with '/'" probe web --http='/a b'
+bad "starts with '/'" run --http="/$(printf 'p%.0s' $(seq 1 256))"
+bad "unexpected argument '/x'" probe web --http /x # the path needs '='
+bad "context name" run --context 'no/slash'
+bad "give one" run --context ctx -H unix:///x
+bad "several engines only with run --swarm" run -H unix:///a -H unix:///b
+bad "several engines only with run --swarm" gc -H unix:///a -H unix:///b
+bad "auto, always or never" run --color=sometimes
+bad "packet count" capture web -c 0
+bad "packet count" capture web -c 1000000001
+bad "snapshot length" capture web -s 63
+bad "snapshot length" capture web -s 262145
+bad "seconds 1-86400" capture web --duration 86401
+bad "longer than 1024 bytes" capture web "$(printf 'x%.0s' $(seq 1 1000))" port 80000000000000000000000
+bad "CONTAINER is missing" capture
+bad "CONTAINER is missing" probe
+bad "not a container name" probe 'a/b'
+bad "unexpected argument 'b'" probe a b
+bad "standard output" run --json - --pcap -
+bad "standard output" probe web --junit - --html -
+bad "no command 'nope'" help nope
+bad "unexpected argument" version extra
+
+# help: one per command, naming it; `help CMD` is `CMD --help`
 "$NETCHECK" --help >"$TMP/help"
+for cmd in run probe capture gc engines help version; do
+	"$NETCHECK" "$cmd" --help >"$TMP/help-$cmd" || fail "$cmd --help: exit $?"
+	head -n 1 "$TMP/help-$cmd" | grep -q "^Usage: netcheck $cmd" || fail "$cmd --help: $(head -n 1 "$TMP/help-$cmd")"
+	grep -q "^Exit codes:" "$TMP/help-$cmd" || fail "$cmd --help lists no exit codes"
+	"$NETCHECK" help "$cmd" | cmp -s - "$TMP/help-$cmd" || fail "'help $cmd' differs from '$cmd --help'"
+	cmp -s "$TMP/help" "$TMP/help-$cmd" && fail "$cmd --help is the general help"
+	grep -qE "^  $cmd( |\$)" "$TMP/help" || fail "--help does not list $cmd"
+done
+[ "$(sort -u <(md5sum "$TMP"/help-* | cut -d' ' -f1) | wc -l)" = 7 ] || fail "two commands share a help text"
+grep -q -- "--image" "$TMP/help-run" || fail "run --help lacks --image"
+grep -q -- "--image" "$TMP/help-probe" && fail "probe --help lists --image"
+grep -q -- "--kept" "$TMP/help-gc" || fail "gc --help lacks --kept"
+grep -q -- "--overwrite" "$TMP/help-capture" || fail "capture --help lacks --overwrite"
+"$NETCHECK" -h | cmp -s - "$TMP/help" || fail "-h differs from --help"
+"$NETCHECK" help | cmp -s - "$TMP/help" || fail "help differs from --help"
+
 for code in 0 1 64 69 70 77 129 130 143; do
 	grep -qE "^  ([0-9]+/)*$code(/| )" "$TMP/help" || fail "--help does not document exit code $code"
 done
-"$NETCHECK" --version | grep -qE '^netcheck [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
+for v in --version -V version "probe -V"; do
+	# shellcheck disable=SC2086 # "probe -V": two words
+	"$NETCHECK" $v | grep -qE '^netcheck [0-9]+\.[0-9]+\.[0-9]+$' || fail "$v"
+done
+
+# an engine that is not there: exit 69, one line, and --json still written
+# with the reason (run and probe); no capture file left behind
+noengine=unix://$TMP/no-engine.sock
+for cmd in run "probe web"; do
+	rc=0
+	# shellcheck disable=SC2086 # "probe web": two words
+	"$NETCHECK" $cmd --engine "$noengine" --json "$TMP/r.json" --pcap "$TMP/r.pcapng" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	[ "$rc" = 69 ] || fail "$cmd without an engine: exit $rc, want 69 ($(cat "$TMP/err"))"
+	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "$cmd without an engine: stderr has $(wc -l <"$TMP/err") lines"
+	[ ! -s "$TMP/out" ] || fail "$cmd without an engine printed: $(head -n 3 "$TMP/out")"
+	[ ! -e "$TMP/r.pcapng" ] || fail "$cmd without an engine left the capture file"
+	python3 - "$TMP/r.json" <<'PY' || fail "$cmd without an engine: the JSON report"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["exit_code"] == 69, doc["exit_code"]
+assert "no-engine.sock" in doc["error"]["message"], doc.get("error")
+assert doc["paths"] == []
+PY
+	rm -f "$TMP/r.json"
+done
+# an output that cannot be created is a usage error, and the JSON says so too
+rc=0
+"$NETCHECK" run --engine "$noengine" --json "$TMP/r.json" --pcap /nonexistent-dir/x.pcapng >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 64 ] || fail "--pcap into a missing folder: exit $rc, want 64"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit_code"] == 64 and "cannot write the capture" in d["error"]["message"], d' \
+	"$TMP/r.json" || fail "--pcap into a missing folder: the JSON report"
+# --json -: the document on stdout, the message on stderr
+rc=0
+"$NETCHECK" run --engine "$noengine" --json - >"$TMP/out" 2>"$TMP/err" || rc=$?
+[ "$rc" = 69 ] || fail "--json - without an engine: exit $rc"
+python3 -c 'import json,sys; assert json.load(sys.stdin)["error"]["message"]' <"$TMP/out" || fail "--json - without an engine"
+
+# capture never replaces a file silently
+echo keep >"$TMP/exists.pcapng"
+bad "exists; --overwrite replaces it" capture web -w "$TMP/exists.pcapng" --engine "$noengine"
+[ "$(cat "$TMP/exists.pcapng")" = keep ] || fail "capture touched an existing file"
+# the default name carries the container and a UTC time; nothing is left when the capture fails
+rc=0
+(cd "$TMP" && "$NETCHECK" capture web --engine "$noengine" >/dev/null 2>"$TMP/err") || rc=$?
+[ "$rc" = 69 ] || fail "capture without an engine: exit $rc"
+ls "$TMP"/netcheck-web-*.pcapng >/dev/null 2>&1 && fail "capture without an engine left $(ls "$TMP"/netcheck-web-*)"
+# -w -: nothing but packets on stdout, so the message goes to stderr
+rc=0
+"$NETCHECK" capture web -w - --engine "$noengine" >"$TMP/out" 2>"$TMP/err" || rc=$?
+if [ "$rc" != 69 ] || [ -s "$TMP/out" ]; then
+	fail "capture -w - without an engine: exit $rc, stdout $(wc -c <"$TMP/out") bytes"
+fi
 echo "PASS cli"

@@ -91,6 +91,9 @@ bool nc_platform_socket_needs_override(const char *path);
  * invoking user (SUDO_UID/SUDO_GID); a no-op otherwise.  By fd, so a path
  * swapped for a symlink meanwhile changes nothing.  0 or negative errno. */
 int nc_platform_give_to_invoking_user(int fd);
+/* The width in columns of the terminal fd is, or a negative errno
+ * (-ENOTTY when fd is not a terminal, -ENOTSUP where there is no way to ask). */
+int nc_platform_terminal_width(int fd);
 
 /* ---- randomness, names ------------------------------------------------ */
 

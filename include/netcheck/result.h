@@ -4,7 +4,7 @@
  * nc_path_t per probed path with its verdict, mechanism, forwarder, the
  * responder's view, timings and the packet evidence (hops and packets).
  * Probes and capture fill it; report-text.c and report-json.c render it;
- * nc_result_exit_code() is the one place the exit code is decided.
+ * nc_exit_code() is the one place the exit code is decided.
  *
  * nc_result_t is opaque.  nc_path_t and the small structs are plain data
  * (like libpcap's struct pcap_stat): reporters read them directly. */
@@ -325,22 +325,52 @@ int nc_result_parse_expect(nc_result_t *r, const char *spec, struct nc_error *er
 /* Sets each path's `expected`; returns how many did not behave as expected. */
 size_t nc_result_evaluate(nc_result_t *r);
 
-/* The exit code of a run: status is 0 if the run completed, else the
- * negative error that stopped it (mapped: engine errors → 69, EPERM → 77,
- * NC_ECANCELED → 130/143 by signal, others → 70). */
+/* The command whose exit code is asked for: what counts as success and
+ * which errors are the user's differs between them. */
+typedef enum nc_command {
+	NC_CMD_RUN = 0,  /* netcheck run: our own test container, every path */
+	NC_CMD_PROBE,    /* netcheck probe CONTAINER: the user's container */
+	NC_CMD_CAPTURE,  /* netcheck capture CONTAINER: Ctrl-C is its normal end */
+	NC_CMD_GC,       /* status: containers removed, or an error */
+	NC_CMD_ENGINES,  /* status: how many engines answered (none → 69) */
+	NC_CMD_HELP,     /* help, --help, --version: only the command line can fail */
+	NC_CMD_COUNT,
+} nc_command_t;
+
+/* The one place an exit code is decided.  status: what the command's
+ * library call returned (0 or a count on success; a negative errno or
+ * NC_E* code on failure; -EINVAL for anything wrong on the command line).
+ * r: borrowed, may be NULL (no run happened).  In order:
+ *   - a signal: 130 SIGINT, 143 SIGTERM, 128+n otherwise; except that
+ *     SIGINT is how `capture` ends, so capture + SIGINT + success → 0;
+ *   - a failure: -EINVAL and NC_ECONFLICT (a host port taken) → 64;
+ *     NC_ENOTFOUND → 64 for probe/capture (the container the user named
+ *     does not exist), 69 otherwise; engine errors (NC_EENGINE,
+ *     NC_EPROTO, NC_ETOOBIG, -ECONNREFUSED, -ENOENT, -ETIMEDOUT,
+ *     -EHOSTUNREACH, -ECONNRESET, -ENOTSUP) → 69; -EPERM/-EACCES → 77;
+ *     NC_ECANCELED without a known signal → 130; anything else → 70;
+ *   - success: engines with no engine answering → 69; run/probe without
+ *     a result → 70; run whose test container could not be removed
+ *     (neither removed nor kept) → 69; a path not as expected → 1; else 0. */
+int nc_exit_code(nc_command_t cmd, int status, const nc_result_t *r, int signal_received);
+/* nc_exit_code(NC_CMD_RUN, status, r, signal_received), for callers that
+ * only know runs. */
+int nc_exit_code_for(const nc_result_t *r, int status, int signal_received);
+
+/* The exit code the command ends with, as the reporters show it; -1 until
+ * set (main.c sets nc_exit_code()'s answer before rendering). */
 void nc_result_set_exit_code(nc_result_t *r, int code);
 int nc_result_exit_code(const nc_result_t *r);
 
-/* Why the run failed, for the reports (JSON "error": {"message", "code"}):
- * code is the negative error that stopped it, message (borrowed, copied,
- * truncated to NC_DETAIL_MAX - 1 bytes) says it in words; NULL clears it.
- * nc_result_error() returns NULL when the run did not fail (borrowed,
- * valid until the next nc_result_set_error() or nc_result_free());
- * nc_result_error_code() returns 0 then. */
+/* Why the command failed, for reports written on every exit (the JSON
+ * "error" object): status as for nc_exit_code(); message: borrowed,
+ * copied (cut at NC_ERROR_MAX - 1 bytes); NULL = nc_strerror(status). */
 void nc_result_set_error(nc_result_t *r, int code, const char *message);
+/* borrowed, valid until nc_result_free() or the next set_error; NULL when
+ * the command did not fail */
 const char *nc_result_error(const nc_result_t *r);
+/* the status given to nc_result_set_error(); 0 when none */
 int nc_result_error_code(const nc_result_t *r);
-int nc_exit_code_for(const nc_result_t *r, int status, int signal_received);
 
 typedef enum nc_path_proto { NC_PROTO_TCP = 0, NC_PROTO_UDP, NC_PROTO_ICMP } nc_path_proto_t;
 

@@ -1,7 +1,7 @@
 #!/bin/bash
-# `netcheck run --keep` leaves its container; `netcheck gc` spares it (it
-# was kept on purpose), `netcheck gc --kept` removes it and says so; a
-# second gc finds nothing.
+# `netcheck run --keep` leaves its container; `netcheck gc` leaves it too
+# (it was kept on purpose), `netcheck gc --kept` removes it and says so; a
+# second gc --kept finds nothing.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
@@ -14,13 +14,13 @@ expect_eq kept "$(json_get "$TMP/r.json" 'd["container"]["kept"]')" True
 api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "kept container $id is gone"
 
 "$NETCHECK" gc >"$TMP/gc0.txt" 2>&1 || fail "gc failed: $(cat "$TMP/gc0.txt")"
-grep -q "removed container ${id:0:12}" "$TMP/gc0.txt" && fail "plain gc removed the kept container ${id:0:12}"
-api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "plain gc removed kept $id"
+grep -q "removed container ${id:0:12}" "$TMP/gc0.txt" && fail "gc without --kept removed the kept ${id:0:12}"
+api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "gc without --kept removed $id"
 "$NETCHECK" gc --kept >"$TMP/gc.txt" 2>&1 || fail "gc --kept failed: $(cat "$TMP/gc.txt")"
 cat "$TMP/gc.txt"
 grep -q "removed container ${id:0:12}" "$TMP/gc.txt" || fail "gc did not report ${id:0:12}"
 api GET "/containers/$id/json" -o /dev/null -w '%{http_code}' | grep -q 404 || fail "container $id survived gc"
-"$NETCHECK" gc >"$TMP/gc2.txt" 2>&1
+"$NETCHECK" gc --kept >"$TMP/gc2.txt" 2>&1
 grep -q "removed 0 containers" "$TMP/gc2.txt" || fail "second gc: $(cat "$TMP/gc2.txt")"
 # a run killed with SIGKILL leaves its labelled container; the next run
 # removes it and says so
