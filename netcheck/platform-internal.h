@@ -26,4 +26,8 @@ int nc_platform_parse_proc_net(const char *text, size_t len, int family, uint8_t
 int nc_platform_parse_sock_diag(const void *buf, size_t len, uint8_t proto, nc_platform_socket_t *ret, size_t max,
 				size_t *n);
 
+/* A NETLINK_ROUTE socket (close-on-exec, 2 s receive timeout) in the
+ * calling thread's network namespace.  returns: new fd, or negative errno. */
+int nc_platform_nl_open(void);
+
 #endif

@@ -34,12 +34,13 @@
 #include "netcheck/common.h"
 #include "platform-internal.h"
 #include "netcheck/testing.h"
+#include "platform-internal.h"
 
 #define NL_BUF 16384
 #define MAX_PROCS_SCANNED 65536
 #define MAX_FDS_PER_PROC 4096
 
-static int nl_open(void)
+int nc_platform_nl_open(void)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
@@ -186,7 +187,7 @@ static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
 
 	if (dst->family != AF_INET && dst->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	fd = nl_open();
+	fd = nc_platform_nl_open();
 	if (fd < 0)
 		return fd;
 	r = route_get_fd(fd, dst, ret);
@@ -428,7 +429,7 @@ int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 	r = nc_platform_netns_enter(pid, &saved);
 	if (r < 0)
 		return r;
-	fd = nl_open();
+	fd = nc_platform_nl_open();
 	nc_platform_netns_leave(saved);
 	if (fd < 0)
 		return fd;

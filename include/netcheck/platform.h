@@ -162,4 +162,56 @@ int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret);
 /* Control buffer size recvmsg() needs for that stamp. */
 #define NC_PLATFORM_RX_TIMESTAMP_CMSG_SPACE 64
 
+/* ==== remote client namespace (Linux: platform-netns.c) ====================
+ * A network namespace "netcheck-<run id>" (bind-mounted under /run/netns, as
+ * `ip netns add` does) joined to the host by a veth pair: "ncr<run id, 12
+ * chars at most>" here, eth0 inside, 198.18.<a>.1/30 and .2/30 (RFC 2544's
+ * benchmarking range, never routed; <a> from the run id, never 10).  Inside,
+ * one host route to the host's primary address via .1 and no default route,
+ * so a socket made there reaches this host as a remote client would: through
+ * PREROUTING and FORWARD, not OUTPUT.  Nothing here sends a packet or touches
+ * iptables; net.ipv4.ip_forward is set to 1 if it was 0, and put back. */
+#include "netcheck/common.h" /* nc_error_t; here to keep this section in one block */
+
+#define NC_REMOTE_NAME_MAX 64
+#define NC_REMOTE_RUN_ID_MAX 40     /* [a-z0-9-] */
+#define NC_REMOTE_NETNS_PREFIX "netcheck-"
+
+typedef struct nc_platform_remote {
+	char netns_name[NC_REMOTE_NAME_MAX];   /* "netcheck-<run id>"; "" = nothing to remove */
+	char netns_path[NC_REMOTE_NAME_MAX + 16]; /* "/run/netns/netcheck-<run id>" */
+	char host_ifname[NC_IFNAME_MAX];       /* "ncr<run id>", the host side of the veth */
+	nc_endpoint_t client_address;          /* 198.18.<a>.2, eth0 inside */
+	nc_endpoint_t host_side_address;       /* 198.18.<a>.1, on host_ifname */
+	nc_endpoint_t host_address;            /* the host's primary address: what the client connects to */
+	bool restore_ip_forward;               /* we set ip_forward 0 -> 1 */
+} nc_platform_remote_t;
+
+/* Is run_id usable in the names: 1 to NC_REMOTE_RUN_ID_MAX of [a-z0-9-]? */
+bool nc_platform_remote_run_id_valid(const char *run_id);
+/* The third octet <a> of 198.18.<a>.0/30 for run_id on the attempt-th try
+ * (0 first; a taken subnet moves on): in 0..255, never 10 (the Swarm lab's
+ * 198.18.10.0/24).  Pure.  -EINVAL for an invalid run id. */
+int nc_platform_remote_subnet(const char *run_id, unsigned attempt);
+/* Creates the namespace, the veth, the addresses and the route.  ret: filled
+ * (zeroed first, so nc_platform_remote_destroy() on it is always safe); on
+ * failure whatever was made is removed again.  Needs CAP_SYS_ADMIN and
+ * CAP_NET_ADMIN.  0 or negative errno, with err->text saying what failed. */
+int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err);
+/* Removes the veth and the namespace, puts ip_forward back; idempotent
+ * (clears r->netns_name).  r may be NULL. */
+void nc_platform_remote_destroy(nc_platform_remote_t *r);
+/* A new socket (type SOCK_STREAM or SOCK_DGRAM, AF_INET, non-blocking,
+ * close-on-exec) made inside r's namespace, for uv_tcp_open/uv_udp_open.
+ * The calling thread enters the namespace only for socket() and is back in
+ * its own before this returns.  *ret_fd: new, the caller's.  0 or -errno. */
+int nc_platform_remote_connect_fd(const nc_platform_remote_t *r, int type, int *ret_fd);
+/* The netcheck-* namespaces under /run/netns (leftovers, for `netcheck gc`).
+ * names: borrowed, max rows; *ret_n: how many were filled.  0 or -errno. */
+int nc_platform_remote_list(char names[][NC_REMOTE_NAME_MAX], size_t max, size_t *ret_n);
+/* Removes the namespace name ("netcheck-<run id>") and its host-side veth.
+ * 0 (also when already gone) or negative errno; -EINVAL for another name. */
+int nc_platform_remote_destroy_name(const char *name);
+/* ==== end of remote client namespace ======================================= */
+
 #endif

@@ -1,0 +1,607 @@
+/* Linux: the "remote client" namespace of the platform interface.
+ *
+ * Owns the namespace netcheck-<run id>, its veth pair and the one route
+ * inside, for the life of a run.  Made without shelling out: the namespace
+ * the way iproute2's `ip netns add` makes it (ip/ipnetns.c: /run/netns made
+ * a shared mount point, an empty file bind-mounted over by the new
+ * namespace), except that unshare() runs on a thread of its own, so no
+ * thread of netcheck ever leaves its namespace for more than one socket().
+ * Links, addresses and the route by rtnetlink, every answer bounded and
+ * matched to its request.  Nothing here sends a packet, and the namespace
+ * gets no default route: it reaches the host's primary address only.
+ * May call: libc, the kernel.  Never prints. */
+#include "netcheck/platform.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "netcheck/common.h"
+#include "netcheck/testing.h"
+#include "platform-internal.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
+#define HOST_IF_PREFIX "ncr"
+#define HOST_IF_ID_MAX 12 /* "ncr" + 12 = IFNAMSIZ - 1 */
+#define NS_IFNAME "eth0"
+#define SWARM_LAB_OCTET 10 /* 198.18.10.0/24 is the Swarm lab's */
+#define SUBNET_ATTEMPTS 16
+#define NL_REQ_MAX 1024
+#define NL_ANSWER_MAX 8192
+#define NL_READS_MAX 16
+#define LIST_SCAN_MAX 4096
+
+/* ---- pure parts ---------------------------------------------------------- */
+
+bool nc_platform_remote_run_id_valid(const char *run_id)
+{
+	size_t n;
+
+	if (run_id == NULL)
+		return false;
+	for (n = 0; run_id[n] != '\0'; n++) {
+		char c = run_id[n];
+		if (n >= NC_REMOTE_RUN_ID_MAX)
+			return false;
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return n > 0;
+}
+
+int nc_platform_remote_subnet(const char *run_id, unsigned attempt)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: cheap, and neighbouring ids land far apart */
+	unsigned octet;
+
+	if (!nc_platform_remote_run_id_valid(run_id))
+		return -EINVAL;
+	for (const char *p = run_id; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	/* 255 values: 0..255 without 10, so every attempt is another subnet */
+	octet = (unsigned)((h + attempt) % 255u);
+	if (octet >= SWARM_LAB_OCTET)
+		octet++;
+	return (int)octet;
+}
+
+static int names_for(const char *run_id, nc_platform_remote_t *r)
+{
+	if (!nc_platform_remote_run_id_valid(run_id))
+		return -EINVAL;
+	snprintf(r->netns_name, sizeof(r->netns_name), NC_REMOTE_NETNS_PREFIX "%s", run_id);
+	snprintf(r->netns_path, sizeof(r->netns_path), NETNS_RUN_DIR "/%s", r->netns_name);
+	snprintf(r->host_ifname, sizeof(r->host_ifname), HOST_IF_PREFIX "%.*s", HOST_IF_ID_MAX, run_id);
+	return 0;
+}
+
+/* ---- rtnetlink ----------------------------------------------------------- */
+
+typedef struct nl_req {
+	union {
+		struct nlmsghdr nh;
+		char buf[NL_REQ_MAX];
+	} u;
+} nl_req_t;
+
+static void *nl_begin(nl_req_t *q, uint16_t type, uint16_t flags, size_t hdr_len)
+{
+	memset(q, 0, sizeof(*q));
+	q->u.nh.nlmsg_type = type;
+	q->u.nh.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	q->u.nh.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdr_len);
+	return NLMSG_DATA(&q->u.nh);
+}
+
+/* Appends one attribute; returns it (for nesting), or NULL when it would
+ * not fit: nl_call() then refuses the request. */
+static struct rtattr *nl_put(nl_req_t *q, uint16_t type, const void *data, size_t len)
+{
+	size_t at = NLMSG_ALIGN(q->u.nh.nlmsg_len);
+	struct rtattr *a;
+
+	if (q->u.nh.nlmsg_len == 0 || at + RTA_SPACE(len) > sizeof(q->u.buf)) {
+		q->u.nh.nlmsg_len = 0; /* poisoned */
+		return NULL;
+	}
+	a = (struct rtattr *)(q->u.buf + at);
+	a->rta_type = type;
+	a->rta_len = (uint16_t)RTA_LENGTH(len);
+	if (len > 0)
+		memcpy(RTA_DATA(a), data, len);
+	q->u.nh.nlmsg_len = (uint32_t)(at + RTA_SPACE(len));
+	return a;
+}
+
+static void nl_end_nest(nl_req_t *q, struct rtattr *nest)
+{
+	if (nest != NULL && q->u.nh.nlmsg_len != 0)
+		nest->rta_len = (uint16_t)(q->u.buf + q->u.nh.nlmsg_len - (char *)nest);
+}
+
+/* Sends q and reads until the kernel's acknowledgement of it (bounded:
+ * NL_READS_MAX answers, each at most NL_ANSWER_MAX bytes, and the socket's
+ * receive timeout).  For RTM_GETLINK, *ret_ifindex gets the link's index.
+ * Returns the kernel's verdict: 0 or negative errno. */
+static int nl_call(int fd, nl_req_t *q, int *ret_ifindex)
+{
+	static uint32_t seq; /* only a request/answer match; races harmless */
+	char *buf;
+	int r = -ETIMEDOUT;
+
+	if (q->u.nh.nlmsg_len == 0)
+		return -EMSGSIZE;
+	q->u.nh.nlmsg_seq = ++seq;
+	if (send(fd, q->u.buf, q->u.nh.nlmsg_len, 0) < 0)
+		return -errno;
+	buf = malloc(NL_ANSWER_MAX);
+	if (buf == NULL)
+		return -ENOMEM;
+	for (int reads = 0; reads < NL_READS_MAX; reads++) {
+		ssize_t n = recv(fd, buf, NL_ANSWER_MAX, 0);
+
+		if (n < 0) {
+			r = -errno;
+			goto out;
+		}
+		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != q->u.nh.nlmsg_seq)
+				continue; /* not ours: an answer to a request that timed out */
+			if (nh->nlmsg_type == RTM_NEWLINK && ret_ifindex != NULL &&
+			    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+				*ret_ifindex = ((struct ifinfomsg *)NLMSG_DATA(nh))->ifi_index;
+			} else if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+				r = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EPROTO;
+				goto out;
+			}
+		}
+	}
+out:
+	free(buf);
+	return r;
+}
+
+static int link_index(int fd, const char *ifname, int *ret_ifindex)
+{
+	nl_req_t q;
+	struct ifinfomsg *ifi = nl_begin(&q, RTM_GETLINK, 0, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	nl_put(&q, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	*ret_ifindex = 0;
+	int r = nl_call(fd, &q, ret_ifindex);
+	return r < 0 ? r : *ret_ifindex > 0 ? 0 : -ENODEV;
+}
+
+static int link_up(int fd, int ifindex)
+{
+	nl_req_t q;
+	struct ifinfomsg *ifi = nl_begin(&q, RTM_NEWLINK, 0, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return nl_call(fd, &q, NULL);
+}
+
+static int link_delete(int fd, const char *ifname)
+{
+	nl_req_t q;
+	struct ifinfomsg *ifi = nl_begin(&q, RTM_DELLINK, 0, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	nl_put(&q, IFLA_IFNAME, ifname, strlen(ifname) + 1);
+	return nl_call(fd, &q, NULL);
+}
+
+/* ip link add <host_ifname> type veth peer name eth0 netns <ns_fd> */
+static int veth_create(int fd, const char *host_ifname, int ns_fd)
+{
+	nl_req_t q;
+	struct ifinfomsg *ifi = nl_begin(&q, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
+	struct rtattr *linkinfo, *data, *peer_attr;
+
+	ifi->ifi_family = AF_UNSPEC;
+	nl_put(&q, IFLA_IFNAME, host_ifname, strlen(host_ifname) + 1);
+	linkinfo = nl_put(&q, IFLA_LINKINFO, NULL, 0);
+	nl_put(&q, IFLA_INFO_KIND, "veth", sizeof("veth"));
+	data = nl_put(&q, IFLA_INFO_DATA, NULL, 0);
+	peer_attr = nl_put(&q, VETH_INFO_PEER, &peer, sizeof(peer));
+	nl_put(&q, IFLA_IFNAME, NS_IFNAME, sizeof(NS_IFNAME));
+	nl_put(&q, IFLA_NET_NS_FD, &ns_fd, sizeof(ns_fd));
+	nl_end_nest(&q, peer_attr);
+	nl_end_nest(&q, data);
+	nl_end_nest(&q, linkinfo);
+	return nl_call(fd, &q, NULL);
+}
+
+/* ip addr add <addr>/30 dev <ifindex> */
+static int addr_add(int fd, int ifindex, const nc_endpoint_t *addr)
+{
+	nl_req_t q;
+	struct ifaddrmsg *ifa = nl_begin(&q, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 30;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (unsigned)ifindex;
+	nl_put(&q, IFA_LOCAL, &addr->addr.v4, 4);
+	nl_put(&q, IFA_ADDRESS, &addr->addr.v4, 4);
+	return nl_call(fd, &q, NULL);
+}
+
+/* ip route add <dst>/32 via <gateway> dev <ifindex>: a host route, never a
+ * default one */
+static int host_route_add(int fd, int ifindex, const nc_endpoint_t *dst, const nc_endpoint_t *gateway)
+{
+	nl_req_t q;
+	struct rtmsg *rt = nl_begin(&q, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
+	uint32_t oif = (uint32_t)ifindex;
+
+	rt->rtm_family = AF_INET;
+	rt->rtm_dst_len = 32;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	nl_put(&q, RTA_DST, &dst->addr.v4, 4);
+	nl_put(&q, RTA_GATEWAY, &gateway->addr.v4, 4);
+	nl_put(&q, RTA_OIF, &oif, sizeof(oif));
+	return nl_call(fd, &q, NULL);
+}
+
+/* ---- the namespace ------------------------------------------------------- */
+
+static int write_sysctl(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, strlen(value)) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+static int read_sysctl_char(const char *path, char *ret)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, ret, 1);
+	close(fd);
+	return n == 1 ? 0 : n < 0 ? -errno : -EIO;
+}
+
+/* /run/netns as iproute2 leaves it: a directory that is a shared mount
+ * point, so unmounting a namespace there unmounts it in every mount
+ * namespace that copied it and the namespace can be freed. */
+static int netns_run_dir(void)
+{
+	bool made_mount = false;
+
+	if (mkdir(NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	while (mount("", NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL) < 0) {
+		if (errno != EINVAL || made_mount)
+			return -errno;
+		/* not a mount point yet: make it one, then share it */
+		if (mount(NETNS_RUN_DIR, NETNS_RUN_DIR, "none", MS_BIND | MS_REC, NULL) < 0)
+			return -errno;
+		made_mount = true;
+	}
+	return 0;
+}
+
+typedef struct ns_thread {
+	const char *path; /* the file to bind the new namespace onto */
+	int ns_nl;        /* out: a netlink socket inside */
+	int r;
+} ns_thread_t;
+
+/* Runs on a thread of its own: its namespace is the new one, and it ends
+ * there.  Mounts are per process (this thread shares ours), so the bind
+ * mount outlives it; so does the netlink socket it opens inside. */
+static void *ns_thread_main(void *arg)
+{
+	ns_thread_t *t = arg;
+	char self[64];
+
+	t->ns_nl = -1;
+	if (unshare(CLONE_NEWNET) < 0) {
+		t->r = -errno;
+		return NULL;
+	}
+	/* /proc/self would be the process's (the main thread's) namespace */
+	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)gettid());
+	if (mount(self, t->path, "none", MS_BIND, NULL) < 0) {
+		t->r = -errno;
+		return NULL;
+	}
+	/* no IPv6 inside: eth0 would otherwise solicit routers and join
+	 * groups, and the probes are IPv4 */
+	(void)write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	(void)write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	t->ns_nl = nc_platform_nl_open();
+	t->r = t->ns_nl < 0 ? t->ns_nl : 0;
+	return NULL;
+}
+
+static int netns_make(const char *path, int *ret_ns_nl)
+{
+	ns_thread_t t = { .path = path, .ns_nl = -1, .r = -EIO };
+	pthread_t th;
+	int fd, r;
+
+	r = netns_run_dir();
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	r = pthread_create(&th, NULL, ns_thread_main, &t);
+	if (r != 0) {
+		(void)unlink(path);
+		return -r;
+	}
+	(void)pthread_join(th, NULL);
+	if (t.r < 0) {
+		(void)umount2(path, MNT_DETACH);
+		(void)unlink(path);
+		return t.r;
+	}
+	*ret_ns_nl = t.ns_nl;
+	return 0;
+}
+
+/* Removes one namespace's veth and mount point; each part may already be
+ * gone.  The veth first: deleting our end deletes eth0 inside with it,
+ * while a namespace only unmounted is freed later, by a kernel worker. */
+static int remove_by_names(const char *netns_path, const char *host_ifname)
+{
+	int fd = nc_platform_nl_open(), r = 0, k;
+
+	if (fd < 0)
+		r = fd;
+	else {
+		k = link_delete(fd, host_ifname);
+		if (k < 0 && k != -ENODEV)
+			r = k;
+		close(fd);
+	}
+	if (umount2(netns_path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && r == 0)
+		r = -errno;
+	if (unlink(netns_path) < 0 && errno != ENOENT && r == 0)
+		r = -errno;
+	return r;
+}
+
+/* Is 198.18.<a>.0/30 already on one of this host's links (another run's)? */
+static bool subnet_taken(const nc_endpoint_t *host_side)
+{
+	nc_route_t rt;
+
+	if (nc_platform_route_get(host_side, &rt) < 0)
+		return true;
+	return rt.kind == NC_ROUTE_LOCAL || (rt.kind == NC_ROUTE_ON_LINK && !rt.via_default);
+}
+
+static void subnet_address(int octet, unsigned host, nc_endpoint_t *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = AF_INET;
+	ret->addr.v4.s_addr = htonl((198u << 24) | (18u << 16) | ((unsigned)octet << 8) | host);
+}
+
+static int pick_subnet(const char *run_id, nc_platform_remote_t *r)
+{
+	for (unsigned attempt = 0; attempt < SUBNET_ATTEMPTS; attempt++) {
+		int octet = nc_platform_remote_subnet(run_id, attempt);
+
+		if (octet < 0)
+			return octet;
+		subnet_address(octet, 1, &r->host_side_address);
+		if (subnet_taken(&r->host_side_address))
+			continue;
+		subnet_address(octet, 2, &r->client_address);
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
+static int ip_forward_on(nc_platform_remote_t *r)
+{
+	char c;
+	int k = read_sysctl_char(IP_FORWARD, &c);
+
+	if (k < 0 || c != '0')
+		return k;
+	k = write_sysctl(IP_FORWARD, "1");
+	if (k == 0)
+		r->restore_ip_forward = true;
+	return k;
+}
+
+int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err)
+{
+	char host_sysctl[96];
+	int host_nl = -1, ns_nl = -1, ns_fd = -1, host_if = 0, ns_if = 0, lo_if = 0, r;
+	const char *step;
+
+	memset(ret, 0, sizeof(*ret));
+	if (names_for(run_id, ret) < 0) {
+		memset(ret, 0, sizeof(*ret));
+		return nc_error_set(err, -EINVAL, "remote namespace: run id '%.64s' is not 1 to %d of [a-z0-9-]",
+				    run_id ? run_id : "(null)", NC_REMOTE_RUN_ID_MAX);
+	}
+	step = "the host's primary IPv4 address";
+	r = nc_platform_primary_address(AF_INET, &ret->host_address, NULL, 0);
+	if (r < 0)
+		goto fail_early;
+	step = "a free subnet of 198.18.0.0/15";
+	r = pick_subnet(run_id, ret);
+	if (r < 0)
+		goto fail_early;
+	step = "creating the namespace";
+	r = netns_make(ret->netns_path, &ns_nl);
+	if (r < 0)
+		goto fail_early;
+	/* from here on, a failure removes what was made */
+	step = "opening the namespace";
+	ns_fd = open(ret->netns_path, O_RDONLY | O_CLOEXEC);
+	r = ns_fd < 0 ? -errno : 0;
+	if (r < 0)
+		goto fail;
+	step = "opening rtnetlink";
+	host_nl = r = nc_platform_nl_open();
+	if (r < 0)
+		goto fail;
+	step = "creating the veth pair";
+	r = veth_create(host_nl, ret->host_ifname, ns_fd);
+	if (r < 0)
+		goto fail;
+	snprintf(host_sysctl, sizeof(host_sysctl), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ret->host_ifname);
+	(void)write_sysctl(host_sysctl, "1"); /* nothing of ours speaks IPv6 on it */
+	step = "configuring the host side";
+	if ((r = link_index(host_nl, ret->host_ifname, &host_if)) < 0 ||
+	    (r = addr_add(host_nl, host_if, &ret->host_side_address)) < 0 || (r = link_up(host_nl, host_if)) < 0)
+		goto fail;
+	step = "configuring the namespace side";
+	if ((r = link_index(ns_nl, NS_IFNAME, &ns_if)) < 0 || (r = link_index(ns_nl, "lo", &lo_if)) < 0 ||
+	    (r = link_up(ns_nl, lo_if)) < 0 || (r = addr_add(ns_nl, ns_if, &ret->client_address)) < 0 ||
+	    (r = link_up(ns_nl, ns_if)) < 0)
+		goto fail;
+	step = "adding the route to the host's primary address";
+	r = host_route_add(ns_nl, ns_if, &ret->host_address, &ret->host_side_address);
+	if (r < 0)
+		goto fail;
+	step = "enabling net.ipv4.ip_forward";
+	r = ip_forward_on(ret);
+	if (r < 0)
+		goto fail;
+	r = 0;
+	goto out;
+fail:
+	nc_platform_remote_destroy(ret);
+fail_early:
+	nc_error_set(err, r, "remote namespace netcheck-%s: %s: %s", run_id, step, nc_strerror(r));
+	memset(ret, 0, sizeof(*ret));
+out:
+	if (ns_fd >= 0)
+		close(ns_fd);
+	if (ns_nl >= 0)
+		close(ns_nl);
+	if (host_nl >= 0)
+		close(host_nl);
+	return r;
+}
+
+void nc_platform_remote_destroy(nc_platform_remote_t *r)
+{
+	if (r == NULL)
+		return;
+	if (r->netns_name[0] != '\0')
+		(void)remove_by_names(r->netns_path, r->host_ifname);
+	/* another run may still need it; Docker wants it on anyway */
+	if (r->restore_ip_forward)
+		(void)write_sysctl(IP_FORWARD, "0");
+	memset(r, 0, sizeof(*r));
+}
+
+int nc_platform_remote_connect_fd(const nc_platform_remote_t *r, int type, int *ret_fd)
+{
+	int self, target, fd, k;
+
+	if (r == NULL || r->netns_name[0] == '\0' || (type != SOCK_STREAM && type != SOCK_DGRAM))
+		return -EINVAL;
+	/* this thread's own namespace, which /proc/self need not be */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	target = open(r->netns_path, O_RDONLY | O_CLOEXEC);
+	if (target < 0) {
+		k = -errno;
+		close(self);
+		return k;
+	}
+	if (setns(target, CLONE_NEWNET) < 0) {
+		k = -errno;
+		goto out;
+	}
+	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	k = fd < 0 ? -errno : 0;
+	if (setns(self, CLONE_NEWNET) < 0)
+		abort(); /* stuck in the client's namespace: nothing after this is safe */
+	if (k == 0)
+		*ret_fd = fd;
+out:
+	close(target);
+	close(self);
+	return k;
+}
+
+int nc_platform_remote_list(char names[][NC_REMOTE_NAME_MAX], size_t max, size_t *ret_n)
+{
+	DIR *d;
+	struct dirent *de;
+	size_t n = 0;
+
+	*ret_n = 0;
+	d = opendir(NETNS_RUN_DIR);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : -errno;
+	for (unsigned scanned = 0; n < max && scanned < LIST_SCAN_MAX && (de = readdir(d)) != NULL; scanned++) {
+		const char *id = de->d_name + strlen(NC_REMOTE_NETNS_PREFIX);
+
+		if (strncmp(de->d_name, NC_REMOTE_NETNS_PREFIX, strlen(NC_REMOTE_NETNS_PREFIX)) != 0 ||
+		    !nc_platform_remote_run_id_valid(id))
+			continue;
+		memcpy(names[n], de->d_name, strlen(de->d_name) + 1); /* valid: it fits */
+		n++;
+	}
+	closedir(d);
+	*ret_n = n;
+	return 0;
+}
+
+int nc_platform_remote_destroy_name(const char *name)
+{
+	nc_platform_remote_t r;
+	size_t plen = strlen(NC_REMOTE_NETNS_PREFIX);
+
+	if (name == NULL || strncmp(name, NC_REMOTE_NETNS_PREFIX, plen) != 0)
+		return -EINVAL;
+	memset(&r, 0, sizeof(r));
+	if (names_for(name + plen, &r) < 0)
+		return -EINVAL;
+	/* the host side's name follows from the run id; a veth whose other
+	 * end's namespace is freed goes too, but only once the kernel gets
+	 * to it, so it is deleted here first */
+	return remove_by_names(r.netns_path, r.host_ifname);
+}
