@@ -27,6 +27,12 @@ static bool is_tcp_probe(const nc_attr_probe_t *pr)
 	return pr->proto == IPPROTO_TCP;
 }
 
+/* TCP or UDP: probes with 5-tuples and a nonce in the payload */
+static bool is_transport_probe(const nc_attr_probe_t *pr)
+{
+	return pr->proto == IPPROTO_TCP || pr->proto == IPPROTO_UDP;
+}
+
 static bool is_icmp_probe(const nc_attr_probe_t *pr)
 {
 	return pr->proto == IPPROTO_ICMP || pr->proto == IPPROTO_ICMPV6;
@@ -60,7 +66,7 @@ static nc_leg_t exact_leg(const nc_packet_t *p, const nc_attr_probe_t *pr)
 {
 	if (is_icmp_probe(pr))
 		return matches_icmp(p, pr) ? NC_LEG_ICMP : NC_LEG_NONE;
-	if (p->proto != IPPROTO_TCP || !is_tcp_probe(pr))
+	if (!is_transport_probe(pr) || p->proto != pr->proto)
 		return NC_LEG_NONE;
 	if (between(p, &pr->local, &pr->dialled))
 		return NC_LEG_CLIENT;
@@ -116,6 +122,7 @@ static bool payload_has(const nc_packet_t *p, const char *nonce, size_t nonce_le
 
 struct flow {
 	int probe;
+	uint8_t proto;      /* IPPROTO_TCP or IPPROTO_UDP */
 	nc_endpoint_t a, b; /* unordered */
 };
 
@@ -189,7 +196,7 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 		const nc_packet_t *p = &pkts[i];
 		bool known = false;
 
-		if (ret_probe[i] >= 0 || p->proto != IPPROTO_TCP || p->payload_len == 0)
+		if (ret_probe[i] >= 0 || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->payload_len == 0)
 			continue;
 		for (size_t f = 0; f < n_flows && !known; f++)
 			known = between(p, &flows[f].a, &flows[f].b);
@@ -200,7 +207,8 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 			size_t nonce_len = pr->nonce != NULL ? strnlen(pr->nonce, NC_SNAPLEN) : 0;
 			struct flow *nf;
 
-			if (!is_tcp_probe(pr) || nonce_len == 0 || !nc_endpoint_is_set(&pr->container))
+			if (!is_transport_probe(pr) || pr->proto != p->proto || nonce_len == 0 ||
+			    !nc_endpoint_is_set(&pr->container))
 				continue;
 			if (!nc_endpoint_equal(&p->dst, &pr->container) && !nc_endpoint_equal(&p->src, &pr->container))
 				continue;
@@ -213,6 +221,7 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 			}
 			flows = nf;
 			flows[n_flows].probe = (int)k;
+			flows[n_flows].proto = p->proto;
 			flows[n_flows].a = p->src;
 			flows[n_flows].b = p->dst;
 			n_flows++;
@@ -220,10 +229,10 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 		}
 	}
 	for (size_t i = 0; i < n && n_flows > 0; i++) {
-		if (ret_probe[i] >= 0 || pkts[i].proto != IPPROTO_TCP)
+		if (ret_probe[i] >= 0)
 			continue;
 		for (size_t f = 0; f < n_flows; f++) {
-			if (between(&pkts[i], &flows[f].a, &flows[f].b)) {
+			if (pkts[i].proto == flows[f].proto && between(&pkts[i], &flows[f].a, &flows[f].b)) {
 				ret_probe[i] = flows[f].probe;
 				ret_leg[i] = NC_LEG_PROXY_TO_CONTAINER;
 				break;

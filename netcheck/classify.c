@@ -28,9 +28,18 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 		p->mechanism = NC_MECH_NONE;
 		return;
 	}
-	if (p->kind == NC_PATH_DIRECT_ICMP) {
+	if (nc_path_kind_proto(p->kind) == NC_PROTO_ICMP) {
 		/* the echo reply came from the address we pinged */
 		p->mechanism = NC_MECH_DIRECT;
+		return;
+	}
+	if (nc_path_kind_from_container(p->kind)) {
+		/* netcheck's responder connected out: its target saw the
+		 * container's own address (routed), or another one (NAT) */
+		if (!nc_endpoint_is_set(&p->peer_seen))
+			p->mechanism = NC_MECH_NONE;
+		else
+			p->mechanism = nc_endpoint_addr_equal(&p->peer_seen, &p->local) ? NC_MECH_DIRECT : NC_MECH_NAT;
 		return;
 	}
 	if (answered_by_other(p, c)) {
@@ -325,6 +334,17 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 					 "the app saw %s, not the client's %s: a masquerade rule rewrote the source address",
 					 seen, local);
 		}
+		return;
+	}
+	if (nc_path_kind_from_container(p->kind) && strncmp(p->detail, "ENOENT", 6) == 0) {
+		if (strcmp(p->network, "bridge") == 0)
+			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED,
+					 "use a user-defined network (docker network create) or the peer's address",
+					 "the name did not resolve: the default bridge has no embedded DNS, so containers "
+					 "on it find each other by address only");
+		else
+			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED, NULL, "the name did not resolve on network %s: %s",
+					 p->network, p->detail);
 		return;
 	}
 	if (f == NULL)

@@ -60,6 +60,7 @@ struct nc_probe {
 	uv_timer_t timer;
 	/* TCP (and the relay: dial is the responder, path->target what it connects to) */
 	nc_endpoint_t dial;
+	int tcp_fd;            /* owned until started: a socket made elsewhere, or -1 */
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
 	uv_write_t write_req;
@@ -135,6 +136,7 @@ static nc_probe_t *probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeou
 	p->path = path;
 	p->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	p->icmp_fd = -1;
+	p->tcp_fd = -1;
 	return p;
 }
 
@@ -145,6 +147,8 @@ void nc_probe_free(nc_probe_t *p)
 	/* started probes are freed only after done_cb: nothing is open then */
 	if (p->icmp_fd >= 0 && !p->started)
 		close(p->icmp_fd);
+	if (p->tcp_fd >= 0 && !p->started)
+		close(p->tcp_fd);
 	free(p->answer);
 	free(p);
 }
@@ -502,11 +506,18 @@ int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, cons
 		return -EINVAL;
 	if (opt == NULL)
 		opt = &responder;
-	if (opt->http && opt->http_path != NULL && !http_path_ok(opt->http_path))
+	if (opt->http && opt->http_path != NULL && !http_path_ok(opt->http_path)) {
+		if (opt->use_socket_fd)
+			close(opt->socket_fd);
 		return creation_failed(path, -EINVAL, "the HTTP path must start with / and hold no spaces or controls");
+	}
 	p = probe_alloc(loop, path, timeout_ms, PROBE_TCP);
-	if (p == NULL)
+	if (p == NULL) {
+		if (opt->use_socket_fd)
+			close(opt->socket_fd);
 		return creation_failed(path, -ENOMEM, "TCP probe");
+	}
+	p->tcp_fd = opt->use_socket_fd ? opt->socket_fd : -1;
 	p->http = opt->http;
 	p->banner_window_ms = opt->banner_window_ms > 0 ? opt->banner_window_ms : NC_PROBE_BANNER_WINDOW_MS;
 	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
@@ -966,8 +977,8 @@ static void relay_done(nc_probe_t *p)
 	p->path->timings.connect_ms = a.connect_ms;
 	p->path->timings.total_ms = a.total_ms;
 	p->path->timings.first_byte_ms = -1;
-	if (nc_endpoint_is_set(&a.local))
-		p->path->local = a.local;
+	/* the container's side, not the control connection's */
+	p->path->local = a.local;
 	if (a.have_target_answer) {
 		p->path->peer_seen = a.target_answer.peer;
 		snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.target_answer.hostname);
@@ -995,6 +1006,7 @@ int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *re
 	p = probe_alloc(loop, path, timeout_ms + 1000, PROBE_RELAY);
 	if (p == NULL)
 		return -ENOMEM;
+	p->http = true; /* an HTTP exchange with netcheck's responder */
 	p->dial = *responder;
 	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
 	if (p->answer == NULL) {
@@ -1051,6 +1063,16 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 			goto fail_timer;
 		p->tcp.data = p;
 		p->open_handles++;
+		if (p->tcp_fd >= 0) {
+			/* the handle owns the socket from here on */
+			r = uv_tcp_open(&p->tcp, p->tcp_fd);
+			if (r < 0) {
+				close(p->tcp_fd);
+				p->tcp_fd = -1;
+				goto fail_handles;
+			}
+			p->tcp_fd = -1;
+		}
 		nc_endpoint_to_sockaddr(nc_endpoint_is_set(&p->dial) ? &p->dial : &p->path->target, &ss, &sl);
 		p->connect_req.data = p;
 		r = uv_tcp_connect(&p->connect_req, &p->tcp, (struct sockaddr *)&ss, on_connect);
@@ -1110,6 +1132,10 @@ fail_handles:
 fail_timer:
 	p->path->verdict = NC_VERDICT_UNREACHABLE;
 	nc_path_set_detail(p->path, "internal: %s", uv_strerror(r));
+	if (p->tcp_fd >= 0) {
+		close(p->tcp_fd);
+		p->tcp_fd = -1;
+	}
 	p->started = true;
 	p->finished = true;
 	p->cb = NULL;

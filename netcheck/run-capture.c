@@ -276,6 +276,26 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
 			note(s, "%s in the container not captured: %s", ifname, perr.text);
 	}
+	/* --peer: its host-side veth and its eth0 */
+	if (s->peer_id[0] != '\0' && s->peer_info.pid > 0 && nc_platform_pid_is_container(s->peer_info.pid, s->peer_id)) {
+		char veth[NC_IFNAME_MAX];
+		int iflink;
+
+		if (env->bridge_attached && nc_platform_netns_iflink(s->peer_info.pid, "eth0", &iflink) == 0 &&
+		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+			snprintf(descr, sizeof(descr), "host veth of the peer container %.12s", s->peer_id);
+			if (add_point(s, NC_POINT_PEER_VETH, veth, descr, 0, filter, &perr) == -EPERM)
+				goto no_privilege;
+		}
+		snprintf(descr, sizeof(descr), "eth0 inside the peer container %.12s", s->peer_id);
+		(void)add_point(s, NC_POINT_PEER_CONTAINER, "eth0", descr, s->peer_info.pid, filter, &perr);
+	}
+	/* the host's end of the remote client's veth: where its packets come in */
+	if (s->remote.netns_name[0] != '\0') {
+		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", s->remote.netns_name);
+		if (add_point(s, NC_POINT_REMOTE_HOST_SIDE, s->remote.host_ifname, descr, 0, filter, &perr) == -EPERM)
+			goto no_privilege;
+	}
 	/* the interface of the default route: nothing for the container should appear there */
 	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0) {
 		snprintf(descr, sizeof(descr), "default-route interface (should carry none of this run)");
@@ -491,7 +511,9 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		a->container = nc_path_kind_is_direct(p->kind) ? p->target : c->ip;
 		if (!nc_path_kind_is_direct(p->kind))
 			a->container.port = p->container_port ? p->container_port : c->ip.port;
-		a->nonce = p->nonce;
+		/* the nonce also rides the relay's control connection to the
+		 * responder: no proxy leg for paths that start in a container */
+		a->nonce = nc_path_kind_from_container(p->kind) ? NULL : p->nonce;
 		path_of_probe[n_probes++] = (int)i;
 	}
 	if (n > 0) {

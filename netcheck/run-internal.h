@@ -67,6 +67,8 @@ struct run_state {
 	char peer_id[80];             /* --peer: the second container, ours */
 	char peer_name[NC_NAME_MAX];
 	nc_container_info_t peer_info;
+	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
+	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
 
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;

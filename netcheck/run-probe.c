@@ -47,6 +47,8 @@ static nc_path_t *add_path(run_state_t *s, nc_path_kind_t kind, const char *netw
  * counts as expected, and this one never ran. */
 static void start_later(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
 {
+	if (r == 0 && probe == NULL)
+		r = -EINVAL;
 	if (r == -EPERM || r == -EACCES) {
 		/* a privilege this process lacks (ICMP without CAP_NET_RAW or
 		 * ping_group_range): a known limit, said as such */
@@ -102,6 +104,28 @@ static void add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout)
 	start_later(s, p, r, probe);
 }
 
+static void add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+{
+	nc_probe_t *probe = NULL;
+	int r;
+
+	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
+		return;
+	r = nc_probe_udp_new(&s->loop, p, timeout, &probe);
+	start_later(s, p, r, probe);
+}
+
+/* netcheck's own responder: it answers UDP and connects out on request */
+static bool ours(const run_state_t *s)
+{
+	return s->opt->image == NULL && s->opt->target == NULL;
+}
+
+static bool any_v4(const char *host_ip)
+{
+	return host_ip[0] == '\0' || strcmp(host_ip, "0.0.0.0") == 0;
+}
+
 /* Direct probes go only where the route says the container's network is
  * on a link of this host; through a gateway the packet would leave it. */
 static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
@@ -130,12 +154,120 @@ static void add_direct(run_state_t *s, const nc_container_network_t *net, const 
 		if (p != NULL && direct_allowed(s, p, &rt))
 			add_tcp(s, p, timeout);
 	}
+	if (!v6 && ours(s)) {
+		target.port = s->port;
+		p = add_path(s, NC_PATH_DIRECT_UDP, net->name, s->port, &target);
+		if (p != NULL && direct_allowed(s, p, &rt))
+			add_udp(s, p, timeout);
+	}
 }
 
-static bool any_v4(const char *host_ip)
+/* The UDP twins of the published paths: netcheck's responder publishes
+ * its port over UDP too. */
+static void add_published_udp(run_state_t *s, uint64_t timeout)
 {
-	return host_ip[0] == '\0' || strcmp(host_ip, "0.0.0.0") == 0;
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_endpoint_t target;
+
+	for (size_t i = 0; i < s->info.n_ports; i++) {
+		const nc_container_port_t *b = &s->info.ports[i];
+
+		if (b->proto != NC_ENGINE_UDP || b->container_port != s->port || b->host_port == 0 || !any_v4(b->host_ip))
+			continue;
+		nc_endpoint_parse("127.0.0.1", b->host_port, &target);
+		add_udp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, s->port, &target), timeout);
+		if (env->host_address.family != 0) {
+			target = env->host_address;
+			target.port = b->host_port;
+			add_udp(s, add_path(s, NC_PATH_PUBLISHED_HOST_UDP, NULL, s->port, &target), timeout);
+		}
+		return;
+	}
 }
+
+/* What a client on another machine sees: from netcheck's own namespace
+ * to the host's primary address and the published port, through
+ * PREROUTING and FORWARD like a remote client. */
+static void add_remote(run_state_t *s, uint64_t timeout)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_probe_tcp_options_t opts = { .http = true, .use_socket_fd = true };
+	nc_endpoint_t target = s->remote.host_address;
+	nc_probe_t *probe = NULL;
+	nc_path_t *p;
+	int fd, r;
+
+	target.port = c->published_port;
+	p = add_path(s, NC_PATH_PUBLISHED_REMOTE, NULL, s->port, &target);
+	if (p == NULL)
+		return;
+	if (s->remote.netns_name[0] == '\0' || c->published_port == 0) {
+		p->verdict = NC_VERDICT_SKIPPED;
+		nc_path_set_detail(p, "%s", s->remote_note[0] ? s->remote_note : "not sent: no remote-client namespace");
+		return;
+	}
+	r = nc_platform_remote_connect_fd(&s->remote, SOCK_STREAM, &fd);
+	if (r < 0) {
+		start_later(s, p, r, NULL);
+		return;
+	}
+	opts.socket_fd = fd;
+	opts.http_path = NULL; /* netcheck's responder: GET /<nonce>, the peer it saw */
+	r = nc_probe_tcp_new(&s->loop, p, timeout, &opts, &probe);
+	start_later(s, p, r, probe);
+}
+
+/* Paths that start inside the container: netcheck's responder connects
+ * out (to the host listener, to the peer by address and by name). */
+static void add_from_container(run_state_t *s, uint64_t timeout)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_endpoint_t responder = c->ip, target;
+	const nc_container_network_t *peer_net;
+	const char *net = s->info.n_networks > 0 ? s->info.networks[0].name : NULL;
+	char name[NC_NAME_MAX + 8];
+	nc_probe_t *probe = NULL;
+	nc_path_t *p;
+	int r;
+
+	/* the control connection: straight to the container where the route
+	 * allows it, else through the published port */
+	if (s->route.kind != NC_ROUTE_ON_LINK || s->route.via_default || !nc_result_environment(s->result)->bridge_attached)
+		nc_endpoint_parse("127.0.0.1", c->published_port, &responder);
+	else
+		responder.port = s->port;
+	if (s->host_listener != NULL) {
+		target = *nc_probe_listener_address(s->host_listener);
+		p = add_path(s, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
+		if (p != NULL) {
+			snprintf(name, sizeof(name), "host.docker.internal:%u", target.port);
+			r = nc_probe_relay_new(&s->loop, p, &responder, name, timeout, &probe);
+			start_later(s, p, r, probe);
+		}
+	}
+	peer_net = s->peer_info.n_networks > 0 ? &s->peer_info.networks[0] : NULL;
+	if (s->peer_id[0] == '\0' || peer_net == NULL || peer_net->ip.family == 0)
+		return;
+	target = peer_net->ip;
+	target.port = s->port;
+	p = add_path(s, NC_PATH_CONTAINER_TO_CONTAINER, net, 0, &target);
+	if (p != NULL) {
+		char addr[NC_ENDPOINT_STRLEN];
+
+		nc_endpoint_format(&target, true, addr, sizeof(addr));
+		probe = NULL;
+		r = nc_probe_relay_new(&s->loop, p, &responder, addr, timeout, &probe);
+		start_later(s, p, r, probe);
+	}
+	p = add_path(s, NC_PATH_CONTAINER_TO_CONTAINER_DNS, net, 0, &target);
+	if (p != NULL) {
+		snprintf(name, sizeof(name), "%.200s:%u", s->peer_name, s->port);
+		probe = NULL;
+		r = nc_probe_relay_new(&s->loop, p, &responder, name, timeout, &probe);
+		start_later(s, p, r, probe);
+	}
+}
+
 
 /* The published paths of one container port: loopback and the host's
  * address over IPv4 for a binding on every address, loopback over IPv6
@@ -252,6 +384,11 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 		}
 		for (size_t i = 0; i < s->n_ports; i++)
 			add_published(s, s->ports[i], timeout);
+		if (ours(s)) {
+			add_published_udp(s, timeout);
+			add_remote(s, timeout);
+			add_from_container(s, timeout);
+		}
 	}
 
 	r = uv_timer_init(&s->loop, &s->watchdog);

@@ -371,6 +371,26 @@ static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
 	return 0;
 }
 
+/* A client in another namespace, for published-remote: only where the
+ * container's bridge is on this host (else the path is skipped, with the
+ * reason) and only for netcheck's own container. */
+static void make_remote(run_state_t *s)
+{
+	nc_error_t rerr = { "" };
+	nc_env_kind_t kind = nc_classify_engine(&s->version, &s->engine_info);
+
+	if (kind != NC_ENV_NATIVE_LINUX && kind != NC_ENV_PODMAN) {
+		snprintf(s->remote_note, sizeof(s->remote_note),
+			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));
+		return;
+	}
+	if (nc_platform_remote_create(nc_result_container(s->result)->run_id, &s->remote, &rerr) < 0) {
+		s->remote.netns_name[0] = '\0';
+		snprintf(s->remote_note, sizeof(s->remote_note), "not sent: no remote-client namespace: %.200s",
+			 rerr.text);
+	}
+}
+
 static int launched_prepare(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -443,6 +463,7 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		return note_exit(s, err);
 	s->ports[s->n_ports++] = s->port;
 	find_forwarder(s);
+	make_remote(s);
 	return 0;
 }
 
@@ -450,6 +471,8 @@ static void launched_teardown(run_state_t *s)
 {
 	nc_container_t *c = nc_result_container(s->result);
 	uint64_t deadline;
+
+	nc_platform_remote_destroy(&s->remote); /* "" name: nothing made */
 
 	if (s->peer_id[0] != '\0' && !s->opt->keep) {
 		nc_engine_set_cancel(s->engine, NULL);

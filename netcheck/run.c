@@ -193,6 +193,8 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 		nc_classify_path(p, c, fwd);
 		nc_classify_evidence(p, env, fwd);
 	}
+	/* paths know their network only once made: the expectation may depend on it */
+	nc_result_apply_expectations(s->result);
 	nc_result_evaluate(s->result);
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);

@@ -40,6 +40,11 @@ typedef struct nc_probe_tcp_options {
 	/* without HTTP: how long to wait for a banner or a reset after the
 	 * handshake; 0: NC_PROBE_BANNER_WINDOW_MS.  Never past the timeout. */
 	uint64_t banner_window_ms;
+	/* true: connect socket_fd (a TCP socket made elsewhere, e.g. inside
+	 * netcheck's remote-client namespace) instead of a new one; the probe
+	 * takes ownership of it, also when _new fails */
+	bool use_socket_fd;
+	int socket_fd;
 } nc_probe_tcp_options_t;
 
 /* TCP connect to path->target, then what opt asks (NULL: HTTP GET
