@@ -180,6 +180,13 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
 			p->mechanism = NC_MECH_NAT;
 		} else if (has_leg(p, NC_LEG_CLIENT, NC_POINT_CONTAINER, env)) {
 			p->mechanism = nc_path_kind_is_direct(p->kind) ? NC_MECH_DIRECT : NC_MECH_NAT;
+		} else if (forwarder != NULL && forwarder->pid > 0 && nc_path_kind_is_published(p->kind)) {
+			/* a service that says nothing of its peer and carries no
+			 * nonce: no rewrite of our packets reached the container,
+			 * and a process listens on the port it was dialled on */
+			p->mechanism = NC_MECH_PROXY;
+			p->has_forwarder = true;
+			p->forwarder = *forwarder;
 		}
 		break;
 	default:
@@ -386,7 +393,8 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 			return;
 		}
 	}
-	if (p->verdict == NC_VERDICT_REFUSED) {
+	if (p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
+	    (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) {
 		bool via_forwarder = nc_path_kind_is_published(p->kind) && f->forwarder.pid > 0;
 
 		if (via_forwarder)

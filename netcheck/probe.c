@@ -359,8 +359,10 @@ static void banner_read(nc_probe_t *p, ssize_t nread)
 		nc_path_set_detail(p->path, "connected; the service spoke first (%zd bytes)", nread);
 		finish(p, NC_VERDICT_REACHABLE, 0);
 	} else if (nread == UV_EOF) {
-		nc_path_set_detail(p->path, "connected; the far side closed without sending anything");
-		finish(p, NC_VERDICT_REACHABLE, 0);
+		/* what docker-proxy does when its own connection to the
+		 * container fails: accept, then close at once */
+		nc_path_set_detail(p->path, "connected, then closed by the far side at once without a byte");
+		finish(p, NC_VERDICT_UNREACHABLE, 0);
 	} else if (nread == UV_ECONNRESET) {
 		nc_path_set_detail(p->path, "reset by the far side right after connect");
 		finish(p, NC_VERDICT_RESET, 0);
