@@ -236,7 +236,14 @@ static void add_from_container(run_state_t *s, uint64_t timeout)
 		nc_endpoint_parse("127.0.0.1", c->published_port, &responder);
 	else
 		responder.port = s->port;
-	if (s->host_listener != NULL) {
+	if (s->host_listener == NULL) {
+		memset(&target, 0, sizeof(target));
+		p = add_path(s, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
+		if (p != NULL)
+			nc_path_set_detail(p, "not sent: host.docker.internal does not lead to this host's network "
+					      "namespace for the %s engine", nc_env_kind_name(nc_classify_engine(&s->version,
+													  &s->engine_info)));
+	} else {
 		target = *nc_probe_listener_address(s->host_listener);
 		p = add_path(s, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
 		if (p != NULL) {

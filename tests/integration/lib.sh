@@ -7,6 +7,8 @@ NETCHECK=${1:?usage: $0 NETCHECK_BINARY}
 NC_SRC=${NC_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 SOCK=${NC_TEST_SOCK:-/var/run/docker.sock}
 PY=/usr/bin/python3
+# the text report fits COLUMNS when not on a terminal: tests read one path per line
+export COLUMNS=${NC_TEST_COLUMNS:-250}
 TMP=$(mktemp -d /tmp/netcheck-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 

@@ -2,8 +2,6 @@
 # A whole `netcheck run` against the real dockerd on this host: the JSON is
 # valid against the schema and shows the native Linux verdicts.
 . "$(dirname "$0")/lib.sh"
-# the text report fits COLUMNS when not on a terminal: one path per line here
-export COLUMNS=200
 need_root
 need_engine
 
