@@ -1025,6 +1025,10 @@ static int cmd_run(cli_t *cli)
 	code = nc_exit_code(kind, r, result, arg_signal);
 	nc_result_set_exit_code(result, code);
 	say_why_it_stopped(cli, r, &err, result);
+	if (cli->run.pcap_classic && cli->run.pcap_path != NULL && nc_result_environment(result)->n_capture_points > 0)
+		fprintf(stderr, "netcheck: %s is classic pcap: it keeps no capture point names, no path/leg comments, "
+				"no kernel drop counts and no directions (--pcap-format pcapng keeps them)\n",
+			cli->run.pcap_path);
 	if (kind == NC_CMD_RUN && nc_result_container(result)->id[0] != '\0' && !nc_result_container(result)->removed &&
 	    !nc_result_container(result)->kept)
 		fprintf(stderr, "netcheck: could not remove container %.12s: the engine did not answer; "
