@@ -51,7 +51,7 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 		p->mechanism = NC_MECH_NONE;
 		return;
 	}
-	dialled_container = nc_endpoint_equal(&p->target, &c->ip);
+	dialled_container = nc_path_kind_is_direct(p->kind); /* any of its addresses, v4 or v6 */
 	if (nc_endpoint_equal(&p->peer_seen, &p->local)) {
 		p->mechanism = dialled_container ? NC_MECH_DIRECT : NC_MECH_NAT;
 	} else {
@@ -324,9 +324,9 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 	const char *proto = nc_path_kind_proto(p->kind) == NC_PROTO_UDP ? "udp" : "tcp";
 	size_t last, next;
 
-	p->diagnosis.code = NC_DIAG_NONE;
 	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
-		return;
+		return; /* not sent: a reason set when it was decided stays */
+	p->diagnosis.code = NC_DIAG_NONE;
 	if (p->verdict == NC_VERDICT_REACHABLE) {
 		/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
 		if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&

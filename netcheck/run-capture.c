@@ -509,6 +509,11 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		/* a direct path reaches the address it dialled; a published one
 		 * the container's address behind the port */
 		a->container = nc_path_kind_is_direct(p->kind) ? p->target : c->ip;
+		/* docker-proxy's [::] listener forwards to the container's IPv6
+		 * address when it has one */
+		if (!nc_path_kind_is_direct(p->kind) && p->target.family == AF_INET6 && s->info.n_networks > 0 &&
+		    s->info.networks[0].ip6.family != 0)
+			a->container = s->info.networks[0].ip6;
 		if (!nc_path_kind_is_direct(p->kind))
 			a->container.port = p->container_port ? p->container_port : c->ip.port;
 		/* the nonce also rides the relay's control connection to the

@@ -318,7 +318,18 @@ static void add_published(run_state_t *s, uint16_t port, uint64_t timeout)
 	}
 	if (v6 != 0) {
 		nc_endpoint_parse("::1", v6, &target);
-		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target), timeout);
+		p = add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);
+		if (p != NULL && port == s->port && !s->have_forwarder6 && env->kind == NC_ENV_NATIVE_LINUX) {
+			/* userland-proxy off: the kernel NATs IPv4 only and nothing
+			 * listens on [::]:port, though the engine lists the binding */
+			p->verdict = NC_VERDICT_SKIPPED;
+			nc_path_set_detail(p, "not sent: nothing forwards IPv6 loopback to port %u (no process listens on "
+					      "[::]:%u; dockerd's userland-proxy is off)", v6, v6);
+			nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "use 127.0.0.1, or turn userland-proxy back on",
+					 "a client that resolves localhost to ::1 cannot reach this port");
+		} else {
+			add_tcp(s, p, timeout);
+		}
 	}
 	if (v4 != 0 && env->host_address.family != 0) {
 		target = env->host_address;
