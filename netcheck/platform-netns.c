@@ -522,12 +522,42 @@ out:
 	return r;
 }
 
+int nc_platform_remote_hold(nc_platform_remote_t *r)
+{
+	int fd;
+
+	if (r == NULL || r->netns_name[0] == '\0')
+		return -EINVAL;
+	fd = open(r->netns_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fd == 0) { /* never ours to hold: 0 is "none" in the struct */
+		close(fd);
+		return -EBADF;
+	}
+	if (umount2(r->netns_path, MNT_DETACH) < 0 || unlink(r->netns_path) < 0) {
+		int k = -errno;
+
+		close(fd);
+		return k;
+	}
+	r->held_fd = fd;
+	return 0;
+}
+
 void nc_platform_remote_destroy(nc_platform_remote_t *r)
 {
 	if (r == NULL)
 		return;
-	if (r->netns_name[0] != '\0')
+	if (r->held_fd > 0) {
+		/* the last reference: the kernel frees the namespace, and the
+		 * veth pair goes with it; the host side too when we still may */
+		close(r->held_fd);
+		r->held_fd = 0;
 		(void)remove_by_names(r->netns_path, r->host_ifname);
+	} else if (r->netns_name[0] != '\0') {
+		(void)remove_by_names(r->netns_path, r->host_ifname);
+	}
 	/* another run may still need it; Docker wants it on anyway */
 	if (r->restore_ip_forward)
 		(void)write_sysctl(IP_FORWARD, "0");
@@ -544,7 +574,7 @@ int nc_platform_remote_connect_fd(const nc_platform_remote_t *r, int type, int *
 	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self < 0)
 		return -errno;
-	target = open(r->netns_path, O_RDONLY | O_CLOEXEC);
+	target = r->held_fd > 0 ? fcntl(r->held_fd, F_DUPFD_CLOEXEC, 3) : open(r->netns_path, O_RDONLY | O_CLOEXEC);
 	if (target < 0) {
 		k = -errno;
 		close(self);

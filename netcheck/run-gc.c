@@ -57,6 +57,19 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 		}
 	}
 	free(list);
+	/* Named remote-client namespaces are a leftover of older runs: a run
+	 * holds its own by an fd, never by a name, past its first moments. */
+	for (unsigned round = 0; round < 8; round++) {
+		char names[32][NC_REMOTE_NAME_MAX];
+		size_t n_ns = 0, gone = 0;
+
+		if (nc_platform_remote_list(names, NC_ARRAY_SIZE(names), &n_ns) < 0 || n_ns == 0)
+			break;
+		for (size_t i = 0; i < n_ns; i++)
+			gone += nc_platform_remote_destroy_name(names[i]) == 0;
+		if (gone == 0)
+			break;
+	}
 	return r < 0 ? r : removed;
 }
 

@@ -388,6 +388,12 @@ static void make_remote(run_state_t *s)
 		s->remote.netns_name[0] = '\0';
 		snprintf(s->remote_note, sizeof(s->remote_note), "not sent: no remote-client namespace: %.200s",
 			 rerr.text);
+		return;
+	}
+	/* held by our fd, not by a name: gone when netcheck ends, however */
+	if (nc_platform_remote_hold(&s->remote) < 0) {
+		nc_platform_remote_destroy(&s->remote);
+		snprintf(s->remote_note, sizeof(s->remote_note), "not sent: the remote-client namespace could not be held");
 	}
 }
 

@@ -185,7 +185,17 @@ typedef struct nc_platform_remote {
 	nc_endpoint_t host_side_address;       /* 198.18.<a>.1, on host_ifname */
 	nc_endpoint_t host_address;            /* the host's primary address: what the client connects to */
 	bool restore_ip_forward;               /* we set ip_forward 0 -> 1 */
+	int held_fd;                           /* > 0: held by this fd, its name gone (nc_platform_remote_hold) */
 } nc_platform_remote_t;
+
+/* Keeps the namespace by an fd of this process and removes its name: from
+ * then on it (and its veth pair) lives exactly as long as this process,
+ * and the kernel frees it when the process ends, by SIGKILL too, without
+ * any privilege (netcheck drops CAP_SYS_ADMIN before probing, so it could
+ * not unmount a named one at the end).  Needs the privilege itself, so
+ * call it right after nc_platform_remote_create().  0 or negative errno
+ * (the namespace is then still named and whole). */
+int nc_platform_remote_hold(nc_platform_remote_t *r);
 
 /* Is run_id usable in the names: 1 to NC_REMOTE_RUN_ID_MAX of [a-z0-9-]? */
 bool nc_platform_remote_run_id_valid(const char *run_id);

@@ -96,17 +96,18 @@ class Forwarder:
         return ["127.0.0.1", "::1"] + ([self.args.host_address] if self.args.host_address else [])
 
     def published_ports(self, ref):
-        """(full id, host ports published over tcp) of a running container."""
+        """(full id, [(host port, "tcp"|"udp")]) of a running container."""
         d = json.loads(http_get(self.args.engine, "/containers/%s/json" % urllib.parse.quote(ref), 10))
         if not d.get("State", {}).get("Running"):
             return d.get("Id", ref), []
         ports = set()
         for key, binds in (d.get("NetworkSettings", {}).get("Ports") or {}).items():
-            if key.endswith("/tcp"):
+            proto = key.rsplit("/", 1)[-1]
+            if proto in ("tcp", "udp"):
                 for b in binds or []:
                     hp = b.get("HostPort", "")
                     if hp.isdigit() and 0 < int(hp) < 65536:
-                        ports.add(int(hp))
+                        ports.add((int(hp), proto))
         return d.get("Id", ref), sorted(ports)
 
     def ensure(self, ref, wait_s=0.0):
@@ -123,6 +124,8 @@ class Forwarder:
             procs = list(self.by_container[cid])
         deadline = time.monotonic() + wait_s
         for port, addr, p in procs:
+            if port < 0:  # udp: nothing to connect to for a check
+                continue
             while not listening(addr, port):
                 if p.poll() is not None:
                     log("socat for %s port %d exited (%s): not forwarded" % (addr, port, p.returncode))
@@ -135,19 +138,25 @@ class Forwarder:
 
     def spawn(self, cid, ports):
         procs = []
-        for port in ports:
+        for port, proto in ports:
             if self.n_ports >= self.args.max_ports:
                 log("limit of %d forwarded ports reached; %d not forwarded" % (self.args.max_ports, port))
                 break
             self.n_ports += 1
-            target = "TCP4:%s:%d,connect-timeout=5" % (self.args.target, port)
             pids = []
             for addr in self.addresses():
-                opts = "reuseaddr,fork,max-children=16,backlog=64"
-                spec = ("TCP6-LISTEN:%d,bind=[%s],ipv6only=1,%s" if ":" in addr else "TCP4-LISTEN:%d,bind=%s,%s") % (
-                    port, addr, opts)
+                if proto == "udp":
+                    # as Desktop's backend does: datagrams too (a child per peer, 60 s idle)
+                    target = "UDP4:%s:%d" % (self.args.target, port)
+                    spec = ("UDP6-RECVFROM:%d,bind=[%s],ipv6only=1,reuseaddr,fork" if ":" in addr
+                            else "UDP4-RECVFROM:%d,bind=%s,reuseaddr,fork") % (port, addr)
+                else:
+                    target = "TCP4:%s:%d,connect-timeout=5" % (self.args.target, port)
+                    opts = "reuseaddr,fork,max-children=16,backlog=64"
+                    spec = ("TCP6-LISTEN:%d,bind=[%s],ipv6only=1,%s" if ":" in addr
+                            else "TCP4-LISTEN:%d,bind=%s,%s") % (port, addr, opts)
                 p = subprocess.Popen([SOCAT, "-T", "60", spec, target], stdin=subprocess.DEVNULL)
-                procs.append((port, addr, p))
+                procs.append((port if proto == "tcp" else -port, addr, p))
                 pids.append(str(p.pid))
             log("container %s: forwarding port %d -> %s:%d (socat pids %s)"
                 % (cid[:12], port, self.args.target, port, " ".join(pids)))
