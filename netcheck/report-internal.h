@@ -215,7 +215,7 @@ static inline const char *nc_report_proto_name(uint8_t proto)
 /* ICMP paths have no ports: the endpoint's port is the echo identifier. */
 static inline bool nc_report_path_has_ports(const nc_path_t *p)
 {
-	return p->kind != NC_PATH_DIRECT_ICMP;
+	return nc_path_kind_proto(p->kind) != NC_PROTO_ICMP;
 }
 
 static inline const char *nc_report_name_or(const char *name, const char *fallback)

@@ -316,6 +316,19 @@ static void add_published(run_state_t *s, uint16_t port, uint64_t timeout)
 		nc_endpoint_parse("127.0.0.1", v4 ? v4 : loopback_only, &target);
 		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK, NULL, port, &target), timeout);
 	}
+	if (v6 == 0 && v4 != 0 && port == s->port && env->kind == NC_ENV_NATIVE_LINUX) {
+		/* userland-proxy off: the engine binds IPv4 only, and a client
+		 * that resolves localhost to ::1 finds nothing */
+		nc_endpoint_parse("::1", v4, &target);
+		p = add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);
+		if (p != NULL) {
+			p->verdict = NC_VERDICT_SKIPPED;
+			nc_path_set_detail(p, "not sent: nothing forwards IPv6 loopback: the engine publishes port %u on "
+					      "IPv4 only (dockerd's userland-proxy is off)", v4);
+			nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "use 127.0.0.1, or turn userland-proxy back on",
+					 "a client that resolves localhost to ::1 cannot reach this port");
+		}
+	}
 	if (v6 != 0) {
 		nc_endpoint_parse("::1", v6, &target);
 		p = add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);

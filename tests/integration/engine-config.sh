@@ -31,9 +31,9 @@ restore() {
 	done
 	[ -e /proc/sys/net/ipv4/conf/docker0/route_localnet ] &&
 		echo "$localnet_before" >/proc/sys/net/ipv4/conf/docker0/route_localnet
-	rm -rf "$TMP"
+	return 0
 }
-trap restore EXIT
+trap 'restore; rm -rf "$TMP"' EXIT
 
 with_config() { # JSON
 	mkdir -p "$(dirname "$CONF")"
@@ -43,8 +43,16 @@ with_config() { # JSON
 
 # -- IPv6: a ULA prefix of our own, never routed off this host
 with_config '{"ipv6": true, "fixed-cidr-v6": "fd00:6e63:6b::/64"}'
+# a new IPv6 address is tentative until duplicate address detection is
+# done (~1 s): docker0's right after the restart, the container's right
+# after its start.  Wait for docker0's (bounded); the container's costs
+# its probes one SYN retransmission, so they get the time for it.
+for _ in $(seq 1 50); do
+	[ -z "$(ip -6 addr show dev docker0 tentative 2>/dev/null)" ] && break
+	sleep 0.1
+done
 rc=0
-"$NETCHECK" run --json "$TMP/v6.json" >"$TMP/v6.txt" 2>&1 || rc=$?
+"$NETCHECK" run --timeout 4000 --json "$TMP/v6.json" >"$TMP/v6.txt" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { cat "$TMP/v6.txt" >&2; fail "ipv6: exit $rc"; }
 check_schema "$TMP/v6.json"
 expect_eq "ipv6: direct-tcp6" "$(json_get "$TMP/v6.json" "p['direct-tcp6']['verdict']")" reachable
