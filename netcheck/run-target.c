@@ -433,6 +433,7 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		snprintf(c->id, sizeof(c->id), "%s", s->container_id);
 	if (r < 0)
 		return r;
+	nc_run_progress(s, "waiting for container %.12s to listen", s->container_id);
 	deadline = nc_run_now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
 	for (unsigned delay = 2;; delay = delay < 50 ? delay * 2 : 50) {
 		if (nc_run_interrupted(s))
@@ -469,6 +470,7 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		return note_exit(s, err);
 	s->ports[s->n_ports++] = s->port;
 	find_forwarder(s);
+	nc_run_progress(s, "making the remote-client namespace");
 	make_remote(s);
 	return 0;
 }

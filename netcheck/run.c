@@ -158,6 +158,7 @@ static int stage_prepare(run_state_t *s, nc_error_t *err)
 
 static int stage_open_capture(run_state_t *s, nc_error_t *err)
 {
+	nc_run_progress(s, "opening the capture points");
 	/* capture opens before any probe, so the first SYN is seen */
 	return nc_run_capture_open(s, err);
 }
