@@ -97,7 +97,9 @@ static void find_forwarder(run_state_t *s)
 
 const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p)
 {
-	if (!nc_path_kind_is_published(p->kind))
+	/* the listener lookup knows TCP sockets: a UDP path's forwarder (its
+	 * own docker-proxy) is not named rather than named wrong */
+	if (!nc_path_kind_is_published(p->kind) || nc_path_kind_proto(p->kind) != NC_PROTO_TCP)
 		return NULL;
 	if (p->target.family == AF_INET6)
 		return s->have_forwarder6 ? &s->forwarder6 : NULL;
