@@ -740,6 +740,140 @@ static void test_icmp_loopback(void **state)
 	nc_result_free(result);
 }
 
+/* ---- the relay's answer, UDP and relay probes ------------------------------ */
+
+static void test_parse_relay(void **state)
+{
+	static const char ok[] =
+		"{\"nonce\":\"n1\",\"proto\":\"tcp\",\"target\":\"host.docker.internal:4000\",\"resolved\":\"172.17.0.1\","
+		"\"resolved_by\":\"hosts\",\"local\":\"172.17.0.2:41000\",\"ok\":true,\"error\":null,\"detail\":null,"
+		"\"connect_ms\":0.4,\"total_ms\":1.5,\"http_status\":200,\"answer\":\"{\\\"peer_addr\\\":\\\"172.17.0.2\\\","
+		"\\\"peer_port\\\":41000,\\\"hostname\\\":\\\"netcheck-host\\\",\\\"nonce\\\":\\\"n1\\\"}\"}";
+	static const char dns[] =
+		"{\"nonce\":\"n2\",\"proto\":\"tcp\",\"target\":\"peer:80\",\"resolved\":null,\"resolved_by\":null,"
+		"\"local\":null,\"ok\":false,\"error\":\"ENOENT\",\"detail\":\"no embedded DNS on this network\","
+		"\"connect_ms\":null,\"total_ms\":0.1,\"http_status\":null,\"answer\":\"a\\u0000b\"}";
+	nc_relay_answer_t a;
+	(void)state;
+
+	assert_int_equal(nc_probe_parse_relay(ok, strlen(ok), &a), 0);
+	assert_true(a.ok);
+	assert_string_equal(a.resolved_by, "hosts");
+	assert_int_equal(a.local.port, 41000);
+	assert_true(a.connect_ms > 0.3 && a.connect_ms < 0.5);
+	assert_true(a.have_target_answer);
+	assert_int_equal(a.target_answer.peer.port, 41000);
+	assert_string_equal(a.target_answer.hostname, "netcheck-host");
+
+	assert_int_equal(nc_probe_parse_relay(dns, strlen(dns), &a), 0);
+	assert_false(a.ok);
+	assert_string_equal(a.error, "ENOENT");
+	assert_false(nc_endpoint_is_set(&a.local));
+	assert_true(a.connect_ms < 0);
+	assert_false(a.have_target_answer);
+
+	assert_int_equal(nc_probe_parse_relay("[1,2]", 5, &a), NC_EPROTO);
+	assert_int_equal(nc_probe_parse_relay("{\"ok\":", 6, &a), NC_EPROTO);
+}
+
+/* A UDP responder on loopback: answers a nonce datagram with the JSON
+ * netcheck's responder sends, naming the peer it saw. */
+typedef struct udp_fixture {
+	uv_udp_t server;
+	uv_udp_send_t send_req;
+	char buf[256], reply[512];
+	int answered;
+} udp_fixture_t;
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	udp_fixture_t *f = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(f->buf, sizeof(f->buf) - 1);
+}
+
+static void udp_sent(uv_udp_send_t *req, int status)
+{
+	(void)req;
+	(void)status;
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t n, const uv_buf_t *buf, const struct sockaddr *from, unsigned flags)
+{
+	udp_fixture_t *f = h->data;
+	nc_endpoint_t peer;
+	char addr[NC_ENDPOINT_STRLEN];
+	uv_buf_t b;
+
+	(void)flags;
+	if (n <= 0 || from == NULL || nc_endpoint_from_sockaddr(from, &peer) < 0)
+		return;
+	buf->base[n] = '\0';
+	nc_endpoint_format(&peer, false, addr, sizeof(addr));
+	snprintf(f->reply, sizeof(f->reply),
+		 "{\"peer_addr\":\"%s\",\"peer_port\":%u,\"hostname\":\"udp-fixture\",\"nonce\":\"%s\",\"proto\":\"udp\"}",
+		 addr, peer.port, buf->base);
+	b = uv_buf_init(f->reply, (unsigned)strlen(f->reply));
+	f->answered++;
+	(void)uv_udp_send(&f->send_req, h, &b, 1, from, udp_sent);
+}
+
+static void on_udp_probe_done(nc_probe_t *p, void *data)
+{
+	(void)p;
+	(*(int *)data)++;
+}
+
+static void test_udp_probe(void **state)
+{
+	uv_loop_t loop;
+	udp_fixture_t f = { 0 };
+	struct sockaddr_in sin;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss), done = 0;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *answered, *closed;
+	nc_probe_t *p1 = NULL, *p2 = NULL;
+	(void)state;
+
+	assert_non_null(r);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(uv_udp_init(&loop, &f.server), 0);
+	f.server.data = &f;
+	uv_ip4_addr("127.0.0.1", 0, &sin);
+	assert_int_equal(uv_udp_bind(&f.server, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(uv_udp_getsockname(&f.server, (struct sockaddr *)&ss, &len), 0);
+	assert_int_equal(uv_udp_recv_start(&f.server, udp_alloc, udp_recv), 0);
+
+	{
+		nc_endpoint_t to_server = ep("127.0.0.1", ntohs(((struct sockaddr_in *)&ss)->sin_port));
+		nc_endpoint_t to_nobody = ep("127.0.0.1", 9); /* the kernel's port unreachable comes back */
+
+		assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_UDP, &to_server, &answered), 0);
+		assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK_UDP, &to_nobody, &closed), 0);
+	}
+	assert_int_equal(nc_probe_udp_new(&loop, answered, 1000, &p1), 0);
+	assert_int_equal(nc_probe_udp_new(&loop, closed, 1000, &p2), 0);
+	assert_int_equal(nc_probe_start(p1, on_udp_probe_done, &done), 0);
+	assert_int_equal(nc_probe_start(p2, on_udp_probe_done, &done), 0);
+	for (int i = 0; i < 200 && done < 2; i++)
+		uv_run(&loop, UV_RUN_ONCE);
+	assert_int_equal(done, 2);
+	assert_int_equal(answered->verdict, NC_VERDICT_REACHABLE);
+	assert_int_equal(f.answered, 1);
+	assert_true(nc_endpoint_equal(&answered->peer_seen, &answered->local));
+	assert_string_equal(answered->answered_by, "udp-fixture");
+	assert_int_equal(closed->verdict, NC_VERDICT_REFUSED);
+	assert_int_not_equal(closed->local.port, 0);
+	nc_probe_free(p1);
+	nc_probe_free(p2);
+	uv_close((uv_handle_t *)&f.server, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -762,6 +896,8 @@ int main(void)
 		cmocka_unit_test(test_tcp_creation_errors),
 		cmocka_unit_test(test_rtt_from_kernel_stamp),
 		cmocka_unit_test(test_icmp_loopback),
+		cmocka_unit_test(test_parse_relay),
+		cmocka_unit_test(test_udp_probe),
 	};
 
 	json_set_alloc_funcs(json_test_malloc, json_test_free);
