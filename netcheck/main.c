@@ -1033,6 +1033,10 @@ static int cmd_run(cli_t *cli)
 	    !nc_result_container(result)->kept)
 		fprintf(stderr, "netcheck: could not remove container %.12s: the engine did not answer; "
 				"`netcheck gc` removes it later\n", nc_result_container(result)->id);
+	if (kind == NC_CMD_RUN && nc_result_container(result)->kept)
+		fprintf(stderr, "netcheck: kept container %.12s (%s) as asked: `docker rm -f %.12s` or "
+				"`netcheck gc --kept` removes it\n",
+			nc_result_container(result)->id, nc_result_container(result)->name, nc_result_container(result)->id);
 	if (nc_result_container(result)->stale_removed > 0)
 		fprintf(stderr, "netcheck: removed %u container(s) left by earlier runs that were killed\n",
 			nc_result_container(result)->stale_removed);

@@ -16,8 +16,10 @@ need_engine
 
 net=nctest-diag-$$
 drop_rule=""
+drop_user=""
 cleanup() {
 	[ -n "$drop_rule" ] && iptables -D INPUT $drop_rule 2>/dev/null
+	[ -n "$drop_user" ] && iptables -w -D DOCKER-USER -s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag -j DROP 2>/dev/null
 	remove_test_containers
 	docker network rm "$net" >/dev/null 2>&1 || true
 	remove_images
@@ -90,6 +92,23 @@ expect_eq "drop: published-loopback" "$(diag "$TMP/d.json" published-loopback)" 
 json_get "$TMP/d.json" "p['published-loopback']['diagnosis']['detail']" | grep -q "seen on lo, never on" ||
 	fail "dropped detail: $(json_get "$TMP/d.json" "p['published-loopback']['diagnosis']")"
 expect_eq "drop: direct-tcp unaffected" "$(json_get "$TMP/d.json" "p['direct-tcp']['verdict']")" reachable
+
+# -- a DOCKER-USER rule dropping what a remote client forwards (scoped to
+#    netcheck's remote-client range): every path from this host still works
+#    (they cross OUTPUT, never FORWARD), the remote client's does not
+user_rule="-s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag -j DROP"
+iptables -w -I DOCKER-USER $user_rule
+drop_user=1
+rc=0
+"$NETCHECK" run --timeout 1000 --json "$TMP/u.json" >"$TMP/u.txt" 2>&1 || rc=$?
+iptables -w -D DOCKER-USER $user_rule
+drop_user=""
+expect_eq "DOCKER-USER drop exit" "$rc" 1
+expect_eq "DOCKER-USER drop: published-host" "$(json_get "$TMP/u.json" "p['published-host']['verdict']")" reachable
+expect_eq "DOCKER-USER drop: published-remote" "$(json_get "$TMP/u.json" "p['published-remote']['verdict']")" timeout
+expect_eq "DOCKER-USER drop: diagnosis" "$(diag "$TMP/u.json" published-remote)" dropped
+json_get "$TMP/u.json" "p['published-remote']['diagnosis']['detail']" | grep -q "never on docker0" ||
+	fail "remote drop detail: $(json_get "$TMP/u.json" "p['published-remote']['diagnosis']")"
 
 # -- a user-defined network
 docker network create --label io.netcheck.test=1 "$net" >/dev/null
