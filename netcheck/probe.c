@@ -237,35 +237,18 @@ void nc_probe_cancel(nc_probe_t *p)
 
 /* ---- the responder's answer ------------------------------------------- */
 
-int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
+/* The JSON body of a responder answer: the TCP answer's body, or a whole
+ * UDP datagram.  Pure; untrusted input.  0 or NC_EPROTO. */
+static int parse_body(const char *body, size_t len, nc_answer_t *ret)
 {
-	const char *hdr_end, *body;
-	char line[32];
-	size_t line_len;
-	json_t *j;
 	json_error_t jerr;
+	json_t *j;
 	const char *s;
-	int major, minor, status;
 	json_int_t port;
 
 	memset(ret, 0, sizeof(*ret));
 	ret->iflink = -1;
-	hdr_end = memmem(buf, len, "\r\n\r\n", 4);
-	if (hdr_end == NULL)
-		return len >= NC_PROBE_MAX_ANSWER ? NC_EPROTO : -EAGAIN;
-	if (len < 12 || memcmp(buf, "HTTP/", 5) != 0)
-		return NC_EPROTO;
-	/* buf need not be NUL-terminated: sscanf reads a bounded, terminated copy */
-	line_len = (size_t)(hdr_end - buf) < sizeof(line) ? (size_t)(hdr_end - buf) : sizeof(line) - 1;
-	memcpy(line, buf, line_len);
-	line[line_len] = '\0';
-	if (sscanf(line, "HTTP/%1d.%1d %3d", &major, &minor, &status) != 3 || status < 100 || status > 599)
-		return NC_EPROTO;
-	ret->http_status = status;
-	if (status != 200)
-		return 0;
-	body = hdr_end + 4;
-	j = json_loadb(body, len - (size_t)(body - buf), 0, &jerr);
+	j = json_loadb(body, len, 0, &jerr);
 	if (j == NULL)
 		return NC_EPROTO;
 	s = json_string_value(json_object_get(j, "peer_addr"));
@@ -288,6 +271,36 @@ int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
 		(void)nc_endpoint_parse(s, (uint16_t)port, &ret->local);
 	json_decref(j);
 	return 0;
+}
+
+
+int nc_probe_parse_answer(const char *buf, size_t len, nc_answer_t *ret)
+{
+	const char *hdr_end, *body;
+	char line[32];
+	size_t line_len;
+	int major, minor, status, r;
+
+	memset(ret, 0, sizeof(*ret));
+	ret->iflink = -1;
+	hdr_end = memmem(buf, len, "\r\n\r\n", 4);
+	if (hdr_end == NULL)
+		return len >= NC_PROBE_MAX_ANSWER ? NC_EPROTO : -EAGAIN;
+	if (len < 12 || memcmp(buf, "HTTP/", 5) != 0)
+		return NC_EPROTO;
+	/* buf need not be NUL-terminated: sscanf reads a bounded, terminated copy */
+	line_len = (size_t)(hdr_end - buf) < sizeof(line) ? (size_t)(hdr_end - buf) : sizeof(line) - 1;
+	memcpy(line, buf, line_len);
+	line[line_len] = '\0';
+	if (sscanf(line, "HTTP/%1d.%1d %3d", &major, &minor, &status) != 3 || status < 100 || status > 599)
+		return NC_EPROTO;
+	ret->http_status = status;
+	if (status != 200)
+		return 0;
+	body = hdr_end + 4;
+	r = parse_body(body, len - (size_t)(body - buf), ret);
+	ret->http_status = status;
+	return r;
 }
 
 /* ---- TCP + HTTP --------------------------------------------------------- */
@@ -748,33 +761,6 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
 }
 
 /* ---- UDP: a nonce datagram, the responder's JSON back ------------------- */
-
-/* The JSON body of a responder answer (the TCP answer's body, or a whole
- * UDP datagram). */
-static int parse_body(const char *body, size_t len, nc_answer_t *ret)
-{
-	json_error_t jerr;
-	json_t *j = json_loadb(body, len, 0, &jerr);
-	const char *s;
-	json_int_t port;
-
-	memset(ret, 0, sizeof(*ret));
-	ret->iflink = -1;
-	if (j == NULL)
-		return NC_EPROTO;
-	s = json_string_value(json_object_get(j, "peer_addr"));
-	port = json_integer_value(json_object_get(j, "peer_port"));
-	if (s == NULL || port <= 0 || port > 65535 || nc_endpoint_parse(s, (uint16_t)port, &ret->peer) < 0) {
-		json_decref(j);
-		return NC_EPROTO;
-	}
-	s = json_string_value(json_object_get(j, "hostname"));
-	snprintf(ret->hostname, sizeof(ret->hostname), "%s", s ? s : "");
-	s = json_string_value(json_object_get(j, "nonce"));
-	snprintf(ret->nonce, sizeof(ret->nonce), "%s", s ? s : "");
-	json_decref(j);
-	return 0;
-}
 
 static int udp_send(nc_probe_t *p);
 
