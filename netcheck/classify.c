@@ -196,13 +196,17 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
 
 /* ---- why a path failed --------------------------------------------------- */
 
-/* Where a packet from this host meets each point, outermost first. */
-static int point_rank(nc_point_kind_t k)
+/* Where a path's packets meet each point, outermost first; -1: not on its
+ * way (a remote client's packets never cross lo, this host's never cross
+ * the remote namespace's veth). */
+static int point_rank(nc_point_kind_t k, nc_path_kind_t path)
 {
+	bool remote = path == NC_PATH_PUBLISHED_REMOTE;
+
 	switch (k) {
-	case NC_POINT_REMOTE: return 0;
-	case NC_POINT_REMOTE_HOST_SIDE: return 1;
-	case NC_POINT_LOOPBACK: return 2;
+	case NC_POINT_REMOTE: return remote ? 0 : -1;
+	case NC_POINT_REMOTE_HOST_SIDE: return remote ? 1 : -1;
+	case NC_POINT_LOOPBACK: return remote ? -1 : 2;
 	case NC_POINT_BRIDGE: return 3;
 	case NC_POINT_VETH: return 4;
 	case NC_POINT_CONTAINER: return 5;
@@ -243,7 +247,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	bool have_last = false, have_next = false;
 
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = point_rank(env->capture_points[i].kind);
+		int rank = point_rank(env->capture_points[i].kind, p->kind);
 
 		if (rank >= 0 && client_seen_at(p, env->capture_points[i].name) && rank > last_rank) {
 			last_rank = rank;
@@ -254,7 +258,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	if (!have_last)
 		return false;
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = point_rank(env->capture_points[i].kind);
+		int rank = point_rank(env->capture_points[i].kind, p->kind);
 
 		if (rank > last_rank && rank < next_rank && !client_seen_at(p, env->capture_points[i].name)) {
 			next_rank = rank;

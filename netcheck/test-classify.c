@@ -349,6 +349,16 @@ static void test_diagnose_dropped(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
 	assert_non_null(strstr(p->diagnosis.detail, "seen on veth1a2b3c4, never on eth0@container"));
 
+	/* a remote client's SYNs: seen on the host side of its veth, never on
+	 * docker0 (a DOCKER-USER drop); lo is not on its way */
+	add_point(&env, NC_POINT_REMOTE_HOST_SIDE, "ncr1a2b3c4d5e6f");
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, 80);
+	hop_at(p, "ncr1a2b3c4d5e6f", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on ncr1a2b3c4d5e6f, never on docker0"));
+	assert_non_null(strstr(p->diagnosis.detail, "DOCKER-USER"));
+
 	/* nothing seen anywhere, connected: no answer */
 	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_TIMEOUT, 80);
 	p->timings.connect_ms = 0.4;
