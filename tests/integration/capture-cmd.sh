@@ -10,7 +10,8 @@ command -v capinfos >/dev/null || prerequisite_missing "capinfos (Debian package
 "$NETCHECK" run --no-capture --keep --json "$TMP/k.json" >/dev/null 2>&1 || fail "could not start a container to capture"
 name=$(json_get "$TMP/k.json" 'd["container"]["name"]')
 port=$(json_get "$TMP/k.json" 'd["container"]["published_port"]')
-trap '"$NETCHECK" gc >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+# its own kept container, by name (gc spares kept containers, anybody's)
+trap 'api DELETE "/containers/$name?force=1" >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 # traffic while the capture runs: three requests through the published port
 ( sleep 0.7; for i in 1 2 3; do curl -s --max-time 2 "http://127.0.0.1:$port/capture$i" >/dev/null; done ) &
