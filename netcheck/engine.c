@@ -604,6 +604,11 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 	return r;
 }
 
+const char *nc_engine_product(const nc_engine_version_t *v)
+{
+	return v->podman ? "Podman Engine" : v->platform_name[0] ? v->platform_name : "Docker Engine";
+}
+
 int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err)
 {
 	json_t *j = NULL;

@@ -314,6 +314,16 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	buf->len = NC_PROBE_MAX_ANSWER - p->answer_len;
 }
 
+/* netcheck's responder answered (over TCP or UDP): its view of the peer. */
+static void answered(nc_probe_t *p, const nc_answer_t *a)
+{
+	p->path->peer_seen = a->peer;
+	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a->hostname);
+	if (strcmp(a->nonce, p->path->nonce) != 0)
+		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a->nonce);
+	finish(p, NC_VERDICT_REACHABLE, 0);
+}
+
 static void relay_done(nc_probe_t *p);
 
 static void answer_done(nc_probe_t *p)
@@ -342,11 +352,7 @@ static void answer_done(nc_probe_t *p)
 		finish(p, NC_VERDICT_UNREACHABLE, 0);
 		return;
 	}
-	p->path->peer_seen = a.peer;
-	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.hostname);
-	if (strcmp(a.nonce, p->path->nonce) != 0)
-		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a.nonce);
-	finish(p, NC_VERDICT_REACHABLE, 0);
+	answered(p, &a);
 }
 
 /* A service that speaks first: keep its first bytes, printable. */
@@ -797,11 +803,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const s
 		finish(p, NC_VERDICT_REACHABLE, 0);
 		return;
 	}
-	p->path->peer_seen = a.peer;
-	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.hostname);
-	if (strcmp(a.nonce, p->path->nonce) != 0)
-		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a.nonce);
-	finish(p, NC_VERDICT_REACHABLE, 0);
+	answered(p, &a);
 }
 
 static void on_udp_sent(uv_udp_send_t *req, int status)

@@ -26,7 +26,7 @@ static void summarise(const char *url, const char *source, uint64_t timeout_ms, 
 	} else {
 		ret->kind = nc_classify_engine(&v, &info);
 		snprintf(ret->name, sizeof(ret->name), "%s",
-			 v.podman ? "Podman Engine" : v.platform_name[0] ? v.platform_name : "Docker Engine");
+			 nc_engine_product(&v));
 		snprintf(ret->version, sizeof(ret->version), "%s", v.version);
 		snprintf(ret->api_version, sizeof(ret->api_version), "%s", v.api_version);
 	}

@@ -275,15 +275,21 @@ static void fill_spec(const run_state_t *s, const char *image, nc_container_spec
 }
 
 /* Waits for the app to listen on its port, seen from its own namespace,
- * so no probe packet is spent on readiness; backs off from 2 to 50 ms.
+ * so no probe packet is spent on readiness; backs off as the platform does
+ * (nc_platform_wait_step_ms: 2 ms doubling to 100 ms).
  * Engines whose processes we cannot see (a VM, another user namespace)
  * get a short grace period instead.  Not listening in time is not an
  * error here: the probes fail and the diagnosis says why. */
 static void wait_listening(run_state_t *s, uint64_t deadline)
 {
-	unsigned delay = 2;
 	uint64_t settle = 0;
 
+	if (s->opt->image == NULL) { /* netcheck's responder listens on its port or exits */
+		if (s->info.pid <= 0 ||
+		    nc_platform_wait_listening(s->info.pid, s->port, IPPROTO_TCP, deadline, s->opt->interrupted) == -ENOENT)
+			nc_run_sleep_ms(200);
+		return;
+	}
 	for (unsigned tries = 0; tries < 2000 && !nc_run_interrupted(s); tries++) {
 		nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
 		size_t n = 0;
@@ -297,12 +303,11 @@ static void wait_listening(run_state_t *s, uint64_t deadline)
 				return;
 		/* a user's app that listens elsewhere: give it two seconds to
 		 * open the right port too, then let the diagnosis speak */
-		if (n > 0 && s->opt->image != NULL && settle == 0)
+		if (n > 0 && settle == 0)
 			settle = nc_run_now_ms() + 2000;
 		if (nc_run_now_ms() > deadline || (settle != 0 && nc_run_now_ms() > settle))
 			return;
-		nc_run_sleep_ms(delay);
-		delay = delay < 50 ? delay * 2 : 50;
+		nc_run_sleep_ms(nc_platform_wait_step_ms(tries));
 	}
 }
 

@@ -83,7 +83,7 @@ void nc_run_fill_environment(run_state_t *s)
 
 	snprintf(env->engine_url, sizeof(env->engine_url), "%s", nc_engine_url(s->engine));
 	snprintf(env->engine_name, sizeof(env->engine_name), "%s",
-		 v->podman ? "Podman Engine" : v->platform_name[0] ? v->platform_name : "Docker Engine");
+		 nc_engine_product(v));
 	snprintf(env->engine_version, sizeof(env->engine_version), "%s", v->version);
 	snprintf(env->api_version, sizeof(env->api_version), "%s", v->api_version);
 	snprintf(env->os, sizeof(env->os), "%s", s->engine_info.operating_system);

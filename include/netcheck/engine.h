@@ -103,6 +103,9 @@ typedef struct nc_engine_info {
  * min(engine's ApiVersion, NC_ENGINE_MAX_API); -ENOTSUP when the engine
  * is older than NC_ENGINE_MIN_API. */
 int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err);
+/* "Podman Engine", "Docker Desktop 4.25.0 (126437)" or "Docker Engine".
+ * returns: borrowed from v, or static */
+const char *nc_engine_product(const nc_engine_version_t *v);
 int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err);
 
 /* "1.41" → 141; -EINVAL if not N.M */
