@@ -1,5 +1,6 @@
 /* netcheck: the platform interface: routes, interfaces, namespaces,
- * socket tables, process lookup, capabilities, randomness and the OS name.
+ * socket tables, process lookup, capabilities, randomness, the OS name and
+ * the firewall ruleset.
  * Every Linux-only call netcheck makes sits behind it; the Linux
  * implementation is platform-linux.c (+ platform-posix.c for what any POSIX
  * system shares, platform-common.c for what only formats).  There is no
@@ -223,5 +224,75 @@ int nc_platform_remote_list(char names[][NC_REMOTE_NAME_MAX], size_t max, size_t
  * 0 (also when already gone) or negative errno; -EINVAL for another name. */
 int nc_platform_remote_destroy_name(const char *name);
 /* ==== end of remote client namespace ======================================= */
+
+/* ==== the firewall ruleset (Linux: platform-firewall.c) ===================
+ * nftables' ruleset, read with libnftables as JSON (what `nft -j list
+ * ruleset` prints).  With iptables-nft (Debian 12's iptables) dockerd's
+ * rules and the user's iptables rules are in it too; with iptables-legacy
+ * they are not (nc_platform_firewall_legacy_tables() says when such tables
+ * exist).  One question is answered, for one new TCP connection over IPv4:
+ * does a base chain on the input or the forward hook drop or reject it, and
+ * where?  The walk follows jump, goto and return; an accept ends one base
+ * chain, a drop or reject anywhere is final, a base chain's policy applies
+ * at its end.  A match it cannot read (an xt match such as multiport or
+ * conntrack, fib, a named set) counts as not matching: "dropped" is never
+ * guessed from a rule it cannot read.  Never prints. */
+typedef struct nc_platform_firewall nc_platform_firewall_t; /* a parsed ruleset */
+
+typedef enum nc_platform_hook {
+	NC_PLATFORM_HOOK_INPUT = 0, /* to this host: filter INPUT and any base chain with hook input */
+	NC_PLATFORM_HOOK_FORWARD,   /* routed through it: filter FORWARD (DOCKER-USER, DOCKER by jump) */
+} nc_platform_hook_t;
+
+/* The connection asked about (TCP, new, IPv4). */
+typedef struct nc_platform_fw_packet {
+	nc_endpoint_t src;             /* family 0: any client address but loopback, any port */
+	nc_endpoint_t dst;             /* address and TCP port, AF_INET */
+	char iifname[NC_IFNAME_MAX];   /* "": any interface but lo */
+	char oifname[NC_IFNAME_MAX];   /* forward: the interface it leaves by; "" for input */
+	bool dnat;                     /* its destination was rewritten (ct status dnat) */
+} nc_platform_fw_packet_t;
+
+#define NC_PLATFORM_FW_NAME_MAX 64
+#define NC_PLATFORM_FW_RULE_MAX 200
+
+/* Where the connection is dropped. */
+typedef struct nc_platform_fw_drop {
+	char family[8];                        /* "ip", "inet" */
+	char table[NC_PLATFORM_FW_NAME_MAX];   /* "filter" */
+	char chain[NC_PLATFORM_FW_NAME_MAX];   /* the chain holding the rule: "DOCKER-USER", "ufw-user-input" */
+	char base_chain[NC_PLATFORM_FW_NAME_MAX]; /* the hooked chain it was reached from: "INPUT", "FORWARD" */
+	bool reject;                           /* rejected (an answer comes back), not dropped */
+	bool policy;                           /* the base chain's policy, no rule */
+	bool conditional;                      /* only for some clients: a rule names an interface or
+						* source the question left open */
+	uint64_t handle;                       /* the rule's handle; 0 for a policy */
+	char rule[NC_PLATFORM_FW_RULE_MAX];    /* the rule in nft's words, cut to fit: "tcp dport 8080 drop" */
+} nc_platform_fw_drop_t;
+
+/* Reads the ruleset of this network namespace (needs CAP_NET_ADMIN).
+ * *ret: new, nc_platform_firewall_free().  0, -ENOTSUP when netcheck was
+ * built without libnftables, -EPERM, -E2BIG past NC_PLATFORM_FW_JSON_MAX,
+ * or another negative errno; err->text says what failed. */
+#define NC_PLATFORM_FW_JSON_MAX (32u << 20)
+int nc_platform_firewall_read(nc_platform_firewall_t **ret, nc_error_t *err);
+/* The same from a JSON document (json: borrowed, len bytes): what
+ * nc_platform_firewall_read() uses, and the unit tests with recorded
+ * rulesets.  -EBADMSG when it is not an nftables ruleset, -E2BIG past
+ * NC_PLATFORM_FW_MAX_CHAINS chains or NC_PLATFORM_FW_MAX_RULES rules. */
+#define NC_PLATFORM_FW_MAX_CHAINS 8192
+#define NC_PLATFORM_FW_MAX_RULES 65536
+int nc_platform_firewall_parse(const char *json, size_t len, nc_platform_firewall_t **ret, nc_error_t *err);
+void nc_platform_firewall_free(nc_platform_firewall_t *fw); /* NULL is a no-op */
+/* Were there legacy (x_tables) iptables tables on this host when the ruleset
+ * was read?  Their rules are not in it.  Always false for a parsed one. */
+bool nc_platform_firewall_legacy_tables(const nc_platform_firewall_t *fw);
+/* Does a base chain on hook drop or reject pkt?  1 with *ret filled (the
+ * first drop, base chains in priority order), 0 when none does, -EINVAL for
+ * a packet it cannot ask about (not AF_INET), -ELOOP when jumps nest deeper
+ * than 16 or the walk is too long.  Pure. */
+int nc_platform_firewall_drops(const nc_platform_firewall_t *fw, nc_platform_hook_t hook,
+			       const nc_platform_fw_packet_t *pkt, nc_platform_fw_drop_t *ret);
+/* ==== end of the firewall ruleset ========================================= */
 
 #endif
