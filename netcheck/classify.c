@@ -322,9 +322,65 @@ static bool port_published(const nc_path_t *p, const nc_diag_facts_t *f)
 	return false;
 }
 
+
+/* "the rule `tcp dport 8080 drop` (chain ufw-user-input, from INPUT, table
+ * ip filter)" / "INPUT's policy drop (table ip filter)" */
+static void firewall_rule_words(const nc_platform_fw_drop_t *d, char *buf, size_t len)
+{
+	if (d->policy)
+		snprintf(buf, len, "%.60s's policy drop (table %.8s %.60s)", d->chain, d->family, d->table);
+	else if (strcmp(d->chain, d->base_chain) != 0)
+		snprintf(buf, len, "the rule `%.200s` (chain %.60s, from %.60s, table %.8s %.60s)", d->rule, d->chain,
+			 d->base_chain, d->family, d->table);
+	else
+		snprintf(buf, len, "the rule `%.200s` (chain %.60s, table %.8s %.60s)", d->rule, d->chain, d->family,
+			 d->table);
+}
+
+/* A remote client got in although an input-hook rule drops its port:
+ * Docker's DNAT in PREROUTING turned it into forwarded traffic first, so
+ * INPUT never saw it.  The user meant the port closed. */
+static bool diagnose_bypass(nc_path_t *p, const nc_diag_firewall_t *fw)
+{
+	char rule[NC_DIAG_DETAIL_MAX], hint[NC_DIAG_HINT_MAX];
+
+	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL || fw->status < 0 || !fw->input_drop)
+		return false;
+	firewall_rule_words(&fw->input, rule, sizeof(rule));
+	snprintf(hint, sizeof(hint),
+		 "filter published ports in DOCKER-USER by their original port (`iptables -I DOCKER-USER -p tcp -m "
+		 "conntrack --ctorigdstport %u -j DROP`), or publish on 127.0.0.1 only", fw->published_port);
+	nc_path_diagnose(p, NC_DIAG_INPUT_FIREWALL_BYPASSED, hint,
+			 "%.300s drops port %u for %sremote clients, but Docker's DNAT sends published traffic through "
+			 "FORWARD, not INPUT, so the rule does not protect the container: a remote client reached it",
+			 rule, fw->published_port, fw->input.conditional ? "some " : "");
+	return true;
+}
+
+/* The chain that drops published-remote's packets, from the ruleset; or
+ * why the ruleset cannot say.  "" when it was not read (another path). */
+static void forward_drop_words(const nc_path_t *p, const nc_diag_firewall_t *fw, char *buf, size_t len)
+{
+	char rule[NC_DIAG_DETAIL_MAX];
+
+	buf[0] = '\0';
+	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
+		return;
+	if (fw->status < 0) {
+		snprintf(buf, len, "; the ruleset could not be read (%.200s)", fw->error);
+	} else if (fw->forward_drop) {
+		firewall_rule_words(&fw->forward, rule, sizeof(rule));
+		snprintf(buf, len, "; %.440s %s it", rule, fw->forward.reject ? "rejects" : "drops");
+	} else {
+		snprintf(buf, len, "; no rule netcheck could read in the ruleset drops it%s",
+			 fw->legacy_tables ? " (iptables-legacy tables exist: their rules were not read)" : "");
+	}
+}
+
 void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
 {
-	char what[NC_DIAG_DETAIL_MAX / 2];
+	char what[NC_DIAG_DETAIL_MAX / 2], chain[NC_DIAG_DETAIL_MAX];
+	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
 	const char *proto = nc_path_kind_proto(p->kind) == NC_PROTO_UDP ? "udp" : "tcp";
 	size_t last, next;
 
@@ -332,6 +388,8 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 		return; /* not sent: a reason set when it was decided stays */
 	p->diagnosis.code = NC_DIAG_NONE;
 	if (p->verdict == NC_VERDICT_REACHABLE) {
+		if (diagnose_bypass(p, fw))
+			return;
 		/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
 		if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&
 		    !nc_endpoint_addr_equal(&p->peer_seen, &p->local)) {
@@ -411,12 +469,21 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 					 p->container_port);
 		return;
 	}
+	forward_drop_words(p, fw, chain, sizeof(chain));
 	if (env != NULL && find_gap(p, env, &last, &next)) {
 		nc_path_diagnose(p, NC_DIAG_DROPPED,
-				 "look for a DROP or REJECT rule (`nft list ruleset`, `iptables -S DOCKER-USER`)",
-				 "packets were seen on %s, never on %s: dropped in between, by %s",
+				 fw != NULL && fw->forward_drop
+					 ? "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)"
+					 : "look for a DROP or REJECT rule (`nft list ruleset`, `iptables -S DOCKER-USER`)",
+				 "packets were seen on %s, never on %s: dropped in between, by %.200s%s",
 				 env->capture_points[last].name, env->capture_points[next].name,
-				 between(env->capture_points[last].kind, env->capture_points[next].kind));
+				 between(env->capture_points[last].kind, env->capture_points[next].kind), chain);
+		return;
+	}
+	if (fw != NULL && fw->forward_drop && p->timings.connect_ms < 0) {
+		/* no capture to show where: the ruleset alone */
+		nc_path_diagnose(p, NC_DIAG_DROPPED, "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)",
+				 "no connection%s", chain);
 		return;
 	}
 	if (p->verdict == NC_VERDICT_TIMEOUT && p->timings.connect_ms >= 0) {

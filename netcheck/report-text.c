@@ -291,6 +291,10 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		snprintf(buf, len, "UNEXPECTED (answered by another container)");
 		return;
 	}
+	if (nc_diag_code_is_warning(p->diagnosis.code) && matches_expectation(p)) {
+		snprintf(buf, len, "UNEXPECTED (a firewall rule meant to stop it)");
+		return;
+	}
 	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
 	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"),
 		 mechanisms[0] != '\0' ? "/" : "", mechanisms);

@@ -297,6 +297,11 @@ const char *nc_diag_code_name(nc_diag_code_t c)
 	return (unsigned)c < NC_DIAG_COUNT ? diag_names[c] : NULL;
 }
 
+bool nc_diag_code_is_warning(nc_diag_code_t c)
+{
+	return c == NC_DIAG_INPUT_FIREWALL_BYPASSED;
+}
+
 const char *nc_point_kind_name(nc_point_kind_t k)
 {
 	return (unsigned)k < NC_POINT_KIND_COUNT ? point_kind_names[k] : NULL;
@@ -486,7 +491,7 @@ size_t nc_result_evaluate(nc_result_t *r)
 		}
 		p->expected = p->verdict == e->verdict &&
 			      (e->mechanisms == 0 || (e->mechanisms & M(p->mechanism)) != 0) &&
-			      !p->foreign_responder;
+			      !p->foreign_responder && !(nc_diag_code_is_warning(p->diagnosis.code) && !e->overridden);
 		if (!p->expected)
 			bad++;
 	}

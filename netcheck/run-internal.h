@@ -69,6 +69,8 @@ struct run_state {
 	nc_container_info_t peer_info;
 	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
 	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
+	bool firewall_read;           /* the stage ran: firewall holds its answers */
+	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
 
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;

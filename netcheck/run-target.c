@@ -176,6 +176,7 @@ void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *li
 	ret->published = published;
 	if (s->have_forwarder)
 		ret->forwarder = s->forwarder;
+	ret->firewall = s->firewall_read ? &s->firewall : NULL;
 }
 
 /* ---- a container netcheck launches -------------------------------------- */

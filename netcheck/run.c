@@ -1,6 +1,7 @@
 /* One run, as a sequence of stages over one target:
  *
- *   discover → prepare target → open capture → probe → attribute → classify
+ *   discover → prepare target → open capture → read firewall → probe →
+ *   attribute → classify
  *   → (the cli renders the report) → teardown
  *
  * The target is a container netcheck launches (`netcheck run`) or one the
@@ -163,6 +164,52 @@ static int stage_open_capture(run_state_t *s, nc_error_t *err)
 	return nc_run_capture_open(s, err);
 }
 
+/* The firewall ruleset, for published-remote's diagnosis: read only in runs
+ * that probe it, before the probes (reading needs CAP_NET_ADMIN, which the
+ * probe stage drops), and asked the two questions at once so that nothing
+ * of the ruleset outlives the stage.  A ruleset that cannot be read is not
+ * an error: the diagnosis says so. */
+static int stage_read_firewall(run_state_t *s, nc_error_t *err)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_diag_firewall_t *f = &s->firewall;
+	nc_platform_fw_packet_t input = { .dst = s->remote.host_address };
+	nc_platform_fw_packet_t forward = { .src = s->remote.client_address, .dst = c->ip, .dnat = true };
+	nc_platform_firewall_t *fw = NULL;
+	nc_error_t ferr = { "" };
+	uint64_t start = uv_hrtime();
+	int r;
+
+	(void)err;
+	if (s->remote.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET)
+		return 0;
+	nc_run_progress(s, "reading the firewall ruleset");
+	s->firewall_read = true;
+	f->published_port = c->published_port;
+	input.dst.port = c->published_port;
+	forward.dst.port = s->port;
+	snprintf(forward.iifname, sizeof(forward.iifname), "%s", s->remote.host_ifname);
+	snprintf(forward.oifname, sizeof(forward.oifname), "%s", s->route.ifname);
+	f->status = nc_platform_firewall_read(&fw, &ferr);
+	if (f->status == 0) {
+		f->legacy_tables = nc_platform_firewall_legacy_tables(fw);
+		r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_INPUT, &input, &f->input);
+		f->input_drop = r == 1;
+		if (r >= 0) {
+			r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_FORWARD, &forward, &f->forward);
+			f->forward_drop = r == 1;
+		}
+		if (r < 0) {
+			f->status = r;
+			snprintf(ferr.text, sizeof(ferr.text), "walking its chains: %s", nc_strerror(r));
+		}
+	}
+	snprintf(f->error, sizeof(f->error), "%s", ferr.text);
+	nc_platform_firewall_free(fw);
+	f->read_ms = (double)(uv_hrtime() - start) / 1e6;
+	return 0;
+}
+
 static int stage_probe(run_state_t *s, nc_error_t *err)
 {
 	return nc_run_probe(s, err);
@@ -181,7 +228,7 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	const nc_environment_t *env = nc_result_environment(s->result);
 	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
 	uint16_t published[NC_ENGINE_MAX_PORTS];
-	nc_diag_facts_t facts;
+	nc_diag_facts_t facts = { .firewall = s->firewall_read ? &s->firewall : NULL };
 	bool gathered = false;
 
 	(void)err;
@@ -194,9 +241,6 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 		nc_classify_path(p, c, fwd);
 		nc_classify_evidence(p, env, fwd);
 	}
-	/* paths know their network only once made: the expectation may depend on it */
-	nc_result_apply_expectations(s->result);
-	nc_result_evaluate(s->result);
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
 
@@ -205,8 +249,12 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 					    NC_ARRAY_SIZE(published));
 			gathered = true;
 		}
-		nc_classify_diagnose(p, env, gathered ? &facts : NULL);
+		nc_classify_diagnose(p, env, gathered || facts.firewall != NULL ? &facts : NULL);
 	}
+	/* paths know their network only once made: the expectation may depend
+	 * on it; a warning diagnosis (a bypassed firewall rule) counts too */
+	nc_result_apply_expectations(s->result);
+	nc_result_evaluate(s->result);
 	return nc_run_interrupted(s) ? NC_ECANCELED : 0;
 }
 
@@ -217,6 +265,7 @@ static const struct stage {
 	{ "discover", stage_discover },
 	{ "prepare target", stage_prepare },
 	{ "open capture", stage_open_capture },
+	{ "read firewall", stage_read_firewall },
 	{ "probe", stage_probe },
 	{ "attribute", stage_attribute },
 	{ "classify", stage_classify },

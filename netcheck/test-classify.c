@@ -1,6 +1,7 @@
 /* Unit tests for classification: the environment from recorded (and, for
  * Docker Desktop, modelled) engine answers, the verdicts a Desktop or
  * rootless run must show to exit 0, and the mechanism rules. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -390,6 +391,98 @@ static void test_diagnose_reachable(void **state)
 	nc_result_free(r);
 }
 
+/* A drop as platform-firewall.c reports one in iptables' table ip filter. */
+static nc_platform_fw_drop_t ip_filter_drop(const char *chain, const char *base_chain, const char *rule)
+{
+	nc_platform_fw_drop_t d = { .family = "ip", .table = "filter" };
+
+	snprintf(d.chain, sizeof(d.chain), "%s", chain);
+	snprintf(d.base_chain, sizeof(d.base_chain), "%s", base_chain);
+	snprintf(d.rule, sizeof(d.rule), "%s", rule);
+	return d;
+}
+
+/* published-remote and the ruleset (as platform-firewall.c answers for
+ * tests/fixtures/nft-input-ufw.json and nft-forward-docker-user-source.json) */
+static void test_diagnose_firewall(void **state)
+{
+	nc_diag_firewall_t fw = { .published_port = 18481, .input_drop = true };
+	nc_diag_facts_t f = { .firewall = &fw };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	native_points(&env);
+	add_point(&env, NC_POINT_REMOTE_HOST_SIDE, "ncr1a2b3c4d5e6f");
+	fw.input = ip_filter_drop("ufw-user-input", "INPUT", "tcp dport 18481 drop");
+
+	/* reached although INPUT drops the port: bypassed, and not as expected */
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REACHABLE, 80);
+	p->mechanism = NC_MECH_NAT;
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_INPUT_FIREWALL_BYPASSED);
+	assert_non_null(strstr(p->diagnosis.detail, "`tcp dport 18481 drop` (chain ufw-user-input, from INPUT"));
+	assert_non_null(strstr(p->diagnosis.detail, "drops port 18481 for remote clients"));
+	assert_non_null(strstr(p->diagnosis.detail, "through FORWARD, not INPUT"));
+	assert_non_null(strstr(p->diagnosis.hint, "DOCKER-USER"));
+	assert_non_null(strstr(p->diagnosis.hint, "--ctorigdstport 18481"));
+	nc_result_apply_expectations(r);
+	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_false(p->expected);
+	/* --expect published-remote=reachable accepts it */
+	p->expectation.overridden = true;
+	assert_int_equal(nc_result_evaluate(r), 0);
+
+	/* the same rule, another path (from this host, through OUTPUT): nothing to say */
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+
+	/* the policy, for some clients */
+	fw.input.policy = true;
+	fw.input.conditional = true;
+	snprintf(fw.input.chain, sizeof(fw.input.chain), "INPUT");
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REACHABLE, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_INPUT_FIREWALL_BYPASSED);
+	assert_non_null(strstr(p->diagnosis.detail, "INPUT's policy drop (table ip filter) drops port 18481 for some remote"));
+
+	/* dropped in DOCKER-USER: the capture's gap, and the chain by name */
+	fw.input_drop = false;
+	fw.forward_drop = true;
+	fw.forward = ip_filter_drop("DOCKER-USER", "FORWARD", "meta l4proto tcp ip saddr 198.18.0.0/15 drop");
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = -1;
+	hop_at(p, "ncr1a2b3c4d5e6f", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on ncr1a2b3c4d5e6f, never on docker0"));
+	assert_non_null(strstr(p->diagnosis.detail,
+			       "the rule `meta l4proto tcp ip saddr 198.18.0.0/15 drop` (chain DOCKER-USER, from FORWARD, "
+			       "table ip filter) drops it"));
+	/* no capture: the ruleset alone */
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = -1;
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "chain DOCKER-USER"));
+
+	/* a ruleset that could not be read: said so */
+	memset(&fw, 0, sizeof(fw));
+	fw.status = -ENOTSUP;
+	snprintf(fw.error, sizeof(fw.error), "netcheck was built without libnftables");
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, 80);
+	hop_at(p, "ncr1a2b3c4d5e6f", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "the ruleset could not be read (netcheck was built without libnftables)"));
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REACHABLE, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_diagnose_exited_and_reset),
 		cmocka_unit_test(test_diagnose_dropped),
 		cmocka_unit_test(test_diagnose_reachable),
+		cmocka_unit_test(test_diagnose_firewall),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -59,6 +59,21 @@ typedef struct nc_listener {
 	nc_endpoint_t addr;  /* local address and port: 0.0.0.0, ::, 127.0.0.1, ... */
 } nc_listener_t;
 
+/* What the firewall ruleset says of published-remote: read before the
+ * probes (netcheck still holds CAP_NET_ADMIN then), only in runs that
+ * probe that path. */
+typedef struct nc_diag_firewall {
+	int status;                   /* 0: read; a negative errno: why not (-ENOTSUP: built without libnftables) */
+	char error[NC_DIAG_DETAIL_MAX / 2]; /* why not, in words */
+	bool legacy_tables;           /* iptables-legacy tables exist: their rules were not read */
+	uint16_t published_port;      /* the host port asked about */
+	bool input_drop;              /* an input-hook chain drops remote clients on that port */
+	nc_platform_fw_drop_t input;
+	bool forward_drop;            /* a forward-hook chain drops netcheck's remote client */
+	nc_platform_fw_drop_t forward;
+	double read_ms;               /* what reading and asking took */
+} nc_diag_firewall_t;
+
 /* What is known of the target when a path fails.  Every pointer borrowed
  * for the call; absent facts are NULL / 0 / false. */
 typedef struct nc_diag_facts {
@@ -71,13 +86,17 @@ typedef struct nc_diag_facts {
 	const uint16_t *published;    /* container ports with a host binding (this path's protocol); NULL = unknown */
 	size_t n_published;
 	nc_forwarder_t forwarder;     /* the process listening on the published port; pid 0 = none */
+	const nc_diag_firewall_t *firewall; /* published-remote's firewall facts; NULL: not read */
 } nc_diag_facts_t;
 
 /* The one place a failed or surprising path gets its "why": container
  * exited, not published, listening on loopback only, not listening,
  * reset (by whom), dropped between two capture points (naming what lies
- * between them on this host), no answer, or a lost source address on a
- * reachable NAT path.  Sets p->diagnosis (NC_DIAG_NONE when nothing to
+ * between them on this host, and for published-remote the chain that
+ * drops it when the ruleset says), no answer, a lost source address on a
+ * reachable NAT path, or, on a reachable published-remote, an INPUT rule
+ * meant to drop the port that Docker's DNAT goes around
+ * (input-firewall-bypassed).  Sets p->diagnosis (NC_DIAG_NONE when nothing to
  * say).  env: borrowed, for the capture points; f may be NULL. */
 void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f);
 

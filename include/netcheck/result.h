@@ -322,7 +322,9 @@ void nc_result_apply_expectations(nc_result_t *r);
  * VALUE a verdict or mechanism name.  Returns 0 or -EINVAL with err set. */
 struct nc_error;
 int nc_result_parse_expect(nc_result_t *r, const char *spec, struct nc_error *err);
-/* Sets each path's `expected`; returns how many did not behave as expected. */
+/* Sets each path's `expected` (a warning diagnosis counts against it:
+ * call it once the diagnoses are made); returns how many did not behave as
+ * expected. */
 size_t nc_result_evaluate(nc_result_t *r);
 
 /* The command whose exit code is asked for: what counts as success and
@@ -388,6 +390,10 @@ const char *nc_mechanism_name(nc_mechanism_t m);
 const char *nc_env_kind_name(nc_env_kind_t k);
 const char *nc_direction_name(nc_direction_t d);
 const char *nc_diag_code_name(nc_diag_code_t c);
+/* A diagnosis of a path that behaved as expected but should not have
+ * (input-firewall-bypassed: a firewall rule meant to stop it did not):
+ * the path counts as not as expected, unless --expect named it. */
+bool nc_diag_code_is_warning(nc_diag_code_t c);
 const char *nc_point_kind_name(nc_point_kind_t k);
 /* "none", "client", "translated", "proxy-to-container", "icmp"; NULL if out of range */
 const char *nc_leg_name(nc_leg_t l);
