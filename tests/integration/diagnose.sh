@@ -7,6 +7,9 @@
 #   - an app that prints and exits 3    → container-exited, code and log line
 #   - a service that speaks first, not HTTP → reachable (probe, TCP only)
 #   - an INPUT drop on the published port → dropped, "seen on lo, never on ..."
+#   - an INPUT drop of a port netcheck publishes (--host-port) → published-remote
+#     still reachable through DNAT and FORWARD: input-firewall-bypassed, exit 1
+#   - a DOCKER-USER drop of the remote client → dropped, naming DOCKER-USER
 #   - `netcheck probe` of a running container: still running, unchanged after
 #   - a user-defined network: the run's bridge is br-...
 #   - bad input: no such container / network, a port out of range → 64
@@ -17,8 +20,10 @@ need_engine
 net=nctest-diag-$$
 drop_rule=""
 drop_user=""
+bypass_rule=""
 cleanup() {
 	[ -n "$drop_rule" ] && iptables -D INPUT $drop_rule 2>/dev/null
+	[ -n "$bypass_rule" ] && iptables -w -D INPUT $bypass_rule 2>/dev/null
 	[ -n "$drop_user" ] && iptables -w -D DOCKER-USER -s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag -j DROP 2>/dev/null
 	remove_test_containers
 	docker network rm "$net" >/dev/null 2>&1 || true
@@ -93,6 +98,33 @@ json_get "$TMP/d.json" "p['published-loopback']['diagnosis']['detail']" | grep -
 	fail "dropped detail: $(json_get "$TMP/d.json" "p['published-loopback']['diagnosis']")"
 expect_eq "drop: direct-tcp unaffected" "$(json_get "$TMP/d.json" "p['direct-tcp']['verdict']")" reachable
 
+# -- the ufw mistake: an INPUT drop of the published port (scoped to a port
+#    picked here and given to --host-port).  Docker's DNAT in PREROUTING
+#    makes the remote client's connection forwarded traffic: INPUT never
+#    sees it, so published-remote is reachable, and the rule is named.
+hp=$($PY -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0",0)); print(s.getsockname()[1])')
+bypass_rule="-p tcp --dport $hp -m comment --comment nctest-diag -j DROP"
+iptables -w -I INPUT $bypass_rule
+rc=0
+"$NETCHECK" run --host-port "$hp" --timeout 1000 --json "$TMP/i.json" >"$TMP/i.txt" 2>&1 || rc=$?
+iptables -w -D INPUT $bypass_rule
+bypass_rule=""
+expect_eq "INPUT bypass exit ($(tail -3 "$TMP/i.txt"))" "$rc" 1
+check_schema "$TMP/i.json"
+expect_eq "INPUT bypass: published-remote ($(json_get "$TMP/i.json" "p['published-remote']['diagnosis']"))" \
+	"$(json_get "$TMP/i.json" "p['published-remote']['verdict']")" reachable
+expect_eq "INPUT bypass: diagnosis" "$(diag "$TMP/i.json" published-remote)" input-firewall-bypassed
+expect_eq "INPUT bypass: expected" "$(json_get "$TMP/i.json" "p['published-remote']['expected']")" False
+detail=$(json_get "$TMP/i.json" "p['published-remote']['diagnosis']['detail']")
+echo "$detail" | grep -q "(chain INPUT, table ip filter) drops port $hp for remote clients" ||
+	fail "bypass detail: $detail"
+echo "$detail" | grep -q "through FORWARD, not INPUT" || fail "bypass detail: $detail"
+json_get "$TMP/i.json" "p['published-remote']['diagnosis']['hint']" | grep -q "DOCKER-USER" ||
+	fail "bypass hint: $(json_get "$TMP/i.json" "p['published-remote']['diagnosis']")"
+grep -q "UNEXPECTED (a firewall rule meant to stop it)" "$TMP/i.txt" || fail "text report: $(cat "$TMP/i.txt")"
+# from this host the rule drops loopback clients (INPUT): only the remote path is bypassed
+expect_eq "INPUT bypass: published-host" "$(diag "$TMP/i.json" published-host)" None
+
 # -- a DOCKER-USER rule dropping what a remote client forwards (scoped to
 #    netcheck's remote-client range): every path from this host still works
 #    (they cross OUTPUT, never FORWARD), the remote client's does not
@@ -107,8 +139,11 @@ expect_eq "DOCKER-USER drop exit" "$rc" 1
 expect_eq "DOCKER-USER drop: published-host" "$(json_get "$TMP/u.json" "p['published-host']['verdict']")" reachable
 expect_eq "DOCKER-USER drop: published-remote" "$(json_get "$TMP/u.json" "p['published-remote']['verdict']")" timeout
 expect_eq "DOCKER-USER drop: diagnosis" "$(diag "$TMP/u.json" published-remote)" dropped
-json_get "$TMP/u.json" "p['published-remote']['diagnosis']['detail']" | grep -q "never on docker0" ||
-	fail "remote drop detail: $(json_get "$TMP/u.json" "p['published-remote']['diagnosis']")"
+detail=$(json_get "$TMP/u.json" "p['published-remote']['diagnosis']['detail']")
+echo "$detail" | grep -q "never on docker0" || fail "remote drop detail: $detail"
+# the ruleset names the chain and the rule
+echo "$detail" | grep -q "ip saddr 198.18.0.0/15 drop\` (chain DOCKER-USER, from FORWARD, table ip filter) drops it" ||
+	fail "remote drop detail does not name DOCKER-USER's rule: $detail"
 
 # -- a user-defined network
 docker network create --label io.netcheck.test=1 "$net" >/dev/null
