@@ -119,6 +119,7 @@ detail=$(json_get "$TMP/i.json" "p['published-remote']['diagnosis']['detail']")
 echo "$detail" | grep -q "(chain INPUT, table ip filter) drops port $hp for remote clients" ||
 	fail "bypass detail: $detail"
 echo "$detail" | grep -q "through FORWARD, not INPUT" || fail "bypass detail: $detail"
+note "INPUT bypass, published-remote: $detail"
 json_get "$TMP/i.json" "p['published-remote']['diagnosis']['hint']" | grep -q "DOCKER-USER" ||
 	fail "bypass hint: $(json_get "$TMP/i.json" "p['published-remote']['diagnosis']")"
 grep -q "UNEXPECTED (a firewall rule meant to stop it)" "$TMP/i.txt" || fail "text report: $(cat "$TMP/i.txt")"
@@ -144,6 +145,7 @@ echo "$detail" | grep -q "never on docker0" || fail "remote drop detail: $detail
 # the ruleset names the chain and the rule
 echo "$detail" | grep -q "ip saddr 198.18.0.0/15 drop\` (chain DOCKER-USER, from FORWARD, table ip filter) drops it" ||
 	fail "remote drop detail does not name DOCKER-USER's rule: $detail"
+note "DOCKER-USER drop, published-remote: $detail"
 
 # -- a user-defined network
 docker network create --label io.netcheck.test=1 "$net" >/dev/null
