@@ -38,6 +38,27 @@ static nc_node_t *node_by_id(nc_swarm_t *sw, const char *id)
 	return NULL;
 }
 
+/* Report order: the manager netcheck talks to, then by hostname (an
+ * insertion sort: at most NC_MAX_NODES). */
+static void sort_nodes(nc_swarm_t *sw, const char *manager_id)
+{
+	for (size_t i = 1; i < sw->n_nodes; i++) {
+		nc_node_t n = sw->nodes[i];
+		size_t k = i;
+
+		for (; k > 0; k--) {
+			const nc_node_t *prev = &sw->nodes[k - 1];
+			bool n_first = strcmp(n.id, manager_id) == 0 ||
+				       (strcmp(prev->id, manager_id) != 0 && strcmp(n.hostname, prev->hostname) < 0);
+
+			if (!n_first)
+				break;
+			sw->nodes[k] = sw->nodes[k - 1];
+		}
+		sw->nodes[k] = n;
+	}
+}
+
 /* The manager, and the nodes as it lists them. */
 static int read_swarm(run_state_t *s, nc_error_t *err)
 {
@@ -87,6 +108,7 @@ static int read_swarm(run_state_t *s, nc_error_t *err)
 	free(nodes);
 	if (r < 0)
 		return r;
+	sort_nodes(sw, info.node_id);
 	if ((size_t)r > NC_MAX_NODES)
 		nc_run_progress(s, "the swarm has %d nodes: netcheck probes the first %d", r, NC_MAX_NODES);
 	return 0;
