@@ -75,6 +75,9 @@ int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, siz
 			       nc_error_t *err);
 /* GET /info (its Swarm section) and, when not NULL, GET /swarm */
 int nc_engine_parse_swarm(const json_t *info, const json_t *swarm, nc_swarm_info_t *ret, nc_error_t *err);
+/* GET /services or GET /networks, as the summaries containers have */
+int nc_engine_parse_labelled(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
+			     nc_error_t *err);
 int nc_engine_parse_nodes(const json_t *j, nc_swarm_node_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
 int nc_engine_parse_tasks(const json_t *j, nc_swarm_task_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
 

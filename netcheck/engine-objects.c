@@ -162,22 +162,36 @@ static int stream_error(const nc_engine_body_t *b, const char *path, nc_error_t 
 	return r;
 }
 
+/* POST path with a tar body; an error the engine reports inside its 200
+ * progress stream comes back as NC_EENGINE.  what: the path without its
+ * query, for messages. */
+static int post_tar(nc_engine_t *e, const char *path, const char *what, const void *tar, size_t tar_len,
+		    nc_error_t *err)
+{
+	nc_engine_body_t b = { 0 };
+	int r = nc_engine_call_raw(e, "POST", path, "application/x-tar", tar, tar_len, nc_engine_timeout(e) * 3, &b,
+				   err);
+
+	if (r < 0)
+		return r;
+	r = stream_error(&b, what, err);
+	free(b.data);
+	return r;
+}
+
 int nc_engine_image_import_query(nc_engine_t *e, const char *query, const void *tar, size_t tar_len,
 				 nc_error_t *err)
 {
 	char path[2048];
-	nc_engine_body_t b = { 0 };
-	int r;
 
 	if ((size_t)snprintf(path, sizeof(path), "/images/create?%s", query) >= sizeof(path))
 		return nc_error_set(err, -EINVAL, "image import query too long");
-	r = nc_engine_call_raw(e, "POST", path, "application/x-tar", tar, tar_len, nc_engine_timeout(e) * 3, &b,
-			       err);
-	if (r < 0)
-		return r;
-	r = stream_error(&b, "/images/create", err);
-	free(b.data);
-	return r;
+	return post_tar(e, path, "/images/create", tar, tar_len, err);
+}
+
+int nc_engine_image_load(nc_engine_t *e, const void *tar, size_t tar_len, nc_error_t *err)
+{
+	return post_tar(e, "/images/load?quiet=1", "/images/load", tar, tar_len, err);
 }
 
 int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, const char *repo, const char *tag,

@@ -395,6 +395,14 @@ int nc_engine_parse_network(const json_t *j, nc_network_info_t *ret, nc_error_t 
 		return json_array_size(j) > INT32_MAX ? INT32_MAX : (int)json_array_size(j);                        \
 	} while (0)
 
+static void take_run_labels(const json_t *labels, nc_container_summary_t *c)
+{
+	copy_json_str(c->run, sizeof(c->run), json_object_get(labels, "io.netcheck.run"));
+	copy_json_str(c->pid, sizeof(c->pid), json_object_get(labels, "io.netcheck.pid"));
+	copy_json_str(c->scope, sizeof(c->scope), json_object_get(labels, "io.netcheck.scope"));
+	c->keep = json_object_get(labels, "io.netcheck.keep") != NULL;
+}
+
 static bool take_container(const json_t *item, nc_container_summary_t *c)
 {
 	const json_t *labels = json_object_get(item, "Labels");
@@ -407,11 +415,29 @@ static bool take_container(const json_t *item, nc_container_summary_t *c)
 	snprintf(c->name, sizeof(c->name), "%s", name == NULL ? "" : name[0] == '/' ? name + 1 : name);
 	copy_json_str(c->state, sizeof(c->state), json_object_get(item, "State"));
 	c->created = json_is_integer(created) ? (int64_t)json_integer_value(created) : 0;
-	copy_json_str(c->run, sizeof(c->run), json_object_get(labels, "io.netcheck.run"));
-	copy_json_str(c->pid, sizeof(c->pid), json_object_get(labels, "io.netcheck.pid"));
-	copy_json_str(c->scope, sizeof(c->scope), json_object_get(labels, "io.netcheck.scope"));
-	c->keep = json_object_get(labels, "io.netcheck.keep") != NULL;
+	take_run_labels(labels, c);
 	return true;
+}
+
+/* A service (ID, Spec.Name, Spec.Labels) or a network (Id, Name, Labels):
+ * what netcheck's labels say; created stays 0 (the engine gives text). */
+static bool take_labelled(const json_t *item, nc_container_summary_t *c)
+{
+	const json_t *spec = json_object_get(item, "Spec");
+	const json_t *named = spec != NULL ? spec : item;
+
+	copy_json_str(c->id, sizeof(c->id), json_object_get(item, spec != NULL ? "ID" : "Id"));
+	if (c->id[0] == '\0')
+		return false;
+	copy_json_str(c->name, sizeof(c->name), json_object_get(named, "Name"));
+	take_run_labels(json_object_get(named, "Labels"), c);
+	return true;
+}
+
+int nc_engine_parse_labelled(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
+			     nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "service or network list", take_labelled);
 }
 
 int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
@@ -474,14 +500,24 @@ static bool take_task(const json_t *item, nc_swarm_task_t *t)
 	copy_json_str(t->container_id, sizeof(t->container_id),
 		      json_object_get(json_object_get(status, "ContainerStatus"), "ContainerID"));
 	json_array_foreach(json_object_get(item, "NetworksAttachments"), i, att) {
-		const json_t *a;
+		const json_t *a, *net_id = json_object_get(json_object_get(att, "Network"), "ID");
 
 		json_array_foreach(json_object_get(att, "Addresses"), k, a) {
 			if (t->n_addresses >= NC_ENGINE_MAX_ADDRS || !json_is_string(a))
 				continue;
 			copy_json_str(t->addresses[t->n_addresses], sizeof(t->addresses[0]), a);
+			copy_json_str(t->address_networks[t->n_addresses], sizeof(t->address_networks[0]), net_id);
 			t->n_addresses++;
 		}
+	}
+	json_array_foreach(json_object_get(json_object_get(status, "PortStatus"), "Ports"), i, att) {
+		json_int_t port = json_integer_value(json_object_get(att, "PublishedPort"));
+		const char *mode = json_string_value(json_object_get(att, "PublishMode"));
+		const char *proto = json_string_value(json_object_get(att, "Protocol"));
+
+		if (t->host_port == 0 && port > 0 && port <= 65535 && mode != NULL && strcmp(mode, "host") == 0 &&
+		    (proto == NULL || strcmp(proto, "tcp") == 0))
+			t->host_port = (uint16_t)port;
 	}
 	return t->id[0] != '\0';
 }

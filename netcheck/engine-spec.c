@@ -207,9 +207,14 @@ int nc_engine_service_spec_json(const nc_service_spec_t *spec, json_t **ret, nc_
 	for (size_t i = 0; ok && i < spec->n_networks; i++)
 		ok = spec->networks[i] != NULL &&
 		     json_array_append_new(networks, json_pack("{s:s}", "Target", spec->networks[i])) == 0;
-	body = ok ? json_pack("{s:s, s:o, s:{s:O, s:O}, s:{s:{}}, s:{s:s, s:O}}", "Name", spec->name, "Labels",
-			      kv_object(spec->labels, spec->n_labels), "TaskTemplate", "ContainerSpec", container,
-			      "Networks", networks, "Mode", "Global", "EndpointSpec", "Mode", "vip", "Ports", ports)
+	/* a task that fails stays failed (its error is the report's), and a
+	 * stopping one gets one second: the service goes away in bounded time */
+	if (ok)
+		ok = put(container, "StopGracePeriod", json_integer(1000000000));
+	body = ok ? json_pack("{s:s, s:o, s:{s:O, s:O, s:{s:s}}, s:{s:{}}, s:{s:s, s:O}}", "Name", spec->name,
+			      "Labels", kv_object(spec->labels, spec->n_labels), "TaskTemplate", "ContainerSpec",
+			      container, "Networks", networks, "RestartPolicy", "Condition", "none", "Mode", "Global",
+			      "EndpointSpec", "Mode", spec->dnsrr ? "dnsrr" : "vip", "Ports", ports)
 		  : NULL;
 	json_decref(container);
 	json_decref(ports);

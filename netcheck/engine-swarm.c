@@ -93,3 +93,29 @@ int nc_engine_tasks_list(nc_engine_t *e, const char *service_id, nc_swarm_task_t
 	json_decref(j);
 	return r;
 }
+
+static int list_labelled(nc_engine_t *e, const char *path_start, const char *label_filter, nc_container_summary_t *ret,
+			 size_t max, size_t *ret_n, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r;
+
+	*ret_n = 0;
+	r = nc_engine_get_filtered(e, path_start, "label", label_filter, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_labelled(j, ret, max, ret_n, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_services_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			    size_t *ret_n, nc_error_t *err)
+{
+	return list_labelled(e, "/services?", label_filter, ret, max, ret_n, err);
+}
+
+int nc_engine_networks_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			    size_t *ret_n, nc_error_t *err)
+{
+	return list_labelled(e, "/networks?", label_filter, ret, max, ret_n, err);
+}

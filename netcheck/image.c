@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "netcheck/common.h"
+#include "netcheck/digest.h"
 #include "netcheck/engine.h"
 #include "netcheck/testing.h"
 
@@ -58,6 +59,8 @@ typedef struct tar_entry {
 	const uint8_t *data;  /* borrowed; NULL for directories */
 	size_t size;
 } tar_entry_t;
+
+static bool tag_is_valid(const char *tag);
 
 int nc_image_tag(const uint8_t *responder, size_t len, char *buf, size_t buf_len)
 {
@@ -120,6 +123,37 @@ static void write_header(struct ustar_header *h, const tar_entry_t *e)
 	put_octal(h->chksum, 7, sum); /* six digits, NUL, then the space stays */
 }
 
+/* entries: borrowed, n of them, in archive order.  *ret_tar: new, *ret_len
+ * bytes, ending with the two zero blocks. */
+static int write_tar(const tar_entry_t *entries, size_t n, uint8_t **ret_tar, size_t *ret_len)
+{
+	size_t total = 2 * TAR_BLOCK; /* the end-of-archive marker */
+	uint8_t *tar; /* owned until handed to the caller */
+	size_t off = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		/* the callers' sizes are checked: no sum here can overflow */
+		if ((unsigned long long)entries[i].size > TAR_SIZE_LIMIT)
+			return -EINVAL;
+		total += TAR_BLOCK + round_up_block(entries[i].size);
+	}
+	tar = calloc(1, total); /* zeroed: padding and end blocks come free */
+	if (tar == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const tar_entry_t *e = &entries[i];
+
+		write_header((struct ustar_header *)(tar + off), e);
+		off += TAR_BLOCK;
+		if (e->size > 0)
+			memcpy(tar + off, e->data, e->size);
+		off += round_up_block(e->size);
+	}
+	*ret_tar = tar;
+	*ret_len = total;
+	return 0;
+}
+
 int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t **ret_tar, size_t *ret_len)
 {
 	const tar_entry_t entries[] = {
@@ -132,36 +166,84 @@ int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t *
 		{ "sys/", '5', 0755, NULL, 0 },
 		{ "tmp/", '5', 01777, NULL, 0 },
 	};
-	size_t total = 2 * TAR_BLOCK; /* the end-of-archive marker */
-	uint8_t *tar; /* owned until handed to the caller */
-	size_t off = 0;
 
 	if (responder == NULL || ret_tar == NULL || ret_len == NULL)
 		return -EINVAL;
-	/* the second test keeps the sum below from overflowing a 32-bit size_t */
+	/* the second test keeps the sum in write_tar from overflowing a 32-bit size_t */
 	if ((unsigned long long)responder_len > TAR_SIZE_LIMIT ||
 	    responder_len > SIZE_MAX - 32 * TAR_BLOCK - 2 * sizeof(etc_passwd) - 2 * sizeof(etc_group))
 		return -EINVAL;
+	return write_tar(entries, NC_ARRAY_SIZE(entries), ret_tar, ret_len);
+}
 
-	for (size_t i = 0; i < NC_ARRAY_SIZE(entries); i++)
-		total += TAR_BLOCK + round_up_block(entries[i].size);
+/* The Go name of this build's architecture, as image configs give it. */
+static const char *image_architecture(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#elif defined(__arm__)
+	return "arm";
+#elif defined(__i386__)
+	return "386";
+#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
+	return "ppc64le";
+#elif defined(__s390x__)
+	return "s390x";
+#elif defined(__riscv) && __riscv_xlen == 64
+	return "riscv64";
+#else
+#error "netcheck: the image config needs this architecture's Go name"
+#endif
+}
 
-	tar = calloc(1, total); /* zeroed: padding and end blocks come free */
-	if (tar == NULL)
-		return -ENOMEM;
-	for (size_t i = 0; i < NC_ARRAY_SIZE(entries); i++) {
-		const tar_entry_t *e = &entries[i];
+int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const char *tag, uint8_t **ret_tar,
+			   size_t *ret_len, char *ret_id, size_t id_len)
+{
+	char diff_id[80], config_name[96], config[640], manifest[512];
+	uint8_t *layer = NULL;
+	size_t layer_len = 0;
+	int r, n;
 
-		write_header((struct ustar_header *)(tar + off), e);
-		off += TAR_BLOCK;
-		if (e->size > 0)
-			memcpy(tar + off, e->data, e->size);
-		off += round_up_block(e->size);
+	if (!tag_is_valid(tag) || ret_id == NULL || id_len < sizeof(diff_id))
+		return -EINVAL;
+	r = nc_image_build_tar(responder, responder_len, &layer, &layer_len);
+	if (r < 0)
+		return r;
+	nc_sha256_text(layer, layer_len, diff_id, sizeof(diff_id));
+	/* The settings of image_changes, as config fields.  No "created" and no history: nothing in here changes from one engine
+	 * or one day to the next, so the image id (this config's digest) is
+	 * the same everywhere the archive is loaded. */
+	n = snprintf(config, sizeof(config),
+		     "{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{\"Cmd\":[\"/responder\"],"
+		     "\"ExposedPorts\":{\"80/tcp\":{}},\"User\":\"65534\"},"
+		     "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"%s\"]}}",
+		     image_architecture(), diff_id);
+	if (n < 0 || (size_t)n >= sizeof(config)) {
+		free(layer);
+		return -ENOSPC;
 	}
+	nc_sha256_text(config, (size_t)n, ret_id, id_len);
+	snprintf(config_name, sizeof(config_name), "%s.json", ret_id + 7);
+	n = snprintf(manifest, sizeof(manifest),
+		     "[{\"Config\":\"%s\",\"RepoTags\":[\"%s:%s\"],\"Layers\":[\"layer.tar\"]}]", config_name,
+		     image_name, tag);
+	if (n < 0 || (size_t)n >= sizeof(manifest)) {
+		free(layer);
+		return -ENOSPC;
+	}
+	{
+		const tar_entry_t entries[] = {
+			{ config_name, '0', 0644, (const uint8_t *)config, strlen(config) },
+			{ "layer.tar", '0', 0644, layer, layer_len },
+			{ "manifest.json", '0', 0644, (const uint8_t *)manifest, (size_t)n },
+		};
 
-	*ret_tar = tar;
-	*ret_len = total;
-	return 0;
+		r = write_tar(entries, NC_ARRAY_SIZE(entries), ret_tar, ret_len);
+	}
+	free(layer);
+	return r;
 }
 
 static bool tag_is_valid(const char *tag)

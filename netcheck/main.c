@@ -1033,14 +1033,20 @@ static int cmd_run(cli_t *cli)
 	    !nc_result_container(result)->kept)
 		fprintf(stderr, "netcheck: could not remove container %.12s: the engine did not answer; "
 				"`netcheck gc` removes it later\n", nc_result_container(result)->id);
-	if (kind == NC_CMD_RUN && nc_result_container(result)->kept)
+	if (kind == NC_CMD_RUN && nc_result_swarm(result)->active && nc_result_container(result)->kept)
+		fprintf(stderr, "netcheck: kept service %s and network %s as asked: `netcheck gc --kept -H %s` "
+				"removes them\n",
+			nc_result_swarm(result)->service_name, nc_result_swarm(result)->network_name,
+			nc_result_environment(result)->engine_url);
+	else if (kind == NC_CMD_RUN && nc_result_container(result)->kept)
 		fprintf(stderr, "netcheck: kept container %.12s (%s) as asked: `docker rm -f %.12s` or "
 				"`netcheck gc --kept` removes it\n",
 			nc_result_container(result)->id, nc_result_container(result)->name, nc_result_container(result)->id);
 	if (nc_result_container(result)->stale_removed > 0)
 		fprintf(stderr, "netcheck: removed %u container(s) left by earlier runs that were killed\n",
 			nc_result_container(result)->stale_removed);
-	if (r == 0 && cli->run.capture && nc_result_environment(result)->capture_note[0] != '\0')
+	if (r == 0 && cli->run.capture && !nc_result_swarm(result)->active &&
+	    nc_result_environment(result)->capture_note[0] != '\0')
 		fprintf(stderr, "netcheck: packets not captured: %s\n", nc_result_environment(result)->capture_note);
 
 	if (r == 0 && !stdout_taken)

@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "netcheck/common.h"
@@ -912,4 +913,34 @@ int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret)
 		}
 	}
 	return -ENOENT;
+}
+
+int nc_platform_ipvs(char *why, size_t len)
+{
+	struct utsname u;
+	char path[160], line[512];
+	FILE *f;
+	bool listed;
+	int found = 0;
+
+	if (access("/proc/net/ip_vs", F_OK) == 0)
+		return 1; /* loaded, or built in */
+	if (uname(&u) < 0) {
+		snprintf(why, len, "no /proc/net/ip_vs, and the kernel release is unknown");
+		return 0;
+	}
+	/* a module dockerd can load: modules.dep lists it (bounded: one pass) */
+	snprintf(path, sizeof(path), "/lib/modules/%.64s/modules.dep", u.release);
+	f = fopen(path, "re");
+	listed = f != NULL;
+	if (f != NULL) {
+		for (unsigned n = 0; !found && n < 100000 && fgets(line, sizeof(line), f) != NULL; n++)
+			found = strstr(line, "/ip_vs.ko") != NULL && strchr(line, ':') > strstr(line, "/ip_vs.ko");
+		fclose(f);
+	}
+	if (found)
+		return 1;
+	snprintf(why, len, "this kernel (%.64s) has no IPVS: no /proc/net/ip_vs and no ip_vs module in %s", u.release,
+		 listed ? path : "/lib/modules");
+	return 0;
 }

@@ -356,6 +356,75 @@ fail:
 	return NULL;
 }
 
+/* A task's state and where it is, or null when the node got none. */
+static json_t *task_json(const nc_node_t *n)
+{
+	json_t *o;
+
+	if (n->task_id[0] == '\0')
+		return json_null();
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	SET(o, "id", JSTR(n->task_id));
+	SET(o, "state", JSTR(n->task_state));
+	SET(o, "error", JSTR_OR_NULL(n->task_error));
+	SET(o, "address", jendpoint(&n->task_address, false));
+	SET(o, "published_port", n->host_port ? json_integer(n->host_port) : json_null());
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
+/* "swarm": what the run made, and per node its paths: the same objects as
+ * in "paths" (all_paths: borrowed, in result order), grouped by node. */
+static json_t *swarm_json(const nc_result_t *r, json_t *all_paths)
+{
+	const nc_swarm_t *sw = nc_result_swarm_const(r);
+	json_t *o = json_object(), *nodes = NULL;
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "manager_node_id", JSTR(sw->node_id));
+	SET(o, "service", json_pack("{s:o, s:o, s:o}", "id", JSTR(sw->service_id), "name", JSTR(sw->service_name),
+				    "image", JSTR(sw->image)));
+	SET(o, "network", json_pack("{s:o, s:o, s:o}", "id", JSTR(sw->network_id), "name", JSTR(sw->network_name),
+				    "subnet", JSTR_OR_NULL(sw->subnet)));
+	SET(o, "ingress_port", sw->ingress_port ? json_integer(sw->ingress_port) : json_null());
+	SET(o, "ingress_note", JSTR_OR_NULL(sw->ingress_note));
+	SET(o, "removed", json_boolean(sw->removed));
+	nodes = json_array();
+	if (nodes == NULL)
+		goto fail;
+	for (size_t i = 0; i < sw->n_nodes; i++) {
+		const nc_node_t *n = &sw->nodes[i];
+		json_t *node = json_object(), *paths;
+
+		APPEND(nodes, node); /* nodes owns it (or freed it on failure) */
+		SET(node, "paths", json_array());
+		paths = json_object_get(node, "paths"); /* borrowed: node owns it */
+		SET(node, "id", JSTR(n->id));
+		SET(node, "hostname", JSTR(n->hostname));
+		SET(node, "address", jendpoint(&n->address, false));
+		SET(node, "role", JSTR(n->role));
+		SET(node, "state", JSTR(n->state));
+		SET(node, "availability", JSTR(n->availability));
+		SET(node, "engine", JSTR_OR_NULL(n->engine_url));
+		SET(node, "image_loaded", json_boolean(n->image_loaded));
+		SET(node, "task", task_json(n));
+		for (size_t k = 0; k < nc_result_path_count(r) && k < json_array_size(all_paths); k++)
+			if (strcmp(nc_result_path_const(r, k)->node, n->id) == 0)
+				APPEND(paths, json_incref(json_array_get(all_paths, k)));
+	}
+	SET_TAKE(o, "nodes", nodes);
+	return o;
+fail:
+	json_decref(nodes);
+	json_decref(o);
+	return NULL;
+}
+
 json_t *nc_report_json(const nc_result_t *r)
 {
 	size_t n = nc_result_path_count(r), as_expected = 0;
@@ -378,6 +447,8 @@ json_t *nc_report_json(const nc_result_t *r)
 			as_expected++;
 		APPEND(paths, path_json(p));
 	}
+	if (nc_result_swarm_const(r)->active)
+		SET(o, "swarm", swarm_json(r, paths));
 	SET_TAKE(o, "paths", paths);
 
 	summary = json_object();

@@ -466,6 +466,48 @@ static void print_row(out_t *o, const row_t *row, const table_layout_t *t)
 	fputc('\n', o->f);
 }
 
+/* A --swarm run: what it made, instead of the one container. */
+static void print_swarm_header(out_t *o, const nc_result_t *r)
+{
+	const nc_swarm_t *sw = nc_result_swarm_const(r);
+	char service[NC_NAME_MAX], image[NC_NAME_MAX], network[NC_NAME_MAX], subnet[64];
+
+	CLEAN(sw->service_name, service);
+	nc_report_clean(sw->image, 19, true, image, sizeof(image)); /* "sha256:" and 12 digits */
+	CLEAN(sw->network_name, network);
+	CLEAN(sw->subnet, subnet);
+	line_printf(o, 0, 2, "swarm service %s (%s, global) on overlay %s %s, %zu node%s%s", service[0] ? service : "-",
+		    image[0] ? image : "?", network[0] ? network : "-", subnet[0] ? subnet : "", sw->n_nodes,
+		    sw->n_nodes == 1 ? "" : "s", sw->removed ? "; removed again" : "");
+}
+
+/* One node's line above its table: who it is and what its task did. */
+static void print_node(out_t *o, const nc_node_t *n)
+{
+	char host[NC_NAME_MAX], addr[NC_ENDPOINT_STRLEN], task[NC_DETAIL_MAX + 64], error[NC_DETAIL_MAX];
+
+	CLEAN(n->hostname, host);
+	if (nc_endpoint_is_set(&n->address))
+		endpoint_text(&n->address, false, addr, sizeof(addr));
+	else
+		snprintf(addr, sizeof(addr), "no address");
+	CLEAN(n->task_error, error);
+	if (n->task_id[0] == '\0') {
+		snprintf(task, sizeof(task), "no task");
+	} else if (strcmp(n->task_state, "running") == 0) {
+		char taddr[NC_ENDPOINT_STRLEN];
+
+		endpoint_text(&n->task_address, false, taddr, sizeof(taddr));
+		snprintf(task, sizeof(task), "task running at %s, host port %u", taddr, n->host_port);
+	} else {
+		snprintf(task, sizeof(task), "task %s%s%s", n->task_state, error[0] ? ": " : "", error);
+	}
+	fputc('\n', o->f);
+	line_printf(o, 0, 2, "node %s (%s, %s, %s%s%s): %s", host[0] ? host : "?", addr, n->role, n->state,
+		    strcmp(n->availability, "active") == 0 ? "" : ", ", strcmp(n->availability, "active") == 0 ? "" : n->availability,
+		    task);
+}
+
 static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -481,6 +523,10 @@ static void print_header(out_t *o, const nc_result_t *r)
 		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
 		    version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
 
+	if (nc_result_swarm_const(r)->active) {
+		print_swarm_header(o, r);
+		return;
+	}
 	/* the short id docker ps shows: 12 characters */
 	nc_report_clean(c->id, 12, true, id, sizeof(id));
 	CLEAN(c->image, image);
@@ -499,18 +545,18 @@ static void print_header(out_t *o, const nc_result_t *r)
 	line_printf(o, 0, 2, "container %s (%s) %s, %s", id[0] ? id : "-", image[0] ? image : "?", ip, ports);
 }
 
-static void print_table(out_t *o, const nc_result_t *r)
+/* The paths of node (a swarm node's id; NULL: every path). */
+static void print_table(out_t *o, const nc_result_t *r, const char *node)
 {
 	row_t title, rows[NC_MAX_PATHS];
 	table_layout_t t;
-	size_t n = nc_result_path_count(r);
+	size_t n = 0;
 	bool cut_expected = false;
 	char omitted[128] = "";
 
-	if (n > NC_ARRAY_SIZE(rows))
-		n = NC_ARRAY_SIZE(rows); /* nc_result_add_path stops there */
-	for (size_t i = 0; i < n; i++)
-		fill_row(nc_result_path_const(r, i), &rows[i]);
+	for (size_t i = 0; i < nc_result_path_count(r) && n < NC_ARRAY_SIZE(rows); i++)
+		if (node == NULL || strcmp(nc_result_path_const(r, i)->node, node) == 0)
+			fill_row(nc_result_path_const(r, i), &rows[n++]);
 	layout_table(rows, n, o->width, &t);
 	for (int c = 0; c < COL_COUNT; c++) {
 		const char *text = col_titles[c];
@@ -842,8 +888,18 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 			o.width = opt->width < MIN_WIDTH ? MIN_WIDTH : opt->width;
 	}
 	print_header(&o, r);
-	fputc('\n', out);
-	print_table(&o, r);
+	if (nc_result_swarm_const(r)->active) {
+		const nc_swarm_t *sw = nc_result_swarm_const(r);
+
+		/* a table per node */
+		for (size_t i = 0; i < sw->n_nodes; i++) {
+			print_node(&o, &sw->nodes[i]);
+			print_table(&o, r, sw->nodes[i].id);
+		}
+	} else {
+		fputc('\n', out);
+		print_table(&o, r, NULL);
+	}
 	print_notes(&o, r);
 	print_evidence(&o, r);
 	if (opt != NULL && opt->verbose)

@@ -16,6 +16,7 @@
 struct nc_result {
 	nc_environment_t environment;
 	nc_container_t container;
+	nc_swarm_t swarm;
 	nc_path_t paths[NC_MAX_PATHS];
 	size_t n_paths;
 	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
@@ -176,6 +177,8 @@ nc_environment_t *nc_result_environment(nc_result_t *r) { return &r->environment
 nc_container_t *nc_result_container(nc_result_t *r) { return &r->container; }
 const nc_environment_t *nc_result_environment_const(const nc_result_t *r) { return &r->environment; }
 const nc_container_t *nc_result_container_const(const nc_result_t *r) { return &r->container; }
+nc_swarm_t *nc_result_swarm(nc_result_t *r) { return &r->swarm; }
+const nc_swarm_t *nc_result_swarm_const(const nc_result_t *r) { return &r->swarm; }
 
 int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qualifier,
 			     const nc_endpoint_t *target, nc_path_t **ret_path)
@@ -564,6 +567,8 @@ static int failure_exit_code(nc_command_t cmd, int status)
  * before it could be removed (`netcheck gc` removes it later). */
 static bool container_left_behind(const nc_result_t *r)
 {
+	if (r->swarm.active && (r->swarm.service_id[0] != '\0' || r->swarm.network_id[0] != '\0'))
+		return !r->swarm.removed && !r->container.kept; /* --swarm: the service and its network */
 	return r->container.id[0] != '\0' && !r->container.removed && !r->container.kept;
 }
 

@@ -215,6 +215,11 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		note(s, "the container is not running: nothing crosses its points");
 		return 0;
 	}
+	if (nc_result_swarm(s->result)->active) {
+		note(s, "--swarm: the paths cross the nodes' own interfaces; the evidence is what each task's "
+			"responder saw");
+		return 0;
+	}
 	env->n_capture_points = 0;
 	r = build_filter(s, filter, sizeof(filter));
 	if (r < 0)

@@ -1,5 +1,6 @@
 /* `netcheck gc`, and the clean-up at the start of every run: removes the
- * containers of netcheck runs whose process is gone (killed with SIGKILL,
+ * containers (and --swarm's services and overlay networks) of netcheck
+ * runs whose process is gone (killed with SIGKILL,
  * or on a machine that rebooted).  A container kept with --keep is spared
  * unless asked (`gc --kept`): someone kept it on purpose.
  * May call: engine, platform.  Never prints. */
@@ -73,6 +74,48 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 	return r < 0 ? r : removed;
 }
 
+/* --swarm runs' services, then their networks (in use until the
+ * services' tasks are gone: a few bounded tries).  Apart from the
+ * containers' pass: a single-host run does not pay two more engine calls. */
+int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
+		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data)
+{
+	nc_container_summary_t *list = calloc(GC_MAX_CONTAINERS, sizeof(*list));
+	char here[128];
+	int removed = 0;
+
+	if (list == NULL)
+		return -ENOMEM;
+	nc_platform_owner_scope(here, sizeof(here));
+	for (int kind = 0; kind < 2; kind++) {
+		size_t m = 0;
+
+		if ((kind == 0 ? nc_engine_services_list : nc_engine_networks_list)(e, NC_RUN_LABEL, list, GC_MAX_CONTAINERS,
+										    &m, NULL) < 0)
+			continue; /* services: no swarm manager here, nothing of ours */
+		for (size_t i = 0; i < m; i++) {
+			const nc_container_summary_t *o = &list[i];
+			int gone = -1;
+
+			if ((o->keep && !include_kept) || !owner_gone(o, here))
+				continue;
+			for (unsigned attempt = 0; gone < 0 && attempt < (kind == 0 ? 1u : 20u); attempt++) {
+				if (attempt > 0)
+					nc_run_sleep_ms(250);
+				gone = kind == 0 ? nc_engine_service_remove(e, o->id, NULL)
+						 : nc_engine_network_remove(e, o->id, NULL);
+			}
+			if (gone == 0) {
+				removed++;
+				if (removed_cb != NULL)
+					removed_cb(data, o->id, o->run);
+			}
+		}
+	}
+	free(list);
+	return removed;
+}
+
 int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
@@ -84,6 +127,11 @@ int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout
 	if (r < 0)
 		return r;
 	r = nc_run_gc_engine(e, include_kept, removed_cb, data, err);
+	if (r >= 0) {
+		int swarm = nc_run_gc_swarm(e, include_kept, removed_cb, data);
+
+		r += swarm > 0 ? swarm : 0;
+	}
 	nc_engine_free(e);
 	return r;
 }

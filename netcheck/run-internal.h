@@ -2,6 +2,7 @@
  *
  *   run.c          nc_run(): the stages in order, and teardown
  *   run-target.c   the target: a container netcheck launches, or one the user names
+ *   run-swarm.c    the target of --swarm: a global service over every node
  *   run-probe.c    the paths a target has, the probes on the run's loop
  *   run-capture.c  capture points, attribution into the model, the pcapng file
  *   run-gc.c       `netcheck gc` (and the stale clean-up at the start of a run)
@@ -37,6 +38,7 @@ typedef struct nc_target_ops {
 
 extern const nc_target_ops_t nc_target_launched;
 extern const nc_target_ops_t nc_target_named;
+extern const nc_target_ops_t nc_target_swarm;
 
 struct run_state {
 	const nc_run_options_t *opt;  /* borrowed */
@@ -67,6 +69,8 @@ struct run_state {
 	char peer_id[80];             /* --peer: the second container, ours */
 	char peer_name[NC_NAME_MAX];
 	nc_container_info_t peer_info;
+	nc_engine_t *node_engines[NC_RUN_MAX_ENGINES]; /* owned: --swarm's further --engines */
+	size_t n_node_engines;
 	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
 	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
 	bool firewall_read;           /* the stage ran: firewall holds its answers */
@@ -136,5 +140,10 @@ void nc_run_capture_free(run_state_t *s);
  * Returns how many were removed. */
 int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+
+/* The same for --swarm runs' services and overlay networks (a manager's
+ * engine; elsewhere nothing).  Returns how many were removed. */
+int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
+		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data);
 
 #endif

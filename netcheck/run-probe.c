@@ -396,13 +396,148 @@ static void on_watchdog(uv_timer_t *t)
 		nc_probe_cancel(s->probes[i]);
 }
 
+/* ---- --swarm: four paths per node --------------------------------------- */
+
+/* A swarm path that cannot be sent because of its node or task: not
+ * reachable (it is not a skip: the user's swarm is short of a node), with
+ * the engine's reason. */
+static bool node_blocks(nc_path_t *p, const nc_node_t *node, const char *role)
+{
+	if (strcmp(node->state, "ready") != 0)
+		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->hostname, node->state);
+	else if (strcmp(node->availability, "active") != 0)
+		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->hostname,
+				   node->availability);
+	else if (node->task_id[0] == '\0')
+		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->hostname);
+	else if (strcmp(node->task_state, "running") != 0)
+		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->hostname,
+				   node->task_state, node->task_error[0] ? ": " : "", node->task_error);
+	else if (node->host_port == 0 || node->address.family == 0)
+		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->hostname);
+	else
+		return false;
+	p->verdict = NC_VERDICT_UNREACHABLE;
+	return true;
+}
+
+static nc_path_t *add_node_path(run_state_t *s, nc_path_kind_t kind, const nc_node_t *node, const nc_endpoint_t *target)
+{
+	nc_path_t *p = NULL;
+
+	if (nc_result_add_path_named(s->result, kind, node->hostname, target, &p) < 0)
+		return NULL;
+	p->container_port = s->port;
+	snprintf(p->node, sizeof(p->node), "%s", node->id);
+	snprintf(p->network, sizeof(p->network), "%.120s", nc_result_swarm(s->result)->network_name);
+	return p;
+}
+
+/* From here to a node's address: only on-link unless --allow-offhost. */
+static bool node_route_allowed(run_state_t *s, nc_path_t *p)
+{
+	nc_route_t rt;
+
+	if (nc_platform_route_get(&p->target, &rt) < 0)
+		rt.kind = NC_ROUTE_NONE;
+	nc_platform_route_format(&p->target, &rt, p->route, sizeof(p->route));
+	return nc_classify_route(p, rt.kind, rt.via_default, rt.ifname, NULL, s->opt->allow_offhost);
+}
+
+/* The control connection of a relayed path: node's task through its
+ * host-mode port. */
+static void add_node_relay(run_state_t *s, nc_path_t *p, const nc_node_t *via, const char *target, uint64_t timeout)
+{
+	nc_endpoint_t control = via->address;
+	nc_probe_t *probe = NULL;
+	nc_path_t route_check = *p;
+	int r;
+
+	control.port = via->host_port;
+	route_check.target = control;
+	if (!node_route_allowed(s, &route_check)) {
+		p->verdict = route_check.verdict;
+		nc_path_set_detail(p, "not sent: %.200s", route_check.detail);
+		return;
+	}
+	r = nc_probe_relay_new(&s->loop, p, &control, target, timeout, &probe);
+	start_later(s, p, r, probe);
+}
+
+static void add_swarm(run_state_t *s, uint64_t timeout)
+{
+	const nc_swarm_t *sw = nc_result_swarm(s->result);
+	const nc_node_t *first = NULL;
+
+	/* task-to-task starts on the first node with a running task (and on
+	 * the next one for that node itself): VXLAN both ways */
+	for (size_t i = 0; i < sw->n_nodes && first == NULL; i++)
+		if (strcmp(sw->nodes[i].task_state, "running") == 0 && sw->nodes[i].host_port != 0)
+			first = &sw->nodes[i];
+	for (size_t i = 0; i < sw->n_nodes && s->n_probes + 4 <= NC_MAX_PATHS; i++) {
+		const nc_node_t *node = &sw->nodes[i], *from = first;
+		char target[NC_NAME_MAX + 16];
+		nc_endpoint_t ep = node->address;
+		nc_path_t *p;
+
+		ep.port = node->host_port;
+		p = add_node_path(s, NC_PATH_PUBLISHED_NODE, node, &ep);
+		if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p))
+			add_tcp(s, p, timeout);
+
+		ep.port = sw->ingress_port;
+		p = add_node_path(s, NC_PATH_PUBLISHED_INGRESS, node, &ep);
+		if (p != NULL && sw->ingress_port == 0) {
+			p->verdict = NC_VERDICT_SKIPPED;
+			nc_path_set_detail(p, "%s", sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
+		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p)) {
+			add_tcp(s, p, timeout);
+		}
+
+		ep = node->task_address;
+		ep.port = s->port;
+		p = add_node_path(s, NC_PATH_TASK_TO_TASK, node, &ep);
+		if (from == node)
+			for (size_t k = 0; k < sw->n_nodes; k++)
+				if (&sw->nodes[k] != node && strcmp(sw->nodes[k].task_state, "running") == 0 &&
+				    sw->nodes[k].host_port != 0) {
+					from = &sw->nodes[k];
+					break;
+				}
+		if (p != NULL && !node_blocks(p, node, "node")) {
+			if (from == NULL || from == node || !ours(s)) {
+				p->verdict = NC_VERDICT_SKIPPED;
+				nc_path_set_detail(p, "not sent: %s", !ours(s) ? "paths from a task need netcheck's responder"
+									       : "no other node's task to start from");
+			} else if (!node_blocks(p, from, "source node")) {
+				nc_endpoint_format(&ep, true, target, sizeof(target));
+				add_node_relay(s, p, from, target, timeout);
+			}
+		}
+
+		memset(&ep, 0, sizeof(ep));
+		p = add_node_path(s, NC_PATH_TASK_TO_SERVICE_DNS, node, &ep);
+		if (p != NULL && !node_blocks(p, node, "node")) {
+			if (!ours(s)) {
+				p->verdict = NC_VERDICT_SKIPPED;
+				nc_path_set_detail(p, "not sent: paths from a task need netcheck's responder");
+			} else {
+				snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, s->port);
+				add_node_relay(s, p, node, target, timeout);
+			}
+		}
+	}
+}
+
 int nc_run_probe(run_state_t *s, nc_error_t *err)
 {
 	uint64_t timeout = s->opt->probe_timeout_ms ? s->opt->probe_timeout_ms : 2000;
 	int r;
 
 	/* paths, in report order */
-	if (s->exited) {
+	if (nc_result_swarm(s->result)->active) {
+		add_swarm(s, timeout);
+	} else if (s->exited) {
 		add_unsent(s);
 	} else {
 		for (size_t k = 0; k < s->info.n_networks; k++) {
@@ -434,6 +569,9 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 					nc_platform_socket_needs_override(nc_engine_url(s->engine) + 7)) == 0)
 		nc_result_environment(s->result)->privileges_dropped = true;
 	nc_run_progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
+	/* the loop's clock was last read before the target was prepared
+	 * (seconds, for a swarm): every probe's deadline counts from now */
+	uv_update_time(&s->loop);
 	for (size_t i = 0; i < s->n_probes; i++) {
 		r = nc_probe_start(s->probes[i], on_probe_done, s);
 		if (r < 0) {

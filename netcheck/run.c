@@ -97,6 +97,13 @@ void nc_run_decide_environment(run_state_t *s)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 
+	if (nc_result_swarm(s->result)->active) {
+		/* the engine's own kind; no one bridge here is the target's */
+		env->kind = nc_classify_engine(&s->version, &s->engine_info);
+		nc_result_apply_expectations(s->result);
+		return;
+	}
+
 	env->kind = nc_classify_environment(&s->version, &s->engine_info, s->route.kind, s->route.via_default,
 					    &env->bridge_attached);
 	if (env->bridge_attached)
@@ -141,6 +148,10 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 	if (s->target == &nc_target_launched) {
 		/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
 		r = nc_run_gc_engine(s->engine, false, NULL, NULL, NULL);
+		if (r > 0)
+			c->stale_removed = (unsigned)r;
+	} else if (s->target == &nc_target_swarm) {
+		r = nc_run_gc_swarm(s->engine, false, NULL, NULL);
 		if (r > 0)
 			c->stale_removed = (unsigned)r;
 	}
@@ -244,7 +255,7 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
 
-		if (p->verdict != NC_VERDICT_REACHABLE && !gathered) {
+		if (p->verdict != NC_VERDICT_REACHABLE && !gathered && s->target != &nc_target_swarm) {
 			nc_run_gather_facts(s, &facts, listeners, NC_ARRAY_SIZE(listeners), published,
 					    NC_ARRAY_SIZE(published));
 			gathered = true;
@@ -300,12 +311,7 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 	run_state_t s = { .opt = opt, .result = result };
 	int r = 0;
 
-	if (opt->swarm)
-		/* the engine calls, the lab and the tests exist; the run over a
-		 * swarm does not yet: say so instead of running something else */
-		return nc_error_set(err, -EINVAL, "--swarm is not built yet: this netcheck probes one engine's host "
-						  "(the Swarm lab is tests/labs/swarm-lab.sh)");
-	s.target = opt->target != NULL ? &nc_target_named : &nc_target_launched;
+	s.target = opt->swarm ? &nc_target_swarm : opt->target != NULL ? &nc_target_named : &nc_target_launched;
 	s.port = opt->port ? opt->port : opt->n_ports > 0 ? opt->ports[0] : opt->target ? 0 : NC_DEFAULT_PORT;
 	make_run_id(nc_result_container(result)->run_id, sizeof(nc_result_container(result)->run_id));
 	if (opt->expect != NULL) {

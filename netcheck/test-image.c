@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "netcheck/common.h"
+#include "netcheck/digest.h"
 #include "netcheck/testing.h"
 
 #define BLOCK 512
@@ -236,6 +237,96 @@ static void test_tags(void **state)
 	assert_string_equal(changes[2], "USER 65534");
 }
 
+
+/* FIPS 180-4 examples and NIST's long message: one block, two blocks, the
+ * padding edge (55 and 56 bytes), and a million 'a's. */
+static void test_sha256_vectors(void **state)
+{
+	static char million[1000000];
+	char hex[80], edge[57];
+
+	(void)state;
+	assert_string_equal(nc_sha256_text("", 0, hex, sizeof(hex)),
+			    "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_string_equal(nc_sha256_text("abc", 3, hex, sizeof(hex)),
+			    "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	assert_string_equal(
+		nc_sha256_text("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex, sizeof(hex)),
+		"sha256:248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+	memset(edge, 'a', sizeof(edge));
+	assert_string_equal(nc_sha256_text(edge, 55, hex, sizeof(hex)),
+			    "sha256:9f4390f8d30c2dd92ec9f095b65e2b9ae9b0a925a5258e241c9f1e910f734318");
+	memset(million, 'a', sizeof(million));
+	assert_string_equal(nc_sha256_text(million, sizeof(million), hex, sizeof(hex)),
+			    "sha256:cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	/* too small a buffer: empty, never overrun */
+	assert_string_equal(nc_sha256_text("abc", 3, hex, 71), "");
+}
+
+/* The entry named name in a tar: its data and size, or NULL. */
+static const uint8_t *tar_find(const uint8_t *tar, size_t len, const char *name, size_t *ret_size)
+{
+	for (size_t off = 0; off + BLOCK <= len && tar[off] != 0;) {
+		size_t size = (size_t)field_octal(tar + off + 124, 12);
+
+		if (strncmp((const char *)tar + off, name, 100) == 0) {
+			*ret_size = size;
+			return tar + off + BLOCK;
+		}
+		off += BLOCK + (size + BLOCK - 1) / BLOCK * BLOCK;
+	}
+	return NULL;
+}
+
+/* What `docker load` checks: the manifest names the config and the layer,
+ * the layer's digest is the config's diff id, and the image id is the
+ * config's digest -- the same bytes, so the same id, on every call. */
+static void test_archive(void **state)
+{
+	static const uint8_t exe[] = "\x7f" "ELF not really";
+	uint8_t *tar = NULL, *tar2 = NULL, *layer = NULL;
+	size_t len = 0, len2 = 0, layer_len = 0, n;
+	char id[80], id2[80], want[80], config_name[80], text[1024];
+	const uint8_t *config, *manifest, *in_layer;
+
+	(void)state;
+	assert_int_equal(nc_image_build_archive(exe, sizeof(exe), "0.1.0-abc", &tar, &len, id, sizeof(id)), 0);
+	assert_int_equal(strlen(id), 7 + 64);
+	snprintf(config_name, sizeof(config_name), "%s.json", id + 7);
+	config = tar_find(tar, len, config_name, &n);
+	assert_non_null(config);
+	assert_string_equal(nc_sha256_text(config, n, want, sizeof(want)), id);
+	assert_true(n < sizeof(text));
+	memcpy(text, config, n), text[n] = '\0';
+	assert_int_equal(nc_image_build_tar(exe, sizeof(exe), &layer, &layer_len), 0);
+	assert_non_null(strstr(text, nc_sha256_text(layer, layer_len, want, sizeof(want))));
+	assert_non_null(strstr(text, "\"Cmd\":[\"/responder\"]"));
+	assert_non_null(strstr(text, "\"User\":\"65534\""));
+	in_layer = tar_find(tar, len, "layer.tar", &n);
+	assert_non_null(in_layer);
+	assert_int_equal(n, layer_len);
+	assert_memory_equal(in_layer, layer, layer_len);
+	manifest = tar_find(tar, len, "manifest.json", &n);
+	assert_non_null(manifest);
+	memcpy(text, manifest, n), text[n] = '\0';
+	assert_non_null(strstr(text, config_name));
+	assert_non_null(strstr(text, "\"RepoTags\":[\"netcheck-responder:0.1.0-abc\"]"));
+	assert_non_null(strstr(text, "\"Layers\":[\"layer.tar\"]"));
+	/* reproducible: the id does not depend on when or where */
+	assert_int_equal(nc_image_build_archive(exe, sizeof(exe), "0.1.0-abc", &tar2, &len2, id2, sizeof(id2)), 0);
+	assert_string_equal(id, id2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(tar, tar2, len);
+	free(tar2);
+	/* a bad tag or a short id buffer: nothing made */
+	tar2 = NULL;
+	assert_int_equal(nc_image_build_archive(exe, sizeof(exe), "-bad", &tar2, &len2, id2, sizeof(id2)), -EINVAL);
+	assert_int_equal(nc_image_build_archive(exe, sizeof(exe), "ok", &tar2, &len2, id2, 20), -EINVAL);
+	assert_null(tar2);
+	free(layer);
+	free(tar);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +336,8 @@ int main(void)
 		cmocka_unit_test(test_tar_bad_arguments),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_sha256_vectors),
+		cmocka_unit_test(test_archive),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -312,6 +312,8 @@ typedef struct nc_service_spec {
 	size_t n_ports;
 	const char *networks[NC_ENGINE_MAX_NETWORKS]; /* names or ids */
 	size_t n_networks;
+	bool dnsrr;        /* endpoint mode dnsrr (no virtual IP: no IPVS needed; no
+			      ingress ports then), else vip */
 } nc_service_spec_t;
 
 typedef struct nc_swarm_task {
@@ -322,7 +324,9 @@ typedef struct nc_swarm_task {
 	char error[256];         /* Status.Err, "" when none */
 	char container_id[NC_ENGINE_ID_MAX]; /* Status.ContainerStatus.ContainerID */
 	char addresses[NC_ENGINE_MAX_ADDRS][64]; /* NetworksAttachments[].Addresses, CIDR as given */
+	char address_networks[NC_ENGINE_MAX_ADDRS][NC_ENGINE_ID_MAX]; /* the network id of each address */
 	size_t n_addresses;
+	uint16_t host_port;      /* Status.PortStatus: the first host-mode published TCP port; 0 none */
 } nc_swarm_task_t;
 
 /* ---- the typed calls ----------------------------------------------------- */
@@ -335,6 +339,10 @@ int nc_engine_image_exists(nc_engine_t *e, const char *ref, nc_error_t *err); /*
  * reports inside its 200 progress stream comes back as NC_EENGINE. */
 int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, const char *repo, const char *tag,
 			   const char *const *changes, size_t n_changes, nc_error_t *err);
+/* POST /images/load: tar (borrowed, tar_len bytes) is a `docker save`
+ * archive (nc_image_build_archive()); its manifest names the tag.  A
+ * failure reported inside the 200 stream comes back as NC_EENGINE. */
+int nc_engine_image_load(nc_engine_t *e, const void *tar, size_t tar_len, nc_error_t *err);
 /* NC_ENOIMAGE when there is none; NC_ECONFLICT when a container uses it and !force */
 int nc_engine_image_remove(nc_engine_t *e, const char *ref, bool force, nc_error_t *err);
 
@@ -386,6 +394,13 @@ int nc_engine_service_create(nc_engine_t *e, const nc_service_spec_t *spec, char
 			     nc_error_t *err);
 /* A service already gone counts as removed (0). */
 int nc_engine_service_remove(nc_engine_t *e, const char *id, nc_error_t *err);
+/* Services and networks carrying label_filter, as container summaries
+ * (id, name, netcheck's labels; created 0).  Listing services on an
+ * engine that is no swarm manager fails (the engine answers 503). */
+int nc_engine_services_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			    size_t *ret_n, nc_error_t *err);
+int nc_engine_networks_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
+			    size_t *ret_n, nc_error_t *err);
 /* The tasks of service_id.  ret: borrowed, max entries; returns how many the engine listed. */
 int nc_engine_tasks_list(nc_engine_t *e, const char *service_id, nc_swarm_task_t *ret, size_t max, size_t *ret_n,
 			 nc_error_t *err);

@@ -41,6 +41,18 @@ const char *nc_image_name(void);
  * *ret_len are left untouched. */
 int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t **ret_tar, size_t *ret_len);
 
+/* The same image as a `docker load` archive (POST /images/load): the layer
+ * nc_image_build_tar() makes, an image config with the settings of
+ * nc_image_changes() and this build's architecture, and a manifest naming
+ * "netcheck-responder:<tag>" (tag: borrowed, nc_image_tag_is_valid()).
+ * Every byte follows from the responder, so every engine that loads it
+ * gets the same image id -- which a Swarm service can name, so that no
+ * node ever tries to pull it.  ret_id: borrowed, id_len >= 80 bytes, gets
+ * "sha256:<64 hex>".  *ret_tar: new, *ret_len bytes; free() it.  Returns
+ * 0, -ENOMEM, or -EINVAL. */
+int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const char *tag, uint8_t **ret_tar,
+			   size_t *ret_len, char *ret_id, size_t id_len);
+
 /* The image's settings as Dockerfile lines (CMD ["/responder"], EXPOSE
  * 80/tcp, USER 65534), for nc_engine_image_import(e, tar, len,
  * nc_image_name(), tag, changes, n, err).  returns: static; *ret_n: count */

@@ -104,6 +104,11 @@ int nc_platform_random(void *buf, size_t len);
 /* "Linux 6.1.0 x86_64" (uname's sysname, release, machine), for the
  * pcapng Section Header Block.  0, -ENOSPC (truncated) or negative errno. */
 int nc_platform_os_description(char *buf, size_t len);
+/* Does this host's kernel have IPVS, which the Swarm routing mesh (ingress
+ * ports) and virtual IPs need?  1: /proc/net/ip_vs exists, or a module the
+ * engine can load is there; 0: neither, with the reason in why (borrowed,
+ * len bytes).  Says nothing of other machines' kernels. */
+int nc_platform_ipvs(char *why, size_t len);
 /* Which host and PID namespace a pid means something in:
  * "<boot id>/<pid namespace inode>" ("?/0" parts when unreadable).  A run
  * on another machine sharing a tcp:// engine, or in another PID

@@ -276,6 +276,43 @@ typedef struct nc_container {
 	unsigned stale_removed;           /* containers of dead runs removed first */
 } nc_container_t;
 
+#define NC_MAX_NODES 16
+
+/* A swarm node as a --swarm run found it, with its task of netcheck's
+ * global service. */
+typedef struct nc_node {
+	char id[80];
+	char hostname[NC_NAME_MAX];
+	nc_endpoint_t address;            /* Status.Addr (port 0) */
+	char role[16];                    /* "manager", "worker" */
+	char state[16];                   /* Status.State: "ready", "down", ... */
+	char availability[16];            /* "active", "pause", "drain" */
+	char engine_url[NC_DETAIL_MAX];   /* the --engine that is this node's; "" when none was given */
+	bool image_loaded;                /* netcheck loaded its image through that engine */
+	char task_id[80];                 /* "" when the node got no task */
+	char task_state[16];              /* its Status.State: "running", "rejected", ... */
+	char task_error[NC_DETAIL_MAX];   /* the engine's reason when it is not running */
+	nc_endpoint_t task_address;       /* on netcheck's overlay (port 0) */
+	uint16_t host_port;               /* the task's host-mode published port; 0 none */
+} nc_node_t;
+
+/* What a --swarm run made and found; active is false for a single-host run. */
+typedef struct nc_swarm {
+	bool active;
+	char node_id[80];                 /* the manager netcheck talked to */
+	char service_id[80];
+	char service_name[NC_NAME_MAX];
+	char network_id[80];
+	char network_name[NC_NAME_MAX];
+	char subnet[64];                  /* the overlay's IPv4 subnet */
+	char image[NC_NAME_MAX];          /* the image the service names ("sha256:..." for netcheck's) */
+	uint16_t ingress_port;            /* the routing mesh's port; 0: none published */
+	char ingress_note[NC_DETAIL_MAX]; /* why there is none */
+	bool removed;                     /* service and network are gone again */
+	nc_node_t nodes[NC_MAX_NODES];
+	size_t n_nodes;
+} nc_swarm_t;
+
 typedef struct nc_result nc_result_t;
 
 /* returns: new, or NULL on ENOMEM */
@@ -287,6 +324,8 @@ nc_environment_t *nc_result_environment(nc_result_t *r);
 nc_container_t *nc_result_container(nc_result_t *r);
 const nc_environment_t *nc_result_environment_const(const nc_result_t *r);
 const nc_container_t *nc_result_container_const(const nc_result_t *r);
+nc_swarm_t *nc_result_swarm(nc_result_t *r);
+const nc_swarm_t *nc_result_swarm_const(const nc_result_t *r);
 
 #define NC_MAX_PATHS 64
 

@@ -286,6 +286,20 @@ int nc_responder_parse_connect(const char *target, nc_responder_connect_t *ret)
 	return 0;
 }
 
+/* Do the first bits of two literals of one family agree? */
+static bool in_block(const nc_responder_target_t *block, const nc_responder_target_t *t)
+{
+	unsigned char a[16], b[16];
+	unsigned bits = block->prefix_len, whole = bits / 8, rest = bits % 8;
+
+	if (block->family != t->family || inet_pton(block->family, block->host, a) != 1 ||
+	    inet_pton(t->family, t->host, b) != 1)
+		return false;
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (unsigned char)(0xff << (8 - rest))) == 0;
+}
+
 bool nc_responder_allow_match(const nc_responder_target_t *list, size_t n, nc_responder_proto_t proto,
 			      const nc_responder_target_t *t)
 {
@@ -294,10 +308,48 @@ bool nc_responder_allow_match(const nc_responder_target_t *list, size_t n, nc_re
 	for (size_t i = 0; i < n; i++) {
 		const nc_responder_target_t *a = &list[i];
 
-		if (a->is_literal != t->is_literal || strcasecmp(a->host, t->host) != 0)
+		if (a->prefix_len > 0) {
+			if (!t->is_literal || !in_block(a, t))
+				continue;
+		} else if (a->is_literal != t->is_literal || strcasecmp(a->host, t->host) != 0) {
 			continue;
+		}
 		if (proto == NC_RESPONDER_ICMP || a->port == t->port)
 			return true;
 	}
 	return false;
+}
+
+int nc_responder_parse_allow(const char *s, size_t len, nc_responder_target_t *ret)
+{
+	char in[NC_RESPONDER_HOST_MAX + 16], text[sizeof(in)];
+	const char *slash;
+	char *end;
+	unsigned long prefix;
+	size_t head, tail;
+	int r;
+
+	if (s == NULL || ret == NULL || len == 0 || len >= sizeof(in))
+		return -EINVAL;
+	memcpy(in, s, len); /* NUL-terminated from here: strtoul stays inside */
+	in[len] = '\0';
+	slash = strchr(in, '/');
+	if (slash == NULL)
+		return nc_responder_parse_host_port(in, len, false, ret);
+	/* ADDR/BITS:PORT or [ADDR/BITS]:PORT: the same text without /BITS */
+	head = (size_t)(slash - in);
+	prefix = strtoul(slash + 1, &end, 10);
+	if (end == slash + 1 || (*end != ':' && *end != ']') || !(slash[1] >= '0' && slash[1] <= '9'))
+		return -EINVAL;
+	tail = len - (size_t)(end - in);
+	memcpy(text, in, head);
+	memcpy(text + head, end, tail);
+	text[head + tail] = '\0';
+	r = nc_responder_parse_host_port(text, head + tail, false, ret);
+	if (r < 0)
+		return r;
+	if (!ret->is_literal || prefix == 0 || prefix > (ret->family == AF_INET ? 32u : 128u))
+		return -EINVAL;
+	ret->prefix_len = (uint8_t)prefix;
+	return 0;
 }

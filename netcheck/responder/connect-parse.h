@@ -33,6 +33,7 @@ typedef struct nc_responder_target {
 	bool is_literal;
 	int family;    /* AF_INET or AF_INET6 for a literal, 0 for a name */
 	uint16_t port; /* 0 only where the port may be left out (icmp) */
+	uint8_t prefix_len; /* an --allow block (ADDR/BITS:PORT): the bits that must agree; 0 = host alone */
 } nc_responder_target_t;
 
 typedef struct nc_responder_connect {
@@ -57,7 +58,12 @@ int nc_responder_parse_host_port(const char *s, size_t len, bool port_optional, 
  * -EINVAL (unknown, repeated or missing parameter, bad value). */
 int nc_responder_parse_connect(const char *target, nc_responder_connect_t *ret);
 
-/* Is t on the allow-list?  Hosts compare as text (names case-insensitively,
+/* An --allow entry: HOST:PORT as above, or an address block
+ * "198.19.1.0/24:80", "[fd00::/64]:80" (every address whose first BITS
+ * agree).  s: borrowed, len bytes.  Returns 0 or -EINVAL. */
+int nc_responder_parse_allow(const char *s, size_t len, nc_responder_target_t *ret);
+
+/* Is t on the allow-list?  A block matches the literals inside it.  Hosts compare as text (names case-insensitively,
  * literals canonical); ports must be equal, except for icmp, which has no
  * port and matches any entry for the host.  list: borrowed, n entries. */
 bool nc_responder_allow_match(const nc_responder_target_t *list, size_t n, nc_responder_proto_t proto,

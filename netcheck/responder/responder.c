@@ -1125,7 +1125,7 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--allow") == 0 && i + 1 < argc && n_allow < NC_RESPONDER_ALLOW_MAX &&
-		    nc_responder_parse_host_port(argv[i + 1], strlen(argv[i + 1]), false, &allow[n_allow]) == 0) {
+		    nc_responder_parse_allow(argv[i + 1], strlen(argv[i + 1]), &allow[n_allow]) == 0) {
 			n_allow++;
 			i++;
 		} else if (port_text == NULL && argv[i][0] != '-') {

@@ -295,12 +295,59 @@ static void test_nonce_rule(void **state)
 	assert_false(nc_responder_nonce_is_valid(n65, NC_RESPONDER_NONCE_MAX + 1));
 }
 
+
+/* --swarm allows a task's overlay by block: inside it, at that port only. */
+static void test_allow_block(void **state)
+{
+	nc_responder_target_t list[3];
+	nc_responder_connect_t req;
+
+	(void)state;
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/24:80", 16, &list[0]), 0);
+	assert_int_equal(list[0].prefix_len, 24);
+	assert_string_equal(list[0].host, "198.19.1.0");
+	assert_int_equal(list[0].port, 80);
+	assert_int_equal(nc_responder_parse_allow("[fd00:1::/64]:80", 16, &list[1]), 0);
+	assert_int_equal(list[1].prefix_len, 64);
+	assert_int_equal(nc_responder_parse_allow("tasks.netcheck-ab12:80", 22, &list[2]), 0);
+	assert_int_equal(list[2].prefix_len, 0);
+
+#define ALLOWED(query) \
+	(assert_int_equal(nc_responder_parse_connect(query, &req), 0), \
+	 nc_responder_allow_match(list, 3, req.proto, &req.target))
+	assert_true(ALLOWED("/connect?proto=tcp&target=198.19.1.7:80&nonce=n"));
+	assert_true(ALLOWED("/connect?proto=tcp&target=198.19.1.255:80&nonce=n"));
+	assert_true(ALLOWED("/connect?proto=tcp&target=[fd00:1::9]:80&nonce=n"));
+	assert_true(ALLOWED("/connect?proto=tcp&target=TASKS.netcheck-ab12:80&nonce=n"));
+	assert_false(ALLOWED("/connect?proto=tcp&target=198.19.2.7:80&nonce=n"));
+	assert_false(ALLOWED("/connect?proto=tcp&target=198.19.1.7:81&nonce=n"));
+	assert_false(ALLOWED("/connect?proto=tcp&target=[fd00:2::9]:80&nonce=n"));
+	assert_false(ALLOWED("/connect?proto=tcp&target=netcheck-ab12:80&nonce=n"));
+#undef ALLOWED
+	/* a block with bits that are not whole bytes */
+	assert_int_equal(nc_responder_parse_allow("10.0.0.0/9:80", 13, &list[0]), 0);
+	assert_int_equal(nc_responder_parse_connect("/connect?proto=tcp&target=10.127.0.1:80&nonce=n", &req), 0);
+	assert_true(nc_responder_allow_match(list, 1, req.proto, &req.target));
+	assert_int_equal(nc_responder_parse_connect("/connect?proto=tcp&target=10.128.0.1:80&nonce=n", &req), 0);
+	assert_false(nc_responder_allow_match(list, 1, req.proto, &req.target));
+
+	/* not a block: no bits, too many, a name, no port */
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/:80", 14, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/0:80", 15, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/33:80", 16, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("name/24:80", 10, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/24", 13, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("198.19.1.0/-1:80", 16, &list[0]), -EINVAL);
+	assert_int_equal(nc_responder_parse_allow("", 0, &list[0]), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_host_port),
 		cmocka_unit_test(test_parse_connect),
 		cmocka_unit_test(test_allow_match),
+		cmocka_unit_test(test_allow_block),
 		cmocka_unit_test(test_format_connect),
 		cmocka_unit_test(test_nonce_rule),
 	};

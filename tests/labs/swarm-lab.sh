@@ -4,6 +4,7 @@
 #   bash tests/labs/swarm-lab.sh down     take it apart; idempotent, copes with a killed run
 #   bash tests/labs/swarm-lab.sh env      print shell assignments (NCLAB_*) for the lab that is up
 #   bash tests/labs/swarm-lab.sh status   what of the lab exists, and the manager's `node ls`
+#   bash tests/labs/swarm-lab.sh stop-node I   kill worker I's dockerd (a node that went down)
 #
 # Addresses: only 198.18.0.0/15, and nothing routed off the host.
 #   198.18.10.1/24      the host's end: bridge nclab-br0
@@ -43,6 +44,10 @@ IMAGE=nclab-busybox:1
 BUSYBOX=/bin/busybox
 DOCKER=${NCLAB_DOCKER:-/usr/bin/docker} # docker.io's client, the engine's own version
 MAX_NODES=3
+# 1: a node runs a service's task from a local image without trying a pull
+# first; 0 (NCLAB_PREFER_OFFLINE=0): dockerd's default, which tries a pull for
+# every task named by tag -- how a user's swarm behaves, for netcheck's test
+PREFER_OFFLINE=${NCLAB_PREFER_OFFLINE:-1}
 UP_TIMEOUT_S=${NCLAB_UP_TIMEOUT:-90}  # per wait: dockerds answering, nodes Ready
 STOP_TIMEOUT_S=${NCLAB_STOP_TIMEOUT:-10} # SIGTERM to SIGKILL
 
@@ -231,7 +236,7 @@ start_node() { # I DATA_DIR: the node's namespace, veth and dockerd (returns onc
 		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
 		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
 		exec "$@"' sh "$dir/cgsave" "$ns" \
-		env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1 dockerd --config-file "$dir/daemon.json" \
+		env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE="$PREFER_OFFLINE" dockerd --config-file "$dir/daemon.json" \
 		--data-root "$data/docker" --exec-root "$(exec_root_of "$i")" --pidfile "$dir/dockerd.pid" \
 		-H "unix://$(sock_of "$i")" --bip "198.18.1$i.1/24" \
 		--default-address-pool "base=198.18.$((32 * i)).0/19,size=24" \
@@ -360,8 +365,21 @@ status() {
 	answers "$(sock_of 1)" && dk 1 node ls 2>/dev/null || true
 }
 
+# stop-node I: node I's dockerd stops (SIGKILL: a node that vanishes); the
+# manager marks it down after its heartbeats stop.  `down` still clears it.
+stop_node() {
+	local pid
+	[ "$(id -u)" = 0 ] || die "needs root"
+	[[ ${1:-} =~ ^[2-$MAX_NODES]$ ]] || die "stop-node takes a worker's number, 2..$MAX_NODES"
+	pid=$(dockerd_pid "$1")
+	[ -n "$pid" ] || die "node $1's dockerd is not running"
+	kill -KILL "$pid"
+	wait_gone 10 "$pid" || die "node $1's dockerd (pid $pid) did not stop"
+}
+
 case "${1:-}" in
 up) up "${2:-}" ;;
+stop-node) stop_node "${2:-}" ;;
 down)
 	[ "$(id -u)" = 0 ] || die "needs root"
 	down
@@ -369,7 +387,7 @@ down)
 env) env_ ;;
 status) status ;;
 *)
-	echo "usage: $0 up 2|3 | down | env | status" >&2
+	echo "usage: $0 up 2|3 | down | env | status | stop-node I" >&2
 	exit 64
 	;;
 esac
