@@ -1223,6 +1223,68 @@ static void test_logs_decode(void **state)
 	assert_int_equal(nc_engine_parse_logs_text("x", 1, true, out, 0), -EINVAL);
 }
 
+/* What --swarm reads of a task (as dockerd 20.10 answered in the lab: the
+ * host-mode port in PortStatus, listed twice), and gc's service and network
+ * lists (only netcheck's labels matter). */
+static void test_parse_swarm_run(void **state)
+{
+	const char *tasks_text =
+		"[{\"ID\":\"t1\",\"NodeID\":\"n1\",\"DesiredState\":\"running\","
+		"\"Status\":{\"State\":\"running\",\"ContainerStatus\":{\"ContainerID\":\"c1\"},"
+		"\"PortStatus\":{\"Ports\":[{\"Protocol\":\"udp\",\"TargetPort\":80,\"PublishedPort\":30001,\"PublishMode\":\"host\"},"
+		"{\"Protocol\":\"tcp\",\"TargetPort\":80,\"PublishedPort\":32768,\"PublishMode\":\"host\"},"
+		"{\"Protocol\":\"tcp\",\"TargetPort\":80,\"PublishedPort\":32768,\"PublishMode\":\"host\"}]}},"
+		"\"NetworksAttachments\":[{\"Network\":{\"ID\":\"ov1\"},\"Addresses\":[\"198.19.1.2/24\"]}]},"
+		"{\"ID\":\"t2\",\"NodeID\":\"n2\",\"Status\":{\"State\":\"rejected\",\"Err\":\"No such image: sha256:ab\","
+		"\"PortStatus\":{\"Ports\":[{\"Protocol\":\"tcp\",\"PublishedPort\":30002,\"PublishMode\":\"ingress\"}]}}}]";
+	const char *services_text =
+		"[{\"ID\":\"s1\",\"Spec\":{\"Name\":\"netcheck-ab\",\"Labels\":{\"io.netcheck.run\":\"ab\","
+		"\"io.netcheck.pid\":\"42\",\"io.netcheck.scope\":\"boot/1\",\"io.netcheck.keep\":\"1\"}}},"
+		"{\"Spec\":{\"Name\":\"no-id\"}}]";
+	const char *networks_text = "[{\"Id\":\"ov1\",\"Name\":\"netcheck-ab\",\"Labels\":{\"io.netcheck.run\":\"ab\"}}]";
+	nc_swarm_task_t t[2];
+	nc_container_summary_t o[2];
+	nc_error_t err = { "" };
+	json_t *j;
+	size_t n = 0;
+
+	(void)state;
+	j = json_loads(tasks_text, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(nc_engine_parse_tasks(j, t, 2, &n, &err), 2);
+	assert_int_equal(n, 2);
+	assert_int_equal(t[0].host_port, 32768); /* the TCP one, not the UDP one before it */
+	assert_string_equal(t[0].addresses[0], "198.19.1.2/24");
+	assert_string_equal(t[0].address_networks[0], "ov1");
+	assert_string_equal(t[1].state, "rejected");
+	assert_string_equal(t[1].error, "No such image: sha256:ab");
+	assert_int_equal(t[1].host_port, 0); /* an ingress port is not the node's own */
+	json_decref(j);
+
+	j = json_loads(services_text, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(nc_engine_parse_labelled(j, o, 2, &n, &err), 2);
+	assert_int_equal(n, 1); /* no id: not listed */
+	assert_string_equal(o[0].id, "s1");
+	assert_string_equal(o[0].name, "netcheck-ab");
+	assert_string_equal(o[0].run, "ab");
+	assert_string_equal(o[0].pid, "42");
+	assert_string_equal(o[0].scope, "boot/1");
+	assert_true(o[0].keep);
+	json_decref(j);
+
+	j = json_loads(networks_text, 0, NULL);
+	assert_non_null(j);
+	assert_int_equal(nc_engine_parse_labelled(j, o, 2, &n, &err), 1);
+	assert_string_equal(o[0].id, "ov1");
+	assert_string_equal(o[0].run, "ab");
+	assert_false(o[0].keep);
+	json_decref(j);
+	j = json_loads("{}", 0, NULL);
+	assert_int_equal(nc_engine_parse_labelled(j, o, 2, &n, &err), NC_EPROTO);
+	json_decref(j);
+}
+
 static void test_parse_swarm(void **state)
 {
 	json_t *info = load_fixture("swarm-manager-info.json"), *swarm = load_fixture("swarm-inspect.json");
@@ -1638,6 +1700,7 @@ int main(void)
 		cmocka_unit_test(test_parse_containers),
 		cmocka_unit_test(test_logs_decode),
 		cmocka_unit_test(test_parse_swarm),
+		cmocka_unit_test(test_parse_swarm_run),
 		cmocka_unit_test(test_container_spec_json),
 		cmocka_unit_test(test_network_service_spec_json),
 		cmocka_unit_test(test_import_query),

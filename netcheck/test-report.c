@@ -478,6 +478,36 @@ static nc_result_t *build_swarm(void)
 	p->mechanism = NC_MECH_DIRECT;
 	set_timings(p, 0.3, 0.6, 1.0);
 
+	/* what the run made: node-a's task runs, node-b's was rejected */
+	{
+		nc_swarm_t *sw = nc_result_swarm(r);
+
+		sw->active = true;
+		snprintf(sw->service_name, sizeof(sw->service_name), "netcheck-abc");
+		snprintf(sw->image, sizeof(sw->image), "sha256:0123456789abcdef0123");
+		snprintf(sw->network_name, sizeof(sw->network_name), "netcheck-abc");
+		snprintf(sw->subnet, sizeof(sw->subnet), "10.0.1.0/24");
+		sw->n_nodes = 2;
+		snprintf(sw->nodes[0].id, sizeof(sw->nodes[0].id), "node-a");
+		snprintf(sw->nodes[0].hostname, sizeof(sw->nodes[0].hostname), "host-a");
+		snprintf(sw->nodes[0].role, sizeof(sw->nodes[0].role), "manager");
+		snprintf(sw->nodes[0].state, sizeof(sw->nodes[0].state), "ready");
+		snprintf(sw->nodes[0].availability, sizeof(sw->nodes[0].availability), "active");
+		snprintf(sw->nodes[0].task_id, sizeof(sw->nodes[0].task_id), "t1");
+		snprintf(sw->nodes[0].task_state, sizeof(sw->nodes[0].task_state), "running");
+		sw->nodes[0].address = ep("10.0.0.11", 0);
+		sw->nodes[0].task_address = ep("10.0.1.5", 0);
+		sw->nodes[0].host_port = 30080;
+		snprintf(sw->nodes[1].id, sizeof(sw->nodes[1].id), "node-b<&>\"");
+		snprintf(sw->nodes[1].hostname, sizeof(sw->nodes[1].hostname), "host-b" HOSTILE);
+		snprintf(sw->nodes[1].role, sizeof(sw->nodes[1].role), "worker");
+		snprintf(sw->nodes[1].state, sizeof(sw->nodes[1].state), "ready");
+		snprintf(sw->nodes[1].availability, sizeof(sw->nodes[1].availability), "active");
+		snprintf(sw->nodes[1].task_id, sizeof(sw->nodes[1].task_id), "t2");
+		snprintf(sw->nodes[1].task_state, sizeof(sw->nodes[1].task_state), "rejected");
+		snprintf(sw->nodes[1].task_error, sizeof(sw->nodes[1].task_error), "No such image " HOSTILE);
+		sw->nodes[1].address = ep("10.0.0.12", 0);
+	}
 	nc_result_evaluate(r);
 	/* the run failed part way: the paths so far, and why it stopped */
 	nc_result_set_error(r, -ETIMEDOUT, "node node-b stopped answering " HOSTILE);
@@ -712,7 +742,7 @@ static void test_json_skipped_icmp(void **state)
 }
 
 /* the pretty form: indent 2, insertion order, trailing newline */
-#define PRETTY_START "{\n  \"schema_version\": \"1.1\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
+#define PRETTY_START "{\n  \"schema_version\": \"1.2\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
 static void test_json_write(void **state)
 {
 	nc_result_t *r = build_native();
@@ -1224,6 +1254,56 @@ static void test_junit_swarm_and_escaping(void **state)
 	nc_result_free(r);
 }
 
+
+/* --swarm: a table per node under its task's line; JSON groups the same
+ * path objects by node. */
+static void test_swarm_text_and_json(void **state)
+{
+	nc_result_t *r = build_swarm();
+	const char *x = render_text(r, false, false);
+	json_t *doc, *nodes, *a, *b;
+
+	(void)state;
+	assert_contains(x, "swarm service netcheck-abc (sha256:0123456789ab, global) on overlay netcheck-abc 10.0.1.0/24, 2 nodes");
+	assert_contains(x, "node host-a (10.0.0.11, manager, ready): task running at 10.0.1.5, host port 30080\nPATH ");
+	assert_contains(x, "node host-b");
+	assert_contains(x, "task rejected: No such image");
+	assert_int_equal(count_occurrences(x, "\nPATH "), 2);
+	/* node-a's table holds node-a's paths only */
+	assert_true(strstr(x, "published-node:node-a") < strstr(x, "node host-b"));
+	assert_true(strstr(x, "task-to-task:node-a") < strstr(x, "node host-b"));
+	assert_true(strstr(x, "published-ingress:node-b") > strstr(x, "node host-b"));
+	assert_not_contains(x, ESC);
+
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	nodes = json_object_get(json_object_get(doc, "swarm"), "nodes");
+	assert_int_equal(json_array_size(nodes), 2);
+	a = json_array_get(nodes, 0);
+	b = json_array_get(nodes, 1);
+	assert_string_equal(jget_str(a, "hostname"), "host-a");
+	assert_int_equal(json_array_size(json_object_get(a, "paths")), 2);
+	assert_string_equal(jget_str(json_array_get(json_object_get(a, "paths"), 0), "name"), "published-node:node-a");
+	assert_string_equal(jget_str(json_array_get(json_object_get(a, "paths"), 1), "name"), "task-to-task:node-a");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "task"), "published_port")), 30080);
+	assert_int_equal(json_array_size(json_object_get(b, "paths")), 2);
+	assert_string_equal(jget_str(json_object_get(b, "task"), "state"), "rejected");
+	assert_true(json_is_null(json_object_get(json_object_get(b, "task"), "published_port")));
+	/* the very same objects as the top-level list */
+	assert_ptr_equal(json_array_get(json_object_get(a, "paths"), 0), jpath(doc, 0));
+	assert_string_equal(jget_str(json_object_get(json_object_get(doc, "swarm"), "service"), "image"),
+			    "sha256:0123456789abcdef0123");
+	json_decref(doc);
+	nc_result_free(r);
+
+	/* a single-host run has no "swarm" */
+	r = build_native();
+	doc = nc_report_json(r);
+	assert_null(json_object_get(doc, "swarm"));
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 /* --- HTML -------------------------------------------------------------- */
 
 static const char *render_html(const nc_result_t *r, bool verbose)
@@ -1468,6 +1548,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
+		cmocka_unit_test(test_swarm_text_and_json),
 		cmocka_unit_test(test_html_failed),
 		cmocka_unit_test(test_html_escaping),
 		cmocka_unit_test(test_run_error),
