@@ -74,8 +74,7 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 	return r < 0 ? r : removed;
 }
 
-/* --swarm runs' services, then their networks (in use until the
- * services' tasks are gone: a few bounded tries).  Apart from the
+/* --swarm runs' services, then their networks.  Apart from the
  * containers' pass: a single-host run does not pay two more engine calls. */
 int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data)
@@ -99,12 +98,10 @@ int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 
 			if ((o->keep && !include_kept) || !owner_gone(o, here))
 				continue;
-			for (unsigned attempt = 0; gone < 0 && attempt < (kind == 0 ? 1u : 20u); attempt++) {
-				if (attempt > 0)
-					nc_run_sleep_ms(250);
-				gone = kind == 0 ? nc_engine_service_remove(e, o->id, NULL)
-						 : nc_engine_network_remove(e, o->id, NULL);
-			}
+			/* one try each: a network whose tasks are still stopping
+			 * stays listed on the node for seconds after its removal
+			 * (seen: the run's own DELETE succeeded), and goes by itself */
+			gone = kind == 0 ? nc_engine_service_remove(e, o->id, NULL) : nc_engine_network_remove(e, o->id, NULL);
 			if (gone == 0) {
 				removed++;
 				if (removed_cb != NULL)
