@@ -116,6 +116,10 @@ static void check_done(nc_engine_t *e)
 		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e->curl) {
 			e->result = msg->data.result;
 			e->done = true;
+			/* a transfer that ends inside a timer callback would
+			 * otherwise leave uv_run(UV_RUN_ONCE) to poll until the
+			 * next timer (up to the 50 ms cancel tick) */
+			uv_stop(&e->loop);
 		}
 }
 
