@@ -334,6 +334,19 @@ static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_
 	return r;
 }
 
+/* Where host.docker.internal:host-gateway leads: the default bridge's
+ * gateway.  The engine names it in IPAM, except when it chose it itself: a
+ * freshly started dockerd lists the subnet alone.  The gateway is then the
+ * host's own address on the bridge's interface, which the engine names. */
+static int host_gateway(const nc_network_info_t *bridge, nc_endpoint_t *ret)
+{
+	if (nc_endpoint_parse(bridge->gateway4, 0, ret) == 0)
+		return 0;
+	if (bridge->bridge[0] == '\0')
+		return -EADDRNOTAVAIL;
+	return nc_platform_interface_address(bridge->bridge, AF_INET, ret);
+}
+
 /* What the paths that start inside the container need before it exists:
  * the host end of container-to-host (listening on the default bridge's
  * gateway, where host.docker.internal:host-gateway leads), the peer for
@@ -347,8 +360,7 @@ static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
 	int r;
 
 	if ((kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN) &&
-	    nc_engine_network_inspect(s->engine, "bridge", &bridge, NULL) == 0 &&
-	    nc_endpoint_parse(bridge.gateway4, 0, &gw) == 0 &&
+	    nc_engine_network_inspect(s->engine, "bridge", &bridge, NULL) == 0 && host_gateway(&bridge, &gw) == 0 &&
 	    nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
 		snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "host.docker.internal:%u",
 			 nc_probe_listener_address(s->host_listener)->port);
