@@ -42,8 +42,7 @@ fi
 command -v curl >/dev/null || die "needs curl"
 curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null || die "no engine answers at $SOCK"
 
-VERSION=$("$NETCHECK" --version | awk '{print $2}')
-IMAGE="netcheck-responder:$VERSION"
+IMAGE= # the image netcheck runs: read from the warm-up run's report
 API="http://localhost/v1.41"
 TMP=$(mktemp -d /tmp/netcheck-bench.XXXXXX)
 NC_PIDFILE="$TMP/netcheck.pid"
@@ -80,13 +79,15 @@ trap 'exit 129' HUP
 # ---- the two sides ------------------------------------------------------------
 
 # Same shape as netcheck's container_spec() for its own responder image.
-SPEC=$(cat <<EOF
+floor_spec() {
+	SPEC=$(cat <<EOF
 {"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{}},
  "User":"65534:65534","Cmd":["/responder","80"],
  "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]},"AutoRemove":false,
   "NetworkMode":"bridge","ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"]}}
 EOF
-)
+	)
+}
 
 FLOOR_MS=() NC_MS=()
 
@@ -148,9 +149,15 @@ netcheck_once() { # N: one `netcheck run`; appends its time
 
 # ---- measure ------------------------------------------------------------------
 
+netcheck_once 0 warmup # also imports the image if the engine lacks it
+# the floor uses the image netcheck used: its tag (version-<hash of the
+# responder>) is netcheck's to choose, not this script's to guess
+IMAGE=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["container"]["image"] or "")' \
+	"$TMP/run-0.json") || IMAGE=
+[ -n "$IMAGE" ] || die "the warm-up run's report ($TMP/run-0.json) names no container image"
+floor_spec
 printf 'bench-run: %s vs the engine floor, %d runs each (+1 warm-up), image %s, %d cores\n' \
 	"$NETCHECK" "$RUNS" "$IMAGE" "$(nproc)" >&2
-netcheck_once 0 warmup # also imports the image if the engine lacks it
 floor_once 0 warmup
 for ((i = 1; i <= RUNS; i++)); do
 	floor_once "$i"
