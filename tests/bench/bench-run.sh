@@ -78,13 +78,18 @@ trap 'exit 129' HUP
 
 # ---- the two sides ------------------------------------------------------------
 
-# Same shape as netcheck's container_spec() for its own responder image.
+# Same shape as netcheck's fill_spec() (netcheck/run-target.c) for its own
+# responder: TCP and UDP published (each its own docker-proxy and NAT rules
+# in the engine), host.docker.internal, the sysctl.  Only the labels and the
+# responder's --allow arguments differ.
 floor_spec() {
 	SPEC=$(cat <<EOF
-{"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{}},
+{"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{},"80/udp":{}},
  "User":"65534:65534","Cmd":["/responder","80"],
- "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]},"AutoRemove":false,
-  "NetworkMode":"bridge","ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"]}}
+ "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}],"80/udp":[{"HostIp":"","HostPort":""}]},
+  "AutoRemove":false,"NetworkMode":"bridge","ExtraHosts":["host.docker.internal:host-gateway"],
+  "ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"],
+  "Sysctls":{"net.ipv4.ip_unprivileged_port_start":"0"}}}
 EOF
 	)
 }
