@@ -420,12 +420,19 @@ static void on_grace(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, NULL);
 	if (s->capture != NULL && nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
 		s->capture_running = false;
+	/* Every packet and count is read now.  The packet sockets close in
+	 * the thread pool (each waits for the kernel, ~2 RCU grace periods):
+	 * the run goes on meanwhile, the container's removal included, and
+	 * teardown's loop waits for them. */
+	uv_stop(t->loop);
 }
 
+/* Stops capture after GRACE_MS; once only. */
 void nc_run_capture_finish(run_state_t *s)
 {
-	if (s->capture == NULL || !s->capture_running)
+	if (s->capture == NULL || !s->capture_running || s->capture_stopping)
 		return;
+	s->capture_stopping = true;
 	if (uv_timer_init(&s->loop, &s->grace) == 0) {
 		s->grace.data = s;
 		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);

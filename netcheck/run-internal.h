@@ -81,6 +81,7 @@ struct run_state {
 	uv_timer_t deadline;          /* netcheck capture --duration */
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
 	bool capture_running;
+	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
 	bool capture_ended;           /* capture stopped reading on its own (-c reached, write error) */
 	int stream_error;             /* 0, or what writing the streamed file failed with */
