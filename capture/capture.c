@@ -538,13 +538,21 @@ static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 	return r;
 }
 
-int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
-			 const char *bpf_filter, nc_error_t *err)
+/* A point opened apart from its capture: nc_capture_add_opened() copies
+ * it in and takes its handle. */
+struct nc_capture_opened {
+	struct point point;
+};
+
+int nc_capture_open_point(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			  const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err)
 {
+	nc_capture_opened_t *o;
 	struct point *pt;
 	size_t namelen;
 	int r;
 
+	*ret = NULL;
 	if (c == NULL || ifname == NULL)
 		return nc_error_set(err, -EINVAL, "no interface name");
 	namelen = strlen(ifname);
@@ -552,36 +560,72 @@ int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *descri
 		return nc_error_set(err, -EINVAL, "bad interface name");
 	if (bpf_filter != NULL && strnlen(bpf_filter, NC_CAPTURE_FILTER_MAX) >= NC_CAPTURE_FILTER_MAX)
 		return nc_error_set(err, -EINVAL, "%s: filter longer than %d bytes", ifname, NC_CAPTURE_FILTER_MAX - 1);
-	if (c->state == STATE_STOPPING || c->state == STATE_STOPPED)
-		return nc_error_set(err, -EBUSY, "%s: capture is stopping", ifname);
-	if (c->n_points >= NC_CAPTURE_MAX_POINTS)
-		return nc_error_set(err, -ENOSPC, "%s: more than %d capture points", ifname, NC_CAPTURE_MAX_POINTS);
-
-	pt = &c->points[c->n_points];
-	memset(pt, 0, sizeof(*pt));
-	pt->capture = c;
+	o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
+	pt = &o->point;
+	pt->capture = (nc_capture_t *)c; /* its settings only, until added */
 	memcpy(pt->info.name, ifname, namelen + 1);
 	if (description != NULL)
 		snprintf(pt->info.description, sizeof(pt->info.description), "%s", description);
 	pt->info.in_netns = in_netns;
-
 	r = open_point(pt, bpf_filter, err);
 	if (r < 0) {
-		if (pt->pcap != NULL)
-			pcap_close(pt->pcap);
-		pt->pcap = NULL;
+		nc_capture_opened_free(o);
 		return r;
 	}
-	c->n_points++;
+	*ret = o;
+	return 0;
+}
+
+void nc_capture_opened_free(nc_capture_opened_t *o)
+{
+	if (o == NULL)
+		return;
+	if (o->point.pcap != NULL)
+		pcap_close(o->point.pcap);
+	free(o);
+}
+
+int nc_capture_add_opened(nc_capture_t *c, nc_capture_opened_t *o, nc_error_t *err)
+{
+	const char *ifname = o->point.info.name;
+	struct point *pt;
+	int r;
+
+	if (c->state == STATE_STOPPING || c->state == STATE_STOPPED) {
+		nc_capture_opened_free(o);
+		return nc_error_set(err, -EBUSY, "%s: capture is stopping", ifname);
+	}
+	if (c->n_points >= NC_CAPTURE_MAX_POINTS) {
+		nc_capture_opened_free(o);
+		return nc_error_set(err, -ENOSPC, "%s: more than %d capture points", ifname, NC_CAPTURE_MAX_POINTS);
+	}
+	pt = &c->points[c->n_points++];
+	*pt = o->point; /* the handle is the point's now */
+	pt->capture = c;
+	free(o);
 	if (c->state == STATE_STARTED) {
 		/* the point stays; whatever poll was made closes with the rest */
 		r = start_point(c, pt);
 		if (r < 0)
-			return nc_error_set(err, r, "%s: cannot poll: %s", ifname, uv_strerror(r));
+			return nc_error_set(err, r, "%s: cannot poll: %s", pt->info.name, uv_strerror(r));
 		if (c->ended)
 			uv_poll_stop(pt->poll);
 	}
 	return (int)(c->n_points - 1);
+}
+
+int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			 const char *bpf_filter, nc_error_t *err)
+{
+	nc_capture_opened_t *o;
+	int r;
+
+	r = nc_capture_open_point(c, ifname, description, in_netns, bpf_filter, &o, err);
+	if (r < 0)
+		return r;
+	return nc_capture_add_opened(c, o, err);
 }
 
 int nc_capture_start(nc_capture_t *c)

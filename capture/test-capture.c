@@ -258,12 +258,69 @@ static void test_packet_callback(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+struct opening {
+	nc_capture_t *c;
+	nc_capture_opened_t *opened;
+	int r;
+};
+
+static void open_on_thread(void *arg)
+{
+	struct opening *o = arg;
+
+	o->r = nc_capture_open_point(o->c, "lo", "loopback", false, "udp", &o->opened, NULL);
+}
+
+/* Points opened at once on threads, then added on the loop's thread, in order. */
+static void test_open_apart(void **state)
+{
+	struct opening o[3];
+	uv_thread_t threads[3];
+	nc_capture_opened_t *none = (nc_capture_opened_t *)&o; /* overwritten with NULL */
+	uv_loop_t loop;
+	nc_capture_t *c;
+	nc_error_t err = { "" };
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_capture_new(&loop, 10, &c), 0);
+	assert_int_equal(nc_capture_open_point(c, "", NULL, false, NULL, &none, &err), -EINVAL);
+	assert_null(none);
+	nc_capture_opened_free(NULL);
+	if (geteuid() != 0) {
+		nc_capture_free(c);
+		assert_int_equal(uv_loop_close(&loop), 0);
+		skip(); /* packet sockets need CAP_NET_RAW */
+	}
+	for (size_t i = 0; i < 3; i++) {
+		o[i] = (struct opening){ .c = c };
+		assert_int_equal(uv_thread_create(&threads[i], open_on_thread, &o[i]), 0);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(uv_thread_join(&threads[i]), 0);
+		assert_int_equal(o[i].r, 0);
+		assert_non_null(o[i].opened);
+	}
+	assert_int_equal(nc_capture_point_count(c), 0); /* opened is not added */
+	assert_int_equal(nc_capture_add_opened(c, o[0].opened, &err), 0);
+	assert_int_equal(nc_capture_add_opened(c, o[1].opened, &err), 1);
+	nc_capture_opened_free(o[2].opened); /* never added: closed */
+	assert_string_equal(nc_capture_point(c, 1)->name, "lo");
+	assert_true(nc_capture_point(c, 1)->ifindex > 0);
+	assert_int_equal(nc_capture_start(c), 0);
+	assert_int_equal(nc_capture_stop(c, NULL, NULL), 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	nc_capture_free(c);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_packet_callback),
+		cmocka_unit_test(test_open_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,6 +27,18 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
  * streams).  *ret: filled on success only. */
 int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, const char *content_type,
 		       const void *body, size_t body_len, long timeout_ms, nc_engine_body_t *ret, nc_error_t *err);
+/* Several GETs at once, each on a connection of its own: the batch takes
+ * as long as its slowest call, not the sum of them.  Each get has its own
+ * outcome, as nc_engine_get_json() would have given it.  Returns 0, or
+ * -EINVAL (n is 0 or above NC_ENGINE_MAX_BATCH) or -ENOMEM for the batch. */
+#define NC_ENGINE_MAX_BATCH 8
+typedef struct nc_engine_get {
+	const char *path; /* borrowed: the path without the /vX.Y prefix */
+	json_t *json;     /* out: new, NULL unless result is 0 */
+	int result;       /* out: 0 or a negative errno */
+	nc_error_t err;   /* out: why, when result < 0 */
+} nc_engine_get_t;
+int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n);
 /* The negotiated API version as a number (141), 0 before negotiation. */
 int nc_engine_api(const nc_engine_t *e);
 /* http(s)://host:port the engine is reached at.  returns: borrowed, valid until nc_engine_free() */

@@ -68,15 +68,15 @@ int nc_engine_get_json(nc_engine_t *e, const char *path, json_t **ret, nc_error_
 	return 0;
 }
 
-int nc_engine_get_filtered(nc_engine_t *e, const char *path_start, const char *key, const char *value, json_t **ret,
-			   nc_error_t *err)
+/* path_start + "filters={"key":["value"]}" into path (len bytes) */
+static int filtered_path(char *path, size_t len, const char *path_start, const char *key, const char *value,
+			 nc_error_t *err)
 {
-	char path[PATH_MAX_LEN], esc[3 * 300];
+	char esc[3 * 300];
 	json_t *filters;
 	char *text;
 	int r, n;
 
-	*ret = NULL;
 	if (value == NULL || *value == '\0' || strlen(value) > 256)
 		return nc_error_set(err, -EINVAL, "%s filter empty or too long", key);
 	filters = json_pack("{s:[s]}", key, value);
@@ -86,9 +86,22 @@ int nc_engine_get_filtered(nc_engine_t *e, const char *path_start, const char *k
 		return -ENOMEM;
 	r = nc_engine_escape(text, esc, sizeof(esc));
 	free(text);
-	n = snprintf(path, sizeof(path), "%sfilters=%s", path_start, esc);
-	if (r < 0 || n < 0 || (size_t)n >= sizeof(path))
+	n = snprintf(path, len, "%sfilters=%s", path_start, esc);
+	if (r < 0 || n < 0 || (size_t)n >= len)
 		return nc_error_set(err, -EINVAL, "%s filter too long", key);
+	return 0;
+}
+
+int nc_engine_get_filtered(nc_engine_t *e, const char *path_start, const char *key, const char *value, json_t **ret,
+			   nc_error_t *err)
+{
+	char path[PATH_MAX_LEN];
+	int r;
+
+	*ret = NULL;
+	r = filtered_path(path, sizeof(path), path_start, key, value, err);
+	if (r < 0)
+		return r;
 	return nc_engine_get_json(e, path, ret, err);
 }
 
@@ -346,6 +359,87 @@ int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_
 		r = nc_engine_parse_network(j, ret, err);
 	json_decref(j);
 	return r;
+}
+
+/* ---- several reads at once ------------------------------------------------ */
+
+enum survey_read { READ_INFO, READ_IMAGE, READ_NETWORK, READ_CONTAINERS, N_READS };
+
+/* The path of one read, or its error in *ret_result. */
+static void survey_path(nc_engine_survey_t *s, enum survey_read what, char *path, size_t len, int *ret_result,
+			nc_error_t *err)
+{
+	switch (what) {
+	case READ_INFO:
+		*ret_result = snprintf(path, len, "/info") < 0 ? -EINVAL : 0;
+		break;
+	case READ_IMAGE:
+		*ret_result = nc_engine_object_path(path, len, "/images/%s/json", s->image, err);
+		break;
+	case READ_NETWORK:
+		*ret_result = nc_engine_object_path(path, len, "/networks/%s", s->network, err);
+		break;
+	default:
+		*ret_result = filtered_path(path, len, "/containers/json?all=1&", "label", s->label_filter, err);
+		break;
+	}
+}
+
+/* One read's answer (j: borrowed, NULL when the call failed with result) into s. */
+static int survey_answer(nc_engine_survey_t *s, enum survey_read what, const json_t *j, int result, nc_error_t *err)
+{
+	switch (what) {
+	case READ_INFO:
+		return result < 0 ? result : nc_engine_parse_info(j, &s->info, err);
+	case READ_IMAGE:
+		return result == NC_ENOIMAGE ? 0 : result < 0 ? result : 1;
+	case READ_NETWORK:
+		return result < 0 ? result : nc_engine_parse_network(j, &s->network_info, err);
+	default:
+		return result < 0 ? result : nc_engine_parse_containers(j, s->containers, s->max_containers,
+									 &s->n_containers, err);
+	}
+}
+
+int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s)
+{
+	bool asked[N_READS] = { s->want_info, s->image != NULL, s->network != NULL,
+				s->label_filter != NULL && s->containers != NULL };
+	int *result[N_READS] = { &s->info_result, &s->image_result, &s->network_result, &s->containers_result };
+	nc_error_t *errs[N_READS] = { &s->info_err, &s->image_err, &s->network_err, &s->containers_err };
+	char paths[N_READS][PATH_MAX_LEN];
+	nc_engine_get_t gets[N_READS];
+	enum survey_read read_of[N_READS];
+	size_t n = 0;
+	int r;
+
+	memset(&s->info, 0, sizeof(s->info));
+	memset(&s->network_info, 0, sizeof(s->network_info));
+	s->n_containers = 0;
+	for (int k = 0; k < N_READS; k++) {
+		*result[k] = 0;
+		errs[k]->text[0] = '\0';
+		if (!asked[k])
+			continue;
+		survey_path(s, (enum survey_read)k, paths[k], sizeof(paths[k]), result[k], errs[k]);
+		if (*result[k] < 0)
+			continue;
+		gets[n] = (nc_engine_get_t){ .path = paths[k] };
+		read_of[n++] = (enum survey_read)k;
+	}
+	if (n == 0)
+		return 0;
+	r = nc_engine_get_all(e, gets, n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		enum survey_read k = read_of[i];
+
+		*errs[k] = gets[i].err;
+		*result[k] = survey_answer(s, k, gets[i].json, gets[i].result, errs[k]);
+		json_decref(gets[i].json);
+	}
+	return 0;
 }
 
 int nc_engine_network_create(nc_engine_t *e, const nc_network_spec_t *spec, char *ret_id, size_t id_len,

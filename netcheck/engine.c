@@ -2,7 +2,9 @@
  * libcurl's multi-socket interface on a libuv loop private to the engine
  * (never the run's loop); bounded responses, per-call timeouts,
  * cancellation from a signal flag.  The calls stay synchronous: each one
- * runs the private loop until its transfer is done.
+ * runs the private loop until its transfer is done.  nc_engine_get_all()
+ * runs several GETs at once, each on an easy handle (and a connection) of
+ * its own, and returns when the last is done.
  * Every HTTP error becomes a netcheck code here, in nc_engine_classify().
  * The typed calls live in engine-objects.c and engine-swarm.c.
  * May call: libcurl, libuv, jansson, engine-parse.c.  Never prints. */
@@ -33,9 +35,9 @@ struct nc_engine {
 	bool loop_ready;
 	uv_timer_t *curl_timer;          /* CURLMOPT_TIMERFUNCTION's timer */
 	uv_timer_t *cancel_timer;        /* polls the cancel flag while a call is in flight */
-	/* the call in flight */
-	bool done, canceled;
-	CURLcode result;
+	/* the calls in flight */
+	size_t pending;                  /* transfers not done yet */
+	bool canceled;
 };
 
 /* one per curl socket, assigned to it with curl_multi_assign(); the
@@ -50,6 +52,19 @@ struct buf {
 	char *data;
 	size_t len, cap;
 	bool too_big;
+};
+
+/* One transfer: its easy handle, what it sends, what came back. */
+struct xfer {
+	CURL *h;                          /* the engine's (borrowed) or a batch's own */
+	char url[NC_ENGINE_URL_MAX * 2];
+	char errbuf[CURL_ERROR_SIZE];
+	char ctype[128];
+	struct curl_slist *headers;       /* owned */
+	struct buf b;                     /* the answer's body: owned */
+	bool added;                       /* in the multi handle */
+	bool done;
+	CURLcode result;
 };
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -112,11 +127,24 @@ static void check_done(nc_engine_t *e)
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE && msg->easy_handle == e->curl) {
-			e->result = msg->data.result;
-			e->done = true;
-		}
+	while ((msg = curl_multi_info_read(e->multi, &left)) != NULL) {
+		char *priv = NULL;
+		struct xfer *x;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		x = (struct xfer *)(void *)priv;
+		if (x == NULL || x->done)
+			continue;
+		x->result = msg->data.result;
+		x->done = true;
+		/* the last transfer may end inside a timer callback, which would
+		 * otherwise leave uv_run(UV_RUN_ONCE) to poll until the next
+		 * timer (up to the 50 ms cancel tick) */
+		if (--e->pending == 0)
+			uv_stop(&e->loop);
+	}
 }
 
 static void on_poll(uv_poll_t *p, int status, int events)
@@ -463,64 +491,75 @@ static int map_curl_error(nc_engine_t *e, CURLcode c, const char *errbuf, const 
 	}
 }
 
-/* Runs the transfer on the engine's loop until libcurl says it is done or
- * the cancel flag is seen (the progress callback, or the 50 ms timer when
- * curl has nothing to report).  The easy handle leaves the multi handle
- * before returning; the connection stays in the multi handle's cache. */
-static CURLcode perform(nc_engine_t *e, CURL *h, long timeout_ms)
+/* Runs the transfers on the engine's loop until libcurl says they are
+ * done or the cancel flag is seen (the progress callback, or the 50 ms
+ * timer when curl has nothing to report); each gets its result.  The easy
+ * handles leave the multi handle before returning; the connections stay
+ * in the multi handle's cache. */
+static void perform(nc_engine_t *e, struct xfer *x, size_t n, long timeout_ms)
 {
-	/* a guard only: curl's own timeout ends the transfer well before */
+	/* a guard only: curl's own timeout ends the transfers well before */
 	uint64_t deadline;
-	CURLMcode mc;
 
-	e->done = false;
 	e->canceled = false;
-	e->result = CURLE_OK;
-	mc = curl_multi_add_handle(e->multi, h);
-	if (mc != CURLM_OK)
-		return mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+	e->pending = 0;
+	for (size_t i = 0; i < n; i++) {
+		CURLMcode mc;
+
+		if (x[i].done) /* never set up */
+			continue;
+		curl_easy_setopt(x[i].h, CURLOPT_PRIVATE, (char *)(void *)&x[i]);
+		mc = curl_multi_add_handle(e->multi, x[i].h);
+		if (mc != CURLM_OK) {
+			x[i].done = true;
+			x[i].result = mc == CURLM_OUT_OF_MEMORY ? CURLE_OUT_OF_MEMORY : CURLE_FAILED_INIT;
+			continue;
+		}
+		x[i].added = true;
+		e->pending++;
+	}
 	uv_timer_start(e->cancel_timer, on_cancel_timer, 50, 50);
 	uv_update_time(&e->loop);
 	deadline = uv_now(&e->loop) + (uint64_t)timeout_ms + (uint64_t)e->opt.connect_timeout_ms + 5000;
-	/* bounded: curl ends the transfer by CURLOPT_TIMEOUT_MS, and the cancel
-	 * timer wakes the loop at least every 50 ms */
-	while (!e->done && !e->canceled && uv_now(&e->loop) < deadline)
+	/* bounded: curl ends every transfer by CURLOPT_TIMEOUT_MS, and the
+	 * cancel timer wakes the loop at least every 50 ms */
+	while (e->pending > 0 && !e->canceled && uv_now(&e->loop) < deadline)
 		uv_run(&e->loop, UV_RUN_ONCE);
 	uv_timer_stop(e->cancel_timer);
-	curl_multi_remove_handle(e->multi, h);
-	if (e->done)
-		return e->result;
-	return e->canceled ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
+	for (size_t i = 0; i < n; i++) {
+		if (x[i].added)
+			curl_multi_remove_handle(e->multi, x[i].h);
+		x[i].added = false;
+		if (!x[i].done) {
+			x[i].done = true;
+			x[i].result = e->canceled ? CURLE_ABORTED_BY_CALLBACK : CURLE_OPERATION_TIMEDOUT;
+		}
+	}
+	e->pending = 0;
 }
 
-int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, const char *content_type,
-		       const void *body, size_t body_len, long timeout_ms, nc_engine_body_t *ret, nc_error_t *err)
+/* Sets x up for method path on easy handle h; 0 or a negative errno. */
+static int xfer_setup(nc_engine_t *e, struct xfer *x, CURL *h, const char *method, const char *path,
+		      const char *content_type, const void *body, size_t body_len, long timeout_ms, nc_error_t *err)
 {
-	char url[NC_ENGINE_URL_MAX * 2];
-	char errbuf[CURL_ERROR_SIZE] = "";
-	char ctype[128];
-	struct curl_slist *headers = NULL;
-	struct buf b = { 0 };
-	long status = 0;
-	CURLcode c;
-	CURL *h = e->curl;
-	int r = 0, n;
+	int n;
 
+	x->h = h;
 	if (e->api_version[0] != '\0')
-		n = snprintf(url, sizeof(url), "%s/v%s%s", e->base, e->api_version, path);
+		n = snprintf(x->url, sizeof(x->url), "%s/v%s%s", e->base, e->api_version, path);
 	else
-		n = snprintf(url, sizeof(url), "%s%s", e->base, path);
-	if (n < 0 || (size_t)n >= sizeof(url))
+		n = snprintf(x->url, sizeof(x->url), "%s%s", e->base, path);
+	if (n < 0 || (size_t)n >= sizeof(x->url))
 		return nc_error_set(err, -ENAMETOOLONG, "engine request path too long");
 
 	curl_easy_reset(h);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(h, CURLOPT_URL, x->url);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms > 0 ? timeout_ms : e->opt.timeout_ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, e->opt.connect_timeout_ms);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x->b);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, e);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
@@ -541,52 +580,146 @@ int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, con
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, body != NULL ? body : "");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(body != NULL ? body_len : 0));
-		snprintf(ctype, sizeof(ctype), "Content-Type: %s", content_type ? content_type : "application/json");
-		headers = curl_slist_append(headers, ctype);
-		headers = curl_slist_append(headers, "Expect:");
-		if (headers == NULL)
+		snprintf(x->ctype, sizeof(x->ctype), "Content-Type: %s", content_type ? content_type : "application/json");
+		x->headers = curl_slist_append(x->headers, x->ctype);
+		x->headers = curl_slist_append(x->headers, "Expect:");
+		if (x->headers == NULL)
 			return -ENOMEM;
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+		curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->headers);
 	} else if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	}
+	return 0;
+}
 
-	c = perform(e, h, timeout_ms > 0 ? timeout_ms : e->opt.timeout_ms);
-	curl_slist_free_all(headers);
-	if (c != CURLE_OK) {
-		r = map_curl_error(e, c, errbuf, &b, err);
+/* The outcome of a performed x: the body to *ret (when not NULL), or the
+ * error.  Frees what x holds either way. */
+static int xfer_finish(nc_engine_t *e, struct xfer *x, const char *method, const char *path, nc_engine_body_t *ret,
+		       nc_error_t *err)
+{
+	long status = 0;
+	int r = 0;
+
+	curl_slist_free_all(x->headers);
+	x->headers = NULL;
+	if (x->result != CURLE_OK) {
+		r = map_curl_error(e, x->result, x->errbuf, &x->b, err);
 		goto out;
 	}
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 400) {
 		const char *msg = NULL;
-		json_t *j = b.data != NULL ? json_loadb(b.data, b.len, 0, NULL) : NULL;
+		json_t *j = x->b.data != NULL ? json_loadb(x->b.data, x->b.len, 0, NULL) : NULL;
 
 		if (j != NULL)
 			msg = json_string_value(json_object_get(j, "message"));
 		r = nc_engine_classify(status, method, path, msg);
 		nc_error_set(err, r, "engine answered %ld to %s %s: %.300s", status, method, path,
-			     msg ? msg : (b.data ? b.data : "(no body)"));
+			     msg ? msg : (x->b.data ? x->b.data : "(no body)"));
 		json_decref(j);
 		goto out;
 	}
 	if (ret != NULL) {
-		ret->data = b.data != NULL ? b.data : strdup("");
-		ret->len = b.len;
+		ret->data = x->b.data != NULL ? x->b.data : strdup("");
+		ret->len = x->b.len;
+		x->b.data = NULL;
 		if (ret->data == NULL)
 			return -ENOMEM;
 		return 0;
 	}
 out:
-	free(b.data);
+	free(x->b.data);
+	x->b.data = NULL;
 	return r;
+}
+
+int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, const char *content_type,
+		       const void *body, size_t body_len, long timeout_ms, nc_engine_body_t *ret, nc_error_t *err)
+{
+	struct xfer *x = calloc(1, sizeof(*x));
+	int r;
+
+	if (x == NULL)
+		return -ENOMEM;
+	if (timeout_ms <= 0)
+		timeout_ms = e->opt.timeout_ms;
+	r = xfer_setup(e, x, e->curl, method, path, content_type, body, body_len, timeout_ms, err);
+	if (r == 0) {
+		perform(e, x, 1, timeout_ms);
+		r = xfer_finish(e, x, method, path, ret, err);
+	}
+	curl_slist_free_all(x->headers);
+	free(x);
+	return r;
+}
+
+/* The body of a successful answer as JSON: *ret_json new, NULL when empty. */
+static int body_json(nc_engine_t *e, const char *method, const char *path, nc_engine_body_t *b, json_t **ret_json,
+		     nc_error_t *err)
+{
+	json_error_t jerr;
+	int r = 0;
+
+	if (ret_json != NULL && b->len > 0) {
+		*ret_json = json_loadb(b->data, b->len, 0, &jerr);
+		if (*ret_json == NULL)
+			r = nc_error_set(err, NC_EPROTO, "engine at %s sent malformed JSON for %s %s: %s (line %d)",
+					 e->url, method, path, jerr.text, jerr.line);
+	}
+	free(b->data);
+	b->data = NULL;
+	return r;
+}
+
+int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n)
+{
+	struct xfer *x;
+
+	if (n == 0 || n > NC_ENGINE_MAX_BATCH)
+		return -EINVAL;
+	x = calloc(n, sizeof(*x));
+	if (x == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		/* the first reuses the engine's handle, and so its connection */
+		CURL *h = i == 0 ? e->curl : curl_easy_init();
+
+		gets[i].json = NULL;
+		gets[i].err.text[0] = '\0';
+		gets[i].result = h == NULL ? -ENOMEM
+					   : xfer_setup(e, &x[i], h, "GET", gets[i].path, NULL, NULL, 0, e->opt.timeout_ms,
+							&gets[i].err);
+		x[i].h = h;
+		x[i].done = gets[i].result < 0; /* perform() leaves it out */
+		/* HTTP/1.1 answers one request at a time: a connection each,
+		 * or libcurl queues them on one */
+		if (i > 0 && !x[i].done)
+			curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+	}
+	perform(e, x, n, e->opt.timeout_ms);
+	for (size_t i = 0; i < n; i++) {
+		nc_engine_get_t *g = &gets[i];
+		nc_engine_body_t b = { 0 };
+
+		if (g->result == 0)
+			g->result = xfer_finish(e, &x[i], "GET", g->path, &b, &g->err);
+		if (g->result == 0)
+			g->result = body_json(e, "GET", g->path, &b, &g->json, &g->err);
+		if (g->result == 0 && g->json == NULL)
+			g->result = nc_error_set(&g->err, NC_EPROTO, "engine answered GET %s with nothing", g->path);
+		curl_slist_free_all(x[i].headers);
+		free(x[i].b.data);
+		if (i > 0 && x[i].h != NULL)
+			curl_easy_cleanup(x[i].h);
+	}
+	free(x);
+	return 0;
 }
 
 int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const char *content_type, const void *body,
 		   size_t body_len, long timeout_ms, json_t **ret_json, nc_error_t *err)
 {
 	nc_engine_body_t b = { 0 };
-	json_error_t jerr;
 	int r;
 
 	if (ret_json != NULL)
@@ -594,14 +727,7 @@ int nc_engine_call(nc_engine_t *e, const char *method, const char *path, const c
 	r = nc_engine_call_raw(e, method, path, content_type, body, body_len, timeout_ms, &b, err);
 	if (r < 0)
 		return r;
-	if (ret_json != NULL && b.len > 0) {
-		*ret_json = json_loadb(b.data, b.len, 0, &jerr);
-		if (*ret_json == NULL)
-			r = nc_error_set(err, NC_EPROTO, "engine at %s sent malformed JSON for %s %s: %s (line %d)",
-					 e->url, method, path, jerr.text, jerr.line);
-	}
-	free(b.data);
-	return r;
+	return body_json(e, method, path, &b, ret_json, err);
 }
 
 const char *nc_engine_product(const nc_engine_version_t *v)

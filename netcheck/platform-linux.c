@@ -298,32 +298,75 @@ static bool proc_has_socket(const char *pid, const char *want)
 	return found;
 }
 
+static int by_pid_descending(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* The pids in /proc, newest (highest) first; *ret new, *ret_n entries. */
+static int list_pids_newest_first(int **ret, size_t *ret_n)
+{
+	size_t n = 0, cap = 256;
+	int *pids = malloc(cap * sizeof(*pids));
+	struct dirent *de;
+	DIR *d;
+
+	if (pids == NULL)
+		return -ENOMEM;
+	d = opendir("/proc");
+	if (d == NULL) {
+		free(pids);
+		return -errno;
+	}
+	while (n < MAX_PROCS_SCANNED && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			int *more = realloc(pids, 2 * cap * sizeof(*pids));
+
+			if (more == NULL)
+				break; /* the ones read are scanned */
+			pids = more;
+			cap *= 2;
+		}
+		pids[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(pids, n, sizeof(*pids), by_pid_descending);
+	*ret = pids;
+	*ret_n = n;
+	return 0;
+}
+
 int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
 {
-	char want[64];
+	char want[64], pid[16];
 	unsigned long inode = 0;
-	DIR *d;
-	struct dirent *de;
-	unsigned n = 0;
-	int r = -ENOENT;
+	size_t n = 0;
+	int *pids = NULL, r;
 
 	memset(ret, 0, sizeof(*ret));
 	(void)find_listen_inode(family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", port, &inode);
 	if (inode == 0)
 		return -ENOENT;
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	d = opendir("/proc");
-	if (d == NULL)
-		return -errno;
-	while (n++ < MAX_PROCS_SCANNED && (de = readdir(d)) != NULL) {
+	/* Newest first: the listener of a port just published (docker-proxy,
+	 * rootlessport) was started a moment ago, so the scan of every
+	 * process's fds usually ends after a few processes, not ~150 */
+	r = list_pids_newest_first(&pids, &n);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n; i++) {
 		char comm_path[64];
 		FILE *f;
 
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+		snprintf(pid, sizeof(pid), "%d", pids[i]);
+		if (!proc_has_socket(pid, want))
 			continue;
-		if (!proc_has_socket(de->d_name, want))
-			continue;
-		ret->pid = atoi(de->d_name);
+		ret->pid = pids[i];
 		snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", ret->pid);
 		f = fopen(comm_path, "re");
 		if (f != NULL) {
@@ -336,7 +379,7 @@ int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_proce
 		r = 0;
 		break;
 	}
-	closedir(d);
+	free(pids);
 	return r;
 }
 

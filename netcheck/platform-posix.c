@@ -1,13 +1,17 @@
 /* The half of the platform interface that is the same on every POSIX
  * system (Linux and macOS; libuv's src/unix/core.c beside linux.c and
- * darwin.c): interface names by index, the OS's name, handing a file to the
- * user who ran us through sudo, and the terminal's width. */
+ * darwin.c): interface names by index, an interface's address, the OS's
+ * name, handing a file to the user who ran us through sudo, and the
+ * terminal's width. */
 #include "netcheck/platform.h"
 
 #include <errno.h>
+#include <ifaddrs.h>
 #include <net/if.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -24,6 +28,38 @@ int nc_platform_ifname(int ifindex, char *buf, size_t len)
 	if ((size_t)snprintf(buf, len, "%s", name) >= len)
 		return -ENOSPC;
 	return 0;
+}
+
+int nc_platform_interface_address(const char *ifname, int family, nc_endpoint_t *ret)
+{
+	struct ifaddrs *list, *a;
+	bool found_link = false;
+	int r = -ENODEV;
+
+	if (ifname == NULL || *ifname == '\0' || strlen(ifname) >= IF_NAMESIZE ||
+	    (family != AF_INET && family != AF_INET6))
+		return -EINVAL;
+	if (getifaddrs(&list) < 0)
+		return -errno;
+	for (a = list; a != NULL; a = a->ifa_next) {
+		if (strcmp(a->ifa_name, ifname) != 0)
+			continue;
+		found_link = true;
+		if (a->ifa_addr == NULL || a->ifa_addr->sa_family != family)
+			continue;
+		memset(ret, 0, sizeof(*ret));
+		ret->family = family;
+		if (family == AF_INET)
+			ret->addr.v4 = ((const struct sockaddr_in *)(const void *)a->ifa_addr)->sin_addr;
+		else
+			ret->addr.v6 = ((const struct sockaddr_in6 *)(const void *)a->ifa_addr)->sin6_addr;
+		r = 0;
+		break;
+	}
+	freeifaddrs(list);
+	if (r < 0 && found_link)
+		r = -EADDRNOTAVAIL;
+	return r;
 }
 
 int nc_platform_give_to_invoking_user(int fd)

@@ -40,38 +40,97 @@ static void note(run_state_t *s, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Adds one point; a point that cannot be opened is noted and skipped,
- * except for missing privilege, which ends capture altogether.  Its kind
- * and unique name go to the environment's list in the same order as the
- * capture's points. */
-static int add_point(run_state_t *s, nc_point_kind_t kind, const char *ifname, const char *description,
-		     int netns_pid, const char *filter, nc_error_t *err)
+/* One point to open: where, and what opening it gave.  The points of a
+ * run are opened at once, each on its own thread: the kernel makes every
+ * packet socket's ring wait for an RCU grace period (~10 ms here), and
+ * side by side they wait for about one instead of one each. */
+struct planned_point {
+	const nc_capture_t *capture; /* borrowed: its settings only */
+	nc_point_kind_t kind;
+	char ifname[NC_IFNAME_MAX];
+	char description[128];
+	int netns_pid;               /* > 0: opened inside that process's network namespace */
+	const char *filter;          /* borrowed */
+	/* what opening it gave */
+	nc_capture_opened_t *opened; /* new, until added */
+	int result;
+	nc_error_t err;
+	uv_thread_t thread;
+	bool on_thread;
+};
+
+static void plan_point(struct planned_point *plan, size_t max, size_t *n, const run_state_t *s, nc_point_kind_t kind,
+		       const char *ifname, const char *description, int netns_pid, const char *filter)
+{
+	struct planned_point *p;
+
+	if (*n >= max)
+		return;
+	p = &plan[(*n)++];
+	memset(p, 0, sizeof(*p));
+	p->capture = s->capture;
+	p->kind = kind;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	snprintf(p->description, sizeof(p->description), "%s", description);
+	p->netns_pid = netns_pid;
+	p->filter = filter;
+}
+
+/* On its own thread (or the caller's): a point inside a namespace is
+ * opened from inside it; the socket stays there, the thread comes back. */
+static void open_planned(void *arg)
+{
+	struct planned_point *p = arg;
+	int saved = -1;
+
+	if (p->netns_pid > 0) {
+		p->result = nc_platform_netns_enter(p->netns_pid, &saved);
+		if (p->result < 0) {
+			nc_error_set(&p->err, p->result, "cannot enter the network namespace of pid %d: %s",
+				     p->netns_pid, nc_strerror(p->result));
+			return;
+		}
+	}
+	p->result = nc_capture_open_point(p->capture, p->ifname, p->description, p->netns_pid > 0, p->filter,
+					  &p->opened, &p->err);
+	if (saved >= 0)
+		(void)nc_platform_netns_leave(saved);
+}
+
+static void open_all(struct planned_point *plan, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		plan[i].on_thread = uv_thread_create(&plan[i].thread, open_planned, &plan[i]) == 0;
+		if (!plan[i].on_thread)
+			open_planned(&plan[i]); /* no thread: this one waits alone */
+	}
+	for (size_t i = 0; i < n; i++)
+		if (plan[i].on_thread)
+			(void)uv_thread_join(&plan[i].thread);
+}
+
+/* Adds one opened point; a point that could not be opened is noted and
+ * skipped, except for missing privilege, which ends capture altogether.
+ * Its kind and unique name go to the environment's list in the same order
+ * as the capture's points. */
+static int add_point(run_state_t *s, struct planned_point *p, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	nc_error_t perr = { "" };
-	int saved = -1, r = 0;
+	nc_error_t perr = p->err;
+	int r = p->result;
 
-	/* a point inside a namespace is opened from inside it: the socket
-	 * stays there, the thread comes back */
-	if (netns_pid > 0) {
-		r = nc_platform_netns_enter(netns_pid, &saved);
-		if (r < 0)
-			nc_error_set(&perr, r, "cannot enter the network namespace of pid %d: %s", netns_pid,
-				     nc_strerror(r));
-	}
-	if (netns_pid <= 0 || saved >= 0) {
-		r = nc_capture_add_point(s->capture, ifname, description, netns_pid > 0, filter, &perr);
-		if (saved >= 0)
-			(void)nc_platform_netns_leave(saved);
+	if (r >= 0) {
+		r = nc_capture_add_opened(s->capture, p->opened, &perr);
+		p->opened = NULL;
 	}
 	if (r >= 0) {
 		if ((size_t)r < NC_ARRAY_SIZE(env->capture_points)) {
 			struct nc_capture_point_summary *cp = &env->capture_points[r];
 
 			memset(cp, 0, sizeof(*cp));
-			cp->kind = kind;
-			nc_point_name(kind, ifname, cp->name, sizeof(cp->name));
-			snprintf(cp->description, sizeof(cp->description), "%s", description);
+			cp->kind = p->kind;
+			nc_point_name(p->kind, p->ifname, cp->name, sizeof(cp->name));
+			snprintf(cp->description, sizeof(cp->description), "%s", p->description);
 			if ((size_t)r + 1 > env->n_capture_points)
 				env->n_capture_points = (size_t)r + 1;
 		}
@@ -79,10 +138,10 @@ static int add_point(run_state_t *s, nc_point_kind_t kind, const char *ifname, c
 	}
 	if (r == -EPERM || r == -EACCES) {
 		nc_error_set(err, -EPERM, "packet capture needs CAP_NET_RAW%s: %s",
-			     netns_pid > 0 ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
+			     p->netns_pid > 0 ? " and CAP_SYS_ADMIN" : "", perr.text[0] ? perr.text : nc_strerror(r));
 		return -EPERM;
 	}
-	nc_error_set(err, r, "%s: %s", ifname, perr.text[0] ? perr.text : nc_strerror(r));
+	nc_error_set(err, r, "%s: %s", p->ifname, perr.text[0] ? perr.text : nc_strerror(r));
 	return r; /* the caller notes it and goes on */
 }
 
@@ -205,6 +264,8 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	char filter[NC_CAPTURE_FILTER_MAX], descr[128];
 	nc_error_t perr = { "" };
 	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
+	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
+	size_t i = 0, n = 0;
 	int r;
 
 	if (!s->opt->capture) {
@@ -244,11 +305,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	}
 
 	/* loopback carries the published-port probes to local addresses */
-	r = add_point(s, NC_POINT_LOOPBACK, "lo", "loopback", 0, filter, &perr);
-	if (r == -EPERM)
-		goto no_privilege;
-	if (r < 0)
-		goto fail_point;
+	plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_LOOPBACK, "lo", "loopback", 0, filter);
 	/* each network the container is on: its bridge (when the bridge is
 	 * ours: otherwise an ifindex names an interface of another namespace,
 	 * and the same number here is a different interface), the host-side
@@ -265,21 +322,17 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		    rt.kind == NC_ROUTE_ON_LINK && !rt.via_default) {
 			snprintf(bridge, sizeof(bridge), "%s", rt.ifname);
 			snprintf(descr, sizeof(descr), "container bridge (%.64s network)", net->name);
-			if (add_point(s, NC_POINT_BRIDGE, bridge, descr, 0, filter, &perr) == -EPERM)
-				goto no_privilege;
+			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_BRIDGE, bridge, descr, 0, filter);
 		}
 		if (bridge[0] != '\0' && nc_platform_netns_iflink(c->pid, ifname, &iflink) == 0 &&
 		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
 			if (k == 0)
 				snprintf(c->veth, sizeof(c->veth), "%s", veth);
 			snprintf(descr, sizeof(descr), "host veth of container %.12s on %.64s", c->id, net->name);
-			if (add_point(s, NC_POINT_VETH, veth, descr, 0, filter, &perr) == -EPERM)
-				goto no_privilege;
+			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_VETH, veth, descr, 0, filter);
 		}
 		snprintf(descr, sizeof(descr), "%s inside container %.12s", ifname, c->id);
-		if (add_point(s, NC_POINT_CONTAINER, ifname, descr, c->pid, filter, &perr) == -EPERM)
-			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
-			note(s, "%s in the container not captured: %s", ifname, perr.text);
+		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_CONTAINER, ifname, descr, c->pid, filter);
 	}
 	/* --peer: its host-side veth and its eth0 */
 	if (s->peer_id[0] != '\0' && s->peer_info.pid > 0 && nc_platform_pid_is_container(s->peer_info.pid, s->peer_id)) {
@@ -289,23 +342,34 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		if (env->bridge_attached && nc_platform_netns_iflink(s->peer_info.pid, "eth0", &iflink) == 0 &&
 		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
 			snprintf(descr, sizeof(descr), "host veth of the peer container %.12s", s->peer_id);
-			if (add_point(s, NC_POINT_PEER_VETH, veth, descr, 0, filter, &perr) == -EPERM)
-				goto no_privilege;
+			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_PEER_VETH, veth, descr, 0, filter);
 		}
 		snprintf(descr, sizeof(descr), "eth0 inside the peer container %.12s", s->peer_id);
-		(void)add_point(s, NC_POINT_PEER_CONTAINER, "eth0", descr, s->peer_info.pid, filter, &perr);
+		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_PEER_CONTAINER, "eth0", descr, s->peer_info.pid,
+			   filter);
 	}
 	/* the host's end of the remote client's veth: where its packets come in */
 	if (s->remote.netns_name[0] != '\0') {
 		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", s->remote.netns_name);
-		if (add_point(s, NC_POINT_REMOTE_HOST_SIDE, s->remote.host_ifname, descr, 0, filter, &perr) == -EPERM)
-			goto no_privilege;
+		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_REMOTE_HOST_SIDE, s->remote.host_ifname, descr, 0,
+			   filter);
 	}
 	/* the interface of the default route: nothing for the container should appear there */
-	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0) {
-		snprintf(descr, sizeof(descr), "default-route interface (should carry none of this run)");
-		r = add_point(s, NC_POINT_DEFAULT_ROUTE, env->host_interface, descr, 0, filter, &perr);
-		if (r == -EPERM)
+	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0)
+		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_DEFAULT_ROUTE, env->host_interface,
+			   "default-route interface (should carry none of this run)", 0, filter);
+
+	open_all(plan, n);
+	for (i = 0; i < n; i++) {
+		r = add_point(s, &plan[i], &perr);
+		if (r >= 0)
+			continue;
+		if (plan[i].kind == NC_POINT_LOOPBACK && r != -EPERM)
+			goto fail_point;
+		if (plan[i].kind == NC_POINT_CONTAINER && r == -EPERM)
+			/* entering the namespace needs CAP_SYS_ADMIN: the other points still count */
+			note(s, "%s in the container not captured: %s", plan[i].ifname, perr.text);
+		else if (r == -EPERM && plan[i].kind != NC_POINT_PEER_CONTAINER)
 			goto no_privilege;
 	}
 	if (stream) {
@@ -325,6 +389,8 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	return 0;
 
 no_privilege:
+	for (; i < n; i++)
+		nc_capture_opened_free(plan[i].opened);
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	env->n_capture_points = 0;
@@ -333,6 +399,8 @@ no_privilege:
 	note(s, "%s", perr.text);
 	return 0;
 fail_point:
+	for (; i < n; i++)
+		nc_capture_opened_free(plan[i].opened);
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	env->n_capture_points = 0;
@@ -357,12 +425,19 @@ static void on_grace(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, NULL);
 	if (s->capture != NULL && nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
 		s->capture_running = false;
+	/* Every packet and count is read now.  The packet sockets close in
+	 * the thread pool (each waits for the kernel, ~2 RCU grace periods):
+	 * the run goes on meanwhile, the container's removal included, and
+	 * teardown's loop waits for them. */
+	uv_stop(t->loop);
 }
 
+/* Stops capture after GRACE_MS; once only. */
 void nc_run_capture_finish(run_state_t *s)
 {
-	if (s->capture == NULL || !s->capture_running)
+	if (s->capture == NULL || !s->capture_running || s->capture_stopping)
 		return;
+	s->capture_stopping = true;
 	if (uv_timer_init(&s->loop, &s->grace) == 0) {
 		s->grace.data = s;
 		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);

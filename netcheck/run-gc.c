@@ -14,7 +14,6 @@
 #include "netcheck/testing.h"
 
 #define FOREIGN_OWNER_AGE_S 3600 /* a run elsewhere is over after an hour */
-#define GC_MAX_CONTAINERS 256    /* one pass; the next gc takes the rest */
 
 /* Is the run that made c gone?  Its pid label means something only in the
  * scope (boot and PID namespace) it was made in: elsewhere, age decides. */
@@ -31,20 +30,14 @@ static bool owner_gone(const nc_container_summary_t *c, const char *here)
 	return pid != (long)uv_os_getpid() && !nc_platform_process_is_netcheck((int)pid);
 }
 
-int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
+int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
-	nc_container_summary_t *list;
 	char here[128];
-	size_t n = 0;
-	int r, removed = 0;
+	int removed = 0;
 
-	list = calloc(GC_MAX_CONTAINERS, sizeof(*list));
-	if (list == NULL)
-		return -ENOMEM;
 	nc_platform_owner_scope(here, sizeof(here));
-	r = nc_engine_containers_list(e, NC_RUN_LABEL, list, GC_MAX_CONTAINERS, &n, err);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const nc_container_summary_t *c = &list[i];
 
 		if (c->keep && !include_kept)
@@ -57,7 +50,6 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 				removed_cb(data, c->id, c->run);
 		}
 	}
-	free(list);
 	/* Named remote-client namespaces are a leftover of older runs: a run
 	 * holds its own by an fd, never by a name, past its first moments. */
 	for (unsigned round = 0; round < 8; round++) {
@@ -71,7 +63,23 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 		if (gone == 0)
 			break;
 	}
-	return r < 0 ? r : removed;
+	return removed;
+}
+
+int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	nc_container_summary_t *list = calloc(NC_RUN_GC_MAX, sizeof(*list));
+	size_t n = 0;
+	int r;
+
+	if (list == NULL)
+		return -ENOMEM;
+	r = nc_engine_containers_list(e, NC_RUN_LABEL, list, NC_RUN_GC_MAX, &n, err);
+	if (r >= 0)
+		r = nc_run_gc_listed(e, list, n, include_kept, removed_cb, data, err);
+	free(list);
+	return r;
 }
 
 /* --swarm runs' services, then their networks.  Apart from the
@@ -79,7 +87,7 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data)
 {
-	nc_container_summary_t *list = calloc(GC_MAX_CONTAINERS, sizeof(*list));
+	nc_container_summary_t *list = calloc(NC_RUN_GC_MAX, sizeof(*list));
 	char here[128];
 	int removed = 0;
 
@@ -89,7 +97,7 @@ int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 	for (int kind = 0; kind < 2; kind++) {
 		size_t m = 0;
 
-		if ((kind == 0 ? nc_engine_services_list : nc_engine_networks_list)(e, NC_RUN_LABEL, list, GC_MAX_CONTAINERS,
+		if ((kind == 0 ? nc_engine_services_list : nc_engine_networks_list)(e, NC_RUN_LABEL, list, NC_RUN_GC_MAX,
 										    &m, NULL) < 0)
 			continue; /* services: no swarm manager here, nothing of ours */
 		for (size_t i = 0; i < m; i++) {

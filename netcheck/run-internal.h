@@ -47,6 +47,11 @@ struct run_state {
 	nc_engine_t *engine;          /* owned */
 	nc_engine_version_t version;
 	nc_engine_info_t engine_info;
+	/* read at the start with the engine's info (nc_engine_survey()) */
+	char image[NC_NAME_MAX];      /* the image a launched container runs */
+	int image_present;            /* 1 the engine has it, 0 not, < 0 not known yet */
+	nc_network_info_t default_bridge; /* the engine's "bridge" network, when read */
+	bool have_default_bridge;
 
 	/* the target, once prepared */
 	char container_id[80];
@@ -87,6 +92,7 @@ struct run_state {
 	uv_timer_t deadline;          /* netcheck capture --duration */
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
 	bool capture_running;
+	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
 	bool capture_ended;           /* capture stopped reading on its own (-c reached, write error) */
 	int stream_error;             /* 0, or what writing the streamed file failed with */
@@ -110,6 +116,9 @@ void nc_run_fill_environment(run_state_t *s);
 void nc_run_decide_environment(run_state_t *s);
 
 /* run-target.c */
+/* The image netcheck launches: --image, or its own responder's tag;
+ * ret: borrowed, len bytes.  0 or -ENOSPC. */
+int nc_run_image_ref(const run_state_t *s, char *ret, size_t len);
 /* The forwarder a published path went through (NULL: none known). */
 const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p);
 /* The container ports of the target with a TCP host binding. */
@@ -139,6 +148,11 @@ void nc_run_capture_free(run_state_t *s);
  * runs killed with SIGKILL); include_kept also those kept with --keep.
  * Returns how many were removed. */
 int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+/* The same over a list already read (nc_engine_survey()): list borrowed,
+ * n entries.  Returns how many were removed. */
+#define NC_RUN_GC_MAX 256 /* one pass; the next gc takes the rest */
+int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
 		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
 
 /* The same for --swarm runs' services and overlay networks (a manager's

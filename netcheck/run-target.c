@@ -181,17 +181,33 @@ void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *li
 
 /* ---- a container netcheck launches -------------------------------------- */
 
-static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *err)
+int nc_run_image_ref(const run_state_t *s, char *ret, size_t len)
 {
-	char tag_ref[NC_NAME_MAX], tag[NC_IMAGE_TAG_MAX];
+	char tag[NC_IMAGE_TAG_MAX];
+
+	if (s->opt->image != NULL)
+		return (size_t)snprintf(ret, len, "%s", s->opt->image) >= len ? -ENOSPC : 0;
+	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+		return -ENOSPC;
+	return (size_t)snprintf(ret, len, "%s:%s", nc_image_name(), tag) >= len ? -ENOSPC : 0;
+}
+
+/* Is s->image in the engine?  The survey's answer, else asked now. */
+static int image_present(run_state_t *s, nc_error_t *err)
+{
+	return s->image_present >= 0 ? s->image_present : nc_engine_image_exists(s->engine, s->image, err);
+}
+
+static int ensure_image(run_state_t *s, nc_error_t *err)
+{
+	char tag[NC_IMAGE_TAG_MAX];
 	const char *const *changes;
 	uint8_t *tar = NULL;
 	size_t tar_len = 0, n_changes;
 	int r;
 
 	if (s->opt->image != NULL) {
-		snprintf(ret_ref, len, "%s", s->opt->image);
-		r = nc_engine_image_exists(s->engine, s->opt->image, err);
+		r = image_present(s, err);
 		if (r < 0)
 			return r;
 		if (r == 0)
@@ -200,14 +216,12 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 					    s->opt->image);
 		return 0;
 	}
-	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
-		return nc_error_set(err, -ENOSPC, "internal error: image tag");
-	snprintf(tag_ref, sizeof(tag_ref), "%s:%s", nc_image_name(), tag);
-	snprintf(ret_ref, len, "%s", tag_ref);
-	r = nc_engine_image_exists(s->engine, tag_ref, err);
+	r = image_present(s, err);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	nc_run_progress(s, "importing image %s (%zu KiB)", tag_ref, nc_responder_bin_len / 1024);
+	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+		return nc_error_set(err, -ENOSPC, "internal error: image tag");
+	nc_run_progress(s, "importing image %s (%zu KiB)", s->image, nc_responder_bin_len / 1024);
 	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
 	if (r < 0)
 		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
@@ -221,7 +235,7 @@ static int ensure_image(run_state_t *s, char *ret_ref, size_t len, nc_error_t *e
 		 * next time; also (above all) after a signal cancelled the import */
 		snprintf(prev, sizeof(prev), "%s", err != NULL ? err->text : "");
 		nc_engine_set_cancel(s->engine, NULL);
-		(void)nc_engine_image_remove(s->engine, tag_ref, true, NULL);
+		(void)nc_engine_image_remove(s->engine, s->image, true, NULL);
 		nc_engine_set_cancel(s->engine, s->opt->interrupted);
 		return nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
 	}
@@ -335,6 +349,19 @@ static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_
 	return r;
 }
 
+/* Where host.docker.internal:host-gateway leads: the default bridge's
+ * gateway.  The engine names it in IPAM, except when it chose it itself: a
+ * freshly started dockerd lists the subnet alone.  The gateway is then the
+ * host's own address on the bridge's interface, which the engine names. */
+static int host_gateway(const nc_network_info_t *bridge, nc_endpoint_t *ret)
+{
+	if (nc_endpoint_parse(bridge->gateway4, 0, ret) == 0)
+		return 0;
+	if (bridge->bridge[0] == '\0')
+		return -EADDRNOTAVAIL;
+	return nc_platform_interface_address(bridge->bridge, AF_INET, ret);
+}
+
 /* What the paths that start inside the container need before it exists:
  * the host end of container-to-host (listening on the default bridge's
  * gateway, where host.docker.internal:host-gateway leads), the peer for
@@ -343,14 +370,12 @@ static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_
 static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
 {
 	nc_env_kind_t kind = nc_classify_engine(&s->version, &s->engine_info);
-	nc_network_info_t bridge;
 	nc_endpoint_t gw;
 	int r;
 
-	if ((kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN) &&
-	    nc_engine_network_inspect(s->engine, "bridge", &bridge, NULL) == 0 &&
-	    nc_endpoint_parse(bridge.gateway4, 0, &gw) == 0 &&
-	    nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
+	/* the default bridge was read at the start, with the engine's info */
+	if ((kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN) && s->have_default_bridge &&
+	    host_gateway(&s->default_bridge, &gw) == 0 && nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
 		snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "host.docker.internal:%u",
 			 nc_probe_listener_address(s->host_listener)->port);
 	if (s->opt->peer) {
@@ -408,7 +433,7 @@ static void make_remote(run_state_t *s)
 static int launched_prepare(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
-	char image[NC_NAME_MAX], pid[16], scope[128], port_arg[8];
+	char pid[16], scope[128], port_arg[8];
 	nc_container_spec_t spec;
 	uint64_t deadline;
 	int r;
@@ -423,19 +448,19 @@ static int launched_prepare(run_state_t *s, nc_error_t *err)
 		if (r < 0)
 			return r;
 	}
-	r = ensure_image(s, image, sizeof(image), err);
+	r = ensure_image(s, err);
 	if (r < 0)
 		return r;
-	snprintf(c->image, sizeof(c->image), "%s", image);
+	snprintf(c->image, sizeof(c->image), "%s", s->image);
 	snprintf(c->name, sizeof(c->name), "netcheck-%s", c->run_id);
 	if (s->opt->image == NULL) {
-		r = prepare_origin(s, image, err);
+		r = prepare_origin(s, s->image, err);
 		if (r < 0)
 			return r;
 	}
 	memset(&spec, 0, sizeof(spec));
-	fill_spec(s, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
-	nc_run_progress(s, "creating and starting container %s from %s", c->name, image);
+	fill_spec(s, s->image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+	nc_run_progress(s, "creating and starting container %s from %s", c->name, s->image);
 	r = start_one(s, &spec, s->container_id, sizeof(s->container_id), err);
 	if (s->container_id[0] != '\0')
 		snprintf(c->id, sizeof(c->id), "%s", s->container_id);

@@ -124,10 +124,52 @@ static void make_run_id(char *buf, size_t len)
 	snprintf(buf, len, "%.12s", nonce);
 }
 
-/* The engine, what it says of itself, and the leftovers of killed runs. */
+/* What the engine says of itself and, for a container netcheck launches,
+ * what it will need: the leftovers of killed runs, whether the image is
+ * there, the default bridge (container-to-host listens on its gateway).
+ * Read at once: none depends on another, so the slowest sets the pace. */
+static int survey(run_state_t *s, nc_container_summary_t *stale, nc_error_t *err)
+{
+	nc_engine_survey_t sv = { .want_info = true };
+	int r;
+
+	if (s->target == &nc_target_launched) {
+		if (nc_run_image_ref(s, s->image, sizeof(s->image)) < 0)
+			return nc_error_set(err, -ENOSPC, "internal error: image tag");
+		sv.image = s->image;
+		if (stale != NULL) {
+			sv.label_filter = NC_RUN_LABEL;
+			sv.containers = stale;
+			sv.max_containers = NC_RUN_GC_MAX;
+		}
+		if (s->opt->image == NULL)
+			sv.network = "bridge";
+	}
+	r = nc_engine_survey(s->engine, &sv);
+	if (r < 0)
+		return nc_error_set(err, r, "engine calls: %s", nc_strerror(r));
+	if (sv.info_result < 0) {
+		if (err != NULL)
+			*err = sv.info_err;
+		return sv.info_result;
+	}
+	s->engine_info = sv.info;
+	s->image_present = sv.image != NULL ? sv.image_result : -1; /* an error: asked again, and said then */
+	s->have_default_bridge = sv.network != NULL && sv.network_result == 0;
+	if (s->have_default_bridge)
+		s->default_bridge = sv.network_info;
+	/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
+	if (sv.label_filter != NULL && sv.containers_result >= 0) {
+		r = nc_run_gc_listed(s->engine, stale, sv.n_containers, false, NULL, NULL, NULL);
+		if (r > 0)
+			nc_result_container(s->result)->stale_removed = (unsigned)r;
+	}
+	return 0;
+}
+
 static int stage_discover(run_state_t *s, nc_error_t *err)
 {
-	nc_container_t *c = nc_result_container(s->result);
+	nc_container_summary_t *stale = NULL;
 	int r;
 
 	nc_run_progress(s, "connecting to the engine");
@@ -135,7 +177,10 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 			   &s->engine, &s->version, err);
 	if (r < 0)
 		return r;
-	r = nc_engine_info(s->engine, &s->engine_info, err);
+	if (s->target == &nc_target_launched)
+		stale = calloc(NC_RUN_GC_MAX, sizeof(*stale)); /* NULL: no clean-up this time */
+	r = survey(s, stale, err);
+	free(stale);
 	if (r < 0)
 		return r;
 	nc_run_fill_environment(s);
@@ -145,15 +190,11 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 	if (r < 0)
 		return nc_error_set(err, r, "libuv: %s", uv_strerror(r));
 	s->loop_ready = true;
-	if (s->target == &nc_target_launched) {
-		/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
-		r = nc_run_gc_engine(s->engine, false, NULL, NULL, NULL);
-		if (r > 0)
-			c->stale_removed = (unsigned)r;
-	} else if (s->target == &nc_target_swarm) {
+	if (s->target == &nc_target_swarm) {
+		/* services and networks of --swarm runs killed with SIGKILL */
 		r = nc_run_gc_swarm(s->engine, false, NULL, NULL);
 		if (r > 0)
-			c->stale_removed = (unsigned)r;
+			nc_result_container(s->result)->stale_removed = (unsigned)r;
 	}
 	return 0;
 }
@@ -308,7 +349,7 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 
 int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 {
-	run_state_t s = { .opt = opt, .result = result };
+	run_state_t s = { .opt = opt, .result = result, .image_present = -1 };
 	int r = 0;
 
 	s.target = opt->swarm ? &nc_target_swarm : opt->target != NULL ? &nc_target_named : &nc_target_launched;

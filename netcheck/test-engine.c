@@ -518,6 +518,7 @@ typedef struct canned {
 	enum answer_mode mode;
 	const char *bytes; /* borrowed; for ANSWER_SEND */
 	size_t len;
+	const char *when;  /* the answer to the first request line containing this; NULL: in turn */
 } canned_t;
 
 #define FAKE_MAX_ANSWERS 8
@@ -535,6 +536,7 @@ typedef struct fake_engine {
 	char requests[FAKE_MAX_ANSWERS][512]; /* request lines received */
 	char heads[FAKE_MAX_ANSWERS][2048];   /* whole request heads (headers), truncated */
 	size_t served;
+	bool used[FAKE_MAX_ANSWERS]; /* answers given, when chosen by request */
 } fake_engine_t;
 
 static fake_engine_t fake = { .listen_fd = -1, .stop_pipe = { -1, -1 } };
@@ -565,6 +567,18 @@ static bool send_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
+/* The answer to request line req: the first unused one whose when it
+ * contains, else answer i (calls sent at once arrive in any order). */
+static const canned_t *pick_answer(fake_engine_t *f, size_t i, const char *req)
+{
+	for (size_t k = 0; k < f->n_answers; k++)
+		if (f->answers[k].when != NULL && !f->used[k] && strstr(req, f->answers[k].when) != NULL) {
+			f->used[k] = true;
+			return &f->answers[k];
+		}
+	return &f->answers[i];
+}
+
 /* The server thread: no cmocka calls and no allocation here. */
 static void *fake_serve(void *arg)
 {
@@ -572,7 +586,7 @@ static void *fake_serve(void *arg)
 	static char chunk[64 * 1024];
 
 	for (size_t i = 0; i < f->n_answers; i++) {
-		const canned_t *a = &f->answers[i];
+		const canned_t *a;
 		char req[4096];
 		size_t len = 0;
 		int fd;
@@ -599,6 +613,7 @@ static void *fake_serve(void *arg)
 		req[len] = '\0';
 		snprintf(f->requests[i], sizeof(f->requests[i]), "%.*s", (int)strcspn(req, "\r\n"), req);
 		snprintf(f->heads[i], sizeof(f->heads[i]), "%.2047s", req);
+		a = pick_answer(f, i, f->requests[i]);
 		switch (a->mode) {
 		case ANSWER_SEND:
 			(void)send_all(fd, a->bytes, a->len);
@@ -638,6 +653,7 @@ static void fake_start(const canned_t *answers, size_t n)
 	assert_true(n <= FAKE_MAX_ANSWERS);
 	memset(fake.requests, 0, sizeof(fake.requests));
 	memset(fake.heads, 0, sizeof(fake.heads));
+	memset(fake.used, 0, sizeof(fake.used));
 	memcpy(fake.answers, answers, n * sizeof(*answers));
 	fake.n_answers = n;
 	fake.served = 0;
@@ -1142,6 +1158,13 @@ static void test_parse_network(void **state)
 	assert_false(n.attachable);
 	assert_false(n.internal);
 
+	/* a freshly started dockerd names no gateway: the interface is still named */
+	len = read_fixture("docker-20.10-network-bridge-fresh.json", text, sizeof(text));
+	assert_int_equal(nc_engine_parse_network_text(text, len, &n, &err), 0);
+	assert_string_equal(n.subnet4, "172.17.0.0/16");
+	assert_string_equal(n.gateway4, "");
+	assert_string_equal(n.bridge, "docker0");
+
 	len = read_fixture("docker-20.10-network-user.json", text, sizeof(text));
 	assert_int_equal(nc_engine_parse_network_text(text, len, &n, &err), 0);
 	assert_string_equal(n.name, "netcheck-dev-engine");
@@ -1616,6 +1639,56 @@ static void test_fake_typed_networks_images(void **state)
 	assert_string_equal(fake.requests[5], "DELETE /images/x%3A1?force=1 HTTP/1.1");
 }
 
+static canned_t when(canned_t c, const char *request)
+{
+	c.when = request;
+	return c;
+}
+
+/* The reads at the start of a run, sent at once: each its own answer and
+ * outcome, whatever order the engine takes them in. */
+static void test_fake_survey(void **state)
+{
+	canned_t answers[] = {
+		when(fixture_answer(0, "docker-20.10-info.json"), "GET /info "),
+		when(http_answer(1, "404 Not Found", "{\"message\":\"No such image: x:1\"}"), "GET /images/x%3A1/json "),
+		when(fixture_answer(2, "docker-20.10-network-bridge-fresh.json"), "GET /networks/bridge "),
+		when(fixture_answer(3, "docker-20.10-containers-list-labels.json"), "GET /containers/json?all=1&filters="),
+		/* the second survey: the network read fails alone */
+		when(http_answer(4, "500 Internal Server Error", "{\"message\":\"boom\"}"), "GET /networks/n "),
+		when(http_answer(5, "200 OK", "{}"), "GET /images/y/json "),
+	};
+	nc_container_summary_t list[4];
+	nc_engine_survey_t sv = { .want_info = true, .image = "x:1", .network = "bridge", .label_filter = "io.netcheck.run",
+				  .containers = list, .max_containers = NC_ARRAY_SIZE(list) };
+	nc_engine_get_t none[1] = { { .path = "/x" } };
+	nc_engine_t *e;
+	(void)state;
+
+	fake_start(answers, NC_ARRAY_SIZE(answers));
+	e = fake_engine_new(2000);
+	assert_int_equal(nc_engine_get_all(e, none, 0), -EINVAL);
+	assert_int_equal(nc_engine_survey(e, &sv), 0);
+	assert_int_equal(sv.info_result, 0);
+	assert_string_equal(sv.info.operating_system, "Debian GNU/Linux 12 (bookworm)");
+	assert_int_equal(sv.image_result, 0); /* not there: not an error */
+	assert_int_equal(sv.network_result, 0);
+	assert_string_equal(sv.network_info.bridge, "docker0");
+	assert_string_equal(sv.network_info.gateway4, "");
+	assert_true(sv.containers_result > 0);
+	assert_int_equal(sv.n_containers, (size_t)sv.containers_result);
+
+	sv = (nc_engine_survey_t){ .image = "y", .network = "n" };
+	assert_int_equal(nc_engine_survey(e, &sv), 0);
+	assert_int_equal(sv.image_result, 1);
+	assert_int_equal(sv.network_result, NC_EENGINE);
+	assert_non_null(strstr(sv.network_err.text, "boom"));
+	assert_int_equal(sv.info_result, 0); /* not asked */
+	assert_string_equal(sv.info.operating_system, "");
+	nc_engine_free(e);
+	fake_finish(NC_ARRAY_SIZE(answers));
+}
+
 static void test_fake_swarm(void **state)
 {
 	canned_t answers[] = {
@@ -1707,6 +1780,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fake_typed_containers, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_typed_networks_images, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_swarm, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_survey, teardown_fake),
 	};
 
 	json_set_alloc_funcs(json_test_malloc, json_test_free);

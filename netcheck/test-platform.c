@@ -402,6 +402,20 @@ static void test_random_and_os(void **state)
 	assert_int_equal(nc_platform_os_description(tiny, sizeof(tiny)), -ENOSPC);
 }
 
+static void test_interface_address(void **state)
+{
+	nc_endpoint_t a, loopback;
+	(void)state;
+
+	assert_int_equal(nc_endpoint_parse("127.0.0.1", 0, &loopback), 0);
+	assert_int_equal(nc_platform_interface_address("lo", AF_INET, &a), 0);
+	assert_true(nc_endpoint_equal(&a, &loopback));
+	assert_int_equal(nc_platform_interface_address("nc-no-such-if", AF_INET, &a), -ENODEV);
+	assert_int_equal(nc_platform_interface_address("", AF_INET, &a), -EINVAL);
+	assert_int_equal(nc_platform_interface_address("a-name-longer-than-ifnamsiz", AF_INET, &a), -EINVAL);
+	assert_int_equal(nc_platform_interface_address("lo", AF_UNIX, &a), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_owner_scope),
 		cmocka_unit_test(test_process_is_netcheck),
 		cmocka_unit_test(test_random_and_os),
+		cmocka_unit_test(test_interface_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

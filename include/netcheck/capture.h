@@ -130,6 +130,23 @@ int nc_capture_set_limit(nc_capture_t *c, uint64_t max_written, nc_capture_end_f
 int nc_capture_add_point(nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
 			 const char *bpf_filter, nc_error_t *err);
 
+/* nc_capture_add_point() in two halves, for points opened at once.  The
+ * slow part of a point is the kernel's: setting up a packet socket's ring
+ * waits for an RCU grace period (~10 ms on a 2-core VM), so points opened
+ * one after another wait for one each.  nc_capture_open_point() reads
+ * nothing of c but its settings (buffer size, snaplen) and changes
+ * nothing: several may run at once on threads, each in the namespace it
+ * entered, between the set_* calls and nc_capture_free().  Arguments and
+ * errors as nc_capture_add_point()'s; *ret: new, NULL on error.
+ * nc_capture_add_opened(), on the loop's thread, makes o a point of c
+ * (o: taken, also on error) and returns its index. */
+typedef struct nc_capture_opened nc_capture_opened_t;
+int nc_capture_open_point(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			  const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err);
+int nc_capture_add_opened(nc_capture_t *c, nc_capture_opened_t *o, nc_error_t *err);
+/* An opened point never added: closes it.  NULL is a no-op. */
+void nc_capture_opened_free(nc_capture_opened_t *o);
+
 /* Starts polling every point on the loop.  0, -EINVAL (no points),
  * -EALREADY, or a UV_E* code (then nothing is polled; run the loop before
  * nc_capture_free() so the half-made handles close). */

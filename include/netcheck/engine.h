@@ -382,6 +382,30 @@ int nc_engine_network_create(nc_engine_t *e, const nc_network_spec_t *spec, char
 /* A network already gone counts as removed (0); NC_ECONFLICT while containers are on it. */
 int nc_engine_network_remove(nc_engine_t *e, const char *name, nc_error_t *err);
 
+/* Several reads at once.  The reads a run makes before it creates
+ * anything depend on none of one another: nc_engine_survey() sends them
+ * together, each on a connection of its own, and takes as long as the
+ * slowest instead of their sum.  The caller says what to read; each read
+ * has its own outcome, what its one-call counterpart returns (image: 1
+ * there, 0 not), with its text in its err.  A read not asked: result 0,
+ * answer zeroed.  Returns 0, or a negative errno when nothing was sent. */
+typedef struct nc_engine_survey {
+	/* asked; all borrowed for the call */
+	bool want_info;                     /* nc_engine_info() */
+	const char *image;                  /* nc_engine_image_exists() */
+	const char *network;                /* nc_engine_network_inspect() */
+	const char *label_filter;           /* nc_engine_containers_list(), into containers */
+	nc_container_summary_t *containers; /* max_containers entries */
+	size_t max_containers;
+	/* answered */
+	nc_engine_info_t info;
+	nc_network_info_t network_info;
+	size_t n_containers;
+	int info_result, image_result, network_result, containers_result;
+	nc_error_t info_err, image_err, network_err, containers_err;
+} nc_engine_survey_t;
+int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s);
+
 /* Swarm: GET /info's Swarm section, and GET /swarm on a manager. */
 int nc_engine_swarm_inspect(nc_engine_t *e, nc_swarm_info_t *ret, nc_error_t *err);
 /* ret: borrowed, max entries; returns how many the engine listed (manager only) */

@@ -76,6 +76,10 @@ int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_proce
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);
 int nc_platform_ifname(int ifindex, char *buf, size_t len);
+/* The first family address of interface ifname (borrowed), as the kernel
+ * lists them: for a bridge, the host's own address on it.  -ENODEV if no
+ * such interface, -EADDRNOTAVAIL if it has no address of that family. */
+int nc_platform_interface_address(const char *ifname, int family, nc_endpoint_t *ret);
 /* iflink (peer ifindex) of ifname inside the network namespace of pid. */
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);
 

@@ -42,8 +42,7 @@ fi
 command -v curl >/dev/null || die "needs curl"
 curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null || die "no engine answers at $SOCK"
 
-VERSION=$("$NETCHECK" --version | awk '{print $2}')
-IMAGE="netcheck-responder:$VERSION"
+IMAGE= # the image netcheck runs: read from the warm-up run's report
 API="http://localhost/v1.41"
 TMP=$(mktemp -d /tmp/netcheck-bench.XXXXXX)
 NC_PIDFILE="$TMP/netcheck.pid"
@@ -79,14 +78,21 @@ trap 'exit 129' HUP
 
 # ---- the two sides ------------------------------------------------------------
 
-# Same shape as netcheck's container_spec() for its own responder image.
-SPEC=$(cat <<EOF
-{"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{}},
+# Same shape as netcheck's fill_spec() (netcheck/run-target.c) for its own
+# responder: TCP and UDP published (each its own docker-proxy and NAT rules
+# in the engine), host.docker.internal, the sysctl.  Only the labels and the
+# responder's --allow arguments differ.
+floor_spec() {
+	SPEC=$(cat <<EOF
+{"Image":"$IMAGE","Labels":{"io.netcheck.run":"bench"},"ExposedPorts":{"80/tcp":{},"80/udp":{}},
  "User":"65534:65534","Cmd":["/responder","80"],
- "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}]},"AutoRemove":false,
-  "NetworkMode":"bridge","ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"]}}
+ "HostConfig":{"PortBindings":{"80/tcp":[{"HostIp":"","HostPort":""}],"80/udp":[{"HostIp":"","HostPort":""}]},
+  "AutoRemove":false,"NetworkMode":"bridge","ExtraHosts":["host.docker.internal:host-gateway"],
+  "ReadonlyRootfs":true,"CapDrop":["ALL"],"SecurityOpt":["no-new-privileges"],
+  "Sysctls":{"net.ipv4.ip_unprivileged_port_start":"0"}}}
 EOF
-)
+	)
+}
 
 FLOOR_MS=() NC_MS=()
 
@@ -148,9 +154,15 @@ netcheck_once() { # N: one `netcheck run`; appends its time
 
 # ---- measure ------------------------------------------------------------------
 
+netcheck_once 0 warmup # also imports the image if the engine lacks it
+# the floor uses the image netcheck used: its tag (version-<hash of the
+# responder>) is netcheck's to choose, not this script's to guess
+IMAGE=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["container"]["image"] or "")' \
+	"$TMP/run-0.json") || IMAGE=
+[ -n "$IMAGE" ] || die "the warm-up run's report ($TMP/run-0.json) names no container image"
+floor_spec
 printf 'bench-run: %s vs the engine floor, %d runs each (+1 warm-up), image %s, %d cores\n' \
 	"$NETCHECK" "$RUNS" "$IMAGE" "$(nproc)" >&2
-netcheck_once 0 warmup # also imports the image if the engine lacks it
 floor_once 0 warmup
 for ((i = 1; i <= RUNS; i++)); do
 	floor_once "$i"

@@ -114,6 +114,12 @@ udp_out() { # NETNS_PID: Udp OutDatagrams + Udp6OutDatagrams of that namespace
 
 docker network create --label "$LABEL" "$NET" >/dev/null || fail "cannot create network $NET"
 GW=$(docker network inspect -f '{{(index .IPAM.Config 0).Gateway}}' bridge)
+# a freshly started dockerd lists the subnet alone: the gateway is then the
+# host's address on the bridge's interface (as netcheck finds it)
+if [ -z "$GW" ]; then
+	BRIDGE_IF=$(docker network inspect -f '{{index .Options "com.docker.network.bridge.name"}}' bridge)
+	GW=$(ip -o -4 addr show dev "${BRIDGE_IF:-docker0}" | awk '{ split($4, a, "/"); print a[1]; exit }')
+fi
 [ -n "$GW" ] || fail "no gateway address on the default bridge"
 HPORT=$($PY -c 'import socket,sys; s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$GW")
 

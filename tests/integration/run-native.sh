@@ -30,6 +30,17 @@ expect_eq "published-host mechanism" "$(json_get "$TMP/report.json" 'p["publishe
 # nat: the container saw our own source address and port though we dialled the host's address
 expect_eq "published-host peer" "$(json_get "$TMP/report.json" 'p["published-host"]["peer_seen"]')" \
 	"$(json_get "$TMP/report.json" 'p["published-host"]["local"]')"
+# container-to-host: host.docker.internal leads to this host's own address on
+# the bridge, also when the engine's IPAM names no gateway (a fresh dockerd);
+# the host's listener saw the container itself connect, no NAT between
+expect_eq "container-to-host verdict" "$(json_get "$TMP/report.json" 'p["container-to-host"]["verdict"]')" reachable
+expect_eq "container-to-host peer" \
+	"$(json_get "$TMP/report.json" 'p["container-to-host"]["peer_seen"].rsplit(":", 1)[0]')" \
+	"$(json_get "$TMP/report.json" 'd["container"]["ip"]')"
+bridge=$(json_get "$TMP/report.json" 'd["container"]["bridge"]')
+expect_eq "container-to-host target" \
+	"$(json_get "$TMP/report.json" 'p["container-to-host"]["target"].rsplit(":", 1)[0]')" \
+	"$(ip -o -4 addr show dev "$bridge" | awk '{ split($4, a, "/"); print a[1]; exit }')"
 expect_eq "all expected" "$(json_get "$TMP/report.json" 'all(x["expected"] for x in d["paths"])')" True
 expect_eq "container removed" "$(json_get "$TMP/report.json" 'd["container"]["removed"]')" True
 # the docker-proxy pid really is a docker-proxy process listening now? (it is gone with the container)
