@@ -7,9 +7,9 @@
  * nc_packet_decode()).  It never prints; libpcap's text goes into the
  * caller's nc_error_t.  It never changes namespace: a caller that wants a
  * point inside a container enters the container's namespace on this
- * thread around nc_capture_add_point() (the platform layer's
- * nc_platform_netns_enter()/_leave()); a packet socket stays bound to the
- * namespace it was made in.
+ * thread around nc_capture_add_point() or nc_capture_open_point() (the
+ * platform layer's nc_platform_netns_enter()/_leave()); a packet socket
+ * stays bound to the namespace it was made in.
  *
  * Direction: each point is one handle on libpcap's "any" device with link
  * type DLT_LINUX_SLL2, and a kernel filter "ifindex N" for the point's
@@ -24,8 +24,8 @@
  * available the point is opened on the interface itself, with its own link
  * type and no direction.
  *
- * Life cycle: new → [set_*] → add_point* → start → (loop runs) → stop → cb
- * → free.  Stop hands the pcap handles to libuv's thread pool to close
+ * Life cycle: new → [set_*] → add_point* (or open_point on threads, then
+ * add_opened) → start → (loop runs) → stop → cb → free.  Stop hands the pcap handles to libuv's thread pool to close
  * (closing a packet socket waits for an RCU grace period; in parallel they
  * wait for about one) and calls cb once all are closed.
  * May call: libpcap, libuv, packet.c. */
