@@ -126,3 +126,36 @@ run_container() {
 remove_test_containers() {
 	docker ps -aq --filter label=io.netcheck.test=1 | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
+
+# ---- the Swarm lab (tests/labs/swarm-lab.sh) for a test ------------------------
+SWARM_LAB=$NC_SRC/tests/labs/swarm-lab.sh
+SWARM_LAB_UP=0 # a test that takes the lab down itself sets it to 0 first
+
+swarm_lab_down_on_exit() {
+	local rc=$? i d
+	trap - EXIT INT TERM
+	if [ "$SWARM_LAB_UP" = 1 ]; then
+		if [ "$rc" != 0 ]; then
+			note "lab status and logs (rc $rc):"
+			timeout 30 bash "$SWARM_LAB" status >&2 2>&1 || true
+			d=$(sed -n 's/^DATA_DIR=//p' /run/nclab/state 2>/dev/null || true)
+			for i in 1 2 3; do
+				[ -n "$d" ] && tail -n 15 "$d/node$i/dockerd.log" >&2 2>/dev/null || true
+			done
+		fi
+		timeout 60 bash "$SWARM_LAB" down || note "lab down failed"
+	fi
+	rm -rf "$TMP"
+	exit "$rc"
+}
+
+# swarm_lab_up N: the lab with N nodes (NCLAB_* settings in the environment pass
+# through), its NCLAB_* variables in this shell, taken down on any exit
+swarm_lab_up() {
+	trap swarm_lab_down_on_exit EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	SWARM_LAB_UP=1
+	timeout 240 bash "$SWARM_LAB" up "$1" || fail "the swarm lab did not come up"
+	eval "$(bash "$SWARM_LAB" env)"
+}

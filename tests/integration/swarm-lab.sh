@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-LAB=$NC_SRC/tests/labs/swarm-lab.sh
+LAB=$SWARM_LAB
 N=${NC_SWARM_NODES:-2}
 case "$N" in 2 | 3) ;; *) fail "NC_SWARM_NODES is 2 or 3, not '$N'" ;; esac
 DOCKER=/usr/bin/docker
@@ -51,34 +51,10 @@ wait_for() {
 	done
 }
 
-LAB_IS_UP=0
-lab_down() {
-	local rc=$? i d
-	trap - EXIT INT TERM
-	if [ "$LAB_IS_UP" = 1 ]; then
-		if [ "$rc" != 0 ]; then
-			note "lab status and logs (rc $rc):"
-			timeout 30 bash "$LAB" status >&2 2>&1 || true
-			d=$(sed -n 's/^DATA_DIR=//p' /run/nclab/state 2>/dev/null || true)
-			for i in $(seq 1 "$N"); do
-				[ -n "$d" ] && tail -n 15 "$d/node$i/dockerd.log" >&2 2>/dev/null || true
-			done
-		fi
-		timeout 60 bash "$LAB" down || note "lab down failed"
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap lab_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # ---- up -----------------------------------------------------------------------
 t0=$(now_ms)
-LAB_IS_UP=1
-timeout 240 bash "$LAB" up "$N" || fail "the swarm lab did not come up"
+swarm_lab_up "$N"
 took "up $N" "$t0"
-eval "$(bash "$LAB" env)"
 expect_eq "nodes in env" "$NCLAB_NODES" "$N"
 expect_eq "manager" "$NCLAB_MANAGER_HOST" unix:///run/nclab/node1/docker.sock
 
@@ -172,7 +148,7 @@ pulls=$(grep -h 'pulling image' "$NCLAB_DATA_DIR"/node*/dockerd.log 2>/dev/null 
 # ---- down, and nothing left ------------------------------------------------------
 data_dir=$NCLAB_DATA_DIR
 t0=$(now_ms)
-LAB_IS_UP=0
+SWARM_LAB_UP=0
 timeout 60 bash "$LAB" down || fail "lab down failed"
 took down "$t0"
 left=()

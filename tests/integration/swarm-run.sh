@@ -18,7 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 
-LAB=$NC_SRC/tests/labs/swarm-lab.sh
+LAB=$SWARM_LAB
 DOCKER=/usr/bin/docker
 for c in ip nsenter unshare dockerd "$DOCKER" iptables curl python3; do
 	command -v "$c" >/dev/null || prerequisite_missing "$c is not installed (tests/setup.sh installs it)"
@@ -36,26 +36,9 @@ jq_py() { # FILE EXPR: prints the Python expression's value for the JSON documen
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
 }
 
-LAB_IS_UP=0
-lab_down() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ "$LAB_IS_UP" = 1 ]; then
-		[ "$rc" = 0 ] || timeout 30 bash "$LAB" status >&2 2>&1 || true
-		timeout 60 bash "$LAB" down || note "lab down failed"
-	fi
-	rm -rf "$TMP"
-	exit "$rc"
-}
-trap lab_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 t0=$(now_ms)
-LAB_IS_UP=1
-NCLAB_PREFER_OFFLINE=0 timeout 240 bash "$LAB" up 2 || fail "the swarm lab did not come up"
+NCLAB_PREFER_OFFLINE=0 swarm_lab_up 2
 note "time lab up (2 nodes): $(($(now_ms) - t0)) ms"
-eval "$(bash "$LAB" env)"
 M=$NCLAB_NODE1_HOST
 W=$NCLAB_NODE2_HOST
 

@@ -42,6 +42,7 @@ PIDNS=${NC_LAB_PIDNS:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'desktop-lab: %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline
 die() { log "$*"; exit 1; }
 
 answers() { # SOCKET
@@ -60,28 +61,6 @@ kill_pid() {
 	done
 	log "pid $pid ($what) ignored SIGTERM for 10 s; SIGKILL"
 	kill -KILL "$pid" 2>/dev/null || true
-}
-
-# CMDLINE=the command line of pid $1, space-joined.  Bash builtins only, no
-# subshell: a fork per process costs seconds on a loaded machine.
-cmdline_of() {
-	local args=()
-	CMDLINE=
-	[ -r "/proc/$1/cmdline" ] || return 1
-	mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
-	CMDLINE="${args[*]}"
-}
-
-# host pids whose command line contains STRING (our own lab paths: never a broad name)
-pids_with_cmdline() {
-	local f pid
-	for f in /proc/[0-9]*; do
-		pid=${f#/proc/}
-		[ "$pid" = $$ ] && continue
-		cmdline_of "$pid" || continue
-		[[ $CMDLINE == *"$1"* ]] && echo "$pid"
-	done
-	return 0
 }
 
 fw_rules() { # add|del

@@ -52,6 +52,7 @@ UP_TIMEOUT_S=${NCLAB_UP_TIMEOUT:-90}  # per wait: dockerds answering, nodes Read
 STOP_TIMEOUT_S=${NCLAB_STOP_TIMEOUT:-10} # SIGTERM to SIGKILL
 
 log() { printf 'swarm-lab: %s\n' "$*" >&2; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline
 die() { log "$*"; exit 1; }
 now_ms() { date +%s%3N; }
 
@@ -69,27 +70,6 @@ dk() { # NODE docker-args...: the docker client on node NODE's socket
 
 answers() { # SOCKET
 	curl -sf --max-time 2 --unix-socket "$1" http://localhost/_ping >/dev/null 2>&1
-}
-
-# CMDLINE=the command line of pid $1, space-joined (bash builtins only: no fork per process)
-cmdline_of() {
-	local args=()
-	CMDLINE=
-	[ -r "/proc/$1/cmdline" ] || return 1
-	mapfile -d '' args 2>/dev/null <"/proc/$1/cmdline" || return 1
-	CMDLINE="${args[*]}"
-}
-
-# host pids whose command line contains STRING (our own lab paths: never a broad name)
-pids_with_cmdline() {
-	local f pid
-	for f in /proc/[0-9]*; do
-		pid=${f#/proc/}
-		[ "$pid" = $$ ] && continue
-		cmdline_of "$pid" || continue
-		[[ $CMDLINE == *"$1"* ]] && echo "$pid"
-	done
-	return 0
 }
 
 # the host pid of node i's dockerd (PID 1 of the node's PID namespace), or nothing
