@@ -125,19 +125,33 @@ static int creation_failed(nc_path_t *path, int r, const char *what)
 	return r;
 }
 
-static nc_probe_t *probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, probe_kind_t kind)
+/* A probe of kind for path, with its answer buffer when with_answer, and
+ * the path's nonce made if it has none.  *ret: new (nc_probe_free()).
+ * Returns 0, -ENOMEM, or what making the nonce failed with. */
+static int probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, probe_kind_t kind, bool with_answer,
+		       nc_probe_t **ret)
 {
 	nc_probe_t *p = calloc(1, sizeof(*p));
+	int r;
 
 	if (p == NULL)
-		return NULL;
+		return -ENOMEM;
 	p->kind = kind;
 	p->loop = loop;
 	p->path = path;
 	p->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	p->icmp_fd = -1;
 	p->tcp_fd = -1;
-	return p;
+	if (with_answer && (p->answer = malloc(NC_PROBE_MAX_ANSWER + 1)) == NULL) {
+		nc_probe_free(p);
+		return -ENOMEM;
+	}
+	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
+		nc_probe_free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
 }
 
 void nc_probe_free(nc_probe_t *p)
@@ -532,24 +546,15 @@ int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, cons
 			close(opt->socket_fd);
 		return creation_failed(path, -EINVAL, "the HTTP path must start with / and hold no spaces or controls");
 	}
-	p = probe_alloc(loop, path, timeout_ms, PROBE_TCP);
-	if (p == NULL) {
+	r = probe_alloc(loop, path, timeout_ms, PROBE_TCP, true, &p);
+	if (r < 0) {
 		if (opt->use_socket_fd)
 			close(opt->socket_fd);
-		return creation_failed(path, -ENOMEM, "TCP probe");
+		return creation_failed(path, r, r == -ENOMEM ? "TCP probe" : "a random nonce");
 	}
 	p->tcp_fd = opt->use_socket_fd ? opt->socket_fd : -1;
 	p->http = opt->http;
 	p->banner_window_ms = opt->banner_window_ms > 0 ? opt->banner_window_ms : NC_PROBE_BANNER_WINDOW_MS;
-	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
-	if (p->answer == NULL) {
-		free(p);
-		return creation_failed(path, -ENOMEM, "TCP probe");
-	}
-	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
-		nc_probe_free(p);
-		return creation_failed(path, r, "a random nonce");
-	}
 	if (opt->http_path != NULL)
 		snprintf(target, sizeof(target), "%s", opt->http_path);
 	else
@@ -712,13 +717,9 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
 
 	if (!nc_endpoint_is_set(&path->target))
 		return -EINVAL;
-	p = probe_alloc(loop, path, timeout_ms, PROBE_ICMP);
-	if (p == NULL)
-		return creation_failed(path, -ENOMEM, "ICMP probe");
-	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
-		nc_probe_free(p);
-		return creation_failed(path, r, "a random nonce");
-	}
+	r = probe_alloc(loop, path, timeout_ms, PROBE_ICMP, false, &p);
+	if (r < 0)
+		return creation_failed(path, r, r == -ENOMEM ? "ICMP probe" : "a random nonce");
 	fd = socket(domain, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, proto);
 	if (fd >= 0) {
 		p->icmp_raw = true;
@@ -872,18 +873,9 @@ int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_p
 
 	if (!nc_endpoint_is_set(&path->target) || path->target.port == 0)
 		return -EINVAL;
-	p = probe_alloc(loop, path, timeout_ms, PROBE_UDP);
-	if (p == NULL)
-		return -ENOMEM;
-	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
-	if (p->answer == NULL) {
-		free(p);
-		return -ENOMEM;
-	}
-	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
-		nc_probe_free(p);
+	r = probe_alloc(loop, path, timeout_ms, PROBE_UDP, true, &p);
+	if (r < 0)
 		return r;
-	}
 	*ret = p;
 	return 0;
 }
@@ -993,20 +985,11 @@ int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *re
 	    strpbrk(target, " \r\n&?#%") != NULL)
 		return -EINVAL;
 	/* the responder's own deadline ends first, so its answer comes back */
-	p = probe_alloc(loop, path, timeout_ms + 1000, PROBE_RELAY);
-	if (p == NULL)
-		return -ENOMEM;
+	r = probe_alloc(loop, path, timeout_ms + 1000, PROBE_RELAY, true, &p);
+	if (r < 0)
+		return r;
 	p->http = true; /* an HTTP exchange with netcheck's responder */
 	p->dial = *responder;
-	p->answer = malloc(NC_PROBE_MAX_ANSWER + 1);
-	if (p->answer == NULL) {
-		free(p);
-		return -ENOMEM;
-	}
-	if (path->nonce[0] == '\0' && (r = nc_probe_make_nonce(path->nonce, sizeof(path->nonce))) < 0) {
-		nc_probe_free(p);
-		return r;
-	}
 	nc_endpoint_format(responder, true, host, sizeof(host));
 	n = snprintf(p->request, sizeof(p->request),
 		     "GET /connect?proto=%s&target=%s&nonce=%s&timeout_ms=%llu HTTP/1.0\r\nHost: %s\r\n\r\n", proto,
