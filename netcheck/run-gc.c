@@ -30,26 +30,43 @@ static bool owner_gone(const nc_container_summary_t *c, const char *here)
 	return pid != (long)uv_os_getpid() && !nc_platform_process_is_netcheck((int)pid);
 }
 
-int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
-		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+typedef enum gc_kind { GC_CONTAINER, GC_SERVICE, GC_NETWORK } gc_kind_t;
+
+/* Removes what of list (n entries, all of one kind) a gone run left, and
+ * kept ones only with include_kept.  Returns how many were removed.  One
+ * try each: a --swarm network whose tasks are still stopping stays listed
+ * on its node for seconds after its removal (seen: the run's own DELETE
+ * succeeded), and goes by itself. */
+static int gc_pass(nc_engine_t *e, gc_kind_t kind, const nc_container_summary_t *list, size_t n, bool include_kept,
+		   void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
 {
 	char here[128];
 	int removed = 0;
 
 	nc_platform_owner_scope(here, sizeof(here));
 	for (size_t i = 0; i < n; i++) {
-		const nc_container_summary_t *c = &list[i];
+		const nc_container_summary_t *o = &list[i];
+		int r;
 
-		if (c->keep && !include_kept)
+		if ((o->keep && !include_kept) || !owner_gone(o, here))
 			continue;
-		if (!owner_gone(c, here))
-			continue;
-		if (nc_engine_container_remove(e, c->id, true, true, err) == 0) {
+		r = kind == GC_CONTAINER ? nc_engine_container_remove(e, o->id, true, true, err)
+		    : kind == GC_SERVICE ? nc_engine_service_remove(e, o->id, err)
+					 : nc_engine_network_remove(e, o->id, err);
+		if (r == 0) {
 			removed++;
 			if (removed_cb != NULL)
-				removed_cb(data, c->id, c->run);
+				removed_cb(data, o->id, o->run);
 		}
 	}
+	return removed;
+}
+
+int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
+		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+{
+	int removed = gc_pass(e, GC_CONTAINER, list, n, include_kept, removed_cb, data, err);
+
 	/* Named remote-client namespaces are a leftover of older runs: a run
 	 * holds its own by an fd, never by a name, past its first moments. */
 	for (unsigned round = 0; round < 8; round++) {
@@ -88,35 +105,16 @@ int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data)
 {
 	nc_container_summary_t *list = calloc(NC_RUN_GC_MAX, sizeof(*list));
-	char here[128];
+	size_t n = 0;
 	int removed = 0;
 
 	if (list == NULL)
 		return -ENOMEM;
-	nc_platform_owner_scope(here, sizeof(here));
-	for (int kind = 0; kind < 2; kind++) {
-		size_t m = 0;
-
-		if ((kind == 0 ? nc_engine_services_list : nc_engine_networks_list)(e, NC_RUN_LABEL, list, NC_RUN_GC_MAX,
-										    &m, NULL) < 0)
-			continue; /* services: no swarm manager here, nothing of ours */
-		for (size_t i = 0; i < m; i++) {
-			const nc_container_summary_t *o = &list[i];
-			int gone = -1;
-
-			if ((o->keep && !include_kept) || !owner_gone(o, here))
-				continue;
-			/* one try each: a network whose tasks are still stopping
-			 * stays listed on the node for seconds after its removal
-			 * (seen: the run's own DELETE succeeded), and goes by itself */
-			gone = kind == 0 ? nc_engine_service_remove(e, o->id, NULL) : nc_engine_network_remove(e, o->id, NULL);
-			if (gone == 0) {
-				removed++;
-				if (removed_cb != NULL)
-					removed_cb(data, o->id, o->run);
-			}
-		}
-	}
+	/* services: an engine that is no swarm manager lists none of ours */
+	if (nc_engine_services_list(e, NC_RUN_LABEL, list, NC_RUN_GC_MAX, &n, NULL) >= 0)
+		removed += gc_pass(e, GC_SERVICE, list, n, include_kept, removed_cb, data, NULL);
+	if (nc_engine_networks_list(e, NC_RUN_LABEL, list, NC_RUN_GC_MAX, &n, NULL) >= 0)
+		removed += gc_pass(e, GC_NETWORK, list, n, include_kept, removed_cb, data, NULL);
 	free(list);
 	return removed;
 }
