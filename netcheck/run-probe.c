@@ -433,14 +433,16 @@ static nc_path_t *add_node_path(run_state_t *s, nc_path_kind_t kind, const nc_no
 	return p;
 }
 
-/* From here to a node's address: only on-link unless --allow-offhost. */
-static bool node_route_allowed(run_state_t *s, nc_path_t *p)
+/* From here to a node's address dst (the path's target, or the task a
+ * relayed path goes through): only on-link unless --allow-offhost.  The
+ * route goes into the path; a refusal sets its verdict and detail. */
+static bool node_route_allowed(run_state_t *s, nc_path_t *p, const nc_endpoint_t *dst)
 {
 	nc_route_t rt;
 
-	if (nc_platform_route_get(&p->target, &rt) < 0)
+	if (nc_platform_route_get(dst, &rt) < 0)
 		rt.kind = NC_ROUTE_NONE;
-	nc_platform_route_format(&p->target, &rt, p->route, sizeof(p->route));
+	nc_platform_route_format(dst, &rt, p->route, sizeof(p->route));
 	return nc_classify_route(p, rt.kind, rt.via_default, rt.ifname, NULL, s->opt->allow_offhost);
 }
 
@@ -450,39 +452,53 @@ static void add_node_relay(run_state_t *s, nc_path_t *p, const nc_node_t *via, c
 {
 	nc_endpoint_t control = via->address;
 	nc_probe_t *probe = NULL;
-	nc_path_t route_check = *p;
 	int r;
 
 	control.port = via->host_port;
-	route_check.target = control;
-	if (!node_route_allowed(s, &route_check)) {
-		p->verdict = route_check.verdict;
-		nc_path_set_detail(p, "not sent: %.200s", route_check.detail);
+	if (!node_route_allowed(s, p, &control))
 		return;
-	}
 	r = nc_probe_relay_new(&s->loop, p, &control, target, timeout, &probe);
 	start_later(s, p, r, probe);
+}
+
+static bool task_serves(const nc_node_t *n)
+{
+	return strcmp(n->task_state, "running") == 0 && n->host_port != 0;
+}
+
+/* The paths that start in a task go through netcheck's responder. */
+static bool relay_possible(run_state_t *s, nc_path_t *p)
+{
+	if (ours(s))
+		return true;
+	p->verdict = NC_VERDICT_SKIPPED;
+	nc_path_set_detail(p, "not sent: paths from a task need netcheck's responder");
+	return false;
 }
 
 static void add_swarm(run_state_t *s, uint64_t timeout)
 {
 	const nc_swarm_t *sw = nc_result_swarm(s->result);
-	const nc_node_t *first = NULL;
+	const nc_node_t *first = NULL, *second = NULL;
 
-	/* task-to-task starts on the first node with a running task (and on
-	 * the next one for that node itself): VXLAN both ways */
-	for (size_t i = 0; i < sw->n_nodes && first == NULL; i++)
-		if (strcmp(sw->nodes[i].task_state, "running") == 0 && sw->nodes[i].host_port != 0)
-			first = &sw->nodes[i];
+	/* task-to-task starts on the first node whose task serves, and on the
+	 * second one for the first node itself: VXLAN both ways */
+	for (size_t i = 0; i < sw->n_nodes && second == NULL; i++)
+		if (task_serves(&sw->nodes[i])) {
+			if (first == NULL)
+				first = &sw->nodes[i];
+			else
+				second = &sw->nodes[i];
+		}
 	for (size_t i = 0; i < sw->n_nodes && s->n_probes + 4 <= NC_MAX_PATHS; i++) {
-		const nc_node_t *node = &sw->nodes[i], *from = first;
+		const nc_node_t *node = &sw->nodes[i], *from = node == first ? second : first;
 		char target[NC_NAME_MAX + 16];
 		nc_endpoint_t ep = node->address;
 		nc_path_t *p;
 
 		ep.port = node->host_port;
 		p = add_node_path(s, NC_PATH_PUBLISHED_NODE, node, &ep);
-		if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p))
+		if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target))
 			add_tcp(s, p, timeout);
 
 		ep.port = sw->ingress_port;
@@ -490,26 +506,18 @@ static void add_swarm(run_state_t *s, uint64_t timeout)
 		if (p != NULL && sw->ingress_port == 0) {
 			p->verdict = NC_VERDICT_SKIPPED;
 			nc_path_set_detail(p, "%s", sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
-		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p)) {
+		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target)) {
 			add_tcp(s, p, timeout);
 		}
 
 		ep = node->task_address;
 		ep.port = s->port;
 		p = add_node_path(s, NC_PATH_TASK_TO_TASK, node, &ep);
-		if (from == node)
-			for (size_t k = 0; k < sw->n_nodes; k++)
-				if (&sw->nodes[k] != node && strcmp(sw->nodes[k].task_state, "running") == 0 &&
-				    sw->nodes[k].host_port != 0) {
-					from = &sw->nodes[k];
-					break;
-				}
-		if (p != NULL && !node_blocks(p, node, "node")) {
-			if (from == NULL || from == node || !ours(s)) {
+		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+			if (from == NULL) {
 				p->verdict = NC_VERDICT_SKIPPED;
-				nc_path_set_detail(p, "not sent: %s", !ours(s) ? "paths from a task need netcheck's responder"
-									       : "no other node's task to start from");
-			} else if (!node_blocks(p, from, "source node")) {
+				nc_path_set_detail(p, "not sent: no other node's task to start from");
+			} else {
 				nc_endpoint_format(&ep, true, target, sizeof(target));
 				add_node_relay(s, p, from, target, timeout);
 			}
@@ -517,14 +525,9 @@ static void add_swarm(run_state_t *s, uint64_t timeout)
 
 		memset(&ep, 0, sizeof(ep));
 		p = add_node_path(s, NC_PATH_TASK_TO_SERVICE_DNS, node, &ep);
-		if (p != NULL && !node_blocks(p, node, "node")) {
-			if (!ours(s)) {
-				p->verdict = NC_VERDICT_SKIPPED;
-				nc_path_set_detail(p, "not sent: paths from a task need netcheck's responder");
-			} else {
-				snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, s->port);
-				add_node_relay(s, p, node, target, timeout);
-			}
+		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+			snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, s->port);
+			add_node_relay(s, p, node, target, timeout);
 		}
 	}
 }

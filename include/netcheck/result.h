@@ -288,7 +288,7 @@ typedef struct nc_node {
 	char state[16];                   /* Status.State: "ready", "down", ... */
 	char availability[16];            /* "active", "pause", "drain" */
 	char engine_url[NC_DETAIL_MAX];   /* the --engine that is this node's; "" when none was given */
-	bool image_loaded;                /* netcheck loaded its image through that engine */
+	bool image_loaded;                /* that engine holds netcheck's image: found there, or loaded by this run */
 	char task_id[80];                 /* "" when the node got no task */
 	char task_state[16];              /* its Status.State: "running", "rejected", ... */
 	char task_error[NC_DETAIL_MAX];   /* the engine's reason when it is not running */
