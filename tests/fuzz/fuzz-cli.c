@@ -1,4 +1,4 @@
-/* Fuzz target: the command line (parse_args in netcheck/main.c).
+/* Fuzz target: the command line (parse_args in netcheck/cli/main.c).
  *
  * main.c is compiled into this program with -Dmain=netcheck_main and
  * -DNC_FUZZING; under NC_FUZZING main() returns right after parse_args(),

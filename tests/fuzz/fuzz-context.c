@@ -1,5 +1,5 @@
 /* Fuzz target: docker context files (nc_engine_discover in
- * netcheck/engine-discover.c).
+ * netcheck/engine/engine-discover.c).
  *
  * Input: byte 0 chooses the environment the fake getenv shows (bit 0
  * DOCKER_CONTEXT=remote-test, bit 1 DOCKER_CONTEXT=default, bit 2 no

@@ -1,5 +1,5 @@
 /* Fuzz target: the probe's reading of the responder's answer
- * (nc_probe_parse_answer in netcheck/probe.c).
+ * (nc_probe_parse_answer in netcheck/probe/probe.c).
  *
  * Input: the bytes read from the connection, at most NC_PROBE_MAX_ANSWER
  * of them as in the probe, in a buffer of exactly that size (no NUL after

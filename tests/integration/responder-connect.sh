@@ -55,7 +55,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# the same rootfs as netcheck/image.c builds: the responder, passwd, group
+# the same rootfs as netcheck/engine/image.c builds: the responder, passwd, group
 $PY - "$RESPONDER" "$TMP/rootfs.tar" <<'PY'
 import io, sys, tarfile
 def add(t, name, mode, data=None):
