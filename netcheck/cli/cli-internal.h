@@ -1,11 +1,25 @@
-/* netcheck's command line, the parts main.c shares with its unit test:
- * how the terminal is used (colour, width, ASCII).  Pure functions of
- * what main.c read from the process (isatty, NO_COLOR, COLUMNS, the
- * locale's codeset), so each rule is testable without a terminal. */
+/* netcheck's command line: what its files share.  main.c (main(),
+ * signals, dispatch), cli-options.c (the one table of commands and
+ * options), cli-parse.c (argv into a cli_t), cli-help.c (help and
+ * version, printed from the table), cli-commands.c (each command: opens
+ * its outputs, calls run, prints what report renders) and cli-term.c (how
+ * the terminal is used: colour, width, ASCII; pure functions of what
+ * main.c read from the process, so each rule is testable without a
+ * terminal). */
 #ifndef NETCHECK_CLI_INTERNAL_H
 #define NETCHECK_CLI_INTERNAL_H
 
+#include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "netcheck/result.h"
+#include "netcheck/run.h"
+
+/* --- the terminal (cli-term.c) ------------------------------------------ */
 
 typedef enum cli_color {
 	CLI_COLOR_AUTO = 0, /* colour on a terminal unless NO_COLOR is set and not empty */
@@ -31,5 +45,99 @@ unsigned cli_report_width(int terminal_width, const char *columns);
 /* codeset: nl_langinfo(CODESET) after setlocale(LC_CTYPE, ""), may be NULL.
  * True when the text must stay ASCII (anything but UTF-8). */
 bool cli_ascii_only(const char *codeset);
+
+/* --- the table (cli-options.c) ------------------------------------------- */
+
+#define CAPTURE_FILTER_MAX 1024 /* bytes of the joined FILTER words */
+#define HTTP_PATH_MAX 256
+#define NAME_ARG_MAX 128        /* container, network and context names */
+
+#define CMD(k) (1u << (k))
+#define EVERY_COMMAND (CMD(NC_CMD_RUN) | CMD(NC_CMD_PROBE) | CMD(NC_CMD_CAPTURE) | CMD(NC_CMD_GC) | CMD(NC_CMD_ENGINES))
+
+typedef struct command {
+	const char *name;
+	nc_command_t kind;
+	const char *synopsis;    /* after "netcheck " */
+	const char *summary;     /* one line in `netcheck --help` */
+	const char *description;
+	const char *exit_codes;
+} command_t;
+
+enum {
+	OPT_CONTEXT = 256, OPT_ENGINE_TIMEOUT, OPT_COLOR, OPT_NO_COLOR, OPT_IMAGE, OPT_PORT, OPT_HOST_PORT,
+	OPT_NETWORK, OPT_PEER, OPT_HTTP, OPT_KEEP, OPT_JSON, OPT_JUNIT, OPT_HTML, OPT_PCAP, OPT_PCAP_FORMAT,
+	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_START_TIMEOUT, OPT_ALLOW_OFFHOST,
+	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT,
+};
+
+typedef struct cli_option {
+	const char *name;   /* long name; several rows may share one (per-command help) */
+	char short_name;    /* shown in help; 0 = none */
+	int id;             /* what getopt returns: the short letter, or OPT_* */
+	int has_arg;
+	unsigned commands;  /* CMD() bits of the commands it applies to */
+	const char *arg;    /* the value's name in help; NULL = none */
+	const char *help;   /* '\n' continues on the next line */
+} cli_option_t;
+
+#define CLI_MAX_OPTIONS 64 /* rows of cli_options[]: bounds getopt's tables */
+
+extern const command_t cli_commands[];
+extern const size_t cli_n_commands;
+extern const cli_option_t cli_options[];
+extern const size_t cli_n_options;
+
+/* NULL when there is no command of that name. */
+const command_t *cli_find_command(const char *name);
+/* The row of option id for command kind; NULL when it does not apply. */
+const cli_option_t *cli_option_for(int id, nc_command_t kind);
+/* Applies to every command that talks to an engine: accepted before the
+ * command word too. */
+bool cli_option_is_global(const cli_option_t *o);
+
+/* --- one command line (cli-parse.c) -------------------------------------- */
+
+/* Everything the command line said, and the process state the commands
+ * share.  Lives in main(); every pointer borrowed from argv or main(). */
+typedef struct cli {
+	const command_t *command;
+	bool command_given;          /* named on the command line (else run) */
+	nc_run_options_t run;
+	const char *engines[NC_RUN_MAX_ENGINES];
+	size_t n_engines;
+	const char *json_path, *junit_path, *html_path;
+	const char *container;       /* probe, capture */
+	uint64_t duration_ms;        /* capture; 0 = until a signal */
+	bool verbose, overwrite, include_kept, port_given;
+	cli_color_t color;
+	bool ascii;                  /* the locale is not UTF-8 */
+	char filter[CAPTURE_FILTER_MAX + 1];
+	char default_pcap_path[NAME_ARG_MAX + 64];
+	volatile sig_atomic_t *interrupted;     /* borrowed: main.c's, set by its signal handler */
+	volatile sig_atomic_t *signal_received; /* borrowed: main.c's; the first signal, 0 = none */
+} cli_t;
+
+/* Fills cli (zeroed by the caller, run.pcap_fd = -1) from argv; argv may
+ * be permuted.  0 to go on, or an exit code; *done: help or version was
+ * printed. */
+int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done);
+/* One line on stderr, naming the command and its help; returns 64. */
+int cli_usage_error(const cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "-" is standard output. */
+bool cli_is_stdout(const char *path);
+
+/* --- help and version (cli-help.c) --------------------------------------- */
+
+void cli_print_main_help(FILE *out);
+void cli_print_command_help(FILE *out, const command_t *c);
+void cli_print_version(FILE *out);
+
+/* --- the commands (cli-commands.c): each returns the exit code ------------ */
+
+int cli_cmd_run(cli_t *cli); /* run and probe */
+int cli_cmd_capture(cli_t *cli);
+int cli_cmd_gc(const cli_t *cli);
+int cli_cmd_engines(const cli_t *cli);
 
 #endif

@@ -1,6 +1,6 @@
-/* Fuzz target: the command line (parse_args in netcheck/cli/main.c).
+/* Fuzz target: the command line (cli_parse_args in netcheck/cli/cli-parse.c).
  *
- * main.c is compiled into this program with -Dmain=netcheck_main and
+ * netcheck/cli/ is compiled into this program with -Dmain=netcheck_main and
  * -DNC_FUZZING; under NC_FUZZING main() returns right after parse_args(),
  * so no engine is ever looked for or contacted, no signal handler is
  * installed and no file is created.

@@ -1,0 +1,186 @@
+/* The one table of netcheck's command line: each command, and each
+ * option with the commands it applies to.  Parsing (cli-parse.c), help
+ * (cli-help.c) and the options dump that tests compare with the man page
+ * and the completions are all made from it.  May call: nothing. */
+#include <string.h>
+
+#include "cli-internal.h"
+#include "netcheck/common.h"
+
+#define RUN CMD(NC_CMD_RUN)
+#define PROBE CMD(NC_CMD_PROBE)
+#define CAPTURE CMD(NC_CMD_CAPTURE)
+#define REPORTING (RUN | PROBE)
+
+#define EXIT_CODES_RUN                                                                          \
+	"  0   every path behaved as expected for the detected environment\n"                   \
+	"  1   at least one path did not\n"                                                     \
+	"  64  usage error\n"                                                                   \
+	"  69  engine unreachable or unusable, or the test container could not be removed\n"     \
+	"  70  internal error\n"                                                                \
+	"  77  a privilege that a requested step needs is missing\n"                            \
+	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM (after cleanup)\n"
+#define EXIT_CODES_PROBE                                                                        \
+	"  0   every path behaved as expected for the detected environment\n"                   \
+	"  1   at least one path did not\n"                                                     \
+	"  64  usage error, or no such container\n"                                             \
+	"  69  engine unreachable or unusable\n"                                                \
+	"  70  internal error\n"                                                                \
+	"  77  a privilege that a requested step needs is missing\n"                            \
+	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM\n"
+#define EXIT_CODES_CAPTURE                                                                      \
+	"  0   the capture ended: --duration, -c or Ctrl-C (SIGINT is its normal end)\n"         \
+	"  64  usage error, no such container, or the file exists (see --overwrite)\n"          \
+	"  69  engine unreachable or unusable\n"                                                \
+	"  70  internal error\n"                                                                \
+	"  77  no privilege to capture\n"                                                       \
+	"  129/143  stopped by SIGHUP/SIGTERM (the file is whole)\n"
+#define EXIT_CODES_GC                                                                           \
+	"  0   done (also when there was nothing to remove)\n"                                  \
+	"  64  usage error\n"                                                                   \
+	"  69  engine unreachable or unusable\n"                                                \
+	"  70  internal error\n"                                                                \
+	"  77  a privilege that a requested step needs is missing\n"                            \
+	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM\n"
+#define EXIT_CODES_ENGINES                                                                      \
+	"  0   at least one engine answered\n"                                                  \
+	"  64  usage error\n"                                                                   \
+	"  69  no engine answered\n"                                                            \
+	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM\n"
+#define EXIT_CODES_HELP \
+	"  0   printed\n"   \
+	"  64  usage error\n"
+
+const command_t cli_commands[] = {
+	{ "run", NC_CMD_RUN, "run [OPTIONS]", "launch a test container, prove every path to it\n(the default)",
+	  "Launches netcheck's own test container (or --image), probes every path from\n"
+	  "this host to it (by the container's IP; through its published port on\n"
+	  "loopback and on this host's address), captures the packets on every point\n"
+	  "they cross, and reports each path's verdict and mechanism (direct, nat,\n"
+	  "proxy) with the evidence.  The container is removed at the end, also on\n"
+	  "errors and signals, unless --keep.\n",
+	  EXIT_CODES_RUN },
+	{ "probe", NC_CMD_PROBE, "probe [OPTIONS] CONTAINER", "prove every path to your running container",
+	  "Probes the paths from this host to CONTAINER (a name or id), which must be\n"
+	  "running: its IP and every published port (or the --port ones), with the\n"
+	  "same evidence and reports as run.  Launches nothing; leaves CONTAINER alone.\n",
+	  EXIT_CODES_PROBE },
+	{ "capture", NC_CMD_CAPTURE, "capture [OPTIONS] CONTAINER [FILTER...]",
+	  "capture a container's packets on every point\ninto one pcapng file",
+	  "Captures the packets of CONTAINER on the points run uses (lo, the bridge,\n"
+	  "its veth, eth0 inside it) into one pcapng file, until Ctrl-C, --duration or\n"
+	  "-c.  FILTER is a pcap-filter expression (as for tcpdump), and-ed with the\n"
+	  "container's own traffic.  The file is netcheck-CONTAINER-<UTC time>.pcapng\n"
+	  "unless -w; an existing file is replaced only with --overwrite.  -w - writes\n"
+	  "to standard output:  netcheck capture web -w - | wireshark -k -i -\n",
+	  EXIT_CODES_CAPTURE },
+	{ "gc", NC_CMD_GC, "gc [OPTIONS]", "remove test containers left by killed runs",
+	  "Removes the test containers of netcheck runs that are gone (killed before\n"
+	  "they could clean up); with --kept also the ones kept with run --keep.\n",
+	  EXIT_CODES_GC },
+	{ "engines", NC_CMD_ENGINES, "engines [OPTIONS]", "list the engines found here and their kind",
+	  "Lists every engine netcheck finds here (the one run would use: -H,\n"
+	  "DOCKER_HOST, the docker context; then the well-known sockets of Docker,\n"
+	  "rootless Docker and Podman), each with its kind, name and version, or why\n"
+	  "it cannot be used.\n",
+	  EXIT_CODES_ENGINES },
+	{ "help", NC_CMD_HELP, "help [COMMAND]", "this help, or a command's",
+	  "Prints the help of COMMAND, or the list of commands.\n", EXIT_CODES_HELP },
+	{ "version", NC_CMD_HELP, "version", "netcheck's version", "Prints netcheck's version.\n", EXIT_CODES_HELP },
+};
+const cli_option_t cli_options[] = {
+	/* global: every command that talks to an engine */
+	{ "host", 'H', 'H', required_argument, EVERY_COMMAND, "URL",
+	  "engine: unix:///path or tcp://host:port\n"
+	  "(default: DOCKER_HOST, the docker context,\n"
+	  "/var/run/docker.sock); with run --swarm, once per\n"
+	  "node: the manager first" },
+	{ "engine", 0, 'H', required_argument, EVERY_COMMAND, "URL", "the same as -H" },
+	{ "context", 0, OPT_CONTEXT, required_argument, EVERY_COMMAND, "NAME",
+	  "the engine of docker context NAME\n(default: DOCKER_CONTEXT, the current one)" },
+	{ "engine-timeout", 0, OPT_ENGINE_TIMEOUT, required_argument, EVERY_COMMAND, "MS",
+	  "per engine call timeout\n(default 10000; engines: 3000)" },
+	{ "verbose", 'v', 'v', no_argument, EVERY_COMMAND, NULL, "list each path's packets" },
+	{ "color", 0, OPT_COLOR, optional_argument, EVERY_COMMAND, "WHEN",
+	  "auto (default: on a terminal, unless NO_COLOR\n"
+	  "is set and not empty), always (also a bare\n"
+	  "--color) or never" },
+	{ "no-color", 0, OPT_NO_COLOR, no_argument, EVERY_COMMAND, NULL, "the same as --color=never" },
+	{ "help", 'h', 'h', no_argument, EVERY_COMMAND | CMD(NC_CMD_HELP), NULL, "this help" },
+	{ "version", 'V', 'V', no_argument, EVERY_COMMAND | CMD(NC_CMD_HELP), NULL, "print the version" },
+
+	{ "image", 0, OPT_IMAGE, required_argument, RUN, "IMG",
+	  "run IMG instead of netcheck's responder\n(needs --port)" },
+	{ "port", 0, OPT_PORT, required_argument, RUN, "N", "container port the image listens on (default 80)" },
+	{ "port", 0, OPT_PORT, required_argument, PROBE, "N",
+	  "a container port to probe; repeat for several\n(at most 16; default: every published one)" },
+	{ "port", 0, OPT_PORT, required_argument, CAPTURE, "N",
+	  "the container port whose published port to\nwatch (default: the first TCP one published)" },
+	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN, "N",
+	  "publish on host port N (default: the engine\npicks)" },
+	{ "network", 0, OPT_NETWORK, required_argument, RUN, "NAME",
+	  "attach the test container to Docker network\nNAME (default: the default bridge)" },
+	{ "peer", 0, OPT_PEER, no_argument, RUN, NULL,
+	  "a second container, for the container-to-\ncontainer paths" },
+	{ "http", 0, OPT_HTTP, optional_argument, REPORTING, "PATH",
+	  "check HTTP: GET PATH (default /) on each TCP\npath" },
+	{ "keep", 0, OPT_KEEP, no_argument, RUN, NULL,
+	  "keep the test container (gc --kept removes it)" },
+	{ "swarm", 0, OPT_SWARM, no_argument, RUN, NULL,
+	  "a global service over every node of the swarm\n(-H once per node, the manager first)" },
+	{ "json", 0, OPT_JSON, required_argument, REPORTING, "FILE|-",
+	  "write the JSON report, also when the run fails\n(schema: docs/report.schema.json)" },
+	{ "junit", 0, OPT_JUNIT, required_argument, REPORTING, "FILE|-",
+	  "write a JUnit XML report (a testcase per path)" },
+	{ "html", 0, OPT_HTML, required_argument, REPORTING, "FILE|-", "write the report as one HTML page" },
+	{ "pcap", 0, OPT_PCAP, required_argument, REPORTING, "FILE|-",
+	  "write the captured packets; - is standard\noutput (the text report then goes to stderr)" },
+	{ "pcap-format", 0, OPT_PCAP_FORMAT, required_argument, REPORTING, "F", "pcapng (default) or pcap" },
+	{ "no-capture", 0, OPT_NO_CAPTURE, no_argument, REPORTING, NULL, "do not capture packets" },
+	{ "require-capture", 0, OPT_REQUIRE_CAPTURE, no_argument, REPORTING, NULL,
+	  "exit 77 when packets cannot be captured" },
+	{ "expect", 0, OPT_EXPECT, required_argument, REPORTING, "PATH=V,...",
+	  "override expectations (PATH: a path name,\n"
+	  "direct or published; V: a verdict or a\nmechanism)" },
+	{ "timeout", 0, OPT_TIMEOUT, required_argument, REPORTING, "MS", "per-probe timeout (default 2000)" },
+	{ "start-timeout", 0, OPT_START_TIMEOUT, required_argument, RUN, "MS",
+	  "container start timeout (default 10000)" },
+	{ "allow-offhost", 0, OPT_ALLOW_OFFHOST, no_argument, REPORTING, NULL,
+	  "probe a container IP even when its route\nleaves this host" },
+
+	{ "write", 'w', 'w', required_argument, CAPTURE, "FILE|-",
+	  "the pcapng file (default: netcheck-CONTAINER-\n<UTC time>.pcapng); - is standard output" },
+	{ "overwrite", 0, OPT_OVERWRITE, no_argument, CAPTURE, NULL, "replace the -w file if it exists" },
+	{ "duration", 0, OPT_DURATION, required_argument, CAPTURE, "S",
+	  "stop after S seconds (1-86400; default: at\nCtrl-C)" },
+	{ "count", 'c', 'c', required_argument, CAPTURE, "COUNT", "stop after COUNT packets (1-1000000000)" },
+	{ "snaplen", 's', 's', required_argument, CAPTURE, "SNAPLEN", "bytes kept of each packet (64-262144)" },
+
+	{ "kept", 0, OPT_KEPT, no_argument, CMD(NC_CMD_GC), NULL, "also remove containers kept with run --keep" },
+};
+
+_Static_assert(NC_ARRAY_SIZE(cli_options) <= CLI_MAX_OPTIONS, "raise CLI_MAX_OPTIONS");
+
+const size_t cli_n_commands = NC_ARRAY_SIZE(cli_commands);
+const size_t cli_n_options = NC_ARRAY_SIZE(cli_options);
+
+const command_t *cli_find_command(const char *name)
+{
+	for (size_t i = 0; i < NC_ARRAY_SIZE(cli_commands); i++)
+		if (strcmp(cli_commands[i].name, name) == 0)
+			return &cli_commands[i];
+	return NULL;
+}
+
+const cli_option_t *cli_option_for(int id, nc_command_t kind)
+{
+	for (size_t i = 0; i < NC_ARRAY_SIZE(cli_options); i++)
+		if (cli_options[i].id == id && (cli_options[i].commands & CMD(kind)) != 0)
+			return &cli_options[i];
+	return NULL;
+}
+
+bool cli_option_is_global(const cli_option_t *o)
+{
+	return (o->commands & EVERY_COMMAND) == EVERY_COMMAND;
+}

@@ -1,0 +1,392 @@
+/* netcheck's command line read into a cli_t: getopt_long over the one
+ * table (cli-options.c), each value checked and bounded before anything
+ * is asked of an engine.  May call: model (the --expect syntax), help. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli-internal.h"
+#include "netcheck/common.h"
+#include "netcheck/result.h"
+#include "netcheck/testing.h"
+
+int cli_usage_error(const cli_t *cli, const char *fmt, ...)
+{
+	const char *name = cli->command_given ? cli->command->name : NULL;
+	va_list ap;
+
+	fprintf(stderr, "netcheck%s%s: ", name ? " " : "", name ? name : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see netcheck%s%s --help)\n", name ? " " : "", name ? name : "");
+	return nc_exit_code(cli->command->kind, -EINVAL, NULL, 0);
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long min, unsigned long *ret)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max || v < min)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/* Docker's names: [A-Za-z0-9][A-Za-z0-9<more>]*, at most NAME_ARG_MAX
+ * (containers and networks: more "_.-"; contexts also '+').  Anything
+ * else never reaches an engine path or a file name. */
+static bool valid_name(const char *s, const char *more)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_ARG_MAX || strchr("_.-+", s[0]) != NULL)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      (c != '\0' && strchr(more, c) != NULL)))
+			return false;
+	}
+	return true;
+}
+
+/* An HTTP path for the request line: '/' first, printable ASCII without
+ * spaces (nothing that could end the line or the target), bounded. */
+static bool valid_http_path(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HTTP_PATH_MAX || s[0] != '/')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* --- parsing ------------------------------------------------------------- */
+
+/* getopt's tables, made from options[] once: each long name once, and
+ * the short letters. */
+static void getopt_tables(struct option *longopts, char *shortopts, size_t shortlen)
+{
+	size_t n = 0, s = 0;
+
+	shortopts[s++] = ':'; /* a missing value is ':', not '?' */
+	for (size_t i = 0; i < cli_n_options; i++) {
+		bool seen = false;
+
+		for (size_t k = 0; k < n; k++)
+			seen = seen || strcmp(longopts[k].name, cli_options[i].name) == 0;
+		if (seen)
+			continue;
+		longopts[n++] = (struct option){ cli_options[i].name, cli_options[i].has_arg, NULL, cli_options[i].id };
+		if (cli_options[i].short_name != 0 && s + 3 < shortlen) {
+			shortopts[s++] = cli_options[i].short_name;
+			if (cli_options[i].has_arg == required_argument)
+				shortopts[s++] = ':';
+		}
+	}
+	longopts[n] = (struct option){ NULL, 0, NULL, 0 };
+	shortopts[s] = '\0';
+}
+
+/* How the user spelled the option getopt just returned, for messages. */
+static const char *option_spelling(const struct option *longopts, int longindex, int c, char *buf, size_t len)
+{
+	if (longindex >= 0)
+		snprintf(buf, len, "--%s", longopts[longindex].name);
+	else
+		snprintf(buf, len, "-%c", c);
+	return buf;
+}
+
+static int parse_port(cli_t *cli, const char *value)
+{
+	unsigned long v;
+	nc_command_t kind = cli->command->kind;
+
+	if (parse_uint(value, 65535, 1, &v) < 0)
+		return cli_usage_error(cli, "--port needs a port number 1-65535, not '%.32s'", value);
+	if (kind != NC_CMD_PROBE) {
+		if (cli->port_given)
+			return cli_usage_error(cli, "--port is given once for %s (several ports: netcheck probe)", cli->command->name);
+		cli->port_given = true;
+		cli->run.port = (uint16_t)v;
+		return 0;
+	}
+	for (size_t i = 0; i < cli->run.n_ports; i++)
+		if (cli->run.ports[i] == v)
+			return cli_usage_error(cli, "--port %lu is given twice", v);
+	if (cli->run.n_ports == NC_RUN_MAX_PORTS)
+		return cli_usage_error(cli, "at most %d --port options", NC_RUN_MAX_PORTS);
+	cli->run.ports[cli->run.n_ports++] = (uint16_t)v;
+	return 0;
+}
+
+static int parse_ms(cli_t *cli, const char *opt, const char *value, uint64_t *ret)
+{
+	unsigned long v;
+
+	if (parse_uint(value, 600000, 1, &v) < 0)
+		return cli_usage_error(cli, "%s needs milliseconds 1-600000, not '%.32s'", opt, value);
+	*ret = v;
+	return 0;
+}
+
+/* *ret = value when it is a name valid_name() accepts. */
+static int parse_name(cli_t *cli, const char *opt, const char *what, const char *more, const char *value,
+		      const char **ret)
+{
+	if (!valid_name(value, more))
+		return cli_usage_error(cli, "%s needs %s ([A-Za-z0-9][A-Za-z0-9%s]*, at most %d), not '%.64s'", opt, what,
+				   more, NAME_ARG_MAX, value);
+	*ret = value;
+	return 0;
+}
+
+/* One option getopt returned, known to apply to this command.  0 or an exit code. */
+static int apply_option(cli_t *cli, int c, const char *value, bool *done)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'H':
+		if (cli->n_engines == NC_RUN_MAX_ENGINES)
+			return cli_usage_error(cli, "at most %d engines", NC_RUN_MAX_ENGINES);
+		if (value[0] == '\0')
+			return cli_usage_error(cli, "-H/--engine needs a URL, not ''");
+		cli->engines[cli->n_engines++] = value;
+		return 0;
+	case OPT_CONTEXT: return parse_name(cli, "--context", "a context name", "_.+-", value, &cli->run.context);
+	case OPT_ENGINE_TIMEOUT: return parse_ms(cli, "--engine-timeout", value, &cli->run.engine_timeout_ms);
+	case OPT_TIMEOUT: return parse_ms(cli, "--timeout", value, &cli->run.probe_timeout_ms);
+	case OPT_START_TIMEOUT: return parse_ms(cli, "--start-timeout", value, &cli->run.start_timeout_ms);
+	case 'v': cli->verbose = true; return 0;
+	case OPT_COLOR:
+		if (cli_color_parse(value, &cli->color) < 0)
+			return cli_usage_error(cli, "--color is auto, always or never, not '%.32s'", value);
+		return 0;
+	case OPT_NO_COLOR: cli->color = CLI_COLOR_NEVER; return 0;
+	case 'h':
+		if (cli->command_given)
+			cli_print_command_help(stdout, cli->command);
+		else
+			cli_print_main_help(stdout);
+		*done = true;
+		return 0;
+	case 'V':
+		cli_print_version(stdout);
+		*done = true;
+		return 0;
+	case OPT_IMAGE:
+		if (strlen(value) >= NC_NAME_MAX)
+			return cli_usage_error(cli, "--image: a name of at most %d characters", NC_NAME_MAX - 1);
+		cli->run.image = value;
+		return 0;
+	case OPT_PORT: return parse_port(cli, value);
+	case OPT_HOST_PORT:
+		if (parse_uint(value, 65535, 1, &v) < 0)
+			return cli_usage_error(cli, "--host-port needs a port number 1-65535, not '%.32s'", value);
+		cli->run.host_port = (uint16_t)v;
+		return 0;
+	case OPT_NETWORK: return parse_name(cli, "--network", "a Docker network name", "_.-", value, &cli->run.network);
+	case OPT_PEER: cli->run.peer = true; return 0;
+	case OPT_HTTP:
+		if (value != NULL && !valid_http_path(value))
+			return cli_usage_error(cli, "--http=PATH needs a path that starts with '/' (printable, no spaces, at "
+					   "most %d), not '%.64s'", HTTP_PATH_MAX, value);
+		cli->run.http_path = value != NULL ? value : "/";
+		return 0;
+	case OPT_KEEP: cli->run.keep = true; return 0;
+	case OPT_SWARM: cli->run.swarm = true; return 0;
+	case OPT_JSON: cli->json_path = value; return 0;
+	case OPT_JUNIT: cli->junit_path = value; return 0;
+	case OPT_HTML: cli->html_path = value; return 0;
+	case OPT_PCAP:
+	case 'w':
+		cli->run.pcap_path = value;
+		return 0;
+	case OPT_PCAP_FORMAT:
+		if (strcmp(value, "pcap") != 0 && strcmp(value, "pcapng") != 0)
+			return cli_usage_error(cli, "--pcap-format is pcapng or pcap, not '%.32s'", value);
+		cli->run.pcap_classic = strcmp(value, "pcap") == 0;
+		return 0;
+	case OPT_NO_CAPTURE: cli->run.capture = false; return 0;
+	case OPT_REQUIRE_CAPTURE: cli->run.require_capture = true; return 0;
+	case OPT_EXPECT: cli->run.expect = value; return 0;
+	case OPT_ALLOW_OFFHOST: cli->run.allow_offhost = true; return 0;
+	case OPT_OVERWRITE: cli->overwrite = true; return 0;
+	case OPT_DURATION:
+		if (parse_uint(value, 86400, 1, &v) < 0)
+			return cli_usage_error(cli, "--duration needs seconds 1-86400, not '%.32s'", value);
+		cli->duration_ms = (uint64_t)v * 1000;
+		return 0;
+	case 'c':
+		if (parse_uint(value, 1000000000UL, 1, &v) < 0)
+			return cli_usage_error(cli, "-c needs a packet count 1-1000000000, not '%.32s'", value);
+		cli->run.capture_count = v;
+		return 0;
+	case 's':
+		if (parse_uint(value, 262144, 64, &v) < 0)
+			return cli_usage_error(cli, "-s needs a snapshot length 64-262144, not '%.32s'", value);
+		cli->run.capture_snaplen = (uint32_t)v;
+		return 0;
+	case OPT_KEPT: cli->include_kept = true; return 0;
+	default:
+		return cli_usage_error(cli, "option %d has no handler", c); /* a row of options[] without a case */
+	}
+}
+
+/* The words after the options: CONTAINER [FILTER...], COMMAND for help. */
+static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
+{
+	nc_command_t kind = cli->command->kind;
+	size_t used = 0;
+
+	if (strcmp(cli->command->name, "help") == 0) {
+		const command_t *c = optind < argc ? cli_find_command(argv[optind]) : NULL;
+
+		if (optind < argc && c == NULL)
+			return cli_usage_error(cli, "no command '%.64s'", argv[optind]);
+		if (optind + 1 < argc)
+			return cli_usage_error(cli, "unexpected argument '%.64s'", argv[optind + 1]);
+		if (c != NULL)
+			cli_print_command_help(stdout, c);
+		else
+			cli_print_main_help(stdout);
+		*done = true;
+		return 0;
+	}
+	if (strcmp(cli->command->name, "version") == 0 && optind >= argc) {
+		cli_print_version(stdout);
+		*done = true;
+		return 0;
+	}
+	if (kind == NC_CMD_PROBE || kind == NC_CMD_CAPTURE) {
+		if (optind >= argc)
+			return cli_usage_error(cli, "CONTAINER is missing: a container name or id");
+		cli->container = argv[optind++];
+		if (!valid_name(cli->container, "_.-"))
+			return cli_usage_error(cli, "'%.64s' is not a container name or id", cli->container);
+	}
+	if (kind == NC_CMD_CAPTURE) {
+		for (; optind < argc; optind++) {
+			size_t n = strlen(argv[optind]);
+
+			if (used + (used > 0) + n > CAPTURE_FILTER_MAX)
+				return cli_usage_error(cli, "the capture filter is longer than %d bytes", CAPTURE_FILTER_MAX);
+			if (used > 0)
+				cli->filter[used++] = ' ';
+			memcpy(cli->filter + used, argv[optind], n);
+			used += n;
+		}
+		cli->filter[used] = '\0';
+		cli->run.capture_filter = used > 0 ? cli->filter : NULL;
+	}
+	if (optind < argc)
+		return cli_usage_error(cli, "unexpected argument '%.64s'", argv[optind]);
+	return 0;
+}
+
+bool cli_is_stdout(const char *path)
+{
+	return path != NULL && strcmp(path, "-") == 0;
+}
+
+/* What the options say together. */
+static int check_combination(cli_t *cli)
+{
+	nc_error_t err = { "" };
+	nc_result_t *scratch;
+	int to_stdout = cli_is_stdout(cli->json_path) + cli_is_stdout(cli->junit_path) + cli_is_stdout(cli->html_path) +
+			cli_is_stdout(cli->run.pcap_path);
+	int r;
+
+	if (cli->n_engines > 1 && !cli->run.swarm)
+		return cli_usage_error(cli, "-H/--engine is given %zu times: several engines only with run --swarm",
+				   cli->n_engines);
+	if (cli->n_engines > 0 && cli->run.context != NULL)
+		return cli_usage_error(cli, "--context and -H/--engine both choose the engine: give one");
+	if (cli->run.image != NULL && cli->run.port == 0)
+		return cli_usage_error(cli, "--image needs --port: the port the image listens on");
+	if (cli->run.require_capture && !cli->run.capture)
+		return cli_usage_error(cli, "--require-capture contradicts --no-capture");
+	if (cli->run.pcap_path != NULL && !cli->run.capture)
+		return cli_usage_error(cli, "--pcap contradicts --no-capture");
+	if (to_stdout > 1)
+		return cli_usage_error(cli, "only one of --json, --junit, --html and --pcap can write to standard output ('-')");
+	if (cli->run.expect != NULL) {
+		/* the spec's syntax, before any engine is asked (the paths it
+		 * names are checked against the run's own paths later) */
+		scratch = nc_result_new();
+		if (scratch == NULL)
+			return nc_exit_code(cli->command->kind, -ENOMEM, NULL, 0);
+		r = nc_result_parse_expect(scratch, cli->run.expect, &err);
+		nc_result_free(scratch);
+		if (r < 0)
+			return cli_usage_error(cli, "--expect: %s", err.text[0] ? err.text : nc_strerror(r));
+	}
+	cli->run.engine_url = cli->n_engines > 0 ? cli->engines[0] : NULL;
+	for (size_t i = 1; i < cli->n_engines; i++)
+		cli->run.more_engines[cli->run.n_more_engines++] = cli->engines[i];
+	return 0;
+}
+
+int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done)
+{
+	struct option longopts[CLI_MAX_OPTIONS + 1];
+	char shortopts[2 * CLI_MAX_OPTIONS + 2], spelled[64];
+	int c, longindex, r;
+
+	*done = false;
+	cli->command = cli_find_command("run");
+	cli->run.capture = true;
+	if (argc > 1 && argv[1][0] != '-') {
+		cli->command = cli_find_command(argv[1]);
+		if (cli->command == NULL) {
+			cli->command = cli_find_command("run");
+			return cli_usage_error(cli, "unknown command '%.64s'", argv[1]);
+		}
+		cli->command_given = true;
+		argv++;
+		argc--;
+	}
+	getopt_tables(longopts, shortopts, sizeof(shortopts));
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		longindex = -1;
+		c = getopt_long(argc, argv, shortopts, longopts, &longindex);
+		if (c == -1)
+			break;
+		if (c == ':')
+			return cli_usage_error(cli, "option '%.64s' needs a value", argv[optind - 1]);
+		if (c == '?') {
+			if (optopt != 0)
+				return cli_usage_error(cli, "unknown option '-%c'", optopt);
+			return cli_usage_error(cli, "unknown option '%.64s'", argv[optind - 1]);
+		}
+		if (cli_option_for(c, cli->command->kind) == NULL)
+			return cli_usage_error(cli, "%s does not apply to %s",
+					   option_spelling(longopts, longindex, c, spelled, sizeof(spelled)),
+					   cli->command->name);
+		r = apply_option(cli, c, optarg, done);
+		if (r != 0 || *done)
+			return r;
+	}
+	r = parse_operands(cli, argc, argv, done);
+	if (r != 0 || *done)
+		return r;
+	return check_combination(cli);
+}
