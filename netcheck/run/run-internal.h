@@ -1,6 +1,8 @@
 /* Private to the run module: the state one run's stages share.
  *
  *   run.c          nc_run(): the stages in order, and teardown
+ *   run-common.c   the helpers below the stages: progress, interrupt, clock,
+ *                  engine connection, environment (calls nothing above it)
  *   run-target.c   the target: a container netcheck launches, or one the user names
  *   run-swarm.c    the target of --swarm: a global service over every node
  *   run-probe.c    the paths a target has, the probes on the run's loop
@@ -101,7 +103,7 @@ struct run_state {
 	uint64_t stream_last_ts;
 };
 
-/* run.c: helpers every part uses */
+/* run-common.c: helpers every part uses; they call nothing of the run above them */
 void nc_run_progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool nc_run_interrupted(const run_state_t *s);
 uint64_t nc_run_now_ms(void);

@@ -1,0 +1,108 @@
+/* The helpers every part of a run shares, below the stages and the
+ * targets: progress, the interrupt flag, the clock, the engine connection,
+ * and the environment filled from the engine's answers.  run.c orders the
+ * stages; the stage and target files call these and nothing above them.
+ * May call: engine, platform, classify, result.  Never prints. */
+#include "run-internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "netcheck/testing.h"
+
+void nc_run_progress(const run_state_t *s, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (s->opt->progress == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	s->opt->progress(s->opt->progress_data, msg);
+}
+
+bool nc_run_interrupted(const run_state_t *s)
+{
+	return s->opt->interrupted != NULL && *s->opt->interrupted;
+}
+
+void nc_run_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+uint64_t nc_run_now_ms(void)
+{
+	return uv_hrtime() / 1000000u;
+}
+
+int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, volatile sig_atomic_t *intr,
+		   nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err)
+{
+	nc_engine_options_t eo = { 0 };
+	nc_engine_source_t src;
+	char found[NC_ENGINE_URL_MAX];
+	const char *cert = getenv("DOCKER_CERT_PATH"), *verify = getenv("DOCKER_TLS_VERIFY");
+	int r;
+
+	r = nc_engine_discover_context(url, context, NULL, found, sizeof(found), &src, err);
+	if (r < 0)
+		return r;
+	eo.timeout_ms = (long)(timeout_ms > 0 ? timeout_ms : 10000);
+	eo.connect_timeout_ms = eo.timeout_ms < 3000 ? eo.timeout_ms : 3000;
+	eo.cert_path = cert;
+	eo.tls_verify = verify != NULL && *verify != '\0' && strcmp(verify, "0") != 0;
+	eo.cancel = intr;
+	r = nc_engine_new(found, &eo, ret, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_negotiate(*ret, ret_version, err);
+	if (r < 0) {
+		nc_engine_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+void nc_run_fill_environment(run_state_t *s)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	const nc_engine_version_t *v = &s->version;
+
+	snprintf(env->engine_url, sizeof(env->engine_url), "%s", nc_engine_url(s->engine));
+	snprintf(env->engine_name, sizeof(env->engine_name), "%s",
+		 nc_engine_product(v));
+	snprintf(env->engine_version, sizeof(env->engine_version), "%s", v->version);
+	snprintf(env->api_version, sizeof(env->api_version), "%s", v->api_version);
+	snprintf(env->os, sizeof(env->os), "%s", s->engine_info.operating_system);
+	env->rootless = s->engine_info.rootless;
+	(void)nc_platform_primary_address(AF_INET, &env->host_address, env->host_interface,
+					  sizeof(env->host_interface));
+}
+
+void nc_run_decide_environment(run_state_t *s)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+
+	if (nc_result_swarm(s->result)->active) {
+		/* the engine's own kind; no one bridge here is the target's */
+		env->kind = nc_classify_engine(&s->version, &s->engine_info);
+		nc_result_apply_expectations(s->result);
+		return;
+	}
+
+	env->kind = nc_classify_environment(&s->version, &s->engine_info, s->route.kind, s->route.via_default,
+					    &env->bridge_attached);
+	if (env->bridge_attached)
+		snprintf(env->bridge, sizeof(env->bridge), "%s", s->route.ifname);
+	snprintf(nc_result_container(s->result)->bridge, sizeof(nc_result_container(s->result)->bridge), "%s",
+		 env->bridge);
+	nc_result_apply_expectations(s->result);
+}
