@@ -8,15 +8,16 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fail() { printf 'FAIL: %s\n' "$*" >&2; exit 1; }
 
-bad() { # WANT_GREP args...
-	local pattern=$1 rc=0
-	shift
+fails() { # WANT_RC WANT_GREP args...: one line on stderr, nothing on stdout
+	local want=$1 pattern=$2 rc=0
+	shift 2
 	"$NETCHECK" "$@" >"$TMP/out" 2>"$TMP/err" || rc=$?
-	[ "$rc" = 64 ] || fail "'$*': exit $rc, want 64"
+	[ "$rc" = "$want" ] || fail "'$*': exit $rc, want $want ($(cat "$TMP/err"))"
 	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "'$*': stderr has $(wc -l <"$TMP/err") lines"
 	grep -q -- "$pattern" "$TMP/err" || fail "'$*': stderr '$(cat "$TMP/err")' lacks '$pattern'"
 	[ ! -s "$TMP/out" ] || fail "'$*': wrote to stdout"
 }
+bad() { fails 64 "$@"; }
 
 bad "unknown option '--bogus'" --bogus
 bad "unknown command 'frobnicate'" frobnicate
@@ -34,8 +35,34 @@ bad "contradicts" run --no-capture --require-capture
 bad "not PATH=VALUE" run --expect direct
 bad "unknown path" run --expect sideways=reachable
 bad "neither a verdict nor a mechanism" run --expect direct=maybe
-bad "cannot write the JSON report" run --json /nonexistent-dir/x.json
 bad "pcap contradicts --no-capture" run --pcap x.pcapng --no-capture
+
+# long options are spelled in full: getopt's unique prefixes would let a
+# typo mean another option (run --col once started a run)
+bad "unknown option '--col' (options are spelled in full: --color)" run --col
+bad "unknown option '--colo' (options are spelled in full: --color)" run --colo=always
+bad "unknown option '--kep' (options are spelled in full: --kept)" gc --kep
+bad "unknown option '--jso' (options are spelled in full: --json)" probe web --jso x
+bad "unknown option '--co' (options are spelled in full: --context or --color or --count)" run --co x
+bad "unknown option '--pcap-fmt'" run --pcap-fmt pcap
+bad "option '--peer' takes no value" run --peer=yes
+bad "option '--timeout' needs a value" probe web --timeout
+bad "unknown option '-x'" run -vx
+
+# no option starts a run: only a bare 'netcheck' does; global options go
+# before or after the command, the others after it
+bad "a command is needed before '--no-capture'" --no-capture
+bad "a command is needed before '-v'" -v
+bad "a command is needed before '-H'" -H unix:///x
+bad "unknown option '--col' (options are spelled in full: --color); and a command is needed" --col
+bad "netcheck run: --json is not a global option: it goes after the command" --json x run
+bad "netcheck gc: --kept is not a global option" --kept gc
+bad "netcheck: unknown option '--bogus'" --bogus x run # the option's fault before 'x'
+bad "netcheck version: --engine-timeout does not apply to version" --engine-timeout 5 version
+bad "netcheck help: -v does not apply to help" -v help
+bad "milliseconds" --engine-timeout 0 gc   # a global option before the command is checked as after it
+bad "give one" --context ctx run -H unix:///x
+bad "unknown command 'frob'" -H unix:///x frob
 
 # options of another command: one line naming the option and the command
 bad "netcheck gc: --pcap does not apply to gc (see netcheck gc --help)" gc --pcap x
@@ -101,13 +128,22 @@ grep -q -- "--overwrite" "$TMP/help-capture" || fail "capture --help lacks --ove
 "$NETCHECK" -h | cmp -s - "$TMP/help" || fail "-h differs from --help"
 "$NETCHECK" help | cmp -s - "$TMP/help" || fail "help differs from --help"
 
-for code in 0 1 64 69 70 77 129 130 143; do
+for code in 0 1 64 69 70 73 77 129 130 143; do
 	grep -qE "^  ([0-9]+/)*$code(/| )" "$TMP/help" || fail "--help does not document exit code $code"
 done
-for v in --version -V version "probe -V"; do
+for v in --version -V version "probe -V" "-H unix:///x -V"; do
 	# shellcheck disable=SC2086 # "probe -V": two words
-	"$NETCHECK" $v | grep -qE '^netcheck [0-9]+\.[0-9]+\.[0-9]+$' || fail "$v"
+	"$NETCHECK" $v >"$TMP/version" || fail "$v: exit $?"
+	grep -qE '^netcheck [0-9]+\.[0-9]+\.[0-9]+$' "$TMP/version" || fail "$v: $(cat "$TMP/version")"
+	# the libraries as loaded, and the build's features
+	grep -qE '^libraries: libuv [0-9]+\.[0-9]+\.[0-9]+, libpcap [0-9]+\.[0-9]+[^,]*, jansson [0-9.]+, libcurl [0-9.]+' \
+		"$TMP/version" || fail "$v names no library versions: $(cat "$TMP/version")"
+	grep -qE '^features: ([+-][a-z0-9]+ ?)*[+-]nftables' "$TMP/version" || fail "$v names no features"
+	if grep -q '+nftables' "$TMP/version"; then
+		grep -qE ', libnftables [0-9.]+' "$TMP/version" || fail "$v: +nftables without its version"
+	fi
 done
+cmp -s "$TMP/version" <("$NETCHECK" version) || fail "-V and version differ"
 
 # an engine that is not there: exit 69, one line, and --json still written
 # with the reason (run and probe); no capture file left behind
@@ -129,11 +165,34 @@ assert doc["paths"] == []
 PY
 	rm -f "$TMP/r.json"
 done
-# an output that cannot be created is a usage error, and the JSON says so too
+# a global option before the command is the same as after it: the
+# engine named first is the one asked
+rc=0
+"$NETCHECK" -H "$noengine" --engine-timeout 500 run --json "$TMP/r.json" >/dev/null 2>"$TMP/err" || rc=$?
+[ "$rc" = 69 ] || fail "-H before run: exit $rc, want 69 ($(cat "$TMP/err"))"
+grep -q "no-engine.sock" "$TMP/err" || fail "-H before run: the engine named is not the one asked: $(cat "$TMP/err")"
+rm -f "$TMP/r.json"
+
+# an output that cannot be created: 73 (sysexits EX_CANTCREAT), one line,
+# no file; a --json that could be created says so too
+mkdir "$TMP/folder"
+for out in --json --junit --html --pcap; do
+	fails 73 "cannot write" run --engine "$noengine" "$out" /nonexistent-dir/x
+	fails 73 "cannot write" probe web --engine "$noengine" "$out" "$TMP/folder" # a folder is no file
+done
+fails 73 "cannot write the capture" capture web --engine "$noengine" -w /nonexistent-dir/x.pcapng
+fails 73 "cannot write the capture" capture web --engine "$noengine" -w "$TMP/folder"
+if [ "$(id -u)" != 0 ]; then # root writes anywhere
+	chmod a-w "$TMP/folder"
+	(cd "$TMP/folder" && fails 73 "cannot write the capture" capture web --engine "$noengine")
+	chmod u+w "$TMP/folder"
+fi
+[ -z "$(ls -A "$TMP/folder")" ] || fail "an output that cannot be created left $(ls -A "$TMP/folder")"
+[ ! -e /nonexistent-dir ] || fail "/nonexistent-dir exists"
 rc=0
 "$NETCHECK" run --engine "$noengine" --json "$TMP/r.json" --pcap /nonexistent-dir/x.pcapng >/dev/null 2>"$TMP/err" || rc=$?
-[ "$rc" = 64 ] || fail "--pcap into a missing folder: exit $rc, want 64"
-python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit_code"] == 64 and "cannot write the capture" in d["error"]["message"], d' \
+[ "$rc" = 73 ] || fail "--pcap into a missing folder: exit $rc, want 73"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["exit_code"] == 73 and "cannot write the capture" in d["error"]["message"], d' \
 	"$TMP/r.json" || fail "--pcap into a missing folder: the JSON report"
 # --json -: the document on stdout, the message on stderr
 rc=0

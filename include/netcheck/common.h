@@ -22,6 +22,7 @@ enum {
 	NC_EPORTTAKEN = NC_EBASE - 8, /* the engine could not bind a host port: allocated or in use */
 	NC_ENOIMAGE = NC_EBASE - 9,   /* the engine has no such image */
 	NC_EGONE = NC_EBASE - 10,     /* a container, service or network named in the call is gone (404) */
+	NC_ECANTCREAT = NC_EBASE - 11, /* an output file the user named cannot be created */
 };
 
 #define NC_ERROR_MAX 512

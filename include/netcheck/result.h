@@ -25,6 +25,7 @@ enum {
 	NC_EXIT_USAGE = 64,       /* bad command line */
 	NC_EXIT_ENGINE = 69,      /* engine unreachable or unusable */
 	NC_EXIT_INTERNAL = 70,    /* internal error */
+	NC_EXIT_CANTCREAT = 73,   /* an output file cannot be created (sysexits EX_CANTCREAT) */
 	NC_EXIT_NOPERM = 77,      /* a privilege a requested step needs is missing */
 	NC_EXIT_SIGINT = 130,
 	NC_EXIT_SIGTERM = 143,
@@ -389,6 +390,7 @@ typedef enum nc_command {
  *     does not exist), 69 otherwise; engine errors (NC_EENGINE,
  *     NC_EPROTO, NC_ETOOBIG, -ECONNREFUSED, -ENOENT, -ETIMEDOUT,
  *     -EHOSTUNREACH, -ECONNRESET, -ENOTSUP) → 69; -EPERM/-EACCES → 77;
+ *     NC_ECANTCREAT (an output file cannot be created) → 73;
  *     NC_ECANCELED without a known signal → 130; anything else → 70;
  *   - success: engines with no engine answering → 69; run/probe without
  *     a result → 70; run whose test container could not be removed

@@ -22,11 +22,6 @@
 #include "netcheck/run.h"
 #include "netcheck/testing.h"
 
-/* An output file named on the command line cannot be created: the user's
- * to fix, so a usage error for nc_exit_code() (ENOENT here is a missing
- * folder, not a missing engine socket). */
-#define STATUS_BAD_OUTPUT (-EINVAL)
-
 static const char *ellipsis(const cli_t *cli)
 {
 	return cli->ascii ? "..." : "…";
@@ -42,7 +37,8 @@ static void on_progress(void *data, const char *msg)
 /* Output files are created before the run: a bad path fails before any
  * container exists, and the file is ours (and the sudo user's) before the
  * run drops its privileges.  exclusive: refuse an existing file.  Returns
- * the fd or a negative errno. */
+ * the fd or a negative errno; callers make a failure NC_ECANTCREAT (exit
+ * 73: ENOENT here is a missing folder, not a missing engine socket). */
 static int create_output(const char *path, int mode, bool exclusive)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | (exclusive ? O_EXCL : O_TRUNC) | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -73,7 +69,7 @@ static int open_report(const char *path, const char *what, FILE **ret, nc_error_
 		fd = r;
 	}
 	if (fd < 0)
-		return nc_error_set(err, STATUS_BAD_OUTPUT, "cannot write %s to %s: %s", what, path, strerror(-fd));
+		return nc_error_set(err, NC_ECANTCREAT, "cannot write %s to %s: %s", what, path, strerror(-fd));
 	return 0;
 }
 
@@ -91,6 +87,7 @@ static int close_report(FILE *f)
 static int open_pcap(cli_t *cli, bool exclusive, nc_error_t *err)
 {
 	const char *path = cli->run.pcap_path;
+	struct stat st;
 	int fd;
 
 	if (cli_is_stdout(path)) {
@@ -99,10 +96,12 @@ static int open_pcap(cli_t *cli, bool exclusive, nc_error_t *err)
 		return 0;
 	}
 	fd = create_output(path, 0600, exclusive);
+	if (fd == -EEXIST && exclusive && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		fd = -EISDIR; /* --overwrite would not help */
 	if (fd == -EEXIST && exclusive)
-		return nc_error_set(err, STATUS_BAD_OUTPUT, "%s exists; --overwrite replaces it", path);
+		return nc_error_set(err, -EINVAL, "%s exists; --overwrite replaces it", path); /* the user's choice: 64 */
 	if (fd < 0)
-		return nc_error_set(err, STATUS_BAD_OUTPUT, "cannot write the capture to %s: %s", path, strerror(-fd));
+		return nc_error_set(err, NC_ECANTCREAT, "cannot write the capture to %s: %s", path, strerror(-fd));
 	cli->run.pcap_fd = fd;
 	return 0;
 }

@@ -4,6 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pcap/pcap.h>
+#include <uv.h>
+
 #include "cli-internal.h"
 #include "netcheck/common.h"
 
@@ -47,7 +52,8 @@ static void print_globals(FILE *out)
 
 void cli_print_main_help(FILE *out)
 {
-	fputs("Usage: netcheck [COMMAND] [OPTIONS]\n"
+	fputs("Usage: netcheck [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
+	      "       netcheck                  (the same as netcheck run)\n"
 	      "\n"
 	      "Proves how this host reaches a container: directly by its IP, or only\n"
 	      "through a published port that something forwards.\n"
@@ -63,7 +69,7 @@ void cli_print_main_help(FILE *out)
 		snprintf(left, sizeof(left), "%s%s", cli_commands[i].name, operands);
 		print_columns(out, left, cli_commands[i].summary);
 	}
-	fputs("\nGlobal options (every command):\n", out);
+	fputs("\nGlobal options (every command; before or after it):\n", out);
 	print_globals(out);
 	fputs("\n"
 	      "'netcheck COMMAND --help' or 'netcheck help COMMAND': a command's options.\n"
@@ -74,32 +80,56 @@ void cli_print_main_help(FILE *out)
 	      "  64  usage error; no such container (probe, capture)\n"
 	      "  69  engine unreachable or unusable\n"
 	      "  70  internal error\n"
+	      "  73  an output file cannot be created\n"
 	      "  77  a privilege that a requested step needs is missing\n"
 	      "  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM (after cleanup)\n"
 	      "  (netcheck capture: Ctrl-C is its normal end, exit 0)\n", out);
 }
 
+/* Exactly the options c accepts: its own, then the global ones (help and
+ * version take no global option but -h and -V, listed as their own). */
 void cli_print_command_help(FILE *out, const command_t *c)
 {
-	bool any = false;
+	bool any = false, globals = c->kind != NC_CMD_HELP;
 
 	fprintf(out, "Usage: netcheck %s\n\n%s", c->synopsis, c->description);
 	for (size_t i = 0; i < cli_n_options; i++) {
-		if (cli_option_is_global(&cli_options[i]) || (cli_options[i].commands & CMD(c->kind)) == 0)
+		if ((globals && cli_option_is_global(&cli_options[i])) || (cli_options[i].commands & CMD(c->kind)) == 0)
 			continue;
 		if (!any)
 			fprintf(out, "\n%s options:\n", c->name);
 		any = true;
 		print_option(out, &cli_options[i]);
 	}
-	if (c->kind != NC_CMD_HELP) {
+	if (globals) {
 		fputs("\nGlobal options:\n", out);
 		print_globals(out);
 	}
 	fprintf(out, "\nExit codes:\n%s", c->exit_codes);
 }
 
+/* The libraries as loaded (a bug report needs those, not the headers'),
+ * and what this build was made with. */
 void cli_print_version(FILE *out)
 {
+	const curl_version_info_data *curl = curl_version_info(CURLVERSION_NOW);
+	const char *pcap = pcap_lib_version();
+
+	if (strncmp(pcap, "libpcap version ", strlen("libpcap version ")) == 0)
+		pcap += strlen("libpcap version ");
 	fprintf(out, "netcheck %s\n", NC_VERSION);
+	fprintf(out, "libraries: libuv %s, libpcap %s, jansson %s, libcurl %s%s%s%s", uv_version_string(), pcap,
+		jansson_version_str(), curl->version, curl->ssl_version ? " (" : "",
+		curl->ssl_version ? curl->ssl_version : "", curl->ssl_version ? ")" : "");
+#ifdef NC_NFTABLES_VERSION
+	fprintf(out, ", libnftables %s", NC_NFTABLES_VERSION);
+#endif
+	fputs("\nfeatures:", out);
+#ifdef NC_HAVE_NFTABLES
+	fputs(" +nftables", out); /* the firewall ruleset, for published-remote's diagnoses */
+#else
+	fputs(" -nftables", out);
+#endif
+	fputs((curl->features & CURL_VERSION_SSL) != 0 ? " +tls" : " -tls", out); /* tcp:// engines with TLS */
+	fputc('\n', out);
 }

@@ -18,6 +18,7 @@
 	"  64  usage error\n"                                                                   \
 	"  69  engine unreachable or unusable, or the test container could not be removed\n"     \
 	"  70  internal error\n"                                                                \
+	"  73  an output file (--json, --junit, --html, --pcap) cannot be created\n"            \
 	"  77  a privilege that a requested step needs is missing\n"                            \
 	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM (after cleanup)\n"
 #define EXIT_CODES_PROBE                                                                        \
@@ -26,6 +27,7 @@
 	"  64  usage error, or no such container\n"                                             \
 	"  69  engine unreachable or unusable\n"                                                \
 	"  70  internal error\n"                                                                \
+	"  73  an output file (--json, --junit, --html, --pcap) cannot be created\n"            \
 	"  77  a privilege that a requested step needs is missing\n"                            \
 	"  129/130/143  interrupted by SIGHUP/SIGINT/SIGTERM\n"
 #define EXIT_CODES_CAPTURE                                                                      \
@@ -33,6 +35,7 @@
 	"  64  usage error, no such container, or the file exists (see --overwrite)\n"          \
 	"  69  engine unreachable or unusable\n"                                                \
 	"  70  internal error\n"                                                                \
+	"  73  the file cannot be created\n"                                                    \
 	"  77  no privilege to capture\n"                                                       \
 	"  129/143  stopped by SIGHUP/SIGTERM (the file is whole)\n"
 #define EXIT_CODES_GC                                                                           \
@@ -52,7 +55,7 @@
 	"  64  usage error\n"
 
 const command_t cli_commands[] = {
-	{ "run", NC_CMD_RUN, "run [OPTIONS]", "launch a test container, prove every path to it\n(the default)",
+	{ "run", NC_CMD_RUN, "run [OPTIONS]", "launch a test container, prove every path to it\n(bare 'netcheck' too)",
 	  "Launches netcheck's own test container (or --image), probes every path from\n"
 	  "this host to it (by the container's IP; through its published port on\n"
 	  "loopback and on this host's address), captures the packets on every point\n"
@@ -86,7 +89,11 @@ const command_t cli_commands[] = {
 	  EXIT_CODES_ENGINES },
 	{ "help", NC_CMD_HELP, "help [COMMAND]", "this help, or a command's",
 	  "Prints the help of COMMAND, or the list of commands.\n", EXIT_CODES_HELP },
-	{ "version", NC_CMD_HELP, "version", "netcheck's version", "Prints netcheck's version.\n", EXIT_CODES_HELP },
+	{ "version", NC_CMD_HELP, "version", "netcheck's version",
+	  "Prints netcheck's version, the versions of the libraries it runs with\n"
+	  "(libuv, libpcap, jansson, libcurl, libnftables) and the features it was\n"
+	  "built with (+nftables: the firewall ruleset is read; +tls: tcp:// engines\n"
+	  "with TLS).\n", EXIT_CODES_HELP },
 };
 const cli_option_t cli_options[] = {
 	/* global: every command that talks to an engine */

@@ -101,16 +101,6 @@ static void getopt_tables(struct option *longopts, char *shortopts, size_t short
 	shortopts[s] = '\0';
 }
 
-/* How the user spelled the option getopt just returned, for messages. */
-static const char *option_spelling(const struct option *longopts, int longindex, int c, char *buf, size_t len)
-{
-	if (longindex >= 0)
-		snprintf(buf, len, "--%s", longopts[longindex].name);
-	else
-		snprintf(buf, len, "-%c", c);
-	return buf;
-}
-
 static int parse_port(cli_t *cli, const char *value)
 {
 	unsigned long v;
@@ -343,44 +333,154 @@ static int check_combination(cli_t *cli)
 	return 0;
 }
 
+/* One option from getopt_long, with what getopt does not check: a long
+ * option is spelled in full (getopt takes any unique prefix, so a typo
+ * could mean another option), and a bad one is named as the user wrote
+ * it.  Returns the option's id and its spelling in spelled; -1 at the
+ * end; 0 with the complaint in problem. */
+static int next_option(int argc, char **argv, const char *shortopts, const struct option *longopts, char *spelled,
+		       size_t spelled_len, char *problem, size_t problem_len)
+{
+	int longindex = -1, c = getopt_long(argc, argv, shortopts, longopts, &longindex);
+	const char *word = optind > 0 && optind <= argc ? argv[optind - 1] : "";
+	size_t name_len;
+
+	if (c == -1)
+		return -1;
+	if (c != '?' && c != ':' && longindex < 0) {
+		snprintf(spelled, spelled_len, "-%c", c);
+		return c;
+	}
+	if ((c == '?' || c == ':') && optopt > 0 && optopt < 256 && strncmp(word, "--", 2) != 0) {
+		snprintf(spelled, spelled_len, "-%c", optopt);
+		snprintf(problem, problem_len, c == ':' ? "option '-%c' needs a value" : "unknown option '-%c'", optopt);
+		return 0;
+	}
+	/* a long option: its own word, or the one before its separate value */
+	if (c != '?' && c != ':' && longopts[longindex].has_arg == required_argument && optarg == word && optind >= 2)
+		word = argv[optind - 2];
+	name_len = strcspn(word + 2, "=");
+	snprintf(spelled, spelled_len, "%.*s", (int)(name_len + 2 < 64 ? name_len + 2 : 64), word);
+	for (size_t i = 0; longopts[i].name != NULL; i++) {
+		if (strlen(longopts[i].name) != name_len || strncmp(longopts[i].name, word + 2, name_len) != 0)
+			continue;
+		if (c == ':')
+			snprintf(problem, problem_len, "option '%s' needs a value", spelled);
+		else if (c == '?') /* the only other way a whole name fails */
+			snprintf(problem, problem_len, "option '%s' takes no value", spelled);
+		else
+			return c;
+		return 0;
+	}
+	snprintf(problem, problem_len, "unknown option '%.64s'", spelled);
+	for (size_t i = 0, n = 0; longopts[i].name != NULL && n < 3; i++) {
+		size_t len = strlen(problem);
+
+		if (name_len > 0 && strncmp(longopts[i].name, word + 2, name_len) == 0 && len + 1 < problem_len)
+			snprintf(problem + len, problem_len - len, "%s--%s", n++ == 0 ? " (options are spelled in full: " : " or ",
+				 longopts[i].name);
+	}
+	if (strchr(problem, '(') != NULL && strlen(problem) + 1 < problem_len)
+		strcat(problem, ")");
+	return 0;
+}
+
+/* Moves argv[k] to argv[0] and the words before it one up: argv + 1 is
+ * then the command line without the command word, and argv holds the
+ * same strings (whoever owns them frees the same set). */
+static void take_out_command_word(char **argv, int k)
+{
+	char *word = argv[k];
+
+	for (int i = k; i > 0; i--)
+		argv[i] = argv[i - 1];
+	argv[0] = word;
+}
+
+/* The words before the command: global options only (docker's habit:
+ * `netcheck -H URL engines`).  Finds the command word (argv[*ret_k], 0 =
+ * none) without applying anything; every option is applied once, in
+ * order, by cli_parse_args().  0 to go on, or an exit code. */
+static int find_command_word(int argc, char **argv, const struct option *longopts, const char *shortopts, cli_t *cli,
+			     int *ret_k, bool *done)
+{
+	char plus[2 * CLI_MAX_OPTIONS + 3], spelled[72], problem[160] = "", later[160], first[72] = "", local[72] = "";
+	bool help = false, version = false;
+	int c;
+
+	*ret_k = 0;
+	snprintf(plus, sizeof(plus), "+%s", shortopts); /* stop at the first word that is no option */
+	optind = 0; /* glibc and musl: start afresh */
+	/* the first problem is kept; later ones land in later[] */
+	while ((c = next_option(argc, argv, plus, longopts, spelled, sizeof(spelled), problem[0] ? later : problem,
+				sizeof(problem))) != -1) {
+		const cli_option_t *row = NULL;
+
+		for (size_t i = 0; i < cli_n_options && c != 0; i++)
+			if (cli_options[i].id == c)
+				row = &cli_options[i];
+		if (first[0] == '\0')
+			snprintf(first, sizeof(first), "%s", spelled);
+		if (row != NULL && !cli_option_is_global(row) && local[0] == '\0')
+			snprintf(local, sizeof(local), "%s", spelled);
+		help = help || c == 'h';
+		version = version || c == 'V';
+	}
+	if (optind < argc) {
+		cli->command = cli_find_command(argv[optind]);
+		if (cli->command == NULL) {
+			cli->command = cli_find_command("run");
+			if (problem[0] == '\0')
+				return cli_usage_error(cli, "unknown command '%.64s'", argv[optind]);
+		}
+	}
+	if (problem[0] != '\0' && optind < argc) /* a command: the option's own fault comes first */
+		return cli_usage_error(cli, "%s", problem);
+	if (optind >= argc && argc > 1 && !(problem[0] == '\0' && (help || version)))
+		return cli_usage_error(cli, "%s%sa command is needed before '%.64s': netcheck COMMAND [OPTIONS] (bare "
+				   "'netcheck' is 'netcheck run')", problem, problem[0] ? "; and " : "", first);
+	if (optind >= argc) {
+		if (help)
+			cli_print_main_help(stdout);
+		else if (version)
+			cli_print_version(stdout);
+		*done = help || version;
+		return 0;
+	}
+	cli->command_given = true;
+	if (local[0] != '\0')
+		return cli_usage_error(cli, "%s is not a global option: it goes after the command (netcheck %s %s ...)",
+				       local, cli->command->name, local);
+	*ret_k = optind;
+	return 0;
+}
+
 int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done)
 {
 	struct option longopts[CLI_MAX_OPTIONS + 1];
-	char shortopts[2 * CLI_MAX_OPTIONS + 2], spelled[64];
-	int c, longindex, r;
+	char shortopts[2 * CLI_MAX_OPTIONS + 2], spelled[72], problem[160];
+	int c, k, r;
 
 	*done = false;
 	cli->command = cli_find_command("run");
 	cli->run.capture = true;
-	if (argc > 1 && argv[1][0] != '-') {
-		cli->command = cli_find_command(argv[1]);
-		if (cli->command == NULL) {
-			cli->command = cli_find_command("run");
-			return cli_usage_error(cli, "unknown command '%.64s'", argv[1]);
-		}
-		cli->command_given = true;
+	getopt_tables(longopts, shortopts, sizeof(shortopts));
+	opterr = 0;
+	r = find_command_word(argc, argv, longopts, shortopts, cli, &k, done);
+	if (r != 0 || *done)
+		return r;
+	if (k > 0) {
+		take_out_command_word(argv, k);
 		argv++;
 		argc--;
 	}
-	getopt_tables(longopts, shortopts, sizeof(shortopts));
-	opterr = 0;
-	optind = 1;
-	for (;;) {
-		longindex = -1;
-		c = getopt_long(argc, argv, shortopts, longopts, &longindex);
-		if (c == -1)
-			break;
-		if (c == ':')
-			return cli_usage_error(cli, "option '%.64s' needs a value", argv[optind - 1]);
-		if (c == '?') {
-			if (optopt != 0)
-				return cli_usage_error(cli, "unknown option '-%c'", optopt);
-			return cli_usage_error(cli, "unknown option '%.64s'", argv[optind - 1]);
-		}
+	optind = 0;
+	while ((c = next_option(argc, argv, shortopts, longopts, spelled, sizeof(spelled), problem, sizeof(problem))) !=
+	       -1) {
+		if (c == 0)
+			return cli_usage_error(cli, "%s", problem);
 		if (cli_option_for(c, cli->command->kind) == NULL)
-			return cli_usage_error(cli, "%s does not apply to %s",
-					   option_spelling(longopts, longindex, c, spelled, sizeof(spelled)),
-					   cli->command->name);
+			return cli_usage_error(cli, "%s does not apply to %s", spelled, cli->command->name);
 		r = apply_option(cli, c, optarg, done);
 		if (r != 0 || *done)
 			return r;

@@ -33,6 +33,7 @@ const char *nc_strerror(int code)
 	case NC_EPORTTAKEN: return "host port already allocated or in use";
 	case NC_ENOIMAGE: return "no such image";
 	case NC_EGONE: return "the container, service or network is gone";
+	case NC_ECANTCREAT: return "the output file cannot be created";
 	default: break;
 	}
 	/* UV_E* are -errno on Unix, except a few such as UV_EOF (-4095). */

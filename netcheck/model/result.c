@@ -558,6 +558,8 @@ static int failure_exit_code(nc_command_t cmd, int status)
 		return NC_EXIT_USAGE;
 	case NC_ECANCELED:
 		return NC_EXIT_SIGINT;
+	case NC_ECANTCREAT:
+		return NC_EXIT_CANTCREAT;
 	default:
 		return NC_EXIT_INTERNAL;
 	}

@@ -375,6 +375,7 @@ static void test_exit_codes(void **state)
 	/* what the user named does not exist, or a port they chose is taken: usage */
 	assert_int_equal(nc_exit_code_for(r, NC_ENOTFOUND, 0), 64);
 	assert_int_equal(nc_exit_code_for(r, NC_EPORTTAKEN, 0), 64);
+	assert_int_equal(nc_exit_code_for(r, NC_ECANTCREAT, 0), 73);
 	assert_int_equal(nc_exit_code_for(r, -EPERM, 0), 77);
 	assert_int_equal(nc_exit_code_for(r, -EACCES, 0), 77);
 	assert_int_equal(nc_exit_code_for(r, NC_ECANCELED, SIGINT), 130);

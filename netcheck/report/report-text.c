@@ -867,6 +867,7 @@ static const char *exit_code_meaning(int code)
 	case NC_EXIT_USAGE: return "bad command line";
 	case NC_EXIT_ENGINE: return "engine unreachable or unusable";
 	case NC_EXIT_INTERNAL: return "internal error";
+	case NC_EXIT_CANTCREAT: return "an output file cannot be created";
 	case NC_EXIT_NOPERM: return "a privilege a requested step needs is missing";
 	case NC_EXIT_SIGINT: return "interrupted (SIGINT)";
 	case NC_EXIT_SIGTERM: return "terminated (SIGTERM)";
