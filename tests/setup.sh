@@ -20,7 +20,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # it into the binary; curl checks that the engine answers (tests/engine.sh).
 RUN_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
-	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev libnftables-dev
+	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev
 	docker.io iptables iproute2 procps
 )
 # `test`: the rest, for the test suites: cmocka (unit tests), Wireshark's

@@ -1,0 +1,164 @@
+/* netcheck: what the kernel was seen to do with a run's own packets.
+ *
+ * The nftables trace (witness-trace.c): for the flows of a run, a
+ * trace-only table of netcheck's own (`inet netcheck_trace_<pid>_<runid>`,
+ * base chains at priority -350 on prerouting and output, where every
+ * packet starts; rules that match only the run's flows and do `meta
+ * nftrace set 1`, nothing else: no verdict is ever changed) and a netlink
+ * socket on NFNLGRP_NFTRACE read on the caller's libuv loop.  Each flow
+ * gets the passages its packets took: the ordered table / chain / rule
+ * handle / verdict steps they met in every table of every family, packets
+ * that took the same steps counted once.
+ *
+ * The table is owned by the netlink socket that made it (NFT_TABLE_F_OWNER):
+ * the kernel removes it when that socket closes, so a run killed with
+ * SIGKILL leaves nothing behind, and closing nc_witness_trace_owner_fd()
+ * from a signal handler (close(2) is async-signal-safe) removes it too.
+ * nc_witness_trace_gc() removes what a kernel without owner tables kept.
+ *
+ * The rule text by handle (witness-rules.c): the ruleset as nft prints it
+ * with handles (libnftables), so iptables-nft's xt rules read as nft shows
+ * them and comments are part of the text.
+ *
+ * May call: model (endpoint, errors), platform, libnftnl, libmnl,
+ * libnftables, libuv.  Called by: run.  Never prints. */
+#ifndef NETCHECK_WITNESS_H
+#define NETCHECK_WITNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "netcheck/common.h"
+#include "netcheck/endpoint.h"
+
+/* ---- the flows a run traces ------------------------------------------------ */
+
+/* One flow: proto and the addresses and ports known before the packets
+ * are sent.  An unset endpoint (family 0) or port 0 matches any; at least
+ * one address must be set, and both of one family.  A flow is traced both
+ * ways: the reply direction is the same flow with src and dst swapped.
+ * A path through NAT is two flows: before (the published address) and
+ * after (the container's); a packet already traced stays traced through
+ * the NAT, so one flow per path is enough to see its packets' way in.
+ * For ICMP and ICMPv6 a port is the echo identifier. */
+typedef struct nc_trace_flow {
+	uint8_t proto;     /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_ICMPV6 */
+	nc_endpoint_t src; /* borrowed from nobody: plain data */
+	nc_endpoint_t dst;
+} nc_trace_flow_t;
+
+#define NC_TRACE_MAX_FLOWS 64
+#define NC_TRACE_MAX_STEPS 64      /* steps kept per passage; more: passage->truncated */
+#define NC_TRACE_MAX_PASSAGES 16   /* distinct passages kept per flow; more: counted in stats */
+#define NC_TRACE_TABLE_PREFIX "netcheck_trace_"
+#define NC_TRACE_TABLE_MAX 64      /* "netcheck_trace_<pid>_<runid>" fits */
+
+/* ---- what was seen ----------------------------------------------------------- */
+
+typedef enum nc_trace_step_type {
+	NC_TRACE_RULE = 3,   /* a rule matched (verdict is its verdict; continue for a counter) */
+	NC_TRACE_RETURN = 2, /* the end of a regular chain: back to the caller */
+	NC_TRACE_POLICY = 1, /* a base chain's policy decided (verdict is the policy) */
+} nc_trace_step_type_t;
+
+/* The verdict codes are the kernel's: NF_DROP 0, NF_ACCEPT 1, NF_STOLEN 2,
+ * NF_QUEUE 3, NFT_CONTINUE -1, NFT_BREAK -2, NFT_JUMP -3, NFT_GOTO -4,
+ * NFT_RETURN -5; nc_witness_verdict_name() says them. */
+typedef struct nc_trace_step {
+	uint8_t family;             /* NFPROTO_*: 2 ip, 10 ip6, 1 inet, 7 bridge, 5 netdev, 3 arp */
+	nc_trace_step_type_t type;
+	const char *table;          /* borrowed, valid until nc_witness_trace_free() */
+	const char *chain;          /* borrowed, same */
+	const char *jump_target;    /* borrowed, same; NULL unless verdict is jump or goto */
+	uint64_t handle;            /* the rule's handle; 0 for a policy or return */
+	int verdict;
+} nc_trace_step_t;
+
+typedef struct nc_trace_passage {
+	bool reply;                 /* the packets matched the flow reversed */
+	uint8_t tcp_flags;          /* of the first packet (SYN 0x02, RST 0x04, ACK 0x10...); 0 if not TCP */
+	unsigned packets;           /* how many packets took exactly these steps */
+	bool truncated;             /* more than NC_TRACE_MAX_STEPS steps: the first ones are kept */
+	size_t n_steps;
+	const nc_trace_step_t *steps; /* borrowed, valid until nc_witness_trace_free() */
+} nc_trace_passage_t;
+
+typedef struct nc_trace_stats {
+	unsigned events;            /* trace messages read */
+	unsigned matched;           /* of them, of a run's flow */
+	unsigned passages_dropped;  /* distinct passages past NC_TRACE_MAX_PASSAGES */
+	unsigned lost;              /* times the kernel said the socket's buffer overflowed */
+	unsigned malformed;         /* messages libnftnl could not parse */
+} nc_trace_stats_t;
+
+typedef struct nc_trace nc_trace_t;
+
+/* Installs the trace table for flows (n of them, 1..NC_TRACE_MAX_FLOWS;
+ * copied) of the run run_id ([a-z0-9-], at most 32) in the calling
+ * thread's network namespace, after subscribing to the trace events.
+ * ret: new, free with nc_witness_trace_free().  0, or -EPERM without
+ * CAP_NET_ADMIN, -EOPNOTSUPP built without libnftnl/libmnl or a kernel
+ * without nf_tables, -EINVAL, -ENOMEM, another errno from netlink; err
+ * gets one line saying what is missing (the run goes on without it). */
+int nc_witness_trace_new(const char *run_id, const nc_trace_flow_t *flows, size_t n,
+			 nc_trace_t **ret, nc_error_t *err);
+/* Reads the trace events on loop (a uv_poll on the trace socket) until
+ * nc_witness_trace_stop().  0, -EALREADY, or a UV_E* code. */
+int nc_witness_trace_start(nc_trace_t *t, uv_loop_t *loop);
+/* Reads what the kernel still buffered and stops reading; the passages are
+ * final after it.  Callable without start (then it only drains).  0. */
+int nc_witness_trace_stop(nc_trace_t *t);
+/* Deletes the trace table now (the socket stays for reading what was
+ * buffered).  Idempotent: 0 when already gone. */
+int nc_witness_trace_remove(nc_trace_t *t, nc_error_t *err);
+/* The fd that owns the table: close(2) it from a signal handler and the
+ * kernel removes the table; nc_witness_trace_free() then knows (EBADF).
+ * -1 when the table is gone. */
+int nc_witness_trace_owner_fd(const nc_trace_t *t);
+/* Removes the table, closes both sockets, stops polling (the handle closes
+ * on the loop: run it once before uv_loop_close()).  NULL: no-op. */
+void nc_witness_trace_free(nc_trace_t *t);
+
+/* borrowed, valid until nc_witness_trace_free(): "netcheck_trace_<pid>_<runid>" */
+const char *nc_witness_trace_table(const nc_trace_t *t);
+size_t nc_witness_trace_flow_count(const nc_trace_t *t);
+size_t nc_witness_trace_passage_count(const nc_trace_t *t, size_t flow);
+/* borrowed, valid until nc_witness_trace_free() or the next event read;
+ * NULL out of range.  Passages in the order their first packet came. */
+const nc_trace_passage_t *nc_witness_trace_passage(const nc_trace_t *t, size_t flow, size_t i);
+void nc_witness_trace_stats(const nc_trace_t *t, nc_trace_stats_t *ret);
+
+/* Removes the trace tables of runs that are gone: every table named
+ * NC_TRACE_TABLE_PREFIX<pid>_... whose pid is not a live netcheck (an owned
+ * table of a live run cannot be removed by anyone else anyway).  Returns
+ * how many were removed, or a negative errno (-EPERM, -EOPNOTSUPP). */
+int nc_witness_trace_gc(nc_error_t *err);
+
+/* "accept", "drop", "continue", "jump", "goto", "return", "queue",
+ * "stolen", "break"; "unknown" otherwise.  Static. */
+const char *nc_witness_verdict_name(int verdict);
+/* "ip", "ip6", "inet", "bridge", "netdev", "arp"; "unknown". Static. */
+const char *nc_witness_family_name(uint8_t family);
+
+/* ---- rule text by handle ----------------------------------------------------- */
+
+typedef struct nc_witness_rules nc_witness_rules_t;
+
+/* Lists the ruleset of the calling thread's network namespace as nft
+ * prints it with handles.  ret: new, free with nc_witness_rules_free().
+ * 0, -EOPNOTSUPP without libnftables, or what listing said (in err). */
+int nc_witness_rules_read(nc_witness_rules_t **ret, nc_error_t *err);
+/* The same from text (`nft -a list ruleset`; len bytes, copied). */
+int nc_witness_rules_parse(const char *text, size_t len, nc_witness_rules_t **ret, nc_error_t *err);
+void nc_witness_rules_free(nc_witness_rules_t *r);
+/* The rule's text as nft prints it, without the handle comment; its
+ * comment, if any, is the text's `comment "..."` and *ret_comment (may be
+ * NULL) borrowed unescaped.  family: NFPROTO_*.  Borrowed, valid until
+ * nc_witness_rules_free(); NULL if no such rule. */
+const char *nc_witness_rules_text(const nc_witness_rules_t *r, uint8_t family, const char *table,
+				  const char *chain, uint64_t handle, const char **ret_comment);
+
+#endif

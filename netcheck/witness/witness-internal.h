@@ -1,0 +1,66 @@
+/* witness: what the files of the room share (not part of the API). */
+#ifndef NETCHECK_WITNESS_INTERNAL_H
+#define NETCHECK_WITNESS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netcheck/witness.h"
+
+#define TRACE_SLOTS 32        /* packets followed at once (trace ids); the oldest is closed first */
+#define TRACE_MAX_NAMES 4096  /* distinct table/chain names kept; more read as "?" */
+#define TRACE_RECV_MAX 65536  /* one netlink datagram */
+
+/* A packet being followed: its trace id and the steps met so far. */
+typedef struct trace_slot {
+	bool used;
+	bool own_done;            /* its pass through the trace table's chain ended (policy seen) */
+	uint32_t id;
+	uint64_t last_use;
+	size_t flow;
+	nc_trace_passage_t passage;
+	nc_trace_step_t steps[NC_TRACE_MAX_STEPS];
+} trace_slot_t;
+
+typedef struct trace_flow_state {
+	nc_trace_flow_t flow;
+	size_t n_passages;
+	nc_trace_passage_t passages[NC_TRACE_MAX_PASSAGES]; /* .steps: owned (cast away const to free) */
+} trace_flow_state_t;
+
+struct nc_trace {
+	char table[NC_TRACE_TABLE_MAX];
+	trace_flow_state_t *flows;  /* owned */
+	size_t n_flows;
+	trace_slot_t *slots;        /* owned, TRACE_SLOTS */
+	uint64_t clock;
+	char **names;               /* owned, each owned: interned table and chain names */
+	size_t n_names;
+	nc_trace_stats_t stats;
+	int record_fd;              /* borrowed; -1: every datagram read is also written here */
+
+	/* witness-trace.c: the kernel side */
+	void *owner;                /* owned struct mnl_socket *: owns the table */
+	void *events;               /* owned struct mnl_socket *: NFNLGRP_NFTRACE */
+	uint32_t seq;
+	uv_poll_t *poll;            /* owned until its close callback */
+	bool table_present;
+	unsigned char *buf;         /* owned, TRACE_RECV_MAX */
+};
+
+/* witness-trace-collect.c.  A trace object that follows flows with no
+ * kernel behind it: the trace table is named table (a recording's).
+ * ret: new, free with nc_witness_trace_free(). */
+int nc_witness_trace_offline(const char *table, const nc_trace_flow_t *flows, size_t n, nc_trace_t **ret);
+/* Feeds one datagram as read from the trace socket (one or more netlink
+ * messages); others than NFT_MSG_TRACE are skipped.  0 or -EINVAL (bad framing). */
+int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len);
+/* Ends every packet still followed: the passages are final after it. */
+void nc_witness_trace_flush(nc_trace_t *t);
+/* Frees what collect allocated (called by nc_witness_trace_free()). */
+void nc_witness_trace_collect_free(nc_trace_t *t);
+/* For the fixture recorder: every datagram read is written to fd too. */
+void nc_witness_trace_record_to(nc_trace_t *t, int fd);
+
+#endif
