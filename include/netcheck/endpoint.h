@@ -26,6 +26,23 @@ typedef struct nc_endpoint {
 	uint16_t port; /* host order; for ICMP the echo identifier */
 } nc_endpoint_t;
 
+/* Which way a packet crossed an interface (capture's packets, the model's
+ * hops): plain data shared by both, so the model needs no packet header.
+ * The TCP flags below likewise. */
+typedef enum nc_direction {
+	NC_DIR_UNKNOWN = 0,
+	NC_DIR_IN,  /* received by the capture point's interface */
+	NC_DIR_OUT, /* sent by it */
+} nc_direction_t;
+
+/* TCP flags as a packet carries them (capture's packets, the model's
+ * packet summaries). */
+#define NC_TCP_FIN 0x01
+#define NC_TCP_SYN 0x02
+#define NC_TCP_RST 0x04
+#define NC_TCP_PSH 0x08
+#define NC_TCP_ACK 0x10
+
 /* "a.b.c.d:port" or "[v6]:port"; without port: "a.b.c.d" / "v6".
  * Returns 0 or -ENOSPC; an unset endpoint formats as "-". */
 int nc_endpoint_format(const nc_endpoint_t *e, bool with_port, char *buf, size_t len);

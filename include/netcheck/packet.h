@@ -13,18 +13,6 @@
 
 #define NC_SNAPLEN 512 /* bytes kept per packet: headers, the request line with its nonce, the responder's whole answer; small so a bulk stream fits the kernel ring */
 
-typedef enum nc_direction {
-	NC_DIR_UNKNOWN = 0,
-	NC_DIR_IN,  /* received by the capture point's interface */
-	NC_DIR_OUT, /* sent by it */
-} nc_direction_t;
-
-#define NC_TCP_FIN 0x01
-#define NC_TCP_SYN 0x02
-#define NC_TCP_RST 0x04
-#define NC_TCP_PSH 0x08
-#define NC_TCP_ACK 0x10
-
 typedef struct nc_packet {
 	uint32_t point;      /* index of the capture point it was seen on */
 	uint64_t ts_ns;      /* capture timestamp, ns since the epoch */

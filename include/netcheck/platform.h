@@ -6,8 +6,9 @@
  * system shares, platform-common.c for what only formats).  There is no
  * macOS or Windows implementation yet: meson stops with an error there
  * (docs/design.md says what a port needs).
- * Depends on nothing of netcheck but endpoint.h: callers convert its
- * plain structs into the result model.  Owns nothing beyond each call.
+ * Depends on nothing of netcheck but endpoint.h and the model's facts.h
+ * (the route kind and a firewall drop are facts the policy reads as they
+ * are): callers convert its other plain structs into the result model.  Owns nothing beyond each call.
  * Never prints. */
 #ifndef NETCHECK_PLATFORM_H
 #define NETCHECK_PLATFORM_H
@@ -20,6 +21,7 @@
 #include <time.h>
 
 #include "netcheck/endpoint.h"
+#include "netcheck/facts.h"
 
 #define NC_IFNAME_MAX 32
 
@@ -42,14 +44,7 @@ typedef struct nc_platform_socket {
 
 #define NC_PLATFORM_MAX_SOCKETS 4096 /* entries read from one table at most */
 
-typedef enum nc_route_kind {
-	NC_ROUTE_NONE = 0,    /* no route at all */
-	NC_ROUTE_ON_LINK,     /* through an interface whose network holds dst */
-	NC_ROUTE_GATEWAY,     /* through a gateway: leaves this host */
-	NC_ROUTE_LOCAL,       /* dst is one of this host's own addresses */
-	NC_ROUTE_REJECT,      /* unreachable, prohibit or blackhole */
-} nc_route_kind_t;
-
+/* nc_route_kind_t: netcheck/facts.h */
 typedef struct nc_route {
 	nc_route_kind_t kind;
 	char ifname[NC_IFNAME_MAX];
@@ -262,22 +257,12 @@ typedef struct nc_platform_fw_packet {
 	bool dnat;                     /* its destination was rewritten (ct status dnat) */
 } nc_platform_fw_packet_t;
 
-#define NC_PLATFORM_FW_NAME_MAX 64
-#define NC_PLATFORM_FW_RULE_MAX 200
+#define NC_PLATFORM_FW_NAME_MAX NC_FW_NAME_MAX
+#define NC_PLATFORM_FW_RULE_MAX NC_FW_RULE_MAX
 
-/* Where the connection is dropped. */
-typedef struct nc_platform_fw_drop {
-	char family[8];                        /* "ip", "inet" */
-	char table[NC_PLATFORM_FW_NAME_MAX];   /* "filter" */
-	char chain[NC_PLATFORM_FW_NAME_MAX];   /* the chain holding the rule: "DOCKER-USER", "ufw-user-input" */
-	char base_chain[NC_PLATFORM_FW_NAME_MAX]; /* the hooked chain it was reached from: "INPUT", "FORWARD" */
-	bool reject;                           /* rejected (an answer comes back), not dropped */
-	bool policy;                           /* the base chain's policy, no rule */
-	bool conditional;                      /* only for some clients: a rule names an interface or
-						* source the question left open */
-	uint64_t handle;                       /* the rule's handle; 0 for a policy */
-	char rule[NC_PLATFORM_FW_RULE_MAX];    /* the rule in nft's words, cut to fit: "tcp dport 8080 drop" */
-} nc_platform_fw_drop_t;
+/* Where the connection is dropped: the model's fact type (facts.h), so
+ * that run hands it to the policy as it is. */
+typedef nc_fw_drop_t nc_platform_fw_drop_t;
 
 /* Reads the ruleset of this network namespace (needs CAP_NET_ADMIN).
  * *ret: new, nc_platform_firewall_free().  0, -ENOTSUP when netcheck was

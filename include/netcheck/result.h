@@ -3,8 +3,8 @@
  * Owns everything a run found: the environment, the test container, one
  * nc_path_t per probed path with its verdict, mechanism, forwarder, the
  * responder's view, timings and the packet evidence (hops and packets).
- * Probes and capture fill it; report-text.c and report-json.c render it;
- * nc_exit_code() is the one place the exit code is decided.
+ * Probes and capture fill it, the policy room (netcheck/policy.h) decides
+ * from it, the reporters render it.  Data only: the model calls nothing.
  *
  * nc_result_t is opaque.  nc_path_t and the small structs are plain data
  * (like libpcap's struct pcap_stat): reporters read them directly. */
@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "netcheck/endpoint.h"
-#include "netcheck/packet.h"
+#include "netcheck/facts.h"
 
 /* Exit codes (sysexits.h values where one fits). */
 enum {
@@ -85,7 +85,7 @@ typedef enum nc_env_kind {
 	NC_ENV_KIND_COUNT,
 } nc_env_kind_t;
 
-/* Why a path failed or surprised: decided in classify.c, rendered by the
+/* Why a path failed or surprised: decided in policy/diagnose.c, rendered by the
  * reporters (JSON "diagnosis": {"code", "detail", "hint"}). */
 typedef enum nc_diag_code {
 	NC_DIAG_NONE = 0,
@@ -152,20 +152,23 @@ typedef enum nc_evidence_state {
 typedef struct nc_expectation {
 	nc_verdict_t verdict;
 	unsigned mechanisms; /* 0 = any */
-	bool overridden;     /* set by --expect */
+	bool overridden;     /* set by --expect (in the overrides: this entry is one) */
 	bool verdict_set, mechanisms_set; /* which fields --expect named */
 } nc_expectation_t;
+
+/* Why a path did not behave as expected (the text report says it). */
+typedef enum nc_unexpected {
+	NC_UNEXPECTED_NONE = 0,    /* as expected */
+	NC_UNEXPECTED_BEHAVIOUR,   /* its verdict or mechanism is not the expected one */
+	NC_UNEXPECTED_FOREIGN,     /* as expected, but another container answered */
+	NC_UNEXPECTED_WARNING,     /* as expected, but a warning diagnosis (a firewall rule meant to stop it) */
+} nc_unexpected_t;
 
 typedef struct nc_timings {
 	double connect_ms;    /* < 0: not measured */
 	double first_byte_ms;
 	double total_ms;
 } nc_timings_t;
-
-typedef struct nc_forwarder {
-	char name[64]; /* comm of the listening process, e.g. "docker-proxy" */
-	int pid;       /* 0 = unknown */
-} nc_forwarder_t;
 
 #define NC_POINT_NAME_MAX 64
 #define NC_LEG_MAX 32
@@ -220,9 +223,12 @@ typedef struct nc_path {
 	char route[NC_DETAIL_MAX];  /* route found before a direct probe */
 	char detail[NC_DETAIL_MAX]; /* skip reason, error, plain-words note */
 	nc_timings_t timings;
+	int probe_error;          /* the socket error the probe ended on (UV_E* / negative
+				   * errno), for the policy to turn into a verdict; 0 none */
 	nc_expectation_t expectation;
-	bool expected;            /* computed by nc_result_evaluate() */
-	nc_diagnosis_t diagnosis; /* why it failed or surprised (classify.c) */
+	bool expected;            /* decided by nc_expect_evaluate() */
+	nc_unexpected_t unexpected; /* why not, when not (nc_expect_evaluate()) */
+	nc_diagnosis_t diagnosis; /* why it failed or surprised (policy/diagnose.c) */
 
 	nc_evidence_state_t evidence_state;
 	nc_hop_t *hops;           /* owned; n_hops entries, in trail order */
@@ -354,54 +360,15 @@ int nc_path_add_hop(nc_path_t *p, const nc_hop_t *hop);
 int nc_path_add_packet(nc_path_t *p, const nc_packet_summary_t *pkt);
 void nc_path_set_detail(nc_path_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The expectation table: what each path should do in each environment. */
-nc_expectation_t nc_expectation_for(nc_env_kind_t env, nc_path_kind_t path);
-/* Fill each path's expectation from the table, unless overridden. */
-void nc_result_apply_expectations(nc_result_t *r);
-/* --expect PATH=VALUE[,...]: PATH a path name or group (direct, published),
- * VALUE a verdict or mechanism name.  Returns 0 or -EINVAL with err set. */
-struct nc_error;
-int nc_result_parse_expect(nc_result_t *r, const char *spec, struct nc_error *err);
-/* Sets each path's `expected` (a warning diagnosis counts against it:
- * call it once the diagnoses are made); returns how many did not behave as
- * expected. */
-size_t nc_result_evaluate(nc_result_t *r);
-
-/* The command whose exit code is asked for: what counts as success and
- * which errors are the user's differs between them. */
-typedef enum nc_command {
-	NC_CMD_RUN = 0,  /* netcheck run: our own test container, every path */
-	NC_CMD_PROBE,    /* netcheck probe CONTAINER: the user's container */
-	NC_CMD_CAPTURE,  /* netcheck capture CONTAINER: Ctrl-C is its normal end */
-	NC_CMD_GC,       /* status: containers removed, or an error */
-	NC_CMD_ENGINES,  /* status: how many engines answered (none → 69) */
-	NC_CMD_HELP,     /* help, --help, --version: only the command line can fail */
-	NC_CMD_COUNT,
-} nc_command_t;
-
-/* The one place an exit code is decided.  status: what the command's
- * library call returned (0 or a count on success; a negative errno or
- * NC_E* code on failure; -EINVAL for anything wrong on the command line).
- * r: borrowed, may be NULL (no run happened).  In order:
- *   - a signal: 130 SIGINT, 143 SIGTERM, 128+n otherwise; except that
- *     SIGINT is how `capture` ends, so capture + SIGINT + success → 0;
- *   - a failure: -EINVAL and NC_ECONFLICT (a host port taken) → 64;
- *     NC_ENOTFOUND → 64 for probe/capture (the container the user named
- *     does not exist), 69 otherwise; engine errors (NC_EENGINE,
- *     NC_EPROTO, NC_ETOOBIG, -ECONNREFUSED, -ENOENT, -ETIMEDOUT,
- *     -EHOSTUNREACH, -ECONNRESET, -ENOTSUP) → 69; -EPERM/-EACCES → 77;
- *     NC_ECANTCREAT (an output file cannot be created) → 73;
- *     NC_ECANCELED without a known signal → 130; anything else → 70;
- *   - success: engines with no engine answering → 69; run/probe without
- *     a result → 70; run whose test container could not be removed
- *     (neither removed nor kept) → 69; a path not as expected → 1; else 0. */
-int nc_exit_code(nc_command_t cmd, int status, const nc_result_t *r, int signal_received);
-/* nc_exit_code(NC_CMD_RUN, status, r, signal_received), for callers that
- * only know runs. */
-int nc_exit_code_for(const nc_result_t *r, int status, int signal_received);
+/* --expect's overrides: NC_PATH_KIND_COUNT entries, one per path kind;
+ * an entry counts when its `overridden` is set.  Filled by nc_expect_parse()
+ * (policy), read by nc_expect_apply().  borrowed, valid until
+ * nc_result_free(). */
+nc_expectation_t *nc_result_expect_overrides(nc_result_t *r);
+const nc_expectation_t *nc_result_expect_overrides_const(const nc_result_t *r);
 
 /* The exit code the command ends with, as the reporters show it; -1 until
- * set (main.c sets nc_exit_code()'s answer before rendering). */
+ * set (cli sets nc_exit_code()'s answer, policy.h, before rendering). */
 void nc_result_set_exit_code(nc_result_t *r, int code);
 int nc_result_exit_code(const nc_result_t *r);
 
@@ -414,8 +381,6 @@ void nc_result_set_error(nc_result_t *r, int code, const char *message);
 const char *nc_result_error(const nc_result_t *r);
 /* the status given to nc_result_set_error(); 0 when none */
 int nc_result_error_code(const nc_result_t *r);
-
-typedef enum nc_path_proto { NC_PROTO_TCP = 0, NC_PROTO_UDP, NC_PROTO_ICMP } nc_path_proto_t;
 
 /* Path groups: direct (to the container's address), published (through a
  * published port), and paths that start inside a container. */
@@ -431,10 +396,6 @@ const char *nc_mechanism_name(nc_mechanism_t m);
 const char *nc_env_kind_name(nc_env_kind_t k);
 const char *nc_direction_name(nc_direction_t d);
 const char *nc_diag_code_name(nc_diag_code_t c);
-/* A diagnosis of a path that behaved as expected but should not have
- * (input-firewall-bypassed: a firewall rule meant to stop it did not):
- * the path counts as not as expected, unless --expect named it. */
-bool nc_diag_code_is_warning(nc_diag_code_t c);
 const char *nc_point_kind_name(nc_point_kind_t k);
 /* "none", "client", "translated", "proxy-to-container", "icmp"; NULL if out of range */
 const char *nc_leg_name(nc_leg_t l);

@@ -1,6 +1,6 @@
 /* netcheck's commands: each opens the outputs it was asked for, calls
  * the run room to do the work, prints what the report room renders and
- * asks nc_exit_code() (model) for the exit code; nothing here picks one.
+ * asks nc_exit_code() (policy) for the exit code; nothing here picks one.
  * All of netcheck's output to stdout/stderr is printed here (and help in
  * cli-help.c).  May call: run, report, model, platform (the invoking
  * user, the terminal's width). */

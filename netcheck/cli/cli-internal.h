@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netcheck/policy.h"
 #include "netcheck/result.h"
 #include "netcheck/run.h"
 

@@ -322,7 +322,7 @@ static int check_combination(cli_t *cli)
 		scratch = nc_result_new();
 		if (scratch == NULL)
 			return nc_exit_code(cli->command->kind, -ENOMEM, NULL, 0);
-		r = nc_result_parse_expect(scratch, cli->run.expect, &err);
+		r = nc_expect_parse(scratch, cli->run.expect, &err);
 		nc_result_free(scratch);
 		if (r < 0)
 			return cli_usage_error(cli, "--expect: %s", err.text[0] ? err.text : nc_strerror(r));

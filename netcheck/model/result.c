@@ -4,7 +4,6 @@
 #include "netcheck/result.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,6 @@ struct nc_result {
 	nc_path_t paths[NC_MAX_PATHS];
 	size_t n_paths;
 	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
-	bool has_override[NC_PATH_KIND_COUNT];
 	int exit_code;
 	int error_code;                /* nc_result_set_error(); 0 = none */
 	char error[NC_ERROR_MAX];      /* why the command failed, if it did */
@@ -111,48 +109,6 @@ static const char *const env_names[NC_ENV_KIND_COUNT] = {
 	[NC_ENV_NOT_ATTACHED] = "not-attached",
 };
 
-#define M(x) (1u << (x))
-
-/* The expectation table.  Attached engines (native Linux, rootful Podman)
- * put the container on a bridge of this host: the container IP answers
- * directly and a published port is reached through docker-proxy or kernel
- * NAT.  Forwarding-only engines (Desktop's VM, rootless engines, anything
- * whose bridge is not here) never route the container IP from the host;
- * only a published port works, through a forwarder. */
-nc_expectation_t nc_expectation_for(nc_env_kind_t env, nc_path_kind_t path)
-{
-	nc_expectation_t e = { .verdict = NC_VERDICT_REACHABLE, .mechanisms = 0 };
-	bool direct = nc_path_kind_is_direct(path);
-
-	if (nc_path_kind_from_container(path) || path >= NC_PATH_PUBLISHED_NODE)
-		return e; /* reachable, by whatever the engine's network does */
-
-	switch (env) {
-	case NC_ENV_NATIVE_LINUX:
-	case NC_ENV_PODMAN:
-		if (direct)
-			e.mechanisms = M(NC_MECH_DIRECT);
-		else
-			e.mechanisms = M(NC_MECH_PROXY) | M(NC_MECH_NAT);
-		break;
-	case NC_ENV_DOCKER_DESKTOP:
-	case NC_ENV_ROOTLESS_DOCKER:
-	case NC_ENV_ROOTLESS_PODMAN:
-	case NC_ENV_NOT_ATTACHED:
-		if (direct) {
-			e.verdict = NC_VERDICT_UNROUTABLE;
-			e.mechanisms = M(NC_MECH_NONE);
-		} else {
-			e.mechanisms = M(NC_MECH_PROXY) | M(NC_MECH_OUT_OF_SIGHT);
-		}
-		break;
-	default:
-		e.mechanisms = 0;
-		break;
-	}
-	return e;
-}
-
 nc_result_t *nc_result_new(void)
 {
 	nc_result_t *r = calloc(1, sizeof(*r));
@@ -208,7 +164,6 @@ int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qu
 	p->verdict = NC_VERDICT_SKIPPED;
 	p->mechanism = NC_MECH_NONE;
 	p->timings.connect_ms = p->timings.first_byte_ms = p->timings.total_ms = -1;
-	nc_result_apply_expectations(r);
 	if (ret_path != NULL)
 		*ret_path = p;
 	return 0;
@@ -300,11 +255,6 @@ const char *nc_diag_code_name(nc_diag_code_t c)
 	return (unsigned)c < NC_DIAG_COUNT ? diag_names[c] : NULL;
 }
 
-bool nc_diag_code_is_warning(nc_diag_code_t c)
-{
-	return c == NC_DIAG_INPUT_FIREWALL_BYPASSED;
-}
-
 const char *nc_point_kind_name(nc_point_kind_t k)
 {
 	return (unsigned)k < NC_POINT_KIND_COUNT ? point_kind_names[k] : NULL;
@@ -345,37 +295,6 @@ char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t 
 	return buf;
 }
 
-void nc_result_apply_expectations(nc_result_t *r)
-{
-	for (size_t i = 0; i < r->n_paths; i++) {
-		nc_path_t *p = &r->paths[i];
-
-		p->expectation = nc_expectation_for(r->environment.kind, p->kind);
-		/* the default bridge has no embedded DNS: a peer's name does not resolve there */
-		if (p->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS && strcmp(p->network, "bridge") == 0) {
-			p->expectation.verdict = NC_VERDICT_UNREACHABLE;
-			p->expectation.mechanisms = M(NC_MECH_NONE);
-		}
-		if (r->has_override[p->kind]) {
-			/* an override names only the fields it sets; the rest follow the environment */
-			const nc_expectation_t *o = &r->overrides[p->kind];
-			if (o->verdict_set) {
-				/* the environment's mechanisms go with its verdict, not with another one */
-				if (!o->mechanisms_set && o->verdict != p->expectation.verdict)
-					p->expectation.mechanisms = 0;
-				p->expectation.verdict = o->verdict;
-			}
-			if (o->mechanisms_set) {
-				p->expectation.mechanisms = o->mechanisms;
-				/* only a reachable path has a mechanism other than none */
-				if (!o->verdict_set && (o->mechanisms & ~M(NC_MECH_NONE)) != 0)
-					p->expectation.verdict = NC_VERDICT_REACHABLE;
-			}
-			p->expectation.overridden = true;
-		}
-	}
-}
-
 bool nc_path_kind_is_direct(nc_path_kind_t k)
 {
 	return k == NC_PATH_DIRECT_ICMP || k == NC_PATH_DIRECT_TCP || k == NC_PATH_DIRECT_ICMP6 ||
@@ -411,95 +330,8 @@ nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k)
 	}
 }
 
-static bool path_in_group(nc_path_kind_t k, const char *group)
-{
-	if (strcmp(group, "direct") == 0)
-		return nc_path_kind_is_direct(k);
-	if (strcmp(group, "published") == 0)
-		return nc_path_kind_is_published(k);
-	return strcmp(group, nc_path_kind_name(k)) == 0;
-}
-
-static bool is_path_or_group(const char *name)
-{
-	nc_path_kind_t k;
-
-	return strcmp(name, "direct") == 0 || strcmp(name, "published") == 0 ||
-	       nc_path_kind_from_name(name, &k) == 0;
-}
-
-/* Overrides are stored on the result and applied to paths as they are
- * added, so --expect can be parsed before any path exists. */
-int nc_result_parse_expect(nc_result_t *r, const char *spec, struct nc_error *err)
-{
-	char buf[512];
-	char *save = NULL, *item;
-
-	if (spec == NULL || *spec == '\0')
-		return nc_error_set(err, -EINVAL, "--expect needs PATH=VALUE[,...]");
-	if (strlen(spec) >= sizeof(buf))
-		return nc_error_set(err, -EINVAL, "--expect value too long (max %zu bytes)", sizeof(buf) - 1);
-	strcpy(buf, spec);
-	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		nc_verdict_t v = NC_VERDICT_REACHABLE;
-		nc_mechanism_t m = NC_MECH_NONE;
-		bool is_verdict;
-
-		if (eq == NULL || eq == item || eq[1] == '\0')
-			return nc_error_set(err, -EINVAL, "--expect: '%s' is not PATH=VALUE", item);
-		*eq = '\0';
-		if (!is_path_or_group(item))
-			return nc_error_set(err, -EINVAL,
-					    "--expect: unknown path '%s' (direct-icmp, direct-tcp, published-loopback, "
-					    "published-loopback6, published-host, direct, published)", item);
-		if (nc_verdict_from_name(eq + 1, &v) == 0)
-			is_verdict = true;
-		else if (nc_mechanism_from_name(eq + 1, &m) == 0)
-			is_verdict = false;
-		else
-			return nc_error_set(err, -EINVAL, "--expect: '%s' is neither a verdict nor a mechanism", eq + 1);
-		for (int k = 0; k < NC_PATH_KIND_COUNT; k++) {
-			nc_expectation_t *e;
-
-			if (!path_in_group((nc_path_kind_t)k, item))
-				continue;
-			e = &r->overrides[k];
-			r->has_override[k] = true;
-			e->overridden = true;
-			if (is_verdict) {
-				e->verdict = v;
-				e->verdict_set = true;
-			} else {
-				e->mechanisms = M(m);
-				e->mechanisms_set = true;
-			}
-		}
-	}
-	return 0;
-}
-
-size_t nc_result_evaluate(nc_result_t *r)
-{
-	size_t bad = 0;
-
-	for (size_t i = 0; i < r->n_paths; i++) {
-		nc_path_t *p = &r->paths[i];
-		const nc_expectation_t *e = &p->expectation;
-
-		if (p->verdict == NC_VERDICT_SKIPPED && !e->overridden) {
-			/* a probe we could not send (no privilege) proves nothing either way */
-			p->expected = true;
-			continue;
-		}
-		p->expected = p->verdict == e->verdict &&
-			      (e->mechanisms == 0 || (e->mechanisms & M(p->mechanism)) != 0) &&
-			      !p->foreign_responder && !(nc_diag_code_is_warning(p->diagnosis.code) && !e->overridden);
-		if (!p->expected)
-			bad++;
-	}
-	return bad;
-}
+nc_expectation_t *nc_result_expect_overrides(nc_result_t *r) { return r->overrides; }
+const nc_expectation_t *nc_result_expect_overrides_const(const nc_result_t *r) { return r->overrides; }
 
 void nc_result_set_exit_code(nc_result_t *r, int code) { r->exit_code = code; }
 
@@ -521,87 +353,6 @@ const char *nc_result_error(const nc_result_t *r)
 }
 
 int nc_result_error_code(const nc_result_t *r) { return r->error_code; }
-
-static int signal_exit_code(int sig)
-{
-	switch (sig) {
-	case SIGINT: return NC_EXIT_SIGINT;
-	case SIGTERM: return NC_EXIT_SIGTERM;
-	default: return 128 + sig;
-	}
-}
-
-static int failure_exit_code(nc_command_t cmd, int status)
-{
-	(void)cmd; /* the same for every command today */
-	switch (status) {
-	case NC_EENGINE:
-	case NC_ENOIMAGE:
-	case NC_EGONE:      /* the engine lost what it made for us */
-	case -ECONNREFUSED:
-	case -ENOENT:
-	case -ETIMEDOUT:
-	case -EHOSTUNREACH:
-	case -ECONNRESET:
-	case NC_EPROTO:
-	case NC_ETOOBIG:
-	case -ENOTSUP:
-		return NC_EXIT_ENGINE;
-	case -EPERM:
-	case -EACCES:
-		return NC_EXIT_NOPERM;
-	case -EINVAL:
-	case NC_ENOTFOUND:  /* a container or network the user named does not exist (the
-			     * engine's own 404s on what netcheck made are NC_EGONE) */
-	case NC_ECONFLICT:  /* a host port already taken: the user's choice */
-	case NC_EPORTTAKEN:
-		return NC_EXIT_USAGE;
-	case NC_ECANCELED:
-		return NC_EXIT_SIGINT;
-	case NC_ECANTCREAT:
-		return NC_EXIT_CANTCREAT;
-	default:
-		return NC_EXIT_INTERNAL;
-	}
-}
-
-/* Our own test container outlived the run: the engine stopped answering
- * before it could be removed (`netcheck gc` removes it later). */
-static bool container_left_behind(const nc_result_t *r)
-{
-	if (r->swarm.active && (r->swarm.service_id[0] != '\0' || r->swarm.network_id[0] != '\0'))
-		return !r->swarm.removed && !r->container.kept; /* --swarm: the service and its network */
-	return r->container.id[0] != '\0' && !r->container.removed && !r->container.kept;
-}
-
-int nc_exit_code(nc_command_t cmd, int status, const nc_result_t *r, int signal_received)
-{
-	if (signal_received != 0 && !(cmd == NC_CMD_CAPTURE && signal_received == SIGINT && status >= 0))
-		return signal_exit_code(signal_received);
-	if (status < 0)
-		return failure_exit_code(cmd, status);
-	switch (cmd) {
-	case NC_CMD_ENGINES:
-		return status == 0 ? NC_EXIT_ENGINE : NC_EXIT_OK;
-	case NC_CMD_RUN:
-	case NC_CMD_PROBE:
-		if (r == NULL)
-			return NC_EXIT_INTERNAL;
-		if (cmd == NC_CMD_RUN && container_left_behind(r))
-			return NC_EXIT_ENGINE;
-		for (size_t i = 0; i < r->n_paths; i++)
-			if (!r->paths[i].expected)
-				return NC_EXIT_UNEXPECTED;
-		return NC_EXIT_OK;
-	default:
-		return NC_EXIT_OK;
-	}
-}
-
-int nc_exit_code_for(const nc_result_t *r, int status, int signal_received)
-{
-	return nc_exit_code(NC_CMD_RUN, status, r, signal_received);
-}
 
 #define NAME_FNS(fn, from_fn, type, table)                                     \
 	const char *fn(type v)                                                 \

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "helpers.h"
-#include "netcheck/classify.h"
+#include "netcheck/policy.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/platform.h"
@@ -51,7 +51,7 @@ static void test_expectation_table(void **state)
 
 	for (int k = 0; k < N_HOST_KINDS; k++) {
 		for (size_t i = 0; i < NC_ARRAY_SIZE(attached); i++) {
-			nc_expectation_t e = nc_expectation_for(attached[i], (nc_path_kind_t)k);
+			nc_expectation_t e = nc_expect_for(attached[i], (nc_path_kind_t)k);
 
 			assert_int_equal(e.verdict, NC_VERDICT_REACHABLE);
 			if (is_direct((nc_path_kind_t)k))
@@ -61,7 +61,7 @@ static void test_expectation_table(void **state)
 			assert_false(e.overridden);
 		}
 		for (size_t i = 0; i < NC_ARRAY_SIZE(forwarding); i++) {
-			nc_expectation_t e = nc_expectation_for(forwarding[i], (nc_path_kind_t)k);
+			nc_expectation_t e = nc_expect_for(forwarding[i], (nc_path_kind_t)k);
 
 			if (is_direct((nc_path_kind_t)k)) {
 				assert_int_equal(e.verdict, NC_VERDICT_UNROUTABLE);
@@ -72,7 +72,7 @@ static void test_expectation_table(void **state)
 			}
 		}
 		/* unknown: reachable by any mechanism */
-		nc_expectation_t u = nc_expectation_for(NC_ENV_UNKNOWN, (nc_path_kind_t)k);
+		nc_expectation_t u = nc_expect_for(NC_ENV_UNKNOWN, (nc_path_kind_t)k);
 		assert_int_equal(u.verdict, NC_VERDICT_REACHABLE);
 		assert_int_equal(u.mechanisms, 0);
 	}
@@ -138,22 +138,22 @@ static void test_evaluate(void **state)
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_NAT);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_OK);
 
 	/* skipped (no privilege) proves nothing: not counted */
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	assert_true(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
 	/* but a probe that could not be made is an error, and counts */
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_ERROR, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_false(nc_result_path_by_kind(r, NC_PATH_DIRECT_ICMP)->expected);
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
 
 	/* a foreign responder is unexpected even with the right verdict and mechanism */
 	nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->foreign_responder = true;
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_false(nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->expected);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_UNEXPECTED);
 	nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->foreign_responder = false;
@@ -161,7 +161,7 @@ static void test_evaluate(void **state)
 	/* wrong mechanism, wrong verdict */
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_DIRECT);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_REFUSED, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 2);
+	assert_int_equal(nc_expect_evaluate(r), 2);
 	nc_result_free(r);
 
 	/* forwarding-only: direct paths unroutable, published through a forwarder */
@@ -171,9 +171,9 @@ static void test_evaluate(void **state)
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_REACHABLE, NC_MECH_OUT_OF_SIGHT);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_OUT_OF_SIGHT);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_NAT);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	nc_result_free(r);
 }
 
@@ -187,8 +187,8 @@ static void test_expect_parse(void **state)
 	(void)state;
 
 	/* a group, then a single path; verdicts and mechanisms */
-	assert_int_equal(nc_result_parse_expect(r, "direct=unroutable,published-host=proxy", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "direct=unroutable,published-host=proxy", &err), 0);
+	nc_expect_apply(r);
 	for (int k = 0; k < N_HOST_KINDS; k++) {
 		p = nc_result_path_by_kind(r, (nc_path_kind_t)k);
 		if (is_direct((nc_path_kind_t)k)) {
@@ -210,16 +210,16 @@ static void test_expect_parse(void **state)
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_NAT);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_NAT);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_false(nc_result_path_by_kind(r, NC_PATH_PUBLISHED_HOST)->expected);
 
 	/* an overridden path that was skipped counts */
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 2);
+	assert_int_equal(nc_expect_evaluate(r), 2);
 
 	/* the published group; the value names a mechanism */
-	assert_int_equal(nc_result_parse_expect(r, "published=out-of-sight", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "published=out-of-sight", &err), 0);
+	nc_expect_apply(r);
 	for (int k = NC_PATH_PUBLISHED_LOOPBACK; k <= NC_PATH_PUBLISHED_HOST; k++)
 		assert_int_equal(nc_result_path_by_kind(r, (nc_path_kind_t)k)->expectation.mechanisms,
 				 M(NC_MECH_OUT_OF_SIGHT));
@@ -249,22 +249,22 @@ static void test_expect_errors(void **state)
 	for (size_t i = 0; i < NC_ARRAY_SIZE(bad); i++) {
 		nc_error_t err = { "" };
 
-		assert_int_equal(nc_result_parse_expect(r, bad[i].spec, &err), -EINVAL);
+		assert_int_equal(nc_expect_parse(r, bad[i].spec, &err), -EINVAL);
 		if (strstr(err.text, bad[i].says) == NULL)
 			fail_msg("--expect '%s': error '%s' does not say '%s'", bad[i].spec, err.text, bad[i].says);
 	}
 	{
 		nc_error_t err = { "" };
 
-		assert_int_equal(nc_result_parse_expect(r, NULL, &err), -EINVAL);
+		assert_int_equal(nc_expect_parse(r, NULL, &err), -EINVAL);
 		/* overlong: refused whole, not cut */
 		memset(longspec, 'x', sizeof(longspec) - 1);
 		longspec[sizeof(longspec) - 1] = '\0';
 		memcpy(longspec, "direct=reachable,", 17);
-		assert_int_equal(nc_result_parse_expect(r, longspec, &err), -EINVAL);
+		assert_int_equal(nc_expect_parse(r, longspec, &err), -EINVAL);
 		assert_non_null(strstr(err.text, "too long"));
 		/* err may be NULL */
-		assert_int_equal(nc_result_parse_expect(r, "nope", NULL), -EINVAL);
+		assert_int_equal(nc_expect_parse(r, "nope", NULL), -EINVAL);
 	}
 	nc_result_free(r);
 }
@@ -278,18 +278,21 @@ static void test_expect_before_paths_and_env_change(void **state)
 
 	assert_non_null(r);
 	/* parsed before any path exists (run.c does so) */
-	assert_int_equal(nc_result_parse_expect(r, "direct-tcp=refused,published-loopback=nat", &err), 0);
-	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, NULL, &p), 0);
+	assert_int_equal(nc_expect_parse(r, "direct-tcp=refused,published-loopback=nat", &err), 0);
+	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, NULL, NULL), 0);
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK, NULL, NULL), 0);
+	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_HOST, NULL, &p), 0);
+	assert_false(p->expectation.overridden); /* the model holds them; the policy applies them */
+	nc_expect_apply(r);
+	p = nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP);
 	assert_true(p->expectation.overridden);
 	assert_int_equal(p->expectation.verdict, NC_VERDICT_REFUSED);
-	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK, NULL, &p), 0);
-	assert_int_equal(p->expectation.mechanisms, M(NC_MECH_NAT));
-	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_HOST, NULL, &p), 0);
-	assert_false(p->expectation.overridden);
+	assert_int_equal(nc_result_path_by_kind(r, NC_PATH_PUBLISHED_LOOPBACK)->expectation.mechanisms, M(NC_MECH_NAT));
+	assert_false(nc_result_path_by_kind(r, NC_PATH_PUBLISHED_HOST)->expectation.overridden);
 
 	/* the environment becomes known: the table changes, the overrides stay */
 	nc_result_environment(r)->kind = NC_ENV_DOCKER_DESKTOP;
-	nc_result_apply_expectations(r);
+	nc_expect_apply(r);
 	p = nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP);
 	assert_true(p->expectation.overridden);
 	assert_int_equal(p->expectation.verdict, NC_VERDICT_REFUSED);
@@ -302,6 +305,7 @@ static void test_expect_before_paths_and_env_change(void **state)
 	assert_int_equal(p->expectation.mechanisms, M(NC_MECH_PROXY) | M(NC_MECH_OUT_OF_SIGHT));
 	/* and a path added after that gets both */
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, NULL, &p), 0);
+	nc_expect_apply(r);
 	assert_int_equal(p->expectation.verdict, NC_VERDICT_UNROUTABLE);
 	assert_false(p->expectation.overridden);
 	nc_result_free(r);
@@ -316,39 +320,39 @@ static void test_expect_override_consistent(void **state)
 	(void)state;
 
 	/* the user has routed the Desktop VM's network: direct paths answer */
-	assert_int_equal(nc_result_parse_expect(r, "direct=reachable", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "direct=reachable", &err), 0);
+	nc_expect_apply(r);
 	set_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_REACHABLE, NC_MECH_DIRECT);
 	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REACHABLE, NC_MECH_DIRECT);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	nc_result_free(r);
 
 	/* the same said with a mechanism */
 	r = result_with_all_paths(NC_ENV_DOCKER_DESKTOP);
-	assert_int_equal(nc_result_parse_expect(r, "direct-tcp=direct", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "direct-tcp=direct", &err), 0);
+	nc_expect_apply(r);
 	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REACHABLE, NC_MECH_DIRECT);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_UNROUTABLE, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	nc_result_free(r);
 
 	/* native Linux, the published port expected refused: no mechanism asked for */
 	r = result_with_all_paths(NC_ENV_NATIVE_LINUX);
-	assert_int_equal(nc_result_parse_expect(r, "published-host=refused", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "published-host=refused", &err), 0);
+	nc_expect_apply(r);
 	set_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REFUSED, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	/* both fields named: both hold */
-	assert_int_equal(nc_result_parse_expect(r, "published-loopback=reachable,published-loopback=nat", &err), 0);
-	nc_result_apply_expectations(r);
+	assert_int_equal(nc_expect_parse(r, "published-loopback=reachable,published-loopback=nat", &err), 0);
+	nc_expect_apply(r);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_PROXY);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	set_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, NC_MECH_NAT);
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	nc_result_free(r);
 }
 
@@ -362,11 +366,11 @@ static void test_exit_codes(void **state)
 	(void)state;
 
 	/* every path skipped → expected → 0 */
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_OK);
 	assert_int_equal(NC_EXIT_OK, 0);
 	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), 1);
 
 	for (size_t i = 0; i < NC_ARRAY_SIZE(engine); i++)
@@ -419,7 +423,7 @@ static void test_exit_code_table(void **state)
 	nc_result_t *r = result_with_all_paths(NC_ENV_UNKNOWN);
 	(void)state;
 
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	for (int cmd = 0; cmd < NC_CMD_COUNT; cmd++)
 		for (size_t s = 0; s < N_STATUSES; s++) {
 			assert_int_equal(nc_exit_code((nc_command_t)cmd, statuses[s], r, 0), want_no_signal[cmd][s]);
@@ -439,7 +443,7 @@ static void test_exit_code_table(void **state)
 	assert_int_equal(nc_exit_code(NC_CMD_GC, 3, NULL, 0), 0);
 	assert_int_equal(nc_exit_code(NC_CMD_ENGINES, 0, NULL, 0), 69);
 	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, NC_MECH_NONE);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_int_equal(nc_exit_code(NC_CMD_RUN, 0, r, 0), 1);
 	assert_int_equal(nc_exit_code(NC_CMD_PROBE, 0, r, 0), 1);
 	/* our container could not be removed: 69 over 1, not over an error or a signal */
@@ -528,7 +532,7 @@ static void test_dns_expectation_by_network(void **state)
 	snprintf(p->network, sizeof(p->network), "bridge");
 	assert_int_equal(nc_result_add_path_named(r, NC_PATH_CONTAINER_TO_CONTAINER_DNS, "mynet", NULL, &q), 0);
 	snprintf(q->network, sizeof(q->network), "mynet");
-	nc_result_apply_expectations(r);
+	nc_expect_apply(r);
 	assert_int_equal(p->expectation.verdict, NC_VERDICT_UNREACHABLE);
 	assert_int_equal(q->expectation.verdict, NC_VERDICT_REACHABLE);
 	nc_result_free(r);

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "netcheck/classify.h"
+#include "netcheck/policy.h"
 #include "netcheck/common.h"
 #include "netcheck/engine.h"
 #include "netcheck/result.h"
@@ -57,7 +57,14 @@ static nc_env_kind_t engine_kind(const char *version_fixture, const char *info_f
 	}
 	json_decref(jv);
 	json_decref(ji);
-	return nc_classify_engine(v, info);
+	{
+		/* the facts run copies from the engine's answers (nc_run_engine_kind()) */
+		nc_engine_facts_t facts = { .rootless = info->rootless, .podman = v->podman };
+
+		snprintf(facts.operating_system, sizeof(facts.operating_system), "%s", info->operating_system);
+		snprintf(facts.platform_name, sizeof(facts.platform_name), "%s", v->platform_name);
+		return nc_classify_engine(&facts);
+	}
 }
 
 static void test_engine_kinds(void **state)
@@ -85,26 +92,27 @@ static void test_environment_from_route(void **state)
 {
 	nc_engine_version_t v;
 	nc_engine_info_t info;
+	nc_env_kind_t kind;
 	bool attached;
 
 	(void)state;
-	engine_kind("docker-20.10-version.json", "docker-20.10-info.json", &v, &info);
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_ON_LINK, false, &attached), NC_ENV_NATIVE_LINUX);
+	kind = engine_kind("docker-20.10-version.json", "docker-20.10-info.json", &v, &info);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_ON_LINK, false, &attached), NC_ENV_NATIVE_LINUX);
 	assert_true(attached);
 	/* only the default route matches, or a gateway: the bridge is elsewhere */
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_ON_LINK, true, &attached), NC_ENV_NOT_ATTACHED);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_ON_LINK, true, &attached), NC_ENV_NOT_ATTACHED);
 	assert_false(attached);
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_GATEWAY, true, &attached), NC_ENV_NOT_ATTACHED);
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_NONE, false, &attached), NC_ENV_NOT_ATTACHED);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_GATEWAY, true, &attached), NC_ENV_NOT_ATTACHED);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_NONE, false, &attached), NC_ENV_NOT_ATTACHED);
 
 	/* Desktop's VM uses 172.17.0.0/16 too: an on-link route here is a
 	 * collision with this host's docker0, never the VM's bridge */
-	engine_kind("desktop-mac-version.json", "desktop-mac-info.json", &v, &info);
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_ON_LINK, false, &attached),
+	kind = engine_kind("desktop-mac-version.json", "desktop-mac-info.json", &v, &info);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_ON_LINK, false, &attached),
 			 NC_ENV_DOCKER_DESKTOP);
 	assert_false(attached);
-	engine_kind("docker-20.10-version.json", "rootless-docker-info.json", &v, &info);
-	assert_int_equal(nc_classify_environment(&v, &info, NC_ROUTE_ON_LINK, false, &attached),
+	kind = engine_kind("docker-20.10-version.json", "rootless-docker-info.json", &v, &info);
+	assert_int_equal(nc_classify_environment(kind, NC_ROUTE_ON_LINK, false, &attached),
 			 NC_ENV_ROOTLESS_DOCKER);
 	assert_false(attached);
 }
@@ -153,14 +161,14 @@ static void test_desktop_run_verdicts(void **state)
 	assert_true(p->has_forwarder);
 	assert_string_equal(p->forwarder.name, "com.docker.backend");
 
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_OK);
 
 	/* were the container IP ever reachable from the host, that is news: exit 1 */
 	p = nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP);
 	p->verdict = NC_VERDICT_REACHABLE;
 	p->mechanism = NC_MECH_DIRECT;
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_UNEXPECTED);
 	nc_result_free(r);
 }
@@ -193,7 +201,7 @@ static void test_rootless_collision(void **state)
 	assert_non_null(strstr(p->detail, "IP collision"));
 	assert_true(nc_classify_route(p, NC_ROUTE_ON_LINK, false, "docker0", nc_result_environment(r), true));
 	assert_non_null(strstr(p->detail, "collision"));
-	assert_int_equal(nc_result_evaluate(r), 1);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	nc_result_free(r);
 }
 
@@ -392,9 +400,9 @@ static void test_diagnose_reachable(void **state)
 }
 
 /* A drop as platform-firewall.c reports one in iptables' table ip filter. */
-static nc_platform_fw_drop_t ip_filter_drop(const char *chain, const char *base_chain, const char *rule)
+static nc_fw_drop_t ip_filter_drop(const char *chain, const char *base_chain, const char *rule)
 {
-	nc_platform_fw_drop_t d = { .family = "ip", .table = "filter" };
+	nc_fw_drop_t d = { .family = "ip", .table = "filter" };
 
 	snprintf(d.chain, sizeof(d.chain), "%s", chain);
 	snprintf(d.base_chain, sizeof(d.base_chain), "%s", base_chain);
@@ -427,12 +435,13 @@ static void test_diagnose_firewall(void **state)
 	assert_non_null(strstr(p->diagnosis.detail, "through FORWARD, not INPUT"));
 	assert_non_null(strstr(p->diagnosis.hint, "DOCKER-USER"));
 	assert_non_null(strstr(p->diagnosis.hint, "--ctorigdstport 18481"));
-	nc_result_apply_expectations(r);
-	assert_int_equal(nc_result_evaluate(r), 1);
+	nc_expect_apply(r);
+	assert_int_equal(nc_expect_evaluate(r), 1);
 	assert_false(p->expected);
 	/* --expect published-remote=reachable accepts it */
-	p->expectation.overridden = true;
-	assert_int_equal(nc_result_evaluate(r), 0);
+	assert_int_equal(nc_expect_parse(r, "published-remote=reachable", NULL), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
+	assert_true(p->expectation.overridden);
 
 	/* the same rule, another path (from this host, through OUTPUT): nothing to say */
 	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, 80);
@@ -483,10 +492,119 @@ static void test_diagnose_firewall(void **state)
 	nc_result_free(r);
 }
 
+/* Decisions that used to sit in the probes and the run stage: what a
+ * recorded socket error means, what a probe not made means, and whether
+ * IPv6 loopback is forwarded at all. */
+static void test_verdict_from_probe_error(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	(void)state;
+	assert_non_null(r);
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_UNREACHABLE, 80);
+	p->probe_error = -ECONNREFUSED;
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_REFUSED);
+	p->probe_error = -ETIMEDOUT;
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_TIMEOUT);
+	p->probe_error = -ECANCELED; /* the probe's own deadline */
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_TIMEOUT);
+	p->probe_error = -EHOSTUNREACH;
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_UNREACHABLE);
+	/* no error recorded: the probe's own verdict stays */
+	p->probe_error = 0;
+	p->verdict = NC_VERDICT_RESET;
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_RESET);
+	/* a path not sent keeps its reason */
+	p->verdict = NC_VERDICT_SKIPPED;
+	p->probe_error = -ECONNREFUSED;
+	nc_classify_verdict(p);
+	assert_int_equal(p->verdict, NC_VERDICT_SKIPPED);
+
+	p = failed_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_SKIPPED, 0);
+	nc_classify_not_made(p, -EPERM);
+	assert_int_equal(p->verdict, NC_VERDICT_SKIPPED);
+	assert_non_null(strstr(p->detail, "CAP_NET_RAW"));
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_SKIPPED, 80);
+	nc_classify_not_made(p, -EMFILE);
+	assert_int_equal(p->verdict, NC_VERDICT_ERROR);
+	assert_non_null(strstr(p->detail, "could not be made"));
+	nc_result_free(r);
+}
+
+static void test_loopback6_forwarding(void **state)
+{
+	nc_publish_facts_t v4_only = { .port = 80, .host_port4 = 32768, .forwarder6_known = true };
+	nc_publish_facts_t both = { .port = 80, .host_port4 = 32768, .host_port6 = 32768, .forwarder6_known = true,
+				    .have_forwarder6 = true };
+	nc_publish_facts_t listed = both;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	(void)state;
+	assert_non_null(r);
+	listed.have_forwarder6 = false; /* the engine lists [::] but no process serves it */
+	assert_int_equal(nc_classify_loopback6(NC_ENV_NATIVE_LINUX, &v4_only), NC_LOOPBACK6_NOT_FORWARDED);
+	assert_int_equal(nc_classify_loopback6(NC_ENV_NATIVE_LINUX, &both), NC_LOOPBACK6_PROBE);
+	assert_int_equal(nc_classify_loopback6(NC_ENV_NATIVE_LINUX, &listed), NC_LOOPBACK6_NOT_FORWARDED);
+	/* Podman and the forwarding-only engines: only what the engine lists */
+	assert_int_equal(nc_classify_loopback6(NC_ENV_PODMAN, &v4_only), NC_LOOPBACK6_NONE);
+	assert_int_equal(nc_classify_loopback6(NC_ENV_DOCKER_DESKTOP, &listed), NC_LOOPBACK6_PROBE);
+	/* another port than the one whose forwarder was looked for */
+	v4_only.forwarder6_known = listed.forwarder6_known = false;
+	assert_int_equal(nc_classify_loopback6(NC_ENV_NATIVE_LINUX, &v4_only), NC_LOOPBACK6_NONE);
+	assert_int_equal(nc_classify_loopback6(NC_ENV_NATIVE_LINUX, &listed), NC_LOOPBACK6_PROBE);
+
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK6, NC_VERDICT_SKIPPED, 80);
+	v4_only.forwarder6_known = true;
+	nc_classify_not_forwarded6(p, &v4_only);
+	assert_int_equal(p->verdict, NC_VERDICT_SKIPPED);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NO_FORWARDER);
+	assert_non_null(strstr(p->detail, "publishes port 32768 on IPv4 only"));
+	nc_classify_not_forwarded6(p, &listed);
+	assert_non_null(strstr(p->detail, "no process listens on [::]:32768"));
+	nc_result_free(r);
+}
+
+/* Why a path is unexpected is the policy's, recorded for the reporters. */
+static void test_unexpected_reason(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	(void)state;
+	assert_non_null(r);
+	nc_result_environment(r)->kind = NC_ENV_NATIVE_LINUX;
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REACHABLE, 80);
+	p->mechanism = NC_MECH_DIRECT;
+	assert_int_equal(nc_expect_evaluate(r), 0);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_NONE);
+	p->foreign_responder = true;
+	assert_int_equal(nc_expect_evaluate(r), 1);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_FOREIGN);
+	p->mechanism = NC_MECH_NAT; /* wrong mechanism weighs first */
+	assert_int_equal(nc_expect_evaluate(r), 1);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_BEHAVIOUR);
+	p->foreign_responder = false;
+	p->mechanism = NC_MECH_DIRECT;
+	p->diagnosis.code = NC_DIAG_INPUT_FIREWALL_BYPASSED;
+	assert_int_equal(nc_expect_evaluate(r), 1);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_WARNING);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
+		cmocka_unit_test(test_verdict_from_probe_error),
+		cmocka_unit_test(test_loopback6_forwarding),
+		cmocka_unit_test(test_unexpected_reason),
 		cmocka_unit_test(test_environment_from_route),
 		cmocka_unit_test(test_desktop_run_verdicts),
 		cmocka_unit_test(test_rootless_collision),

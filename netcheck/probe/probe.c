@@ -215,14 +215,14 @@ static void finish(nc_probe_t *p, nc_verdict_t v, int status)
 	}
 }
 
-static nc_verdict_t verdict_for_error(int status)
+/* Ends the probe on a socket error: the path records the error, and the
+ * policy (nc_classify_verdict()) says what it means -- refused, timeout or
+ * unreachable.  with_detail: the error's words become the detail. */
+static void finish_on_error(nc_probe_t *p, int status, bool with_detail)
 {
-	switch (status) {
-	case UV_ECONNREFUSED: return NC_VERDICT_REFUSED;
-	case UV_ETIMEDOUT: return NC_VERDICT_TIMEOUT;
-	case UV_ECANCELED: return NC_VERDICT_TIMEOUT;
-	default: return NC_VERDICT_UNREACHABLE;
-	}
+	if (!p->finished)
+		p->path->probe_error = status;
+	finish(p, NC_VERDICT_UNREACHABLE, with_detail ? status : 0);
 }
 
 static void on_timeout(uv_timer_t *t)
@@ -484,7 +484,7 @@ static void on_connect(uv_connect_t *req, int status)
 			return;
 		}
 		nc_path_set_detail(p->path, "connect: %s", uv_strerror(status));
-		finish(p, verdict_for_error(status), status);
+		finish_on_error(p, status, true);
 		return;
 	}
 	p->path->timings.connect_ms = ms_since(p);
@@ -739,8 +739,7 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
 						   "no raw socket (%s) and no ping socket (%s): needs CAP_NET_RAW or "
 						   "net.ipv4.ping_group_range",
 						   strerror(raw_errno), strerror(dgram_errno));
-				path->verdict = NC_VERDICT_SKIPPED;
-				return -EPERM;
+				return -EPERM; /* run's policy call makes it a skip */
 			}
 			return creation_failed(path, -dgram_errno, "an ICMP socket");
 		}
@@ -794,7 +793,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const s
 	if (nread < 0) {
 		/* a connected UDP socket hears the ICMP port unreachable */
 		nc_path_set_detail(p->path, "%s", uv_strerror((int)nread));
-		finish(p, verdict_for_error((int)nread), 0);
+		finish_on_error(p, (int)nread, false);
 		return;
 	}
 	p->path->timings.total_ms = ms_since(p);
@@ -813,7 +812,7 @@ static void on_udp_sent(uv_udp_send_t *req, int status)
 
 	if (status < 0 && !p->finished) {
 		nc_path_set_detail(p->path, "sending the datagram failed: %s", uv_strerror(status));
-		finish(p, verdict_for_error(status), status);
+		finish_on_error(p, status, true);
 	}
 }
 
@@ -882,15 +881,21 @@ int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_p
 
 /* ---- relay: netcheck's responder connects out ---------------------------- */
 
-static nc_verdict_t verdict_for_errno_name(const char *e)
+/* The responder names its errno ("ECONNREFUSED"); the path records it
+ * as the code it is here.  One the probe does not know stays an error
+ * all the same (EIO). */
+static int errno_from_name(const char *e)
 {
-	if (e == NULL)
-		return NC_VERDICT_REACHABLE;
-	if (strcmp(e, "ECONNREFUSED") == 0)
-		return NC_VERDICT_REFUSED;
-	if (strcmp(e, "ETIMEDOUT") == 0)
-		return NC_VERDICT_TIMEOUT;
-	return NC_VERDICT_UNREACHABLE;
+	static const struct { const char *name; int code; } names[] = {
+		{ "ECONNREFUSED", UV_ECONNREFUSED }, { "ETIMEDOUT", UV_ETIMEDOUT },
+		{ "ECONNRESET", UV_ECONNRESET },     { "EHOSTUNREACH", UV_EHOSTUNREACH },
+		{ "ENETUNREACH", UV_ENETUNREACH },   { "ENOENT", UV_ENOENT },
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(e, names[i].name) == 0)
+			return names[i].code;
+	return UV_EIO;
 }
 
 int nc_probe_parse_relay(const char *body, size_t len, nc_relay_answer_t *ret)
@@ -970,7 +975,10 @@ static void relay_done(nc_probe_t *p)
 				   a.resolved[0] ? ", resolved to " : "", a.resolved);
 	else if (a.resolved_by[0] != '\0')
 		nc_path_set_detail(p->path, "resolved to %s by %s", a.resolved, a.resolved_by);
-	finish(p, verdict_for_errno_name(a.ok ? NULL : a.error), 0);
+	if (a.ok)
+		finish(p, NC_VERDICT_REACHABLE, 0);
+	else
+		finish_on_error(p, errno_from_name(a.error), false);
 }
 
 int nc_probe_relay_new(uv_loop_t *loop, nc_path_t *path, const nc_endpoint_t *responder, const char *target,
@@ -1086,7 +1094,8 @@ fail_handles:
 	/* Close what was opened; no callback for the caller (libuv's rule).
 	 * The path says what happened: a probe that could not even be sent
 	 * (no route at send time, unreachable at once) is not "skipped". */
-	p->path->verdict = verdict_for_error(r);
+	p->path->probe_error = r;
+	p->path->verdict = NC_VERDICT_UNREACHABLE; /* nc_classify_verdict() says more */
 	nc_path_set_detail(p->path, "could not be sent: %s", uv_strerror(r));
 	p->started = true;
 	p->finished = true;

@@ -27,6 +27,7 @@
 #include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
+#include "netcheck/policy.h"
 #include "netcheck/probe.h"
 #include "netcheck/result.h"
 
@@ -468,6 +469,9 @@ static void test_tcp_refused(void **state)
 	close(fd);
 	assert_int_equal(r.done_calls, 1);
 	nc_probe_free(probe);
+	/* the probe records the error; the policy says it is a refusal */
+	assert_int_equal(path->probe_error, UV_ECONNREFUSED);
+	nc_classify_verdict(path);
 	assert_int_equal(path->verdict, NC_VERDICT_REFUSED);
 	assert_non_null(strstr(path->detail, "connect"));
 	/* its packets (SYN, RST) can be tied to it: the port it sent from */
@@ -721,6 +725,7 @@ static void test_icmp_loopback(void **state)
 	if (!can_open(SOCK_RAW) && !can_open(SOCK_DGRAM)) {
 		/* neither a raw socket (CAP_NET_RAW) nor a ping socket (ping_group_range) */
 		assert_int_equal(ret, -EPERM);
+		nc_classify_not_made(path, ret); /* run's policy call: a missing privilege is a skip */
 		assert_int_equal(path->verdict, NC_VERDICT_SKIPPED);
 		assert_non_null(strstr(path->detail, "CAP_NET_RAW"));
 		run_finish(&r);
@@ -864,6 +869,8 @@ static void test_udp_probe(void **state)
 	assert_int_equal(f.answered, 1);
 	assert_true(nc_endpoint_equal(&answered->peer_seen, &answered->local));
 	assert_string_equal(answered->answered_by, "udp-fixture");
+	assert_int_equal(closed->probe_error, UV_ECONNREFUSED);
+	nc_classify_verdict(closed);
 	assert_int_equal(closed->verdict, NC_VERDICT_REFUSED);
 	assert_int_not_equal(closed->local.port, 0);
 	nc_probe_free(p1);

@@ -250,14 +250,12 @@ static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t le
 	}
 }
 
-/* The exit code the command ends with: the one main.c set, else (a result
- * rendered by a test) nc_exit_code()'s answer for a run, so a report never
- * shows -1 and never decides a code of its own. */
+/* The exit code the command ends with: the one cli set from the policy's
+ * nc_exit_code() before rendering; a report never decides a code of its
+ * own (-1 only when no one set it). */
 static inline int nc_report_exit_code(const nc_result_t *r)
 {
-	int code = nc_result_exit_code(r);
-
-	return code >= 0 ? code : nc_exit_code(NC_CMD_RUN, nc_result_error_code(r), r, 0);
+	return nc_result_exit_code(r);
 }
 
 #endif

@@ -272,26 +272,20 @@ static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, siz
 		snprintf(buf, len, "?");
 }
 
-static bool matches_expectation(const nc_path_t *p)
-{
-	const nc_expectation_t *e = &p->expectation;
-
-	return p->verdict == e->verdict && (e->mechanisms == 0 || (e->mechanisms & (1u << p->mechanism)) != 0);
-}
-
 static void expected_text(const nc_path_t *p, char *buf, size_t len)
 {
 	char mechanisms[96];
 
+	/* the policy's judgement (nc_expect_evaluate()), in words */
 	if (p->expected) {
 		snprintf(buf, len, "ok");
 		return;
 	}
-	if (p->foreign_responder && matches_expectation(p)) {
+	if (p->unexpected == NC_UNEXPECTED_FOREIGN) {
 		snprintf(buf, len, "UNEXPECTED (answered by another container)");
 		return;
 	}
-	if (nc_diag_code_is_warning(p->diagnosis.code) && matches_expectation(p)) {
+	if (p->unexpected == NC_UNEXPECTED_WARNING) {
 		snprintf(buf, len, "UNEXPECTED (a firewall rule meant to stop it)");
 		return;
 	}

@@ -71,6 +71,15 @@ int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, vo
 	return r;
 }
 
+nc_env_kind_t nc_run_engine_kind(const nc_engine_version_t *v, const nc_engine_info_t *info)
+{
+	nc_engine_facts_t facts = { .rootless = info->rootless, .podman = v->podman };
+
+	snprintf(facts.operating_system, sizeof(facts.operating_system), "%s", info->operating_system);
+	snprintf(facts.platform_name, sizeof(facts.platform_name), "%s", v->platform_name);
+	return nc_classify_engine(&facts);
+}
+
 void nc_run_fill_environment(run_state_t *s)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
@@ -93,16 +102,16 @@ void nc_run_decide_environment(run_state_t *s)
 
 	if (nc_result_swarm(s->result)->active) {
 		/* the engine's own kind; no one bridge here is the target's */
-		env->kind = nc_classify_engine(&s->version, &s->engine_info);
-		nc_result_apply_expectations(s->result);
+		env->kind = nc_run_engine_kind(&s->version, &s->engine_info);
+		nc_expect_apply(s->result);
 		return;
 	}
 
-	env->kind = nc_classify_environment(&s->version, &s->engine_info, s->route.kind, s->route.via_default,
-					    &env->bridge_attached);
+	env->kind = nc_classify_environment(nc_run_engine_kind(&s->version, &s->engine_info), s->route.kind,
+					    s->route.via_default, &env->bridge_attached);
 	if (env->bridge_attached)
 		snprintf(env->bridge, sizeof(env->bridge), "%s", s->route.ifname);
 	snprintf(nc_result_container(s->result)->bridge, sizeof(nc_result_container(s->result)->bridge), "%s",
 		 env->bridge);
-	nc_result_apply_expectations(s->result);
+	nc_expect_apply(s->result);
 }

@@ -24,7 +24,7 @@ static void summarise(const char *url, const char *source, uint64_t timeout_ms, 
 	if (ret->status < 0) {
 		snprintf(ret->error, sizeof(ret->error), "%s", err.text[0] ? err.text : nc_strerror(ret->status));
 	} else {
-		ret->kind = nc_classify_engine(&v, &info);
+		ret->kind = nc_run_engine_kind(&v, &info);
 		snprintf(ret->name, sizeof(ret->name), "%s",
 			 nc_engine_product(&v));
 		snprintf(ret->version, sizeof(ret->version), "%s", v.version);

@@ -17,9 +17,9 @@
 #include <uv.h>
 
 #include "netcheck/capture.h"
-#include "netcheck/classify.h"
 #include "netcheck/engine.h"
 #include "netcheck/platform.h"
+#include "netcheck/policy.h"
 #include "netcheck/probe.h"
 #include "netcheck/run.h"
 
@@ -112,6 +112,9 @@ void nc_run_sleep_ms(unsigned ms);
  * for TLS).  *ret: new.  url, context: borrowed, may be NULL. */
 int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, volatile sig_atomic_t *intr,
 		   nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err);
+/* The engine's kind from its own answers: the one caller of the policy's
+ * nc_classify_engine(), given the facts it reads. */
+nc_env_kind_t nc_run_engine_kind(const nc_engine_version_t *v, const nc_engine_info_t *info);
 /* Fills the environment from the engine's answers and, once the route to
  * the target is known, decides it (classify.c). */
 void nc_run_fill_environment(run_state_t *s);

@@ -49,19 +49,8 @@ static void start_later(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
 {
 	if (r == 0 && probe == NULL)
 		r = -EINVAL;
-	if (r == -EPERM || r == -EACCES) {
-		/* a privilege this process lacks (ICMP without CAP_NET_RAW or
-		 * ping_group_range): a known limit, said as such */
-		p->verdict = NC_VERDICT_SKIPPED;
-		if (p->detail[0] == '\0')
-			nc_path_set_detail(p, "not sent: %s needs CAP_NET_RAW (or net.ipv4.ping_group_range)",
-					   nc_path_kind_name(p->kind));
-		return;
-	}
 	if (r < 0) {
-		p->verdict = NC_VERDICT_ERROR;
-		if (p->detail[0] == '\0')
-			nc_path_set_detail(p, "the probe could not be made: %s", nc_strerror(r));
+		nc_classify_not_made(p, r); /* a missing privilege is a skip, anything else an error */
 		return;
 	}
 	s->probe_path[s->n_probes] = (size_t)(p - nc_result_path(s->result, 0));
@@ -241,7 +230,7 @@ static void add_from_container(run_state_t *s, uint64_t timeout)
 		p = add_path(s, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
 		if (p != NULL)
 			nc_path_set_detail(p, "not sent: host.docker.internal does not lead to this host's network "
-					      "namespace for the %s engine", nc_env_kind_name(nc_classify_engine(&s->version,
+					      "namespace for the %s engine", nc_env_kind_name(nc_run_engine_kind(&s->version,
 													  &s->engine_info)));
 	} else {
 		target = *nc_probe_listener_address(s->host_listener);
@@ -283,6 +272,8 @@ static void add_published(run_state_t *s, uint16_t port, uint64_t timeout)
 {
 	const nc_environment_t *env = nc_result_environment(s->result);
 	uint16_t v4 = 0, v6 = 0, loopback_only = 0;
+	nc_publish_facts_t pub;
+	nc_loopback6_t loopback6;
 	nc_endpoint_t target;
 	nc_path_t *p;
 
@@ -316,33 +307,17 @@ static void add_published(run_state_t *s, uint16_t port, uint64_t timeout)
 		nc_endpoint_parse("127.0.0.1", v4 ? v4 : loopback_only, &target);
 		add_tcp(s, add_path(s, NC_PATH_PUBLISHED_LOOPBACK, NULL, port, &target), timeout);
 	}
-	if (v6 == 0 && v4 != 0 && port == s->port && env->kind == NC_ENV_NATIVE_LINUX) {
-		/* userland-proxy off: the engine binds IPv4 only, and a client
-		 * that resolves localhost to ::1 finds nothing */
-		nc_endpoint_parse("::1", v4, &target);
+	/* the forwarder on [::] was looked for on the main port only */
+	pub = (nc_publish_facts_t){ .port = port, .host_port4 = v4, .host_port6 = v6,
+				    .forwarder6_known = port == s->port, .have_forwarder6 = s->have_forwarder6 };
+	loopback6 = nc_classify_loopback6(env->kind, &pub);
+	if (loopback6 != NC_LOOPBACK6_NONE) {
+		nc_endpoint_parse("::1", v6 != 0 ? v6 : v4, &target);
 		p = add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);
-		if (p != NULL) {
-			p->verdict = NC_VERDICT_SKIPPED;
-			nc_path_set_detail(p, "not sent: nothing forwards IPv6 loopback: the engine publishes port %u on "
-					      "IPv4 only (dockerd's userland-proxy is off)", v4);
-			nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "use 127.0.0.1, or turn userland-proxy back on",
-					 "a client that resolves localhost to ::1 cannot reach this port");
-		}
-	}
-	if (v6 != 0) {
-		nc_endpoint_parse("::1", v6, &target);
-		p = add_path(s, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);
-		if (p != NULL && port == s->port && !s->have_forwarder6 && env->kind == NC_ENV_NATIVE_LINUX) {
-			/* userland-proxy off: the kernel NATs IPv4 only and nothing
-			 * listens on [::]:port, though the engine lists the binding */
-			p->verdict = NC_VERDICT_SKIPPED;
-			nc_path_set_detail(p, "not sent: nothing forwards IPv6 loopback to port %u (no process listens on "
-					      "[::]:%u; dockerd's userland-proxy is off)", v6, v6);
-			nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "use 127.0.0.1, or turn userland-proxy back on",
-					 "a client that resolves localhost to ::1 cannot reach this port");
-		} else {
+		if (p != NULL && loopback6 == NC_LOOPBACK6_NOT_FORWARDED)
+			nc_classify_not_forwarded6(p, &pub);
+		else
 			add_tcp(s, p, timeout);
-		}
 	}
 	if (v4 != 0 && env->host_address.family != 0) {
 		target = env->host_address;

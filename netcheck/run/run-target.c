@@ -369,12 +369,12 @@ static int host_gateway(const nc_network_info_t *bridge, nc_endpoint_t *ret)
  * A forwarding-only engine's host-gateway is not this host: no listener. */
 static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
 {
-	nc_env_kind_t kind = nc_classify_engine(&s->version, &s->engine_info);
+	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
 	nc_endpoint_t gw;
 	int r;
 
 	/* the default bridge was read at the start, with the engine's info */
-	if ((kind == NC_ENV_NATIVE_LINUX || kind == NC_ENV_PODMAN) && s->have_default_bridge &&
+	if (nc_classify_engine_is_local(kind) && s->have_default_bridge &&
 	    host_gateway(&s->default_bridge, &gw) == 0 && nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
 		snprintf(s->allow[s->n_allow++], sizeof(s->allow[0]), "host.docker.internal:%u",
 			 nc_probe_listener_address(s->host_listener)->port);
@@ -410,9 +410,9 @@ static int prepare_origin(run_state_t *s, const char *image, nc_error_t *err)
 static void make_remote(run_state_t *s)
 {
 	nc_error_t rerr = { "" };
-	nc_env_kind_t kind = nc_classify_engine(&s->version, &s->engine_info);
+	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
 
-	if (kind != NC_ENV_NATIVE_LINUX && kind != NC_ENV_PODMAN) {
+	if (!nc_classify_engine_is_local(kind)) {
 		snprintf(s->remote_note, sizeof(s->remote_note),
 			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));
 		return;

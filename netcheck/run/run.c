@@ -167,9 +167,15 @@ static int stage_read_firewall(run_state_t *s, nc_error_t *err)
 	return 0;
 }
 
+/* The probes record what happened; the policy says what each error
+ * means (refused, timeout, unreachable) before anything reads a verdict. */
 static int stage_probe(run_state_t *s, nc_error_t *err)
 {
-	return nc_run_probe(s, err);
+	int r = nc_run_probe(s, err);
+
+	for (size_t i = 0; i < nc_result_path_count(s->result); i++)
+		nc_classify_verdict(nc_result_path(s->result, i));
+	return r;
 }
 
 static int stage_attribute(run_state_t *s, nc_error_t *err)
@@ -208,10 +214,9 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 		}
 		nc_classify_diagnose(p, env, gathered || facts.firewall != NULL ? &facts : NULL);
 	}
-	/* paths know their network only once made: the expectation may depend
-	 * on it; a warning diagnosis (a bypassed firewall rule) counts too */
-	nc_result_apply_expectations(s->result);
-	nc_result_evaluate(s->result);
+	/* the expectations of now (a path's network, the environment), and a
+	 * warning diagnosis (a bypassed firewall rule) counts too */
+	nc_expect_evaluate(s->result);
 	return nc_run_interrupted(s) ? NC_ECANCELED : 0;
 }
 
@@ -261,7 +266,7 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 	s.port = opt->port ? opt->port : opt->n_ports > 0 ? opt->ports[0] : opt->target ? 0 : NC_DEFAULT_PORT;
 	make_run_id(nc_result_container(result)->run_id, sizeof(nc_result_container(result)->run_id));
 	if (opt->expect != NULL) {
-		r = nc_result_parse_expect(result, opt->expect, err);
+		r = nc_expect_parse(result, opt->expect, err);
 		if (r < 0)
 			return r;
 	}

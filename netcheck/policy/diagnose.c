@@ -1,0 +1,309 @@
+/* Diagnosis: why a path failed or surprised, from the facts run gathered
+ * (container state, socket table, published ports, forwarder, firewall
+ * ruleset) and the capture points that saw its packets.  Pure: reads the
+ * model, writes the path's diagnosis. */
+#include "netcheck/policy.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- why a path failed --------------------------------------------------- */
+
+/* Where a path's packets meet each point, outermost first; -1: not on its
+ * way (a remote client's packets never cross lo, this host's never cross
+ * the remote namespace's veth). */
+static int point_rank(nc_point_kind_t k, nc_path_kind_t path)
+{
+	bool remote = path == NC_PATH_PUBLISHED_REMOTE;
+
+	switch (k) {
+	case NC_POINT_REMOTE: return remote ? 0 : -1;
+	case NC_POINT_REMOTE_HOST_SIDE: return remote ? 1 : -1;
+	case NC_POINT_LOOPBACK: return remote ? -1 : 2;
+	case NC_POINT_BRIDGE: return 3;
+	case NC_POINT_VETH: return 4;
+	case NC_POINT_CONTAINER: return 5;
+	default: return -1; /* the default-route interface, the peer's points: not on the way */
+	}
+}
+
+static const char *between(nc_point_kind_t from, nc_point_kind_t to)
+{
+	if (to == NC_POINT_BRIDGE && from == NC_POINT_REMOTE_HOST_SIDE)
+		return "the host's netfilter (PREROUTING DNAT, then FORWARD with DOCKER-USER and DOCKER) and routing";
+	if (to == NC_POINT_BRIDGE)
+		return "the host's netfilter (nat OUTPUT/PREROUTING, filter FORWARD/DOCKER-USER) and routing";
+	if (to == NC_POINT_REMOTE_HOST_SIDE)
+		return "the veth pair of netcheck's remote-client namespace";
+	if (to == NC_POINT_VETH)
+		return "the bridge (and br_netfilter's FORWARD, when loaded)";
+	if (to == NC_POINT_CONTAINER)
+		return "the veth pair into the container";
+	(void)from;
+	return "this host's stack";
+}
+
+static bool client_seen_at(const nc_path_t *p, const char *point)
+{
+	for (size_t i = 0; i < p->n_hops; i++)
+		if (strcmp(p->hops[i].capture_point, point) == 0 && p->hops[i].leg != NC_LEG_NONE)
+			return true;
+	return false;
+}
+
+/* The last point (outermost first) that saw the path's packets and the
+ * first one after it that did not; false when the trail has no gap. */
+static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *ret_last, size_t *ret_next)
+{
+	int last_rank = -1, next_rank = 100;
+	size_t last = 0, next = 0;
+	bool have_last = false, have_next = false;
+
+	for (size_t i = 0; i < env->n_capture_points; i++) {
+		int rank = point_rank(env->capture_points[i].kind, p->kind);
+
+		if (rank >= 0 && client_seen_at(p, env->capture_points[i].name) && rank > last_rank) {
+			last_rank = rank;
+			last = i;
+			have_last = true;
+		}
+	}
+	if (!have_last)
+		return false;
+	for (size_t i = 0; i < env->n_capture_points; i++) {
+		int rank = point_rank(env->capture_points[i].kind, p->kind);
+
+		if (rank > last_rank && rank < next_rank && !client_seen_at(p, env->capture_points[i].name)) {
+			next_rank = rank;
+			next = i;
+			have_next = true;
+		}
+	}
+	*ret_last = last;
+	*ret_next = next;
+	return have_next;
+}
+
+static void list_listeners(const nc_diag_facts_t *f, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < f->n_listeners && o + 1 < len; i++) {
+		char a[NC_ENDPOINT_STRLEN];
+
+		if (nc_endpoint_format(&f->listeners[i].addr, true, a, sizeof(a)) < 0)
+			continue;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s/%s", o ? ", " : "", a,
+				      f->listeners[i].proto == NC_PROTO_UDP ? "udp" : "tcp");
+	}
+	if (o == 0)
+		snprintf(buf, len, "nothing at all");
+}
+
+static bool is_loopback(const nc_endpoint_t *e)
+{
+	if (e->family == AF_INET)
+		return (ntohl(e->addr.v4.s_addr) >> 24) == 127;
+	return e->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&e->addr.v6);
+}
+
+/* Which of the container's sockets serve this path: 1 = one that every
+ * address reaches, 0 = only loopback ones, -1 = none. */
+static int listener_state(const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
+	bool loopback_only = false;
+
+	for (size_t i = 0; i < f->n_listeners; i++) {
+		const nc_listener_t *l = &f->listeners[i];
+
+		if (l->proto != proto || l->addr.port != p->container_port)
+			continue;
+		if (!is_loopback(&l->addr))
+			return 1;
+		loopback_only = true;
+	}
+	return loopback_only ? 0 : -1;
+}
+
+static bool port_published(const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	for (size_t i = 0; i < f->n_published; i++)
+		if (f->published[i] == p->container_port)
+			return true;
+	return false;
+}
+
+
+/* "the rule `tcp dport 8080 drop` (chain ufw-user-input, from INPUT, table
+ * ip filter)" / "INPUT's policy drop (table ip filter)" */
+static void firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len)
+{
+	if (d->policy)
+		snprintf(buf, len, "%.60s's policy drop (table %.8s %.60s)", d->chain, d->family, d->table);
+	else if (strcmp(d->chain, d->base_chain) != 0)
+		snprintf(buf, len, "the rule `%.200s` (chain %.60s, from %.60s, table %.8s %.60s)", d->rule, d->chain,
+			 d->base_chain, d->family, d->table);
+	else
+		snprintf(buf, len, "the rule `%.200s` (chain %.60s, table %.8s %.60s)", d->rule, d->chain, d->family,
+			 d->table);
+}
+
+/* A remote client got in although an input-hook rule drops its port:
+ * Docker's DNAT in PREROUTING turned it into forwarded traffic first, so
+ * INPUT never saw it.  The user meant the port closed. */
+static bool diagnose_bypass(nc_path_t *p, const nc_diag_firewall_t *fw)
+{
+	char rule[NC_DIAG_DETAIL_MAX], hint[NC_DIAG_HINT_MAX];
+
+	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL || fw->status < 0 || !fw->input_drop)
+		return false;
+	firewall_rule_words(&fw->input, rule, sizeof(rule));
+	snprintf(hint, sizeof(hint),
+		 "filter published ports in DOCKER-USER by their original port (`iptables -I DOCKER-USER -p tcp -m "
+		 "conntrack --ctorigdstport %u -j DROP`), or publish on 127.0.0.1 only", fw->published_port);
+	nc_path_diagnose(p, NC_DIAG_INPUT_FIREWALL_BYPASSED, hint,
+			 "%.300s drops port %u for %sremote clients, but Docker's DNAT sends published traffic through "
+			 "FORWARD, not INPUT, so the rule does not protect the container: a remote client reached it",
+			 rule, fw->published_port, fw->input.conditional ? "some " : "");
+	return true;
+}
+
+/* The chain that drops published-remote's packets, from the ruleset; or
+ * why the ruleset cannot say.  "" when it was not read (another path). */
+static void forward_drop_words(const nc_path_t *p, const nc_diag_firewall_t *fw, char *buf, size_t len)
+{
+	char rule[NC_DIAG_DETAIL_MAX];
+
+	buf[0] = '\0';
+	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
+		return;
+	if (fw->status < 0) {
+		snprintf(buf, len, "; the ruleset could not be read (%.200s)", fw->error);
+	} else if (fw->forward_drop) {
+		firewall_rule_words(&fw->forward, rule, sizeof(rule));
+		snprintf(buf, len, "; %.440s %s it", rule, fw->forward.reject ? "rejects" : "drops");
+	} else {
+		snprintf(buf, len, "; no rule netcheck could read in the ruleset drops it%s",
+			 fw->legacy_tables ? " (iptables-legacy tables exist: their rules were not read)" : "");
+	}
+}
+
+void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
+{
+	char what[NC_DIAG_DETAIL_MAX / 2], chain[NC_DIAG_DETAIL_MAX];
+	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
+	const char *proto = nc_path_kind_proto(p->kind) == NC_PROTO_UDP ? "udp" : "tcp";
+	size_t last, next;
+
+	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
+		return; /* not sent: a reason set when it was decided stays */
+	p->diagnosis.code = NC_DIAG_NONE;
+	if (p->verdict == NC_VERDICT_REACHABLE) {
+		if (diagnose_bypass(p, fw))
+			return;
+		/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
+		if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&
+		    !nc_endpoint_addr_equal(&p->peer_seen, &p->local)) {
+			char seen[NC_ENDPOINT_STRLEN], local[NC_ENDPOINT_STRLEN];
+
+			nc_endpoint_format(&p->peer_seen, false, seen, sizeof(seen));
+			nc_endpoint_format(&p->local, false, local, sizeof(local));
+			nc_path_diagnose(p, NC_DIAG_SOURCE_ADDRESS_LOST,
+					 "look for a MASQUERADE rule in the nat table's POSTROUTING chain (`iptables -t nat "
+					 "-S POSTROUTING`); dockerd leaves one behind when userland-proxy is turned off and on",
+					 "the app saw %s, not the client's %s: a masquerade rule rewrote the source address",
+					 seen, local);
+		}
+		return;
+	}
+	if (nc_path_kind_from_container(p->kind) && strncmp(p->detail, "ENOENT", 6) == 0) {
+		if (strcmp(p->network, "bridge") == 0)
+			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED,
+					 "use a user-defined network (docker network create) or the peer's address",
+					 "the name did not resolve: the default bridge has no embedded DNS, so containers "
+					 "on it find each other by address only");
+		else
+			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED, NULL, "the name did not resolve on network %s: %s",
+					 p->network, p->detail);
+		return;
+	}
+	if (f == NULL)
+		return;
+	if (f->exited) {
+		nc_path_diagnose(p, NC_DIAG_CONTAINER_EXITED, "read its log (above) and fix what stopped it",
+				 "the container's main process exited with code %d%s%.300s", f->exit_code,
+				 f->last_logs != NULL && f->last_logs[0] ? "; its last log lines: " : "",
+				 f->last_logs != NULL ? f->last_logs : "");
+		return;
+	}
+	if (nc_path_kind_is_published(p->kind) && f->published != NULL && p->container_port != 0 &&
+	    !port_published(p, f)) {
+		char list[160] = "";
+		size_t o = 0;
+
+		for (size_t i = 0; i < f->n_published && o + 1 < sizeof(list); i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u", o ? ", " : "", f->published[i]);
+		nc_path_diagnose(p, NC_DIAG_NOT_PUBLISHED, "publish it (docker run -p HOST:CONTAINER)",
+				 "container port %u/%s is not published; published: %s", p->container_port, proto,
+				 o ? list : "none");
+		return;
+	}
+	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
+		int state = listener_state(p, f);
+
+		list_listeners(f, what, sizeof(what));
+		if (state == 0) {
+			nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
+					 "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1",
+					 "the app listens on port %u only on the container's loopback (%s): nothing "
+					 "from outside the container can reach it", p->container_port, what);
+			return;
+		}
+		if (state < 0) {
+			nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the port the app listens on (--port)",
+					 "nothing listens on %s port %u in the container; it listens on: %s", proto,
+					 p->container_port, what);
+			return;
+		}
+	}
+	if (p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
+	    (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) {
+		bool via_forwarder = nc_path_kind_is_published(p->kind) && f->forwarder.pid > 0;
+
+		if (via_forwarder)
+			nc_path_diagnose(p, NC_DIAG_RESET, "check that the app in the container accepts connections",
+					 "the forwarder (%s, pid %d) took the connection and reset it: its own "
+					 "connection to the container failed", f->forwarder.name, f->forwarder.pid);
+		else
+			nc_path_diagnose(p, NC_DIAG_RESET, NULL,
+					 "the container's kernel reset the connection: nothing accepted on port %u",
+					 p->container_port);
+		return;
+	}
+	forward_drop_words(p, fw, chain, sizeof(chain));
+	if (env != NULL && find_gap(p, env, &last, &next)) {
+		nc_path_diagnose(p, NC_DIAG_DROPPED,
+				 fw != NULL && fw->forward_drop
+					 ? "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)"
+					 : "look for a DROP or REJECT rule (`nft list ruleset`, `iptables -S DOCKER-USER`)",
+				 "packets were seen on %s, never on %s: dropped in between, by %.200s%s",
+				 env->capture_points[last].name, env->capture_points[next].name,
+				 between(env->capture_points[last].kind, env->capture_points[next].kind), chain);
+		return;
+	}
+	if (fw != NULL && fw->forward_drop && p->timings.connect_ms < 0) {
+		/* no capture to show where: the ruleset alone */
+		nc_path_diagnose(p, NC_DIAG_DROPPED, "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)",
+				 "no connection%s", chain);
+		return;
+	}
+	if (p->verdict == NC_VERDICT_TIMEOUT && p->timings.connect_ms >= 0) {
+		nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "check that the service answers this request",
+				 "connected in %.1f ms, but nothing came back within the probe's window",
+				 p->timings.connect_ms);
+		return;
+	}
+}
