@@ -18,9 +18,11 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # `run`: building and running netcheck.  The responder is linked -static
 # against glibc (libc.a: libc6-dev, part of build-essential); python3 embeds
 # it into the binary; curl checks that the engine answers (tests/engine.sh).
+# libmnl speaks netlink for the platform room, libcrypto (libssl-dev) hashes.
 RUN_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
 	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev
+	libssl-dev
 	docker.io iptables iproute2 procps
 )
 # `test`: the rest, for the test suites: cmocka (unit tests), Wireshark's

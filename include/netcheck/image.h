@@ -49,7 +49,7 @@ int nc_image_build_tar(const uint8_t *responder, size_t responder_len, uint8_t *
  * gets the same image id -- which a Swarm service can name, so that no
  * node ever tries to pull it.  ret_id: borrowed, id_len >= 80 bytes, gets
  * "sha256:<64 hex>".  *ret_tar: new, *ret_len bytes; free() it.  Returns
- * 0, -ENOMEM, or -EINVAL. */
+ * 0, -ENOMEM, -EINVAL, or -EIO (no SHA-256 from libcrypto). */
 int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const char *tag, uint8_t **ret_tar,
 			   size_t *ret_len, char *ret_id, size_t id_len);
 

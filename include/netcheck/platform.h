@@ -126,6 +126,10 @@ bool nc_platform_process_is_netcheck(long pid);
  * belong to pid's namespace for good.  0 or negative errno (nothing to
  * leave then). */
 int nc_platform_netns_enter(int pid, int *ret_saved_fd);
+/* The same for the namespace ns_fd (borrowed) names: one held open, or a
+ * named one under /run/netns.  Every namespace netcheck enters, it enters
+ * through these two. */
+int nc_platform_netns_enter_fd(int ns_fd, int *ret_saved_fd);
 /* Returns to the namespace saved_fd names and closes it (takes
  * ownership).  Aborts if it cannot: nothing after that would be safe. */
 int nc_platform_netns_leave(int saved_fd);

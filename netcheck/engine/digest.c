@@ -1,92 +1,41 @@
-/* netcheck: SHA-256 as FIPS 180-4 gives it, one message at a time (the
- * largest netcheck hashes is the responder image's layer, about 1 MiB). */
+/* netcheck: SHA-256 through libcrypto's EVP interface (OpenSSL is linked
+ * already, by libcurl), for the digests an image archive and a Docker
+ * context name.  One message at a time: the largest netcheck hashes is the
+ * responder image's layer, about 1 MiB. */
 #include "netcheck/digest.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const uint32_t k[64] = {
-	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-	0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-	0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-	0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-	0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-	0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-	0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
+#include <openssl/evp.h>
 
-static uint32_t ror(uint32_t x, unsigned n)
+int nc_sha256(const void *data, size_t len, uint8_t out[NC_SHA256_LEN])
 {
-	return (x >> n) | (x << (32 - n));
-}
+	unsigned int out_len = 0;
 
-/* One 64-byte block into the state h. */
-static void compress(uint32_t h[8], const uint8_t *block)
-{
-	uint32_t w[64], a, b, c, d, e, f, g, hh;
-
-	for (unsigned i = 0; i < 16; i++)
-		w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 |
-		       (uint32_t)block[4 * i + 2] << 8 | block[4 * i + 3];
-	for (unsigned i = 16; i < 64; i++) {
-		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-		uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-
-		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-	}
-	a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-	for (unsigned i = 0; i < 64; i++) {
-		uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
-		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-
-		hh = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
-	}
-	h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
-}
-
-void nc_sha256(const void *data, size_t len, uint8_t out[NC_SHA256_LEN])
-{
-	uint32_t h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-			  0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-	const uint8_t *p = data;
-	uint8_t tail[128] = { 0 };
-	size_t full = len / 64 * 64, rest = len - full, tail_len;
-	uint64_t bits = (uint64_t)len * 8;
-
-	for (size_t off = 0; off < full; off += 64)
-		compress(h, p + off);
-	/* the rest, the 0x80 marker, zeros and the bit length: one or two blocks */
-	if (rest > 0)
-		memcpy(tail, p + full, rest);
-	tail[rest] = 0x80;
-	tail_len = rest < 56 ? 64 : 128;
-	for (unsigned i = 0; i < 8; i++)
-		tail[tail_len - 1 - i] = (uint8_t)(bits >> (8 * i));
-	compress(h, tail);
-	if (tail_len == 128)
-		compress(h, tail + 64);
-	for (unsigned i = 0; i < 8; i++) {
-		out[4 * i] = (uint8_t)(h[i] >> 24);
-		out[4 * i + 1] = (uint8_t)(h[i] >> 16);
-		out[4 * i + 2] = (uint8_t)(h[i] >> 8);
-		out[4 * i + 3] = (uint8_t)h[i];
-	}
+	/* EVP_Digest wants a pointer even for the empty message */
+	if (EVP_Digest(len > 0 ? data : "", len, out, &out_len, EVP_sha256(), NULL) != 1 || out_len != NC_SHA256_LEN)
+		return -EIO;
+	return 0;
 }
 
 char *nc_sha256_text(const void *data, size_t len, char *buf, size_t buf_len)
 {
+	static const char hex[] = "0123456789abcdef";
 	uint8_t d[NC_SHA256_LEN];
-	size_t off = 7;
+	char *p = buf + 7;
 
-	if (buf_len < 7 + NC_SHA256_HEX_LEN + 1) {
+	if (buf_len < 7 + NC_SHA256_HEX_LEN + 1 || nc_sha256(data, len, d) < 0) {
 		if (buf_len > 0)
 			buf[0] = '\0';
 		return buf;
 	}
-	nc_sha256(data, len, d);
 	memcpy(buf, "sha256:", 7);
-	for (size_t i = 0; i < NC_SHA256_LEN; i++, off += 2)
-		snprintf(buf + off, 3, "%02x", d[i]);
+	for (size_t i = 0; i < NC_SHA256_LEN; i++) {
+		*p++ = hex[d[i] >> 4];
+		*p++ = hex[d[i] & 0xf];
+	}
+	*p = '\0';
 	return buf;
 }

@@ -116,7 +116,8 @@ static int context_url(const char *(*env)(const char *), const char *ctx, char *
 			return -ENOENT;
 		snprintf(name, sizeof(name), "%s", ctx);
 	}
-	nc_sha256_text(name, strlen(name), digest, sizeof(digest));
+	if (nc_sha256_text(name, strlen(name), digest, sizeof(digest))[0] == '\0')
+		return nc_error_set(err, -EIO, "docker context '%s': cannot compute its SHA-256 (libcrypto)", name);
 	snprintf(path, sizeof(path), "%s/contexts/meta/%s/meta.json", dir, digest + 7); /* without "sha256:" */
 	r = load_json(path, &j, err);
 	if (r == -ENOENT)

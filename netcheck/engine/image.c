@@ -211,7 +211,10 @@ int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const
 	r = nc_image_build_tar(responder, responder_len, &layer, &layer_len);
 	if (r < 0)
 		return r;
-	nc_sha256_text(layer, layer_len, diff_id, sizeof(diff_id));
+	if (nc_sha256_text(layer, layer_len, diff_id, sizeof(diff_id))[0] == '\0') {
+		free(layer);
+		return -EIO;
+	}
 	/* The settings of image_changes, as config fields.  No "created" and no history: nothing in here changes from one engine
 	 * or one day to the next, so the image id (this config's digest) is
 	 * the same everywhere the archive is loaded. */
@@ -224,7 +227,10 @@ int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const
 		free(layer);
 		return -ENOSPC;
 	}
-	nc_sha256_text(config, (size_t)n, ret_id, id_len);
+	if (nc_sha256_text(config, (size_t)n, ret_id, id_len)[0] == '\0') {
+		free(layer);
+		return -EIO;
+	}
 	snprintf(config_name, sizeof(config_name), "%s.json", ret_id + 7);
 	n = snprintf(manifest, sizeof(manifest),
 		     "[{\"Config\":\"%s\",\"RepoTags\":[\"%s:%s\"],\"Layers\":[\"layer.tar\"]}]", config_name,

@@ -1,12 +1,14 @@
-/* The platform module's pure parsers, shared by platform-linux.c and its
- * unit tests (netcheck/test-platform.c), which feed them recorded tables.
- * Not part of the interface: nothing outside platform-*.c and its tests
- * includes this. */
+/* What the platform room's files share: the pure parsers its unit tests
+ * (test-platform.c) feed recorded tables, and the netlink helper every
+ * netlink request goes through.  Not part of the interface: nothing outside
+ * platform-*.c and its tests includes this. */
 #ifndef NETCHECK_PLATFORM_INTERNAL_H
 #define NETCHECK_PLATFORM_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <libmnl/libmnl.h>
 
 #include "netcheck/platform.h"
 
@@ -26,8 +28,49 @@ int nc_platform_parse_proc_net(const char *text, size_t len, int family, uint8_t
 int nc_platform_parse_sock_diag(const void *buf, size_t len, uint8_t proto, nc_platform_socket_t *ret, size_t max,
 				size_t *n);
 
-/* A NETLINK_ROUTE socket (close-on-exec, 2 s receive timeout) in the
- * calling thread's network namespace.  returns: new fd, or negative errno. */
-int nc_platform_nl_open(void);
+/* ---- netlink (platform-netlink.c, through libmnl) ----------------------- */
+
+typedef struct nc_platform_nl nc_platform_nl_t; /* a netlink socket and its answer buffer */
+
+/* A netlink socket of bus (NETLINK_ROUTE, NETLINK_SOCK_DIAG), close-on-exec,
+ * with a 2 s receive timeout, made in the network namespace of pid
+ * (0: the calling thread's; the thread is back in its own before this
+ * returns).  *ret: new, nc_platform_nl_close().  0 or negative errno. */
+int nc_platform_nl_open(int bus, int pid, nc_platform_nl_t **ret);
+void nc_platform_nl_close(nc_platform_nl_t *nl); /* NULL is a no-op */
+
+/* Requests are built in a buffer of this size (the largest, the veth pair,
+ * takes about 100 bytes); attributes of a length a caller chose are added
+ * with libmnl's _check variants against it. */
+#define NC_PLATFORM_NL_REQUEST_MAX 1024
+/* Starts a request of type in buf (borrowed, NC_PLATFORM_NL_REQUEST_MAX
+ * bytes, zeroed here) with flags besides NLM_F_REQUEST and a zeroed family
+ * header of header_len bytes (mnl_nlmsg_get_payload()).  returns: buf */
+struct nlmsghdr *nc_platform_nl_request(void *buf, uint16_t type, uint16_t flags, size_t header_len);
+
+/* Sends req (its sequence number set here) and hands every answer to it to
+ * cb (libmnl's data callback; may be NULL) until the kernel acknowledges it
+ * (NLM_F_ACK), a dump ends, or cb returns MNL_CB_STOP: a request without
+ * an acknowledgement needs a cb that stops.  Answers to earlier requests
+ * are skipped.  0, or negative errno: the kernel's, cb's (errno with
+ * MNL_CB_ERROR), -EPROTO for malformed framing, -ETIMEDOUT. */
+int nc_platform_nl_call(nc_platform_nl_t *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+
+/* One datagram of answers (buf: borrowed, len bytes) through cb, as
+ * nc_platform_nl_call() reads them; seq 0 matches any (recorded answers).  1 when it ended the request (acknowledgement, NLMSG_DONE, or
+ * cb's MNL_CB_STOP), 0 when more is to come, or negative errno as above. */
+int nc_platform_nl_parse(const void *buf, size_t len, uint32_t seq, mnl_cb_t cb, void *data);
+
+/* For a data callback: the family header of nh (borrowed, header_len
+ * bytes) when nh is a message of type; NULL for another type, or, with
+ * errno EPROTO, one too short to hold it.  The callback then returns
+ * NC_PLATFORM_NL_SKIP_OR_FAIL(nh, type): skips the one, fails on the other. */
+const void *nc_platform_nl_header(const struct nlmsghdr *nh, uint16_t type, size_t header_len);
+#define NC_PLATFORM_NL_SKIP_OR_FAIL(nh, type) ((nh)->nlmsg_type == (type) ? MNL_CB_ERROR : MNL_CB_OK)
+
+/* RTM_GETLINK for ifname on nl: its index and, for a veth, its peer's
+ * (IFLA_LINK; its own index for a link without one).  Either may be NULL.
+ * 0, -EINVAL for a name longer than IFNAMSIZ, or the kernel's -ENODEV. */
+int nc_platform_nl_link(nc_platform_nl_t *nl, const char *ifname, int *ret_ifindex, int *ret_iflink);
 
 #endif

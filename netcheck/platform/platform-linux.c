@@ -33,25 +33,11 @@
 #include <unistd.h>
 
 #include "netcheck/common.h"
-#include "platform-internal.h"
 #include "netcheck/testing.h"
 #include "platform-internal.h"
 
-#define NL_BUF 16384
 #define MAX_PROCS_SCANNED 65536
 #define MAX_FDS_PER_PROC 4096
-
-int nc_platform_nl_open(void)
-{
-	struct timeval tv = { .tv_sec = 2 };
-	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-
-	if (fd < 0)
-		return -errno;
-	/* the kernel answers at once; a bound keeps a broken netns from hanging us */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
-}
 
 static void fill_addr(nc_endpoint_t *e, int family, const void *data, size_t len)
 {
@@ -65,135 +51,89 @@ static void fill_addr(nc_endpoint_t *e, int family, const void *data, size_t len
 	}
 }
 
-/* Sends one request and reads one answer.  *ret_buf: new, NL_BUF bytes.
- * Returns the answer's length or a negative errno. */
-static ssize_t nl_transact(int fd, const void *req, size_t len, char **ret_buf)
-{
-	char *buf;
-	ssize_t n;
+struct route_answer {
+	nc_route_t *route; /* borrowed */
+	bool found;
+};
 
-	if (send(fd, req, len, 0) < 0)
-		return -errno;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	n = recv(fd, buf, NL_BUF, 0);
-	if (n < 0) {
-		n = -errno;
-		free(buf);
-		return n;
+static int on_route(const struct nlmsghdr *nh, void *data)
+{
+	struct route_answer *a = data;
+	nc_route_t *ret = a->route;
+	const struct rtmsg *rt = nc_platform_nl_header(nh, RTM_NEWROUTE, sizeof(*rt));
+	const struct nlattr *attr;
+
+	if (rt == NULL)
+		return NC_PLATFORM_NL_SKIP_OR_FAIL(nh, RTM_NEWROUTE);
+	switch (rt->rtm_type) {
+	case RTN_LOCAL:
+		ret->kind = NC_ROUTE_LOCAL;
+		break;
+	case RTN_UNREACHABLE:
+	case RTN_PROHIBIT:
+	case RTN_BLACKHOLE:
+		ret->kind = NC_ROUTE_REJECT;
+		break;
+	default:
+		ret->kind = NC_ROUTE_ON_LINK;
+		break;
 	}
-	*ret_buf = buf;
-	return n;
+	mnl_attr_for_each(attr, nh, sizeof(*rt)) {
+		size_t plen = mnl_attr_get_payload_len(attr);
+
+		switch (mnl_attr_get_type(attr)) {
+		case RTA_OIF:
+			if (plen >= sizeof(uint32_t)) {
+				ret->ifindex = (int)mnl_attr_get_u32(attr);
+				if (if_indextoname((unsigned)ret->ifindex, ret->ifname) == NULL)
+					snprintf(ret->ifname, sizeof(ret->ifname), "if%d", ret->ifindex);
+			}
+			break;
+		case RTA_GATEWAY:
+			fill_addr(&ret->gateway, rt->rtm_family, mnl_attr_get_payload(attr), plen);
+			if (ret->kind == NC_ROUTE_ON_LINK)
+				ret->kind = NC_ROUTE_GATEWAY;
+			break;
+		case RTA_PREFSRC:
+			fill_addr(&ret->source, rt->rtm_family, mnl_attr_get_payload(attr), plen);
+			break;
+		default:
+			break;
+		}
+	}
+	a->found = true;
+	return MNL_CB_STOP; /* one route asked, one answer */
 }
 
 /* One RTM_GETROUTE for dst (what `ip route get` does). */
-static int route_get_fd(int fd, const nc_endpoint_t *dst, nc_route_t *ret)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct rtmsg rt;
-		char attrs[64];
-	} req;
-	struct rtattr *rta;
-	size_t alen = dst->family == AF_INET ? 4 : 16;
-	char *buf;
-	ssize_t n;
-	int r = -EPROTO;
-
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_type = RTM_GETROUTE;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = 1;
-	req.rt.rtm_family = (unsigned char)dst->family;
-	req.rt.rtm_dst_len = (unsigned char)(alen * 8);
-	rta = (struct rtattr *)req.attrs;
-	rta->rta_type = RTA_DST;
-	rta->rta_len = (unsigned short)RTA_LENGTH(alen);
-	memcpy(RTA_DATA(rta), &dst->addr, alen);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct rtmsg)) + RTA_ALIGN(rta->rta_len);
-
-	n = nl_transact(fd, &req, req.nh.nlmsg_len, &buf);
-	if (n < 0)
-		return (int)n;
-	memset(ret, 0, sizeof(*ret));
-	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-		struct rtmsg *rt;
-		int len;
-
-		if (nh->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr *e = NLMSG_DATA(nh);
-			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-				r = -EPROTO;
-				goto out;
-			}
-			r = e->error;
-			if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
-				ret->kind = NC_ROUTE_NONE;
-				r = 0;
-			}
-			goto out;
-		}
-		if (nh->nlmsg_type != RTM_NEWROUTE)
-			continue;
-		rt = NLMSG_DATA(nh);
-		len = (int)RTM_PAYLOAD(nh);
-		ret->via_default = false;
-		switch (rt->rtm_type) {
-		case RTN_LOCAL:
-			ret->kind = NC_ROUTE_LOCAL;
-			break;
-		case RTN_UNREACHABLE:
-		case RTN_PROHIBIT:
-		case RTN_BLACKHOLE:
-			ret->kind = NC_ROUTE_REJECT;
-			break;
-		default:
-			ret->kind = NC_ROUTE_ON_LINK;
-			break;
-		}
-		for (struct rtattr *a = RTM_RTA(rt); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-			size_t plen = RTA_PAYLOAD(a);
-			switch (a->rta_type) {
-			case RTA_OIF:
-				if (plen >= sizeof(int)) {
-					memcpy(&ret->ifindex, RTA_DATA(a), sizeof(int));
-					if (if_indextoname((unsigned)ret->ifindex, ret->ifname) == NULL)
-						snprintf(ret->ifname, sizeof(ret->ifname), "if%d", ret->ifindex);
-				}
-				break;
-			case RTA_GATEWAY:
-				fill_addr(&ret->gateway, rt->rtm_family, RTA_DATA(a), plen);
-				if (ret->kind == NC_ROUTE_ON_LINK)
-					ret->kind = NC_ROUTE_GATEWAY;
-				break;
-			case RTA_PREFSRC:
-				fill_addr(&ret->source, rt->rtm_family, RTA_DATA(a), plen);
-				break;
-			default:
-				break;
-			}
-		}
-		r = 0;
-		goto out;
-	}
-out:
-	free(buf);
-	return r;
-}
-
 static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
 {
-	int fd, r;
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct route_answer a = { ret, false };
+	size_t alen = dst->family == AF_INET ? 4 : 16;
+	struct nlmsghdr *req;
+	struct rtmsg *rt;
+	nc_platform_nl_t *nl;
+	int r;
 
 	if (dst->family != AF_INET && dst->family != AF_INET6)
 		return -EAFNOSUPPORT;
-	fd = nc_platform_nl_open();
-	if (fd < 0)
-		return fd;
-	r = route_get_fd(fd, dst, ret);
-	close(fd);
-	return r;
+	req = nc_platform_nl_request(buf, RTM_GETROUTE, 0, sizeof(*rt));
+	rt = mnl_nlmsg_get_payload(req);
+	rt->rtm_family = (unsigned char)dst->family;
+	rt->rtm_dst_len = (unsigned char)(alen * 8);
+	mnl_attr_put(req, RTA_DST, alen, &dst->addr);
+	r = nc_platform_nl_open(NETLINK_ROUTE, 0, &nl);
+	if (r < 0)
+		return r;
+	memset(ret, 0, sizeof(*ret));
+	r = nc_platform_nl_call(nl, req, on_route, &a);
+	nc_platform_nl_close(nl);
+	if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
+		memset(ret, 0, sizeof(*ret)); /* NC_ROUTE_NONE */
+		return 0;
+	}
+	return r < 0 ? r : a.found ? 0 : -EPROTO;
 }
 
 int nc_platform_route_get(const nc_endpoint_t *dst, nc_route_t *ret)
@@ -408,77 +348,18 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 	return found;
 }
 
-/* RTM_GETLINK for ifname on a netlink socket of another namespace. */
-static int link_iflink(int fd, const char *ifname, int *ret_iflink)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ifinfomsg ifi;
-		char attrs[64];
-	} req;
-	struct rtattr *rta;
-	size_t nlen = strlen(ifname) + 1;
-	char *buf;
-	ssize_t n;
-	int r = -ENOENT;
-
-	if (nlen > IF_NAMESIZE)
-		return -EINVAL;
-	memset(&req, 0, sizeof(req));
-	req.nh.nlmsg_type = RTM_GETLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = 2;
-	req.ifi.ifi_family = AF_UNSPEC;
-	rta = (struct rtattr *)req.attrs;
-	rta->rta_type = IFLA_IFNAME;
-	rta->rta_len = (unsigned short)RTA_LENGTH(nlen);
-	memcpy(RTA_DATA(rta), ifname, nlen);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)) + RTA_ALIGN(rta->rta_len);
-	n = nl_transact(fd, &req, req.nh.nlmsg_len, &buf);
-	if (n < 0)
-		return (int)n;
-	for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-		struct ifinfomsg *ifi;
-		int len;
-
-		if (nh->nlmsg_type == NLMSG_ERROR) {
-			struct nlmsgerr *e = NLMSG_DATA(nh);
-			r = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EPROTO;
-			goto out;
-		}
-		if (nh->nlmsg_type != RTM_NEWLINK)
-			continue;
-		ifi = NLMSG_DATA(nh);
-		len = (int)IFLA_PAYLOAD(nh);
-		*ret_iflink = ifi->ifi_index; /* no IFLA_LINK: not a veth, its own index */
-		for (struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len))
-			if (a->rta_type == IFLA_LINK && RTA_PAYLOAD(a) >= sizeof(int))
-				memcpy(ret_iflink, RTA_DATA(a), sizeof(int));
-		r = 0;
-		goto out;
-	}
-out:
-	free(buf);
-	return r;
-}
-
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 {
-	int saved, fd, r;
+	nc_platform_nl_t *nl;
+	int r;
 
 	if (pid <= 0)
 		return -EINVAL;
-	/* A netlink socket belongs to the namespace it was created in: enter,
-	 * create, come back at once, then ask. */
-	r = nc_platform_netns_enter(pid, &saved);
+	r = nc_platform_nl_open(NETLINK_ROUTE, pid, &nl);
 	if (r < 0)
 		return r;
-	fd = nc_platform_nl_open();
-	nc_platform_netns_leave(saved);
-	if (fd < 0)
-		return fd;
-	r = link_iflink(fd, ifname, ret_iflink);
-	close(fd);
+	r = nc_platform_nl_link(nl, ifname, NULL, ret_iflink);
+	nc_platform_nl_close(nl);
 	return r;
 }
 
@@ -600,32 +481,37 @@ bool nc_platform_process_is_netcheck(long pid)
 
 /* ---- network namespaces ------------------------------------------------------ */
 
+int nc_platform_netns_enter_fd(int ns_fd, int *ret_saved_fd)
+{
+	int self, r;
+
+	/* this thread's own namespace, which /proc/self need not be */
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(ns_fd, CLONE_NEWNET) < 0) {
+		r = -errno;
+		close(self);
+		return r;
+	}
+	*ret_saved_fd = self;
+	return 0;
+}
+
 int nc_platform_netns_enter(int pid, int *ret_saved_fd)
 {
 	char path[64];
-	int self, target, r;
+	int target, r;
 
 	if (pid <= 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
 	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		r = -errno;
-		close(self);
-		return r;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		r = -errno;
-		close(target);
-		close(self);
-		return r;
-	}
+	if (target < 0)
+		return -errno;
+	r = nc_platform_netns_enter_fd(target, ret_saved_fd);
 	close(target);
-	*ret_saved_fd = self;
-	return 0;
+	return r;
 }
 
 int nc_platform_netns_leave(int saved_fd)
@@ -720,91 +606,67 @@ int nc_platform_parse_proc_net(const char *text, size_t len, int family, uint8_t
 	return 0;
 }
 
+struct socket_table {
+	uint8_t proto;
+	nc_platform_socket_t *ret; /* borrowed, max entries */
+	size_t max;
+	size_t *n;
+};
+
+static int on_inet_diag(const struct nlmsghdr *nh, void *data)
+{
+	const struct socket_table *t = data;
+	const struct inet_diag_msg *m = nc_platform_nl_header(nh, SOCK_DIAG_BY_FAMILY, sizeof(*m));
+	const struct nlattr *attr;
+	nc_platform_socket_t s;
+
+	if (m == NULL)
+		return NC_PLATFORM_NL_SKIP_OR_FAIL(nh, SOCK_DIAG_BY_FAMILY);
+	memset(&s, 0, sizeof(s));
+	s.proto = t->proto;
+	s.inode = m->idiag_inode;
+	s.local.family = m->idiag_family;
+	s.local.port = ntohs(m->id.idiag_sport);
+	if (m->idiag_family == AF_INET)
+		memcpy(&s.local.addr.v4, m->id.idiag_src, 4);
+	else if (m->idiag_family == AF_INET6)
+		memcpy(&s.local.addr.v6, m->id.idiag_src, 16);
+	else
+		return MNL_CB_OK;
+	if (s.local.port == 0)
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nh, sizeof(*m))
+		if (mnl_attr_get_type(attr) == INET_DIAG_SKV6ONLY && mnl_attr_get_payload_len(attr) >= 1)
+			s.v6only = mnl_attr_get_u8(attr) != 0;
+	if (push_socket(t->ret, t->max, t->n, &s) < 0) {
+		errno = E2BIG;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
 int nc_platform_parse_sock_diag(const void *buf, size_t len, uint8_t proto, nc_platform_socket_t *ret, size_t max,
 				size_t *n)
 {
-	const struct nlmsghdr *nh;
-	size_t left = len;
+	struct socket_table t = { proto, ret, max, n };
 
-	for (nh = buf; NLMSG_OK(nh, left); nh = NLMSG_NEXT(nh, left)) {
-		const struct inet_diag_msg *m;
-		nc_platform_socket_t s;
-		int alen;
-
-		if (nh->nlmsg_type == NLMSG_DONE)
-			return 1;
-		if (nh->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(nh);
-			if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-				return -EPROTO;
-			return e->error < 0 ? e->error : -EPROTO;
-		}
-		if (nh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-			continue;
-		if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
-			return -EPROTO;
-		m = NLMSG_DATA(nh);
-		memset(&s, 0, sizeof(s));
-		s.proto = proto;
-		s.inode = m->idiag_inode;
-		s.local.family = m->idiag_family;
-		s.local.port = ntohs(m->id.idiag_sport);
-		if (m->idiag_family == AF_INET)
-			memcpy(&s.local.addr.v4, m->id.idiag_src, 4);
-		else if (m->idiag_family == AF_INET6)
-			memcpy(&s.local.addr.v6, m->id.idiag_src, 16);
-		else
-			continue;
-		if (s.local.port == 0)
-			continue;
-		alen = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*m)));
-		for (const struct rtattr *a = (const struct rtattr *)(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen))
-			if (a->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(a) >= 1)
-				s.v6only = *(const uint8_t *)RTA_DATA(a) != 0;
-		if (push_socket(ret, max, n, &s) < 0)
-			return -E2BIG;
-	}
-	return left == 0 ? 0 : -EPROTO;
+	return nc_platform_nl_parse(buf, len, 0, on_inet_diag, &t);
 }
 
-/* One inet_diag dump (family, proto) on fd; appends to ret. */
-static int sock_diag_dump(int fd, int family, uint8_t proto, nc_platform_socket_t *ret, size_t max, size_t *n)
+/* One inet_diag dump (family, proto) on nl; appends to ret. */
+static int sock_diag_dump(nc_platform_nl_t *nl, int family, uint8_t proto, nc_platform_socket_t *ret, size_t max,
+			  size_t *n)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct inet_diag_req_v2 req;
-	} msg;
-	char *buf;
-	int r = -EPROTO;
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct socket_table t = { proto, ret, max, n };
+	struct nlmsghdr *req = nc_platform_nl_request(buf, SOCK_DIAG_BY_FAMILY, NLM_F_DUMP, sizeof(struct inet_diag_req_v2));
+	struct inet_diag_req_v2 *q = mnl_nlmsg_get_payload(req);
 
-	memset(&msg, 0, sizeof(msg));
-	msg.nh.nlmsg_len = sizeof(msg);
-	msg.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-	msg.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	msg.nh.nlmsg_seq = 3;
-	msg.req.sdiag_family = (uint8_t)family;
-	msg.req.sdiag_protocol = proto;
+	q->sdiag_family = (uint8_t)family;
+	q->sdiag_protocol = proto;
 	/* TCP: LISTEN only; UDP has no listen state: every socket, bound ones kept */
-	msg.req.idiag_states = proto == IPPROTO_TCP ? 1u << TCP_STATE_LISTEN : ~0u;
-	if (send(fd, &msg, sizeof(msg), 0) < 0)
-		return -errno;
-	buf = malloc(NL_BUF);
-	if (buf == NULL)
-		return -ENOMEM;
-	/* bounded: a table of NC_PLATFORM_MAX_SOCKETS comes in far fewer reads */
-	for (unsigned reads = 0; reads < 4096; reads++) {
-		ssize_t len = recv(fd, buf, NL_BUF, 0);
-
-		if (len < 0) {
-			r = -errno;
-			break;
-		}
-		r = nc_platform_parse_sock_diag(buf, (size_t)len, proto, ret, max, n);
-		if (r != 0)
-			break;
-	}
-	free(buf);
-	return r < 0 ? r : 0;
+	q->idiag_states = proto == IPPROTO_TCP ? 1u << TCP_STATE_LISTEN : ~0u;
+	return nc_platform_nl_call(nl, req, on_inet_diag, &t);
 }
 
 static int read_file_bounded(const char *path, char **ret_text, size_t *ret_len)
@@ -877,25 +739,6 @@ static int proc_net_listeners(int pid, nc_platform_socket_t *ret, size_t max, si
 	return r;
 }
 
-static int sock_diag_open(int pid)
-{
-	struct timeval tv = { .tv_sec = 2 };
-	int fd, saved = -1, r;
-
-	if (pid > 0) {
-		r = nc_platform_netns_enter(pid, &saved);
-		if (r < 0)
-			return r;
-	}
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-	r = fd < 0 ? -errno : fd;
-	if (saved >= 0)
-		nc_platform_netns_leave(saved);
-	if (fd >= 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return r;
-}
-
 int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, size_t *ret_n)
 {
 	static const struct {
@@ -907,21 +750,21 @@ int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, 
 		{ AF_INET, IPPROTO_UDP },
 		{ AF_INET6, IPPROTO_UDP },
 	};
+	nc_platform_nl_t *nl;
 	size_t n = 0;
-	int fd, r = 0;
+	int r = 0;
 
 	*ret_n = 0;
 	if (pid < 0)
 		return -EINVAL;
-	fd = sock_diag_open(pid);
-	if (fd >= 0) {
+	if (nc_platform_nl_open(NETLINK_SOCK_DIAG, pid, &nl) == 0) {
 		for (size_t i = 0; i < NC_ARRAY_SIZE(dumps) && r == 0; i++) {
-			r = sock_diag_dump(fd, dumps[i].family, dumps[i].proto, ret, max, &n);
+			r = sock_diag_dump(nl, dumps[i].family, dumps[i].proto, ret, max, &n);
 			/* a kernel without IPv6 or inet_diag for UDP: not an error */
 			if (r == -ENOENT || r == -EAFNOSUPPORT)
 				r = 0;
 		}
-		close(fd);
+		nc_platform_nl_close(nl);
 		if (r == 0 || r == -E2BIG) {
 			*ret_n = n;
 			return r;

@@ -44,9 +44,6 @@
 #define NS_IFNAME "eth0"
 #define SWARM_LAB_OCTET 10 /* 198.18.10.0/24 is the Swarm lab's */
 #define SUBNET_ATTEMPTS 16
-#define NL_REQ_MAX 1024
-#define NL_ANSWER_MAX 8192
-#define NL_READS_MAX 16
 #define LIST_SCAN_MAX 4096
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -95,169 +92,99 @@ static int names_for(const char *run_id, nc_platform_remote_t *r)
 
 /* ---- rtnetlink ----------------------------------------------------------- */
 
-typedef struct nl_req {
-	union {
-		struct nlmsghdr nh;
-		char buf[NL_REQ_MAX];
-	} u;
-} nl_req_t;
-
-static void *nl_begin(nl_req_t *q, uint16_t type, uint16_t flags, size_t hdr_len)
+/* Sends a request that asks for an acknowledgement; 0 or the kernel's
+ * negative errno. */
+static int nl_change(nc_platform_nl_t *nl, struct nlmsghdr *req)
 {
-	memset(q, 0, sizeof(*q));
-	q->u.nh.nlmsg_type = type;
-	q->u.nh.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | NLM_F_ACK | flags);
-	q->u.nh.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdr_len);
-	return NLMSG_DATA(&q->u.nh);
+	req->nlmsg_flags |= NLM_F_ACK;
+	return nc_platform_nl_call(nl, req, NULL, NULL);
 }
 
-/* Appends one attribute; returns it (for nesting), or NULL when it would
- * not fit: nl_call() then refuses the request. */
-static struct rtattr *nl_put(nl_req_t *q, uint16_t type, const void *data, size_t len)
+static int link_index(nc_platform_nl_t *nl, const char *ifname, int *ret_ifindex)
 {
-	size_t at = NLMSG_ALIGN(q->u.nh.nlmsg_len);
-	struct rtattr *a;
+	int r;
 
-	if (q->u.nh.nlmsg_len == 0 || at + RTA_SPACE(len) > sizeof(q->u.buf)) {
-		q->u.nh.nlmsg_len = 0; /* poisoned */
-		return NULL;
-	}
-	a = (struct rtattr *)(q->u.buf + at);
-	a->rta_type = type;
-	a->rta_len = (uint16_t)RTA_LENGTH(len);
-	if (len > 0)
-		memcpy(RTA_DATA(a), data, len);
-	q->u.nh.nlmsg_len = (uint32_t)(at + RTA_SPACE(len));
-	return a;
-}
-
-static void nl_end_nest(nl_req_t *q, struct rtattr *nest)
-{
-	if (nest != NULL && q->u.nh.nlmsg_len != 0)
-		nest->rta_len = (uint16_t)(q->u.buf + q->u.nh.nlmsg_len - (char *)nest);
-}
-
-/* Sends q and reads until the kernel's acknowledgement of it (bounded:
- * NL_READS_MAX answers, each at most NL_ANSWER_MAX bytes, and the socket's
- * receive timeout).  For RTM_GETLINK, *ret_ifindex gets the link's index.
- * Returns the kernel's verdict: 0 or negative errno. */
-static int nl_call(int fd, nl_req_t *q, int *ret_ifindex)
-{
-	static uint32_t seq; /* only a request/answer match; races harmless */
-	char *buf;
-	int r = -ETIMEDOUT;
-
-	if (q->u.nh.nlmsg_len == 0)
-		return -EMSGSIZE;
-	q->u.nh.nlmsg_seq = ++seq;
-	if (send(fd, q->u.buf, q->u.nh.nlmsg_len, 0) < 0)
-		return -errno;
-	buf = malloc(NL_ANSWER_MAX);
-	if (buf == NULL)
-		return -ENOMEM;
-	for (int reads = 0; reads < NL_READS_MAX; reads++) {
-		ssize_t n = recv(fd, buf, NL_ANSWER_MAX, 0);
-
-		if (n < 0) {
-			r = -errno;
-			goto out;
-		}
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)n); nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_seq != q->u.nh.nlmsg_seq)
-				continue; /* not ours: an answer to a request that timed out */
-			if (nh->nlmsg_type == RTM_NEWLINK && ret_ifindex != NULL &&
-			    nh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
-				*ret_ifindex = ((struct ifinfomsg *)NLMSG_DATA(nh))->ifi_index;
-			} else if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-				r = nh->nlmsg_len >= NLMSG_LENGTH(sizeof(*e)) ? e->error : -EPROTO;
-				goto out;
-			}
-		}
-	}
-out:
-	free(buf);
-	return r;
-}
-
-static int link_index(int fd, const char *ifname, int *ret_ifindex)
-{
-	nl_req_t q;
-	struct ifinfomsg *ifi = nl_begin(&q, RTM_GETLINK, 0, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	nl_put(&q, IFLA_IFNAME, ifname, strlen(ifname) + 1);
 	*ret_ifindex = 0;
-	int r = nl_call(fd, &q, ret_ifindex);
+	r = nc_platform_nl_link(nl, ifname, ret_ifindex, NULL);
 	return r < 0 ? r : *ret_ifindex > 0 ? 0 : -ENODEV;
 }
 
-static int link_up(int fd, int ifindex)
+static int link_up(nc_platform_nl_t *nl, int ifindex)
 {
-	nl_req_t q;
-	struct ifinfomsg *ifi = nl_begin(&q, RTM_NEWLINK, 0, sizeof(*ifi));
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
 
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = ifindex;
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
-	return nl_call(fd, &q, NULL);
+	return nl_change(nl, req);
 }
 
-static int link_delete(int fd, const char *ifname)
+static int link_delete(nc_platform_nl_t *nl, const char *ifname)
 {
-	nl_req_t q;
-	struct ifinfomsg *ifi = nl_begin(&q, RTM_DELLINK, 0, sizeof(*ifi));
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
 
 	ifi->ifi_family = AF_UNSPEC;
-	nl_put(&q, IFLA_IFNAME, ifname, strlen(ifname) + 1);
-	return nl_call(fd, &q, NULL);
+	if (!mnl_attr_put_strz_check(req, sizeof(buf), IFLA_IFNAME, ifname))
+		return -EINVAL;
+	return nl_change(nl, req);
 }
 
 /* ip link add <host_ifname> type veth peer name eth0 netns <ns_fd> */
-static int veth_create(int fd, const char *host_ifname, int ns_fd)
+static int veth_create(nc_platform_nl_t *nl, const char *host_ifname, int ns_fd)
 {
-	nl_req_t q;
-	struct ifinfomsg *ifi = nl_begin(&q, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
-	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
-	struct rtattr *linkinfo, *data, *peer_attr;
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
+						      sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req), peer = { .ifi_family = AF_UNSPEC };
+	struct nlattr *linkinfo, *data, *peer_attr;
 
 	ifi->ifi_family = AF_UNSPEC;
-	nl_put(&q, IFLA_IFNAME, host_ifname, strlen(host_ifname) + 1);
-	linkinfo = nl_put(&q, IFLA_LINKINFO, NULL, 0);
-	nl_put(&q, IFLA_INFO_KIND, "veth", sizeof("veth"));
-	data = nl_put(&q, IFLA_INFO_DATA, NULL, 0);
-	peer_attr = nl_put(&q, VETH_INFO_PEER, &peer, sizeof(peer));
-	nl_put(&q, IFLA_IFNAME, NS_IFNAME, sizeof(NS_IFNAME));
-	nl_put(&q, IFLA_NET_NS_FD, &ns_fd, sizeof(ns_fd));
-	nl_end_nest(&q, peer_attr);
-	nl_end_nest(&q, data);
-	nl_end_nest(&q, linkinfo);
-	return nl_call(fd, &q, NULL);
+	/* host_ifname is "ncr" and 12 characters at most: all of it fits */
+	mnl_attr_put_strz(req, IFLA_IFNAME, host_ifname);
+	linkinfo = mnl_attr_nest_start(req, IFLA_LINKINFO);
+	mnl_attr_put_strz(req, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(req, IFLA_INFO_DATA);
+	/* the peer: an ifinfomsg, then its own attributes, all in one nest */
+	peer_attr = mnl_attr_nest_start(req, VETH_INFO_PEER);
+	memcpy(mnl_nlmsg_get_payload_tail(req), &peer, sizeof(peer));
+	req->nlmsg_len += MNL_ALIGN(sizeof(peer));
+	mnl_attr_put_strz(req, IFLA_IFNAME, NS_IFNAME);
+	mnl_attr_put_u32(req, IFLA_NET_NS_FD, (uint32_t)ns_fd);
+	mnl_attr_nest_end(req, peer_attr);
+	mnl_attr_nest_end(req, data);
+	mnl_attr_nest_end(req, linkinfo);
+	return nl_change(nl, req);
 }
 
 /* ip addr add <addr>/30 dev <ifindex> */
-static int addr_add(int fd, int ifindex, const nc_endpoint_t *addr)
+static int addr_add(nc_platform_nl_t *nl, int ifindex, const nc_endpoint_t *addr)
 {
-	nl_req_t q;
-	struct ifaddrmsg *ifa = nl_begin(&q, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+						      sizeof(struct ifaddrmsg));
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(req);
 
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = 30;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned)ifindex;
-	nl_put(&q, IFA_LOCAL, &addr->addr.v4, 4);
-	nl_put(&q, IFA_ADDRESS, &addr->addr.v4, 4);
-	return nl_call(fd, &q, NULL);
+	mnl_attr_put(req, IFA_LOCAL, 4, &addr->addr.v4);
+	mnl_attr_put(req, IFA_ADDRESS, 4, &addr->addr.v4);
+	return nl_change(nl, req);
 }
 
 /* ip route add <dst>/32 via <gateway> dev <ifindex>: a host route, never a
  * default one */
-static int host_route_add(int fd, int ifindex, const nc_endpoint_t *dst, const nc_endpoint_t *gateway)
+static int host_route_add(nc_platform_nl_t *nl, int ifindex, const nc_endpoint_t *dst, const nc_endpoint_t *gateway)
 {
-	nl_req_t q;
-	struct rtmsg *rt = nl_begin(&q, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
-	uint32_t oif = (uint32_t)ifindex;
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct rtmsg));
+	struct rtmsg *rt = mnl_nlmsg_get_payload(req);
 
 	rt->rtm_family = AF_INET;
 	rt->rtm_dst_len = 32;
@@ -265,10 +192,10 @@ static int host_route_add(int fd, int ifindex, const nc_endpoint_t *dst, const n
 	rt->rtm_protocol = RTPROT_STATIC;
 	rt->rtm_scope = RT_SCOPE_UNIVERSE;
 	rt->rtm_type = RTN_UNICAST;
-	nl_put(&q, RTA_DST, &dst->addr.v4, 4);
-	nl_put(&q, RTA_GATEWAY, &gateway->addr.v4, 4);
-	nl_put(&q, RTA_OIF, &oif, sizeof(oif));
-	return nl_call(fd, &q, NULL);
+	mnl_attr_put(req, RTA_DST, 4, &dst->addr.v4);
+	mnl_attr_put(req, RTA_GATEWAY, 4, &gateway->addr.v4);
+	mnl_attr_put_u32(req, RTA_OIF, (uint32_t)ifindex);
+	return nl_change(nl, req);
 }
 
 /* ---- the namespace ------------------------------------------------------- */
@@ -320,7 +247,7 @@ static int netns_run_dir(void)
 
 typedef struct ns_thread {
 	const char *path; /* the file to bind the new namespace onto */
-	int ns_nl;        /* out: a netlink socket inside */
+	nc_platform_nl_t *ns_nl; /* out, new: a netlink socket inside */
 	int r;
 } ns_thread_t;
 
@@ -332,7 +259,7 @@ static void *ns_thread_main(void *arg)
 	ns_thread_t *t = arg;
 	char self[64];
 
-	t->ns_nl = -1;
+	t->ns_nl = NULL;
 	if (unshare(CLONE_NEWNET) < 0) {
 		t->r = -errno;
 		return NULL;
@@ -347,14 +274,13 @@ static void *ns_thread_main(void *arg)
 	 * groups, and the probes are IPv4 */
 	(void)write_sysctl("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
 	(void)write_sysctl("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	t->ns_nl = nc_platform_nl_open();
-	t->r = t->ns_nl < 0 ? t->ns_nl : 0;
+	t->r = nc_platform_nl_open(NETLINK_ROUTE, 0, &t->ns_nl);
 	return NULL;
 }
 
-static int netns_make(const char *path, int *ret_ns_nl)
+static int netns_make(const char *path, nc_platform_nl_t **ret_ns_nl)
 {
-	ns_thread_t t = { .path = path, .ns_nl = -1, .r = -EIO };
+	ns_thread_t t = { .path = path, .ns_nl = NULL, .r = -EIO };
 	pthread_t th;
 	int fd, r;
 
@@ -385,15 +311,14 @@ static int netns_make(const char *path, int *ret_ns_nl)
  * while a namespace only unmounted is freed later, by a kernel worker. */
 static int remove_by_names(const char *netns_path, const char *host_ifname)
 {
-	int fd = nc_platform_nl_open(), r = 0, k;
+	nc_platform_nl_t *nl;
+	int r = nc_platform_nl_open(NETLINK_ROUTE, 0, &nl), k;
 
-	if (fd < 0)
-		r = fd;
-	else {
-		k = link_delete(fd, host_ifname);
+	if (r == 0) {
+		k = link_delete(nl, host_ifname);
 		if (k < 0 && k != -ENODEV)
 			r = k;
-		close(fd);
+		nc_platform_nl_close(nl);
 	}
 	if (umount2(netns_path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT && r == 0)
 		r = -errno;
@@ -451,7 +376,8 @@ static int ip_forward_on(nc_platform_remote_t *r)
 int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err)
 {
 	char host_sysctl[96];
-	int host_nl = -1, ns_nl = -1, ns_fd = -1, host_if = 0, ns_if = 0, lo_if = 0, r;
+	nc_platform_nl_t *host_nl = NULL, *ns_nl = NULL;
+	int ns_fd = -1, host_if = 0, ns_if = 0, lo_if = 0, r;
 	const char *step;
 
 	memset(ret, 0, sizeof(*ret));
@@ -479,7 +405,7 @@ int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_
 	if (r < 0)
 		goto fail;
 	step = "opening rtnetlink";
-	host_nl = r = nc_platform_nl_open();
+	r = nc_platform_nl_open(NETLINK_ROUTE, 0, &host_nl);
 	if (r < 0)
 		goto fail;
 	step = "creating the veth pair";
@@ -515,10 +441,8 @@ fail_early:
 out:
 	if (ns_fd >= 0)
 		close(ns_fd);
-	if (ns_nl >= 0)
-		close(ns_nl);
-	if (host_nl >= 0)
-		close(host_nl);
+	nc_platform_nl_close(ns_nl);
+	nc_platform_nl_close(host_nl);
 	return r;
 }
 
@@ -566,33 +490,23 @@ void nc_platform_remote_destroy(nc_platform_remote_t *r)
 
 int nc_platform_remote_connect_fd(const nc_platform_remote_t *r, int type, int *ret_fd)
 {
-	int self, target, fd, k;
+	int saved, target, fd, k;
 
 	if (r == NULL || r->netns_name[0] == '\0' || (type != SOCK_STREAM && type != SOCK_DGRAM))
 		return -EINVAL;
-	/* this thread's own namespace, which /proc/self need not be */
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
+	target = r->held_fd > 0 ? r->held_fd : open(r->netns_path, O_RDONLY | O_CLOEXEC);
+	if (target < 0)
 		return -errno;
-	target = r->held_fd > 0 ? fcntl(r->held_fd, F_DUPFD_CLOEXEC, 3) : open(r->netns_path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		k = -errno;
-		close(self);
+	k = nc_platform_netns_enter_fd(target, &saved);
+	if (target != r->held_fd)
+		close(target);
+	if (k < 0)
 		return k;
-	}
-	if (setns(target, CLONE_NEWNET) < 0) {
-		k = -errno;
-		goto out;
-	}
 	fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	k = fd < 0 ? -errno : 0;
-	if (setns(self, CLONE_NEWNET) < 0)
-		abort(); /* stuck in the client's namespace: nothing after this is safe */
+	(void)nc_platform_netns_leave(saved);
 	if (k == 0)
 		*ret_fd = fd;
-out:
-	close(target);
-	close(self);
 	return k;
 }
 

@@ -7,6 +7,8 @@
  * table, the readiness wait, receive stamps) run against this process and
  * loopback only. */
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -266,6 +268,42 @@ static void test_netns_listeners_live(void **state)
 	test_free(s);
 }
 
+/* The netlink lookups against this namespace: a route and a link asked
+ * through platform-netlink.c, answers the kernel gives every namespace. */
+static void test_netlink_live(void **state)
+{
+	nc_endpoint_t lo = ep("127.0.0.1", 0), lo6 = ep("::1", 0);
+	nc_route_t rt;
+	int iflink = -1, saved = -1, ns;
+	(void)state;
+
+	assert_int_equal(nc_platform_route_get(&lo, &rt), 0);
+	assert_int_equal(rt.kind, NC_ROUTE_LOCAL);
+	assert_string_equal(rt.ifname, "lo");
+	assert_int_equal(rt.ifindex, (int)if_nametoindex("lo"));
+	assert_false(rt.via_default);
+	if (nc_platform_route_get(&lo6, &rt) == 0) /* a kernel without IPv6 has no answer */
+		assert_int_equal(rt.kind, NC_ROUTE_LOCAL);
+	rt.kind = NC_ROUTE_GATEWAY;
+	assert_int_equal(nc_platform_route_get(&(nc_endpoint_t){ .family = AF_UNIX }, &rt), -EAFNOSUPPORT);
+
+	/* lo is no veth: its "peer" is itself */
+	assert_int_equal(nc_platform_netns_iflink((int)getpid(), "lo", &iflink), 0);
+	assert_int_equal(iflink, (int)if_nametoindex("lo"));
+	assert_int_equal(nc_platform_netns_iflink((int)getpid(), "nc-no-such-if", &iflink), -ENODEV);
+	assert_int_equal(nc_platform_netns_iflink((int)getpid(), "a-name-longer-than-ifnamsiz", &iflink), -EINVAL);
+	assert_int_equal(nc_platform_netns_iflink(0, "lo", &iflink), -EINVAL);
+
+	/* entering by fd: our own namespace, and back */
+	ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	assert_true(ns >= 0);
+	assert_int_equal(nc_platform_netns_enter_fd(ns, &saved), 0);
+	assert_true(saved >= 0 && saved != ns);
+	assert_int_equal(nc_platform_netns_leave(saved), 0);
+	assert_int_equal(nc_platform_netns_enter_fd(-1, &saved), -EBADF);
+	close(ns);
+}
+
 static void test_wait_listening(void **state)
 {
 	static const unsigned want[] = { 2, 4, 8, 16, 32, 64, 100, 100, 100 };
@@ -423,6 +461,7 @@ int main(void)
 		cmocka_unit_test(test_parse_sock_diag),
 		cmocka_unit_test(test_parse_sock_diag_bad),
 		cmocka_unit_test(test_netns_listeners_live),
+		cmocka_unit_test(test_netlink_live),
 		cmocka_unit_test(test_wait_listening),
 		cmocka_unit_test(test_rx_timestamp),
 		cmocka_unit_test(test_owner_scope),

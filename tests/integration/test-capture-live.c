@@ -15,7 +15,6 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
-#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +32,7 @@
 #include "netcheck/attribute.h"
 #include "netcheck/capture.h"
 #include "netcheck/common.h"
+#include "netcheck/platform.h"
 #include "netcheck/testing.h"
 
 #define HOST_ADDR "169.254.231.1"
@@ -82,23 +82,21 @@ static int teardown_netns(void **state)
 }
 
 /* The caller's part of a point in another namespace: this thread enters
- * it around nc_capture_add_point() (run-capture.c does it with
- * nc_platform_netns_enter(), by pid). */
+ * it around nc_capture_add_point(), through the platform's one way in
+ * (run-capture.c enters by pid; here the namespace has a name). */
 static int enter_ns(void)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int target = open(ns_path, O_RDONLY | O_CLOEXEC);
+	int target = open(ns_path, O_RDONLY | O_CLOEXEC), self = -1;
 
-	assert_true(self >= 0 && target >= 0);
-	assert_int_equal(setns(target, CLONE_NEWNET), 0);
+	assert_true(target >= 0);
+	assert_int_equal(nc_platform_netns_enter_fd(target, &self), 0);
 	close(target);
 	return self;
 }
 
 static void leave_ns(int self)
 {
-	assert_int_equal(setns(self, CLONE_NEWNET), 0);
-	close(self);
+	assert_int_equal(nc_platform_netns_leave(self), 0);
 }
 
 static int add_point_in_ns(nc_capture_t *c, const char *ifname, const char *description, const char *filter,
@@ -123,16 +121,10 @@ static ino_t netns_inode(void)
 static int listen_in_netns(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NS_PORT) };
-	int self, target, fd;
+	int self = enter_ns(), fd;
 
-	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	target = open(ns_path, O_RDONLY | O_CLOEXEC);
-	assert_true(self >= 0 && target >= 0);
-	assert_int_equal(setns(target, CLONE_NEWNET), 0);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_int_equal(setns(self, CLONE_NEWNET), 0);
-	close(self);
-	close(target);
+	leave_ns(self);
 	assert_true(fd >= 0);
 	assert_int_equal(inet_pton(AF_INET, NS_ADDR, &sin.sin_addr), 1);
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int)), 0);
