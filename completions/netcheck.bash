@@ -2,7 +2,8 @@
 # values of the options that take a fixed set, and container names from the
 # engine (through the docker CLI when it is installed) for probe and capture.
 # Self-contained: it needs none of bash-completion's helpers, so it can be
-# sourced and tested alone.
+# sourced and tested alone.  The option lists are held against netcheck's
+# one option table by tests/cli-drift.py: a new option goes there first.
 
 _netcheck_docker() { # WHAT: ps | network | context
 	command -v docker >/dev/null 2>&1 || return 0
@@ -15,14 +16,17 @@ _netcheck_docker() { # WHAT: ps | network | context
 
 _netcheck() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]:-} cword=$COMP_CWORD
-	local commands='run probe capture gc engines help'
-	local engine_opts='-H --host --engine --context --engine-timeout --color --no-color --help'
-	local report_opts='--json --junit --html --pcap --pcap-format --no-capture --require-capture
-		--expect --timeout --allow-offhost -v --verbose'
+	local commands='run probe capture gc engines help version'
+	local help_opts='-h --help -V --version'
+	# before or after the command
+	local global_opts="-H --host --engine --context --engine-timeout -v --verbose --color --no-color $help_opts"
+	local report_opts='--http --json --junit --html --pcap --pcap-format --no-capture --require-capture
+		--expect --timeout --allow-offhost'
 	# options whose value is the next word; --http and --color take theirs after '='
-	local takes_value=' -H --host --engine --context --image --port --host-port --network --json
-		--junit --html --pcap --pcap-format --expect --timeout --engine-timeout --start-timeout
-		-w --duration -c -s '
+	local takes_value=' -H --host --engine --context --engine-timeout --image --port --host-port --network
+		--json --junit --html --pcap --pcap-format --expect --timeout --start-timeout -w --write
+		--duration -c --count -s --snaplen'
+	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
 
 	# bash splits --color=al into '--color' '=' 'al' (COMP_WORDBREAKS)
 	if [ "$cur" = "=" ]; then
@@ -39,7 +43,7 @@ _netcheck() {
 	--pcap-format) COMPREPLY=($(compgen -W 'pcapng pcap' -- "$cur")); return 0 ;;
 	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
 	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
-	--json | --junit | --html | --pcap | -w)
+	--json | --junit | --html | --pcap | -w | --write)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
@@ -70,15 +74,14 @@ _netcheck() {
 
 	local opts
 	case $command in
-	'') opts="-V --version -h $engine_opts $report_opts --image --port --host-port
-		--network --peer --http --keep --start-timeout --swarm" ;;
-	run) opts="$engine_opts $report_opts --image --port --host-port --network --peer --http --keep
+	'') opts=$global_opts ;; # only global options go before the command
+	run) opts="$global_opts $report_opts --image --port --host-port --network --peer --keep
 		--start-timeout --swarm" ;;
-	probe) opts="$engine_opts $report_opts --port --http" ;;
-	capture) opts="$engine_opts -w --duration --port -c -s --pcap-format" ;;
-	gc) opts="$engine_opts --kept" ;;
-	engines) opts='--help' ;;
-	help) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")); return 0 ;;
+	probe) opts="$global_opts $report_opts --port" ;;
+	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
+	gc) opts="$global_opts --kept" ;;
+	engines) opts=$global_opts ;;
+	help | version) opts=$help_opts ;;
 	*) return 0 ;;
 	esac
 
@@ -93,6 +96,7 @@ _netcheck() {
 	fi
 	case $command in
 	'') COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	help) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	probe | capture) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$(_netcheck_docker ps)" -- "$cur")) ;;
 	esac
 	return 0

@@ -23,13 +23,10 @@ chmod +x "$TMP/bin/docker"
 . "$SCRIPT"
 complete -p netcheck | grep -q -- '-F _netcheck' || fail "netcheck is not bound to _netcheck"
 
+# shellcheck source=tests/completion-lib.sh
+. "$(dirname "$0")/completion-lib.sh"
 complete_line() { # WORDS...: the last word is the one being completed; prints COMPREPLY sorted
-	COMP_WORDS=(netcheck "$@")
-	COMP_CWORD=$#
-	COMP_LINE="netcheck $*"
-	COMP_POINT=${#COMP_LINE}
-	COMPREPLY=()
-	_netcheck netcheck "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	complete_words "$@"
 	printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
 }
 expect() { # WANT WORDS...
@@ -52,11 +49,12 @@ lacks() {
 }
 
 PATH="$TMP/bin:$PATH"
-expect "capture engines gc help probe run" ''
+expect "capture engines gc help probe run version" ''
 expect "probe" pr
 expect "--json --junit" run --j
 expect "--kept" gc --ke
-expect "--help" engines --
+expect "--engine --engine-timeout" engines --eng
+expect "--no-color" engines --no   # no options of its own: the global ones
 has --peer run --
 has --swarm run --
 lacks --kept run --
@@ -65,6 +63,17 @@ has --http probe --
 has --duration capture --
 has -w capture -
 lacks --json capture --
+lacks --pcap-format capture --
+has --overwrite capture --
+has --count capture --
+has --snaplen capture --
+has --write capture --
+expect "--engine --engine-timeout" --eng   # before the command: global options only
+lacks --json --
+expect "run" -H unix:///x ru            # a global option's value is skipped
+expect "web worker-1" probe --json r.json ''
+expect "--help --version" version --
+expect "web worker-1" capture -w x.pcapng --count 5 ''
 expect "--color=" run --col
 expect "always" run --color = al
 expect "always auto never" run --color =
