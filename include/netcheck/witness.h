@@ -13,7 +13,7 @@
  * The table is owned by the netlink socket that made it (NFT_TABLE_F_OWNER):
  * the kernel removes it when that socket closes, so a run killed with
  * SIGKILL leaves nothing behind, and closing nc_witness_trace_owner_fd()
- * from a signal handler (close(2) is async-signal-safe) removes it too.
+ * in a signal handler that exits removes it too.
  * nc_witness_trace_gc() removes what a kernel without owner tables kept.
  *
  * The rule text by handle (witness-rules.c): the ruleset as nft prints it
@@ -92,6 +92,7 @@ typedef struct nc_trace_stats {
 	unsigned passages_dropped;  /* distinct passages past NC_TRACE_MAX_PASSAGES */
 	unsigned lost;              /* times the kernel said the socket's buffer overflowed */
 	unsigned malformed;         /* messages libnftnl could not parse */
+	uint64_t read_ns;           /* time spent reading and following the events (CLOCK_MONOTONIC) */
 } nc_trace_stats_t;
 
 typedef struct nc_trace nc_trace_t;
@@ -114,9 +115,17 @@ int nc_witness_trace_stop(nc_trace_t *t);
 /* Deletes the trace table now (the socket stays for reading what was
  * buffered).  Idempotent: 0 when already gone. */
 int nc_witness_trace_remove(nc_trace_t *t, nc_error_t *err);
-/* The fd that owns the table: close(2) it from a signal handler and the
- * kernel removes the table; nc_witness_trace_free() then knows (EBADF).
- * -1 when the table is gone. */
+/* The same on libuv's thread pool, on the loop given to start: the
+ * kernel's deletion waits for an RCU grace period (10 to 20 ms measured
+ * on a 2-CPU VM) that the run's other teardown need not wait for.  cb (may
+ * be NULL) is called on the loop with 0 or a negative errno; freeing t
+ * meanwhile is allowed (then cb is not called, the table still goes).
+ * 0, -EALREADY, -EINVAL (never started), or a UV_E* code: then cb is never
+ * called. */
+int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int status, void *data), void *data);
+/* The fd that owns the table, for a signal handler that exits: close(2)
+ * it (async-signal-safe) and the kernel removes the table; nothing may be
+ * called on t after that.  -1 when the table is gone or going. */
 int nc_witness_trace_owner_fd(const nc_trace_t *t);
 /* Removes the table, closes both sockets, stops polling (the handle closes
  * on the loop: run it once before uv_loop_close()).  NULL: no-op. */

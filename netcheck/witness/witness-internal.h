@@ -46,6 +46,7 @@ struct nc_trace {
 	uint32_t seq;
 	uv_poll_t *poll;            /* owned until its close callback */
 	bool table_present;
+	void *removing;             /* the remove_work_t in libuv's pool, or NULL; it owns the owner socket */
 	unsigned char *buf;         /* owned, TRACE_RECV_MAX */
 };
 
