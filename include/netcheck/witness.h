@@ -170,4 +170,31 @@ void nc_witness_rules_free(nc_witness_rules_t *r);
 const char *nc_witness_rules_text(const nc_witness_rules_t *r, uint8_t family, const char *table,
 				  const char *chain, uint64_t handle, const char **ret_comment);
 
+/* ---- the host settings that decide paths (witness-sysctl.c) ------------------- */
+
+#define NC_WITNESS_IFNAME_MAX 16 /* IFNAMSIZ */
+
+/* One setting as /proc/sys has it in the calling thread's network namespace. */
+typedef struct nc_witness_setting {
+	const char *name;                    /* static: "net.ipv4.ip_forward", "net.ipv4.conf.IF.rp_filter"... */
+	char ifname[NC_WITNESS_IFNAME_MAX];  /* IF of a per-interface name ("all" too); "" for a global one */
+	int value;                           /* -1: not there (bridge-nf-*: br_netfilter not loaded) */
+} nc_witness_setting_t;
+
+/* How many settings nc_witness_settings_read() gives for n_if interfaces. */
+size_t nc_witness_settings_count(size_t n_if);
+/* Reads net.ipv4.ip_forward, net.ipv6.conf.all.forwarding,
+ * net.bridge.bridge-nf-call-iptables and -ip6tables, and for "all" and each
+ * of ifnames (borrowed, n_if; the interfaces of the run's paths)
+ * net.ipv4.conf.IF.route_localnet, .rp_filter, .forwarding and
+ * net.ipv6.conf.IF.forwarding.  root: "/proc/sys" when NULL (a copy of it
+ * in tests).  ret: caller's, room for nc_witness_settings_count(n_if).
+ * Returns how many were written, or -EINVAL (a name that is no interface
+ * name) or -ENOSPC. */
+int nc_witness_settings_read(const char *root, const char *const *ifnames, size_t n_if, nc_witness_setting_t *ret,
+			     size_t max);
+/* The setting named name (and ifname, "" for a global one) of list; NULL if none. Borrowed from list. */
+const nc_witness_setting_t *nc_witness_setting_find(const nc_witness_setting_t *list, size_t n, const char *name,
+						    const char *ifname);
+
 #endif
