@@ -137,10 +137,10 @@ static void engine_choice_to_environment(const cli_t *cli)
 		setenv("DOCKER_HOST", cli->run.engine_url, 1);
 }
 
-static void on_gc_removed(void *data, const char *id, const char *run_id)
+static void on_gc_removed(void *data, const char *what, const char *id, const char *run_id)
 {
 	(void)data;
-	printf("removed container %.12s (run %s)\n", id, run_id[0] ? run_id : "?");
+	printf("removed %s %.12s (run %s)\n", what, id, run_id[0] ? run_id : "?");
 }
 
 int cli_cmd_gc(const cli_t *cli)

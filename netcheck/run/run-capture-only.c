@@ -7,7 +7,10 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "netcheck/testing.h"
 
 static void on_capture_deadline(uv_timer_t *t)
 {
@@ -34,11 +37,15 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 			nc_result_t *result, nc_error_t *err)
 {
 	nc_run_options_t named = *opt;
-	run_state_t s = { .opt = &named, .result = result, .target = &nc_target_named, .bulk_capture = true };
+	const nc_target_ops_t *target = &nc_target_named; /* the command's own pick */
+	run_state_t s = { .opt = &named, .result = result, .target = target, .eng = &nc_run_engine_real,
+			  .bulk_capture = true };
 	int r;
 
 	named.target = container;
-	s.port = opt->port; /* 0: whichever port the container publishes */
+	s.target_state = calloc(1, target->size);
+	if (s.target_state == NULL)
+		return nc_error_set(err, -ENOMEM, "out of memory");
 	r = nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, &s.engine,
 			   &s.version, err);
 	if (r == 0)
@@ -46,10 +53,9 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	if (r < 0)
 		goto out;
 	nc_run_fill_environment(&s);
-	r = nc_target_named.prepare(&s, err);
+	r = target->prepare(&s, s.target_state, err);
 	if (r < 0)
 		goto out;
-	nc_run_decide_environment(&s);
 	r = uv_loop_init(&s.loop);
 	if (r < 0)
 		goto out;
@@ -79,6 +85,9 @@ out:
 		if (uv_loop_close(&s.loop) != 0 && r == 0)
 			r = nc_error_set(err, -EBUSY, "internal error: a libuv handle was left open");
 	}
+	if (s.engine != NULL)
+		target->teardown(&s, s.target_state);
+	free(s.target_state);
 	nc_engine_free(s.engine);
 	return r;
 }

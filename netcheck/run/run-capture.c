@@ -1,7 +1,7 @@
-/* The capture part of a run: which points to open for a target (each
- * with its kind and unique name), the scoped BPF filter, attribution of
- * what was seen to the paths, and the pcapng file.  What the packets mean
- * for the mechanism is classify.c's.
+/* The capture stage: the points the target plans (each with its kind and
+ * unique name) and its scope filter, opened at once; attribution of what
+ * was seen to the paths, and the pcapng file.  Knows no target by name.
+ * What the packets mean for the mechanism is classify.c's.
  * May call: capture, attribute, pcapng, platform, result.  Never prints. */
 #include "run-internal.h"
 
@@ -59,20 +59,15 @@ struct planned_point {
 	bool on_thread;
 };
 
-static void plan_point(struct planned_point *plan, size_t max, size_t *n, const run_state_t *s, nc_point_kind_t kind,
-		       const char *ifname, const char *description, int netns_pid, const char *filter)
+static void plan_from(struct planned_point *p, const nc_capture_t *capture, const nc_run_capture_point_t *pt,
+		      const char *filter)
 {
-	struct planned_point *p;
-
-	if (*n >= max)
-		return;
-	p = &plan[(*n)++];
 	memset(p, 0, sizeof(*p));
-	p->capture = s->capture;
-	p->kind = kind;
-	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
-	snprintf(p->description, sizeof(p->description), "%s", description);
-	p->netns_pid = netns_pid;
+	p->capture = capture;
+	p->kind = pt->kind;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", pt->ifname);
+	snprintf(p->description, sizeof(p->description), "%s", pt->description);
+	p->netns_pid = pt->netns_pid;
 	p->filter = filter;
 }
 
@@ -207,64 +202,49 @@ static int open_writer(run_state_t *s, nc_pcapng_t **ret, int *ret_ids, nc_error
 	return 0;
 }
 
-/* "(host A or host B) or (tcp port P or udp port P)": every address of
- * the target and every published port. */
-static int build_filter(run_state_t *s, char *buf, size_t len)
+/* What the target plans, between the two points every run on this host
+ * has: loopback (the published-port probes to local addresses) first, the
+ * default-route interface (nothing for the container should appear
+ * there) last.  The user's filter binds to the whole scope:
+ * "(scope) and (user)".  *ret: new. */
+static int plan_capture(run_state_t *s, nc_run_capture_plan_t **ret, nc_error_t *err)
 {
-	const nc_container_t *c = nc_result_container(s->result);
-	size_t o = 0;
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_run_capture_plan_t *tp = calloc(1, sizeof(*tp));
 	int r;
 
-	buf[0] = '\0';
-	for (size_t k = 0; k < s->info.n_networks; k++) {
-		const nc_endpoint_t *addrs[] = { &s->info.networks[k].ip, &s->info.networks[k].ip6 };
-
-		for (size_t a = 0; a < NC_ARRAY_SIZE(addrs); a++) {
-			char part[NC_CAPTURE_FILTER_MAX / 8];
-
-			if (addrs[a]->family == 0 || nc_capture_filter(addrs[a], 0, NULL, 0, part, sizeof(part)) < 0)
-				continue;
-			r = snprintf(buf + o, len - o, "%s%s", o ? " or " : "", part);
-			if (r < 0 || (size_t)r >= len - o)
-				return -ENOSPC;
-			o += (size_t)r;
-		}
-	}
-	for (size_t i = 0; i < s->info.n_ports; i++) {
-		const nc_container_port_t *b = &s->info.ports[i];
-
-		if (b->host_port == 0)
-			continue;
-		r = snprintf(buf + o, len - o, "%s(%s port %u)", o ? " or " : "", b->proto == NC_ENGINE_UDP ? "udp" : "tcp",
-			     b->host_port);
-		if (r < 0 || (size_t)r >= len - o)
-			return -ENOSPC;
-		o += (size_t)r;
-	}
-	if (o == 0) /* an exited target: its last known address */
-		r = nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
-	else
-		r = 0;
-	/* netcheck capture FILTER: "(scope) and (user)", so the user's part
-	 * binds to the whole scope */
-	if (r == 0 && s->opt->capture_filter != NULL && s->opt->capture_filter[0] != '\0') {
+	*ret = NULL;
+	if (tp == NULL)
+		return nc_error_set(err, -ENOMEM, "out of memory");
+	nc_run_plan_point(tp, NC_POINT_LOOPBACK, "lo", "loopback", 0);
+	r = s->target->plan_capture(s, s->target_state, tp, err);
+	if (r == 0 && tp->none == NULL && s->opt->capture_filter != NULL && s->opt->capture_filter[0] != '\0') {
 		char scope[NC_CAPTURE_FILTER_MAX];
 
-		snprintf(scope, sizeof(scope), "%s", buf);
-		r = snprintf(buf, len, "(%s) and (%s)", scope, s->opt->capture_filter);
-		r = r < 0 || (size_t)r >= len ? -ENOSPC : 0;
+		snprintf(scope, sizeof(scope), "%s", tp->filter);
+		r = snprintf(tp->filter, sizeof(tp->filter), "(%s) and (%s)", scope, s->opt->capture_filter);
+		r = r < 0 || (size_t)r >= sizeof(tp->filter) ? -ENOSPC : 0;
+		if (r < 0)
+			nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
 	}
-	return r;
+	if (r < 0) {
+		free(tp);
+		return r;
+	}
+	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0)
+		nc_run_plan_point(tp, NC_POINT_DEFAULT_ROUTE, env->host_interface,
+				  "default-route interface (should carry none of this run)", 0);
+	*ret = tp;
+	return 0;
 }
 
 int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	nc_container_t *c = nc_result_container(s->result);
-	char filter[NC_CAPTURE_FILTER_MAX], descr[128];
 	nc_error_t perr = { "" };
 	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
 	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
+	nc_run_capture_plan_t *tp = NULL;
 	size_t i = 0, n = 0;
 	int r;
 
@@ -272,23 +252,22 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		note(s, "--no-capture");
 		return 0;
 	}
-	if (s->exited) {
-		note(s, "the container is not running: nothing crosses its points");
-		return 0;
-	}
-	if (nc_result_swarm(s->result)->active) {
-		note(s, "--swarm: the paths cross the nodes' own interfaces; the evidence is what each task's "
-			"responder saw");
-		return 0;
-	}
 	env->n_capture_points = 0;
-	r = build_filter(s, filter, sizeof(filter));
+	r = plan_capture(s, &tp, err);
 	if (r < 0)
-		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
+		return r;
+	if (tp->none != NULL) {
+		note(s, "%s", tp->none);
+		free(tp);
+		return 0;
+	}
+	s->capture_container6 = tp->container6;
 	/* streaming keeps nothing: memory stays bounded however long it runs */
 	r = nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
-	if (r < 0)
+	if (r < 0) {
+		free(tp);
 		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
+	}
 	if (s->bulk_capture)
 		(void)nc_capture_set_buffer_size(s->capture, BULK_BUFFER_BYTES);
 	if (stream) {
@@ -299,67 +278,16 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		    nc_capture_set_limit(s->capture, s->opt->capture_count, on_capture_end, s) < 0) {
 			nc_capture_free(s->capture);
 			s->capture = NULL;
+			free(tp);
 			return nc_error_set(err, -EINVAL, "snaplen must be %d..%d, not %u", NC_CAPTURE_SNAPLEN_MIN,
 					    NC_CAPTURE_SNAPLEN_MAX, snaplen);
 		}
 	}
-
-	/* loopback carries the published-port probes to local addresses */
-	plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_LOOPBACK, "lo", "loopback", 0, filter);
-	/* each network the container is on: its bridge (when the bridge is
-	 * ours: otherwise an ifindex names an interface of another namespace,
-	 * and the same number here is a different interface), the host-side
-	 * veth of the container's interface on it (its iflink, read in the
-	 * container's namespace), and that interface inside the container */
-	for (size_t k = 0; k < s->info.n_networks && c->pid > 0 && !s->exited; k++) {
-		const nc_container_network_t *net = &s->info.networks[k];
-		char ifname[NC_IFNAME_MAX], veth[NC_IFNAME_MAX], bridge[NC_IFNAME_MAX] = "";
-		nc_route_t rt;
-		int iflink;
-
-		snprintf(ifname, sizeof(ifname), "eth%zu", k);
-		if (env->bridge_attached && net->ip.family != 0 && nc_platform_route_get(&net->ip, &rt) == 0 &&
-		    rt.kind == NC_ROUTE_ON_LINK && !rt.via_default) {
-			snprintf(bridge, sizeof(bridge), "%s", rt.ifname);
-			snprintf(descr, sizeof(descr), "container bridge (%.64s network)", net->name);
-			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_BRIDGE, bridge, descr, 0, filter);
-		}
-		if (bridge[0] != '\0' && nc_platform_netns_iflink(c->pid, ifname, &iflink) == 0 &&
-		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
-			if (k == 0)
-				snprintf(c->veth, sizeof(c->veth), "%s", veth);
-			snprintf(descr, sizeof(descr), "host veth of container %.12s on %.64s", c->id, net->name);
-			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_VETH, veth, descr, 0, filter);
-		}
-		snprintf(descr, sizeof(descr), "%s inside container %.12s", ifname, c->id);
-		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_CONTAINER, ifname, descr, c->pid, filter);
-	}
-	/* --peer: its host-side veth and its eth0 */
-	if (s->peer_id[0] != '\0' && s->peer_info.pid > 0 && nc_platform_pid_is_container(s->peer_info.pid, s->peer_id)) {
-		char veth[NC_IFNAME_MAX];
-		int iflink;
-
-		if (env->bridge_attached && nc_platform_netns_iflink(s->peer_info.pid, "eth0", &iflink) == 0 &&
-		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
-			snprintf(descr, sizeof(descr), "host veth of the peer container %.12s", s->peer_id);
-			plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_PEER_VETH, veth, descr, 0, filter);
-		}
-		snprintf(descr, sizeof(descr), "eth0 inside the peer container %.12s", s->peer_id);
-		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_PEER_CONTAINER, "eth0", descr, s->peer_info.pid,
-			   filter);
-	}
-	/* the host's end of the remote client's veth: where its packets come in */
-	if (s->remote.netns_name[0] != '\0') {
-		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", s->remote.netns_name);
-		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_REMOTE_HOST_SIDE, s->remote.host_ifname, descr, 0,
-			   filter);
-	}
-	/* the interface of the default route: nothing for the container should appear there */
-	if (env->host_interface[0] != '\0' && strcmp(env->host_interface, "lo") != 0)
-		plan_point(plan, NC_ARRAY_SIZE(plan), &n, s, NC_POINT_DEFAULT_ROUTE, env->host_interface,
-			   "default-route interface (should carry none of this run)", 0, filter);
+	for (n = 0; n < tp->n_points; n++)
+		plan_from(&plan[n], s->capture, &tp->points[n], tp->filter);
 
 	open_all(plan, n);
+	free(tp); /* the filter is compiled into each point now */
 	for (i = 0; i < n; i++) {
 		r = add_point(s, &plan[i], &perr);
 		if (r >= 0)
@@ -591,9 +519,8 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		a->container = nc_path_kind_is_direct(p->kind) ? p->target : c->ip;
 		/* docker-proxy's [::] listener forwards to the container's IPv6
 		 * address when it has one */
-		if (!nc_path_kind_is_direct(p->kind) && p->target.family == AF_INET6 && s->info.n_networks > 0 &&
-		    s->info.networks[0].ip6.family != 0)
-			a->container = s->info.networks[0].ip6;
+		if (!nc_path_kind_is_direct(p->kind) && p->target.family == AF_INET6 && s->capture_container6.family != 0)
+			a->container = s->capture_container6;
 		if (!nc_path_kind_is_direct(p->kind))
 			a->container.port = p->container_port ? p->container_port : c->ip.port;
 		/* the nonce also rides the relay's control connection to the

@@ -85,7 +85,7 @@ void nc_run_fill_environment(run_state_t *s)
 	nc_environment_t *env = nc_result_environment(s->result);
 	const nc_engine_version_t *v = &s->version;
 
-	snprintf(env->engine_url, sizeof(env->engine_url), "%s", nc_engine_url(s->engine));
+	snprintf(env->engine_url, sizeof(env->engine_url), "%s", s->eng->url(s->engine));
 	snprintf(env->engine_name, sizeof(env->engine_name), "%s",
 		 nc_engine_product(v));
 	snprintf(env->engine_version, sizeof(env->engine_version), "%s", v->version);
@@ -96,22 +96,59 @@ void nc_run_fill_environment(run_state_t *s)
 					  sizeof(env->host_interface));
 }
 
-void nc_run_decide_environment(run_state_t *s)
+void nc_run_decide_environment(run_state_t *s, const nc_route_t *route)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
 
-	if (nc_result_swarm(s->result)->active) {
-		/* the engine's own kind; no one bridge here is the target's */
+	if (route == NULL) {
 		env->kind = nc_run_engine_kind(&s->version, &s->engine_info);
 		nc_expect_apply(s->result);
 		return;
 	}
-
-	env->kind = nc_classify_environment(nc_run_engine_kind(&s->version, &s->engine_info), s->route.kind,
-					    s->route.via_default, &env->bridge_attached);
+	env->kind = nc_classify_environment(nc_run_engine_kind(&s->version, &s->engine_info), route->kind,
+					    route->via_default, &env->bridge_attached);
 	if (env->bridge_attached)
-		snprintf(env->bridge, sizeof(env->bridge), "%s", s->route.ifname);
+		snprintf(env->bridge, sizeof(env->bridge), "%s", route->ifname);
 	snprintf(nc_result_container(s->result)->bridge, sizeof(nc_result_container(s->result)->bridge), "%s",
 		 env->bridge);
 	nc_expect_apply(s->result);
 }
+
+uint16_t nc_run_default_port(const nc_run_options_t *opt)
+{
+	if (opt->port != 0)
+		return opt->port;
+	if (opt->n_ports > 0)
+		return opt->ports[0];
+	return opt->target != NULL ? 0 : NC_DEFAULT_PORT;
+}
+
+void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const char *ifname,
+		       const char *description, int netns_pid)
+{
+	nc_run_capture_point_t *p;
+
+	if (plan->n_points >= NC_ARRAY_SIZE(plan->points))
+		return;
+	p = &plan->points[plan->n_points++];
+	p->kind = kind;
+	snprintf(p->ifname, sizeof(p->ifname), "%s", ifname);
+	snprintf(p->description, sizeof(p->description), "%s", description);
+	p->netns_pid = netns_pid;
+}
+
+/* ---- the engine calls of the generic stages ------------------------------- */
+
+static int real_connect(const nc_run_options_t *opt, nc_engine_t **ret, nc_engine_version_t *ret_version,
+			nc_error_t *err)
+{
+	return nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, ret,
+			      ret_version, err);
+}
+
+const nc_run_engine_ops_t nc_run_engine_real = {
+	.connect = real_connect,
+	.survey = nc_engine_survey,
+	.url = nc_engine_url,
+	.free_engine = nc_engine_free,
+};

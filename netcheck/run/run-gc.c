@@ -31,6 +31,7 @@ static bool owner_gone(const nc_container_summary_t *c, const char *here)
 }
 
 typedef enum gc_kind { GC_CONTAINER, GC_SERVICE, GC_NETWORK } gc_kind_t;
+static const char *const what[] = { [GC_CONTAINER] = "container", [GC_SERVICE] = "service", [GC_NETWORK] = "network" };
 
 /* Removes what of list (n entries, all of one kind) a gone run left, and
  * kept ones only with include_kept.  Returns how many were removed.  One
@@ -38,7 +39,7 @@ typedef enum gc_kind { GC_CONTAINER, GC_SERVICE, GC_NETWORK } gc_kind_t;
  * on its node for seconds after its removal (seen: the run's own DELETE
  * succeeded), and goes by itself. */
 static int gc_pass(nc_engine_t *e, gc_kind_t kind, const nc_container_summary_t *list, size_t n, bool include_kept,
-		   void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+		   nc_run_removed_fn removed_cb, void *data, nc_error_t *err)
 {
 	char here[128];
 	int removed = 0;
@@ -56,14 +57,14 @@ static int gc_pass(nc_engine_t *e, gc_kind_t kind, const nc_container_summary_t 
 		if (r == 0) {
 			removed++;
 			if (removed_cb != NULL)
-				removed_cb(data, o->id, o->run);
+				removed_cb(data, what[kind], o->id, o->run);
 		}
 	}
 	return removed;
 }
 
 int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
-		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+		     nc_run_removed_fn removed_cb, void *data, nc_error_t *err)
 {
 	int removed = gc_pass(e, GC_CONTAINER, list, n, include_kept, removed_cb, data, err);
 
@@ -84,7 +85,7 @@ int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t 
 }
 
 int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
-		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+		     nc_run_removed_fn removed_cb, void *data, nc_error_t *err)
 {
 	nc_container_summary_t *list = calloc(NC_RUN_GC_MAX, sizeof(*list));
 	size_t n = 0;
@@ -102,7 +103,7 @@ int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
 /* --swarm runs' services, then their networks.  Apart from the
  * containers' pass: a single-host run does not pay two more engine calls. */
 int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
-		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data)
+		    nc_run_removed_fn removed_cb, void *data)
 {
 	nc_container_summary_t *list = calloc(NC_RUN_GC_MAX, sizeof(*list));
 	size_t n = 0;
@@ -120,7 +121,7 @@ int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 }
 
 int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
-	      void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err)
+	      nc_run_removed_fn removed_cb, void *data, nc_error_t *err)
 {
 	nc_engine_version_t version;
 	nc_engine_t *e = NULL;

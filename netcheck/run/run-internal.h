@@ -1,15 +1,23 @@
-/* Private to the run module: the state one run's stages share.
+/* Private to the run module: the loop state every stage shares, and the
+ * interface every target implements.
  *
- *   run.c          nc_run(): the stages in order, and teardown
- *   run-common.c   the helpers below the stages: progress, interrupt, clock,
- *                  engine connection, environment (calls nothing above it)
- *   run-target.c   the target: a container netcheck launches, or one the user names
- *   run-swarm.c    the target of --swarm: a global service over every node
- *   run-probe.c    the paths a target has, the probes on the run's loop
- *   run-capture.c  capture points, attribution into the model, the pcapng file
- *   run-gc.c       `netcheck gc` (and the stale clean-up at the start of a run)
- *   run-engines.c  `netcheck engines`
+ *   run.c             nc_run(): the stages in order, and teardown; picks the target
+ *   run-probe.c       the probe stage: the target plans its paths, the probes run on the loop
+ *   run-capture.c     the capture stage: the target plans its points; attribution, the pcapng file
+ *   target-launched.c a container netcheck launches (`netcheck run`)
+ *   target-named.c    a running container the user names (`netcheck probe`, `netcheck capture`)
+ *   target-swarm.c    a global service over every node (`netcheck run --swarm`)
+ *   target-container.c what the two container targets share (target-container.h)
+ *   run-paths.c       the helpers a target adds its paths' probes with
+ *   run-common.c      the helpers below everything: progress, interrupt, clock,
+ *                     engine connection, environment (calls nothing above it)
+ *   run-gc.c          `netcheck gc` (and the stale clean-up at the start of a run)
+ *   run-engines.c     `netcheck engines`
  *   run-capture-only.c  `netcheck capture CONTAINER`
+ *
+ * Calls go down this list's layers only: run.c → stages → a target (through
+ * its ops) → run-paths.c / run-common.c / run-gc.c.  The stages know no
+ * target by name: only nc_run() picks one from the command's options.
  */
 #ifndef NETCHECK_RUN_INTERNAL_H
 #define NETCHECK_RUN_INTERNAL_H
@@ -24,68 +32,89 @@
 #include "netcheck/run.h"
 
 #define NC_RUN_MAX_LISTENERS 64
-#define NC_RUN_LOG_TAIL 5        /* log lines kept for a container that exited */
-#define NC_RUN_LOG_MAX 1024
 
 typedef struct run_state run_state_t;
 
-/* What a run is about: a container netcheck launched (created, started,
- * always removed unless kept) or one the user names (only inspected:
- * never stopped, changed or removed). */
+/* What a target captures: the points it adds (between loopback and the
+ * default-route interface, which every run on this host has) and the
+ * scope filter, or why it captures nothing.  Filled by plan_capture. */
+typedef struct nc_run_capture_point {
+	nc_point_kind_t kind;
+	char ifname[NC_IFNAME_MAX];
+	char description[128];
+	int netns_pid;               /* > 0: opened inside that process's network namespace */
+} nc_run_capture_point_t;
+
+typedef struct nc_run_capture_plan {
+	const char *none;            /* static: why the target captures nothing; NULL = it does */
+	char filter[NC_CAPTURE_FILTER_MAX]; /* "(host A or ...) or (tcp port P ...)": the target's scope */
+	nc_run_capture_point_t points[NC_CAPTURE_MAX_POINTS];
+	size_t n_points;
+	nc_endpoint_t container6;    /* where a [::] forwarder leads (attribution); family 0 = none */
+} nc_run_capture_plan_t;
+
+/* The interface of a target: a launched container, a named one, a swarm
+ * service (and the ones to come).  Every op gets the loop state and the
+ * target's own state (t: ops->size bytes, zeroed by the run, freed after
+ * teardown; opaque to the stages).  In stage order: */
 typedef struct nc_target_ops {
 	const char *what;   /* "the test container", "your container" */
-	int (*prepare)(run_state_t *s, nc_error_t *err);
-	void (*teardown)(run_state_t *s);
+	size_t size;        /* of its own state */
+	/* discover: what it needs from the engine's first reads, added to sv
+	 * (one round of calls for every target); then the answers */
+	int (*survey)(run_state_t *s, void *t, nc_engine_survey_t *sv, nc_error_t *err);
+	int (*take_survey)(run_state_t *s, void *t, const nc_engine_survey_t *sv, nc_error_t *err);
+	/* makes or finds the target; decides the environment once its route is known */
+	int (*prepare)(run_state_t *s, void *t, nc_error_t *err);
+	/* adds its capture points and scope to plan, or says in plan->none why
+	 * it has none; < 0 ends the run */
+	int (*plan_capture)(run_state_t *s, void *t, nc_run_capture_plan_t *plan, nc_error_t *err);
+	/* adds its paths to the result and their probes to the loop
+	 * (run-paths.c), in report order; still privileged */
+	void (*plan_paths)(run_state_t *s, void *t, uint64_t timeout_ms);
+	/* the facts a diagnosis needs: those known already (path_failed false),
+	 * then, at the first path that failed, those read now.  false: none.
+	 * ret and what it points to: valid until teardown. */
+	bool (*gather_facts)(run_state_t *s, void *t, bool path_failed, nc_diag_facts_t *ret);
+	/* the forwarder a published path went through; NULL: none known */
+	const nc_forwarder_t *(*forwarder_for)(const void *t, const nc_path_t *p);
+	/* always, once the engine is connected: removes what prepare made
+	 * (unless kept), frees what the target owns */
+	void (*teardown)(run_state_t *s, void *t);
 } nc_target_ops_t;
 
 extern const nc_target_ops_t nc_target_launched;
 extern const nc_target_ops_t nc_target_named;
 extern const nc_target_ops_t nc_target_swarm;
 
+/* The engine calls the generic stages make, as a table: the real one, or
+ * a unit test's fake (the targets call the engine directly). */
+typedef struct nc_run_engine_ops {
+	/* discovers, connects and negotiates; *ret: new */
+	int (*connect)(const nc_run_options_t *opt, nc_engine_t **ret, nc_engine_version_t *ret_version,
+		       nc_error_t *err);
+	int (*survey)(nc_engine_t *e, nc_engine_survey_t *sv);
+	const char *(*url)(const nc_engine_t *e);
+	void (*free_engine)(nc_engine_t *e);
+} nc_run_engine_ops_t;
+
+extern const nc_run_engine_ops_t nc_run_engine_real;
+
+/* The loop state: what the stages share, whatever the target. */
 struct run_state {
 	const nc_run_options_t *opt;  /* borrowed */
 	nc_result_t *result;          /* borrowed */
 	const nc_target_ops_t *target;
+	void *target_state;           /* owned: target->size bytes */
+	const nc_run_engine_ops_t *eng;
 	nc_engine_t *engine;          /* owned */
 	nc_engine_version_t version;
 	nc_engine_info_t engine_info;
-	/* read at the start with the engine's info (nc_engine_survey()) */
-	char image[NC_NAME_MAX];      /* the image a launched container runs */
-	int image_present;            /* 1 the engine has it, 0 not, < 0 not known yet */
-	nc_network_info_t default_bridge; /* the engine's "bridge" network, when read */
-	bool have_default_bridge;
-
-	/* the target, once prepared */
-	char container_id[80];
-	nc_container_info_t info;
-	uint16_t port;                /* the container port of netcheck's responder / the first probed */
-	uint16_t ports[NC_RUN_MAX_PORTS]; /* container ports probed (TCP) */
-	size_t n_ports;
-	bool exited;                  /* the container's main process is gone */
-	char logs[NC_RUN_LOG_MAX];    /* its last log lines, "| "-joined */
-	nc_route_t route;             /* to the container's first address */
-	nc_forwarder_t forwarder;     /* the process listening on the published port (IPv4) */
-	bool have_forwarder;
-	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
-	bool have_forwarder6;
-
-	/* container-origin paths (netcheck's responder only) */
-	nc_probe_listener_t *host_listener; /* owned: the host end of container-to-host */
-	char allow[4][NC_NAME_MAX];   /* the responder's --allow targets */
-	size_t n_allow;
-	char peer_id[80];             /* --peer: the second container, ours */
-	char peer_name[NC_NAME_MAX];
-	nc_container_info_t peer_info;
-	nc_engine_t *node_engines[NC_RUN_MAX_ENGINES]; /* owned: --swarm's further --engines */
-	size_t n_node_engines;
-	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
-	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
-	bool firewall_read;           /* the stage ran: firewall holds its answers */
-	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
 
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;
 	bool loop_ready;
+	nc_probe_listener_t *host_listener; /* owned: the host end of container-to-host; closed when the probes end */
 	nc_probe_t *probes[NC_MAX_PATHS]; /* owned */
 	size_t probe_path[NC_MAX_PATHS];  /* the result path index of each probe */
 	size_t n_probes, probes_done;
@@ -97,11 +126,17 @@ struct run_state {
 	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
 	bool capture_ended;           /* capture stopped reading on its own (-c reached, write error) */
+	nc_endpoint_t capture_container6; /* the target's plan: where a [::] forwarder leads */
 	int stream_error;             /* 0, or what writing the streamed file failed with */
 	struct nc_pcapng *stream;     /* owned: the file packets stream into, or NULL */
 	int stream_ids[NC_CAPTURE_MAX_POINTS]; /* interface id of each capture point, or < 0 */
 	uint64_t stream_last_ts;
 };
+
+/* run.c: the stages over any target, engine calls through eng.  opt,
+ * target, eng, result, err: borrowed for the call. */
+int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,
+		nc_result_t *result, nc_error_t *err);
 
 /* run-common.c: helpers every part uses; they call nothing of the run above them */
 void nc_run_progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -115,29 +150,34 @@ int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, vo
 /* The engine's kind from its own answers: the one caller of the policy's
  * nc_classify_engine(), given the facts it reads. */
 nc_env_kind_t nc_run_engine_kind(const nc_engine_version_t *v, const nc_engine_info_t *info);
+/* The container port a run probes first: --port, the first of several,
+ * else 80 for netcheck's own container, 0 (any published) for a user's. */
+uint16_t nc_run_default_port(const nc_run_options_t *opt);
 /* Fills the environment from the engine's answers and, once the route to
- * the target is known, decides it (classify.c). */
+ * the target is known, decides it (classify.c); route NULL: no one route
+ * (the engine's own kind). */
 void nc_run_fill_environment(run_state_t *s);
-void nc_run_decide_environment(run_state_t *s);
+void nc_run_decide_environment(run_state_t *s, const nc_route_t *route);
+/* Adds a point to a capture plan (dropped when full). */
+void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const char *ifname,
+		       const char *description, int netns_pid);
 
-/* run-target.c */
-/* The image netcheck launches: --image, or its own responder's tag;
- * ret: borrowed, len bytes.  0 or -ENOSPC. */
-int nc_run_image_ref(const run_state_t *s, char *ret, size_t len);
-/* The forwarder a published path went through (NULL: none known). */
-const nc_forwarder_t *nc_run_forwarder_for(const run_state_t *s, const nc_path_t *p);
-/* The container ports of the target with a TCP host binding. */
-size_t nc_run_published_ports(const run_state_t *s, nc_engine_proto_t proto, uint16_t *ret, size_t max);
-/* Reads exit state, logs and the socket table once a path failed. */
-void nc_run_gather_facts(run_state_t *s, nc_diag_facts_t *ret, nc_listener_t *listeners, size_t max,
-			 uint16_t *published, size_t max_published);
+/* run-paths.c: what a target adds its paths' probes with */
+/* Takes the probe made for p (r: what making it returned): kept for the
+ * probe stage, or p says why none is sent.  probe: ownership taken. */
+void nc_run_add_probe(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe);
+/* A probe of each kind for p (NULL p, or the table full: nothing). */
+void nc_run_add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout);
+void nc_run_add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout);
+void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout);
+/* netcheck's own responder: it answers UDP and connects out on request */
+bool nc_run_ours(const run_state_t *s);
 
-/* run-probe.c: adds the target's paths and runs the probes on the loop
- * (after capture opened, before it stops). */
+/* run-probe.c: the probe stage (after capture opened, before it stops) */
 int nc_run_probe(run_state_t *s, nc_error_t *err);
 
-/* run-capture.c */
-/* Opens the capture points for the target (before any probe).  Returns 0
+/* run-capture.c: the capture stage */
+/* Opens the capture points the target plans (before any probe).  Returns 0
  * (capture may still be off, with the reason in the environment's
  * capture_note), or -EPERM when capture was required. */
 int nc_run_capture_open(run_state_t *s, nc_error_t *err);
@@ -152,17 +192,15 @@ void nc_run_capture_free(run_state_t *s);
 /* run-gc.c: removes what runs that are gone left behind (containers of
  * runs killed with SIGKILL); include_kept also those kept with --keep.
  * Returns how many were removed. */
-int nc_run_gc_engine(nc_engine_t *e, bool include_kept,
-		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+int nc_run_gc_engine(nc_engine_t *e, bool include_kept, nc_run_removed_fn removed_cb, void *data, nc_error_t *err);
 /* The same over a list already read (nc_engine_survey()): list borrowed,
  * n entries.  Returns how many were removed. */
 #define NC_RUN_GC_MAX 256 /* one pass; the next gc takes the rest */
 int nc_run_gc_listed(nc_engine_t *e, const nc_container_summary_t *list, size_t n, bool include_kept,
-		     void (*removed_cb)(void *data, const char *id, const char *run_id), void *data, nc_error_t *err);
+		     nc_run_removed_fn removed_cb, void *data, nc_error_t *err);
 
 /* The same for --swarm runs' services and overlay networks (a manager's
  * engine; elsewhere nothing).  Returns how many were removed. */
-int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
-		    void (*removed_cb)(void *data, const char *id, const char *run_id), void *data);
+int nc_run_gc_swarm(nc_engine_t *e, bool include_kept, nc_run_removed_fn removed_cb, void *data);
 
 #endif

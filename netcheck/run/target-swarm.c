@@ -9,8 +9,14 @@
  * every node; an ingress port where the kernel has IPVS), then a bounded
  * wait for one task per node.  teardown: service and network removed,
  * also after errors and signals (both carry the run's labels for `gc`).
- * The paths themselves are added in run-probe.c.
- * May call: engine, image, platform, result.  Never prints. */
+ * survey: nothing more than the engine's info; the services and networks
+ * of killed --swarm runs are cleaned up then.  Paths: four per node
+ * (published host-mode port, ingress, task to task over the overlay,
+ * task to the service's DNS name).  Capture: none (the paths cross the
+ * nodes' own interfaces).  Facts: what the nodes and tasks say, in the
+ * paths already.
+ * May call: engine, image, platform, classify, result, and run-paths.c /
+ * run-common.c / run-gc.c below it.  Never prints. */
 #include "run-internal.h"
 
 #include <errno.h>
@@ -24,6 +30,13 @@
 #define SWARM_TASKS_MAX 64            /* tasks listed per poll: a few per node */
 #define SWARM_WAIT_DEFAULT_MS 60000   /* scheduling, image checks and start on every node */
 #define SWARM_REMOVE_MS 20000         /* a network stays in use until its tasks are gone */
+
+/* The swarm target's own state; the rest is in the result's swarm record. */
+struct swarm {
+	uint16_t port;                /* the responder's port in each task */
+	nc_engine_t *node_engines[NC_RUN_MAX_ENGINES]; /* owned: --swarm's further --engines */
+	size_t n_node_engines;
+};
 
 static bool node_usable(const nc_node_t *n)
 {
@@ -115,7 +128,7 @@ static int read_swarm(run_state_t *s, nc_error_t *err)
 }
 
 /* Every further --engine: connected, and matched to its node. */
-static int connect_nodes(run_state_t *s, nc_error_t *err)
+static int connect_nodes(run_state_t *s, struct swarm *t, nc_error_t *err)
 {
 	nc_swarm_t *sw = nc_result_swarm(s->result);
 
@@ -131,7 +144,7 @@ static int connect_nodes(run_state_t *s, nc_error_t *err)
 				   &version, err);
 		if (r < 0)
 			return r;
-		s->node_engines[s->n_node_engines++] = e; /* owned from here: freed in teardown */
+		t->node_engines[t->n_node_engines++] = e; /* owned from here: freed in teardown */
 		r = nc_engine_swarm_inspect(e, &info, err);
 		if (r < 0)
 			return r;
@@ -149,21 +162,21 @@ static int connect_nodes(run_state_t *s, nc_error_t *err)
 }
 
 /* The engine that is node's, or NULL when none was given. */
-static nc_engine_t *engine_of(run_state_t *s, const nc_node_t *node)
+static nc_engine_t *engine_of(run_state_t *s, struct swarm *t, const nc_node_t *node)
 {
 	if (node->engine_url[0] == '\0')
 		return NULL;
 	if (strcmp(node->engine_url, nc_engine_url(s->engine)) == 0)
 		return s->engine;
-	for (size_t i = 0; i < s->n_node_engines; i++)
-		if (strcmp(node->engine_url, nc_engine_url(s->node_engines[i])) == 0)
-			return s->node_engines[i];
+	for (size_t i = 0; i < t->n_node_engines; i++)
+		if (strcmp(node->engine_url, nc_engine_url(t->node_engines[i])) == 0)
+			return t->node_engines[i];
 	return NULL;
 }
 
 /* netcheck's image through every engine it has; a node without one must
  * hold it already (its task says so if not).  --image: the user's, as is. */
-static int load_image(run_state_t *s, nc_error_t *err)
+static int load_image(run_state_t *s, struct swarm *t, nc_error_t *err)
 {
 	nc_swarm_t *sw = nc_result_swarm(s->result);
 	char tag[NC_IMAGE_TAG_MAX];
@@ -183,7 +196,7 @@ static int load_image(run_state_t *s, nc_error_t *err)
 		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
 	for (size_t i = 0; r >= 0 && i < sw->n_nodes; i++) {
 		nc_node_t *node = &sw->nodes[i];
-		nc_engine_t *e = engine_of(s, node);
+		nc_engine_t *e = engine_of(s, t, node);
 
 		if (e == NULL || !node_usable(node))
 			continue;
@@ -240,7 +253,7 @@ static int make_network(run_state_t *s, nc_error_t *err)
 	return 0;
 }
 
-static int make_service(run_state_t *s, nc_error_t *err)
+static int make_service(run_state_t *s, struct swarm *t, nc_error_t *err)
 {
 	nc_swarm_t *sw = nc_result_swarm(s->result);
 	nc_service_spec_t spec;
@@ -253,23 +266,23 @@ static int make_service(run_state_t *s, nc_error_t *err)
 	spec.image = sw->image;
 	run_labels(s, spec.labels, &spec.n_labels, pid, sizeof(pid), scope, sizeof(scope));
 	spec.networks[spec.n_networks++] = sw->network_id;
-	spec.ports[spec.n_ports++] = (nc_service_port_spec_t){ .target_port = s->port, .proto = NC_ENGINE_TCP,
+	spec.ports[spec.n_ports++] = (nc_service_port_spec_t){ .target_port = t->port, .proto = NC_ENGINE_TCP,
 								.mode = NC_PUBLISH_HOST };
 	/* The routing mesh and virtual IPs are IPVS.  Only this host's kernel
 	 * can be asked, which is every node's when the engine is on a unix
 	 * socket (nodes in namespaces of this host, or one machine). */
 	ipvs = strncmp(nc_engine_url(s->engine), "unix://", 7) != 0 || nc_platform_ipvs(why, sizeof(why)) == 1;
 	if (ipvs)
-		spec.ports[spec.n_ports++] = (nc_service_port_spec_t){ .target_port = s->port, .proto = NC_ENGINE_TCP,
+		spec.ports[spec.n_ports++] = (nc_service_port_spec_t){ .target_port = t->port, .proto = NC_ENGINE_TCP,
 									.mode = NC_PUBLISH_INGRESS };
 	else
 		snprintf(sw->ingress_note, sizeof(sw->ingress_note),
 			 "not sent: the routing mesh needs IPVS, and %.150s; the service publishes host-mode ports only", why);
 	spec.dnsrr = !ipvs; /* a virtual IP without IPVS would not answer */
 	if (s->opt->image == NULL) {
-		snprintf(port, sizeof(port), "%u", s->port);
-		snprintf(allow_net, sizeof(allow_net), "%s:%u", sw->subnet, s->port);
-		snprintf(allow_dns, sizeof(allow_dns), "tasks.%.200s:%u", sw->service_name, s->port);
+		snprintf(port, sizeof(port), "%u", t->port);
+		snprintf(allow_net, sizeof(allow_net), "%s:%u", sw->subnet, t->port);
+		snprintf(allow_dns, sizeof(allow_dns), "tasks.%.200s:%u", sw->service_name, t->port);
 		spec.cmd[spec.n_cmd++] = "/responder";
 		spec.cmd[spec.n_cmd++] = port;
 		/* connect-out only to the overlay's tasks, by address and by name */
@@ -358,28 +371,33 @@ static int wait_tasks(run_state_t *s, nc_error_t *err)
 	return r < 0 ? r : 0;
 }
 
-static int swarm_prepare(run_state_t *s, nc_error_t *err)
+static int swarm_prepare(run_state_t *s, void *target, nc_error_t *err)
 {
+	struct swarm *t = target;
 	int r;
 
+	t->port = nc_run_default_port(s->opt);
 	r = read_swarm(s, err);
 	if (r == 0)
-		r = connect_nodes(s, err);
+		r = connect_nodes(s, t, err);
 	if (r == 0)
-		r = load_image(s, err);
+		r = load_image(s, t, err);
 	if (r == 0)
 		r = make_network(s, err);
 	if (r == 0)
-		r = make_service(s, err);
+		r = make_service(s, t, err);
 	if (r == 0)
 		r = wait_tasks(s, err);
+	if (r == 0) /* the engine's own kind: no one bridge here is the target's */
+		nc_run_decide_environment(s, NULL);
 	return r;
 }
 
 /* Service first (its tasks leave the network), then the network, which the
  * manager refuses while a task is still on it: bounded retries. */
-static void swarm_teardown(run_state_t *s)
+static void swarm_teardown(run_state_t *s, void *target)
 {
+	struct swarm *t = target;
 	nc_swarm_t *sw = nc_result_swarm(s->result);
 	uint64_t deadline = nc_run_now_ms() + SWARM_REMOVE_MS;
 	bool service_gone = true, network_gone = true;
@@ -401,13 +419,190 @@ static void swarm_teardown(run_state_t *s)
 			sw->removed = service_gone && network_gone;
 		}
 	}
-	for (size_t i = 0; i < s->n_node_engines; i++)
-		nc_engine_free(s->node_engines[i]);
-	s->n_node_engines = 0;
+	for (size_t i = 0; i < t->n_node_engines; i++)
+		nc_engine_free(t->node_engines[i]);
+	t->n_node_engines = 0;
+}
+
+/* ---- --swarm: four paths per node --------------------------------------- */
+
+/* A swarm path that cannot be sent because of its node or task: not
+ * reachable (it is not a skip: the user's swarm is short of a node), with
+ * the engine's reason. */
+static bool node_blocks(nc_path_t *p, const nc_node_t *node, const char *role)
+{
+	if (strcmp(node->state, "ready") != 0)
+		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->hostname, node->state);
+	else if (strcmp(node->availability, "active") != 0)
+		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->hostname,
+				   node->availability);
+	else if (node->task_id[0] == '\0')
+		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->hostname);
+	else if (strcmp(node->task_state, "running") != 0)
+		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->hostname,
+				   node->task_state, node->task_error[0] ? ": " : "", node->task_error);
+	else if (node->host_port == 0 || node->address.family == 0)
+		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->hostname);
+	else
+		return false;
+	p->verdict = NC_VERDICT_UNREACHABLE;
+	return true;
+}
+
+static nc_path_t *add_node_path(run_state_t *s, struct swarm *t, nc_path_kind_t kind, const nc_node_t *node, const nc_endpoint_t *target)
+{
+	nc_path_t *p = NULL;
+
+	if (nc_result_add_path_named(s->result, kind, node->hostname, target, &p) < 0)
+		return NULL;
+	p->container_port = t->port;
+	snprintf(p->node, sizeof(p->node), "%s", node->id);
+	snprintf(p->network, sizeof(p->network), "%.120s", nc_result_swarm(s->result)->network_name);
+	return p;
+}
+
+/* From here to a node's address dst (the path's target, or the task a
+ * relayed path goes through): only on-link unless --allow-offhost.  The
+ * route goes into the path; a refusal sets its verdict and detail. */
+static bool node_route_allowed(run_state_t *s, nc_path_t *p, const nc_endpoint_t *dst)
+{
+	nc_route_t rt;
+
+	if (nc_platform_route_get(dst, &rt) < 0)
+		rt.kind = NC_ROUTE_NONE;
+	nc_platform_route_format(dst, &rt, p->route, sizeof(p->route));
+	return nc_classify_route(p, rt.kind, rt.via_default, rt.ifname, NULL, s->opt->allow_offhost);
+}
+
+/* The control connection of a relayed path: node's task through its
+ * host-mode port. */
+static void add_node_relay(run_state_t *s, nc_path_t *p, const nc_node_t *via, const char *target, uint64_t timeout)
+{
+	nc_endpoint_t control = via->address;
+	nc_probe_t *probe = NULL;
+	int r;
+
+	control.port = via->host_port;
+	if (!node_route_allowed(s, p, &control))
+		return;
+	r = nc_probe_relay_new(&s->loop, p, &control, target, timeout, &probe);
+	nc_run_add_probe(s, p, r, probe);
+}
+
+static bool task_serves(const nc_node_t *n)
+{
+	return strcmp(n->task_state, "running") == 0 && n->host_port != 0;
+}
+
+/* The paths that start in a task go through netcheck's responder. */
+static bool relay_possible(run_state_t *s, nc_path_t *p)
+{
+	if (nc_run_ours(s))
+		return true;
+	p->verdict = NC_VERDICT_SKIPPED;
+	nc_path_set_detail(p, "not sent: paths from a task need netcheck's responder");
+	return false;
+}
+
+static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
+{
+	struct swarm *t = state;
+	const nc_swarm_t *sw = nc_result_swarm(s->result);
+	const nc_node_t *first = NULL, *second = NULL;
+
+	/* task-to-task starts on the first node whose task serves, and on the
+	 * second one for the first node itself: VXLAN both ways */
+	for (size_t i = 0; i < sw->n_nodes && second == NULL; i++)
+		if (task_serves(&sw->nodes[i])) {
+			if (first == NULL)
+				first = &sw->nodes[i];
+			else
+				second = &sw->nodes[i];
+		}
+	for (size_t i = 0; i < sw->n_nodes && s->n_probes + 4 <= NC_MAX_PATHS; i++) {
+		const nc_node_t *node = &sw->nodes[i], *from = node == first ? second : first;
+		char target[NC_NAME_MAX + 16];
+		nc_endpoint_t ep = node->address;
+		nc_path_t *p;
+
+		ep.port = node->host_port;
+		p = add_node_path(s, t, NC_PATH_PUBLISHED_NODE, node, &ep);
+		if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target))
+			nc_run_add_tcp(s, p, timeout);
+
+		ep.port = sw->ingress_port;
+		p = add_node_path(s, t, NC_PATH_PUBLISHED_INGRESS, node, &ep);
+		if (p != NULL && sw->ingress_port == 0) {
+			p->verdict = NC_VERDICT_SKIPPED;
+			nc_path_set_detail(p, "%s", sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
+		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target)) {
+			nc_run_add_tcp(s, p, timeout);
+		}
+
+		ep = node->task_address;
+		ep.port = t->port;
+		p = add_node_path(s, t, NC_PATH_TASK_TO_TASK, node, &ep);
+		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+			if (from == NULL) {
+				p->verdict = NC_VERDICT_SKIPPED;
+				nc_path_set_detail(p, "not sent: no other node's task to start from");
+			} else {
+				nc_endpoint_format(&ep, true, target, sizeof(target));
+				add_node_relay(s, p, from, target, timeout);
+			}
+		}
+
+		memset(&ep, 0, sizeof(ep));
+		p = add_node_path(s, t, NC_PATH_TASK_TO_SERVICE_DNS, node, &ep);
+		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+			snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, t->port);
+			add_node_relay(s, p, node, target, timeout);
+		}
+	}
+}
+
+/* The services and networks of --swarm runs killed with SIGKILL: the
+ * survey itself needs nothing more than the engine's info. */
+static int swarm_take_survey(run_state_t *s, void *target, const nc_engine_survey_t *sv, nc_error_t *err)
+{
+	int r;
+
+	(void)target;
+	(void)sv;
+	(void)err;
+	r = nc_run_gc_swarm(s->engine, false, NULL, NULL);
+	if (r > 0)
+		nc_result_container(s->result)->stale_removed = (unsigned)r;
+	return 0;
+}
+
+static int swarm_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
+{
+	(void)s;
+	(void)target;
+	(void)err;
+	plan->none = "--swarm: the paths cross the nodes' own interfaces; the evidence is what each task's "
+		     "responder saw";
+	return 0;
+}
+
+/* What failed is said on each path from the nodes' and tasks' states. */
+static bool swarm_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
+{
+	(void)s;
+	(void)target;
+	(void)path_failed;
+	memset(ret, 0, sizeof(*ret));
+	return false;
 }
 
 const nc_target_ops_t nc_target_swarm = {
 	.what = "the swarm service",
+	.size = sizeof(struct swarm),
+	.take_survey = swarm_take_survey,
 	.prepare = swarm_prepare,
+	.plan_capture = swarm_plan_capture,
+	.plan_paths = swarm_plan_paths,
+	.gather_facts = swarm_gather_facts,
 	.teardown = swarm_teardown,
 };

@@ -1,0 +1,480 @@
+/* What the two container targets share (target-launched.c,
+ * target-named.c): the facts of an inspected container (record, route,
+ * forwarder, exit state, listeners), its direct and published paths, and
+ * its capture points.  Paths are named by their kind alone when the
+ * target has one network and one port, else qualified
+ * ("direct-tcp:mynet/8080").
+ * May call: engine, platform, probe, classify, result, and run-paths.c /
+ * run-common.c below it.  Never prints. */
+#include "target-container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/image.h"
+#include "netcheck/testing.h"
+
+/* ---- facts ---------------------------------------------------------------- */
+
+size_t nc_ct_published_ports(const nc_container_target_t *ct, nc_engine_proto_t proto, uint16_t *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ct->info.n_ports; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+		bool dup = false;
+
+		if (b->proto != proto || b->host_port == 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			dup = dup || ret[k] == b->container_port;
+		if (!dup && n < max)
+			ret[n++] = b->container_port;
+	}
+	return n;
+}
+
+/* The facts both kinds of target need once inspected: the record, the
+ * pid (only when it is a process of that container here), the route. */
+int nc_ct_adopt_inspected(run_state_t *s, nc_container_target_t *ct, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	int r;
+
+	snprintf(c->id, sizeof(c->id), "%s", ct->info.id);
+	if (c->name[0] == '\0')
+		snprintf(c->name, sizeof(c->name), "%s", ct->info.name[0] == '/' ? ct->info.name + 1 : ct->info.name);
+	if (c->image[0] == '\0')
+		snprintf(c->image, sizeof(c->image), "%s", ct->info.image);
+	c->ip = ct->info.ip;
+	c->published_port = ct->info.published_port;
+	c->published_port6 = ct->info.published_port6;
+	/* An engine in another PID namespace (a VM, a containerized dockerd)
+	 * reports a pid that means nothing here, or another process: use it
+	 * only when that process's cgroup names the container. */
+	c->pid = nc_platform_pid_is_container(ct->info.pid, c->id) ? ct->info.pid : 0;
+	ct->info.pid = c->pid;
+	if (ct->info.ip.family == 0)
+		return 0; /* exited, or no network: paths say so */
+	r = nc_platform_route_get(&c->ip, &ct->route);
+	if (r < 0)
+		return nc_error_set(err, r, "route lookup for the container IP failed: %s", nc_strerror(r));
+	return 0;
+}
+
+/* Who listens on the published port: read once, now, while we may still
+ * look at other users' processes (rootlesskit, rootlessport).  Some
+ * engines (Podman) list one binding for every address ("HostIp": ""):
+ * [::] is served too when the process listening on the port over IPv6 is
+ * that one. */
+static bool listener_of(uint16_t port, int family, nc_forwarder_t *ret)
+{
+	nc_platform_process_t proc;
+
+	if (nc_platform_tcp_listener_family(port, family, &proc) < 0)
+		return false;
+	snprintf(ret->name, sizeof(ret->name), "%s", proc.name);
+	ret->pid = proc.pid;
+	return true;
+}
+
+void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	nc_forwarder_t v6;
+
+	if (c->published_port == 0)
+		return;
+	ct->have_forwarder = listener_of(c->published_port, AF_INET, &ct->forwarder) ||
+			    listener_of(c->published_port, AF_INET6, &ct->forwarder);
+	if (c->published_port6 == 0 && ct->have_forwarder && listener_of(c->published_port, AF_INET6, &v6) &&
+	    v6.pid == ct->forwarder.pid)
+		c->published_port6 = c->published_port;
+	/* [::1] is accepted by the [::] listener: its own process */
+	if (c->published_port6 != 0)
+		ct->have_forwarder6 = listener_of(c->published_port6, AF_INET6, &ct->forwarder6);
+}
+
+const nc_forwarder_t *nc_ct_forwarder_for(const void *t, const nc_path_t *p)
+{
+	const nc_container_target_t *ct = t;
+
+	/* the listener lookup knows TCP sockets: a UDP path's forwarder (its
+	 * own docker-proxy) is not named rather than named wrong */
+	if (!nc_path_kind_is_published(p->kind) || nc_path_kind_proto(p->kind) != NC_PROTO_TCP)
+		return NULL;
+	if (p->target.family == AF_INET6)
+		return ct->have_forwarder6 ? &ct->forwarder6 : NULL;
+	return ct->have_forwarder ? &ct->forwarder : NULL;
+}
+
+static void read_logs(run_state_t *s, nc_container_target_t *ct)
+{
+	char raw[NC_RUN_LOG_MAX];
+	size_t o = 0;
+	int n;
+
+	ct->logs[0] = '\0';
+	n = nc_engine_container_logs(s->engine, ct->container_id, NC_RUN_LOG_TAIL, raw, sizeof(raw), NULL);
+	if (n <= 0)
+		return;
+	/* one line: "first | second | third" */
+	for (char *line = raw, *end; line != NULL && *line != '\0' && o + 1 < sizeof(ct->logs); line = end) {
+		end = strchr(line, '\n');
+		if (end != NULL)
+			*end++ = '\0';
+		if (*line == '\0')
+			continue;
+		o += (size_t)snprintf(ct->logs + o, sizeof(ct->logs) - o, "%s%s", o ? " | " : "", line);
+	}
+}
+
+/* The container's main process is gone: its exit code and last words.
+ * One killed by SIGTERM or SIGKILL did not end by itself: the engine
+ * stopped it (a restart, the OOM killer), which is the engine's failure,
+ * not the app's.  Returns 0 or that error. */
+int nc_ct_note_exit(run_state_t *s, nc_container_target_t *ct, nc_error_t *err)
+{
+	const char *image = nc_result_container(s->result)->image;
+	int code = ct->info.exit_code;
+	/* netcheck's responder never exits by itself: only when told to stop */
+	bool responder = strncmp(image, nc_image_name(), strlen(nc_image_name())) == 0;
+
+	ct->exited = true;
+	read_logs(s, ct);
+	if (code == 128 + SIGTERM || code == 128 + SIGKILL || (responder && code == 0))
+		return nc_error_set(err, NC_EENGINE,
+				    "container %.12s was stopped (exit code %d%s) before it answered: the engine at %s "
+				    "stopped it",
+				    ct->info.id, code, code == 128 + SIGKILL ? ", SIGKILL" : code == 128 + SIGTERM ? ", SIGTERM" : "",
+				    nc_engine_url(s->engine));
+	return 0;
+}
+
+bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed,
+			const nc_diag_firewall_t *firewall, nc_diag_facts_t *ret)
+{
+	nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
+	size_t n = 0, max = NC_ARRAY_SIZE(ct->listeners);
+
+	memset(ret, 0, sizeof(*ret));
+	ret->firewall = firewall;
+	if (!path_failed)
+		return firewall != NULL;
+	if (s->engine != NULL && ct->container_id[0] != '\0' && !ct->exited &&
+	    nc_engine_container_inspect(s->engine, ct->container_id, ct->port, &ct->info, NULL) == 0 && !ct->info.running)
+		(void)nc_ct_note_exit(s, ct, NULL);
+	ret->exited = ct->exited;
+	ret->exit_code = ct->info.exit_code;
+	ret->last_logs = ct->logs;
+	if (!ct->exited && ct->info.pid > 0 &&
+	    nc_platform_netns_listeners(ct->info.pid, socks, NC_ARRAY_SIZE(socks), &n) == 0) {
+		ret->have_listeners = true;
+		for (size_t i = 0; i < n && i < max; i++) {
+			ct->listeners[i].proto = socks[i].proto == IPPROTO_UDP ? NC_PROTO_UDP : NC_PROTO_TCP;
+			ct->listeners[i].addr = socks[i].local;
+		}
+		ret->listeners = ct->listeners;
+		ret->n_listeners = n < max ? n : max;
+	}
+	ret->n_published = nc_ct_published_ports(ct, NC_ENGINE_TCP, ct->published, NC_ARRAY_SIZE(ct->published));
+	ret->published = ct->published;
+	if (ct->have_forwarder)
+		ret->forwarder = ct->forwarder;
+	return true;
+}
+
+void nc_ct_decide(run_state_t *s, nc_container_target_t *ct)
+{
+	nc_run_decide_environment(s, &ct->route);
+}
+
+/* ---- paths ---------------------------------------------------------------- */
+
+static void qualifier(const nc_container_target_t *ct, const char *network, uint16_t port, char *buf, size_t len)
+{
+	bool by_net = ct->info.n_networks > 1 && network != NULL;
+	bool by_port = ct->n_ports > 1 && port != 0;
+
+	if (by_net && by_port)
+		snprintf(buf, len, "%.64s/%u", network, port);
+	else if (by_net)
+		snprintf(buf, len, "%.64s", network);
+	else if (by_port)
+		snprintf(buf, len, "%u", port);
+	else
+		buf[0] = '\0';
+}
+
+nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_path_kind_t kind, const char *network,
+			  uint16_t port, const nc_endpoint_t *target)
+{
+	char q[96];
+	nc_path_t *p = NULL;
+
+	qualifier(ct, network, port, q, sizeof(q));
+	if (nc_result_add_path_named(s->result, kind, q, target, &p) < 0)
+		return NULL;
+	p->container_port = port;
+	if (network != NULL)
+		snprintf(p->network, sizeof(p->network), "%s", network);
+	return p;
+}
+
+static bool any_v4(const char *host_ip)
+{
+	return host_ip[0] == '\0' || strcmp(host_ip, "0.0.0.0") == 0;
+}
+
+/* Direct probes go only where the route says the container's network is
+ * on a link of this host; through a gateway the packet would leave it. */
+static bool direct_allowed(run_state_t *s, nc_path_t *p, const nc_route_t *rt)
+{
+	nc_platform_route_format(&p->target, rt, p->route, sizeof(p->route));
+	return nc_classify_route(p, rt->kind, rt->via_default, rt->ifname, nc_result_environment(s->result),
+				 s->opt->allow_offhost);
+}
+
+static void add_direct(run_state_t *s, const nc_container_target_t *ct, const nc_container_network_t *net, const nc_endpoint_t *addr, bool v6,
+		       uint64_t timeout)
+{
+	nc_route_t rt;
+	nc_endpoint_t target = *addr;
+	nc_path_t *p;
+
+	if (nc_platform_route_get(addr, &rt) < 0)
+		rt.kind = NC_ROUTE_NONE;
+	target.port = 0;
+	p = nc_ct_add_path(s, ct, v6 ? NC_PATH_DIRECT_ICMP6 : NC_PATH_DIRECT_ICMP, net->name, 0, &target);
+	if (p != NULL && direct_allowed(s, p, &rt))
+		nc_run_add_icmp(s, p, timeout);
+	for (size_t i = 0; i < ct->n_ports; i++) {
+		target.port = ct->ports[i];
+		p = nc_ct_add_path(s, ct, v6 ? NC_PATH_DIRECT_TCP6 : NC_PATH_DIRECT_TCP, net->name, ct->ports[i], &target);
+		if (p != NULL && direct_allowed(s, p, &rt))
+			nc_run_add_tcp(s, p, timeout);
+	}
+	if (!v6 && nc_run_ours(s)) {
+		target.port = ct->port;
+		p = nc_ct_add_path(s, ct, NC_PATH_DIRECT_UDP, net->name, ct->port, &target);
+		if (p != NULL && direct_allowed(s, p, &rt))
+			nc_run_add_udp(s, p, timeout);
+	}
+}
+
+/* The UDP twins of the published paths: netcheck's responder publishes
+ * its port over UDP too. */
+static void add_published_udp(run_state_t *s, const nc_container_target_t *ct, uint64_t timeout)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_endpoint_t target;
+
+	for (size_t i = 0; i < ct->info.n_ports; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+
+		if (b->proto != NC_ENGINE_UDP || b->container_port != ct->port || b->host_port == 0 || !any_v4(b->host_ip))
+			continue;
+		nc_endpoint_parse("127.0.0.1", b->host_port, &target);
+		nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, ct->port, &target), timeout);
+		if (env->host_address.family != 0) {
+			target = env->host_address;
+			target.port = b->host_port;
+			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, ct->port, &target), timeout);
+		}
+		return;
+	}
+}
+
+/* The published paths of one container port: loopback and the host's
+ * address over IPv4 for a binding on every address, loopback over IPv6
+ * for a binding on [::]. */
+static void add_published(run_state_t *s, const nc_container_target_t *ct, uint16_t port, uint64_t timeout)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	uint16_t v4 = 0, v6 = 0, loopback_only = 0;
+	nc_publish_facts_t pub;
+	nc_loopback6_t loopback6;
+	nc_endpoint_t target;
+	nc_path_t *p;
+
+	for (size_t i = 0; i < ct->info.n_ports; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+
+		if (b->proto != NC_ENGINE_TCP || b->container_port != port || b->host_port == 0)
+			continue;
+		if (any_v4(b->host_ip) && v4 == 0)
+			v4 = b->host_port;
+		else if (strcmp(b->host_ip, "::") == 0 && v6 == 0)
+			v6 = b->host_port;
+		else if (strcmp(b->host_ip, "127.0.0.1") == 0 && loopback_only == 0)
+			loopback_only = b->host_port;
+	}
+	/* Podman lists one binding for every address: [::] is served when
+	 * the process listening over IPv6 is the same forwarder */
+	if (v6 == 0 && port == ct->port && nc_result_container(s->result)->published_port6 != 0)
+		v6 = nc_result_container(s->result)->published_port6;
+	if (v4 == 0 && v6 == 0 && loopback_only == 0) {
+		/* nothing forwards this port: say so on the path users try first */
+		nc_endpoint_parse("127.0.0.1", 0, &target);
+		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target);
+		if (p != NULL) {
+			p->verdict = NC_VERDICT_UNREACHABLE;
+			nc_path_set_detail(p, "not sent: container port %u is not published", port);
+		}
+		return;
+	}
+	if (v4 != 0 || loopback_only != 0) {
+		nc_endpoint_parse("127.0.0.1", v4 ? v4 : loopback_only, &target);
+		nc_run_add_tcp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK, NULL, port, &target), timeout);
+	}
+	/* the forwarder on [::] was looked for on the main port only */
+	pub = (nc_publish_facts_t){ .port = port, .host_port4 = v4, .host_port6 = v6,
+				    .forwarder6_known = port == ct->port, .have_forwarder6 = ct->have_forwarder6 };
+	loopback6 = nc_classify_loopback6(env->kind, &pub);
+	if (loopback6 != NC_LOOPBACK6_NONE) {
+		nc_endpoint_parse("::1", v6 != 0 ? v6 : v4, &target);
+		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK6, NULL, port, &target);
+		if (p != NULL && loopback6 == NC_LOOPBACK6_NOT_FORWARDED)
+			nc_classify_not_forwarded6(p, &pub);
+		else
+			nc_run_add_tcp(s, p, timeout);
+	}
+	if (v4 != 0 && env->host_address.family != 0) {
+		target = env->host_address;
+		target.port = v4;
+		nc_run_add_tcp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target), timeout);
+	}
+}
+
+/* An exited container: every path is there, none is sent. */
+static void add_unsent(run_state_t *s, const nc_container_target_t *ct)
+{
+	nc_endpoint_t none = { 0 };
+	static const nc_path_kind_t kinds[] = { NC_PATH_DIRECT_TCP, NC_PATH_PUBLISHED_LOOPBACK, NC_PATH_PUBLISHED_HOST };
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(kinds); i++) {
+		nc_path_t *p = nc_ct_add_path(s, ct, kinds[i], NULL, ct->port, &none);
+
+		if (p != NULL) {
+			p->verdict = NC_VERDICT_UNREACHABLE;
+			nc_path_set_detail(p, "not sent: the container is not running");
+		}
+	}
+}
+
+/* ---- capture points -------------------------------------------------------- */
+
+/* "(host A or host B) or (tcp port P or udp port P)": every address of
+ * the target and every published port. */
+static int build_filter(run_state_t *s, const nc_container_target_t *ct, char *buf, size_t len)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	size_t o = 0;
+	int r;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < ct->info.n_networks; k++) {
+		const nc_endpoint_t *addrs[] = { &ct->info.networks[k].ip, &ct->info.networks[k].ip6 };
+
+		for (size_t a = 0; a < NC_ARRAY_SIZE(addrs); a++) {
+			char part[NC_CAPTURE_FILTER_MAX / 8];
+
+			if (addrs[a]->family == 0 || nc_capture_filter(addrs[a], 0, NULL, 0, part, sizeof(part)) < 0)
+				continue;
+			r = snprintf(buf + o, len - o, "%s%s", o ? " or " : "", part);
+			if (r < 0 || (size_t)r >= len - o)
+				return -ENOSPC;
+			o += (size_t)r;
+		}
+	}
+	for (size_t i = 0; i < ct->info.n_ports; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+
+		if (b->host_port == 0)
+			continue;
+		r = snprintf(buf + o, len - o, "%s(%s port %u)", o ? " or " : "", b->proto == NC_ENGINE_UDP ? "udp" : "tcp",
+			     b->host_port);
+		if (r < 0 || (size_t)r >= len - o)
+			return -ENOSPC;
+		o += (size_t)r;
+	}
+	if (o == 0) /* an exited target: its last known address */
+		return nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
+	return 0;
+}
+
+
+int nc_ct_plan_capture(run_state_t *s, nc_container_target_t *ct, nc_run_capture_plan_t *plan, nc_error_t *err)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_container_t *c = nc_result_container(s->result);
+	char descr[128];
+	int r;
+
+	if (ct->exited) {
+		plan->none = "the container is not running: nothing crosses its points";
+		return 0;
+	}
+	r = build_filter(s, ct, plan->filter, sizeof(plan->filter));
+	if (r < 0)
+		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
+	/* docker-proxy's [::] listener forwards to the container's IPv6
+	 * address when it has one */
+	if (ct->info.n_networks > 0)
+		plan->container6 = ct->info.networks[0].ip6;
+	/* each network the container is on: its bridge (when the bridge is
+	 * ours: otherwise an ifindex names an interface of another namespace,
+	 * and the same number here is a different interface), the host-side
+	 * veth of the container's interface on it (its iflink, read in the
+	 * container's namespace), and that interface inside the container */
+	for (size_t k = 0; k < ct->info.n_networks && c->pid > 0 && !ct->exited; k++) {
+		const nc_container_network_t *net = &ct->info.networks[k];
+		char ifname[NC_IFNAME_MAX], veth[NC_IFNAME_MAX], bridge[NC_IFNAME_MAX] = "";
+		nc_route_t rt;
+		int iflink;
+
+		snprintf(ifname, sizeof(ifname), "eth%zu", k);
+		if (env->bridge_attached && net->ip.family != 0 && nc_platform_route_get(&net->ip, &rt) == 0 &&
+		    rt.kind == NC_ROUTE_ON_LINK && !rt.via_default) {
+			snprintf(bridge, sizeof(bridge), "%s", rt.ifname);
+			snprintf(descr, sizeof(descr), "container bridge (%.64s network)", net->name);
+			nc_run_plan_point(plan, NC_POINT_BRIDGE, bridge, descr, 0);
+		}
+		if (bridge[0] != '\0' && nc_platform_netns_iflink(c->pid, ifname, &iflink) == 0 &&
+		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+			if (k == 0)
+				snprintf(c->veth, sizeof(c->veth), "%s", veth);
+			snprintf(descr, sizeof(descr), "host veth of container %.12s on %.64s", c->id, net->name);
+			nc_run_plan_point(plan, NC_POINT_VETH, veth, descr, 0);
+		}
+		snprintf(descr, sizeof(descr), "%s inside container %.12s", ifname, c->id);
+		nc_run_plan_point(plan, NC_POINT_CONTAINER, ifname, descr, c->pid);
+	}
+	return 0;
+}
+
+/* The paths of any container: direct to each address on each network,
+ * published through each host binding of each probed port (UDP too for
+ * netcheck's responder); an exited container's are all unsent. */
+void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeout)
+{
+	if (ct->exited) {
+		add_unsent(s, ct);
+		return;
+	}
+	for (size_t k = 0; k < ct->info.n_networks; k++) {
+		const nc_container_network_t *net = &ct->info.networks[k];
+
+		if (net->ip.family != 0)
+			add_direct(s, ct, net, &net->ip, false, timeout);
+		if (net->ip6.family != 0)
+			add_direct(s, ct, net, &net->ip6, true, timeout);
+	}
+	for (size_t i = 0; i < ct->n_ports; i++)
+		add_published(s, ct, ct->ports[i], timeout);
+	if (nc_run_ours(s))
+		add_published_udp(s, ct, timeout);
+}

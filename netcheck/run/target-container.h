@@ -1,0 +1,62 @@
+/* Private to the container targets (target-launched.c, target-named.c):
+ * the state and the code both share (target-container.c).  The stages
+ * never include this: they reach a target only through its ops. */
+#ifndef NETCHECK_TARGET_CONTAINER_H
+#define NETCHECK_TARGET_CONTAINER_H
+
+#include "run-internal.h"
+
+#define NC_RUN_LOG_TAIL 5        /* log lines kept for a container that exited */
+#define NC_RUN_LOG_MAX 1024
+
+/* A container's facts, once prepared: the first member of each container
+ * target's own state. */
+typedef struct nc_container_target {
+	char container_id[80];
+	nc_container_info_t info;
+	uint16_t port;                /* the container port of netcheck's responder / the first probed */
+	uint16_t ports[NC_RUN_MAX_PORTS]; /* container ports probed (TCP) */
+	size_t n_ports;
+	bool exited;                  /* the container's main process is gone */
+	char logs[NC_RUN_LOG_MAX];    /* its last log lines, "| "-joined */
+	nc_route_t route;             /* to the container's first address */
+	nc_forwarder_t forwarder;     /* the process listening on the published port (IPv4) */
+	bool have_forwarder;
+	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
+	bool have_forwarder6;
+	/* what gather_facts hands the diagnosis (valid until teardown) */
+	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
+	uint16_t published[NC_ENGINE_MAX_PORTS];
+} nc_container_target_t;
+
+/* The container ports of the target with a host binding of proto. */
+size_t nc_ct_published_ports(const nc_container_target_t *ct, nc_engine_proto_t proto, uint16_t *ret, size_t max);
+/* Once inspected: the result's container record, the pid (only when it is
+ * a process of that container here), the route. */
+int nc_ct_adopt_inspected(run_state_t *s, nc_container_target_t *ct, nc_error_t *err);
+/* Who listens on the published port (read while still privileged). */
+void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct);
+const nc_forwarder_t *nc_ct_forwarder_for(const void *t, const nc_path_t *p);
+/* The container's main process is gone: exit code and last log lines.
+ * Returns 0, or an error when the engine stopped it. */
+int nc_ct_note_exit(run_state_t *s, nc_container_target_t *ct, nc_error_t *err);
+/* Exit state, logs, listeners, published ports (path_failed), and the
+ * firewall's answers (may be NULL).  Always true once a path failed. */
+bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed,
+			const nc_diag_firewall_t *firewall, nc_diag_facts_t *ret);
+/* Decides the environment from the route to the container. */
+void nc_ct_decide(run_state_t *s, nc_container_target_t *ct);
+
+/* Paths: a path of the container (named by kind, qualified by network
+ * and port when there are several); the direct and published paths of
+ * every network and port; the unsent paths of an exited container. */
+nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_path_kind_t kind, const char *network,
+			  uint16_t port, const nc_endpoint_t *target);
+void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeout);
+
+/* Capture: the scope filter and, for each network, its bridge, the host
+ * veth and the interface inside; false with plan->none when the
+ * container is not running.  < 0: the filter does not fit. */
+int nc_ct_plan_capture(run_state_t *s, nc_container_target_t *ct, nc_run_capture_plan_t *plan, nc_error_t *err);
+
+#endif

@@ -1,0 +1,674 @@
+/* The target of `netcheck run`: a container netcheck launches from its
+ * own responder image (or --image), with the run's labels, always removed
+ * unless kept.
+ *
+ * survey: the image, the default bridge (container-to-host listens on its
+ * gateway) and the leftovers of killed runs, in the engine's first round
+ * of calls.  prepare: the image imported when missing, the host listener
+ * and the --peer for the paths that start in the container, the container
+ * created and started, a bounded wait until it listens, the forwarder,
+ * the remote-client namespace.  Paths: a container's (target-container.c)
+ * and, for netcheck's responder, published-remote (with the firewall's
+ * answers read first, while still privileged) and the relayed paths from
+ * the container.  Capture: a container's points, the peer's and the remote
+ * client's.  teardown: namespace, peer and container removed, also after
+ * errors and signals.
+ * May call: engine, image, platform, probe, classify, result, and
+ * target-container.c / run-paths.c / run-common.c / run-gc.c below it.
+ * Never prints. */
+#include "target-container.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/image.h"
+#include "netcheck/testing.h"
+
+/* The launched target's own state. */
+struct launched {
+	nc_container_target_t ct;     /* the container, once prepared */
+	/* read at the start with the engine's info (the survey) */
+	char image[NC_NAME_MAX];      /* the image the container runs */
+	int image_present;            /* 1 the engine has it, 0 not, < 0 not known yet */
+	nc_container_summary_t *stale; /* owned: the survey's list of killed runs' containers; NULL = none */
+	nc_network_info_t default_bridge; /* the engine's "bridge" network, when read */
+	bool have_default_bridge;
+	/* container-origin paths (netcheck's responder only) */
+	char allow[4][NC_NAME_MAX];   /* the responder's --allow targets */
+	size_t n_allow;
+	char peer_id[80];             /* --peer: the second container, ours */
+	char peer_name[NC_NAME_MAX];
+	nc_container_info_t peer_info;
+	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
+	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
+	bool firewall_read;           /* the ruleset was read: firewall holds its answers */
+	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
+};
+
+static int image_ref(const run_state_t *s, char *ret, size_t len)
+{
+	char tag[NC_IMAGE_TAG_MAX];
+
+	if (s->opt->image != NULL)
+		return (size_t)snprintf(ret, len, "%s", s->opt->image) >= len ? -ENOSPC : 0;
+	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+		return -ENOSPC;
+	return (size_t)snprintf(ret, len, "%s:%s", nc_image_name(), tag) >= len ? -ENOSPC : 0;
+}
+
+/* Is t->image in the engine?  The survey's answer, else asked now. */
+static int image_present(run_state_t *s, struct launched *t, nc_error_t *err)
+{
+	return t->image_present >= 0 ? t->image_present : nc_engine_image_exists(s->engine, t->image, err);
+}
+
+static int ensure_image(run_state_t *s, struct launched *t, nc_error_t *err)
+{
+	char tag[NC_IMAGE_TAG_MAX];
+	const char *const *changes;
+	uint8_t *tar = NULL;
+	size_t tar_len = 0, n_changes;
+	int r;
+
+	if (s->opt->image != NULL) {
+		r = image_present(s, t, err);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return nc_error_set(err, NC_ENOIMAGE,
+					    "image %s is not in the engine and cannot be pulled here: load it first",
+					    s->opt->image);
+		return 0;
+	}
+	r = image_present(s, t, err);
+	if (r != 0)
+		return r < 0 ? r : 0;
+	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+		return nc_error_set(err, -ENOSPC, "internal error: image tag");
+	nc_run_progress(s, "importing image %s (%zu KiB)", t->image, nc_responder_bin_len / 1024);
+	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
+	if (r < 0)
+		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
+	changes = nc_image_changes(&n_changes);
+	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), tag, changes, n_changes, err);
+	free(tar);
+	if (r < 0) {
+		char prev[NC_ERROR_MAX];
+
+		/* a half-imported image must not be mistaken for a good one
+		 * next time; also (above all) after a signal cancelled the import */
+		snprintf(prev, sizeof(prev), "%s", err != NULL ? err->text : "");
+		nc_engine_set_cancel(s->engine, NULL);
+		(void)nc_engine_image_remove(s->engine, t->image, true, NULL);
+		nc_engine_set_cancel(s->engine, s->opt->interrupted);
+		return nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
+	}
+	return 0;
+}
+
+/* The container's labels: which run made it, which process, where that
+ * pid means something, and whether it is kept on purpose. */
+static void fill_spec(const run_state_t *s, const struct launched *t, const char *image, nc_container_spec_t *spec, char *pid, size_t pid_len,
+		      char *scope, size_t scope_len, char *port_arg, size_t port_len)
+{
+	const nc_container_t *c = nc_result_container_const(s->result);
+	bool peer = spec->name != NULL; /* the caller names the peer; ours is the run's name */
+
+	snprintf(pid, pid_len, "%d", (int)uv_os_getpid());
+	nc_platform_owner_scope(scope, scope_len);
+	snprintf(port_arg, port_len, "%u", t->ct.port);
+	memset(spec, 0, sizeof(*spec));
+	spec->name = peer ? t->peer_name : c->name;
+	spec->image = image;
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, c->run_id };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, pid };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, scope };
+	if (s->opt->keep) /* kept on purpose: only `netcheck gc --kept` removes it */
+		spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_KEEP_LABEL, "1" };
+	spec->network_mode = s->opt->network != NULL ? s->opt->network : "bridge";
+	if (!peer)
+		spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
+			.container_port = t->ct.port, .proto = NC_ENGINE_TCP, .publish = true, .host_port = s->opt->host_port };
+	if (s->opt->image == NULL) {
+		/* netcheck's responder answers UDP on its port too */
+		if (!peer)
+			spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
+				.container_port = t->ct.port, .proto = NC_ENGINE_UDP, .publish = true };
+		/* host.docker.internal as Docker Desktop provides it */
+		spec->extra_hosts[spec->n_extra_hosts++] = "host.docker.internal:host-gateway";
+		/* our responder needs nothing: no root, no writes */
+		spec->cmd[spec->n_cmd++] = "/responder";
+		spec->cmd[spec->n_cmd++] = port_arg;
+		for (size_t i = 0; !peer && i < t->n_allow && spec->n_cmd + 2 <= NC_ENGINE_MAX_ARGS; i++) {
+			spec->cmd[spec->n_cmd++] = "--allow";
+			spec->cmd[spec->n_cmd++] = t->allow[i];
+		}
+		spec->user = "65534:65534";
+		spec->readonly_rootfs = true;
+		spec->cap_drop_all = true;
+		spec->no_new_privileges = true;
+		/* Docker lowers it for every container; Podman does not, and uid
+		 * 65534 may then not listen on port 80 */
+		spec->sysctls[spec->n_sysctls++] = (nc_engine_kv_t){ "net.ipv4.ip_unprivileged_port_start", "0" };
+	}
+}
+
+/* Waits for the app to listen on its port, seen from its own namespace,
+ * so no probe packet is spent on readiness; backs off as the platform does
+ * (nc_platform_wait_step_ms: 2 ms doubling to 100 ms).
+ * Engines whose processes we cannot see (a VM, another user namespace)
+ * get a short grace period instead.  Not listening in time is not an
+ * error here: the probes fail and the diagnosis says why. */
+static void wait_listening(run_state_t *s, struct launched *t, uint64_t deadline)
+{
+	uint64_t settle = 0;
+
+	if (s->opt->image == NULL) { /* netcheck's responder listens on its port or exits */
+		if (t->ct.info.pid <= 0 ||
+		    nc_platform_wait_listening(t->ct.info.pid, t->ct.port, IPPROTO_TCP, deadline, s->opt->interrupted) == -ENOENT)
+			nc_run_sleep_ms(200);
+		return;
+	}
+	for (unsigned tries = 0; tries < 2000 && !nc_run_interrupted(s); tries++) {
+		nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
+		size_t n = 0;
+
+		if (t->ct.info.pid <= 0 || nc_platform_netns_listeners(t->ct.info.pid, socks, NC_ARRAY_SIZE(socks), &n) < 0) {
+			nc_run_sleep_ms(200);
+			return;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (socks[i].proto == IPPROTO_TCP && socks[i].local.port == t->ct.port)
+				return;
+		/* a user's app that listens elsewhere: give it two seconds to
+		 * open the right port too, then let the diagnosis speak */
+		if (n > 0 && settle == 0)
+			settle = nc_run_now_ms() + 2000;
+		if (nc_run_now_ms() > deadline || (settle != 0 && nc_run_now_ms() > settle))
+			return;
+		nc_run_sleep_ms(nc_platform_wait_step_ms(tries));
+	}
+}
+
+static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_id, size_t id_len, nc_error_t *err)
+{
+	int r;
+
+	/* Not cancellable: a create aborted on our side may still complete on
+	 * the engine's, leaving a container whose id we never learnt.  The
+	 * call is short and bounded by the engine timeout; the signal is
+	 * acted on right after. */
+	nc_engine_set_cancel(s->engine, NULL);
+	r = nc_engine_container_create(s->engine, spec, ret_id, id_len, err);
+	nc_engine_set_cancel(s->engine, s->opt->interrupted);
+	if (r < 0)
+		return r;
+	if (nc_run_interrupted(s))
+		return NC_ECANCELED;
+	r = nc_engine_container_start(s->engine, ret_id, err);
+	if (r == NC_EPORTTAKEN)
+		return nc_error_set(err, NC_EPORTTAKEN,
+				    "host port %u is already taken: choose another --host-port or leave it to the engine",
+				    s->opt->host_port);
+	return r;
+}
+
+/* Where host.docker.internal:host-gateway leads: the default bridge's
+ * gateway.  The engine names it in IPAM, except when it chose it itself: a
+ * freshly started dockerd lists the subnet alone.  The gateway is then the
+ * host's own address on the bridge's interface, which the engine names. */
+static int host_gateway(const nc_network_info_t *bridge, nc_endpoint_t *ret)
+{
+	if (nc_endpoint_parse(bridge->gateway4, 0, ret) == 0)
+		return 0;
+	if (bridge->bridge[0] == '\0')
+		return -EADDRNOTAVAIL;
+	return nc_platform_interface_address(bridge->bridge, AF_INET, ret);
+}
+
+/* What the paths that start inside the container need before it exists:
+ * the host end of container-to-host (listening on the default bridge's
+ * gateway, where host.docker.internal:host-gateway leads), the peer for
+ * container-to-container, and the responder's allow-list naming both.
+ * A forwarding-only engine's host-gateway is not this host: no listener. */
+static int prepare_origin(run_state_t *s, struct launched *t, const char *image, nc_error_t *err)
+{
+	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
+	nc_endpoint_t gw;
+	int r;
+
+	/* the default bridge was read at the start, with the engine's info */
+	if (nc_classify_engine_is_local(kind) && t->have_default_bridge &&
+	    host_gateway(&t->default_bridge, &gw) == 0 && nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
+		snprintf(t->allow[t->n_allow++], sizeof(t->allow[0]), "host.docker.internal:%u",
+			 nc_probe_listener_address(s->host_listener)->port);
+	if (s->opt->peer) {
+		char pid[16], scope[128], port_arg[8], addr[NC_ENDPOINT_STRLEN];
+		nc_container_spec_t spec;
+		const nc_container_network_t *net;
+
+		snprintf(t->peer_name, sizeof(t->peer_name), "netcheck-%s-peer", nc_result_container(s->result)->run_id);
+		memset(&spec, 0, sizeof(spec));
+		spec.name = t->peer_name; /* marks the peer's spec */
+		fill_spec(s, t, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+		nc_run_progress(s, "starting the peer container %s", t->peer_name);
+		r = start_one(s, &spec, t->peer_id, sizeof(t->peer_id), err);
+		if (r < 0)
+			return r;
+		r = nc_engine_container_inspect(s->engine, t->peer_id, t->ct.port, &t->peer_info, err);
+		if (r < 0)
+			return r;
+		net = t->peer_info.n_networks > 0 ? &t->peer_info.networks[0] : NULL;
+		if (net != NULL && net->ip.family != 0 && t->n_allow + 2 <= NC_ARRAY_SIZE(t->allow)) {
+			nc_endpoint_format(&net->ip, false, addr, sizeof(addr));
+			snprintf(t->allow[t->n_allow++], sizeof(t->allow[0]), "%s:%u", addr, t->ct.port);
+			snprintf(t->allow[t->n_allow++], sizeof(t->allow[0]), "%.200s:%u", t->peer_name, t->ct.port);
+		}
+	}
+	return 0;
+}
+
+/* A client in another namespace, for published-remote: only where the
+ * container's bridge is on this host (else the path is skipped, with the
+ * reason) and only for netcheck's own container. */
+static void make_remote(run_state_t *s, struct launched *t)
+{
+	nc_error_t rerr = { "" };
+	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
+
+	if (!nc_classify_engine_is_local(kind)) {
+		snprintf(t->remote_note, sizeof(t->remote_note),
+			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));
+		return;
+	}
+	if (nc_platform_remote_create(nc_result_container(s->result)->run_id, &t->remote, &rerr) < 0) {
+		t->remote.netns_name[0] = '\0';
+		snprintf(t->remote_note, sizeof(t->remote_note), "not sent: no remote-client namespace: %.200s",
+			 rerr.text);
+		return;
+	}
+	/* held by our fd, not by a name: gone when netcheck ends, however */
+	if (nc_platform_remote_hold(&t->remote) < 0) {
+		nc_platform_remote_destroy(&t->remote);
+		snprintf(t->remote_note, sizeof(t->remote_note), "not sent: the remote-client namespace could not be held");
+	}
+}
+
+static int launched_prepare_container(run_state_t *s, struct launched *t, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	char pid[16], scope[128], port_arg[8];
+	nc_container_spec_t spec;
+	uint64_t deadline;
+	int r;
+
+	if (s->opt->network != NULL) {
+		nc_network_info_t net;
+
+		r = nc_engine_network_inspect(s->engine, s->opt->network, &net, err);
+		if (r == NC_EGONE || r == NC_ENOTFOUND)
+			return nc_error_set(err, NC_ENOTFOUND, "no network '%.128s' in the engine at %s", s->opt->network,
+					    nc_engine_url(s->engine));
+		if (r < 0)
+			return r;
+	}
+	r = ensure_image(s, t, err);
+	if (r < 0)
+		return r;
+	snprintf(c->image, sizeof(c->image), "%s", t->image);
+	snprintf(c->name, sizeof(c->name), "netcheck-%s", c->run_id);
+	if (s->opt->image == NULL) {
+		r = prepare_origin(s, t, t->image, err);
+		if (r < 0)
+			return r;
+	}
+	memset(&spec, 0, sizeof(spec));
+	fill_spec(s, t, t->image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+	nc_run_progress(s, "creating and starting container %s from %s", c->name, t->image);
+	r = start_one(s, &spec, t->ct.container_id, sizeof(t->ct.container_id), err);
+	if (t->ct.container_id[0] != '\0')
+		snprintf(c->id, sizeof(c->id), "%s", t->ct.container_id);
+	if (r < 0)
+		return r;
+	nc_run_progress(s, "waiting for container %.12s to listen", t->ct.container_id);
+	deadline = nc_run_now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
+	for (unsigned delay = 2;; delay = delay < 50 ? delay * 2 : 50) {
+		if (nc_run_interrupted(s))
+			return NC_ECANCELED;
+		r = nc_engine_container_inspect(s->engine, t->ct.container_id, t->ct.port, &t->ct.info, err);
+		if (r < 0)
+			return r;
+		if (!t->ct.info.running) {
+			/* the probes are not sent; the diagnosis says why */
+			r = nc_ct_note_exit(s, &t->ct, err);
+			if (r < 0)
+				return r;
+			break;
+		}
+		if (t->ct.info.ip.family != 0 && t->ct.info.published_port != 0)
+			break;
+		if (nc_run_now_ms() > deadline)
+			return nc_error_set(err, -ETIMEDOUT, "container %.12s got no IP address or published port in time",
+					    c->id);
+		nc_run_sleep_ms(delay);
+	}
+	r = nc_ct_adopt_inspected(s, &t->ct, err);
+	if (r < 0 || t->ct.exited)
+		return r;
+	wait_listening(s, t, deadline);
+	if (nc_run_interrupted(s))
+		return NC_ECANCELED;
+	/* still alive?  An app that could not listen often exits at once */
+	r = nc_engine_container_inspect(s->engine, t->ct.container_id, t->ct.port, &t->ct.info, err);
+	if (r < 0)
+		return r;
+	t->ct.info.pid = c->pid;
+	if (!t->ct.info.running)
+		return nc_ct_note_exit(s, &t->ct, err);
+	t->ct.ports[t->ct.n_ports++] = t->ct.port;
+	nc_ct_find_forwarder(s, &t->ct);
+	nc_run_progress(s, "making the remote-client namespace");
+	make_remote(s, t);
+	return 0;
+}
+
+static void launched_teardown(run_state_t *s, void *target)
+{
+	struct launched *t = target;
+	nc_container_t *c = nc_result_container(s->result);
+	uint64_t deadline;
+
+	free(t->stale); /* a survey that failed */
+	t->stale = NULL;
+	nc_platform_remote_destroy(&t->remote); /* "" name: nothing made */
+
+	if (t->peer_id[0] != '\0' && !s->opt->keep) {
+		nc_engine_set_cancel(s->engine, NULL);
+		(void)nc_engine_container_remove(s->engine, t->peer_id, true, true, NULL);
+	}
+	if (t->ct.container_id[0] == '\0')
+		return;
+	if (s->opt->keep) {
+		c->kept = true;
+		return;
+	}
+	/* cleanup must run even after a signal cancelled the engine calls */
+	nc_engine_set_cancel(s->engine, NULL);
+	/* An engine that is restarting refuses connections for a few seconds:
+	 * keep trying for a bounded while (15 s), then leave the container to
+	 * the next run's clean-up (it carries our labels). */
+	deadline = nc_run_now_ms() + 15000;
+	for (unsigned attempt = 0; attempt < 60; attempt++) {
+		int r = nc_engine_container_remove(s->engine, t->ct.container_id, true, true, NULL);
+
+		if (r == 0) {
+			c->removed = true;
+			return;
+		}
+		if (nc_run_now_ms() > deadline ||
+		    (r != -ECONNREFUSED && r != -ENOENT && r != NC_EPROTO && attempt >= 2))
+			return;
+		nc_run_sleep_ms(250);
+	}
+}
+
+/* ---- paths and facts ------------------------------------------------------ */
+
+/* What a client on another machine sees: from netcheck's own namespace
+ * to the host's primary address and the published port, through
+ * PREROUTING and FORWARD like a remote client. */
+static void add_remote(run_state_t *s, struct launched *t, uint64_t timeout)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_probe_tcp_options_t opts = { .http = true, .use_socket_fd = true };
+	nc_endpoint_t target = t->remote.host_address;
+	nc_probe_t *probe = NULL;
+	nc_path_t *p;
+	int fd, r;
+
+	target.port = c->published_port;
+	p = nc_ct_add_path(s, &t->ct, NC_PATH_PUBLISHED_REMOTE, NULL, t->ct.port, &target);
+	if (p == NULL)
+		return;
+	if (t->remote.netns_name[0] == '\0' || c->published_port == 0) {
+		p->verdict = NC_VERDICT_SKIPPED;
+		nc_path_set_detail(p, "%s", t->remote_note[0] ? t->remote_note : "not sent: no remote-client namespace");
+		return;
+	}
+	r = nc_platform_remote_connect_fd(&t->remote, SOCK_STREAM, &fd);
+	if (r < 0) {
+		nc_run_add_probe(s, p, r, NULL);
+		return;
+	}
+	opts.socket_fd = fd;
+	opts.http_path = NULL; /* netcheck's responder: GET /<nonce>, the peer it saw */
+	r = nc_probe_tcp_new(&s->loop, p, timeout, &opts, &probe);
+	nc_run_add_probe(s, p, r, probe);
+}
+
+/* Paths that start inside the container: netcheck's responder connects
+ * out (to the host listener, to the peer by address and by name). */
+static void add_from_container(run_state_t *s, struct launched *t, uint64_t timeout)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_endpoint_t responder = c->ip, target;
+	const nc_container_network_t *peer_net;
+	const char *net = t->ct.info.n_networks > 0 ? t->ct.info.networks[0].name : NULL;
+	char name[NC_NAME_MAX + 8];
+	nc_probe_t *probe = NULL;
+	nc_path_t *p;
+	int r;
+
+	/* the control connection: straight to the container where the route
+	 * allows it, else through the published port */
+	if (t->ct.route.kind != NC_ROUTE_ON_LINK || t->ct.route.via_default || !nc_result_environment(s->result)->bridge_attached)
+		nc_endpoint_parse("127.0.0.1", c->published_port, &responder);
+	else
+		responder.port = t->ct.port;
+	if (s->host_listener == NULL) {
+		memset(&target, 0, sizeof(target));
+		p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
+		if (p != NULL)
+			nc_path_set_detail(p, "not sent: host.docker.internal does not lead to this host's network "
+					      "namespace for the %s engine", nc_env_kind_name(nc_run_engine_kind(&s->version,
+													  &s->engine_info)));
+	} else {
+		target = *nc_probe_listener_address(s->host_listener);
+		p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
+		if (p != NULL) {
+			snprintf(name, sizeof(name), "host.docker.internal:%u", target.port);
+			r = nc_probe_relay_new(&s->loop, p, &responder, name, timeout, &probe);
+			nc_run_add_probe(s, p, r, probe);
+		}
+	}
+	peer_net = t->peer_info.n_networks > 0 ? &t->peer_info.networks[0] : NULL;
+	if (t->peer_id[0] == '\0' || peer_net == NULL || peer_net->ip.family == 0)
+		return;
+	target = peer_net->ip;
+	target.port = t->ct.port;
+	p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_CONTAINER, net, 0, &target);
+	if (p != NULL) {
+		char addr[NC_ENDPOINT_STRLEN];
+
+		nc_endpoint_format(&target, true, addr, sizeof(addr));
+		probe = NULL;
+		r = nc_probe_relay_new(&s->loop, p, &responder, addr, timeout, &probe);
+		nc_run_add_probe(s, p, r, probe);
+	}
+	p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_CONTAINER_DNS, net, 0, &target);
+	if (p != NULL) {
+		snprintf(name, sizeof(name), "%.200s:%u", t->peer_name, t->ct.port);
+		probe = NULL;
+		r = nc_probe_relay_new(&s->loop, p, &responder, name, timeout, &probe);
+		nc_run_add_probe(s, p, r, probe);
+	}
+}
+
+
+
+/* The firewall ruleset, for published-remote's diagnosis: read only in runs
+ * that probe it, before the probes (reading needs CAP_NET_ADMIN, which the
+ * probe stage drops), and asked the two questions at once so that nothing
+ * of the ruleset outlives the stage.  A ruleset that cannot be read is not
+ * an error: the diagnosis says so. */
+static void read_firewall(run_state_t *s, struct launched *t)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	nc_diag_firewall_t *f = &t->firewall;
+	nc_platform_fw_packet_t input = { .dst = t->remote.host_address };
+	nc_platform_fw_packet_t forward = { .src = t->remote.client_address, .dst = c->ip, .dnat = true };
+	nc_platform_firewall_t *fw = NULL;
+	nc_error_t ferr = { "" };
+	uint64_t start = uv_hrtime();
+	int r;
+
+	if (t->remote.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET)
+		return;
+	nc_run_progress(s, "reading the firewall ruleset");
+	t->firewall_read = true;
+	f->published_port = c->published_port;
+	input.dst.port = c->published_port;
+	forward.dst.port = t->ct.port;
+	snprintf(forward.iifname, sizeof(forward.iifname), "%s", t->remote.host_ifname);
+	snprintf(forward.oifname, sizeof(forward.oifname), "%s", t->ct.route.ifname);
+	f->status = nc_platform_firewall_read(&fw, &ferr);
+	if (f->status == 0) {
+		f->legacy_tables = nc_platform_firewall_legacy_tables(fw);
+		r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_INPUT, &input, &f->input);
+		f->input_drop = r == 1;
+		if (r >= 0) {
+			r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_FORWARD, &forward, &f->forward);
+			f->forward_drop = r == 1;
+		}
+		if (r < 0) {
+			f->status = r;
+			snprintf(ferr.text, sizeof(ferr.text), "walking its chains: %s", nc_strerror(r));
+		}
+	}
+	snprintf(f->error, sizeof(f->error), "%s", ferr.text);
+	nc_platform_firewall_free(fw);
+	f->read_ms = (double)(uv_hrtime() - start) / 1e6;
+}
+
+/* ---- the ops ----------------------------------------------------------------- */
+
+/* What the engine's first round of calls asks for this target: whether
+ * the image is there, the default bridge (container-to-host listens on
+ * its gateway), the leftovers of runs killed with SIGKILL.  Read at once:
+ * none depends on another, so the slowest sets the pace. */
+static int launched_survey(run_state_t *s, void *target, nc_engine_survey_t *sv, nc_error_t *err)
+{
+	struct launched *t = target;
+
+	if (image_ref(s, t->image, sizeof(t->image)) < 0)
+		return nc_error_set(err, -ENOSPC, "internal error: image tag");
+	sv->image = t->image;
+	t->stale = calloc(NC_RUN_GC_MAX, sizeof(*t->stale)); /* NULL: no clean-up this time */
+	if (t->stale != NULL) {
+		sv->label_filter = NC_RUN_LABEL;
+		sv->containers = t->stale;
+		sv->max_containers = NC_RUN_GC_MAX;
+	}
+	if (s->opt->image == NULL)
+		sv->network = "bridge";
+	return 0;
+}
+
+static int launched_take_survey(run_state_t *s, void *target, const nc_engine_survey_t *sv, nc_error_t *err)
+{
+	struct launched *t = target;
+	int r;
+
+	(void)err;
+	t->image_present = sv->image != NULL ? sv->image_result : -1; /* an error: asked again, and said then */
+	t->have_default_bridge = sv->network != NULL && sv->network_result == 0;
+	if (t->have_default_bridge)
+		t->default_bridge = sv->network_info;
+	/* containers of runs killed with SIGKILL: theirs to clean, ours to do */
+	if (sv->label_filter != NULL && sv->containers_result >= 0) {
+		r = nc_run_gc_listed(s->engine, t->stale, sv->n_containers, false, NULL, NULL, NULL);
+		if (r > 0)
+			nc_result_container(s->result)->stale_removed = (unsigned)r;
+	}
+	free(t->stale);
+	t->stale = NULL;
+	return 0;
+}
+
+static int launched_prepare(run_state_t *s, void *target, nc_error_t *err)
+{
+	struct launched *t = target;
+	int r;
+
+	t->ct.port = nc_run_default_port(s->opt);
+	r = launched_prepare_container(s, t, err);
+	if (r == 0)
+		nc_ct_decide(s, &t->ct);
+	return r;
+}
+
+static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	struct launched *t = target;
+	char descr[128];
+	int r;
+
+	r = nc_ct_plan_capture(s, &t->ct, plan, err);
+	if (r < 0 || plan->none != NULL)
+		return r;
+	/* --peer: its host-side veth and its eth0 */
+	if (t->peer_id[0] != '\0' && t->peer_info.pid > 0 && nc_platform_pid_is_container(t->peer_info.pid, t->peer_id)) {
+		char veth[NC_IFNAME_MAX];
+		int iflink;
+
+		if (env->bridge_attached && nc_platform_netns_iflink(t->peer_info.pid, "eth0", &iflink) == 0 &&
+		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+			snprintf(descr, sizeof(descr), "host veth of the peer container %.12s", t->peer_id);
+			nc_run_plan_point(plan, NC_POINT_PEER_VETH, veth, descr, 0);
+		}
+		snprintf(descr, sizeof(descr), "eth0 inside the peer container %.12s", t->peer_id);
+		nc_run_plan_point(plan, NC_POINT_PEER_CONTAINER, "eth0", descr, t->peer_info.pid);
+	}
+	/* the host's end of the remote client's veth: where its packets come in */
+	if (t->remote.netns_name[0] != '\0') {
+		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", t->remote.netns_name);
+		nc_run_plan_point(plan, NC_POINT_REMOTE_HOST_SIDE, t->remote.host_ifname, descr, 0);
+	}
+	return 0;
+}
+
+static void launched_plan_paths(run_state_t *s, void *target, uint64_t timeout)
+{
+	struct launched *t = target;
+
+	read_firewall(s, t);
+	nc_ct_plan_paths(s, &t->ct, timeout);
+	if (!t->ct.exited && nc_run_ours(s)) {
+		add_remote(s, t, timeout);
+		add_from_container(s, t, timeout);
+	}
+}
+
+static bool launched_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
+{
+	struct launched *t = target;
+
+	return nc_ct_gather_facts(s, &t->ct, path_failed, t->firewall_read ? &t->firewall : NULL, ret);
+}
+
+const nc_target_ops_t nc_target_launched = {
+	.what = "the test container",
+	.size = sizeof(struct launched),
+	.survey = launched_survey,
+	.take_survey = launched_take_survey,
+	.prepare = launched_prepare,
+	.plan_capture = launched_plan_capture,
+	.plan_paths = launched_plan_paths,
+	.gather_facts = launched_gather_facts,
+	.forwarder_for = nc_ct_forwarder_for,
+	.teardown = launched_teardown,
+};

@@ -1,0 +1,106 @@
+/* The target of `netcheck probe CONTAINER` (and `netcheck capture`): a
+ * running container the user names, inspected only: never stopped,
+ * changed or removed.
+ *
+ * survey: nothing beyond the engine's info.  prepare: inspected, its
+ * ports (--port, else every published TCP port), the route and the
+ * forwarder.  Paths, capture points and facts: a container's
+ * (target-container.c).  teardown: nothing to undo.
+ * May call: engine, platform, result, and target-container.c /
+ * run-common.c below it.  Never prints. */
+#include "target-container.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "netcheck/testing.h"
+
+static int inspect_named(run_state_t *s, nc_container_target_t *ct, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	uint16_t published[NC_RUN_MAX_PORTS];
+	size_t n;
+	int r;
+
+	r = nc_engine_container_inspect(s->engine, s->opt->target, ct->port, &ct->info, err);
+	if (r == NC_EGONE || r == NC_ENOTFOUND)
+		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", s->opt->target,
+				    nc_engine_url(s->engine));
+	if (r < 0)
+		return r;
+	snprintf(ct->container_id, sizeof(ct->container_id), "%s", ct->info.id);
+	c->user_container = true;
+	if (!ct->info.running)
+		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s, exit code %d): start it first",
+				    s->opt->target, ct->info.status, ct->info.exit_code);
+	/* the ports: those given, else every published TCP port */
+	if (s->opt->n_ports > 0) {
+		for (size_t i = 0; i < s->opt->n_ports && i < NC_RUN_MAX_PORTS; i++)
+			ct->ports[ct->n_ports++] = s->opt->ports[i];
+	} else {
+		n = nc_ct_published_ports(ct, NC_ENGINE_TCP, published, NC_ARRAY_SIZE(published));
+		if (n == 0 && s->bulk_capture) /* netcheck capture: its addresses are enough */
+			return nc_ct_adopt_inspected(s, ct, err);
+		if (n == 0)
+			return nc_error_set(err, -EINVAL,
+					    "container '%.128s' publishes no TCP port: name the port to probe with --port",
+					    s->opt->target);
+		for (size_t i = 0; i < n; i++)
+			ct->ports[ct->n_ports++] = published[i];
+	}
+	ct->port = ct->ports[0];
+	/* inspect again for the first port's address and binding */
+	r = nc_engine_container_inspect(s->engine, ct->container_id, ct->port, &ct->info, err);
+	if (r < 0)
+		return r;
+	r = nc_ct_adopt_inspected(s, ct, err);
+	if (r < 0)
+		return r;
+	nc_ct_find_forwarder(s, ct);
+	return 0;
+}
+
+static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
+{
+	nc_container_target_t *ct = target;
+	int r;
+
+	ct->port = nc_run_default_port(s->opt);
+	r = inspect_named(s, ct, err);
+	if (r == 0)
+		nc_ct_decide(s, ct);
+	return r;
+}
+
+static int named_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
+{
+	return nc_ct_plan_capture(s, target, plan, err);
+}
+
+static void named_plan_paths(run_state_t *s, void *target, uint64_t timeout)
+{
+	nc_ct_plan_paths(s, target, timeout);
+}
+
+static bool named_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
+{
+	return nc_ct_gather_facts(s, target, path_failed, NULL, ret);
+}
+
+static void named_teardown(run_state_t *s, void *target)
+{
+	(void)s; /* the user's container is theirs: nothing to undo */
+	(void)target;
+}
+
+const nc_target_ops_t nc_target_named = {
+	.what = "your container",
+	.size = sizeof(nc_container_target_t),
+	.prepare = named_prepare,
+	.plan_capture = named_plan_capture,
+	.plan_paths = named_plan_paths,
+	.gather_facts = named_gather_facts,
+	.forwarder_for = nc_ct_forwarder_for,
+	.teardown = named_teardown,
+};
