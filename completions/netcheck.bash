@@ -16,7 +16,7 @@ _netcheck_docker() { # WHAT: ps | network | context
 
 _netcheck() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]:-} cword=$COMP_CWORD
-	local commands='run probe capture gc engines help version'
+	local commands='run probe capture gc engines help version paths explain'
 	local help_opts='-h --help -V --version'
 	# before or after the command
 	local global_opts="-H --host --engine --context --engine-timeout -v --verbose --color --no-color $help_opts"
@@ -81,7 +81,8 @@ _netcheck() {
 	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
 	gc) opts="$global_opts --kept" ;;
 	engines) opts=$global_opts ;;
-	help | version) opts=$help_opts ;;
+	help | version | explain) opts=$help_opts ;;
+	paths) opts="$help_opts --json" ;;
 	*) return 0 ;;
 	esac
 
@@ -97,6 +98,8 @@ _netcheck() {
 	case $command in
 	'') COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
 	help) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	explain) # the codes, from netcheck itself
+		[ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$("${COMP_WORDS[0]}" explain 2>/dev/null | cut -d' ' -f1)" -- "$cur")) ;;
 	probe | capture) [ "$has_arg" = 0 ] && COMPREPLY=($(compgen -W "$(_netcheck_docker ps)" -- "$cur")) ;;
 	esac
 	return 0

@@ -12,9 +12,8 @@ printed one fact a line).  Held against it, per command:
     offers exactly the command's options, `netcheck -<TAB>` the global
     ones, `netcheck <TAB>` the commands, and every option that takes a
     value has its value skipped;
-  - the zsh completion, read as text: the array <cmd>_opts (help_opts for
-    help and version, global_opts before the command) names exactly the
-    command's options.
+  - the zsh completion, read as text: the array <cmd>_opts names exactly
+    the command's options, global_opts the global ones.
 
 usage: cli-drift.py DUMP NETCHECK MAN_SCD BASH_COMPLETION ZSH_COMPLETION
 """
@@ -116,8 +115,6 @@ def check_man(path, commands, options):
     check("man page GLOBAL OPTIONS", man_terms(sections.get("GLOBAL OPTIONS", [])), glob)
     for cmd in commands:
         own = spellings([o for o in options[cmd] if not o["glob"]])
-        if cmd in ("help", "version"):
-            own = set()  # -h and -V: GLOBAL OPTIONS says they are also theirs
         name = f"{cmd.upper()} OPTIONS"
         if own or name in sections:
             check(f"man page {name}", man_terms(sections.get(name, [])), own)
@@ -234,7 +231,7 @@ def check_zsh(path, commands, options):
     check("zsh: global_opts", zsh_expand(arrays, "global_opts"),
           spellings([o for o in options["run"] if o["glob"]]))
     for cmd in commands:
-        name = "help_opts" if cmd in ("help", "version") else f"{cmd}_opts"
+        name = f"{cmd}_opts"
         if name not in arrays:
             failures.append(f"zsh: no array {name} for {cmd}")
             continue

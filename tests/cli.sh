@@ -33,7 +33,8 @@ bad "needs --port" run --image foo
 bad "unexpected argument" run extra
 bad "contradicts" run --no-capture --require-capture
 bad "not PATH=VALUE" run --expect direct
-bad "unknown path" run --expect sideways=reachable
+bad "netcheck run: --expect: unknown path 'sideways' (a path name: netcheck paths lists them" run --expect sideways=reachable
+grep -q -- "--expect: --expect" "$TMP/err" && fail "the --expect message says --expect twice"
 bad "neither a verdict nor a mechanism" run --expect direct=maybe
 bad "pcap contradicts --no-capture" run --pcap x.pcapng --no-capture
 
@@ -112,7 +113,7 @@ bad "unexpected argument" version extra
 
 # help: one per command, naming it; `help CMD` is `CMD --help`
 "$NETCHECK" --help >"$TMP/help"
-for cmd in run probe capture gc engines help version; do
+for cmd in run probe capture gc engines help version paths explain; do
 	"$NETCHECK" "$cmd" --help >"$TMP/help-$cmd" || fail "$cmd --help: exit $?"
 	head -n 1 "$TMP/help-$cmd" | grep -q "^Usage: netcheck $cmd" || fail "$cmd --help: $(head -n 1 "$TMP/help-$cmd")"
 	grep -q "^Exit codes:" "$TMP/help-$cmd" || fail "$cmd --help lists no exit codes"
@@ -120,7 +121,7 @@ for cmd in run probe capture gc engines help version; do
 	cmp -s "$TMP/help" "$TMP/help-$cmd" && fail "$cmd --help is the general help"
 	grep -qE "^  $cmd( |\$)" "$TMP/help" || fail "--help does not list $cmd"
 done
-[ "$(sort -u <(md5sum "$TMP"/help-* | cut -d' ' -f1) | wc -l)" = 7 ] || fail "two commands share a help text"
+[ "$(sort -u <(md5sum "$TMP"/help-* | cut -d' ' -f1) | wc -l)" = 9 ] || fail "two commands share a help text"
 grep -q -- "--image" "$TMP/help-run" || fail "run --help lacks --image"
 grep -q -- "--image" "$TMP/help-probe" && fail "probe --help lists --image"
 grep -q -- "--kept" "$TMP/help-gc" || fail "gc --help lacks --kept"
@@ -144,6 +145,36 @@ for v in --version -V version "probe -V" "-H unix:///x -V"; do
 	fi
 done
 cmp -s "$TMP/version" <("$NETCHECK" version) || fail "-V and version differ"
+
+# paths and explain: every path kind and diagnosis code, one line each,
+# from the model's table (the names reports use)
+"$NETCHECK" paths >"$TMP/paths" || fail "paths: exit $?"
+for p in direct-icmp direct-tcp direct-udp published-loopback published-host published-remote container-to-host \
+	container-to-container-dns published-ingress task-to-service-dns; do
+	grep -qE "^$p +[a-z]" "$TMP/paths" || fail "paths does not list $p"
+done
+[ "$(wc -l <"$TMP/paths")" -ge 18 ] || fail "paths lists $(wc -l <"$TMP/paths") kinds"
+"$NETCHECK" paths --json | python3 -c '
+import json, sys
+doc = json.load(sys.stdin)
+names = [p["name"] for p in doc]
+assert len(names) == len(set(names)) and all(p["meaning"] for p in doc), doc
+assert "published-remote" in names, names
+with open(sys.argv[1]) as f:
+    assert names == [l.split()[0] for l in f], "paths and paths --json differ"
+' "$TMP/paths" || fail "paths --json"
+"$NETCHECK" explain >"$TMP/codes" || fail "explain: exit $?"
+for c in listening-on-loopback-only not-listening container-exited not-published dropped reset no-answer \
+	source-address-lost input-firewall-bypassed name-not-resolved no-forwarder; do
+	grep -qE "^$c +[a-z]" "$TMP/codes" || fail "explain does not list $c"
+	"$NETCHECK" explain "$c" | grep -qE "^$c: [a-z]" || fail "explain $c"
+done
+"$NETCHECK" explain direct-tcp | grep -q "^direct-tcp (a path): " || fail "explain direct-tcp"
+bad "unknown code 'sideways'" explain sideways
+bad "unexpected argument 'dropped'" explain reset dropped
+bad "option '--json' takes no value" paths --json=x
+bad "netcheck paths: -H does not apply to paths" paths -H unix:///x
+bad "netcheck explain: --json does not apply to explain" explain --json
 
 # an engine that is not there: exit 69, one line, and --json still written
 # with the reason (run and probe); no capture file left behind

@@ -14,7 +14,7 @@ text=$(LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$PAGE" 2>/dev/null)
 section() { # NAME: the lines of one section
 	awk -v s="$1" '/^[A-Z]/ { on = ($0 == s) } on' <<<"$text"
 }
-for c in run probe capture gc engines help version; do
+for c in run probe capture gc engines help version paths explain; do
 	section COMMANDS | grep -qE "^ {7}$c( |$)" || fail "COMMANDS does not describe '$c'"
 done
 for v in DOCKER_HOST DOCKER_CONTEXT DOCKER_CONFIG DOCKER_CERT_PATH DOCKER_TLS_VERIFY NO_COLOR COLUMNS; do

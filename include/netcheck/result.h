@@ -397,6 +397,10 @@ const char *nc_env_kind_name(nc_env_kind_t k);
 const char *nc_direction_name(nc_direction_t d);
 const char *nc_diag_code_name(nc_diag_code_t c);
 const char *nc_point_kind_name(nc_point_kind_t k);
+/* One line each, in the user's words (`netcheck paths`, `netcheck explain`);
+ * NULL for out-of-range. */
+const char *nc_path_kind_meaning(nc_path_kind_t k);
+const char *nc_diag_code_meaning(nc_diag_code_t c);
 /* "none", "client", "translated", "proxy-to-container", "icmp"; NULL if out of range */
 const char *nc_leg_name(nc_leg_t l);
 int nc_leg_from_name(const char *name, nc_leg_t *ret);
@@ -411,5 +415,6 @@ void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const
 int nc_path_kind_from_name(const char *name, nc_path_kind_t *ret);
 int nc_verdict_from_name(const char *name, nc_verdict_t *ret);
 int nc_mechanism_from_name(const char *name, nc_mechanism_t *ret);
+int nc_diag_code_from_name(const char *name, nc_diag_code_t *ret);
 
 #endif

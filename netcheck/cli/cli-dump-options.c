@@ -22,7 +22,7 @@ int main(void)
 			const cli_option_t *o = &cli_options[i];
 			char short_name[3] = { '-', o->short_name, '\0' };
 
-			if ((o->commands & CMD(cli_commands[c].kind)) == 0)
+			if ((o->commands & cli_commands[c].bit) == 0)
 				continue;
 			printf("option\t%s\t--%s\t%s\t%s\t%s\t%s\n", cli_commands[c].name, o->name,
 			       o->short_name ? short_name : "-", o->arg ? o->arg : "-", has_arg_name(o->has_arg),

@@ -90,11 +90,11 @@ void cli_print_main_help(FILE *out)
  * version take no global option but -h and -V, listed as their own). */
 void cli_print_command_help(FILE *out, const command_t *c)
 {
-	bool any = false, globals = c->kind != NC_CMD_HELP;
+	bool any = false, globals = (c->bit & EVERY_COMMAND) != 0;
 
 	fprintf(out, "Usage: netcheck %s\n\n%s", c->synopsis, c->description);
 	for (size_t i = 0; i < cli_n_options; i++) {
-		if ((globals && cli_option_is_global(&cli_options[i])) || (cli_options[i].commands & CMD(c->kind)) == 0)
+		if ((globals && cli_option_is_global(&cli_options[i])) || (cli_options[i].commands & c->bit) == 0)
 			continue;
 		if (!any)
 			fprintf(out, "\n%s options:\n", c->name);

@@ -53,12 +53,27 @@ bool cli_ascii_only(const char *codeset);
 #define HTTP_PATH_MAX 256
 #define NAME_ARG_MAX 128        /* container, network and context names */
 
-#define CMD(k) (1u << (k))
-#define EVERY_COMMAND (CMD(NC_CMD_RUN) | CMD(NC_CMD_PROBE) | CMD(NC_CMD_CAPTURE) | CMD(NC_CMD_GC) | CMD(NC_CMD_ENGINES))
+/* Each command's bit: which options apply to it.  Not nc_command_t, which
+ * says how the exit code is decided and is shared (help, version, paths
+ * and explain are all NC_CMD_HELP: only their command line can fail). */
+enum {
+	CLI_RUN = 1u << 0,
+	CLI_PROBE = 1u << 1,
+	CLI_CAPTURE = 1u << 2,
+	CLI_GC = 1u << 3,
+	CLI_ENGINES = 1u << 4,
+	CLI_HELP = 1u << 5,
+	CLI_VERSION = 1u << 6,
+	CLI_PATHS = 1u << 7,
+	CLI_EXPLAIN = 1u << 8,
+};
+#define EVERY_COMMAND (CLI_RUN | CLI_PROBE | CLI_CAPTURE | CLI_GC | CLI_ENGINES) /* that talk to an engine */
+#define OFFLINE_COMMANDS (CLI_HELP | CLI_VERSION | CLI_PATHS | CLI_EXPLAIN)
 
 typedef struct command {
 	const char *name;
-	nc_command_t kind;
+	unsigned bit;            /* CLI_* */
+	nc_command_t kind;       /* for nc_exit_code() */
 	const char *synopsis;    /* after "netcheck " */
 	const char *summary;     /* one line in `netcheck --help` */
 	const char *description;
@@ -69,7 +84,7 @@ enum {
 	OPT_CONTEXT = 256, OPT_ENGINE_TIMEOUT, OPT_COLOR, OPT_NO_COLOR, OPT_IMAGE, OPT_PORT, OPT_HOST_PORT,
 	OPT_NETWORK, OPT_PEER, OPT_HTTP, OPT_KEEP, OPT_JSON, OPT_JUNIT, OPT_HTML, OPT_PCAP, OPT_PCAP_FORMAT,
 	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_START_TIMEOUT, OPT_ALLOW_OFFHOST,
-	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT,
+	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT, OPT_JSON_LIST,
 };
 
 typedef struct cli_option {
@@ -77,7 +92,7 @@ typedef struct cli_option {
 	char short_name;    /* shown in help; 0 = none */
 	int id;             /* what getopt returns: the short letter, or OPT_* */
 	int has_arg;
-	unsigned commands;  /* CMD() bits of the commands it applies to */
+	unsigned commands;  /* CLI_* bits of the commands it applies to */
 	const char *arg;    /* the value's name in help; NULL = none */
 	const char *help;   /* '\n' continues on the next line */
 } cli_option_t;
@@ -91,8 +106,8 @@ extern const size_t cli_n_options;
 
 /* NULL when there is no command of that name. */
 const command_t *cli_find_command(const char *name);
-/* The row of option id for command kind; NULL when it does not apply. */
-const cli_option_t *cli_option_for(int id, nc_command_t kind);
+/* The row of option id for command c; NULL when it does not apply. */
+const cli_option_t *cli_option_for(int id, const command_t *c);
 /* Applies to every command that talks to an engine: accepted before the
  * command word too. */
 bool cli_option_is_global(const cli_option_t *o);
@@ -111,6 +126,8 @@ typedef struct cli {
 	const char *container;       /* probe, capture */
 	uint64_t duration_ms;        /* capture; 0 = until a signal */
 	bool verbose, overwrite, include_kept, port_given;
+	bool json_list;              /* paths --json */
+	const char *explain;         /* explain CODE; NULL = every code */
 	cli_color_t color;
 	bool ascii;                  /* the locale is not UTF-8 */
 	char filter[CAPTURE_FILTER_MAX + 1];
@@ -140,5 +157,8 @@ int cli_cmd_run(cli_t *cli); /* run and probe */
 int cli_cmd_capture(cli_t *cli);
 int cli_cmd_gc(const cli_t *cli);
 int cli_cmd_engines(const cli_t *cli);
+/* paths and explain (cli-explain.c): the model's own words */
+int cli_cmd_paths(const cli_t *cli);
+int cli_cmd_explain(const cli_t *cli);
 
 #endif

@@ -7,9 +7,9 @@
 #include "cli-internal.h"
 #include "netcheck/common.h"
 
-#define RUN CMD(NC_CMD_RUN)
-#define PROBE CMD(NC_CMD_PROBE)
-#define CAPTURE CMD(NC_CMD_CAPTURE)
+#define RUN CLI_RUN
+#define PROBE CLI_PROBE
+#define CAPTURE CLI_CAPTURE
 #define REPORTING (RUN | PROBE)
 
 #define EXIT_CODES_RUN                                                                          \
@@ -55,7 +55,7 @@
 	"  64  usage error\n"
 
 const command_t cli_commands[] = {
-	{ "run", NC_CMD_RUN, "run [OPTIONS]", "launch a test container, prove every path to it\n(bare 'netcheck' too)",
+	{ "run", CLI_RUN, NC_CMD_RUN, "run [OPTIONS]", "launch a test container, prove every path to it\n(bare 'netcheck' too)",
 	  "Launches netcheck's own test container (or --image), probes every path from\n"
 	  "this host to it (by the container's IP; through its published port on\n"
 	  "loopback and on this host's address), captures the packets on every point\n"
@@ -63,12 +63,12 @@ const command_t cli_commands[] = {
 	  "proxy) with the evidence.  The container is removed at the end, also on\n"
 	  "errors and signals, unless --keep.\n",
 	  EXIT_CODES_RUN },
-	{ "probe", NC_CMD_PROBE, "probe [OPTIONS] CONTAINER", "prove every path to your running container",
+	{ "probe", CLI_PROBE, NC_CMD_PROBE, "probe [OPTIONS] CONTAINER", "prove every path to your running container",
 	  "Probes the paths from this host to CONTAINER (a name or id), which must be\n"
 	  "running: its IP and every published port (or the --port ones), with the\n"
 	  "same evidence and reports as run.  Launches nothing; leaves CONTAINER alone.\n",
 	  EXIT_CODES_PROBE },
-	{ "capture", NC_CMD_CAPTURE, "capture [OPTIONS] CONTAINER [FILTER...]",
+	{ "capture", CLI_CAPTURE, NC_CMD_CAPTURE, "capture [OPTIONS] CONTAINER [FILTER...]",
 	  "capture a container's packets on every point\ninto one pcapng file",
 	  "Captures the packets of CONTAINER on the points run uses (lo, the bridge,\n"
 	  "its veth, eth0 inside it) into one pcapng file, until Ctrl-C, --duration or\n"
@@ -77,23 +77,33 @@ const command_t cli_commands[] = {
 	  "unless -w; an existing file is replaced only with --overwrite.  -w - writes\n"
 	  "to standard output:  netcheck capture web -w - | wireshark -k -i -\n",
 	  EXIT_CODES_CAPTURE },
-	{ "gc", NC_CMD_GC, "gc [OPTIONS]", "remove test containers left by killed runs",
+	{ "gc", CLI_GC, NC_CMD_GC, "gc [OPTIONS]", "remove test containers left by killed runs",
 	  "Removes the test containers of netcheck runs that are gone (killed before\n"
 	  "they could clean up); with --kept also the ones kept with run --keep.\n",
 	  EXIT_CODES_GC },
-	{ "engines", NC_CMD_ENGINES, "engines [OPTIONS]", "list the engines found here and their kind",
+	{ "engines", CLI_ENGINES, NC_CMD_ENGINES, "engines [OPTIONS]", "list the engines found here and their kind",
 	  "Lists every engine netcheck finds here (the one run would use: -H,\n"
 	  "DOCKER_HOST, the docker context; then the well-known sockets of Docker,\n"
 	  "rootless Docker and Podman), each with its kind, name and version, or why\n"
 	  "it cannot be used.\n",
 	  EXIT_CODES_ENGINES },
-	{ "help", NC_CMD_HELP, "help [COMMAND]", "this help, or a command's",
+	{ "help", CLI_HELP, NC_CMD_HELP, "help [COMMAND]", "this help, or a command's",
 	  "Prints the help of COMMAND, or the list of commands.\n", EXIT_CODES_HELP },
-	{ "version", NC_CMD_HELP, "version", "netcheck's version",
+	{ "version", CLI_VERSION, NC_CMD_HELP, "version", "netcheck's version",
 	  "Prints netcheck's version, the versions of the libraries it runs with\n"
 	  "(libuv, libpcap, jansson, libcurl, libnftables) and the features it was\n"
 	  "built with (+nftables: the firewall ruleset is read; +tls: tcp:// engines\n"
 	  "with TLS).\n", EXIT_CODES_HELP },
+	{ "paths", CLI_PATHS, NC_CMD_HELP, "paths [--json]", "every kind of path, one line each",
+	  "Lists every kind of path netcheck probes, each with what it is in one\n"
+	  "line: the names reports, --expect and JUnit use.  With --json, a JSON\n"
+	  "array of {\"name\", \"meaning\"}.\n", EXIT_CODES_HELP },
+	{ "explain", CLI_EXPLAIN, NC_CMD_HELP, "explain [CODE]", "what a diagnosis code means",
+	  "Prints what diagnosis CODE (a report's note; diagnosis.code in the JSON)\n"
+	  "means, in one line; a path's name (see netcheck paths) too.  Without\n"
+	  "CODE, every diagnosis code.\n",
+	  "  0   printed\n"
+	  "  64  usage error, or no such code\n" },
 };
 const cli_option_t cli_options[] = {
 	/* global: every command that talks to an engine */
@@ -113,8 +123,8 @@ const cli_option_t cli_options[] = {
 	  "is set and not empty), always (also a bare\n"
 	  "--color) or never" },
 	{ "no-color", 0, OPT_NO_COLOR, no_argument, EVERY_COMMAND, NULL, "the same as --color=never" },
-	{ "help", 'h', 'h', no_argument, EVERY_COMMAND | CMD(NC_CMD_HELP), NULL, "this help" },
-	{ "version", 'V', 'V', no_argument, EVERY_COMMAND | CMD(NC_CMD_HELP), NULL, "print the version" },
+	{ "help", 'h', 'h', no_argument, EVERY_COMMAND | OFFLINE_COMMANDS, NULL, "this help" },
+	{ "version", 'V', 'V', no_argument, EVERY_COMMAND | OFFLINE_COMMANDS, NULL, "print the version" },
 
 	{ "image", 0, OPT_IMAGE, required_argument, RUN, "IMG",
 	  "run IMG instead of netcheck's responder\n(needs --port)" },
@@ -163,7 +173,9 @@ const cli_option_t cli_options[] = {
 	{ "count", 'c', 'c', required_argument, CAPTURE, "COUNT", "stop after COUNT packets (1-1000000000)" },
 	{ "snaplen", 's', 's', required_argument, CAPTURE, "SNAPLEN", "bytes kept of each packet (64-262144)" },
 
-	{ "kept", 0, OPT_KEPT, no_argument, CMD(NC_CMD_GC), NULL, "also remove containers kept with run --keep" },
+	{ "kept", 0, OPT_KEPT, no_argument, CLI_GC, NULL, "also remove containers kept with run --keep" },
+
+	{ "json", 0, OPT_JSON_LIST, no_argument, CLI_PATHS, NULL, "print them as a JSON array" },
 };
 
 _Static_assert(NC_ARRAY_SIZE(cli_options) <= CLI_MAX_OPTIONS, "raise CLI_MAX_OPTIONS");
@@ -179,10 +191,10 @@ const command_t *cli_find_command(const char *name)
 	return NULL;
 }
 
-const cli_option_t *cli_option_for(int id, nc_command_t kind)
+const cli_option_t *cli_option_for(int id, const command_t *c)
 {
 	for (size_t i = 0; i < NC_ARRAY_SIZE(cli_options); i++)
-		if (cli_options[i].id == id && (cli_options[i].commands & CMD(kind)) != 0)
+		if (cli_options[i].id == id && (cli_options[i].commands & c->bit) != 0)
 			return &cli_options[i];
 	return NULL;
 }

@@ -76,24 +76,35 @@ static bool valid_http_path(const char *s)
 
 /* --- parsing ------------------------------------------------------------- */
 
-/* getopt's tables, made from options[] once: each long name once, and
- * the short letters. */
-static void getopt_tables(struct option *longopts, char *shortopts, size_t shortlen)
+/* getopt's tables, made from the table: each long name once (the row of
+ * command c when one applies to it: paths' --json takes no value, run's
+ * does; c NULL: the first row), and the short letters.  An option that
+ * does not apply to c takes its value only after '=', so the complaint
+ * is that it does not apply, not that its value is missing. */
+static void getopt_tables(const command_t *c, struct option *longopts, char *shortopts, size_t shortlen)
 {
 	size_t n = 0, s = 0;
 
 	shortopts[s++] = ':'; /* a missing value is ':', not '?' */
 	for (size_t i = 0; i < cli_n_options; i++) {
-		bool seen = false;
+		const cli_option_t *o = &cli_options[i];
+		size_t k = 0;
 
-		for (size_t k = 0; k < n; k++)
-			seen = seen || strcmp(longopts[k].name, cli_options[i].name) == 0;
-		if (seen)
+		while (k < n && strcmp(longopts[k].name, o->name) != 0)
+			k++;
+		if (k < n && !(c != NULL && (o->commands & c->bit) != 0))
 			continue;
-		longopts[n++] = (struct option){ cli_options[i].name, cli_options[i].has_arg, NULL, cli_options[i].id };
-		if (cli_options[i].short_name != 0 && s + 3 < shortlen) {
-			shortopts[s++] = cli_options[i].short_name;
-			if (cli_options[i].has_arg == required_argument)
+		bool foreign = c != NULL && (o->commands & c->bit) == 0;
+		int has_arg = foreign && o->has_arg != no_argument ? optional_argument : o->has_arg;
+
+		longopts[k] = (struct option){ o->name, has_arg, NULL, o->id };
+		if (k == n)
+			n++;
+		if (o->short_name != 0 && s + 4 < shortlen) {
+			shortopts[s++] = o->short_name;
+			if (has_arg != no_argument)
+				shortopts[s++] = ':';
+			if (has_arg == optional_argument)
 				shortopts[s++] = ':';
 		}
 	}
@@ -233,6 +244,7 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 		cli->run.capture_snaplen = (uint32_t)v;
 		return 0;
 	case OPT_KEPT: cli->include_kept = true; return 0;
+	case OPT_JSON_LIST: cli->json_list = true; return 0;
 	default:
 		return cli_usage_error(cli, "option %d has no handler", c); /* a row of options[] without a case */
 	}
@@ -262,6 +274,15 @@ static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
 		cli_print_version(stdout);
 		*done = true;
 		return 0;
+	}
+	if (cli->command->bit == CLI_EXPLAIN && optind < argc) {
+		nc_diag_code_t code;
+		nc_path_kind_t path;
+
+		cli->explain = argv[optind++];
+		if (nc_diag_code_from_name(cli->explain, &code) < 0 && nc_path_kind_from_name(cli->explain, &path) < 0)
+			return cli_usage_error(cli, "unknown code '%.64s' ('netcheck explain' lists the codes, 'netcheck "
+					       "paths' the paths)", cli->explain);
 	}
 	if (kind == NC_CMD_PROBE || kind == NC_CMD_CAPTURE) {
 		if (optind >= argc)
@@ -325,7 +346,7 @@ static int check_combination(cli_t *cli)
 		r = nc_expect_parse(scratch, cli->run.expect, &err);
 		nc_result_free(scratch);
 		if (r < 0)
-			return cli_usage_error(cli, "--expect: %s", err.text[0] ? err.text : nc_strerror(r));
+			return cli_usage_error(cli, "%s", err.text[0] ? err.text : nc_strerror(r)); /* says --expect */
 	}
 	cli->run.engine_url = cli->n_engines > 0 ? cli->engines[0] : NULL;
 	for (size_t i = 1; i < cli->n_engines; i++)
@@ -404,7 +425,7 @@ static void take_out_command_word(char **argv, int k)
 static int find_command_word(int argc, char **argv, const struct option *longopts, const char *shortopts, cli_t *cli,
 			     int *ret_k, bool *done)
 {
-	char plus[2 * CLI_MAX_OPTIONS + 3], spelled[72], problem[160] = "", later[160], first[72] = "", local[72] = "";
+	char plus[3 * CLI_MAX_OPTIONS + 3], spelled[72], problem[160] = "", later[160], first[72] = "", local[72] = "";
 	bool help = false, version = false;
 	int c;
 
@@ -458,17 +479,18 @@ static int find_command_word(int argc, char **argv, const struct option *longopt
 int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done)
 {
 	struct option longopts[CLI_MAX_OPTIONS + 1];
-	char shortopts[2 * CLI_MAX_OPTIONS + 2], spelled[72], problem[160];
+	char shortopts[3 * CLI_MAX_OPTIONS + 2], spelled[72], problem[160];
 	int c, k, r;
 
 	*done = false;
 	cli->command = cli_find_command("run");
 	cli->run.capture = true;
-	getopt_tables(longopts, shortopts, sizeof(shortopts));
+	getopt_tables(NULL, longopts, shortopts, sizeof(shortopts));
 	opterr = 0;
 	r = find_command_word(argc, argv, longopts, shortopts, cli, &k, done);
 	if (r != 0 || *done)
 		return r;
+	getopt_tables(cli->command, longopts, shortopts, sizeof(shortopts));
 	if (k > 0) {
 		take_out_command_word(argv, k);
 		argv++;
@@ -479,7 +501,7 @@ int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done)
 	       -1) {
 		if (c == 0)
 			return cli_usage_error(cli, "%s", problem);
-		if (cli_option_for(c, cli->command->kind) == NULL)
+		if (cli_option_for(c, cli->command) == NULL)
 			return cli_usage_error(cli, "%s does not apply to %s", spelled, cli->command->name);
 		r = apply_option(cli, c, optarg, done);
 		if (r != 0 || *done)

@@ -53,10 +53,12 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	cli.ascii = cli_ascii_only(nl_langinfo(CODESET));
 	install_signals();
-	switch (cli.command->kind) {
-	case NC_CMD_GC: return cli_cmd_gc(&cli);
-	case NC_CMD_ENGINES: return cli_cmd_engines(&cli);
-	case NC_CMD_CAPTURE: return cli_cmd_capture(&cli);
+	switch (cli.command->bit) {
+	case CLI_GC: return cli_cmd_gc(&cli);
+	case CLI_ENGINES: return cli_cmd_engines(&cli);
+	case CLI_CAPTURE: return cli_cmd_capture(&cli);
+	case CLI_PATHS: return cli_cmd_paths(&cli);
+	case CLI_EXPLAIN: return cli_cmd_explain(&cli);
 	default: return cli_cmd_run(&cli);
 	}
 }

@@ -45,6 +45,29 @@ static const char *const path_names[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_TASK_TO_SERVICE_DNS] = "task-to-service-dns",
 };
 
+/* One line each, in the user's words: `netcheck paths` and `netcheck explain`. */
+static const char *const path_meanings[NC_PATH_KIND_COUNT] = {
+	[NC_PATH_DIRECT_ICMP] = "this host pings the container's own IPv4 address",
+	[NC_PATH_DIRECT_TCP] = "this host connects to the container's own IPv4 address and port",
+	[NC_PATH_PUBLISHED_LOOPBACK] = "this host connects to 127.0.0.1 and the published port",
+	[NC_PATH_PUBLISHED_LOOPBACK6] = "this host connects to [::1] and the published port",
+	[NC_PATH_PUBLISHED_HOST] = "this host connects to its own primary address and the published port",
+	[NC_PATH_DIRECT_ICMP6] = "this host pings the container's own IPv6 address",
+	[NC_PATH_DIRECT_TCP6] = "this host connects to the container's own IPv6 address and port",
+	[NC_PATH_DIRECT_UDP] = "this host sends a UDP datagram to the container's own address and port",
+	[NC_PATH_PUBLISHED_LOOPBACK_UDP] = "this host sends UDP to 127.0.0.1 and the published UDP port",
+	[NC_PATH_PUBLISHED_HOST_UDP] = "this host sends UDP to its own primary address and the published UDP port",
+	[NC_PATH_CONTAINER_TO_HOST] = "the container connects to host.docker.internal (a listener netcheck opens)",
+	[NC_PATH_CONTAINER_TO_CONTAINER] = "the container connects to a second one (--peer) by its address",
+	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "the container connects to a second one (--peer) by its name",
+	[NC_PATH_PUBLISHED_REMOTE] = "a client in another namespace connects to this host's address and the "
+				     "published port, as another machine would (PREROUTING, FORWARD)",
+	[NC_PATH_PUBLISHED_NODE] = "swarm: this host connects to a node's address and the task's host-mode port",
+	[NC_PATH_PUBLISHED_INGRESS] = "swarm: this host connects through the routing mesh (ingress)",
+	[NC_PATH_TASK_TO_TASK] = "swarm: the first node's task connects to this node's task over the overlay",
+	[NC_PATH_TASK_TO_SERVICE_DNS] = "swarm: this node's task connects to tasks.<service> by name",
+};
+
 static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_NONE] = "none",
 	[NC_DIAG_LISTENING_ON_LOOPBACK_ONLY] = "listening-on-loopback-only",
@@ -58,6 +81,26 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "input-firewall-bypassed",
 	[NC_DIAG_NAME_NOT_RESOLVED] = "name-not-resolved",
 	[NC_DIAG_NO_FORWARDER] = "no-forwarder",
+};
+
+static const char *const diag_meanings[NC_DIAG_COUNT] = {
+	[NC_DIAG_NONE] = "nothing to say: the path behaved as expected, or nothing explains it",
+	[NC_DIAG_LISTENING_ON_LOOPBACK_ONLY] = "the app listens only on the container's loopback (127.0.0.1 or ::1): "
+					       "nothing outside the container reaches it; make it bind 0.0.0.0 or ::",
+	[NC_DIAG_NOT_LISTENING] = "nothing listens on that port in the container (the ports that do are named)",
+	[NC_DIAG_CONTAINER_EXITED] = "the container's main process exited (its exit code and last log lines)",
+	[NC_DIAG_NOT_PUBLISHED] = "the port is not published (what is published is named)",
+	[NC_DIAG_DROPPED] = "the packets were seen at one capture point and never at the next; what lies between "
+			    "them on this host (for published-remote: the firewall rule that drops them)",
+	[NC_DIAG_RESET] = "the connection was reset, by the container's kernel or by the forwarder",
+	[NC_DIAG_NO_ANSWER] = "connected, but nothing came back in time",
+	[NC_DIAG_SOURCE_ADDRESS_LOST] = "kernel NAT (a MASQUERADE rule) rewrote the client's address: the container "
+					"sees another peer",
+	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "reachable although an INPUT-hook rule drops the port: Docker's DNAT sends "
+					    "it through FORWARD; filter in DOCKER-USER",
+	[NC_DIAG_NAME_NOT_RESOLVED] = "the name did not resolve (the default bridge has no embedded DNS; use a "
+				      "user-defined network)",
+	[NC_DIAG_NO_FORWARDER] = "nothing forwards this address family or protocol to the published port",
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {
@@ -253,6 +296,26 @@ void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const
 const char *nc_diag_code_name(nc_diag_code_t c)
 {
 	return (unsigned)c < NC_DIAG_COUNT ? diag_names[c] : NULL;
+}
+
+const char *nc_diag_code_meaning(nc_diag_code_t c)
+{
+	return (unsigned)c < NC_DIAG_COUNT ? diag_meanings[c] : NULL;
+}
+
+int nc_diag_code_from_name(const char *name, nc_diag_code_t *ret)
+{
+	for (size_t i = 0; i < NC_DIAG_COUNT; i++)
+		if (strcmp(diag_names[i], name) == 0) {
+			*ret = (nc_diag_code_t)i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *nc_path_kind_meaning(nc_path_kind_t k)
+{
+	return (unsigned)k < NC_PATH_KIND_COUNT ? path_meanings[k] : NULL;
 }
 
 const char *nc_point_kind_name(nc_point_kind_t k)

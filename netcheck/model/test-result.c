@@ -516,6 +516,19 @@ static void test_named_paths(void **state)
 		assert_non_null(nc_diag_code_name((nc_diag_code_t)k));
 	assert_string_equal(nc_diag_code_name(NC_DIAG_LISTENING_ON_LOOPBACK_ONLY), "listening-on-loopback-only");
 	assert_null(nc_diag_code_name(NC_DIAG_COUNT));
+	/* every code and path kind has its one line, and names go back to codes */
+	for (int k = 0; k < NC_DIAG_COUNT; k++) {
+		nc_diag_code_t c;
+
+		assert_non_null(nc_diag_code_meaning((nc_diag_code_t)k));
+		assert_int_equal(nc_diag_code_from_name(nc_diag_code_name((nc_diag_code_t)k), &c), 0);
+		assert_int_equal(c, k);
+	}
+	for (int k = 0; k < NC_PATH_KIND_COUNT; k++)
+		assert_non_null(nc_path_kind_meaning((nc_path_kind_t)k));
+	assert_null(nc_diag_code_meaning(NC_DIAG_COUNT));
+	assert_null(nc_path_kind_meaning(NC_PATH_KIND_COUNT));
+	assert_int_equal(nc_diag_code_from_name("sideways", &(nc_diag_code_t){ 0 }), -EINVAL);
 }
 
 /* A name does not resolve on the default bridge: that path is expected

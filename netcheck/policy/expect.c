@@ -126,8 +126,8 @@ int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 		*eq = '\0';
 		if (!is_path_or_group(item))
 			return nc_error_set(err, -EINVAL,
-					    "--expect: unknown path '%s' (direct-icmp, direct-tcp, published-loopback, "
-					    "published-loopback6, published-host, direct, published)", item);
+					    "--expect: unknown path '%s' (a path name: netcheck paths lists them; or "
+					    "direct, published)", item);
 		if (nc_verdict_from_name(eq + 1, &v) == 0)
 			is_verdict = true;
 		else if (nc_mechanism_from_name(eq + 1, &m) == 0)
