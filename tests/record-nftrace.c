@@ -6,8 +6,13 @@
  * to OUTDIR/nftrace-events.bin, and the trace table's name (the unit test
  * follows the flows without a kernel under that name) to
  * OUTDIR/nftrace-events.table.  Prints the passages it saw.
+ * With --conntrack (run by tests/fixtures/record-conntrack.sh): connects
+ * by TCP to 198.18.0.1:8080 (the script's DNAT sends it to a listener
+ * here on 198.18.0.2:7004), sends a UDP datagram to 127.0.0.1:7003 (no
+ * one listens) and writes the raw conntrack dump to FILE.
  *
- *   record-nftrace OUTDIR */
+ *   record-nftrace OUTDIR
+ *   record-nftrace --conntrack FILE */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +55,44 @@ static void on_timer(uv_timer_t *timer)
 	uv_stop(timer->loop);
 }
 
+static int record_conntrack(const char *file)
+{
+	nc_endpoint_t listen_at = addr("198.18.0.2", 7004), udp_to = addr("127.0.0.1", 7003);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	nc_error_t err = { "" };
+	int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, udp, accepted, fd;
+	void *dump;
+	size_t dump_len;
+
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	nc_endpoint_to_sockaddr(&listen_at, &ss, &len);
+	if (bind(listener, (struct sockaddr *)&ss, len) < 0 || listen(listener, 4) < 0) {
+		perror("listen");
+		return 1;
+	}
+	tcp_connect("198.18.0.1", 8080);
+	accepted = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	nc_endpoint_to_sockaddr(&udp_to, &ss, &len);
+	if (accepted < 0 || sendto(udp, "netcheck", 8, 0, (struct sockaddr *)&ss, len) < 0)
+		perror("traffic");
+	usleep(100000);
+	if (nc_witness_conntrack_dump(&dump, &dump_len, &err) < 0) {
+		fprintf(stderr, "record-nftrace: %s\n", err.text);
+		return 1;
+	}
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, dump, dump_len) != (ssize_t)dump_len) {
+		perror(file);
+		return 1;
+	}
+	printf("conntrack: %zu bytes\n", dump_len);
+	free(dump);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const nc_trace_flow_t flows[] = {
@@ -66,8 +109,10 @@ int main(int argc, char **argv)
 	int fd, udp, r;
 	FILE *f;
 
+	if (argc == 3 && strcmp(argv[1], "--conntrack") == 0)
+		return record_conntrack(argv[2]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: record-nftrace OUTDIR\n");
+		fprintf(stderr, "usage: record-nftrace OUTDIR | --conntrack FILE\n");
 		return 64;
 	}
 	r = nc_witness_trace_new("rec", flows, NC_ARRAY_SIZE(flows), &t, &err);

@@ -197,4 +197,39 @@ int nc_witness_settings_read(const char *root, const char *const *ifnames, size_
 const nc_witness_setting_t *nc_witness_setting_find(const nc_witness_setting_t *list, size_t n, const char *name,
 						    const char *ifname);
 
+/* ---- the conntrack entries of a run's flows (witness-conntrack.c) -------------- */
+
+/* One connection the kernel tracks, of one of a run's flows: what the
+ * client sent (orig) and what the server answers (reply): a DNAT shows as
+ * reply_src != orig_dst, a SNAT (masquerade) as reply_dst != orig_src. */
+typedef struct nc_witness_ct_entry {
+	size_t flow;                          /* index into the flows given */
+	uint8_t proto;                        /* IPPROTO_* */
+	nc_endpoint_t orig_src, orig_dst;     /* ports host order; ICMP: the echo id */
+	nc_endpoint_t reply_src, reply_dst;
+	bool dnat, snat;                      /* the kernel's IPS_DST_NAT, IPS_SRC_NAT */
+	bool assured, seen_reply;             /* IPS_ASSURED, IPS_SEEN_REPLY */
+	uint32_t status;                      /* every IPS_* bit */
+	uint8_t tcp_state;                    /* TCP_CONNTRACK_*; 0 if not TCP */
+	uint32_t timeout;                     /* seconds left */
+	uint32_t mark;
+	uint16_t zone;
+} nc_witness_ct_entry_t;
+
+#define NC_WITNESS_CT_MAX 4096 /* entries kept of one dump */
+
+/* Dumps the conntrack table of the calling thread's network namespace and
+ * keeps the entries of flows (n, borrowed): an entry is a flow's when its
+ * original tuple, or its reply tuple turned round (the flow as seen after
+ * NAT), matches the flow one way.  *ret: new (free()), *ret_n entries.
+ * 0, -EPERM (needs CAP_NET_ADMIN), -EOPNOTSUPP (no conntrack), another
+ * errno; err says which in one line. */
+int nc_witness_conntrack_read(const nc_trace_flow_t *flows, size_t n, nc_witness_ct_entry_t **ret, size_t *ret_n,
+			      nc_error_t *err);
+/* The same from a recorded dump (ctnetlink messages, len bytes). -EINVAL if malformed. */
+int nc_witness_conntrack_parse(const void *buf, size_t len, const nc_trace_flow_t *flows, size_t n,
+			       nc_witness_ct_entry_t **ret, size_t *ret_n);
+/* "SYN_SENT", "ESTABLISHED", "TIME_WAIT"...; "" for 0; "unknown". Static. */
+const char *nc_witness_tcp_state_name(uint8_t state);
+
 #endif

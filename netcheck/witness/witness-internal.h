@@ -50,6 +50,19 @@ struct nc_trace {
 	unsigned char *buf;         /* owned, TRACE_RECV_MAX */
 };
 
+/* What a packet's headers (or a conntrack tuple) say of it. */
+typedef struct packet_key {
+	int family;
+	uint8_t proto;
+	unsigned char src[16], dst[16];
+	uint16_t sport, dport;     /* host order; the echo identifier for an echo */
+	bool has_ports;
+	uint8_t tcp_flags;
+} packet_key_t;
+
+/* Is k a packet of flow f, and *ret_reply, the flow's reply direction? */
+bool witness_flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool *ret_reply);
+
 /* witness-trace-collect.c.  A trace object that follows flows with no
  * kernel behind it: the trace table is named table (a recording's).
  * ret: new, free with nc_witness_trace_free(). */
@@ -63,5 +76,10 @@ void nc_witness_trace_flush(nc_trace_t *t);
 void nc_witness_trace_collect_free(nc_trace_t *t);
 /* For the fixture recorder: every datagram read is written to fd too. */
 void nc_witness_trace_record_to(nc_trace_t *t, int fd);
+
+/* witness-conntrack.c: the raw dump of the conntrack table (datagrams as
+ * read, concatenated), for nc_witness_conntrack_parse() and the recorder.
+ * *ret_buf: new (malloc). */
+int nc_witness_conntrack_dump(void **ret_buf, size_t *ret_len, nc_error_t *err);
 
 #endif

@@ -256,15 +256,6 @@ static const char *intern(nc_trace_t *t, const char *name)
 
 /* ---- matching a packet to a flow ------------------------------------------------ */
 
-/* What the headers of a trace event say of its packet. */
-typedef struct packet_key {
-	int family;
-	uint8_t proto;
-	unsigned char src[16], dst[16];
-	uint16_t sport, dport;     /* host order; the echo identifier for an echo */
-	bool has_ports;
-	uint8_t tcp_flags;
-} packet_key_t;
 
 static bool parse_headers(const unsigned char *nh, size_t nh_len, const unsigned char *th, size_t th_len,
 			  packet_key_t *k)
@@ -322,7 +313,7 @@ static int flow_family(const nc_trace_flow_t *f)
 	return f->src.family != 0 ? f->src.family : f->dst.family;
 }
 
-static bool flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool *ret_reply)
+bool witness_flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool *ret_reply)
 {
 	if (flow_family(f) != k->family || (f->proto != 0 && f->proto != k->proto))
 		return false;
@@ -343,7 +334,7 @@ static bool flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool *
 static long match_flow(const nc_trace_t *t, const packet_key_t *k, bool *ret_reply)
 {
 	for (size_t i = 0; i < t->n_flows; i++)
-		if (flow_matches(&t->flows[i].flow, k, ret_reply))
+		if (witness_flow_matches(&t->flows[i].flow, k, ret_reply))
 			return (long)i;
 	return -1;
 }

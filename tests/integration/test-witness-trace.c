@@ -231,6 +231,17 @@ static void test_trace_names_the_rules(void **state)
 	assert_int_equal(st.malformed, 0);
 	assert_true(install_ms + (double)st.read_ns / 1e6 + remove_ms < LIMIT_MS);
 
+	/* the conntrack table of the namespace reads (whatever it holds) */
+	{
+		nc_witness_ct_entry_t *ct = NULL;
+		size_t n_ct = 0;
+
+		start = uv_hrtime();
+		assert_int_equal(nc_witness_conntrack_read(flows, NC_ARRAY_SIZE(flows), &ct, &n_ct, &err), 0);
+		printf("# conntrack: %zu entries of the run's flows, read in %.2f ms\n", n_ct, ms_since(start));
+		free(ct);
+	}
+
 	after = nft("list ruleset");
 	assert_string_equal(after, before);
 	free(after);
@@ -354,9 +365,17 @@ static void test_without_privilege(void **state)
 
 		if (setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(2);
+		nc_witness_ct_entry_t *ct = NULL;
+		size_t n_ct = 0;
+		nc_error_t ct_err = { "" };
+		int ct_r;
+
 		r = nc_witness_trace_new("it-noperm", &flow, 1, &t, &err);
 		fprintf(stderr, "# without CAP_NET_ADMIN: %d %s\n", r, err.text);
-		_exit(r == -EPERM && t == NULL && strstr(err.text, "CAP_NET_ADMIN") != NULL && strchr(err.text, '\n') == NULL
+		ct_r = nc_witness_conntrack_read(&flow, 1, &ct, &n_ct, &ct_err);
+		fprintf(stderr, "# without CAP_NET_ADMIN: %d %s\n", ct_r, ct_err.text);
+		_exit(r == -EPERM && t == NULL && strstr(err.text, "CAP_NET_ADMIN") != NULL && strchr(err.text, '\n') == NULL &&
+			      ct_r == -EPERM && ct == NULL && strstr(ct_err.text, "CAP_NET_ADMIN") != NULL
 			      ? 0 : 1);
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
