@@ -146,9 +146,12 @@ typedef enum nc_command {
  * r: borrowed, may be NULL (no run happened).  In order:
  *   - a signal: 130 SIGINT, 143 SIGTERM, 128+n otherwise; except that
  *     SIGINT is how `capture` ends, so capture + SIGINT + success → 0;
- *   - a failure: -EINVAL and NC_ECONFLICT (a host port taken) → 64;
- *     NC_ENOTFOUND → 64 for probe/capture (the container the user named
- *     does not exist), 69 otherwise; engine errors (NC_EENGINE,
+ *   - a failure: -EINVAL, NC_ECONFLICT and NC_EPORTTAKEN (a host port
+ *     taken) → 64; NC_ENOTFOUND → 64 for every command (a container or
+ *     network the user named does not exist: `probe NAME`, `capture NAME`,
+ *     `run --network NAME`; README and netcheck(1) say so; the engine's 404
+ *     on what netcheck made itself is NC_EGONE, an engine failure → 69);
+ *     engine errors (NC_EENGINE, NC_ENOIMAGE, NC_EGONE,
  *     NC_EPROTO, NC_ETOOBIG, -ECONNREFUSED, -ENOENT, -ETIMEDOUT,
  *     -EHOSTUNREACH, -ECONNRESET, -ENOTSUP) → 69; -EPERM/-EACCES → 77;
  *     NC_ECANTCREAT (an output file cannot be created) → 73;

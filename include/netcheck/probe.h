@@ -24,7 +24,14 @@
 typedef struct nc_probe nc_probe_t;
 typedef void (*nc_probe_done_cb)(nc_probe_t *p, void *data);
 
-#define NC_PROBE_HTTP_PATH_MAX 200 /* bytes of a --http PATH */
+/* The one bound of a --http PATH, in bytes: the command line checks it
+ * with nc_probe_http_path_valid() too, so a path it takes never fails
+ * every TCP probe later. */
+#define NC_PROBE_HTTP_PATH_MAX 256
+/* An HTTP path for the request line: '/' first, printable ASCII without
+ * spaces (nothing that could end the line or the target), at most
+ * NC_PROBE_HTTP_PATH_MAX bytes.  Pure. */
+bool nc_probe_http_path_valid(const char *path);
 #define NC_PROBE_BANNER_WINDOW_MS 200
 
 /* What a TCP probe asks once connected. */

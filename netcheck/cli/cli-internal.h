@@ -50,7 +50,6 @@ bool cli_ascii_only(const char *codeset);
 /* --- the table (cli-options.c) ------------------------------------------- */
 
 #define CAPTURE_FILTER_MAX 1024 /* bytes of the joined FILTER words */
-#define HTTP_PATH_MAX 256
 #define NAME_ARG_MAX 128        /* container, network and context names */
 
 /* Each command's bit: which options apply to it.  Not nc_command_t, which

@@ -10,6 +10,7 @@
 
 #include "cli-internal.h"
 #include "netcheck/common.h"
+#include "netcheck/probe.h"
 #include "netcheck/result.h"
 #include "netcheck/testing.h"
 
@@ -60,19 +61,6 @@ static bool valid_name(const char *s, const char *more)
 	return true;
 }
 
-/* An HTTP path for the request line: '/' first, printable ASCII without
- * spaces (nothing that could end the line or the target), bounded. */
-static bool valid_http_path(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > HTTP_PATH_MAX || s[0] != '/')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
-			return false;
-	return true;
-}
 
 /* --- parsing ------------------------------------------------------------- */
 
@@ -204,9 +192,9 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 	case OPT_NETWORK: return parse_name(cli, "--network", "a Docker network name", "_.-", value, &cli->run.network);
 	case OPT_PEER: cli->run.peer = true; return 0;
 	case OPT_HTTP:
-		if (value != NULL && !valid_http_path(value))
+		if (value != NULL && !nc_probe_http_path_valid(value)) /* the probe's own rule and bound */
 			return cli_usage_error(cli, "--http=PATH needs a path that starts with '/' (printable, no spaces, at "
-					   "most %d), not '%.64s'", HTTP_PATH_MAX, value);
+					   "most %d), not '%.64s'", NC_PROBE_HTTP_PATH_MAX, value);
 		cli->run.http_path = value != NULL ? value : "/";
 		return 0;
 	case OPT_KEEP: cli->run.keep = true; return 0;

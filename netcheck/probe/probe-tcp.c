@@ -208,7 +208,7 @@ void probe_tcp_on_connect(uv_connect_t *req, int status)
 	}
 }
 
-static bool http_path_ok(const char *s)
+bool nc_probe_http_path_valid(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -232,7 +232,7 @@ int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, cons
 		return -EINVAL;
 	if (opt == NULL)
 		opt = &responder;
-	if (opt->http && opt->http_path != NULL && !http_path_ok(opt->http_path)) {
+	if (opt->http && opt->http_path != NULL && !nc_probe_http_path_valid(opt->http_path)) {
 		if (opt->use_socket_fd)
 			close(opt->socket_fd);
 		return probe_creation_failed(path, -EINVAL, "the HTTP path must start with / and hold no spaces or controls");

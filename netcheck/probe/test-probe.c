@@ -683,6 +683,49 @@ static void test_tcp_creation_errors(void **state)
 	}
 }
 
+/* The command line and the probe take the same paths: a path of
+ * NC_PROBE_HTTP_PATH_MAX bytes makes a probe (it once passed the command
+ * line at 256 and failed every TCP probe past 200), one byte more does not. */
+static void test_http_path_bound(void **state)
+{
+	char path_text[NC_PROBE_HTTP_PATH_MAX + 2];
+	nc_result_t *result;
+	nc_path_t *path;
+	nc_probe_t *probe = NULL;
+	uv_loop_t loop;
+	(void)state;
+
+	assert_int_equal(NC_PROBE_HTTP_PATH_MAX, 256);
+	memset(path_text, 'a', sizeof(path_text));
+	path_text[0] = '/';
+	path_text[NC_PROBE_HTTP_PATH_MAX] = '\0';
+	assert_true(nc_probe_http_path_valid(path_text));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	{
+		nc_probe_tcp_options_t opt = { .http = true, .http_path = path_text };
+
+		path = tcp_path(&result, 80);
+		assert_int_equal(nc_probe_tcp_new(&loop, path, 100, &opt, &probe), 0);
+		nc_probe_free(probe);
+		nc_result_free(result);
+	}
+	path_text[NC_PROBE_HTTP_PATH_MAX] = 'a';
+	path_text[NC_PROBE_HTTP_PATH_MAX + 1] = '\0';
+	assert_false(nc_probe_http_path_valid(path_text));
+	{
+		nc_probe_tcp_options_t opt = { .http = true, .http_path = path_text };
+
+		path = tcp_path(&result, 80);
+		assert_int_equal(nc_probe_tcp_new(&loop, path, 100, &opt, &probe), -EINVAL);
+		assert_int_equal(path->verdict, NC_VERDICT_ERROR);
+		nc_result_free(result);
+	}
+	assert_false(nc_probe_http_path_valid("/a b"));
+	assert_false(nc_probe_http_path_valid("health"));
+	assert_true(nc_probe_http_path_valid("/"));
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 /* --- ICMP -------------------------------------------------------------- */
 
 static void test_rtt_from_kernel_stamp(void **state)
@@ -901,6 +944,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_reset),
 		cmocka_unit_test(test_tcp_connect_timeout_local_port),
 		cmocka_unit_test(test_tcp_creation_errors),
+		cmocka_unit_test(test_http_path_bound),
 		cmocka_unit_test(test_rtt_from_kernel_stamp),
 		cmocka_unit_test(test_icmp_loopback),
 		cmocka_unit_test(test_parse_relay),
