@@ -1,81 +1,27 @@
 /* Capture: libpcap handles read on a libuv loop.
  *
- * Owns the pcap handle of every capture point, its uv_poll handle (freed
- * only in the close callback), the packets kept and the close requests
- * handed to libuv's thread pool.  Opens every handle in the calling
- * thread's network namespace: entering another is the caller's business.
+ * Owns the points of a capture (their handles opened by capture-handle.c),
+ * the uv_poll handle of each (freed only in the close callback), the
+ * packets kept and the close requests handed to libuv's thread pool.
  * May call: libpcap, libuv, packet.c.  Never prints. */
 #include "netcheck/capture.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <pcap/pcap.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "netcheck/testing.h"
+#include "capture-internal.h"
 
 /* A run's probes are a few dozen packets: 512 KiB holds thousands of
  * them, and a ring that small takes ~1 ms to set up where 4 MiB took ~10
  * (docs/performance.md). */
 #define BUFFER_BYTES (512 * 1024)
-#define READ_TIMEOUT_MS 10             /* moot in immediate mode, but must be set */
 #define DISPATCH_BATCH 256             /* per readiness event, so one busy point cannot starve the loop */
 #define DRAIN_ROUNDS 64                /* at stop: bounded, in case packets keep coming */
 #define FIRST_ALLOC 64
-#define POINT_FILTER_MAX (NC_CAPTURE_FILTER_MAX + 64) /* the caller's text and our ifindex part */
-
-enum state { STATE_NEW, STATE_STARTED, STATE_STOPPING, STATE_STOPPED };
-
-/* A pcap handle being closed in the thread pool.  Allocated apart from
- * the capture, so nc_capture_free() can leave it to finish alone. */
-struct closer {
-	uv_work_t work;
-	pcap_t *pcap;            /* owned: closed in the pool */
-	nc_capture_t *capture;   /* borrowed; NULL once the capture is freed */
-};
-
-struct point {
-	nc_capture_t *capture;   /* borrowed: the owner */
-	nc_capture_point_info_t info;
-	pcap_t *pcap;            /* owned; handed to a closer at stop, or closed by free */
-	uv_poll_t *poll;         /* owned; freed only in on_poll_closed() */
-	struct closer *closer;   /* borrowed while it runs: its own allocation */
-	bool nano;               /* timestamps in ns (else µs) */
-	bool loopback;           /* each packet is both sent and received: no direction */
-	bool failed;             /* reading stopped after an error */
-};
-
-struct nc_capture {
-	uv_loop_t *loop;         /* borrowed, outlives us */
-	size_t max_packets;
-	size_t buffer_bytes;     /* kernel ring per point */
-	uint32_t snaplen;
-	struct point points[NC_CAPTURE_MAX_POINTS];
-	size_t n_points;
-	nc_packet_t *packets;    /* owned; n_packets used of cap_packets */
-	size_t n_packets, cap_packets;
-	uint64_t not_stored;
-	uint64_t written, max_written;
-	nc_capture_packet_fn packet_cb;
-	void *packet_data;       /* borrowed: the caller's */
-	nc_capture_end_fn end_cb;
-	void *end_data;          /* borrowed: the caller's */
-	int end_status;          /* set when reading ended on its own, until end_cb is told */
-	bool ended;              /* reading ended on its own (limit or callback error) */
-	bool end_told;
-	nc_packet_t scratch;     /* the packet being handed to the callback when not stored */
-	enum state state;
-	size_t pending_closes;   /* uv_poll handles and closers that call back to us */
-	void (*stop_cb)(nc_capture_t *c, void *data);
-	void *stop_data;         /* borrowed: the caller's */
-};
 
 int nc_capture_new(uv_loop_t *loop, size_t max_packets, nc_capture_t **ret)
 {
@@ -382,211 +328,6 @@ static int start_point(nc_capture_t *c, struct point *pt)
 		close_poll(pt);
 	return r;
 }
-
-static int status_to_errno(int status)
-{
-	switch (status) {
-	case PCAP_ERROR_PERM_DENIED:
-	case PCAP_ERROR_PROMISC_PERM_DENIED:
-		return -EPERM;
-	case PCAP_ERROR_NO_SUCH_DEVICE:
-		return -ENODEV;
-	case PCAP_ERROR_IFACE_NOT_UP:
-		return -ENETDOWN;
-	default:
-		return -EIO;
-	}
-}
-
-static int pcap_fail(pcap_t *pcap, int status, const char *ifname, const char *what, nc_error_t *err)
-{
-	const char *text = pcap != NULL ? pcap_geterr(pcap) : "";
-
-	if (text != NULL && text[0] != '\0')
-		return nc_error_set(err, status_to_errno(status), "%s: %s: %s", ifname, what, text);
-	return nc_error_set(err, status_to_errno(status), "%s: %s: %s", ifname, what, pcap_statustostr(status));
-}
-
-/* Creates and activates the handle of pt on device (in the current netns). */
-static int open_handle(struct point *pt, const char *device, nc_error_t *err)
-{
-	nc_capture_t *c = pt->capture;
-	const char *ifname = pt->info.name;
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	int r;
-
-	pt->pcap = pcap_create(device, errbuf);
-	if (pt->pcap == NULL)
-		return nc_error_set(err, -EIO, "%s: %s", ifname, errbuf);
-	if (pcap_set_snaplen(pt->pcap, (int)c->snaplen) != 0 || pcap_set_immediate_mode(pt->pcap, 1) != 0 ||
-	    pcap_set_timeout(pt->pcap, READ_TIMEOUT_MS) != 0 || pcap_set_buffer_size(pt->pcap, (int)c->buffer_bytes) != 0)
-		return nc_error_set(err, -EIO, "%s: cannot set capture options", ifname);
-	(void)pcap_set_tstamp_precision(pt->pcap, PCAP_TSTAMP_PRECISION_NANO); /* µs if not supported */
-	r = pcap_activate(pt->pcap);
-	if (r < 0)
-		return pcap_fail(pt->pcap, r, ifname, "cannot capture", err);
-	/* r > 0 is a warning (e.g. promiscuous mode unsupported); we never ask for that */
-	pt->nano = pcap_get_tstamp_precision(pt->pcap) == PCAP_TSTAMP_PRECISION_NANO;
-	/* libpcap opens its AF_PACKET socket without close-on-exec */
-	if (pcap_get_selectable_fd(pt->pcap) >= 0)
-		(void)fcntl(pcap_get_selectable_fd(pt->pcap), F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
-/* Compiles text (NULL: everything) and installs it; non-blocking mode. */
-static int setup_handle(struct point *pt, const char *text, nc_error_t *err)
-{
-	const char *ifname = pt->info.name;
-	char errbuf[PCAP_ERRBUF_SIZE] = "";
-	struct bpf_program prog;
-	int r;
-
-	if (text != NULL && text[0] != '\0') {
-		if (pcap_compile(pt->pcap, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
-			return nc_error_set(err, -EINVAL, "%s: bad filter \"%s\": %s", ifname, text, pcap_geterr(pt->pcap));
-		r = pcap_setfilter(pt->pcap, &prog);
-		pcap_freecode(&prog);
-		if (r != 0)
-			return pcap_fail(pt->pcap, r, ifname, "cannot set filter", err);
-	}
-	if (pcap_setnonblock(pt->pcap, 1, errbuf) != 0)
-		return nc_error_set(err, -EIO, "%s: %s", ifname, errbuf);
-	return 0;
-}
-
-/* ifindex and flags of ifname in the current netns: -ENODEV if there is
- * no such interface, -ENETDOWN if it is down. */
-static int interface_facts(const char *ifname, int *ret_ifindex, bool *ret_loopback)
-{
-	struct ifreq ifr;
-	int fd, r = 0;
-
-	*ret_ifindex = 0;
-	*ret_loopback = false;
-	if (strlen(ifname) >= sizeof(ifr.ifr_name))
-		return -ENODEV;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	memcpy(ifr.ifr_name, ifname, strlen(ifname));
-	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0) {
-		r = errno == ENODEV || errno == ENXIO ? -ENODEV : -errno;
-		goto out;
-	}
-	*ret_ifindex = ifr.ifr_ifindex;
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0) {
-		r = -errno;
-		goto out;
-	}
-	*ret_loopback = (ifr.ifr_flags & IFF_LOOPBACK) != 0;
-	if (!(ifr.ifr_flags & IFF_UP))
-		r = -ENETDOWN;
-out:
-	close(fd);
-	return r;
-}
-
-/* Opens pt's handle in the current netns: on "any" with SLL2 and an
- * ifindex filter (one handle, direction from the packet type), else on
- * the interface itself (no direction). */
-static int open_point(struct point *pt, const char *filter, nc_error_t *err)
-{
-	const char *ifname = pt->info.name;
-	char *text = NULL;
-	bool any = strcmp(ifname, "any") == 0;
-	int r;
-
-	if (!any) {
-		r = interface_facts(ifname, &pt->info.ifindex, &pt->loopback);
-		if (r == -ENODEV)
-			return nc_error_set(err, r, "%s: no such interface", ifname);
-		if (r == -ENETDOWN)
-			return nc_error_set(err, r, "%s: interface is down", ifname);
-		if (r < 0)
-			return nc_error_set(err, r, "%s: %s", ifname, strerror(-r));
-	}
-	r = open_handle(pt, "any", err);
-	if (r < 0)
-		return r;
-	if (pcap_set_datalink(pt->pcap, DLT_LINUX_SLL2) != 0 && !any) {
-		/* an older libpcap: the interface itself, with no direction */
-		pcap_close(pt->pcap);
-		pt->pcap = NULL;
-		r = open_handle(pt, ifname, err);
-		if (r < 0)
-			return r;
-	}
-	pt->info.linktype = pcap_datalink(pt->pcap);
-	pt->info.snaplen = (uint32_t)pcap_snapshot(pt->pcap);
-	pt->info.direction_known =
-		!pt->loopback && (pt->info.linktype == DLT_LINUX_SLL2 || pt->info.linktype == DLT_LINUX_SLL);
-
-	if (pt->info.linktype == DLT_LINUX_SLL2 && !any) {
-		/* the kernel copies each looped packet out and back in: keep one */
-		size_t len = POINT_FILTER_MAX;
-
-		text = malloc(len);
-		if (text == NULL)
-			return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
-		snprintf(text, len, "ifindex %d%s%s%s%s", pt->info.ifindex, pt->loopback ? " and inbound" : "",
-			 filter != NULL ? " and (" : "", filter != NULL ? filter : "", filter != NULL ? ")" : "");
-		filter = text;
-	}
-	r = setup_handle(pt, filter, err);
-	free(text);
-	return r;
-}
-
-/* A point opened apart from its capture: nc_capture_add_opened() copies
- * it in and takes its handle. */
-struct nc_capture_opened {
-	struct point point;
-};
-
-int nc_capture_open_point(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
-			  const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err)
-{
-	nc_capture_opened_t *o;
-	struct point *pt;
-	size_t namelen;
-	int r;
-
-	*ret = NULL;
-	if (c == NULL || ifname == NULL)
-		return nc_error_set(err, -EINVAL, "no interface name");
-	namelen = strlen(ifname);
-	if (namelen == 0 || namelen >= sizeof(pt->info.name) || namelen >= IFNAMSIZ)
-		return nc_error_set(err, -EINVAL, "bad interface name");
-	if (bpf_filter != NULL && strnlen(bpf_filter, NC_CAPTURE_FILTER_MAX) >= NC_CAPTURE_FILTER_MAX)
-		return nc_error_set(err, -EINVAL, "%s: filter longer than %d bytes", ifname, NC_CAPTURE_FILTER_MAX - 1);
-	o = calloc(1, sizeof(*o));
-	if (o == NULL)
-		return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
-	pt = &o->point;
-	pt->capture = (nc_capture_t *)c; /* its settings only, until added */
-	memcpy(pt->info.name, ifname, namelen + 1);
-	if (description != NULL)
-		snprintf(pt->info.description, sizeof(pt->info.description), "%s", description);
-	pt->info.in_netns = in_netns;
-	r = open_point(pt, bpf_filter, err);
-	if (r < 0) {
-		nc_capture_opened_free(o);
-		return r;
-	}
-	*ret = o;
-	return 0;
-}
-
-void nc_capture_opened_free(nc_capture_opened_t *o)
-{
-	if (o == NULL)
-		return;
-	if (o->point.pcap != NULL)
-		pcap_close(o->point.pcap);
-	free(o);
-}
-
 int nc_capture_add_opened(nc_capture_t *c, nc_capture_opened_t *o, nc_error_t *err)
 {
 	const char *ifname = o->point.info.name;
@@ -725,7 +466,6 @@ uint64_t nc_capture_written(const nc_capture_t *c)
 	return c != NULL ? c->written : 0;
 }
 
-
 int nc_capture_sort_by_time(nc_capture_t *c)
 {
 	nc_packet_order_t *order;
@@ -754,71 +494,4 @@ int nc_capture_sort_by_time(nc_capture_t *c)
 	c->packets = sorted;
 	c->cap_packets = c->n_packets;
 	return 0;
-}
-
-/* Appends printf-style text at *pos; -ENOSPC when it does not fit. */
-static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*pos >= len)
-		return -ENOSPC;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *pos, len - *pos, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= len - *pos)
-		return -ENOSPC;
-	*pos += (size_t)n;
-	return 0;
-}
-
-int nc_capture_filter(const nc_endpoint_t *container_ip_port, uint16_t published_port,
-		      const uint16_t *probe_ports, size_t n, char *buf, size_t len)
-{
-	char addr[NC_ENDPOINT_STRLEN];
-	size_t pos = 0, ports = 0;
-	const char *sep = "";
-	int r;
-
-	if (buf == NULL || len == 0 || (n > 0 && probe_ports == NULL))
-		return -EINVAL;
-	buf[0] = '\0';
-	if (nc_endpoint_is_set(container_ip_port)) {
-		r = nc_endpoint_format(container_ip_port, false, addr, sizeof(addr));
-		if (r < 0)
-			return r;
-		/* host covers every protocol, ICMP echo and errors included */
-		r = append(buf, len, &pos, "(host %s)", addr);
-		if (r < 0)
-			goto fail;
-		sep = " or ";
-	}
-	if (published_port != 0) {
-		r = append(buf, len, &pos, "%s(tcp port %u)", sep, published_port);
-		if (r < 0)
-			goto fail;
-		sep = " or ";
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (probe_ports[i] == 0)
-			continue;
-		r = append(buf, len, &pos, "%s%stcp port %u", ports == 0 ? sep : " or ", ports == 0 ? "(" : "",
-			   probe_ports[i]);
-		if (r < 0)
-			goto fail;
-		ports++;
-	}
-	if (ports > 0) {
-		r = append(buf, len, &pos, ")");
-		if (r < 0)
-			goto fail;
-	}
-	if (pos == 0)
-		return -EINVAL;
-	return 0;
-fail:
-	buf[0] = '\0';
-	return r;
 }

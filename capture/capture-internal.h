@@ -1,0 +1,70 @@
+/* What the two halves of capture/ share: a capture and its points.
+ * capture-handle.c opens a point's pcap handle (in the calling thread's
+ * namespace) and builds the filters; capture-loop.c reads the handles on
+ * the loop, keeps the packets, and closes everything.  Not part of the
+ * interface: only capture/capture-*.c include this. */
+#ifndef NETCHECK_CAPTURE_INTERNAL_H
+#define NETCHECK_CAPTURE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pcap/pcap.h>
+#include <uv.h>
+
+#include "netcheck/capture.h"
+
+enum state { STATE_NEW, STATE_STARTED, STATE_STOPPING, STATE_STOPPED };
+
+/* A pcap handle being closed in the thread pool.  Allocated apart from
+ * the capture, so nc_capture_free() can leave it to finish alone. */
+struct closer {
+	uv_work_t work;
+	pcap_t *pcap;            /* owned: closed in the pool */
+	nc_capture_t *capture;   /* borrowed; NULL once the capture is freed */
+};
+
+struct point {
+	nc_capture_t *capture;   /* borrowed: the owner */
+	nc_capture_point_info_t info;
+	pcap_t *pcap;            /* owned; handed to a closer at stop, or closed by free */
+	uv_poll_t *poll;         /* owned; freed only in on_poll_closed() */
+	struct closer *closer;   /* borrowed while it runs: its own allocation */
+	bool nano;               /* timestamps in ns (else µs) */
+	bool loopback;           /* each packet is both sent and received: no direction */
+	bool failed;             /* reading stopped after an error */
+};
+
+struct nc_capture {
+	uv_loop_t *loop;         /* borrowed, outlives us */
+	size_t max_packets;
+	size_t buffer_bytes;     /* kernel ring per point */
+	uint32_t snaplen;
+	struct point points[NC_CAPTURE_MAX_POINTS];
+	size_t n_points;
+	nc_packet_t *packets;    /* owned; n_packets used of cap_packets */
+	size_t n_packets, cap_packets;
+	uint64_t not_stored;
+	uint64_t written, max_written;
+	nc_capture_packet_fn packet_cb;
+	void *packet_data;       /* borrowed: the caller's */
+	nc_capture_end_fn end_cb;
+	void *end_data;          /* borrowed: the caller's */
+	int end_status;          /* set when reading ended on its own, until end_cb is told */
+	bool ended;              /* reading ended on its own (limit or callback error) */
+	bool end_told;
+	nc_packet_t scratch;     /* the packet being handed to the callback when not stored */
+	enum state state;
+	size_t pending_closes;   /* uv_poll handles and closers that call back to us */
+	void (*stop_cb)(nc_capture_t *c, void *data);
+	void *stop_data;         /* borrowed: the caller's */
+};
+
+/* A point opened apart from its capture: nc_capture_add_opened() copies
+ * it in and takes its handle. */
+struct nc_capture_opened {
+	struct point point;
+};
+
+#endif
