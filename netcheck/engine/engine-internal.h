@@ -7,9 +7,39 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
+#include <uv.h>
 
 #include "netcheck/engine.h"
+
+/* The engine: its URL taken apart (engine.c) and its transport
+ * (engine-transport.c). */
+struct nc_engine {
+	char url[NC_ENGINE_URL_MAX];     /* as given */
+	char base[NC_ENGINE_URL_MAX];    /* http(s)://host:port, or http://localhost for unix */
+	char socket_path[NC_ENGINE_URL_MAX];
+	char api_version[16];            /* negotiated; "" until then */
+	nc_engine_options_t opt;
+	char cert[NC_ENGINE_URL_MAX], key[NC_ENGINE_URL_MAX], ca[NC_ENGINE_URL_MAX];
+	CURL *curl;                      /* reused for every call: one easy handle */
+	CURLM *multi;                    /* keeps the connection cache between calls */
+	uv_loop_t loop;                  /* the engine's own; the run's loop never sees engine work */
+	bool loop_ready;
+	uv_timer_t *curl_timer;          /* CURLMOPT_TIMERFUNCTION's timer */
+	uv_timer_t *cancel_timer;        /* polls the cancel flag while a call is in flight */
+	/* the calls in flight */
+	size_t pending;                  /* transfers not done yet */
+	bool canceled;
+};
+
+/* The transport's half of nc_engine_new() and nc_engine_free()
+ * (engine-transport.c): the easy and multi handles, the private loop and
+ * its timers.  open: 0 or negative errno with err set; whatever was made
+ * is undone by close.  close: false when a handle was leaked on the loop
+ * (e must then be leaked too: the loop still references it). */
+int nc_engine_transport_open(nc_engine_t *e, nc_error_t *err);
+bool nc_engine_transport_close(nc_engine_t *e);
 
 /* A raw answer body: data is new (free() it), NUL-terminated, len bytes. */
 typedef struct nc_engine_body {
