@@ -6,7 +6,7 @@
  * to OUTDIR/nftrace-events.bin, and the trace table's name (the unit test
  * follows the flows without a kernel under that name) to
  * OUTDIR/nftrace-events.table.  Prints the passages it saw.
- * With --conntrack (run by tests/fixtures/record-conntrack.sh): connects
+ * With --conntrack (run by the same script afterwards): connects
  * by TCP to 198.18.0.1:8080 (the script's DNAT sends it to a listener
  * here on 198.18.0.2:7004), sends a UDP datagram to 127.0.0.1:7003 (no
  * one listens) and writes the raw conntrack dump to FILE.
