@@ -49,6 +49,8 @@ bad "unknown option '--pcap-fmt'" run --pcap-fmt pcap
 bad "option '--peer' takes no value" run --peer=yes
 bad "option '--timeout' needs a value" probe web --timeout
 bad "unknown option '-x'" run -vx
+bad "unknown option '-.xd3'" run -H x -$'\xd3'oson - # a byte of a cluster after a word (fuzz-cli found it read past that word)
+bad "unknown option '-Z'" run --peer -vZ
 
 # no option starts a run: only a bare 'netcheck' does; global options go
 # before or after the command, the others after it

@@ -342,6 +342,25 @@ static int check_combination(cli_t *cli)
 	return 0;
 }
 
+/* Whether getopt_long's error (optopt) was about the long option in word
+ * rather than a short one: getopt says which only through optopt, 0 for
+ * an unknown long option, the option's id for one whose value is wrong,
+ * a letter for a short one (which may sit in a cluster after any word). */
+static bool is_long_failure(const char *word, int optopt_value, const struct option *longopts)
+{
+	size_t name_len;
+
+	if (strncmp(word, "--", 2) != 0 || word[2] == '\0')
+		return false;
+	if (optopt_value == 0 || optopt_value >= 256)
+		return true;
+	name_len = strcspn(word + 2, "=");
+	for (size_t i = 0; longopts[i].name != NULL; i++)
+		if (strlen(longopts[i].name) == name_len && strncmp(longopts[i].name, word + 2, name_len) == 0)
+			return longopts[i].val == optopt_value;
+	return false;
+}
+
 /* One option from getopt_long, with what getopt does not check: a long
  * option is spelled in full (getopt takes any unique prefix, so a typo
  * could mean another option), and a bad one is named as the user wrote
@@ -360,14 +379,20 @@ static int next_option(int argc, char **argv, const char *shortopts, const struc
 		snprintf(spelled, spelled_len, "-%c", c);
 		return c;
 	}
-	if ((c == '?' || c == ':') && optopt > 0 && optopt < 256 && strncmp(word, "--", 2) != 0) {
-		snprintf(spelled, spelled_len, "-%c", optopt);
-		snprintf(problem, problem_len, c == ':' ? "option '-%c' needs a value" : "unknown option '-%c'", optopt);
-		return 0;
-	}
 	/* a long option: its own word, or the one before its separate value */
 	if (c != '?' && c != ':' && longopts[longindex].has_arg == required_argument && optarg == word && optind >= 2)
 		word = argv[optind - 2];
+	if ((c == '?' || c == ':') && !is_long_failure(word, optopt, longopts)) {
+		unsigned char letter = (unsigned char)optopt; /* a byte of the cluster (char may be signed) */
+
+		snprintf(spelled, spelled_len, letter > 0x20 && letter < 0x7f ? "-%c" : "-\\x%02x", letter);
+		snprintf(problem, problem_len, c == ':' ? "option '%s' needs a value" : "unknown option '%s'", spelled);
+		return 0;
+	}
+	if (strncmp(word, "--", 2) != 0) { /* getopt_long matches long options only in "--" words */
+		snprintf(problem, problem_len, "unknown option '%.64s'", word);
+		return 0;
+	}
 	name_len = strcspn(word + 2, "=");
 	snprintf(spelled, spelled_len, "%.*s", (int)(name_len + 2 < 64 ? name_len + 2 : 64), word);
 	for (size_t i = 0; longopts[i].name != NULL; i++) {

@@ -60,8 +60,8 @@ static const char *const path_meanings[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_CONTAINER_TO_HOST] = "the container connects to host.docker.internal (a listener netcheck opens)",
 	[NC_PATH_CONTAINER_TO_CONTAINER] = "the container connects to a second one (--peer) by its address",
 	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "the container connects to a second one (--peer) by its name",
-	[NC_PATH_PUBLISHED_REMOTE] = "a client in another namespace connects to this host's address and the "
-				     "published port, as another machine would (PREROUTING, FORWARD)",
+	[NC_PATH_PUBLISHED_REMOTE] = ("a client in another namespace connects to this host's address and the "
+				      "published port, as another machine would (PREROUTING, FORWARD)"),
 	[NC_PATH_PUBLISHED_NODE] = "swarm: this host connects to a node's address and the task's host-mode port",
 	[NC_PATH_PUBLISHED_INGRESS] = "swarm: this host connects through the routing mesh (ingress)",
 	[NC_PATH_TASK_TO_TASK] = "swarm: the first node's task connects to this node's task over the overlay",
@@ -85,21 +85,21 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 
 static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NONE] = "nothing to say: the path behaved as expected, or nothing explains it",
-	[NC_DIAG_LISTENING_ON_LOOPBACK_ONLY] = "the app listens only on the container's loopback (127.0.0.1 or ::1): "
-					       "nothing outside the container reaches it; make it bind 0.0.0.0 or ::",
+	[NC_DIAG_LISTENING_ON_LOOPBACK_ONLY] = ("the app listens only on the container's loopback (127.0.0.1 or ::1): "
+					        "nothing outside the container reaches it; make it bind 0.0.0.0 or ::"),
 	[NC_DIAG_NOT_LISTENING] = "nothing listens on that port in the container (the ports that do are named)",
 	[NC_DIAG_CONTAINER_EXITED] = "the container's main process exited (its exit code and last log lines)",
 	[NC_DIAG_NOT_PUBLISHED] = "the port is not published (what is published is named)",
-	[NC_DIAG_DROPPED] = "the packets were seen at one capture point and never at the next; what lies between "
-			    "them on this host (for published-remote: the firewall rule that drops them)",
+	[NC_DIAG_DROPPED] = ("the packets were seen at one capture point and never at the next; what lies between "
+			     "them on this host (for published-remote: the firewall rule that drops them)"),
 	[NC_DIAG_RESET] = "the connection was reset, by the container's kernel or by the forwarder",
 	[NC_DIAG_NO_ANSWER] = "connected, but nothing came back in time",
-	[NC_DIAG_SOURCE_ADDRESS_LOST] = "kernel NAT (a MASQUERADE rule) rewrote the client's address: the container "
-					"sees another peer",
-	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "reachable although an INPUT-hook rule drops the port: Docker's DNAT sends "
-					    "it through FORWARD; filter in DOCKER-USER",
-	[NC_DIAG_NAME_NOT_RESOLVED] = "the name did not resolve (the default bridge has no embedded DNS; use a "
-				      "user-defined network)",
+	[NC_DIAG_SOURCE_ADDRESS_LOST] = ("kernel NAT (a MASQUERADE rule) rewrote the client's address: the container "
+					 "sees another peer"),
+	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = ("reachable although an INPUT-hook rule drops the port: Docker's DNAT sends "
+					     "it through FORWARD; filter in DOCKER-USER"),
+	[NC_DIAG_NAME_NOT_RESOLVED] = ("the name did not resolve (the default bridge has no embedded DNS; use a "
+				       "user-defined network)"),
 	[NC_DIAG_NO_FORWARDER] = "nothing forwards this address family or protocol to the published port",
 };
 
