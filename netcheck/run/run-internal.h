@@ -114,6 +114,7 @@ struct run_state {
 	/* the run's loop: capture and probes */
 	uv_loop_t loop;
 	bool loop_ready;
+	int loop_closed;              /* what uv_loop_close() said in teardown: 0, or a handle was left open */
 	nc_probe_listener_t *host_listener; /* owned: the host end of container-to-host; closed when the probes end */
 	nc_probe_t *probes[NC_MAX_PATHS]; /* owned */
 	size_t probe_path[NC_MAX_PATHS];  /* the result path index of each probe */
@@ -133,8 +134,12 @@ struct run_state {
 	uint64_t stream_last_ts;
 };
 
-/* run.c: the stages over any target, engine calls through eng.  opt,
- * target, eng, result, err: borrowed for the call. */
+/* run.c: the stages over s's target (s->opt, result, target, target_state
+ * and eng set by the caller, the rest zeroed), then teardown, whatever
+ * stage stopped the run.  Returns as nc_run(). */
+int nc_run_stages(run_state_t *s, nc_error_t *err);
+/* The same with the state made here: target->size bytes for the target.
+ * opt, target, eng, result, err: borrowed for the call. */
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,
 		nc_result_t *result, nc_error_t *err);
 

@@ -165,7 +165,9 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 		uv_run(&s->loop, UV_RUN_DEFAULT); /* let close callbacks run */
 		nc_run_capture_free(s);
 		uv_run(&s->loop, UV_RUN_DEFAULT);
-		if (uv_loop_close(&s->loop) != 0 && r == 0)
+		s->loop_closed = uv_loop_close(&s->loop);
+		s->loop_ready = false;
+		if (s->loop_closed != 0 && r == 0)
 			r = nc_error_set(err, -EBUSY, "internal error: a libuv handle was left open");
 	}
 	if (s->engine != NULL)
@@ -174,11 +176,26 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 	return r;
 }
 
+int nc_run_stages(run_state_t *s, nc_error_t *err)
+{
+	int r = 0;
+
+	make_run_id(nc_result_container(s->result)->run_id, sizeof(nc_result_container(s->result)->run_id));
+	if (s->opt->expect != NULL)
+		r = nc_expect_parse(s->result, s->opt->expect, err);
+	for (size_t i = 0; i < NC_ARRAY_SIZE(stages) && r == 0; i++) {
+		r = stages[i].run(s, err);
+		if (r == 0 && nc_run_interrupted(s))
+			r = NC_ECANCELED;
+	}
+	return teardown(s, r, err);
+}
+
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,
 		nc_result_t *result, nc_error_t *err)
 {
 	run_state_t *s = calloc(1, sizeof(*s));
-	int r = 0;
+	int r;
 
 	if (s == NULL)
 		return nc_error_set(err, -ENOMEM, "out of memory");
@@ -191,15 +208,7 @@ int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, cons
 		free(s);
 		return nc_error_set(err, -ENOMEM, "out of memory");
 	}
-	make_run_id(nc_result_container(result)->run_id, sizeof(nc_result_container(result)->run_id));
-	if (opt->expect != NULL)
-		r = nc_expect_parse(result, opt->expect, err);
-	for (size_t i = 0; i < NC_ARRAY_SIZE(stages) && r == 0; i++) {
-		r = stages[i].run(s, err);
-		if (r == 0 && nc_run_interrupted(s))
-			r = NC_ECANCELED;
-	}
-	r = teardown(s, r, err);
+	r = nc_run_stages(s, err);
 	free(s->target_state);
 	free(s);
 	return r;
