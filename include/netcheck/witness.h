@@ -92,7 +92,7 @@ typedef struct nc_trace_stats {
 	unsigned passages_dropped;  /* distinct passages past NC_TRACE_MAX_PASSAGES */
 	unsigned lost;              /* times the kernel said the socket's buffer overflowed */
 	unsigned malformed;         /* messages libnftnl could not parse */
-	uint64_t read_ns;           /* time spent reading and following the events (CLOCK_MONOTONIC) */
+	uint64_t read_ns;           /* CPU time spent reading and following the events (the loop thread's) */
 } nc_trace_stats_t;
 
 typedef struct nc_trace nc_trace_t;
@@ -226,6 +226,12 @@ typedef struct nc_witness_ct_entry {
  * errno; err says which in one line. */
 int nc_witness_conntrack_read(const nc_trace_flow_t *flows, size_t n, nc_witness_ct_entry_t **ret, size_t *ret_n,
 			      nc_error_t *err);
+/* One connection by the tuple the client sent (exact: proto, both
+ * addresses, both ports or the echo id as src.port): the kernel looks it
+ * up in its hash (tens of microseconds) where a dump walks the whole table
+ * (about 10 ms, even empty).  0 and *ret (ret->flow is 0), -ENOENT when
+ * the kernel tracks no such connection, -EINVAL, -EPERM, -EOPNOTSUPP. */
+int nc_witness_conntrack_lookup(const nc_trace_flow_t *exact, nc_witness_ct_entry_t *ret, nc_error_t *err);
 /* The same from a recorded dump (ctnetlink messages, len bytes). -EINVAL if malformed. */
 int nc_witness_conntrack_parse(const void *buf, size_t len, const nc_trace_flow_t *flows, size_t n,
 			       nc_witness_ct_entry_t **ret, size_t *ret_n);

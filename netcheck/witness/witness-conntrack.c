@@ -243,12 +243,34 @@ int nc_witness_conntrack_parse(const void *buf, size_t len, const nc_trace_flow_
 
 /* ---- the dump ------------------------------------------------------------------------ */
 
+static struct nlmsghdr *get_header(void *req, uint16_t flags, uint8_t family, uint32_t seq)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req);
+	struct nfgenmsg *g;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = family;
+	g->version = NFNETLINK_V0;
+	return nlh;
+}
+
+static int why(nc_error_t *err, int r, const char *what)
+{
+	if (r == -EPERM || r == -EACCES)
+		return nc_error_set(err, -EPERM, "conntrack: reading the table needs CAP_NET_ADMIN");
+	if (r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)
+		return nc_error_set(err, -EOPNOTSUPP, "conntrack: the kernel has no ctnetlink (%s)", nc_strerror(r));
+	return nc_error_set(err, r, "conntrack: %s: %s", what, nc_strerror(r));
+}
+
 int nc_witness_conntrack_dump(void **ret_buf, size_t *ret_len, nc_error_t *err)
 {
 	unsigned char req[256] = { 0 }; /* one header and its nfgenmsg */
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	struct nlmsghdr *nlh;
-	struct nfgenmsg *g;
 	unsigned char *buf = NULL;
 	size_t len = 0, cap = 0;
 	uint32_t seq = (uint32_t)time(NULL), portid;
@@ -261,13 +283,7 @@ int nc_witness_conntrack_dump(void **ret_buf, size_t *ret_len, nc_error_t *err)
 		goto out;
 	}
 	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(req);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-	g->nfgen_family = AF_UNSPEC;
-	g->version = NFNETLINK_V0;
+	nlh = get_header(req, NLM_F_DUMP, AF_UNSPEC, seq);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		r = -errno;
 		goto out;
@@ -312,11 +328,7 @@ out:
 		mnl_socket_close(nl);
 	if (r < 0) {
 		free(buf);
-		if (r == -EPERM || r == -EACCES)
-			return nc_error_set(err, -EPERM, "conntrack: reading the table needs CAP_NET_ADMIN");
-		if (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT)
-			return nc_error_set(err, -EOPNOTSUPP, "conntrack: the kernel has no ctnetlink (%s)", nc_strerror(r));
-		return nc_error_set(err, r, "conntrack: dumping the table: %s", nc_strerror(r));
+		return why(err, r, "dumping the table");
 	}
 	*ret_buf = buf;
 	*ret_len = len;
@@ -340,4 +352,73 @@ int nc_witness_conntrack_read(const nc_trace_flow_t *flows, size_t n, nc_witness
 	if (r < 0)
 		return nc_error_set(err, r, "conntrack: a malformed answer");
 	return 0;
+}
+
+/* CTA_TUPLE_ORIG of the connection flow names exactly. */
+static void put_tuple(struct nlmsghdr *nlh, const nc_trace_flow_t *f)
+{
+	bool v4 = f->src.family == AF_INET;
+	struct nlattr *tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG), *nest;
+
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	mnl_attr_put(nlh, v4 ? CTA_IP_V4_SRC : CTA_IP_V6_SRC, v4 ? 4 : 16, &f->src.addr);
+	mnl_attr_put(nlh, v4 ? CTA_IP_V4_DST : CTA_IP_V6_DST, v4 ? 4 : 16, &f->dst.addr);
+	mnl_attr_nest_end(nlh, nest);
+	nest = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, f->proto);
+	if (f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6) {
+		/* an echo request's connection: the kernel wants type and code too */
+		bool icmp4 = f->proto == IPPROTO_ICMP;
+
+		mnl_attr_put_u16(nlh, icmp4 ? CTA_PROTO_ICMP_ID : CTA_PROTO_ICMPV6_ID, htons(f->src.port));
+		mnl_attr_put_u8(nlh, icmp4 ? CTA_PROTO_ICMP_TYPE : CTA_PROTO_ICMPV6_TYPE, icmp4 ? 8 : 128);
+		mnl_attr_put_u8(nlh, icmp4 ? CTA_PROTO_ICMP_CODE : CTA_PROTO_ICMPV6_CODE, 0);
+	} else {
+		mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(f->src.port));
+		mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(f->dst.port));
+	}
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, tuple);
+}
+
+int nc_witness_conntrack_lookup(const nc_trace_flow_t *exact, nc_witness_ct_entry_t *ret, nc_error_t *err)
+{
+	unsigned char req[512] = { 0 }, answer[8192];
+	collect_t c = { .flows = exact, .n_flows = 1 };
+	uint32_t seq = (uint32_t)time(NULL);
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	ssize_t got;
+	int r = 0;
+
+	if (exact->src.family == 0 || exact->src.family != exact->dst.family ||
+	    (exact->proto != IPPROTO_TCP && exact->proto != IPPROTO_UDP && exact->proto != IPPROTO_ICMP &&
+	     exact->proto != IPPROTO_ICMPV6))
+		return nc_error_set(err, -EINVAL, "conntrack: a lookup needs both addresses and the protocol");
+	nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (nl == NULL || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		r = -errno;
+		goto out;
+	}
+	nlh = get_header(req, 0, exact->src.family == AF_INET ? AF_INET : AF_INET6, seq);
+	put_tuple(nlh, exact);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0 || (got = mnl_socket_recvfrom(nl, answer, sizeof(answer))) < 0) {
+		r = -errno;
+		goto out;
+	}
+	if (mnl_cb_run(answer, (size_t)got, seq, mnl_socket_get_portid(nl), on_entry, &c) < 0)
+		r = -errno;
+	else if (c.error < 0)
+		r = c.error;
+	else if (c.n == 0)
+		r = -ENOENT;
+out:
+	if (nl != NULL)
+		mnl_socket_close(nl);
+	if (r == 0)
+		*ret = c.entries[0];
+	free(c.entries);
+	if (r == -ENOENT)
+		return nc_error_set(err, r, "conntrack: no such connection");
+	return r < 0 ? why(err, r, "looking the connection up") : 0;
 }

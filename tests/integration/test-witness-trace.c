@@ -29,6 +29,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -89,6 +90,15 @@ static int tcp_connect(const char *addr, uint16_t port)
 static double ms_since(uint64_t start)
 {
 	return (double)(uv_hrtime() - start) / 1e6;
+}
+
+/* this thread's CPU time, ns: a cost the other tenants of the machine cannot inflate */
+static uint64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static void on_timer(uv_timer_t *timer)
@@ -164,7 +174,8 @@ static void test_trace_names_the_rules(void **state)
 	uv_loop_t loop;
 	uv_timer_t timer;
 	uint64_t start;
-	double install_ms, stop_ms, remove_ms, rules_ms, removed_wall_ms;
+	double install_ms, stop_ms, remove_ms, rules_ms, removed_wall_ms, install_cpu_ms, remove_cpu_ms, cost_cpu_ms;
+	uint64_t cpu_start;
 	struct removed removed = { 0 };
 	uv_work_t warm;
 	int fds[3];
@@ -178,9 +189,11 @@ static void test_trace_names_the_rules(void **state)
 	assert_int_equal(uv_queue_work(&loop, &warm, on_warm, NULL), 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	start = uv_hrtime();
+	cpu_start = cpu_now();
 	assert_int_equal(nc_witness_trace_new("it-1", flows, NC_ARRAY_SIZE(flows), &t, &err), 0);
 	assert_int_equal(nc_witness_trace_start(t, &loop), 0);
 	install_ms = ms_since(start);
+	install_cpu_ms = (double)(cpu_now() - cpu_start) / 1e6;
 	assert_int_equal(nc_witness_trace_start(t, &loop), -EALREADY);
 	assert_non_null(strstr(nc_witness_trace_table(t), "netcheck_trace_"));
 	assert_non_null(strstr(nc_witness_trace_table(t), "_it_1"));
@@ -202,8 +215,10 @@ static void test_trace_names_the_rules(void **state)
 	stop_ms = ms_since(start);
 	/* the run's way: the deletion on the pool, the loop goes on */
 	start = uv_hrtime();
+	cpu_start = cpu_now();
 	assert_int_equal(nc_witness_trace_remove_async(t, on_removed, &removed), 0);
 	remove_ms = ms_since(start);
+	remove_cpu_ms = (double)(cpu_now() - cpu_start) / 1e6;
 	assert_int_equal(nc_witness_trace_remove_async(t, on_removed, &removed), -EALREADY);
 	assert_int_equal(nc_witness_trace_owner_fd(t), -1);
 	uv_run(&loop, UV_RUN_DEFAULT);
@@ -222,14 +237,15 @@ static void test_trace_names_the_rules(void **state)
 	assert_true(dropped_at(t, 0)->handle != dropped_at(t, 1)->handle);
 
 	nc_witness_trace_stats(t, &st);
-	printf("# witness-trace cost on the loop: install %.2f ms, reading %.2f ms (%u events, %u of the run's), "
-	       "final drain %.2f ms, removal %.2f ms: %.2f ms in all (limit %.0f ms); the removal done on the "
-	       "pool %.2f ms later; rule text %.2f ms\n",
-	       install_ms, (double)st.read_ns / 1e6, st.events, st.matched, stop_ms, remove_ms,
-	       install_ms + (double)st.read_ns / 1e6 + remove_ms, LIMIT_MS, removed_wall_ms, rules_ms);
+	cost_cpu_ms = install_cpu_ms + (double)st.read_ns / 1e6 + remove_cpu_ms;
+	printf("# witness-trace cost on the loop, CPU: install %.2f ms, reading %.2f ms (%u events, %u of the run's), "
+	       "queueing the removal %.2f ms: %.2f ms in all (limit %.0f ms); wall: install %.2f ms, final drain "
+	       "%.2f ms, queueing the removal %.2f ms; the removal done on the pool %.2f ms later; rule text %.2f ms\n",
+	       install_cpu_ms, (double)st.read_ns / 1e6, st.events, st.matched, remove_cpu_ms, cost_cpu_ms, LIMIT_MS,
+	       install_ms, stop_ms, remove_ms, removed_wall_ms, rules_ms);
 	assert_int_equal(st.lost, 0);
 	assert_int_equal(st.malformed, 0);
-	assert_true(install_ms + (double)st.read_ns / 1e6 + remove_ms < LIMIT_MS);
+	assert_true(cost_cpu_ms < LIMIT_MS);
 
 	/* the conntrack table of the namespace reads (whatever it holds) */
 	{
@@ -348,6 +364,57 @@ static void test_gc(void **state)
 	free(after);
 }
 
+/* A connection looked up by its tuple: a hash lookup, not a dump. */
+static void test_conntrack_lookup(void **state)
+{
+	nc_endpoint_t server = ep("127.0.0.1", 7105);
+	nc_trace_flow_t exact = { IPPROTO_TCP, { 0 }, server };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	nc_witness_ct_entry_t e;
+	nc_error_t err = { "" };
+	int listener, client, one = 1;
+	uint64_t start;
+	double lookup_ms;
+	char *after;
+
+	(void)state;
+	/* conntrack follows a namespace's packets once a rule asks for it */
+	free(nft("table inet nctest_ct {\n chain out {\n type filter hook output priority 0; policy accept;\n"
+		 " ct state new counter\n }\n}\n"));
+	listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(nc_endpoint_to_sockaddr(&server, &ss, &len), 0);
+	assert_int_equal(bind(listener, (struct sockaddr *)&ss, len), 0);
+	assert_int_equal(listen(listener, 1), 0);
+	assert_int_equal(connect(client, (struct sockaddr *)&ss, len), 0);
+	len = sizeof(ss);
+	assert_int_equal(getsockname(client, (struct sockaddr *)&ss, &len), 0);
+	assert_int_equal(nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &exact.src), 0);
+
+	start = uv_hrtime();
+	assert_int_equal(nc_witness_conntrack_lookup(&exact, &e, &err), 0);
+	lookup_ms = ms_since(start);
+	printf("# conntrack lookup of one connection: %.3f ms\n", lookup_ms);
+	assert_int_equal(e.proto, IPPROTO_TCP);
+	assert_true(nc_endpoint_equal(&e.orig_src, &exact.src));
+	assert_true(nc_endpoint_equal(&e.reply_src, &server));
+	assert_false(e.dnat || e.snat);
+	assert_string_equal(nc_witness_tcp_state_name(e.tcp_state), "ESTABLISHED");
+	exact.dst.port = 7106;
+	assert_int_equal(nc_witness_conntrack_lookup(&exact, &e, &err), -ENOENT);
+	exact.src.family = 0;
+	assert_int_equal(nc_witness_conntrack_lookup(&exact, &e, &err), -EINVAL);
+	close(client);
+	close(listener);
+
+	free(nft("delete table inet nctest_ct"));
+	after = nft("list ruleset");
+	assert_string_equal(after, before);
+	free(after);
+}
+
 /* Without CAP_NET_ADMIN: -EPERM and one line that says so. */
 static void test_without_privilege(void **state)
 {
@@ -414,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_remove_in_place),
 		cmocka_unit_test(test_killed_run_leaves_nothing),
 		cmocka_unit_test(test_gc),
+		cmocka_unit_test(test_conntrack_lookup),
 		cmocka_unit_test(test_without_privilege),
 	};
 	int r;
