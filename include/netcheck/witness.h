@@ -139,6 +139,12 @@ size_t nc_witness_trace_passage_count(const nc_trace_t *t, size_t flow);
  * NULL out of range.  Passages in the order their first packet came. */
 const nc_trace_passage_t *nc_witness_trace_passage(const nc_trace_t *t, size_t flow, size_t i);
 void nc_witness_trace_stats(const nc_trace_t *t, nc_trace_stats_t *ret);
+/* Where netfilter dropped a packet of flow (a drop ends its passage: a
+ * DROP, a REJECT, a policy drop): the step, and in *ret_passage (may be
+ * NULL) its passage; the client's direction before the reply's, then in
+ * arrival order.  NULL if no packet of the flow was dropped by a rule or
+ * a policy.  Borrowed like nc_witness_trace_passage(). */
+const nc_trace_step_t *nc_witness_trace_drop(const nc_trace_t *t, size_t flow, const nc_trace_passage_t **ret_passage);
 
 /* Removes the trace tables of runs that are gone: every table named
  * NC_TRACE_TABLE_PREFIX<pid>_... whose pid is not a live netcheck (an owned

@@ -180,6 +180,28 @@ static void test_ipv6(void **state)
 	nc_witness_trace_free(t);
 }
 
+/* The step that dropped each flow's packets, for the diagnosis to cite. */
+static void test_drop_found(void **state)
+{
+	nc_trace_t *t = follow(1);
+	const nc_trace_passage_t *p = NULL;
+	const nc_trace_step_t *s;
+
+	(void)state;
+	s = nc_witness_trace_drop(t, FLOW_DROP, &p);
+	assert_non_null(s);
+	assert_step(s, INET, "rec", "input", 3, NF_DROP, NC_TRACE_RULE);
+	assert_false(p->reply);
+	s = nc_witness_trace_drop(t, FLOW_REJECT, NULL);
+	assert_non_null(s);
+	assert_int_equal(s->handle, 4);
+	/* accepted: nothing dropped it */
+	assert_null(nc_witness_trace_drop(t, FLOW_UDP, &p));
+	assert_null(p);
+	assert_null(nc_witness_trace_drop(t, 99, NULL));
+	nc_witness_trace_free(t);
+}
+
 /* The same packets again are counted, not kept twice. */
 static void test_same_passages_counted(void **state)
 {
@@ -345,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_rejected_and_its_reset),
 		cmocka_unit_test(test_jump_then_accept),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_same_passages_counted),
 		cmocka_unit_test(test_other_flows_ignored),
 		cmocka_unit_test(test_bad_flows),

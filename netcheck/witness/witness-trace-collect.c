@@ -108,6 +108,23 @@ void nc_witness_trace_stats(const nc_trace_t *t, nc_trace_stats_t *ret)
 	*ret = t->stats;
 }
 
+const nc_trace_step_t *nc_witness_trace_drop(const nc_trace_t *t, size_t flow, const nc_trace_passage_t **ret_passage)
+{
+	for (int reply = 0; reply <= 1; reply++)
+		for (size_t i = 0; i < nc_witness_trace_passage_count(t, flow); i++) {
+			const nc_trace_passage_t *p = nc_witness_trace_passage(t, flow, i);
+
+			if (p->reply == (reply == 1) && p->n_steps > 0 && p->steps[p->n_steps - 1].verdict == 0 /* NF_DROP */) {
+				if (ret_passage != NULL)
+					*ret_passage = p;
+				return &p->steps[p->n_steps - 1];
+			}
+		}
+	if (ret_passage != NULL)
+		*ret_passage = NULL;
+	return NULL;
+}
+
 const char *nc_witness_verdict_name(int verdict)
 {
 	switch (verdict) {

@@ -759,6 +759,7 @@ int nc_witness_trace_new(const char *run_id, const nc_trace_flow_t *flows, size_
 			 nc_error_t *err)
 {
 	(void)run_id_valid;
+	(void)run_id;
 	(void)flows;
 	(void)n;
 	*ret = NULL;

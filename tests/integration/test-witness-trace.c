@@ -127,16 +127,9 @@ static void on_removed(nc_trace_t *t, int status, void *data)
 	r->at = uv_hrtime();
 }
 
-/* The last step of flow's passages that ends in a drop, or NULL. */
 static const nc_trace_step_t *dropped_at(const nc_trace_t *t, size_t flow)
 {
-	for (size_t i = 0; i < nc_witness_trace_passage_count(t, flow); i++) {
-		const nc_trace_passage_t *p = nc_witness_trace_passage(t, flow, i);
-
-		if (!p->reply && p->n_steps > 0 && p->steps[p->n_steps - 1].verdict == 0)
-			return &p->steps[p->n_steps - 1];
-	}
-	return NULL;
+	return nc_witness_trace_drop(t, flow, NULL);
 }
 
 static void assert_named(const nc_witness_rules_t *rules, const nc_trace_step_t *s, const char *verb,
