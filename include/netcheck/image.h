@@ -18,18 +18,25 @@
 #include <stdint.h>
 
 /* The responder executable, embedded at build time by
- * netcheck/responder/embed.py (generated nc-responder-bin.c). */
+ * netcheck/responder/embed.py (generated nc-responder-bin.c), and the
+ * SHA-256 (64 hex digits) of the inputs it was built from: its sources,
+ * the headers they include and its meson.build, named relative to the
+ * source tree.  The same in every build folder and with every toolchain,
+ * where the executable's bytes need not be. */
 extern const unsigned char nc_responder_bin[];
 extern const size_t nc_responder_bin_len;
+extern const char nc_responder_source_digest[];
 
 /* Longest image tag accepted; tags are [A-Za-z0-9_.-]. */
 #define NC_IMAGE_TAG_MAX 128
 
-/* The image's tag: the version and a hash of the responder's bytes
- * ("0.1.0-3fa2c19b0e4d"), so an engine that holds an older build's image
- * of the same version never runs an old responder.  responder: borrowed.
- * 0 or -ENOSPC. */
-int nc_image_tag(const uint8_t *responder, size_t len, char *buf, size_t buf_len);
+/* The image's tag: the version and the first 12 hex digits of the
+ * responder's source digest ("0.1.0-3fa2c19b0e4d"; source_digest: borrowed,
+ * nc_responder_source_digest), so an engine that holds the image of another
+ * responder of the same version never runs it, and two builds of the same
+ * sources (two build folders, gcc and clang) share one image.  0, -EINVAL
+ * for a digest that is not 12 or more lowercase hex digits, or -ENOSPC. */
+int nc_image_tag(const char *source_digest, char *buf, size_t buf_len);
 
 /* "netcheck-responder".  returns: static */
 const char *nc_image_name(void);

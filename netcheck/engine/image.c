@@ -62,17 +62,13 @@ typedef struct tar_entry {
 
 static bool tag_is_valid(const char *tag);
 
-int nc_image_tag(const uint8_t *responder, size_t len, char *buf, size_t buf_len)
+int nc_image_tag(const char *source_digest, char *buf, size_t buf_len)
 {
-	/* FNV-1a 64: identity, not security (the bytes are our own build's) */
-	uint64_t h = 0xcbf29ce484222325ull;
 	int n;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= responder[i];
-		h *= 0x100000001b3ull;
-	}
-	n = snprintf(buf, buf_len, "%s-%012llx", NC_VERSION, (unsigned long long)(h >> 16));
+	if (source_digest == NULL || strspn(source_digest, "0123456789abcdef") < 12)
+		return -EINVAL;
+	n = snprintf(buf, buf_len, "%s-%.12s", NC_VERSION, source_digest);
 	return n < 0 || (size_t)n >= buf_len ? -ENOSPC : 0;
 }
 

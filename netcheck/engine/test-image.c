@@ -237,6 +237,27 @@ static void test_tags(void **state)
 	assert_string_equal(changes[2], "USER 65534");
 }
 
+/* The tag names the responder's source digest, not its bytes: the same
+ * digest gives the same tag (tests of the digest itself across build
+ * folders: netcheck/responder/test-tag.py). */
+static void test_image_tag(void **state)
+{
+	char tag[NC_IMAGE_TAG_MAX], want[NC_IMAGE_TAG_MAX], tiny[8];
+	(void)state;
+
+	assert_int_equal(strlen(nc_responder_source_digest), 64);
+	assert_int_equal(strspn(nc_responder_source_digest, "0123456789abcdef"), 64);
+	assert_int_equal(nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)), 0);
+	snprintf(want, sizeof(want), "%s-%.12s", NC_VERSION, nc_responder_source_digest);
+	assert_string_equal(tag, want);
+	assert_true(nc_image_tag_is_valid(tag));
+	assert_int_equal(nc_image_tag("0123456789abcdef0123", tag, sizeof(tag)), 0);
+	assert_string_equal(tag, NC_VERSION "-0123456789ab");
+	assert_int_equal(nc_image_tag("0123456789a", tag, sizeof(tag)), -EINVAL);  /* too short */
+	assert_int_equal(nc_image_tag("0123456789AB", tag, sizeof(tag)), -EINVAL); /* not lowercase hex */
+	assert_int_equal(nc_image_tag(NULL, tag, sizeof(tag)), -EINVAL);
+	assert_int_equal(nc_image_tag(nc_responder_source_digest, tiny, sizeof(tiny)), -ENOSPC);
+}
 
 /* FIPS 180-4 examples and NIST's long message: one block, two blocks, the
  * padding edge (55 and 56 bytes), and a million 'a's. */
@@ -336,6 +357,7 @@ int main(void)
 		cmocka_unit_test(test_tar_bad_arguments),
 		cmocka_unit_test(test_name),
 		cmocka_unit_test(test_tags),
+		cmocka_unit_test(test_image_tag),
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test(test_archive),
 	};

@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """Embed the static responder executable into netcheck as a C array.
 
-usage: embed.py RESPONDER_BINARY OUTPUT.c
+usage: embed.py RESPONDER_BINARY OUTPUT.c --root DIR SOURCE...
 
 Writes
     const unsigned char nc_responder_bin[] = { ... };
     const size_t nc_responder_bin_len = N;
-declared in include/netcheck/image.h.  Standard library only.  The output
-is written to a temporary file and renamed, so an interrupted build never
-leaves a truncated .c behind.
+    const char nc_responder_source_digest[] = "<64 hex>";
+declared in include/netcheck/image.h.  The digest is SHA-256 over the
+responder's inputs (each file's path relative to DIR, its length and its
+bytes, in path order): what the image's tag names, the same in every build
+folder and with every toolchain, where the executable's bytes need not be.
+Standard library only.  The output is written to a temporary file and
+renamed, so an interrupted build never leaves a truncated .c behind.
 """
 
+import hashlib
 import os
 import sys
 import tempfile
@@ -20,7 +25,24 @@ BYTES_PER_LINE = 24
 HEX = ["0x%02x," % b for b in range(256)]
 
 
-def render(data: bytes, source_name: str) -> str:
+def source_digest(root, sources):
+    """SHA-256 of the sources, named relative to root: no build path counts."""
+    named = []
+    for src in sources:
+        rel = os.path.relpath(os.path.abspath(src), os.path.abspath(root))
+        if rel.startswith(".."):
+            raise ValueError("%s is outside %s" % (src, root))
+        named.append((rel.replace(os.sep, "/"), src))
+    h = hashlib.sha256()
+    for rel, src in sorted(named):
+        with open(src, "rb") as f:
+            data = f.read()
+        h.update(b"%s\0%d\0" % (rel.encode(), len(data)))
+        h.update(data)
+    return h.hexdigest()
+
+
+def render(data: bytes, source_name: str, digest: str) -> str:
     lines = []
     for start in range(0, len(data), BYTES_PER_LINE):
         chunk = data[start:start + BYTES_PER_LINE]
@@ -35,12 +57,13 @@ def render(data: bytes, source_name: str) -> str:
         "%s\n"
         "};\n"
         "const size_t nc_responder_bin_len = %d;\n"
-    ) % (source_name, "\n".join(lines), len(data))
+        "const char nc_responder_source_digest[] = \"%s\";\n"
+    ) % (source_name, "\n".join(lines), len(data), digest)
 
 
 def main(argv):
-    if len(argv) != 3:
-        sys.stderr.write("usage: embed.py RESPONDER_BINARY OUTPUT.c\n")
+    if len(argv) < 6 or argv[3] != "--root":
+        sys.stderr.write("usage: embed.py RESPONDER_BINARY OUTPUT.c --root DIR SOURCE...\n")
         return 64
     src, dst = argv[1], argv[2]
     with open(src, "rb") as f:
@@ -49,7 +72,8 @@ def main(argv):
         # an empty initializer list is not C11
         sys.stderr.write("embed.py: %s is empty\n" % src)
         return 65
-    text = render(data, os.path.basename(src).replace("*/", ""))
+    digest = source_digest(argv[4], argv[5:])
+    text = render(data, os.path.basename(src).replace("*/", ""), digest)
 
     out_dir = os.path.dirname(os.path.abspath(dst))
     fd, tmp = tempfile.mkstemp(prefix=".embed-", suffix=".c", dir=out_dir)

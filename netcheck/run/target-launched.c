@@ -54,7 +54,7 @@ static int image_ref(const run_state_t *s, char *ret, size_t len)
 
 	if (s->opt->image != NULL)
 		return (size_t)snprintf(ret, len, "%s", s->opt->image) >= len ? -ENOSPC : 0;
-	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
 		return -ENOSPC;
 	return (size_t)snprintf(ret, len, "%s:%s", nc_image_name(), tag) >= len ? -ENOSPC : 0;
 }
@@ -86,7 +86,7 @@ static int ensure_image(run_state_t *s, struct launched *t, nc_error_t *err)
 	r = image_present(s, t, err);
 	if (r != 0)
 		return r < 0 ? r : 0;
-	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
 		return nc_error_set(err, -ENOSPC, "internal error: image tag");
 	nc_run_progress(s, "importing image %s (%zu KiB)", t->image, nc_responder_bin_len / 1024);
 	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);

@@ -188,7 +188,7 @@ static int load_image(run_state_t *s, struct swarm *t, nc_error_t *err)
 		snprintf(sw->image, sizeof(sw->image), "%s", s->opt->image);
 		return 0;
 	}
-	if (nc_image_tag(nc_responder_bin, nc_responder_bin_len, tag, sizeof(tag)) < 0)
+	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
 		return nc_error_set(err, -ENOSPC, "internal error: image tag");
 	r = nc_image_build_archive(nc_responder_bin, nc_responder_bin_len, tag, &tar, &tar_len, sw->image,
 				   sizeof(sw->image));

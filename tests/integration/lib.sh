@@ -60,7 +60,7 @@ check_schema() {
 }
 
 # netcheck's responder image, imported by one plain run if missing;
-# prints its reference (netcheck-responder:<version>-<hash of the responder>)
+# prints its reference (netcheck-responder:<version>-<hash of the responder's sources>)
 responder_image() {
 	"$NETCHECK" run --no-capture --json "$TMP/responder-image.json" >/dev/null 2>&1 || true
 	$PY -c 'import json,sys; print(json.load(open(sys.argv[1]))["container"]["image"])' "$TMP/responder-image.json"
