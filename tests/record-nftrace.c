@@ -11,8 +11,12 @@
  * here on 198.18.0.2:7004), sends a UDP datagram to 127.0.0.1:7003 (no
  * one listens) and writes the raw conntrack dump to FILE.
  *
+ * With --connect ADDR PORT: traces one TCP connection there and prints
+ * its passages with the rules' text (a look at a real ruleset).
+ *
  *   record-nftrace OUTDIR
- *   record-nftrace --conntrack FILE */
+ *   record-nftrace --conntrack FILE
+ *   record-nftrace --connect ADDR PORT */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +41,7 @@ static nc_endpoint_t addr(const char *a, uint16_t port)
 	return e;
 }
 
-static void tcp_connect(const char *a, uint16_t port)
+static int tcp_connect(const char *a, uint16_t port)
 {
 	nc_endpoint_t e = addr(a, port);
 	struct sockaddr_storage ss;
@@ -47,12 +51,70 @@ static void tcp_connect(const char *a, uint16_t port)
 	nc_endpoint_to_sockaddr(&e, &ss, &len);
 	if (fd < 0 || (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS))
 		perror("connect");
-	/* left open: the SYN of a dropped connection is sent again after 1 s */
+	return fd; /* left open: the SYN of a dropped connection is sent again after 1 s */
 }
 
 static void on_timer(uv_timer_t *timer)
 {
 	uv_stop(timer->loop);
+}
+
+/* The passages of every flow, with the rule text when rules is given. */
+static void print_passages(const nc_trace_t *t, const nc_witness_rules_t *rules)
+{
+	for (size_t i = 0; i < nc_witness_trace_flow_count(t); i++)
+		for (size_t j = 0; j < nc_witness_trace_passage_count(t, i); j++) {
+			const nc_trace_passage_t *p = nc_witness_trace_passage(t, i, j);
+
+			printf("flow %zu passage %zu: %u packet(s)%s flags 0x%02x\n", i, j, p->packets,
+			       p->reply ? " reply" : "", p->tcp_flags);
+			for (size_t k = 0; k < p->n_steps; k++) {
+				const nc_trace_step_t *st = &p->steps[k];
+				const char *text = nc_witness_rules_text(rules, st->family, st->table, st->chain, st->handle, NULL);
+
+				printf("  %s %s %s handle %llu type %d verdict %s%s%s%s%s\n", nc_witness_family_name(st->family),
+				       st->table, st->chain, (unsigned long long)st->handle, st->type,
+				       nc_witness_verdict_name(st->verdict), st->jump_target != NULL ? " to " : "",
+				       st->jump_target != NULL ? st->jump_target : "", text != NULL ? ": " : "",
+				       text != NULL ? text : "");
+			}
+		}
+}
+
+/* --connect: traces one TCP connection to addr:port as it goes, then
+ * prints its passages with each rule's text (a look at a real path, on
+ * any ruleset; the trace table is the only change made). */
+static int watch_connect(const char *a, const char *port)
+{
+	const nc_trace_flow_t flow = { IPPROTO_TCP, { 0 }, addr(a, (uint16_t)atoi(port)) };
+	nc_witness_rules_t *rules = NULL;
+	nc_error_t err = { "" };
+	nc_trace_t *t;
+	uv_loop_t loop;
+	uv_timer_t timer;
+	int fd;
+
+	if (nc_witness_trace_new("watch", &flow, 1, &t, &err) < 0) {
+		fprintf(stderr, "record-nftrace: %s\n", err.text);
+		return 1;
+	}
+	uv_loop_init(&loop);
+	nc_witness_trace_start(t, &loop);
+	fd = tcp_connect(a, flow.dst.port);
+	uv_timer_init(&loop, &timer);
+	uv_timer_start(&timer, on_timer, 1500, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	nc_witness_trace_stop(t);
+	nc_witness_trace_remove(t, &err);
+	if (nc_witness_rules_read(&rules, &err) < 0)
+		fprintf(stderr, "record-nftrace: %s\n", err.text);
+	print_passages(t, rules);
+	nc_witness_rules_free(rules);
+	nc_witness_trace_free(t);
+	close(fd);
+	uv_close((uv_handle_t *)&timer, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	return uv_loop_close(&loop) == 0 ? 0 : 1;
 }
 
 static int record_conntrack(const char *file)
@@ -111,8 +173,10 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--conntrack") == 0)
 		return record_conntrack(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "--connect") == 0)
+		return watch_connect(argv[2], argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: record-nftrace OUTDIR | --conntrack FILE\n");
+		fprintf(stderr, "usage: record-nftrace OUTDIR | --conntrack FILE | --connect ADDR PORT\n");
 		return 64;
 	}
 	r = nc_witness_trace_new("rec", flows, NC_ARRAY_SIZE(flows), &t, &err);
@@ -157,20 +221,7 @@ int main(int argc, char **argv)
 	uv_run(&loop, UV_RUN_DEFAULT);
 	nc_witness_trace_stop(t);
 
-	for (size_t i = 0; i < nc_witness_trace_flow_count(t); i++)
-		for (size_t j = 0; j < nc_witness_trace_passage_count(t, i); j++) {
-			const nc_trace_passage_t *p = nc_witness_trace_passage(t, i, j);
-
-			printf("flow %zu passage %zu: %u packet(s)%s flags 0x%02x\n", i, j, p->packets,
-			       p->reply ? " reply" : "", p->tcp_flags);
-			for (size_t k = 0; k < p->n_steps; k++)
-				printf("  %s %s %s handle %llu type %d verdict %s%s%s\n",
-				       nc_witness_family_name(p->steps[k].family), p->steps[k].table, p->steps[k].chain,
-				       (unsigned long long)p->steps[k].handle, p->steps[k].type,
-				       nc_witness_verdict_name(p->steps[k].verdict),
-				       p->steps[k].jump_target != NULL ? " to " : "",
-				       p->steps[k].jump_target != NULL ? p->steps[k].jump_target : "");
-		}
+	print_passages(t, NULL);
 	nc_witness_trace_free(t);
 	uv_close((uv_handle_t *)&timer, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
