@@ -42,6 +42,7 @@ typedef struct nc_forwarder {
 typedef struct nc_listener {
 	nc_path_proto_t proto;
 	nc_endpoint_t addr;  /* local address and port: 0.0.0.0, ::, 127.0.0.1, ... */
+	bool v6only;         /* an AF_INET6 socket that takes no IPv4 (IPV6_V6ONLY); false when unknown */
 } nc_listener_t;
 
 #define NC_FW_NAME_MAX 64

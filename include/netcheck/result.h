@@ -100,16 +100,74 @@ typedef enum nc_diag_code {
 	NC_DIAG_INPUT_FIREWALL_BYPASSED,    /* an INPUT drop that Docker's DNAT goes around */
 	NC_DIAG_NAME_NOT_RESOLVED,          /* no embedded DNS (default bridge) or unknown name */
 	NC_DIAG_NO_FORWARDER,               /* nothing forwards this address family / protocol */
+	NC_DIAG_UNEXPLAINED,                /* failed, and nothing observed explains it (observed: what was looked at) */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
 
 #define NC_DIAG_DETAIL_MAX 512
 #define NC_DIAG_HINT_MAX 256
 
+/* Where an observation comes from (JSON "source"). */
+typedef enum nc_obs_source {
+	NC_OBS_NFTRACE = 0,   /* the kernel's netfilter trace of the run's own packets */
+	NC_OBS_DROP_REASON,   /* the kernel's drop reason for a packet of the run */
+	NC_OBS_SOCKET,        /* a socket table: the container's listeners, the process on a port */
+	NC_OBS_CONTAINER,     /* the container's state: running, exited (code), its last log lines */
+	NC_OBS_CONNTRACK,     /* a conntrack entry of the run's flows */
+	NC_OBS_CAPTURE,       /* where the path's packets were, and were not, captured */
+	NC_OBS_SYSCTL,        /* a host setting that decides paths */
+	NC_OBS_ROUTE,         /* the route to an address */
+	NC_OBS_ENGINE,        /* what the engine says: published ports, networks */
+	NC_OBS_RULESET,       /* the firewall ruleset as read (not traced): what it says of this connection */
+	NC_OBS_SOURCE_COUNT,
+} nc_obs_source_t;
+
+#define NC_OBS_TEXT_MAX 256
+#define NC_OBS_NAME_MAX 64
+
+/* One thing seen that a diagnosis rests on: its source, the sentence
+ * (`text`) and the fields its source has (zero / "" when it has none).
+ * Plain data: whoever saw it fills it, the policy picks what a diagnosis
+ * cites, the reporters render it. */
+typedef struct nc_observation {
+	nc_obs_source_t source;
+	char text[NC_OBS_TEXT_MAX];        /* what was seen, in words; never empty */
+	/* nftrace, ruleset: the rule met */
+	char family[8];                    /* "ip", "inet" */
+	char table[NC_OBS_NAME_MAX];
+	char chain[NC_OBS_NAME_MAX];
+	uint64_t handle;                   /* the rule's handle; 0 = a chain's policy, or unknown */
+	char rule[200];                    /* the rule's text */
+	char verdict[16];                  /* "accept", "drop", "reject", "continue", ... */
+	/* drop-reason */
+	char reason[NC_OBS_NAME_MAX];      /* SKB_DROP_REASON_* without the prefix */
+	char location[NC_OBS_NAME_MAX];    /* the kernel function */
+	/* socket */
+	nc_path_proto_t proto;
+	nc_endpoint_t local;               /* the socket's address and port (family 0: unknown) */
+	bool v6only;
+	int pid;                           /* the process holding it; 0 unknown */
+	char process[NC_OBS_NAME_MAX];
+	/* container */
+	char state[16];                    /* "running", "exited", "paused", ... */
+	int exit_code;
+	/* capture */
+	char point[NC_OBS_NAME_MAX];       /* the capture point it speaks of (its unique name) */
+	uint32_t packets;                  /* the path's packets seen there */
+	/* sysctl */
+	char name[NC_OBS_NAME_MAX];        /* "net.ipv4.ip_forward" */
+	char value[32];
+} nc_observation_t;
+
+#define NC_DIAG_OBSERVED_MAX 8
+
 typedef struct nc_diagnosis {
 	nc_diag_code_t code;               /* NC_DIAG_NONE: nothing to say (JSON null) */
 	char detail[NC_DIAG_DETAIL_MAX];   /* what was found, with the facts that show it */
 	char hint[NC_DIAG_HINT_MAX];       /* what to do; may be empty */
+	nc_observation_t observed[NC_DIAG_OBSERVED_MAX]; /* what it rests on, in order */
+	size_t n_observed;
+	bool observed_cut;                 /* more was seen than fits NC_DIAG_OBSERVED_MAX */
 } nc_diagnosis_t;
 
 /* Where packets were captured.  Each point has one unique name used
@@ -408,7 +466,19 @@ int nc_leg_from_name(const char *name, nc_leg_t *ret);
  * "veth1a2b3c4", "eth0@container", "eth0@peer", "veth@remote"...
  * ifname: borrowed.  Returns buf. */
 char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len);
-/* Sets the path's diagnosis (fmt for the detail; hint may be NULL). */
+/* Adds an observation of source to d, its text from fmt; the rest of it
+ * is zero for the caller to fill.  returns: borrowed, valid as long as d;
+ * NULL when d holds NC_DIAG_OBSERVED_MAX already (d->observed_cut is set). */
+nc_observation_t *nc_diagnosis_observe(nc_diagnosis_t *d, nc_obs_source_t source, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Clears d: no code, no text, no observation. */
+void nc_diagnosis_clear(nc_diagnosis_t *d);
+/* "nftrace", "drop-reason", "socket", "container", "conntrack", "capture",
+ * "sysctl", "route", "engine", "ruleset"; NULL out of range */
+const char *nc_obs_source_name(nc_obs_source_t s);
+int nc_obs_source_from_name(const char *name, nc_obs_source_t *ret);
+/* Sets the path's diagnosis (fmt for the detail; hint may be NULL); its
+ * observations stay. */
 void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* name → value; -EINVAL if unknown */

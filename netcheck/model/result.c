@@ -81,6 +81,20 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "input-firewall-bypassed",
 	[NC_DIAG_NAME_NOT_RESOLVED] = "name-not-resolved",
 	[NC_DIAG_NO_FORWARDER] = "no-forwarder",
+	[NC_DIAG_UNEXPLAINED] = "unexplained",
+};
+
+static const char *const obs_source_names[NC_OBS_SOURCE_COUNT] = {
+	[NC_OBS_NFTRACE] = "nftrace",
+	[NC_OBS_DROP_REASON] = "drop-reason",
+	[NC_OBS_SOCKET] = "socket",
+	[NC_OBS_CONTAINER] = "container",
+	[NC_OBS_CONNTRACK] = "conntrack",
+	[NC_OBS_CAPTURE] = "capture",
+	[NC_OBS_SYSCTL] = "sysctl",
+	[NC_OBS_ROUTE] = "route",
+	[NC_OBS_ENGINE] = "engine",
+	[NC_OBS_RULESET] = "ruleset",
 };
 
 static const char *const diag_meanings[NC_DIAG_COUNT] = {
@@ -101,6 +115,8 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NAME_NOT_RESOLVED] = ("the name did not resolve (the default bridge has no embedded DNS; use a "
 				       "user-defined network)"),
 	[NC_DIAG_NO_FORWARDER] = "nothing forwards this address family or protocol to the published port",
+	[NC_DIAG_UNEXPLAINED] = "the path failed and nothing netcheck observed explains why; the diagnosis lists "
+				"what was looked at (never a guessed cause)",
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {
@@ -280,6 +296,47 @@ void nc_path_set_detail(nc_path_t *p, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
 	va_end(ap);
+}
+
+nc_observation_t *nc_diagnosis_observe(nc_diagnosis_t *d, nc_obs_source_t source, const char *fmt, ...)
+{
+	nc_observation_t *o;
+	va_list ap;
+
+	if (d->n_observed >= NC_DIAG_OBSERVED_MAX) {
+		d->observed_cut = true;
+		return NULL;
+	}
+	o = &d->observed[d->n_observed++];
+	memset(o, 0, sizeof(*o));
+	o->source = source;
+	va_start(ap, fmt);
+	vsnprintf(o->text, sizeof(o->text), fmt, ap);
+	va_end(ap);
+	return o;
+}
+
+void nc_diagnosis_clear(nc_diagnosis_t *d)
+{
+	d->code = NC_DIAG_NONE;
+	d->detail[0] = d->hint[0] = '\0';
+	d->n_observed = 0;
+	d->observed_cut = false;
+}
+
+const char *nc_obs_source_name(nc_obs_source_t s)
+{
+	return (unsigned)s < NC_OBS_SOURCE_COUNT ? obs_source_names[s] : NULL;
+}
+
+int nc_obs_source_from_name(const char *name, nc_obs_source_t *ret)
+{
+	for (size_t i = 0; name != NULL && i < NC_OBS_SOURCE_COUNT; i++)
+		if (strcmp(obs_source_names[i], name) == 0) {
+			*ret = (nc_obs_source_t)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 void nc_path_diagnose(nc_path_t *p, nc_diag_code_t code, const char *hint, const char *fmt, ...)

@@ -191,43 +191,231 @@ static void forward_drop_words(const nc_path_t *p, const nc_diag_firewall_t *fw,
 	}
 }
 
-void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
+/* ---- what a diagnosis cites ---------------------------------------------- */
+
+static const char *proto_word(nc_path_proto_t proto)
+{
+	return proto == NC_PROTO_UDP ? "udp" : proto == NC_PROTO_ICMP ? "icmp" : "tcp";
+}
+
+static void observe_container(nc_diagnosis_t *d, const nc_diag_facts_t *f)
+{
+	nc_observation_t *o;
+
+	if (f->exited)
+		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container's main process exited with code %d%s%.180s",
+					 f->exit_code, f->last_logs != NULL && f->last_logs[0] ? "; its last log lines: " : "",
+					 f->last_logs != NULL ? f->last_logs : "");
+	else
+		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container was running");
+	if (o != NULL) {
+		snprintf(o->state, sizeof(o->state), "%s", f->exited ? "exited" : "running");
+		o->exit_code = f->exited ? f->exit_code : 0;
+	}
+}
+
+static void observe_published(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	char list[160] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < f->n_published && o + 1 < sizeof(list); i++)
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u", o ? ", " : "", f->published[i]);
+	nc_diagnosis_observe(d, NC_OBS_ENGINE, "the engine publishes these container ports (%s): %s",
+			     proto_word(nc_path_kind_proto(p->kind)), o ? list : "none");
+}
+
+static void observe_listener(nc_diagnosis_t *d, const nc_listener_t *l)
+{
+	char a[NC_ENDPOINT_STRLEN];
+	nc_observation_t *o;
+
+	if (nc_endpoint_format(&l->addr, true, a, sizeof(a)) < 0)
+		return;
+	o = nc_diagnosis_observe(d, NC_OBS_SOCKET, "in the container, %s/%s listens%s", a, proto_word(l->proto),
+				 l->v6only ? " (IPv6 only)" : "");
+	if (o != NULL) {
+		o->proto = l->proto;
+		o->local = l->addr;
+		o->v6only = l->v6only;
+	}
+}
+
+/* The container's sockets of the path's protocol, those on its port first;
+ * an empty table is an observation too. */
+static void observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
+	size_t shown = 0;
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < f->n_listeners; i++) {
+			const nc_listener_t *l = &f->listeners[i];
+			bool on_port = l->addr.port == p->container_port;
+
+			if (l->proto != proto || on_port != (pass == 0))
+				continue;
+			observe_listener(d, l);
+			shown++;
+		}
+	if (shown == 0)
+		nc_diagnosis_observe(d, NC_OBS_SOCKET, "in the container, nothing listens on %s at all", proto_word(proto));
+}
+
+static void observe_forwarder(nc_diagnosis_t *d, const nc_forwarder_t *fwd)
+{
+	nc_observation_t *o = nc_diagnosis_observe(d, NC_OBS_SOCKET, "%.60s (pid %d) listens on the published port",
+						   fwd->name, fwd->pid);
+
+	if (o != NULL) {
+		o->pid = fwd->pid;
+		snprintf(o->process, sizeof(o->process), "%s", fwd->name);
+	}
+}
+
+static uint32_t packets_at(const nc_path_t *p, const char *point)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < p->n_hops; i++)
+		if (strcmp(p->hops[i].capture_point, point) == 0 && p->hops[i].leg != NC_LEG_NONE)
+			n += p->hops[i].packets;
+	return n;
+}
+
+/* Each capture point on the path's way, and how many of its packets it saw. */
+static void observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env)
+{
+	if (env == NULL || (p->evidence_state != NC_EVIDENCE_CAPTURED && p->n_hops == 0))
+		return;
+	for (int rank = 0; rank <= 5; rank++)
+		for (size_t i = 0; i < env->n_capture_points; i++) {
+			const char *point = env->capture_points[i].name;
+			uint32_t n = packets_at(p, point);
+			nc_observation_t *o;
+
+			if (point_rank(env->capture_points[i].kind, p->kind) != rank ||
+			    (env->capture_points[i].kind == NC_POINT_LOOPBACK && nc_path_kind_is_direct(p->kind)))
+				continue; /* not on its way: a direct path never crosses lo */
+			if (n > 0)
+				o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "%u of the path's packets seen on %s", n, point);
+			else
+				o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "none of the path's packets seen on %s", point);
+			if (o != NULL) {
+				snprintf(o->point, sizeof(o->point), "%s", point);
+				o->packets = n;
+			}
+		}
+}
+
+/* A reset captured: who sent it, where it was seen. */
+static bool observe_reset(nc_diagnosis_t *d, const nc_path_t *p)
+{
+	for (size_t i = 0; i < p->n_packets; i++) {
+		const nc_packet_summary_t *k = &p->packets[i];
+		char src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN];
+		nc_observation_t *o;
+
+		if (!(k->tcp_flags & NC_TCP_RST) || nc_endpoint_format(&k->src, true, src, sizeof(src)) < 0 ||
+		    nc_endpoint_format(&k->dst, true, dst, sizeof(dst)) < 0)
+			continue;
+		o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "a reset from %s to %s, seen on %s", src, dst,
+					 k->capture_point);
+		if (o != NULL) {
+			snprintf(o->point, sizeof(o->point), "%s", k->capture_point);
+			o->packets = 1;
+		}
+		return true;
+	}
+	return false;
+}
+
+static void observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const char *what)
+{
+	char rule[NC_DIAG_DETAIL_MAX];
+	nc_observation_t *o;
+
+	firewall_rule_words(drop, rule, sizeof(rule));
+	o = nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset as read: %.200s %s %s", rule,
+				 drop->reject ? "rejects" : "drops", what);
+	if (o != NULL) {
+		snprintf(o->family, sizeof(o->family), "%s", drop->family);
+		snprintf(o->table, sizeof(o->table), "%s", drop->table);
+		snprintf(o->chain, sizeof(o->chain), "%s", drop->chain);
+		snprintf(o->rule, sizeof(o->rule), "%s", drop->rule);
+		snprintf(o->verdict, sizeof(o->verdict), "%s", drop->policy ? "policy drop" : drop->reject ? "reject" : "drop");
+		o->handle = drop->handle;
+	}
+}
+
+/* What the ruleset (read, not traced) says of published-remote. */
+static void observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw)
+{
+	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
+		return;
+	if (fw->status < 0)
+		nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset could not be read: %.200s", fw->error);
+	else if (fw->forward_drop)
+		observe_rule(d, &fw->forward, "the remote client's forwarded connection");
+	else
+		nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset as read: no rule drops the remote client's "
+						       "forwarded connection%s",
+				     fw->legacy_tables ? " (iptables-legacy tables exist: their rules were not read)" : "");
+}
+
+/* ---- the rules ------------------------------------------------------------ */
+
+static void diagnose_reachable(nc_path_t *p, const nc_diag_firewall_t *fw)
+{
+	if (diagnose_bypass(p, fw)) {
+		observe_rule(&p->diagnosis, &fw->input, "the published port for remote clients on the input hook");
+		return;
+	}
+	/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
+	if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&
+	    !nc_endpoint_addr_equal(&p->peer_seen, &p->local)) {
+		char seen[NC_ENDPOINT_STRLEN], local[NC_ENDPOINT_STRLEN];
+		nc_observation_t *o;
+
+		nc_endpoint_format(&p->peer_seen, false, seen, sizeof(seen));
+		nc_endpoint_format(&p->local, false, local, sizeof(local));
+		nc_path_diagnose(p, NC_DIAG_SOURCE_ADDRESS_LOST,
+				 "look for a MASQUERADE rule in the nat table's POSTROUTING chain (`iptables -t nat "
+				 "-S POSTROUTING`); dockerd leaves one behind when userland-proxy is turned off and on",
+				 "the app saw %s, not the client's %s: a masquerade rule rewrote the source address",
+				 seen, local);
+		o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_SOCKET, "the app's socket saw its peer as %s; the "
+									"probe's socket was %s", seen, local);
+		if (o != NULL)
+			o->local = p->local;
+	}
+}
+
+static void diagnose_name(nc_path_t *p)
+{
+	if (strcmp(p->network, "bridge") == 0)
+		nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED,
+				 "use a user-defined network (docker network create) or the peer's address",
+				 "the name did not resolve: the default bridge has no embedded DNS, so containers "
+				 "on it find each other by address only");
+	else
+		nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED, NULL, "the name did not resolve on network %s: %s",
+				 p->network, p->detail);
+	nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the container's resolver answered: %.200s", p->detail);
+}
+
+/* The rules in order; the first that holds decides.  Returns with no code
+ * when none does. */
+static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
 {
 	char what[NC_DIAG_DETAIL_MAX / 2], chain[NC_DIAG_DETAIL_MAX];
 	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
-	const char *proto = nc_path_kind_proto(p->kind) == NC_PROTO_UDP ? "udp" : "tcp";
+	const char *proto = proto_word(nc_path_kind_proto(p->kind));
+	nc_diagnosis_t *d = &p->diagnosis;
 	size_t last, next;
 
-	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
-		return; /* not sent: a reason set when it was decided stays */
-	p->diagnosis.code = NC_DIAG_NONE;
-	if (p->verdict == NC_VERDICT_REACHABLE) {
-		if (diagnose_bypass(p, fw))
-			return;
-		/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
-		if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&
-		    !nc_endpoint_addr_equal(&p->peer_seen, &p->local)) {
-			char seen[NC_ENDPOINT_STRLEN], local[NC_ENDPOINT_STRLEN];
-
-			nc_endpoint_format(&p->peer_seen, false, seen, sizeof(seen));
-			nc_endpoint_format(&p->local, false, local, sizeof(local));
-			nc_path_diagnose(p, NC_DIAG_SOURCE_ADDRESS_LOST,
-					 "look for a MASQUERADE rule in the nat table's POSTROUTING chain (`iptables -t nat "
-					 "-S POSTROUTING`); dockerd leaves one behind when userland-proxy is turned off and on",
-					 "the app saw %s, not the client's %s: a masquerade rule rewrote the source address",
-					 seen, local);
-		}
-		return;
-	}
 	if (nc_path_kind_from_container(p->kind) && strncmp(p->detail, "ENOENT", 6) == 0) {
-		if (strcmp(p->network, "bridge") == 0)
-			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED,
-					 "use a user-defined network (docker network create) or the peer's address",
-					 "the name did not resolve: the default bridge has no embedded DNS, so containers "
-					 "on it find each other by address only");
-		else
-			nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED, NULL, "the name did not resolve on network %s: %s",
-					 p->network, p->detail);
+		diagnose_name(p);
 		return;
 	}
 	if (f == NULL)
@@ -237,6 +425,7 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 				 "the container's main process exited with code %d%s%.300s", f->exit_code,
 				 f->last_logs != NULL && f->last_logs[0] ? "; its last log lines: " : "",
 				 f->last_logs != NULL ? f->last_logs : "");
+		observe_container(d, f);
 		return;
 	}
 	if (nc_path_kind_is_published(p->kind) && f->published != NULL && p->container_port != 0 &&
@@ -249,6 +438,7 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 		nc_path_diagnose(p, NC_DIAG_NOT_PUBLISHED, "publish it (docker run -p HOST:CONTAINER)",
 				 "container port %u/%s is not published; published: %s", p->container_port, proto,
 				 o ? list : "none");
+		observe_published(d, p, f);
 		return;
 	}
 	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
@@ -260,12 +450,14 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 					 "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1",
 					 "the app listens on port %u only on the container's loopback (%s): nothing "
 					 "from outside the container can reach it", p->container_port, what);
+			observe_listeners(d, p, f);
 			return;
 		}
 		if (state < 0) {
 			nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the port the app listens on (--port)",
 					 "nothing listens on %s port %u in the container; it listens on: %s", proto,
 					 p->container_port, what);
+			observe_listeners(d, p, f);
 			return;
 		}
 	}
@@ -281,6 +473,11 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 			nc_path_diagnose(p, NC_DIAG_RESET, NULL,
 					 "the container's kernel reset the connection: nothing accepted on port %u",
 					 p->container_port);
+		observe_reset(d, p);
+		if (via_forwarder)
+			observe_forwarder(d, &f->forwarder);
+		if (f->have_listeners)
+			observe_listeners(d, p, f);
 		return;
 	}
 	forward_drop_words(p, fw, chain, sizeof(chain));
@@ -292,18 +489,86 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 				 "packets were seen on %s, never on %s: dropped in between, by %.200s%s",
 				 env->capture_points[last].name, env->capture_points[next].name,
 				 between(env->capture_points[last].kind, env->capture_points[next].kind), chain);
+		observe_capture(d, p, env);
+		observe_ruleset(d, p, fw);
 		return;
 	}
 	if (fw != NULL && fw->forward_drop && p->timings.connect_ms < 0) {
 		/* no capture to show where: the ruleset alone */
 		nc_path_diagnose(p, NC_DIAG_DROPPED, "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)",
 				 "no connection%s", chain);
+		observe_ruleset(d, p, fw);
 		return;
 	}
 	if (p->verdict == NC_VERDICT_TIMEOUT && p->timings.connect_ms >= 0) {
 		nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "check that the service answers this request",
 				 "connected in %.1f ms, but nothing came back within the probe's window",
 				 p->timings.connect_ms);
+		observe_capture(d, p, env);
 		return;
 	}
+}
+
+/* A failed path no rule explains: say so, with everything that was looked
+ * at and what it showed -- never a guessed cause. */
+static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
+{
+	char looked[NC_DIAG_DETAIL_MAX / 2] = "";
+	size_t o = 0;
+	nc_diagnosis_t *d = &p->diagnosis;
+
+#define LOOKED(what) (o += (size_t)snprintf(looked + o, o < sizeof(looked) ? sizeof(looked) - o : 0, "%s%s", \
+					    o ? ", " : "", (what)))
+	if (f != NULL) {
+		LOOKED("the container's state");
+		observe_container(d, f);
+		if (f->published != NULL && nc_path_kind_is_published(p->kind)) {
+			LOOKED("the published ports");
+			observe_published(d, p, f);
+		}
+		if (f->have_listeners && p->container_port != 0) {
+			LOOKED("the container's socket table");
+			observe_listeners(d, p, f);
+		}
+		if (f->forwarder.pid > 0 && nc_path_kind_is_published(p->kind)) {
+			LOOKED("the process on the published port");
+			observe_forwarder(d, &f->forwarder);
+		}
+		if (f->firewall != NULL && p->kind == NC_PATH_PUBLISHED_REMOTE) {
+			LOOKED("the firewall ruleset");
+			observe_ruleset(d, p, f->firewall);
+		}
+	}
+	if (env != NULL && p->evidence_state == NC_EVIDENCE_CAPTURED && env->n_capture_points > 0) {
+		LOOKED("the capture points on its way");
+		observe_capture(d, p, env);
+	}
+#undef LOOKED
+	if (o >= sizeof(looked))
+		looked[sizeof(looked) - 1] = '\0';
+	nc_path_diagnose(p, NC_DIAG_UNEXPLAINED, NULL, "the probe ended %s%s%.120s%s, and nothing netcheck observed "
+			 "explains it; it looked at: %s", nc_verdict_name(p->verdict), p->detail[0] ? " (" : "",
+			 p->detail, p->detail[0] ? ")" : "", o ? looked : "nothing (no facts were gathered for this path)");
+}
+
+/* Failed for a reason the probe or the network holds (not a probe that
+ * could not be made: its detail says why). */
+static bool failed(const nc_path_t *p)
+{
+	return p->verdict == NC_VERDICT_UNREACHABLE || p->verdict == NC_VERDICT_REFUSED ||
+	       p->verdict == NC_VERDICT_TIMEOUT || p->verdict == NC_VERDICT_RESET;
+}
+
+void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
+{
+	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
+		return; /* not sent: a reason set when it was decided stays */
+	nc_diagnosis_clear(&p->diagnosis);
+	if (p->verdict == NC_VERDICT_REACHABLE) {
+		diagnose_reachable(p, f != NULL ? f->firewall : NULL);
+		return;
+	}
+	diagnose_failed(p, env, f);
+	if (p->diagnosis.code == NC_DIAG_NONE && failed(p))
+		diagnose_unexplained(p, env, f);
 }

@@ -259,10 +259,10 @@ static void test_diagnose_socket_table(void **state)
 {
 	/* as read from the container's socket table (recorded: busybox httpd
 	 * -p 127.0.0.1:80, and one on 8080) */
-	const nc_listener_t loopback[] = { { NC_PROTO_TCP, ep_("127.0.0.1", 80) } };
-	const nc_listener_t other_port[] = { { NC_PROTO_TCP, ep_("0.0.0.0", 8080) },
-					     { NC_PROTO_UDP, ep_("0.0.0.0", 53) } };
-	const nc_listener_t v6_any[] = { { NC_PROTO_TCP, ep_("::1", 80) }, { NC_PROTO_TCP, ep_("::", 80) } };
+	const nc_listener_t loopback[] = { { NC_PROTO_TCP, ep_("127.0.0.1", 80), false } };
+	const nc_listener_t other_port[] = { { NC_PROTO_TCP, ep_("0.0.0.0", 8080), false },
+					     { NC_PROTO_UDP, ep_("0.0.0.0", 53), false } };
+	const nc_listener_t v6_any[] = { { NC_PROTO_TCP, ep_("::1", 80), false }, { NC_PROTO_TCP, ep_("::", 80), false } };
 	const uint16_t published[] = { 80 };
 	nc_diag_facts_t f = { .have_listeners = true, .published = published, .n_published = 1 };
 	nc_environment_t env;
@@ -278,6 +278,11 @@ static void test_diagnose_socket_table(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
 	assert_non_null(strstr(p->diagnosis.detail, "127.0.0.1:80/tcp"));
 	assert_non_null(strstr(p->diagnosis.hint, "0.0.0.0"));
+	/* it cites the socket it rests on */
+	assert_int_equal(p->diagnosis.n_observed, 1);
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_SOCKET);
+	assert_true(nc_endpoint_equal(&p->diagnosis.observed[0].local, &loopback[0].addr));
+	assert_string_equal(p->diagnosis.observed[0].text, "in the container, 127.0.0.1:80/tcp listens");
 
 	f.listeners = other_port;
 	f.n_listeners = 2;
@@ -286,6 +291,8 @@ static void test_diagnose_socket_table(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
 	assert_non_null(strstr(p->diagnosis.detail, "0.0.0.0:8080/tcp"));
 	assert_non_null(strstr(p->diagnosis.detail, "port 80"));
+	assert_int_equal(p->diagnosis.n_observed, 1); /* the TCP socket; the UDP one is another protocol */
+	assert_string_equal(p->diagnosis.observed[0].text, "in the container, 0.0.0.0:8080/tcp listens");
 
 	/* a socket on :: serves IPv4 and IPv6 alike: not a socket-table problem */
 	f.listeners = v6_any;
@@ -598,10 +605,122 @@ static void test_unexpected_reason(void **state)
 	nc_result_free(r);
 }
 
+/* Every diagnosis cites what it rests on (diagnosis.observed), and a
+ * failure nothing explains says so, with what was looked at. */
+static void test_diagnosis_observations(void **state)
+{
+	const nc_listener_t any80[] = { { NC_PROTO_TCP, ep_("0.0.0.0", 80), false } };
+	nc_diag_firewall_t fw = { .forward_drop = true, .published_port = 18481 };
+	nc_diag_facts_t f = { .firewall = &fw };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	const nc_diagnosis_t *d;
+	nc_path_t *p;
+	(void)state;
+
+	assert_non_null(r);
+	native_points(&env);
+	add_point(&env, NC_POINT_REMOTE_HOST_SIDE, "ncr1a2b3c4d5e6f");
+	fw.forward = ip_filter_drop("DOCKER-USER", "FORWARD", "ip saddr 198.18.0.0/15 drop");
+	fw.forward.handle = 7;
+
+	/* dropped: the capture points on its way, then the rule as read */
+	p = failed_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = -1;
+	hop_at(p, "ncr1a2b3c4d5e6f", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	d = &p->diagnosis;
+	assert_int_equal(d->code, NC_DIAG_DROPPED);
+	assert_int_equal(d->n_observed, 5); /* ncr…, docker0, veth, eth0@container, the rule */
+	assert_int_equal(d->observed[0].source, NC_OBS_CAPTURE);
+	assert_string_equal(d->observed[0].point, "ncr1a2b3c4d5e6f");
+	assert_int_equal(d->observed[0].packets, 2);
+	assert_string_equal(d->observed[1].text, "none of the path's packets seen on docker0");
+	assert_int_equal(d->observed[1].packets, 0);
+	assert_int_equal(d->observed[4].source, NC_OBS_RULESET);
+	assert_string_equal(d->observed[4].chain, "DOCKER-USER");
+	assert_string_equal(d->observed[4].verdict, "drop");
+	assert_int_equal(d->observed[4].handle, 7);
+	assert_string_equal(d->observed[4].rule, "ip saddr 198.18.0.0/15 drop");
+
+	/* exited: the container's state and code */
+	f.exited = true;
+	f.exit_code = 3;
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_CONTAINER_EXITED);
+	assert_int_equal(p->diagnosis.n_observed, 1);
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_CONTAINER);
+	assert_string_equal(p->diagnosis.observed[0].state, "exited");
+	assert_int_equal(p->diagnosis.observed[0].exit_code, 3);
+	f.exited = false;
+
+	/* a timeout before any connection, no packets anywhere, the app
+	 * listening on every address: nothing explains it -- no guess */
+	f.firewall = NULL;
+	f.have_listeners = true;
+	f.listeners = any80;
+	f.n_listeners = 1;
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = -1;
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	nc_classify_diagnose(p, &env, &f);
+	d = &p->diagnosis;
+	assert_int_equal(d->code, NC_DIAG_UNEXPLAINED);
+	assert_string_equal(nc_diag_code_name(d->code), "unexplained");
+	assert_non_null(strstr(d->detail, "the probe ended timeout"));
+	assert_non_null(strstr(d->detail, "nothing netcheck observed explains it"));
+	assert_non_null(strstr(d->detail, "the container's socket table"));
+	assert_non_null(strstr(d->detail, "the capture points on its way"));
+	assert_int_equal(d->observed[0].source, NC_OBS_CONTAINER);
+	assert_string_equal(d->observed[0].state, "running");
+	assert_int_equal(d->observed[1].source, NC_OBS_SOCKET);
+	assert_string_equal(d->observed[1].text, "in the container, 0.0.0.0:80/tcp listens");
+	assert_int_equal(d->observed[2].source, NC_OBS_CAPTURE);
+	assert_string_equal(d->observed[2].text, "none of the path's packets seen on docker0");
+	assert_int_equal(d->hint[0], '\0'); /* no advice without a cause */
+
+	/* nothing gathered (a swarm path): said so */
+	p = failed_path(r, NC_PATH_TASK_TO_TASK, NC_VERDICT_UNREACHABLE, 80);
+	nc_path_set_detail(p, "EHOSTUNREACH");
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
+	assert_non_null(strstr(p->diagnosis.detail, "the probe ended unreachable (EHOSTUNREACH)"));
+	assert_non_null(strstr(p->diagnosis.detail, "looked at: nothing"));
+	assert_int_equal(p->diagnosis.n_observed, 0);
+
+	/* a probe that could not be made is not "unexplained": its detail says why */
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_ERROR, 80);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	nc_result_free(r);
+}
+
+/* The list is bounded: what does not fit is counted as cut, not written past. */
+static void test_observations_bounded(void **state)
+{
+	nc_diagnosis_t d;
+	(void)state;
+
+	nc_diagnosis_clear(&d);
+	for (int i = 0; i < NC_DIAG_OBSERVED_MAX; i++)
+		assert_non_null(nc_diagnosis_observe(&d, NC_OBS_SYSCTL, "setting %d", i));
+	assert_null(nc_diagnosis_observe(&d, NC_OBS_SYSCTL, "one too many"));
+	assert_true(d.observed_cut);
+	assert_int_equal(d.n_observed, NC_DIAG_OBSERVED_MAX);
+	assert_string_equal(nc_obs_source_name(NC_OBS_DROP_REASON), "drop-reason");
+	assert_null(nc_obs_source_name(NC_OBS_SOURCE_COUNT));
+	nc_diagnosis_clear(&d);
+	assert_int_equal(d.n_observed, 0);
+	assert_false(d.observed_cut);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
+		cmocka_unit_test(test_diagnosis_observations),
+		cmocka_unit_test(test_observations_bounded),
 		cmocka_unit_test(test_verdict_from_probe_error),
 		cmocka_unit_test(test_loopback6_forwarding),
 		cmocka_unit_test(test_unexpected_reason),

@@ -218,12 +218,76 @@ fail:
 	return NULL;
 }
 
+/* One observation: source and text, then the fields its source has. */
+static json_t *observation_json(const nc_observation_t *ob)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "source", jname(nc_obs_source_name(ob->source)));
+	SET(o, "text", JSTR(ob->text));
+	switch (ob->source) {
+	case NC_OBS_NFTRACE:
+	case NC_OBS_RULESET:
+		SET(o, "family", JSTR_OR_NULL(ob->family));
+		SET(o, "table", JSTR_OR_NULL(ob->table));
+		SET(o, "chain", JSTR_OR_NULL(ob->chain));
+		SET(o, "handle", ob->handle != 0 ? jinteger_u64(ob->handle) : json_null());
+		SET(o, "rule", JSTR_OR_NULL(ob->rule));
+		SET(o, "verdict", JSTR_OR_NULL(ob->verdict));
+		break;
+	case NC_OBS_DROP_REASON:
+		SET(o, "reason", JSTR_OR_NULL(ob->reason));
+		SET(o, "location", JSTR_OR_NULL(ob->location));
+		break;
+	case NC_OBS_SOCKET:
+		SET(o, "local", jendpoint(&ob->local, true));
+		SET(o, "proto", json_string(ob->proto == NC_PROTO_UDP ? "udp" : "tcp"));
+		SET(o, "v6only", json_boolean(ob->v6only));
+		SET(o, "pid", ob->pid > 0 ? json_integer(ob->pid) : json_null());
+		SET(o, "process", JSTR_OR_NULL(ob->process));
+		break;
+	case NC_OBS_CONTAINER:
+		SET(o, "state", JSTR_OR_NULL(ob->state));
+		SET(o, "exit_code", strcmp(ob->state, "exited") == 0 ? json_integer(ob->exit_code) : json_null());
+		break;
+	case NC_OBS_CAPTURE:
+		SET(o, "point", JSTR_OR_NULL(ob->point));
+		SET(o, "packets", json_integer(ob->packets));
+		break;
+	case NC_OBS_SYSCTL:
+		SET(o, "name", JSTR_OR_NULL(ob->name));
+		SET(o, "value", JSTR_OR_NULL(ob->value));
+		break;
+	default:
+		break; /* conntrack, route, engine: the text says it */
+	}
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *diagnosis_json(const nc_diagnosis_t *d)
 {
+	json_t *o, *observed;
+
 	if (d->code == NC_DIAG_NONE)
 		return json_null();
-	return json_pack("{s:s, s:s, s:o}", "code", nc_diag_code_name(d->code), "detail", d->detail, "hint",
-			 d->hint[0] ? json_string(d->hint) : json_null());
+	o = json_pack("{s:s, s:s, s:o, s:b}", "code", nc_diag_code_name(d->code), "detail", d->detail, "hint",
+		      d->hint[0] ? json_string(d->hint) : json_null(), "observed_cut", d->observed_cut);
+	observed = json_array();
+	if (o == NULL || observed == NULL)
+		goto fail;
+	for (size_t i = 0; i < d->n_observed && i < NC_DIAG_OBSERVED_MAX; i++)
+		APPEND(observed, observation_json(&d->observed[i]));
+	SET_TAKE(o, "observed", observed);
+	return o;
+fail:
+	json_decref(observed);
+	json_decref(o);
+	return NULL;
 }
 
 static json_t *forwarder_json(const nc_path_t *p)

@@ -415,6 +415,16 @@ static void print_notes(out_t *o, const nc_result_t *r)
 				NOTE("%s: %s; hint: %s", nc_report_path_name(p), text, hint);
 			else
 				NOTE("%s: %s", nc_report_path_name(p), text);
+			/* what it rests on, one line each, under it */
+			for (size_t k = 0; k < p->diagnosis.n_observed && k < NC_DIAG_OBSERVED_MAX; k++) {
+				const nc_observation_t *ob = &p->diagnosis.observed[k];
+
+				CLEAN(ob->text, text);
+				text_line_printf(o, 6, 8, "observed (%s): %s",
+						 nc_report_name_or(nc_obs_source_name(ob->source), "?"), text);
+			}
+			if (p->diagnosis.observed_cut)
+				text_line_printf(o, 6, 8, "(more was observed than the report holds)");
 		}
 		if (p->mechanism == NC_MECH_OUT_OF_SIGHT)
 			NOTE("%s: the forwarder's onward leg is not visible from this host "

@@ -391,6 +391,31 @@ static nc_result_t *build_failed(void)
 		T0 + US(3012), T0 + US(1003012), 3);
 	nc_path_diagnose(p, NC_DIAG_DROPPED, "look for a DROP in the FORWARD chain: iptables -S DOCKER-USER",
 			 "3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b");
+	{
+		/* what it rests on: one observation of each source with fields */
+		nc_diagnosis_t *d = &p->diagnosis;
+		nc_observation_t *o;
+
+		o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "3 of the path's packets seen on docker0");
+		snprintf(o->point, sizeof(o->point), "docker0");
+		o->packets = 3;
+		o = nc_diagnosis_observe(d, NC_OBS_NFTRACE, "ip filter DOCKER-USER: rule 12 `ip saddr 10.0.0.0/8 drop` dropped it");
+		snprintf(o->family, sizeof(o->family), "ip");
+		snprintf(o->table, sizeof(o->table), "filter");
+		snprintf(o->chain, sizeof(o->chain), "DOCKER-USER");
+		snprintf(o->rule, sizeof(o->rule), "ip saddr 10.0.0.0/8 drop");
+		snprintf(o->verdict, sizeof(o->verdict), "drop");
+		o->handle = 12;
+		o = nc_diagnosis_observe(d, NC_OBS_DROP_REASON, "dropped: NETFILTER_DROP at nf_hook_slow");
+		snprintf(o->reason, sizeof(o->reason), "NETFILTER_DROP");
+		snprintf(o->location, sizeof(o->location), "nf_hook_slow");
+		o = nc_diagnosis_observe(d, NC_OBS_SYSCTL, "net.ipv4.ip_forward = 1");
+		snprintf(o->name, sizeof(o->name), "net.ipv4.ip_forward");
+		snprintf(o->value, sizeof(o->value), "1");
+		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container was running");
+		snprintf(o->state, sizeof(o->state), "running");
+		nc_diagnosis_observe(d, NC_OBS_ENGINE, "the engine publishes 80/tcp on 0.0.0.0:32768");
+	}
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 80);
@@ -409,6 +434,13 @@ static nc_result_t *build_failed(void)
 			 "make the app listen on 0.0.0.0 (all addresses) inside the container",
 			 "the app in the container listens on 127.0.0.1:80 only, so the container's kernel reset the "
 			 "connection from 172.17.0.1");
+	{
+		nc_observation_t *o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_SOCKET,
+							   "in the container, 127.0.0.1:80/tcp listens");
+
+		o->local = ep("127.0.0.1", 80);
+		o->proto = NC_PROTO_TCP;
+	}
 
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_ICMP, &(nc_endpoint_t){ 0 }, &p), 0);
 	p->target = ep("172.17.0.2", 0);
@@ -743,7 +775,7 @@ static void test_json_skipped_icmp(void **state)
 }
 
 /* the pretty form: indent 2, insertion order, trailing newline */
-#define PRETTY_START "{\n  \"schema_version\": \"1.2\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
+#define PRETTY_START "{\n  \"schema_version\": \"1.3\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
 static void test_json_write(void **state)
 {
 	nc_result_t *r = build_native();
@@ -1146,6 +1178,48 @@ static void test_text_ascii(void **state)
 	}
 }
 
+/* diagnosis.observed: each observation with its source, text and the
+ * fields of that source (schema 1.3) */
+static void test_json_observed(void **state)
+{
+	nc_result_t *r = build_failed();
+	json_t *doc = nc_report_json(r), *d, *obs, *o;
+
+	(void)state;
+	assert_non_null(doc);
+	d = json_object_get(jpath(doc, 1), "diagnosis"); /* published-host: dropped */
+	assert_string_equal(jget_str(d, "code"), "dropped");
+	assert_true(json_is_false(json_object_get(d, "observed_cut")));
+	obs = json_object_get(d, "observed");
+	assert_int_equal(json_array_size(obs), 6);
+	o = json_array_get(obs, 0);
+	assert_string_equal(jget_str(o, "source"), "capture");
+	assert_string_equal(jget_str(o, "point"), "docker0");
+	assert_int_equal(json_integer_value(json_object_get(o, "packets")), 3);
+	o = json_array_get(obs, 1);
+	assert_string_equal(jget_str(o, "source"), "nftrace");
+	assert_string_equal(jget_str(o, "chain"), "DOCKER-USER");
+	assert_int_equal(json_integer_value(json_object_get(o, "handle")), 12);
+	assert_string_equal(jget_str(o, "verdict"), "drop");
+	o = json_array_get(obs, 2);
+	assert_string_equal(jget_str(o, "reason"), "NETFILTER_DROP");
+	o = json_array_get(obs, 4);
+	assert_string_equal(jget_str(o, "state"), "running");
+	assert_true(json_is_null(json_object_get(o, "exit_code")));
+	o = json_array_get(obs, 5); /* engine: the text alone */
+	assert_int_equal(json_object_size(o), 2);
+	d = json_object_get(jpath(doc, 2), "diagnosis"); /* direct-tcp: the socket */
+	o = json_array_get(json_object_get(d, "observed"), 0);
+	assert_string_equal(jget_str(o, "local"), "127.0.0.1:80");
+	assert_string_equal(jget_str(o, "proto"), "tcp");
+	assert_true(json_is_null(json_object_get(o, "pid")));
+	/* a diagnosis with nothing observed has an empty list */
+	d = json_object_get(jpath(doc, 4), "diagnosis");
+	assert_int_equal(json_array_size(json_object_get(d, "observed")), 0);
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 static void test_text_diagnosis(void **state)
 {
 	nc_result_t *r = build_failed();
@@ -1157,6 +1231,13 @@ static void test_text_diagnosis(void **state)
 	assert_contains(t, "\n  direct-tcp: the app in the container listens on 127.0.0.1:80 only, so the container's "
 			   "kernel reset the connection from 172.17.0.1; hint: make the app listen on 0.0.0.0 (all "
 			   "addresses) inside the container\n");
+	/* the observations, one line each under their diagnosis */
+	assert_contains(t, "DOCKER-USER\n      observed (capture): 3 of the path's packets seen on docker0\n"
+			   "      observed (nftrace): ip filter DOCKER-USER: rule 12 `ip saddr 10.0.0.0/8 drop` dropped it\n"
+			   "      observed (drop-reason): dropped: NETFILTER_DROP at nf_hook_slow\n"
+			   "      observed (sysctl): net.ipv4.ip_forward = 1\n");
+	assert_contains(t, "inside the container\n      observed (socket): in the container, 127.0.0.1:80/tcp listens\n");
+	assert_int_equal(count_occurrences(t, "observed ("), 7);
 	/* no hint: the detail alone */
 	assert_contains(t, "\n  published-loopback6: nothing forwards [::1]:32768: the engine runs without IPv6\n");
 	assert_int_equal(count_occurrences(t, "hint:"), 2);
@@ -1544,6 +1625,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_verbose),
 		cmocka_unit_test(test_foreign_and_hostile_strings),
 		cmocka_unit_test(test_empty_result),
+		cmocka_unit_test(test_json_observed),
 		cmocka_unit_test(test_text_fits_width),
 		cmocka_unit_test(test_text_narrow_table),
 		cmocka_unit_test(test_text_ascii),

@@ -176,6 +176,7 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
 		for (size_t i = 0; i < n && i < max; i++) {
 			ct->listeners[i].proto = socks[i].proto == IPPROTO_UDP ? NC_PROTO_UDP : NC_PROTO_TCP;
 			ct->listeners[i].addr = socks[i].local;
+			ct->listeners[i].v6only = socks[i].v6only;
 		}
 		ret->listeners = ct->listeners;
 		ret->n_listeners = n < max ? n : max;
