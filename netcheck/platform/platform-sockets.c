@@ -27,154 +27,6 @@
 #define MAX_PROCS_SCANNED 65536
 #define MAX_FDS_PER_PROC 4096
 
-/* ---- the process behind a port ------------------------------------------------ */
-
-/* Inode of the socket listening on port in one /proc/net/tcp* file. */
-static int find_listen_inode(const char *path, uint16_t port, unsigned long *ret_inode)
-{
-	char line[512];
-	FILE *f = fopen(path, "re");
-	int r = -ENOENT;
-
-	if (f == NULL)
-		return -errno;
-	if (fgets(line, sizeof(line), f) == NULL) { /* header */
-		fclose(f);
-		return -ENOENT;
-	}
-	for (unsigned lines = 0; lines < 1000000 && fgets(line, sizeof(line), f) != NULL; lines++) {
-		char local[128];
-		unsigned lport, st;
-		unsigned long inode;
-		char *colon;
-
-		/* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode */
-		if (sscanf(line, " %*s %127s %*s %x %*s %*s %*s %*s %*s %lu", local, &st, &inode) != 3)
-			continue;
-		colon = strrchr(local, ':');
-		if (colon == NULL || sscanf(colon + 1, "%x", &lport) != 1)
-			continue;
-		if (st == 0x0A && lport == port && inode != 0) {
-			*ret_inode = inode;
-			r = 0;
-			break;
-		}
-	}
-	fclose(f);
-	return r;
-}
-
-static bool proc_has_socket(const char *pid, const char *want)
-{
-	char path[300], target[64];
-	DIR *d;
-	struct dirent *de;
-	bool found = false;
-	unsigned n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
-	d = opendir(path);
-	if (d == NULL)
-		return false;
-	while (!found && n++ < MAX_FDS_PER_PROC && (de = readdir(d)) != NULL) {
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		if (len <= 0)
-			continue;
-		target[len] = '\0';
-		found = strcmp(target, want) == 0;
-	}
-	closedir(d);
-	return found;
-}
-
-static int by_pid_descending(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x < y) - (x > y);
-}
-
-/* The pids in /proc, newest (highest) first; *ret new, *ret_n entries. */
-static int list_pids_newest_first(int **ret, size_t *ret_n)
-{
-	size_t n = 0, cap = 256;
-	int *pids = malloc(cap * sizeof(*pids));
-	struct dirent *de;
-	DIR *d;
-
-	if (pids == NULL)
-		return -ENOMEM;
-	d = opendir("/proc");
-	if (d == NULL) {
-		free(pids);
-		return -errno;
-	}
-	while (n < MAX_PROCS_SCANNED && (de = readdir(d)) != NULL) {
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		if (n == cap) {
-			int *more = realloc(pids, 2 * cap * sizeof(*pids));
-
-			if (more == NULL)
-				break; /* the ones read are scanned */
-			pids = more;
-			cap *= 2;
-		}
-		pids[n++] = atoi(de->d_name);
-	}
-	closedir(d);
-	qsort(pids, n, sizeof(*pids), by_pid_descending);
-	*ret = pids;
-	*ret_n = n;
-	return 0;
-}
-
-int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
-{
-	char want[64], pid[16];
-	unsigned long inode = 0;
-	size_t n = 0;
-	int *pids = NULL, r;
-
-	memset(ret, 0, sizeof(*ret));
-	(void)find_listen_inode(family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", port, &inode);
-	if (inode == 0)
-		return -ENOENT;
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
-	/* Newest first: the listener of a port just published (docker-proxy,
-	 * rootlessport) was started a moment ago, so the scan of every
-	 * process's fds usually ends after a few processes, not ~150 */
-	r = list_pids_newest_first(&pids, &n);
-	if (r < 0)
-		return r;
-	r = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		char comm_path[64];
-		FILE *f;
-
-		snprintf(pid, sizeof(pid), "%d", pids[i]);
-		if (!proc_has_socket(pid, want))
-			continue;
-		ret->pid = pids[i];
-		snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", ret->pid);
-		f = fopen(comm_path, "re");
-		if (f != NULL) {
-			if (fgets(ret->name, sizeof(ret->name), f) != NULL)
-				ret->name[strcspn(ret->name, "\n")] = '\0';
-			fclose(f);
-		}
-		if (ret->name[0] == '\0')
-			snprintf(ret->name, sizeof(ret->name), "pid %d", ret->pid);
-		r = 0;
-		break;
-	}
-	free(pids);
-	return r;
-}
 /* ---- socket tables ----------------------------------------------------------- */
 
 #define TCP_STATE_LISTEN 0x0A /* include/net/tcp_states.h: not in uapi */
@@ -425,5 +277,148 @@ int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, 
 	/* no sock_diag (no module, no CAP_SYS_ADMIN for setns): the /proc view */
 	r = proc_net_listeners(pid, ret, max, &n);
 	*ret_n = n;
+	return r;
+}
+
+/* ---- the process behind a port ------------------------------------------------ */
+
+/* Inode of the TCP socket of family listening on port in this namespace,
+ * read from /proc/net/tcp or tcp6 by the same parser as every table. */
+static int find_listen_inode(int family, uint16_t port, unsigned long *ret_inode)
+{
+	nc_platform_socket_t *table;
+	char *text;
+	size_t len = 0, n = 0;
+	int r = read_file_bounded(family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", &text, &len);
+
+	if (r < 0)
+		return r;
+	table = malloc(NC_PLATFORM_MAX_SOCKETS * sizeof(*table));
+	if (table == NULL) {
+		free(text);
+		return -ENOMEM;
+	}
+	/* -E2BIG: more listeners than the room; the first ones are searched */
+	(void)nc_platform_parse_proc_net(text, len, family, IPPROTO_TCP, table, NC_PLATFORM_MAX_SOCKETS, &n);
+	free(text);
+	r = -ENOENT;
+	for (size_t i = 0; i < n && r < 0; i++)
+		if (table[i].local.port == port && table[i].inode != 0) {
+			*ret_inode = table[i].inode;
+			r = 0;
+		}
+	free(table);
+	return r;
+}
+
+static bool proc_has_socket(const char *pid, const char *want)
+{
+	char path[300], target[64];
+	DIR *d;
+	struct dirent *de;
+	bool found = false;
+	unsigned n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	d = opendir(path);
+	if (d == NULL)
+		return false;
+	while (!found && n++ < MAX_FDS_PER_PROC && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = '\0';
+		found = strcmp(target, want) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+static int by_pid_descending(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* The pids in /proc, newest (highest) first; *ret new, *ret_n entries. */
+static int list_pids_newest_first(int **ret, size_t *ret_n)
+{
+	size_t n = 0, cap = 256;
+	int *pids = malloc(cap * sizeof(*pids));
+	struct dirent *de;
+	DIR *d;
+
+	if (pids == NULL)
+		return -ENOMEM;
+	d = opendir("/proc");
+	if (d == NULL) {
+		free(pids);
+		return -errno;
+	}
+	while (n < MAX_PROCS_SCANNED && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		if (n == cap) {
+			int *more = realloc(pids, 2 * cap * sizeof(*pids));
+
+			if (more == NULL)
+				break; /* the ones read are scanned */
+			pids = more;
+			cap *= 2;
+		}
+		pids[n++] = atoi(de->d_name);
+	}
+	closedir(d);
+	qsort(pids, n, sizeof(*pids), by_pid_descending);
+	*ret = pids;
+	*ret_n = n;
+	return 0;
+}
+
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
+{
+	char want[64], pid[16];
+	unsigned long inode = 0;
+	size_t n = 0;
+	int *pids = NULL, r;
+
+	memset(ret, 0, sizeof(*ret));
+	(void)find_listen_inode(family == AF_INET6 ? AF_INET6 : AF_INET, port, &inode);
+	if (inode == 0)
+		return -ENOENT;
+	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	/* Newest first: the listener of a port just published (docker-proxy,
+	 * rootlessport) was started a moment ago, so the scan of every
+	 * process's fds usually ends after a few processes, not ~150 */
+	r = list_pids_newest_first(&pids, &n);
+	if (r < 0)
+		return r;
+	r = -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		char comm_path[64];
+		FILE *f;
+
+		snprintf(pid, sizeof(pid), "%d", pids[i]);
+		if (!proc_has_socket(pid, want))
+			continue;
+		ret->pid = pids[i];
+		snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", ret->pid);
+		f = fopen(comm_path, "re");
+		if (f != NULL) {
+			if (fgets(ret->name, sizeof(ret->name), f) != NULL)
+				ret->name[strcspn(ret->name, "\n")] = '\0';
+			fclose(f);
+		}
+		if (ret->name[0] == '\0')
+			snprintf(ret->name, sizeof(ret->name), "pid %d", ret->pid);
+		r = 0;
+		break;
+	}
+	free(pids);
 	return r;
 }

@@ -256,6 +256,19 @@ static void test_netns_listeners_live(void **state)
 		assert_int_equal(nc_platform_is_listening(pid, tport, IPPROTO_UDP), 0);
 	}
 	assert_int_equal(nc_platform_is_listening(0, tport, IPPROTO_ICMP), -EPROTONOSUPPORT);
+	/* the process behind the port: this one, found by the socket's inode */
+	{
+		nc_platform_process_t proc;
+
+		assert_int_equal(nc_platform_tcp_listener_family(tport, AF_INET, &proc), 0);
+		assert_int_equal(proc.pid, (int)getpid());
+		assert_true(proc.name[0] != '\0');
+		assert_int_equal(nc_platform_tcp_listener(tport, &proc), 0);
+		assert_int_equal(proc.pid, (int)getpid());
+		/* not on IPv6, and a bound socket that does not listen has no listener */
+		assert_int_equal(nc_platform_tcp_listener_family(tport, AF_INET6, &proc), -ENOENT);
+		assert_int_equal(nc_platform_tcp_listener(closed, &proc), -ENOENT);
+	}
 	assert_int_equal(nc_platform_netns_listeners(-1, s, 4, &n), -EINVAL);
 
 	assert_int_equal(nc_platform_netns_enter((int)getpid(), &saved), 0);
