@@ -131,6 +131,12 @@ svc=$(jq_py "$TMP/keep.json" "d['swarm']['service']['name']")
 [ -n "$(dk 1 service ls -q --filter "name=$svc")" ] || fail "plain gc removed the kept service $svc"
 "$NETCHECK" gc --kept -H "$M" >"$TMP/gc.out" 2>&1 || fail "gc --kept failed: $(cat "$TMP/gc.out")"
 nothing_left "after gc --kept"
+# gc says what kind of thing it removed: the service and the network
+grep -q "^removed service " "$TMP/gc.out" || fail "gc --kept did not name the service: $(cat "$TMP/gc.out")"
+grep -q "^removed network " "$TMP/gc.out" || fail "gc --kept did not name the network: $(cat "$TMP/gc.out")"
+# (a task's container, removed with it, may be listed too)
+grep -q "^gc: removed [0-9]* containers\{0,1\} and 2 services or networks " "$TMP/gc.out" ||
+	fail "gc --kept summary: $(cat "$TMP/gc.out")"
 
 # ---- 4. bad input: one line each, the documented code, nothing left -------------------
 bad() { # WANT_CODE WANT_TEXT ARGS...
