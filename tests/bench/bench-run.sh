@@ -78,7 +78,7 @@ trap 'exit 129' HUP
 
 # ---- the two sides ------------------------------------------------------------
 
-# Same shape as netcheck's fill_spec() (netcheck/run/run-target.c) for its own
+# Same shape as netcheck's fill_spec() (netcheck/run/target-launched.c) for its own
 # responder: TCP and UDP published (each its own docker-proxy and NAT rules
 # in the engine), host.docker.internal, the sysctl.  Only the labels and the
 # responder's --allow arguments differ.
