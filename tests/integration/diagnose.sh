@@ -41,6 +41,9 @@ busybox_image nctest-app:http '["httpd","-f","-p","80","-h","/www"]'
 diag() { # FILE PATH → the path's diagnosis code (None when null)
 	json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"
 }
+observed() { # FILE PATH SOURCE FIELD → that field of each observation of SOURCE, one a line
+	json_get "$1" "'\\n'.join(str(o.get('$4')) for o in (p['$2']['diagnosis'] or {}).get('observed', []) if o['source'] == '$3')"
+}
 
 # -- an app bound to loopback inside the container
 rc=0
@@ -52,6 +55,11 @@ expect_eq "loopback-only: published-loopback" "$(diag "$TMP/lo.json" published-l
 json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']['detail']" | grep -q "127.0.0.1:80" ||
 	fail "loopback-only detail: $(json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']")"
 grep -q "0.0.0.0" "$TMP/lo.txt" || fail "the text report gives no hint: $(cat "$TMP/lo.txt")"
+# the diagnosis cites the socket it rests on, in the JSON and under it in the text
+observed "$TMP/lo.json" direct-tcp socket local | grep -qx "127.0.0.1:80" ||
+	fail "loopback-only observed: $(json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']")"
+grep -q "observed (socket): in the container, 127.0.0.1:80/tcp listens" "$TMP/lo.txt" ||
+	fail "the text report shows no observation: $(cat "$TMP/lo.txt")"
 
 # -- the app listens on 8080, the user said 80
 rc=0
@@ -70,6 +78,8 @@ expect_eq "exits: direct-tcp" "$(diag "$TMP/x.json" direct-tcp)" container-exite
 detail=$(json_get "$TMP/x.json" "p['direct-tcp']['diagnosis']['detail']")
 echo "$detail" | grep -q "code 3" || fail "exit code missing: $detail"
 echo "$detail" | grep -q "config file /etc/app.conf missing" || fail "log line missing: $detail"
+expect_eq "exits: observed state" "$(observed "$TMP/x.json" direct-tcp container state)" exited
+expect_eq "exits: observed exit code" "$(observed "$TMP/x.json" direct-tcp container exit_code)" 3
 
 # -- a running container the user names: a service that speaks first
 run_container "nctest-banner-$$" nctest-app:banner -p 80
@@ -146,6 +156,12 @@ echo "$detail" | grep -q "never on docker0" || fail "remote drop detail: $detail
 echo "$detail" | grep -q "ip saddr 198.18.0.0/15 drop\` (chain DOCKER-USER, from FORWARD, table ip filter) drops it" ||
 	fail "remote drop detail does not name DOCKER-USER's rule: $detail"
 note "DOCKER-USER drop, published-remote: $detail"
+# what it rests on: the packets at the remote veth and none on docker0, and the rule as read
+observed "$TMP/u.json" published-remote capture point | grep -q "^ncr" ||
+	fail "remote drop observed no capture point: $(json_get "$TMP/u.json" "p['published-remote']['diagnosis']")"
+expect_eq "DOCKER-USER drop: observed on docker0" \
+	"$(json_get "$TMP/u.json" "[o['packets'] for o in p['published-remote']['diagnosis']['observed'] if o.get('point') == 'docker0']")" "[0]"
+expect_eq "DOCKER-USER drop: observed rule" "$(observed "$TMP/u.json" published-remote ruleset chain)" DOCKER-USER
 
 # -- a user-defined network
 docker network create --label io.netcheck.test=1 "$net" >/dev/null
