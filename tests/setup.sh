@@ -19,20 +19,23 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 # against glibc (libc.a: libc6-dev, part of build-essential); python3 embeds
 # it into the binary; curl checks that the engine answers (tests/engine.sh).
 # libmnl speaks netlink for the platform room, libcrypto (libssl-dev) hashes.
+# The kernel's drop reasons are an eBPF program: clang -target bpf builds it,
+# bpftool dumps the kernel's BTF and embeds it, libbpf loads it (the build
+# turns the feature on when it finds all three).
 RUN_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
 	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev
-	libssl-dev
+	libssl-dev libbpf-dev bpftool clang
 	docker.io iptables iproute2 procps
 )
 # `test`: the rest, for the test suites: cmocka (unit tests), Wireshark's
-# tools, valgrind, clang (fuzzing), the rootless labs and Podman, and what
+# tools, valgrind, clang's sanitizer runtime (fuzzing), the rootless labs and Podman, and what
 # building, linting and installing the Debian package needs (scdoc for the
 # man page, debhelper, lintian, man-db/groff for the page's checks,
 # libcap2-bin for setcap/getcap, adduser for the package's group).
 TEST_PACKAGES=(
 	libcmocka-dev chromium
-	tshark python3-jsonschema valgrind strace clang libclang-rt-14-dev busybox-static openssl
+	tshark python3-jsonschema valgrind strace libclang-rt-14-dev busybox-static openssl
 	rootlesskit slirp4netns uidmap socat
 	podman fuse-overlayfs passt runc conmon catatonit
 	scdoc debhelper dpkg-dev fakeroot lintian man-db groff-base libcap2-bin adduser

@@ -1,0 +1,381 @@
+/* witness: the kernel's drop reasons for a run's flows — the kernel side.
+ *
+ * Owns the eBPF program (drop.bpf.c, embedded as a bpftool skeleton), its
+ * flow map, its ring buffer and the uv_poll that reads it on the run's
+ * loop.  Loading relocates the program against the running kernel's BTF
+ * (CO-RE) and attaches it to the skb:kfree_skb tracepoint (tp_btf); the
+ * program goes with its link: on nc_dropreason_stop(), _free(), or the
+ * process's end, whatever ends it (the kernel drops a link whose last fd
+ * closes), so a killed run leaves nothing attached.
+ *
+ * libbpf says what went wrong through a process-wide print hook that has
+ * no user pointer: the one place this module keeps state outside its
+ * object is a thread-local pointer to the error being filled, set only
+ * while nc_dropreason_new() runs.
+ * May call: libbpf, libuv, model.  Never prints. */
+#ifdef NC_HAVE_DROPREASON
+#include "witness-drop-internal.h"
+#else
+#include "netcheck/dropreason.h"
+#endif
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef NC_HAVE_DROPREASON
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/* bpftool's skeleton: the object's bytes in one string literal longer
+ * than ISO C's minimum, and calloc/free of its own that libbpf's
+ * bpf_object__destroy_skeleton() frees: included before testing.h swaps
+ * the allocator. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverlength-strings"
+#pragma GCC diagnostic ignored "-Wpedantic"
+#include "drop.skel.h"
+#pragma GCC diagnostic pop
+#endif
+
+#include "netcheck/testing.h"
+
+#ifdef NC_HAVE_DROPREASON
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- libbpf's messages ---------------------------------------------------------- */
+
+static _Thread_local char *libbpf_message; /* the caller's buffer while new() runs, else NULL */
+static _Thread_local size_t libbpf_message_len;
+
+/* Keeps libbpf's first warning of the call (later lines are the
+ * verifier's log, which the first one summarises); prints nothing. */
+static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *end;
+
+	if (level != LIBBPF_WARN || libbpf_message == NULL || libbpf_message[0] != '\0')
+		return 0;
+	vsnprintf(libbpf_message, libbpf_message_len, fmt, ap);
+	if ((end = strchr(libbpf_message, '\n')) != NULL)
+		*end = '\0';
+	return 0;
+}
+
+/* err with what and why, the errno's name and libbpf's line if it said one */
+static int fail(nc_error_t *err, int code, const char *what, const char *said)
+{
+	if (code == -EPERM || code == -EACCES)
+		return nc_error_set(err, -EPERM,
+				    "drop reasons: %s: no privilege (eBPF needs CAP_BPF and CAP_PERFMON, "
+				    "or CAP_SYS_ADMIN)", what);
+	if (said[0] != '\0')
+		return nc_error_set(err, code, "drop reasons: %s: %s (%s)", what, nc_strerror(code), said);
+	return nc_error_set(err, code, "drop reasons: %s: %s", what, nc_strerror(code));
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	nc_dropreason_t *d = ctx;
+	struct drop_event e;
+
+	if (size < sizeof(e))
+		return 0;
+	memcpy(&e, data, sizeof(e)); /* the ring's records are 8-byte aligned; copy anyway */
+	(void)drop_collect_event(d, &e);
+	return 0;
+}
+
+static void read_counters(nc_dropreason_t *d)
+{
+	struct nc_drop_bpf *skel = d->skel;
+
+	if (skel == NULL || skel->bss == NULL)
+		return;
+	d->stats.seen = __atomic_load_n(&skel->bss->counters.seen, __ATOMIC_RELAXED);
+	d->stats.matched = __atomic_load_n(&skel->bss->counters.matched, __ATOMIC_RELAXED);
+	d->stats.lost = __atomic_load_n(&skel->bss->counters.lost, __ATOMIC_RELAXED);
+}
+
+/* ---- the object -------------------------------------------------------------------- */
+
+/* Writes flows[from..n_flows) into the map, then the count the program
+ * reads: a flow is whole in the map before the program looks at it. */
+static int write_flows(nc_dropreason_t *d, size_t from)
+{
+	struct nc_drop_bpf *skel = d->skel;
+
+	for (__u32 i = (__u32)from; i < d->n_flows; i++) {
+		int r = bpf_map__update_elem(skel->maps.flows, &i, sizeof(i), &d->flows[i], sizeof(d->flows[i]), BPF_ANY);
+
+		if (r < 0)
+			return r;
+	}
+	__atomic_store_n(&skel->bss->n_flows, (__u32)d->n_flows, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n)
+{
+	size_t from = d->n_flows;
+	int r;
+
+	if (d->stopped)
+		return -EINVAL;
+	if ((r = drop_append_flows(d, flows, n)) < 0)
+		return r;
+	if ((r = write_flows(d, from)) < 0)
+		d->n_flows = from;
+	return r;
+}
+
+int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err)
+{
+	char said[NC_ERROR_MAX] = "";
+	nc_dropreason_t *d = NULL;
+	struct nc_drop_bpf *skel;
+	uint64_t start = now_ns();
+	int r;
+
+	*ret = NULL;
+	if ((r = nc_dropreason_offline(flows, n, &d)) < 0)
+		return nc_error_set(err, r, "drop reasons: %s", r == -EINVAL ? "invalid flows" : nc_strerror(r));
+	if (access(DROP_BTF_PATH, R_OK) < 0) {
+		r = nc_error_set(err, -EOPNOTSUPP, "drop reasons: the kernel has no BTF (%s: %s)", DROP_BTF_PATH,
+				 strerror(errno));
+		goto out;
+	}
+	libbpf_set_print(on_libbpf_print);
+	libbpf_message = said;
+	libbpf_message_len = sizeof(said);
+
+	d->skel = skel = nc_drop_bpf__open();
+	if (skel == NULL) {
+		r = fail(err, -errno, "opening the program", said);
+		goto out;
+	}
+	if ((r = nc_drop_bpf__load(skel)) < 0) {
+		r = fail(err, r, "loading the program", said);
+		goto out;
+	}
+	if ((r = write_flows(d, 0)) < 0) {
+		r = fail(err, r, "writing the flows", said);
+		goto out;
+	}
+	d->ring = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, d, NULL);
+	if (d->ring == NULL) {
+		r = fail(err, -errno, "opening the ring buffer", said);
+		goto out;
+	}
+	if ((r = nc_drop_bpf__attach(skel)) < 0) {
+		/* a kernel before 5.17 has no reason in kfree_skb's tracepoint */
+		r = fail(err, r == -ENOENT || r == -ESRCH ? -EOPNOTSUPP : r, "attaching to skb:kfree_skb", said);
+		goto out;
+	}
+	d->stats.attach_ns = now_ns() - start;
+	*ret = d;
+	d = NULL;
+	r = 0;
+out:
+	libbpf_message = NULL;
+	nc_dropreason_free(d);
+	return r;
+}
+
+int nc_dropreason_fd(const nc_dropreason_t *d)
+{
+	return d->ring != NULL ? ring_buffer__epoll_fd(d->ring) : -EBADF;
+}
+
+int nc_dropreason_consume(nc_dropreason_t *d)
+{
+	int r;
+
+	if (d->ring == NULL)
+		return 0;
+	r = ring_buffer__consume(d->ring);
+	read_counters(d);
+	return r;
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+	free(h);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events)
+{
+	nc_dropreason_t *d = h->data;
+
+	(void)events;
+	if (d != NULL && status == 0)
+		(void)nc_dropreason_consume(d);
+}
+
+int nc_dropreason_start(nc_dropreason_t *d, uv_loop_t *loop)
+{
+	int r;
+
+	if (d->poll != NULL || d->stopped)
+		return -EALREADY;
+	d->poll = malloc(sizeof(*d->poll));
+	if (d->poll == NULL)
+		return UV_ENOMEM;
+	if ((r = uv_poll_init(loop, d->poll, nc_dropreason_fd(d))) < 0) {
+		free(d->poll);
+		d->poll = NULL;
+		return r;
+	}
+	d->poll->data = d;
+	if ((r = uv_poll_start(d->poll, UV_READABLE, on_readable)) < 0) {
+		uv_close((uv_handle_t *)d->poll, on_poll_closed);
+		d->poll = NULL;
+		return r;
+	}
+	return 0;
+}
+
+static void close_poll(nc_dropreason_t *d)
+{
+	if (d->poll == NULL)
+		return;
+	d->poll->data = NULL;
+	uv_close((uv_handle_t *)d->poll, on_poll_closed);
+	d->poll = NULL;
+}
+
+static void detach(nc_dropreason_t *d)
+{
+	uint64_t start = now_ns();
+
+	if (d->skel == NULL || ((struct nc_drop_bpf *)d->skel)->links.netcheck_kfree_skb == NULL)
+		return;
+	nc_drop_bpf__detach(d->skel);
+	d->stats.detach_ns = now_ns() - start;
+}
+
+int nc_dropreason_stop(nc_dropreason_t *d)
+{
+	if (d->stopped)
+		return 0;
+	d->stopped = true;
+	detach(d);
+	(void)nc_dropreason_consume(d);
+	close_poll(d);
+	return 0;
+}
+
+void nc_dropreason_free(nc_dropreason_t *d)
+{
+	if (d == NULL)
+		return;
+	close_poll(d);
+	detach(d);
+	ring_buffer__free(d->ring);
+	nc_drop_bpf__destroy(d->skel);
+	drop_collect_free(d);
+	free(d);
+}
+
+#else /* !NC_HAVE_DROPREASON */
+
+int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err)
+{
+	(void)flows;
+	(void)n;
+	*ret = NULL;
+	return nc_error_set(err, -EOPNOTSUPP, "drop reasons: netcheck was built without eBPF (libbpf, clang, bpftool)");
+}
+
+int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n)
+{
+	(void)d;
+	(void)flows;
+	(void)n;
+	return -EOPNOTSUPP;
+}
+
+int nc_dropreason_fd(const nc_dropreason_t *d)
+{
+	(void)d;
+	return -EBADF;
+}
+
+int nc_dropreason_consume(nc_dropreason_t *d)
+{
+	(void)d;
+	return -EOPNOTSUPP;
+}
+
+int nc_dropreason_start(nc_dropreason_t *d, uv_loop_t *loop)
+{
+	(void)d;
+	(void)loop;
+	return -EOPNOTSUPP;
+}
+
+int nc_dropreason_stop(nc_dropreason_t *d)
+{
+	(void)d;
+	return 0;
+}
+
+void nc_dropreason_free(nc_dropreason_t *d)
+{
+	(void)d; /* nothing can have made one */
+}
+
+size_t nc_dropreason_flow_count(const nc_dropreason_t *d)
+{
+	(void)d;
+	return 0;
+}
+
+size_t nc_dropreason_drop_count(const nc_dropreason_t *d, size_t flow)
+{
+	(void)d;
+	(void)flow;
+	return 0;
+}
+
+const nc_drop_t *nc_dropreason_drop(const nc_dropreason_t *d, size_t flow, size_t i)
+{
+	(void)d;
+	(void)flow;
+	(void)i;
+	return NULL;
+}
+
+void nc_dropreason_stats(const nc_dropreason_t *d, nc_drop_stats_t *ret)
+{
+	(void)d;
+	memset(ret, 0, sizeof(*ret));
+}
+
+const char *nc_dropreason_reason_name(nc_dropreason_t *d, uint32_t reason)
+{
+	(void)d;
+	(void)reason;
+	return NULL;
+}
+
+const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location)
+{
+	(void)d;
+	(void)location;
+	return NULL;
+}
+
+#endif
