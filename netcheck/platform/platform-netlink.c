@@ -30,9 +30,9 @@
 #define NL_READS_MAX 4096
 
 struct nc_platform_nl {
-	struct mnl_socket *sock; /* owned */
+	struct mnl_socket *sock;    /* owned */
 	uint32_t seq;
-	char *answer;            /* owned, NL_ANSWER_MAX bytes */
+	char answer[NL_ANSWER_MAX]; /* one allocation with the socket's, never zeroed */
 };
 
 int nc_platform_nl_open(int bus, int pid, nc_platform_nl_t **ret)
@@ -41,14 +41,11 @@ int nc_platform_nl_open(int bus, int pid, nc_platform_nl_t **ret)
 	nc_platform_nl_t *nl;
 	int saved = -1, r = 0;
 
-	nl = calloc(1, sizeof(*nl));
+	nl = malloc(sizeof(*nl));
 	if (nl == NULL)
 		return -ENOMEM;
-	nl->answer = malloc(NL_ANSWER_MAX);
-	if (nl->answer == NULL) {
-		free(nl);
-		return -ENOMEM;
-	}
+	nl->sock = NULL;
+	nl->seq = 0;
 	/* a netlink socket belongs to the namespace it was made in: enter,
 	 * make it, come back at once; it is asked from here */
 	if (pid > 0) {
@@ -82,7 +79,6 @@ void nc_platform_nl_close(nc_platform_nl_t *nl)
 		return;
 	if (nl->sock != NULL)
 		mnl_socket_close(nl->sock);
-	free(nl->answer);
 	free(nl);
 }
 

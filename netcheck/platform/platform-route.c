@@ -81,15 +81,14 @@ static int on_route(const struct nlmsghdr *nh, void *data)
 	return MNL_CB_STOP; /* one route asked, one answer */
 }
 
-/* One RTM_GETROUTE for dst (what `ip route get` does). */
-static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
+/* One RTM_GETROUTE for dst on nl (what `ip route get` does). */
+static int route_get_on(nc_platform_nl_t *nl, const nc_endpoint_t *dst, nc_route_t *ret)
 {
 	char buf[NC_PLATFORM_NL_REQUEST_MAX];
 	struct route_answer a = { ret, false };
 	size_t alen = dst->family == AF_INET ? 4 : 16;
 	struct nlmsghdr *req;
 	struct rtmsg *rt;
-	nc_platform_nl_t *nl;
 	int r;
 
 	if (dst->family != AF_INET && dst->family != AF_INET6)
@@ -99,12 +98,8 @@ static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
 	rt->rtm_family = (unsigned char)dst->family;
 	rt->rtm_dst_len = (unsigned char)(alen * 8);
 	mnl_attr_put(req, RTA_DST, alen, &dst->addr);
-	r = nc_platform_nl_open(NETLINK_ROUTE, 0, &nl);
-	if (r < 0)
-		return r;
 	memset(ret, 0, sizeof(*ret));
 	r = nc_platform_nl_call(nl, req, on_route, &a);
-	nc_platform_nl_close(nl);
 	if (r == -ENETUNREACH || r == -EHOSTUNREACH) {
 		memset(ret, 0, sizeof(*ret)); /* NC_ROUTE_NONE */
 		return 0;
@@ -112,34 +107,51 @@ static int route_get_once(const nc_endpoint_t *dst, nc_route_t *ret)
 	return r < 0 ? r : a.found ? 0 : -EPROTO;
 }
 
+/* The route to an address only the default route can match (a
+ * documentation-range one), of dst's family. */
+static int default_route_on(nc_platform_nl_t *nl, int family, nc_route_t *ret)
+{
+	nc_endpoint_t probe_dst;
+
+	nc_endpoint_parse(family == AF_INET6 ? "2001:db8::fe" : "198.51.100.254", 0, &probe_dst);
+	return route_get_on(nl, &probe_dst, ret);
+}
+
 int nc_platform_route_get(const nc_endpoint_t *dst, nc_route_t *ret)
 {
-	int r = route_get_once(dst, ret);
+	nc_platform_nl_t *nl;
+	nc_route_t def;
+	int r;
 
-	if (r == 0 && (ret->kind == NC_ROUTE_GATEWAY || ret->kind == NC_ROUTE_ON_LINK)) {
-		/* Does the default route carry it?  Compare with a route lookup
-		 * for an address only the default route can match. */
-		nc_endpoint_t probe_dst;
-		nc_route_t def;
-
-		nc_endpoint_parse(dst->family == AF_INET ? "198.51.100.254" : "2001:db8::fe", 0, &probe_dst);
-		if (route_get_once(&probe_dst, &def) == 0 && def.kind == ret->kind && def.ifindex == ret->ifindex &&
-		    (def.kind == NC_ROUTE_ON_LINK || nc_endpoint_addr_equal(&def.gateway, &ret->gateway)))
-			ret->via_default = true;
-	}
+	if (dst->family != AF_INET && dst->family != AF_INET6)
+		return -EAFNOSUPPORT;
+	r = nc_platform_nl_open(NETLINK_ROUTE, 0, &nl);
+	if (r < 0)
+		return r;
+	/* Does the default route carry it?  Compare with the default route's
+	 * answer, asked on the same socket. */
+	r = route_get_on(nl, dst, ret);
+	if (r == 0 && (ret->kind == NC_ROUTE_GATEWAY || ret->kind == NC_ROUTE_ON_LINK) &&
+	    default_route_on(nl, dst->family, &def) == 0 && def.kind == ret->kind && def.ifindex == ret->ifindex &&
+	    (def.kind == NC_ROUTE_ON_LINK || nc_endpoint_addr_equal(&def.gateway, &ret->gateway)))
+		ret->via_default = true;
+	nc_platform_nl_close(nl);
 	return r;
 }
 
 int nc_platform_primary_address(int family, nc_endpoint_t *ret_addr, char *ret_ifname, size_t ifname_len)
 {
-	nc_endpoint_t probe_dst;
+	nc_platform_nl_t *nl;
 	nc_route_t rt;
 	int r;
 
-	/* A documentation-range address only the default route matches; the
-	 * kernel tells us the source it would pick.  No packet is sent. */
-	nc_endpoint_parse(family == AF_INET6 ? "2001:db8::fe" : "198.51.100.254", 0, &probe_dst);
-	r = route_get_once(&probe_dst, &rt);
+	/* the kernel tells us the source the default route would pick; no
+	 * packet is sent */
+	r = nc_platform_nl_open(NETLINK_ROUTE, 0, &nl);
+	if (r < 0)
+		return r;
+	r = default_route_on(nl, family, &rt);
+	nc_platform_nl_close(nl);
 	if (r < 0)
 		return r;
 	if (rt.kind != NC_ROUTE_GATEWAY && rt.kind != NC_ROUTE_ON_LINK)
