@@ -281,6 +281,7 @@ typedef struct nc_path {
 	char route[NC_DETAIL_MAX];  /* route found before a direct probe */
 	char detail[NC_DETAIL_MAX]; /* skip reason, error, plain-words note */
 	nc_timings_t timings;
+	bool sent;                /* a probe was started for it (nc_probe_start()); a path "not sent" has a reason in detail */
 	int probe_error;          /* the socket error the probe ended on (UV_E* / negative
 				   * errno), for the policy to turn into a verdict; 0 none */
 	nc_expectation_t expectation;

@@ -551,12 +551,12 @@ static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, cons
 			 p->detail, p->detail[0] ? ")" : "", o ? looked : "nothing (no facts were gathered for this path)");
 }
 
-/* Failed for a reason the probe or the network holds (not a probe that
- * could not be made: its detail says why). */
+/* A probe was sent and failed (not a path "not sent", nor a probe that
+ * could not be made: their detail says why). */
 static bool failed(const nc_path_t *p)
 {
-	return p->verdict == NC_VERDICT_UNREACHABLE || p->verdict == NC_VERDICT_REFUSED ||
-	       p->verdict == NC_VERDICT_TIMEOUT || p->verdict == NC_VERDICT_RESET;
+	return p->sent && (p->verdict == NC_VERDICT_UNREACHABLE || p->verdict == NC_VERDICT_REFUSED ||
+			   p->verdict == NC_VERDICT_TIMEOUT || p->verdict == NC_VERDICT_RESET);
 }
 
 void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)

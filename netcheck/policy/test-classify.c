@@ -665,6 +665,9 @@ static void test_diagnosis_observations(void **state)
 	p->timings.connect_ms = -1;
 	p->evidence_state = NC_EVIDENCE_CAPTURED;
 	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE); /* never sent: its detail says why */
+	p->sent = true;
+	nc_classify_diagnose(p, &env, &f);
 	d = &p->diagnosis;
 	assert_int_equal(d->code, NC_DIAG_UNEXPLAINED);
 	assert_string_equal(nc_diag_code_name(d->code), "unexplained");
@@ -683,6 +686,7 @@ static void test_diagnosis_observations(void **state)
 	/* nothing gathered (a swarm path): said so */
 	p = failed_path(r, NC_PATH_TASK_TO_TASK, NC_VERDICT_UNREACHABLE, 80);
 	nc_path_set_detail(p, "EHOSTUNREACH");
+	p->sent = true;
 	nc_classify_diagnose(p, NULL, NULL);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
 	assert_non_null(strstr(p->diagnosis.detail, "the probe ended unreachable (EHOSTUNREACH)"));

@@ -256,6 +256,7 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 	}
 	uv_timer_start(&p->timer, on_timeout, p->timeout_ms, 0);
 	p->started = true;
+	p->path->sent = true;
 	p->cb = cb;
 	p->cb_data = data;
 	return 0;

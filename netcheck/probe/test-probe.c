@@ -469,7 +469,8 @@ static void test_tcp_refused(void **state)
 	close(fd);
 	assert_int_equal(r.done_calls, 1);
 	nc_probe_free(probe);
-	/* the probe records the error; the policy says it is a refusal */
+	/* the probe records that it was sent and the error; the policy says it is a refusal */
+	assert_true(path->sent);
 	assert_int_equal(path->probe_error, UV_ECONNREFUSED);
 	nc_classify_verdict(path);
 	assert_int_equal(path->verdict, NC_VERDICT_REFUSED);
@@ -768,6 +769,7 @@ static void test_icmp_loopback(void **state)
 	if (!can_open(SOCK_RAW) && !can_open(SOCK_DGRAM)) {
 		/* neither a raw socket (CAP_NET_RAW) nor a ping socket (ping_group_range) */
 		assert_int_equal(ret, -EPERM);
+		assert_false(path->sent);
 		nc_classify_not_made(path, ret); /* run's policy call: a missing privilege is a skip */
 		assert_int_equal(path->verdict, NC_VERDICT_SKIPPED);
 		assert_non_null(strstr(path->detail, "CAP_NET_RAW"));
