@@ -12,11 +12,11 @@
  * packets met, repeats counted.  The program sees every network namespace:
  * the event says which (its inode, as `ls -l /proc/PID/ns/net` shows it).
  *
- * Names are read when asked for, after the run: the reason's from the
+ * The location's symbol is named by the kernel itself as the event is
+ * made (bpf_snprintf "%pS"); /proc/kallsyms is read only when it did not.
+ * The reason's name is read when asked for, after the run, from the
  * running kernel's BTF (enum skb_drop_reason, never a table of our own
- * that drifts), the location's from /proc/kallsyms (which shows zeroes to
- * a reader without CAP_SYSLOG: then the symbol stays NULL and the stats
- * say so).
+ * that drifts).
  *
  * Built only with libbpf, clang and bpftool (meson feature `dropreason`,
  * NC_HAVE_DROPREASON); without them nc_dropreason_new() returns -EOPNOTSUPP
@@ -49,6 +49,7 @@ typedef nc_trace_flow_t nc_drop_flow_t;
 typedef struct nc_drop {
 	uint32_t reason;           /* enum skb_drop_reason, as the running kernel numbers it */
 	uint64_t location;         /* the kernel address that freed the packet */
+	char symbol[64];           /* "function+0xoff" as the kernel named it ("%pS"); "" if it did not */
 	uint32_t ifindex;          /* the packet's device (or the one it came in on); 0 unknown */
 	uint32_t netns;            /* that device's network namespace inode; 0 unknown */
 	bool reply;                /* the packets matched the flow reversed */
@@ -65,7 +66,7 @@ typedef struct nc_drop_stats {
 	uint64_t lost;             /* matched but the ring buffer was full */
 	unsigned events;           /* events read from the ring buffer */
 	unsigned kinds_dropped;    /* events past NC_DROP_MAX_KINDS distinct drops of a flow */
-	bool symbols_hidden;       /* /proc/kallsyms showed zeroes: locations stay unnamed */
+	bool symbols_hidden;       /* /proc/kallsyms, when read, showed zeroes: locations stay unnamed */
 	uint64_t attach_ns;        /* open + load + attach, CLOCK_MONOTONIC */
 	uint64_t detach_ns;        /* detach (in nc_dropreason_stop() or _free()) */
 } nc_drop_stats_t;
@@ -79,6 +80,17 @@ typedef struct nc_dropreason nc_dropreason_t;
  * -EINVAL; -ENOMEM; another errno from libbpf.  err gets one line that says
  * what is missing (the run goes on without it). */
 int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err);
+/* The same on libuv's thread pool, so that the run's loop does not wait
+ * for it: most of the cost is libbpf parsing the kernel's BTF (about 6 MB)
+ * and the verifier, 15 ms of CPU on a 2-CPU VM, which a run overlaps with
+ * its other stages.  cb is called on loop exactly once, with d (new, the
+ * callee's to free) and 0, or NULL, a negative errno and err (borrowed,
+ * valid during cb); the loop must run until it is.  0, -EINVAL, -ENOMEM,
+ * -EOPNOTSUPP (built without eBPF: nc_dropreason_new() says so in a line)
+ * or a UV_E* code: then cb is never called. */
+typedef void (*nc_dropreason_new_cb)(nc_dropreason_t *d, int status, const nc_error_t *err, void *data);
+int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
+			    void *data);
 /* Adds flows (n, copied; all or none) after the ones given so far, whose
  * indices stay: a run can load the program early, before it knows its
  * addresses, and add them when it does (a map write: microseconds).
@@ -114,10 +126,11 @@ void nc_dropreason_stats(const nc_dropreason_t *d, nc_drop_stats_t *ret);
  * call.  Borrowed, valid until nc_dropreason_free(); NULL if the kernel
  * has no such reason or its BTF cannot be read. */
 const char *nc_dropreason_reason_name(nc_dropreason_t *d, uint32_t reason);
-/* The location as "function+0xoff" from /proc/kallsyms (read at the first
- * call, once for every location seen so far).  Borrowed, valid until
- * nc_dropreason_free(); NULL when kallsyms hides addresses or has none
- * below it. */
+/* The location as "function+0xoff": as the kernel named it in the event,
+ * else from /proc/kallsyms (read at the first such call, once for every
+ * location seen so far; 100+ ms).  Borrowed, valid until
+ * nc_dropreason_free(); NULL when kallsyms hides addresses (a reader
+ * without CAP_SYSLOG sees zeroes: stats.symbols_hidden) or has none below it. */
 const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location);
 
 #endif

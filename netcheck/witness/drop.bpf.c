@@ -6,8 +6,8 @@
  * IPv4/IPv6 and TCP/UDP/ICMP headers from the skb's linear data, compares
  * them with the run's flows (the `flows` map, at most DROP_MAX_FLOWS,
  * written by user space before attaching) and, for a packet of a run's
- * flow only, puts {reason, location, ifindex, netns, headers, time} on the
- * ring buffer.  Every reason is kept, SKB_DROP_REASON_NOT_SPECIFIED too:
+ * flow only, puts {reason, location and its symbol, ifindex, netns,
+ * headers, time} on the ring buffer.  Every reason is kept, SKB_DROP_REASON_NOT_SPECIFIED too:
  * the flow filter sits here in the kernel, so only the run's own packets
  * cost an event, and user space folds repeats into counts.
  *
@@ -146,6 +146,7 @@ int BPF_PROG(netcheck_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 	struct match_state m = {};
 	struct drop_event *e;
 	struct net_device *dev;
+	__u64 args[1];
 	__u32 n;
 
 	if (read_packet(skb, &m.packet) < 0)
@@ -173,6 +174,12 @@ int BPF_PROG(netcheck_kfree_skb, struct sk_buff *skb, void *location, enum skb_d
 	e->reply = m.how == 2;
 	e->pad = 0;
 	e->packet = m.packet;
+	/* the kernel names its own address (kallsyms_lookup, a binary search):
+	 * user space need not scan /proc/kallsyms, which costs 100+ ms and
+	 * shows zeroes without CAP_SYSLOG */
+	args[0] = (__u64)location;
+	if (bpf_snprintf(e->symbol, sizeof(e->symbol), "%pS", args, sizeof(args)) < 0)
+		e->symbol[0] = '\0';
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

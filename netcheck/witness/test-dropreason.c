@@ -333,7 +333,7 @@ static const char *fixture_path(const char *name, char *buf, size_t len)
 static void test_symbols(void **state)
 {
 	nc_dropreason_t *d = offline();
-	struct drop_event e = event(1, 3, 0xffffffff8209e8a0, 1, 0);
+	struct drop_event e = event(1, 3, 0xffffffff8209e8a0, 1, 0); /* no symbol in it: kallsyms */
 	nc_drop_stats_t stats;
 	char sample[4096], hidden[4096];
 
@@ -350,6 +350,21 @@ static void test_symbols(void **state)
 	assert_null(nc_dropreason_symbol(d, 0));
 	nc_dropreason_stats(d, &stats);
 	assert_false(stats.symbols_hidden);
+	nc_dropreason_free(d);
+
+	/* named by the kernel in the event: kallsyms is not read, the size goes */
+	d = offline();
+	nc_dropreason_set_sources(d, "/nonexistent", "/nonexistent");
+	e = event(0, 3, 0xffffffff820a02ac, 1, 0);
+	snprintf(e.symbol, sizeof(e.symbol), "__udp4_lib_rcv+0x4bc/0x5e0");
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_string_equal(nc_dropreason_drop(d, 0, 0)->symbol, "__udp4_lib_rcv+0x4bc");
+	assert_string_equal(nc_dropreason_symbol(d, 0xffffffff820a02ac), "__udp4_lib_rcv+0x4bc");
+	/* cut to fit, still a string */
+	e = event(0, 4, 0xffffffff820a0000, 1, 0);
+	memset(e.symbol, 'x', sizeof(e.symbol));
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_int_equal(strlen(nc_dropreason_drop(d, 0, 1)->symbol), sizeof(e.symbol) - 1);
 	nc_dropreason_free(d);
 
 	/* what a reader without CAP_SYSLOG sees: zeroes */

@@ -17,6 +17,7 @@
 
 #define DROP_MAX_FLOWS 64      /* NC_DROP_MAX_FLOWS: the map's size, the kernel's loop bound */
 #define DROP_RINGBUF_BYTES (256 * 1024)
+#define DROP_SYMBOL_MAX 64     /* the kernel's "%pS" of the location, cut to fit */
 
 /* A run's flow as the kernel compares it: a packet's fields XOR the
  * flow's, under the flow's masks (all ones where a field counts, zero
@@ -68,6 +69,7 @@ struct drop_event {
 	__u8 reply;               /* matched the flow reversed */
 	__u8 pad;
 	struct drop_packet packet;
+	char symbol[DROP_SYMBOL_MAX]; /* "func+0xoff/0xsize" as the kernel names it; "" if it did not */
 };
 
 /* The counters the program keeps (its .bss), read by user space. */

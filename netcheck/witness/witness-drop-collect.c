@@ -3,7 +3,8 @@
  * the names: a reason's from BTF (enum skb_drop_reason and
  * enum skb_drop_reason_subsys, read with libbpf's btf__ API from the
  * running kernel's /sys/kernel/btf/vmlinux, never a table of our own that
- * would drift from the kernel's), a location's from /proc/kallsyms.
+ * would drift from the kernel's), a location's as the kernel named it in
+ * the event, else from /proc/kallsyms.
  * Both are read only when a name is first asked for: a run whose flows
  * lost nothing pays for neither (the BTF parse and the kallsyms scan cost
  * tens of milliseconds each).
@@ -168,6 +169,9 @@ int drop_collect_event(nc_dropreason_t *d, const struct drop_event *e)
 		.first_ns = e->ts_ns,
 		.last_ns = e->ts_ns,
 	};
+	/* "func+0xoff/0xsize": the size is the function's, not the drop's */
+	memcpy(drop->symbol, e->symbol, sizeof(drop->symbol) - 1);
+	drop->symbol[strcspn(drop->symbol, "/")] = '\0';
 	return 0;
 }
 
@@ -428,6 +432,10 @@ const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location)
 
 	if (location == 0)
 		return NULL;
+	for (size_t f = 0; f < d->n_flows; f++)
+		for (size_t i = 0; i < d->state[f].n_drops; i++)
+			if (d->state[f].drops[i].location == location && d->state[f].drops[i].symbol[0] != '\0')
+				return d->state[f].drops[i].symbol;
 	for (size_t i = 0; i < d->n_symbols; i++)
 		if (d->symbols[i].location == location && i < d->symbols_resolved)
 			return d->symbols[i].name;

@@ -194,6 +194,58 @@ out:
 	return r;
 }
 
+typedef struct new_work {
+	uv_work_t req;
+	nc_drop_flow_t flows[NC_DROP_MAX_FLOWS];
+	size_t n;
+	nc_dropreason_t *d;         /* owned until handed to cb */
+	int status;
+	nc_error_t err;
+	nc_dropreason_new_cb cb;
+	void *data;
+} new_work_t;
+
+static void on_new_work(uv_work_t *req)
+{
+	new_work_t *w = req->data;
+
+	w->status = nc_dropreason_new(w->flows, w->n, &w->d, &w->err);
+}
+
+static void on_new_done(uv_work_t *req, int status)
+{
+	new_work_t *w = req->data;
+
+	if (status < 0 && w->status == 0) { /* cancelled: never ran */
+		w->status = status;
+		nc_error_set(&w->err, status, "drop reasons: loading was cancelled");
+	}
+	w->cb(w->d, w->status, &w->err, w->data);
+	free(w);
+}
+
+int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
+			    void *data)
+{
+	new_work_t *w;
+	int r;
+
+	if (loop == NULL || cb == NULL || n > NC_DROP_MAX_FLOWS || (n > 0 && flows == NULL))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	if (n > 0)
+		memcpy(w->flows, flows, n * sizeof(*flows));
+	w->n = n;
+	w->cb = cb;
+	w->data = data;
+	w->req.data = w;
+	if ((r = uv_queue_work(loop, &w->req, on_new_work, on_new_done)) < 0)
+		free(w);
+	return r;
+}
+
 int nc_dropreason_fd(const nc_dropreason_t *d)
 {
 	return d->ring != NULL ? ring_buffer__epoll_fd(d->ring) : -EBADF;
@@ -297,6 +349,17 @@ int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **r
 	(void)n;
 	*ret = NULL;
 	return nc_error_set(err, -EOPNOTSUPP, "drop reasons: netcheck was built without eBPF (libbpf, clang, bpftool)");
+}
+
+int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
+			    void *data)
+{
+	(void)loop;
+	(void)flows;
+	(void)n;
+	(void)cb;
+	(void)data;
+	return -EOPNOTSUPP;
 }
 
 int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n)
