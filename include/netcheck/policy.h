@@ -66,6 +66,24 @@ nc_loopback6_t nc_classify_loopback6(nc_env_kind_t env, const nc_publish_facts_t
 /* Marks p skipped with its detail and its no-forwarder diagnosis. */
 void nc_classify_not_forwarded6(nc_path_t *p, const nc_publish_facts_t *f);
 
+/* Why run did not send a path, as it found it. */
+typedef enum nc_not_sent {
+	NC_NOT_SENT_NOT_PUBLISHED = 0, /* the container port has no host binding */
+	NC_NOT_SENT_NOT_RUNNING,       /* the container is not running */
+	NC_NOT_SENT_TASK_DOWN,         /* swarm: the node's task is missing, not running, or has no port */
+	NC_NOT_SENT_NO_CLIENT,         /* no remote-client namespace (the engine's ports are not this
+					* host's NAT, or none could be made) */
+	NC_NOT_SENT_NO_INGRESS,        /* swarm: no routing-mesh port (no IPVS here) */
+	NC_NOT_SENT_NO_RELAY,          /* a path from a container needs netcheck's responder in it */
+	NC_NOT_SENT_NO_SOURCE,         /* swarm: no other node's task to start from */
+	NC_NOT_SENT_COUNT,
+} nc_not_sent_t;
+/* Marks p not sent, with detail (fmt; NULL keeps the detail set): a path the target itself makes
+ * impossible fails (unreachable: the user's container or service is the
+ * cause); one that this host or netcheck cannot try proves nothing
+ * (skipped). */
+void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* A probe that could not be made (error: what making it returned, a
  * negative errno): a privilege this process lacks is a skip (it proves
  * nothing either way), anything else an error. */

@@ -5,6 +5,7 @@
 #include "netcheck/policy.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -162,6 +163,27 @@ void nc_classify_not_forwarded6(nc_path_t *p, const nc_publish_facts_t *f)
 				      "[::]:%u; dockerd's userland-proxy is off)", f->host_port6, f->host_port6);
 	nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "use 127.0.0.1, or turn userland-proxy back on",
 			 "a client that resolves localhost to ::1 cannot reach this port");
+}
+
+void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
+{
+	va_list ap;
+
+	switch (why) {
+	case NC_NOT_SENT_NOT_PUBLISHED:
+	case NC_NOT_SENT_NOT_RUNNING:
+	case NC_NOT_SENT_TASK_DOWN:
+		p->verdict = NC_VERDICT_UNREACHABLE;
+		break;
+	default:
+		p->verdict = NC_VERDICT_SKIPPED;
+		break;
+	}
+	if (fmt == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+	va_end(ap);
 }
 
 void nc_classify_not_made(nc_path_t *p, int error)

@@ -719,10 +719,46 @@ static void test_observations_bounded(void **state)
 	assert_false(d.observed_cut);
 }
 
+/* A path run did not send: the target's own fault fails it, a limit of
+ * this host or of netcheck proves nothing. */
+static void test_not_sent(void **state)
+{
+	static const struct { nc_not_sent_t why; nc_verdict_t want; } cases[] = {
+		{ NC_NOT_SENT_NOT_PUBLISHED, NC_VERDICT_UNREACHABLE }, { NC_NOT_SENT_NOT_RUNNING, NC_VERDICT_UNREACHABLE },
+		{ NC_NOT_SENT_TASK_DOWN, NC_VERDICT_UNREACHABLE },     { NC_NOT_SENT_NO_CLIENT, NC_VERDICT_SKIPPED },
+		{ NC_NOT_SENT_NO_INGRESS, NC_VERDICT_SKIPPED },        { NC_NOT_SENT_NO_RELAY, NC_VERDICT_SKIPPED },
+		{ NC_NOT_SENT_NO_SOURCE, NC_VERDICT_SKIPPED },
+	};
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(NC_ARRAY_SIZE(cases), NC_NOT_SENT_COUNT);
+	for (size_t i = 0; i < NC_ARRAY_SIZE(cases); i++) {
+		p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_SKIPPED, 80);
+		nc_classify_not_sent(p, cases[i].why, "not sent: case %zu", i);
+		assert_int_equal(p->verdict, cases[i].want);
+		assert_non_null(strstr(p->detail, "not sent: case"));
+		assert_false(p->sent);
+	}
+	/* NULL keeps the detail the caller composed */
+	p = failed_path(r, NC_PATH_PUBLISHED_NODE, NC_VERDICT_SKIPPED, 80);
+	nc_path_set_detail(p, "not sent: node n1 is down");
+	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
+	assert_string_equal(p->detail, "not sent: node n1 is down");
+	assert_int_equal(p->verdict, NC_VERDICT_UNREACHABLE);
+	/* and no diagnosis guesses at it */
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
+		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_diagnosis_observations),
 		cmocka_unit_test(test_observations_bounded),
 		cmocka_unit_test(test_verdict_from_probe_error),

@@ -321,10 +321,8 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 		/* nothing forwards this port: say so on the path users try first */
 		nc_endpoint_parse("127.0.0.1", 0, &target);
 		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target);
-		if (p != NULL) {
-			p->verdict = NC_VERDICT_UNREACHABLE;
-			nc_path_set_detail(p, "not sent: container port %u is not published", port);
-		}
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_NOT_PUBLISHED, "not sent: container port %u is not published", port);
 		return;
 	}
 	if (v4 != 0 || loopback_only != 0) {
@@ -359,10 +357,8 @@ static void add_unsent(run_state_t *s, const nc_container_target_t *ct)
 	for (size_t i = 0; i < NC_ARRAY_SIZE(kinds); i++) {
 		nc_path_t *p = nc_ct_add_path(s, ct, kinds[i], NULL, ct->port, &none);
 
-		if (p != NULL) {
-			p->verdict = NC_VERDICT_UNREACHABLE;
-			nc_path_set_detail(p, "not sent: the container is not running");
-		}
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_NOT_RUNNING, "not sent: the container is not running");
 	}
 }
 

@@ -434,8 +434,8 @@ static void add_remote(run_state_t *s, struct launched *t, uint64_t timeout)
 	if (p == NULL)
 		return;
 	if (t->remote.netns_name[0] == '\0' || c->published_port == 0) {
-		p->verdict = NC_VERDICT_SKIPPED;
-		nc_path_set_detail(p, "%s", t->remote_note[0] ? t->remote_note : "not sent: no remote-client namespace");
+		nc_classify_not_sent(p, NC_NOT_SENT_NO_CLIENT, "%s",
+				     t->remote_note[0] ? t->remote_note : "not sent: no remote-client namespace");
 		return;
 	}
 	r = nc_platform_remote_connect_fd(&t->remote, SOCK_STREAM, &fd);

@@ -445,7 +445,7 @@ static bool node_blocks(nc_path_t *p, const nc_node_t *node, const char *role)
 		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->hostname);
 	else
 		return false;
-	p->verdict = NC_VERDICT_UNREACHABLE;
+	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
 	return true;
 }
 
@@ -499,8 +499,7 @@ static bool relay_possible(run_state_t *s, nc_path_t *p)
 {
 	if (nc_run_ours(s))
 		return true;
-	p->verdict = NC_VERDICT_SKIPPED;
-	nc_path_set_detail(p, "not sent: paths from a task need netcheck's responder");
+	nc_classify_not_sent(p, NC_NOT_SENT_NO_RELAY, "not sent: paths from a task need netcheck's responder");
 	return false;
 }
 
@@ -533,8 +532,8 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 		ep.port = sw->ingress_port;
 		p = add_node_path(s, t, NC_PATH_PUBLISHED_INGRESS, node, &ep);
 		if (p != NULL && sw->ingress_port == 0) {
-			p->verdict = NC_VERDICT_SKIPPED;
-			nc_path_set_detail(p, "%s", sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
+			nc_classify_not_sent(p, NC_NOT_SENT_NO_INGRESS, "%s",
+					     sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
 		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target)) {
 			nc_run_add_tcp(s, p, timeout);
 		}
@@ -544,8 +543,7 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 		p = add_node_path(s, t, NC_PATH_TASK_TO_TASK, node, &ep);
 		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
 			if (from == NULL) {
-				p->verdict = NC_VERDICT_SKIPPED;
-				nc_path_set_detail(p, "not sent: no other node's task to start from");
+				nc_classify_not_sent(p, NC_NOT_SENT_NO_SOURCE, "not sent: no other node's task to start from");
 			} else {
 				nc_endpoint_format(&ep, true, target, sizeof(target));
 				add_node_relay(s, p, from, target, timeout);
