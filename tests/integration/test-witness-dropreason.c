@@ -1,11 +1,11 @@
 /* Integration test for the kernel's drop reasons (netcheck/witness,
  * witness-drop.c): two network namespaces of the test's own (`ip netns
  * add`, removed at exit and on SIGINT/SIGTERM), a veth pair between them,
- * addresses from 198.18.0.0/15: the sender 198.18.0.1, the receiver
- * 198.18.0.2 with net.ipv4.ip_forward=0 set in its own namespace (the
+ * addresses from 198.18.0.0/15 (and fd00:198:18::/64 for IPv6): the sender
+ * 198.18.0.1, the receiver 198.18.0.2 with net.ipv4.ip_forward=0 set in its own namespace (the
  * host's sysctls are never touched) and a route to 198.18.1.0/24 it may
- * not use.  The sender's UDP datagrams to a closed port and to be
- * forwarded must come back as two drops of their own flows, with the
+ * not use.  The sender's UDP datagrams to a closed port (IPv4 and IPv6) and
+ * to be forwarded must come back as drops of their own flows, with the
  * reason's name as the running kernel says it, the location named from
  * kallsyms, the receiver's device and namespace; a datagram of no flow
  * must not be seen.  Afterwards no program of ours is attached (the
@@ -49,6 +49,8 @@
 #define RECEIVER "198.18.0.2"
 #define SENDER "198.18.0.1"
 #define BEYOND "198.18.1.2"       /* behind the receiver, which may not forward */
+#define RECEIVER6 "fd00:198:18::2" /* a unique-local prefix of the test's own */
+#define SENDER6 "fd00:198:18::1"
 #define CLOSED_PORT 9
 #define OTHER_PORT 10
 #define PROG_NAME "netcheck_kfree_" /* the kernel keeps 15 characters of netcheck_kfree_skb */
@@ -66,7 +68,7 @@ static int missing(const char *why)
 
 #ifdef NC_HAVE_DROPREASON
 
-enum { FLOW_CLOSED, FLOW_FORWARD, FLOW_UNUSED };
+enum { FLOW_CLOSED, FLOW_FORWARD, FLOW_UNUSED, FLOW_CLOSED6 };
 
 static char ns_receiver[32], ns_sender[32];
 
@@ -144,8 +146,7 @@ static int receiver_ifindex(void *data)
 
 static int udp_sender(void *data)
 {
-	(void)data;
-	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	return socket(*(const int *)data, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 }
 
 static void send_udp(int fd, const char *addr, uint16_t port)
@@ -208,6 +209,7 @@ static const nc_drop_flow_t flows[] = {
 	[FLOW_CLOSED] = { IPPROTO_UDP, { 0 }, { 0 } },
 	[FLOW_FORWARD] = { IPPROTO_UDP, { 0 }, { 0 } },
 	[FLOW_UNUSED] = { IPPROTO_TCP, { 0 }, { 0 } },
+	[FLOW_CLOSED6] = { IPPROTO_UDP, { 0 }, { 0 } },
 };
 
 static void make_flows(nc_drop_flow_t *ret)
@@ -219,6 +221,8 @@ static void make_flows(nc_drop_flow_t *ret)
 	ret[FLOW_FORWARD].dst = ep(BEYOND, CLOSED_PORT);
 	ret[FLOW_UNUSED].src = ep(SENDER, 0);
 	ret[FLOW_UNUSED].dst = ep(RECEIVER, 7);
+	ret[FLOW_CLOSED6].src = ep(SENDER6, 0);
+	ret[FLOW_CLOSED6].dst = ep(RECEIVER6, CLOSED_PORT);
 }
 
 /* The one drop of flow, checked for where it happened; its reason's name. */
@@ -249,7 +253,8 @@ static void test_drops_named(void **state)
 	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
 	uint32_t netns = netns_inode(ns_receiver);
 	int ifindex = in_namespace(ns_receiver, receiver_ifindex, NULL);
-	int fd = in_namespace(ns_sender, udp_sender, NULL);
+	int inet = AF_INET, inet6 = AF_INET6;
+	int fd = in_namespace(ns_sender, udp_sender, &inet), fd6 = in_namespace(ns_sender, udp_sender, &inet6);
 	nc_error_t err = { "" };
 	nc_dropreason_t *d = NULL;
 	nc_drop_stats_t stats;
@@ -260,7 +265,7 @@ static void test_drops_named(void **state)
 
 	(void)state;
 	assert_true(ifindex > 0);
-	assert_true(fd >= 0);
+	assert_true(fd >= 0 && fd6 >= 0);
 	make_flows(f);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	r = nc_dropreason_new(f, NC_ARRAY_SIZE(f), &d, &err);
@@ -274,6 +279,8 @@ static void test_drops_named(void **state)
 		send_udp(fd, RECEIVER, CLOSED_PORT);
 		send_udp(fd, BEYOND, CLOSED_PORT);
 		send_udp(fd, RECEIVER, OTHER_PORT); /* no flow's: never an event */
+		send_udp(fd6, RECEIVER6, CLOSED_PORT);
+		send_udp(fd6, RECEIVER6, OTHER_PORT);
 	}
 	run_for(&loop, 300);
 	assert_int_equal(nc_dropreason_stop(d), 0);
@@ -292,12 +299,13 @@ static void test_drops_named(void **state)
 	forward_reason = the_drop(d, FLOW_FORWARD, ifindex, netns);
 	assert_non_null(forward_reason);
 	assert_string_not_equal(forward_reason, "NO_SOCKET");
+	assert_string_equal(the_drop(d, FLOW_CLOSED6, ifindex, netns), "NO_SOCKET");
 	assert_int_equal(nc_dropreason_drop_count(d, FLOW_UNUSED), 0);
 	nc_dropreason_stats(d, &stats);
-	assert_int_equal(stats.events, 2 * SENT);
-	assert_int_equal(stats.matched, 2 * SENT);
+	assert_int_equal(stats.events, 3 * SENT);
+	assert_int_equal(stats.matched, 3 * SENT);
 	assert_int_equal(stats.lost, 0);
-	assert_true(stats.seen >= 3 * SENT);
+	assert_true(stats.seen >= 5 * SENT);
 	assert_false(stats.symbols_hidden);
 	fprintf(stderr, "# load+attach %.2f ms, detach %.2f ms; seen %llu, matched %llu\n",
 		(double)stats.attach_ns / 1e6, (double)stats.detach_ns / 1e6, (unsigned long long)stats.seen,
@@ -305,6 +313,7 @@ static void test_drops_named(void **state)
 	nc_dropreason_free(d);
 	assert_int_equal(programs_of_ours_settled(), 0);
 	close(fd);
+	close(fd6);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
@@ -507,6 +516,7 @@ static bool make_namespaces(void)
 		  "ip -n $R link add va type veth peer name vb netns $S\n"
 		  "ip -n $R addr add " RECEIVER "/24 dev va; ip -n $R link set va up\n"
 		  "ip -n $S addr add " SENDER "/24 dev vb; ip -n $S link set vb up\n"
+		  "ip -n $R addr add " RECEIVER6 "/64 dev va nodad; ip -n $S addr add " SENDER6 "/64 dev vb nodad\n"
 		  "ip -n $R route add 198.18.1.0/24 dev va\n"
 		  "ip -n $S route add 198.18.1.0/24 via " RECEIVER "\n"
 		  "ip netns exec $R sysctl -q -w net.ipv4.ip_forward=0\n",
