@@ -17,7 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "helpers.h"
 #include "netcheck/common.h"
@@ -244,6 +248,49 @@ static void test_other_flows_ignored(void **state)
 	nc_witness_trace_free(t);
 }
 
+/* Messages the kernel never sends and libnftnl would exit() on (it takes
+ * a malformed trace message for a broken kernel ABI) are counted as
+ * malformed, and the process lives on. */
+static void test_hostile_messages(void **state)
+{
+	const nc_trace_flow_t flows[] = { { 6, ep("127.0.0.1", 0), ep("127.0.0.1", 7001) } };
+	char buf[512];
+	nc_trace_t *t = NULL;
+	nc_trace_stats_t st;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+
+	(void)state;
+	assert_int_equal(nc_witness_trace_offline("x", flows, 1, &t), 0);
+	for (int kind = 0; kind < 4; kind++) {
+		memset(buf, 0, sizeof(buf));
+		nlh = mnl_nlmsg_put_header(buf);
+		nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE;
+		mnl_nlmsg_put_extra_header(nlh, sizeof(struct nfgenmsg));
+		if (kind != 0) /* 0: no id */
+			mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(1));
+		mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+		if (kind == 1) { /* a table name that does not end */
+			mnl_attr_put(nlh, NFTA_TRACE_TABLE, 3, "abc");
+		} else if (kind == 2) { /* a jump without its chain */
+			nest = mnl_attr_nest_start(nlh, NFTA_TRACE_VERDICT);
+			mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+			mnl_attr_nest_end(nlh, nest);
+		} else if (kind == 3) { /* a rule handle of 4 bytes */
+			mnl_attr_put_u32(nlh, NFTA_TRACE_RULE_HANDLE, 7);
+		}
+		assert_int_equal(nc_witness_trace_feed(t, buf, nlh->nlmsg_len), 0);
+	}
+	nc_witness_trace_stats(t, &st);
+	assert_int_equal(st.events, 4);
+	assert_int_equal(st.malformed, 4);
+	/* a length past INT_MAX: libmnl's own check takes it for negative */
+	nlh = (struct nlmsghdr *)buf;
+	nlh->nlmsg_len = 0x80000010u;
+	assert_int_equal(nc_witness_trace_feed(t, buf, 64), -EINVAL);
+	nc_witness_trace_free(t);
+}
+
 /* A flow without addresses is refused; so is one of two families. */
 static void test_bad_flows(void **state)
 {
@@ -370,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_drop_found),
 		cmocka_unit_test(test_same_passages_counted),
 		cmocka_unit_test(test_other_flows_ignored),
+		cmocka_unit_test(test_hostile_messages),
 		cmocka_unit_test(test_bad_flows),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_rule_text),

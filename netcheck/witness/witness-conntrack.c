@@ -221,7 +221,7 @@ int nc_witness_conntrack_parse(const void *buf, size_t len, const nc_trace_flow_
 	*ret_n = 0;
 	/* the datagrams of a dump, one after the other: each message on its own
 	 * (the dump's DONE ends mnl_cb_run, which is not the end here) */
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (witness_nlmsg_ok(nlh, left)) {
 		if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE) {
 			nlh = mnl_nlmsg_next(nlh, &left);
 			continue;

@@ -60,6 +60,11 @@ typedef struct packet_key {
 	uint8_t tcp_flags;
 } packet_key_t;
 
+/* mnl_nlmsg_ok() that also refuses an nlmsg_len past INT_MAX (libmnl
+ * 1.0.4 compares it as an int: a negative length passes, and the next
+ * message is then gigabytes away).  nlh: a struct nlmsghdr. */
+bool witness_nlmsg_ok(const void *nlh, int left);
+
 /* Is k a packet of flow f, and *ret_reply, the flow's reply direction? */
 bool witness_flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool *ret_reply);
 

@@ -18,8 +18,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <linux/netlink.h>
+
 #ifdef NC_HAVE_NFTRACE
 #include <libmnl/libmnl.h>
+#include <arpa/inet.h>
 #include <libnftnl/trace.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -356,6 +359,13 @@ static long match_flow(const nc_trace_t *t, const packet_key_t *k, bool *ret_rep
 	return -1;
 }
 
+bool witness_nlmsg_ok(const void *nlh, int left)
+{
+	const struct nlmsghdr *h = nlh;
+
+	return left >= (int)sizeof(*h) && h->nlmsg_len >= sizeof(*h) && h->nlmsg_len <= (uint32_t)left;
+}
+
 /* ---- one event -------------------------------------------------------------------- */
 
 #ifdef NC_HAVE_NFTRACE
@@ -439,12 +449,99 @@ static void on_event(nc_trace_t *t, const struct nftnl_trace *tr, uint8_t family
 		step->jump_target = intern(t, nftnl_trace_get_str(tr, NFTNL_TRACE_JUMP_TARGET));
 }
 
+/* Does attribute a hold a NUL-terminated string (what libnftnl strdup()s)? */
+static bool attr_is_string(const struct nlattr *a)
+{
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	return len > 0 && memchr(mnl_attr_get_payload(a), '\0', len) != NULL;
+}
+
+/* Would libnftnl's trace parser take nlh without harm?  It exit()s the
+ * process ("kernel ABI is broken") on an attribute it knows with another
+ * length than its type's (libmnl wants it exact), on a missing id, type or verdict code, on a jump
+ * without its chain, and strdup()s strings that may not end inside their
+ * attribute.  The kernel sends none of that; a message that would is not
+ * handed over.  Types by the kernel's numbering, including the conntrack
+ * ones newer libnftnl checks (18 id, 19 direction, 20 status, 21 state). */
+static bool trace_msg_sane(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *v;
+	bool have_id = false, have_type = false;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t len = mnl_attr_get_payload_len(a);
+
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_TRACE_TABLE:
+		case NFTA_TRACE_CHAIN:
+			if (!attr_is_string(a))
+				return false;
+			break;
+		case NFTA_TRACE_RULE_HANDLE:
+			if (len != 8)
+				return false;
+			break;
+		case NFTA_TRACE_TYPE:
+		case NFTA_TRACE_ID:
+			have_type |= mnl_attr_get_type(a) == NFTA_TRACE_TYPE;
+			have_id |= mnl_attr_get_type(a) == NFTA_TRACE_ID;
+			/* fall through */
+		case NFTA_TRACE_IIF:
+		case NFTA_TRACE_OIF:
+		case NFTA_TRACE_MARK:
+		case NFTA_TRACE_NFPROTO:
+		case NFTA_TRACE_POLICY:
+		case 18: case 20: case 21:
+			if (len != 4)
+				return false;
+			break;
+		case NFTA_TRACE_IIFTYPE:
+		case NFTA_TRACE_OIFTYPE:
+			if (len != 2)
+				return false;
+			break;
+		case NFTA_TRACE_LL_HEADER:
+		case NFTA_TRACE_NETWORK_HEADER:
+		case NFTA_TRACE_TRANSPORT_HEADER:
+			if (len < 1)
+				return false;
+			break;
+		case 19:
+			if (len != 1)
+				return false;
+			break;
+		case NFTA_TRACE_VERDICT: {
+			const struct nlattr *code = NULL, *chain = NULL;
+
+			if (len > 0 && len < MNL_ATTR_HDRLEN)
+				return false;
+			mnl_attr_for_each_nested(v, a) {
+				if (mnl_attr_get_type(v) == NFTA_VERDICT_CODE)
+					code = v;
+				else if (mnl_attr_get_type(v) == NFTA_VERDICT_CHAIN)
+					chain = v;
+			}
+			if (code == NULL || mnl_attr_get_payload_len(code) != 4 || (chain != NULL && !attr_is_string(chain)))
+				return false;
+			if (((int)ntohl(mnl_attr_get_u32(code)) == NFT_JUMP || (int)ntohl(mnl_attr_get_u32(code)) == NFT_GOTO) &&
+			    chain == NULL)
+				return false;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return have_id && have_type;
+}
+
 int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len)
 {
 	const struct nlmsghdr *nlh = buf;
 	int left = len > (size_t)INT32_MAX ? INT32_MAX : (int)len;
 
-	while (mnl_nlmsg_ok(nlh, left)) {
+	while (witness_nlmsg_ok(nlh, left)) {
 		if (nlh->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE)) {
 			struct nftnl_trace *tr = nftnl_trace_alloc();
 			const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
@@ -452,7 +549,8 @@ int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len)
 			t->stats.events++;
 			if (tr == NULL)
 				return -ENOMEM;
-			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g) || nftnl_trace_nlmsg_parse(nlh, tr) < 0)
+			if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(*g) || !trace_msg_sane(nlh) ||
+			    nftnl_trace_nlmsg_parse(nlh, tr) < 0)
 				t->stats.malformed++;
 			else
 				on_event(t, tr, g->nfgen_family);
@@ -464,6 +562,93 @@ int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len)
 }
 
 #else
+
+/* Does attribute a hold a NUL-terminated string (what libnftnl strdup()s)? */
+static bool attr_is_string(const struct nlattr *a)
+{
+	uint16_t len = mnl_attr_get_payload_len(a);
+
+	return len > 0 && memchr(mnl_attr_get_payload(a), '\0', len) != NULL;
+}
+
+/* Would libnftnl's trace parser take nlh without harm?  It exit()s the
+ * process ("kernel ABI is broken") on an attribute it knows with another
+ * length than its type's (libmnl wants it exact), on a missing id, type or verdict code, on a jump
+ * without its chain, and strdup()s strings that may not end inside their
+ * attribute.  The kernel sends none of that; a message that would is not
+ * handed over.  Types by the kernel's numbering, including the conntrack
+ * ones newer libnftnl checks (18 id, 19 direction, 20 status, 21 state). */
+static bool trace_msg_sane(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *a, *v;
+	bool have_id = false, have_type = false;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t len = mnl_attr_get_payload_len(a);
+
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_TRACE_TABLE:
+		case NFTA_TRACE_CHAIN:
+			if (!attr_is_string(a))
+				return false;
+			break;
+		case NFTA_TRACE_RULE_HANDLE:
+			if (len != 8)
+				return false;
+			break;
+		case NFTA_TRACE_TYPE:
+		case NFTA_TRACE_ID:
+			have_type |= mnl_attr_get_type(a) == NFTA_TRACE_TYPE;
+			have_id |= mnl_attr_get_type(a) == NFTA_TRACE_ID;
+			/* fall through */
+		case NFTA_TRACE_IIF:
+		case NFTA_TRACE_OIF:
+		case NFTA_TRACE_MARK:
+		case NFTA_TRACE_NFPROTO:
+		case NFTA_TRACE_POLICY:
+		case 18: case 20: case 21:
+			if (len != 4)
+				return false;
+			break;
+		case NFTA_TRACE_IIFTYPE:
+		case NFTA_TRACE_OIFTYPE:
+			if (len != 2)
+				return false;
+			break;
+		case NFTA_TRACE_LL_HEADER:
+		case NFTA_TRACE_NETWORK_HEADER:
+		case NFTA_TRACE_TRANSPORT_HEADER:
+			if (len < 1)
+				return false;
+			break;
+		case 19:
+			if (len != 1)
+				return false;
+			break;
+		case NFTA_TRACE_VERDICT: {
+			const struct nlattr *code = NULL, *chain = NULL;
+
+			if (len > 0 && len < MNL_ATTR_HDRLEN)
+				return false;
+			mnl_attr_for_each_nested(v, a) {
+				if (mnl_attr_get_type(v) == NFTA_VERDICT_CODE)
+					code = v;
+				else if (mnl_attr_get_type(v) == NFTA_VERDICT_CHAIN)
+					chain = v;
+			}
+			if (code == NULL || mnl_attr_get_payload_len(code) != 4 || (chain != NULL && !attr_is_string(chain)))
+				return false;
+			if (((int)ntohl(mnl_attr_get_u32(code)) == NFT_JUMP || (int)ntohl(mnl_attr_get_u32(code)) == NFT_GOTO) &&
+			    chain == NULL)
+				return false;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	return have_id && have_type;
+}
 
 int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len)
 {

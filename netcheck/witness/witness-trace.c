@@ -97,7 +97,7 @@ static int batch_send(struct mnl_socket *nl, struct mnl_nlmsg_batch *b, unsigned
 		if (got < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		left = (int)got;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+		for (; witness_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 			const struct nlmsgerr *e;
 
 			if (nlh->nlmsg_type != NLMSG_ERROR)

@@ -13,7 +13,7 @@ seconds=${1:-60}
 case $seconds in '' | *[!0-9]*) echo "usage: $0 [SECONDS [TARGET...]]" >&2; exit 2 ;; esac
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=${NC_FUZZ_BUILD:-$src/build-fuzz}
-all_targets="engine-parse responder-request responder-connect responder-dns probe-answer packet pcapng-roundtrip context cli"
+all_targets="engine-parse responder-request responder-connect responder-dns probe-answer packet pcapng-roundtrip context cli witness"
 targets=${*:-$all_targets}
 
 if [ ! -f "$build/build.ninja" ]; then
