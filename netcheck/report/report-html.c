@@ -510,6 +510,16 @@ static void print_path(FILE *out, const nc_path_t *p, size_t index, bool verbose
 		fputs("<p class=\"diagnosis\">", out);
 		print_diagnosis_text(out, p);
 		fputs("</p>\n", out);
+		/* what the diagnosis rests on */
+		if (p->diagnosis.n_observed > 0)
+			fputs("<ul class=\"observed\">\n", out);
+		for (size_t k = 0; k < p->diagnosis.n_observed && k < NC_DIAG_OBSERVED_MAX; k++) {
+			fprintf(out, "<li><b>%s</b>: ", nc_report_name_or(nc_obs_source_name(p->diagnosis.observed[k].source), "?"));
+			PUT_FIELD(out, p->diagnosis.observed[k].text);
+			fputs("</li>\n", out);
+		}
+		if (p->diagnosis.n_observed > 0)
+			fputs("</ul>\n", out);
 	}
 	if (p->route[0] != '\0') {
 		fputs("<p class=\"note\">route: <code>", out);

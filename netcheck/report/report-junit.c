@@ -87,6 +87,11 @@ static void print_trail(FILE *out, const nc_path_t *p)
 		ESC_FIELD(p->diagnosis.hint, text, true);
 		fprintf(out, "hint: %s\n", text);
 	}
+	for (size_t k = 0; p->diagnosis.code != NC_DIAG_NONE && k < p->diagnosis.n_observed && k < NC_DIAG_OBSERVED_MAX; k++) {
+		ESC_FIELD(p->diagnosis.observed[k].text, text, true);
+		fprintf(out, "observed (%s): %s\n", nc_report_name_or(nc_obs_source_name(p->diagnosis.observed[k].source), "?"),
+			text);
+	}
 	if (p->route[0] != '\0') {
 		ESC_FIELD(p->route, text, true);
 		fprintf(out, "route: %s\n", text);

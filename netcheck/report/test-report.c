@@ -1289,7 +1289,13 @@ static void test_junit_failed(void **state)
 	assert_contains(x, "<testcase classname=\"netcheck.native-linux\" name=\"published-loopback\" time=\"0.001\"/>");
 	assert_contains(x, "<failure message=\"verdict timeout (nat), expected reachable (nat|proxy): 3 SYNs to "
 			   "172.17.0.2:80 were seen at docker0 and never at veth1a2b\" type=\"dropped\">hint: look for a "
-			   "DROP in the FORWARD chain: iptables -S DOCKER-USER\nevidence:\n  lo client out "
+			   "DROP in the FORWARD chain: iptables -S DOCKER-USER\n"
+			   "observed (capture): 3 of the path&#39;s packets seen on docker0\n"
+			   "observed (nftrace): ip filter DOCKER-USER: rule 12 `ip saddr 10.0.0.0/8 drop` dropped it\n"
+			   "observed (drop-reason): dropped: NETFILTER_DROP at nf_hook_slow\n"
+			   "observed (sysctl): net.ipv4.ip_forward = 1\n"
+			   "observed (container): the container was running\n"
+			   "observed (engine): the engine publishes 80/tcp on 0.0.0.0:32768\nevidence:\n  lo client out "
 			   "192.168.1.10:50112 -&gt; 192.168.1.10:32768: 3 packets from 2026-11-28T22:41:03.126456789Z\n");
 	assert_contains(x, "type=\"listening-on-loopback-only\"");
 	assert_contains(x, "container&#39;s kernel");
@@ -1434,6 +1440,9 @@ static void test_html_failed(void **state)
 	assert_int_equal(count_occurrences(h, "<svg "), 5);
 	assert_int_equal(count_occurrences(h, "<svg "), count_occurrences(h, "</svg>"));
 	assert_contains(h, "<a href=\"#path-published-host\">published-host</a>");
+	/* each diagnosis with what it rests on */
+	assert_contains(h, "<ul class=\"observed\">\n<li><b>capture</b>: 3 of the path&#39;s packets seen on docker0</li>\n");
+	assert_int_equal(count_occurrences(h, "<ul class=\"observed\">"), 2);
 	/* environment: engine, kind, bridge, host address, capture points */
 	assert_contains(h, "<dt>engine</dt><dd>Docker Engine 24.0.7 (API 1.43) at <code>unix:///var/run/docker.sock</code>");
 	assert_contains(h, "<dt>bridge</dt><dd><code>docker0</code>");
