@@ -32,11 +32,13 @@ RUN_PACKAGES=(
 # tools, valgrind, clang's sanitizer runtime (fuzzing), the rootless labs and Podman, and what
 # building, linting and installing the Debian package needs (scdoc for the
 # man page, debhelper, lintian, man-db/groff for the page's checks,
-# libcap2-bin for setcap/getcap, adduser for the package's group).
+# libcap2-bin for setcap/getcap, adduser for the package's group), and
+# openssh-server for the ssh:// engine test's own sshd (Debian's service is
+# not started in containers; the test runs its own on a free port).
 TEST_PACKAGES=(
 	libcmocka-dev chromium
 	tshark python3-jsonschema valgrind strace libclang-rt-14-dev busybox-static openssl
-	rootlesskit slirp4netns uidmap socat
+	rootlesskit slirp4netns uidmap socat openssh-server
 	podman fuse-overlayfs passt runc conmon catatonit
 	scdoc debhelper dpkg-dev fakeroot lintian man-db groff-base libcap2-bin adduser
 )

@@ -1,6 +1,6 @@
 /* netcheck: the Docker Engine API client.
  *
- * Owns one libcurl handle bound to one engine (unix socket or TCP, TLS when
+ * Owns one libcurl handle bound to one engine (unix socket, TCP or ssh; TLS when
  * DOCKER_CERT_PATH says so), driven by libcurl's multi-socket interface on a
  * libuv loop private to the engine, and the API version negotiated with it.
  * Calls are synchronous and bounded by a per-call timeout; a cancel flag set
@@ -49,9 +49,10 @@ int nc_engine_discover(const char *flag_url, const char *(*env)(const char *name
 /* As nc_engine_discover(), with a context named on the command line
  * (--context NAME; borrowed, NULL or "" = none), which, as for the docker
  * CLI, beats DOCKER_HOST and DOCKER_CONTEXT, and conflicts with flag_url
- * (-EINVAL).  Any URL found is checked: ssh:// and npipe:// give -ENOTSUP
- * with what to do instead, and tcp://host gets docker's default port (2375,
- * 2376 when DOCKER_TLS_VERIFY or DOCKER_CERT_PATH is set). */
+ * (-EINVAL).  Any URL found is checked: npipe:// gives -ENOTSUP with what
+ * to do instead, an ssh:// URL that could smuggle an ssh option -EINVAL,
+ * and tcp://host gets docker's default port (2375, 2376 when
+ * DOCKER_TLS_VERIFY or DOCKER_CERT_PATH is set). */
 int nc_engine_discover_context(const char *flag_url, const char *context, const char *(*env)(const char *name),
 			       char *ret_url, size_t url_len, nc_engine_source_t *ret_source, nc_error_t *err);
 const char *nc_engine_source_name(nc_engine_source_t s);
@@ -70,8 +71,10 @@ typedef struct nc_engine_options {
 	volatile sig_atomic_t *cancel; /* borrowed; nonzero aborts calls */
 } nc_engine_options_t;
 
-/* Validates url (unix:///path, tcp://host:port, http(s)://...).  *ret: new.
- * -EINVAL with err set for an unknown scheme. Does not connect. */
+/* Validates url (unix:///path, tcp://host:port, http(s)://...,
+ * ssh://[user@]host[:port]).  *ret: new.  -EINVAL with err set for an
+ * unknown scheme; -ENOENT for ssh:// without ssh on PATH.  Does not connect
+ * (an ssh:// engine starts its first ssh child on the first call). */
 int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t **ret, nc_error_t *err);
 void nc_engine_free(nc_engine_t *e);
 /* Replace the cancel flag (NULL: calls can no longer be cancelled, for

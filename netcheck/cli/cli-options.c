@@ -108,7 +108,8 @@ const command_t cli_commands[] = {
 const cli_option_t cli_options[] = {
 	/* global: every command that talks to an engine */
 	{ "host", 'H', 'H', required_argument, EVERY_COMMAND, "URL",
-	  "engine: unix:///path or tcp://host:port\n"
+	  "engine: unix:///path, tcp://host:port or\n"
+	  "ssh://[user@]host[:port]\n"
 	  "(default: DOCKER_HOST, the docker context,\n"
 	  "/var/run/docker.sock); with run --swarm, once per\n"
 	  "node: the manager first" },

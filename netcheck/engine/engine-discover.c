@@ -142,11 +142,14 @@ int nc_engine_url_normalize(const char *url, bool tls, char *ret, size_t len, nc
 	const char *host;
 	int n;
 
-	if (strncmp(url, "ssh://", 6) == 0)
-		return nc_error_set(err, -ENOTSUP,
-				    "ssh:// engines are not supported: forward the socket with `ssh -nNT -L "
-				    "/tmp/docker.sock:/var/run/docker.sock %s` and use --engine unix:///tmp/docker.sock",
-				    url + 6);
+	if (strncmp(url, "ssh://", 6) == 0) {
+		nc_ssh_target_t t;
+
+		n = nc_engine_ssh_parse(url, &t, err);
+		if (n == 0 && (size_t)snprintf(ret, len, "%s", url) >= len)
+			n = nc_error_set(err, -ENAMETOOLONG, "engine URL too long");
+		return n;
+	}
 	if (strncmp(url, "npipe://", 8) == 0)
 		return nc_error_set(err, -ENOTSUP,
 				    "npipe:// engines are not supported: netcheck runs where the containers' network "

@@ -31,6 +31,7 @@ struct nc_engine {
 	/* the calls in flight */
 	size_t pending;                  /* transfers not done yet */
 	bool canceled;
+	struct nc_engine_ssh *ssh;       /* ssh:// engines: owned (engine-ssh.c) */
 };
 
 /* The transport's half of nc_engine_new() and nc_engine_free()
@@ -99,8 +100,8 @@ int nc_engine_image_import_query(nc_engine_t *e, const char *query, const void *
  * status and message (borrowed, may be NULL) of the answer to method path. */
 int nc_engine_classify(long status, const char *method, const char *path, const char *message);
 
-/* The engine URL rules (engine-discover.c): ssh:// and npipe:// → -ENOTSUP
- * with advice in err; tcp://host without a port → :2375, or :2376 when tls.
+/* The engine URL rules (engine-discover.c): npipe:// → -ENOTSUP with advice
+ * in err; ssh:// as nc_engine_ssh_parse() reads it; tcp://host without a port → :2375, or :2376 when tls.
  * ret: borrowed, len bytes. */
 int nc_engine_url_normalize(const char *url, bool tls, char *ret, size_t len, nc_error_t *err);
 
@@ -133,5 +134,45 @@ int nc_engine_service_spec_json(const nc_service_spec_t *spec, json_t **ret, nc_
  * changes; buf: borrowed, len bytes.  Returns the length or -ENOSPC. */
 int nc_engine_import_query(const char *repo, const char *tag, const char *const *changes, size_t n_changes,
 			   char *buf, size_t len);
+
+/* ---- ssh:// engines (engine-ssh.c) ---------------------------------------
+ * Every connection libcurl opens to an ssh:// engine is a child `ssh ... --
+ * host docker system dial-stdio` on a socketpair; the transport installs the
+ * callbacks with nc_engine_ssh_setopt() and asks nc_engine_ssh_explain() why
+ * a call failed. */
+#include <curl/curl.h>
+
+typedef struct nc_engine_ssh nc_engine_ssh_t;
+typedef struct nc_ssh_target {
+	char user[64];  /* "" = ssh's own choice (its config, the local user) */
+	char host[256]; /* a name or an address, without [ ] */
+	char port[6];   /* "" = ssh's own choice */
+} nc_ssh_target_t;
+#define NC_SSH_ARGV_MAX 20
+
+/* ssh://[user@]host[:port][/] as the docker CLI reads it; -EINVAL with err
+ * set for anything else, for a password, a path, a query, or a user or host
+ * that could become an ssh option ('-' first) or a remote shell word. */
+int nc_engine_ssh_parse(const char *url, nc_ssh_target_t *ret, nc_error_t *err);
+/* The child's argv into ret_argv (max entries, NULL-terminated): pointers
+ * into t (borrowed) and timeout_opt (len bytes, filled here).  Returns argc,
+ * or -EINVAL / -ENOSPC. */
+int nc_engine_ssh_argv(const nc_ssh_target_t *t, long connect_timeout_ms, char *timeout_opt, size_t len,
+		       const char **ret_argv, size_t max);
+/* Checks url and that ssh is on PATH (-ENOENT, said why).  *ret: new.
+ * Starts nothing: the first call's connection starts the first child. */
+int nc_engine_ssh_new(const char *url, long connect_timeout_ms, nc_engine_ssh_t **ret, nc_error_t *err);
+/* After libcurl closed every connection (curl_multi_cleanup): ends and
+ * reaps the children still there (EOF, then SIGTERM, then SIGKILL). */
+void nc_engine_ssh_free(nc_engine_ssh_t *s);
+/* h (borrowed) reaches the engine through s: new connections are children */
+void nc_engine_ssh_setopt(nc_engine_ssh_t *s, CURL *h);
+/* multi (borrowed) keeps one connection: a batch queues on it */
+void nc_engine_ssh_multi(CURLM *multi);
+/* After a failed transfer: the child's failure (a login refused, no docker
+ * on the far side, ssh missing...) as a code and one line in err; 0 when
+ * the children have nothing to say.  timed_out: the call ran out of time, so
+ * a child still there is not waited for. */
+int nc_engine_ssh_explain(nc_engine_ssh_t *s, bool timed_out, nc_error_t *err);
 
 #endif

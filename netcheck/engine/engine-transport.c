@@ -4,10 +4,12 @@
  * cancellation from a signal flag.  The calls stay synchronous: each one
  * runs the private loop until its transfer is done.  nc_engine_get_all()
  * runs several GETs at once, each on an easy handle (and a connection) of
- * its own, and returns when the last is done.  What a failed transfer
- * means is said here (map_curl_error); an HTTP status, by
+ * its own, and returns when the last is done (for ssh:// engines, one
+ * after another on the one connection: engine-ssh.c).  What a failed
+ * transfer means is said here (map_curl_error); an HTTP status, by
  * nc_engine_classify() in engine.c.
- * May call: libcurl, libuv, jansson, engine-parse.c.  Never prints. */
+ * May call: libcurl, libuv, jansson, engine-parse.c, engine-ssh.c.  Never
+ * prints. */
 #include "engine-internal.h"
 
 #include <assert.h>
@@ -245,6 +247,8 @@ int nc_engine_transport_open(nc_engine_t *e, nc_error_t *err)
 	curl_multi_setopt(e->multi, CURLMOPT_SOCKETDATA, e);
 	curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer_change);
 	curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
+	if (e->ssh != NULL)
+		nc_engine_ssh_multi(e->multi);
 	return 0;
 }
 
@@ -275,7 +279,12 @@ bool nc_engine_transport_close(nc_engine_t *e)
 static int map_curl_error(nc_engine_t *e, CURLcode c, const char *errbuf, const struct buf *b, nc_error_t *err)
 {
 	const char *what = errbuf[0] ? errbuf : curl_easy_strerror(c);
+	int r;
 
+	/* an ssh child that failed says why better than libcurl can */
+	if (e->ssh != NULL && c != CURLE_ABORTED_BY_CALLBACK && c != CURLE_WRITE_ERROR &&
+	    (r = nc_engine_ssh_explain(e->ssh, c == CURLE_OPERATION_TIMEDOUT, err)) < 0)
+		return r;
 	switch (c) {
 	case CURLE_ABORTED_BY_CALLBACK:
 		return nc_error_set(err, NC_ECANCELED, "engine call to %s interrupted", e->url);
@@ -388,6 +397,8 @@ static int xfer_setup(nc_engine_t *e, struct xfer *x, CURL *h, const char *metho
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "netcheck/" NC_VERSION);
 	if (e->socket_path[0] != '\0')
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
+	if (e->ssh != NULL)
+		nc_engine_ssh_setopt(e->ssh, h);
 	if (e->cert[0] != '\0') {
 		curl_easy_setopt(h, CURLOPT_SSLCERT, e->cert);
 		curl_easy_setopt(h, CURLOPT_SSLKEY, e->key);
@@ -513,7 +524,7 @@ int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n)
 		x[i].done = gets[i].result < 0; /* perform() leaves it out */
 		/* HTTP/1.1 answers one request at a time: a connection each,
 		 * or libcurl queues them on one */
-		if (i > 0 && !x[i].done)
+		if (i > 0 && !x[i].done && e->ssh == NULL) /* ssh: one after another (nc_engine_ssh_multi) */
 			curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
 	}
 	perform(e, x, n, e->opt.timeout_ms);

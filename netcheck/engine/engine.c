@@ -89,8 +89,13 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 					goto fail;
 				}
 		}
+	} else if (strncmp(url, "ssh://", 6) == 0) {
+		r = nc_engine_ssh_new(url, e->opt.connect_timeout_ms, &e->ssh, err);
+		if (r < 0)
+			goto fail;
+		copy_str(e->base, sizeof(e->base), "http://localhost");
 	} else if ((r = nc_engine_url_normalize(url, false, e->base, sizeof(e->base), err)) < 0) {
-		goto fail; /* ssh://, npipe://: said why */
+		goto fail; /* npipe://: said why */
 	} else {
 		r = nc_error_set(err, -EINVAL,
 				 "unknown engine URL scheme in '%s': use unix:///path/to/docker.sock or tcp://host:port",
@@ -113,6 +118,7 @@ void nc_engine_free(nc_engine_t *e)
 		return;
 	if (!nc_engine_transport_close(e))
 		return; /* the loop still references e: leak it rather than dangle */
+	nc_engine_ssh_free(e->ssh); /* after libcurl closed its connections */
 	free(e);
 }
 
