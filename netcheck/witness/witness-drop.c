@@ -75,7 +75,7 @@ static int on_libbpf_print(enum libbpf_print_level level, const char *fmt, va_li
 /* err with what and why, the errno's name and libbpf's line if it said one */
 static int fail(nc_error_t *err, int code, const char *what, const char *said)
 {
-	if (code == -EPERM || code == -EACCES)
+	if (code == -EPERM)
 		return nc_error_set(err, -EPERM,
 				    "drop reasons: %s: no privilege (eBPF needs CAP_BPF and CAP_PERFMON, "
 				    "or CAP_SYS_ADMIN)", what);
@@ -167,7 +167,9 @@ int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **r
 		goto out;
 	}
 	if ((r = nc_drop_bpf__load(skel)) < 0) {
-		r = fail(err, r, "loading the program", said);
+		/* the verifier's no (EACCES, EINVAL): a kernel without what the
+		 * program reads, such as kfree_skb's reason (before 5.17) */
+		r = fail(err, r == -EACCES || r == -EINVAL ? -EOPNOTSUPP : r, "loading the program", said);
 		goto out;
 	}
 	if ((r = write_flows(d, 0)) < 0) {
