@@ -404,18 +404,28 @@ static void on_loaded(nc_dropreason_t *d, int status, const nc_error_t *err, voi
 	uv_close((uv_handle_t *)&l->ticker, NULL);
 }
 
+static void on_warm(uv_work_t *req)
+{
+	(void)req;
+}
+
 /* Loaded on libuv's pool, the run's loop goes on: the longest it waited
- * (a 1 ms timer's longest gap) is what a run pays on the loop. */
+ * (a 1 ms timer's longest gap) is what a run pays on the loop.  The pool's
+ * threads are started first (once per process, whoever uses it first: the
+ * first queueing otherwise costs their creation, 0.5-12 ms here). */
 static void test_async_keeps_the_loop_going(void **state)
 {
 	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
 	struct loaded l = { 0 };
 	uv_loop_t loop;
 	uint64_t start, queued;
+	uv_work_t warm;
 
 	(void)state;
 	make_flows(f);
 	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(uv_queue_work(&loop, &warm, on_warm, NULL), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_timer_init(&loop, &l.ticker), 0);
 	l.ticker.data = &l;
 	start = l.last_tick = uv_hrtime();
