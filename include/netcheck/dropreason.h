@@ -5,7 +5,8 @@
  * are freed through kfree_skb with a reason (enum skb_drop_reason) and the
  * kernel address that freed them.  For the flows of a run, an eBPF program
  * on the skb:kfree_skb tracepoint (tp_btf, CO-RE from the kernel's BTF,
- * through libbpf) reads each dropped packet's IPv4/IPv6 and TCP/UDP/ICMP
+ * loaded by bpftool's light skeleton: the kernel relocates it, no 6 MB BTF
+ * parse in user space; libbpf reads the ring buffer) reads each dropped packet's IPv4/IPv6 and TCP/UDP/ICMP
  * headers, keeps only the run's flows (compared in the kernel) and puts
  * reason, location, device, network namespace and time on a ring buffer
  * read on the caller's libuv loop.  Each flow gets the distinct drops its
@@ -80,10 +81,10 @@ typedef struct nc_dropreason nc_dropreason_t;
  * -EINVAL; -ENOMEM; another errno from libbpf.  err gets one line that says
  * what is missing (the run goes on without it). */
 int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err);
-/* The same on libuv's thread pool, so that the run's loop does not wait
- * for it: most of the cost is libbpf parsing the kernel's BTF (about 6 MB)
- * and the verifier, 15 ms of CPU on a 2-CPU VM, which a run overlaps with
- * its other stages.  cb is called on loop exactly once, with d (new, the
+/* The same on libuv's thread pool, so that the run's loop need not wait
+ * for it (3-4 ms of CPU on a 2-CPU VM, most of it the kernel verifying and
+ * relocating the program; on a machine with no idle CPU the loop may wait
+ * as long anyway).  cb is called on loop exactly once, with d (new, the
  * callee's to free) and 0, or NULL, a negative errno and err (borrowed,
  * valid during cb); the loop must run until it is.  0, -EINVAL, -ENOMEM,
  * -EOPNOTSUPP (built without eBPF: nc_dropreason_new() says so in a line)
