@@ -106,6 +106,13 @@ typedef struct nc_trace nc_trace_t;
  * gets one line saying what is missing (the run goes on without it). */
 int nc_witness_trace_new(const char *run_id, const nc_trace_flow_t *flows, size_t n,
 			 nc_trace_t **ret, nc_error_t *err);
+/* Adds flows (n, copied) to a trace already installed, for addresses
+ * learned later (a container's, once it runs; docker-proxy's leg): their
+ * rules go into the table in one batch, indexed after the flows before.
+ * 0, -EINVAL (past NC_TRACE_MAX_FLOWS in all, or a bad flow), -ENOENT
+ * (the table is gone), or what the kernel said.  Passages read before
+ * are invalid after it. */
+int nc_witness_trace_add_flows(nc_trace_t *t, const nc_trace_flow_t *flows, size_t n, nc_error_t *err);
 /* Reads the trace events on loop (a uv_poll on the trace socket) until
  * nc_witness_trace_stop().  0, -EALREADY, or a UV_E* code. */
 int nc_witness_trace_start(nc_trace_t *t, uv_loop_t *loop);
@@ -135,8 +142,8 @@ void nc_witness_trace_free(nc_trace_t *t);
 const char *nc_witness_trace_table(const nc_trace_t *t);
 size_t nc_witness_trace_flow_count(const nc_trace_t *t);
 size_t nc_witness_trace_passage_count(const nc_trace_t *t, size_t flow);
-/* borrowed, valid until nc_witness_trace_free() or the next event read;
- * NULL out of range.  Passages in the order their first packet came. */
+/* borrowed, valid until nc_witness_trace_free(), the next event read or
+ * nc_witness_trace_add_flows(); NULL out of range.  Passages in the order their first packet came. */
 const nc_trace_passage_t *nc_witness_trace_passage(const nc_trace_t *t, size_t flow, size_t i);
 void nc_witness_trace_stats(const nc_trace_t *t, nc_trace_stats_t *ret);
 /* Where netfilter dropped a packet of flow (a drop ends its passage: a

@@ -206,6 +206,32 @@ static void test_drop_found(void **state)
 	nc_witness_trace_free(t);
 }
 
+/* Flows added later are followed like the first ones, after them. */
+static void test_flows_added(void **state)
+{
+	const nc_trace_flow_t first[] = { { 6, ep("127.0.0.1", 0), ep("127.0.0.1", 7001) } };
+	const nc_trace_flow_t later[] = { { 17, ep("127.0.0.1", 0), ep("127.0.0.1", 7003) } };
+	nc_trace_flow_t too_many[NC_TRACE_MAX_FLOWS];
+	char *table = recorded_table(), *events;
+	size_t len = fixture_bytes("nftrace-events.bin", &events);
+	nc_trace_t *t = NULL;
+
+	(void)state;
+	assert_int_equal(nc_witness_trace_offline(table, first, 1, &t), 0);
+	assert_int_equal(witness_trace_grow(t, later, 1), 0);
+	for (size_t i = 0; i < NC_TRACE_MAX_FLOWS; i++)
+		too_many[i] = later[0];
+	assert_int_equal(witness_trace_grow(t, too_many, NC_TRACE_MAX_FLOWS - 1), -EINVAL);
+	assert_int_equal(nc_witness_trace_flow_count(t), 2);
+	assert_int_equal(nc_witness_trace_feed(t, events, len), 0);
+	nc_witness_trace_flush(t);
+	assert_non_null(ending_in(t, 0, "rec", "input", NF_DROP));
+	assert_non_null(ending_in(t, 1, "rec", "services", NF_ACCEPT));
+	test_free(events);
+	test_free(table);
+	nc_witness_trace_free(t);
+}
+
 /* The same packets again are counted, not kept twice. */
 static void test_same_passages_counted(void **state)
 {
@@ -415,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_jump_then_accept),
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_drop_found),
+		cmocka_unit_test(test_flows_added),
 		cmocka_unit_test(test_same_passages_counted),
 		cmocka_unit_test(test_other_flows_ignored),
 		cmocka_unit_test(test_hostile_messages),

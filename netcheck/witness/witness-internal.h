@@ -72,6 +72,8 @@ bool witness_flow_matches(const nc_trace_flow_t *f, const packet_key_t *k, bool 
  * kernel behind it: the trace table is named table (a recording's).
  * ret: new, free with nc_witness_trace_free(). */
 int nc_witness_trace_offline(const char *table, const nc_trace_flow_t *flows, size_t n, nc_trace_t **ret);
+/* Appends flows (n, copied) to t's: 0, -EINVAL past NC_TRACE_MAX_FLOWS, -ENOMEM. */
+int witness_trace_grow(nc_trace_t *t, const nc_trace_flow_t *flows, size_t n);
 /* Feeds one datagram as read from the trace socket (one or more netlink
  * messages); others than NFT_MSG_TRACE are skipped.  0 or -EINVAL (bad framing). */
 int nc_witness_trace_feed(nc_trace_t *t, const void *buf, size_t len);

@@ -60,6 +60,23 @@ int nc_witness_trace_offline(const char *table, const nc_trace_flow_t *flows, si
 	return 0;
 }
 
+int witness_trace_grow(nc_trace_t *t, const nc_trace_flow_t *flows, size_t n)
+{
+	trace_flow_state_t *grown;
+
+	if (n > NC_TRACE_MAX_FLOWS || t->n_flows > NC_TRACE_MAX_FLOWS - n)
+		return -EINVAL;
+	grown = realloc(t->flows, (t->n_flows + n) * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	t->flows = grown;
+	memset(&t->flows[t->n_flows], 0, n * sizeof(*grown));
+	for (size_t i = 0; i < n; i++)
+		t->flows[t->n_flows + i].flow = flows[i];
+	t->n_flows += n;
+	return 0;
+}
+
 void nc_witness_trace_collect_free(nc_trace_t *t)
 {
 	if (t->flows != NULL)

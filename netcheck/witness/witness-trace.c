@@ -332,7 +332,9 @@ static int put_table(batch_t *bt, const char *name, uint16_t type, uint32_t flag
 	return 0;
 }
 
-static int install(nc_trace_t *t)
+/* The table, its chains and the rules of every flow (first == 0), or the
+ * rules of flows[first..] alone in the chains there already. */
+static int install(nc_trace_t *t, size_t first)
 {
 	static const struct { const char *name; uint32_t hook; } hooks[] = {
 		{ "prerouting", NF_INET_PRE_ROUTING },
@@ -345,12 +347,12 @@ static int install(nc_trace_t *t)
 	if (mem == NULL)
 		return -ENOMEM;
 	batch_begin(&bt, mem, BATCH_MAX, &t->seq);
-	if ((r = put_table(&bt, t->table, NFT_MSG_NEWTABLE, NFT_TABLE_F_OWNER)) < 0)
+	if (first == 0 && (r = put_table(&bt, t->table, NFT_MSG_NEWTABLE, NFT_TABLE_F_OWNER)) < 0)
 		goto fail;
 	for (size_t h = 0; h < NC_ARRAY_SIZE(hooks); h++) {
-		if ((r = put_chain(&bt, t->table, hooks[h].name, hooks[h].hook)) < 0)
+		if (first == 0 && (r = put_chain(&bt, t->table, hooks[h].name, hooks[h].hook)) < 0)
 			goto fail;
-		for (size_t i = 0; i < t->n_flows; i++)
+		for (size_t i = first; i < t->n_flows; i++)
 			if ((r = put_rule(&bt, t->table, hooks[h].name, &t->flows[i].flow, i, false)) < 0 ||
 			    (r = put_rule(&bt, t->table, hooks[h].name, &t->flows[i].flow, i, true)) < 0)
 				goto fail;
@@ -449,7 +451,7 @@ int nc_witness_trace_new(const char *run_id, const nc_trace_flow_t *flows, size_
 		goto fail;
 	}
 	t->seq = (uint32_t)time(NULL);
-	r = install(t);
+	r = install(t, 0);
 	if (r < 0) {
 		r = why(err, r, "installing the trace table");
 		goto fail;
@@ -460,6 +462,25 @@ int nc_witness_trace_new(const char *run_id, const nc_trace_flow_t *flows, size_
 fail:
 	nc_witness_trace_free(t);
 	return r;
+}
+
+int nc_witness_trace_add_flows(nc_trace_t *t, const nc_trace_flow_t *flows, size_t n, nc_error_t *err)
+{
+	size_t first = t->n_flows;
+	int r;
+
+	if (flows == NULL || n == 0 || n > NC_TRACE_MAX_FLOWS - t->n_flows || !flows_valid(flows, n))
+		return nc_error_set(err, -EINVAL, "nftables trace: bad flows, or more than %d in all", NC_TRACE_MAX_FLOWS);
+	if (!t->table_present || t->removing != NULL)
+		return nc_error_set(err, -ENOENT, "nftables trace: the trace table is gone");
+	if ((r = witness_trace_grow(t, flows, n)) < 0)
+		return nc_error_set(err, r, "nftables trace: %s", nc_strerror(r));
+	r = install(t, first);
+	if (r < 0) {
+		t->n_flows = first; /* their rules are not in the kernel: the kernel's batch is all or nothing */
+		return why(err, r, "adding flows to the trace table");
+	}
+	return 0;
 }
 
 /* Reads every datagram waiting (at most max): 0, or -EAGAIN when more may wait. */
@@ -798,6 +819,14 @@ int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int s
 	(void)cb;
 	(void)data;
 	return -EINVAL;
+}
+
+int nc_witness_trace_add_flows(nc_trace_t *t, const nc_trace_flow_t *flows, size_t n, nc_error_t *err)
+{
+	(void)t;
+	(void)flows;
+	(void)n;
+	return not_built(err);
 }
 
 void nc_witness_trace_free(nc_trace_t *t)

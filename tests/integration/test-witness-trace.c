@@ -272,15 +272,34 @@ static void test_remove_in_place(void **state)
 	uint64_t start;
 	char *after;
 
+	const nc_trace_flow_t later[] = {
+		{ IPPROTO_TCP, { 0 }, ep("127.0.0.1", PORT_DROP) },
+		{ IPPROTO_UDP, ep("::1", 0), ep("::1", 53) },
+	};
+	nc_trace_flow_t too_many[NC_TRACE_MAX_FLOWS];
+	char *during;
+
 	(void)state;
 	assert_int_equal(nc_witness_trace_new("it-2", &flow, 1, &t, &err), 0);
 	assert_true(nc_witness_trace_owner_fd(t) >= 0);
+	/* flows learned later: their rules join the table's */
+	assert_int_equal(nc_witness_trace_add_flows(t, later, NC_ARRAY_SIZE(later), &err), 0);
+	assert_int_equal(nc_witness_trace_flow_count(t), 3);
+	during = nft("list ruleset");
+	assert_non_null(strstr(during, "netcheck trace: flow 2 reply"));
+	assert_non_null(strstr(during, "tcp dport 7101"));
+	free(during);
+	for (size_t i = 0; i < NC_TRACE_MAX_FLOWS; i++)
+		too_many[i] = later[0];
+	assert_int_equal(nc_witness_trace_add_flows(t, too_many, NC_TRACE_MAX_FLOWS - 2, &err), -EINVAL);
+	assert_int_equal(nc_witness_trace_flow_count(t), 3);
 	assert_int_equal(nc_witness_trace_remove_async(t, NULL, NULL), -EINVAL); /* never started */
 	start = uv_hrtime();
 	assert_int_equal(nc_witness_trace_remove(t, &err), 0);
 	printf("# witness-trace removal in the calling thread: %.2f ms (the kernel's grace period)\n", ms_since(start));
 	assert_int_equal(nc_witness_trace_remove(t, &err), 0);
 	assert_int_equal(nc_witness_trace_owner_fd(t), -1);
+	assert_int_equal(nc_witness_trace_add_flows(t, later, 1, &err), -ENOENT);
 	after = nft("list ruleset");
 	assert_string_equal(after, before);
 	free(after);
