@@ -106,7 +106,8 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NOT_PUBLISHED] = "the port is not published (what is published is named)",
 	[NC_DIAG_DROPPED] = ("the packets were seen at one capture point and never at the next; what lies between "
 			     "them on this host (for published-remote: the firewall rule that drops them)"),
-	[NC_DIAG_RESET] = "the connection was reset, by the container's kernel or by the forwarder",
+	[NC_DIAG_RESET] = "the connection was reset; by whom, from the captured packets: the container's kernel, on "
+			  "the forwarder's own connection, or something on the way (a REJECT rule)",
 	[NC_DIAG_NO_ANSWER] = "connected, but nothing came back in time",
 	[NC_DIAG_SOURCE_ADDRESS_LOST] = ("kernel NAT (a MASQUERADE rule) rewrote the client's address: the container "
 					 "sees another peer"),

@@ -309,25 +309,26 @@ static void observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc_envi
 }
 
 /* A reset captured: who sent it, where it was seen. */
-static bool observe_reset(nc_diagnosis_t *d, const nc_path_t *p)
+static void observe_reset(nc_diagnosis_t *d, const nc_packet_summary_t *k)
 {
-	for (size_t i = 0; i < p->n_packets; i++) {
-		const nc_packet_summary_t *k = &p->packets[i];
-		char src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN];
-		nc_observation_t *o;
+	char src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN];
+	nc_observation_t *o;
 
-		if (!(k->tcp_flags & NC_TCP_RST) || nc_endpoint_format(&k->src, true, src, sizeof(src)) < 0 ||
-		    nc_endpoint_format(&k->dst, true, dst, sizeof(dst)) < 0)
-			continue;
-		o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "a reset from %s to %s, seen on %s", src, dst,
-					 k->capture_point);
-		if (o != NULL) {
-			snprintf(o->point, sizeof(o->point), "%s", k->capture_point);
-			o->packets = 1;
-		}
-		return true;
+	if (nc_endpoint_format(&k->src, true, src, sizeof(src)) < 0 || nc_endpoint_format(&k->dst, true, dst, sizeof(dst)) < 0)
+		return;
+	o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "a reset from %s to %s, seen on %s", src, dst, k->capture_point);
+	if (o != NULL) {
+		snprintf(o->point, sizeof(o->point), "%s", k->capture_point);
+		o->packets = 1;
 	}
-	return false;
+}
+
+static int point_kind_of(const nc_environment_t *env, const char *name)
+{
+	for (size_t i = 0; env != NULL && i < env->n_capture_points; i++)
+		if (strcmp(env->capture_points[i].name, name) == 0)
+			return (int)env->capture_points[i].kind;
+	return -1;
 }
 
 static void observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const char *what)
@@ -364,6 +365,57 @@ static void observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag
 }
 
 /* ---- the rules ------------------------------------------------------------ */
+
+/* Who reset the connection, from the captured packets: a reset the
+ * container sent (seen leaving it, from the path's port) is its kernel's
+ * -- on the forwarder's own connection when it was on that leg; a reset
+ * the container never sent came from something on the way.  false when
+ * no reset was captured. */
+static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
+{
+	const nc_packet_summary_t *from_container = NULL, *first = NULL;
+
+	for (size_t i = 0; i < p->n_packets; i++) {
+		const nc_packet_summary_t *k = &p->packets[i];
+		int kind = point_kind_of(env, k->capture_point);
+
+		if (!(k->tcp_flags & NC_TCP_RST))
+			continue;
+		if (first == NULL)
+			first = k;
+		if (from_container == NULL && (kind == NC_POINT_CONTAINER || kind == NC_POINT_VETH) &&
+		    k->src.port == p->container_port && p->container_port != 0)
+			from_container = k;
+	}
+	if (from_container != NULL && from_container->leg == NC_LEG_PROXY_TO_CONTAINER && f != NULL &&
+	    f->forwarder.pid > 0) {
+		nc_path_diagnose(p, NC_DIAG_RESET, "check that the app in the container accepts connections",
+				 "the container's kernel refused the forwarder's connection (nothing accepted on port %u), "
+				 "and the forwarder (%s, pid %d) closed the client's in turn", p->container_port,
+				 f->forwarder.name, f->forwarder.pid);
+		observe_reset(&p->diagnosis, from_container);
+		observe_forwarder(&p->diagnosis, &f->forwarder);
+	} else if (from_container != NULL) {
+		nc_path_diagnose(p, NC_DIAG_RESET, NULL,
+				 "the container's kernel reset the connection: nothing accepted on port %u", p->container_port);
+		observe_reset(&p->diagnosis, from_container);
+	} else if (first != NULL) {
+		char src[NC_ENDPOINT_STRLEN];
+
+		nc_endpoint_format(&first->src, true, src, sizeof(src));
+		nc_path_diagnose(p, NC_DIAG_RESET,
+				 "look for a REJECT rule with tcp-reset (`nft list ruleset`, `iptables -S DOCKER-USER`)",
+				 "a reset from %s reached the client (seen on %s), but the container sent none: something "
+				 "on the way answered for it", src, first->capture_point);
+		observe_reset(&p->diagnosis, first);
+		observe_capture(&p->diagnosis, p, env);
+	} else {
+		return false;
+	}
+	if (f != NULL && f->have_listeners)
+		observe_listeners(&p->diagnosis, p, f);
+	return true;
+}
 
 static void diagnose_reachable(nc_path_t *p, const nc_diag_firewall_t *fw)
 {
@@ -461,8 +513,15 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			return;
 		}
 	}
-	if (p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
-	    (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) {
+	if ((p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
+	     (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) &&
+	    p->evidence_state == NC_EVIDENCE_CAPTURED) {
+		/* the packets say who; captured without a reset: the rules below, or unexplained */
+		if (diagnose_reset_from_packets(p, env, f))
+			return;
+	} else if (p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
+		   (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) {
+		/* no capture: who reset it, from the facts alone */
 		bool via_forwarder = nc_path_kind_is_published(p->kind) && f->forwarder.pid > 0;
 
 		if (via_forwarder)
@@ -473,7 +532,6 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			nc_path_diagnose(p, NC_DIAG_RESET, NULL,
 					 "the container's kernel reset the connection: nothing accepted on port %u",
 					 p->container_port);
-		observe_reset(d, p);
 		if (via_forwarder)
 			observe_forwarder(d, &f->forwarder);
 		if (f->have_listeners)

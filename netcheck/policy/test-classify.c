@@ -754,10 +754,78 @@ static void test_not_sent(void **state)
 	nc_result_free(r);
 }
 
+static void rst_at(nc_path_t *p, const char *point, nc_leg_t leg, const char *src, uint16_t sport, const char *dst,
+		   uint16_t dport)
+{
+	nc_packet_summary_t k = { .leg = leg, .proto = 6, .tcp_flags = NC_TCP_RST | NC_TCP_ACK };
+
+	snprintf(k.capture_point, sizeof(k.capture_point), "%s", point);
+	k.src = ep_(src, sport);
+	k.dst = ep_(dst, dport);
+	assert_int_equal(nc_path_add_packet(p, &k), 0);
+}
+
+/* Who reset a connection, from the captured packets rather than from
+ * whether a forwarder exists (issue 17's REJECT in DOCKER-USER). */
+static void test_reset_from_packets(void **state)
+{
+	nc_diag_facts_t f = { .forwarder = { .name = "docker-proxy", .pid = 4242 } };
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	assert_non_null(r);
+	native_points(&env);
+
+	/* kernel NAT, a forwarder listening too: the container sent the reset */
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REFUSED, 80);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	rst_at(p, "eth0@container", NC_LEG_TRANSLATED, "172.17.0.2", 80, "192.168.1.10", 50112);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_RESET);
+	assert_non_null(strstr(p->diagnosis.detail, "the container's kernel reset the connection"));
+	assert_null(strstr(p->diagnosis.detail, "docker-proxy"));
+	assert_string_equal(p->diagnosis.observed[0].text,
+			    "a reset from 172.17.0.2:80 to 192.168.1.10:50112, seen on eth0@container");
+
+	/* on the forwarder's own leg: it was refused, then closed ours */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_RESET, 80);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	rst_at(p, "veth1a2b3c4", NC_LEG_PROXY_TO_CONTAINER, "172.17.0.2", 80, "172.17.0.1", 40100);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_RESET);
+	assert_non_null(strstr(p->diagnosis.detail, "refused the forwarder's connection"));
+	assert_non_null(strstr(p->diagnosis.detail, "docker-proxy, pid 4242"));
+	assert_int_equal(p->diagnosis.observed[1].pid, 4242);
+
+	/* a reset the container never sent (a REJECT with tcp-reset on the way) */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REFUSED, 80);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	hop_at(p, "lo", NC_LEG_CLIENT);
+	rst_at(p, "lo", NC_LEG_CLIENT, "127.0.0.1", 32768, "127.0.0.1", 50111);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_RESET);
+	assert_non_null(strstr(p->diagnosis.detail, "but the container sent none"));
+	assert_non_null(strstr(p->diagnosis.hint, "REJECT"));
+	assert_null(strstr(p->diagnosis.detail, "docker-proxy"));
+
+	/* captured, refused, and no reset among the packets: no guess */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_UNREACHABLE, 80);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	p->timings.connect_ms = 0.3;
+	p->sent = true;
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
+	assert_non_null(strstr(p->diagnosis.detail, "the process on the published port"));
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
+		cmocka_unit_test(test_reset_from_packets),
 		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_diagnosis_observations),
 		cmocka_unit_test(test_observations_bounded),
