@@ -56,8 +56,7 @@ json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']['detail']" | grep -q "127.
 	fail "loopback-only detail: $(json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']")"
 grep -q "0.0.0.0" "$TMP/lo.txt" || fail "the text report gives no hint: $(cat "$TMP/lo.txt")"
 # the diagnosis cites the socket it rests on, in the JSON and under it in the text
-observed "$TMP/lo.json" direct-tcp socket local | grep -qx "127.0.0.1:80" ||
-	fail "loopback-only observed: $(json_get "$TMP/lo.json" "p['direct-tcp']['diagnosis']")"
+expect_eq "loopback-only observed socket" "$(observed "$TMP/lo.json" direct-tcp socket local)" "127.0.0.1:80"
 grep -q "observed (socket): in the container, 127.0.0.1:80/tcp listens" "$TMP/lo.txt" ||
 	fail "the text report shows no observation: $(cat "$TMP/lo.txt")"
 
@@ -157,8 +156,11 @@ echo "$detail" | grep -q "ip saddr 198.18.0.0/15 drop\` (chain DOCKER-USER, from
 	fail "remote drop detail does not name DOCKER-USER's rule: $detail"
 note "DOCKER-USER drop, published-remote: $detail"
 # what it rests on: the packets at the remote veth and none on docker0, and the rule as read
-observed "$TMP/u.json" published-remote capture point | grep -q "^ncr" ||
-	fail "remote drop observed no capture point: $(json_get "$TMP/u.json" "p['published-remote']['diagnosis']")"
+points=$(observed "$TMP/u.json" published-remote capture point) # not piped into grep -q: pipefail
+case "$points" in
+ncr*) ;;
+*) fail "remote drop observed no capture point first: $(json_get "$TMP/u.json" "p['published-remote']['diagnosis']")" ;;
+esac
 expect_eq "DOCKER-USER drop: observed on docker0" \
 	"$(json_get "$TMP/u.json" "[o['packets'] for o in p['published-remote']['diagnosis']['observed'] if o.get('point') == 'docker0']")" "[0]"
 expect_eq "DOCKER-USER drop: observed rule" "$(observed "$TMP/u.json" published-remote ruleset chain)" DOCKER-USER
