@@ -35,6 +35,7 @@
 #include <uv.h>
 
 #include "netcheck/common.h"
+#include "netcheck/result.h"
 #include "netcheck/witness.h"
 
 /* The same flows as the nftables trace's (witness.h): proto, src, dst;
@@ -133,5 +134,12 @@ const char *nc_dropreason_reason_name(nc_dropreason_t *d, uint32_t reason);
  * nc_dropreason_free(); NULL when kallsyms hides addresses (a reader
  * without CAP_SYSLOG sees zeroes: stats.symbols_hidden) or has none below it. */
 const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location);
+
+/* drop as the model's observation (source "drop-reason"): reason (the
+ * name, or its number when the kernel's BTF has none), location (the
+ * symbol, or the address when unnamed) and a sentence saying how many
+ * packets, which way, where.  Reads the names as the calls above do.
+ * ret: filled whole.  0, or -EINVAL (drop NULL). */
+int nc_dropreason_observe(nc_dropreason_t *d, const nc_drop_t *drop, nc_observation_t *ret);
 
 #endif

@@ -297,6 +297,41 @@ static void test_reason_names(void **state)
 	nc_dropreason_free(d);
 }
 
+/* A drop as the model's observation: the names, or the numbers. */
+static void test_observe(void **state)
+{
+	nc_dropreason_t *d = offline();
+	struct drop_event e = event(1, 3, 0xffffffff820a02ac, 1, 0);
+	nc_observation_t o;
+	char path[64];
+
+	(void)state;
+	write_btf(path);
+	nc_dropreason_set_sources(d, path, "/nonexistent");
+	snprintf(e.symbol, sizeof(e.symbol), "__udp4_lib_rcv+0x4bc/0x5e0");
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	e.ts_ns = 2;
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_int_equal(nc_dropreason_observe(d, nc_dropreason_drop(d, 1, 0), &o), 0);
+	assert_int_equal(o.source, NC_OBS_DROP_REASON);
+	assert_string_equal(o.reason, "NO_SOCKET");
+	assert_string_equal(o.location, "__udp4_lib_rcv+0x4bc");
+	assert_string_equal(o.text, "the kernel dropped 2 packets: NO_SOCKET in __udp4_lib_rcv+0x4bc on interface 2 "
+				    "of network namespace 4026531840");
+	/* a reason this kernel does not name, a location no one named, a reply */
+	e = event(0, 77, 0xffffffff81000000, 3, 1);
+	e.ifindex = 0;
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_int_equal(nc_dropreason_observe(d, nc_dropreason_drop(d, 0, 0), &o), 0);
+	assert_string_equal(o.reason, "77");
+	assert_string_equal(o.location, "0xffffffff81000000");
+	assert_string_equal(o.text, "the kernel dropped 1 reply packet: 77 in 0xffffffff81000000");
+	assert_int_equal(nc_dropreason_observe(d, NULL, &o), -EINVAL);
+	unlink(path);
+	nc_dropreason_free(d);
+}
+
+
 /* The running kernel's names, read the way a run reads them. */
 static void test_reason_names_live(void **state)
 {
@@ -385,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_reason_names_live),
+		cmocka_unit_test(test_observe),
 		cmocka_unit_test(test_symbols),
 	};
 

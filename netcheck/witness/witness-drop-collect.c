@@ -449,3 +449,34 @@ const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location)
 			return d->symbols[i].name;
 	return NULL;
 }
+
+/* ---- observations -------------------------------------------------------------------- */
+
+int nc_dropreason_observe(nc_dropreason_t *d, const nc_drop_t *drop, nc_observation_t *ret)
+{
+	const char *reason, *symbol;
+	char where[96] = "";
+
+	memset(ret, 0, sizeof(*ret));
+	if (drop == NULL)
+		return -EINVAL;
+	ret->source = NC_OBS_DROP_REASON;
+	reason = nc_dropreason_reason_name(d, drop->reason);
+	symbol = nc_dropreason_symbol(d, drop->location);
+	if (reason != NULL)
+		snprintf(ret->reason, sizeof(ret->reason), "%s", reason);
+	else
+		snprintf(ret->reason, sizeof(ret->reason), "%" PRIu32, drop->reason);
+	if (symbol != NULL)
+		snprintf(ret->location, sizeof(ret->location), "%s", symbol);
+	else
+		snprintf(ret->location, sizeof(ret->location), "0x%" PRIx64, drop->location);
+	if (drop->ifindex != 0 && drop->netns != 0)
+		snprintf(where, sizeof(where), " on interface %" PRIu32 " of network namespace %" PRIu32, drop->ifindex,
+			 drop->netns);
+	else if (drop->ifindex != 0)
+		snprintf(where, sizeof(where), " on interface %" PRIu32, drop->ifindex);
+	snprintf(ret->text, sizeof(ret->text), "the kernel dropped %u %spacket%s: %s in %s%s", drop->packets,
+		 drop->reply ? "reply " : "", drop->packets == 1 ? "" : "s", ret->reason, ret->location, where);
+	return 0;
+}

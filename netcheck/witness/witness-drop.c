@@ -452,4 +452,12 @@ const char *nc_dropreason_symbol(nc_dropreason_t *d, uint64_t location)
 	return NULL;
 }
 
+int nc_dropreason_observe(nc_dropreason_t *d, const nc_drop_t *drop, nc_observation_t *ret)
+{
+	(void)d;
+	(void)drop;
+	memset(ret, 0, sizeof(*ret));
+	return -EOPNOTSUPP;
+}
+
 #endif

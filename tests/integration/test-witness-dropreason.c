@@ -230,6 +230,7 @@ static const char *the_drop(nc_dropreason_t *d, size_t flow, int ifindex, uint32
 {
 	const nc_drop_t *drop;
 	const char *symbol;
+	nc_observation_t o;
 
 	assert_int_equal(nc_dropreason_drop_count(d, flow), 1);
 	drop = nc_dropreason_drop(d, flow, 0);
@@ -242,9 +243,11 @@ static const char *the_drop(nc_dropreason_t *d, size_t flow, int ifindex, uint32
 	assert_true(drop->location != 0);
 	assert_true(drop->symbol[0] != '\0'); /* named by the kernel in the event */
 	symbol = nc_dropreason_symbol(d, drop->location);
-	fprintf(stderr, "# flow %zu: %s at %s (0x%llx), %u packets\n", flow, nc_dropreason_reason_name(d, drop->reason),
-		symbol != NULL ? symbol : "?", (unsigned long long)drop->location, drop->packets);
-	assert_non_null(symbol); /* root reads kallsyms' addresses */
+	assert_non_null(symbol);
+	assert_int_equal(nc_dropreason_observe(d, drop, &o), 0);
+	assert_string_equal(o.reason, nc_dropreason_reason_name(d, drop->reason));
+	assert_string_equal(o.location, symbol);
+	fprintf(stderr, "# flow %zu: %s\n", flow, o.text);
 	return nc_dropreason_reason_name(d, drop->reason);
 }
 
