@@ -8,8 +8,9 @@
 # from a wrapper first on PATH that adds `-F <own config>`, so ~/.ssh is not
 # touched.  Then the faults, each exit 69 with one line: no ssh on PATH, a key
 # the server refuses, no docker on the far side's PATH, a host that never
-# answers.  Nothing is left: sshd (its own -D pid), the children, the
-# private directories, the test container.
+# answers.  A Ctrl-C mid-run does not reach ssh (a session of its own) and
+# the container is removed over it.  Nothing is left: sshd (its own -D pid),
+# the children, the private directories, the test container.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
@@ -169,6 +170,33 @@ took=$((($(date +%s%N) - start) / 1000000))
 expect_69 "silent host" "$TMP/err5" "$rc" "ssh://root@127.0.0.1:$silent"
 [ "$took" -lt 6000 ] || fail "silent host: netcheck took ${took} ms with --engine-timeout 2000"
 note "silent host: exit 69 after ${took} ms"
+
+# 6. Ctrl-C mid-run: the terminal signals the whole foreground group; ssh,
+# in a session of its own, keeps the connection netcheck removes its
+# container with (were it killed, the clean-up would have to log in again,
+# and a call in flight would break).  The run is held (the responder listens
+# on 80, netcheck waits for 81) until the container exists; then SIGINT goes
+# to the group.
+image=$(json_get "$TMP/r.json" 'd["container"]["image"]')
+XDG_RUNTIME_DIR=$D/xdg PATH=$D/bin:$PATH setsid "$NETCHECK" -H "$url" run --no-capture --image "$image" \
+	--port 81 --start-timeout 30000 >/dev/null 2>"$TMP/err6" &
+held=$!
+for _ in $(seq 1 200); do
+	[ "$(labelled_containers)" -gt "$containers_before" ] && break
+	sleep 0.05
+done
+[ "$(labelled_containers)" -gt "$containers_before" ] || fail "the held run over ssh never created its container"
+child=$(pgrep -f -- "-l root -p $port .*-- 127.0.0.1 docker system dial-stdio" | head -1)
+[ -n "$child" ] || fail "no ssh child during the held run"
+expect_eq "ssh child's parent" "$(ps -o ppid= -p "$child" | tr -d ' ')" "$held"
+[ "$(ps -o pgid= -p "$child" | tr -d ' ')" != "$(ps -o pgid= -p "$held" | tr -d ' ')" ] ||
+	fail "the ssh child is in netcheck's process group: a Ctrl-C would reach it"
+kill -INT -- "-$held"
+rc=0
+wait "$held" || rc=$?
+expect_eq "Ctrl-C over ssh: exit" "$rc" 130
+expect_eq "Ctrl-C over ssh: test containers left" "$(labelled_containers)" "$containers_before"
+note "Ctrl-C over ssh: $(cat "$TMP/err6")"
 
 # nothing left: no child of netcheck's (ssh runs in a session of its own,
 # so look for its command line), no private directory, ~/.ssh untouched
