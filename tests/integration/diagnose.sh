@@ -20,11 +20,14 @@ need_engine
 net=nctest-diag-$$
 drop_rule=""
 drop_user=""
+reject_user=""
 bypass_rule=""
 cleanup() {
 	[ -n "$drop_rule" ] && iptables -D INPUT $drop_rule 2>/dev/null
 	[ -n "$bypass_rule" ] && iptables -w -D INPUT $bypass_rule 2>/dev/null
 	[ -n "$drop_user" ] && iptables -w -D DOCKER-USER -s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag -j DROP 2>/dev/null
+	[ -n "$reject_user" ] && iptables -w -D DOCKER-USER -s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag-reject \
+		-j REJECT --reject-with tcp-reset 2>/dev/null
 	remove_test_containers
 	docker network rm "$net" >/dev/null 2>&1 || true
 	remove_images
@@ -164,6 +167,29 @@ esac
 expect_eq "DOCKER-USER drop: observed on docker0" \
 	"$(json_get "$TMP/u.json" "[o['packets'] for o in p['published-remote']['diagnosis']['observed'] if o.get('point') == 'docker0']")" "[0]"
 expect_eq "DOCKER-USER drop: observed rule" "$(observed "$TMP/u.json" published-remote ruleset chain)" DOCKER-USER
+
+# -- a REJECT with tcp-reset in DOCKER-USER for the remote client: the reset
+#    comes from this host's netfilter, never from the container, whatever
+#    forwarder listens on the port (issue 17: it was put on docker-proxy)
+reject_rule="-s 198.18.0.0/15 -p tcp -m comment --comment nctest-diag-reject -j REJECT --reject-with tcp-reset"
+iptables -w -I DOCKER-USER $reject_rule
+reject_user=1
+rc=0
+"$NETCHECK" run --timeout 1000 --json "$TMP/j.json" >"$TMP/j.txt" 2>&1 || rc=$?
+iptables -w -D DOCKER-USER $reject_rule
+reject_user=""
+expect_eq "DOCKER-USER reject exit" "$rc" 1
+expect_eq "DOCKER-USER reject: published-remote" "$(json_get "$TMP/j.json" "p['published-remote']['verdict']")" refused
+expect_eq "DOCKER-USER reject: diagnosis" "$(diag "$TMP/j.json" published-remote)" reset
+detail=$(json_get "$TMP/j.json" "p['published-remote']['diagnosis']['detail']")
+case "$detail" in
+*"but the container sent none"*) ;;
+*) fail "remote reject detail: $detail" ;;
+esac
+case "$detail" in
+*docker-proxy*) fail "remote reject put on the forwarder: $detail" ;;
+esac
+note "DOCKER-USER reject, published-remote: $detail"
 
 # -- a user-defined network
 docker network create --label io.netcheck.test=1 "$net" >/dev/null
