@@ -5,7 +5,9 @@
  * 198.18.0.1, the receiver 198.18.0.2 with net.ipv4.ip_forward=0 set in its own namespace (the
  * host's sysctls are never touched) and a route to 198.18.1.0/24 it may
  * not use.  The sender's UDP datagrams to a closed port (IPv4 and IPv6) and
- * to be forwarded must come back as drops of their own flows, with the
+ * to be forwarded, and to an address no one answers ARP for (the sender's
+ * ARP gives up after one 100 ms probe, set in its own namespace), must
+ * come back as drops of their own flows, with the
  * reason's name as the running kernel says it, the location named from
  * kallsyms, the receiver's device and namespace; a datagram of no flow
  * must not be seen.  Afterwards no program of ours is attached (the
@@ -49,6 +51,7 @@
 #define RECEIVER "198.18.0.2"
 #define SENDER "198.18.0.1"
 #define BEYOND "198.18.1.2"       /* behind the receiver, which may not forward */
+#define NOBODY "198.18.0.77"      /* on the link, answering no ARP */
 #define RECEIVER6 "fd00:198:18::2" /* a unique-local prefix of the test's own */
 #define SENDER6 "fd00:198:18::1"
 #define CLOSED_PORT 9
@@ -68,7 +71,7 @@ static int missing(const char *why)
 
 #ifdef NC_HAVE_DROPREASON
 
-enum { FLOW_CLOSED, FLOW_FORWARD, FLOW_UNUSED, FLOW_CLOSED6 };
+enum { FLOW_CLOSED, FLOW_FORWARD, FLOW_UNUSED, FLOW_CLOSED6, FLOW_NEIGH };
 
 static char ns_receiver[32], ns_sender[32];
 
@@ -138,10 +141,9 @@ static int in_namespace(const char *name, int (*f)(void *), void *data)
 	return r;
 }
 
-static int receiver_ifindex(void *data)
+static int interface_index(void *name)
 {
-	(void)data;
-	return (int)if_nametoindex("va");
+	return (int)if_nametoindex(name);
 }
 
 static int udp_sender(void *data)
@@ -210,6 +212,7 @@ static const nc_drop_flow_t flows[] = {
 	[FLOW_FORWARD] = { IPPROTO_UDP, { 0 }, { 0 } },
 	[FLOW_UNUSED] = { IPPROTO_TCP, { 0 }, { 0 } },
 	[FLOW_CLOSED6] = { IPPROTO_UDP, { 0 }, { 0 } },
+	[FLOW_NEIGH] = { IPPROTO_UDP, { 0 }, { 0 } },
 };
 
 static void make_flows(nc_drop_flow_t *ret)
@@ -223,6 +226,33 @@ static void make_flows(nc_drop_flow_t *ret)
 	ret[FLOW_UNUSED].dst = ep(RECEIVER, 7);
 	ret[FLOW_CLOSED6].src = ep(SENDER6, 0);
 	ret[FLOW_CLOSED6].dst = ep(RECEIVER6, CLOSED_PORT);
+	ret[FLOW_NEIGH].src = ep(SENDER, 0);
+	ret[FLOW_NEIGH].dst = ep(NOBODY, CLOSED_PORT);
+}
+
+/* The drops of flow, all with one reason, SENT packets in all, checked for
+ * where they happened; the reason's name. */
+static const char *the_drops(nc_dropreason_t *d, size_t flow, int ifindex, uint32_t netns)
+{
+	unsigned packets = 0;
+	const char *reason = NULL;
+
+	assert_true(nc_dropreason_drop_count(d, flow) >= 1);
+	for (size_t i = 0; i < nc_dropreason_drop_count(d, flow); i++) {
+		const nc_drop_t *drop = nc_dropreason_drop(d, flow, i);
+		nc_observation_t o;
+
+		assert_int_equal(drop->ifindex, ifindex);
+		assert_int_equal(drop->netns, netns);
+		assert_int_equal(nc_dropreason_observe(d, drop, &o), 0);
+		fprintf(stderr, "# flow %zu: %s\n", flow, o.text);
+		if (reason != NULL)
+			assert_string_equal(nc_dropreason_reason_name(d, drop->reason), reason);
+		reason = nc_dropreason_reason_name(d, drop->reason);
+		packets += drop->packets;
+	}
+	assert_int_equal(packets, SENT);
+	return reason;
 }
 
 /* The one drop of flow, checked for where it happened; its reason's name. */
@@ -255,7 +285,8 @@ static void test_drops_named(void **state)
 {
 	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
 	uint32_t netns = netns_inode(ns_receiver);
-	int ifindex = in_namespace(ns_receiver, receiver_ifindex, NULL);
+	int ifindex = in_namespace(ns_receiver, interface_index, "va");
+	int sender_ifindex = in_namespace(ns_sender, interface_index, "vb");
 	int inet = AF_INET, inet6 = AF_INET6;
 	int fd = in_namespace(ns_sender, udp_sender, &inet), fd6 = in_namespace(ns_sender, udp_sender, &inet6);
 	nc_error_t err = { "" };
@@ -284,8 +315,10 @@ static void test_drops_named(void **state)
 		send_udp(fd, RECEIVER, OTHER_PORT); /* no flow's: never an event */
 		send_udp(fd6, RECEIVER6, CLOSED_PORT);
 		send_udp(fd6, RECEIVER6, OTHER_PORT);
+		send_udp(fd, NOBODY, CLOSED_PORT);
 	}
-	run_for(&loop, 300);
+	/* the sender's ARP for NOBODY gives up after one probe of 100 ms */
+	run_for(&loop, 600);
 	assert_int_equal(nc_dropreason_stop(d), 0);
 	assert_int_equal(nc_dropreason_stop(d), 0);
 
@@ -303,12 +336,15 @@ static void test_drops_named(void **state)
 	assert_non_null(forward_reason);
 	assert_string_not_equal(forward_reason, "NO_SOCKET");
 	assert_string_equal(the_drop(d, FLOW_CLOSED6, ifindex, netns), "NO_SOCKET");
+	/* on the way out, in the sender's namespace: the neighbour failed (its
+	 * queue dropped at once, or one by one if a datagram came after) */
+	assert_string_equal(the_drops(d, FLOW_NEIGH, sender_ifindex, netns_inode(ns_sender)), "NEIGH_FAILED");
 	assert_int_equal(nc_dropreason_drop_count(d, FLOW_UNUSED), 0);
 	nc_dropreason_stats(d, &stats);
-	assert_int_equal(stats.events, 3 * SENT);
-	assert_int_equal(stats.matched, 3 * SENT);
+	assert_int_equal(stats.events, 4 * SENT);
+	assert_int_equal(stats.matched, 4 * SENT);
 	assert_int_equal(stats.lost, 0);
-	assert_true(stats.seen >= 5 * SENT);
+	assert_true(stats.seen >= 6 * SENT);
 	assert_false(stats.symbols_hidden);
 	fprintf(stderr, "# load+attach %.2f ms, detach %.2f ms; seen %llu, matched %llu\n",
 		(double)stats.attach_ns / 1e6, (double)stats.detach_ns / 1e6, (unsigned long long)stats.seen,
@@ -537,7 +573,8 @@ static bool make_namespaces(void)
 		  "ip -n $R addr add " RECEIVER6 "/64 dev va nodad; ip -n $S addr add " SENDER6 "/64 dev vb nodad\n"
 		  "ip -n $R route add 198.18.1.0/24 dev va\n"
 		  "ip -n $S route add 198.18.1.0/24 via " RECEIVER "\n"
-		  "ip netns exec $R sysctl -q -w net.ipv4.ip_forward=0\n",
+		  "ip netns exec $R sysctl -q -w net.ipv4.ip_forward=0\n"
+		  "ip netns exec $S sysctl -q -w net.ipv4.neigh.vb.mcast_solicit=1 net.ipv4.neigh.vb.retrans_time_ms=100\n",
 		  ns_receiver, ns_sender) == 0;
 }
 
