@@ -152,6 +152,8 @@ static const char fake_ssh[] =
 	"  echo 'me@build-host: Permission denied (publickey).' >&2\n"
 	"  exit 255 ;;\n"
 	"nodocker) echo 'bash: line 1: docker: command not found' >&2; exit 127 ;;\n"
+	"noengine) echo 'failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: "
+	"no such file or directory' >&2; exit 1 ;;\n"
 	"hang) exec sleep 30 ;;\n"
 	"esac\n"
 	/* an engine: every request on this one connection, until EOF */
@@ -316,6 +318,7 @@ static void test_fake_failures(void **state)
 	} cases[] = {
 		{ "denied", NC_EENGINE, { "ssh login failed", "me@build-host: Permission denied (publickey)." } },
 		{ "nodocker", NC_EENGINE, { "no docker on build-host's PATH", "docker: command not found" } },
+		{ "noengine", NC_EENGINE, { "`docker system dial-stdio` failed on build-host (exit 1)", "dial unix" } },
 	};
 	(void)state;
 

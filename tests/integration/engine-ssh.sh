@@ -8,7 +8,7 @@
 # from a wrapper first on PATH that adds `-F <own config>`, so ~/.ssh is not
 # touched.  Then the faults, each exit 69 with one line: no ssh on PATH, a key
 # the server refuses, no docker on the far side's PATH, a host that never
-# answers.  A Ctrl-C mid-run does not reach ssh (a session of its own) and
+# answers; and a docker there that finds no engine.  A Ctrl-C mid-run does not reach ssh (a session of its own) and
 # the container is removed over it.  Nothing is left: sshd (its own -D pid),
 # the children, the private directories, the test container.
 . "$(dirname "$0")/lib.sh"
@@ -46,14 +46,16 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0));
 port=$(free_port)
 
 # throwaway keys: the host's, the client's, one the server does not know,
-# and one whose logins get a PATH without docker
+# one whose logins get a PATH without docker, and one whose docker finds
+# no engine
 ssh-keygen -q -t ed25519 -N '' -C netcheck-test-host -f "$D/host_key"
-for k in client stranger nodocker; do
+for k in client stranger nodocker noengine; do
 	ssh-keygen -q -t ed25519 -N '' -C "netcheck-test-$k" -f "$D/$k"
 done
 {
 	cat "$D/client.pub"
 	printf 'environment="PATH=/nonexistent" %s\n' "$(cat "$D/nodocker.pub")"
+	printf 'environment="DOCKER_HOST=unix:///nonexistent/docker.sock" %s\n' "$(cat "$D/noengine.pub")"
 } >"$D/authorized_keys"
 printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$D/host_key.pub")" >"$D/known_hosts"
 
@@ -157,7 +159,14 @@ rc=0
 nc_ssh -H "$url" run >/dev/null 2>"$TMP/err4" || rc=$?
 expect_69 "no docker" "$TMP/err4" "$rc" "no docker on 127.0.0.1's PATH"
 
-# 5. a host that accepts the connection and never speaks: bounded by --engine-timeout
+# 5. docker there, but `docker system dial-stdio` finds no engine
+client_config noengine
+rc=0
+nc_ssh -H "$url" run >/dev/null 2>"$TMP/err4b" || rc=$?
+expect_69 "no engine there" "$TMP/err4b" "$rc" "\`docker system dial-stdio\` failed on 127.0.0.1"
+grep -qF "/nonexistent/docker.sock" "$TMP/err4b" || fail "no engine there: docker's own words are missing: $(cat "$TMP/err4b")"
+
+# 6. a host that accepts the connection and never speaks: bounded by --engine-timeout
 client_config client
 silent=$(free_port)
 $PY -c 'import socket,sys,time; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); time.sleep(120)' "$silent" &
@@ -171,7 +180,7 @@ expect_69 "silent host" "$TMP/err5" "$rc" "ssh://root@127.0.0.1:$silent"
 [ "$took" -lt 6000 ] || fail "silent host: netcheck took ${took} ms with --engine-timeout 2000"
 note "silent host: exit 69 after ${took} ms"
 
-# 6. Ctrl-C mid-run: the terminal signals the whole foreground group; ssh,
+# 7. Ctrl-C mid-run: the terminal signals the whole foreground group; ssh,
 # in a session of its own, keeps the connection netcheck removes its
 # container with (were it killed, the clean-up would have to log in again,
 # and a call in flight would break).  The run is held (the responder listens
