@@ -467,6 +467,22 @@ int nc_leg_from_name(const char *name, nc_leg_t *ret);
  * "veth1a2b3c4", "eth0@container", "eth0@peer", "veth@remote"...
  * ifname: borrowed.  Returns buf. */
 char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len);
+/* Where a capture point is, as the report says it: this host's namespace,
+ * the engine host's (or its VM's) namespace seen through the capture agent,
+ * or inside a container. */
+typedef enum nc_point_where {
+	NC_WHERE_HOST = 0,
+	NC_WHERE_ENGINE,
+	NC_WHERE_CONTAINER,
+	NC_WHERE_COUNT,
+} nc_point_where_t;
+/* "host", "engine", "container"; NULL if out of range */
+const char *nc_point_where_name(nc_point_where_t w);
+/* nc_point_name() for a point that may be on the engine's side: there an
+ * interface of the engine host reads "docker0@engine", "veth1a2b@engine"
+ * (never to be taken for this host's own docker0); a point inside a
+ * container keeps its "@container" however it was reached. */
+char *nc_point_name_at(nc_point_kind_t kind, nc_point_where_t where, const char *ifname, char *buf, size_t len);
 /* Adds an observation of source to d, its text from fmt; the rest of it
  * is zero for the caller to fill.  returns: borrowed, valid as long as d;
  * NULL when d holds NC_DIAG_OBSERVED_MAX already (d->observed_cut is set). */

@@ -416,6 +416,22 @@ char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t 
 	return buf;
 }
 
+const char *nc_point_where_name(nc_point_where_t w)
+{
+	static const char *const names[NC_WHERE_COUNT] = { "host", "engine", "container" };
+
+	return (unsigned)w < NC_WHERE_COUNT ? names[w] : NULL;
+}
+
+char *nc_point_name_at(nc_point_kind_t kind, nc_point_where_t where, const char *ifname, char *buf, size_t len)
+{
+	if (where != NC_WHERE_ENGINE || kind == NC_POINT_CONTAINER || kind == NC_POINT_PEER_CONTAINER ||
+	    kind == NC_POINT_REMOTE)
+		return nc_point_name(kind, ifname, buf, len);
+	snprintf(buf, len, "%.40s@engine", ifname != NULL ? ifname : "?");
+	return buf;
+}
+
 bool nc_path_kind_is_direct(nc_path_kind_t k)
 {
 	return k == NC_PATH_DIRECT_ICMP || k == NC_PATH_DIRECT_TCP || k == NC_PATH_DIRECT_ICMP6 ||

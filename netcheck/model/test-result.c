@@ -108,6 +108,18 @@ static void test_named_paths(void **state)
 	assert_string_equal(nc_point_name(NC_POINT_CONTAINER, "eth0", name, sizeof(name)), "eth0@container");
 	assert_string_equal(nc_point_name(NC_POINT_DEFAULT_ROUTE, "eth0", name, sizeof(name)), "eth0");
 	assert_string_equal(nc_point_name(NC_POINT_PEER_CONTAINER, "eth0", name, sizeof(name)), "eth0@peer");
+	/* through the agent: the engine host's interfaces say so, the container's eth0 stays itself */
+	assert_string_equal(nc_point_name_at(NC_POINT_BRIDGE, NC_WHERE_ENGINE, "docker0", name, sizeof(name)),
+			    "docker0@engine");
+	assert_string_equal(nc_point_name_at(NC_POINT_VETH, NC_WHERE_ENGINE, "veth1a2b3c4", name, sizeof(name)),
+			    "veth1a2b3c4@engine");
+	assert_string_equal(nc_point_name_at(NC_POINT_CONTAINER, NC_WHERE_CONTAINER, "eth0", name, sizeof(name)),
+			    "eth0@container");
+	assert_string_equal(nc_point_name_at(NC_POINT_CONTAINER, NC_WHERE_ENGINE, "eth0", name, sizeof(name)),
+			    "eth0@container");
+	assert_string_equal(nc_point_name_at(NC_POINT_BRIDGE, NC_WHERE_HOST, "docker0", name, sizeof(name)), "docker0");
+	assert_string_equal(nc_point_where_name(NC_WHERE_ENGINE), "engine");
+	assert_null(nc_point_where_name(NC_WHERE_COUNT));
 	for (int k = 0; k < NC_DIAG_COUNT; k++)
 		assert_non_null(nc_diag_code_name((nc_diag_code_t)k));
 	assert_string_equal(nc_diag_code_name(NC_DIAG_LISTENING_ON_LOOPBACK_ONLY), "listening-on-loopback-only");

@@ -126,4 +126,7 @@ void nc_responder_job_release(job_t *j);
 void nc_responder_job_on_event(job_t *j, int64_t now);
 void nc_responder_job_on_deadline(job_t *j, int64_t now);
 
+/* agent.c: `responder --agent ...`, the capture agent; returns the exit code. */
+int nc_agent_main(int argc, char **argv);
+
 #endif

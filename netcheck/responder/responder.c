@@ -310,6 +310,8 @@ int main(int argc, char **argv)
 	size_t n_allow = 0;
 	int r;
 
+	if (argc > 1 && strcmp(argv[1], "--agent") == 0)
+		return nc_agent_main(argc, argv); /* the capture agent: agent.c */
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--allow") == 0 && i + 1 < argc && n_allow < NC_RESPONDER_ALLOW_MAX &&
 		    nc_responder_parse_allow(argv[i + 1], strlen(argv[i + 1]), &allow[n_allow]) == 0) {
