@@ -40,7 +40,10 @@
 
 /* The same flows as the nftables trace's (witness.h): proto, src, dst;
  * unset endpoint or port 0 matches any, both directions, for ICMP a port
- * is the echo identifier.  A run hands one list to both. */
+ * is the echo identifier.  A run hands one list to both.  A packet is
+ * compared as the kernel holds it when it drops it: after a DNAT, by the
+ * translated address (the container's), so a path through NAT needs both
+ * its flows, before and after, as for the trace. */
 typedef nc_trace_flow_t nc_drop_flow_t;
 
 #define NC_DROP_MAX_FLOWS 64
@@ -57,6 +60,9 @@ typedef struct nc_drop {
 	bool reply;                /* the packets matched the flow reversed */
 	uint8_t tcp_flags;         /* of the first packet; TCP only */
 	uint8_t icmp_type;         /* of the first packet; ICMP/ICMPv6 only */
+	uint8_t proto;             /* the first packet's protocol, addresses and ports as dropped */
+	nc_endpoint_t src;
+	nc_endpoint_t dst;
 	unsigned packets;
 	uint64_t first_ns;         /* CLOCK_MONOTONIC, uv_hrtime()'s clock */
 	uint64_t last_ns;

@@ -161,6 +161,7 @@ static struct drop_event event(uint16_t flow, uint32_t reason, uint64_t location
 	e.reply = reply;
 	e.ifindex = 2;
 	e.netns = 4026531840u;
+	e.packet = packet(TCP, "198.18.0.1", 40000, "198.18.1.2", 80);
 	e.packet.tcp_flags = 0x02;
 	return e;
 }
@@ -210,6 +211,13 @@ static void test_collect(void **state)
 	assert_int_equal(drop->ifindex, 2);
 	assert_int_equal(drop->netns, 4026531840u);
 	assert_int_equal(drop->tcp_flags, 0x02);
+	assert_int_equal(drop->proto, TCP);
+	{
+		nc_endpoint_t src = ep("198.18.0.1", 40000), dst = ep("198.18.1.2", 80);
+
+		assert_true(nc_endpoint_equal(&drop->src, &src));
+		assert_true(nc_endpoint_equal(&drop->dst, &dst));
+	}
 	assert_true(nc_dropreason_drop(d, 1, 1)->reply);
 	assert_int_equal(nc_dropreason_drop(d, 1, 2)->reason, 5);
 	assert_null(nc_dropreason_drop(d, 1, 3));

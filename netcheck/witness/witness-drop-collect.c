@@ -128,6 +128,18 @@ void drop_collect_free(nc_dropreason_t *d)
 
 /* ---- events ---------------------------------------------------------------------- */
 
+/* A packet's address as an endpoint (family: the kernel's 2 or 10). */
+static void get_endpoint(__u8 family, const __u8 *addr, __u16 port, nc_endpoint_t *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->family = family == 2 ? AF_INET : family == 10 ? AF_INET6 : 0;
+	if (family == 2)
+		memcpy(&ret->addr.v4, addr, 4);
+	else if (family == 10)
+		memcpy(&ret->addr.v6, addr, 16);
+	ret->port = port;
+}
+
 static bool same_drop(const nc_drop_t *a, const struct drop_event *e)
 {
 	return a->reason == e->reason && a->location == e->location && a->ifindex == e->ifindex &&
@@ -169,6 +181,9 @@ int drop_collect_event(nc_dropreason_t *d, const struct drop_event *e)
 		.first_ns = e->ts_ns,
 		.last_ns = e->ts_ns,
 	};
+	drop->proto = e->packet.proto;
+	get_endpoint(e->packet.family, e->packet.saddr, e->packet.sport, &drop->src);
+	get_endpoint(e->packet.family, e->packet.daddr, e->packet.dport, &drop->dst);
 	/* "func+0xoff/0xsize": the size is the function's, not the drop's */
 	memcpy(drop->symbol, e->symbol, sizeof(drop->symbol) - 1);
 	drop->symbol[strcspn(drop->symbol, "/")] = '\0';

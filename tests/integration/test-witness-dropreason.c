@@ -258,6 +258,7 @@ static const char *the_drops(nc_dropreason_t *d, size_t flow, int ifindex, uint3
 /* The one drop of flow, checked for where it happened; its reason's name. */
 static const char *the_drop(nc_dropreason_t *d, size_t flow, int ifindex, uint32_t netns)
 {
+	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
 	const nc_drop_t *drop;
 	const char *symbol;
 	nc_observation_t o;
@@ -272,6 +273,11 @@ static const char *the_drop(nc_dropreason_t *d, size_t flow, int ifindex, uint32
 	assert_true(drop->first_ns <= drop->last_ns && drop->last_ns <= uv_hrtime());
 	assert_true(drop->location != 0);
 	assert_true(drop->symbol[0] != '\0'); /* named by the kernel in the event */
+	make_flows(f);
+	assert_int_equal(drop->proto, f[flow].proto);
+	assert_true(nc_endpoint_equal(&drop->dst, &f[flow].dst));
+	assert_true(nc_endpoint_addr_equal(&drop->src, &f[flow].src));
+	assert_true(drop->src.port != 0);
 	symbol = nc_dropreason_symbol(d, drop->location);
 	assert_non_null(symbol);
 	assert_int_equal(nc_dropreason_observe(d, drop, &o), 0);
