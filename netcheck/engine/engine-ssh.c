@@ -442,6 +442,10 @@ static int prereq(void *clientp, char *primary_ip, char *local_ip, int primary_p
 
 	(void)primary_ip, (void)local_ip, (void)primary_port, (void)local_port;
 	reap(s, 0, 0);
+	/* a request is about to go out: what ended before (an idle connection's
+	 * ssh that died, a failure already told) is not this request's story */
+	s->failed = false;
+	s->spawn_errno = 0;
 	for (;;) {
 		struct sockaddr_un peer;
 		socklen_t len = sizeof(peer);

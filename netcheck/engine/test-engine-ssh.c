@@ -141,11 +141,13 @@ static void test_argv(void **state)
 
 /* --- the transport, with a fake ssh ------------------------------------------- */
 
-/* Records its argv (one line per child), then plays NC_FAKE_SSH. */
+/* Records its argv (one line per child), then plays NC_FAKE_SSH, or the
+ * part written in its directory's file "mode" (for the next children). */
 static const char fake_ssh[] =
 	"#!/bin/sh\n"
 	"d=$(dirname \"$0\")\n"
 	"printf '%s\\n' \"$*\" >>\"$d/argv\"\n"
+	"[ -f \"$d/mode\" ] && NC_FAKE_SSH=$(cat \"$d/mode\")\n"
 	"case \"$NC_FAKE_SSH\" in\n"
 	"denied)\n"
 	"  echo \"Warning: Permanently added 'build-host' (ED25519) to the list of known hosts.\" >&2\n"
@@ -163,6 +165,8 @@ static const char fake_ssh[] =
 	"  body=\"{\\\"ApiVersion\\\":\\\"1.41\\\",\\\"Version\\\":\\\"20.10.24\\\",\\\"path\\\":\\\"$path\\\"}\"\n"
 	"  printf 'HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n%s' "
 	"${#body} \"$body\"\n"
+	/* once: the connection drops after one answer, as an idle one can */
+	"  [ \"$NC_FAKE_SSH\" = once ] && { echo 'Connection to build-host closed by remote host.' >&2; : >\"$d/gone\"; exit 255; }\n"
 	"done\n";
 
 struct fake {
@@ -222,6 +226,10 @@ static int teardown_fake(void **state)
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/argv", fake.dir);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/mode", fake.dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/gone", fake.dir);
+	unlink(path);
 	return rmdir(fake.dir); /* fails if the engine left its directory */
 }
 
@@ -256,7 +264,8 @@ static void expect_clean(void)
 	assert_non_null(dir);
 	while ((d = readdir(dir)) != NULL)
 		if (strcmp(d->d_name, ".") != 0 && strcmp(d->d_name, "..") != 0 && strcmp(d->d_name, "ssh") != 0 &&
-		    strcmp(d->d_name, "argv") != 0)
+		    strcmp(d->d_name, "argv") != 0 && strcmp(d->d_name, "mode") != 0 &&
+		    strcmp(d->d_name, "gone") != 0)
 			fail_msg("left behind in %s: %s", fake.dir, d->d_name);
 	closedir(dir);
 }
@@ -363,6 +372,37 @@ static void test_fake_hang(void **state)
 	expect_clean();
 }
 
+/* An idle connection's ssh that died is not the story of a later call:
+ * the next call goes on a new child (here one that never answers) and
+ * fails for its own reason. */
+static void test_fake_stale_failure(void **state)
+{
+	nc_engine_info_t info;
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	nc_engine_t *e = ssh_engine("once", 400);
+	char gone[128];
+	(void)state;
+
+	if (nc_engine_negotiate(e, &v, &err) != 0)
+		fail_msg("negotiate: %s", err.text);
+	write_file("mode", "hang\n", 0644);
+	/* the first child is gone (it says so just before it exits) before
+	 * the next call: else that call may go out on the dying connection,
+	 * whose end is then its story */
+	snprintf(gone, sizeof(gone), "%s/gone", fake.dir);
+	for (int i = 0; i < 500 && access(gone, F_OK) != 0; i++)
+		usleep(10000);
+	assert_int_equal(access(gone, F_OK), 0);
+	usleep(100000);
+	assert_int_equal(nc_engine_info(e, &info, &err), -ETIMEDOUT);
+	if (strstr(err.text, "closed by remote host") != NULL)
+		fail_msg("the first child's end told as the second call's: %s", err.text);
+	assert_int_equal(children_started(NULL, 0), 2);
+	nc_engine_free(e);
+	expect_clean();
+}
+
 /* No ssh on PATH: refused at once, saying what to install. */
 static void test_no_ssh(void **state)
 {
@@ -390,6 +430,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_engine, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_failures, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_hang, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_stale_failure, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_no_ssh, setup_fake, teardown_fake),
 	};
 
