@@ -21,10 +21,10 @@ _netcheck() {
 	# before or after the command
 	local global_opts="-H --host --engine --context --engine-timeout -v --verbose --color --no-color $help_opts"
 	local report_opts='--http --json --junit --html --pcap --pcap-format --no-capture --require-capture
-		--expect --timeout --allow-offhost'
+		--expect --expect-file --paths --skip --timeout --allow-offhost'
 	# options whose value is the next word; --http and --color take theirs after '='
 	local takes_value=' -H --host --engine --context --engine-timeout --image --port --host-port --network
-		--json --junit --html --pcap --pcap-format --expect --timeout --start-timeout -w --write
+		--json --junit --html --pcap --pcap-format --expect --expect-file --paths --skip --timeout --start-timeout -w --write
 		--duration -c --count -s --snaplen'
 	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
 
@@ -43,7 +43,8 @@ _netcheck() {
 	--pcap-format) COMPREPLY=($(compgen -W 'pcapng pcap' -- "$cur")); return 0 ;;
 	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
 	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
-	--json | --junit | --html | --pcap | -w | --write)
+	--paths | --skip) COMPREPLY=($(compgen -W "$(netcheck paths 2>/dev/null | cut -d' ' -f1)" -- "$cur")); return 0 ;;
+	--json | --junit | --html | --pcap | -w | --write | --expect-file)
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0

@@ -178,13 +178,37 @@ bad "option '--json' takes no value" paths --json=x
 bad "netcheck paths: -H does not apply to paths" paths -H unix:///x
 bad "netcheck explain: --json does not apply to explain" explain --json
 
+# --paths and --skip: globs over path names, each checked before any engine
+bad "netcheck run: --paths: 'sideways' matches no path (netcheck paths lists them)" run --paths sideways
+bad "netcheck probe: --skip: 'publshed-?' matches no path" probe web --skip 'direct-tcp,publshed-?'
+bad "--paths: an empty glob in 'direct-tcp,'" run --paths direct-tcp,
+bad "--skip needs GLOB" run --skip ''
+bad "at most 95 characters" run --paths "$(printf 'direct-%0100d' 0)"
+bad "netcheck capture: --paths does not apply to capture" capture web --paths direct-tcp
+
+# --expect takes sets and globs; --expect-file's errors name the file and line
+bad "--expect: 'prxy' is neither a verdict nor a mechanism" run --expect 'published-*=nat|prxy'
+printf 'expect:\n  direct-*: reachable\n  published-host: reachble\n' >"$TMP/typo.yaml"
+bad "netcheck run: $TMP/typo.yaml:3: unknown verdict 'reachble' (verdicts: reachable," run --expect-file "$TMP/typo.yaml"
+printf 'expect:\n  direct-*: reachable\nenvironments:\n  laptop:\n    direct-*: unroutable\n' >"$TMP/env.yaml"
+bad "$TMP/env.yaml:4: unknown environment 'laptop'" probe web --expect-file "$TMP/env.yaml"
+printf 'expect:\n  direct-tcp: reachable\n published-host: nat\n' >"$TMP/indent.yaml"
+bad "$TMP/indent.yaml:3: not YAML" run --expect-file "$TMP/indent.yaml"
+bad "--expect-file: cannot read $TMP/none.yaml: No such file or directory" run --expect-file "$TMP/none.yaml"
+bad "--expect-file: $TMP is not a file of at most 65536 bytes" run --expect-file "$TMP"
+head -c 70000 /dev/zero | tr '\0' '#' >"$TMP/big.yaml"
+bad "is not a file of at most 65536 bytes" run --expect-file "$TMP/big.yaml"
+
 # an engine that is not there: exit 69, one line, and --json still written
 # with the reason (run and probe); no capture file left behind
 noengine=unix://$TMP/no-engine.sock
 for cmd in run "probe web"; do
 	rc=0
 	# shellcheck disable=SC2086 # "probe web": two words
-	"$NETCHECK" $cmd --engine "$noengine" --json "$TMP/r.json" --pcap "$TMP/r.pcapng" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	printf 'expect:\n  published-*: nat|proxy\n  published-remote: [reachable, unreachable]\n' >"$TMP/good.yaml"
+	"$NETCHECK" $cmd --engine "$noengine" --json "$TMP/r.json" --pcap "$TMP/r.pcapng" --paths 'published-*' \
+		--skip published-remote --expect-file "$TMP/good.yaml" --expect 'direct-*=nat|proxy' \
+		>"$TMP/out" 2>"$TMP/err" || rc=$?
 	[ "$rc" = 69 ] || fail "$cmd without an engine: exit $rc, want 69 ($(cat "$TMP/err"))"
 	[ "$(wc -l <"$TMP/err")" = 1 ] || fail "$cmd without an engine: stderr has $(wc -l <"$TMP/err") lines"
 	[ ! -s "$TMP/out" ] || fail "$cmd without an engine printed: $(head -n 3 "$TMP/out")"
@@ -195,6 +219,7 @@ doc = json.load(open(sys.argv[1]))
 assert doc["exit_code"] == 69, doc["exit_code"]
 assert "no-engine.sock" in doc["error"]["message"], doc.get("error")
 assert doc["paths"] == []
+assert doc["selection"] == {"paths": ["published-*"], "skip": ["published-remote"]}, doc["selection"]
 PY
 	rm -f "$TMP/r.json"
 done

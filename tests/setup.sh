@@ -25,7 +25,7 @@ log() { printf 'setup: %s\n' "$*" >&2; }
 RUN_PACKAGES=(
 	build-essential meson ninja-build pkg-config python3 curl
 	libuv1-dev libpcap-dev libjansson-dev libcurl4-openssl-dev libnftables-dev libnftnl-dev libmnl-dev
-	libssl-dev libbpf-dev bpftool clang
+	libssl-dev libbpf-dev bpftool clang libyaml-dev
 	docker.io iptables iproute2 procps
 )
 # `test`: the rest, for the test suites: cmocka (unit tests), Wireshark's

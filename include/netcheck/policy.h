@@ -130,14 +130,19 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 
 /* The expectation table: what each path should do in each environment. */
 nc_expectation_t nc_expect_for(nc_env_kind_t env, nc_path_kind_t path);
-/* Fill each path's expectation from the table and the run's --expect
- * overrides (nc_result_expect_overrides()). */
+/* Fill each path's expectation from the table and the user's rules
+ * (nc_result_expect_rule(): --expect-file, then --expect). */
 void nc_expect_apply(nc_result_t *r);
-/* --expect PATH=VALUE[,...]: PATH a path name or group (direct, published),
- * VALUE a verdict or mechanism name; stored in r's overrides.  Returns 0 or
- * -EINVAL with err set. */
+/* --expect PATH=VALUE[,...]: PATH a path name, a glob or a group (direct,
+ * published), VALUE a verdict or mechanism name or a |-set of them
+ * (nat|proxy); stored as r's command-line rules.  Returns 0 or -EINVAL
+ * with err set. */
 struct nc_error;
 int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err);
+/* --expect-file (expect-file.c): the YAML text (len bytes, borrowed) of
+ * the file named file, stored as r's file rules.  Returns 0, or -EINVAL
+ * (-ENOMEM) with err set to one line "FILE:LINE: what is wrong". */
+int nc_expect_file_parse(nc_result_t *r, const char *text, size_t len, const char *file, struct nc_error *err);
 /* Applies the expectations (nc_expect_apply()), then sets each path's
  * `expected` and `unexpected` (a warning diagnosis counts against it: call
  * it once the diagnoses are made); returns how many did not behave as

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/facts.h"
 
@@ -206,12 +207,16 @@ typedef enum nc_evidence_state {
 	NC_EVIDENCE_CAPTURED,
 } nc_evidence_state_t;
 
-/* What a path is expected to do; mechanisms is a bit set of 1u << nc_mechanism_t. */
+/* What a path is expected to do: verdict, with one of mechanisms (a bit
+ * set of 1u << nc_mechanism_t; 0 = any), or any of other_verdicts (a bit
+ * set of 1u << nc_verdict_t, with any mechanism: `[reachable, unreachable]`,
+ * `nat|unreachable`). */
 typedef struct nc_expectation {
 	nc_verdict_t verdict;
 	unsigned mechanisms; /* 0 = any */
-	bool overridden;     /* set by --expect (in the overrides: this entry is one) */
-	bool verdict_set, mechanisms_set; /* which fields --expect named */
+	unsigned other_verdicts; /* 0 = none */
+	bool overridden;     /* set by --expect or --expect-file (in a rule: this rule is one) */
+	bool verdict_set, mechanisms_set; /* which fields the rule named */
 } nc_expectation_t;
 
 /* Why a path did not behave as expected (the text report says it). */
@@ -396,7 +401,8 @@ const nc_swarm_t *nc_result_swarm_const(const nc_result_t *r);
 #define NC_MAX_PATHS 64
 
 /* Adds a path of that kind; its name is the kind's name.  -EEXIST when a
- * path of that name exists, -ENOSPC past NC_MAX_PATHS.  ret_path:
+ * path of that name exists, -ENOSPC past NC_MAX_PATHS, -ECANCELED when
+ * the selection (--paths, --skip) leaves it out.  ret_path:
  * borrowed, valid until nc_result_free(). */
 int nc_result_add_path(nc_result_t *r, nc_path_kind_t kind, const nc_endpoint_t *target, nc_path_t **ret_path);
 /* The same, named "<kind>:<qualifier>" (qualifier: borrowed; NULL or ""
@@ -419,12 +425,65 @@ int nc_path_add_hop(nc_path_t *p, const nc_hop_t *hop);
 int nc_path_add_packet(nc_path_t *p, const nc_packet_summary_t *pkt);
 void nc_path_set_detail(nc_path_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* --expect's overrides: NC_PATH_KIND_COUNT entries, one per path kind;
- * an entry counts when its `overridden` is set.  Filled by nc_expect_parse()
- * (policy), read by nc_expect_apply().  borrowed, valid until
- * nc_result_free(). */
-nc_expectation_t *nc_result_expect_overrides(nc_result_t *r);
-const nc_expectation_t *nc_result_expect_overrides_const(const nc_result_t *r);
+/* The user's expectations, as rules: --expect-file's (its expect: mapping
+ * and its environments: ones) and --expect's.  Filled by the policy
+ * (nc_expect_parse(), nc_expect_file_parse()), applied by nc_expect_apply():
+ * a later source beats an earlier one, and within one source a path's own
+ * name beats a glob. */
+typedef enum nc_expect_source {
+	NC_EXPECT_FROM_FILE = 0,     /* --expect-file, its expect: mapping */
+	NC_EXPECT_FROM_FILE_ENV,     /* --expect-file, environments: (the run's kind only) */
+	NC_EXPECT_FROM_COMMAND_LINE, /* --expect */
+	NC_EXPECT_SOURCE_COUNT,
+} nc_expect_source_t;
+
+#define NC_GLOB_MAX 96 /* bytes of one path glob, with its NUL */
+
+typedef struct nc_expect_rule {
+	char pattern[NC_GLOB_MAX];    /* a path's name, a kind's, a glob, or direct / published */
+	nc_expect_source_t source;
+	nc_env_kind_t env;            /* NC_EXPECT_FROM_FILE_ENV: where it applies */
+	unsigned line;                /* its line in the file; 0 on the command line */
+	nc_expectation_t expectation; /* verdict_set / mechanisms_set: what it names */
+} nc_expect_rule_t;
+
+#define NC_MAX_EXPECT_RULES 64
+/* Copies *rule in; -ENOSPC past NC_MAX_EXPECT_RULES. */
+int nc_result_add_expect_rule(nc_result_t *r, const nc_expect_rule_t *rule);
+size_t nc_result_expect_rule_count(const nc_result_t *r);
+/* borrowed, valid until nc_result_free(); NULL when i is out of range */
+const nc_expect_rule_t *nc_result_expect_rule(const nc_result_t *r, size_t i);
+
+/* --paths and --skip (netcheck/model/select.c): the user's choice of
+ * paths.  A run adds no path it leaves out (nc_result_add_path_named()
+ * answers -ECANCELED), so none is probed, planned or counted. */
+#define NC_SELECT_MAX 16 /* globs per option */
+typedef struct nc_selection {
+	char paths[NC_SELECT_MAX][NC_GLOB_MAX]; /* none: every path */
+	size_t n_paths;
+	char skip[NC_SELECT_MAX][NC_GLOB_MAX];
+	size_t n_skip;
+} nc_selection_t;
+
+/* borrowed, valid until nc_result_free(): empty unless filled */
+nc_selection_t *nc_result_selection(nc_result_t *r);
+const nc_selection_t *nc_result_selection_const(const nc_result_t *r);
+/* Adds the globs of list ("GLOB[,GLOB...]", borrowed) to --paths (skip
+ * false) or --skip; -EINVAL with err set (naming the option and the glob)
+ * for an empty or overlong glob, too many, or one that matches no path
+ * kind and no qualified name of one. */
+int nc_selection_add(nc_selection_t *s, bool skip, const char *list, nc_error_t *err);
+/* Whether a path of that kind and name (borrowed) is made: it matches a
+ * --paths glob (or there is none) and no --skip glob. */
+bool nc_path_selected(const nc_selection_t *s, nc_path_kind_t kind, const char *name);
+/* fnmatch(3) of glob against the path's name or its kind's name */
+bool nc_path_glob_matches(const char *glob, nc_path_kind_t kind, const char *name);
+/* Whether glob matches a kind's name or could match a qualified name of
+ * one ("<kind>:<qualifier>"): a glob for which this is false names
+ * nothing netcheck ever probes. */
+bool nc_path_glob_names_a_kind(const char *glob);
+/* No glob characters: a path's or a kind's own name. */
+bool nc_path_glob_is_exact(const char *glob);
 
 /* The exit code the command ends with, as the reporters show it; -1 until
  * set (cli sets nc_exit_code()'s answer, policy.h, before rendering). */

@@ -285,6 +285,12 @@ int cli_cmd_run(cli_t *cli)
 		fprintf(stderr, "netcheck: out of memory\n");
 		return nc_exit_code(kind, -ENOMEM, NULL, 0);
 	}
+	*nc_result_selection(result) = cli->selection;
+	/* checked when the command line was, read again into the run's result */
+	if (cli->expect_file != NULL && (code = cli_load_expect_file(cli, result)) != 0) {
+		nc_result_free(result);
+		return code;
+	}
 	r = open_report(cli->json_path, "the JSON report", &json, &err);
 	if (r == 0)
 		r = open_report(cli->junit_path, "the JUnit report", &junit, &err);
@@ -301,6 +307,10 @@ int cli_cmd_run(cli_t *cli)
 		}
 		r = nc_run(&cli->run, result, &err);
 	}
+	if (r == 0 && nc_result_path_count(result) == 0 &&
+	    (cli->selection.n_paths > 0 || cli->selection.n_skip > 0)) /* nothing proven is no success */
+		r = nc_error_set(&err, -EINVAL, "--paths and --skip left no path of this %s to probe",
+				 kind == NC_CMD_PROBE ? "container" : "run");
 	code = nc_exit_code(kind, r, result, *cli->signal_received);
 	nc_result_set_exit_code(result, code);
 	say_why_it_stopped(cli, r, &err, result);

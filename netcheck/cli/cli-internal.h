@@ -83,7 +83,7 @@ enum {
 	OPT_CONTEXT = 256, OPT_ENGINE_TIMEOUT, OPT_COLOR, OPT_NO_COLOR, OPT_IMAGE, OPT_PORT, OPT_HOST_PORT,
 	OPT_NETWORK, OPT_PEER, OPT_HTTP, OPT_KEEP, OPT_JSON, OPT_JUNIT, OPT_HTML, OPT_PCAP, OPT_PCAP_FORMAT,
 	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_START_TIMEOUT, OPT_ALLOW_OFFHOST,
-	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT, OPT_JSON_LIST,
+	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT, OPT_JSON_LIST, OPT_PATHS, OPT_SKIP, OPT_EXPECT_FILE,
 };
 
 typedef struct cli_option {
@@ -127,6 +127,8 @@ typedef struct cli {
 	bool verbose, overwrite, include_kept, port_given;
 	bool json_list;              /* paths --json */
 	const char *explain;         /* explain CODE; NULL = every code */
+	nc_selection_t selection;    /* --paths, --skip: copied into the run's result */
+	const char *expect_file;     /* --expect-file FILE */
 	cli_color_t color;
 	bool ascii;                  /* the locale is not UTF-8 */
 	char filter[CAPTURE_FILTER_MAX + 1];
@@ -141,6 +143,9 @@ typedef struct cli {
 int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done);
 /* One line on stderr, naming the command and its help; returns 64. */
 int cli_usage_error(const cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* --expect-file: reads cli->expect_file (bounded) into into's rules.  0, or
+ * the exit code after one line on stderr naming the file and the line. */
+int cli_load_expect_file(const cli_t *cli, nc_result_t *into);
 /* "-" is standard output. */
 bool cli_is_stdout(const char *path);
 

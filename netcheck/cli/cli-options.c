@@ -159,7 +159,15 @@ const cli_option_t cli_options[] = {
 	  "exit 77 when packets cannot be captured" },
 	{ "expect", 0, OPT_EXPECT, required_argument, REPORTING, "PATH=V,...",
 	  "override expectations (PATH: a path name,\n"
-	  "direct or published; V: a verdict or a\nmechanism)" },
+	  "a glob, direct or published; V: a verdict or\na mechanism, or a set: nat|proxy)" },
+	{ "expect-file", 0, OPT_EXPECT_FILE, required_argument, REPORTING, "FILE",
+	  "expectations as YAML: expect: {PATH: V}, and\n"
+	  "environments: {KIND: {PATH: V}}; --expect\nbeats it" },
+	{ "paths", 0, OPT_PATHS, required_argument, REPORTING, "GLOB,...",
+	  "probe only the paths these globs match (a\n"
+	  "path's name or its kind's: netcheck paths)" },
+	{ "skip", 0, OPT_SKIP, required_argument, REPORTING, "GLOB,...",
+	  "leave out the paths these globs match" },
 	{ "timeout", 0, OPT_TIMEOUT, required_argument, REPORTING, "MS", "per-probe timeout (default 2000)" },
 	{ "start-timeout", 0, OPT_START_TIMEOUT, required_argument, RUN, "MS",
 	  "container start timeout (default 10000)" },

@@ -2,11 +2,14 @@
  * table (cli-options.c), each value checked and bounded before anything
  * is asked of an engine.  May call: model (the --expect syntax), help. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli-internal.h"
 #include "netcheck/common.h"
@@ -214,6 +217,15 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 	case OPT_NO_CAPTURE: cli->run.capture = false; return 0;
 	case OPT_REQUIRE_CAPTURE: cli->run.require_capture = true; return 0;
 	case OPT_EXPECT: cli->run.expect = value; return 0;
+	case OPT_EXPECT_FILE: cli->expect_file = value; return 0;
+	case OPT_PATHS:
+	case OPT_SKIP: {
+		nc_error_t err = { "" };
+
+		if (nc_selection_add(&cli->selection, c == OPT_SKIP, value, &err) < 0)
+			return cli_usage_error(cli, "%s", err.text);
+		return 0;
+	}
 	case OPT_ALLOW_OFFHOST: cli->run.allow_offhost = true; return 0;
 	case OPT_OVERWRITE: cli->overwrite = true; return 0;
 	case OPT_DURATION:
@@ -298,6 +310,35 @@ static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
 	return 0;
 }
 
+#define EXPECT_FILE_MAX (64 * 1024)
+
+int cli_load_expect_file(const cli_t *cli, nc_result_t *into)
+{
+	nc_error_t err = { "" };
+	struct stat st;
+	char *text = NULL;
+	ssize_t n = 0;
+	int fd = open(cli->expect_file, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		r = nc_error_set(&err, -errno, "--expect-file: cannot read %s: %s", cli->expect_file, strerror(errno));
+	else if (!S_ISREG(st.st_mode) || st.st_size > EXPECT_FILE_MAX)
+		r = nc_error_set(&err, -EINVAL, "--expect-file: %s is not a file of at most %d bytes", cli->expect_file,
+				 EXPECT_FILE_MAX);
+	else if ((text = malloc((size_t)st.st_size + 1)) == NULL)
+		r = nc_error_set(&err, -ENOMEM, "out of memory");
+	else if ((n = read(fd, text, (size_t)st.st_size + 1)) < 0 || n > st.st_size)
+		r = nc_error_set(&err, -EINVAL, "--expect-file: %s changed while read", cli->expect_file);
+	else
+		r = nc_expect_file_parse(into, text, (size_t)n, cli->expect_file, &err);
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	if (r == -ENOMEM)
+		return nc_exit_code(cli->command->kind, r, NULL, 0);
+	return r < 0 ? cli_usage_error(cli, "%s", err.text) : 0;
+}
+
 bool cli_is_stdout(const char *path)
 {
 	return path != NULL && strcmp(path, "-") == 0;
@@ -335,6 +376,15 @@ static int check_combination(cli_t *cli)
 		nc_result_free(scratch);
 		if (r < 0)
 			return cli_usage_error(cli, "%s", err.text[0] ? err.text : nc_strerror(r)); /* says --expect */
+	}
+	if (cli->expect_file != NULL) {
+		scratch = nc_result_new();
+		if (scratch == NULL)
+			return nc_exit_code(cli->command->kind, -ENOMEM, NULL, 0);
+		r = cli_load_expect_file(cli, scratch);
+		nc_result_free(scratch);
+		if (r != 0)
+			return r;
 	}
 	cli->run.engine_url = cli->n_engines > 0 ? cli->engines[0] : NULL;
 	for (size_t i = 1; i < cli->n_engines; i++)

@@ -18,7 +18,9 @@ struct nc_result {
 	nc_swarm_t swarm;
 	nc_path_t paths[NC_MAX_PATHS];
 	size_t n_paths;
-	nc_expectation_t overrides[NC_PATH_KIND_COUNT]; /* from --expect */
+	nc_expect_rule_t expect_rules[NC_MAX_EXPECT_RULES]; /* --expect, --expect-file */
+	size_t n_expect_rules;
+	nc_selection_t selection;      /* --paths, --skip */
 	int exit_code;
 	int error_code;                /* nc_result_set_error(); 0 = none */
 	char error[NC_ERROR_MAX];      /* why the command failed, if it did */
@@ -211,6 +213,8 @@ int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qu
 		n = snprintf(name, sizeof(name), "%s", path_names[kind]);
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return -ENAMETOOLONG;
+	if (!nc_path_selected(&r->selection, kind, name))
+		return -ECANCELED;
 	if (nc_result_path_by_name(r, name) != NULL)
 		return -EEXIST;
 	if (r->n_paths >= NC_MAX_PATHS)
@@ -467,8 +471,23 @@ nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k)
 	}
 }
 
-nc_expectation_t *nc_result_expect_overrides(nc_result_t *r) { return r->overrides; }
-const nc_expectation_t *nc_result_expect_overrides_const(const nc_result_t *r) { return r->overrides; }
+int nc_result_add_expect_rule(nc_result_t *r, const nc_expect_rule_t *rule)
+{
+	if (r->n_expect_rules == NC_MAX_EXPECT_RULES)
+		return -ENOSPC;
+	r->expect_rules[r->n_expect_rules++] = *rule;
+	return 0;
+}
+
+size_t nc_result_expect_rule_count(const nc_result_t *r) { return r->n_expect_rules; }
+
+const nc_expect_rule_t *nc_result_expect_rule(const nc_result_t *r, size_t i)
+{
+	return i < r->n_expect_rules ? &r->expect_rules[i] : NULL;
+}
+
+nc_selection_t *nc_result_selection(nc_result_t *r) { return &r->selection; }
+const nc_selection_t *nc_result_selection_const(const nc_result_t *r) { return &r->selection; }
 
 void nc_result_set_exit_code(nc_result_t *r, int code) { r->exit_code = code; }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "netcheck/common.h"
+#include "expect-internal.h"
 
 #define M(x) (1u << (x))
 
@@ -51,9 +52,128 @@ nc_expectation_t nc_expect_for(nc_env_kind_t env, nc_path_kind_t path)
 	return e;
 }
 
+static bool path_in_group(nc_path_kind_t k, const char *group)
+{
+	if (strcmp(group, "direct") == 0)
+		return nc_path_kind_is_direct(k);
+	if (strcmp(group, "published") == 0)
+		return nc_path_kind_is_published(k);
+	return false;
+}
+
+static bool is_group(const char *name)
+{
+	return strcmp(name, "direct") == 0 || strcmp(name, "published") == 0;
+}
+
+bool expect_pattern_valid(const char *pattern)
+{
+	return is_group(pattern) || nc_path_glob_names_a_kind(pattern);
+}
+
+void expect_vocabulary(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (int i = 0; i < NC_VERDICT_COUNT + NC_MECH_COUNT && o < len; i++) {
+		bool verdict = i < NC_VERDICT_COUNT;
+		const char *name = verdict ? nc_verdict_name((nc_verdict_t)i) : nc_mechanism_name((nc_mechanism_t)(i - NC_VERDICT_COUNT));
+		const char *sep = i == 0 ? "verdicts: " : i == NC_VERDICT_COUNT ? "; mechanisms: " : ", ";
+		int n = snprintf(buf + o, len - o, "%s%s", sep, name);
+
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
+int expect_add_word(const char *word, unsigned *verdicts, unsigned *mechanisms)
+{
+	nc_verdict_t v;
+	nc_mechanism_t m;
+
+	if (nc_verdict_from_name(word, &v) == 0)
+		*verdicts |= M(v);
+	else if (nc_mechanism_from_name(word, &m) == 0)
+		*mechanisms |= M(m);
+	else
+		return -EINVAL;
+	return 0;
+}
+
+nc_expectation_t expect_from_words(unsigned verdicts, unsigned mechanisms)
+{
+	nc_expectation_t e = { .overridden = true };
+
+	if ((mechanisms & ~M(NC_MECH_NONE)) != 0) {
+		/* reachable through one of them; other verdicts besides */
+		e.verdict = NC_VERDICT_REACHABLE;
+		e.verdict_set = verdicts != 0;
+		e.other_verdicts = verdicts & ~M(NC_VERDICT_REACHABLE);
+	} else if (verdicts != 0) {
+		int first = 0;
+
+		while ((verdicts & M(first)) == 0) /* reachable first, else the first in the model's order */
+			first++;
+
+		e.verdict = (nc_verdict_t)first;
+		e.verdict_set = true;
+		e.other_verdicts = verdicts & ~M(first);
+	}
+	e.mechanisms = mechanisms;
+	e.mechanisms_set = mechanisms != 0;
+	return e;
+}
+
+/* o over e: a rule names only the fields it sets; the rest stay. */
+static void override(nc_expectation_t *e, const nc_expectation_t *o)
+{
+	if (o->verdict_set) {
+		/* the environment's mechanisms go with its verdict, not with another one */
+		if (!o->mechanisms_set && o->verdict != e->verdict)
+			e->mechanisms = 0;
+		e->verdict = o->verdict;
+		e->other_verdicts = o->other_verdicts;
+	}
+	if (o->mechanisms_set) {
+		e->mechanisms = o->mechanisms;
+		/* only a reachable path has a mechanism other than none */
+		if (!o->verdict_set && (o->mechanisms & ~M(NC_MECH_NONE)) != 0) {
+			e->verdict = NC_VERDICT_REACHABLE;
+			e->other_verdicts = 0;
+		}
+	}
+	e->overridden = true;
+}
+
+static bool rule_matches(const nc_expect_rule_t *rule, const nc_path_t *p, nc_env_kind_t env)
+{
+	if (rule->source == NC_EXPECT_FROM_FILE_ENV && rule->env != env)
+		return false;
+	if (is_group(rule->pattern))
+		return path_in_group(p->kind, rule->pattern);
+	return nc_path_glob_matches(rule->pattern, p->kind, p->name);
+}
+
+/* The user's rules over the table's expectation, weakest first: the
+ * file's expect:, its environments:, --expect; within each, globs and
+ * groups, then a path's own name; within those, in the order given. */
+static void apply_rules(const nc_result_t *r, nc_path_t *p, nc_env_kind_t env)
+{
+	for (int source = 0; source < NC_EXPECT_SOURCE_COUNT; source++)
+		for (int exact = 0; exact <= 1; exact++)
+			for (size_t i = 0; i < nc_result_expect_rule_count(r); i++) {
+				const nc_expect_rule_t *rule = nc_result_expect_rule(r, i);
+
+				bool own_name = nc_path_glob_is_exact(rule->pattern) && !is_group(rule->pattern);
+
+				if ((int)rule->source == source && own_name == (exact == 1) && rule_matches(rule, p, env))
+					override(&p->expectation, &rule->expectation);
+			}
+}
+
 void nc_expect_apply(nc_result_t *r)
 {
-	const nc_expectation_t *overrides = nc_result_expect_overrides_const(r);
 	nc_env_kind_t env = nc_result_environment_const(r)->kind;
 
 	for (size_t i = 0; i < nc_result_path_count(r); i++) {
@@ -65,46 +185,12 @@ void nc_expect_apply(nc_result_t *r)
 			p->expectation.verdict = NC_VERDICT_UNREACHABLE;
 			p->expectation.mechanisms = M(NC_MECH_NONE);
 		}
-		if (overrides[p->kind].overridden) {
-			/* an override names only the fields it sets; the rest follow the environment */
-			const nc_expectation_t *o = &overrides[p->kind];
-			if (o->verdict_set) {
-				/* the environment's mechanisms go with its verdict, not with another one */
-				if (!o->mechanisms_set && o->verdict != p->expectation.verdict)
-					p->expectation.mechanisms = 0;
-				p->expectation.verdict = o->verdict;
-			}
-			if (o->mechanisms_set) {
-				p->expectation.mechanisms = o->mechanisms;
-				/* only a reachable path has a mechanism other than none */
-				if (!o->verdict_set && (o->mechanisms & ~M(NC_MECH_NONE)) != 0)
-					p->expectation.verdict = NC_VERDICT_REACHABLE;
-			}
-			p->expectation.overridden = true;
-		}
+		apply_rules(r, p, env);
 	}
 }
 
-
-static bool path_in_group(nc_path_kind_t k, const char *group)
-{
-	if (strcmp(group, "direct") == 0)
-		return nc_path_kind_is_direct(k);
-	if (strcmp(group, "published") == 0)
-		return nc_path_kind_is_published(k);
-	return strcmp(group, nc_path_kind_name(k)) == 0;
-}
-
-static bool is_path_or_group(const char *name)
-{
-	nc_path_kind_t k;
-
-	return strcmp(name, "direct") == 0 || strcmp(name, "published") == 0 ||
-	       nc_path_kind_from_name(name, &k) == 0;
-}
-
-/* Overrides are stored on the result and applied to paths as they are
- * added, so --expect can be parsed before any path exists. */
+/* Rules are stored on the result and applied to paths as they are added,
+ * so --expect can be parsed before any path exists. */
 int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 {
 	char buf[512];
@@ -116,39 +202,26 @@ int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 		return nc_error_set(err, -EINVAL, "--expect value too long (max %zu bytes)", sizeof(buf) - 1);
 	strcpy(buf, spec);
 	for (item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
-		nc_verdict_t v = NC_VERDICT_REACHABLE;
-		nc_mechanism_t m = NC_MECH_NONE;
-		bool is_verdict;
+		char *eq = strchr(item, '='), *word_save = NULL;
+		nc_expect_rule_t rule = { .source = NC_EXPECT_FROM_COMMAND_LINE };
+		unsigned verdicts = 0, mechanisms = 0;
 
 		if (eq == NULL || eq == item || eq[1] == '\0')
 			return nc_error_set(err, -EINVAL, "--expect: '%s' is not PATH=VALUE", item);
 		*eq = '\0';
-		if (!is_path_or_group(item))
+		if (strlen(item) >= sizeof(rule.pattern) || !expect_pattern_valid(item))
 			return nc_error_set(err, -EINVAL,
-					    "--expect: unknown path '%s' (a path name: netcheck paths lists them; or "
+					    "--expect: unknown path '%s' (a path name: netcheck paths lists them; a glob; or "
 					    "direct, published)", item);
-		if (nc_verdict_from_name(eq + 1, &v) == 0)
-			is_verdict = true;
-		else if (nc_mechanism_from_name(eq + 1, &m) == 0)
-			is_verdict = false;
-		else
-			return nc_error_set(err, -EINVAL, "--expect: '%s' is neither a verdict nor a mechanism", eq + 1);
-		for (int k = 0; k < NC_PATH_KIND_COUNT; k++) {
-			nc_expectation_t *e;
-
-			if (!path_in_group((nc_path_kind_t)k, item))
-				continue;
-			e = &nc_result_expect_overrides(r)[k];
-			e->overridden = true;
-			if (is_verdict) {
-				e->verdict = v;
-				e->verdict_set = true;
-			} else {
-				e->mechanisms = M(m);
-				e->mechanisms_set = true;
-			}
-		}
+		for (char *w = strtok_r(eq + 1, "|", &word_save); w != NULL; w = strtok_r(NULL, "|", &word_save))
+			if (expect_add_word(w, &verdicts, &mechanisms) < 0)
+				return nc_error_set(err, -EINVAL, "--expect: '%s' is neither a verdict nor a mechanism", w);
+		if (verdicts == 0 && mechanisms == 0)
+			return nc_error_set(err, -EINVAL, "--expect: '%s=' names no verdict or mechanism", item);
+		strcpy(rule.pattern, item);
+		rule.expectation = expect_from_words(verdicts, mechanisms);
+		if (nc_result_add_expect_rule(r, &rule) < 0)
+			return nc_error_set(err, -EINVAL, "--expect: more than %d expectations", NC_MAX_EXPECT_RULES);
 	}
 	return 0;
 }
@@ -168,7 +241,8 @@ static nc_unexpected_t judge(const nc_path_t *p)
 
 	if (p->verdict == NC_VERDICT_SKIPPED && !e->overridden)
 		return NC_UNEXPECTED_NONE; /* a probe we could not send (no privilege) proves nothing either way */
-	if (p->verdict != e->verdict || (e->mechanisms != 0 && (e->mechanisms & M(p->mechanism)) == 0))
+	if ((e->other_verdicts & M(p->verdict)) == 0 &&
+	    (p->verdict != e->verdict || (e->mechanisms != 0 && (e->mechanisms & M(p->mechanism)) == 0)))
 		return NC_UNEXPECTED_BEHAVIOUR;
 	if (p->foreign_responder)
 		return NC_UNEXPECTED_FOREIGN;

@@ -153,16 +153,17 @@ static void print_environment(FILE *out, const nc_result_t *r)
 
 static void print_expected_cell(FILE *out, const nc_path_t *p)
 {
-	char mechanisms[96];
+	char mechanisms[96], others[128];
 
 	if (p->expected) {
 		fputs("<td class=\"ok\">yes</td>", out);
 		return;
 	}
 	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
-	fprintf(out, "<td class=\"bad\">no: wanted %s%s%s%s</td>",
+	nc_report_other_verdicts_text(p->expectation.other_verdicts, others, sizeof(others));
+	fprintf(out, "<td class=\"bad\">no: wanted %s%s%s%s%s</td>",
 		nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"), mechanisms[0] ? " (" : "", mechanisms,
-		mechanisms[0] ? ")" : "");
+		mechanisms[0] ? ")" : "", others);
 }
 
 static void print_diagnosis_text(FILE *out, const nc_path_t *p)

@@ -229,25 +229,40 @@ static inline const char *nc_report_path_name(const nc_path_t *p)
 	return p->name[0] != '\0' ? p->name : nc_report_name_or(nc_path_kind_name(p->kind), "unknown-path");
 }
 
-/* "proxy|nat"; "" when mask is 0 (any mechanism) */
-static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t len)
+/* The names of a bit set of verdicts (1u << nc_verdict_t) or of
+ * mechanisms, each after lead (the first) or sep; "" when mask is 0. */
+static inline void nc_report_set_text(unsigned mask, bool verdicts, const char *lead, const char *sep, char *buf,
+				      size_t len)
 {
 	size_t o = 0;
 
 	if (len == 0)
 		return;
 	buf[0] = '\0';
-	for (int m = 0; m < NC_MECH_COUNT; m++) {
+	for (int i = 0; i < (verdicts ? NC_VERDICT_COUNT : NC_MECH_COUNT); i++) {
+		const char *name = verdicts ? nc_verdict_name((nc_verdict_t)i) : nc_mechanism_name((nc_mechanism_t)i);
 		int n;
 
-		if (!(mask & (1u << m)))
+		if (!(mask & (1u << i)))
 			continue;
-		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? "|" : "",
-			     nc_report_name_or(nc_mechanism_name((nc_mechanism_t)m), "?"));
+		n = snprintf(buf + o, len - o, "%s%s", o > 0 ? sep : lead, nc_report_name_or(name, "?"));
 		if (n < 0 || (size_t)n >= len - o)
 			break;
 		o += (size_t)n;
 	}
+}
+
+/* "proxy|nat"; "" when mask is 0 (any mechanism) */
+static inline void nc_report_mechanisms_text(unsigned mask, char *buf, size_t len)
+{
+	nc_report_set_text(mask, false, "", "|", buf, len);
+}
+
+/* " or unreachable or refused" for an expectation's other verdicts; ""
+ * when there are none */
+static inline void nc_report_other_verdicts_text(unsigned set, char *buf, size_t len)
+{
+	nc_report_set_text(set, true, " or ", " or ", buf, len);
 }
 
 /* The exit code the command ends with: the one cli set from the policy's

@@ -181,6 +181,46 @@ fail:
 	return NULL;
 }
 
+/* the verdicts of a bit set (1u << nc_verdict_t), in the model's order */
+static json_t *verdicts_json(unsigned set)
+{
+	json_t *a = json_array();
+
+	for (int v = 0; v < NC_VERDICT_COUNT && a != NULL; v++)
+		if ((set & (1u << v)) != 0 && json_array_append_new(a, jname(nc_verdict_name((nc_verdict_t)v))) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* --paths and --skip as given: globs */
+static json_t *globs_json(const char (*globs)[NC_GLOB_MAX], size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n && a != NULL; i++)
+		if (json_array_append_new(a, jstr(globs[i], NC_GLOB_MAX)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+static json_t *selection_json(const nc_selection_t *s)
+{
+	json_t *o = json_object();
+
+	if (o == NULL)
+		return NULL;
+	SET(o, "paths", globs_json(s->paths, s->n_paths));
+	SET(o, "skip", globs_json(s->skip, s->n_skip));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *expectation_json(const nc_expectation_t *e)
 {
 	json_t *o = json_object(), *mechanisms = NULL;
@@ -195,6 +235,7 @@ static json_t *expectation_json(const nc_expectation_t *e)
 		if (e->mechanisms & (1u << m))
 			APPEND(mechanisms, jname(nc_mechanism_name((nc_mechanism_t)m)));
 	SET_TAKE(o, "mechanisms", mechanisms);
+	SET(o, "other_verdicts", verdicts_json(e->other_verdicts));
 	SET(o, "overridden", json_boolean(e->overridden));
 	return o;
 fail:
@@ -500,6 +541,7 @@ json_t *nc_report_json(const nc_result_t *r)
 	SET(o, "netcheck_version", json_string(NC_VERSION));
 	SET(o, "environment", environment_json(nc_result_environment_const(r)));
 	SET(o, "container", container_json(nc_result_container_const(r)));
+	SET(o, "selection", selection_json(nc_result_selection_const(r)));
 
 	paths = json_array();
 	if (paths == NULL)

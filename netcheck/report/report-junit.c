@@ -56,17 +56,18 @@ static bool is_skip(const nc_path_t *p)
  * when the expectation names them) */
 static void failure_message(const nc_path_t *p, char *buf, size_t len)
 {
-	char wanted[96], why[NC_DIAG_DETAIL_MAX + NC_DETAIL_MAX];
+	char wanted[96], others[128], why[NC_DIAG_DETAIL_MAX + NC_DETAIL_MAX];
 	size_t o;
 
 	nc_report_mechanisms_text(p->expectation.mechanisms, wanted, sizeof(wanted));
+	nc_report_other_verdicts_text(p->expectation.other_verdicts, others, sizeof(others));
 	if (wanted[0] != '\0')
-		o = (size_t)snprintf(buf, len, "verdict %s (%s), expected %s (%s)", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
+		o = (size_t)snprintf(buf, len, "verdict %s (%s), expected %s (%s)%s", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
 				     nc_report_name_or(nc_mechanism_name(p->mechanism), "?"),
-				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"), wanted);
+				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"), wanted, others);
 	else
-		o = (size_t)snprintf(buf, len, "verdict %s, expected %s", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
-				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"));
+		o = (size_t)snprintf(buf, len, "verdict %s, expected %s%s", nc_report_name_or(nc_verdict_name(p->verdict), "?"),
+				     nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"), others);
 	if (p->diagnosis.code != NC_DIAG_NONE && p->diagnosis.detail[0] != '\0')
 		snprintf(why, sizeof(why), "%.*s", (int)sizeof(p->diagnosis.detail), p->diagnosis.detail);
 	else if (p->foreign_responder)

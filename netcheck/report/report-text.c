@@ -83,7 +83,7 @@ typedef struct table_layout {
 
 static void expected_text(const nc_path_t *p, char *buf, size_t len)
 {
-	char mechanisms[96];
+	char mechanisms[96], others[128];
 
 	/* the policy's judgement (nc_expect_evaluate()), in words */
 	if (p->expected) {
@@ -99,8 +99,9 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		return;
 	}
 	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));
-	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s)", nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"),
-		 mechanisms[0] != '\0' ? "/" : "", mechanisms);
+	nc_report_other_verdicts_text(p->expectation.other_verdicts, others, sizeof(others));
+	snprintf(buf, len, "UNEXPECTED (wanted %s%s%s%s)", nc_report_name_or(nc_verdict_name(p->expectation.verdict), "?"),
+		 mechanisms[0] != '\0' ? "/" : "", mechanisms, others);
 }
 
 static void ms_text(double ms, char *buf, size_t len)
