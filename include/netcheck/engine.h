@@ -124,6 +124,7 @@ int nc_engine_api_number(const char *v);
 #define NC_ENGINE_MAX_PORTS 16     /* port bindings inspect reports; ports a spec publishes */
 #define NC_ENGINE_MAX_LABELS 8     /* io.netcheck.* labels kept from an answer; labels a spec sets */
 #define NC_ENGINE_MAX_ARGS 16      /* argv of a spec's command */
+#define NC_ENGINE_MAX_CAP_ADD 8    /* capabilities a spec adds */
 #define NC_ENGINE_MAX_ENV 16
 #define NC_ENGINE_MAX_SYSCTLS 8
 #define NC_ENGINE_MAX_EXTRA_HOSTS 4
@@ -228,6 +229,12 @@ typedef struct nc_container_spec {
 	bool cap_drop_all;
 	bool no_new_privileges;
 	bool tty;
+	/* the capture agent's (run-agent.c): the engine host's pids, the
+	 * capabilities it needs and nothing more, a stdin to attach to */
+	const char *pid_mode;                        /* "host" */
+	const char *cap_add[NC_ENGINE_MAX_CAP_ADD];  /* "NET_RAW", ... */
+	size_t n_cap_add;
+	bool open_stdin;                             /* OpenStdin, AttachStdin/out/err */
 } nc_container_spec_t;
 
 /* A container as GET /containers/json lists it. */
@@ -356,6 +363,24 @@ int nc_engine_container_create(nc_engine_t *e, const nc_container_spec_t *spec, 
 			       nc_error_t *err);
 /* NC_EPORTTAKEN when a host port of the spec is allocated or in use; NC_EGONE */
 int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err);
+/* A container's stdin and stdout/stderr as one raw stream (POST
+ * /containers/ID/attach, upgraded), on a connection of its own: before
+ * nc_engine_container_start() so nothing it writes is missed.  *ret_fd: new
+ * (close it), CLOEXEC and non-blocking, -1 on error; what comes out of it is
+ * framed by the engine: take it apart with nc_engine_demux_feed().
+ * unix:// and plain tcp:// engines; -ENOTSUP for TLS and ssh:// ones. */
+int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_error_t *err);
+/* The engine's stdout/stderr framing, fed in pieces as read.  cb gets each
+ * piece of payload with its stream (1 stdout, 2 stderr); a negative return
+ * from it stops the feed and is returned.  -EPROTO on a bad frame header. */
+typedef int (*nc_engine_demux_fn)(int stream, const uint8_t *bytes, size_t n, void *data);
+typedef struct nc_engine_demux {
+	uint8_t header[8];
+	size_t header_len;
+	uint32_t left; /* payload bytes of the current frame still to come */
+	int stream;
+} nc_engine_demux_t;
+int nc_engine_demux_feed(nc_engine_demux_t *d, const uint8_t *in, size_t n, nc_engine_demux_fn cb, void *data);
 /* container_port 0: ip.port and published_port describe the first published
  * TCP port.  NC_EGONE when there is no such container. */
 int nc_engine_container_inspect(nc_engine_t *e, const char *id, uint16_t container_port, nc_container_info_t *ret,

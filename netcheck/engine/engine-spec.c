@@ -63,9 +63,10 @@ static void port_key(char *buf, size_t len, uint16_t port, nc_engine_proto_t pro
 int nc_engine_container_spec_json(const nc_container_spec_t *spec, json_t **ret, nc_error_t *err)
 {
 	const size_t counts[] = { spec->n_cmd, spec->n_labels, spec->n_ports, spec->n_extra_hosts, spec->n_sysctls,
-				  spec->n_env };
+				  spec->n_env, spec->n_cap_add };
 	const size_t bounds[] = { NC_ENGINE_MAX_ARGS, NC_ENGINE_MAX_LABELS, NC_ENGINE_MAX_PORTS,
-				  NC_ENGINE_MAX_EXTRA_HOSTS, NC_ENGINE_MAX_SYSCTLS, NC_ENGINE_MAX_ENV };
+				  NC_ENGINE_MAX_EXTRA_HOSTS, NC_ENGINE_MAX_SYSCTLS, NC_ENGINE_MAX_ENV,
+				  NC_ENGINE_MAX_CAP_ADD };
 	json_t *body, *host, *exposed, *bindings;
 	bool ok;
 	int r;
@@ -135,6 +136,13 @@ int nc_engine_container_spec_json(const nc_container_spec_t *spec, json_t **ret,
 		ok = put(host, "SecurityOpt", json_pack("[s]", "no-new-privileges"));
 	if (ok && spec->n_sysctls > 0)
 		ok = put(host, "Sysctls", kv_object(spec->sysctls, spec->n_sysctls));
+	if (ok && spec->pid_mode != NULL && *spec->pid_mode != '\0')
+		ok = put(host, "PidMode", json_string(spec->pid_mode));
+	if (ok && spec->n_cap_add > 0)
+		ok = put(host, "CapAdd", string_array(spec->cap_add, spec->n_cap_add));
+	if (ok && spec->open_stdin)
+		ok = put(body, "OpenStdin", json_true()) && put(body, "AttachStdin", json_true()) &&
+		     put(body, "AttachStdout", json_true()) && put(body, "AttachStderr", json_true());
 	ok = ok && put(body, "HostConfig", json_incref(host));
 	json_decref(host);
 	json_decref(exposed);

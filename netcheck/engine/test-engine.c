@@ -1438,7 +1438,27 @@ static void test_container_spec_json(void **state)
 				    "net.ipv4.ping_group_range")),
 			    "0 2147483647");
 	assert_null(json_object_get(j, "Tty"));
+	assert_null(json_object_get(j, "OpenStdin"));
+	assert_null(json_object_get(json_object_get(j, "HostConfig"), "PidMode"));
+	assert_null(json_object_get(json_object_get(j, "HostConfig"), "CapAdd"));
 	json_decref(j);
+
+	/* the capture agent's: host network and pids, four capabilities, a stdin to attach */
+	nc_container_spec_t agent = { .image = "i", .network_mode = "host", .pid_mode = "host",
+				      .cap_add = { "NET_RAW", "NET_ADMIN", "SYS_ADMIN", "SYS_PTRACE" },
+				      .n_cap_add = 4, .open_stdin = true };
+	assert_int_equal(nc_engine_container_spec_json(&agent, &j, &err), 0);
+	assert_string_equal(jstr(j, "HostConfig.PidMode"), "host");
+	assert_string_equal(jstr(j, "HostConfig.NetworkMode"), "host");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "HostConfig"), "CapAdd")), 4);
+	assert_string_equal(json_string_value(json_array_get(
+				    json_object_get(json_object_get(j, "HostConfig"), "CapAdd"), 3)),
+			    "SYS_PTRACE");
+	assert_true(json_is_true(json_object_get(j, "OpenStdin")));
+	assert_true(json_is_true(json_object_get(j, "AttachStdout")));
+	json_decref(j);
+	agent.n_cap_add = NC_ENGINE_MAX_CAP_ADD + 1;
+	assert_int_equal(nc_engine_container_spec_json(&agent, &j, &err), -EINVAL);
 
 	/* refused: no image, a port 0, more entries than the arrays hold */
 	nc_container_spec_t bad = { .image = "" };

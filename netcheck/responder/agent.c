@@ -7,6 +7,7 @@
  *
  *   /responder --agent [--snaplen N] [--match ADDR]... [--match-port PORT]...
  *              [--point IFNAME]... [--point-in PID:IFNAME]...
+ *   (each value may be a comma-separated list)
  *
  * --point opens an AF_PACKET socket on an interface of the engine host's
  * namespace (the one it runs in); --point-in enters /proc/PID/ns/net first
@@ -365,21 +366,47 @@ static int read_requests(agent_t *a)
 	return 0;
 }
 
+static int parse_one(agent_t *a, const char *opt, const char *v);
+
+/* Each option's value may be a comma-separated list (the engine takes a
+ * command of few words): --point docker0,veth1a2b,4242:eth0. */
 static int parse_args(agent_t *a, int argc, char **argv)
 {
-	for (int i = 2; i < argc; i++) {
+	for (int i = 2; i < argc; i += 2) {
+		char item[128];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end;
 
 		if (v == NULL)
 			return -EINVAL;
-		if (strcmp(argv[i], "--snaplen") == 0) {
+		for (;;) {
+			size_t n = strcspn(v, ",");
+
+			if (n >= sizeof(item))
+				return -EINVAL;
+			memcpy(item, v, n);
+			item[n] = 0;
+			if (parse_one(a, argv[i], item) < 0)
+				return -EINVAL;
+			if (v[n] == 0)
+				break;
+			v += n + 1;
+		}
+	}
+	return 0;
+}
+
+static int parse_one(agent_t *a, const char *opt, const char *v)
+{
+	{
+		char *end;
+
+		if (strcmp(opt, "--snaplen") == 0) {
 			unsigned long s = strtoul(v, &end, 10);
 
 			if (*end != 0 || s < 64 || s > NC_AGENT_SNAPLEN_MAX)
 				return -EINVAL;
 			a->snaplen = (uint32_t)s;
-		} else if (strcmp(argv[i], "--match") == 0) {
+		} else if (strcmp(opt, "--match") == 0) {
 			struct in_addr v4;
 
 			if (a->n_match == AGENT_MATCH_MAX)
@@ -392,13 +419,13 @@ static int parse_args(agent_t *a, int argc, char **argv)
 				return -EINVAL;
 			}
 			a->n_match++;
-		} else if (strcmp(argv[i], "--match-port") == 0) {
+		} else if (strcmp(opt, "--match-port") == 0) {
 			unsigned long port = strtoul(v, &end, 10);
 
 			if (*end != 0 || port == 0 || port > 65535 || a->n_match_port == AGENT_MATCH_MAX)
 				return -EINVAL;
 			a->match_port[a->n_match_port++] = (uint16_t)port;
-		} else if (strcmp(argv[i], "--point") == 0 || strcmp(argv[i], "--point-in") == 0) {
+		} else if (strcmp(opt, "--point") == 0 || strcmp(opt, "--point-in") == 0) {
 			agent_point_t *p = &a->points[a->n_points];
 			const char *name = v;
 
@@ -406,7 +433,7 @@ static int parse_args(agent_t *a, int argc, char **argv)
 				return -EINVAL;
 			memset(p, 0, sizeof(*p));
 			p->fd = -1;
-			if (argv[i][7] == '-') {
+			if (opt[7] == '-') {
 				long pid = strtol(v, &end, 10);
 
 				if (*end != ':' || pid <= 0 || pid > INT32_MAX)
@@ -421,7 +448,6 @@ static int parse_args(agent_t *a, int argc, char **argv)
 		} else {
 			return -EINVAL;
 		}
-		i++;
 	}
 	return 0;
 }

@@ -1,0 +1,196 @@
+/* A container's attach stream: POST /containers/ID/attach upgraded to a
+ * raw two-way stream on a connection of its own (the capture agent's
+ * channel: its stdout to netcheck, netcheck's requests to its stdin), and
+ * the engine's multiplexed framing of stdout/stderr taken apart.
+ * libcurl cannot hand an upgraded connection over, so the request is
+ * written here on a plain socket: unix:// and tcp:// (no TLS) engines;
+ * TLS and ssh:// ones answer -ENOTSUP (not yet).
+ * May call: libc, engine.c (the URL, the API version, classification). */
+#include "engine-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ATTACH_HEAD_MAX 4096
+
+static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
+{
+	int fd, r;
+
+	if (e->ssh != NULL || strncmp(e->base, "https:", 6) == 0)
+		return nc_error_set(err, -ENOTSUP, "attaching over %s is not supported yet", e->url);
+	if (e->socket_path[0] != '\0') {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+		if (strlen(e->socket_path) >= sizeof(sun.sun_path))
+			return nc_error_set(err, -ENAMETOOLONG, "engine socket path too long");
+		memcpy(sun.sun_path, e->socket_path, strlen(e->socket_path) + 1);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return nc_error_set(err, -errno, "socket: %s", strerror(errno));
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+			r = -errno;
+			close(fd);
+			return nc_error_set(err, r, "connect %s: %s", e->socket_path, strerror(-r));
+		}
+	} else {
+		/* http://host:port, host maybe [v6] */
+		char host[256], *port;
+		const char *h = e->base + strlen("http://");
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
+
+		if (strncmp(e->base, "http://", 7) != 0 || strlen(h) >= sizeof(host))
+			return nc_error_set(err, -EINVAL, "engine URL %s", e->base);
+		memcpy(host, h, strlen(h) + 1);
+		port = strrchr(host, ':');
+		if (port == NULL)
+			return nc_error_set(err, -EINVAL, "engine URL %s has no port", e->base);
+		*port++ = '\0';
+		if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
+			port[-2] = '\0';
+			memmove(host, host + 1, strlen(host + 1) + 1);
+		}
+		if ((r = getaddrinfo(host, port, &hints, &ai)) != 0)
+			return nc_error_set(err, -EHOSTUNREACH, "%s: %s", host, gai_strerror(r));
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		r = fd < 0 ? -errno : connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ? -errno : 0;
+		freeaddrinfo(ai);
+		if (r < 0) {
+			if (fd >= 0)
+				close(fd);
+			return nc_error_set(err, r, "connect %s: %s", e->base, strerror(-r));
+		}
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/* The answer's head, one byte at a time so nothing of the stream after it
+ * is read here; bounded in size and time. */
+static int read_head(int fd, char *head, size_t size, long timeout_ms)
+{
+	size_t len = 0;
+
+	while (len + 1 < size) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int ready = poll(&p, 1, (int)timeout_ms);
+
+		if (ready == 0)
+			return -ETIMEDOUT;
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+		if (ready < 0)
+			continue;
+		n = read(fd, head + len, 1);
+		if (n == 0)
+			return -ECONNRESET;
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		if (n < 0)
+			continue;
+		len++;
+		head[len] = '\0';
+		if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0)
+			return 0;
+	}
+	return -EMSGSIZE;
+}
+
+int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_error_t *err)
+{
+	char path[NC_ENGINE_URL_MAX], req[NC_ENGINE_URL_MAX + 256], head[ATTACH_HEAD_MAX];
+	long status = 0;
+	int fd = -1, n, r;
+
+	*ret_fd = -1;
+	r = nc_engine_object_path(path, sizeof(path), "/containers/%s/attach?stream=1&stdin=1&stdout=1&stderr=1", id,
+				  err);
+	if (r < 0)
+		return r;
+	r = connect_engine(e, &fd, err);
+	if (r < 0)
+		return r;
+	n = snprintf(req, sizeof(req),
+		     "POST %s%s%s HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n"
+		     "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+		     e->api_version[0] != '\0' ? "/v" : "", e->api_version, path);
+	if (n < 0 || (size_t)n >= sizeof(req)) {
+		r = nc_error_set(err, -ENAMETOOLONG, "attach request too long");
+		goto fail;
+	}
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		r = nc_error_set(err, -errno != 0 ? -errno : -EIO, "attach: cannot send the request");
+		goto fail;
+	}
+	r = read_head(fd, head, sizeof(head), nc_engine_timeout(e));
+	if (r < 0) {
+		nc_error_set(err, r, "attach: no answer from the engine (%s)", strerror(-r));
+		goto fail;
+	}
+	if (sscanf(head, "HTTP/1.%*d %ld", &status) != 1) {
+		r = nc_error_set(err, -EPROTO, "attach: not an HTTP answer");
+		goto fail;
+	}
+	if (status != 101 && status != 200) {
+		r = nc_engine_classify(status, "POST", path, NULL);
+		nc_error_set(err, r, "attach to %.64s: the engine answered %ld", id, status);
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		r = nc_error_set(err, -errno, "fcntl: %s", strerror(errno));
+		goto fail;
+	}
+	*ret_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+/* The engine's frames (no TTY): u8 stream (0 stdin, 1 stdout, 2 stderr),
+ * 3 zero bytes, u32 big-endian length, then that many bytes. */
+int nc_engine_demux_feed(nc_engine_demux_t *d, const uint8_t *in, size_t n, nc_engine_demux_fn cb, void *data)
+{
+	while (n > 0) {
+		if (d->left == 0) {
+			size_t take = sizeof(d->header) - d->header_len;
+
+			if (take > n)
+				take = n;
+			memcpy(d->header + d->header_len, in, take);
+			d->header_len += take;
+			in += take;
+			n -= take;
+			if (d->header_len < sizeof(d->header))
+				break;
+			d->header_len = 0;
+			if (d->header[0] > 2 || d->header[1] != 0 || d->header[2] != 0 || d->header[3] != 0)
+				return -EPROTO;
+			d->stream = d->header[0];
+			d->left = ((uint32_t)d->header[4] << 24) | ((uint32_t)d->header[5] << 16) |
+				  ((uint32_t)d->header[6] << 8) | d->header[7];
+			continue;
+		}
+		{
+			size_t take = n < d->left ? n : d->left;
+			int r = cb(d->stream, in, take, data);
+
+			if (r < 0)
+				return r;
+			d->left -= (uint32_t)take;
+			in += take;
+			n -= take;
+		}
+	}
+	return 0;
+}

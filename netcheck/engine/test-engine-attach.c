@@ -1,0 +1,166 @@
+/* Unit tests for engine-attach.c: the engine's stdout/stderr framing taken
+ * apart however the bytes are cut, a bad header refused; and an attach
+ * against a unix socket served by a child process: the upgrade request it
+ * sends, the stream after the head left unread, a refusal classified. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "netcheck/engine.h"
+
+struct collected {
+	char out[256], err[256];
+	size_t out_len, err_len;
+};
+
+static int collect(int stream, const uint8_t *bytes, size_t n, void *data)
+{
+	struct collected *c = data;
+	char *buf = stream == 1 ? c->out : c->err;
+	size_t *len = stream == 1 ? &c->out_len : &c->err_len;
+
+	assert_true(*len + n < sizeof(c->out));
+	memcpy(buf + *len, bytes, n);
+	*len += n;
+	return 0;
+}
+
+static const uint8_t frames[] = {
+	1, 0, 0, 0, 0, 0, 0, 5, 'h', 'e', 'l', 'l', 'o',
+	2, 0, 0, 0, 0, 0, 0, 3, 'e', 'r', 'r',
+	1, 0, 0, 0, 0, 0, 0, 0,
+	1, 0, 0, 0, 0, 0, 0, 6, ' ', 'w', 'o', 'r', 'l', 'd',
+};
+
+static void test_demux(void **state)
+{
+	(void)state;
+	/* every split of the stream into two reads gives the same payloads */
+	for (size_t cut = 0; cut <= sizeof(frames); cut++) {
+		nc_engine_demux_t d = { .header_len = 0 };
+		struct collected c = { .out_len = 0 };
+
+		assert_int_equal(nc_engine_demux_feed(&d, frames, cut, collect, &c), 0);
+		assert_int_equal(nc_engine_demux_feed(&d, frames + cut, sizeof(frames) - cut, collect, &c), 0);
+		assert_int_equal(c.out_len, 11);
+		assert_memory_equal(c.out, "hello world", 11);
+		assert_int_equal(c.err_len, 3);
+		assert_memory_equal(c.err, "err", 3);
+		assert_int_equal(d.left, 0);
+	}
+	{
+		const uint8_t bad[] = { 7, 0, 0, 0, 0, 0, 0, 1, 'x' };
+		nc_engine_demux_t d = { .header_len = 0 };
+		struct collected c = { .out_len = 0 };
+
+		assert_int_equal(nc_engine_demux_feed(&d, bad, sizeof(bad), collect, &c), -EPROTO);
+	}
+}
+
+/* A one-shot engine: reads the request head, answers with answer. */
+static pid_t serve(const char *path, const char *answer, int *ret_req_pipe)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), p[2];
+	pid_t pid;
+
+	assert_true(lfd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char req[2048];
+		size_t len = 0;
+		int c = accept(lfd, NULL, NULL);
+
+		while (c >= 0 && len + 1 < sizeof(req)) {
+			ssize_t n = read(c, req + len, 1);
+
+			if (n <= 0)
+				break;
+			len += (size_t)n;
+			if (len >= 4 && memcmp(req + len - 4, "\r\n\r\n", 4) == 0)
+				break;
+		}
+		if (write(p[1], req, len) < 0 || write(c, answer, strlen(answer)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(lfd);
+	close(p[1]);
+	*ret_req_pipe = p[0];
+	return pid;
+}
+
+static void test_attach(void **state)
+{
+	char path[64], url[80], req[2048] = "", got[16] = "";
+	nc_engine_t *e = NULL;
+	nc_error_t err = { "" };
+	int fd = -1, req_pipe, status;
+	pid_t pid;
+	ssize_t n;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/nc-attach-test-%d.sock", (int)getpid());
+	snprintf(url, sizeof(url), "unix://%s", path);
+	assert_int_equal(nc_engine_new(url, NULL, &e, &err), 0);
+
+	pid = serve(path, "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\n"
+			  "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\nSTREAM",
+		    &req_pipe);
+	assert_int_equal(nc_engine_container_attach(e, "abc", &fd, &err), 0);
+	assert_true(fd >= 0);
+	n = read(req_pipe, req, sizeof(req) - 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(req, "POST "));
+	assert_non_null(strstr(req, "/containers/abc/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\n"));
+	assert_non_null(strstr(req, "Upgrade: tcp\r\n"));
+	/* what follows the head is the stream's, left for the caller */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	n = read(fd, got, sizeof(got) - 1);
+	assert_int_equal(n, 6);
+	assert_string_equal(got, "STREAM");
+	close(fd);
+	close(req_pipe);
+
+	/* a container the engine does not know */
+	pid = serve(path, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", &req_pipe);
+	assert_true(nc_engine_container_attach(e, "nosuch", &fd, &err) < 0);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.text, "404"));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(req_pipe);
+	unlink(path);
+	nc_engine_free(e);
+
+	/* TLS engines are not attached to (yet) */
+	assert_int_equal(nc_engine_new("https://127.0.0.1:1", NULL, &e, &err), 0);
+	assert_int_equal(nc_engine_container_attach(e, "abc", &fd, &err), -ENOTSUP);
+	nc_engine_free(e);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_demux),
+		cmocka_unit_test(test_attach),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
