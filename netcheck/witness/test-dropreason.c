@@ -247,6 +247,19 @@ static void write_btf(char *path)
 	int fd, id;
 
 	assert_non_null(btf);
+	/* other kinds first, for the raw reader to step over */
+	id = btf__add_int(btf, "unsigned int", 4, 0);
+	assert_true(id > 0);
+	assert_true(btf__add_ptr(btf, id) > 0);
+	assert_true(btf__add_array(btf, id, id, 16) > 0);
+	assert_true(btf__add_struct(btf, "sk_buff", 8) > 0);
+	assert_int_equal(btf__add_field(btf, "len", id, 0, 0), 0);
+	assert_int_equal(btf__add_field(btf, "data_len", id, 32, 0), 0);
+	assert_true(btf__add_func_proto(btf, id) > 0);
+	assert_int_equal(btf__add_func_param(btf, "skb", id), 0);
+	assert_true(btf__add_enum64(btf, "other_reasons", 8, false) > 0);
+	assert_int_equal(btf__add_enum64_value(btf, "SKB_DROP_REASON_NOT_THIS_ONE", 3), 0);
+	assert_true(btf__add_var(btf, "a_var", 0, id) > 0);
 	id = btf__add_enum(btf, "skb_drop_reason", 4);
 	assert_true(id > 0);
 	assert_int_equal(btf__add_enum_value(btf, "SKB_NOT_DROPPED_YET", 0), 0);
@@ -272,35 +285,57 @@ static void write_btf(char *path)
 	btf__free(btf);
 }
 
+/* The names from a BTF made here, read raw (one walk) and by libbpf. */
 static void test_reason_names(void **state)
 {
-	nc_dropreason_t *d = offline();
 	char path[64];
-	const char *ovs;
 
 	(void)state;
 	write_btf(path);
-	nc_dropreason_set_sources(d, path, "/nonexistent");
-	assert_string_equal(nc_dropreason_reason_name(d, 3), "NO_SOCKET");
-	assert_string_equal(nc_dropreason_reason_name(d, 2), "NOT_SPECIFIED");
-	assert_string_equal(nc_dropreason_reason_name(d, 40), "IP_INADDRERRORS");
-	/* members without the prefix, MAX, and gaps are no reasons */
-	assert_null(nc_dropreason_reason_name(d, 0));
-	assert_null(nc_dropreason_reason_name(d, 41));
-	assert_null(nc_dropreason_reason_name(d, 7));
-	/* a subsystem's reason: its name and number, kept as long as d */
-	ovs = nc_dropreason_reason_name(d, 2u << 16 | 3);
-	assert_string_equal(ovs, "OPENVSWITCH:3");
-	assert_ptr_equal(nc_dropreason_reason_name(d, 2u << 16 | 3), ovs);
-	assert_string_equal(nc_dropreason_reason_name(d, 2u << 16 | 4), "OPENVSWITCH:4");
-	assert_string_equal(ovs, "OPENVSWITCH:3");
-	assert_null(nc_dropreason_reason_name(d, 3u << 16 | 1));
-	unlink(path);
-	nc_dropreason_free(d);
+	for (int with_libbpf = 0; with_libbpf < 2; with_libbpf++) {
+		nc_dropreason_t *d = offline();
+		const char *ovs;
 
-	/* no BTF: no names, no crash */
+		nc_dropreason_set_sources(d, path, "/nonexistent");
+		assert_int_equal(drop_read_reason_names(d, with_libbpf), 0);
+		assert_string_equal(nc_dropreason_reason_name(d, 3), "NO_SOCKET");
+		assert_string_equal(nc_dropreason_reason_name(d, 2), "NOT_SPECIFIED");
+		assert_string_equal(nc_dropreason_reason_name(d, 40), "IP_INADDRERRORS");
+		/* members without the prefix, MAX, and gaps are no reasons */
+		assert_null(nc_dropreason_reason_name(d, 0));
+		assert_null(nc_dropreason_reason_name(d, 41));
+		assert_null(nc_dropreason_reason_name(d, 7));
+		/* a subsystem's reason: its name and number, kept as long as d */
+		ovs = nc_dropreason_reason_name(d, 2u << 16 | 3);
+		assert_string_equal(ovs, "OPENVSWITCH:3");
+		assert_ptr_equal(nc_dropreason_reason_name(d, 2u << 16 | 3), ovs);
+		assert_string_equal(nc_dropreason_reason_name(d, 2u << 16 | 4), "OPENVSWITCH:4");
+		assert_string_equal(ovs, "OPENVSWITCH:3");
+		assert_null(nc_dropreason_reason_name(d, 3u << 16 | 1));
+		nc_dropreason_free(d);
+	}
+	unlink(path);
+}
+
+/* Not BTF, or none: no names, no crash. */
+static void test_reason_names_unreadable(void **state)
+{
+	char path[] = "/tmp/test-dropreason-XXXXXX";
+	nc_dropreason_t *d = offline();
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "not BTF at all, only words", 26), 26);
+	close(fd);
+	nc_dropreason_set_sources(d, path, "/nonexistent");
+	assert_true(drop_read_reason_names(d, false) < 0);
+	assert_null(nc_dropreason_reason_name(d, 3));
+	nc_dropreason_free(d);
+	unlink(path);
 	d = offline();
 	nc_dropreason_set_sources(d, "/nonexistent", "/nonexistent");
+	assert_int_equal(drop_read_reason_names(d, false), -ENOENT);
 	assert_null(nc_dropreason_reason_name(d, 3));
 	nc_dropreason_free(d);
 }
@@ -361,6 +396,19 @@ static void test_reason_names_live(void **state)
 	}
 	assert_true(no_socket);
 	assert_true(not_specified);
+	/* the raw walk reads what libbpf reads, every member */
+	{
+		nc_dropreason_t *by_libbpf = offline();
+
+		assert_int_equal(drop_read_reason_names(by_libbpf, true), 0);
+		assert_int_equal(by_libbpf->n_reasons, d->n_reasons);
+		assert_int_equal(by_libbpf->n_subsystems, d->n_subsystems);
+		for (size_t i = 0; i < d->n_reasons; i++) {
+			assert_int_equal(by_libbpf->reasons[i].value, d->reasons[i].value);
+			assert_string_equal(by_libbpf->reasons[i].name, d->reasons[i].name);
+		}
+		nc_dropreason_free(by_libbpf);
+	}
 	nc_dropreason_free(d);
 }
 
@@ -427,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_collect),
 		cmocka_unit_test(test_reason_names),
+		cmocka_unit_test(test_reason_names_unreadable),
 		cmocka_unit_test(test_reason_names_live),
 		cmocka_unit_test(test_observe),
 		cmocka_unit_test(test_symbols),

@@ -6,8 +6,8 @@
  * would drift from the kernel's), a location's as the kernel named it in
  * the event, else from /proc/kallsyms.
  * Both are read only when a name is first asked for: a run whose flows
- * lost nothing pays for neither (the BTF parse and the kallsyms scan cost
- * tens of milliseconds each).
+ * lost nothing pays for neither (the BTF walk costs 5-15 ms, the kallsyms
+ * scan 100+ ms: the kernel names locations itself, so it is a fallback).
  * May call: libbpf (BTF only), model.  Never prints. */
 #include "witness-drop-internal.h"
 
@@ -224,12 +224,27 @@ static char *copy_text(const char *s)
 	return copy;
 }
 
+/* Adds member, less prefix, to names[*n] when it has the prefix and a
+ * value a reason can have.  0 or -ENOMEM. */
+static int keep_member(drop_name_t *names, size_t *n, const char *member, uint64_t value, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+
+	if (member == NULL || strncmp(member, prefix, plen) != 0 || value > UINT32_MAX)
+		return 0;
+	names[*n].value = (uint32_t)value;
+	if ((names[*n].name = copy_text(member + plen)) == NULL)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
 /* The members of enum `name` whose names start with prefix, less it.
  * 0 (none found: *ret NULL) or -ENOMEM. */
 static int read_enum(const struct btf *btf, const char *name, const char *prefix, drop_name_t **ret,
 		     size_t *ret_n)
 {
-	size_t plen = strlen(prefix), n = 0;
+	size_t n = 0;
 	const struct btf_type *t;
 	drop_name_t *names;
 	__s32 id;
@@ -257,26 +272,168 @@ static int read_enum(const struct btf *btf, const char *name, const char *prefix
 			member = btf__name_by_offset(btf, btf_enum64(t)[i].name_off);
 			value = btf_enum64_value(&btf_enum64(t)[i]);
 		}
-		if (member == NULL || strncmp(member, prefix, plen) != 0 || value > UINT32_MAX)
-			continue;
-		names[n].value = (uint32_t)value;
-		if ((names[n].name = copy_text(member + plen)) == NULL) {
+		if (keep_member(names, &n, member, value, prefix) < 0) {
 			free_names(names, n);
 			return -ENOMEM;
 		}
-		n++;
 	}
 	*ret = names;
 	*ret_n = n;
 	return 0;
 }
 
-static int read_reason_names(nc_dropreason_t *d)
+/* ---- the kernel's BTF, read raw ---------------------------------------------------- */
+
+/* The two enums are found by one walk over the raw BTF (the UAPI format of
+ * linux/btf.h): libbpf's btf__parse() validates and indexes all 150,000
+ * types of a 6.18 kernel first (29 ms on a 2-CPU VM, of a run that had
+ * drops); the walk takes 5-15 ms, most of it reading the 5 MB.  A kind the
+ * walk does not know (a kernel newer than it) hands over to libbpf. */
+#define BTF_MAGIC_ 0xeB9F
+#define BTF_MAX_BYTES (64u << 20)
+
+typedef struct raw_btf {
+	unsigned char *data;        /* owned, len bytes */
+	size_t len;
+	const unsigned char *types; /* borrowed from data */
+	size_t types_len;
+	const char *strings;        /* borrowed from data */
+	size_t strings_len;
+} raw_btf_t;
+
+static uint32_t u32_at(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static const char *raw_name(const raw_btf_t *b, uint32_t off)
+{
+	if (off >= b->strings_len || memchr(b->strings + off, '\0', b->strings_len - off) == NULL)
+		return NULL;
+	return b->strings + off;
+}
+
+/* 0 and b, -EPROTO (not BTF as this reader knows it), or an errno. */
+static int raw_btf_read(const char *path, raw_btf_t *b)
+{
+	uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	size_t cap = 1u << 20;
+	FILE *f;
+
+	memset(b, 0, sizeof(*b));
+	if ((f = fopen(path, "re")) == NULL)
+		return -errno;
+	for (;;) {
+		unsigned char *grown;
+		size_t got;
+
+		if ((grown = realloc(b->data, cap)) == NULL) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		b->data = grown;
+		got = fread(b->data + b->len, 1, cap - b->len, f);
+		b->len += got;
+		if (b->len < cap || cap >= BTF_MAX_BYTES)
+			break;
+		cap *= 2;
+	}
+	fclose(f);
+	if (b->len < 24 || (u32_at(b->data) & 0xffff) != BTF_MAGIC_)
+		return -EPROTO;
+	hdr_len = u32_at(b->data + 4);
+	type_off = u32_at(b->data + 8);
+	type_len = u32_at(b->data + 12);
+	str_off = u32_at(b->data + 16);
+	str_len = u32_at(b->data + 20);
+	if (hdr_len < 24 || hdr_len > b->len || (uint64_t)type_off + type_len > b->len - hdr_len ||
+	    (uint64_t)str_off + str_len > b->len - hdr_len)
+		return -EPROTO;
+	b->types = b->data + hdr_len + type_off;
+	b->types_len = type_len;
+	b->strings = (const char *)b->data + hdr_len + str_off;
+	b->strings_len = str_len;
+	return 0;
+}
+
+/* The bytes that follow a type's 12 of its kind, or -1 for a kind unknown here. */
+static long raw_type_extra(uint32_t kind, uint32_t vlen)
+{
+	switch (kind) {
+	case 1: case 14: case 17: return 4;                    /* INT, VAR, DECL_TAG */
+	case 2: case 7: case 8: case 9: case 10: case 11: case 12: case 16: case 18:
+		return 0;                                       /* PTR, FWD, TYPEDEF, qualifiers, FUNC, FLOAT, TYPE_TAG */
+	case 3: return 12;                                      /* ARRAY */
+	case 4: case 5: case 15: case 19: return 12L * vlen;    /* STRUCT, UNION, DATASEC, ENUM64 */
+	case 6: case 13: return 8L * vlen;                      /* ENUM, FUNC_PROTO */
+	default: return -1;
+	}
+}
+
+/* The members of enum `name` whose names start with prefix, less it.
+ * 0 (none: *ret NULL), -ENOMEM, or -EPROTO (a kind unknown here). */
+static int raw_read_enum(const raw_btf_t *b, const char *name, const char *prefix, drop_name_t **ret, size_t *ret_n)
+{
+	size_t off = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	while (off + 12 <= b->types_len) {
+		const unsigned char *t = b->types + off;
+		uint32_t info = u32_at(t + 4), kind = (info >> 24) & 0x1f, vlen = info & 0xffff;
+		long extra = raw_type_extra(kind, vlen);
+		const char *type_name;
+		drop_name_t *names;
+		size_t n = 0, step;
+
+		if (extra < 0 || off + 12 + (size_t)extra > b->types_len)
+			return -EPROTO;
+		off += 12 + (size_t)extra;
+		if ((kind != 6 && kind != 19) || (type_name = raw_name(b, u32_at(t))) == NULL || strcmp(type_name, name) != 0)
+			continue;
+		if ((names = calloc(vlen > 0 ? vlen : 1, sizeof(*names))) == NULL)
+			return -ENOMEM;
+		step = kind == 6 ? 8 : 12;
+		for (uint32_t i = 0; i < vlen; i++) {
+			const unsigned char *m = t + 12 + i * step;
+			const char *member = raw_name(b, u32_at(m));
+			uint64_t value = kind == 6 ? (uint64_t)u32_at(m + 4) : (uint64_t)u32_at(m + 8) << 32 | u32_at(m + 4);
+
+			if (keep_member(names, &n, member, value, prefix) < 0) {
+				free_names(names, n);
+				return -ENOMEM;
+			}
+		}
+		*ret = names;
+		*ret_n = n;
+		return 0;
+	}
+	return 0;
+}
+
+static int read_reason_names_raw(nc_dropreason_t *d)
+{
+	raw_btf_t b;
+	int r = raw_btf_read(d->btf_path, &b);
+
+	if (r == 0)
+		r = raw_read_enum(&b, "skb_drop_reason", "SKB_DROP_REASON_", &d->reasons, &d->n_reasons);
+	if (r == 0)
+		r = raw_read_enum(&b, "skb_drop_reason_subsys", "SKB_DROP_REASON_SUBSYS_", &d->subsystems,
+				  &d->n_subsystems);
+	free(b.data);
+	return r;
+}
+
+/* libbpf's way: every kind it knows. */
+static int read_reason_names_libbpf(nc_dropreason_t *d)
 {
 	struct btf *btf;
 	int r;
 
-	d->names_read = true;
 	btf = btf__parse(d->btf_path, NULL);
 	if (btf == NULL)
 		return -errno;
@@ -285,6 +442,28 @@ static int read_reason_names(nc_dropreason_t *d)
 		r = read_enum(btf, "skb_drop_reason_subsys", "SKB_DROP_REASON_SUBSYS_", &d->subsystems,
 			      &d->n_subsystems);
 	btf__free(btf);
+	return r;
+}
+
+static void forget_names(nc_dropreason_t *d)
+{
+	free_names(d->reasons, d->n_reasons);
+	free_names(d->subsystems, d->n_subsystems);
+	d->reasons = d->subsystems = NULL;
+	d->n_reasons = d->n_subsystems = 0;
+}
+
+int drop_read_reason_names(nc_dropreason_t *d, bool with_libbpf)
+{
+	int r;
+
+	d->names_read = true;
+	forget_names(d);
+	r = with_libbpf ? read_reason_names_libbpf(d) : read_reason_names_raw(d);
+	if (r == -EPROTO && !with_libbpf) {
+		forget_names(d);
+		r = read_reason_names_libbpf(d);
+	}
 	return r;
 }
 
@@ -306,7 +485,7 @@ const char *nc_dropreason_reason_name(nc_dropreason_t *d, uint32_t reason)
 	drop_name_t *grown;
 	char text[64];
 
-	if (!d->names_read && read_reason_names(d) < 0)
+	if (!d->names_read && drop_read_reason_names(d, false) < 0)
 		return NULL;
 	/* SKB_DROP_REASON_MAX and _SUBSYS_MASK are members, not reasons */
 	name = find_name(d->reasons, d->n_reasons, reason, "MAX");

@@ -73,6 +73,9 @@ int nc_dropreason_offline(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t
 void nc_dropreason_set_sources(nc_dropreason_t *d, const char *btf_path, const char *kallsyms_path);
 /* Folds one event into its flow's drops.  0, or -EINVAL (flow out of range). */
 int drop_collect_event(nc_dropreason_t *d, const struct drop_event *e);
+/* Reads the reason names from d's BTF: raw (one walk; libbpf when it
+ * meets a kind it does not know) or with_libbpf.  0 or a negative errno. */
+int drop_read_reason_names(nc_dropreason_t *d, bool with_libbpf);
 /* Frees what collect allocated (called by nc_dropreason_free()). */
 void drop_collect_free(nc_dropreason_t *d);
 
