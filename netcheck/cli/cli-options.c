@@ -101,7 +101,8 @@ const command_t cli_commands[] = {
 	{ "explain", CLI_EXPLAIN, NC_CMD_HELP, "explain [CODE]", "what a diagnosis code means",
 	  "Prints what diagnosis CODE (a report's note; diagnosis.code in the JSON)\n"
 	  "means, in one line; a path's name (see netcheck paths) too.  Without\n"
-	  "CODE, every diagnosis code.\n",
+	  "CODE, every diagnosis code.  docs/diagnosis.md says, per code, what\n"
+	  "netcheck observes to say it and how to fix it.\n",
 	  "  0   printed\n"
 	  "  64  usage error, or no such code\n" },
 };
