@@ -120,18 +120,196 @@ static bool payload_has(const nc_packet_t *p, const char *nonce, size_t nonce_le
 	return memmem(p->data + p->payload_off, p->payload_len, nonce, nonce_len) != NULL;
 }
 
-struct flow {
-	int probe;
-	uint8_t proto;      /* IPPROTO_TCP or IPPROTO_UDP */
-	nc_endpoint_t a, b; /* unordered */
+/* ---- flows claimed as a whole: control requests and forwarders' legs ---- */
+
+/* What the rules below read: the packets, what earlier steps found, and
+ * per probe its first request and when its connection was accepted. */
+struct claim {
+	const nc_packet_t *pkts; /* borrowed */
+	size_t n;
+	const nc_attr_probe_t *probes; /* borrowed */
+	size_t n_probes;
+	int *probe_of;     /* borrowed: nc_attribute()'s ret_probe */
+	nc_leg_t *leg_of;  /* borrowed: ret_leg */
+	size_t *request;   /* owned: [k] the probe's first client packet with a payload, or n */
+	uint64_t *accepted; /* owned: [k] its first SYN-ACK's time, UINT64_MAX if none */
+	uint64_t *ended;   /* owned: [k] its first FIN or RST's time, UINT64_MAX if none */
+	bool *forwarded;   /* owned: [k] a forwarder leg is already the probe's */
 };
+
+/* A rule: whether unclaimed packet i ties its flow to probe k. */
+typedef bool (*flow_rule_t)(const struct claim *c, size_t i, size_t k);
+
+static size_t nonce_len(const nc_attr_probe_t *pr)
+{
+	return pr->nonce != NULL ? strnlen(pr->nonce, NC_SNAPLEN) : 0;
+}
+
+/* one end of p is the probe's container ip:port, which it did not dial itself */
+static bool to_container(const nc_packet_t *p, const nc_attr_probe_t *pr)
+{
+	if (!is_transport_probe(pr) || pr->proto != p->proto || !nc_endpoint_is_set(&pr->container))
+		return false;
+	return nc_endpoint_equal(&p->dst, &pr->container) || nc_endpoint_equal(&p->src, &pr->container);
+}
+
+#define CONTROL_REQUEST "GET /connect?"
+
+static bool match_control(const struct claim *c, size_t i, size_t k)
+{
+	const nc_packet_t *p = &c->pkts[i];
+	const nc_attr_probe_t *pr = &c->probes[k];
+	size_t len = nonce_len(pr);
+
+	if (!pr->relayed || p->proto != IPPROTO_TCP || len == 0 || p->payload_len < sizeof(CONTROL_REQUEST) - 1 ||
+	    !payload_has(p, pr->nonce, len))
+		return false;
+	return memcmp(p->data + p->payload_off, CONTROL_REQUEST, sizeof(CONTROL_REQUEST) - 1) == 0;
+}
+
+static bool match_nonce(const struct claim *c, size_t i, size_t k)
+{
+	const nc_attr_probe_t *pr = &c->probes[k];
+	size_t len = nonce_len(pr);
+
+	return !pr->relayed && len > 0 && to_container(&c->pkts[i], pr) && payload_has(&c->pkts[i], pr->nonce, len);
+}
+
+static bool payload_in_bounds(const nc_packet_t *p)
+{
+	return p->payload_off <= NC_SNAPLEN && p->payload_len <= NC_SNAPLEN - p->payload_off &&
+	       p->payload_off + p->payload_len <= p->caplen;
+}
+
+/* the probe's first request, byte for byte, towards the container */
+static bool match_relayed_bytes(const struct claim *c, size_t i, size_t k)
+{
+	const nc_packet_t *p = &c->pkts[i], *q;
+	const nc_attr_probe_t *pr = &c->probes[k];
+
+	if (pr->relayed || c->request[k] == c->n || p->payload_len == 0 || !to_container(p, pr) ||
+	    !nc_endpoint_equal(&p->dst, &pr->container))
+		return false;
+	q = &c->pkts[c->request[k]];
+	if (q->payload_len != p->payload_len || p->ts_ns < q->ts_ns || p->ts_ns - q->ts_ns > NC_ATTR_FORWARDER_WINDOW_NS ||
+	    !payload_in_bounds(p) || !payload_in_bounds(q))
+		return false;
+	return memcmp(p->data + p->payload_off, q->data + q->payload_off, p->payload_len) == 0;
+}
+
+/* Every unclaimed packet of packet i's 5-tuple becomes probe k's, leg leg. */
+static void claim_flow(struct claim *c, size_t i, size_t k, nc_leg_t leg)
+{
+	const nc_packet_t *p = &c->pkts[i];
+
+	for (size_t j = 0; j < c->n; j++)
+		if (c->probe_of[j] < 0 && c->pkts[j].proto == p->proto && between(&c->pkts[j], &p->src, &p->dst)) {
+			c->probe_of[j] = (int)k;
+			c->leg_of[j] = leg;
+		}
+	if (leg == NC_LEG_PROXY_TO_CONTAINER)
+		c->forwarded[k] = true;
+}
+
+/* For each unclaimed TCP/UDP packet, the first probe whose rule ties it:
+ * its whole flow is that probe's (claimed at once, so a flow is settled by
+ * its first packet that matches). */
+static void claim_flows(struct claim *c, flow_rule_t rule, nc_leg_t leg)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const nc_packet_t *p = &c->pkts[i];
+
+		if (c->probe_of[i] >= 0 || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP))
+			continue;
+		for (size_t k = 0; k < c->n_probes; k++)
+			if (rule(c, i, k)) {
+				claim_flow(c, i, k, leg);
+				break;
+			}
+	}
+}
+
+/* The forwarder opens its connection right after accepting ours, and
+ * while ours lasts: a SYN to the container ip:port within the window after
+ * exactly one eligible probe's SYN-ACK and before its first FIN or RST (a
+ * probe through a forwarder, without a forwarder leg yet). */
+static void claim_by_time(struct claim *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		const nc_packet_t *p = &c->pkts[i];
+		size_t found = 0, eligible = 0;
+
+		if (c->probe_of[i] >= 0 || p->proto != IPPROTO_TCP || (p->tcp_flags & (NC_TCP_SYN | NC_TCP_ACK)) != NC_TCP_SYN)
+			continue;
+		for (size_t k = 0; k < c->n_probes; k++) {
+			const nc_attr_probe_t *pr = &c->probes[k];
+
+			if (pr->relayed || !is_tcp_probe(pr) || c->forwarded[k] || c->accepted[k] == UINT64_MAX ||
+			    !nc_endpoint_is_set(&pr->container) || !nc_endpoint_equal(&p->dst, &pr->container) ||
+			    nc_endpoint_equal(&pr->dialled, &pr->container))
+				continue;
+			if (nc_endpoint_is_set(&pr->forwarder_from) && !nc_endpoint_addr_equal(&p->src, &pr->forwarder_from))
+				continue;
+			if (p->ts_ns < c->accepted[k] || p->ts_ns - c->accepted[k] > NC_ATTR_FORWARDER_WINDOW_NS ||
+			    p->ts_ns > c->ended[k])
+				continue;
+			found = k;
+			eligible++;
+		}
+		if (eligible == 1)
+			claim_flow(c, i, found, NC_LEG_PROXY_TO_CONTAINER);
+	}
+}
+
+/* Steps 2 and 3 of nc_attribute(). */
+static int claim_whole_flows(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probes, size_t n_probes,
+			     int *ret_probe, nc_leg_t *ret_leg)
+{
+	struct claim c = { pkts, n, probes, n_probes, ret_probe, ret_leg, NULL, NULL, NULL, NULL };
+	int r = -ENOMEM;
+
+	c.request = malloc(n_probes * sizeof(*c.request));
+	c.accepted = malloc(n_probes * sizeof(*c.accepted));
+	c.ended = malloc(n_probes * sizeof(*c.ended));
+	c.forwarded = calloc(n_probes, sizeof(*c.forwarded));
+	if (c.request == NULL || c.accepted == NULL || c.ended == NULL || c.forwarded == NULL)
+		goto out;
+	for (size_t k = 0; k < n_probes; k++) {
+		c.request[k] = n;
+		c.accepted[k] = c.ended[k] = UINT64_MAX;
+	}
+	for (size_t j = 0; j < n; j++) {
+		size_t k;
+
+		if (ret_probe[j] < 0 || ret_leg[j] != NC_LEG_CLIENT)
+			continue;
+		k = (size_t)ret_probe[j];
+		if (c.request[k] == n && pkts[j].payload_len > 0 && nc_endpoint_equal(&pkts[j].src, &probes[k].local))
+			c.request[k] = j;
+		if (c.accepted[k] == UINT64_MAX && pkts[j].proto == IPPROTO_TCP &&
+		    (pkts[j].tcp_flags & (NC_TCP_SYN | NC_TCP_ACK)) == (NC_TCP_SYN | NC_TCP_ACK) &&
+		    nc_endpoint_equal(&pkts[j].dst, &probes[k].local))
+			c.accepted[k] = pkts[j].ts_ns;
+		if (c.ended[k] == UINT64_MAX && pkts[j].proto == IPPROTO_TCP && (pkts[j].tcp_flags & (NC_TCP_FIN | NC_TCP_RST)))
+			c.ended[k] = pkts[j].ts_ns;
+	}
+	claim_flows(&c, match_control, NC_LEG_CONTROL);
+	claim_flows(&c, match_nonce, NC_LEG_PROXY_TO_CONTAINER);
+	claim_flows(&c, match_relayed_bytes, NC_LEG_PROXY_TO_CONTAINER);
+	claim_by_time(&c);
+	r = 0;
+out:
+	free(c.request);
+	free(c.accepted);
+	free(c.ended);
+	free(c.forwarded);
+	return r;
+}
 
 int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probes, size_t n_probes,
 		 int *ret_probe, nc_leg_t *ret_leg)
 {
 	struct seqs *seqs = NULL; /* owned: [2 * probe + 0] outbound, [+1] inbound */
-	struct flow *flows = NULL; /* owned: proxy connections found */
-	size_t n_flows = 0;
 	int count = 0, r = 0;
 
 	if (n == 0)
@@ -156,7 +334,7 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 	if (n_probes == 0)
 		goto count;
 
-	/* 2: masqueraded NAT, recognised by the client flow's sequence numbers */
+	/* 1b: masqueraded NAT, recognised by the client flow's sequence numbers */
 	seqs = calloc(2 * n_probes, sizeof(*seqs));
 	if (seqs == NULL)
 		return -ENOMEM;
@@ -190,55 +368,10 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
 		}
 	}
 
-	/* 3: proxy connections: an unclaimed TCP flow to the container ip:port
-	 * whose payload carries a probe's nonce */
-	for (size_t i = 0; i < n; i++) {
-		const nc_packet_t *p = &pkts[i];
-		bool known = false;
-
-		if (ret_probe[i] >= 0 || (p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) || p->payload_len == 0)
-			continue;
-		for (size_t f = 0; f < n_flows && !known; f++)
-			known = between(p, &flows[f].a, &flows[f].b);
-		if (known)
-			continue;
-		for (size_t k = 0; k < n_probes; k++) {
-			const nc_attr_probe_t *pr = &probes[k];
-			size_t nonce_len = pr->nonce != NULL ? strnlen(pr->nonce, NC_SNAPLEN) : 0;
-			struct flow *nf;
-
-			if (!is_transport_probe(pr) || pr->proto != p->proto || nonce_len == 0 ||
-			    !nc_endpoint_is_set(&pr->container))
-				continue;
-			if (!nc_endpoint_equal(&p->dst, &pr->container) && !nc_endpoint_equal(&p->src, &pr->container))
-				continue;
-			if (!payload_has(p, pr->nonce, nonce_len))
-				continue;
-			nf = realloc(flows, (n_flows + 1) * sizeof(*nf));
-			if (nf == NULL) {
-				r = -ENOMEM;
-				goto out;
-			}
-			flows = nf;
-			flows[n_flows].probe = (int)k;
-			flows[n_flows].proto = p->proto;
-			flows[n_flows].a = p->src;
-			flows[n_flows].b = p->dst;
-			n_flows++;
-			break;
-		}
-	}
-	for (size_t i = 0; i < n && n_flows > 0; i++) {
-		if (ret_probe[i] >= 0)
-			continue;
-		for (size_t f = 0; f < n_flows; f++) {
-			if (pkts[i].proto == flows[f].proto && between(&pkts[i], &flows[f].a, &flows[f].b)) {
-				ret_probe[i] = flows[f].probe;
-				ret_leg[i] = NC_LEG_PROXY_TO_CONTAINER;
-				break;
-			}
-		}
-	}
+	/* 2, 3: control requests, forwarders' connections */
+	r = claim_whole_flows(pkts, n, probes, n_probes, ret_probe, ret_leg);
+	if (r < 0)
+		goto out;
 
 count:
 	for (size_t i = 0; i < n; i++)
@@ -250,7 +383,6 @@ out:
 		for (size_t k = 0; k < 2 * n_probes; k++)
 			free(seqs[k].v);
 	free(seqs);
-	free(flows);
 	if (r < 0) {
 		for (size_t i = 0; i < n; i++) {
 			ret_probe[i] = -1;
@@ -301,7 +433,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (probe_of[i] != probe_index)
+		if (probe_of[i] != probe_index || leg_of[i] == NC_LEG_CONTROL)
 			continue;
 		order[n_order].ts_ns = pkts[i].ts_ns;
 		order[n_order].index = i;

@@ -142,6 +142,16 @@ static void run_free(run_t *r)
 	free(r->leg);
 }
 
+/* every packet is probe 0's: leg before below split, leg after from it on */
+static void assert_all_first_probe(const run_t *r, size_t n, size_t split, nc_leg_t before, nc_leg_t after)
+{
+	assert_int_equal(r->count, (int)n);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(r->probe[i], 0);
+		assert_int_equal(r->leg[i], i < split ? before : after);
+	}
+}
+
 /* a result with one path to fill */
 typedef struct fixture {
 	nc_result_t *result; /* owned */
@@ -229,11 +239,7 @@ static void test_nat(void **state)
 	n_client = l.n;
 	conversation(&l, bridge_pts, 3, "192.168.1.10:45000", "172.17.0.2:80", "GET /nonce-nat", 5, 7);
 	r = attribute(&l, &pr, 1);
-	assert_int_equal(r.count, (int)l.n);
-	for (size_t i = 0; i < l.n; i++) {
-		assert_int_equal(r.probe[i], 0);
-		assert_int_equal(r.leg[i], i < n_client ? NC_LEG_CLIENT : NC_LEG_TRANSLATED);
-	}
+	assert_all_first_probe(&r, l.n, n_client, NC_LEG_CLIENT, NC_LEG_TRANSLATED);
 	assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, N_POINTS), 0);
 	assert_int_equal(f.path->n_hops, 4);
 	assert_hop(&f.path->hops[0], "lo", "client", "192.168.1.10:45000", "192.168.1.10:32768", 8);
@@ -351,6 +357,154 @@ static void test_proxy(void **state)
 	assert_hop(&f.path->hops[3], "eth0@ctr", "proxy-to-container", "172.17.0.1:38582", "172.17.0.2:80", 8);
 	assert_int_equal(f.path->n_packets, 6 + 25);
 	assert_true(nc_attribute_path_has_leg(f.path, NC_LEG_PROXY_TO_CONTAINER));
+	run_free(&r);
+	free(l.p);
+	nc_result_free(f.result);
+}
+
+/* docker-proxy relays a request that carries no nonce (--http: GET /):
+ * its connection is the probe's whose request bytes it copies, whatever
+ * the order the forwarder's connections were opened in. */
+static void test_proxy_relayed_bytes(void **state)
+{
+	list_t l = { 0 };
+	static const uint32_t bridge_pts[] = { P_DOCKER0, P_VETH, P_CTR_ETH0 };
+	nc_attr_probe_t probes[2] = {
+		tcp_probe("127.0.0.1:44482", "127.0.0.1:32768", "172.17.0.2:80", "nonce-lo"),
+		tcp_probe("[::1]:44490", "[::1]:32768", "172.17.0.2:80", "nonce-lo6"),
+	};
+	static const char req4[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1:32768\r\n\r\n";
+	static const char req6[] = "GET / HTTP/1.1\r\nHost: [::1]:32768\r\n\r\n";
+	size_t fwd6, fwd4;
+	run_t r;
+
+	(void)state;
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", SYN, 10, NULL);
+	tcp(&l, P_LO, "[::1]:44490", "[::1]:32768", SYN, 30, NULL);
+	tcp(&l, P_LO, "127.0.0.1:32768", "127.0.0.1:44482", SA, 20, NULL);
+	tcp(&l, P_LO, "[::1]:32768", "[::1]:44490", SA, 40, NULL);
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", PA, 11, req4);
+	tcp(&l, P_LO, "[::1]:44490", "[::1]:32768", PA, 31, req6);
+	/* the [::] forwarder's connection first, then the 0.0.0.0 one's */
+	fwd6 = l.n;
+	conversation(&l, bridge_pts, 3, "172.17.0.1:38001", "172.17.0.2:80", req6, 300, 400);
+	fwd4 = l.n;
+	conversation(&l, bridge_pts, 3, "172.17.0.1:38002", "172.17.0.2:80", req4, 500, 600);
+
+	r = attribute(&l, probes, 2);
+	assert_int_equal(r.count, (int)l.n);
+	for (size_t i = fwd6; i < l.n; i++) {
+		assert_int_equal(r.probe[i], i < fwd4 ? 1 : 0);
+		assert_int_equal(r.leg[i], NC_LEG_PROXY_TO_CONTAINER);
+	}
+	run_free(&r);
+
+	/* bytes relayed later than the window are no match; nor are other bytes */
+	for (size_t i = fwd4; i < l.n; i++)
+		l.p[i].ts_ns += NC_ATTR_FORWARDER_WINDOW_NS;
+	memcpy(l.p[fwd6 + 9].data + l.p[fwd6 + 9].payload_off, "PUT", 3); /* the request at docker0 */
+	memcpy(l.p[fwd6 + 10].data + l.p[fwd6 + 10].payload_off, "PUT", 3);
+	memcpy(l.p[fwd6 + 11].data + l.p[fwd6 + 11].payload_off, "PUT", 3);
+	r = attribute(&l, probes, 2);
+	/* the [::] forwarder's connection is still the loopback6 probe's: its
+	 * SYN came right after that probe's SYN-ACK -- but so did it for the
+	 * loopback probe, so time alone cannot tell, and it stays unclaimed */
+	for (size_t i = fwd6; i < l.n; i++)
+		assert_int_equal(r.probe[i], -1);
+	run_free(&r);
+	free(l.p);
+}
+
+/* An app that accepts and never answers, and a client that sends nothing
+ * the forwarder relays: docker-proxy's connection is found by the time of
+ * its SYN, from the host's address on the route to the container. */
+static void test_proxy_by_time(void **state)
+{
+	list_t l = { 0 };
+	static const uint32_t bridge_pts[] = { P_DOCKER0, P_VETH, P_CTR_ETH0 };
+	nc_attr_probe_t pr = tcp_probe("127.0.0.1:44482", "127.0.0.1:32768", "172.17.0.2:80", "nonce-silent");
+	fixture_t f = fixture();
+	size_t fwd, other, late;
+	run_t r;
+
+	(void)state;
+	pr.forwarder_from = ep_str("172.17.0.1:0");
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", SYN, 10, NULL);
+	tcp(&l, P_LO, "127.0.0.1:32768", "127.0.0.1:44482", SA, 20, NULL);
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", ACK, 11, NULL);
+	/* another container's connection to the app, in the window: not from forwarder_from */
+	other = l.n;
+	for (size_t j = 0; j < 3; j++)
+		tcp(&l, bridge_pts[j], "172.17.0.3:5000", "172.17.0.2:80", SYN, 1, NULL);
+	fwd = l.n;
+	for (size_t j = 0; j < 3; j++)
+		tcp(&l, bridge_pts[j], "172.17.0.1:38582", "172.17.0.2:80", SYN, 300, NULL);
+	for (size_t j = 0; j < 3; j++)
+		tcp(&l, bridge_pts[2 - j], "172.17.0.2:80", "172.17.0.1:38582", SA, 400, NULL);
+	for (size_t j = 0; j < 3; j++)
+		tcp(&l, bridge_pts[j], "172.17.0.1:38582", "172.17.0.2:80", ACK, 301, NULL);
+	/* a second connection from the host's address: the probe has its forwarder leg already */
+	late = l.n;
+	tcp(&l, P_DOCKER0, "172.17.0.1:38590", "172.17.0.2:80", SYN, 700, NULL);
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", FA, 11, NULL);
+
+	r = attribute(&l, &pr, 1);
+	assert_int_equal(r.count, 4 + 9);
+	for (size_t j = 0; j < 3; j++)
+		assert_int_equal(r.probe[other + j], -1);
+	for (size_t i = fwd; i < late; i++) {
+		assert_int_equal(r.probe[i], 0);
+		assert_int_equal(r.leg[i], NC_LEG_PROXY_TO_CONTAINER);
+	}
+	assert_int_equal(r.probe[late], -1);
+	assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, N_POINTS), 0);
+	assert_int_equal(f.path->n_hops, 4);
+	assert_hop(&f.path->hops[3], "eth0@ctr", "proxy-to-container", "172.17.0.1:38582", "172.17.0.2:80", 3);
+	run_free(&r);
+
+	/* beyond the window after the accept: no forwarder of ours */
+	for (size_t i = other; i < l.n; i++)
+		l.p[i].ts_ns += NC_ATTR_FORWARDER_WINDOW_NS;
+	l.p[l.n - 1].ts_ns += NC_ATTR_FORWARDER_WINDOW_NS; /* the FIN stays last */
+	r = attribute(&l, &pr, 1);
+	assert_int_equal(r.count, 4);
+	assert_int_equal(r.probe[fwd], -1);
+	run_free(&r);
+	free(l.p);
+	nc_result_free(f.result);
+}
+
+/* A relayed probe: netcheck's GET /connect to its responder carries the
+ * nonce; that connection is the probe's control leg, no hop of its path,
+ * and the responder's own connection to the target is the client leg. */
+static void test_control(void **state)
+{
+	list_t l = { 0 };
+	static const uint32_t bridge_pts[] = { P_DOCKER0, P_VETH };
+	nc_attr_probe_t pr = tcp_probe("172.17.0.3:41000", "172.17.0.2:80", "172.17.0.2:80", "nonce-relay-7");
+	fixture_t f = fixture();
+	size_t target;
+	run_t r;
+
+	(void)state;
+	pr.relayed = true;
+	conversation(&l, bridge_pts, 2, "172.17.0.1:39882", "172.17.0.3:80",
+		     "GET /connect?proto=tcp&target=172.17.0.2:80&nonce=nonce-relay-7&timeout_ms=2000 HTTP/1.0", 1, 2);
+	target = l.n;
+	conversation(&l, bridge_pts, 2, "172.17.0.3:41000", "172.17.0.2:80", "GET /nonce-relay-7", 5, 6);
+	r = attribute(&l, &pr, 1);
+	assert_all_first_probe(&r, l.n, target, NC_LEG_CONTROL, NC_LEG_CLIENT);
+	assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, N_POINTS), 0);
+	assert_int_equal(f.path->n_hops, 2);
+	assert_int_equal(f.path->n_packets, l.n - target);
+	assert_false(nc_attribute_path_has_leg(f.path, NC_LEG_CONTROL));
+	assert_string_equal(nc_leg_name(NC_LEG_CONTROL), "control");
+	run_free(&r);
+
+	/* not relayed: the same request is nobody's control connection */
+	pr.relayed = false;
+	r = attribute(&l, &pr, 1);
+	assert_int_equal(r.leg[0], NC_LEG_NONE);
 	run_free(&r);
 	free(l.p);
 	nc_result_free(f.result);
@@ -533,6 +687,9 @@ int main(void)
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_nat_masquerade),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_proxy_relayed_bytes),
+		cmocka_unit_test(test_proxy_by_time),
+		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_missing_leg_retransmit_rst),
 		cmocka_unit_test(test_icmp_and_unrelated),
 		cmocka_unit_test(test_bounds_and_args),

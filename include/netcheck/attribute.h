@@ -24,13 +24,39 @@ typedef struct nc_attr_probe {
 	nc_endpoint_t dialled; /* what the probe connected/pinged */
 	nc_endpoint_t container; /* the container ip:port (TCP); may equal dialled */
 	const char *nonce;     /* borrowed; NULL or "" = no proxy leg is looked for */
+	bool relayed;          /* made by netcheck's responder on request: the nonce
+				* rides that request (leg control), not a proxy leg */
+	nc_endpoint_t forwarder_from; /* address (port ignored) a forwarder connects
+				       * to the container from: the host's address on
+				       * the route there; unset = any */
 } nc_attr_probe_t;
+
+/* How long after accepting the client's connection a forwarder
+ * (docker-proxy) may open its own to the container and still be matched by
+ * time alone. */
+#define NC_ATTR_FORWARDER_WINDOW_NS (1000ULL * 1000 * 1000)
 
 /* For each packet i: ret_probe[i] = probe index or -1, ret_leg[i] = leg
  * (NC_LEG_NONE when unattributed).  Both directions of a flow count.  A
- * probe's own legs win over another probe's proxy match.
+ * probe's own legs win over another probe's proxy match.  In order:
+ *  1. the probe's own 5-tuple (client), the container in place of the
+ *     dialled address (translated), masqueraded NAT by sequence numbers;
+ *  2. netcheck's control connection of a relayed probe: a TCP flow whose
+ *     request starts "GET /connect?" and carries its nonce (control; such
+ *     packets belong to the probe but are no hop of its path);
+ *  3. a forwarder's connection to the container ip:port (proxy-to-container),
+ *     the whole 5-tuple, when one of its packets
+ *     a. carries the probe's nonce, or
+ *     b. carries exactly the bytes of the probe's first request (a relay
+ *        copies them; the Host header names the dialled address), no
+ *        earlier than the probe sent them and within the window, or
+ *     c. opens it (a SYN) within NC_ATTR_FORWARDER_WINDOW_NS after the
+ *        probe's connection was accepted (its SYN-ACK), from forwarder_from
+ *        when set, and exactly one probe without a forwarder leg of its
+ *        own qualifies (the matches of a and b are made first).
+ * Returns the number of attributed packets (control ones included).
  * pkts, probes: borrowed for the call; ret_*: caller-owned, n entries.
- * Returns the number of attributed packets, or -EINVAL / -ENOMEM. */
+ * -EINVAL / -ENOMEM. */
 int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probes, size_t n_probes,
 		 int *ret_probe, nc_leg_t *ret_leg);
 
@@ -39,7 +65,9 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
  * one hop per (capture point, leg, connection), src→dst and direction of
  * the connection's first packet at that point, first/last ts and packet
  * count (both directions), in trail order (time of each hop's first
- * packet); and one packet summary per packet in time order.  Hops beyond
+ * packet); and one packet summary per packet in time order.  Control
+ * packets (NC_LEG_CONTROL) are neither: they are netcheck's, not the path's.
+ * Hops beyond
  * NC_MAX_HOPS and packets beyond NC_MAX_PACKETS_PER_PATH are left out (the
  * earliest are kept).  probe_of/leg_of: nc_attribute()'s output for pkts.
  * point_names[i] names capture point i (a missing name becomes "point<i>").

@@ -126,6 +126,25 @@ typedef enum nc_obs_source {
 #define NC_OBS_TEXT_MAX 256
 #define NC_OBS_NAME_MAX 64
 
+/* The legs of a path, as attribution finds them. */
+typedef enum nc_leg {
+	NC_LEG_NONE = 0,
+	NC_LEG_CLIENT,     /* the probe's own 5-tuple, untranslated */
+	NC_LEG_TRANSLATED, /* kernel NAT: same source port (and address, or a
+			    * masquerade address with the client flow's sequence
+			    * numbers), destination rewritten to the container
+			    * ip:port; replies reversed */
+	NC_LEG_PROXY_TO_CONTAINER, /* a forwarder's own connection to the
+				    * container ip:port, matched by the probe's
+				    * nonce, its relayed request bytes, or the time
+				    * of its SYN (nc_attribute()): every packet of
+				    * that 5-tuple, both directions */
+	NC_LEG_ICMP,       /* echo request/reply with the probe's id */
+	NC_LEG_CONTROL,    /* netcheck's own request to its responder for the
+			    * probe (a relay's GET /connect): not the path's */
+	NC_LEG_COUNT,
+} nc_leg_t;
+
 /* One thing seen that a diagnosis rests on: its source, the sentence
  * (`text`) and the fields its source has (zero / "" when it has none).
  * Plain data: whoever saw it fills it, the policy picks what a diagnosis
@@ -155,6 +174,7 @@ typedef struct nc_observation {
 	/* capture */
 	char point[NC_OBS_NAME_MAX];       /* the capture point it speaks of (its unique name) */
 	uint32_t packets;                  /* the path's packets seen there */
+	nc_leg_t leg;                      /* the leg it speaks of; NC_LEG_NONE: all of the path's */
 	/* sysctl */
 	char name[NC_OBS_NAME_MAX];        /* "net.ipv4.ip_forward" */
 	char value[32];
@@ -186,21 +206,6 @@ typedef enum nc_point_kind {
 	NC_POINT_KIND_COUNT,
 } nc_point_kind_t;
 
-/* The legs of a path, as attribution finds them. */
-typedef enum nc_leg {
-	NC_LEG_NONE = 0,
-	NC_LEG_CLIENT,     /* the probe's own 5-tuple, untranslated */
-	NC_LEG_TRANSLATED, /* kernel NAT: same source port (and address, or a
-			    * masquerade address with the client flow's sequence
-			    * numbers), destination rewritten to the container
-			    * ip:port; replies reversed */
-	NC_LEG_PROXY_TO_CONTAINER, /* another connection to the container
-				    * ip:port whose payload carries the probe's
-				    * nonce: every packet of that 5-tuple, both
-				    * directions, SYN before and FIN/RST after */
-	NC_LEG_ICMP,       /* echo request/reply with the probe's id */
-	NC_LEG_COUNT,
-} nc_leg_t;
 
 typedef enum nc_evidence_state {
 	NC_EVIDENCE_NOT_CAPTURED = 0, /* capture off or not permitted */
@@ -325,6 +330,7 @@ typedef struct nc_environment {
 		uint64_t packets;             /* stored for this run (netcheck capture: written) */
 		uint64_t received, dropped;   /* pcap_stats */
 		uint64_t not_stored;          /* read but over the per-run storage cap (netcheck capture: not written) */
+		uint64_t control_packets;     /* of packets: netcheck's own control connections (leg control) */
 	} capture_points[16];
 	size_t n_capture_points;
 	bool capture_count_reached;       /* netcheck capture -c COUNT: stopped after COUNT packets */

@@ -140,6 +140,7 @@ static const char *const leg_names[NC_LEG_COUNT] = {
 	[NC_LEG_TRANSLATED] = "translated",
 	[NC_LEG_PROXY_TO_CONTAINER] = "proxy-to-container",
 	[NC_LEG_ICMP] = "icmp",
+	[NC_LEG_CONTROL] = "control",
 };
 
 static const char *const verdict_names[NC_VERDICT_COUNT] = {

@@ -308,6 +308,42 @@ static void observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc_envi
 		}
 }
 
+/* The innermost point where the path's data went towards the container,
+ * and on which leg (a forwarder's own connection, NAT, or the probe's). */
+static void observe_reached(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env)
+{
+	const nc_packet_summary_t *best = NULL;
+	int best_rank = -1;
+
+	if (env == NULL)
+		return;
+	for (size_t i = 0; i < p->n_packets; i++) {
+		const nc_packet_summary_t *k = &p->packets[i];
+
+		if (k->leg == NC_LEG_NONE || k->proto != IPPROTO_TCP || !(k->tcp_flags & NC_TCP_PSH))
+			continue;
+		for (size_t j = 0; j < env->n_capture_points; j++) {
+			int rank = point_rank(env->capture_points[j].kind, p->kind);
+
+			if (strcmp(env->capture_points[j].name, k->capture_point) == 0 && rank > best_rank &&
+			    k->dst.port == p->container_port && rank >= point_rank(NC_POINT_VETH, p->kind)) {
+				best = k;
+				best_rank = rank;
+			}
+		}
+	}
+	if (best != NULL) {
+		nc_observation_t *o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "the request reached the container: seen on %s, leg %s",
+							   best->capture_point, nc_leg_name(best->leg));
+
+		if (o != NULL) {
+			snprintf(o->point, sizeof(o->point), "%s", best->capture_point);
+			o->packets = 1;
+			o->leg = best->leg;
+		}
+	}
+}
+
 /* A reset captured: who sent it, where it was seen. */
 static void observe_reset(nc_diagnosis_t *d, const nc_packet_summary_t *k)
 {
@@ -562,6 +598,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "check that the service answers this request",
 				 "connected in %.1f ms, but nothing came back within the probe's window",
 				 p->timings.connect_ms);
+		observe_reached(d, p, env);
 		observe_capture(d, p, env);
 		return;
 	}

@@ -122,6 +122,7 @@ static json_t *capture_points_json(const nc_environment_t *env)
 		SET(o, "received", jinteger_u64(cp->received));
 		SET(o, "dropped", jinteger_u64(cp->dropped));
 		SET(o, "not_stored", jinteger_u64(cp->not_stored));
+		SET(o, "control_packets", jinteger_u64(cp->control_packets));
 	}
 	return a;
 fail:
@@ -296,6 +297,7 @@ static json_t *observation_json(const nc_observation_t *ob)
 	case NC_OBS_CAPTURE:
 		SET(o, "point", JSTR_OR_NULL(ob->point));
 		SET(o, "packets", json_integer(ob->packets));
+		SET(o, "leg", ob->leg != NC_LEG_NONE ? json_string(nc_leg_name(ob->leg)) : json_null());
 		break;
 	case NC_OBS_SYSCTL:
 		SET(o, "name", JSTR_OR_NULL(ob->name));

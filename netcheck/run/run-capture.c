@@ -468,6 +468,33 @@ static void summarise_points(run_state_t *s)
 	}
 }
 
+/* The local address of the direct TCP probe of that family: the host's
+ * address on the route to the container.  Unset when there is none. */
+static nc_endpoint_t direct_local(const nc_result_t *result, int family)
+{
+	nc_endpoint_t none = { 0 };
+
+	for (size_t i = 0; i < nc_result_path_count(result); i++) {
+		const nc_path_t *p = nc_result_path_const(result, i);
+
+		if (nc_path_kind_is_direct(p->kind) && !nc_path_kind_from_container(p->kind) &&
+		    nc_path_kind_proto(p->kind) == NC_PROTO_TCP &&
+		    p->local.family == family && nc_endpoint_is_set(&p->local))
+			return p->local;
+	}
+	return none;
+}
+
+/* netcheck's own control packets per point: counted apart from the paths' */
+static void count_control(run_state_t *s, const nc_packet_t *pkts, size_t n, const nc_leg_t *leg_of)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+
+	for (size_t i = 0; i < n; i++)
+		if (leg_of[i] == NC_LEG_CONTROL && pkts[i].point < env->n_capture_points)
+			env->capture_points[pkts[i].point].control_packets++;
+}
+
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -524,8 +551,14 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		if (!nc_path_kind_is_direct(p->kind))
 			a->container.port = p->container_port ? p->container_port : c->ip.port;
 		/* the nonce also rides the relay's control connection to the
-		 * responder: no proxy leg for paths that start in a container */
-		a->nonce = nc_path_kind_from_container(p->kind) ? NULL : p->nonce;
+		 * responder: that connection is leg control, and no proxy leg is
+		 * looked for on paths that start in a container */
+		a->nonce = p->nonce;
+		a->relayed = nc_path_kind_from_container(p->kind);
+		/* a forwarder connects from the host's address on the route to
+		 * the container, as the direct probe of that family does */
+		if (!nc_path_kind_is_direct(p->kind))
+			a->forwarder_from = direct_local(s->result, a->container.family);
 		path_of_probe[n_probes++] = (int)i;
 	}
 	if (n > 0) {
@@ -538,6 +571,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		r = nc_attribute(pkts, n, probes, n_probes, probe_of, leg_of);
 		if (r < 0)
 			goto out;
+		count_control(s, pkts, n, leg_of);
 	}
 	for (size_t k = 0; k < n_probes; k++) {
 		nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[k]);

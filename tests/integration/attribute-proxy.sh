@@ -1,0 +1,49 @@
+#!/bin/bash
+# docker-proxy's onward connection to the container is attributed even when
+# no nonce rides it: an app that accepts and never answers, probed with
+# --http (GET /, no nonce), behind a published port.  The forwarder's leg to
+# the container must be in the path's trail and the pcapng, and the
+# diagnosis must say the data reached the container (no-answer), not that
+# the host's netfilter dropped it.  Also: netcheck's own control
+# connections carry leg=control in the pcapng, never "not attributed".
+. "$(dirname "$0")/lib.sh"
+need_root
+need_engine
+
+cleanup() {
+	remove_images
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# accepts, reads nothing, answers nothing
+busybox_image nctest-app:silent '["nc","-ll","-p","80","-e","sleep","30"]'
+
+rc=0
+"$NETCHECK" run --image nctest-app:silent --port 80 --http --timeout 1500 \
+	--json "$TMP/s.json" --pcap "$TMP/s.pcapng" >"$TMP/s.txt" 2>&1 || rc=$?
+[ -s "$TMP/s.json" ] || { cat "$TMP/s.txt" >&2; fail "no JSON report (exit $rc)"; }
+check_schema "$TMP/s.json"
+
+# the published paths that went through docker-proxy (a proxy-to-container
+# leg) must not be "dropped"; at least one such path must exist
+proxied=$(json_get "$TMP/s.json" "' '.join(n for n, x in p.items() if any(h['leg'] == 'proxy-to-container' for h in x.get('evidence', [])))")
+note "paths with a proxy-to-container leg: ${proxied:-none}"
+[ -n "$proxied" ] || { cat "$TMP/s.txt" >&2; fail "no path has docker-proxy's onward leg attributed"; }
+for path in $proxied; do
+	code=$(json_get "$TMP/s.json" "(p['$path']['diagnosis'] or {}).get('code')")
+	note "$path: $code"
+	[ "$code" != dropped ] || { cat "$TMP/s.txt" >&2; fail "$path diagnosed dropped although the data reached the container"; }
+	expect_eq "$path diagnosis" "$code" no-answer
+	legs=$(json_get "$TMP/s.json" "' '.join(o.get('leg') or '' for o in p['$path']['diagnosis']['observed'] if o['source'] == 'capture')")
+	case " $legs " in *" proxy-to-container "*) ;; *) fail "$path: no capture observation names the proxy-to-container leg ($legs)";; esac
+done
+
+# every packet in the file is attributed or described: none of the run's
+# own TCP connections is left "not attributed"
+if command -v tshark >/dev/null 2>&1; then
+	unattr=$(tshark -r "$TMP/s.pcapng" -Y 'tcp && frame.comment contains "not attributed"' 2>/dev/null | wc -l)
+	note "TCP packets not attributed: $unattr"
+	expect_eq "TCP packets not attributed" "$unattr" 0
+fi
+note "ok"
