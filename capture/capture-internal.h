@@ -34,6 +34,7 @@ struct point {
 	bool nano;               /* timestamps in ns (else µs) */
 	bool loopback;           /* each packet is both sent and received: no direction */
 	bool failed;             /* reading stopped after an error */
+	bool fed;                /* no handle: the caller hands its packets in (capture-feed.c) */
 };
 
 struct nc_capture {
@@ -66,5 +67,12 @@ struct nc_capture {
 struct nc_capture_opened {
 	struct point point;
 };
+
+/* A packet read (or handed in) at pt, kept or passed to the packet
+ * callback as the capture's settings say.  bytes: borrowed, full_caplen of
+ * them; direction: an nc_direction_t, or -1 for what decoding finds.
+ * capture-loop.c. */
+void nc_capture_keep(struct point *pt, uint64_t ts_ns, const uint8_t *bytes, uint32_t full_caplen, uint32_t origlen,
+		     int direction);
 
 #endif

@@ -236,8 +236,16 @@ static int grow_packets(nc_capture_t *c)
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *bytes)
 {
 	struct point *pt = (struct point *)user;
+
+	nc_capture_keep(pt, (uint64_t)hdr->ts.tv_sec * 1000000000u + (uint64_t)hdr->ts.tv_usec * (pt->nano ? 1u : 1000u),
+			bytes, hdr->caplen, hdr->len, -1);
+}
+
+void nc_capture_keep(struct point *pt, uint64_t ts_ns, const uint8_t *bytes, uint32_t full_caplen, uint32_t origlen,
+		     int direction)
+{
 	nc_capture_t *c = pt->capture;
-	uint32_t caplen = hdr->caplen < NC_SNAPLEN ? hdr->caplen : NC_SNAPLEN;
+	uint32_t caplen = full_caplen < NC_SNAPLEN ? full_caplen : NC_SNAPLEN;
 	bool store;
 	nc_packet_t *p;
 
@@ -253,13 +261,14 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 	p = store ? &c->packets[c->n_packets++] : &c->scratch;
 	memset(p, 0, offsetof(nc_packet_t, data));
 	p->point = (uint32_t)(pt - c->points);
-	p->ts_ns = (uint64_t)hdr->ts.tv_sec * 1000000000u +
-		   (uint64_t)hdr->ts.tv_usec * (pt->nano ? 1u : 1000u);
+	p->ts_ns = ts_ns;
 	p->linktype = pt->info.linktype;
 	p->caplen = caplen;
-	p->origlen = hdr->len;
+	p->origlen = origlen;
 	memcpy(p->data, bytes, caplen);
 	(void)nc_packet_decode(p); /* undecodable packets are kept raw; SLL/SLL2 set the direction */
+	if (direction >= 0)
+		p->direction = (nc_direction_t)direction; /* a fed point's: the agent knew it */
 	if (pt->loopback)
 		p->direction = NC_DIR_UNKNOWN;
 	if (c->packet_cb != NULL) {
@@ -269,8 +278,8 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 			.direction = p->direction,
 			.linktype = p->linktype,
 			.bytes = bytes,
-			.caplen = hdr->caplen,
-			.origlen = hdr->len,
+			.caplen = full_caplen,
+			.origlen = origlen,
 			.packet = p,
 		};
 		int r = c->packet_cb(c, &f, c->packet_data);
@@ -309,6 +318,8 @@ static int start_point(nc_capture_t *c, struct point *pt)
 {
 	int fd, r;
 
+	if (pt->fed)
+		return 0; /* its packets are handed in: nothing to poll */
 	fd = pcap_get_selectable_fd(pt->pcap);
 	if (fd < 0)
 		return -ENOTSUP;
@@ -424,8 +435,12 @@ int nc_capture_stop(nc_capture_t *c, void (*cb)(nc_capture_t *c, void *data), vo
 		close_poll(pt); /* stops polling first, so closing the fd is safe */
 		close_pcap(pt);
 	}
-	/* start made a poll handle per point, so something is closing and
-	 * cb will come */
+	/* start made a poll handle per point it reads, so something is
+	 * closing and cb will come; with fed points only, nothing is */
+	if (c->pending_closes == 0) {
+		c->pending_closes = 1;
+		closed_one(c);
+	}
 	return 0;
 }
 

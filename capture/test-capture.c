@@ -258,6 +258,61 @@ static void test_packet_callback(void **state)
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void on_fed_stopped(nc_capture_t *c, void *data)
+{
+	(void)c;
+	(*(int *)data)++;
+}
+
+/* A fed point: the agent's packets handed in are decoded, kept with the
+ * agent's direction and counted; stop works with no handle to close; a
+ * failed point takes no more. */
+static void test_fed_point(void **state)
+{
+	/* Ethernet, IPv4 UDP 10.251.0.2:80 -> 10.251.0.1:5353 */
+	static const uint8_t frame[] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
+		0x45, 0, 0, 29, 0, 0, 0x40, 0, 64, 17, 0, 0, 10, 251, 0, 2, 10, 251, 0, 1,
+		0, 80, 0x14, 0xe9, 0, 9, 0, 0, 'x',
+	};
+	const nc_packet_t *pk;
+	nc_capture_t *c = NULL;
+	uv_loop_t loop;
+	int stopped = 0;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_capture_new(&loop, 10, &c), 0);
+	assert_int_equal(nc_capture_add_fed_point(c, "docker0@engine", "the engine's bridge", 1, 512, 3), 0);
+	assert_int_equal(nc_capture_add_fed_point(c, "eth0@container", "inside", 1, 512, 2), 1);
+	assert_int_equal(nc_capture_feed_packet(c, 0, 1, NC_DIR_IN, frame, sizeof(frame), sizeof(frame)), -EBUSY);
+	assert_int_equal(nc_capture_start(c), 0);
+	assert_int_equal(nc_capture_feed_packet(c, 0, 1000, NC_DIR_OUT, frame, sizeof(frame), 60), 0);
+	assert_int_equal(nc_capture_feed_packet(c, 2, 1000, NC_DIR_OUT, frame, sizeof(frame), 60), -EINVAL);
+	assert_int_equal(nc_capture_feed_packet(c, 0, 1000, NC_DIR_OUT, frame, sizeof(frame), 10), -EINVAL);
+	assert_int_equal(nc_capture_feed_failed(c, 1, -EPIPE, "the agent is gone"), 0);
+	assert_int_equal(nc_capture_feed_packet(c, 1, 2000, NC_DIR_IN, frame, sizeof(frame), 60), -EBUSY);
+	assert_int_equal(nc_capture_feed_counters(c, 0, 7, 1), 0);
+	assert_int_equal(nc_capture_packet_count(c), 1);
+	pk = nc_capture_packet(c, 0);
+	assert_int_equal(pk->point, 0);
+	assert_int_equal(pk->ts_ns, 1000);
+	assert_int_equal(pk->direction, NC_DIR_OUT);
+	assert_int_equal(pk->origlen, 60);
+	assert_int_equal(pk->src.port, 80);
+	assert_int_equal(pk->dst.port, 5353);
+	assert_int_equal(nc_capture_stop(c, on_fed_stopped, &stopped), 0);
+	assert_int_equal(stopped, 1);
+	assert_int_equal(nc_capture_point(c, 0)->received, 7);
+	assert_int_equal(nc_capture_point(c, 0)->dropped, 1);
+	assert_int_equal(nc_capture_point(c, 1)->error, -EPIPE);
+	assert_string_equal(nc_capture_point(c, 1)->error_text, "the agent is gone");
+	assert_int_equal(nc_capture_feed_packet(c, 0, 3000, NC_DIR_IN, frame, sizeof(frame), 60), -EBUSY);
+	nc_capture_free(c);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 struct opening {
 	nc_capture_t *c;
 	nc_capture_opened_t *opened;
@@ -320,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_filter),
 		cmocka_unit_test(test_arguments),
 		cmocka_unit_test(test_packet_callback),
+		cmocka_unit_test(test_fed_point),
 		cmocka_unit_test(test_open_apart),
 	};
 

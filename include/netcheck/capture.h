@@ -147,6 +147,22 @@ int nc_capture_add_opened(nc_capture_t *c, nc_capture_opened_t *o, nc_error_t *e
 /* An opened point never added: closes it.  NULL is a no-op. */
 void nc_capture_opened_free(nc_capture_opened_t *o);
 
+/* Fed points (capture-feed.c): points whose packets the caller hands in,
+ * read elsewhere (the capture agent on the engine's side).  From then on
+ * like any point: stored, decoded, passed to the packet callback, counted.
+ * add: name (< 64 bytes) and description borrowed for the call; returns
+ * the index, -EINVAL, -EBUSY (stopping) or -ENOSPC.  feed_packet: after
+ * start, before stop (else -EBUSY); bytes borrowed, caplen of them.
+ * feed_counters: the point's received/dropped as its reader counted them.
+ * feed_failed: the reader is gone (error < 0, text borrowed): the point
+ * keeps what it had, marked with the error, and takes no more. */
+int nc_capture_add_fed_point(nc_capture_t *c, const char *name, const char *description, int linktype,
+			     uint32_t snaplen, int ifindex);
+int nc_capture_feed_packet(nc_capture_t *c, uint32_t point, uint64_t ts_ns, nc_direction_t direction,
+			   const uint8_t *bytes, uint32_t caplen, uint32_t origlen);
+int nc_capture_feed_counters(nc_capture_t *c, uint32_t point, uint64_t received, uint64_t dropped);
+int nc_capture_feed_failed(nc_capture_t *c, uint32_t point, int error, const char *text);
+
 /* Starts polling every point on the loop.  0, -EINVAL (no points),
  * -EALREADY, or a UV_E* code (then nothing is polled; run the loop before
  * nc_capture_free() so the half-made handles close). */
