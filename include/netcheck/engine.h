@@ -368,7 +368,8 @@ int nc_engine_container_start(nc_engine_t *e, const char *id, nc_error_t *err);
  * nc_engine_container_start() so nothing it writes is missed.  *ret_fd: new
  * (close it), CLOEXEC and non-blocking, -1 on error; what comes out of it is
  * framed by the engine: take it apart with nc_engine_demux_feed().
- * unix:// and plain tcp:// engines; -ENOTSUP for TLS and ssh:// ones. */
+ * unix://, plain tcp:// and ssh:// engines (ssh: a child of its own, ended
+ * with the engine); -ENOTSUP for TLS ones. */
 int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_error_t *err);
 /* The engine's stdout/stderr framing, fed in pieces as read.  cb gets each
  * piece of payload with its stream (1 stdout, 2 stderr); a negative return

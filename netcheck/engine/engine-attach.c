@@ -3,8 +3,9 @@
  * channel: its stdout to netcheck, netcheck's requests to its stdin), and
  * the engine's multiplexed framing of stdout/stderr taken apart.
  * libcurl cannot hand an upgraded connection over, so the request is
- * written here on a plain socket: unix:// and tcp:// (no TLS) engines;
- * TLS and ssh:// ones answer -ENOTSUP (not yet).
+ * written here on a plain socket: unix:// and tcp:// (no TLS) engines, and
+ * ssh:// ones on a child of their own (engine-ssh.c); TLS ones answer
+ * -ENOTSUP (not yet).
  * May call: libc, engine.c (the URL, the API version, classification). */
 #include "engine-internal.h"
 
@@ -26,7 +27,9 @@ static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 {
 	int fd, r;
 
-	if (e->ssh != NULL || strncmp(e->base, "https:", 6) == 0)
+	if (e->ssh != NULL) /* a child ssh … dial-stdio of its own */
+		return nc_engine_ssh_connect(e->ssh, ret_fd, err);
+	if (strncmp(e->base, "https:", 6) == 0)
 		return nc_error_set(err, -ENOTSUP, "attaching over %s is not supported yet", e->url);
 	if (e->socket_path[0] != '\0') {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -165,6 +165,11 @@ int nc_engine_ssh_new(const char *url, long connect_timeout_ms, nc_engine_ssh_t 
 /* After libcurl closed every connection (curl_multi_cleanup): ends and
  * reaps the children still there (EOF, then SIGTERM, then SIGKILL). */
 void nc_engine_ssh_free(nc_engine_ssh_t *s);
+/* A connection of its own, outside libcurl (an attach stream): a new child
+ * on a socketpair.  *ret_fd: new (the caller closes it; the child then
+ * ends), CLOEXEC.  The child is killed by nc_engine_ssh_free() if still
+ * there: the stream lives no longer than the engine. */
+int nc_engine_ssh_connect(nc_engine_ssh_t *s, int *ret_fd, nc_error_t *err);
 /* h (borrowed) reaches the engine through s: new connections are children */
 void nc_engine_ssh_setopt(nc_engine_ssh_t *s, CURL *h);
 /* multi (borrowed) keeps one connection: a batch queues on it */

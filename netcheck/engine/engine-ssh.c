@@ -53,6 +53,7 @@ struct ssh_child {
 	unsigned serial;            /* its socket's name: dir/c<serial>; 0: the slot is free */
 	int fd;                     /* libcurl's socket; -1 once libcurl closed it */
 	bool accepted;              /* its connection was accepted: the name is gone */
+	bool handed_over;           /* nc_engine_ssh_connect()'s: the caller holds its connection */
 	pid_t pid;                  /* the child carrying it, 0 before it starts and once reaped */
 	int err_fd;                 /* read end of its stderr; -1 at EOF */
 	bool killed;                /* we signalled it: its end is not a failure */
@@ -347,7 +348,7 @@ static void reap(nc_engine_ssh_t *s, long ms, int sig)
 		for (size_t i = 0; i < SSH_MAX_CHILDREN; i++) {
 			struct ssh_child *c = &s->child[i];
 
-			if (c->pid > 0 && !try_reap(s, c) && c->fd < 0)
+			if (c->pid > 0 && !try_reap(s, c) && c->fd < 0 && !c->handed_over)
 				left = true;
 		}
 		if (!left || waited >= ms)
@@ -357,7 +358,7 @@ static void reap(nc_engine_ssh_t *s, long ms, int sig)
 	for (size_t i = 0; sig != 0 && i < SSH_MAX_CHILDREN; i++) {
 		struct ssh_child *c = &s->child[i];
 
-		if (c->pid > 0 && c->fd < 0) {
+		if (c->pid > 0 && c->fd < 0 && !c->handed_over) {
 			c->killed = true;
 			kill(c->pid, sig);
 		}
@@ -610,9 +611,11 @@ void nc_engine_ssh_free(nc_engine_ssh_t *s)
 		return;
 	/* libcurl has closed every connection by now, and EOF has told each
 	 * child to go; the ones still there are made to */
-	for (size_t i = 0; i < SSH_MAX_CHILDREN; i++)
+	for (size_t i = 0; i < SSH_MAX_CHILDREN; i++) {
 		if (s->child[i].serial != 0 && s->child[i].fd >= 0)
 			close_socket(s, s->child[i].fd);
+		s->child[i].handed_over = false; /* a stream lives no longer than its engine */
+	}
 	reap(s, 100, SIGTERM);
 	reap(s, 200, SIGKILL);
 	for (size_t i = 0; i < SSH_MAX_CHILDREN; i++) {
@@ -631,6 +634,34 @@ void nc_engine_ssh_free(nc_engine_ssh_t *s)
 	if (s->dir[0] != '\0')
 		rmdir(s->dir);
 	free(s);
+}
+
+int nc_engine_ssh_connect(nc_engine_ssh_t *s, int *ret_fd, nc_error_t *err)
+{
+	struct ssh_child *c = NULL;
+	int sv[2], r;
+
+	*ret_fd = -1;
+	reap(s, 0, 0);
+	for (size_t i = 0; i < SSH_MAX_CHILDREN && c == NULL; i++)
+		if (s->child[i].serial == 0)
+			c = &s->child[i];
+	if (c == NULL)
+		return nc_error_set(err, -EMFILE, "engine %s: %d ssh connections at once", s->url, SSH_MAX_CHILDREN);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return nc_error_set(err, -errno, "socketpair: %s", strerror(errno));
+	r = spawn_child(s, c, sv[1]);
+	close(sv[1]);
+	if (r < 0) {
+		close(sv[0]);
+		return nc_error_set(err, r, "engine %s: cannot start ssh: %s", s->url, strerror(-r));
+	}
+	if (++s->next_serial == 0)
+		s->next_serial = 1;
+	c->serial = s->next_serial;
+	c->accepted = c->handed_over = true; /* no name, no libcurl socket: fd stays -1 */
+	*ret_fd = sv[0];
+	return 0;
 }
 
 void nc_engine_ssh_setopt(nc_engine_ssh_t *s, CURL *h)

@@ -373,6 +373,41 @@ static void test_fake_hang(void **state)
 	expect_clean();
 }
 
+/* An attach stream: a child of its own outside libcurl, carrying the
+ * upgrade request and what follows; ended by nc_engine_free() when the
+ * caller has not closed it. */
+static void test_fake_attach(void **state)
+{
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	nc_engine_t *e = ssh_engine("engine", 5000);
+	char buf[512] = "";
+	size_t len = 0;
+	int fd = -1;
+	(void)state;
+
+	if (nc_engine_negotiate(e, &v, &err) != 0)
+		fail_msg("negotiate: %s", err.text);
+	if (nc_engine_container_attach(e, "c1", &fd, &err) != 0)
+		fail_msg("attach: %s", err.text);
+	assert_true(fd >= 0);
+	assert_int_equal(children_started(NULL, 0), 2); /* the calls' connection and the stream's */
+	/* the fake answered 200 with the request's path as the body: the stream */
+	for (int i = 0; i < 500 && strstr(buf, "}") == NULL && len + 1 < sizeof(buf); i++) {
+		ssize_t n = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+		if (n > 0)
+			len += (size_t)n;
+		else
+			usleep(10000);
+		buf[len] = '\0';
+	}
+	assert_non_null(strstr(buf, "\"path\":\"/v1.41/containers/c1/attach?stream=1"));
+	nc_engine_free(e); /* the stream's child still there: killed and reaped */
+	close(fd);
+	expect_clean();
+}
+
 /* An idle connection's ssh that died is not the story of a later call:
  * the next call goes on a new child (here one that never answers) and
  * fails for its own reason. */
@@ -432,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_failures, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_hang, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_stale_failure, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_attach, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_no_ssh, setup_fake, teardown_fake),
 	};
 
