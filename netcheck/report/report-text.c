@@ -312,6 +312,34 @@ static void print_node(out_t *o, const nc_node_t *n)
 		    task);
 }
 
+/* "--paths A,B" or "--skip C" (globs cleaned for the terminal); "" when none */
+static void globs_text(const char *option, const char (*globs)[NC_GLOB_MAX], size_t n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && used + 1 < len; i++) {
+		char glob[NC_GLOB_MAX];
+
+		CLEAN(globs[i], glob);
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i == 0 ? option : ",", glob);
+	}
+}
+
+/* Which paths the user chose: a run that left paths out says so before
+ * its table, so "10 of 10" is not read as every path. */
+static void print_selection(out_t *o, const nc_result_t *r)
+{
+	const nc_selection_t *sel = nc_result_selection_const(r);
+	char paths[NC_SELECT_MAX * NC_GLOB_MAX], skip[NC_SELECT_MAX * NC_GLOB_MAX];
+
+	if (sel->n_paths == 0 && sel->n_skip == 0)
+		return;
+	globs_text("--paths ", sel->paths, sel->n_paths, paths, sizeof(paths));
+	globs_text("--skip ", sel->skip, sel->n_skip, skip, sizeof(skip));
+	text_line_printf(o, 0, 2, "only the paths chosen by %s%s%s", paths, paths[0] && skip[0] ? " " : "", skip);
+}
+
 static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -326,6 +354,7 @@ static void print_header(out_t *o, const nc_result_t *r)
 	text_line_printf(o, 0, 2, "netcheck %s: %s, %s %s (API %s) at %s", NC_VERSION,
 		    nc_report_name_or(nc_env_kind_name(env->kind), "unknown"), engine[0] ? engine : "unknown engine",
 		    version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
+	print_selection(o, r);
 
 	if (nc_result_swarm_const(r)->active) {
 		print_swarm_header(o, r);

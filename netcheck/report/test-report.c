@@ -868,6 +868,38 @@ static void test_text_native(void **state)
 	nc_result_free(r);
 }
 
+/* --paths/--skip and an expectation with other verdicts: the text says
+ * which paths were chosen and every verdict that was wanted; the JSON
+ * has both. */
+static void test_selection_and_sets(void **state)
+{
+	nc_result_t *r = build_native();
+	nc_error_t err = { "" };
+	nc_path_t *p = nc_result_path_by_kind(r, NC_PATH_PUBLISHED_HOST);
+	json_t *doc, *sel, *e;
+	const char *t;
+
+	(void)state;
+	assert_int_equal(nc_selection_add(nc_result_selection(r), false, "published-*,direct-tcp", &err), 0);
+	assert_int_equal(nc_selection_add(nc_result_selection(r), true, "published-remote", &err), 0);
+	assert_int_equal(nc_expect_parse(r, "published-host=proxy|unreachable|refused", &err), 0);
+	assert_int_equal(nc_expect_evaluate(r), 1); /* published-host is reachable by NAT */
+	t = render_text(r, false, false);
+	assert_contains(t, "\nonly the paths chosen by --paths published-*,direct-tcp --skip published-remote\n");
+	assert_contains(t, "UNEXPECTED (wanted reachable/proxy or unreachable or refused)");
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	sel = json_object_get(doc, "selection");
+	assert_int_equal(json_array_size(json_object_get(sel, "paths")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(sel, "skip"), 0)), "published-remote");
+	e = json_object_get(json_object_get(json_array_get(json_object_get(doc, "paths"), (size_t)(p - nc_result_path(r, 0))),
+					    "expectation"), "other_verdicts");
+	assert_int_equal(json_array_size(e), 2);
+	assert_string_equal(json_string_value(json_array_get(e, 0)), "unreachable");
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 /* Each row's VERDICT starts in the column its title starts in. */
 static void test_text_columns_aligned(void **state)
 {
@@ -1628,6 +1660,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_json_enomem),
 		cmocka_unit_test(test_text_native),
 		cmocka_unit_test(test_text_columns_aligned),
+		cmocka_unit_test(test_selection_and_sets),
 		cmocka_unit_test(test_text_color),
 		cmocka_unit_test(test_text_forwarding_only),
 		cmocka_unit_test(test_text_not_captured),

@@ -40,7 +40,9 @@ assert host["verdict"] == "reachable" and host["mechanisms"] == ["nat", "proxy"]
 cases = [c.get("name") for c in ET.parse(sys.argv[3]).getroot().iter("testcase")]
 assert len(cases) == len(want), cases
 PY
-grep -q "published-remote" "$TMP/sel.txt" && fail "the text report names a skipped path: $(cat "$TMP/sel.txt")"
+grep -qE "^ *published-remote[ :]" "$TMP/sel.txt" && fail "the text report names a skipped path: $(cat "$TMP/sel.txt")"
+grep -q "^only the paths chosen by --paths published-\* --skip published-remote$" "$TMP/sel.txt" ||
+	fail "the text report does not say which paths were chosen: $(head -n 3 "$TMP/sel.txt")"
 
 # a selection that leaves this run no path: 64, nothing proven is no success
 rc=0
