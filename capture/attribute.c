@@ -502,7 +502,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 		s.dst = pk->dst;
 		s.tcp_flags = pk->tcp_flags;
 		s.icmp_type = pk->icmp_type;
-		s.length = pk->origlen;
+		s.length = pk->wire_len;
 		r = nc_path_add_packet(p, &s);
 		if (r == -ENOSPC)
 			break;

@@ -59,6 +59,7 @@ static void clear_decoded(nc_packet_t *p)
 	p->icmp_seq = 0;
 	p->payload_off = 0;
 	p->payload_len = 0;
+	p->wire_len = 0;
 }
 
 /* Sets *ret_off to the start of the network header, *ret_l3 to its
@@ -148,8 +149,18 @@ static bool is_echo(uint8_t proto, uint8_t type)
 	return type == 128 || type == 129;
 }
 
-/* l4 = [off, end) of v; proto the IP protocol. */
-static int decode_l4(nc_packet_t *p, view_t v, uint32_t off, uint32_t end, uint8_t proto)
+/* What tcpdump prints as a packet's length: the TCP or UDP payload, the
+ * whole ICMP message, else the IP payload; wire is the L4 segment's length
+ * on the wire (from the IP header), hlen its header's. */
+static uint32_t tcpdump_length(uint8_t proto, uint32_t wire, uint32_t hlen)
+{
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP)
+		return wire > hlen ? wire - hlen : 0;
+	return wire;
+}
+
+/* l4 = [off, end) of v, wire bytes long on the wire; proto the IP protocol. */
+static int decode_l4(nc_packet_t *p, view_t v, uint32_t off, uint32_t end, uint32_t wire, uint8_t proto)
 {
 	uint32_t avail = end - off;
 	const uint8_t *h = v.b + off;
@@ -192,6 +203,7 @@ static int decode_l4(nc_packet_t *p, view_t v, uint32_t off, uint32_t end, uint8
 	p->proto = proto;
 	p->payload_off = off + hlen;
 	p->payload_len = avail - hlen;
+	p->wire_len = tcpdump_length(proto, wire, hlen);
 	return 0;
 }
 
@@ -208,11 +220,12 @@ static int decode_ipv4(nc_packet_t *p, view_t v, uint32_t off)
 		return -EPROTO;
 	/* 0 is what segmentation offload leaves in outgoing super-packets */
 	if (total == 0)
-		total = avail;
+		total = p->origlen > off ? p->origlen - off : avail;
 	if (total < hlen)
 		return -EPROTO;
 	/* below: Ethernet padding is cut off; beyond: snaplen cut the rest */
 	end = off + (total < avail ? total : avail);
+	p->wire_len = total - hlen;
 
 	p->src.family = p->dst.family = AF_INET;
 	memcpy(&p->src.addr.v4, h + 12, 4);
@@ -223,7 +236,7 @@ static int decode_ipv4(nc_packet_t *p, view_t v, uint32_t off)
 		p->payload_len = end - (off + hlen);
 		return 0;
 	}
-	return decode_l4(p, v, off + hlen, end, h[9]);
+	return decode_l4(p, v, off + hlen, end, total - hlen, h[9]);
 }
 
 static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off)
@@ -240,6 +253,9 @@ static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off)
 		end = v.len;
 	else
 		end = off + 40 + plen;
+	if (plen == 0)
+		plen = p->origlen > off + 40 ? p->origlen - off - 40 : end - off - 40;
+	p->wire_len = plen;
 
 	p->src.family = p->dst.family = AF_INET6;
 	memcpy(&p->src.addr.v6, h + 8, 16);
@@ -276,7 +292,7 @@ static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off)
 		p->payload_off = pos;
 		return 0;
 	}
-	return decode_l4(p, v, pos, end, next);
+	return decode_l4(p, v, pos, end, plen > pos - off - 40 ? plen - (pos - off - 40) : 0, next);
 }
 
 int nc_packet_decode(nc_packet_t *p)

@@ -181,6 +181,15 @@ static void test_eth_ipv4_tcp(void **state)
 	assert_int_equal(p->payload_len, strlen("GET /nonce HTTP/1.1\r\n"));
 	assert_memory_equal(p->data + p->payload_off, "GET /nonce", 10);
 	assert_int_equal(p->direction, NC_DIR_UNKNOWN);
+	/* tcpdump's "length": the TCP payload, from the IP header */
+	assert_int_equal(p->wire_len, strlen("GET /nonce HTTP/1.1\r\n"));
+	free(p);
+	/* cut by the snaplen: still the length on the wire, as tcpdump says */
+	p = new_packet(&f, DLT_EN10MB);
+	p->caplen = 14 + 28 + 24 + 4;
+	assert_int_equal(nc_packet_decode(p), 0);
+	assert_int_equal(p->payload_len, 4);
+	assert_int_equal(p->wire_len, strlen("GET /nonce HTTP/1.1\r\n"));
 	free(p);
 
 	/* a SYN padded to 60 bytes: payload is 0, not the padding */
@@ -202,6 +211,7 @@ static void test_eth_ipv4_tcp(void **state)
 	assert_int_equal(nc_packet_decode(p), 0);
 	assert_int_equal(p->tcp_flags, NC_TCP_SYN);
 	assert_int_equal(p->payload_len, 0);
+	assert_int_equal(p->wire_len, 0); /* not the padding, not the frame */
 	free(p);
 }
 
@@ -231,6 +241,7 @@ static void test_ipv6_tcp_ext(void **state)
 	assert_int_equal(p->tcp_flags, NC_TCP_SYN);
 	assert_int_equal(p->payload_off, 14 + 40 + 8 + 16 + 24);
 	assert_int_equal(p->payload_len, 0);
+	assert_int_equal(p->wire_len, 0); /* the extension headers are not TCP payload */
 	free(p);
 
 	/* a chain longer than the bound is refused, not walked */
@@ -502,6 +513,7 @@ static void test_raw_null_icmp(void **state)
 		assert_int_equal(p->icmp_seq, 1);
 		assert_ep(&p->src, "172.17.0.1", 4242);
 		assert_ep(&p->dst, "172.17.0.2", 4242);
+		assert_int_equal(p->wire_len, 8 + 8); /* tcpdump: the whole ICMP message */
 		free(p);
 	}
 	p = new_packet(&f, DLT_IPV6);

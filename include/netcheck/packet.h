@@ -31,6 +31,9 @@ typedef struct nc_packet {
 	uint16_t icmp_seq;
 	uint32_t payload_off; /* offset of the L4 payload in data */
 	uint32_t payload_len; /* captured payload bytes (may be < on the wire) */
+	uint32_t wire_len;    /* what tcpdump prints as "length", from the IP header:
+			       * the TCP/UDP payload, the whole ICMP message, else
+			       * the IP payload (0 when not IP) */
 } nc_packet_t;
 
 /* Decode link, IP and L4 headers of p->data (linktype p->linktype) into the

@@ -261,7 +261,7 @@ typedef struct nc_packet_summary {
 	nc_endpoint_t src, dst;
 	uint8_t tcp_flags;
 	uint8_t icmp_type;
-	uint32_t length;
+	uint32_t length;     /* what tcpdump prints: TCP/UDP payload, whole ICMP message (nc_packet_t.wire_len) */
 } nc_packet_summary_t;
 
 #define NC_NONCE_MAX 40

@@ -6,6 +6,8 @@
 # diagnosis must say the data reached the container (no-answer), not that
 # the host's netfilter dropped it.  Also: netcheck's own control
 # connections carry leg=control in the pcapng, never "not attributed".
+# And -v prints what tcpdump prints: each of its packet lines is one that
+# `tcpdump -nn -r` prints for the same file (time, addresses, flags, length).
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
@@ -19,8 +21,10 @@ trap cleanup EXIT
 # accepts, reads nothing, answers nothing
 busybox_image nctest-app:silent '["nc","-ll","-p","80","-e","sleep","30"]'
 
+command -v tcpdump >/dev/null 2>&1 || prerequisite_missing "tcpdump (tests/setup.sh test)"
+
 rc=0
-"$NETCHECK" run --image nctest-app:silent --port 80 --http --timeout 1500 \
+"$NETCHECK" run -v --image nctest-app:silent --port 80 --http --timeout 1500 \
 	--json "$TMP/s.json" --pcap "$TMP/s.pcapng" >"$TMP/s.txt" 2>&1 || rc=$?
 [ -s "$TMP/s.json" ] || { cat "$TMP/s.txt" >&2; fail "no JSON report (exit $rc)"; }
 check_schema "$TMP/s.json"
@@ -46,4 +50,6 @@ if command -v tshark >/dev/null 2>&1; then
 	note "TCP packets not attributed: $unattr"
 	expect_eq "TCP packets not attributed" "$unattr" 0
 fi
+python3 "$NC_SRC/tests/check-tcpdump-lengths.py" "$TMP/s.txt" "$TMP/s.pcapng" >&2 ||
+	fail "-v does not print what tcpdump prints"
 note "ok"
