@@ -248,6 +248,32 @@ static void test_same_passages_counted(void **state)
 	nc_witness_trace_free(twice);
 }
 
+/* Run by another netcheck at the same time: its trace table's events are
+ * no steps of this run's passages (the recording's table is "another
+ * run's" here), the user's rules still are. */
+static void test_other_run_table_ignored(void **state)
+{
+	const nc_trace_flow_t flows[] = { { 6, ep("127.0.0.1", 0), ep("127.0.0.1", 7001) } };
+	char *events;
+	size_t len = fixture_bytes("nftrace-events.bin", &events);
+	nc_trace_t *t = NULL;
+
+	(void)state;
+	assert_int_equal(nc_witness_trace_offline("netcheck_trace_1_other", flows, 1, &t), 0);
+	assert_int_equal(nc_witness_trace_feed(t, events, len), 0);
+	nc_witness_trace_flush(t);
+	assert_true(nc_witness_trace_passage_count(t, 0) > 0);
+	for (size_t i = 0; i < nc_witness_trace_passage_count(t, 0); i++) {
+		const nc_trace_passage_t *p = nc_witness_trace_passage(t, 0, i);
+
+		for (size_t k = 0; k < p->n_steps; k++)
+			assert_null(strstr(p->steps[k].table, "netcheck_trace_"));
+	}
+	assert_non_null(ending_in(t, 0, "rec", "input", NF_DROP));
+	test_free(events);
+	nc_witness_trace_free(t);
+}
+
 /* Flows that are not the packets': nothing is kept. */
 static void test_other_flows_ignored(void **state)
 {
@@ -444,6 +470,7 @@ int main(void)
 		cmocka_unit_test(test_flows_added),
 		cmocka_unit_test(test_same_passages_counted),
 		cmocka_unit_test(test_other_flows_ignored),
+		cmocka_unit_test(test_other_run_table_ignored),
 		cmocka_unit_test(test_hostile_messages),
 		cmocka_unit_test(test_bad_flows),
 		cmocka_unit_test(test_names),

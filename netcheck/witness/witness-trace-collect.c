@@ -414,6 +414,10 @@ static void on_event(nc_trace_t *t, const struct nftnl_trace *tr, uint8_t family
 	if (have_key)
 		flow = match_flow(t, &key, &reply);
 	own = family == NFPROTO_INET && strcmp(table, t->table) == 0;
+	/* another run's trace table (runs at once on one host): not a rule of
+	 * the user's, and never a verdict (it only traces) */
+	if (!own && family == NFPROTO_INET && strncmp(table, NC_TRACE_TABLE_PREFIX, strlen(NC_TRACE_TABLE_PREFIX)) == 0)
+		return;
 	s = slot_find(t, id);
 
 	if (own) {
