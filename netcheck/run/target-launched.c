@@ -279,6 +279,8 @@ static void make_remote(run_state_t *s, struct launched *t)
 	nc_error_t rerr = { "" };
 	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
 
+	if (!nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
+		return; /* --paths/--skip left the path out: no namespace, capture point or ruleset read for it */
 	if (!nc_classify_engine_is_local(kind)) {
 		snprintf(t->remote_note, sizeof(t->remote_note),
 			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));

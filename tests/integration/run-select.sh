@@ -1,8 +1,8 @@
 #!/bin/bash
 # --paths/--skip and --expect-file on a real run: the selected run holds
 # exactly the paths of a full run that the globs choose, in the same
-# order, and nothing else (not probed, not counted); the JSON names the
-# globs; --expect beats the file.
+# order, and nothing else (not probed, not counted, published-remote's
+# namespace not made); the JSON names the globs; --expect beats the file.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
@@ -20,7 +20,7 @@ environments:
     published-loopback6: [reachable, unreachable]
 YAML
 rc=0
-"$NETCHECK" run --no-capture --paths 'published-*' --skip published-remote --expect-file "$TMP/netcheck.yaml" \
+"$NETCHECK" run --paths 'published-*' --skip published-remote --expect-file "$TMP/netcheck.yaml" \
 	--expect 'published-host=nat|proxy' --json "$TMP/sel.json" --junit "$TMP/sel.xml" >"$TMP/sel.txt" 2>&1 || rc=$?
 [ "$rc" = 0 ] || { cat "$TMP/sel.txt" >&2; fail "selected run: exit $rc"; }
 check_schema "$TMP/sel.json"
@@ -35,6 +35,9 @@ assert got == want, (got, want)
 assert sel["summary"]["paths"] == len(want), sel["summary"]
 assert sel["selection"] == {"paths": ["published-*"], "skip": ["published-remote"]}, sel["selection"]
 assert full["selection"] == {"paths": [], "skip": []}, full["selection"]
+# a path left out is not prepared either: no remote-client namespace, so no capture point in it
+points = [c["name"] for c in sel["environment"]["capture_points"]]
+assert "docker0" in points and not any(n.startswith("ncr") for n in points), points
 host = next(p for p in sel["paths"] if p["name"] == "published-host")["expectation"]
 assert host["verdict"] == "reachable" and host["mechanisms"] == ["nat", "proxy"] and host["overridden"], host
 cases = [c.get("name") for c in ET.parse(sys.argv[3]).getroot().iter("testcase")]
