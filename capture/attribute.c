@@ -409,6 +409,36 @@ static void point_name(char *buf, size_t len, uint32_t point, const char *const 
 		snprintf(buf, len, "point%u", (unsigned)point);
 }
 
+static bool addr_is_any(const nc_endpoint_t *e)
+{
+	static const uint8_t zero[16];
+
+	if (e->family == AF_INET)
+		return e->addr.v4.s_addr == 0;
+	return e->family != AF_INET6 || memcmp(&e->addr.v6, zero, sizeof(zero)) == 0;
+}
+
+/* An ICMP probe's socket names no source address (the kernel picks it per
+ * route): its first echo request captured on its way to the target does. */
+static void learn_icmp_source(nc_path_t *p, const nc_packet_t *pkts, const nc_packet_order_t *order, size_t n_order,
+			      const nc_leg_t *leg_of)
+{
+	if (!addr_is_any(&p->local))
+		return;
+	for (size_t o = 0; o < n_order; o++) {
+		const nc_packet_t *pk = &pkts[order[o].index];
+
+		if (leg_of[order[o].index] == NC_LEG_ICMP && (pk->icmp_type == 8 || pk->icmp_type == 128) &&
+		    nc_endpoint_addr_equal(&pk->dst, &p->target)) {
+			uint16_t echo_id = p->local.port;
+
+			p->local = pk->src;
+			p->local.port = echo_id;
+			return;
+		}
+	}
+}
+
 int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkts, size_t n,
 			   const int *probe_of, const nc_leg_t *leg_of,
 			   const char *const *point_names, size_t n_points)
@@ -481,6 +511,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 		h->hop.packets++;
 	}
 
+	learn_icmp_source(p, pkts, order, n_order, leg_of);
 	for (size_t j = 0; j < n_hops; j++) {
 		r = nc_path_add_hop(p, &hops[j].hop);
 		if (r == -ENOSPC)

@@ -599,6 +599,22 @@ static void test_icmp_and_unrelated(void **state)
 	assert_hop(&f.path->hops[0], "docker0", "icmp", "172.17.0.1:4660", "172.17.0.2:4660", 2);
 	assert_hop(&f.path->hops[1], "point2", "icmp", "172.17.0.1:4660", "172.17.0.2:4660", 2);
 	assert_int_equal(f.path->packets[2].icmp_type, 0);
+	/* the probe's socket named no source (0.0.0.0 or unset): the first echo
+	 * request to the target names it, and the echo id stays */
+	for (int family = 0; family <= AF_INET; family += AF_INET) {
+		memset(&f.path->local, 0, sizeof(f.path->local));
+		f.path->local.family = family;
+		f.path->local.port = 0x1234;
+		f.path->target = ep_str("172.17.0.2:0");
+		assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, 2), 0);
+		assert_true(nc_endpoint_addr_equal(&f.path->local, &probes[0].local));
+		assert_int_equal(f.path->local.port, 0x1234);
+	}
+	/* a source it had is kept */
+	f.path->local = ep_str("172.17.0.9:7");
+	assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, 2), 0);
+	assert_true(nc_endpoint_equal(&f.path->local, &probes[1].local) == false);
+	assert_true(f.path->local.addr.v4.s_addr == ep_str("172.17.0.9:7").addr.v4.s_addr && f.path->local.port == 7);
 	run_free(&r);
 	free(l.p);
 	nc_result_free(f.result);

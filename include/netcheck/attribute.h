@@ -71,7 +71,9 @@ int nc_attribute(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probe
  * NC_MAX_HOPS and packets beyond NC_MAX_PACKETS_PER_PATH are left out (the
  * earliest are kept).  probe_of/leg_of: nc_attribute()'s output for pkts.
  * point_names[i] names capture point i (a missing name becomes "point<i>").
- * Sets p->evidence_state = NC_EVIDENCE_CAPTURED.  0, -EINVAL or -ENOMEM. */
+ * A path whose local address is unset or the wildcard (an ICMP socket's)
+ * gets its first echo request's source address (its port, the echo id,
+ * stays).  Sets p->evidence_state = NC_EVIDENCE_CAPTURED.  0, -EINVAL or -ENOMEM. */
 int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkts, size_t n,
 			   const int *probe_of, const nc_leg_t *leg_of,
 			   const char *const *point_names, size_t n_points);

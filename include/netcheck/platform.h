@@ -67,6 +67,10 @@ int nc_platform_tcp_listener(uint16_t port, nc_platform_process_t *ret);
 /* The same, on one family only: AF_INET reads /proc/net/tcp (where a
  * dual-stack socket does not appear), AF_INET6 /proc/net/tcp6. */
 int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret);
+/* The process holding the UDP socket of family bound to port (what `ss
+ * -ulpn` shows: docker-proxy for a published UDP port), from
+ * /proc/net/udp or udp6.  -ENOENT if none is found or it is not visible. */
+int nc_platform_udp_listener_family(uint16_t port, int family, nc_platform_process_t *ret);
 /* Is pid (as the engine reported it) a process of container id in our
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);

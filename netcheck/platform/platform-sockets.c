@@ -282,14 +282,16 @@ int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, 
 
 /* ---- the process behind a port ------------------------------------------------ */
 
-/* Inode of the TCP socket of family listening on port in this namespace,
- * read from /proc/net/tcp or tcp6 by the same parser as every table. */
-static int find_listen_inode(int family, uint16_t port, unsigned long *ret_inode)
+/* Inode of the socket of family listening on TCP port (bound to UDP port)
+ * in this namespace, read from /proc/net/{tcp,tcp6,udp,udp6} by the same
+ * parser as every table. */
+static int find_listen_inode(int family, int proto, uint16_t port, unsigned long *ret_inode)
 {
+	static const char *const tables[2][2] = { { "/proc/net/tcp", "/proc/net/tcp6" }, { "/proc/net/udp", "/proc/net/udp6" } };
 	nc_platform_socket_t *table;
 	char *text;
 	size_t len = 0, n = 0;
-	int r = read_file_bounded(family == AF_INET6 ? "/proc/net/tcp6" : "/proc/net/tcp", &text, &len);
+	int r = read_file_bounded(tables[proto == IPPROTO_UDP][family == AF_INET6], &text, &len);
 
 	if (r < 0)
 		return r;
@@ -299,7 +301,7 @@ static int find_listen_inode(int family, uint16_t port, unsigned long *ret_inode
 		return -ENOMEM;
 	}
 	/* -E2BIG: more listeners than the room; the first ones are searched */
-	(void)nc_platform_parse_proc_net(text, len, family, IPPROTO_TCP, table, NC_PLATFORM_MAX_SOCKETS, &n);
+	(void)nc_platform_parse_proc_net(text, len, family, proto, table, NC_PLATFORM_MAX_SOCKETS, &n);
 	free(text);
 	r = -ENOENT;
 	for (size_t i = 0; i < n && r < 0; i++)
@@ -380,7 +382,7 @@ static int list_pids_newest_first(int **ret, size_t *ret_n)
 	return 0;
 }
 
-int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
+static int socket_owner(int proto, uint16_t port, int family, nc_platform_process_t *ret)
 {
 	char want[64], pid[16];
 	unsigned long inode = 0;
@@ -388,7 +390,7 @@ int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_proce
 	int *pids = NULL, r;
 
 	memset(ret, 0, sizeof(*ret));
-	(void)find_listen_inode(family == AF_INET6 ? AF_INET6 : AF_INET, port, &inode);
+	(void)find_listen_inode(family == AF_INET6 ? AF_INET6 : AF_INET, proto, port, &inode);
 	if (inode == 0)
 		return -ENOENT;
 	snprintf(want, sizeof(want), "socket:[%lu]", inode);
@@ -421,4 +423,14 @@ int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_proce
 	}
 	free(pids);
 	return r;
+}
+
+int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
+{
+	return socket_owner(IPPROTO_TCP, port, family, ret);
+}
+
+int nc_platform_udp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)
+{
+	return socket_owner(IPPROTO_UDP, port, family, ret);
 }

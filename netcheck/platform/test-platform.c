@@ -268,6 +268,10 @@ static void test_netns_listeners_live(void **state)
 		/* not on IPv6, and a bound socket that does not listen has no listener */
 		assert_int_equal(nc_platform_tcp_listener_family(tport, AF_INET6, &proc), -ENOENT);
 		assert_int_equal(nc_platform_tcp_listener(closed, &proc), -ENOENT);
+		/* the UDP socket bound to uport is ours too (ss -ulpn's pid); not on TCP */
+		assert_int_equal(nc_platform_udp_listener_family(uport, AF_INET, &proc), 0);
+		assert_int_equal(proc.pid, (int)getpid());
+		assert_int_equal(nc_platform_udp_listener_family(tport, AF_INET, &proc), -ENOENT);
 	}
 	assert_int_equal(nc_platform_netns_listeners(-1, s, 4, &n), -EINVAL);
 

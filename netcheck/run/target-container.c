@@ -70,15 +70,36 @@ int nc_ct_adopt_inspected(run_state_t *s, nc_container_target_t *ct, nc_error_t 
  * engines (Podman) list one binding for every address ("HostIp": ""):
  * [::] is served too when the process listening on the port over IPv6 is
  * that one. */
-static bool listener_of(uint16_t port, int family, nc_forwarder_t *ret)
+static bool holder_of(int proto, uint16_t port, int family, nc_forwarder_t *ret)
 {
 	nc_platform_process_t proc;
 
-	if (nc_platform_tcp_listener_family(port, family, &proc) < 0)
+	if ((proto == IPPROTO_UDP ? nc_platform_udp_listener_family(port, family, &proc)
+				  : nc_platform_tcp_listener_family(port, family, &proc)) < 0)
 		return false;
 	snprintf(ret->name, sizeof(ret->name), "%s", proc.name);
 	ret->pid = proc.pid;
 	return true;
+}
+
+static bool listener_of(uint16_t port, int family, nc_forwarder_t *ret)
+{
+	return holder_of(IPPROTO_TCP, port, family, ret);
+}
+
+/* Each published UDP port's forwarder, per family (docker-proxy holds one
+ * UDP socket per family and port). */
+static void find_udp_forwarders(nc_container_target_t *ct)
+{
+	for (size_t i = 0; i < ct->info.n_ports && i < NC_ENGINE_MAX_PORTS; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+
+		memset(ct->udp_forwarders[i], 0, sizeof(ct->udp_forwarders[i]));
+		if (b->proto != NC_ENGINE_UDP || b->host_port == 0)
+			continue;
+		for (int f = 0; f < 2; f++)
+			(void)holder_of(IPPROTO_UDP, b->host_port, f ? AF_INET6 : AF_INET, &ct->udp_forwarders[i][f]);
+	}
 }
 
 void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
@@ -86,6 +107,7 @@ void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
 	nc_container_t *c = nc_result_container(s->result);
 	nc_forwarder_t v6;
 
+	find_udp_forwarders(ct);
 	if (c->published_port == 0)
 		return;
 	ct->have_forwarder = listener_of(c->published_port, AF_INET, &ct->forwarder) ||
@@ -102,9 +124,19 @@ const nc_forwarder_t *nc_ct_forwarder_for(const void *t, const nc_path_t *p)
 {
 	const nc_container_target_t *ct = t;
 
-	/* the listener lookup knows TCP sockets: a UDP path's forwarder (its
-	 * own docker-proxy) is not named rather than named wrong */
-	if (!nc_path_kind_is_published(p->kind) || nc_path_kind_proto(p->kind) != NC_PROTO_TCP)
+	if (!nc_path_kind_is_published(p->kind))
+		return NULL;
+	/* a UDP path's forwarder is its own: the one holding its host port */
+	if (nc_path_kind_proto(p->kind) == NC_PROTO_UDP) {
+		for (size_t i = 0; i < ct->info.n_ports && i < NC_ENGINE_MAX_PORTS; i++)
+			if (ct->info.ports[i].proto == NC_ENGINE_UDP && ct->info.ports[i].host_port == p->target.port) {
+				const nc_forwarder_t *f = &ct->udp_forwarders[i][p->target.family == AF_INET6];
+
+				return f->pid > 0 ? f : NULL;
+			}
+		return NULL;
+	}
+	if (nc_path_kind_proto(p->kind) != NC_PROTO_TCP)
 		return NULL;
 	if (p->target.family == AF_INET6)
 		return ct->have_forwarder6 ? &ct->forwarder6 : NULL;

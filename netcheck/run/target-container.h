@@ -24,6 +24,9 @@ typedef struct nc_container_target {
 	bool have_forwarder;
 	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
 	bool have_forwarder6;
+	/* [i][0]/[1]: the process holding the UDP socket of info.ports[i]'s host
+	 * port, IPv4 / IPv6 (ss -ulpn's); pid 0 = none */
+	nc_forwarder_t udp_forwarders[NC_ENGINE_MAX_PORTS][2];
 	/* what gather_facts hands the diagnosis (valid until teardown) */
 	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
 	uint16_t published[NC_ENGINE_MAX_PORTS];
