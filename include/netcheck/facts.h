@@ -79,6 +79,46 @@ typedef struct nc_diag_firewall {
 	double read_ms;               /* what reading and asking took */
 } nc_diag_firewall_t;
 
+/* What the kernel was seen to do with one path's own packets (the
+ * witness room's trace and drop reasons, copied by run). */
+#define NC_WITNESS_DROPS_MAX 4
+typedef struct nc_diag_kernel_drop {
+	char reason[64];              /* "NO_SOCKET", "IP_INADDRERRORS", "NEIGH_FAILED"; a number when unnamed */
+	char location[64];            /* "tcp_v4_rcv+0x1a0"; the address when unnamed */
+	char text[NC_FACT_TEXT_MAX];  /* the sentence the witness made of it */
+	unsigned packets;
+	bool reply;                   /* of the answers, not the client's packets */
+} nc_diag_kernel_drop_t;
+
+typedef struct nc_diag_traced {
+	bool traced;                  /* the trace covered this path's flow */
+	unsigned passages;            /* distinct passages its packets took */
+	bool nft_drop;                /* a rule or a base chain's policy ended one of its packets */
+	nc_fw_drop_t rule;            /* that rule: family, table, chain, handle, text; reject, policy */
+	char comment[NC_FW_RULE_MAX]; /* the rule's comment, unescaped; "" none */
+	char verdict[16];             /* "drop", "reject", "policy drop" */
+	bool nft_reply;               /* the packet dropped was an answer */
+	unsigned nft_packets;         /* how many packets took that passage */
+	size_t n_drops;               /* the kernel's drop reasons for its packets */
+	nc_diag_kernel_drop_t drops[NC_WITNESS_DROPS_MAX];
+	bool drops_cut;
+} nc_diag_traced_t;
+
+/* What the witness could look at in this run, whatever the path. */
+typedef struct nc_diag_witness {
+	int trace_status;             /* 0: traced; a negative errno: why not */
+	char trace_error[NC_FACT_TEXT_MAX];
+	unsigned trace_events;        /* trace events of the run's flows */
+	int drop_status;              /* 0: drop reasons read; a negative errno: why not */
+	char drop_error[NC_FACT_TEXT_MAX];
+	unsigned drop_events;         /* drops of the run's flows */
+	bool have_sysctls;            /* the settings below were read (-1: not there) */
+	int ip_forward;               /* net.ipv4.ip_forward */
+	int ip6_forward;              /* net.ipv6.conf.all.forwarding */
+	int bridge_nf_call_iptables;  /* net.bridge.bridge-nf-call-iptables; -1: br_netfilter not loaded */
+	int route_localnet;           /* net.ipv4.conf.all.route_localnet */
+} nc_diag_witness_t;
+
 /* What is known of the target when a path fails.  Every pointer borrowed
  * for the call; absent facts are NULL / 0 / false. */
 typedef struct nc_diag_facts {
@@ -92,6 +132,8 @@ typedef struct nc_diag_facts {
 	size_t n_published;
 	nc_forwarder_t forwarder;     /* the process listening on the published port; pid 0 = none */
 	const nc_diag_firewall_t *firewall; /* published-remote's firewall facts; NULL: not read */
+	const nc_diag_witness_t *witness;   /* what the witness looked at; NULL: no witness in this run */
+	const nc_diag_traced_t *traced;     /* this path's trace and drop reasons; NULL: not traced */
 } nc_diag_facts_t;
 
 /* How the engine publishes a container port on IPv6 loopback, for the

@@ -101,6 +101,10 @@ typedef enum nc_diag_code {
 	NC_DIAG_INPUT_FIREWALL_BYPASSED,    /* an INPUT drop that Docker's DNAT goes around */
 	NC_DIAG_NAME_NOT_RESOLVED,          /* no embedded DNS (default bridge) or unknown name */
 	NC_DIAG_NO_FORWARDER,               /* nothing forwards this address family / protocol */
+	NC_DIAG_REJECTED,                   /* a firewall rule rejected it (the rule, from the nftables trace) */
+	NC_DIAG_FORWARDING_DISABLED,        /* the host does not forward (ip_forward 0): the kernel dropped it */
+	NC_DIAG_NEIGHBOUR_FAILED,           /* the next hop never answered ARP / neighbour discovery */
+	NC_DIAG_KERNEL_DROP,                /* the kernel dropped it outside netfilter, for the reason it gave */
 	NC_DIAG_UNEXPLAINED,                /* failed, and nothing observed explains it (observed: what was looked at) */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
@@ -322,6 +326,7 @@ typedef struct nc_environment {
 	char bridge[NC_POINT_NAME_MAX];   /* container bridge on this host, if any */
 	bool bridge_attached;
 	char capture_note[NC_DETAIL_MAX]; /* why capture is off, if it is */
+	char witness_note[NC_DETAIL_MAX]; /* what of the kernel's trace / drop reasons is missing, and why; "" all there */
 	bool privileges_dropped;          /* capabilities cleared before the probes */
 	struct nc_capture_point_summary {
 		nc_point_kind_t kind;

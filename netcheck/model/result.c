@@ -83,6 +83,10 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_INPUT_FIREWALL_BYPASSED] = "input-firewall-bypassed",
 	[NC_DIAG_NAME_NOT_RESOLVED] = "name-not-resolved",
 	[NC_DIAG_NO_FORWARDER] = "no-forwarder",
+	[NC_DIAG_REJECTED] = "rejected",
+	[NC_DIAG_FORWARDING_DISABLED] = "forwarding-disabled",
+	[NC_DIAG_NEIGHBOUR_FAILED] = "neighbour-failed",
+	[NC_DIAG_KERNEL_DROP] = "kernel-drop",
 	[NC_DIAG_UNEXPLAINED] = "unexplained",
 };
 
@@ -118,6 +122,14 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NAME_NOT_RESOLVED] = ("the name did not resolve (the default bridge has no embedded DNS; use a "
 				       "user-defined network)"),
 	[NC_DIAG_NO_FORWARDER] = "nothing forwards this address family or protocol to the published port",
+	[NC_DIAG_REJECTED] = ("a firewall rule rejected the path's packets (an answer came back for the container): "
+			      "the rule named from the kernel's nftables trace of the run's own packets"),
+	[NC_DIAG_FORWARDING_DISABLED] = ("the host does not forward packets (net.ipv4.ip_forward or IPv6 forwarding "
+					 "is 0): the kernel dropped them, its drop reason and the setting are named"),
+	[NC_DIAG_NEIGHBOUR_FAILED] = ("the next hop never answered ARP or neighbour discovery: the kernel dropped "
+				      "the packets waiting for it (NEIGH_FAILED)"),
+	[NC_DIAG_KERNEL_DROP] = ("the kernel dropped the path's packets outside netfilter (no route, rp_filter, no "
+				 "socket, ...): its drop reason and where"),
 	[NC_DIAG_UNEXPLAINED] = "the path failed and nothing netcheck observed explains why; the diagnosis lists "
 				"what was looked at (never a guessed cause)",
 };

@@ -3,6 +3,7 @@
  * ruleset) and the capture points that saw its packets.  Pure: reads the
  * model, writes the path's diagnosis. */
 #include "netcheck/policy.h"
+#include "diagnose-internal.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -549,6 +550,12 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			return;
 		}
 	}
+	/* what the kernel saw its packets meet: the rule, or the drop reason */
+	if (nc_diagnose_witness(p, f)) {
+		if (p->diagnosis.code == NC_DIAG_DROPPED || p->diagnosis.code == NC_DIAG_REJECTED)
+			observe_capture(d, p, env);
+		return;
+	}
 	if ((p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
 	     (p->verdict == NC_VERDICT_UNREACHABLE && p->timings.connect_ms >= 0)) &&
 	    p->evidence_state == NC_EVIDENCE_CAPTURED) {
@@ -637,6 +644,12 @@ static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, cons
 	if (env != NULL && p->evidence_state == NC_EVIDENCE_CAPTURED && env->n_capture_points > 0) {
 		LOOKED("the capture points on its way");
 		observe_capture(d, p, env);
+	}
+	if (f != NULL && f->witness != NULL) {
+		char witness[NC_DIAG_DETAIL_MAX / 4];
+
+		if (nc_diagnose_witness_looked(d, p, f, witness, sizeof(witness)) > 0)
+			LOOKED(witness);
 	}
 #undef LOOKED
 	if (o >= sizeof(looked))

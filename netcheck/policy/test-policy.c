@@ -599,6 +599,181 @@ static void test_classify_route(void **state)
 	}
 }
 
+/* --- diagnoses from the kernel's witness --------------------------------- */
+
+static nc_path_t *traced_path(nc_result_t *r, nc_path_kind_t kind, nc_verdict_t verdict)
+{
+	char q[16];
+	nc_path_t *p;
+
+	snprintf(q, sizeof(q), "%zu", nc_result_path_count(r));
+	assert_int_equal(nc_result_add_path_named(r, kind, q, NULL, &p), 0);
+	p->verdict = verdict;
+	p->container_port = 80;
+	p->sent = true;
+	assert_int_equal(nc_endpoint_parse("192.0.2.2", 18991, &p->target), 0);
+	return p;
+}
+
+/* The facts a run's witness records, as run-witness.c copies them from a
+ * recorded trace (the remote client's SYN through Docker's DNAT, then a
+ * DROP with the test's comment in ip filter DOCKER-USER) and recorded drop
+ * reasons. */
+static void recorded_drop(nc_diag_traced_t *t, bool reject)
+{
+	memset(t, 0, sizeof(*t));
+	t->traced = true;
+	t->passages = 2;
+	t->nft_drop = true;
+	t->nft_packets = 3;
+	snprintf(t->rule.family, sizeof(t->rule.family), "ip");
+	snprintf(t->rule.table, sizeof(t->rule.table), "filter");
+	snprintf(t->rule.chain, sizeof(t->rule.chain), "DOCKER-USER");
+	snprintf(t->rule.base_chain, sizeof(t->rule.base_chain), "DOCKER-USER");
+	t->rule.handle = 1907;
+	t->rule.reject = reject;
+	snprintf(t->rule.rule, sizeof(t->rule.rule),
+		 "ip saddr 198.18.0.2 tcp dport 80 counter packets 3 bytes 180 %s comment \"netcheck-test drop 18991\"",
+		 reject ? "reject with tcp reset" : "drop");
+	snprintf(t->comment, sizeof(t->comment), "netcheck-test drop 18991");
+	snprintf(t->verdict, sizeof(t->verdict), "%s", reject ? "reject" : "drop");
+}
+
+static void recorded_kernel_drop(nc_diag_traced_t *t, const char *reason, const char *location)
+{
+	memset(t, 0, sizeof(*t));
+	t->traced = true;
+	t->passages = 1;
+	t->n_drops = 2;
+	/* the ordinary free of a TCP stack first: never the cause */
+	snprintf(t->drops[0].reason, sizeof(t->drops[0].reason), "NOT_SPECIFIED");
+	snprintf(t->drops[0].location, sizeof(t->drops[0].location), "skb_release_data+0x1a");
+	snprintf(t->drops[0].text, sizeof(t->drops[0].text), "1 packet freed");
+	snprintf(t->drops[1].reason, sizeof(t->drops[1].reason), "%s", reason);
+	snprintf(t->drops[1].location, sizeof(t->drops[1].location), "%s", location);
+	snprintf(t->drops[1].text, sizeof(t->drops[1].text), "3 packets dropped: %s at %s", reason, location);
+	t->drops[1].packets = 3;
+}
+
+static void test_diagnose_witness(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_diag_witness_t w = { .trace_status = 0, .trace_events = 29, .have_sysctls = true, .ip_forward = 1,
+				.ip6_forward = 0, .bridge_nf_call_iptables = -1, .route_localnet = 0 };
+	nc_diag_traced_t t;
+	nc_diag_facts_t f = { .witness = &w, .traced = &t };
+	const nc_observation_t *o;
+	nc_path_t *p;
+
+	(void)state;
+	assert_non_null(r);
+	/* a DROP in DOCKER-USER: dropped, the rule named by handle, chain and comment */
+	recorded_drop(&t, false);
+	p = traced_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT);
+	p->timings.connect_ms = -1;
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "rule handle 1907 in ip filter DOCKER-USER"));
+	assert_non_null(strstr(p->diagnosis.detail, "netcheck-test drop 18991"));
+	o = &p->diagnosis.observed[0];
+	assert_int_equal(o->source, NC_OBS_NFTRACE);
+	assert_string_equal(nc_obs_source_name(o->source), "nftrace");
+	assert_string_equal(o->family, "ip");
+	assert_string_equal(o->table, "filter");
+	assert_string_equal(o->chain, "DOCKER-USER");
+	assert_int_equal(o->handle, 1907);
+	assert_string_equal(o->verdict, "drop");
+	assert_non_null(strstr(o->rule, "comment \"netcheck-test drop 18991\""));
+	/* the trace only marks: the verdict stays the probe's */
+	assert_int_equal(p->verdict, NC_VERDICT_TIMEOUT);
+
+	/* a REJECT (with a reset: the client saw refused): rejected, not "reset" */
+	recorded_drop(&t, true);
+	p = traced_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REFUSED);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_REJECTED);
+	assert_string_equal(nc_diag_code_name(p->diagnosis.code), "rejected");
+	assert_string_equal(p->diagnosis.observed[0].verdict, "reject");
+	assert_non_null(strstr(p->diagnosis.detail, "not the container"));
+
+	/* a policy drop: no handle, the chain's policy named */
+	recorded_drop(&t, false);
+	t.rule.policy = true;
+	t.rule.handle = 0;
+	snprintf(t.verdict, sizeof(t.verdict), "policy drop");
+	p = traced_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "the policy of ip filter DOCKER-USER"));
+
+	/* forwarding disabled: the route lookup's drop and the setting, both cited */
+	recorded_kernel_drop(&t, "IP_INADDRERRORS", "ip_error+0x5c");
+	w.ip_forward = 0;
+	p = traced_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_FORWARDING_DISABLED);
+	assert_string_equal(nc_diag_code_name(p->diagnosis.code), "forwarding-disabled");
+	assert_non_null(strstr(p->diagnosis.detail, "net.ipv4.ip_forward is 0"));
+	assert_int_equal(p->diagnosis.n_observed, 2);
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_DROP_REASON);
+	assert_string_equal(p->diagnosis.observed[0].reason, "IP_INADDRERRORS");
+	assert_string_equal(p->diagnosis.observed[0].location, "ip_error+0x5c");
+	assert_int_equal(p->diagnosis.observed[1].source, NC_OBS_SYSCTL);
+	assert_string_equal(p->diagnosis.observed[1].name, "net.ipv4.ip_forward");
+	assert_string_equal(p->diagnosis.observed[1].value, "0");
+	/* the same drop with forwarding on: the kernel's drop, not forwarding */
+	w.ip_forward = 1;
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_KERNEL_DROP);
+	assert_non_null(strstr(p->diagnosis.detail, "IP_INADDRERRORS"));
+
+	/* no socket: nothing listens, from the kernel's own word */
+	recorded_kernel_drop(&t, "NO_SOCKET", "tcp_v4_rcv+0x1a0");
+	p = traced_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_DROP_REASON);
+	assert_string_equal(p->diagnosis.observed[0].reason, "NO_SOCKET");
+
+	/* a neighbour that never answered */
+	recorded_kernel_drop(&t, "NEIGH_FAILED", "neigh_invalidate+0x8e");
+	p = traced_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_UNREACHABLE);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NEIGHBOUR_FAILED);
+	assert_string_equal(p->diagnosis.observed[0].location, "neigh_invalidate+0x8e");
+
+	/* traced, nothing dropped, only ordinary frees: unexplained, with what was looked at */
+	recorded_kernel_drop(&t, "TCP_OLD_DATA", "tcp_rcv_established+0x3");
+	p = traced_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
+	assert_non_null(strstr(p->diagnosis.detail, "the nftables trace (29 events, no drop)"));
+	assert_non_null(strstr(p->diagnosis.detail, "the kernel's drop reasons (none that explains it)"));
+	{
+		size_t nftrace = 0, drops = 0;
+
+		for (size_t i = 0; i < p->diagnosis.n_observed; i++) {
+			nftrace += p->diagnosis.observed[i].source == NC_OBS_NFTRACE;
+			drops += p->diagnosis.observed[i].source == NC_OBS_DROP_REASON;
+		}
+		assert_int_equal(nftrace, 1);
+		assert_int_equal(drops, 2); /* what was seen, though it explains nothing */
+	}
+
+	/* the trace off: said so, and the ruleset as read still speaks */
+	w.trace_status = -EPERM;
+	snprintf(w.trace_error, sizeof(w.trace_error), "tracing needs CAP_NET_ADMIN");
+	w.drop_status = -EOPNOTSUPP;
+	snprintf(w.drop_error, sizeof(w.drop_error), "built without eBPF");
+	f.traced = NULL;
+	p = traced_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
+	assert_non_null(strstr(p->diagnosis.detail, "the nftables trace (off: tracing needs CAP_NET_ADMIN)"));
+	assert_non_null(strstr(p->diagnosis.detail, "the kernel's drop reasons (off: built without eBPF)"));
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -613,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_dns_expectation_by_network),
 		cmocka_unit_test(test_classify_path),
 		cmocka_unit_test(test_classify_route),
+		cmocka_unit_test(test_diagnose_witness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

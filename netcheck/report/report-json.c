@@ -148,6 +148,7 @@ static json_t *environment_json(const nc_environment_t *env)
 	SET(o, "bridge", JSTR(env->bridge));
 	SET(o, "bridge_attached", json_boolean(env->bridge_attached));
 	SET(o, "capture_note", JSTR(env->capture_note));
+	SET(o, "witness_note", JSTR(env->witness_note));
 	SET(o, "privileges_dropped", json_boolean(env->privileges_dropped));
 	SET(o, "capture_points", capture_points_json(env));
 	return o;

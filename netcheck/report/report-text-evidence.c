@@ -108,6 +108,12 @@ void text_print_evidence(out_t *o, const nc_result_t *r)
 	if (n == 0)
 		return;
 	fputc('\n', o->f);
+	if (env->witness_note[0] != '\0') {
+		char wnote[NC_DETAIL_MAX + 1];
+
+		CLEAN(env->witness_note, wnote);
+		text_line_printf(o, 0, 2, "kernel witness: %s", wnote);
+	}
 	if (not_captured == n) {
 		text_line_printf(o, 0, 2, "evidence: not captured%s", reason);
 		return;

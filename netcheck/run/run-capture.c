@@ -351,6 +351,7 @@ static void on_grace(uv_timer_t *t)
 	run_state_t *s = t->data;
 
 	uv_close((uv_handle_t *)t, NULL);
+	nc_run_witness_collect(s); /* the trace's and the drops' last events are in too */
 	if (s->capture != NULL && nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
 		s->capture_running = false;
 	/* Every packet and count is read now.  The packet sockets close in
@@ -369,8 +370,10 @@ void nc_run_capture_finish(run_state_t *s)
 	if (uv_timer_init(&s->loop, &s->grace) == 0) {
 		s->grace.data = s;
 		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);
-	} else if (nc_capture_stop(s->capture, on_capture_stopped, s) < 0) {
-		s->capture_running = false;
+	} else {
+		nc_run_witness_collect(s);
+		if (nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
+			s->capture_running = false;
 	}
 }
 

@@ -132,6 +132,10 @@ struct run_state {
 	struct nc_pcapng *stream;     /* owned: the file packets stream into, or NULL */
 	int stream_ids[NC_CAPTURE_MAX_POINTS]; /* interface id of each capture point, or < 0 */
 	uint64_t stream_last_ts;
+	/* the witness (run-witness.c): the kernel's trace and drop reasons */
+	struct run_witness *witness;  /* owned; NULL: none */
+	nc_endpoint_t witness_src[NC_MAX_PATHS]; /* a path's source address when the target knows it before
+						  * the probe (published-remote's client); family 0: unknown */
 };
 
 /* run.c: the stages over s's target (s->opt, result, target, target_state
@@ -193,6 +197,20 @@ void nc_run_capture_finish(run_state_t *s);
  * asked.  Returns 0 or a negative error (file). */
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err);
 void nc_run_capture_free(run_state_t *s);
+
+/* run-witness.c: the kernel's view of the run's own packets */
+/* Starts loading the drop-reason program on libuv's pool (the loop exists). */
+void nc_run_witness_load(run_state_t *s);
+/* Once the paths are planned, before privileges drop and the first probe:
+ * the trace table for every probe's flow, the drop reasons' flows. */
+void nc_run_witness_start(run_state_t *s);
+/* After the probes: stops both, reads each path's facts and the settings. */
+void nc_run_witness_collect(run_state_t *s);
+/* f->witness and f->traced for the path at index path (NULL when none). */
+void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f);
+/* Removes the trace table (its owner socket closes), unloads the program.
+ * Teardown's, whatever stopped the run. */
+void nc_run_witness_free(run_state_t *s);
 
 /* run-gc.c: removes what runs that are gone left behind (containers of
  * runs killed with SIGKILL); include_kept also those kept with --keep.

@@ -19,6 +19,10 @@ static void probes_finished(run_state_t *s)
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
 	nc_run_capture_finish(s);
+	/* the witness stops reading with capture, after its grace; at once
+	 * when nothing is captured (its handles would keep the loop running) */
+	if (!s->capture_stopping)
+		nc_run_witness_collect(s);
 }
 
 static void on_probe_done(nc_probe_t *p, void *data)
@@ -47,6 +51,8 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 
 	/* the target's paths, in report order, with their probes on the loop */
 	s->target->plan_paths(s, s->target_state, timeout);
+	/* the trace table and the drop reasons' flows, while privileged, before the first packet */
+	nc_run_witness_start(s);
 
 	r = uv_timer_init(&s->loop, &s->watchdog);
 	if (r < 0)

@@ -68,6 +68,8 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 	if (r < 0)
 		return nc_error_set(err, r, "libuv: %s", uv_strerror(r));
 	s->loop_ready = true;
+	/* the drop-reason program loads on the pool while the target is prepared */
+	nc_run_witness_load(s);
 	return 0;
 }
 
@@ -96,6 +98,7 @@ static int stage_probe(run_state_t *s, nc_error_t *err)
 
 static int stage_attribute(run_state_t *s, nc_error_t *err)
 {
+	nc_run_witness_collect(s);
 	return nc_run_capture_evidence(s, err);
 }
 
@@ -129,7 +132,10 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 			have_facts = target->gather_facts(s, s->target_state, true, &facts);
 			gathered = true;
 		}
-		nc_classify_diagnose(p, env, have_facts ? &facts : NULL);
+		if (!have_facts)
+			memset(&facts, 0, sizeof(facts));
+		nc_run_witness_facts(s, i, &facts);
+		nc_classify_diagnose(p, env, have_facts || facts.traced != NULL ? &facts : NULL);
 	}
 	/* the expectations of now (a path's network, the environment), and a
 	 * warning diagnosis (a bypassed firewall rule) counts too */
@@ -161,6 +167,7 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 		nc_run_capture_finish(s);
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
+	nc_run_witness_free(s);
 	if (s->loop_ready) {
 		uv_run(&s->loop, UV_RUN_DEFAULT); /* let close callbacks run */
 		nc_run_capture_free(s);

@@ -445,6 +445,9 @@ static void add_remote(run_state_t *s, struct launched *t, uint64_t timeout)
 		nc_run_add_probe(s, p, r, NULL);
 		return;
 	}
+	/* the witness traces this client, not published-host's (the same destination) */
+	if (nc_result_path_count(s->result) - 1 < NC_MAX_PATHS)
+		s->witness_src[nc_result_path_count(s->result) - 1] = t->remote.client_address;
 	opts.socket_fd = fd;
 	opts.http_path = NULL; /* netcheck's responder: GET /<nonce>, the peer it saw */
 	r = nc_probe_tcp_new(&s->loop, p, timeout, &opts, &probe);

@@ -1,0 +1,356 @@
+/* The witness stage: what the kernel did with the run's own packets.
+ *
+ * The drop-reason program loads on libuv's pool as soon as the loop exists
+ * (while the target is prepared); once the paths are planned, and before
+ * privileges are dropped and the first probe leaves, the nftables trace
+ * table is installed for every probe's flow, the drop-reason program gets
+ * the same flows and the ruleset is read for the rules' text (reading it
+ * needs CAP_NET_ADMIN, gone after the drop).  After the probes: the trace
+ * and the drops are final, and each path's passage through netfilter, its
+ * drop reasons and the host's settings become facts (facts.h) for the
+ * policy.  The trace table goes with its owner socket in
+ * nc_run_witness_free(): on errors and on SIGINT/SIGTERM (teardown) as on
+ * success, and with the process on SIGKILL.
+ *
+ * Without the privileges or the build feature: one line in the
+ * environment's witness_note; the run goes on.  NETCHECK_NO_WITNESS=1
+ * leaves it all out (for measuring what it costs).
+ *
+ * May call: witness, dropreason, result.  Called by: run.c, run-probe.c. */
+#include "run-internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/dropreason.h"
+#include "netcheck/witness.h"
+
+#define MAX_FLOWS NC_TRACE_MAX_FLOWS
+
+struct run_witness {
+	bool loading;                     /* the drop-reason program is loading on the pool */
+	nc_dropreason_t *drops;           /* owned; NULL: none */
+	nc_trace_t *trace;                /* owned; NULL: none */
+	nc_witness_rules_t *rules;        /* owned; NULL: none */
+	nc_trace_flow_t flows[MAX_FLOWS];
+	size_t path_of_flow[MAX_FLOWS];   /* the result path index of each flow */
+	size_t n_flows;
+	nc_diag_witness_t facts;
+	nc_diag_traced_t traced[NC_MAX_PATHS];
+	bool collected;
+};
+
+static bool disabled(void)
+{
+	const char *v = getenv("NETCHECK_NO_WITNESS");
+
+	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
+static void note(run_state_t *s, const char *what, const nc_error_t *err, int r)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	size_t o = strlen(env->witness_note);
+
+	if (o + 1 >= sizeof(env->witness_note))
+		return;
+	snprintf(env->witness_note + o, sizeof(env->witness_note) - o, "%s%s: %.200s", o ? "; " : "", what,
+		 err != NULL && err->text[0] ? err->text : nc_strerror(r));
+}
+
+static void on_drops_loaded(nc_dropreason_t *d, int status, const nc_error_t *err, void *data)
+{
+	run_state_t *s = data;
+	struct run_witness *w = s->witness;
+
+	if (w == NULL) { /* freed meanwhile: cannot happen, the loop waits for it */
+		nc_dropreason_free(d);
+		return;
+	}
+	w->loading = false;
+	w->drops = d;
+	w->facts.drop_status = status;
+	if (status < 0) {
+		snprintf(w->facts.drop_error, sizeof(w->facts.drop_error), "%.250s",
+			 err != NULL && err->text[0] ? err->text : nc_strerror(status));
+		note(s, "drop reasons off", err, status);
+	}
+}
+
+void nc_run_witness_load(run_state_t *s)
+{
+	nc_error_t err = { "" };
+	int r;
+
+	if (disabled() || s->witness != NULL)
+		return;
+	s->witness = calloc(1, sizeof(*s->witness));
+	if (s->witness == NULL)
+		return;
+	s->witness->facts.trace_status = -ENOENT; /* not yet */
+	s->witness->facts.ip_forward = s->witness->facts.ip6_forward = -1;
+	s->witness->facts.bridge_nf_call_iptables = s->witness->facts.route_localnet = -1;
+	r = nc_dropreason_new_async(&s->loop, NULL, 0, on_drops_loaded, s);
+	if (r == 0) {
+		s->witness->loading = true;
+		return;
+	}
+	if (r == -EOPNOTSUPP) /* built without it: the sync call says so in its line */
+		(void)nc_dropreason_new(NULL, 0, &s->witness->drops, &err);
+	s->witness->facts.drop_status = r;
+	snprintf(s->witness->facts.drop_error, sizeof(s->witness->facts.drop_error), "%.250s",
+		 err.text[0] ? err.text : nc_strerror(r));
+	note(s, "drop reasons off", &err, r);
+}
+
+static uint8_t flow_proto(const nc_path_t *p)
+{
+	switch (nc_path_kind_proto(p->kind)) {
+	case NC_PROTO_ICMP:
+		return p->target.family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+	case NC_PROTO_UDP:
+		return IPPROTO_UDP;
+	default:
+		return IPPROTO_TCP;
+	}
+}
+
+static void add_flow(struct run_witness *w, size_t path, uint8_t proto, const nc_endpoint_t *src,
+		     const nc_endpoint_t *dst)
+{
+	nc_trace_flow_t *f;
+
+	if (w->n_flows >= MAX_FLOWS || !nc_endpoint_is_set(dst))
+		return;
+	if (src != NULL && src->family != 0 && src->family != dst->family)
+		return;
+	f = &w->flows[w->n_flows];
+	memset(f, 0, sizeof(*f));
+	f->proto = proto;
+	f->dst = *dst;
+	if (src != NULL)
+		f->src = *src;
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		f->dst.port = 0; /* the echo id is not known yet: any */
+	w->path_of_flow[w->n_flows++] = path;
+}
+
+/* Every probe's flow: where it goes, and from where when the target knows
+ * it (s->witness_src: published-remote's client, whose destination is the
+ * same as published-host's); a path with a known source gets its flow
+ * after NAT too (the container's address), where the kernel's route lookup
+ * drops a forwarded packet.  Paths with a known source first: a packet
+ * counts for the first flow it matches. */
+static void plan_flows(run_state_t *s, struct run_witness *w)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < s->n_probes; i++) {
+			size_t pi = s->probe_path[i];
+			const nc_path_t *p = nc_result_path(s->result, pi);
+			const nc_endpoint_t *src = pi < NC_MAX_PATHS ? &s->witness_src[pi] : NULL;
+			bool known = src != NULL && src->family != 0;
+
+			if (known != (pass == 0))
+				continue;
+			add_flow(w, pi, flow_proto(p), known ? src : NULL, &p->target);
+			if (known && !nc_path_kind_is_direct(p->kind) && c->ip.family == src->family) {
+				nc_endpoint_t after = c->ip;
+
+				after.port = p->container_port ? p->container_port : c->ip.port;
+				add_flow(w, pi, flow_proto(p), src, &after);
+			}
+		}
+}
+
+void nc_run_witness_start(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+	nc_error_t err = { "" };
+	int r;
+
+	if (w == NULL)
+		return;
+	/* the program has loaded on the pool meanwhile; wait for its callback
+	 * (the probes have not started: only capture reads on the loop) */
+	while (w->loading && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
+		;
+	plan_flows(s, w);
+	if (w->n_flows == 0)
+		return;
+	if (w->drops != NULL) {
+		r = nc_dropreason_add_flows(w->drops, w->flows, w->n_flows);
+		if (r == 0)
+			r = nc_dropreason_start(w->drops, &s->loop);
+		if (r < 0) {
+			w->facts.drop_status = r;
+			snprintf(w->facts.drop_error, sizeof(w->facts.drop_error), "%s", nc_strerror(r));
+			note(s, "drop reasons off", NULL, r);
+			nc_dropreason_free(w->drops);
+			w->drops = NULL;
+		}
+	}
+	r = nc_witness_trace_new(nc_result_container(s->result)->run_id, w->flows, w->n_flows, &w->trace, &err);
+	if (r == 0)
+		r = nc_witness_trace_start(w->trace, &s->loop);
+	if (r < 0) {
+		w->facts.trace_status = r;
+		snprintf(w->facts.trace_error, sizeof(w->facts.trace_error), "%.250s", err.text[0] ? err.text : nc_strerror(r));
+		note(s, "nftables trace off (the ruleset as read speaks instead)", &err, r);
+		nc_witness_trace_free(w->trace);
+		w->trace = NULL;
+		return;
+	}
+	w->facts.trace_status = 0;
+	/* the rules' text by handle, while CAP_NET_ADMIN is still held (0.3 ms) */
+	if (nc_witness_rules_read(&w->rules, &err) < 0)
+		w->rules = NULL;
+}
+
+static bool contains_reject(const char *text)
+{
+	for (const char *t = text; t != NULL && *t; t++)
+		if (strncasecmp(t, "reject", 6) == 0)
+			return true;
+	return false;
+}
+
+static void copy_nft_drop(struct run_witness *w, nc_diag_traced_t *t, const nc_trace_step_t *step,
+			  const nc_trace_passage_t *passage)
+{
+	const char *comment = NULL, *text = NULL;
+	nc_fw_drop_t *d = &t->rule;
+
+	t->nft_drop = true;
+	t->nft_reply = passage != NULL && passage->reply;
+	t->nft_packets = passage != NULL ? passage->packets : 0;
+	snprintf(d->family, sizeof(d->family), "%s", nc_witness_family_name(step->family));
+	snprintf(d->table, sizeof(d->table), "%s", step->table ? step->table : "");
+	snprintf(d->chain, sizeof(d->chain), "%s", step->chain ? step->chain : "");
+	snprintf(d->base_chain, sizeof(d->base_chain), "%s", d->chain);
+	d->handle = step->handle;
+	d->policy = step->type == NC_TRACE_POLICY;
+	if (!d->policy && w->rules != NULL)
+		text = nc_witness_rules_text(w->rules, step->family, step->table, step->chain, step->handle, &comment);
+	snprintf(d->rule, sizeof(d->rule), "%s", text != NULL ? text : "");
+	snprintf(t->comment, sizeof(t->comment), "%s", comment != NULL ? comment : "");
+	d->reject = text != NULL && contains_reject(text);
+	snprintf(t->verdict, sizeof(t->verdict), "%s",
+		 d->policy ? "policy drop" : d->reject ? "reject" : nc_witness_verdict_name(step->verdict));
+}
+
+static void copy_drops(struct run_witness *w, size_t flow, nc_diag_traced_t *t)
+{
+	for (size_t k = 0; k < nc_dropreason_drop_count(w->drops, flow); k++) {
+		const nc_drop_t *drop = nc_dropreason_drop(w->drops, flow, k);
+		nc_observation_t o;
+
+		if (t->n_drops >= NC_WITNESS_DROPS_MAX) {
+			t->drops_cut = true;
+			return;
+		}
+		if (drop == NULL || nc_dropreason_observe(w->drops, drop, &o) < 0)
+			continue;
+		nc_diag_kernel_drop_t *kd = &t->drops[t->n_drops++];
+		snprintf(kd->reason, sizeof(kd->reason), "%s", o.reason);
+		snprintf(kd->location, sizeof(kd->location), "%s", o.location);
+		snprintf(kd->text, sizeof(kd->text), "%s", o.text);
+		kd->packets = drop->packets;
+		kd->reply = drop->reply;
+		w->facts.drop_events += drop->packets;
+	}
+}
+
+static void read_settings(struct run_witness *w)
+{
+	nc_witness_setting_t set[16];
+	const nc_witness_setting_t *v;
+	int n = nc_witness_settings_read(NULL, NULL, 0, set, NC_ARRAY_SIZE(set));
+
+	if (n < 0)
+		return;
+	w->facts.have_sysctls = true;
+#define GET(field, name, ifname)                                                  \
+	v = nc_witness_setting_find(set, (size_t)n, name, ifname);                \
+	w->facts.field = v != NULL ? v->value : -1
+	GET(ip_forward, "net.ipv4.ip_forward", "");
+	GET(ip6_forward, "net.ipv6.conf.all.forwarding", "");
+	GET(bridge_nf_call_iptables, "net.bridge.bridge-nf-call-iptables", "");
+	GET(route_localnet, "net.ipv4.conf.all.route_localnet", "all");
+#undef GET
+}
+
+void nc_run_witness_collect(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+	nc_trace_stats_t ts;
+
+	if (w == NULL || w->collected)
+		return;
+	w->collected = true;
+	if (w->trace != NULL)
+		(void)nc_witness_trace_stop(w->trace);
+	if (w->drops != NULL)
+		(void)nc_dropreason_stop(w->drops);
+	for (size_t f = 0; f < w->n_flows; f++) {
+		size_t pi = w->path_of_flow[f];
+		nc_diag_traced_t *t;
+
+		if (pi >= NC_MAX_PATHS)
+			continue;
+		t = &w->traced[pi];
+		if (w->trace != NULL) {
+			const nc_trace_passage_t *passage = NULL;
+			const nc_trace_step_t *step = nc_witness_trace_drop(w->trace, f, &passage);
+
+			t->traced = true;
+			t->passages += (unsigned)nc_witness_trace_passage_count(w->trace, f);
+			if (step != NULL && !t->nft_drop)
+				copy_nft_drop(w, t, step, passage);
+		}
+		if (w->drops != NULL)
+			copy_drops(w, f, t);
+	}
+	if (w->trace != NULL) {
+		nc_witness_trace_stats(w->trace, &ts);
+		w->facts.trace_events = ts.matched;
+	}
+	read_settings(w);
+	/* the rules' text is copied: the listing can go */
+	nc_witness_rules_free(w->rules);
+	w->rules = NULL;
+}
+
+void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f)
+{
+	const struct run_witness *w = s->witness;
+
+	f->witness = NULL;
+	f->traced = NULL;
+	if (w == NULL || !w->collected)
+		return;
+	f->witness = &w->facts;
+	if (path < NC_MAX_PATHS && (w->traced[path].traced || w->traced[path].n_drops > 0))
+		f->traced = &w->traced[path];
+}
+
+void nc_run_witness_free(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+
+	if (w == NULL)
+		return;
+	/* a load still on the pool delivers its callback on the loop: run it */
+	while (w->loading && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
+		;
+	/* closing the owner socket removes the table (privileges are gone by now) */
+	nc_witness_trace_free(w->trace);
+	nc_dropreason_free(w->drops);
+	nc_witness_rules_free(w->rules);
+	free(w);
+	s->witness = NULL;
+}
