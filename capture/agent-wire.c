@@ -93,7 +93,8 @@ int nc_agent_rec_encode(const nc_agent_rec_t *rec, uint8_t *buf, size_t size)
 		put32(b + 4, rec->u.point.linktype);
 		put32(b + 8, rec->u.point.snaplen);
 		b[12] = rec->u.point.where;
-		b[13] = b[14] = b[15] = 0;
+		b[13] = rec->u.point.role;
+		b[14] = b[15] = 0;
 		at = 16;
 		r = put_text(b, &at, room, rec->u.point.name, NC_AGENT_NAME_MAX);
 		if (r == 0)
@@ -190,6 +191,7 @@ int nc_agent_rec_decode(const uint8_t *buf, size_t len, nc_agent_rec_t *ret)
 		ret->u.point.linktype = get32(b + 4);
 		ret->u.point.snaplen = get32(b + 8);
 		ret->u.point.where = b[12];
+		ret->u.point.role = b[13];
 		at = 16;
 		r = get_text(b, &at, body_len, NC_AGENT_NAME_MAX, &ret->u.point.name);
 		if (r == 0 && at < body_len)

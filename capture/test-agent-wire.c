@@ -52,12 +52,14 @@ static void test_roundtrip(void **state)
 	in.u.point.linktype = 1;
 	in.u.point.snaplen = 262;
 	in.u.point.where = 1;
+	in.u.point.role = NC_AGENT_ROLE_BRIDGE;
 	in.u.point.name = "docker0@engine";
 	in.u.point.description = "the engine's bridge";
 	roundtrip(&in, &out);
 	assert_int_equal(out.u.point.ifindex, 17);
 	assert_int_equal(out.u.point.snaplen, 262);
 	assert_int_equal(out.u.point.where, 1);
+	assert_int_equal(out.u.point.role, NC_AGENT_ROLE_BRIDGE);
 	assert_string_equal(out.u.point.name, "docker0@engine");
 	assert_string_equal(out.u.point.description, "the engine's bridge");
 

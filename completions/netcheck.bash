@@ -20,11 +20,11 @@ _netcheck() {
 	local help_opts='-h --help -V --version'
 	# before or after the command
 	local global_opts="-H --host --engine --context --engine-timeout -v --verbose --color --no-color $help_opts"
-	local report_opts='--http --json --junit --html --pcap --pcap-format --no-capture --require-capture
+	local report_opts='--http --json --junit --html --pcap --pcap-format --capture-via --no-capture --require-capture
 		--expect --expect-file --paths --skip --timeout --allow-offhost'
 	# options whose value is the next word; --http and --color take theirs after '='
 	local takes_value=' -H --host --engine --context --engine-timeout --image --port --host-port --network
-		--json --junit --html --pcap --pcap-format --expect --expect-file --paths --skip --timeout --start-timeout -w --write
+		--json --junit --html --pcap --pcap-format --capture-via --expect --expect-file --paths --skip --timeout --start-timeout -w --write
 		--duration -c --count -s --snaplen'
 	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
 
@@ -41,6 +41,7 @@ _netcheck() {
 	case $prev in
 	--color) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return 0 ;;
 	--pcap-format) COMPREPLY=($(compgen -W 'pcapng pcap' -- "$cur")); return 0 ;;
+	--capture-via) COMPREPLY=($(compgen -W 'auto host engine' -- "$cur")); return 0 ;;
 	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
 	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
 	--paths | --skip) COMPREPLY=($(compgen -W "$(netcheck paths 2>/dev/null | cut -d' ' -f1)" -- "$cur")); return 0 ;;

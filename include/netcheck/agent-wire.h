@@ -17,7 +17,8 @@
  * All integers big-endian.  Bodies:
  *   HELLO     u32 pid, u32 n_points, text: the agent's version string
  *   POINT     i32 ifindex, u32 linktype (DLT_*), u32 snaplen, u8 where
- *             (nc_point_where_t), u8 pad[3], name (NUL-terminated, < 64),
+ *             (nc_point_where_t), u8 role (nc_agent_role_t), u8 pad[2],
+ *             name (the interface's, NUL-terminated, < 64),
  *             description (NUL-terminated, < 128)
  *   PACKET    u64 ts_ns (agent CLOCK_REALTIME), u32 origlen, u8 direction
  *             (nc_direction_t), u8 pad[3], caplen bytes (link header first)
@@ -60,6 +61,14 @@ typedef enum nc_agent_rec_type {
 	NC_AGENT_BYE,
 } nc_agent_rec_type_t;
 
+/* What a point is to the container it was found from (--container PID). */
+typedef enum nc_agent_role {
+	NC_AGENT_ROLE_OTHER = 0, /* named with --point */
+	NC_AGENT_ROLE_BRIDGE,    /* the bridge the container's veth is a port of */
+	NC_AGENT_ROLE_VETH,      /* the engine side's end of the container's eth0 */
+	NC_AGENT_ROLE_CONTAINER, /* eth0 inside the container */
+} nc_agent_role_t;
+
 /* One record, decoded.  Pointers borrow from the buffer decoded. */
 typedef struct nc_agent_rec {
 	nc_agent_rec_type_t type;
@@ -69,7 +78,7 @@ typedef struct nc_agent_rec {
 		struct {
 			int32_t ifindex;
 			uint32_t linktype, snaplen;
-			uint8_t where;
+			uint8_t where, role;
 			const char *name, *description;
 		} point;
 		struct {

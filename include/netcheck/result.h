@@ -130,6 +130,16 @@ typedef enum nc_obs_source {
 #define NC_OBS_TEXT_MAX 256
 #define NC_OBS_NAME_MAX 64
 
+/* Where a capture point is, as the report says it: this host's namespace,
+ * the engine host's (or its VM's) namespace seen through the capture agent,
+ * or inside a container. */
+typedef enum nc_point_where {
+	NC_WHERE_HOST = 0,
+	NC_WHERE_ENGINE,
+	NC_WHERE_CONTAINER,
+	NC_WHERE_COUNT,
+} nc_point_where_t;
+
 /* The legs of a path, as attribution finds them. */
 typedef enum nc_leg {
 	NC_LEG_NONE = 0,
@@ -336,7 +346,15 @@ typedef struct nc_environment {
 		uint64_t received, dropped;   /* pcap_stats */
 		uint64_t not_stored;          /* read but over the per-run storage cap (netcheck capture: not written) */
 		uint64_t control_packets;     /* of packets: netcheck's own control connections (leg control) */
+		nc_point_where_t where;       /* this host, the engine's side (the agent), a container */
+		bool incomplete;              /* its reader (the agent) stopped before the run did */
 	} capture_points[16];
+	/* the capture agent on the engine's side (--capture-via) */
+	bool agent_used;                  /* its points are among capture_points */
+	bool agent_clock_known;
+	int64_t agent_clock_offset_ns;    /* the agent's clock minus this host's; its times are corrected by it */
+	uint64_t agent_clock_uncertainty_ns; /* half the shortest round trip of the samples */
+	char agent_note[NC_DETAIL_MAX];   /* why the agent was not used, or what went wrong with it */
 	size_t n_capture_points;
 	bool capture_count_reached;       /* netcheck capture -c COUNT: stopped after COUNT packets */
 } nc_environment_t;
@@ -350,6 +368,7 @@ typedef struct nc_container {
 	uint16_t published_port;          /* host port */
 	uint16_t published_port6;         /* host port on IPv6; 0 = none */
 	int pid;                          /* State.Pid */
+	int engine_pid;                   /* State.Pid as the engine said it, in its own pid namespace (the capture agent's) */
 	char bridge[NC_POINT_NAME_MAX];
 	char veth[NC_POINT_NAME_MAX];
 	bool removed;
@@ -537,15 +556,6 @@ int nc_leg_from_name(const char *name, nc_leg_t *ret);
  * "veth1a2b3c4", "eth0@container", "eth0@peer", "veth@remote"...
  * ifname: borrowed.  Returns buf. */
 char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len);
-/* Where a capture point is, as the report says it: this host's namespace,
- * the engine host's (or its VM's) namespace seen through the capture agent,
- * or inside a container. */
-typedef enum nc_point_where {
-	NC_WHERE_HOST = 0,
-	NC_WHERE_ENGINE,
-	NC_WHERE_CONTAINER,
-	NC_WHERE_COUNT,
-} nc_point_where_t;
 /* "host", "engine", "container"; NULL if out of range */
 const char *nc_point_where_name(nc_point_where_t w);
 /* nc_point_name() for a point that may be on the engine's side: there an

@@ -24,6 +24,14 @@ typedef void (*nc_progress_fn)(void *data, const char *msg);
 
 /* Every pointer in here is borrowed: the caller keeps it valid for the
  * whole nc_run() / nc_run_gc() / nc_run_capture_only() call. */
+/* --capture-via: auto = the agent whenever this host cannot capture the
+ * engine's side itself (the bridge not attached here). */
+typedef enum nc_capture_via {
+	NC_CAPTURE_VIA_AUTO = 0,
+	NC_CAPTURE_VIA_HOST,   /* never the agent: today's behaviour */
+	NC_CAPTURE_VIA_ENGINE, /* the agent, even where this host could */
+} nc_capture_via_t;
+
 typedef struct nc_run_options {
 	const char *engine_url;      /* NULL = discover; with --swarm the manager */
 	const char *context;         /* --context NAME (else DOCKER_CONTEXT, config.json); NULL = none */
@@ -53,6 +61,7 @@ typedef struct nc_run_options {
 	const char *capture_filter;  /* pcap-filter text ANDed with the container's scope; NULL = none */
 	uint64_t capture_count;      /* -c: stop once this many packets are in the file; 0 = no limit */
 	uint32_t capture_snaplen;    /* -s: bytes per packet, 64..262144; 0 = NC_SNAPLEN (512) */
+	nc_capture_via_t capture_via; /* --capture-via: who captures the engine's side */
 	const char *expect;          /* --expect spec, NULL = environment's table */
 	volatile sig_atomic_t *interrupted; /* borrowed: set by the caller's signal handler */
 	nc_progress_fn progress;     /* may be NULL */

@@ -155,6 +155,9 @@ const cli_option_t cli_options[] = {
 	{ "pcap", 0, OPT_PCAP, required_argument, REPORTING, "FILE|-",
 	  "write the captured packets; - is standard\noutput (the text report then goes to stderr)" },
 	{ "pcap-format", 0, OPT_PCAP_FORMAT, required_argument, REPORTING, "F", "pcapng (default) or pcap" },
+	{ "capture-via", 0, OPT_CAPTURE_VIA, required_argument, REPORTING, "auto|host|engine",
+	  "who captures the engine's side: netcheck here,\n"
+	  "or its agent started through the engine (auto:\nthe agent where this host cannot)" },
 	{ "no-capture", 0, OPT_NO_CAPTURE, no_argument, REPORTING, NULL, "do not capture packets" },
 	{ "require-capture", 0, OPT_REQUIRE_CAPTURE, no_argument, REPORTING, NULL,
 	  "exit 77 when packets cannot be captured" },

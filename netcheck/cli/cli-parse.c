@@ -214,6 +214,16 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 			return cli_usage_error(cli, "--pcap-format is pcapng or pcap, not '%.32s'", value);
 		cli->run.pcap_classic = strcmp(value, "pcap") == 0;
 		return 0;
+	case OPT_CAPTURE_VIA:
+		if (strcmp(value, "auto") == 0)
+			cli->run.capture_via = NC_CAPTURE_VIA_AUTO;
+		else if (strcmp(value, "host") == 0)
+			cli->run.capture_via = NC_CAPTURE_VIA_HOST;
+		else if (strcmp(value, "engine") == 0)
+			cli->run.capture_via = NC_CAPTURE_VIA_ENGINE;
+		else
+			return cli_usage_error(cli, "--capture-via is auto, host or engine, not '%.32s'", value);
+		return 0;
 	case OPT_NO_CAPTURE: cli->run.capture = false; return 0;
 	case OPT_REQUIRE_CAPTURE: cli->run.require_capture = true; return 0;
 	case OPT_EXPECT: cli->run.expect = value; return 0;

@@ -6,8 +6,10 @@
  * namespace of its own, a remote engine).
  *
  *   /responder --agent [--snaplen N] [--match ADDR]... [--match-port PORT]...
- *              [--point IFNAME]... [--point-in PID:IFNAME]...
+ *              [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]...
  *   (each value may be a comma-separated list)
+ * --container PID: that container's eth0, its veth on this side and the
+ * bridge the veth is a port of, found here (the pids are the engine's). 
  *
  * --point opens an AF_PACKET socket on an interface of the engine host's
  * namespace (the one it runs in); --point-in enters /proc/PID/ns/net first
@@ -50,11 +52,13 @@
 #define AGENT_COUNTERS_EVERY_MS 1000
 #define DLT_EN10MB_ 1
 #define DLT_RAW_ 101
+#define NC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct agent_point {
 	int fd;
 	char ifname[IF_NAMESIZE];
 	int pid; /* 0: the engine host's namespace */
+	uint8_t role; /* nc_agent_role_t */
 	int ifindex;
 	uint32_t linktype;
 	bool loopback;
@@ -69,6 +73,8 @@ typedef struct agent {
 	uint16_t match_port[AGENT_MATCH_MAX];
 	size_t n_match_port;
 	uint32_t snaplen;
+	int containers[AGENT_POINTS_MAX / 3]; /* --container PID: expanded once the points open */
+	size_t n_containers;
 	uint8_t in[4096]; /* stdin's partial record */
 	size_t in_len;
 	bool stopping;
@@ -367,6 +373,7 @@ static int read_requests(agent_t *a)
 }
 
 static int parse_one(agent_t *a, const char *opt, const char *v);
+static agent_point_t *new_point(agent_t *a, const char *ifname, int pid, uint8_t role);
 
 /* Each option's value may be a comma-separated list (the engine takes a
  * command of few words): --point docker0,veth1a2b,4242:eth0. */
@@ -425,31 +432,91 @@ static int parse_one(agent_t *a, const char *opt, const char *v)
 			if (*end != 0 || port == 0 || port > 65535 || a->n_match_port == AGENT_MATCH_MAX)
 				return -EINVAL;
 			a->match_port[a->n_match_port++] = (uint16_t)port;
-		} else if (strcmp(opt, "--point") == 0 || strcmp(opt, "--point-in") == 0) {
-			agent_point_t *p = &a->points[a->n_points];
-			const char *name = v;
+		} else if (strcmp(opt, "--container") == 0) {
+			long pid = strtol(v, &end, 10);
 
-			if (a->n_points == AGENT_POINTS_MAX)
+			if (*end != 0 || pid <= 0 || pid > INT32_MAX || a->n_containers == NC_ARRAY_LEN(a->containers))
 				return -EINVAL;
-			memset(p, 0, sizeof(*p));
-			p->fd = -1;
-			if (opt[7] == '-') {
-				long pid = strtol(v, &end, 10);
+			a->containers[a->n_containers++] = (int)pid;
+		} else if (strcmp(opt, "--point") == 0 || strcmp(opt, "--point-in") == 0) {
+			const char *name = v;
+			long pid = 0;
 
+			if (opt[7] == '-') {
+				pid = strtol(v, &end, 10);
 				if (*end != ':' || pid <= 0 || pid > INT32_MAX)
 					return -EINVAL;
-				p->pid = (int)pid;
 				name = end + 1;
 			}
-			if (name[0] == 0 || strlen(name) >= IF_NAMESIZE)
+			if (name[0] == 0 || new_point(a, name, (int)pid, NC_AGENT_ROLE_OTHER) == NULL)
 				return -EINVAL;
-			memcpy(p->ifname, name, strlen(name) + 1);
-			a->n_points++;
 		} else {
 			return -EINVAL;
 		}
 	}
 	return 0;
+}
+
+static agent_point_t *new_point(agent_t *a, const char *ifname, int pid, uint8_t role)
+{
+	agent_point_t *p;
+
+	if (a->n_points == AGENT_POINTS_MAX || strlen(ifname) >= IF_NAMESIZE)
+		return NULL;
+	p = &a->points[a->n_points++];
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	p->pid = pid;
+	p->role = role;
+	memcpy(p->ifname, ifname, strlen(ifname) + 1);
+	return p;
+}
+
+/* A container's points, found from its pid on the engine's side: eth0
+ * inside it; the engine side's end of that veth pair (eth0's iflink, read
+ * in the container's own sysfs, names an interface here); the bridge that
+ * end is a port of.  What cannot be found is said in an ERROR record. */
+static void expand_container(agent_t *a, int pid)
+{
+	char path[128], buf[64], master[256];
+	struct ifreq ifr;
+	ssize_t n;
+	long iflink;
+	int fd, sock;
+
+	new_point(a, "eth0", pid, NC_AGENT_ROLE_CONTAINER);
+	snprintf(path, sizeof(path), "/proc/%d/root/sys/class/net/eth0/iflink", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		send_error(NC_AGENT_POINT_SELF, -errno, "the container's eth0 iflink");
+		return;
+	}
+	buf[n] = 0;
+	iflink = strtol(buf, NULL, 10);
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_ifindex = (int)iflink;
+	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0 || ioctl(sock, SIOCGIFNAME, &ifr) < 0) {
+		send_error(NC_AGENT_POINT_SELF, -errno, "the container's veth on the engine side");
+		if (sock >= 0)
+			close(sock);
+		return;
+	}
+	close(sock);
+	ifr.ifr_name[IF_NAMESIZE - 1] = 0;
+	new_point(a, ifr.ifr_name, 0, NC_AGENT_ROLE_VETH);
+	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifr.ifr_name);
+	n = readlink(path, master, sizeof(master) - 1);
+	if (n > 0) {
+		const char *slash;
+
+		master[n] = 0;
+		slash = strrchr(master, '/');
+		new_point(a, slash != NULL ? slash + 1 : master, 0, NC_AGENT_ROLE_BRIDGE);
+	}
 }
 
 int nc_agent_main(int argc, char **argv)
@@ -465,7 +532,7 @@ int nc_agent_main(int argc, char **argv)
 	a->snaplen = AGENT_SNAPLEN_DEFAULT;
 	if (parse_args(a, argc, argv) < 0) {
 		fprintf(stderr, "usage: %s --agent [--snaplen 64..65535] [--match ADDR]... [--match-port PORT]..."
-				" [--point IFNAME]... [--point-in PID:IFNAME]...  (at most %d points, %d matches)\n",
+				" [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]...  (at most %d points, %d matches)\n",
 			argv[0], AGENT_POINTS_MAX, AGENT_MATCH_MAX);
 		return 64;
 	}
@@ -481,6 +548,8 @@ int nc_agent_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
+	for (size_t i = 0; i < a->n_containers; i++)
+		expand_container(a, a->containers[i]);
 	{
 		nc_agent_rec_t hello = { .type = NC_AGENT_HELLO, .point = NC_AGENT_POINT_SELF };
 
@@ -505,6 +574,7 @@ int nc_agent_main(int argc, char **argv)
 		rec.u.point.linktype = p->linktype;
 		rec.u.point.snaplen = a->snaplen;
 		rec.u.point.where = p->pid != 0 ? 2 : 1; /* nc_point_where_t: container, engine */
+		rec.u.point.role = p->role;
 		rec.u.point.name = p->ifname;
 		rec.u.point.description = p->pid != 0 ? "inside a container, entered from the engine side" :
 							"the engine host's namespace";

@@ -17,6 +17,7 @@
 
 #define MAX_PACKETS 20000
 #define GRACE_MS 10 /* the last FIN/ACKs are on the wire by then: the probes saw their answers */
+#define AGENT_BYE_ROUNDS 100 /* of GRACE_MS: the agent's BYE after STOP */
 /* netcheck capture without -s: the headers and the start of the payload.
  * Bulk streams are 64 KiB offloaded super-packets; with 16384 bytes of each
  * the file took ~1 GB/s at one TCP stream's rate and every point dropped
@@ -243,6 +244,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	nc_environment_t *env = nc_result_environment(s->result);
 	nc_error_t perr = { "" };
 	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
+	bool want_agent = nc_run_agent_wanted(s);
 	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
 	nc_run_capture_plan_t *tp = NULL;
 	size_t i = 0, n = 0;
@@ -283,8 +285,14 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 					    NC_CAPTURE_SNAPLEN_MAX, snaplen);
 		}
 	}
-	for (n = 0; n < tp->n_points; n++)
-		plan_from(&plan[n], s->capture, &tp->points[n], tp->filter);
+	for (size_t k = 0; k < tp->n_points; k++) {
+		nc_point_kind_t kind = tp->points[k].kind;
+
+		/* the agent captures the engine's side: its bridge, the veth, eth0 */
+		if (want_agent && (kind == NC_POINT_BRIDGE || kind == NC_POINT_VETH || kind == NC_POINT_CONTAINER))
+			continue;
+		plan_from(&plan[n++], s->capture, &tp->points[k], tp->filter);
+	}
 
 	open_all(plan, n);
 	free(tp); /* the filter is compiled into each point now */
@@ -314,6 +322,8 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		goto fail_point;
 	}
 	s->capture_running = true;
+	if (want_agent)
+		return nc_run_agent_start(s);
 	return 0;
 
 no_privilege:
@@ -350,6 +360,12 @@ static void on_grace(uv_timer_t *t)
 {
 	run_state_t *s = t->data;
 
+	/* the agent's last packets come over its stream: wait for its BYE */
+	if (!nc_run_agent_done(s, s->grace_rounds >= AGENT_BYE_ROUNDS)) {
+		s->grace_rounds++;
+		uv_timer_start(t, on_grace, GRACE_MS, 0);
+		return;
+	}
 	uv_close((uv_handle_t *)t, NULL);
 	nc_run_witness_collect(s); /* the trace's and the drops' last events are in too */
 	if (s->capture != NULL && nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
@@ -367,11 +383,13 @@ void nc_run_capture_finish(run_state_t *s)
 	if (s->capture == NULL || !s->capture_running || s->capture_stopping)
 		return;
 	s->capture_stopping = true;
+	nc_run_agent_stop(s);
 	if (uv_timer_init(&s->loop, &s->grace) == 0) {
 		s->grace.data = s;
 		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);
 	} else {
 		nc_run_witness_collect(s);
+		(void)nc_run_agent_done(s, true);
 		if (nc_capture_stop(s->capture, on_capture_stopped, s) < 0)
 			s->capture_running = false;
 	}
@@ -596,6 +614,7 @@ out:
 
 void nc_run_capture_free(run_state_t *s)
 {
+	nc_run_agent_free(s);
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	nc_pcapng_free(s->stream);

@@ -136,6 +136,8 @@ struct run_state {
 	struct run_witness *witness;  /* owned; NULL: none */
 	nc_endpoint_t witness_src[NC_MAX_PATHS]; /* a path's source address when the target knows it before
 						  * the probe (published-remote's client); family 0: unknown */
+	struct nc_run_agent *agent;   /* owned: the capture agent on the engine's side, or NULL (run-agent.c) */
+	unsigned grace_rounds;        /* grace re-armed while the agent sends its last packets */
 };
 
 /* run.c: the stages over s's target (s->opt, result, target, target_state
@@ -211,6 +213,23 @@ void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f)
 /* Removes the trace table (its owner socket closes), unloads the program.
  * Teardown's, whatever stopped the run. */
 void nc_run_witness_free(run_state_t *s);
+/* run-agent.c: the capture agent on the engine's side */
+/* Is it to be used (--capture-via, and whether this host sees the engine's bridge)? */
+bool nc_run_agent_wanted(const run_state_t *s);
+/* Once s->capture is started: makes, attaches and starts the agent's
+ * container and waits (on the loop) until its points are fed points of
+ * s->capture and its clock is sampled.  Whatever fails is noted in the
+ * environment's agent_note: the run goes on with this host's capture.
+ * Returns 0, or -ENOMEM. */
+int nc_run_agent_start(run_state_t *s);
+/* When the probes are done: asks it to stop; its last packets and BYE
+ * follow on the loop.  done: true once it said BYE or is gone (give_up:
+ * it is gone now, its points incomplete). */
+void nc_run_agent_stop(run_state_t *s);
+bool nc_run_agent_done(run_state_t *s, bool give_up);
+/* Teardown, with the engine still connected: the container removed, the
+ * handle closed (freed in its close callback). */
+void nc_run_agent_free(run_state_t *s);
 
 /* run-gc.c: removes what runs that are gone left behind (containers of
  * runs killed with SIGKILL); include_kept also those kept with --keep.

@@ -55,6 +55,7 @@ int nc_ct_adopt_inspected(run_state_t *s, nc_container_target_t *ct, nc_error_t 
 	/* An engine in another PID namespace (a VM, a containerized dockerd)
 	 * reports a pid that means nothing here, or another process: use it
 	 * only when that process's cgroup names the container. */
+	c->engine_pid = ct->info.pid;
 	c->pid = nc_platform_pid_is_container(ct->info.pid, c->id) ? ct->info.pid : 0;
 	ct->info.pid = c->pid;
 	if (ct->info.ip.family == 0)

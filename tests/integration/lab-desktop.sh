@@ -4,7 +4,8 @@
 # host process (socat) forwards the published port.  netcheck must call the
 # environment not-attached, refuse the direct probes (their route is the default
 # gateway's), reach the published port through socat, and put nothing for the
-# lab's container network on the default-route interface.
+# lab's container network on the default-route interface.  This host's capture only
+# (--capture-via host): lab-desktop-agent.sh is the same lab through the capture agent.
 . "$(dirname "$0")/lib.sh"
 need_root
 
@@ -42,7 +43,7 @@ note "host route to the lab's containers: $lab_route"
 
 before=$(labelled_containers)
 rc=0
-"$NETCHECK" run --engine "unix://$SOCK" --json "$TMP/report.json" --pcap "$TMP/run.pcapng" --no-color \
+"$NETCHECK" run --engine "unix://$SOCK" --capture-via host --json "$TMP/report.json" --pcap "$TMP/run.pcapng" --no-color \
 	>"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
 cat "$TMP/out.txt"
 [ -s "$TMP/report.json" ] || { cat "$TMP/err.txt" >&2; fail "no JSON report (exit code $rc)"; }
