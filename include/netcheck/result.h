@@ -373,6 +373,9 @@ typedef struct nc_container {
 	char veth[NC_POINT_NAME_MAX];
 	bool removed;
 	bool kept;
+	char peer_id[80];                 /* --peer's container: "" when none */
+	char peer_name[NC_NAME_MAX];
+	bool peer_kept;                   /* --keep kept it too */
 	bool user_container;              /* named by the user (netcheck probe): never changed */
 	unsigned stale_removed;           /* containers of dead runs removed first */
 } nc_container_t;

@@ -327,6 +327,12 @@ int cli_cmd_run(cli_t *cli)
 				"removes them\n",
 			nc_result_swarm(result)->service_name, nc_result_swarm(result)->network_name,
 			nc_result_environment(result)->engine_url);
+	else if (kind == NC_CMD_RUN && nc_result_container(result)->kept && nc_result_container(result)->peer_kept)
+		fprintf(stderr, "netcheck: kept container %.12s (%s) and the peer %.12s (%s) as asked: `docker rm -f "
+				"%.12s %.12s` or `netcheck gc --kept` removes them\n",
+			nc_result_container(result)->id, nc_result_container(result)->name, nc_result_container(result)->peer_id,
+			nc_result_container(result)->peer_name, nc_result_container(result)->id,
+			nc_result_container(result)->peer_id);
 	else if (kind == NC_CMD_RUN && nc_result_container(result)->kept)
 		fprintf(stderr, "netcheck: kept container %.12s (%s) as asked: `docker rm -f %.12s` or "
 				"`netcheck gc --kept` removes it\n",

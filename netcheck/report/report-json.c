@@ -157,6 +157,29 @@ fail:
 	return NULL;
 }
 
+/* Every container --keep left behind: the run's and --peer's. */
+static json_t *kept_json(const nc_container_t *c)
+{
+	json_t *arr = json_array(), *o = NULL;
+
+	if (arr == NULL)
+		return NULL;
+	if (c->kept && c->id[0] != '\0') {
+		o = json_pack("{s:s, s:s, s:s}", "id", c->id, "name", c->name, "role", "target");
+		if (o == NULL || json_array_append_new(arr, o) < 0)
+			goto fail;
+	}
+	if (c->peer_kept && c->peer_id[0] != '\0') {
+		o = json_pack("{s:s, s:s, s:s}", "id", c->peer_id, "name", c->peer_name, "role", "peer");
+		if (o == NULL || json_array_append_new(arr, o) < 0)
+			goto fail;
+	}
+	return arr;
+fail:
+	json_decref(arr);
+	return NULL;
+}
+
 static json_t *container_json(const nc_container_t *c)
 {
 	json_t *o = json_object();
@@ -177,6 +200,7 @@ static json_t *container_json(const nc_container_t *c)
 	SET(o, "veth", JSTR(c->veth));
 	SET(o, "removed", json_boolean(c->removed));
 	SET(o, "kept", json_boolean(c->kept));
+	SET(o, "kept_containers", kept_json(c));
 	return o;
 fail:
 	json_decref(o);

@@ -638,6 +638,7 @@ static void test_json_native(void **state)
 	assert_int_equal(json_integer_value(json_object_get(c, "port")), 80);
 	assert_int_equal(json_integer_value(json_object_get(c, "published_port")), 32768);
 	assert_int_equal(json_integer_value(json_object_get(c, "pid")), 4242);
+	assert_int_equal(json_array_size(json_object_get(c, "kept_containers")), 0); /* nothing kept */
 	assert_int_equal(strlen(jget_str(c, "id")), 64);
 
 	assert_int_equal(json_array_size(json_object_get(doc, "paths")), 4);
@@ -716,6 +717,30 @@ static void test_json_native(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "unexpected")), 0);
 	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), NC_EXIT_OK);
 
+	json_decref(doc);
+	nc_result_free(r);
+}
+
+/* --keep --peer: both containers are named as kept, the peer too */
+static void test_json_kept(void **state)
+{
+	nc_result_t *r = build_native();
+	nc_container_t *c = nc_result_container(r);
+	json_t *doc, *kept;
+
+	(void)state;
+	c->kept = c->peer_kept = true;
+	snprintf(c->peer_id, sizeof(c->peer_id), "%s", "feedbeef0001");
+	snprintf(c->peer_name, sizeof(c->peer_name), "%s", "netcheck-r1-peer");
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	kept = json_object_get(json_object_get(doc, "container"), "kept_containers");
+	assert_int_equal(json_array_size(kept), 2);
+	assert_string_equal(jget_str(json_array_get(kept, 0), "id"), c->id);
+	assert_string_equal(jget_str(json_array_get(kept, 0), "role"), "target");
+	assert_string_equal(jget_str(json_array_get(kept, 1), "id"), "feedbeef0001");
+	assert_string_equal(jget_str(json_array_get(kept, 1), "name"), "netcheck-r1-peer");
+	assert_string_equal(jget_str(json_array_get(kept, 1), "role"), "peer");
 	json_decref(doc);
 	nc_result_free(r);
 }
@@ -1654,6 +1679,7 @@ int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_native),
+		cmocka_unit_test(test_json_kept),
 		cmocka_unit_test(test_json_forwarding_only),
 		cmocka_unit_test(test_json_skipped_icmp),
 		cmocka_unit_test(test_json_write),

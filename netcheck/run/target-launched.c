@@ -391,6 +391,11 @@ static void launched_teardown(run_state_t *s, void *target)
 		nc_engine_set_cancel(s->engine, NULL);
 		(void)nc_engine_container_remove(s->engine, t->peer_id, true, true, NULL);
 	}
+	if (t->peer_id[0] != '\0' && s->opt->keep) {
+		snprintf(c->peer_id, sizeof(c->peer_id), "%s", t->peer_id);
+		snprintf(c->peer_name, sizeof(c->peer_name), "%s", t->peer_name);
+		c->peer_kept = true;
+	}
 	if (t->ct.container_id[0] == '\0')
 		return;
 	if (s->opt->keep) {
