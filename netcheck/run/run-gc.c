@@ -3,7 +3,8 @@
  * runs whose process is gone (killed with SIGKILL,
  * or on a machine that rebooted).  A container kept with --keep is spared
  * unless asked (`gc --kept`): someone kept it on purpose.
- * May call: engine, platform.  Never prints. */
+ * Also the nftables trace tables of runs that are gone (witness).
+ * May call: engine, platform, witness.  Never prints. */
 #include "run-internal.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #include "netcheck/testing.h"
+#include "netcheck/witness.h"
 
 #define FOREIGN_OWNER_AGE_S 3600 /* a run elsewhere is over after an hour */
 
@@ -133,8 +135,14 @@ int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout
 	r = nc_run_gc_engine(e, include_kept, removed_cb, data, err);
 	if (r >= 0) {
 		int swarm = nc_run_gc_swarm(e, include_kept, removed_cb, data);
+		/* trace tables a gone run left (a kernel without owner tables
+		 * keeps them); without CAP_NET_ADMIN or nf_tables: none to say */
+		int traces = nc_witness_trace_gc(NULL);
 
 		r += swarm > 0 ? swarm : 0;
+		r += traces > 0 ? traces : 0;
+		if (traces > 0 && removed_cb != NULL)
+			removed_cb(data, NC_TRACE_TABLE_PREFIX " table(s)", "", "");
 	}
 	nc_engine_free(e);
 	return r;
