@@ -123,6 +123,9 @@ static json_t *capture_points_json(const nc_environment_t *env)
 		SET(o, "dropped", jinteger_u64(cp->dropped));
 		SET(o, "not_stored", jinteger_u64(cp->not_stored));
 		SET(o, "control_packets", jinteger_u64(cp->control_packets));
+		SET(o, "where", jname(nc_point_where_name(cp->where)));
+		if (cp->incomplete)
+			SET(o, "incomplete", json_true());
 	}
 	return a;
 fail:
@@ -151,6 +154,16 @@ static json_t *environment_json(const nc_environment_t *env)
 	SET(o, "witness_note", JSTR(env->witness_note));
 	SET(o, "privileges_dropped", json_boolean(env->privileges_dropped));
 	SET(o, "capture_points", capture_points_json(env));
+	if (env->agent_used || env->agent_note[0] != '\0') {
+		json_t *agent = json_object();
+
+		SET(o, "capture_agent", agent);
+		SET(agent, "used", json_boolean(env->agent_used));
+		SET(agent, "clock_offset_ns", env->agent_clock_known ? json_integer(env->agent_clock_offset_ns) : json_null());
+		SET(agent, "clock_uncertainty_ns",
+		    env->agent_clock_known ? jinteger_u64(env->agent_clock_uncertainty_ns) : json_null());
+		SET(agent, "note", JSTR(env->agent_note));
+	}
 	return o;
 fail:
 	json_decref(o);

@@ -800,7 +800,7 @@ static void test_json_skipped_icmp(void **state)
 }
 
 /* the pretty form: indent 2, insertion order, trailing newline */
-#define PRETTY_START "{\n  \"schema_version\": \"1.3\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
+#define PRETTY_START "{\n  \"schema_version\": \"" NC_REPORT_SCHEMA_VERSION "\",\n  \"netcheck_version\": \"0.1.0\",\n  \"environment\": {\n    \"kind\""
 static void test_json_write(void **state)
 {
 	nc_result_t *r = build_native();

@@ -125,6 +125,9 @@ static int add_point(run_state_t *s, struct planned_point *p, nc_error_t *err)
 
 			memset(cp, 0, sizeof(*cp));
 			cp->kind = p->kind;
+			cp->where = p->netns_pid > 0 && (p->kind == NC_POINT_CONTAINER || p->kind == NC_POINT_PEER_CONTAINER) ?
+					    NC_WHERE_CONTAINER :
+					    NC_WHERE_HOST;
 			nc_point_name(p->kind, p->ifname, cp->name, sizeof(cp->name));
 			snprintf(cp->description, sizeof(cp->description), "%s", p->description);
 			if ((size_t)r + 1 > env->n_capture_points)

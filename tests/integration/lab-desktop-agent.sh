@@ -1,0 +1,112 @@
+#!/bin/bash
+# The Docker-Desktop-like lab (tests/labs/desktop-lab.sh) through netcheck's capture
+# agent: this host cannot see the lab's bridge, so `--capture-via auto` starts the
+# responder binary as an agent in the lab's namespaces (host network and pids of the
+# lab's dockerd), and the engine side's points come back over its attach stream.
+# The six published paths must then be `proxy` from packets on both sides of the
+# forwarder (never out-of-sight), the points ...@engine and eth0@container must have
+# packets, the pcapng must name them in its interface descriptions, and the clock
+# offset and its uncertainty must be in the JSON.  SIGINT while the agent captures
+# leaves no container in the lab.
+. "$(dirname "$0")/lib.sh"
+need_root
+
+LAB=$NC_SRC/tests/labs/desktop-lab.sh
+for c in ip nsenter unshare dockerd socat tshark capinfos; do
+	command -v $c >/dev/null || prerequisite_missing "$c is not installed (tests/setup.sh installs it)"
+done
+SOCK=$(bash "$LAB" env)
+SOCK=${SOCK#unix://}
+
+lab_down() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		note "lab logs (rc $rc):"
+		tail -n 15 /var/log/nc-vm/dockerd.log /var/log/nc-vm/forwarder.log >&2 2>/dev/null || true
+	fi
+	timeout 120 bash "$LAB" down 2>/dev/null || note "lab down failed"
+	rm -rf "$TMP"
+	exit "$rc"
+}
+trap lab_down EXIT
+
+timeout 150 bash "$LAB" up || fail "the desktop lab did not come up"
+before=$(labelled_containers)
+
+# one run through the agent (auto: the lab's bridge is not attached here), one without
+rc=0
+t0=$(date +%s%N)
+"$NETCHECK" run --engine "unix://$SOCK" --json "$TMP/agent.json" --pcap "$TMP/agent.pcapng" --no-color -v \
+	>"$TMP/out.txt" 2>"$TMP/err.txt" || rc=$?
+t_agent=$((($(date +%s%N) - t0) / 1000000))
+[ "$rc" = 0 ] || { cat "$TMP/out.txt" "$TMP/err.txt" >&2; fail "exit code $rc through the agent"; }
+t0=$(date +%s%N)
+"$NETCHECK" run --engine "unix://$SOCK" --capture-via host --json "$TMP/host.json" --no-color >/dev/null 2>&1 ||
+	fail "the run without the agent failed"
+t_host=$((($(date +%s%N) - t0) / 1000000))
+note "run through the agent: $t_agent ms; without: $t_host ms; $(grep -o 'capture agent[^…]*' "$TMP/err.txt")"
+R=$TMP/agent.json
+check_schema "$R"
+check_schema "$TMP/host.json"
+
+expect_eq "agent used" "$(json_get "$R" 'd["environment"]["capture_agent"]["used"]')" True
+expect_eq "agent note" "$(json_get "$R" 'd["environment"]["capture_agent"]["note"]')" ""
+unc=$(json_get "$R" 'd["environment"]["capture_agent"]["clock_uncertainty_ns"]')
+off=$(json_get "$R" 'd["environment"]["capture_agent"]["clock_offset_ns"]')
+[[ $unc =~ ^[0-9]+$ ]] || fail "clock uncertainty '$unc' is not a number"
+note "agent clock offset $off ns, uncertainty $unc ns"
+
+# every point says where it is; the agent's are named so and have packets
+for point in 'docker0@engine' 'eth0@container'; do
+	n=$(json_get "$R" "sum(c['packets'] for c in d['environment']['capture_points'] if c['name'] == '$point')")
+	[ "$n" -gt 0 ] || fail "no packets at $point"
+done
+expect_eq "a veth@engine point with packets" \
+	"$(json_get "$R" "any(c['name'].startswith('veth') and c['name'].endswith('@engine') and c['packets'] > 0 and c['where'] == 'engine' for c in d['environment']['capture_points'])")" True
+expect_eq "eth0@container is in the container" \
+	"$(json_get "$R" "[c['where'] for c in d['environment']['capture_points'] if c['name'] == 'eth0@container']")" "['container']"
+expect_eq "lo is on this host" \
+	"$(json_get "$R" "[c['where'] for c in d['environment']['capture_points'] if c['name'] == 'lo']")" "['host']"
+
+# the six published paths: no longer out-of-sight, the engine side in their evidence
+n_pub=0
+for path in published-loopback published-loopback6 published-host published-loopback-udp published-host-udp published-remote; do
+	[ "$(json_get "$R" "'$path' in p")" = True ] || { note "no $path path"; continue; }
+	n_pub=$((n_pub + 1))
+	expect_eq "$path verdict" "$(json_get "$R" "p['$path']['verdict']")" reachable
+	expect_eq "$path mechanism" "$(json_get "$R" "p['$path']['mechanism']")" proxy
+	expect_eq "$path hops at docker0@engine" \
+		"$(json_get "$R" "any(h['capture_point'] == 'docker0@engine' for h in p['$path']['evidence'])")" True
+	expect_eq "$path without the agent" "$(json_get "$TMP/host.json" "p['$path']['mechanism']")" out-of-sight
+done
+[ "$n_pub" -ge 5 ] || fail "only $n_pub published paths"
+
+# the pcapng: one interface per point, its description naming it, packets on the engine's
+idbs=$(capinfos "$TMP/agent.pcapng" 2>/dev/null) || fail "capinfos cannot read the pcapng"
+for point in 'docker0@engine' 'eth0@container'; do
+	if_id=$(awk -v want="$point" '/^Interface #[0-9]+ info:/ { n = $2; gsub(/[#:]/, "", n) }
+		/Description = / && index($0, want) { print n; exit }' <<<"$idbs")
+	[ -n "$if_id" ] || fail "no interface described as $point in the pcapng"
+	n=$(tshark -r "$TMP/agent.pcapng" -Y "frame.interface_id == $if_id && tcp.port == 80" -T fields -e frame.number 2>/dev/null | wc -l)
+	[ "$n" -gt 0 ] || fail "no TCP packets on $point (#$if_id) in the pcapng"
+	note "pcapng: $n packets to or from port 80 on $point"
+done
+expect_eq "labelled containers left in the lab" "$(labelled_containers)" "$before"
+
+# SIGINT while the agent captures: nothing of the run is left in the lab
+"$NETCHECK" run --engine "unix://$SOCK" --no-color >/dev/null 2>&1 &
+pid=$!
+seen=0
+for _ in $(seq 1 400); do
+	if api GET '/containers/json?filters=%7B%22label%22%3A%5B%22io.netcheck.run%22%5D%7D' | grep -q -- '-agent"'; then
+		seen=1
+		break
+	fi
+	sleep 0.01
+done
+[ "$seen" = 1 ] || fail "the agent's container never appeared"
+kill -INT "$pid"
+wait "$pid" || true
+expect_eq "labelled containers left after SIGINT" "$(labelled_containers)" "$before"
+
+echo "PASS lab-desktop-agent"
