@@ -46,6 +46,17 @@ void probe_relay_done(nc_probe_t *p)
 	p->path->timings.first_byte_ms = -1;
 	/* the container's side, not the control connection's */
 	p->path->local = a.local;
+	/* by name: the target is the address the name resolved to in the
+	 * container, and none when it did not resolve (not the address
+	 * netcheck expected it to have) */
+	if (p->path->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS) {
+		uint16_t port = p->path->target.port;
+
+		if (a.resolved[0] == '\0' || nc_endpoint_parse(a.resolved, port, &p->path->target) < 0) {
+			memset(&p->path->target, 0, sizeof(p->path->target));
+			p->path->target.port = port;
+		}
+	}
 	if (a.have_target_answer) {
 		p->path->peer_seen = a.target_answer.peer;
 		snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a.target_answer.hostname);

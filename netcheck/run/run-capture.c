@@ -509,6 +509,18 @@ static nc_endpoint_t direct_local(const nc_result_t *result, int family)
 	return none;
 }
 
+/* Whether capture point `point` can be on path p's way: the peer's points
+ * only for paths that start in a container. */
+static bool on_its_way(const nc_environment_t *env, const nc_path_t *p, uint32_t point)
+{
+	nc_point_kind_t kind;
+
+	if (nc_path_kind_from_container(p->kind) || point >= env->n_capture_points)
+		return true;
+	kind = env->capture_points[point].kind;
+	return kind != NC_POINT_PEER_VETH && kind != NC_POINT_PEER_CONTAINER;
+}
+
 /* netcheck's own control packets per point: counted apart from the paths' */
 static void count_control(run_state_t *s, const nc_packet_t *pkts, size_t n, const nc_leg_t *leg_of)
 {
@@ -528,7 +540,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 	const char *names[NC_CAPTURE_MAX_POINTS];
 	const nc_packet_t *pkts;
 	size_t n, n_probes = 0, n_points;
-	int *probe_of = NULL;
+	int *probe_of = NULL, *own_of = NULL; /* owned */
 	nc_leg_t *leg_of = NULL;
 	int r = 0;
 
@@ -597,10 +609,19 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 			goto out;
 		count_control(s, pkts, n, leg_of);
 	}
+	if (n > 0 && (own_of = malloc(n * sizeof(*own_of))) == NULL) {
+		r = -ENOMEM;
+		goto out;
+	}
 	for (size_t k = 0; k < n_probes; k++) {
 		nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[k]);
 
-		r = nc_attribute_fill_path(p, (int)k, pkts, n, probe_of, leg_of, names, n_points);
+		/* the bridge floods a frame whose destination it has not learnt
+		 * yet to every port: a path from the host seen on the peer's
+		 * points was flooded there, and is no hop of its way */
+		for (size_t i = 0; i < n; i++)
+			own_of[i] = on_its_way(env, p, pkts[i].point) ? probe_of[i] : -1;
+		r = nc_attribute_fill_path(p, (int)k, pkts, n, own_of, leg_of, names, n_points);
 		if (r < 0)
 			goto out;
 	}
@@ -609,6 +630,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		r = write_pcap(s, pkts, n, probe_of, leg_of, path_of_probe, err);
 out:
 	free(probe_of);
+	free(own_of);
 	free(leg_of);
 	if (r == -ENOMEM)
 		nc_error_set(err, r, "out of memory attributing %zu packets", n);
