@@ -564,3 +564,10 @@ bool nc_attribute_path_has_leg(const nc_path_t *p, nc_leg_t leg)
 {
 	return nc_attribute_path_has_leg_at(p, leg, NULL);
 }
+
+bool nc_attribute_point_on_way(nc_point_kind_t point, nc_path_kind_t path)
+{
+	if (nc_path_kind_from_container(path))
+		return true;
+	return point != NC_POINT_PEER_VETH && point != NC_POINT_PEER_CONTAINER;
+}

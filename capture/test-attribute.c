@@ -620,6 +620,19 @@ static void test_icmp_and_unrelated(void **state)
 	nc_result_free(f.result);
 }
 
+/* The bridge floods a frame to every port until it learns where its
+ * destination is: the peer's points are on no host path's way. */
+static void test_point_on_way(void **state)
+{
+	(void)state;
+	assert_false(nc_attribute_point_on_way(NC_POINT_PEER_VETH, NC_PATH_DIRECT_ICMP));
+	assert_false(nc_attribute_point_on_way(NC_POINT_PEER_CONTAINER, NC_PATH_PUBLISHED_LOOPBACK));
+	assert_true(nc_attribute_point_on_way(NC_POINT_VETH, NC_PATH_DIRECT_ICMP));
+	assert_true(nc_attribute_point_on_way(NC_POINT_CONTAINER, NC_PATH_DIRECT_ICMP));
+	assert_true(nc_attribute_point_on_way(NC_POINT_PEER_VETH, NC_PATH_CONTAINER_TO_CONTAINER));
+	assert_true(nc_attribute_point_on_way(NC_POINT_PEER_CONTAINER, NC_PATH_CONTAINER_TO_CONTAINER_DNS));
+}
+
 static void test_bounds_and_args(void **state)
 {
 	list_t l = { 0 };
@@ -708,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_missing_leg_retransmit_rst),
 		cmocka_unit_test(test_icmp_and_unrelated),
+		cmocka_unit_test(test_point_on_way),
 		cmocka_unit_test(test_bounds_and_args),
 		cmocka_unit_test(test_payload_bounds),
 	};

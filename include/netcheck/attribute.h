@@ -78,6 +78,11 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			   const int *probe_of, const nc_leg_t *leg_of,
 			   const char *const *point_names, size_t n_points);
 
+/* Whether a capture point of that kind can be on a path of that kind's
+ * way: the peer's points only for paths that start in a container (a
+ * host path's packet seen there was flooded by the bridge).  Pure. */
+bool nc_attribute_point_on_way(nc_point_kind_t point, nc_path_kind_t path);
+
 /* Whether a filled path has a hop of that leg (at that capture point, for
  * the _at form; point borrowed). */
 bool nc_attribute_path_has_leg(const nc_path_t *p, nc_leg_t leg);

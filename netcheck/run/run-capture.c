@@ -509,16 +509,9 @@ static nc_endpoint_t direct_local(const nc_result_t *result, int family)
 	return none;
 }
 
-/* Whether capture point `point` can be on path p's way: the peer's points
- * only for paths that start in a container. */
 static bool on_its_way(const nc_environment_t *env, const nc_path_t *p, uint32_t point)
 {
-	nc_point_kind_t kind;
-
-	if (nc_path_kind_from_container(p->kind) || point >= env->n_capture_points)
-		return true;
-	kind = env->capture_points[point].kind;
-	return kind != NC_POINT_PEER_VETH && kind != NC_POINT_PEER_CONTAINER;
+	return point >= env->n_capture_points || nc_attribute_point_on_way(env->capture_points[point].kind, p->kind);
 }
 
 /* netcheck's own control packets per point: counted apart from the paths' */
