@@ -446,6 +446,8 @@ int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qu
 /* borrowed; NULL when no path has that name */
 nc_path_t *nc_result_path_by_name(nc_result_t *r, const char *name);
 size_t nc_result_path_count(const nc_result_t *r);
+/* Forgets every path (watch: before a cycle plans them again). */
+void nc_result_clear_paths(nc_result_t *r);
 /* borrowed; NULL when i is out of range */
 nc_path_t *nc_result_path(nc_result_t *r, size_t i);
 const nc_path_t *nc_result_path_const(const nc_result_t *r, size_t i);

@@ -204,6 +204,16 @@ void nc_result_free(nc_result_t *r)
 	free(r);
 }
 
+void nc_result_clear_paths(nc_result_t *r)
+{
+	for (size_t i = 0; i < r->n_paths; i++) {
+		free(r->paths[i].hops);
+		free(r->paths[i].packets);
+	}
+	memset(r->paths, 0, sizeof(r->paths));
+	r->n_paths = 0;
+}
+
 nc_environment_t *nc_result_environment(nc_result_t *r) { return &r->environment; }
 nc_container_t *nc_result_container(nc_result_t *r) { return &r->container; }
 const nc_environment_t *nc_result_environment_const(const nc_result_t *r) { return &r->environment; }

@@ -107,6 +107,7 @@ struct run_state {
 	const nc_target_ops_t *target;
 	void *target_state;           /* owned: target->size bytes */
 	const nc_run_engine_ops_t *eng;
+	bool keep_privileges;         /* watch (run-watch.c): every cycle opens capture again */
 	nc_engine_t *engine;          /* owned */
 	nc_engine_version_t version;
 	nc_engine_info_t engine_info;
@@ -144,6 +145,12 @@ struct run_state {
  * and eng set by the caller, the rest zeroed), then teardown, whatever
  * stage stopped the run.  Returns as nc_run(). */
 int nc_run_stages(run_state_t *s, nc_error_t *err);
+/* The same in parts, for watch (run-watch.c): discover and prepare once;
+ * capture, probe, attribute, classify once a cycle (after
+ * nc_watch_cycle's reset); teardown once, passing r through. */
+int nc_run_setup(run_state_t *s, nc_error_t *err);
+int nc_run_cycle(run_state_t *s, nc_error_t *err);
+int nc_run_teardown(run_state_t *s, int r, nc_error_t *err);
 /* The same with the state made here: target->size bytes for the target.
  * opt, target, eng, result, err: borrowed for the call. */
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,

@@ -143,12 +143,19 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	return nc_run_interrupted(s) ? NC_ECANCELED : 0;
 }
 
-static const struct stage {
+struct stage {
 	const char *name;
 	int (*run)(run_state_t *s, nc_error_t *err);
-} stages[] = {
+};
+
+/* once a run (or a watch): the engine, the loop and the target */
+static const struct stage setup_stages[] = {
 	{ "discover", stage_discover },
 	{ "prepare target", stage_prepare },
+};
+
+/* once a run, every cycle of a watch: what a path's answer costs */
+static const struct stage cycle_stages[] = {
 	{ "open capture", stage_open_capture },
 	{ "probe", stage_probe },
 	{ "attribute", stage_attribute },
@@ -157,7 +164,7 @@ static const struct stage {
 
 /* Always runs, whatever stage stopped the run: the target (removed when
  * ours), probes, capture, the loop, the engine. */
-static int teardown(run_state_t *s, int r, nc_error_t *err)
+int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 {
 	if (s->engine != NULL)
 		s->target->teardown(s, s->target_state);
@@ -183,19 +190,40 @@ static int teardown(run_state_t *s, int r, nc_error_t *err)
 	return r;
 }
 
-int nc_run_stages(run_state_t *s, nc_error_t *err)
+static int run_list(run_state_t *s, const struct stage *list, size_t n, nc_error_t *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n && r == 0; i++) {
+		r = list[i].run(s, err);
+		if (r == 0 && nc_run_interrupted(s))
+			r = NC_ECANCELED;
+	}
+	return r;
+}
+
+int nc_run_setup(run_state_t *s, nc_error_t *err)
 {
 	int r = 0;
 
 	make_run_id(nc_result_container(s->result)->run_id, sizeof(nc_result_container(s->result)->run_id));
 	if (s->opt->expect != NULL)
 		r = nc_expect_parse(s->result, s->opt->expect, err);
-	for (size_t i = 0; i < NC_ARRAY_SIZE(stages) && r == 0; i++) {
-		r = stages[i].run(s, err);
-		if (r == 0 && nc_run_interrupted(s))
-			r = NC_ECANCELED;
-	}
-	return teardown(s, r, err);
+	return r < 0 ? r : run_list(s, setup_stages, NC_ARRAY_SIZE(setup_stages), err);
+}
+
+int nc_run_cycle(run_state_t *s, nc_error_t *err)
+{
+	return run_list(s, cycle_stages, NC_ARRAY_SIZE(cycle_stages), err);
+}
+
+int nc_run_stages(run_state_t *s, nc_error_t *err)
+{
+	int r = nc_run_setup(s, err);
+
+	if (r == 0)
+		r = nc_run_cycle(s, err);
+	return nc_run_teardown(s, r, err);
 }
 
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,

@@ -1,0 +1,91 @@
+/* netcheck watch: the run's stages in two parts over one target.  setup
+ * (discover, prepare) once; every cycle the last cycle's probes and capture
+ * are freed and the paths forgotten, then nc_run_cycle() (capture, probe,
+ * attribute, classify); teardown once.  Capabilities are kept: each cycle
+ * opens its capture points again.  May call: what run.c calls.  Called by:
+ * cli (cli-watch.c). */
+#include "netcheck/watch.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "run-internal.h"
+
+struct nc_watch {
+	run_state_t s;
+	bool setup_done;
+};
+
+int nc_watch_new(const nc_run_options_t *opt, nc_result_t *result, nc_watch_t **ret, nc_error_t *err)
+{
+	nc_watch_t *w = calloc(1, sizeof(*w));
+	const nc_target_ops_t *target = opt->target != NULL ? &nc_target_named : &nc_target_launched;
+
+	*ret = w;
+	if (w == NULL)
+		return nc_error_set(err, -ENOMEM, "out of memory");
+	w->s.opt = opt;
+	w->s.result = result;
+	w->s.target = target;
+	w->s.eng = &nc_run_engine_real;
+	w->s.keep_privileges = true;
+	w->s.target_state = calloc(1, target->size > 0 ? target->size : 1);
+	if (w->s.target_state == NULL)
+		return nc_error_set(err, -ENOMEM, "out of memory");
+	w->setup_done = true;
+	return nc_run_setup(&w->s, err);
+}
+
+uv_loop_t *nc_watch_loop(nc_watch_t *w)
+{
+	return &w->s.loop;
+}
+
+/* What the last cycle left: its probes, its capture (whose handles close
+ * on the loop), its paths.  The loop runs until only the cli's
+ * unreferenced handles are left. */
+static void forget_cycle(run_state_t *s)
+{
+	for (size_t i = 0; i < s->n_probes; i++)
+		nc_probe_free(s->probes[i]);
+	s->n_probes = s->probes_done = 0;
+	if (s->capture_running)
+		nc_run_capture_finish(s);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	nc_run_capture_free(s);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	s->capture_running = s->capture_stopping = s->capture_ended = false;
+	nc_result_clear_paths(s->result);
+}
+
+int nc_watch_cycle(nc_watch_t *w, nc_error_t *err)
+{
+	forget_cycle(&w->s);
+	return nc_run_cycle(&w->s, err);
+}
+
+bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err)
+{
+	const nc_container_t *c = nc_result_container(w->s.result);
+	nc_container_info_t info;
+
+	if (w->s.engine == NULL || c->id[0] == '\0')
+		return false;
+	if (nc_engine_container_inspect(w->s.engine, c->id, 0, &info, err) < 0)
+		return false;
+	if (!info.running)
+		nc_error_set(err, -ESRCH, "container %.12s is not running", c->id);
+	return info.running;
+}
+
+int nc_watch_free(nc_watch_t *w, int r, nc_error_t *err)
+{
+	if (w == NULL)
+		return r;
+	if (w->setup_done)
+		r = nc_run_teardown(&w->s, r, err);
+	free(w->s.target_state);
+	free(w);
+	return r;
+}
