@@ -380,6 +380,39 @@ static void test_diagnose_dropped(void **state)
 	p->timings.connect_ms = 0.4;
 	nc_classify_diagnose(p, &env, &f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_NO_ANSWER);
+
+	/* an app that accepts and never answers, behind docker-proxy: the
+	 * request was seen reaching the container on the forwarder's own leg,
+	 * and the diagnosis says so (no gap: not "dropped") */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_TIMEOUT, 80);
+	p->timings.connect_ms = 0.3;
+	hop_at(p, "lo", NC_LEG_CLIENT);
+	hop_at(p, "docker0", NC_LEG_PROXY_TO_CONTAINER);
+	hop_at(p, "veth1a2b3c4", NC_LEG_PROXY_TO_CONTAINER);
+	hop_at(p, "eth0@container", NC_LEG_PROXY_TO_CONTAINER);
+	{
+		nc_packet_summary_t k = { .leg = NC_LEG_PROXY_TO_CONTAINER, .proto = IPPROTO_TCP,
+					  .tcp_flags = NC_TCP_PSH | NC_TCP_ACK, .length = 78 };
+		bool cited = false;
+
+		k.dst = ep_("172.17.0.2", 80);
+		snprintf(k.capture_point, sizeof(k.capture_point), "%s", "veth1a2b3c4");
+		assert_int_equal(nc_path_add_packet(p, &k), 0);
+		snprintf(k.capture_point, sizeof(k.capture_point), "%s", "eth0@container");
+		assert_int_equal(nc_path_add_packet(p, &k), 0);
+		nc_classify_diagnose(p, &env, &f);
+		assert_int_equal(p->diagnosis.code, NC_DIAG_NO_ANSWER);
+		for (size_t i = 0; i < p->diagnosis.n_observed; i++) {
+			const nc_observation_t *o = &p->diagnosis.observed[i];
+
+			if (o->source == NC_OBS_CAPTURE && o->leg == NC_LEG_PROXY_TO_CONTAINER) {
+				assert_string_equal(o->point, "eth0@container"); /* the innermost */
+				assert_non_null(strstr(o->text, "reached the container"));
+				cited = true;
+			}
+		}
+		assert_true(cited);
+	}
 	nc_result_free(r);
 }
 
