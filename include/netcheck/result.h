@@ -385,8 +385,9 @@ typedef struct nc_container {
 /* A swarm node as a --swarm run found it, with its task of netcheck's
  * global service. */
 typedef struct nc_node {
-	char id[80];
+	char id[80];                      /* the node's key everywhere (paths' node, reports) */
 	char hostname[NC_NAME_MAX];
+	char name[NC_NAME_MAX];           /* what reports and path names call it: nc_swarm_name_nodes() */
 	nc_endpoint_t address;            /* Status.Addr (port 0) */
 	char role[16];                    /* "manager", "worker" */
 	char state[16];                   /* Status.State: "ready", "down", ... */
@@ -416,6 +417,14 @@ typedef struct nc_swarm {
 	nc_node_t nodes[NC_MAX_NODES];
 	size_t n_nodes;
 } nc_swarm_t;
+
+/* Names every node of sw (nc_node_t.name): its hostname, or, where two
+ * nodes share one (nodes cloned from one image), "<hostname>/<the first
+ * NC_NODE_SHORT_ID characters of its id>" for each of them; a node
+ * without a hostname is its short id.  Names are unique as long as ids
+ * differ in their short prefix, which Swarm's random 25-character ids do. */
+#define NC_NODE_SHORT_ID 12
+void nc_swarm_name_nodes(nc_swarm_t *sw);
 
 typedef struct nc_result nc_result_t;
 

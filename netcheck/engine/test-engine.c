@@ -32,6 +32,7 @@
 #include "helpers.h"
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
+#include "netcheck/result.h"
 #include "engine-internal.h"
 
 /* --- fixtures ---------------------------------------------------------- */
@@ -1305,6 +1306,78 @@ static void test_parse_swarm_run(void **state)
 	json_decref(j);
 }
 
+/* A node list as a --swarm run keeps it (the nodes' names made by the
+ * model): a node is its id; two nodes with one hostname both get it with
+ * their short ids, so their paths' names stay apart. */
+static size_t swarm_from_fixture(const char *name, nc_swarm_t *sw)
+{
+	json_t *j = load_fixture(name);
+	nc_swarm_node_t n[NC_MAX_NODES];
+	nc_error_t err = { "" };
+	size_t count = 0;
+
+	assert_true(nc_engine_parse_nodes(j, n, NC_MAX_NODES, &count, &err) >= 0);
+	json_decref(j);
+	memset(sw, 0, sizeof(*sw));
+	for (size_t i = 0; i < count; i++) {
+		snprintf(sw->nodes[i].id, sizeof(sw->nodes[i].id), "%.79s", n[i].id);
+		snprintf(sw->nodes[i].hostname, sizeof(sw->nodes[i].hostname), "%.255s", n[i].hostname);
+	}
+	sw->n_nodes = count;
+	nc_swarm_name_nodes(sw);
+	return count;
+}
+
+static void test_swarm_node_names(void **state)
+{
+	nc_swarm_t *sw = test_calloc(1, sizeof(*sw));
+	nc_result_t *r;
+	char want[NC_NAME_MAX];
+	(void)state;
+
+	/* hostnames that differ: the names are the hostnames */
+	assert_int_equal(swarm_from_fixture("swarm-nodes.json", sw), 2);
+	assert_string_equal(sw->nodes[0].name, "node-1");
+	assert_string_equal(sw->nodes[1].name, sw->nodes[1].hostname);
+
+	/* recorded: three lab nodes, the last two with one hostname */
+	assert_int_equal(swarm_from_fixture("swarm-nodes-twin.json", sw), 3);
+	r = nc_result_new();
+	assert_non_null(r);
+	for (size_t i = 0; i < sw->n_nodes; i++) {
+		const nc_node_t *n = &sw->nodes[i];
+		size_t twins = 0;
+		nc_path_t *p = NULL;
+
+		for (size_t k = 0; k < sw->n_nodes; k++)
+			twins += strcmp(sw->nodes[k].hostname, n->hostname) == 0;
+		if (twins > 1)
+			snprintf(want, sizeof(want), "%s/%.12s", n->hostname, n->id);
+		else
+			snprintf(want, sizeof(want), "%s", n->hostname);
+		assert_string_equal(n->name, want);
+		/* the path a node's name qualifies is one of its own: none vanishes */
+		assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_NODE, n->name, NULL, &p), 0);
+	}
+	assert_int_equal(nc_result_path_count(r), 3);
+	/* the recorded twins are there (in the engine's order) and apart */
+	{
+		size_t named = 0;
+
+		for (size_t i = 0; i < sw->n_nodes; i++)
+			named += strcmp(sw->nodes[i].hostname, "nclab-node2") == 0 && strchr(sw->nodes[i].name, '/') != NULL;
+		assert_int_equal(named, 2);
+	}
+	nc_result_free(r);
+
+	/* a node without a hostname is its short id */
+	sw->nodes[0].hostname[0] = '\0';
+	nc_swarm_name_nodes(sw);
+	snprintf(want, sizeof(want), "%.12s", sw->nodes[0].id);
+	assert_string_equal(sw->nodes[0].name, want);
+	test_free(sw);
+}
+
 static void test_parse_swarm(void **state)
 {
 	json_t *info = load_fixture("swarm-manager-info.json"), *swarm = load_fixture("swarm-inspect.json");
@@ -1790,6 +1863,7 @@ int main(void)
 		cmocka_unit_test(test_parse_containers),
 		cmocka_unit_test(test_logs_decode),
 		cmocka_unit_test(test_parse_swarm),
+		cmocka_unit_test(test_swarm_node_names),
 		cmocka_unit_test(test_parse_swarm_run),
 		cmocka_unit_test(test_container_spec_json),
 		cmocka_unit_test(test_network_service_spec_json),

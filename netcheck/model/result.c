@@ -221,6 +221,23 @@ const nc_container_t *nc_result_container_const(const nc_result_t *r) { return &
 nc_swarm_t *nc_result_swarm(nc_result_t *r) { return &r->swarm; }
 const nc_swarm_t *nc_result_swarm_const(const nc_result_t *r) { return &r->swarm; }
 
+void nc_swarm_name_nodes(nc_swarm_t *sw)
+{
+	for (size_t i = 0; i < sw->n_nodes; i++) {
+		nc_node_t *n = &sw->nodes[i];
+		bool repeated = false;
+
+		for (size_t k = 0; k < sw->n_nodes && !repeated; k++)
+			repeated = k != i && strcmp(sw->nodes[k].hostname, n->hostname) == 0;
+		if (n->hostname[0] == '\0')
+			snprintf(n->name, sizeof(n->name), "%.*s", NC_NODE_SHORT_ID, n->id);
+		else if (repeated)
+			snprintf(n->name, sizeof(n->name), "%.200s/%.*s", n->hostname, NC_NODE_SHORT_ID, n->id);
+		else
+			snprintf(n->name, sizeof(n->name), "%s", n->hostname);
+	}
+}
+
 int nc_result_add_path_named(nc_result_t *r, nc_path_kind_t kind, const char *qualifier,
 			     const nc_endpoint_t *target, nc_path_t **ret_path)
 {

@@ -551,6 +551,7 @@ static json_t *swarm_json(const nc_result_t *r, json_t *all_paths)
 		paths = json_object_get(node, "paths"); /* borrowed: node owns it */
 		SET(node, "id", JSTR(n->id));
 		SET(node, "hostname", JSTR(n->hostname));
+		SET(node, "name", JSTR(n->name));
 		SET(node, "address", jendpoint(&n->address, false));
 		SET(node, "role", JSTR(n->role));
 		SET(node, "state", JSTR(n->state));

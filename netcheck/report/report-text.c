@@ -290,7 +290,7 @@ static void print_node(out_t *o, const nc_node_t *n)
 {
 	char host[NC_NAME_MAX], addr[NC_ENDPOINT_STRLEN], task[NC_DETAIL_MAX + 64], error[NC_DETAIL_MAX];
 
-	CLEAN(n->hostname, host);
+	CLEAN(n->name, host);
 	if (nc_endpoint_is_set(&n->address))
 		text_endpoint_text(&n->address, false, addr, sizeof(addr));
 	else

@@ -540,6 +540,7 @@ static nc_result_t *build_swarm(void)
 		snprintf(sw->nodes[1].task_state, sizeof(sw->nodes[1].task_state), "rejected");
 		snprintf(sw->nodes[1].task_error, sizeof(sw->nodes[1].task_error), "No such image " HOSTILE);
 		sw->nodes[1].address = ep("10.0.0.12", 0);
+		nc_swarm_name_nodes(sw);
 	}
 	nc_expect_evaluate(r);
 	/* the run failed part way: the paths so far, and why it stopped */
@@ -1428,6 +1429,7 @@ static void test_swarm_text_and_json(void **state)
 	a = json_array_get(nodes, 0);
 	b = json_array_get(nodes, 1);
 	assert_string_equal(jget_str(a, "hostname"), "host-a");
+	assert_string_equal(jget_str(a, "name"), "host-a");
 	assert_int_equal(json_array_size(json_object_get(a, "paths")), 2);
 	assert_string_equal(jget_str(json_array_get(json_object_get(a, "paths"), 0), "name"), "published-node:node-a");
 	assert_string_equal(jget_str(json_array_get(json_object_get(a, "paths"), 1), "name"), "task-to-task:node-a");

@@ -51,8 +51,9 @@ static nc_node_t *node_by_id(nc_swarm_t *sw, const char *id)
 	return NULL;
 }
 
-/* Report order: the manager netcheck talks to, then by hostname (an
- * insertion sort: at most NC_MAX_NODES). */
+/* Report order: the manager netcheck talks to, then by hostname, then by
+ * id (two nodes may share a hostname; an insertion sort: at most
+ * NC_MAX_NODES). */
 static void sort_nodes(nc_swarm_t *sw, const char *manager_id)
 {
 	for (size_t i = 1; i < sw->n_nodes; i++) {
@@ -61,8 +62,10 @@ static void sort_nodes(nc_swarm_t *sw, const char *manager_id)
 
 		for (; k > 0; k--) {
 			const nc_node_t *prev = &sw->nodes[k - 1];
+			int by_name = strcmp(n.hostname, prev->hostname);
 			bool n_first = strcmp(n.id, manager_id) == 0 ||
-				       (strcmp(prev->id, manager_id) != 0 && strcmp(n.hostname, prev->hostname) < 0);
+				       (strcmp(prev->id, manager_id) != 0 &&
+					(by_name < 0 || (by_name == 0 && strcmp(n.id, prev->id) < 0)));
 
 			if (!n_first)
 				break;
@@ -122,6 +125,7 @@ static int read_swarm(run_state_t *s, nc_error_t *err)
 	if (r < 0)
 		return r;
 	sort_nodes(sw, info.node_id);
+	nc_swarm_name_nodes(sw); /* a node is its id; names for people, unique even for cloned hostnames */
 	if ((size_t)r > NC_MAX_NODES)
 		nc_run_progress(s, "the swarm has %d nodes: netcheck probes the first %d", r, NC_MAX_NODES);
 	return 0;
@@ -155,7 +159,7 @@ static int connect_nodes(run_state_t *s, struct swarm *t, nc_error_t *err)
 									  : "it is in no swarm");
 		if (node->engine_url[0] != '\0')
 			return nc_error_set(err, -EINVAL, "the engines %s and %s are the same node (%s)",
-					    node->engine_url, nc_engine_url(e), node->hostname);
+					    node->engine_url, nc_engine_url(e), node->name);
 		snprintf(node->engine_url, sizeof(node->engine_url), "%s", nc_engine_url(e));
 	}
 	return 0;
@@ -202,7 +206,7 @@ static int load_image(run_state_t *s, struct swarm *t, nc_error_t *err)
 			continue;
 		r = nc_engine_image_exists(e, sw->image, err);
 		if (r == 0) {
-			nc_run_progress(s, "loading image %.19s into %s", sw->image, node->hostname);
+			nc_run_progress(s, "loading image %.19s into %s", sw->image, node->name);
 			r = nc_engine_image_load(e, tar, tar_len, err);
 		}
 		node->image_loaded = r >= 0;
@@ -432,17 +436,17 @@ static void swarm_teardown(run_state_t *s, void *target)
 static bool node_blocks(nc_path_t *p, const nc_node_t *node, const char *role)
 {
 	if (strcmp(node->state, "ready") != 0)
-		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->hostname, node->state);
+		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->name, node->state);
 	else if (strcmp(node->availability, "active") != 0)
-		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->hostname,
+		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->name,
 				   node->availability);
 	else if (node->task_id[0] == '\0')
-		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->hostname);
+		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->name);
 	else if (strcmp(node->task_state, "running") != 0)
-		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->hostname,
+		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->name,
 				   node->task_state, node->task_error[0] ? ": " : "", node->task_error);
 	else if (node->host_port == 0 || node->address.family == 0)
-		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->hostname);
+		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->name);
 	else
 		return false;
 	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
@@ -453,7 +457,7 @@ static nc_path_t *add_node_path(run_state_t *s, struct swarm *t, nc_path_kind_t 
 {
 	nc_path_t *p = NULL;
 
-	if (nc_result_add_path_named(s->result, kind, node->hostname, target, &p) < 0)
+	if (nc_result_add_path_named(s->result, kind, node->name, target, &p) < 0)
 		return NULL;
 	p->container_port = t->port;
 	snprintf(p->node, sizeof(p->node), "%s", node->id);

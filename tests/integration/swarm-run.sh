@@ -12,6 +12,9 @@
 #   4. bad input: a worker's engine first (64), an engine that does not answer
 #      (69), an engine that is in no swarm (64) -- one line on stderr each;
 #   5. a node down: its paths fail saying so, exit 1;
+#   6. three nodes, two of them with one hostname (cloned from one image): every
+#      node's four paths reported, named hostname/<short id> for the two, and
+#      the count says 12;
 # and after each run nothing of netcheck's is left on the swarm, and no node ever
 # tried to pull an image.
 [ "${CI:-}" = true ] && export NC_CI=1 # CI: a missing prerequisite fails, never skips
@@ -173,6 +176,44 @@ expect_eq "node 1 still probed" "$(path_field "$TMP/down.json" published-node:nc
 detail=$(path_field "$TMP/down.json" published-node:nclab-node2 detail)
 [[ $detail == "not sent: node nclab-node2 is down" ]] || fail "node 2's path does not say it is down: $detail"
 nothing_left "after the run with a node down"
+no_pulls "after run 5"
+
+# ---- 6. two nodes with one hostname -------------------------------------------------------
+t0=$(now_ms)
+NCLAB_PREFER_OFFLINE=0 NCLAB_TWIN_HOSTNAME=1 swarm_lab_up 3
+note "time lab up (3 nodes, two named $NCLAB_NODE3_HOSTNAME): $(($(now_ms) - t0)) ms"
+expect_eq "the lab's twin hostnames" "$NCLAB_NODE2_HOSTNAME $NCLAB_NODE3_HOSTNAME" "nclab-node2 nclab-node2"
+set +e
+"$NETCHECK" run --swarm -H "$NCLAB_NODE1_HOST" -H "$NCLAB_NODE2_HOST" -H "$NCLAB_NODE3_HOST" \
+	--json "$TMP/twin.json" --no-color >"$TMP/twin.out" 2>"$TMP/twin.err"
+rc=$?
+set -e
+cat "$TMP/twin.out" >&2
+[ "$rc" = 0 ] || { cat "$TMP/twin.err" >&2; fail "run --swarm over twin hostnames: exit $rc, want 0"; }
+T=$TMP/twin.json
+expect_eq "nodes in the JSON (twins)" "$(jq_py "$T" "len(d['swarm']['nodes'])")" 3
+expect_eq "paths in the JSON (twins)" "$(jq_py "$T" "len(d['paths'])")" 12
+expect_eq "paths per node (twins)" "$(jq_py "$T" "[len(n['paths']) for n in d['swarm']['nodes']]")" "[4, 4, 4]"
+expect_eq "summary total (twins)" "$(jq_py "$T" "d['summary']['paths']")" 12
+expect_eq "distinct node ids" "$(jq_py "$T" "len(set(n['id'] for n in d['swarm']['nodes']))")" 3
+expect_eq "distinct node names" "$(jq_py "$T" "len(set(n['name'] for n in d['swarm']['nodes']))")" 3
+expect_eq "distinct path names" "$(jq_py "$T" "len(set(p['name'] for p in d['paths']))")" 12
+for i in 0 1 2; do
+	name=$(jq_py "$T" "d['swarm']['nodes'][$i]['name']")
+	id=$(jq_py "$T" "d['swarm']['nodes'][$i]['id']")
+	hostname=$(jq_py "$T" "d['swarm']['nodes'][$i]['hostname']")
+	case "$hostname" in
+	nclab-node1) expect_eq "node $id's name" "$name" nclab-node1 ;;
+	nclab-node2) expect_eq "node $id's name" "$name" "nclab-node2/${id:0:12}" ;;
+	*) fail "unexpected hostname $hostname" ;;
+	esac
+	# the node's own paths (grouped by its id) are named after it
+	expect_eq "node $name's paths' qualifiers" "$(jq_py "$T" "sorted(set(p['name'].split(':', 1)[1] for p in d['swarm']['nodes'][$i]['paths']))")" "['$name']"
+	expect_eq "published-node:$name verdict" "$(path_field "$T" "published-node:$name" verdict)" reachable
+	grep -q "^node $name (" "$TMP/twin.out" || fail "the text report has no line for node $name"
+done
+grep -q "^12 of 12 paths as expected" "$TMP/twin.out" || fail "the text summary does not count 12 of 12: $(tail -n 3 "$TMP/twin.out")"
+nothing_left "after the run over twin hostnames"
 no_pulls "at the end"
 
 echo "PASS swarm-run"

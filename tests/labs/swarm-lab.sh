@@ -15,7 +15,9 @@
 #   198.19.0.0/16       the swarm's address pool: ingress and overlay networks (/24 each)
 #
 # Each node is a dockerd (Debian's docker.io) with its own network, mount, PID
-# and UTS namespaces (hostname nclab-node<i>): /sys remounted so it sees its
+# and UTS namespaces (hostname nclab-node<i>; with NCLAB_TWIN_HOSTNAME=1 the
+# last node takes the hostname of the one before it, as nodes cloned from one
+# image do -- `up 3` then has nodes nclab-node1, nclab-node2, nclab-node2): /sys remounted so it sees its
 # netns's interfaces, the cgroup hierarchy bound back in, tmpfs over
 # /run/docker and /run/containerd so it neither sees nor reuses the host's
 # engine, its own data root (under a fresh mktemp dir: a reused one would
@@ -48,6 +50,7 @@ MAX_NODES=3
 # first; 0 (NCLAB_PREFER_OFFLINE=0): dockerd's default, which tries a pull for
 # every task named by tag -- how a user's swarm behaves, for netcheck's test
 PREFER_OFFLINE=${NCLAB_PREFER_OFFLINE:-1}
+TWIN_HOSTNAME=${NCLAB_TWIN_HOSTNAME:-0} # 1: the last node repeats the hostname of the one before it
 UP_TIMEOUT_S=${NCLAB_UP_TIMEOUT:-90}  # per wait: dockerds answering, nodes Ready
 STOP_TIMEOUT_S=${NCLAB_STOP_TIMEOUT:-10} # SIGTERM to SIGKILL
 
@@ -57,6 +60,13 @@ die() { log "$*"; exit 1; }
 now_ms() { date +%s%3N; }
 
 netns_of() { echo "$LAB-node$1"; }
+hostname_of() { # I N: node I's hostname in a lab of N nodes
+	if [ "$TWIN_HOSTNAME" = 1 ] && [ "$1" = "$2" ] && [ "$1" -gt 1 ]; then
+		echo "$LAB-node$(($1 - 1))"
+	else
+		echo "$LAB-node$1"
+	fi
+}
 veth_of() { echo "$LAB-n$1-h"; }
 node_addr() { echo "198.18.10.$((10 + $1))"; }
 node_dir() { echo "$RUN_DIR/node$1"; }
@@ -186,8 +196,8 @@ with tarfile.open(out, "w") as t:
 EOF
 }
 
-start_node() { # I DATA_DIR: the node's namespace, veth and dockerd (returns once dockerd is started)
-	local i=$1 data=$2/node$1 ns veth dir
+start_node() { # I DATA_DIR N: the node's namespace, veth and dockerd (returns once dockerd is started)
+	local i=$1 data=$2/node$1 n=$3 ns veth dir
 	ns=$(netns_of "$i")
 	veth=$(veth_of "$i")
 	dir=$(node_dir "$i")
@@ -215,7 +225,7 @@ start_node() { # I DATA_DIR: the node's namespace, veth and dockerd (returns onc
 		mkdir -p /run/containerd /run/docker &&
 		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
 		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
-		exec "$@"' sh "$dir/cgsave" "$ns" \
+		exec "$@"' sh "$dir/cgsave" "$(hostname_of "$i" "$n")" \
 		env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE="$PREFER_OFFLINE" dockerd --config-file "$dir/daemon.json" \
 		--data-root "$data/docker" --exec-root "$(exec_root_of "$i")" --pidfile "$dir/dockerd.pid" \
 		-H "unix://$(sock_of "$i")" --bip "198.18.1$i.1/24" \
@@ -267,13 +277,13 @@ up() {
 	mkdir -p "$RUN_DIR"
 	data_dir=$(mktemp -d "$DATA_PARENT/$LAB.XXXXXX")
 	: >"$data_dir/.nclab-swarm-lab"
-	printf 'NODES=%s\nDATA_DIR=%s\n' "$n" "$data_dir" >"$STATE"
+	printf 'NODES=%s\nDATA_DIR=%s\nTWIN_HOSTNAME=%s\n' "$n" "$data_dir" "$TWIN_HOSTNAME" >"$STATE"
 
 	ip link add $BRIDGE type bridge
 	ip addr add $BRIDGE_ADDR/24 dev $BRIDGE
 	ip link set $BRIDGE up
 	fw_rule add
-	for i in $(seq 1 "$n"); do start_node "$i" "$data_dir"; done
+	for i in $(seq 1 "$n"); do start_node "$i" "$data_dir" "$n"; done
 	if ! wait_for "$UP_TIMEOUT_S" "the nodes' dockerds to answer" all_answer "$n"; then
 		for i in $(seq 1 "$n"); do tail -n 10 "$data_dir/node$i/dockerd.log" >&2 || true; done
 		die "not every node's dockerd answered (logs: $data_dir/node*/dockerd.log)"
@@ -312,9 +322,10 @@ up() {
 }
 
 env_() {
-	local n i
+	local n i twin
 	[ -f "$STATE" ] || die "the lab is not up"
 	n=$(sed -n 's/^NODES=//p' "$STATE")
+	twin=$(sed -n 's/^TWIN_HOSTNAME=//p' "$STATE")
 	echo "NCLAB_NODES=$n"
 	echo "NCLAB_BRIDGE=$BRIDGE"
 	echo "NCLAB_BRIDGE_ADDR=$BRIDGE_ADDR"
@@ -324,6 +335,7 @@ env_() {
 		echo "NCLAB_NODE${i}_HOST=unix://$(sock_of "$i")"
 		echo "NCLAB_NODE${i}_ADDR=$(node_addr "$i")"
 		echo "NCLAB_NODE${i}_NETNS=$(netns_of "$i")"
+		echo "NCLAB_NODE${i}_HOSTNAME=$(TWIN_HOSTNAME=$twin hostname_of "$i" "$n")"
 	done
 	echo "NCLAB_MANAGER=1"
 	echo "NCLAB_MANAGER_HOST=unix://$(sock_of 1)"
