@@ -5,12 +5,13 @@
 # sourced and tested alone.  The option lists are held against netcheck's
 # one option table by tests/cli-drift.py: a new option goes there first.
 
-_netcheck_docker() { # WHAT: ps | network | context
+_netcheck_docker() { # WHAT: ps | network | context | project
 	command -v docker >/dev/null 2>&1 || return 0
 	case $1 in
 	ps) docker ps --format '{{.Names}}' 2>/dev/null ;;
 	network) docker network ls --format '{{.Name}}' 2>/dev/null ;;
 	context) docker context ls --format '{{.Name}}' 2>/dev/null ;;
+	project) docker ps --format '{{.Label "com.docker.compose.project"}}' 2>/dev/null | sort -u ;;
 	esac
 }
 
@@ -23,7 +24,7 @@ _netcheck() {
 	local report_opts='--http --json --junit --html --pcap --pcap-format --capture-via --no-capture --require-capture
 		--expect --expect-file --paths --skip --timeout --allow-offhost'
 	# options whose value is the next word; --http and --color take theirs after '='
-	local takes_value=' -H --host --engine --context --engine-timeout --image --port --host-port --network
+	local takes_value=' -H --host --engine --context --engine-timeout --image --port --project --host-port --network
 		--json --junit --html --pcap --pcap-format --capture-via --expect --expect-file --paths --skip --timeout --start-timeout -w --write
 		--duration -c --count -s --snaplen'
 	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
@@ -44,6 +45,7 @@ _netcheck() {
 	--capture-via) COMPREPLY=($(compgen -W 'auto host engine' -- "$cur")); return 0 ;;
 	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
 	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
+	--project) COMPREPLY=($(compgen -W "$(_netcheck_docker project)" -- "$cur")); return 0 ;;
 	--paths | --skip) COMPREPLY=($(compgen -W "$(netcheck paths 2>/dev/null | cut -d' ' -f1)" -- "$cur")); return 0 ;;
 	--json | --junit | --html | --pcap | -w | --write | --expect-file)
 		compopt -o filenames 2>/dev/null
@@ -79,7 +81,7 @@ _netcheck() {
 	'') opts=$global_opts ;; # only global options go before the command
 	run) opts="$global_opts $report_opts --image --port --host-port --network --peer --keep
 		--start-timeout --swarm" ;;
-	probe) opts="$global_opts $report_opts --port" ;;
+	probe) opts="$global_opts $report_opts --port --project" ;;
 	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
 	gc) opts="$global_opts --kept" ;;
 	engines) opts=$global_opts ;;

@@ -247,6 +247,7 @@ typedef struct nc_container_summary {
 	char pid[32];                          /* io.netcheck.pid */
 	char scope[NC_ENGINE_LABEL_VALUE_MAX]; /* io.netcheck.scope */
 	bool keep;                             /* io.netcheck.keep is set (any value) */
+	char service[NC_ENGINE_LABEL_VALUE_MAX]; /* com.docker.compose.service, "" when absent */
 } nc_container_summary_t;
 
 /* ---- networks ------------------------------------------------------------- */

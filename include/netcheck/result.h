@@ -292,6 +292,8 @@ typedef struct nc_path {
 	uint16_t container_port;  /* the port in the container this path reaches; 0 = none (ICMP) */
 	char network[NC_NETWORK_NAME_MAX]; /* the container network the path uses, if one */
 	char node[NC_NAME_MAX];   /* swarm: the node id this path belongs to; "" otherwise */
+	char service[NC_NAME_MAX]; /* probe --project: the Compose service of its container; "" otherwise */
+	char container[NC_NAME_MAX]; /* probe --project: the name of the container it reaches */
 	nc_endpoint_t target;     /* what was dialled */
 	nc_endpoint_t local;      /* our socket's local address (TCP) */
 	nc_verdict_t verdict;
@@ -378,6 +380,8 @@ typedef struct nc_container {
 	bool peer_kept;                   /* --keep kept it too */
 	bool user_container;              /* named by the user (netcheck probe): never changed */
 	unsigned stale_removed;           /* containers of dead runs removed first */
+	char project[NC_NAME_MAX];        /* probe --project NAME: the Compose project; "" otherwise
+					   * (then the record above is the project's last container) */
 } nc_container_t;
 
 #define NC_MAX_NODES 16

@@ -39,6 +39,8 @@ typedef struct nc_run_options {
 	size_t n_more_engines;
 	bool swarm;                  /* --swarm: a global service over every node */
 	const char *target;          /* netcheck probe CONTAINER: the user's container; NULL = launch ours */
+	const char *project;         /* netcheck probe --project NAME: every running container of that
+				      * Compose project (target is then NULL) */
 	uint16_t ports[NC_RUN_MAX_PORTS]; /* netcheck probe --port N...: container ports; none = every published one */
 	size_t n_ports;
 	const char *network;         /* --network NAME: a user-defined bridge network; NULL = the default bridge */

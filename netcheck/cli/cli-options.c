@@ -24,7 +24,7 @@
 #define EXIT_CODES_PROBE                                                                        \
 	"  0   every path behaved as expected for the detected environment\n"                   \
 	"  1   at least one path did not\n"                                                     \
-	"  64  usage error, or no such container\n"                                             \
+	"  64  usage error, no such container, or no running container in --project\n"          \
 	"  69  engine unreachable or unusable\n"                                                \
 	"  70  internal error\n"                                                                \
 	"  73  an output file (--json, --junit, --html, --pcap) cannot be created\n"            \
@@ -63,10 +63,12 @@ const command_t cli_commands[] = {
 	  "proxy) with the evidence.  The container is removed at the end, also on\n"
 	  "errors and signals, unless --keep.\n",
 	  EXIT_CODES_RUN },
-	{ "probe", CLI_PROBE, NC_CMD_PROBE, "probe [OPTIONS] CONTAINER", "prove every path to your running container",
+	{ "probe", CLI_PROBE, NC_CMD_PROBE, "probe [OPTIONS] CONTAINER | --project NAME", "prove every path to your running container",
 	  "Probes the paths from this host to CONTAINER (a name or id), which must be\n"
 	  "running: its IP and every published port (or the --port ones), with the\n"
-	  "same evidence and reports as run.  Launches nothing; leaves CONTAINER alone.\n",
+	  "same evidence and reports as run.  Launches nothing; leaves CONTAINER alone.\n"
+	  "--project NAME probes every running container of that Compose project, one\n"
+	  "report with a section per service and one exit code.\n",
 	  EXIT_CODES_PROBE },
 	{ "capture", CLI_CAPTURE, NC_CMD_CAPTURE, "capture [OPTIONS] CONTAINER [FILTER...]",
 	  "capture a container's packets on every point\ninto one pcapng file",
@@ -133,6 +135,8 @@ const cli_option_t cli_options[] = {
 	{ "port", 0, OPT_PORT, required_argument, RUN, "N", "container port the image listens on (default 80)" },
 	{ "port", 0, OPT_PORT, required_argument, PROBE, "N",
 	  "a container port to probe; repeat for several\n(at most 16; default: every published one)" },
+	{ "project", 0, OPT_PROJECT, required_argument, PROBE, "NAME",
+	  "every running container of Compose project\nNAME instead of CONTAINER: a section per\nservice" },
 	{ "port", 0, OPT_PORT, required_argument, CAPTURE, "N",
 	  "the container port whose published port to\nwatch (default: the first TCP one published)" },
 	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN, "N",

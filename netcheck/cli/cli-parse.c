@@ -202,6 +202,11 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 		return 0;
 	case OPT_KEEP: cli->run.keep = true; return 0;
 	case OPT_SWARM: cli->run.swarm = true; return 0;
+	case OPT_PROJECT:
+		if (!valid_name(value, "_.-"))
+			return cli_usage_error(cli, "'%.64s' is not a Compose project name", value);
+		cli->run.project = value;
+		return 0;
 	case OPT_JSON: cli->json_path = value; return 0;
 	case OPT_JUNIT: cli->junit_path = value; return 0;
 	case OPT_HTML: cli->html_path = value; return 0;
@@ -294,7 +299,10 @@ static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
 			return cli_usage_error(cli, "unknown code '%.64s' ('netcheck explain' lists the codes, 'netcheck "
 					       "paths' the paths)", cli->explain);
 	}
-	if (kind == NC_CMD_PROBE || kind == NC_CMD_CAPTURE) {
+	if (kind == NC_CMD_PROBE && cli->run.project != NULL) {
+		if (optind < argc)
+			return cli_usage_error(cli, "--project NAME probes the project's containers: no CONTAINER with it");
+	} else if (kind == NC_CMD_PROBE || kind == NC_CMD_CAPTURE) {
 		if (optind >= argc)
 			return cli_usage_error(cli, "CONTAINER is missing: a container name or id");
 		cli->container = argv[optind++];

@@ -401,6 +401,8 @@ static void take_run_labels(const json_t *labels, nc_container_summary_t *c)
 	copy_json_str(c->pid, sizeof(c->pid), json_object_get(labels, "io.netcheck.pid"));
 	copy_json_str(c->scope, sizeof(c->scope), json_object_get(labels, "io.netcheck.scope"));
 	c->keep = json_object_get(labels, "io.netcheck.keep") != NULL;
+	/* a Compose project's service (netcheck probe --project) */
+	copy_json_str(c->service, sizeof(c->service), json_object_get(labels, "com.docker.compose.service"));
 }
 
 static bool take_container(const json_t *item, nc_container_summary_t *c)

@@ -524,6 +524,45 @@ fail:
 
 /* "swarm": what the run made, and per node its paths: the same objects as
  * in "paths" (all_paths: borrowed, in result order), grouped by node. */
+/* "project": a Compose project's services, each with its containers and
+ * their paths: the same objects as in "paths" (all_paths: borrowed, in
+ * result order, which is service order). */
+static json_t *project_json(const nc_result_t *r, json_t *all_paths)
+{
+	json_t *o = json_object(), *services = json_array(), *service = NULL, *containers = NULL, *container = NULL;
+	const nc_path_t *prev = NULL;
+
+	if (o == NULL || services == NULL)
+		goto fail;
+	SET(o, "name", JSTR(nc_result_container_const(r)->project));
+	for (size_t k = 0; k < nc_result_path_count(r) && k < json_array_size(all_paths); k++) {
+		const nc_path_t *p = nc_result_path_const(r, k);
+
+		if (prev == NULL || strcmp(prev->service, p->service) != 0) {
+			service = json_object();
+			APPEND(services, service); /* services owns it */
+			SET(service, "name", JSTR(p->service));
+			SET(service, "containers", json_array());
+			containers = json_object_get(service, "containers"); /* borrowed */
+			prev = NULL;
+		}
+		if (prev == NULL || strcmp(prev->container, p->container) != 0) {
+			container = json_object();
+			APPEND(containers, container);
+			SET(container, "name", JSTR(p->container));
+			SET(container, "paths", json_array());
+		}
+		APPEND(json_object_get(container, "paths"), json_incref(json_array_get(all_paths, k)));
+		prev = p;
+	}
+	SET_TAKE(o, "services", services);
+	return o;
+fail:
+	json_decref(services);
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *swarm_json(const nc_result_t *r, json_t *all_paths)
 {
 	const nc_swarm_t *sw = nc_result_swarm_const(r);
@@ -596,6 +635,8 @@ json_t *nc_report_json(const nc_result_t *r)
 	}
 	if (nc_result_swarm_const(r)->active)
 		SET(o, "swarm", swarm_json(r, paths));
+	if (nc_result_container_const(r)->project[0] != '\0')
+		SET(o, "project", project_json(r, paths));
 	SET_TAKE(o, "paths", paths);
 
 	summary = json_object();

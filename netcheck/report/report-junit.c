@@ -38,7 +38,8 @@ static void endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, siz
 
 static bool same_node(const nc_path_t *a, const nc_path_t *b)
 {
-	return strncmp(a->node, b->node, sizeof(a->node)) == 0;
+	return strncmp(a->node, b->node, sizeof(a->node)) == 0 &&
+	       strncmp(a->service, b->service, sizeof(a->service)) == 0;
 }
 
 /* A path's seconds, as JUnit wants them: the probe's total time. */
@@ -248,7 +249,16 @@ static void print_suite(FILE *out, const nc_result_t *r, const nc_path_t *first)
 		else if (!p->expected)
 			failures++;
 	}
-	if (first->node[0] != '\0') {
+	if (first->service[0] != '\0') { /* probe --project: a suite per service */
+		char service[NC_NAME_MAX * 6];
+
+		ESC_FIELD(first->service, service, false);
+		snprintf(name, sizeof(name), "netcheck:%s", service);
+		if (env->engine_url[0] != '\0')
+			ESC_FIELD(env->engine_url, host, false);
+		else
+			ESC_FIELD(env->engine_name, host, false);
+	} else if (first->node[0] != '\0') {
 		char node[NC_NAME_MAX * 6];
 
 		ESC_FIELD(first->node, node, false);

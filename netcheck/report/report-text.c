@@ -378,8 +378,29 @@ static void print_header(out_t *o, const nc_result_t *r)
 	text_line_printf(o, 0, 2, "container %s (%s) %s, %s", id[0] ? id : "-", image[0] ? image : "?", ip, ports);
 }
 
-/* The paths of node (a swarm node's id; NULL: every path). */
-static void print_table(out_t *o, const nc_result_t *r, const char *node)
+/* probe --project: a header line and a table per service, in result
+ * order (the target plans the paths service by service). */
+static void print_table(out_t *o, const nc_result_t *r, const char *node, const char *service);
+static void print_services(out_t *o, const nc_result_t *r)
+{
+	const char *prev = NULL;
+
+	for (size_t i = 0; i < nc_result_path_count(r); i++) {
+		const nc_path_t *p = nc_result_path_const(r, i);
+
+		if (prev != NULL && strcmp(prev, p->service) == 0)
+			continue;
+		prev = p->service;
+		fputc('\n', o->f);
+		text_line_printf(o, 0, 2, "service %s of Compose project %s (container %s)", p->service,
+				 nc_result_container_const(r)->project, p->container);
+		print_table(o, r, NULL, p->service);
+	}
+}
+
+/* The paths of node (a swarm node's id) or of service (a Compose
+ * project's); both NULL: every path. */
+static void print_table(out_t *o, const nc_result_t *r, const char *node, const char *service)
 {
 	row_t title, rows[NC_MAX_PATHS];
 	table_layout_t t;
@@ -388,7 +409,8 @@ static void print_table(out_t *o, const nc_result_t *r, const char *node)
 	char omitted[128] = "";
 
 	for (size_t i = 0; i < nc_result_path_count(r) && n < NC_ARRAY_SIZE(rows); i++)
-		if (node == NULL || strcmp(nc_result_path_const(r, i)->node, node) == 0)
+		if ((node == NULL || strcmp(nc_result_path_const(r, i)->node, node) == 0) &&
+		    (service == NULL || strcmp(nc_result_path_const(r, i)->service, service) == 0))
 			fill_row(nc_result_path_const(r, i), &rows[n++]);
 	layout_table(rows, n, o->width, &t);
 	for (int c = 0; c < COL_COUNT; c++) {
@@ -504,11 +526,13 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 		/* a table per node */
 		for (size_t i = 0; i < sw->n_nodes; i++) {
 			print_node(&o, &sw->nodes[i]);
-			print_table(&o, r, sw->nodes[i].id);
+			print_table(&o, r, sw->nodes[i].id, NULL);
 		}
+	} else if (nc_result_container_const(r)->project[0] != '\0') {
+		print_services(&o, r);
 	} else {
 		fputc('\n', out);
-		print_table(&o, r, NULL);
+		print_table(&o, r, NULL, NULL);
 	}
 	print_notes(&o, r);
 	text_print_evidence(&o, r);

@@ -1404,6 +1404,67 @@ static void test_junit_swarm_and_escaping(void **state)
 
 /* --swarm: a table per node under its task's line; JSON groups the same
  * path objects by node. */
+/* probe --project: paths qualified by service; a text table, a JSON
+ * "project" entry and a JUnit suite per service. */
+static nc_result_t *build_project(void)
+{
+	nc_result_t *r = nc_result_new();
+	static const char *const services[] = { "db", "web" };
+	nc_path_t *p;
+
+	assert_non_null(r);
+	set_native_environment(r);
+	snprintf(nc_result_container(r)->project, sizeof(nc_result_container(r)->project), "shop");
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(nc_result_add_path_named(r, NC_PATH_DIRECT_TCP, services[i], &(nc_endpoint_t){ 0 }, &p), 0);
+		snprintf(p->service, sizeof(p->service), "%s", services[i]);
+		snprintf(p->container, sizeof(p->container), "shop-%s-1", services[i]);
+		p->verdict = NC_VERDICT_REACHABLE;
+		p->mechanism = NC_MECH_DIRECT;
+		p->expected = true;
+		assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_LOOPBACK, services[i], &(nc_endpoint_t){ 0 }, &p), 0);
+		snprintf(p->service, sizeof(p->service), "%s", services[i]);
+		snprintf(p->container, sizeof(p->container), "shop-%s-1", services[i]);
+		p->verdict = i == 0 ? NC_VERDICT_REFUSED : NC_VERDICT_REACHABLE;
+		p->expected = i != 0;
+	}
+	return r;
+}
+
+static void test_project_reports(void **state)
+{
+	nc_result_t *r = build_project();
+	const char *x = render_text(r, false, false);
+	json_t *doc, *services, *db;
+
+	(void)state;
+	assert_contains(x, "service db of Compose project shop (container shop-db-1)\nPATH ");
+	assert_contains(x, "service web of Compose project shop (container shop-web-1)\nPATH ");
+	assert_int_equal(count_occurrences(x, "\nPATH "), 2);
+	assert_true(strstr(x, "direct-tcp:db") < strstr(x, "service web"));
+	assert_true(strstr(x, "direct-tcp:web") > strstr(x, "service web"));
+
+	doc = nc_report_json(r);
+	assert_non_null(doc);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "project"), "name")), "shop");
+	services = json_object_get(json_object_get(doc, "project"), "services");
+	assert_int_equal(json_array_size(services), 2);
+	db = json_array_get(services, 0);
+	assert_string_equal(json_string_value(json_object_get(db, "name")), "db");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(db, "containers"), 0), "name")),
+			    "shop-db-1");
+	/* the same path objects as in "paths" */
+	assert_ptr_equal(json_array_get(json_object_get(json_array_get(json_object_get(db, "containers"), 0), "paths"), 1),
+			 json_array_get(json_object_get(doc, "paths"), 1));
+	json_decref(doc);
+
+	x = render_junit(r);
+	assert_int_equal(count_occurrences(x, "<testsuite "), 2);
+	assert_contains(x, "<testsuite name=\"netcheck:db\" tests=\"2\" failures=\"1\"");
+	assert_contains(x, "<testsuite name=\"netcheck:web\" tests=\"2\" failures=\"0\"");
+	nc_result_free(r);
+}
+
 static void test_swarm_text_and_json(void **state)
 {
 	nc_result_t *r = build_swarm();
@@ -1703,6 +1764,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
 		cmocka_unit_test(test_swarm_text_and_json),
+		cmocka_unit_test(test_project_reports),
 		cmocka_unit_test(test_html_failed),
 		cmocka_unit_test(test_html_escaping),
 		cmocka_unit_test(test_run_error),

@@ -7,6 +7,7 @@
  *   target-launched.c a container netcheck launches (`netcheck run`)
  *   target-named.c    a running container the user names (`netcheck probe`, `netcheck capture`)
  *   target-swarm.c    a global service over every node (`netcheck run --swarm`)
+ *   target-project.c  every running container of a Compose project (`netcheck probe --project`)
  *   target-container.c what the two container targets share (target-container.h)
  *   run-paths.c       the helpers a target adds its paths' probes with
  *   run-common.c      the helpers below everything: progress, interrupt, clock,
@@ -86,6 +87,7 @@ typedef struct nc_target_ops {
 extern const nc_target_ops_t nc_target_launched;
 extern const nc_target_ops_t nc_target_named;
 extern const nc_target_ops_t nc_target_swarm;
+extern const nc_target_ops_t nc_target_project;
 
 /* The engine calls the generic stages make, as a table: the real one, or
  * a unit test's fake (the targets call the engine directly). */

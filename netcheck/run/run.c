@@ -252,9 +252,10 @@ int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, cons
 int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 {
 	/* the one place a target is picked by name: from the command's options */
-	const nc_target_ops_t *target = opt->swarm	     ? &nc_target_swarm
-					: opt->target != NULL ? &nc_target_named
-							      : &nc_target_launched;
+	const nc_target_ops_t *target = opt->swarm		? &nc_target_swarm
+					: opt->project != NULL ? &nc_target_project
+					: opt->target != NULL  ? &nc_target_named
+							       : &nc_target_launched;
 
 	return nc_run_with(opt, target, &nc_run_engine_real, result, err);
 }

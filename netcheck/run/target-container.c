@@ -233,6 +233,17 @@ static void qualifier(const nc_container_target_t *ct, const char *network, uint
 	bool by_net = ct->info.n_networks > 1 && network != NULL;
 	bool by_port = ct->n_ports > 1 && port != 0;
 
+	if (ct->service[0] != '\0') { /* a project's: the service first, so names stay unique */
+		if (by_net && by_port)
+			snprintf(buf, len, "%.40s/%.32s/%u", ct->service, network, port);
+		else if (by_net)
+			snprintf(buf, len, "%.40s/%.32s", ct->service, network);
+		else if (by_port)
+			snprintf(buf, len, "%.40s/%u", ct->service, port);
+		else
+			snprintf(buf, len, "%.40s", ct->service);
+		return;
+	}
 	if (by_net && by_port)
 		snprintf(buf, len, "%.64s/%u", network, port);
 	else if (by_net)
@@ -253,6 +264,9 @@ nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_pa
 	if (nc_result_add_path_named(s->result, kind, q, target, &p) < 0)
 		return NULL;
 	p->container_port = port;
+	snprintf(p->service, sizeof(p->service), "%s", ct->service);
+	if (ct->service[0] != '\0')
+		snprintf(p->container, sizeof(p->container), "%s", ct->name);
 	if (network != NULL)
 		snprintf(p->network, sizeof(p->network), "%s", network);
 	return p;

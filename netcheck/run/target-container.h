@@ -13,6 +13,8 @@
  * target's own state. */
 typedef struct nc_container_target {
 	char container_id[80];
+	char service[NC_ENGINE_LABEL_VALUE_MAX]; /* a project's service: qualifies path names; "" otherwise */
+	char name[NC_NAME_MAX];       /* the container's name as listed (a project's) */
 	nc_container_info_t info;
 	uint16_t port;                /* the container port of netcheck's responder / the first probed */
 	uint16_t ports[NC_RUN_MAX_PORTS]; /* container ports probed (TCP) */
@@ -31,6 +33,11 @@ typedef struct nc_container_target {
 	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
 	uint16_t published[NC_ENGINE_MAX_PORTS];
 } nc_container_target_t;
+
+/* target-named.c: inspects the user's running container name (a name or
+ * id) and takes its ports (--port, else every published TCP one), route
+ * and forwarder.  NC_ENOTFOUND when there is none. */
+int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *name, nc_error_t *err);
 
 /* The container ports of the target with a host binding of proto. */
 size_t nc_ct_published_ports(const nc_container_target_t *ct, nc_engine_proto_t proto, uint16_t *ret, size_t max);

@@ -16,16 +16,16 @@
 
 #include "netcheck/testing.h"
 
-static int inspect_named(run_state_t *s, nc_container_target_t *ct, nc_error_t *err)
+int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *name, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
 	uint16_t published[NC_RUN_MAX_PORTS];
 	size_t n;
 	int r;
 
-	r = nc_engine_container_inspect(s->engine, s->opt->target, ct->port, &ct->info, err);
+	r = nc_engine_container_inspect(s->engine, name, ct->port, &ct->info, err);
 	if (r == NC_EGONE || r == NC_ENOTFOUND)
-		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", s->opt->target,
+		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", name,
 				    nc_engine_url(s->engine));
 	if (r < 0)
 		return r;
@@ -33,19 +33,21 @@ static int inspect_named(run_state_t *s, nc_container_target_t *ct, nc_error_t *
 	c->user_container = true;
 	if (!ct->info.running)
 		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s, exit code %d): start it first",
-				    s->opt->target, ct->info.status, ct->info.exit_code);
+				    name, ct->info.status, ct->info.exit_code);
 	/* the ports: those given, else every published TCP port */
 	if (s->opt->n_ports > 0) {
 		for (size_t i = 0; i < s->opt->n_ports && i < NC_RUN_MAX_PORTS; i++)
 			ct->ports[ct->n_ports++] = s->opt->ports[i];
 	} else {
 		n = nc_ct_published_ports(ct, NC_ENGINE_TCP, published, NC_ARRAY_SIZE(published));
-		if (n == 0 && s->bulk_capture) /* netcheck capture: its addresses are enough */
+		/* netcheck capture, or a project's service that publishes
+		 * nothing: its addresses are enough */
+		if (n == 0 && (s->bulk_capture || ct->service[0] != '\0'))
 			return nc_ct_adopt_inspected(s, ct, err);
 		if (n == 0)
 			return nc_error_set(err, -EINVAL,
 					    "container '%.128s' publishes no TCP port: name the port to probe with --port",
-					    s->opt->target);
+					    name);
 		for (size_t i = 0; i < n; i++)
 			ct->ports[ct->n_ports++] = published[i];
 	}
@@ -67,7 +69,7 @@ static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
 	int r;
 
 	ct->port = nc_run_default_port(s->opt);
-	r = inspect_named(s, ct, err);
+	r = nc_ct_inspect_named(s, ct, s->opt->target, err);
 	if (r == 0)
 		nc_ct_decide(s, ct);
 	return r;

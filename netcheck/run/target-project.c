@@ -1,0 +1,202 @@
+/* The target of `netcheck probe --project NAME`: every running container
+ * of a Compose project (label com.docker.compose.project=NAME), each
+ * inspected only, as target-named.c does one: never stopped, changed or
+ * removed.
+ *
+ * survey: nothing beyond the engine's info.  prepare: the project's
+ * containers through the engine's labelled list, the running ones in
+ * service order, each inspected by nc_ct_inspect_named() (its ports,
+ * route, forwarder) with its service qualifying its path names.  Paths,
+ * capture points and facts: each container's (target-container.c), with
+ * the result's container record set to that container's while its own
+ * code runs (the shared code reads the record).  teardown: nothing.
+ * May call: engine, result, and target-container.c / target-named.c /
+ * run-common.c below it.  Never prints. */
+#include "target-container.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netcheck/testing.h"
+
+#define NC_PROJECT_MAX 16 /* containers of one project probed; the engine lists at most 64 */
+
+typedef struct project_target {
+	nc_container_target_t cts[NC_PROJECT_MAX];
+	nc_container_t records[NC_PROJECT_MAX]; /* the result's record as each container's adoption left it */
+	size_t n;
+} project_target_t;
+
+/* The result's container record becomes container i's (the shared code
+ * reads the pid, id and ports from it). */
+static void use_container(run_state_t *s, project_target_t *t, size_t i)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	char project[NC_NAME_MAX];
+
+	snprintf(project, sizeof(project), "%s", c->project);
+	*c = t->records[i];
+	snprintf(c->project, sizeof(c->project), "%s", project);
+}
+
+static int by_service(const void *a, const void *b)
+{
+	const nc_container_summary_t *x = a, *y = b;
+	int r = strcmp(x->service, y->service);
+
+	return r != 0 ? r : strcmp(x->name, y->name);
+}
+
+static int project_prepare(run_state_t *s, void *target, nc_error_t *err)
+{
+	project_target_t *t = target;
+	nc_container_t *c = nc_result_container(s->result);
+	nc_container_summary_t list[64];
+	char filter[NC_NAME_MAX + 32];
+	size_t n_list = 0, n_running = 0;
+	int r;
+
+	snprintf(filter, sizeof(filter), "com.docker.compose.project=%s", s->opt->project);
+	r = nc_engine_containers_list(s->engine, filter, list, NC_ARRAY_SIZE(list), &n_list, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_list; i++)
+		if (strcmp(list[i].state, "running") == 0)
+			list[n_running++] = list[i];
+	snprintf(c->project, sizeof(c->project), "%s", s->opt->project);
+	/* no container is a name the user gave that names nothing: as a
+	 * missing container, a usage error (64), not an unusable engine (69) */
+	if (n_running == 0)
+		return nc_error_set(err, NC_ENOTFOUND, "no running container of Compose project '%.128s' in the engine at %s",
+				    s->opt->project, nc_engine_url(s->engine));
+	qsort(list, n_running, sizeof(list[0]), by_service);
+	for (size_t i = 0; i < n_running && t->n < NC_PROJECT_MAX; i++) {
+		nc_container_target_t *ct = &t->cts[t->n];
+
+		snprintf(ct->service, sizeof(ct->service), "%s", list[i].service[0] != '\0' ? list[i].service : list[i].name);
+		snprintf(ct->name, sizeof(ct->name), "%s", list[i].name);
+		ct->port = nc_run_default_port(s->opt);
+		r = nc_ct_inspect_named(s, ct, list[i].id, err);
+		if (r < 0)
+			return r;
+		t->records[t->n++] = *c;
+	}
+	use_container(s, t, 0);
+	nc_ct_decide(s, &t->cts[0]);
+	return 0;
+}
+
+/* Appends the points of one container's plan that the plan lacks, and
+ * ors its scope into the plan's. */
+static int merge_plan(nc_run_capture_plan_t *plan, const nc_run_capture_plan_t *one, nc_error_t *err)
+{
+	size_t used = strlen(plan->filter);
+
+	if (one->none != NULL)
+		return 0;
+	if (used + strlen(one->filter) + 8 >= sizeof(plan->filter))
+		return nc_error_set(err, -ENOSPC, "capture filter: the project's scope is longer than %zu bytes",
+				    sizeof(plan->filter));
+	snprintf(plan->filter + used, sizeof(plan->filter) - used, used > 0 ? " or (%s)" : "(%s)", one->filter);
+	for (size_t i = 0; i < one->n_points; i++) {
+		const nc_run_capture_point_t *pt = &one->points[i];
+		bool have = false;
+
+		for (size_t k = 0; k < plan->n_points && !have; k++)
+			have = plan->points[k].kind == pt->kind && plan->points[k].netns_pid == pt->netns_pid &&
+			       strcmp(plan->points[k].ifname, pt->ifname) == 0;
+		if (!have)
+			nc_run_plan_point(plan, pt->kind, pt->ifname, pt->description, pt->netns_pid);
+	}
+	if (plan->container6.family == 0)
+		plan->container6 = one->container6;
+	return 0;
+}
+
+static int project_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
+{
+	project_target_t *t = target;
+	nc_run_capture_plan_t *one = malloc(sizeof(*one));
+	int r = 0;
+
+	if (one == NULL)
+		return nc_error_set(err, -ENOMEM, "capture plan: out of memory");
+	plan->filter[0] = '\0';
+	for (size_t i = 0; i < t->n && r == 0; i++) {
+		memset(one, 0, sizeof(*one));
+		use_container(s, t, i);
+		r = nc_ct_plan_capture(s, &t->cts[i], one, err);
+		t->records[i] = *nc_result_container(s->result); /* its veth */
+		if (r == 0)
+			r = merge_plan(plan, one, err);
+	}
+	free(one);
+	use_container(s, t, 0);
+	if (r == 0 && plan->filter[0] == '\0')
+		plan->none = "no container of the project is running: nothing crosses their points";
+	return r;
+}
+
+static void project_plan_paths(run_state_t *s, void *target, uint64_t timeout)
+{
+	project_target_t *t = target;
+
+	for (size_t i = 0; i < t->n; i++) {
+		use_container(s, t, i);
+		nc_ct_plan_paths(s, &t->cts[i], timeout);
+	}
+	use_container(s, t, 0);
+}
+
+/* The facts of the first container with a failed path (the stage asks
+ * once); before any failed, the first container's. */
+static bool project_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
+{
+	project_target_t *t = target;
+	size_t which = 0;
+	bool have;
+
+	for (size_t i = 0; i < nc_result_path_count(s->result) && path_failed; i++) {
+		const nc_path_t *p = nc_result_path_const(s->result, i);
+
+		if (p->verdict == NC_VERDICT_REACHABLE)
+			continue;
+		for (size_t k = 0; k < t->n; k++)
+			if (strcmp(t->cts[k].name, p->container) == 0)
+				which = k;
+		break;
+	}
+	use_container(s, t, which);
+	have = nc_ct_gather_facts(s, &t->cts[which], path_failed, NULL, ret);
+	use_container(s, t, 0);
+	return have;
+}
+
+static const nc_forwarder_t *project_forwarder_for(const void *target, const nc_path_t *p)
+{
+	const project_target_t *t = target;
+
+	for (size_t k = 0; k < t->n; k++)
+		if (strcmp(t->cts[k].name, p->container) == 0)
+			return nc_ct_forwarder_for(&t->cts[k], p);
+	return NULL;
+}
+
+static void project_teardown(run_state_t *s, void *target)
+{
+	(void)s; /* the user's containers are theirs: nothing to undo */
+	(void)target;
+}
+
+const nc_target_ops_t nc_target_project = {
+	.what = "your project's containers",
+	.size = sizeof(project_target_t),
+	.prepare = project_prepare,
+	.plan_capture = project_plan_capture,
+	.plan_paths = project_plan_paths,
+	.gather_facts = project_gather_facts,
+	.forwarder_for = project_forwarder_for,
+	.teardown = project_teardown,
+};
