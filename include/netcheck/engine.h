@@ -180,6 +180,13 @@ typedef struct nc_container_info {
 	bool tty;              /* Config.Tty: logs are plain, not multiplexed */
 	int exit_code;         /* State.ExitCode, when not running */
 	int pid;
+	bool paused;           /* State.Paused: its processes are frozen (Running stays true) */
+	bool restarting;       /* State.Restarting: between two runs of a restart policy (Pid 0) */
+	bool oom_killed;       /* State.OOMKilled: the kernel's OOM killer ended its last run */
+	int restart_count;     /* RestartCount: restarts by its restart policy */
+	char started_at[40];   /* State.StartedAt, RFC 3339 as given; "" or "0001-..." when never */
+	char health[16];       /* State.Health.Status: "starting", "healthy", "unhealthy"; "" none */
+	char network_mode[64]; /* HostConfig.NetworkMode: "default", "bridge", "host", "none", "container:<id>", a network */
 	char network[64];      /* first network's name */
 	nc_endpoint_t ip;      /* first network's IPAddress, port = container port */
 	nc_endpoint_t gateway;

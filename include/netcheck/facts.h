@@ -118,6 +118,39 @@ typedef struct nc_diag_witness {
 	int bridge_nf_call_iptables;  /* net.bridge.bridge-nf-call-iptables; -1: br_netfilter not loaded */
 	int route_localnet;           /* net.ipv4.conf.all.route_localnet */
 } nc_diag_witness_t;
+/* The container's state and network mode as the engine reported them
+ * when a path failed (inspect), and what run measured from them. */
+typedef struct nc_container_facts {
+	bool known;                  /* inspected: the rest holds */
+	bool paused;                 /* its processes are frozen (docker pause) */
+	bool restarting;             /* between two runs of its restart policy */
+	bool oom_killed;             /* the OOM killer ended its last run */
+	int restart_count;           /* restarts by its restart policy */
+	double uptime_s;             /* since its main process started (StartedAt); < 0 unknown */
+	char health[16];             /* its health check: "starting", "healthy", "unhealthy"; "" none */
+	char network_mode[64];       /* "bridge", "default", "host", "none", "container:<id>", a network's name */
+	bool internal;               /* a network it is on is --internal: the engine publishes nothing there */
+	char internal_network[64];   /* that network's name */
+} nc_container_facts_t;
+
+/* One host binding of a container port, as the engine lists it. */
+typedef struct nc_publish_binding {
+	uint16_t container_port;
+	nc_path_proto_t proto;       /* tcp or udp */
+	char host_ip[64];            /* "0.0.0.0", "::", "127.0.0.1", one host address; "" every address */
+	uint16_t host_port;
+} nc_publish_binding_t;
+
+/* The wait for the IPv6 addresses on a path's route to leave DAD
+ * (IFA_F_TENTATIVE), before the probes. */
+typedef struct nc_addr_readiness {
+	bool waited;                 /* some address was tentative when looked at */
+	bool timed_out;              /* one still was at the bound */
+	double waited_ms;
+	nc_endpoint_t address;       /* the last one still tentative (timed_out), else the last waited for */
+	char ifname[32];             /* its interface ("docker0", "eth0@container") */
+	uint32_t flags;              /* its IFA_F_* flags when last read */
+} nc_addr_readiness_t;
 
 /* What is known of the target when a path fails.  Every pointer borrowed
  * for the call; absent facts are NULL / 0 / false. */
@@ -134,6 +167,10 @@ typedef struct nc_diag_facts {
 	const nc_diag_firewall_t *firewall; /* published-remote's firewall facts; NULL: not read */
 	const nc_diag_witness_t *witness;   /* what the witness looked at; NULL: no witness in this run */
 	const nc_diag_traced_t *traced;     /* this path's trace and drop reasons; NULL: not traced */
+	nc_container_facts_t container; /* state and network mode; .known false: not inspected */
+	const nc_publish_binding_t *bindings; /* every host binding, both protocols; NULL = unknown */
+	size_t n_bindings;
+	const nc_addr_readiness_t *ipv6_ready; /* the IPv6 readiness wait; NULL: none was made */
 } nc_diag_facts_t;
 
 /* How the engine publishes a container port on IPv6 loopback, for the

@@ -125,6 +125,9 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
  * (input-firewall-bypassed).  Sets p->diagnosis (NC_DIAG_NONE when nothing to
  * say).  env: borrowed, for the capture points; f may be NULL. */
 void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f);
+/* Below this uptime a container whose port nothing listens on is still
+ * `starting`, not `not-listening`. */
+#define NC_DIAG_STARTING_S 10.0
 
 /* ==== expect.c: what each path should do ================================= */
 

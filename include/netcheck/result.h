@@ -106,6 +106,14 @@ typedef enum nc_diag_code {
 	NC_DIAG_NEIGHBOUR_FAILED,           /* the next hop never answered ARP / neighbour discovery */
 	NC_DIAG_KERNEL_DROP,                /* the kernel dropped it outside netfilter, for the reason it gave */
 	NC_DIAG_UNEXPLAINED,                /* failed, and nothing observed explains it (observed: what was looked at) */
+	NC_DIAG_CONTAINER_PAUSED,           /* docker pause: its processes are frozen */
+	NC_DIAG_CONTAINER_RESTARTING,       /* between two runs of its restart policy (a crash loop) */
+	NC_DIAG_STARTING,                   /* started moments ago and nothing listens yet */
+	NC_DIAG_LISTENING_ON_IPV6_ONLY,     /* only an IPV6_V6ONLY socket on [::] for an IPv4 client */
+	NC_DIAG_PUBLISHED_ELSEWHERE,        /* published on another host address than the one probed */
+	NC_DIAG_INTERNAL_NETWORK,           /* on an --internal network: the engine publishes nothing there */
+	NC_DIAG_ADDRESS_NOT_READY,          /* an IPv6 address on the route still tentative (DAD) */
+	NC_DIAG_NO_NETWORK,                 /* --network none: the container has no interface but lo */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
 

@@ -236,6 +236,17 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 		json_int_t pid = json_integer_value(json_object_get(state, "Pid"));
 		ret->pid = pid > 0 && pid < (1 << 30) ? (int)pid : 0;
 	}
+	ret->paused = json_is_true(json_object_get(state, "Paused"));
+	ret->restarting = json_is_true(json_object_get(state, "Restarting"));
+	ret->oom_killed = json_is_true(json_object_get(state, "OOMKilled"));
+	if (json_is_integer(json_object_get(j, "RestartCount"))) {
+		json_int_t n = json_integer_value(json_object_get(j, "RestartCount"));
+		ret->restart_count = n > 0 && n < (1 << 30) ? (int)n : 0;
+	}
+	copy_json_str(ret->started_at, sizeof(ret->started_at), json_object_get(state, "StartedAt"));
+	copy_json_str(ret->health, sizeof(ret->health), json_object_get(json_object_get(state, "Health"), "Status"));
+	copy_json_str(ret->network_mode, sizeof(ret->network_mode),
+		      json_object_get(json_object_get(j, "HostConfig"), "NetworkMode"));
 	ns = json_object_get(j, "NetworkSettings");
 	nets = json_object_get(ns, "Networks");
 	if (take_networks(nets, container_port, ret, err) < 0 || take_ports(json_object_get(ns, "Ports"), ret, err) < 0)

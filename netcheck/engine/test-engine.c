@@ -357,6 +357,74 @@ static void test_parse_info(void **state)
 	json_decref(j);
 }
 
+/* The states and network modes the policy decides on, recorded from real
+ * containers (tests/fixtures/record-container-states.sh). */
+static void test_parse_inspect_states(void **state)
+{
+	nc_container_info_t c;
+	nc_error_t err = { "" };
+	json_t *j;
+	(void)state;
+
+	j = load_fixture("inspect-state-paused.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_true(c.running); /* Docker keeps Running true while paused */
+	assert_true(c.paused);
+	assert_false(c.restarting);
+	assert_string_equal(c.status, "paused");
+	assert_string_equal(c.network_mode, "default");
+	assert_true(strncmp(c.started_at, "2026-12-06T14:05:", 17) == 0);
+	json_decref(j);
+
+	j = load_fixture("inspect-state-restarting.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_true(c.restarting);
+	assert_false(c.paused);
+	assert_int_equal(c.restart_count, 5);
+	assert_int_equal(c.exit_code, 2);
+	assert_int_equal(c.pid, 0);
+	assert_false(c.oom_killed);
+	json_decref(j);
+
+	j = load_fixture("inspect-state-host.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_string_equal(c.network_mode, "host");
+	assert_false(nc_endpoint_is_set(&c.ip)); /* no address of its own */
+	assert_int_equal(c.n_ports, 0);
+	json_decref(j);
+
+	j = load_fixture("inspect-state-none.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_string_equal(c.network_mode, "none");
+	assert_false(nc_endpoint_is_set(&c.ip));
+	json_decref(j);
+
+	j = load_fixture("inspect-state-internal.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_true(strncmp(c.network_mode, "ncfix-", 6) == 0);
+	assert_int_equal(c.n_ports, 0); /* -p 80 was given: Docker dropped it on an internal network */
+	json_decref(j);
+
+	j = load_fixture("inspect-state-loopback.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_int_equal(c.n_ports, 1);
+	assert_string_equal(c.ports[0].host_ip, "127.0.0.1");
+	json_decref(j);
+
+	j = load_fixture("inspect-state-address.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 80, &c, &err), 0);
+	assert_int_equal(c.n_ports, 1);
+	assert_string_equal(c.ports[0].host_ip, "192.0.2.2");
+	json_decref(j);
+
+	j = load_fixture("inspect-state-udp.json");
+	assert_int_equal(nc_engine_parse_inspect(j, 0, &c, &err), 0);
+	assert_int_equal(c.n_ports, 2);
+	assert_int_equal(c.ports[0].proto, NC_ENGINE_UDP);
+	assert_int_equal(c.ports[0].container_port, 53);
+	json_decref(j);
+}
+
 static void test_parse_inspect(void **state)
 {
 	nc_container_info_t c;
@@ -1846,6 +1914,7 @@ int main(void)
 		cmocka_unit_test(test_parse_version),
 		cmocka_unit_test(test_parse_info),
 		cmocka_unit_test(test_parse_inspect),
+		cmocka_unit_test(test_parse_inspect_states),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_api_number),
 		cmocka_unit_test_teardown(test_fake_http_errors, teardown_fake),

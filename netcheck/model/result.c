@@ -88,6 +88,14 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_NEIGHBOUR_FAILED] = "neighbour-failed",
 	[NC_DIAG_KERNEL_DROP] = "kernel-drop",
 	[NC_DIAG_UNEXPLAINED] = "unexplained",
+	[NC_DIAG_CONTAINER_PAUSED] = "container-paused",
+	[NC_DIAG_CONTAINER_RESTARTING] = "container-restarting",
+	[NC_DIAG_STARTING] = "starting",
+	[NC_DIAG_LISTENING_ON_IPV6_ONLY] = "listening-on-ipv6-only",
+	[NC_DIAG_PUBLISHED_ELSEWHERE] = "published-elsewhere",
+	[NC_DIAG_INTERNAL_NETWORK] = "internal-network",
+	[NC_DIAG_ADDRESS_NOT_READY] = "address-not-ready",
+	[NC_DIAG_NO_NETWORK] = "no-network",
 };
 
 static const char *const obs_source_names[NC_OBS_SOURCE_COUNT] = {
@@ -132,6 +140,20 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 				 "socket, ...): its drop reason and where"),
 	[NC_DIAG_UNEXPLAINED] = "the path failed and nothing netcheck observed explains why; the diagnosis lists "
 				"what was looked at (never a guessed cause)",
+	[NC_DIAG_CONTAINER_PAUSED] = ("the container is paused (docker pause): the kernel may still complete a "
+				      "handshake, but no process answers; docker unpause it"),
+	[NC_DIAG_CONTAINER_RESTARTING] = ("the container is between two runs of its restart policy: its app keeps "
+					  "exiting (restart count, last exit code and log lines)"),
+	[NC_DIAG_STARTING] = "the container started moments ago and nothing listens yet: its app is still starting",
+	[NC_DIAG_LISTENING_ON_IPV6_ONLY] = ("the app listens on [::] with IPV6_V6ONLY: IPv4 clients are refused; "
+					    "bind 0.0.0.0 too, or clear IPV6_V6ONLY"),
+	[NC_DIAG_PUBLISHED_ELSEWHERE] = ("the port is published on another host address than the one probed (-p ADDR:P:C "
+					 "binds ADDR only)"),
+	[NC_DIAG_INTERNAL_NETWORK] = ("the container is on an --internal network: the engine publishes no port "
+				      "there (-p is dropped)"),
+	[NC_DIAG_ADDRESS_NOT_READY] = ("an IPv6 address on the route was still tentative (duplicate address "
+				       "detection) when the probe was sent"),
+	[NC_DIAG_NO_NETWORK] = "the container runs with --network none: it has no interface but loopback",
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {

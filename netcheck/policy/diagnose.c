@@ -110,33 +110,87 @@ static bool is_loopback(const nc_endpoint_t *e)
 	return e->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&e->addr.v6);
 }
 
+/* The address family the container sees a path's packets come in on:
+ * a direct path's own; a published one reaches the container's IPv4
+ * address (Docker's DNAT and docker-proxy both forward to it). */
+static int container_family(const nc_path_t *p)
+{
+	if (nc_path_kind_is_direct(p->kind) && p->target.family != 0)
+		return p->target.family;
+	return AF_INET;
+}
+
 /* Which of the container's sockets serve this path: 1 = one that every
- * address reaches, 0 = only loopback ones, -1 = none. */
+ * address reaches, 0 = only loopback ones, 2 = only [::] sockets with
+ * IPV6_V6ONLY for an IPv4 client, -1 = none. */
 static int listener_state(const nc_path_t *p, const nc_diag_facts_t *f)
 {
 	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
-	bool loopback_only = false;
+	bool loopback_only = false, v6only = false;
 
 	for (size_t i = 0; i < f->n_listeners; i++) {
 		const nc_listener_t *l = &f->listeners[i];
 
 		if (l->proto != proto || l->addr.port != p->container_port)
 			continue;
-		if (!is_loopback(&l->addr))
+		if (is_loopback(&l->addr))
+			loopback_only = true;
+		else if (l->addr.family == AF_INET6 && container_family(p) == AF_INET && l->v6only &&
+			 IN6_IS_ADDR_UNSPECIFIED(&l->addr.addr.v6))
+			v6only = true; /* [::] that takes no IPv4: an IPv4 client never reaches it */
+		else if (l->addr.family != container_family(p) &&
+			 !(l->addr.family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&l->addr.addr.v6)))
+			continue; /* another family's address */
+		else
 			return 1;
-		loopback_only = true;
 	}
-	return loopback_only ? 0 : -1;
+	return v6only ? 2 : loopback_only ? 0 : -1;
 }
 
 static bool port_published(const nc_path_t *p, const nc_diag_facts_t *f)
 {
+	if (f->bindings != NULL) {
+		for (size_t i = 0; i < f->n_bindings; i++)
+			if (f->bindings[i].container_port == p->container_port &&
+			    f->bindings[i].proto == nc_path_kind_proto(p->kind) && f->bindings[i].host_port != 0)
+				return true;
+		return false;
+	}
 	for (size_t i = 0; i < f->n_published; i++)
 		if (f->published[i] == p->container_port)
 			return true;
 	return false;
 }
 
+static bool host_ip_any(const char *ip)
+{
+	return ip[0] == '\0' || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+}
+
+/* The binding of the path's port and protocol whose host address the path
+ * dialled (every address counts for its family); NULL when the port is
+ * published only elsewhere.  ret_other: one it is published on. */
+static const nc_publish_binding_t *binding_probed(const nc_path_t *p, const nc_diag_facts_t *f,
+						  const nc_publish_binding_t **ret_other)
+{
+	char target[NC_ENDPOINT_STRLEN];
+
+	*ret_other = NULL;
+	if (nc_endpoint_format(&p->target, false, target, sizeof(target)) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->n_bindings; i++) {
+		const nc_publish_binding_t *b = &f->bindings[i];
+		bool any6 = strcmp(b->host_ip, "::") == 0;
+
+		if (b->container_port != p->container_port || b->proto != nc_path_kind_proto(p->kind) || b->host_port == 0)
+			continue;
+		if (strcmp(b->host_ip, target) == 0 ||
+		    (host_ip_any(b->host_ip) && (any6 ? p->target.family == AF_INET6 : true)))
+			return b;
+		*ret_other = b;
+	}
+	return NULL;
+}
 
 /* "the rule `tcp dport 8080 drop` (chain ufw-user-input, from INPUT, table
  * ip filter)" / "INPUT's policy drop (table ip filter)" */
@@ -199,20 +253,59 @@ static const char *proto_word(nc_path_proto_t proto)
 	return proto == NC_PROTO_UDP ? "udp" : proto == NC_PROTO_ICMP ? "icmp" : "tcp";
 }
 
+static const char *state_word(const nc_diag_facts_t *f)
+{
+	if (f->exited)
+		return "exited";
+	if (f->container.paused)
+		return "paused";
+	if (f->container.restarting)
+		return "restarting";
+	return "running";
+}
+
 static void observe_container(nc_diagnosis_t *d, const nc_diag_facts_t *f)
 {
+	const nc_container_facts_t *c = &f->container;
+	const char *logs = f->last_logs != NULL ? f->last_logs : "";
+	char restarts[64] = "", uptime[64] = "";
 	nc_observation_t *o;
 
-	if (f->exited)
-		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container's main process exited with code %d%s%.180s",
-					 f->exit_code, f->last_logs != NULL && f->last_logs[0] ? "; its last log lines: " : "",
-					 f->last_logs != NULL ? f->last_logs : "");
+	if (c->known && c->restart_count > 0)
+		snprintf(restarts, sizeof(restarts), "; restarted %d time%s by its restart policy", c->restart_count,
+			 c->restart_count == 1 ? "" : "s");
+	if (c->known && c->uptime_s >= 0 && !f->exited && !c->restarting)
+		snprintf(uptime, sizeof(uptime), ", up %.1f s", c->uptime_s);
+	if (f->exited || c->restarting)
+		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container is %s: its last run exited with code %d%s%s%s%.150s",
+					 state_word(f), f->exit_code, c->oom_killed ? " (OOM-killed)" : "", restarts,
+					 logs[0] ? "; its last log lines: " : "", logs);
 	else
-		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container was running");
+		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container was %s%s%s%s%s", state_word(f), uptime, restarts,
+					 c->health[0] ? ", health " : "", c->health);
 	if (o != NULL) {
-		snprintf(o->state, sizeof(o->state), "%s", f->exited ? "exited" : "running");
-		o->exit_code = f->exited ? f->exit_code : 0;
+		snprintf(o->state, sizeof(o->state), "%s", state_word(f));
+		o->exit_code = f->exited || c->restarting ? f->exit_code : 0;
 	}
+}
+
+/* How the engine publishes the path's port: every binding of it. */
+static void observe_bindings(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	char list[200] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < f->n_bindings && o + 1 < sizeof(list); i++) {
+		const nc_publish_binding_t *b = &f->bindings[i];
+
+		if (b->container_port != p->container_port || b->proto != nc_path_kind_proto(p->kind))
+			continue;
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s%s%s:%u", o ? ", " : "",
+				      strchr(b->host_ip, ':') ? "[" : "", b->host_ip[0] ? b->host_ip : "0.0.0.0",
+				      strchr(b->host_ip, ':') ? "]" : "", b->host_port);
+	}
+	nc_diagnosis_observe(d, NC_OBS_ENGINE, "the engine publishes container port %u/%s on %s", p->container_port,
+			     proto_word(nc_path_kind_proto(p->kind)), o ? list : "no host address");
 }
 
 static void observe_published(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
@@ -454,8 +547,17 @@ static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *en
 	return true;
 }
 
-static void diagnose_reachable(nc_path_t *p, const nc_diag_firewall_t *fw)
+static void diagnose_reachable(nc_path_t *p, const nc_diag_facts_t *f)
 {
+	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
+
+	if (f != NULL && f->container.known && f->container.paused && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
+		nc_path_diagnose(p, NC_DIAG_CONTAINER_PAUSED, "docker unpause it",
+				 "connected, but the container is paused: the kernel completed the handshake and no "
+				 "process in it will read or answer");
+		observe_container(&p->diagnosis, f);
+		return;
+	}
 	if (diagnose_bypass(p, fw)) {
 		observe_rule(&p->diagnosis, &fw->input, "the published port for remote clients on the input hook");
 		return;
@@ -493,6 +595,97 @@ static void diagnose_name(nc_path_t *p)
 	nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the container's resolver answered: %.200s", p->detail);
 }
 
+/* The container's own state explains any failed path: paused (no process
+ * runs), between two runs of its restart policy, no network at all. */
+static bool diagnose_state(nc_path_t *p, const nc_diag_facts_t *f)
+{
+	const nc_container_facts_t *c = &f->container;
+	const char *logs = f->last_logs != NULL ? f->last_logs : "";
+
+	if (!c->known || f->exited)
+		return false;
+	if (c->paused) {
+		nc_path_diagnose(p, NC_DIAG_CONTAINER_PAUSED, "docker unpause it",
+				 "the container is paused: its processes are frozen, so nothing in it answers "
+				 "(the kernel may still complete a TCP handshake)");
+	} else if (c->restarting) {
+		nc_path_diagnose(p, NC_DIAG_CONTAINER_RESTARTING, "read its log (docker logs) and fix what makes it exit",
+				 "the container is restarting: its app exited with code %d%s after %d restart%s by its "
+				 "restart policy%s%.250s", f->exit_code, c->oom_killed ? " (OOM-killed)" : "",
+				 c->restart_count, c->restart_count == 1 ? "" : "s", logs[0] ? "; its last log lines: " : "",
+				 logs);
+	} else if (strcmp(c->network_mode, "none") == 0) {
+		nc_path_diagnose(p, NC_DIAG_NO_NETWORK, "run it on a network (docker run --network bridge, or a user network)",
+				 "the container runs with --network none: it has no interface but loopback, so "
+				 "nothing outside it can reach it");
+		nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the engine says its network mode is none");
+		return true;
+	} else {
+		return false;
+	}
+	observe_container(&p->diagnosis, f);
+	return true;
+}
+
+/* How the engine publishes the port explains a published path: an
+ * internal network (the engine dropped -p), or a binding on another host
+ * address than the one dialled. */
+static bool diagnose_publish(nc_path_t *p, const nc_diag_facts_t *f)
+{
+	const nc_publish_binding_t *other = NULL;
+	char target[NC_ENDPOINT_STRLEN];
+	const char *proto = proto_word(nc_path_kind_proto(p->kind));
+
+	if (!nc_path_kind_is_published(p->kind) || p->container_port == 0)
+		return false;
+	if (f->container.known && f->container.internal && !port_published(p, f)) {
+		nc_path_diagnose(p, NC_DIAG_INTERNAL_NETWORK,
+				 "connect it to a non-internal network too (docker network connect), or reach it from a "
+				 "container on its network",
+				 "the container is on the internal network %.64s: the engine publishes no port there, "
+				 "so container port %u/%s has no host binding (-p was dropped)",
+				 f->container.internal_network, p->container_port, proto);
+		nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the engine says network %.64s is internal",
+				     f->container.internal_network);
+		observe_bindings(&p->diagnosis, p, f);
+		return true;
+	}
+	if (f->bindings == NULL || binding_probed(p, f, &other) != NULL || other == NULL ||
+	    nc_endpoint_format(&p->target, false, target, sizeof(target)) < 0)
+		return false;
+	nc_path_diagnose(p, NC_DIAG_PUBLISHED_ELSEWHERE,
+			 strcmp(other->host_ip, "127.0.0.1") == 0 || strcmp(other->host_ip, "::1") == 0
+				 ? "publish it on every address (-p P:C) if other hosts must reach it; from this host use 127.0.0.1"
+				 : "connect to the address it is published on, or publish it on every address (-p P:C)",
+			 "container port %u/%s is published on %s%s%s:%u only, not on %s, the address probed",
+			 p->container_port, proto, strchr(other->host_ip, ':') ? "[" : "", other->host_ip,
+			 strchr(other->host_ip, ':') ? "]" : "", other->host_port, target);
+	observe_bindings(&p->diagnosis, p, f);
+	return true;
+}
+
+/* An IPv6 path whose route still had a tentative address at the bound of
+ * the readiness wait: the kernel does not use it yet. */
+static bool diagnose_not_ready(nc_path_t *p, const nc_diag_facts_t *f)
+{
+	const nc_addr_readiness_t *r = f->ipv6_ready;
+	char a[NC_ENDPOINT_STRLEN];
+	nc_observation_t *o;
+
+	if (r == NULL || !r->timed_out || p->target.family != AF_INET6 ||
+	    nc_endpoint_format(&r->address, false, a, sizeof(a)) < 0)
+		return false;
+	nc_path_diagnose(p, NC_DIAG_ADDRESS_NOT_READY, "run again in a few seconds; or disable DAD on that interface "
+			 "(net.ipv6.conf.IF.accept_dad=0)",
+			 "the address %s on %.32s was still tentative (duplicate address detection) after %.0f ms: "
+			 "the kernel does not use it yet", a, r->ifname, r->waited_ms);
+	o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_ROUTE, "address %s on %.32s has flags 0x%x (tentative) after %.0f ms",
+				 a, r->ifname, r->flags, r->waited_ms);
+	if (o != NULL)
+		o->local = r->address;
+	return true;
+}
+
 /* The rules in order; the first that holds decides.  Returns with no code
  * when none does. */
 static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
@@ -509,6 +702,8 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 	}
 	if (f == NULL)
 		return;
+	if (diagnose_state(p, f))
+		return;
 	if (f->exited) {
 		nc_path_diagnose(p, NC_DIAG_CONTAINER_EXITED, "read its log (above) and fix what stopped it",
 				 "the container's main process exited with code %d%s%.300s", f->exit_code,
@@ -517,8 +712,10 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		observe_container(d, f);
 		return;
 	}
-	if (nc_path_kind_is_published(p->kind) && f->published != NULL && p->container_port != 0 &&
-	    !port_published(p, f)) {
+	if (diagnose_publish(p, f))
+		return;
+	if (nc_path_kind_is_published(p->kind) && (f->published != NULL || f->bindings != NULL) &&
+	    p->container_port != 0 && !port_published(p, f)) {
 		char list[160] = "";
 		size_t o = 0;
 
@@ -532,13 +729,26 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 	}
 	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
 		int state = listener_state(p, f);
+		const nc_container_facts_t *c = &f->container;
 
 		list_listeners(f, what, sizeof(what));
-		if (state == 0) {
-			nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
-					 "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1",
-					 "the app listens on port %u only on the container's loopback (%s): nothing "
-					 "from outside the container can reach it", p->container_port, what);
+		if (state == 0 || state == 2) { /* a socket on the port, out of the path's reach */
+			nc_path_diagnose(p, state == 0 ? NC_DIAG_LISTENING_ON_LOOPBACK_ONLY : NC_DIAG_LISTENING_ON_IPV6_ONLY,
+					 state == 0 ? "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1"
+						    : "make the app bind 0.0.0.0 as well, or clear IPV6_V6ONLY on its [::] socket",
+					 "the app listens on port %u only %s (%s): %s", p->container_port,
+					 state == 0 ? "on the container's loopback" : "on [::] with IPV6_V6ONLY", what,
+					 state == 0 ? "nothing from outside the container can reach it"
+						    : "the path reaches the container over IPv4, which that socket refuses");
+			observe_listeners(d, p, f);
+			return;
+		}
+		if (state < 0 && c->known && c->uptime_s >= 0 && c->uptime_s < NC_DIAG_STARTING_S) {
+			nc_path_diagnose(p, NC_DIAG_STARTING, "wait for the app to start, or give it a health check",
+					 "the container started %.1f s ago and nothing listens on %s port %u yet "
+					 "(it listens on: %s): its app is still starting", c->uptime_s, proto,
+					 p->container_port, what);
+			observe_container(d, f);
 			observe_listeners(d, p, f);
 			return;
 		}
@@ -550,6 +760,8 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			return;
 		}
 	}
+	if (diagnose_not_ready(p, f))
+		return;
 	/* what the kernel saw its packets meet: the rule, or the drop reason */
 	if (nc_diagnose_witness(p, f)) {
 		if (p->diagnosis.code == NC_DIAG_DROPPED || p->diagnosis.code == NC_DIAG_REJECTED)
@@ -673,7 +885,7 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 		return; /* not sent: a reason set when it was decided stays */
 	nc_diagnosis_clear(&p->diagnosis);
 	if (p->verdict == NC_VERDICT_REACHABLE) {
-		diagnose_reachable(p, f != NULL ? f->firewall : NULL);
+		diagnose_reachable(p, f);
 		return;
 	}
 	diagnose_failed(p, env, f);

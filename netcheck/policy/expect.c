@@ -227,11 +227,12 @@ int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 }
 
 /* A diagnosis of a path that behaved as expected but should not have
- * (input-firewall-bypassed: a firewall rule meant to stop it did not):
+ * (input-firewall-bypassed: a firewall rule meant to stop it did not;
+ * container-paused: the kernel took the handshake, no process will answer):
  * the path counts as not as expected, unless --expect named it. */
 static bool diag_is_warning(nc_diag_code_t c)
 {
-	return c == NC_DIAG_INPUT_FIREWALL_BYPASSED;
+	return c == NC_DIAG_INPUT_FIREWALL_BYPASSED || c == NC_DIAG_CONTAINER_PAUSED;
 }
 
 /* Why p is not as expected; NC_UNEXPECTED_NONE when it is. */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "netcheck/image.h"
 #include "netcheck/testing.h"
@@ -187,6 +188,76 @@ int nc_ct_note_exit(run_state_t *s, nc_container_target_t *ct, nc_error_t *err)
 	return 0;
 }
 
+/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm):
+ * no timegm() in C11 or POSIX */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+double nc_ct_uptime_s(const char *started_at, double now)
+{
+	int y, mo, d, h, mi;
+	double sec;
+	double t;
+
+	if (started_at == NULL || sscanf(started_at, "%4d-%2d-%2dT%2d:%2d:%lf", &y, &mo, &d, &h, &mi, &sec) != 6 ||
+	    y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec < 0 || sec >= 61)
+		return -1;
+	t = (double)days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400.0 + h * 3600.0 + mi * 60.0 + sec;
+	return now >= t ? now - t : -1;
+}
+
+/* The state and network mode from the last inspect, and whether a
+ * network it is on is internal (one network inspect each, only when a
+ * path failed). */
+static void container_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed, nc_container_facts_t *ret)
+{
+	struct timespec now;
+
+	ret->known = ct->container_id[0] != '\0';
+	ret->paused = ct->info.paused;
+	ret->restarting = ct->info.restarting;
+	ret->oom_killed = ct->info.oom_killed;
+	ret->restart_count = ct->info.restart_count;
+	ret->uptime_s = clock_gettime(CLOCK_REALTIME, &now) == 0
+				? nc_ct_uptime_s(ct->info.started_at, (double)now.tv_sec + now.tv_nsec / 1e9)
+				: -1;
+	snprintf(ret->health, sizeof(ret->health), "%s", ct->info.health);
+	snprintf(ret->network_mode, sizeof(ret->network_mode), "%s", ct->info.network_mode);
+	for (size_t k = 0; path_failed && s->engine != NULL && k < ct->info.n_networks && !ret->internal; k++) {
+		nc_network_info_t net;
+
+		if (nc_engine_network_inspect(s->engine, ct->info.networks[k].name, &net, NULL) == 0 && net.internal) {
+			ret->internal = true;
+			snprintf(ret->internal_network, sizeof(ret->internal_network), "%s", ct->info.networks[k].name);
+		}
+	}
+}
+
+static size_t copy_bindings(const nc_container_target_t *ct, nc_publish_binding_t *ret, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ct->info.n_ports && n < max; i++) {
+		const nc_container_port_t *b = &ct->info.ports[i];
+
+		ret[n].container_port = b->container_port;
+		ret[n].proto = b->proto == NC_ENGINE_UDP ? NC_PROTO_UDP : NC_PROTO_TCP;
+		snprintf(ret[n].host_ip, sizeof(ret[n].host_ip), "%s", b->host_ip);
+		ret[n++].host_port = b->host_port;
+	}
+	return n;
+}
+
 bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed,
 			const nc_diag_firewall_t *firewall, nc_diag_facts_t *ret)
 {
@@ -195,11 +266,19 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
 
 	memset(ret, 0, sizeof(*ret));
 	ret->firewall = firewall;
-	if (!path_failed)
-		return firewall != NULL;
+	if (!path_failed) {
+		/* known without a call: a paused container explains a path that "worked" */
+		container_facts(s, ct, false, &ret->container);
+		return firewall != NULL || ct->info.paused;
+	}
 	if (s->engine != NULL && ct->container_id[0] != '\0' && !ct->exited &&
 	    nc_engine_container_inspect(s->engine, ct->container_id, ct->port, &ct->info, NULL) == 0 && !ct->info.running)
 		(void)nc_ct_note_exit(s, ct, NULL);
+	if (ct->info.restarting && !ct->exited)
+		read_logs(s, ct);
+	container_facts(s, ct, true, &ret->container);
+	ret->n_bindings = copy_bindings(ct, ct->bindings, NC_ARRAY_SIZE(ct->bindings));
+	ret->bindings = ct->bindings;
 	ret->exited = ct->exited;
 	ret->exit_code = ct->info.exit_code;
 	ret->last_logs = ct->logs;

@@ -32,12 +32,17 @@ typedef struct nc_container_target {
 	/* what gather_facts hands the diagnosis (valid until teardown) */
 	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
 	uint16_t published[NC_ENGINE_MAX_PORTS];
+	nc_publish_binding_t bindings[NC_ENGINE_MAX_PORTS];
 } nc_container_target_t;
 
 /* target-named.c: inspects the user's running container name (a name or
  * id) and takes its ports (--port, else every published TCP one), route
  * and forwarder.  NC_ENOTFOUND when there is none. */
 int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *name, nc_error_t *err);
+/* Seconds since an RFC 3339 time ("2026-12-06T14:05:00.355059174Z") at
+ * now (seconds since the epoch); < 0 when it does not parse or is the
+ * engine's "never" (0001-01-01). */
+double nc_ct_uptime_s(const char *started_at, double now);
 
 /* The container ports of the target with a host binding of proto. */
 size_t nc_ct_published_ports(const nc_container_target_t *ct, nc_engine_proto_t proto, uint16_t *ret, size_t max);
