@@ -76,6 +76,8 @@ typedef enum nc_not_sent {
 	NC_NOT_SENT_NO_INGRESS,        /* swarm: no routing-mesh port (no IPVS here) */
 	NC_NOT_SENT_NO_RELAY,          /* a path from a container needs netcheck's responder in it */
 	NC_NOT_SENT_NO_SOURCE,         /* swarm: no other node's task to start from */
+	NC_NOT_SENT_NO_NETWORK,        /* the container has no network (--network none) */
+	NC_NOT_SENT_LOOPBACK_ONLY,     /* published on 127.0.0.1 only: this path is not one it serves, as published */
 	NC_NOT_SENT_COUNT,
 } nc_not_sent_t;
 /* Marks p not sent, with detail (fmt; NULL keeps the detail set): a path the target itself makes

@@ -173,6 +173,7 @@ void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
 	case NC_NOT_SENT_NOT_PUBLISHED:
 	case NC_NOT_SENT_NOT_RUNNING:
 	case NC_NOT_SENT_TASK_DOWN:
+	case NC_NOT_SENT_NO_NETWORK:
 		p->verdict = NC_VERDICT_UNREACHABLE;
 		break;
 	default:

@@ -384,34 +384,62 @@ static void add_direct(run_state_t *s, const nc_container_target_t *ct, const nc
 		if (p != NULL && direct_allowed(s, p, &rt))
 			nc_run_add_tcp(s, p, timeout);
 	}
-	if (!v6 && nc_run_ours(s)) {
-		target.port = ct->port;
-		p = nc_ct_add_path(s, ct, NC_PATH_DIRECT_UDP, net->name, ct->port, &target);
+	for (size_t i = 0; !v6 && i < ct->n_udp_ports; i++) {
+		target.port = ct->udp_ports[i];
+		p = nc_ct_add_path(s, ct, NC_PATH_DIRECT_UDP, net->name, ct->udp_ports[i], &target);
 		if (p != NULL && direct_allowed(s, p, &rt))
 			nc_run_add_udp(s, p, timeout);
 	}
 }
 
-/* The UDP twins of the published paths: netcheck's responder publishes
- * its port over UDP too. */
-static void add_published_udp(run_state_t *s, const nc_container_target_t *ct, uint64_t timeout)
+static bool is_loopback_ip(const char *host_ip)
+{
+	return strncmp(host_ip, "127.", 4) == 0 || strcmp(host_ip, "::1") == 0;
+}
+
+/* A binding on one host address (-p ADDR:P:C): that address is probed,
+ * and only that one. */
+static bool specific_ip(const char *host_ip)
+{
+	return !any_v4(host_ip) && strcmp(host_ip, "::") != 0 && !is_loopback_ip(host_ip);
+}
+
+/* The published paths of one container port over UDP: loopback and the
+ * host's address for a binding on every address, loopback alone for one
+ * on 127.0.0.1, the address itself for one on a specific address. */
+static void add_published_udp(run_state_t *s, const nc_container_target_t *ct, uint16_t port, uint64_t timeout)
 {
 	const nc_environment_t *env = nc_result_environment(s->result);
 	nc_endpoint_t target;
+	bool any = false;
 
 	for (size_t i = 0; i < ct->info.n_ports; i++) {
 		const nc_container_port_t *b = &ct->info.ports[i];
 
-		if (b->proto != NC_ENGINE_UDP || b->container_port != ct->port || b->host_port == 0 || !any_v4(b->host_ip))
+		if (b->proto != NC_ENGINE_UDP || b->container_port != port || b->host_port == 0)
 			continue;
-		nc_endpoint_parse("127.0.0.1", b->host_port, &target);
-		nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, ct->port, &target), timeout);
-		if (env->host_address.family != 0) {
+		if (any_v4(b->host_ip) || strcmp(b->host_ip, "127.0.0.1") == 0) {
+			nc_endpoint_parse("127.0.0.1", b->host_port, &target);
+			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, port, &target), timeout);
+		}
+		if (any_v4(b->host_ip) && env->host_address.family != 0) {
 			target = env->host_address;
 			target.port = b->host_port;
-			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, ct->port, &target), timeout);
+			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, port, &target), timeout);
+		} else if (specific_ip(b->host_ip) && strchr(b->host_ip, ':') == NULL &&
+			   nc_endpoint_parse(b->host_ip, b->host_port, &target) == 0) {
+			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, port, &target), timeout);
 		}
-		return;
+		any = true;
+		break; /* the IPv4 binding decides; Docker lists :: beside it */
+	}
+	if (!any && !nc_run_ours(s)) {
+		nc_endpoint_parse("127.0.0.1", 0, &target);
+		nc_path_t *p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, port, &target);
+
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_NOT_PUBLISHED, "not sent: container port %u/udp is not published",
+					     port);
 	}
 }
 
@@ -422,6 +450,7 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 {
 	const nc_environment_t *env = nc_result_environment(s->result);
 	uint16_t v4 = 0, v6 = 0, loopback_only = 0;
+	const nc_container_port_t *specific = NULL;
 	nc_publish_facts_t pub;
 	nc_loopback6_t loopback6;
 	nc_endpoint_t target;
@@ -438,11 +467,17 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 			v6 = b->host_port;
 		else if (strcmp(b->host_ip, "127.0.0.1") == 0 && loopback_only == 0)
 			loopback_only = b->host_port;
+		else if (specific_ip(b->host_ip) && strchr(b->host_ip, ':') == NULL && specific == NULL)
+			specific = b;
 	}
+	if (specific != NULL && nc_endpoint_parse(specific->host_ip, specific->host_port, &target) == 0)
+		nc_run_add_tcp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target), timeout);
 	/* Podman lists one binding for every address: [::] is served when
 	 * the process listening over IPv6 is the same forwarder */
 	if (v6 == 0 && port == ct->port && nc_result_container(s->result)->published_port6 != 0)
 		v6 = nc_result_container(s->result)->published_port6;
+	if (v4 == 0 && v6 == 0 && loopback_only == 0 && specific != NULL)
+		return; /* published on that address alone */
 	if (v4 == 0 && v6 == 0 && loopback_only == 0) {
 		/* nothing forwards this port: say so on the path users try first */
 		nc_endpoint_parse("127.0.0.1", 0, &target);
@@ -471,11 +506,22 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 		target = env->host_address;
 		target.port = v4;
 		nc_run_add_tcp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target), timeout);
+	} else if (v4 == 0 && loopback_only != 0 && specific == NULL && env->host_address.family != 0) {
+		/* on 127.0.0.1 only: the host's address (and every other host) is
+		 * not served, as published -- said, not probed */
+		target = env->host_address;
+		target.port = loopback_only;
+		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target);
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_LOOPBACK_ONLY,
+					     "not sent: container port %u is published on 127.0.0.1 only; other hosts "
+					     "cannot reach it, as published", port);
 	}
 }
 
-/* An exited container: every path is there, none is sent. */
-static void add_unsent(run_state_t *s, const nc_container_target_t *ct)
+/* A container that is not running (exited, restarting): every path is
+ * there, none is sent. */
+static void add_unsent(run_state_t *s, const nc_container_target_t *ct, const char *why)
 {
 	nc_endpoint_t none = { 0 };
 	static const nc_path_kind_t kinds[] = { NC_PATH_DIRECT_TCP, NC_PATH_PUBLISHED_LOOPBACK, NC_PATH_PUBLISHED_HOST };
@@ -484,8 +530,43 @@ static void add_unsent(run_state_t *s, const nc_container_target_t *ct)
 		nc_path_t *p = nc_ct_add_path(s, ct, kinds[i], NULL, ct->port, &none);
 
 		if (p != NULL)
-			nc_classify_not_sent(p, NC_NOT_SENT_NOT_RUNNING, "not sent: the container is not running");
+			nc_classify_not_sent(p, NC_NOT_SENT_NOT_RUNNING, "not sent: %s", why);
 	}
+}
+
+/* --network host: the container's sockets are the host's; each port is
+ * probed on this host's loopback and its address, as a direct path (no
+ * forwarder, no NAT in between). */
+static void add_host_network(run_state_t *s, const nc_container_target_t *ct, uint64_t timeout)
+{
+	const nc_environment_t *env = nc_result_environment(s->result);
+	nc_endpoint_t addrs[2];
+	size_t n = 0, n_ports = ct->n_ports + ct->n_udp_ports;
+
+	nc_endpoint_parse("127.0.0.1", 0, &addrs[n++]);
+	if (env->host_address.family != 0)
+		addrs[n++] = env->host_address;
+	for (size_t i = 0; i < n_ports; i++)
+		for (size_t a = 0; a < n; a++) {
+			bool udp = i >= ct->n_ports;
+			uint16_t port = udp ? ct->udp_ports[i - ct->n_ports] : ct->ports[i];
+			nc_endpoint_t target = addrs[a];
+			char q[32];
+			nc_path_t *p = NULL;
+
+			/* "direct-tcp:host-loopback", "direct-tcp:host/8080" */
+			snprintf(q, sizeof(q), "%s%s%.0u", a == 0 ? "host-loopback" : "host", n_ports > 1 ? "/" : "",
+				 n_ports > 1 ? port : 0u);
+			target.port = port;
+			if (nc_result_add_path_named(s->result, udp ? NC_PATH_DIRECT_UDP : NC_PATH_DIRECT_TCP, q, &target, &p) < 0)
+				continue;
+			p->container_port = port;
+			snprintf(p->network, sizeof(p->network), "host");
+			if (udp)
+				nc_run_add_udp(s, p, timeout);
+			else
+				nc_run_add_tcp(s, p, timeout);
+		}
 }
 
 /* ---- capture points -------------------------------------------------------- */
@@ -524,6 +605,8 @@ static int build_filter(run_state_t *s, const nc_container_target_t *ct, char *b
 			return -ENOSPC;
 		o += (size_t)r;
 	}
+	if (o == 0 && c->ip.family == 0)
+		return -ENOENT; /* no address, no port: nothing of it crosses a point */
 	if (o == 0) /* an exited target: its last known address */
 		return nc_capture_filter(&c->ip, c->published_port, NULL, 0, buf, len);
 	return 0;
@@ -537,11 +620,20 @@ int nc_ct_plan_capture(run_state_t *s, nc_container_target_t *ct, nc_run_capture
 	char descr[128];
 	int r;
 
-	if (ct->exited) {
+	if (ct->exited || ct->info.restarting) {
 		plan->none = "the container is not running: nothing crosses its points";
 		return 0;
 	}
+	if (nc_ct_network_mode(ct, "none") || nc_ct_network_mode(ct, "host")) {
+		plan->none = nc_ct_network_mode(ct, "none") ? "the container has no network: no interface of it to capture on"
+							  : "the container shares the host's network: it has no interface of its own";
+		return 0;
+	}
 	r = build_filter(s, ct, plan->filter, sizeof(plan->filter));
+	if (r == -ENOENT) {
+		plan->none = "the container has no address and publishes no port: nothing of it to capture";
+		return 0;
+	}
 	if (r < 0)
 		return nc_error_set(err, r, "capture filter: %s", nc_strerror(r));
 	/* docker-proxy's [::] listener forwards to the container's IPv6
@@ -579,13 +671,32 @@ int nc_ct_plan_capture(run_state_t *s, nc_container_target_t *ct, nc_run_capture
 	return 0;
 }
 
+bool nc_ct_network_mode(const nc_container_target_t *ct, const char *mode)
+{
+	return strcmp(ct->info.network_mode, mode) == 0;
+}
+
 /* The paths of any container: direct to each address on each network,
- * published through each host binding of each probed port (UDP too for
- * netcheck's responder); an exited container's are all unsent. */
+ * published through each host binding of each probed port, TCP and UDP;
+ * a container not running or without a network has its paths unsent, one
+ * on the host's network is probed on the host's addresses. */
 void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeout)
 {
-	if (ct->exited) {
-		add_unsent(s, ct);
+	if (ct->exited || ct->info.restarting) {
+		add_unsent(s, ct, ct->exited ? "the container is not running" : "the container is restarting");
+		return;
+	}
+	if (nc_ct_network_mode(ct, "none")) {
+		nc_endpoint_t none = { 0 };
+		nc_path_t *p = nc_ct_add_path(s, ct, NC_PATH_DIRECT_TCP, NULL, ct->port, &none);
+
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_NO_NETWORK,
+					     "not sent: the container has no network (--network none): no path leads to it");
+		return;
+	}
+	if (nc_ct_network_mode(ct, "host")) {
+		add_host_network(s, ct, timeout);
 		return;
 	}
 	for (size_t k = 0; k < ct->info.n_networks; k++) {
@@ -598,6 +709,6 @@ void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeou
 	}
 	for (size_t i = 0; i < ct->n_ports; i++)
 		add_published(s, ct, ct->ports[i], timeout);
-	if (nc_run_ours(s))
-		add_published_udp(s, ct, timeout);
+	for (size_t i = 0; i < ct->n_udp_ports; i++)
+		add_published_udp(s, ct, ct->udp_ports[i], timeout);
 }

@@ -19,6 +19,8 @@ typedef struct nc_container_target {
 	uint16_t port;                /* the container port of netcheck's responder / the first probed */
 	uint16_t ports[NC_RUN_MAX_PORTS]; /* container ports probed (TCP) */
 	size_t n_ports;
+	uint16_t udp_ports[NC_RUN_MAX_PORTS]; /* container ports probed (UDP) */
+	size_t n_udp_ports;
 	bool exited;                  /* the container's main process is gone */
 	char logs[NC_RUN_LOG_MAX];    /* its last log lines, "| "-joined */
 	nc_route_t route;             /* to the container's first address */
@@ -68,6 +70,8 @@ void nc_ct_decide(run_state_t *s, nc_container_target_t *ct);
 nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_path_kind_t kind, const char *network,
 			  uint16_t port, const nc_endpoint_t *target);
 void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeout);
+/* Whether the container's network mode (HostConfig.NetworkMode) is mode: "host", "none". */
+bool nc_ct_network_mode(const nc_container_target_t *ct, const char *mode);
 
 /* Capture: the scope filter and, for each network, its bridge, the host
  * veth and the interface inside; false with plan->none when the

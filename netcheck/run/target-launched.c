@@ -371,6 +371,8 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	if (!t->ct.info.running)
 		return nc_ct_note_exit(s, &t->ct, err);
 	t->ct.ports[t->ct.n_ports++] = t->ct.port;
+	if (nc_run_ours(s)) /* the responder answers on UDP too, published beside TCP */
+		t->ct.udp_ports[t->ct.n_udp_ports++] = t->ct.port;
 	nc_ct_find_forwarder(s, &t->ct);
 	nc_run_progress(s, "making the remote-client namespace");
 	make_remote(s, t);

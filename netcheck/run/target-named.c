@@ -4,7 +4,8 @@
  *
  * survey: nothing beyond the engine's info.  prepare: inspected, its
  * ports (--port, else every published TCP port), the route and the
- * forwarder.  Paths, capture points and facts: a container's
+ * forwarder (restarting, --network none: no port needed; host network:
+ * the ports given).  Paths, capture points and facts: a container's
  * (target-container.c).  teardown: nothing to undo.
  * May call: engine, platform, result, and target-container.c /
  * run-common.c below it.  Never prints. */
@@ -19,8 +20,6 @@
 int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *name, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
-	uint16_t published[NC_RUN_MAX_PORTS];
-	size_t n;
 	int r;
 
 	r = nc_engine_container_inspect(s->engine, name, ct->port, &ct->info, err);
@@ -34,24 +33,28 @@ int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *n
 	if (!ct->info.running)
 		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s, exit code %d): start it first",
 				    name, ct->info.status, ct->info.exit_code);
-	/* the ports: those given, else every published TCP port */
+	/* restarting, or no network at all: its state is the answer, no port is needed */
+	if (ct->info.restarting || nc_ct_network_mode(ct, "none"))
+		return nc_ct_adopt_inspected(s, ct, err);
+	/* the ports: those given, else every published TCP and UDP port */
 	if (s->opt->n_ports > 0) {
 		for (size_t i = 0; i < s->opt->n_ports && i < NC_RUN_MAX_PORTS; i++)
 			ct->ports[ct->n_ports++] = s->opt->ports[i];
 	} else {
-		n = nc_ct_published_ports(ct, NC_ENGINE_TCP, published, NC_ARRAY_SIZE(published));
+		ct->n_ports = nc_ct_published_ports(ct, NC_ENGINE_TCP, ct->ports, NC_ARRAY_SIZE(ct->ports));
+		ct->n_udp_ports = nc_ct_published_ports(ct, NC_ENGINE_UDP, ct->udp_ports, NC_ARRAY_SIZE(ct->udp_ports));
 		/* netcheck capture, or a project's service that publishes
 		 * nothing: its addresses are enough */
-		if (n == 0 && (s->bulk_capture || ct->service[0] != '\0'))
+		if (ct->n_ports + ct->n_udp_ports == 0 && (s->bulk_capture || ct->service[0] != '\0'))
 			return nc_ct_adopt_inspected(s, ct, err);
-		if (n == 0)
-			return nc_error_set(err, -EINVAL,
-					    "container '%.128s' publishes no TCP port: name the port to probe with --port",
+		if (ct->n_ports + ct->n_udp_ports == 0)
+			return nc_error_set(err, -EINVAL, nc_ct_network_mode(ct, "host")
+						 ? "container '%.128s' shares the host's network and publishes nothing: name "
+						   "the port to probe with --port"
+						 : "container '%.128s' publishes no port: name the port to probe with --port",
 					    name);
-		for (size_t i = 0; i < n; i++)
-			ct->ports[ct->n_ports++] = published[i];
 	}
-	ct->port = ct->ports[0];
+	ct->port = ct->n_ports > 0 ? ct->ports[0] : ct->udp_ports[0]; /* UDP only: its first */
 	/* inspect again for the first port's address and binding */
 	r = nc_engine_container_inspect(s->engine, ct->container_id, ct->port, &ct->info, err);
 	if (r < 0)

@@ -1,0 +1,121 @@
+#!/bin/bash
+# `netcheck probe` of containers whose state, network mode or publish
+# address is the answer (issue 17, items 3-5), all set up once from the
+# suite's busybox image, then probed one by one:
+#   - paused                        → container-paused, citing state "paused", exit 1
+#   - caught restarting (exit 2)    → container-restarting: restart count, exit code, log line
+#   - --network none                → no-network, exit 1 (not exit 64)
+#   - --network host, --port P      → probed on the host's addresses (not "capture filter", exit 64)
+#   - --internal network, -p 80     → internal-network, citing the network
+#   - -p 127.0.0.1::80              → published-host not sent: "127.0.0.1 only", exit 0
+#   - -p HOSTADDR::80               → published-host probed at that address, reachable
+#   - a UDP-only publication        → UDP paths, no exit 64 "publishes no TCP port"
+# Every container, the network and the image are removed (trap).
+. "$(dirname "$0")/lib.sh"
+need_root
+need_engine
+
+tag=nctest-state-$$
+net=$tag-internal
+cleanup() {
+	docker ps -aq --filter "label=io.netcheck.test-state=$tag" | xargs -r docker rm -f >/dev/null 2>&1 || true
+	docker network rm "$net" >/dev/null 2>&1 || true
+	remove_images
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+img=$tag-app:http
+busybox_image "$img" '["httpd","-f","-p","80","-h","/www"]'
+start() { local name=$1; shift; docker run -d --name "$tag-$name" --label "io.netcheck.test-state=$tag" "$@" >/dev/null || fail "cannot start $name"; }
+diag() { json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"; }
+observed() { # FILE PATH SOURCE FIELD
+	json_get "$1" "'\\n'.join(str(o.get('$4')) for o in (p['$2']['diagnosis'] or {}).get('observed', []) if o['source'] == '$3')"
+}
+probe() { # NAME [ARGS...]: rc in $rc, the report in $TMP/NAME.json / .txt
+	local name=$1; shift
+	rc=0
+	"$NETCHECK" probe "$tag-$name" --timeout 1000 --json "$TMP/$name.json" "$@" >"$TMP/$name.txt" 2>&1 || rc=$?
+}
+host_ip=$(ip -4 route get 192.0.2.1 | sed -n 's/.* src \([0-9.]*\).*/\1/p')
+[ -n "$host_ip" ] || prerequisite_missing "a host address (ip route get)"
+hport=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+docker network create --internal "$net" >/dev/null || fail "cannot create $net"
+
+start paused -p 80 "$img"
+docker pause "$tag-paused" >/dev/null
+start restarting --restart always "$img" sh -c 'echo config missing; exit 2'
+start none --network none "$img"
+start host --network host "$img" httpd -f -p "127.0.0.1:$hport" -h /www
+start internal --network "$net" -p 80 "$img"
+start loopback -p 127.0.0.1::80 "$img"
+start address -p "$host_ip::80" "$img"
+start udp -p 53/udp "$img" sleep 600
+t0=$(date +%s.%N)
+
+# -- paused: the kernel completes the handshake, no process answers
+probe paused
+expect_eq "paused exit ($(tail -3 "$TMP/paused.txt"))" "$rc" 1
+check_schema "$TMP/paused.json"
+expect_eq "paused: direct-tcp" "$(diag "$TMP/paused.json" direct-tcp)" container-paused
+expect_eq "paused: observed state" "$(observed "$TMP/paused.json" direct-tcp container state | head -1)" paused
+grep -q "observed (container): the container was paused" "$TMP/paused.txt" || fail "paused text: $(cat "$TMP/paused.txt")"
+
+# -- none: no path, said so
+probe none
+expect_eq "none exit ($(tail -3 "$TMP/none.txt"))" "$rc" 1
+expect_eq "none: direct-tcp" "$(diag "$TMP/none.json" direct-tcp)" no-network
+observed "$TMP/none.json" direct-tcp engine text | grep -q "network mode is none" || fail "none observed: $(cat "$TMP/none.txt")"
+
+# -- host network: the host's addresses at the given port
+probe host --port "$hport"
+[ "$rc" != 64 ] || fail "host network: exit 64: $(cat "$TMP/host.txt")"
+check_schema "$TMP/host.json"
+expect_eq "host: loopback path" "$(json_get "$TMP/host.json" "p['direct-tcp:host-loopback']['verdict']")" reachable
+expect_eq "host: target" "$(json_get "$TMP/host.json" "p['direct-tcp:host-loopback']['target']")" "127.0.0.1:$hport"
+json_get "$TMP/host.json" "p['direct-tcp:host']['target']" | grep -q "^$host_ip:$hport$" ||
+	fail "host: no path at the host's address: $(cat "$TMP/host.txt")"
+
+# -- internal network: Docker dropped -p
+probe internal --port 80
+expect_eq "internal exit ($(tail -3 "$TMP/internal.txt"))" "$rc" 1
+expect_eq "internal: published-host" "$(diag "$TMP/internal.json" published-host)" internal-network
+observed "$TMP/internal.json" published-host engine text | grep -q "network $net is internal" ||
+	fail "internal observed: $(cat "$TMP/internal.txt")"
+
+# -- published on 127.0.0.1 only: loopback probed, the host's address said, not probed
+probe loopback
+expect_eq "loopback exit ($(tail -3 "$TMP/loopback.txt"))" "$rc" 0
+expect_eq "loopback: published-loopback" "$(json_get "$TMP/loopback.json" "p['published-loopback']['verdict']")" reachable
+expect_eq "loopback: published-host" "$(json_get "$TMP/loopback.json" "p['published-host']['verdict']")" skipped
+json_get "$TMP/loopback.json" "p['published-host']['detail']" | grep -q "127.0.0.1 only" ||
+	fail "loopback detail: $(cat "$TMP/loopback.txt")"
+
+# -- published on one host address: probed there
+probe address
+expect_eq "address exit ($(tail -3 "$TMP/address.txt"))" "$rc" 0
+json_get "$TMP/address.json" "p['published-host']['target']" | grep -q "^$host_ip:" ||
+	fail "address: published-host not at $host_ip: $(cat "$TMP/address.txt")"
+expect_eq "address: published-host" "$(json_get "$TMP/address.json" "p['published-host']['verdict']")" reachable
+
+# -- UDP only: its UDP paths (busybox has no UDP server: the port is closed in the container)
+probe udp
+[ "$rc" != 64 ] || fail "UDP only: exit 64: $(cat "$TMP/udp.txt")"
+check_schema "$TMP/udp.json"
+json_get "$TMP/udp.json" "p['published-loopback-udp']['verdict']" >/dev/null || fail "UDP only: no published-loopback-udp: $(cat "$TMP/udp.txt")"
+json_get "$TMP/udp.json" "p['direct-udp']['verdict']" >/dev/null || fail "UDP only: no direct-udp: $(cat "$TMP/udp.txt")"
+
+# -- restarting, caught between two runs (the back-off doubles: 0.1 s, 0.2 s, ... 6.4 s after 6)
+for i in $(seq 300); do
+	[ "$(docker inspect -f '{{.State.Restarting}} {{ge .RestartCount 5}}' "$tag-restarting")" = "true true" ] && break
+	sleep 0.1
+done
+probe restarting
+expect_eq "restarting exit ($(tail -3 "$TMP/restarting.txt"))" "$rc" 1
+expect_eq "restarting: direct-tcp" "$(diag "$TMP/restarting.json" direct-tcp)" container-restarting
+detail=$(json_get "$TMP/restarting.json" "p['direct-tcp']['diagnosis']['detail']")
+echo "$detail" | grep -q "code 2" || fail "restarting detail: $detail"
+echo "$detail" | grep -q "config missing" || fail "restarting detail, no log line: $detail"
+expect_eq "restarting: observed state" "$(observed "$TMP/restarting.json" direct-tcp container state | head -1)" restarting
+note "restarting: $detail"
+note "probes took $($PY -c "import time; print(round(time.time() - $t0, 1))") s"
