@@ -217,6 +217,9 @@ void nc_run_witness_load(run_state_t *s);
 void nc_run_witness_start(run_state_t *s);
 /* After the probes: stops both, reads each path's facts and the settings. */
 void nc_run_witness_collect(run_state_t *s);
+/* Once the loop has stopped: the dropping rules' text, from the ruleset
+ * read on the pool meanwhile. */
+void nc_run_witness_name_rules(run_state_t *s);
 /* f->witness and f->traced for the path at index path (NULL when none). */
 void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f);
 /* Removes the trace table (its owner socket closes), unloads the program.

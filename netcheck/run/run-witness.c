@@ -35,6 +35,9 @@ struct run_witness {
 	nc_dropreason_t *drops;           /* owned; NULL: none */
 	nc_trace_t *trace;                /* owned; NULL: none */
 	nc_witness_rules_t *rules;        /* owned; NULL: none */
+	uv_work_t rules_work;             /* the ruleset read on the pool (its threads were made privileged) */
+	bool rules_pending;
+	uint8_t nft_family[NC_MAX_PATHS]; /* the family of each path's dropping rule, for its text */
 	nc_trace_flow_t flows[MAX_FLOWS];
 	size_t path_of_flow[MAX_FLOWS];   /* the result path index of each flow */
 	size_t n_flows;
@@ -167,6 +170,30 @@ static void plan_flows(run_state_t *s, struct run_witness *w)
 		}
 }
 
+static void read_rules(uv_work_t *req)
+{
+	struct run_witness *w = req->data;
+	nc_error_t err = { "" };
+
+	if (nc_witness_rules_read(&w->rules, &err) < 0)
+		w->rules = NULL;
+}
+
+static void rules_read(uv_work_t *req, int status)
+{
+	struct run_witness *w = req->data;
+
+	(void)status;
+	w->rules_pending = false;
+}
+
+/* Waits (outside the loop's callbacks) for the ruleset read on the pool. */
+static void wait_rules(run_state_t *s, struct run_witness *w)
+{
+	while (w->rules_pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->rules_pending)
+		;
+}
+
 void nc_run_witness_start(run_state_t *s)
 {
 	struct run_witness *w = s->witness;
@@ -206,9 +233,10 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	}
 	w->facts.trace_status = 0;
-	/* the rules' text by handle, while CAP_NET_ADMIN is still held (0.3 ms) */
-	if (nc_witness_rules_read(&w->rules, &err) < 0)
-		w->rules = NULL;
+	/* the rules' text by handle: read on the pool (~4 ms of CPU the loop
+	 * need not spend), by a thread made before privileges drop */
+	w->rules_work.data = w;
+	w->rules_pending = uv_queue_work(&s->loop, &w->rules_work, read_rules, rules_read) == 0;
 }
 
 static bool contains_reject(const char *text)
@@ -219,28 +247,39 @@ static bool contains_reject(const char *text)
 	return false;
 }
 
-static void copy_nft_drop(struct run_witness *w, nc_diag_traced_t *t, const nc_trace_step_t *step,
+static void copy_nft_drop(struct run_witness *w, size_t path, nc_diag_traced_t *t, const nc_trace_step_t *step,
 			  const nc_trace_passage_t *passage)
 {
-	const char *comment = NULL, *text = NULL;
 	nc_fw_drop_t *d = &t->rule;
 
 	t->nft_drop = true;
 	t->nft_reply = passage != NULL && passage->reply;
 	t->nft_packets = passage != NULL ? passage->packets : 0;
+	w->nft_family[path] = step->family;
 	snprintf(d->family, sizeof(d->family), "%s", nc_witness_family_name(step->family));
 	snprintf(d->table, sizeof(d->table), "%s", step->table ? step->table : "");
 	snprintf(d->chain, sizeof(d->chain), "%s", step->chain ? step->chain : "");
 	snprintf(d->base_chain, sizeof(d->base_chain), "%s", d->chain);
 	d->handle = step->handle;
 	d->policy = step->type == NC_TRACE_POLICY;
-	if (!d->policy && w->rules != NULL)
-		text = nc_witness_rules_text(w->rules, step->family, step->table, step->chain, step->handle, &comment);
+	snprintf(t->verdict, sizeof(t->verdict), "%s", d->policy ? "policy drop" : nc_witness_verdict_name(step->verdict));
+}
+
+/* The dropping rule's text and comment, from the ruleset read on the pool;
+ * a reject rule's verdict in the trace is a drop: its text says reject. */
+static void name_rule(struct run_witness *w, size_t path, nc_diag_traced_t *t)
+{
+	const char *comment = NULL, *text = NULL;
+	nc_fw_drop_t *d = &t->rule;
+
+	if (!t->nft_drop || d->policy || w->rules == NULL)
+		return;
+	text = nc_witness_rules_text(w->rules, w->nft_family[path], d->table, d->chain, d->handle, &comment);
 	snprintf(d->rule, sizeof(d->rule), "%s", text != NULL ? text : "");
 	snprintf(t->comment, sizeof(t->comment), "%s", comment != NULL ? comment : "");
 	d->reject = text != NULL && contains_reject(text);
-	snprintf(t->verdict, sizeof(t->verdict), "%s",
-		 d->policy ? "policy drop" : d->reject ? "reject" : nc_witness_verdict_name(step->verdict));
+	if (d->reject)
+		snprintf(t->verdict, sizeof(t->verdict), "reject");
 }
 
 static void copy_drops(struct run_witness *w, size_t flow, nc_diag_traced_t *t)
@@ -292,8 +331,12 @@ void nc_run_witness_collect(run_state_t *s)
 	if (w == NULL || w->collected)
 		return;
 	w->collected = true;
-	if (w->trace != NULL)
+	if (w->trace != NULL) {
 		(void)nc_witness_trace_stop(w->trace);
+		/* the table's removal waits for the kernel (10-30 ms): on the
+		 * pool, while the run attributes and removes its container */
+		(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
+	}
 	if (w->drops != NULL)
 		(void)nc_dropreason_stop(w->drops);
 	for (size_t f = 0; f < w->n_flows; f++) {
@@ -310,9 +353,11 @@ void nc_run_witness_collect(run_state_t *s)
 			t->traced = true;
 			t->passages += (unsigned)nc_witness_trace_passage_count(w->trace, f);
 			if (step != NULL && !t->nft_drop)
-				copy_nft_drop(w, t, step, passage);
+				copy_nft_drop(w, pi, t, step, passage);
 		}
-		if (w->drops != NULL)
+		/* naming a drop reads the kernel's BTF (ms): only for paths the
+		 * policy may diagnose */
+		if (w->drops != NULL && nc_result_path(s->result, pi)->verdict != NC_VERDICT_REACHABLE)
 			copy_drops(w, f, t);
 	}
 	if (w->trace != NULL) {
@@ -320,6 +365,17 @@ void nc_run_witness_collect(run_state_t *s)
 		w->facts.trace_events = ts.matched;
 	}
 	read_settings(w);
+}
+
+void nc_run_witness_name_rules(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+
+	if (w == NULL || !w->collected)
+		return;
+	wait_rules(s, w);
+	for (size_t i = 0; i < NC_MAX_PATHS; i++)
+		name_rule(w, i, &w->traced[i]);
 	/* the rules' text is copied: the listing can go */
 	nc_witness_rules_free(w->rules);
 	w->rules = NULL;
@@ -347,6 +403,7 @@ void nc_run_witness_free(run_state_t *s)
 	/* a load still on the pool delivers its callback on the loop: run it */
 	while (w->loading && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
 		;
+	wait_rules(s, w); /* the work reads into w */
 	/* closing the owner socket removes the table (privileges are gone by now) */
 	nc_witness_trace_free(w->trace);
 	nc_dropreason_free(w->drops);

@@ -99,6 +99,7 @@ static int stage_probe(run_state_t *s, nc_error_t *err)
 static int stage_attribute(run_state_t *s, nc_error_t *err)
 {
 	nc_run_witness_collect(s);
+	nc_run_witness_name_rules(s);
 	return nc_run_capture_evidence(s, err);
 }
 
