@@ -56,6 +56,7 @@ typedef struct nc_run_options {
 	uint64_t start_timeout_ms;   /* container start to responder listening; default 10000 */
 	bool capture;                /* capture packets (default on) */
 	bool require_capture;        /* no privilege to capture → fail with -EPERM */
+	bool no_witness;             /* leave out the kernel's witness (nftables trace, drop reasons): fakes' runs */
 	const char *pcap_path;       /* NULL = no file; named in messages */
 	int pcap_fd;                 /* borrowed: opened by the caller (before privileges are dropped); -1 = none */
 	bool pcap_classic;           /* --pcap-format pcap */

@@ -46,8 +46,10 @@ struct run_witness {
 	bool collected;
 };
 
-static bool disabled(void)
+static bool disabled(const run_state_t *s)
 {
+	if (s->opt->no_witness)
+		return true;
 	const char *v = getenv("NETCHECK_NO_WITNESS");
 
 	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
@@ -88,7 +90,7 @@ void nc_run_witness_load(run_state_t *s)
 	nc_error_t err = { "" };
 	int r;
 
-	if (disabled() || s->witness != NULL)
+	if (disabled(s) || s->witness != NULL)
 		return;
 	s->witness = calloc(1, sizeof(*s->witness));
 	if (s->witness == NULL)
