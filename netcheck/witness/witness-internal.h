@@ -89,4 +89,16 @@ void nc_witness_trace_record_to(nc_trace_t *t, int fd);
  * *ret_buf: new (malloc). */
 int nc_witness_conntrack_dump(void **ret_buf, size_t *ret_len, nc_error_t *err);
 
+#ifdef NC_HAVE_NFTRACE
+/* witness-trace-table.c: the kernel's side of the table, for witness-trace.c. */
+struct mnl_socket;
+/* returns: new (mnl_socket_close() it), bound, CLOEXEC; NULL with *ret_errno set */
+struct mnl_socket *nc_witness_trace_socket_open(int *ret_errno);
+/* The table, its chains and the rules of every flow (first == 0), or the
+ * rules of flows[first..] alone in the chains there already; through t->owner. */
+int nc_witness_trace_install(nc_trace_t *t, size_t first);
+/* Deletes table name (inet) through nl (borrowed): 0, also when it is gone. */
+int nc_witness_trace_delete_table(struct mnl_socket *nl, uint32_t *seq, const char *name);
+#endif
+
 #endif
