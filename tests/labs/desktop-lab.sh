@@ -42,7 +42,7 @@ PIDNS=${NC_LAB_PIDNS:-1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'desktop-lab: %s\n' "$*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline, LAB_FRESH_ENGINE_MOUNTS
 die() { log "$*"; exit 1; }
 
 answers() { # SOCKET
@@ -165,14 +165,7 @@ up() {
 	# shellcheck disable=SC2016
 	setsid nsenter --net=/run/netns/$NS unshare -m --propagation slave "${pidns_args[@]}" sh -c '
 		save=$1; shift
-		mount --rbind /sys/fs/cgroup "$save" &&
-		mount -t sysfs sysfs /sys &&
-		mount --rbind "$save" /sys/fs/cgroup &&
-		umount -l "$save" &&
-		mkdir -p /run/containerd /run/docker &&
-		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
-		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
-		exec "$@"' sh "$RUN_DIR/cgsave" \
+		'"$LAB_FRESH_ENGINE_MOUNTS"' sh "$RUN_DIR/cgsave" \
 		dockerd --config-file "$RUN_DIR/daemon.json" \
 		--data-root "$DATA_ROOT/docker" --exec-root "$EXEC_ROOT" --pidfile "$RUN_DIR/dockerd.pid" \
 		-H "unix://$VM_SOCK" --bip $BIP --cgroup-parent $CGROUP_PARENT --iptables=true --ip-forward=true \

@@ -23,3 +23,16 @@ pids_with_cmdline() {
 	done
 	return 0
 }
+
+# The shell text (for `sh -c`, after save=<a scratch dir> and the command in "$@") that gives a
+# lab's own dockerd, inside `unshare -m` in the lab's netns: cgroups bound back over a /sys of
+# that netns, and fresh /run/containerd and /run/docker, so nothing of the host's engine is seen.
+# shellcheck disable=SC2016
+LAB_FRESH_ENGINE_MOUNTS='mount --rbind /sys/fs/cgroup "$save" &&
+		mount -t sysfs sysfs /sys &&
+		mount --rbind "$save" /sys/fs/cgroup &&
+		umount -l "$save" &&
+		mkdir -p /run/containerd /run/docker &&
+		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
+		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
+		exec "$@"'

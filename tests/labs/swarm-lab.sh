@@ -55,7 +55,7 @@ UP_TIMEOUT_S=${NCLAB_UP_TIMEOUT:-90}  # per wait: dockerds answering, nodes Read
 STOP_TIMEOUT_S=${NCLAB_STOP_TIMEOUT:-10} # SIGTERM to SIGKILL
 
 log() { printf 'swarm-lab: %s\n' "$*" >&2; }
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # cmdline_of, pids_with_cmdline, LAB_FRESH_ENGINE_MOUNTS
 die() { log "$*"; exit 1; }
 now_ms() { date +%s%3N; }
 
@@ -218,14 +218,7 @@ start_node() { # I DATA_DIR N: the node's namespace, veth and dockerd (returns o
 		--propagation slave sh -c '
 		save=$1 name=$2; shift 2
 		hostname "$name" &&
-		mount --rbind /sys/fs/cgroup "$save" &&
-		mount -t sysfs sysfs /sys &&
-		mount --rbind "$save" /sys/fs/cgroup &&
-		umount -l "$save" &&
-		mkdir -p /run/containerd /run/docker &&
-		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
-		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
-		exec "$@"' sh "$dir/cgsave" "$(hostname_of "$i" "$n")" \
+		'"$LAB_FRESH_ENGINE_MOUNTS"' sh "$dir/cgsave" "$(hostname_of "$i" "$n")" \
 		env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE="$PREFER_OFFLINE" dockerd --config-file "$dir/daemon.json" \
 		--data-root "$data/docker" --exec-root "$(exec_root_of "$i")" --pidfile "$dir/dockerd.pid" \
 		-H "unix://$(sock_of "$i")" --bip "198.18.1$i.1/24" \
