@@ -23,6 +23,7 @@
 
 #include "netcheck/agent-wire.h"
 #include "netcheck/image.h"
+#include "netcheck/pcapng.h"
 #include "netcheck/testing.h"
 
 #define AGENT_CLOCK_SAMPLES 8
@@ -144,6 +145,11 @@ static void take_point(struct nc_run_agent *a, const nc_agent_rec_t *rec)
 		return;
 	}
 	a->point_of[rec->point] = idx;
+	/* netcheck capture streams to its file: the point's interface block
+	 * comes now (pcapng allows one after packets) */
+	if (s->stream != NULL && idx < NC_CAPTURE_MAX_POINTS)
+		s->stream_ids[idx] = nc_pcapng_add_interface(s->stream, name, descr, (int)rec->u.point.linktype,
+							     rec->u.point.snaplen);
 	if ((size_t)idx < NC_ARRAY_SIZE(env->capture_points)) {
 		struct nc_capture_point_summary *cp = &env->capture_points[idx];
 
