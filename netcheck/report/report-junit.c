@@ -53,6 +53,31 @@ static bool is_skip(const nc_path_t *p)
 	return p->expected && p->verdict == NC_VERDICT_SKIPPED;
 }
 
+/* JUnit tells a test that failed from one that could not run: a path whose
+ * probe could not be made (verdict error) is an <error>, not a <failure>. */
+static bool is_error(const nc_path_t *p)
+{
+	return !p->expected && p->verdict == NC_VERDICT_ERROR;
+}
+
+/* What one path adds to a suite's counts. */
+struct counts {
+	size_t tests, failures, errors, skipped;
+	double seconds;
+};
+
+static void count_path(struct counts *c, const nc_path_t *p)
+{
+	c->tests++;
+	c->seconds += path_seconds(p);
+	if (is_skip(p))
+		c->skipped++;
+	else if (is_error(p))
+		c->errors++;
+	else if (!p->expected)
+		c->failures++;
+}
+
 /* "verdict timeout, expected reachable: <diagnosis>" (mechanisms named
  * when the expectation names them) */
 static void failure_message(const nc_path_t *p, char *buf, size_t len)
@@ -145,13 +170,15 @@ static void print_testcase(FILE *out, const nc_result_t *r, const nc_path_t *p)
 		ESC_STR(p->detail[0] != '\0' ? p->detail : "not probed", text, false);
 		fprintf(out, "      <skipped message=\"%s\"/>\n", text);
 	} else {
+		const char *element = is_error(p) ? "error" : "failure";
+
 		failure_message(p, message, sizeof(message));
 		ESC_STR(message, text, false);
-		fprintf(out, "      <failure message=\"%s\" type=\"%s\">", text,
+		fprintf(out, "      <%s message=\"%s\" type=\"%s\">", element, text,
 			p->diagnosis.code != NC_DIAG_NONE ? nc_report_name_or(nc_diag_code_name(p->diagnosis.code), "unknown")
 							   : nc_report_name_or(nc_verdict_name(p->verdict), "unknown"));
 		print_trail(out, p);
-		fputs("</failure>\n", out);
+		fprintf(out, "</%s>\n", element);
 	}
 	fputs("    </testcase>\n", out);
 }
@@ -229,25 +256,34 @@ static void suite_timestamp(const nc_result_t *r, const nc_path_t *first, char *
 		snprintf(buf, len, "1970-01-01T00:00:00");
 }
 
+/* A run that failed before any path was probed: one testcase in error, so
+ * CI counts the run as broken rather than as zero tests that all passed. */
+static void print_run_error(FILE *out, const nc_result_t *r)
+{
+	char text[XML_MAX];
+
+	nc_report_xml_escape(nc_result_error(r), NC_DETAIL_MAX, false, text, sizeof(text));
+	fprintf(out, "    <testcase classname=\"netcheck.run\" name=\"run\" time=\"0.000\">\n"
+		"      <error message=\"run failed: %s\" type=\"%d\"/>\n    </testcase>\n", text, nc_result_error_code(r));
+}
+
 /* One <testsuite> for the paths of first's node. */
 static void print_suite(FILE *out, const nc_result_t *r, const nc_path_t *first)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
-	size_t tests = 0, failures = 0, skipped = 0;
-	double seconds = 0;
+	struct counts c = { 0 };
+	bool run_error = nc_result_path_count(r) == 0 && nc_result_error(r) != NULL;
 	char name[NC_NAME_MAX * 6 + 16], host[XML_MAX], ts[32];
 
 	for (size_t i = 0; i < nc_result_path_count(r); i++) {
 		const nc_path_t *p = nc_result_path_const(r, i);
 
-		if (!same_node(p, first))
-			continue;
-		tests++;
-		seconds += path_seconds(p);
-		if (is_skip(p))
-			skipped++;
-		else if (!p->expected)
-			failures++;
+		if (same_node(p, first))
+			count_path(&c, p);
+	}
+	if (run_error) { /* the run failed before any path: one test, in error */
+		c.tests++;
+		c.errors++;
 	}
 	if (first->service[0] != '\0') { /* probe --project: a suite per service */
 		char service[NC_NAME_MAX * 6];
@@ -274,9 +310,11 @@ static void print_suite(FILE *out, const nc_result_t *r, const nc_path_t *first)
 	}
 	suite_timestamp(r, first, ts, sizeof(ts));
 	fprintf(out,
-		"  <testsuite name=\"%s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\" "
+		"  <testsuite name=\"%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\" "
 		"timestamp=\"%s\" hostname=\"%s\">\n",
-		name, tests, failures, skipped, seconds, ts, host[0] ? host : "unknown");
+		name, c.tests, c.failures, c.errors, c.skipped, c.seconds, ts, host[0] ? host : "unknown");
+	if (run_error)
+		print_run_error(out, r);
 	for (size_t i = 0; i < nc_result_path_count(r); i++) {
 		const nc_path_t *p = nc_result_path_const(r, i);
 
@@ -289,21 +327,18 @@ static void print_suite(FILE *out, const nc_result_t *r, const nc_path_t *first)
 
 int nc_report_junit_write(const nc_result_t *r, FILE *out)
 {
-	size_t n = nc_result_path_count(r), failures = 0, skipped = 0;
-	double seconds = 0;
+	size_t n = nc_result_path_count(r);
+	struct counts c = { 0 };
 
-	for (size_t i = 0; i < n; i++) {
-		const nc_path_t *p = nc_result_path_const(r, i);
-
-		seconds += path_seconds(p);
-		if (is_skip(p))
-			skipped++;
-		else if (!p->expected)
-			failures++;
+	for (size_t i = 0; i < n; i++)
+		count_path(&c, nc_result_path_const(r, i));
+	if (n == 0 && nc_result_error(r) != NULL) {
+		c.tests++;
+		c.errors++;
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
-	fprintf(out, "<testsuites name=\"netcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" "
-		"time=\"%.3f\">\n", n, failures, skipped, seconds);
+	fprintf(out, "<testsuites name=\"netcheck\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+		"time=\"%.3f\">\n", c.tests, c.failures, c.errors, c.skipped, c.seconds);
 	if (n == 0) {
 		/* no path: still one suite, so CI shows the run and its environment */
 		static const nc_path_t none;

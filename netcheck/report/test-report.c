@@ -1092,6 +1092,20 @@ static void test_empty_result(void **state)
 
 /* --- text: width, ASCII, diagnoses -------------------------------------- */
 
+/* (f) a run that failed before any path: the engine went away while the
+ * container started.  Every report still shows the run and why. */
+static nc_result_t *build_run_failed(void)
+{
+	nc_result_t *r = nc_result_new();
+
+	assert_non_null(r);
+	set_native_environment(r);
+	nc_result_set_error(r, -ECONNREFUSED, "the engine stopped answering while the container started");
+	assert_int_equal(nc_expect_evaluate(r), 0);
+	nc_result_set_exit_code(r, nc_exit_code_for(r, -ECONNREFUSED, 0));
+	return r;
+}
+
 typedef nc_result_t *(*builder_t)(void);
 static const struct {
 	const char *name;
@@ -1102,6 +1116,7 @@ static const struct {
 	{ "skipped-icmp", build_skipped_icmp },
 	{ "failed", build_failed },
 	{ "swarm", build_swarm },
+	{ "run-failed", build_run_failed },
 };
 
 /* Every line of t takes at most width columns (ANSI colours take none). */
@@ -1361,6 +1376,33 @@ static void test_junit_failed(void **state)
 	assert_contains(x, "<system-out>environment: native-linux\nengine: Docker Engine 24.0.7 (API 1.43) at "
 			   "unix:///var/run/docker.sock\n");
 	assert_contains(x, "capture point eth0@container: 6 packets, 2 dropped\n");
+	nc_result_free(r);
+}
+
+/* A probe that could not be made is a JUnit <error>, not a <failure>; a run
+ * that failed before any path is one testcase in error, not an empty suite. */
+static void test_junit_errors(void **state)
+{
+	nc_result_t *r = build_native();
+	nc_path_t *p = nc_result_path(r, 0);
+	const char *x;
+
+	(void)state;
+	p->verdict = NC_VERDICT_ERROR;
+	p->expected = false;
+	x = render_junit(r);
+	assert_contains(x, "errors=\"1\"");
+	assert_int_equal(count_occurrences(x, "<error message=\"verdict error"), 1);
+	assert_int_equal(count_occurrences(x, "</error>"), 1);
+	assert_not_contains(x, "<failure ");
+	nc_result_free(r);
+
+	r = build_run_failed();
+	x = render_junit(r);
+	assert_contains(x, "<testsuites name=\"netcheck\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"");
+	assert_contains(x, "<testcase classname=\"netcheck.run\" name=\"run\" time=\"0.000\">\n"
+			   "      <error message=\"run failed: the engine stopped answering while the container started\"");
+	assert_int_equal(count_occurrences(x, "<testcase "), 1);
 	nc_result_free(r);
 }
 
@@ -1762,6 +1804,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_ascii),
 		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_junit_failed),
+		cmocka_unit_test(test_junit_errors),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
 		cmocka_unit_test(test_swarm_text_and_json),
 		cmocka_unit_test(test_project_reports),
