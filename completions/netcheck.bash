@@ -17,7 +17,7 @@ _netcheck_docker() { # WHAT: ps | network | context | project
 
 _netcheck() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]:-} cword=$COMP_CWORD
-	local commands='run probe capture gc engines help version paths explain'
+	local commands='run probe capture watch gc engines help version paths explain'
 	local help_opts='-h --help -V --version'
 	# before or after the command
 	local global_opts="-H --host --engine --context --engine-timeout -v --verbose --color --no-color $help_opts"
@@ -26,7 +26,7 @@ _netcheck() {
 	# options whose value is the next word; --http and --color take theirs after '='
 	local takes_value=' -H --host --engine --context --engine-timeout --image --port --project --host-port --network
 		--json --junit --html --pcap --pcap-format --capture-via --expect --expect-file --paths --skip --timeout --start-timeout -w --write
-		--duration -c --count -s --snaplen'
+		--duration -c --count -s --snaplen --container --interval --listen --metrics-file'
 	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
 
 	# bash splits --color=al into '--color' '=' 'al' (COMP_WORDBREAKS)
@@ -83,6 +83,9 @@ _netcheck() {
 		--start-timeout --swarm" ;;
 	probe) opts="$global_opts $report_opts --port --project" ;;
 	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
+	watch) opts="$global_opts --image --port --host-port --network --http --json --capture-via --no-capture
+		--require-capture --expect --expect-file --paths --skip --timeout --start-timeout --allow-offhost
+		--container --interval --count --listen --metrics-file" ;;
 	gc) opts="$global_opts --kept" ;;
 	engines) opts=$global_opts ;;
 	help | version | explain) opts=$help_opts ;;

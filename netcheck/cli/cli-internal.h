@@ -65,8 +65,9 @@ enum {
 	CLI_VERSION = 1u << 6,
 	CLI_PATHS = 1u << 7,
 	CLI_EXPLAIN = 1u << 8,
+	CLI_WATCH = 1u << 9,
 };
-#define EVERY_COMMAND (CLI_RUN | CLI_PROBE | CLI_CAPTURE | CLI_GC | CLI_ENGINES) /* that talk to an engine */
+#define EVERY_COMMAND (CLI_RUN | CLI_PROBE | CLI_CAPTURE | CLI_GC | CLI_ENGINES | CLI_WATCH) /* that talk to an engine */
 #define OFFLINE_COMMANDS (CLI_HELP | CLI_VERSION | CLI_PATHS | CLI_EXPLAIN)
 
 typedef struct command {
@@ -85,6 +86,7 @@ enum {
 	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_START_TIMEOUT, OPT_ALLOW_OFFHOST,
 	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT, OPT_JSON_LIST, OPT_PATHS, OPT_SKIP, OPT_EXPECT_FILE,
 	OPT_PROJECT,
+	OPT_INTERVAL, OPT_CYCLES, OPT_LISTEN, OPT_METRICS_FILE, OPT_CONTAINER,
 };
 
 typedef struct cli_option {
@@ -130,6 +132,12 @@ typedef struct cli {
 	const char *explain;         /* explain CODE; NULL = every code */
 	nc_selection_t selection;    /* --paths, --skip: copied into the run's result */
 	const char *expect_file;     /* --expect-file FILE */
+	struct cli_watch_args {      /* watch */
+		uint64_t interval_ms;    /* --interval: >= 1000 (NC_WATCH_MIN_INTERVAL_MS, tests only) */
+		uint64_t count;          /* --count: cycles; 0 = until a signal */
+		const char *listen;      /* --listen ADDR:PORT; NULL = CLI_WATCH_LISTEN unless --metrics-file */
+		const char *metrics_file; /* --metrics-file FILE */
+	} watch;
 	cli_color_t color;
 	bool ascii;                  /* the locale is not UTF-8 */
 	char filter[CAPTURE_FILTER_MAX + 1];
@@ -160,6 +168,10 @@ void cli_print_version(FILE *out);
 
 int cli_cmd_run(cli_t *cli); /* run and probe */
 int cli_cmd_capture(cli_t *cli);
+int cli_cmd_watch(cli_t *cli); /* cli-watch.c */
+#define CLI_WATCH_LISTEN "127.0.0.1:9469"
+/* "1s", "1500ms", "2m", "1h" (a bare number is seconds) → ms; -EINVAL. */
+int cli_parse_duration(const char *text, uint64_t *ret_ms);
 int cli_cmd_gc(const cli_t *cli);
 int cli_cmd_engines(const cli_t *cli);
 /* paths and explain (cli-explain.c): the model's own words */

@@ -10,7 +10,9 @@
 #define RUN CLI_RUN
 #define PROBE CLI_PROBE
 #define CAPTURE CLI_CAPTURE
+#define WATCH CLI_WATCH
 #define REPORTING (RUN | PROBE)
+#define PROBING (RUN | PROBE | WATCH) /* what shapes the paths and probes */
 
 #define EXIT_CODES_RUN                                                                          \
 	"  0   every path behaved as expected for the detected environment\n"                   \
@@ -89,6 +91,24 @@ const command_t cli_commands[] = {
 	  "rootless Docker and Podman), each with its kind, name and version, or why\n"
 	  "it cannot be used.\n",
 	  EXIT_CODES_ENGINES },
+	{ "watch", CLI_WATCH, NC_CMD_RUN, "watch [OPTIONS] --interval DUR",
+	  "probe every interval; metrics for Prometheus",
+	  "Launches netcheck's test container once (or, with --container, only\n"
+	  "inspects yours) and probes every path every --interval: a cycle costs the\n"
+	  "probes and capture, not a container start.  Writes one JSON line per cycle\n"
+	  "(--json), a line when a path changes state, and serves OpenMetrics on\n"
+	  "GET /metrics at --listen (default " CLI_WATCH_LISTEN ") or writes them to\n"
+	  "--metrics-file for node_exporter's textfile collector.  Its own container\n"
+	  "dying is re-created (at most 5 times, then exit 69); yours dying is\n"
+	  "reported and watching goes on.  docs/monitoring.md has a scrape config.\n",
+	  "  0   --count cycles done and the last one was as expected\n"
+	  "  1   --count cycles done and in the last one a path was not\n"
+	  "  64  usage error (an --interval below 1s too)\n"
+	  "  69  engine unreachable or unusable, or the test container died too often\n"
+	  "  70  internal error\n"
+	  "  73  --json or --metrics-file cannot be written, or --listen cannot bind\n"
+	  "  77  a privilege that a requested step needs is missing\n"
+	  "  129/130/143  stopped by SIGHUP/SIGINT/SIGTERM (after cleanup)\n" },
 	{ "help", CLI_HELP, NC_CMD_HELP, "help [COMMAND]", "this help, or a command's",
 	  "Prints the help of COMMAND, or the list of commands.\n", EXIT_CODES_HELP },
 	{ "version", CLI_VERSION, NC_CMD_HELP, "version", "netcheck's version",
@@ -130,22 +150,22 @@ const cli_option_t cli_options[] = {
 	{ "help", 'h', 'h', no_argument, EVERY_COMMAND | OFFLINE_COMMANDS, NULL, "this help" },
 	{ "version", 'V', 'V', no_argument, EVERY_COMMAND | OFFLINE_COMMANDS, NULL, "print the version" },
 
-	{ "image", 0, OPT_IMAGE, required_argument, RUN, "IMG",
+	{ "image", 0, OPT_IMAGE, required_argument, RUN | WATCH, "IMG",
 	  "run IMG instead of netcheck's responder\n(needs --port)" },
-	{ "port", 0, OPT_PORT, required_argument, RUN, "N", "container port the image listens on (default 80)" },
+	{ "port", 0, OPT_PORT, required_argument, RUN | WATCH, "N", "container port the image listens on (default 80)" },
 	{ "port", 0, OPT_PORT, required_argument, PROBE, "N",
 	  "a container port to probe; repeat for several\n(at most 16; default: every published one)" },
 	{ "project", 0, OPT_PROJECT, required_argument, PROBE, "NAME",
 	  "every running container of Compose project\nNAME instead of CONTAINER: a section per\nservice" },
 	{ "port", 0, OPT_PORT, required_argument, CAPTURE, "N",
 	  "the container port whose published port to\nwatch (default: the first TCP one published)" },
-	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN, "N",
+	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN | WATCH, "N",
 	  "publish on host port N (default: the engine\npicks)" },
-	{ "network", 0, OPT_NETWORK, required_argument, RUN, "NAME",
+	{ "network", 0, OPT_NETWORK, required_argument, RUN | WATCH, "NAME",
 	  "attach the test container to Docker network\nNAME (default: the default bridge)" },
 	{ "peer", 0, OPT_PEER, no_argument, RUN, NULL,
 	  "a second container, for the container-to-\ncontainer paths" },
-	{ "http", 0, OPT_HTTP, optional_argument, REPORTING, "PATH",
+	{ "http", 0, OPT_HTTP, optional_argument, PROBING, "PATH",
 	  "check HTTP: GET PATH (default /) on each TCP\npath" },
 	{ "keep", 0, OPT_KEEP, no_argument, RUN, NULL,
 	  "keep the test container (gc --kept removes it)" },
@@ -159,27 +179,27 @@ const cli_option_t cli_options[] = {
 	{ "pcap", 0, OPT_PCAP, required_argument, REPORTING, "FILE|-",
 	  "write the captured packets; - is standard\noutput (the text report then goes to stderr)" },
 	{ "pcap-format", 0, OPT_PCAP_FORMAT, required_argument, REPORTING, "F", "pcapng (default) or pcap" },
-	{ "capture-via", 0, OPT_CAPTURE_VIA, required_argument, REPORTING, "auto|host|engine",
+	{ "capture-via", 0, OPT_CAPTURE_VIA, required_argument, PROBING, "auto|host|engine",
 	  "who captures the engine's side: netcheck here,\n"
 	  "or its agent started through the engine (auto:\nthe agent where this host cannot)" },
-	{ "no-capture", 0, OPT_NO_CAPTURE, no_argument, REPORTING, NULL, "do not capture packets" },
-	{ "require-capture", 0, OPT_REQUIRE_CAPTURE, no_argument, REPORTING, NULL,
+	{ "no-capture", 0, OPT_NO_CAPTURE, no_argument, PROBING, NULL, "do not capture packets" },
+	{ "require-capture", 0, OPT_REQUIRE_CAPTURE, no_argument, PROBING, NULL,
 	  "exit 77 when packets cannot be captured" },
-	{ "expect", 0, OPT_EXPECT, required_argument, REPORTING, "PATH=V,...",
+	{ "expect", 0, OPT_EXPECT, required_argument, PROBING, "PATH=V,...",
 	  "override expectations (PATH: a path name,\n"
 	  "a glob, direct or published; V: a verdict or\na mechanism, or a set: nat|proxy)" },
-	{ "expect-file", 0, OPT_EXPECT_FILE, required_argument, REPORTING, "FILE",
+	{ "expect-file", 0, OPT_EXPECT_FILE, required_argument, PROBING, "FILE",
 	  "expectations as YAML: expect: {PATH: V}, and\n"
 	  "environments: {KIND: {PATH: V}}; --expect\nbeats it" },
-	{ "paths", 0, OPT_PATHS, required_argument, REPORTING, "GLOB,...",
+	{ "paths", 0, OPT_PATHS, required_argument, PROBING, "GLOB,...",
 	  "probe only the paths these globs match (a\n"
 	  "path's name or its kind's: netcheck paths)" },
-	{ "skip", 0, OPT_SKIP, required_argument, REPORTING, "GLOB,...",
+	{ "skip", 0, OPT_SKIP, required_argument, PROBING, "GLOB,...",
 	  "leave out the paths these globs match" },
-	{ "timeout", 0, OPT_TIMEOUT, required_argument, REPORTING, "MS", "per-probe timeout (default 2000)" },
-	{ "start-timeout", 0, OPT_START_TIMEOUT, required_argument, RUN, "MS",
+	{ "timeout", 0, OPT_TIMEOUT, required_argument, PROBING, "MS", "per-probe timeout (default 2000)" },
+	{ "start-timeout", 0, OPT_START_TIMEOUT, required_argument, RUN | WATCH, "MS",
 	  "container start timeout (default 10000)" },
-	{ "allow-offhost", 0, OPT_ALLOW_OFFHOST, no_argument, REPORTING, NULL,
+	{ "allow-offhost", 0, OPT_ALLOW_OFFHOST, no_argument, PROBING, NULL,
 	  "probe a container IP even when its route\nleaves this host" },
 
 	{ "write", 'w', 'w', required_argument, CAPTURE, "FILE|-",
@@ -190,6 +210,20 @@ const cli_option_t cli_options[] = {
 	{ "count", 'c', 'c', required_argument, CAPTURE, "COUNT", "stop after COUNT packets (1-1000000000)" },
 	{ "snaplen", 's', 's', required_argument, CAPTURE, "SNAPLEN", "bytes kept of each packet (64-262144)" },
 
+	{ "container", 0, OPT_CONTAINER, required_argument, WATCH, "NAME",
+	  "watch your running container NAME instead of\nlaunching netcheck's (it is only inspected)" },
+	{ "interval", 0, OPT_INTERVAL, required_argument, WATCH, "DUR",
+	  "time from one cycle's start to the next: 1s,\n1500ms, 2m (at least 1s)" },
+	{ "count", 0, OPT_CYCLES, required_argument, WATCH, "N",
+	  "stop after N cycles (1-100000000; default: at\na signal)" },
+	{ "listen", 0, OPT_LISTEN, required_argument, WATCH, "ADDR:PORT",
+	  "serve GET /metrics there (default " CLI_WATCH_LISTEN ";\n"
+	  "IPv6 as [::1]:PORT)" },
+	{ "metrics-file", 0, OPT_METRICS_FILE, required_argument, WATCH, "FILE",
+	  "write the metrics to FILE after each cycle (a\n"
+	  "temporary file renamed; no server unless\n--listen)" },
+	{ "json", 0, OPT_JSON, required_argument, WATCH, "FILE|-",
+	  "one JSON line per cycle (NDJSON); - is\nstandard output" },
 	{ "kept", 0, OPT_KEPT, no_argument, CLI_GC, NULL, "also remove containers kept with run --keep" },
 
 	{ "json", 0, OPT_JSON_LIST, no_argument, CLI_PATHS, NULL, "print them as a JSON array" },

@@ -258,6 +258,22 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 			return cli_usage_error(cli, "-s needs a snapshot length 64-262144, not '%.32s'", value);
 		cli->run.capture_snaplen = (uint32_t)v;
 		return 0;
+	case OPT_CONTAINER:
+		if (!valid_name(value, "_.-"))
+			return cli_usage_error(cli, "'%.64s' is not a container name or id", value);
+		cli->container = value;
+		return 0;
+	case OPT_INTERVAL:
+		if (cli_parse_duration(value, &cli->watch.interval_ms) < 0)
+			return cli_usage_error(cli, "--interval needs a duration such as 1s, 1500ms or 2m, not '%.32s'", value);
+		return 0;
+	case OPT_CYCLES:
+		if (parse_uint(value, 100000000UL, 1, &v) < 0)
+			return cli_usage_error(cli, "--count needs a number of cycles 1-100000000, not '%.32s'", value);
+		cli->watch.count = v;
+		return 0;
+	case OPT_LISTEN: cli->watch.listen = value; return 0;
+	case OPT_METRICS_FILE: cli->watch.metrics_file = value; return 0;
 	case OPT_KEPT: cli->include_kept = true; return 0;
 	case OPT_JSON_LIST: cli->json_list = true; return 0;
 	default:
@@ -378,6 +394,22 @@ static int check_combination(cli_t *cli)
 		return cli_usage_error(cli, "--context and -H/--engine both choose the engine: give one");
 	if (cli->run.image != NULL && cli->run.port == 0)
 		return cli_usage_error(cli, "--image needs --port: the port the image listens on");
+	if (cli->command->bit == CLI_WATCH) {
+		const char *floor = getenv("NC_WATCH_MIN_INTERVAL_MS"); /* tests only: docs/performance.md */
+		uint64_t min_ms = 1000;
+		unsigned long v;
+
+		if (floor != NULL && parse_uint(floor, 1000, 10, &v) == 0)
+			min_ms = v;
+		if (cli->watch.interval_ms == 0)
+			return cli_usage_error(cli, "--interval is missing: how often to probe, such as 10s");
+		if (cli->watch.interval_ms < min_ms)
+			return cli_usage_error(cli, "--interval is at least 1s");
+		if (cli->watch.interval_ms > 86400000)
+			return cli_usage_error(cli, "--interval is at most 24h");
+		if (cli->container != NULL && (cli->run.image != NULL || cli->run.network != NULL))
+			return cli_usage_error(cli, "--container watches your container: --image and --network are for ours");
+	}
 	if (cli->run.require_capture && !cli->run.capture)
 		return cli_usage_error(cli, "--require-capture contradicts --no-capture");
 	if (cli->run.pcap_path != NULL && !cli->run.capture)

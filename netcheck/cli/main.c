@@ -57,6 +57,7 @@ int main(int argc, char **argv)
 	case CLI_GC: return cli_cmd_gc(&cli);
 	case CLI_ENGINES: return cli_cmd_engines(&cli);
 	case CLI_CAPTURE: return cli_cmd_capture(&cli);
+	case CLI_WATCH: return cli_cmd_watch(&cli);
 	case CLI_PATHS: return cli_cmd_paths(&cli);
 	case CLI_EXPLAIN: return cli_cmd_explain(&cli);
 	default: return cli_cmd_run(&cli);

@@ -42,19 +42,21 @@ uv_loop_t *nc_watch_loop(nc_watch_t *w)
 	return &w->s.loop;
 }
 
-/* What the last cycle left: its probes, its capture (whose handles close
- * on the loop), its paths.  The loop runs until only the cli's
- * unreferenced handles are left. */
+/* What the last cycle left: its probes, its capture, its paths.  Nothing
+ * waits: the handles' close callbacks run now, the packet sockets close in
+ * the thread pool and free themselves (nc_capture_free), teardown's loop
+ * waits for the last ones.  The loop is never run to its end here: the
+ * witness's handles stay active from prepare to teardown. */
 static void forget_cycle(run_state_t *s)
 {
 	for (size_t i = 0; i < s->n_probes; i++)
 		nc_probe_free(s->probes[i]);
 	s->n_probes = s->probes_done = 0;
-	if (s->capture_running)
-		nc_run_capture_finish(s);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
 	nc_run_capture_free(s);
-	uv_run(&s->loop, UV_RUN_DEFAULT);
+	/* the witness (nftables trace, drop reasons) is made for one probe
+	 * phase: it sees the first cycle; later ones rest on capture and facts */
+	nc_run_witness_free(s);
+	uv_run(&s->loop, UV_RUN_NOWAIT);
 	s->capture_running = s->capture_stopping = s->capture_ended = false;
 	nc_result_clear_paths(s->result);
 }
