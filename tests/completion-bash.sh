@@ -49,7 +49,7 @@ lacks() {
 }
 
 PATH="$TMP/bin:$PATH"
-expect "capture engines explain gc help paths probe run version" ''
+expect "capture engines explain gc help paths probe run version watch" ''
 expect "probe" pr
 expect "--json --junit" run --j
 expect "--kept" gc --ke
