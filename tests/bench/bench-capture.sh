@@ -68,7 +68,7 @@ IMAGE_MADE=0
 
 # ---- cleanup: what we started, whatever stopped us ----------------------------
 
-. "$(dirname "$0")/lib.sh" # api, remove_labelled
+. "$(dirname "$0")/lib.sh" # api, remove_labelled, netcheck_timed
 
 stop_capture() { # ends the `netcheck capture` we started, if it still runs
 	local pid
@@ -123,27 +123,11 @@ trap 'exit 129' HUP
 NOCAP_MS=() CAP_MS=()
 
 netcheck_once() { # MODE(nocap|cap) N [warmup]: one `netcheck run`; appends its time
-	local mode=$1 json="$TMP/run-$1-$2.json" log="$TMP/run-$1-$2.log" t0 t1 rc=0
+	local mode=$1 json="$TMP/run-$1-$2.json" log="$TMP/run-$1-$2.log" t0 t1
 	local args=(run --json "$json")
 	[ "$mode" = nocap ] && args=(run --no-capture --json "$json")
-	t0=${EPOCHREALTIME//[.,]/}
-	# exec keeps the pid, so the pid file names netcheck itself; --foreground
-	# lets Ctrl-C reach netcheck, which then removes its container
-	timeout --foreground -s INT -k 10 120 \
-		sh -c 'echo $$ >"$0"; exec "$@"' "$NC_PIDFILE" "$NETCHECK" "${args[@]}" >"$log" 2>&1 || rc=$?
-	t1=${EPOCHREALTIME//[.,]/}
-	case $rc in
-	0) ;;
-	# netcheck handled the Ctrl-C (and removed its container) and exited
-	# normally, so bash takes the signal as dealt with: stop here ourselves
-	130 | 143) exit "$rc" ;;
-	124) die "netcheck ${args[*]} ($mode $2) did not finish within 120 s" ;;
-	*)
-		cat "$log" >&2
-		die "netcheck ${args[*]} ($mode $2) failed (exit $rc)"
-		;;
-	esac
-	: >"$NC_PIDFILE"
+	netcheck_timed "$log" "netcheck ${args[*]} ($mode $2)" "${args[@]}"
+	t0=$T0 t1=$T1
 	# a capture run that did not capture would make the comparison moot
 	"$PY" - "$json" "$mode" <<'EOF' || die "netcheck run ($mode $2): capture did not run as asked; see $json"
 import json, sys

@@ -49,7 +49,7 @@ NC_PIDFILE="$TMP/netcheck.pid"
 
 # ---- cleanup: containers of ours, whatever stopped us ------------------------
 
-. "$(dirname "$0")/lib.sh" # api, remove_labelled
+. "$(dirname "$0")/lib.sh" # api, remove_labelled, netcheck_timed
 
 cleanup() {
 	local rc=$?
@@ -129,26 +129,9 @@ EOF
 }
 
 netcheck_once() { # N: one `netcheck run`; appends its time
-	local json="$TMP/run-$1.json" log="$TMP/run-$1.log" t0 t1 rc=0
-	t0=${EPOCHREALTIME//[.,]/}
-	# exec keeps the pid, so the pid file names netcheck itself; --foreground
-	# lets Ctrl-C reach netcheck, which then removes its container
-	timeout --foreground -s INT -k 10 120 \
-		sh -c 'echo $$ >"$0"; exec "$@"' "$NC_PIDFILE" \
-		"$NETCHECK" run "${SUBJECT_ARGS[@]}" --json "$json" >"$log" 2>&1 || rc=$?
-	t1=${EPOCHREALTIME//[.,]/}
-	case $rc in
-	0) ;;
-	# netcheck handled the Ctrl-C (and removed its container) and exited
-	# normally, so bash takes the signal as dealt with: stop here ourselves
-	130 | 143) exit "$rc" ;;
-	124) die "netcheck run $1 did not finish within 120 s" ;;
-	*)
-		cat "$log" >&2
-		die "netcheck run $1 failed (exit $rc)"
-		;;
-	esac
-	: >"$NC_PIDFILE"
+	local json="$TMP/run-$1.json" log="$TMP/run-$1.log" t0 t1
+	netcheck_timed "$log" "netcheck run $1" run "${SUBJECT_ARGS[@]}" --json "$json"
+	t0=$T0 t1=$T1
 	[ "${2:-}" = warmup ] || NC_MS+=("$((t1 - t0))")
 }
 
