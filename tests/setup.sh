@@ -38,7 +38,7 @@ RUN_PACKAGES=(
 TEST_PACKAGES=(
 	libcmocka-dev chromium
 	tshark tcpdump python3-jsonschema valgrind strace libclang-rt-14-dev busybox-static openssl
-	rootlesskit slirp4netns uidmap socat openssh-server
+	rootlesskit slirp4netns uidmap socat openssh-server docker-compose
 	podman fuse-overlayfs passt runc conmon catatonit
 	scdoc debhelper dpkg-dev fakeroot lintian man-db groff-base libcap2-bin adduser
 )

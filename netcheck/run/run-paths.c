@@ -73,5 +73,5 @@ void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout)
 
 bool nc_run_ours(const run_state_t *s)
 {
-	return s->opt->image == NULL && s->opt->target == NULL;
+	return s->opt->image == NULL && s->opt->target == NULL && s->opt->project == NULL;
 }

@@ -1,0 +1,80 @@
+#!/bin/bash
+# netcheck probe --project: a Compose project of the test's own (Debian's
+# docker-compose 1.29, two services of a busybox image the test imports:
+# no registry is reachable, and compose is told never to pull), probed as
+# one report with a section per service and one exit code.
+#   - web publishes TCP 80 on every address, db on 127.0.0.1 only
+#   - JSON: project.services = [db, web], each with its container and paths,
+#     path names qualified by the service; JUnit: a testsuite per service
+#   - a project with no running container: one line, exit 64
+#   - down (and its network) in the trap; the image the test imported removed
+. "$(dirname "$0")/lib.sh"
+need_root
+need_engine
+command -v docker-compose >/dev/null 2>&1 || prerequisite_missing "docker-compose (Debian's, 1.29)"
+
+project=nctest-project-$$
+image=nctest-compose-$$:1
+cleanup() {
+	docker-compose -p "$project" -f "$TMP/docker-compose.yml" down --remove-orphans >/dev/null 2>&1 || true
+	docker network rm "${project}_default" >/dev/null 2>&1 || true
+	remove_images
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+busybox_image "$image" '["httpd","-f","-p","80","-h","/www"]'
+cat >"$TMP/docker-compose.yml" <<EOF
+services:
+  web:
+    image: $image
+    pull_policy: never
+    labels: { io.netcheck.test: "1" }
+    ports: ["80"]
+  db:
+    image: $image
+    pull_policy: never
+    labels: { io.netcheck.test: "1" }
+    ports: ["127.0.0.1::80"]
+EOF
+docker-compose -p "$project" -f "$TMP/docker-compose.yml" up -d >"$TMP/up.log" 2>&1 ||
+	fail "docker-compose up: $(tail -3 "$TMP/up.log")"
+
+rc=0
+"$NETCHECK" probe --project "$project" --json "$TMP/p.json" --junit "$TMP/p.xml" >"$TMP/out" 2>"$TMP/err" || rc=$?
+cat "$TMP/out" >&2
+[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "probe --project exited $rc: $(cat "$TMP/err")"
+check_schema "$TMP/p.json"
+expect_eq "exit code in the JSON" "$(json_get "$TMP/p.json" 'd["exit_code"]')" "$rc"
+expect_eq "project name" "$(json_get "$TMP/p.json" 'd["project"]["name"]')" "$project"
+expect_eq "services" "$(json_get "$TMP/p.json" '",".join(s["name"] for s in d["project"]["services"])')" "db,web"
+expect_eq "web's container" "$(json_get "$TMP/p.json" 'd["project"]["services"][1]["containers"][0]["name"]')" \
+	"${project}_web_1"
+# each service's paths carry its name, and every path of "paths" is in one section
+expect_eq "paths per section" "$(json_get "$TMP/p.json" \
+	'sum(len(c["paths"]) for s in d["project"]["services"] for c in s["containers"])')" \
+	"$(json_get "$TMP/p.json" 'len(d["paths"])')"
+expect_eq "qualified names" "$(json_get "$TMP/p.json" \
+	'all(pp["name"].split(":")[1].split("/")[0] == s["name"] for s in d["project"]["services"] for c in s["containers"] for pp in c["paths"])')" True
+# web publishes on every address: its loopback path is there and reachable
+expect_eq "web published-loopback" "$(json_get "$TMP/p.json" 'p["published-loopback:web"]["verdict"]')" reachable
+expect_eq "db published-loopback" "$(json_get "$TMP/p.json" 'p["published-loopback:db"]["verdict"]')" reachable
+# the user's apps are not netcheck's responder: no UDP paths are planned for them
+expect_eq "no UDP paths" "$(json_get "$TMP/p.json" '[n for n in p if n.startswith("direct-udp")]')" "[]"
+# db's port is bound to 127.0.0.1 only: nothing is published on this host's address
+expect_eq "db has no published-remote" "$(json_get "$TMP/p.json" '"published-remote:db" in p')" False
+# text: a header per service; JUnit: a suite per service
+grep -q "^service db of Compose project $project" "$TMP/out" || fail "no text section for db"
+grep -q "^service web of Compose project $project" "$TMP/out" || fail "no text section for web"
+expect_eq "JUnit suites" "$(grep -c '<testsuite ' "$TMP/p.xml")" 2
+grep -q '<testsuite name="netcheck:web"' "$TMP/p.xml" || fail "no JUnit suite for web"
+# the project's containers are untouched
+expect_eq "running after" "$(docker ps -q --filter "label=com.docker.compose.project=$project" | wc -l)" 2
+
+# a project with no running container: one line, exit 64 (as a container that does not exist)
+rc=0
+"$NETCHECK" probe --project "nctest-none-$$" >"$TMP/none.out" 2>"$TMP/none.err" || rc=$?
+expect_eq "no such project" "$rc" 64
+expect_eq "one line" "$(wc -l <"$TMP/none.err")" 1
+grep -q "no running container of Compose project 'nctest-none-$$'" "$TMP/none.err" || fail "$(cat "$TMP/none.err")"
+echo "ok: probe --project: db and web, exit $(json_get "$TMP/p.json" 'd["exit_code"]')"
