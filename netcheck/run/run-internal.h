@@ -137,6 +137,7 @@ struct run_state {
 	uint64_t stream_last_ts;
 	/* the witness (run-witness.c): the kernel's trace and drop reasons */
 	struct run_witness *witness;  /* owned; NULL: none */
+	struct run_privileged *privileged; /* owned (run-privileged.c); NULL: none */
 	nc_endpoint_t witness_src[NC_MAX_PATHS]; /* a path's source address when the target knows it before
 						  * the probe (published-remote's client); family 0: unknown */
 	struct nc_run_agent *agent;   /* owned: the capture agent on the engine's side, or NULL (run-agent.c) */
@@ -208,6 +209,19 @@ void nc_run_capture_finish(run_state_t *s);
  * asked.  Returns 0 or a negative error (file). */
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err);
 void nc_run_capture_free(run_state_t *s);
+
+/* run-privileged.c: the drop of every thread's capabilities, and the one
+ * thread made before it that keeps them for the witness's netlink work.
+ * nc_run_privileged_start makes the thread (before the drop; 0 or negative
+ * errno); _queue runs work on it and after on the loop, as uv_queue_work;
+ * _free waits for every job's after, then joins it; _tid is its thread id
+ * (0: none).  nc_run_drop_privileges drops libuv's pool threads (one item
+ * each, held until each has its own thread) and the calling thread. */
+int nc_run_privileged_start(run_state_t *s);
+int nc_run_privileged_queue(run_state_t *s, uv_work_t *req, uv_work_cb work, uv_after_work_cb after);
+int nc_run_privileged_tid(const run_state_t *s);
+void nc_run_privileged_free(run_state_t *s);
+int nc_run_drop_privileges(run_state_t *s, bool keep_dac_override);
 
 /* run-witness.c: the kernel's view of the run's own packets */
 /* Starts loading the drop-reason program on libuv's pool (the loop exists). */

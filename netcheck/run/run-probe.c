@@ -63,7 +63,7 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 	 * ICMP socket, the forwarder looked up): the probes and the rest of the
 	 * run go without any capability. */
 	if (!s->keep_privileges &&
-	    nc_platform_drop_privileges(strncmp(s->eng->url(s->engine), "unix://", 7) == 0 &&
+	    nc_run_drop_privileges(s, strncmp(s->eng->url(s->engine), "unix://", 7) == 0 &&
 					nc_platform_socket_needs_override(s->eng->url(s->engine) + 7)) == 0)
 		nc_result_environment(s->result)->privileges_dropped = true;
 	nc_run_progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));

@@ -35,8 +35,10 @@ struct run_witness {
 	nc_dropreason_t *drops;           /* owned; NULL: none */
 	nc_trace_t *trace;                /* owned; NULL: none */
 	nc_witness_rules_t *rules;        /* owned; NULL: none */
-	uv_work_t rules_work;             /* the ruleset read on the pool (its threads were made privileged) */
+	uv_work_t rules_work;             /* the ruleset read on the privileged thread (run-privileged.c) */
 	bool rules_pending;
+	uv_work_t remove_work;            /* the trace table's removal, on the same thread */
+	bool remove_pending;
 	uint8_t nft_family[NC_MAX_PATHS]; /* the family of each path's dropping rule, for its text */
 	nc_trace_flow_t flows[MAX_FLOWS];
 	size_t path_of_flow[MAX_FLOWS];   /* the result path index of each flow */
@@ -98,6 +100,10 @@ void nc_run_witness_load(run_state_t *s)
 	s->witness->facts.trace_status = -ENOENT; /* not yet */
 	s->witness->facts.ip_forward = s->witness->facts.ip6_forward = -1;
 	s->witness->facts.bridge_nf_call_iptables = s->witness->facts.route_localnet = -1;
+	/* the one thread that keeps CAP_NET_ADMIN after the drop: the ruleset
+	 * read and the table's removal run on it; without it they do not run */
+	if (!s->keep_privileges && (r = nc_run_privileged_start(s)) < 0)
+		note(s, "no privileged thread for the ruleset read", NULL, r);
 	r = nc_dropreason_new_async(&s->loop, NULL, 0, on_drops_loaded, s);
 	if (r == 0) {
 		s->witness->loading = true;
@@ -189,6 +195,22 @@ static void rules_read(uv_work_t *req, int status)
 	w->rules_pending = false;
 }
 
+static void remove_table(uv_work_t *req)
+{
+	struct run_witness *w = req->data;
+	nc_error_t err = { "" };
+
+	(void)nc_witness_trace_remove(w->trace, &err);
+}
+
+static void table_removed(uv_work_t *req, int status)
+{
+	struct run_witness *w = req->data;
+
+	(void)status;
+	w->remove_pending = false;
+}
+
 /* Waits (outside the loop's callbacks) for the ruleset read on the pool. */
 static void wait_rules(run_state_t *s, struct run_witness *w)
 {
@@ -235,10 +257,12 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	}
 	w->facts.trace_status = 0;
-	/* the rules' text by handle: read on the pool (~4 ms of CPU the loop
-	 * need not spend), by a thread made before privileges drop */
+	/* the rules' text by handle: read off the loop (~4 ms of CPU the loop
+	 * need not spend), by the thread that keeps its privileges; a watch
+	 * keeps them all and uses the pool */
 	w->rules_work.data = w;
-	w->rules_pending = uv_queue_work(&s->loop, &w->rules_work, read_rules, rules_read) == 0;
+	w->rules_pending = (s->keep_privileges ? uv_queue_work(&s->loop, &w->rules_work, read_rules, rules_read)
+					       : nc_run_privileged_queue(s, &w->rules_work, read_rules, rules_read)) == 0;
 }
 
 static bool contains_reject(const char *text)
@@ -336,8 +360,13 @@ void nc_run_witness_collect(run_state_t *s)
 	if (w->trace != NULL) {
 		(void)nc_witness_trace_stop(w->trace);
 		/* the table's removal waits for the kernel (10-30 ms): on the
-		 * pool, while the run attributes and removes its container */
-		(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
+		 * privileged thread, while the run attributes and removes its
+		 * container; nothing else touches the trace until it is done */
+		w->remove_work.data = w;
+		if (s->keep_privileges)
+			(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
+		else
+			w->remove_pending = nc_run_privileged_queue(s, &w->remove_work, remove_table, table_removed) == 0;
 	}
 	if (w->drops != NULL)
 		(void)nc_dropreason_stop(w->drops);
@@ -406,6 +435,8 @@ void nc_run_witness_free(run_state_t *s)
 	while (w->loading && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
 		;
 	wait_rules(s, w); /* the work reads into w */
+	while (w->remove_pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->remove_pending)
+		;
 	/* closing the owner socket removes the table (privileges are gone by now) */
 	nc_witness_trace_free(w->trace);
 	nc_dropreason_free(w->drops);

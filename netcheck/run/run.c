@@ -175,6 +175,7 @@ int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 		nc_run_capture_finish(s);
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
+	nc_run_privileged_free(s); /* its jobs' afters write into the witness */
 	nc_run_witness_free(s);
 	if (s->loop_ready) {
 		uv_run(&s->loop, UV_RUN_DEFAULT); /* let close callbacks run */
