@@ -36,6 +36,7 @@ struct launched {
 	nc_container_summary_t *stale; /* owned: the survey's list of killed runs' containers; NULL = none */
 	nc_network_info_t default_bridge; /* the engine's "bridge" network, when read */
 	bool have_default_bridge;
+	bool network_ipv6;            /* the container's network has IPv6 (EnableIPv6) */
 	/* container-origin paths (netcheck's responder only) */
 	char allow[4][NC_NAME_MAX];   /* the responder's --allow targets */
 	size_t n_allow;
@@ -153,6 +154,13 @@ static void fill_spec(const run_state_t *s, const struct launched *t, const char
 		/* Docker lowers it for every container; Podman does not, and uid
 		 * 65534 may then not listen on port 80 */
 		spec->sysctls[spec->n_sysctls++] = (nc_engine_kv_t){ "net.ipv4.ip_unprivileged_port_start", "0" };
+		/* no duplicate address detection: its IPv6 address is usable at
+		 * once, not tentative for the first probes (only where the
+		 * network has IPv6: the keys exist then) */
+		if (t->network_ipv6) {
+			spec->sysctls[spec->n_sysctls++] = (nc_engine_kv_t){ "net.ipv6.conf.all.accept_dad", "0" };
+			spec->sysctls[spec->n_sysctls++] = (nc_engine_kv_t){ "net.ipv6.conf.eth0.accept_dad", "0" };
+		}
 	}
 }
 
@@ -316,6 +324,9 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 					    nc_engine_url(s->engine));
 		if (r < 0)
 			return r;
+		t->network_ipv6 = net.ipv6;
+	} else {
+		t->network_ipv6 = t->have_default_bridge && t->default_bridge.ipv6;
 	}
 	r = ensure_image(s, t, err);
 	if (r < 0)
