@@ -117,6 +117,10 @@ int nc_platform_ipvs(char *why, size_t len);
  * on another machine sharing a tcp:// engine, or in another PID
  * namespace, has another one.  0 or -ENOSPC. */
 int nc_platform_owner_scope(char *buf, size_t len);
+/* This host's kernel: uname's release and the boot id
+ * (/proc/sys/kernel/random/boot_id); "" for what cannot be read.
+ * ret_release, ret_boot_id: borrowed, the given sizes. */
+void nc_platform_kernel(char *ret_release, size_t release_len, char *ret_boot_id, size_t boot_id_len);
 /* Is pid a live process (not us) whose command line names netcheck
  * (under valgrind too)? */
 bool nc_platform_process_is_netcheck(long pid);

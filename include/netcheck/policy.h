@@ -38,6 +38,13 @@ nc_env_kind_t nc_classify_environment(nc_env_kind_t engine_kind, nc_route_kind_t
  * listener and remote client there mean anything. */
 bool nc_classify_engine_is_local(nc_env_kind_t engine_kind);
 
+/* Which kernel runs the container (env->kernel, facts filled by run):
+ * the same boot id as this host's is the same kernel instance; another one
+ * is another kernel (a VM's, another machine's), whatever the releases
+ * say.  Sets kernel.same_boot and kernel.meaning (the report's sentence,
+ * which also reads env->kind and env->bridge_attached). */
+void nc_classify_kernel(nc_environment_t *env);
+
 /* The route rule: a direct probe is sent only when the route to the
  * container leaves through an interface whose network holds it: on-link,
  * not the default route, and the environment's container network attached

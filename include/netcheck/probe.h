@@ -110,6 +110,8 @@ typedef struct nc_answer {
 	char nonce[NC_NONCE_MAX];
 	int iflink;
 	nc_endpoint_t local;     /* the container's own address:port */
+	char kernel[NC_KERNEL_RELEASE_MAX]; /* the release of the kernel it runs on; "" from older responders */
+	char boot_id[NC_BOOT_ID_MAX];       /* that kernel's boot id; "" when not said */
 } nc_answer_t;
 
 /* What the responder said of a connect-out (GET /connect). */

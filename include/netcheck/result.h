@@ -292,6 +292,8 @@ typedef struct nc_packet_summary {
 #define NC_PATH_NAME_MAX 96
 #define NC_NETWORK_NAME_MAX 128
 #define NC_BANNER_MAX 65 /* 64 bytes + NUL */
+#define NC_KERNEL_RELEASE_MAX 65 /* utsname's release: 64 bytes + NUL */
+#define NC_BOOT_ID_MAX 37        /* a boot id: a UUID's 36 characters + NUL */
 
 typedef struct nc_path {
 	nc_path_kind_t kind;
@@ -310,6 +312,8 @@ typedef struct nc_path {
 	nc_forwarder_t forwarder;
 	nc_endpoint_t peer_seen;  /* peer address the responder saw; unset if none */
 	char answered_by[NC_NAME_MAX]; /* responder hostname (container id prefix) */
+	char answered_kernel[NC_KERNEL_RELEASE_MAX]; /* the kernel release netcheck's responder runs on; "" unsaid */
+	char answered_boot_id[NC_BOOT_ID_MAX];       /* that kernel's boot id; "" unsaid */
 	bool foreign_responder;   /* answered by a container that is not ours */
 	char nonce[NC_NONCE_MAX];
 	char route[NC_DETAIL_MAX];  /* route found before a direct probe */
@@ -332,6 +336,25 @@ typedef struct nc_path {
 	int http_status;          /* status of the HTTP answer; 0: HTTP not asked, or no answer */
 	char banner[NC_BANNER_MAX]; /* the first bytes a service sent unasked: printable ASCII, '.' for others */
 } nc_path_t;
+
+/* Which kernel runs the container: this host's (the same boot id) or
+ * another (a VM's, another machine's).  Facts from uname and
+ * /proc/sys/kernel/random/boot_id here and in the responder's answer;
+ * same_boot and meaning are the policy's (nc_classify_kernel()). */
+typedef enum nc_same_boot {
+	NC_SAME_BOOT_UNKNOWN = 0,         /* no answer said, or this host's is unreadable */
+	NC_SAME_BOOT_YES,
+	NC_SAME_BOOT_NO,
+} nc_same_boot_t;
+
+typedef struct nc_kernel {
+	char host[NC_KERNEL_RELEASE_MAX];          /* this host's release; "" unread */
+	char host_boot_id[NC_BOOT_ID_MAX];
+	char container[NC_KERNEL_RELEASE_MAX];     /* the responder's; "" when no answer said */
+	char container_boot_id[NC_BOOT_ID_MAX];
+	nc_same_boot_t same_boot;
+	char meaning[NC_DETAIL_MAX];               /* the sentence the text report prints */
+} nc_kernel_t;
 
 typedef struct nc_environment {
 	nc_env_kind_t kind;
@@ -367,6 +390,7 @@ typedef struct nc_environment {
 	char agent_note[NC_DETAIL_MAX];   /* why the agent was not used, or what went wrong with it */
 	size_t n_capture_points;
 	bool capture_count_reached;       /* netcheck capture -c COUNT: stopped after COUNT packets */
+	nc_kernel_t kernel;               /* this host's kernel and the container's */
 } nc_environment_t;
 
 typedef struct nc_container {

@@ -140,6 +140,21 @@ int nc_platform_owner_scope(char *buf, size_t len)
 	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
 }
 
+void nc_platform_kernel(char *ret_release, size_t release_len, char *ret_boot_id, size_t boot_id_len)
+{
+	struct utsname u;
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	snprintf(ret_release, release_len, "%s", uname(&u) == 0 ? u.release : "");
+	ret_boot_id[0] = '\0';
+	if (f != NULL) {
+		if (fgets(ret_boot_id, (int)boot_id_len, f) == NULL)
+			ret_boot_id[0] = '\0';
+		ret_boot_id[strcspn(ret_boot_id, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
 bool nc_platform_process_is_netcheck(long pid)
 {
 	char path[64], cmd[512];

@@ -282,3 +282,32 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
 	}
 }
 
+
+void nc_classify_kernel(nc_environment_t *env)
+{
+	nc_kernel_t *k = &env->kernel;
+
+	if (k->container_boot_id[0] == '\0' || k->host_boot_id[0] == '\0') {
+		k->same_boot = NC_SAME_BOOT_UNKNOWN;
+		snprintf(k->meaning, sizeof(k->meaning), "%s",
+			 k->container[0] == '\0'
+				 ? "unknown: no answer of netcheck's responder said which kernel runs the container"
+				 : "unknown: the boot ids could not be compared");
+	} else if (strcmp(k->container_boot_id, k->host_boot_id) == 0) {
+		k->same_boot = NC_SAME_BOOT_YES;
+		if (env->bridge_attached)
+			snprintf(k->meaning, sizeof(k->meaning),
+				 "the same kernel instance as this host: native, a veth on this host's bridge carries "
+				 "the packets");
+		else
+			snprintf(k->meaning, sizeof(k->meaning),
+				 "the same kernel instance as this host, in network namespaces this host does not route "
+				 "into (an engine in a namespace of its own: a lab, rootless)");
+	} else {
+		k->same_boot = NC_SAME_BOOT_NO;
+		snprintf(k->meaning, sizeof(k->meaning), "another kernel%s: %s",
+			 strcmp(k->container, k->host) == 0 ? " (the same release, another boot)" : "",
+			 env->kind == NC_ENV_DOCKER_DESKTOP ? "Docker Desktop's VM, whose bridge carries the packets"
+							    : "a VM or another machine");
+	}
+}

@@ -46,6 +46,11 @@ int probe_parse_body(const char *body, size_t len, nc_answer_t *ret)
 	port = json_integer_value(json_object_get(j, "local_port"));
 	if (s != NULL && port > 0 && port <= 65535)
 		(void)nc_endpoint_parse(s, (uint16_t)port, &ret->local);
+	/* newer responders: the kernel that runs them (optional, bounded) */
+	s = json_string_value(json_object_get(j, "kernel"));
+	snprintf(ret->kernel, sizeof(ret->kernel), "%s", s != NULL && strlen(s) < sizeof(ret->kernel) ? s : "");
+	s = json_string_value(json_object_get(j, "boot_id"));
+	snprintf(ret->boot_id, sizeof(ret->boot_id), "%s", s != NULL && strlen(s) < sizeof(ret->boot_id) ? s : "");
 	json_decref(j);
 	return 0;
 }

@@ -26,6 +26,8 @@ void probe_answered(nc_probe_t *p, const nc_answer_t *a)
 {
 	p->path->peer_seen = a->peer;
 	snprintf(p->path->answered_by, sizeof(p->path->answered_by), "%s", a->hostname);
+	snprintf(p->path->answered_kernel, sizeof(p->path->answered_kernel), "%s", a->kernel);
+	snprintf(p->path->answered_boot_id, sizeof(p->path->answered_boot_id), "%s", a->boot_id);
 	if (strcmp(a->nonce, p->path->nonce) != 0)
 		nc_path_set_detail(p->path, "the answer carried nonce '%.40s', not ours", a->nonce);
 	probe_finish(p, NC_VERDICT_REACHABLE, 0);

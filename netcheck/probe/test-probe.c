@@ -59,6 +59,19 @@ static void test_parse_complete(void **state)
 	assert_int_equal(a.iflink, 7);
 	want = ep("172.17.0.2", 80);
 	assert_true(nc_endpoint_equal(&a.local, &want));
+	assert_string_equal(a.kernel, ""); /* an older responder's answer: no kernel, still parsed */
+	assert_string_equal(a.boot_id, "");
+
+	/* a newer responder's: the kernel it runs on and its boot */
+	assert_int_equal(parse(HEAD_200 "{\"peer_addr\":\"172.17.0.1\",\"peer_port\":38582,\"kernel\":\"6.1.0-13-amd64\","
+				       "\"boot_id\":\"0f3c5c1e-8a8e-4b2e-9a51-2b7d8c1f0a11\"}", &a), 0);
+	assert_string_equal(a.kernel, "6.1.0-13-amd64");
+	assert_string_equal(a.boot_id, "0f3c5c1e-8a8e-4b2e-9a51-2b7d8c1f0a11");
+	/* too long, or not a string: left out, the answer still counts */
+	assert_int_equal(parse(HEAD_200 "{\"peer_addr\":\"172.17.0.1\",\"peer_port\":1,\"kernel\":7,"
+				       "\"boot_id\":\"0123456789012345678901234567890123456789\"}", &a), 0);
+	assert_string_equal(a.kernel, "");
+	assert_string_equal(a.boot_id, "");
 
 	/* HTTP/1.0; the optional fields absent */
 	assert_int_equal(parse("HTTP/1.0 200 OK\r\n\r\n{\"peer_addr\":\"10.0.0.1\",\"peer_port\":1}", &a), 0);

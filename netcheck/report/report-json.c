@@ -154,6 +154,13 @@ static json_t *environment_json(const nc_environment_t *env)
 	SET(o, "witness_note", JSTR(env->witness_note));
 	SET(o, "privileges_dropped", json_boolean(env->privileges_dropped));
 	SET(o, "capture_points", capture_points_json(env));
+	SET(o, "kernel", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "host", JSTR_OR_NULL(env->kernel.host),
+				   "host_boot_id", JSTR_OR_NULL(env->kernel.host_boot_id), "container",
+				   JSTR_OR_NULL(env->kernel.container), "container_boot_id",
+				   JSTR_OR_NULL(env->kernel.container_boot_id), "same_boot",
+				   env->kernel.same_boot == NC_SAME_BOOT_UNKNOWN ? json_null()
+										  : json_boolean(env->kernel.same_boot == NC_SAME_BOOT_YES),
+				   "meaning", JSTR(env->kernel.meaning)));
 	if (env->agent_used || env->agent_note[0] != '\0') {
 		json_t *agent = json_object();
 

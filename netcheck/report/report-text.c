@@ -340,6 +340,20 @@ static void print_selection(out_t *o, const nc_result_t *r)
 	text_line_printf(o, 0, 2, "only the paths chosen by %s%s%s", paths, paths[0] && skip[0] ? " " : "", skip);
 }
 
+/* Which kernel runs the container: the policy's sentence, and the releases. */
+static void print_kernel(out_t *o, const nc_kernel_t *k)
+{
+	char meaning[NC_DETAIL_MAX], host[NC_KERNEL_RELEASE_MAX], container[NC_KERNEL_RELEASE_MAX];
+
+	if (k->meaning[0] == '\0')
+		return;
+	CLEAN(k->meaning, meaning);
+	CLEAN(k->host, host);
+	CLEAN(k->container, container);
+	text_line_printf(o, 0, 2, "kernel: %s (here %s, container %s)", meaning, host[0] ? host : "?",
+			 container[0] ? container : "?");
+}
+
 static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -356,6 +370,7 @@ static void print_header(out_t *o, const nc_result_t *r)
 		    version[0] ? version : "?", api[0] ? api : "?", url[0] ? url : "?");
 	print_selection(o, r);
 
+	print_kernel(o, &env->kernel);
 	if (nc_result_swarm_const(r)->active) {
 		print_swarm_header(o, r);
 		return;

@@ -25,6 +25,7 @@
 #include "netcheck/common.h"
 #include "netcheck/endpoint.h"
 #include "netcheck/policy.h"
+#include "netcheck/probe.h"
 #include "netcheck/report.h"
 #include "netcheck/result.h"
 #include "netcheck/testing.h"
@@ -1780,6 +1781,69 @@ static void test_write_samples(void **state)
 	assert_int_equal(write_samples(dir), 0);
 }
 
+/* The kernel, the oldest proof: a modelled Docker Desktop answer (the VM's
+ * linuxkit kernel and its own boot id; no Mac here) against this host's,
+ * decided by the policy, in the JSON and the text.  And the same boot id:
+ * the same kernel instance. */
+static void test_kernel_desktop(void **state)
+{
+	/* modelled on Docker Desktop 4.x for Mac: uname -r in its VM is "<version>-linuxkit" */
+	const char *answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n"
+			     "{\"peer_addr\":\"192.168.65.1\",\"peer_port\":40126,\"hostname\":\"3556fbea447a\","
+			     "\"nonce\":\"n\",\"iflink\":7,\"ifindex\":6,\"local_addr\":\"172.17.0.2\",\"local_port\":80,"
+			     "\"kernel\":\"6.10.14-linuxkit\",\"boot_id\":\"5d2f3b1c-0a4e-4c55-8f0e-1b2c3d4e5f60\"}";
+	nc_result_t *r = nc_result_new();
+	nc_environment_t *env;
+	nc_answer_t a;
+	json_t *doc, *k;
+	(void)state;
+
+	assert_non_null(r);
+	env = nc_result_environment(r);
+	env->kind = NC_ENV_DOCKER_DESKTOP;
+	assert_int_equal(nc_probe_parse_answer(answer, strlen(answer), &a), 0);
+	snprintf(env->kernel.host, sizeof(env->kernel.host), "6.1.0-13-amd64");
+	snprintf(env->kernel.host_boot_id, sizeof(env->kernel.host_boot_id), "0f3c5c1e-8a8e-4b2e-9a51-2b7d8c1f0a11");
+	snprintf(env->kernel.container, sizeof(env->kernel.container), "%s", a.kernel);
+	snprintf(env->kernel.container_boot_id, sizeof(env->kernel.container_boot_id), "%s", a.boot_id);
+	nc_classify_kernel(env);
+	assert_int_equal(env->kernel.same_boot, NC_SAME_BOOT_NO);
+	doc = nc_report_json(r);
+	k = json_object_get(json_object_get(doc, "environment"), "kernel");
+	assert_true(json_is_false(json_object_get(k, "same_boot")));
+	assert_string_equal(jget_str(k, "host"), "6.1.0-13-amd64");
+	assert_string_equal(jget_str(k, "container"), "6.10.14-linuxkit");
+	json_decref(doc);
+	assert_contains(render_text(r, false, false),
+			"kernel: another kernel: Docker Desktop's VM, whose bridge carries the packets "
+			"(here 6.1.0-13-amd64, container 6.10.14-linuxkit)\n");
+
+	/* the same boot id (native): one kernel instance */
+	env->kind = NC_ENV_NATIVE_LINUX;
+	env->bridge_attached = true;
+	snprintf(env->kernel.container_boot_id, sizeof(env->kernel.container_boot_id), "%s", env->kernel.host_boot_id);
+	snprintf(env->kernel.container, sizeof(env->kernel.container), "%s", env->kernel.host);
+	nc_classify_kernel(env);
+	assert_int_equal(env->kernel.same_boot, NC_SAME_BOOT_YES);
+	assert_contains(render_text(r, false, false),
+			"kernel: the same kernel instance as this host: native, a veth on this host's "
+			"bridge carries the packets (here 6.1.0-13-amd64, container 6.1.0-13-amd64)\n");
+	doc = nc_report_json(r);
+	assert_true(json_is_true(json_object_get(json_object_get(json_object_get(doc, "environment"), "kernel"), "same_boot")));
+	json_decref(doc);
+
+	/* an older responder says nothing: unknown, null */
+	env->kernel.container[0] = env->kernel.container_boot_id[0] = '\0';
+	nc_classify_kernel(env);
+	assert_int_equal(env->kernel.same_boot, NC_SAME_BOOT_UNKNOWN);
+	doc = nc_report_json(r);
+	k = json_object_get(json_object_get(doc, "environment"), "kernel");
+	assert_true(json_is_null(json_object_get(k, "same_boot")));
+	assert_true(json_is_null(json_object_get(k, "container")));
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -1812,6 +1876,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_html_escaping),
 		cmocka_unit_test(test_run_error),
 		cmocka_unit_test(test_write_samples),
+		cmocka_unit_test(test_kernel_desktop),
 	};
 
 	/* the expected strings hold UTC wall-clock times */

@@ -322,8 +322,17 @@ int nc_responder_format_json(const nc_responder_facts_t *facts, char *buf, size_
 	out_json_string(&o, facts->hostname, NC_RESPONDER_HOSTNAME_MAX);
 	out_printf(&o, ",\"nonce\":");
 	out_json_string(&o, facts->nonce, NC_RESPONDER_NONCE_MAX);
-	out_printf(&o, ",\"iflink\":%d,\"ifindex\":%d,\"local_addr\":\"%s\",\"local_port\":%u}",
+	out_printf(&o, ",\"iflink\":%d,\"ifindex\":%d,\"local_addr\":\"%s\",\"local_port\":%u",
 		   facts->iflink, facts->ifindex, local, local_port);
+	if (facts->kernel != NULL) {
+		out_printf(&o, ",\"kernel\":");
+		out_json_string(&o, facts->kernel, NC_RESPONDER_KERNEL_MAX);
+	}
+	if (facts->boot_id != NULL) {
+		out_printf(&o, ",\"boot_id\":");
+		out_json_string(&o, facts->boot_id, NC_RESPONDER_BOOT_ID_MAX);
+	}
+	out_printf(&o, "}");
 	if (facts->proto != NULL) {
 		o.used--; /* reopen the object */
 		out_printf(&o, ",\"proto\":");

@@ -59,7 +59,14 @@ typedef struct nc_responder_facts {
 	int iflink;                   /* -1 when unknown */
 	int ifindex;                  /* -1 when unknown */
 	const char *proto;            /* NULL: left out (the TCP answer); "udp" */
+	const char *kernel;           /* uname's release; NULL: left out; cut at NC_RESPONDER_KERNEL_MAX */
+	const char *boot_id;          /* /proc/sys/kernel/random/boot_id; NULL: left out */
 } nc_responder_facts_t;
+
+/* Longest kernel release the answer carries (utsname's field is 65 bytes). */
+#define NC_RESPONDER_KERNEL_MAX 64
+/* A boot id: a UUID's text. */
+#define NC_RESPONDER_BOOT_ID_MAX 36
 
 /* sa as address text (ret_text: INET6_ADDRSTRLEN bytes) and port; a
  * v4-mapped v6 address prints as v4.  Returns 0 or -EINVAL (not v4/v6, or
@@ -68,7 +75,9 @@ int nc_responder_sockaddr_text(const struct sockaddr *sa, socklen_t sa_len, char
 
 /* The JSON body, one line, no trailing newline, e.g.
  * {"peer_addr":"172.17.0.1","peer_port":38582,"hostname":"1a2b3c4d5e6f",
- *  "nonce":"abc123","iflink":7,"ifindex":6,"local_addr":"172.17.0.2","local_port":80}
+ *  "nonce":"abc123","iflink":7,"ifindex":6,"local_addr":"172.17.0.2","local_port":80,
+ *  "kernel":"6.1.0-13-amd64","boot_id":"0f3c...-..."}
+ * (kernel and boot_id only when known; answers of older responders lack them)
  * v4-mapped IPv6 addresses print as dotted quads; with facts->proto, a
  * last member "proto":"udp".
  * buf: borrowed.  Returns the length written (NUL not counted), -EINVAL for

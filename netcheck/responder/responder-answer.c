@@ -1,6 +1,7 @@
 /* netcheck responder: the answers.  A TCP connection's request read,
  * parsed (http-parse.c) and answered with what the responder saw (peer and
- * local address, hostname, eth0's ifindex/iflink), or handed to a
+ * local address, hostname, eth0's ifindex/iflink, the kernel's release
+ * and boot id), or handed to a
  * connect-out (responder-connect.c); a UDP datagram answered the same way.
  * May call http-parse.c, responder-connect.c and libc only.  Never prints. */
 #include "connect-parse.h"
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +34,16 @@
 #define IFACE_DIR "/sys/class/net/eth0/"
 #define IFACE_VALUE_MAX 32    /* bytes read from a sysfs attribute */
 #define UDP_BURST_MAX 64      /* datagrams read per wakeup: TCP gets its turn */
+#define BOOT_ID_FILE "/proc/sys/kernel/random/boot_id"
+#define BOOT_ID_LEN 36        /* a UUID's text */
+
+/* The text an answer carries, read for it (the container may be paused
+ * and resumed on another boot: nothing is cached). */
+typedef struct facts_text {
+	char hostname[HOST_NAME_MAX + 1];
+	struct utsname uts;           /* release: the kernel that runs the container */
+	char boot_id[BOOT_ID_LEN + 1];
+} facts_text_t;
 
 static int read_iface_int(const char *path)
 {
@@ -58,6 +70,28 @@ static int read_iface_int(const char *path)
 	return (int)v;
 }
 
+/* The kernel's boot id: which boot of which kernel this is (two
+ * containers share it only on one kernel instance).  "" when unreadable
+ * or not a UUID's text. */
+static void read_boot_id(char ret[BOOT_ID_LEN + 1])
+{
+	ssize_t n;
+	int fd;
+
+	ret[0] = '\0';
+	fd = open(BOOT_ID_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do
+		n = read(fd, ret, BOOT_ID_LEN);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	ret[n == BOOT_ID_LEN ? BOOT_ID_LEN : 0] = '\0';
+	for (size_t i = 0; i < BOOT_ID_LEN && ret[0] != '\0'; i++)
+		if (!((ret[i] >= '0' && ret[i] <= '9') || (ret[i] >= 'a' && ret[i] <= 'f') || ret[i] == '-'))
+			ret[0] = '\0';
+}
+
 void nc_responder_conn_close(server_t *s, conn_t *c)
 {
 	if (c->state == CONN_FREE)
@@ -70,19 +104,25 @@ void nc_responder_conn_close(server_t *s, conn_t *c)
 	s->n_conns--;
 }
 
-/* What we tell a TCP or UDP client; hostname: HOST_NAME_MAX + 1 bytes. */
+/* What we tell a TCP or UDP client; text: filled, and borrowed by the
+ * facts returned. */
 static nc_responder_facts_t gather_facts(const struct sockaddr *peer, socklen_t peer_len, const struct sockaddr *local,
-					 socklen_t local_len, const char *nonce, char *hostname)
+					 socklen_t local_len, const char *nonce, facts_text_t *text)
 {
-	if (gethostname(hostname, HOST_NAME_MAX + 1) < 0)
-		hostname[0] = '\0';
-	hostname[HOST_NAME_MAX] = '\0';
+	if (gethostname(text->hostname, sizeof(text->hostname)) < 0)
+		text->hostname[0] = '\0';
+	text->hostname[HOST_NAME_MAX] = '\0';
+	if (uname(&text->uts) < 0)
+		text->uts.release[0] = '\0';
+	read_boot_id(text->boot_id);
 	return (nc_responder_facts_t){
 		.peer = peer,
 		.peer_len = peer_len,
 		.local = local,
 		.local_len = local_len,
-		.hostname = hostname,
+		.hostname = text->hostname,
+		.kernel = text->uts.release[0] ? text->uts.release : NULL,
+		.boot_id = text->boot_id[0] ? text->boot_id : NULL,
 		.nonce = nonce,
 		.iflink = read_iface_int(IFACE_DIR "iflink"),
 		.ifindex = read_iface_int(IFACE_DIR "ifindex"),
@@ -100,7 +140,7 @@ void nc_responder_conn_start_writing(conn_t *c, const char *data, int n)
 /* Answer for a complete (or hopeless) request in c->in. */
 static void conn_prepare_answer(conn_t *c, int parsed, const char *nonce)
 {
-	char hostname[HOST_NAME_MAX + 1] = "";
+	facts_text_t text;
 	struct sockaddr_storage local;
 	socklen_t local_len = sizeof(local);
 	nc_responder_facts_t facts;
@@ -110,7 +150,7 @@ static void conn_prepare_answer(conn_t *c, int parsed, const char *nonce)
 		if (getsockname(c->fd, (struct sockaddr *)&local, &local_len) < 0)
 			local_len = 0;
 		facts = gather_facts((const struct sockaddr *)&c->peer, c->peer_len, (const struct sockaddr *)&local,
-				     local_len, nonce, hostname);
+				     local_len, nonce, &text);
 		n = nc_responder_format_answer(&facts, c->out, sizeof(c->out));
 		if (n < 0)
 			n = nc_responder_format_error(500, c->out, sizeof(c->out));
@@ -198,7 +238,8 @@ void nc_responder_udp_on_readable(server_t *s)
 {
 	for (int burst = 0; burst < UDP_BURST_MAX; burst++) {
 		char payload[NC_RESPONDER_NONCE_MAX + 1], nonce[NC_RESPONDER_NONCE_MAX + 1];
-		char hostname[HOST_NAME_MAX + 1], out[NC_RESPONDER_ANSWER_MAX];
+		char out[NC_RESPONDER_ANSWER_MAX];
+		facts_text_t text;
 		union {
 			struct cmsghdr align;
 			char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
@@ -257,7 +298,7 @@ void nc_responder_udp_on_readable(server_t *s)
 				((struct sockaddr_in *)&local)->sin_port = ((struct sockaddr_in *)&bound)->sin_port;
 		}
 		facts = gather_facts((const struct sockaddr *)&peer, msg.msg_namelen, (const struct sockaddr *)&local,
-				     local_len, nonce, hostname);
+				     local_len, nonce, &text);
 		facts.proto = "udp";
 		len = nc_responder_format_json(&facts, out, sizeof(out));
 		if (len <= 0)

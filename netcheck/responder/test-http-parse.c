@@ -227,6 +227,30 @@ static void test_json_exact(void **state)
 	/* too small a buffer: -ENOSPC, never a cut answer */
 	assert_int_equal(nc_responder_format_json(&facts, buf, strlen(want)), -ENOSPC);
 	assert_int_equal(nc_responder_format_json(&facts, buf, strlen(want) + 1), n);
+
+	/* the kernel that runs the container, and its boot: after the old members, and for UDP before proto */
+	facts.kernel = "6.1.0-13-amd64";
+	facts.boot_id = "0f3c5c1e-8a8e-4b2e-9a51-2b7d8c1f0a11";
+	facts.proto = "udp";
+	n = nc_responder_format_json(&facts, buf, sizeof(buf));
+	assert_string_equal(buf, "{\"peer_addr\":\"172.17.0.1\",\"peer_port\":38582,\"hostname\":\"1a2b3c4d5e6f\","
+				 "\"nonce\":\"abc123\",\"iflink\":7,\"ifindex\":6,\"local_addr\":\"172.17.0.2\",\"local_port\":80,"
+				 "\"kernel\":\"6.1.0-13-amd64\",\"boot_id\":\"0f3c5c1e-8a8e-4b2e-9a51-2b7d8c1f0a11\","
+				 "\"proto\":\"udp\"}");
+	assert_int_equal(n, (int)strlen(buf));
+	/* a release is text from the kernel, escaped and cut like any */
+	facts.kernel = "5.15.49-linuxkit\"\n" "0123456789012345678901234567890123456789012345678901234567890123456789";
+	facts.proto = NULL;
+	n = nc_responder_format_json(&facts, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "\"kernel\":\"5.15.49-linuxkit\\\"\\"));
+	{
+		json_t *j = json_loads(buf, 0, NULL);
+
+		assert_non_null(j);
+		assert_int_equal(strlen(json_string_value(json_object_get(j, "kernel"))), NC_RESPONDER_KERNEL_MAX);
+		json_decref(j);
+	}
 }
 
 /* Parses the HTTP answer back: status line, headers, body through jansson. */

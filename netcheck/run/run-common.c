@@ -96,6 +96,27 @@ void nc_run_fill_environment(run_state_t *s)
 					  sizeof(env->host_interface));
 }
 
+/* Which kernel runs the container: this host's release and boot id, the
+ * first answer of netcheck's own responder that said its own, and the
+ * policy's reading of the two. */
+void nc_run_kernel_facts(run_state_t *s)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	nc_kernel_t *k = &env->kernel;
+
+	nc_platform_kernel(k->host, sizeof(k->host), k->host_boot_id, sizeof(k->host_boot_id));
+	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
+		const nc_path_t *p = nc_result_path(s->result, i);
+
+		if (p->foreign_responder || p->answered_boot_id[0] == '\0')
+			continue;
+		snprintf(k->container, sizeof(k->container), "%s", p->answered_kernel);
+		snprintf(k->container_boot_id, sizeof(k->container_boot_id), "%s", p->answered_boot_id);
+		break;
+	}
+	nc_classify_kernel(env);
+}
+
 void nc_run_decide_environment(run_state_t *s, const nc_route_t *route)
 {
 	nc_environment_t *env = nc_result_environment(s->result);

@@ -179,6 +179,7 @@ uint16_t nc_run_default_port(const nc_run_options_t *opt);
  * (the engine's own kind). */
 void nc_run_fill_environment(run_state_t *s);
 void nc_run_decide_environment(run_state_t *s, const nc_route_t *route);
+void nc_run_kernel_facts(run_state_t *s);
 /* Adds a point to a capture plan (dropped when full). */
 void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const char *ifname,
 		       const char *description, int netns_pid);

@@ -115,6 +115,7 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	bool gathered = false, have_facts;
 
 	(void)err;
+	nc_run_kernel_facts(s);
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
 		const nc_forwarder_t *fwd =

@@ -87,6 +87,13 @@ for path in published-loopback published-loopback6 published-host; do
 	[[ $peer == "$LAB_HOST_SIDE:"* ]] || fail "$path peer seen '$peer', want $LAB_HOST_SIDE:*"
 done
 
+# the kernel: the lab's dockerd runs in namespaces of this host's kernel, so the responder's boot
+# id is this host's (a real Desktop's VM has its own: docs/environments.md)
+expect_eq "kernel same_boot (the lab shares this kernel)" "$(json_get "$R" 'd["environment"]["kernel"]["same_boot"]')" True
+expect_eq "container's boot id" "$(json_get "$R" 'd["environment"]["kernel"]["container_boot_id"]')" "$(cat /proc/sys/kernel/random/boot_id)"
+grep -q "^kernel: the same kernel instance as this host, in network namespaces" "$TMP/out.txt" ||
+	fail "the text has no kernel line for the lab: $(grep '^kernel' "$TMP/out.txt")"
+
 expect_eq "all expected" "$(json_get "$R" 'all(x["expected"] for x in d["paths"])')" True
 expect_eq exit_code "$(json_get "$R" 'd["exit_code"]')" 0
 [ "$rc" = 0 ] || { cat "$TMP/err.txt" >&2; fail "exit code $rc, want 0"; }
