@@ -147,6 +147,17 @@ static int listener_state(const nc_path_t *p, const nc_diag_facts_t *f)
 	return v6only ? 2 : loopback_only ? 0 : -1;
 }
 
+/* Whether the app has opened any socket of the path's protocol yet: an app
+ * that listens on another port has started (the port is wrong); one with no
+ * socket at all may still be starting. */
+static bool listens_at_all(const nc_path_t *p, const nc_diag_facts_t *f)
+{
+	for (size_t i = 0; i < f->n_listeners; i++)
+		if (f->listeners[i].proto == nc_path_kind_proto(p->kind))
+			return true;
+	return false;
+}
+
 static bool port_published(const nc_path_t *p, const nc_diag_facts_t *f)
 {
 	if (f->bindings != NULL) {
@@ -743,11 +754,12 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			observe_listeners(d, p, f);
 			return;
 		}
-		if (state < 0 && c->known && c->uptime_s >= 0 && c->uptime_s < NC_DIAG_STARTING_S) {
+		if (state < 0 && c->known && c->uptime_s >= 0 && c->uptime_s < NC_DIAG_STARTING_S &&
+		    !listens_at_all(p, f)) {
 			nc_path_diagnose(p, NC_DIAG_STARTING, "wait for the app to start, or give it a health check",
 					 "the container started %.1f s ago and nothing listens on %s port %u yet "
-					 "(it listens on: %s): its app is still starting", c->uptime_s, proto,
-					 p->container_port, what);
+					 "(no %s socket at all): its app is still starting", c->uptime_s, proto,
+					 p->container_port, proto);
 			observe_container(d, f);
 			observe_listeners(d, p, f);
 			return;

@@ -255,15 +255,20 @@ static void test_sockets(void **state)
 	nc_classify_diagnose(p, NULL, &rec.f);
 	assert_int_not_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_IPV6_ONLY);
 
-	/* nothing listens: starting while young, not-listening after the bound */
-	listener(&socks[0], "0.0.0.0", 8080, false);
-	rec.f.n_listeners = 1;
+	/* no socket at all: starting while young, not-listening after the bound */
+	rec.f.n_listeners = 0;
 	rec.f.container.uptime_s = 1.5;
 	p = path(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80, NC_VERDICT_REFUSED, 80);
 	nc_classify_diagnose(p, NULL, &rec.f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_STARTING);
 	assert_non_null(strstr(p->diagnosis.detail, "1.5 s ago"));
 	assert_non_null(strstr(cited(p, NC_OBS_CONTAINER)->text, "up 1.5 s"));
+	/* young, but listening on another port: the app started, the port is wrong */
+	listener(&socks[0], "0.0.0.0", 8080, false);
+	rec.f.n_listeners = 1;
+	p = path(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80, NC_VERDICT_REFUSED, 80);
+	nc_classify_diagnose(p, NULL, &rec.f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
 	cited(p, NC_OBS_SOCKET);
 	rec.f.container.uptime_s = NC_DIAG_STARTING_S + 1;
 	p = path(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80, NC_VERDICT_REFUSED, 80);

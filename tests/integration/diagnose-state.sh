@@ -65,7 +65,7 @@ grep -q "observed (container): the container was paused" "$TMP/paused.txt" || fa
 probe none
 expect_eq "none exit ($(tail -3 "$TMP/none.txt"))" "$rc" 1
 expect_eq "none: direct-tcp" "$(diag "$TMP/none.json" direct-tcp)" no-network
-observed "$TMP/none.json" direct-tcp engine text | grep -q "network mode is none" || fail "none observed: $(cat "$TMP/none.txt")"
+observed "$TMP/none.json" direct-tcp engine text | grep "network mode is none" >/dev/null || fail "none observed: $(cat "$TMP/none.txt")"
 
 # -- host network: the host's addresses at the given port
 probe host --port "$hport"
@@ -80,7 +80,7 @@ json_get "$TMP/host.json" "p['direct-tcp:host']['target']" | grep -q "^$host_ip:
 probe internal --port 80
 expect_eq "internal exit ($(tail -3 "$TMP/internal.txt"))" "$rc" 1
 expect_eq "internal: published-host" "$(diag "$TMP/internal.json" published-host)" internal-network
-observed "$TMP/internal.json" published-host engine text | grep -q "network $net is internal" ||
+observed "$TMP/internal.json" published-host engine text | grep "network $net is internal" >/dev/null ||
 	fail "internal observed: $(cat "$TMP/internal.txt")"
 
 # -- published on 127.0.0.1 only: loopback probed, the host's address said, not probed
