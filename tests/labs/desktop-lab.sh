@@ -165,7 +165,7 @@ up() {
 	# shellcheck disable=SC2016
 	setsid nsenter --net=/run/netns/$NS unshare -m --propagation slave "${pidns_args[@]}" sh -c '
 		save=$1; shift
-		'"$LAB_FRESH_ENGINE_MOUNTS"' sh "$RUN_DIR/cgsave" \
+		'"$LAB_FRESH_ENGINE_MOUNTS" sh "$RUN_DIR/cgsave" \
 		dockerd --config-file "$RUN_DIR/daemon.json" \
 		--data-root "$DATA_ROOT/docker" --exec-root "$EXEC_ROOT" --pidfile "$RUN_DIR/dockerd.pid" \
 		-H "unix://$VM_SOCK" --bip $BIP --cgroup-parent $CGROUP_PARENT --iptables=true --ip-forward=true \

@@ -218,7 +218,7 @@ start_node() { # I DATA_DIR N: the node's namespace, veth and dockerd (returns o
 		--propagation slave sh -c '
 		save=$1 name=$2; shift 2
 		hostname "$name" &&
-		'"$LAB_FRESH_ENGINE_MOUNTS"' sh "$dir/cgsave" "$(hostname_of "$i" "$n")" \
+		'"$LAB_FRESH_ENGINE_MOUNTS" sh "$dir/cgsave" "$(hostname_of "$i" "$n")" \
 		env DOCKER_SERVICE_PREFER_OFFLINE_IMAGE="$PREFER_OFFLINE" dockerd --config-file "$dir/daemon.json" \
 		--data-root "$data/docker" --exec-root "$(exec_root_of "$i")" --pidfile "$dir/dockerd.pid" \
 		-H "unix://$(sock_of "$i")" --bip "198.18.1$i.1/24" \
