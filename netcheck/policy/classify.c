@@ -291,7 +291,7 @@ void nc_classify_kernel(nc_environment_t *env)
 		k->same_boot = NC_SAME_BOOT_UNKNOWN;
 		snprintf(k->meaning, sizeof(k->meaning), "%s",
 			 k->container[0] == '\0'
-				 ? "unknown: no answer of netcheck's responder said which kernel runs the container"
+				 ? "unknown: no answer from the container said which kernel runs it"
 				 : "unknown: the boot ids could not be compared");
 	} else if (strcmp(k->container_boot_id, k->host_boot_id) == 0) {
 		k->same_boot = NC_SAME_BOOT_YES;

@@ -33,7 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 PROGRAM=/usr/bin/netcheck
-version=$("$NETCHECK" --version | awk '{print $2}')
+version=$("$NETCHECK" --version | awk 'NR == 1 {print $2}') # the first line; libraries and features follow
 
 note "building the .deb from a copy of $NC_SRC"
 src=$TMP/pkg/netcheck-$version
@@ -60,7 +60,7 @@ for f in /usr/share/bash-completion/completions/netcheck /usr/share/zsh/vendor-c
 	/usr/share/netcheck/report.schema.json; do
 	[ -f "$f" ] || fail "not installed: $f"
 done
-expect_eq "--version" "$($PROGRAM --version)" "netcheck $version"
+expect_eq "--version" "$($PROGRAM --version | sed -n 1p)" "netcheck $version"
 check_privileged() {
 	expect_eq "owner and mode" "$(stat -c '%U:%G %a' $PROGRAM)" "root:netcheck 750"
 	getcap $PROGRAM | grep -qE 'cap_net_admin,cap_net_raw,cap_sys_admin[=+]ep' ||
