@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "netcheck/policy.h"
 
@@ -14,5 +15,26 @@ bool nc_diagnose_witness(nc_path_t *p, const nc_diag_facts_t *f);
  * bytes), and its observations on d.  Returns the length written. */
 size_t nc_diagnose_witness_looked(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f, char *buf,
 				  size_t len);
+
+/* diagnose-observe.c: the observations a diagnosis cites (d: the path's,
+ * borrowed; everything else read only), and the words they share with
+ * diagnose.c; diagnose.c: the helpers both read the facts with. */
+const char *nc_diagnose_proto_word(nc_path_proto_t proto);
+const char *nc_diagnose_state_word(const nc_diag_facts_t *f);
+void nc_diagnose_observe_container(nc_diagnosis_t *d, const nc_diag_facts_t *f);
+void nc_diagnose_observe_bindings(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f);
+void nc_diagnose_observe_published(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f);
+void nc_diagnose_observe_listener(nc_diagnosis_t *d, const nc_listener_t *l);
+void nc_diagnose_observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f);
+void nc_diagnose_observe_forwarder(nc_diagnosis_t *d, const nc_forwarder_t *fwd);
+uint32_t nc_diagnose_packets_at(const nc_path_t *p, const char *point);
+void nc_diagnose_observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env);
+void nc_diagnose_observe_reached(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env);
+void nc_diagnose_observe_reset(nc_diagnosis_t *d, const nc_packet_summary_t *k);
+int nc_diagnose_point_kind_of(const nc_environment_t *env, const char *name);
+void nc_diagnose_observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const char *what);
+void nc_diagnose_observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw);
+int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path);
+void nc_diagnose_firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len);
 
 #endif

@@ -14,7 +14,7 @@
 /* Where a path's packets meet each point, outermost first; -1: not on its
  * way (a remote client's packets never cross lo, this host's never cross
  * the remote namespace's veth). */
-static int point_rank(nc_point_kind_t k, nc_path_kind_t path)
+int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path)
 {
 	bool remote = path == NC_PATH_PUBLISHED_REMOTE;
 
@@ -62,7 +62,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	bool have_last = false, have_next = false;
 
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = point_rank(env->capture_points[i].kind, p->kind);
+		int rank = nc_diagnose_point_rank(env->capture_points[i].kind, p->kind);
 
 		if (rank >= 0 && client_seen_at(p, env->capture_points[i].name) && rank > last_rank) {
 			last_rank = rank;
@@ -73,7 +73,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	if (!have_last)
 		return false;
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = point_rank(env->capture_points[i].kind, p->kind);
+		int rank = nc_diagnose_point_rank(env->capture_points[i].kind, p->kind);
 
 		if (rank > last_rank && rank < next_rank && !client_seen_at(p, env->capture_points[i].name)) {
 			next_rank = rank;
@@ -205,7 +205,7 @@ static const nc_publish_binding_t *binding_probed(const nc_path_t *p, const nc_d
 
 /* "the rule `tcp dport 8080 drop` (chain ufw-user-input, from INPUT, table
  * ip filter)" / "INPUT's policy drop (table ip filter)" */
-static void firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len)
+void nc_diagnose_firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len)
 {
 	if (d->policy)
 		snprintf(buf, len, "%.60s's policy drop (table %.8s %.60s)", d->chain, d->family, d->table);
@@ -226,7 +226,7 @@ static bool diagnose_bypass(nc_path_t *p, const nc_diag_firewall_t *fw)
 
 	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL || fw->status < 0 || !fw->input_drop)
 		return false;
-	firewall_rule_words(&fw->input, rule, sizeof(rule));
+	nc_diagnose_firewall_rule_words(&fw->input, rule, sizeof(rule));
 	snprintf(hint, sizeof(hint),
 		 "filter published ports in DOCKER-USER by their original port (`iptables -I DOCKER-USER -p tcp -m "
 		 "conntrack --ctorigdstport %u -j DROP`), or publish on 127.0.0.1 only", fw->published_port);
@@ -249,263 +249,13 @@ static void forward_drop_words(const nc_path_t *p, const nc_diag_firewall_t *fw,
 	if (fw->status < 0) {
 		snprintf(buf, len, "; the ruleset could not be read (%.200s)", fw->error);
 	} else if (fw->forward_drop) {
-		firewall_rule_words(&fw->forward, rule, sizeof(rule));
+		nc_diagnose_firewall_rule_words(&fw->forward, rule, sizeof(rule));
 		snprintf(buf, len, "; %.440s %s it", rule, fw->forward.reject ? "rejects" : "drops");
 	} else {
 		snprintf(buf, len, "; no rule netcheck could read in the ruleset drops it%s",
 			 fw->legacy_tables ? " (iptables-legacy tables exist: their rules were not read)" : "");
 	}
 }
-
-/* ---- what a diagnosis cites ---------------------------------------------- */
-
-static const char *proto_word(nc_path_proto_t proto)
-{
-	return proto == NC_PROTO_UDP ? "udp" : proto == NC_PROTO_ICMP ? "icmp" : "tcp";
-}
-
-static const char *state_word(const nc_diag_facts_t *f)
-{
-	if (f->exited)
-		return "exited";
-	if (f->container.paused)
-		return "paused";
-	if (f->container.restarting)
-		return "restarting";
-	return "running";
-}
-
-static void observe_container(nc_diagnosis_t *d, const nc_diag_facts_t *f)
-{
-	const nc_container_facts_t *c = &f->container;
-	const char *logs = f->last_logs != NULL ? f->last_logs : "";
-	char restarts[64] = "", uptime[64] = "";
-	nc_observation_t *o;
-
-	if (c->known && c->restart_count > 0)
-		snprintf(restarts, sizeof(restarts), "; restarted %d time%s by its restart policy", c->restart_count,
-			 c->restart_count == 1 ? "" : "s");
-	if (c->known && c->uptime_s >= 0 && !f->exited && !c->restarting)
-		snprintf(uptime, sizeof(uptime), ", up %.1f s", c->uptime_s);
-	if (f->exited || c->restarting)
-		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container is %s: its last run exited with code %d%s%s%s%.150s",
-					 state_word(f), f->exit_code, c->oom_killed ? " (OOM-killed)" : "", restarts,
-					 logs[0] ? "; its last log lines: " : "", logs);
-	else
-		o = nc_diagnosis_observe(d, NC_OBS_CONTAINER, "the container was %s%s%s%s%s", state_word(f), uptime, restarts,
-					 c->health[0] ? ", health " : "", c->health);
-	if (o != NULL) {
-		snprintf(o->state, sizeof(o->state), "%s", state_word(f));
-		o->exit_code = f->exited || c->restarting ? f->exit_code : 0;
-	}
-}
-
-/* How the engine publishes the path's port: every binding of it. */
-static void observe_bindings(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
-{
-	char list[200] = "";
-	size_t o = 0;
-
-	for (size_t i = 0; i < f->n_bindings && o + 1 < sizeof(list); i++) {
-		const nc_publish_binding_t *b = &f->bindings[i];
-
-		if (b->container_port != p->container_port || b->proto != nc_path_kind_proto(p->kind))
-			continue;
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s%s%s:%u", o ? ", " : "",
-				      strchr(b->host_ip, ':') ? "[" : "", b->host_ip[0] ? b->host_ip : "0.0.0.0",
-				      strchr(b->host_ip, ':') ? "]" : "", b->host_port);
-	}
-	nc_diagnosis_observe(d, NC_OBS_ENGINE, "the engine publishes container port %u/%s on %s", p->container_port,
-			     proto_word(nc_path_kind_proto(p->kind)), o ? list : "no host address");
-}
-
-static void observe_published(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
-{
-	char list[160] = "";
-	size_t o = 0;
-
-	for (size_t i = 0; i < f->n_published && o + 1 < sizeof(list); i++)
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%u", o ? ", " : "", f->published[i]);
-	nc_diagnosis_observe(d, NC_OBS_ENGINE, "the engine publishes these container ports (%s): %s",
-			     proto_word(nc_path_kind_proto(p->kind)), o ? list : "none");
-}
-
-static void observe_listener(nc_diagnosis_t *d, const nc_listener_t *l)
-{
-	char a[NC_ENDPOINT_STRLEN];
-	nc_observation_t *o;
-
-	if (nc_endpoint_format(&l->addr, true, a, sizeof(a)) < 0)
-		return;
-	o = nc_diagnosis_observe(d, NC_OBS_SOCKET, "in the container, %s/%s listens%s", a, proto_word(l->proto),
-				 l->v6only ? " (IPv6 only)" : "");
-	if (o != NULL) {
-		o->proto = l->proto;
-		o->local = l->addr;
-		o->v6only = l->v6only;
-	}
-}
-
-/* The container's sockets of the path's protocol, those on its port first;
- * an empty table is an observation too. */
-static void observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
-{
-	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
-	size_t shown = 0;
-
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < f->n_listeners; i++) {
-			const nc_listener_t *l = &f->listeners[i];
-			bool on_port = l->addr.port == p->container_port;
-
-			if (l->proto != proto || on_port != (pass == 0))
-				continue;
-			observe_listener(d, l);
-			shown++;
-		}
-	if (shown == 0)
-		nc_diagnosis_observe(d, NC_OBS_SOCKET, "in the container, nothing listens on %s at all", proto_word(proto));
-}
-
-static void observe_forwarder(nc_diagnosis_t *d, const nc_forwarder_t *fwd)
-{
-	nc_observation_t *o = nc_diagnosis_observe(d, NC_OBS_SOCKET, "%.60s (pid %d) listens on the published port",
-						   fwd->name, fwd->pid);
-
-	if (o != NULL) {
-		o->pid = fwd->pid;
-		snprintf(o->process, sizeof(o->process), "%s", fwd->name);
-	}
-}
-
-static uint32_t packets_at(const nc_path_t *p, const char *point)
-{
-	uint32_t n = 0;
-
-	for (size_t i = 0; i < p->n_hops; i++)
-		if (strcmp(p->hops[i].capture_point, point) == 0 && p->hops[i].leg != NC_LEG_NONE)
-			n += p->hops[i].packets;
-	return n;
-}
-
-/* Each capture point on the path's way, and how many of its packets it saw. */
-static void observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env)
-{
-	if (env == NULL || (p->evidence_state != NC_EVIDENCE_CAPTURED && p->n_hops == 0))
-		return;
-	for (int rank = 0; rank <= 5; rank++)
-		for (size_t i = 0; i < env->n_capture_points; i++) {
-			const char *point = env->capture_points[i].name;
-			uint32_t n = packets_at(p, point);
-			nc_observation_t *o;
-
-			if (point_rank(env->capture_points[i].kind, p->kind) != rank ||
-			    (env->capture_points[i].kind == NC_POINT_LOOPBACK && nc_path_kind_is_direct(p->kind)))
-				continue; /* not on its way: a direct path never crosses lo */
-			if (n > 0)
-				o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "%u of the path's packets seen on %s", n, point);
-			else
-				o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "none of the path's packets seen on %s", point);
-			if (o != NULL) {
-				snprintf(o->point, sizeof(o->point), "%s", point);
-				o->packets = n;
-			}
-		}
-}
-
-/* The innermost point where the path's data went towards the container,
- * and on which leg (a forwarder's own connection, NAT, or the probe's). */
-static void observe_reached(nc_diagnosis_t *d, const nc_path_t *p, const nc_environment_t *env)
-{
-	const nc_packet_summary_t *best = NULL;
-	int best_rank = -1;
-
-	if (env == NULL)
-		return;
-	for (size_t i = 0; i < p->n_packets; i++) {
-		const nc_packet_summary_t *k = &p->packets[i];
-
-		if (k->leg == NC_LEG_NONE || k->proto != IPPROTO_TCP || !(k->tcp_flags & NC_TCP_PSH))
-			continue;
-		for (size_t j = 0; j < env->n_capture_points; j++) {
-			int rank = point_rank(env->capture_points[j].kind, p->kind);
-
-			if (strcmp(env->capture_points[j].name, k->capture_point) == 0 && rank > best_rank &&
-			    k->dst.port == p->container_port && rank >= point_rank(NC_POINT_VETH, p->kind)) {
-				best = k;
-				best_rank = rank;
-			}
-		}
-	}
-	if (best != NULL) {
-		nc_observation_t *o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "the request reached the container: seen on %s, leg %s",
-							   best->capture_point, nc_leg_name(best->leg));
-
-		if (o != NULL) {
-			snprintf(o->point, sizeof(o->point), "%s", best->capture_point);
-			o->packets = 1;
-			o->leg = best->leg;
-		}
-	}
-}
-
-/* A reset captured: who sent it, where it was seen. */
-static void observe_reset(nc_diagnosis_t *d, const nc_packet_summary_t *k)
-{
-	char src[NC_ENDPOINT_STRLEN], dst[NC_ENDPOINT_STRLEN];
-	nc_observation_t *o;
-
-	if (nc_endpoint_format(&k->src, true, src, sizeof(src)) < 0 || nc_endpoint_format(&k->dst, true, dst, sizeof(dst)) < 0)
-		return;
-	o = nc_diagnosis_observe(d, NC_OBS_CAPTURE, "a reset from %s to %s, seen on %s", src, dst, k->capture_point);
-	if (o != NULL) {
-		snprintf(o->point, sizeof(o->point), "%s", k->capture_point);
-		o->packets = 1;
-	}
-}
-
-static int point_kind_of(const nc_environment_t *env, const char *name)
-{
-	for (size_t i = 0; env != NULL && i < env->n_capture_points; i++)
-		if (strcmp(env->capture_points[i].name, name) == 0)
-			return (int)env->capture_points[i].kind;
-	return -1;
-}
-
-static void observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const char *what)
-{
-	char rule[NC_DIAG_DETAIL_MAX];
-	nc_observation_t *o;
-
-	firewall_rule_words(drop, rule, sizeof(rule));
-	o = nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset as read: %.200s %s %s", rule,
-				 drop->reject ? "rejects" : "drops", what);
-	if (o != NULL) {
-		snprintf(o->family, sizeof(o->family), "%s", drop->family);
-		snprintf(o->table, sizeof(o->table), "%s", drop->table);
-		snprintf(o->chain, sizeof(o->chain), "%s", drop->chain);
-		snprintf(o->rule, sizeof(o->rule), "%s", drop->rule);
-		snprintf(o->verdict, sizeof(o->verdict), "%s", drop->policy ? "policy drop" : drop->reject ? "reject" : "drop");
-		o->handle = drop->handle;
-	}
-}
-
-/* What the ruleset (read, not traced) says of published-remote. */
-static void observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw)
-{
-	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
-		return;
-	if (fw->status < 0)
-		nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset could not be read: %.200s", fw->error);
-	else if (fw->forward_drop)
-		observe_rule(d, &fw->forward, "the remote client's forwarded connection");
-	else
-		nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset as read: no rule drops the remote client's "
-						       "forwarded connection%s",
-				     fw->legacy_tables ? " (iptables-legacy tables exist: their rules were not read)" : "");
-}
-
-/* ---- the rules ------------------------------------------------------------ */
 
 /* Who reset the connection, from the captured packets: a reset the
  * container sent (seen leaving it, from the path's port) is its kernel's
@@ -518,7 +268,7 @@ static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *en
 
 	for (size_t i = 0; i < p->n_packets; i++) {
 		const nc_packet_summary_t *k = &p->packets[i];
-		int kind = point_kind_of(env, k->capture_point);
+		int kind = nc_diagnose_point_kind_of(env, k->capture_point);
 
 		if (!(k->tcp_flags & NC_TCP_RST))
 			continue;
@@ -534,12 +284,12 @@ static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *en
 				 "the container's kernel refused the forwarder's connection (nothing accepted on port %u), "
 				 "and the forwarder (%s, pid %d) closed the client's in turn", p->container_port,
 				 f->forwarder.name, f->forwarder.pid);
-		observe_reset(&p->diagnosis, from_container);
-		observe_forwarder(&p->diagnosis, &f->forwarder);
+		nc_diagnose_observe_reset(&p->diagnosis, from_container);
+		nc_diagnose_observe_forwarder(&p->diagnosis, &f->forwarder);
 	} else if (from_container != NULL) {
 		nc_path_diagnose(p, NC_DIAG_RESET, NULL,
 				 "the container's kernel reset the connection: nothing accepted on port %u", p->container_port);
-		observe_reset(&p->diagnosis, from_container);
+		nc_diagnose_observe_reset(&p->diagnosis, from_container);
 	} else if (first != NULL) {
 		char src[NC_ENDPOINT_STRLEN];
 
@@ -548,13 +298,13 @@ static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *en
 				 "look for a REJECT rule with tcp-reset (`nft list ruleset`, `iptables -S DOCKER-USER`)",
 				 "a reset from %s reached the client (seen on %s), but the container sent none: something "
 				 "on the way answered for it", src, first->capture_point);
-		observe_reset(&p->diagnosis, first);
-		observe_capture(&p->diagnosis, p, env);
+		nc_diagnose_observe_reset(&p->diagnosis, first);
+		nc_diagnose_observe_capture(&p->diagnosis, p, env);
 	} else {
 		return false;
 	}
 	if (f != NULL && f->have_listeners)
-		observe_listeners(&p->diagnosis, p, f);
+		nc_diagnose_observe_listeners(&p->diagnosis, p, f);
 	return true;
 }
 
@@ -566,11 +316,11 @@ static void diagnose_reachable(nc_path_t *p, const nc_diag_facts_t *f)
 		nc_path_diagnose(p, NC_DIAG_CONTAINER_PAUSED, "docker unpause it",
 				 "connected, but the container is paused: the kernel completed the handshake and no "
 				 "process in it will read or answer");
-		observe_container(&p->diagnosis, f);
+		nc_diagnose_observe_container(&p->diagnosis, f);
 		return;
 	}
 	if (diagnose_bypass(p, fw)) {
-		observe_rule(&p->diagnosis, &fw->input, "the published port for remote clients on the input hook");
+		nc_diagnose_observe_rule(&p->diagnosis, &fw->input, "the published port for remote clients on the input hook");
 		return;
 	}
 	/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
@@ -634,7 +384,7 @@ static bool diagnose_state(nc_path_t *p, const nc_diag_facts_t *f)
 	} else {
 		return false;
 	}
-	observe_container(&p->diagnosis, f);
+	nc_diagnose_observe_container(&p->diagnosis, f);
 	return true;
 }
 
@@ -645,7 +395,7 @@ static bool diagnose_publish(nc_path_t *p, const nc_diag_facts_t *f)
 {
 	const nc_publish_binding_t *other = NULL;
 	char target[NC_ENDPOINT_STRLEN];
-	const char *proto = proto_word(nc_path_kind_proto(p->kind));
+	const char *proto = nc_diagnose_proto_word(nc_path_kind_proto(p->kind));
 
 	if (!nc_path_kind_is_published(p->kind) || p->container_port == 0)
 		return false;
@@ -658,7 +408,7 @@ static bool diagnose_publish(nc_path_t *p, const nc_diag_facts_t *f)
 				 f->container.internal_network, p->container_port, proto);
 		nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the engine says network %.64s is internal",
 				     f->container.internal_network);
-		observe_bindings(&p->diagnosis, p, f);
+		nc_diagnose_observe_bindings(&p->diagnosis, p, f);
 		return true;
 	}
 	if (f->bindings == NULL || binding_probed(p, f, &other) != NULL || other == NULL ||
@@ -671,7 +421,7 @@ static bool diagnose_publish(nc_path_t *p, const nc_diag_facts_t *f)
 			 "container port %u/%s is published on %s%s%s:%u only, not on %s, the address probed",
 			 p->container_port, proto, strchr(other->host_ip, ':') ? "[" : "", other->host_ip,
 			 strchr(other->host_ip, ':') ? "]" : "", other->host_port, target);
-	observe_bindings(&p->diagnosis, p, f);
+	nc_diagnose_observe_bindings(&p->diagnosis, p, f);
 	return true;
 }
 
@@ -703,7 +453,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 {
 	char what[NC_DIAG_DETAIL_MAX / 2], chain[NC_DIAG_DETAIL_MAX];
 	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
-	const char *proto = proto_word(nc_path_kind_proto(p->kind));
+	const char *proto = nc_diagnose_proto_word(nc_path_kind_proto(p->kind));
 	nc_diagnosis_t *d = &p->diagnosis;
 	size_t last, next;
 
@@ -720,7 +470,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 				 "the container's main process exited with code %d%s%.300s", f->exit_code,
 				 f->last_logs != NULL && f->last_logs[0] ? "; its last log lines: " : "",
 				 f->last_logs != NULL ? f->last_logs : "");
-		observe_container(d, f);
+		nc_diagnose_observe_container(d, f);
 		return;
 	}
 	if (diagnose_publish(p, f))
@@ -735,7 +485,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		nc_path_diagnose(p, NC_DIAG_NOT_PUBLISHED, "publish it (docker run -p HOST:CONTAINER)",
 				 "container port %u/%s is not published; published: %s", p->container_port, proto,
 				 o ? list : "none");
-		observe_published(d, p, f);
+		nc_diagnose_observe_published(d, p, f);
 		return;
 	}
 	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
@@ -751,7 +501,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 					 state == 0 ? "on the container's loopback" : "on [::] with IPV6_V6ONLY", what,
 					 state == 0 ? "nothing from outside the container can reach it"
 						    : "the path reaches the container over IPv4, which that socket refuses");
-			observe_listeners(d, p, f);
+			nc_diagnose_observe_listeners(d, p, f);
 			return;
 		}
 		if (state < 0 && c->known && c->uptime_s >= 0 && c->uptime_s < NC_DIAG_STARTING_S &&
@@ -760,15 +510,15 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 					 "the container started %.1f s ago and nothing listens on %s port %u yet "
 					 "(no %s socket at all): its app is still starting", c->uptime_s, proto,
 					 p->container_port, proto);
-			observe_container(d, f);
-			observe_listeners(d, p, f);
+			nc_diagnose_observe_container(d, f);
+			nc_diagnose_observe_listeners(d, p, f);
 			return;
 		}
 		if (state < 0) {
 			nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the port the app listens on (--port)",
 					 "nothing listens on %s port %u in the container; it listens on: %s", proto,
 					 p->container_port, what);
-			observe_listeners(d, p, f);
+			nc_diagnose_observe_listeners(d, p, f);
 			return;
 		}
 	}
@@ -777,7 +527,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 	/* what the kernel saw its packets meet: the rule, or the drop reason */
 	if (nc_diagnose_witness(p, f)) {
 		if (p->diagnosis.code == NC_DIAG_DROPPED || p->diagnosis.code == NC_DIAG_REJECTED)
-			observe_capture(d, p, env);
+			nc_diagnose_observe_capture(d, p, env);
 		return;
 	}
 	if ((p->verdict == NC_VERDICT_REFUSED || p->verdict == NC_VERDICT_RESET ||
@@ -800,9 +550,9 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 					 "the container's kernel reset the connection: nothing accepted on port %u",
 					 p->container_port);
 		if (via_forwarder)
-			observe_forwarder(d, &f->forwarder);
+			nc_diagnose_observe_forwarder(d, &f->forwarder);
 		if (f->have_listeners)
-			observe_listeners(d, p, f);
+			nc_diagnose_observe_listeners(d, p, f);
 		return;
 	}
 	forward_drop_words(p, fw, chain, sizeof(chain));
@@ -814,23 +564,23 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 				 "packets were seen on %s, never on %s: dropped in between, by %.200s%s",
 				 env->capture_points[last].name, env->capture_points[next].name,
 				 between(env->capture_points[last].kind, env->capture_points[next].kind), chain);
-		observe_capture(d, p, env);
-		observe_ruleset(d, p, fw);
+		nc_diagnose_observe_capture(d, p, env);
+		nc_diagnose_observe_ruleset(d, p, fw);
 		return;
 	}
 	if (fw != NULL && fw->forward_drop && p->timings.connect_ms < 0) {
 		/* no capture to show where: the ruleset alone */
 		nc_path_diagnose(p, NC_DIAG_DROPPED, "remove or narrow that rule (`iptables -S DOCKER-USER`, `nft list ruleset`)",
 				 "no connection%s", chain);
-		observe_ruleset(d, p, fw);
+		nc_diagnose_observe_ruleset(d, p, fw);
 		return;
 	}
 	if (p->verdict == NC_VERDICT_TIMEOUT && p->timings.connect_ms >= 0) {
 		nc_path_diagnose(p, NC_DIAG_NO_ANSWER, "check that the service answers this request",
 				 "connected in %.1f ms, but nothing came back within the probe's window",
 				 p->timings.connect_ms);
-		observe_reached(d, p, env);
-		observe_capture(d, p, env);
+		nc_diagnose_observe_reached(d, p, env);
+		nc_diagnose_observe_capture(d, p, env);
 		return;
 	}
 }
@@ -847,27 +597,27 @@ static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, cons
 					    o ? ", " : "", (what)))
 	if (f != NULL) {
 		LOOKED("the container's state");
-		observe_container(d, f);
+		nc_diagnose_observe_container(d, f);
 		if (f->published != NULL && nc_path_kind_is_published(p->kind)) {
 			LOOKED("the published ports");
-			observe_published(d, p, f);
+			nc_diagnose_observe_published(d, p, f);
 		}
 		if (f->have_listeners && p->container_port != 0) {
 			LOOKED("the container's socket table");
-			observe_listeners(d, p, f);
+			nc_diagnose_observe_listeners(d, p, f);
 		}
 		if (f->forwarder.pid > 0 && nc_path_kind_is_published(p->kind)) {
 			LOOKED("the process on the published port");
-			observe_forwarder(d, &f->forwarder);
+			nc_diagnose_observe_forwarder(d, &f->forwarder);
 		}
 		if (f->firewall != NULL && p->kind == NC_PATH_PUBLISHED_REMOTE) {
 			LOOKED("the firewall ruleset");
-			observe_ruleset(d, p, f->firewall);
+			nc_diagnose_observe_ruleset(d, p, f->firewall);
 		}
 	}
 	if (env != NULL && p->evidence_state == NC_EVIDENCE_CAPTURED && env->n_capture_points > 0) {
 		LOOKED("the capture points on its way");
-		observe_capture(d, p, env);
+		nc_diagnose_observe_capture(d, p, env);
 	}
 	if (f != NULL && f->witness != NULL) {
 		char witness[NC_DIAG_DETAIL_MAX / 4];
