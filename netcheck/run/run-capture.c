@@ -251,6 +251,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
 	nc_run_capture_plan_t *tp = NULL;
 	size_t i = 0, n = 0;
+	bool denied = false; /* no privilege to capture, rather than a failure */
 	int r;
 
 	if (!s->opt->capture) {
@@ -330,23 +331,16 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 	return 0;
 
 no_privilege:
+	denied = true;
+	r = -EPERM;
+fail_point: /* no capture at all: the run goes on without it, unless it was required */
 	for (; i < n; i++)
 		nc_capture_opened_free(plan[i].opened);
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	env->n_capture_points = 0;
 	if (s->opt->require_capture)
-		return nc_error_set(err, -EPERM, "%s (--require-capture)", perr.text);
-	note(s, "%s", perr.text);
-	return 0;
-fail_point:
-	for (; i < n; i++)
-		nc_capture_opened_free(plan[i].opened);
-	nc_capture_free(s->capture);
-	s->capture = NULL;
-	env->n_capture_points = 0;
-	if (s->opt->require_capture)
-		return nc_error_set(err, r, "capture failed: %s", perr.text);
+		return nc_error_set(err, r, denied ? "%s (--require-capture)" : "capture failed: %s", perr.text);
 	note(s, "%s", perr.text);
 	return 0;
 }
