@@ -227,14 +227,15 @@ static void pool_drop_after(uv_work_t *req, int status)
 static unsigned pool_size(void)
 {
 	const char *v = getenv("UV_THREADPOOL_SIZE");
-	long n = v != NULL ? strtol(v, NULL, 10) : 4;
+	/* exactly as libuv reads it (src/threadpool.c: atoi into an unsigned,
+	 * 0 is 1, capped): "-1" is 1024 threads there, so it must be here */
+	unsigned n = v != NULL ? (unsigned)atoi(v) : 4;
 
-	/* as libuv reads it (src/threadpool.c) */
-	if (n <= 0)
-		n = v != NULL ? 1 : 4;
+	if (n == 0)
+		n = 1;
 	if (n > POOL_MAX)
 		n = POOL_MAX;
-	return (unsigned)n;
+	return n;
 }
 
 /* Waits on d->cond until *count reaches d->n, 5 s at most (a pool thread

@@ -359,14 +359,6 @@ void nc_run_witness_collect(run_state_t *s)
 	w->collected = true;
 	if (w->trace != NULL) {
 		(void)nc_witness_trace_stop(w->trace);
-		/* the table's removal waits for the kernel (10-30 ms): on the
-		 * privileged thread, while the run attributes and removes its
-		 * container; nothing else touches the trace until it is done */
-		w->remove_work.data = w;
-		if (s->keep_privileges)
-			(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
-		else
-			w->remove_pending = nc_run_privileged_queue(s, &w->remove_work, remove_table, table_removed) == 0;
 	}
 	if (w->drops != NULL)
 		(void)nc_dropreason_stop(w->drops);
@@ -394,6 +386,14 @@ void nc_run_witness_collect(run_state_t *s)
 	if (w->trace != NULL) {
 		nc_witness_trace_stats(w->trace, &ts);
 		w->facts.trace_events = ts.matched;
+		/* everything read: the table's removal waits for the kernel
+		 * (10-30 ms), on the privileged thread, while the run attributes
+		 * and removes its container; nothing touches the trace until done */
+		w->remove_work.data = w;
+		if (s->keep_privileges)
+			(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
+		else
+			w->remove_pending = nc_run_privileged_queue(s, &w->remove_work, remove_table, table_removed) == 0;
 	}
 	read_settings(w);
 }
