@@ -60,6 +60,8 @@ int nc_capture_feed_counters(nc_capture_t *c, uint32_t point, uint64_t received,
 
 	if (pt == NULL)
 		return -EINVAL;
+	if (pt->failed)
+		return -EBUSY; /* a failed point takes no more (capture.h), its counts neither */
 	pt->info.received = received;
 	pt->info.dropped = dropped;
 	return 0;

@@ -25,7 +25,7 @@ static bool wants_openmetrics(const char *v, size_t n)
 	bool om = false, text = false;
 
 	for (size_t i = 0; i < n; i++) {
-		if (n - i >= 30 && strncasecmp(v + i, "application/openmetrics-text", 28) == 0)
+		if (n - i >= 28 && strncasecmp(v + i, "application/openmetrics-text", 28) == 0)
 			om = true;
 		if (n - i >= 10 && strncasecmp(v + i, "text/plain", 10) == 0)
 			text = true;

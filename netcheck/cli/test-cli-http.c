@@ -31,6 +31,8 @@ static void test_requests(void **state)
 		{ "GET /metrics HTTP/1.1\r\naccept: application/openmetrics-text;version=1.0.0,text/plain;q=0.5\r\n\r\n", 1,
 		  true, true, true },
 		{ "GET /metrics HTTP/1.1\nAccept: */*\n\n", 1, true, true, true }, /* bare LF */
+		/* OpenMetrics named last, at the very end of the header line */
+		{ "GET /metrics HTTP/1.1\r\nAccept: text/plain, application/openmetrics-text\r\n\r\n", 1, true, true, true },
 		{ "GET / HTTP/1.1\r\n\r\n", 1, true, false, true },
 		{ "GET /metricsx HTTP/1.1\r\n\r\n", 1, true, false, true },
 		{ "POST /metrics HTTP/1.1\r\n\r\n", 1, false, true, true },

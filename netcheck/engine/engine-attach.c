@@ -131,9 +131,16 @@ int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_e
 		r = nc_error_set(err, -ENAMETOOLONG, "attach request too long");
 		goto fail;
 	}
-	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
-		r = nc_error_set(err, -errno != 0 ? -errno : -EIO, "attach: cannot send the request");
-		goto fail;
+	for (size_t sent = 0; sent < (size_t)n;) { /* a short send is not a failure */
+		ssize_t k = send(fd, req + sent, (size_t)n - sent, MSG_NOSIGNAL);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			r = nc_error_set(err, k < 0 ? -errno : -EIO, "attach: cannot send the request");
+			goto fail;
+		}
+		sent += (size_t)k;
 	}
 	r = read_head(fd, head, sizeof(head), nc_engine_timeout(e));
 	if (r < 0) {

@@ -187,8 +187,9 @@ static int open_point(agent_point_t *p, uint32_t snaplen, const char **ret_what)
 	*ret_what = "packet socket in the namespace";
 	r = open_packet_socket(p, snaplen);
 	if (setns(self, CLONE_NEWNET) < 0) {
-		/* cannot come back: every later point would be in the wrong place */
-		fprintf(stderr, "agent: cannot return to its own network namespace\n");
+		/* cannot come back: every later point would be in the wrong place;
+		 * say why on the stream netcheck reads (stderr is not read) */
+		send_error(NC_AGENT_POINT_SELF, -errno, "cannot return to its own network namespace");
 		exit(71);
 	}
 out:
