@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "netcheck/agent-wire.h"
-#include "netcheck/image.h"
 #include "netcheck/pcapng.h"
 #include "netcheck/testing.h"
 
@@ -379,7 +378,7 @@ int nc_run_agent_start(run_state_t *s)
 {
 	const nc_container_t *c = nc_result_container_const(s->result);
 	nc_container_spec_t spec;
-	char image[NC_NAME_MAX], tag[NC_IMAGE_TAG_MAX], name[NC_NAME_MAX], owner[32], scope[NC_ENGINE_LABEL_VALUE_MAX];
+	char image[NC_NAME_MAX], name[NC_NAME_MAX], owner[32], scope[NC_ENGINE_LABEL_VALUE_MAX];
 	char pid[16], match[130], ports[16];
 	nc_error_t err = { "" };
 	struct nc_run_agent *a;
@@ -388,7 +387,7 @@ int nc_run_agent_start(run_state_t *s)
 
 	if (s->capture == NULL || s->agent != NULL)
 		return 0;
-	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
+	if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
@@ -399,7 +398,6 @@ int nc_run_agent_start(run_state_t *s)
 		a->point_of[i] = -1;
 	s->agent = a;
 
-	snprintf(image, sizeof(image), "%s:%s", nc_image_name(), tag);
 	snprintf(name, sizeof(name), "%.200s-agent", c->name[0] ? c->name : "netcheck");
 	snprintf(owner, sizeof(owner), "%d", (int)uv_os_getpid());
 	nc_platform_owner_scope(scope, sizeof(scope));

@@ -184,6 +184,12 @@ void nc_run_kernel_facts(run_state_t *s);
 void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const char *ifname,
 		       const char *description, int netns_pid);
 
+/* netcheck's responder image (run-image.c): its reference, and the
+ * import when the engine lacks it.  present: the survey's answer (1 there,
+ * 0 not), < 0 to ask the engine now.  The import is said with progress. */
+int nc_run_responder_image_ref(char *ret, size_t len);
+int nc_run_ensure_responder_image(run_state_t *s, int present, nc_error_t *err);
+
 /* run-paths.c: what a target adds its paths' probes with */
 /* Takes the probe made for p (r: what making it returned): kept for the
  * probe stage, or p says why none is sent.  probe: ownership taken. */

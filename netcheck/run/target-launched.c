@@ -51,62 +51,25 @@ struct launched {
 
 static int image_ref(const run_state_t *s, char *ret, size_t len)
 {
-	char tag[NC_IMAGE_TAG_MAX];
-
 	if (s->opt->image != NULL)
 		return (size_t)snprintf(ret, len, "%s", s->opt->image) >= len ? -ENOSPC : 0;
-	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
-		return -ENOSPC;
-	return (size_t)snprintf(ret, len, "%s:%s", nc_image_name(), tag) >= len ? -ENOSPC : 0;
+	return nc_run_responder_image_ref(ret, len);
 }
 
-/* Is t->image in the engine?  The survey's answer, else asked now. */
-static int image_present(run_state_t *s, struct launched *t, nc_error_t *err)
-{
-	return t->image_present >= 0 ? t->image_present : nc_engine_image_exists(s->engine, t->image, err);
-}
-
+/* The user's --image must be in the engine (nothing is pulled here);
+ * netcheck's responder image is imported when it is not. */
 static int ensure_image(run_state_t *s, struct launched *t, nc_error_t *err)
 {
-	char tag[NC_IMAGE_TAG_MAX];
-	const char *const *changes;
-	uint8_t *tar = NULL;
-	size_t tar_len = 0, n_changes;
 	int r;
 
-	if (s->opt->image != NULL) {
-		r = image_present(s, t, err);
-		if (r < 0)
-			return r;
-		if (r == 0)
-			return nc_error_set(err, NC_ENOIMAGE,
-					    "image %s is not in the engine and cannot be pulled here: load it first",
-					    s->opt->image);
-		return 0;
-	}
-	r = image_present(s, t, err);
-	if (r != 0)
-		return r < 0 ? r : 0;
-	if (nc_image_tag(nc_responder_source_digest, tag, sizeof(tag)) < 0)
-		return nc_error_set(err, -ENOSPC, "internal error: image tag");
-	nc_run_progress(s, "importing image %s (%zu KiB)", t->image, nc_responder_bin_len / 1024);
-	r = nc_image_build_tar(nc_responder_bin, nc_responder_bin_len, &tar, &tar_len);
+	if (s->opt->image == NULL)
+		return nc_run_ensure_responder_image(s, t->image_present, err);
+	r = t->image_present >= 0 ? t->image_present : nc_engine_image_exists(s->engine, t->image, err);
 	if (r < 0)
-		return nc_error_set(err, r, "building the responder image failed: %s", nc_strerror(r));
-	changes = nc_image_changes(&n_changes);
-	r = nc_engine_image_import(s->engine, tar, tar_len, nc_image_name(), tag, changes, n_changes, err);
-	free(tar);
-	if (r < 0) {
-		char prev[NC_ERROR_MAX];
-
-		/* a half-imported image must not be mistaken for a good one
-		 * next time; also (above all) after a signal cancelled the import */
-		snprintf(prev, sizeof(prev), "%s", err != NULL ? err->text : "");
-		nc_engine_set_cancel(s->engine, NULL);
-		(void)nc_engine_image_remove(s->engine, t->image, true, NULL);
-		nc_engine_set_cancel(s->engine, s->opt->interrupted);
-		return nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
-	}
+		return r;
+	if (r == 0)
+		return nc_error_set(err, NC_ENOIMAGE, "image %s is not in the engine and cannot be pulled here: load it first",
+				    s->opt->image);
 	return 0;
 }
 
