@@ -482,7 +482,7 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			struct hop_acc *c = &hops[j];
 
 			if (c->point == pk->point && c->leg == leg && c->proto == pk->proto &&
-			    between(pk, &c->hop.src, &c->hop.dst)) {
+			    c->hop.encapsulated == pk->encapsulated && between(pk, &c->hop.src, &c->hop.dst)) {
 				h = c;
 				break;
 			}
@@ -506,6 +506,11 @@ int nc_attribute_fill_path(nc_path_t *p, int probe_index, const nc_packet_t *pkt
 			h->hop.src = pk->src;
 			h->hop.dst = pk->dst;
 			h->hop.first_ns = pk->ts_ns;
+			/* an overlay's outer packets: the nodes they went between */
+			h->hop.encapsulated = pk->encapsulated;
+			h->hop.outer_src = pk->outer_src;
+			h->hop.outer_dst = pk->outer_dst;
+			h->hop.vni = pk->vni;
 		}
 		h->hop.last_ns = pk->ts_ns;
 		h->hop.packets++;

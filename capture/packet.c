@@ -60,6 +60,10 @@ static void clear_decoded(nc_packet_t *p)
 	p->payload_off = 0;
 	p->payload_len = 0;
 	p->wire_len = 0;
+	p->encapsulated = false;
+	memset(&p->outer_src, 0, sizeof(p->outer_src));
+	memset(&p->outer_dst, 0, sizeof(p->outer_dst));
+	p->vni = 0;
 }
 
 /* Sets *ret_off to the start of the network header, *ret_l3 to its
@@ -295,6 +299,40 @@ static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off)
 	return decode_l4(p, v, pos, end, plen > pos - off - 40 ? plen - (pos - off - 40) : 0, next);
 }
 
+static int decode_ipv4(nc_packet_t *p, view_t v, uint32_t off);
+static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off);
+
+/* An overlay's outer datagram (decoded as UDP to NC_VXLAN_PORT): the inner
+ * Ethernet frame after the 8-byte VXLAN header (flags 0x08: a valid VNI)
+ * decoded in its place, the outer endpoints kept.  One level only (a
+ * VXLAN inside VXLAN stays as the first inner packet says).  A frame cut
+ * short or not IP leaves the outer datagram as it was. */
+static void decode_vxlan(nc_packet_t *p, view_t v)
+{
+	nc_packet_t outer = *p;
+	uint32_t at = p->payload_off, inner;
+	unsigned type;
+	int r;
+
+	if (p->proto != IPPROTO_UDP || p->dst.port != NC_VXLAN_PORT || p->payload_len < 8 + 14 ||
+	    (v.b[at] & 0x08) == 0)
+		return;
+	inner = at + 8 + 14;
+	type = rd16(v.b + inner - 2);
+	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
+		return;
+	clear_decoded(p);
+	r = type == ETHERTYPE_IPV4 ? decode_ipv4(p, v, inner) : decode_ipv6(p, v, inner);
+	if (r < 0 || (p->proto == IPPROTO_UDP && p->dst.port == NC_VXLAN_PORT)) {
+		*p = outer; /* the datagram, not a half-decoded inside */
+		return;
+	}
+	p->encapsulated = true;
+	p->outer_src = outer.src;
+	p->outer_dst = outer.dst;
+	p->vni = (uint32_t)v.b[at + 4] << 16 | (uint32_t)v.b[at + 5] << 8 | v.b[at + 6];
+}
+
 int nc_packet_decode(nc_packet_t *p)
 {
 	view_t v;
@@ -319,6 +357,7 @@ int nc_packet_decode(nc_packet_t *p)
 		r = decode_ipv6(p, v, off);
 	if (r < 0)
 		goto fail;
+	decode_vxlan(p, v);
 	return 0;
 fail:
 	clear_decoded(p);

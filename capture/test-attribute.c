@@ -709,9 +709,55 @@ static void test_payload_bounds(void **state)
 	free(l.p);
 }
 
+/* Task to task over an overlay, seen by two nodes' agents: the inner
+ * connection on the task's eth0 (P_CTR_ETH0) and encapsulated on the
+ * node's uplink (P_ETH0).  Both are the relayed probe's client leg; the
+ * uplink's hop is its own (not merged with the inner one) and keeps the
+ * nodes it went between. */
+static void test_overlay(void **state)
+{
+	list_t l = { 0 };
+	static const uint32_t pts[] = { P_CTR_ETH0, P_ETH0 };
+	nc_attr_probe_t pr = tcp_probe("10.0.1.3:50000", "10.0.1.4:80", "10.0.1.4:80", "nonce-t2t");
+	fixture_t f = fixture();
+	nc_endpoint_t outer_src, outer_dst;
+	run_t r;
+
+	(void)state;
+	pr.relayed = true;
+	conversation(&l, pts, 2, "10.0.1.3:50000", "10.0.1.4:80", "GET /nonce-t2t HTTP/1.0\r\n\r\n", 1, 2);
+	for (size_t i = 0; i < l.n; i++) {
+		bool out = l.p[i].src.port == 50000; /* from the first node's task */
+
+		if (l.p[i].point != P_ETH0)
+			continue;
+		l.p[i].encapsulated = true;
+		l.p[i].outer_src = ep_str(out ? "198.18.10.11:41000" : "198.18.10.12:41000");
+		l.p[i].outer_dst = ep_str(out ? "198.18.10.12:4789" : "198.18.10.11:4789");
+		l.p[i].vni = 4097;
+	}
+	r = attribute(&l, &pr, 1);
+	assert_all_first_probe(&r, l.n, l.n, NC_LEG_CLIENT, NC_LEG_CLIENT);
+	assert_int_equal(nc_attribute_fill_path(f.path, 0, l.p, l.n, r.probe, r.leg, point_names, N_POINTS), 0);
+	assert_int_equal(f.path->n_hops, 2);
+	assert_hop(&f.path->hops[0], "eth0@ctr", "client", "10.0.1.3:50000", "10.0.1.4:80", 8);
+	assert_false(f.path->hops[0].encapsulated);
+	assert_hop(&f.path->hops[1], "eth0", "client", "10.0.1.3:50000", "10.0.1.4:80", 8);
+	assert_true(f.path->hops[1].encapsulated);
+	outer_src = ep_str("198.18.10.11:41000");
+	outer_dst = ep_str("198.18.10.12:4789");
+	assert_true(nc_endpoint_equal(&f.path->hops[1].outer_src, &outer_src));
+	assert_true(nc_endpoint_equal(&f.path->hops[1].outer_dst, &outer_dst));
+	assert_int_equal(f.path->hops[1].vni, 4097);
+	run_free(&r);
+	free(l.p);
+	nc_result_free(f.result);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_overlay),
 		cmocka_unit_test(test_direct),
 		cmocka_unit_test(test_nat),
 		cmocka_unit_test(test_nat_masquerade),

@@ -215,6 +215,80 @@ static void test_eth_ipv4_tcp(void **state)
 	free(p);
 }
 
+/* An overlay's outer datagram: node to node on UDP 4789, a VXLAN header,
+ * the task's frame inside.  The inner packet is what gets attributed. */
+static void vxlan_frame(frame_t *f, uint8_t flags, uint16_t inner_type)
+{
+	size_t ip, udp;
+
+	eth(f, 0x0800, -1);
+	ip = ipv4(f, "198.18.10.11", "198.18.10.12", IPPROTO_UDP, 0, 0);
+	udp = f->len;
+	put16(f, 41234);
+	put16(f, 4789);
+	put16(f, 0);
+	put16(f, 0);
+	put8(f, flags);
+	put8(f, 0);
+	put16(f, 0);
+	put32(f, 4097u << 8); /* VNI 4097, then a reserved byte */
+	eth(f, inner_type, -1);
+	if (inner_type == 0x0800) {
+		size_t inner = ipv4(f, "10.0.1.3", "10.0.1.4", IPPROTO_TCP, 0, 0);
+
+		tcp(f, 50000, 80, 42, NC_TCP_SYN, NULL);
+		ipv4_done(f, inner);
+	} else {
+		put(f, "not ip at all, an arp maybe", 27);
+	}
+	set16(f, udp + 4, (uint16_t)(f->len - udp));
+	ipv4_done(f, ip);
+}
+
+static void test_vxlan(void **state)
+{
+	frame_t f = { .len = 0 };
+	nc_packet_t *p;
+
+	(void)state;
+	vxlan_frame(&f, 0x08, 0x0800);
+	p = new_packet(&f, DLT_EN10MB);
+	assert_int_equal(nc_packet_decode(p), 0);
+	assert_true(p->encapsulated);
+	assert_int_equal(p->proto, IPPROTO_TCP);
+	assert_ep(&p->src, "10.0.1.3", 50000);
+	assert_ep(&p->dst, "10.0.1.4", 80);
+	assert_int_equal(p->tcp_flags, NC_TCP_SYN);
+	assert_ep(&p->outer_src, "198.18.10.11", 41234);
+	assert_ep(&p->outer_dst, "198.18.10.12", 4789);
+	assert_int_equal(p->vni, 4097);
+	/* cut inside the inner TCP header: the outer datagram, as it was */
+	p->caplen = (uint32_t)f.len - 10;
+	assert_int_equal(nc_packet_decode(p), 0);
+	assert_false(p->encapsulated);
+	assert_int_equal(p->proto, IPPROTO_UDP);
+	assert_ep(&p->dst, "198.18.10.12", 4789);
+	free(p);
+
+	/* no VNI flag, or no IP inside: a UDP datagram to 4789, nothing more */
+	f.len = 0;
+	vxlan_frame(&f, 0x00, 0x0800);
+	p = new_packet(&f, DLT_EN10MB);
+	assert_int_equal(nc_packet_decode(p), 0);
+	assert_false(p->encapsulated);
+	assert_int_equal(p->proto, IPPROTO_UDP);
+	assert_ep(&p->src, "198.18.10.11", 41234);
+	free(p);
+	f.len = 0;
+	vxlan_frame(&f, 0x08, 0x0806);
+	p = new_packet(&f, DLT_EN10MB);
+	assert_int_equal(nc_packet_decode(p), 0);
+	assert_false(p->encapsulated);
+	assert_int_equal(p->vni, 0);
+	assert_int_equal(p->proto, IPPROTO_UDP);
+	free(p);
+}
+
 static void test_ipv6_tcp_ext(void **state)
 {
 	frame_t f = { .len = 0 };
@@ -747,6 +821,11 @@ static void build_samples(frame_t *fs, int *lt, size_t *n)
 	tcp(f, 1, 2, 3, NC_TCP_RST, NULL);
 	ipv4_done(f, ip);
 	lt[k++] = DLT_RAW;
+
+	f = &fs[k]; /* an overlay's outer datagram: the inner frame read too */
+	f->len = 0;
+	vxlan_frame(f, 0x08, 0x0800);
+	lt[k++] = DLT_EN10MB;
 	*n = k;
 }
 
@@ -800,6 +879,7 @@ int main(void)
 		cmocka_unit_test(test_eth_ipv4_tcp),
 		cmocka_unit_test(test_ipv6_tcp_ext),
 		cmocka_unit_test(test_vlan),
+		cmocka_unit_test(test_vxlan),
 		cmocka_unit_test(test_sll),
 		cmocka_unit_test(test_sll2_direction),
 		cmocka_unit_test(test_describe),

@@ -34,12 +34,23 @@ typedef struct nc_packet {
 	uint32_t wire_len;    /* what tcpdump prints as "length", from the IP header:
 			       * the TCP/UDP payload, the whole ICMP message, else
 			       * the IP payload (0 when not IP) */
+	/* VXLAN (UDP 4789, an overlay's outer packet between two nodes): the
+	 * fields above are the inner packet's, these the outer one's */
+	bool encapsulated;
+	nc_endpoint_t outer_src, outer_dst; /* the nodes' addresses and UDP ports */
+	uint32_t vni;        /* the overlay's VXLAN network identifier */
 } nc_packet_t;
 
 /* Decode link, IP and L4 headers of p->data (linktype p->linktype) into the
  * decoded fields.  Returns 0, or -EPROTO (caller keeps the raw packet). */
 int nc_packet_decode(nc_packet_t *p);
+/* The overlay's VXLAN port (IANA; Docker Swarm's default data path port). */
+#define NC_VXLAN_PORT 4789
 /* Details of nc_packet_decode():
+ * - a UDP datagram to NC_VXLAN_PORT carrying a VXLAN header (flags 0x08)
+ *   and a whole inner Ethernet + IP header decodes as the inner packet,
+ *   with encapsulated set and the outer addresses, ports and vni kept; one
+ *   whose inner frame is cut short or not IP stays the outer UDP datagram;
  * - on -EPROTO every decoded field is zero (proto 0, src/dst unset);
  * - a well-formed packet that is not IPv4/IPv6 (ARP, ...) decodes to 0 with
  *   proto 0; an IP packet with another protocol gets that proto, addresses,

@@ -119,6 +119,8 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
  * a "proxy" whose onward leg the kernel rewrote is NAT; a forwarder whose
  * onward leg was never seen is out of sight; an answer with no view of
  * the peer (a user's service) gets its mechanism from the legs alone.
+ * A path from a task routed (direct) whose client leg was seen inside VXLAN
+ * between nodes is overlay.
  * env: the capture points (their kinds); forwarder: borrowed, may be NULL. */
 void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_forwarder_t *forwarder);
 

@@ -72,6 +72,7 @@ typedef enum nc_mechanism {
 	NC_MECH_PROXY,
 	NC_MECH_OUT_OF_SIGHT,
 	NC_MECH_NONE,
+	NC_MECH_OVERLAY,    /* from a task to another node's: seen inside VXLAN between the nodes */
 	NC_MECH_COUNT,
 } nc_mechanism_t;
 
@@ -225,6 +226,8 @@ typedef enum nc_point_kind {
 	NC_POINT_PEER_CONTAINER,   /* eth0 inside the peer: "eth0@peer" */
 	NC_POINT_REMOTE,           /* the remote client's namespace: "veth@remote" */
 	NC_POINT_REMOTE_HOST_SIDE, /* the host's end of the remote client's veth pair */
+	NC_POINT_UPLINK,           /* --swarm: a node's own interface, "eth0@<node>": the overlay's outer packets */
+	NC_POINT_OVERLAY,          /* --swarm: the overlay's VXLAN device in its namespace on a node: the inner ones */
 	NC_POINT_KIND_COUNT,
 } nc_point_kind_t;
 
@@ -271,6 +274,11 @@ typedef struct nc_hop {
 	nc_endpoint_t src, dst;
 	uint64_t first_ns, last_ns;
 	uint32_t packets;
+	/* src and dst are the inner packet's when it went encapsulated
+	 * (VXLAN: an overlay between nodes); then these are the outer one's */
+	bool encapsulated;
+	nc_endpoint_t outer_src, outer_dst;
+	uint32_t vni;
 } nc_hop_t;
 
 /* One packet as listed by -v: a summary, not the bytes. */
@@ -381,6 +389,7 @@ typedef struct nc_environment {
 		uint64_t control_packets;     /* of packets: netcheck's own control connections (leg control) */
 		nc_point_where_t where;       /* this host, the engine's side (the agent), a container */
 		bool incomplete;              /* its reader (the agent) stopped before the run did */
+		char node[80];                /* --swarm: the node whose agent captured it; "" elsewhere */
 	} capture_points[16];
 	/* the capture agent on the engine's side (--capture-via) */
 	bool agent_used;                  /* its points are among capture_points */

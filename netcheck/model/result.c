@@ -166,6 +166,8 @@ static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {
 	[NC_POINT_PEER_CONTAINER] = "peer-container",
 	[NC_POINT_REMOTE] = "remote",
 	[NC_POINT_REMOTE_HOST_SIDE] = "remote-host-side",
+	[NC_POINT_UPLINK] = "uplink",
+	[NC_POINT_OVERLAY] = "overlay",
 };
 
 static const char *const leg_names[NC_LEG_COUNT] = {
@@ -194,6 +196,7 @@ static const char *const mechanism_names[NC_MECH_COUNT] = {
 	[NC_MECH_PROXY] = "proxy",
 	[NC_MECH_OUT_OF_SIGHT] = "out-of-sight",
 	[NC_MECH_NONE] = "none",
+	[NC_MECH_OVERLAY] = "overlay",
 };
 
 static const char *const env_names[NC_ENV_KIND_COUNT] = {

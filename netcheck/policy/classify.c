@@ -233,6 +233,14 @@ static bool has_leg(const nc_path_t *p, nc_leg_t leg, nc_point_kind_t at, const 
 	return false;
 }
 
+static bool has_encapsulated_hop(const nc_path_t *p)
+{
+	for (size_t i = 0; i < p->n_hops; i++)
+		if (p->hops[i].encapsulated && p->hops[i].leg == NC_LEG_CLIENT)
+			return true;
+	return false;
+}
+
 void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_forwarder_t *forwarder)
 {
 	bool proxied, translated;
@@ -240,6 +248,12 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
 	if (p->evidence_state != NC_EVIDENCE_CAPTURED || p->verdict != NC_VERDICT_REACHABLE ||
 	    nc_path_kind_proto(p->kind) == NC_PROTO_ICMP)
 		return;
+	/* a task's connection that crossed between nodes inside VXLAN, the
+	 * peer seeing the task's own address: the overlay carried it */
+	if (nc_path_kind_from_container(p->kind) && p->mechanism == NC_MECH_DIRECT && has_encapsulated_hop(p)) {
+		p->mechanism = NC_MECH_OVERLAY;
+		return;
+	}
 	proxied = has_leg(p, NC_LEG_PROXY_TO_CONTAINER, (nc_point_kind_t)-1, env);
 	translated = has_leg(p, NC_LEG_TRANSLATED, (nc_point_kind_t)-1, env);
 	switch (p->mechanism) {

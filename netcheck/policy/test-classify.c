@@ -13,6 +13,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "helpers.h"
 #include "netcheck/policy.h"
 #include "netcheck/common.h"
 #include "netcheck/engine.h"
@@ -855,10 +856,51 @@ static void test_reset_from_packets(void **state)
 	nc_result_free(r);
 }
 
+/* Task to task: routed (the peer saw the task's own address); inside
+ * VXLAN between nodes on one node's uplink: overlay.  Only the inner
+ * packets seen (no agent on an uplink): still direct. */
+static void test_overlay_from_packets(void **state)
+{
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_hop_t hop;
+	nc_path_t *p;
+	(void)state;
+
+	assert_non_null(r);
+	native_points(&env);
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_TASK_TO_TASK, "node-b", NULL, &p), 0);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->local = ep_str("10.0.1.3:50000");
+	p->peer_seen = ep_str("10.0.1.3:50000");
+	nc_classify_path(p, NULL, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_DIRECT);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	memset(&hop, 0, sizeof(hop));
+	snprintf(hop.capture_point, sizeof(hop.capture_point), "eth0@task.node-b");
+	hop.leg = NC_LEG_CLIENT;
+	hop.src = p->local;
+	hop.dst = ep_str("10.0.1.4:80");
+	hop.packets = 8;
+	assert_int_equal(nc_path_add_hop(p, &hop), 0);
+	nc_classify_evidence(p, &env, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_DIRECT);
+	snprintf(hop.capture_point, sizeof(hop.capture_point), "eth0@node-b");
+	hop.encapsulated = true;
+	hop.outer_src = ep_str("198.18.10.11:41000");
+	hop.outer_dst = ep_str("198.18.10.12:4789");
+	assert_int_equal(nc_path_add_hop(p, &hop), 0);
+	nc_classify_evidence(p, &env, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_OVERLAY);
+	assert_string_equal(nc_mechanism_name(p->mechanism), "overlay");
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
+		cmocka_unit_test(test_overlay_from_packets),
 		cmocka_unit_test(test_reset_from_packets),
 		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_diagnosis_observations),

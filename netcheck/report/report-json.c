@@ -126,6 +126,8 @@ static json_t *capture_points_json(const nc_environment_t *env)
 		SET(o, "where", jname(nc_point_where_name(cp->where)));
 		if (cp->incomplete)
 			SET(o, "incomplete", json_true());
+		if (cp->node[0] != '\0')
+			SET(o, "node", JSTR(cp->node));
 	}
 	return a;
 fail:
@@ -420,6 +422,17 @@ static json_t *hop_json(const nc_hop_t *h, bool with_port)
 	SET(o, "first_ts_ns", jinteger_u64(h->first_ns));
 	SET(o, "last_ts_ns", jinteger_u64(h->last_ns));
 	SET(o, "packets", json_integer(h->packets));
+	if (h->encapsulated) {
+		/* since 1.7: the overlay's outer packet between the nodes */
+		json_t *outer = json_object();
+
+		if (outer == NULL || json_object_set_new(o, "outer", outer) < 0)
+			goto fail;
+		SET(outer, "encapsulation", json_string("vxlan"));
+		SET(outer, "src", jendpoint(&h->outer_src, true));
+		SET(outer, "dst", jendpoint(&h->outer_dst, true));
+		SET(outer, "vni", json_integer(h->vni));
+	}
 	return o;
 fail:
 	json_decref(o);

@@ -50,6 +50,12 @@ static void print_hop(out_t *o, const nc_path_t *p, size_t i)
 	}
 	text_para_printf(o, "%s %s%s%s (%" PRIu32 " pkt%s%s)", point[0] ? point : "?", src, text_arrow(o), dst, h->packets,
 		    h->packets == 1 ? "" : "s", delta_text);
+	if (h->encapsulated) {
+		/* the overlay's outer packets: which nodes they went between */
+		text_endpoint_text(&h->outer_src, false, src, sizeof(src));
+		text_endpoint_text(&h->outer_dst, false, dst, sizeof(dst));
+		text_para_printf(o, " in vxlan %s%s%s vni %" PRIu32, src, text_arrow(o), dst, h->vni);
+	}
 }
 
 static void print_trail(out_t *o, const nc_path_t *p)

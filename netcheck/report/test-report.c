@@ -509,8 +509,30 @@ static nc_result_t *build_swarm(void)
 	snprintf(p->node, sizeof(p->node), "node-a");
 	p->target = ep("10.0.1.5", 80);
 	p->verdict = NC_VERDICT_REACHABLE;
-	p->mechanism = NC_MECH_DIRECT;
+	p->mechanism = NC_MECH_OVERLAY;
 	set_timings(p, 0.3, 0.6, 1.0);
+	/* seen by the nodes' agents: inside the task, and in VXLAN on the uplink */
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	add_hop(p, "eth0@task.host-a", "client", NC_DIR_OUT, ep("10.0.1.4", 50000), ep("10.0.1.5", 80), 1000, 2000, 8);
+	add_hop(p, "eth0@host-a", "client", NC_DIR_OUT, ep("10.0.1.4", 50000), ep("10.0.1.5", 80), 1100, 2100, 8);
+	p->hops[1].encapsulated = true;
+	p->hops[1].outer_src = ep("10.0.0.12", 41000);
+	p->hops[1].outer_dst = ep("10.0.0.11", 4789);
+	p->hops[1].vni = 4097;
+	{
+		nc_environment_t *env = nc_result_environment(r);
+		static const char *const names[] = { "eth0@task.host-a", "eth0@host-a" };
+
+		for (size_t i = 0; i < 2; i++) {
+			struct nc_capture_point_summary *cp = &env->capture_points[env->n_capture_points++];
+
+			memset(cp, 0, sizeof(*cp));
+			cp->kind = i == 0 ? NC_POINT_CONTAINER : NC_POINT_UPLINK;
+			cp->where = i == 0 ? NC_WHERE_CONTAINER : NC_WHERE_ENGINE;
+			snprintf(cp->name, sizeof(cp->name), "%s", names[i]);
+			snprintf(cp->node, sizeof(cp->node), "node-a");
+		}
+	}
 
 	/* what the run made: node-a's task runs, node-b's was rejected */
 	{
@@ -1519,6 +1541,7 @@ static void test_swarm_text_and_json(void **state)
 	assert_contains(x, "node host-a (10.0.0.11, manager, ready): task running at 10.0.1.5, host port 30080\nPATH ");
 	assert_contains(x, "node host-b");
 	assert_contains(x, "task rejected: No such image");
+	assert_contains(x, "in vxlan 10.0.0.12");
 	assert_int_equal(count_occurrences(x, "\nPATH "), 2);
 	/* node-a's table holds node-a's paths only */
 	assert_true(strstr(x, "published-node:node-a") < strstr(x, "node host-b"));
@@ -1545,6 +1568,22 @@ static void test_swarm_text_and_json(void **state)
 	assert_ptr_equal(json_array_get(json_object_get(a, "paths"), 0), jpath(doc, 0));
 	assert_string_equal(jget_str(json_object_get(json_object_get(doc, "swarm"), "service"), "image"),
 			    "sha256:0123456789abcdef0123");
+	/* task to task: overlay, from the outer packets on an uplink */
+	{
+		json_t *t2t = json_array_get(json_object_get(a, "paths"), 1);
+		json_t *hops = json_object_get(t2t, "evidence"), *outer;
+		json_t *points = json_object_get(json_object_get(doc, "environment"), "capture_points");
+
+		assert_string_equal(jget_str(t2t, "mechanism"), "overlay");
+		assert_null(json_object_get(json_array_get(hops, 0), "outer"));
+		outer = json_object_get(json_array_get(hops, 1), "outer");
+		assert_non_null(outer);
+		assert_string_equal(jget_str(outer, "encapsulation"), "vxlan");
+		assert_string_equal(jget_str(outer, "src"), "10.0.0.12:41000");
+		assert_string_equal(jget_str(outer, "dst"), "10.0.0.11:4789");
+		assert_int_equal(json_integer_value(json_object_get(outer, "vni")), 4097);
+		assert_string_equal(jget_str(json_array_get(points, json_array_size(points) - 1), "node"), "node-a");
+	}
 	json_decref(doc);
 	nc_result_free(r);
 
