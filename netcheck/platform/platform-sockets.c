@@ -313,31 +313,37 @@ static int find_listen_inode(int family, int proto, uint16_t port, unsigned long
 	return r;
 }
 
-static bool proc_has_socket(const char *pid, const char *want)
+/* Which of want (n "socket:[inode]" strings) pid's fds hold: found[i]
+ * set for each; returns how many it newly found. */
+static size_t proc_holds_sockets(int pid, char (*want)[64], size_t n, const bool *done, bool *found)
 {
-	char path[300], target[64];
+	char path[64], target[64];
 	DIR *d;
 	struct dirent *de;
-	bool found = false;
-	unsigned n = 0;
+	size_t hits = 0;
+	unsigned k = 0;
 
-	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
 	d = opendir(path);
 	if (d == NULL)
-		return false;
-	while (!found && n++ < MAX_FDS_PER_PROC && (de = readdir(d)) != NULL) {
+		return 0;
+	while (k++ < MAX_FDS_PER_PROC && (de = readdir(d)) != NULL) {
 		ssize_t len;
 
 		if (de->d_name[0] == '.')
 			continue;
 		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
-		if (len <= 0)
+		if (len <= 7 || strncmp(target, "socket:", 7) != 0)
 			continue;
 		target[len] = '\0';
-		found = strcmp(target, want) == 0;
+		for (size_t i = 0; i < n; i++)
+			if (!done[i] && !found[i] && strcmp(target, want[i]) == 0) {
+				found[i] = true;
+				hits++;
+			}
 	}
 	closedir(d);
-	return found;
+	return hits;
 }
 
 static int by_pid_descending(const void *a, const void *b)
@@ -382,47 +388,72 @@ static int list_pids_newest_first(int **ret, size_t *ret_n)
 	return 0;
 }
 
-static int socket_owner(int proto, uint16_t port, int family, nc_platform_process_t *ret)
+static void process_name(int pid, nc_platform_process_t *ret)
 {
-	char want[64], pid[16];
-	unsigned long inode = 0;
-	size_t n = 0;
+	char comm_path[64];
+	FILE *f;
+
+	ret->pid = pid;
+	snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", pid);
+	f = fopen(comm_path, "re");
+	if (f != NULL) {
+		if (fgets(ret->name, sizeof(ret->name), f) != NULL)
+			ret->name[strcspn(ret->name, "\n")] = '\0';
+		fclose(f);
+	}
+	if (ret->name[0] == '\0')
+		snprintf(ret->name, sizeof(ret->name), "pid %d", pid);
+}
+
+int nc_platform_socket_owners(const nc_platform_socket_query_t *q, size_t n, nc_platform_process_t *ret)
+{
+	char want[NC_PLATFORM_MAX_QUERIES][64];
+	bool done[NC_PLATFORM_MAX_QUERIES] = { false }, found[NC_PLATFORM_MAX_QUERIES];
+	size_t left = 0, pids_n = 0, owned = 0;
 	int *pids = NULL, r;
 
-	memset(ret, 0, sizeof(*ret));
-	(void)find_listen_inode(family == AF_INET6 ? AF_INET6 : AF_INET, proto, port, &inode);
-	if (inode == 0)
-		return -ENOENT;
-	snprintf(want, sizeof(want), "socket:[%lu]", inode);
+	if (n > NC_PLATFORM_MAX_QUERIES)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long inode = 0;
+
+		memset(&ret[i], 0, sizeof(ret[i]));
+		(void)find_listen_inode(q[i].family == AF_INET6 ? AF_INET6 : AF_INET, q[i].proto, q[i].port, &inode);
+		done[i] = inode == 0; /* nothing listens: nothing to look for */
+		snprintf(want[i], sizeof(want[i]), "socket:[%lu]", inode);
+		left += !done[i];
+	}
+	if (left == 0)
+		return 0;
 	/* Newest first: the listener of a port just published (docker-proxy,
 	 * rootlessport) was started a moment ago, so the scan of every
-	 * process's fds usually ends after a few processes, not ~150 */
-	r = list_pids_newest_first(&pids, &n);
+	 * process's fds usually ends after a few processes, not ~150; and one
+	 * scan for every socket asked for, not one each */
+	r = list_pids_newest_first(&pids, &pids_n);
 	if (r < 0)
 		return r;
-	r = -ENOENT;
-	for (size_t i = 0; i < n; i++) {
-		char comm_path[64];
-		FILE *f;
-
-		snprintf(pid, sizeof(pid), "%d", pids[i]);
-		if (!proc_has_socket(pid, want))
+	for (size_t p = 0; p < pids_n && left > 0; p++) {
+		memset(found, 0, sizeof(found));
+		if (proc_holds_sockets(pids[p], want, n, done, found) == 0)
 			continue;
-		ret->pid = pids[i];
-		snprintf(comm_path, sizeof(comm_path), "/proc/%d/comm", ret->pid);
-		f = fopen(comm_path, "re");
-		if (f != NULL) {
-			if (fgets(ret->name, sizeof(ret->name), f) != NULL)
-				ret->name[strcspn(ret->name, "\n")] = '\0';
-			fclose(f);
-		}
-		if (ret->name[0] == '\0')
-			snprintf(ret->name, sizeof(ret->name), "pid %d", ret->pid);
-		r = 0;
-		break;
+		for (size_t i = 0; i < n; i++)
+			if (found[i]) {
+				process_name(pids[p], &ret[i]);
+				done[i] = true;
+				left--;
+				owned++;
+			}
 	}
 	free(pids);
-	return r;
+	return (int)owned;
+}
+
+static int socket_owner(int proto, uint16_t port, int family, nc_platform_process_t *ret)
+{
+	nc_platform_socket_query_t q = { .proto = (uint8_t)proto, .port = port, .family = family };
+	int r = nc_platform_socket_owners(&q, 1, ret);
+
+	return r < 0 ? r : r == 0 ? -ENOENT : 0;
 }
 
 int nc_platform_tcp_listener_family(uint16_t port, int family, nc_platform_process_t *ret)

@@ -272,6 +272,22 @@ static void test_netns_listeners_live(void **state)
 		assert_int_equal(nc_platform_udp_listener_family(uport, AF_INET, &proc), 0);
 		assert_int_equal(proc.pid, (int)getpid());
 		assert_int_equal(nc_platform_udp_listener_family(tport, AF_INET, &proc), -ENOENT);
+		/* several at once, in one scan: each found where it is, none where nothing is */
+		{
+			nc_platform_socket_query_t q[] = {
+				{ IPPROTO_TCP, tport, AF_INET }, { IPPROTO_UDP, uport, AF_INET },
+				{ IPPROTO_TCP, tport, AF_INET6 }, { IPPROTO_TCP, closed, AF_INET },
+			};
+			nc_platform_process_t owners[4];
+
+			assert_int_equal(nc_platform_socket_owners(q, 4, owners), 2);
+			assert_int_equal(owners[0].pid, (int)getpid());
+			assert_int_equal(owners[1].pid, (int)getpid());
+			assert_string_equal(owners[0].name, owners[1].name);
+			assert_int_equal(owners[2].pid, 0);
+			assert_int_equal(owners[3].pid, 0);
+			assert_int_equal(nc_platform_socket_owners(q, NC_PLATFORM_MAX_QUERIES + 1, owners), -EINVAL);
+		}
 	}
 	assert_int_equal(nc_platform_netns_listeners(-1, s, 4, &n), -EINVAL);
 

@@ -67,59 +67,70 @@ int nc_ct_adopt_inspected(run_state_t *s, nc_container_target_t *ct, nc_error_t 
 	return 0;
 }
 
-/* Who listens on the published port: read once, now, while we may still
- * look at other users' processes (rootlesskit, rootlessport).  Some
+static void take_owner(const nc_platform_process_t *proc, nc_forwarder_t *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (proc->pid <= 0)
+		return;
+	snprintf(ret->name, sizeof(ret->name), "%s", proc->name);
+	ret->pid = proc->pid;
+}
+
+/* Who listens on the published port and holds each published UDP port
+ * (docker-proxy holds one socket per family and port): read once, now,
+ * while we may still look at other users' processes (rootlesskit,
+ * rootlessport), with one scan of the processes for all of them.  Some
  * engines (Podman) list one binding for every address ("HostIp": ""):
  * [::] is served too when the process listening on the port over IPv6 is
  * that one. */
-static bool holder_of(int proto, uint16_t port, int family, nc_forwarder_t *ret)
+void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
 {
-	nc_platform_process_t proc;
+	nc_container_t *c = nc_result_container(s->result);
+	nc_platform_socket_query_t q[NC_PLATFORM_MAX_QUERIES];
+	nc_platform_process_t owner[NC_PLATFORM_MAX_QUERIES];
+	size_t udp_at[NC_ENGINE_MAX_PORTS], n = 0, tcp4 = 0, tcp6 = 0, tcp_v6port = 0;
+	nc_forwarder_t v6;
 
-	if ((proto == IPPROTO_UDP ? nc_platform_udp_listener_family(port, family, &proc)
-				  : nc_platform_tcp_listener_family(port, family, &proc)) < 0)
-		return false;
-	snprintf(ret->name, sizeof(ret->name), "%s", proc.name);
-	ret->pid = proc.pid;
-	return true;
-}
-
-static bool listener_of(uint16_t port, int family, nc_forwarder_t *ret)
-{
-	return holder_of(IPPROTO_TCP, port, family, ret);
-}
-
-/* Each published UDP port's forwarder, per family (docker-proxy holds one
- * UDP socket per family and port). */
-static void find_udp_forwarders(nc_container_target_t *ct)
-{
 	for (size_t i = 0; i < ct->info.n_ports && i < NC_ENGINE_MAX_PORTS; i++) {
 		const nc_container_port_t *b = &ct->info.ports[i];
 
 		memset(ct->udp_forwarders[i], 0, sizeof(ct->udp_forwarders[i]));
-		if (b->proto != NC_ENGINE_UDP || b->host_port == 0)
+		udp_at[i] = SIZE_MAX;
+		if (b->proto != NC_ENGINE_UDP || b->host_port == 0 || n + 2 > NC_PLATFORM_MAX_QUERIES - 3)
 			continue;
-		for (int f = 0; f < 2; f++)
-			(void)holder_of(IPPROTO_UDP, b->host_port, f ? AF_INET6 : AF_INET, &ct->udp_forwarders[i][f]);
+		udp_at[i] = n;
+		q[n++] = (nc_platform_socket_query_t){ IPPROTO_UDP, b->host_port, AF_INET };
+		q[n++] = (nc_platform_socket_query_t){ IPPROTO_UDP, b->host_port, AF_INET6 };
 	}
-}
-
-void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
-{
-	nc_container_t *c = nc_result_container(s->result);
-	nc_forwarder_t v6;
-
-	find_udp_forwarders(ct);
+	if (c->published_port != 0) {
+		tcp4 = n;
+		q[n++] = (nc_platform_socket_query_t){ IPPROTO_TCP, c->published_port, AF_INET };
+		tcp6 = n;
+		q[n++] = (nc_platform_socket_query_t){ IPPROTO_TCP, c->published_port, AF_INET6 };
+		tcp_v6port = tcp6;
+		if (c->published_port6 != 0 && c->published_port6 != c->published_port) {
+			tcp_v6port = n;
+			q[n++] = (nc_platform_socket_query_t){ IPPROTO_TCP, c->published_port6, AF_INET6 };
+		}
+	}
+	if (n == 0 || nc_platform_socket_owners(q, n, owner) < 0)
+		return;
+	for (size_t i = 0; i < ct->info.n_ports && i < NC_ENGINE_MAX_PORTS; i++)
+		if (udp_at[i] != SIZE_MAX)
+			for (int f = 0; f < 2; f++)
+				take_owner(&owner[udp_at[i] + (size_t)f], &ct->udp_forwarders[i][f]);
 	if (c->published_port == 0)
 		return;
-	ct->have_forwarder = listener_of(c->published_port, AF_INET, &ct->forwarder) ||
-			    listener_of(c->published_port, AF_INET6, &ct->forwarder);
-	if (c->published_port6 == 0 && ct->have_forwarder && listener_of(c->published_port, AF_INET6, &v6) &&
-	    v6.pid == ct->forwarder.pid)
+	ct->have_forwarder = owner[tcp4].pid > 0 || owner[tcp6].pid > 0;
+	take_owner(&owner[owner[tcp4].pid > 0 ? tcp4 : tcp6], &ct->forwarder);
+	take_owner(&owner[tcp6], &v6);
+	if (c->published_port6 == 0 && ct->have_forwarder && v6.pid > 0 && v6.pid == ct->forwarder.pid)
 		c->published_port6 = c->published_port;
 	/* [::1] is accepted by the [::] listener: its own process */
-	if (c->published_port6 != 0)
-		ct->have_forwarder6 = listener_of(c->published_port6, AF_INET6, &ct->forwarder6);
+	if (c->published_port6 != 0) {
+		ct->have_forwarder6 = owner[tcp_v6port].pid > 0;
+		take_owner(&owner[tcp_v6port], &ct->forwarder6);
+	}
 }
 
 const nc_forwarder_t *nc_ct_forwarder_for(const void *t, const nc_path_t *p)
