@@ -37,6 +37,28 @@ typedef struct nc_container_target {
 	nc_publish_binding_t bindings[NC_ENGINE_MAX_PORTS];
 } nc_container_target_t;
 
+/* published-remote's client (target-remote.c): the launched target's */
+typedef struct nc_remote_client {
+	nc_platform_remote_t ns;      /* netcheck's remote-client namespace; netns_name "" = none */
+	char note[NC_DETAIL_MAX];     /* why there is none, for published-remote */
+	bool firewall_read;           /* the ruleset was read: firewall holds its answers */
+	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
+	uv_thread_t thread;           /* makes ns while the engine starts the container */
+	bool pending;                 /* thread not joined yet */
+	run_state_t *run;             /* borrowed, for thread */
+} nc_remote_client_t;
+
+/* Starts making the namespace on a thread (it needs nothing of the
+ * container); _join waits for it (before anything reads rc); _free joins
+ * and removes it (idempotent).  Reading rc's answers needs the container
+ * up (ct prepared): _read_firewall before the paths' probes (privileged),
+ * _add_path adds published-remote and its probe. */
+void nc_remote_begin(run_state_t *s, nc_remote_client_t *rc);
+void nc_remote_join(nc_remote_client_t *rc);
+void nc_remote_free(nc_remote_client_t *rc);
+void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct);
+void nc_remote_add_path(run_state_t *s, nc_remote_client_t *rc, nc_container_target_t *ct, uint64_t timeout);
+
 /* target-named.c: inspects the user's running container name (a name or
  * id) and takes its ports (--port, else every published TCP one), route
  * and forwarder.  NC_ENOTFOUND when there is none. */

@@ -7,7 +7,7 @@
  * of calls.  prepare: the image imported when missing, the host listener
  * and the --peer for the paths that start in the container, the container
  * created and started, a bounded wait until it listens, the forwarder,
- * the remote-client namespace.  Paths: a container's (target-container.c)
+ * the remote-client namespace (made while the container starts).  Paths: a container's (target-container.c)
  * and, for netcheck's responder, published-remote (with the firewall's
  * answers read first, while still privileged) and the relayed paths from
  * the container.  Capture: a container's points, the peer's and the remote
@@ -43,10 +43,7 @@ struct launched {
 	char peer_id[80];             /* --peer: the second container, ours */
 	char peer_name[NC_NAME_MAX];
 	nc_container_info_t peer_info;
-	nc_platform_remote_t remote;  /* netcheck's remote-client namespace; netns_name "" = none */
-	char remote_note[NC_DETAIL_MAX]; /* why there is none, for published-remote */
-	bool firewall_read;           /* the ruleset was read: firewall holds its answers */
-	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
+	nc_remote_client_t remote;    /* published-remote's client (target-remote.c) */
 };
 
 static int image_ref(const run_state_t *s, char *ret, size_t len)
@@ -242,34 +239,6 @@ static int prepare_origin(run_state_t *s, struct launched *t, const char *image,
 	return 0;
 }
 
-/* A client in another namespace, for published-remote: only where the
- * container's bridge is on this host (else the path is skipped, with the
- * reason) and only for netcheck's own container. */
-static void make_remote(run_state_t *s, struct launched *t)
-{
-	nc_error_t rerr = { "" };
-	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
-
-	if (!nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
-		return; /* --paths/--skip left the path out: no namespace, capture point or ruleset read for it */
-	if (!nc_classify_engine_is_local(kind)) {
-		snprintf(t->remote_note, sizeof(t->remote_note),
-			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));
-		return;
-	}
-	if (nc_platform_remote_create(nc_result_container(s->result)->run_id, &t->remote, &rerr) < 0) {
-		t->remote.netns_name[0] = '\0';
-		snprintf(t->remote_note, sizeof(t->remote_note), "not sent: no remote-client namespace: %.200s",
-			 rerr.text);
-		return;
-	}
-	/* held by our fd, not by a name: gone when netcheck ends, however */
-	if (nc_platform_remote_hold(&t->remote) < 0) {
-		nc_platform_remote_destroy(&t->remote);
-		snprintf(t->remote_note, sizeof(t->remote_note), "not sent: the remote-client namespace could not be held");
-	}
-}
-
 static int launched_prepare_container(run_state_t *s, struct launched *t, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
@@ -304,6 +273,7 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	memset(&spec, 0, sizeof(spec));
 	fill_spec(s, t, t->image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
 	nc_run_progress(s, "creating and starting container %s from %s", c->name, t->image);
+	nc_remote_begin(s, &t->remote);
 	r = start_one(s, &spec, t->ct.container_id, sizeof(t->ct.container_id), err);
 	if (t->ct.container_id[0] != '\0')
 		snprintf(c->id, sizeof(c->id), "%s", t->ct.container_id);
@@ -348,8 +318,7 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	if (nc_run_ours(s)) /* the responder answers on UDP too, published beside TCP */
 		t->ct.udp_ports[t->ct.n_udp_ports++] = t->ct.port;
 	nc_ct_find_forwarder(s, &t->ct);
-	nc_run_progress(s, "making the remote-client namespace");
-	make_remote(s, t);
+	nc_remote_join(&t->remote);
 	return 0;
 }
 
@@ -361,7 +330,7 @@ static void launched_teardown(run_state_t *s, void *target)
 
 	free(t->stale); /* a survey that failed */
 	t->stale = NULL;
-	nc_platform_remote_destroy(&t->remote); /* "" name: nothing made */
+	nc_remote_free(&t->remote);
 
 	if (t->peer_id[0] != '\0' && !s->opt->keep) {
 		nc_engine_set_cancel(s->engine, NULL);
@@ -399,41 +368,6 @@ static void launched_teardown(run_state_t *s, void *target)
 }
 
 /* ---- paths and facts ------------------------------------------------------ */
-
-/* What a client on another machine sees: from netcheck's own namespace
- * to the host's primary address and the published port, through
- * PREROUTING and FORWARD like a remote client. */
-static void add_remote(run_state_t *s, struct launched *t, uint64_t timeout)
-{
-	const nc_container_t *c = nc_result_container(s->result);
-	nc_probe_tcp_options_t opts = { .http = true, .use_socket_fd = true };
-	nc_endpoint_t target = t->remote.host_address;
-	nc_probe_t *probe = NULL;
-	nc_path_t *p;
-	int fd, r;
-
-	target.port = c->published_port;
-	p = nc_ct_add_path(s, &t->ct, NC_PATH_PUBLISHED_REMOTE, NULL, t->ct.port, &target);
-	if (p == NULL)
-		return;
-	if (t->remote.netns_name[0] == '\0' || c->published_port == 0) {
-		nc_classify_not_sent(p, NC_NOT_SENT_NO_CLIENT, "%s",
-				     t->remote_note[0] ? t->remote_note : "not sent: no remote-client namespace");
-		return;
-	}
-	r = nc_platform_remote_connect_fd(&t->remote, SOCK_STREAM, &fd);
-	if (r < 0) {
-		nc_run_add_probe(s, p, r, NULL);
-		return;
-	}
-	/* the witness traces this client, not published-host's (the same destination) */
-	if (nc_result_path_count(s->result) - 1 < NC_MAX_PATHS)
-		s->witness_src[nc_result_path_count(s->result) - 1] = t->remote.client_address;
-	opts.socket_fd = fd;
-	opts.http_path = NULL; /* netcheck's responder: GET /<nonce>, the peer it saw */
-	r = nc_probe_tcp_new(&s->loop, p, timeout, &opts, &probe);
-	nc_run_add_probe(s, p, r, probe);
-}
 
 /* Paths that start inside the container: netcheck's responder connects
  * out (to the host listener, to the peer by address and by name). */
@@ -495,50 +429,6 @@ static void add_from_container(run_state_t *s, struct launched *t, uint64_t time
 
 
 
-/* The firewall ruleset, for published-remote's diagnosis: read only in runs
- * that probe it, before the probes (reading needs CAP_NET_ADMIN, which the
- * probe stage drops), and asked the two questions at once so that nothing
- * of the ruleset outlives the stage.  A ruleset that cannot be read is not
- * an error: the diagnosis says so. */
-static void read_firewall(run_state_t *s, struct launched *t)
-{
-	const nc_container_t *c = nc_result_container(s->result);
-	nc_diag_firewall_t *f = &t->firewall;
-	nc_platform_fw_packet_t input = { .dst = t->remote.host_address };
-	nc_platform_fw_packet_t forward = { .src = t->remote.client_address, .dst = c->ip, .dnat = true };
-	nc_platform_firewall_t *fw = NULL;
-	nc_error_t ferr = { "" };
-	uint64_t start = uv_hrtime();
-	int r;
-
-	if (t->remote.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET)
-		return;
-	nc_run_progress(s, "reading the firewall ruleset");
-	t->firewall_read = true;
-	f->published_port = c->published_port;
-	input.dst.port = c->published_port;
-	forward.dst.port = t->ct.port;
-	snprintf(forward.iifname, sizeof(forward.iifname), "%s", t->remote.host_ifname);
-	snprintf(forward.oifname, sizeof(forward.oifname), "%s", t->ct.route.ifname);
-	f->status = nc_platform_firewall_read(&fw, &ferr);
-	if (f->status == 0) {
-		f->legacy_tables = nc_platform_firewall_legacy_tables(fw);
-		r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_INPUT, &input, &f->input);
-		f->input_drop = r == 1;
-		if (r >= 0) {
-			r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_FORWARD, &forward, &f->forward);
-			f->forward_drop = r == 1;
-		}
-		if (r < 0) {
-			f->status = r;
-			snprintf(ferr.text, sizeof(ferr.text), "walking its chains: %s", nc_strerror(r));
-		}
-	}
-	snprintf(f->error, sizeof(f->error), "%s", ferr.text);
-	nc_platform_firewall_free(fw);
-	f->read_ms = (double)(uv_hrtime() - start) / 1e6;
-}
-
 /* ---- the ops ----------------------------------------------------------------- */
 
 /* What the engine's first round of calls asks for this target: whether
@@ -591,6 +481,9 @@ static int launched_prepare(run_state_t *s, void *target, nc_error_t *err)
 
 	t->ct.port = nc_run_default_port(s->opt);
 	r = launched_prepare_container(s, t, err);
+	nc_remote_join(&t->remote);
+	if (r < 0 || t->ct.exited) /* made while the container started: no published-remote for one not up */
+		nc_remote_free(&t->remote);
 	if (r == 0)
 		nc_ct_decide(s, &t->ct);
 	return r;
@@ -620,9 +513,9 @@ static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_pl
 		nc_run_plan_point(plan, NC_POINT_PEER_CONTAINER, "eth0", descr, t->peer_info.pid);
 	}
 	/* the host's end of the remote client's veth: where its packets come in */
-	if (t->remote.netns_name[0] != '\0') {
-		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", t->remote.netns_name);
-		nc_run_plan_point(plan, NC_POINT_REMOTE_HOST_SIDE, t->remote.host_ifname, descr, 0);
+	if (t->remote.ns.netns_name[0] != '\0') {
+		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", t->remote.ns.netns_name);
+		nc_run_plan_point(plan, NC_POINT_REMOTE_HOST_SIDE, t->remote.ns.host_ifname, descr, 0);
 	}
 	return 0;
 }
@@ -631,10 +524,10 @@ static void launched_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 {
 	struct launched *t = target;
 
-	read_firewall(s, t);
+	nc_remote_read_firewall(s, &t->remote, &t->ct);
 	nc_ct_plan_paths(s, &t->ct, timeout);
 	if (!t->ct.exited && nc_run_ours(s)) {
-		add_remote(s, t, timeout);
+		nc_remote_add_path(s, &t->remote, &t->ct, timeout);
 		add_from_container(s, t, timeout);
 	}
 }
@@ -643,7 +536,7 @@ static bool launched_gather_facts(run_state_t *s, void *target, bool path_failed
 {
 	struct launched *t = target;
 
-	return nc_ct_gather_facts(s, &t->ct, path_failed, t->firewall_read ? &t->firewall : NULL, ret);
+	return nc_ct_gather_facts(s, &t->ct, path_failed, t->remote.firewall_read ? &t->remote.firewall : NULL, ret);
 }
 
 const nc_target_ops_t nc_target_launched = {
