@@ -282,35 +282,32 @@ int nc_platform_netns_listeners(int pid, nc_platform_socket_t *ret, size_t max, 
 
 /* ---- the process behind a port ------------------------------------------------ */
 
-/* Inode of the socket of family listening on TCP port (bound to UDP port)
- * in this namespace, read from /proc/net/{tcp,tcp6,udp,udp6} by the same
- * parser as every table. */
-static int find_listen_inode(int family, int proto, uint16_t port, unsigned long *ret_inode)
+/* The inode of each socket of q in this namespace (0 where none), from
+ * one read of its table: sock_diag's four dumps of listening and bound
+ * sockets (a /proc/net/tcp read walks every connection of the host,
+ * ~4 ms each here), or /proc/net where sock_diag is missing.  A dual-stack
+ * socket is an AF_INET6 one, as in /proc/net/tcp6. */
+static int find_inodes(const nc_platform_socket_query_t *q, size_t n, unsigned long *ret)
 {
-	static const char *const tables[2][2] = { { "/proc/net/tcp", "/proc/net/tcp6" }, { "/proc/net/udp", "/proc/net/udp6" } };
-	nc_platform_socket_t *table;
-	char *text;
-	size_t len = 0, n = 0;
-	int r = read_file_bounded(tables[proto == IPPROTO_UDP][family == AF_INET6], &text, &len);
+	nc_platform_socket_t *table = malloc(NC_PLATFORM_MAX_SOCKETS * sizeof(*table));
+	size_t len = 0;
+	int r;
 
-	if (r < 0)
-		return r;
-	table = malloc(NC_PLATFORM_MAX_SOCKETS * sizeof(*table));
-	if (table == NULL) {
-		free(text);
+	if (table == NULL)
 		return -ENOMEM;
+	/* -E2BIG: more sockets than the room; the first ones are searched */
+	r = nc_platform_netns_listeners(0, table, NC_PLATFORM_MAX_SOCKETS, &len);
+	for (size_t i = 0; i < n; i++) {
+		int family = q[i].family == AF_INET6 ? AF_INET6 : AF_INET;
+
+		ret[i] = 0;
+		for (size_t k = 0; k < len && ret[i] == 0; k++)
+			if (table[k].proto == q[i].proto && table[k].local.family == family &&
+			    table[k].local.port == q[i].port)
+				ret[i] = table[k].inode;
 	}
-	/* -E2BIG: more listeners than the room; the first ones are searched */
-	(void)nc_platform_parse_proc_net(text, len, family, proto, table, NC_PLATFORM_MAX_SOCKETS, &n);
-	free(text);
-	r = -ENOENT;
-	for (size_t i = 0; i < n && r < 0; i++)
-		if (table[i].local.port == port && table[i].inode != 0) {
-			*ret_inode = table[i].inode;
-			r = 0;
-		}
 	free(table);
-	return r;
+	return r == -E2BIG ? 0 : r;
 }
 
 /* Which of want (n "socket:[inode]" strings) pid's fds hold: found[i]
@@ -412,15 +409,18 @@ int nc_platform_socket_owners(const nc_platform_socket_query_t *q, size_t n, nc_
 	size_t left = 0, pids_n = 0, owned = 0;
 	int *pids = NULL, r;
 
+	unsigned long inode[NC_PLATFORM_MAX_QUERIES];
+
 	if (n > NC_PLATFORM_MAX_QUERIES)
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned long inode = 0;
-
+	for (size_t i = 0; i < n; i++)
 		memset(&ret[i], 0, sizeof(ret[i]));
-		(void)find_listen_inode(q[i].family == AF_INET6 ? AF_INET6 : AF_INET, q[i].proto, q[i].port, &inode);
-		done[i] = inode == 0; /* nothing listens: nothing to look for */
-		snprintf(want[i], sizeof(want[i]), "socket:[%lu]", inode);
+	r = find_inodes(q, n, inode);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		done[i] = inode[i] == 0; /* nothing listens: nothing to look for */
+		snprintf(want[i], sizeof(want[i]), "socket:[%lu]", inode[i]);
 		left += !done[i];
 	}
 	if (left == 0)
