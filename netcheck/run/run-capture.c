@@ -93,17 +93,32 @@ static void open_planned(void *arg)
 		(void)nc_platform_netns_leave(saved);
 }
 
-static void open_all(struct planned_point *plan, size_t n)
+static void start_all(struct planned_point *plan, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		plan[i].on_thread = uv_thread_create(&plan[i].thread, open_planned, &plan[i]) == 0;
 		if (!plan[i].on_thread)
 			open_planned(&plan[i]); /* no thread: this one waits alone */
 	}
+}
+
+static void join_all(struct planned_point *plan, size_t n)
+{
 	for (size_t i = 0; i < n; i++)
 		if (plan[i].on_thread)
 			(void)uv_thread_join(&plan[i].thread);
+	for (size_t i = 0; i < n; i++)
+		plan[i].on_thread = false;
 }
+
+/* The points being opened on their threads, between
+ * nc_run_capture_open_begin and _end. */
+struct run_capture_opening {
+	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
+	size_t n;
+	bool stream, want_agent;
+	char filter[NC_CAPTURE_FILTER_MAX]; /* the target's scope, each point's filter */
+};
 
 /* Adds one opened point; a point that could not be opened is noted and
  * skipped, except for missing privilege, which ends capture altogether.
@@ -242,16 +257,13 @@ static int plan_capture(run_state_t *s, nc_run_capture_plan_t **ret, nc_error_t 
 	return 0;
 }
 
-int nc_run_capture_open(run_state_t *s, nc_error_t *err)
+int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	nc_error_t perr = { "" };
 	bool stream = s->bulk_capture && s->opt->pcap_fd >= 0;
 	bool want_agent = nc_run_agent_wanted(s);
-	struct planned_point plan[NC_CAPTURE_MAX_POINTS];
+	struct run_capture_opening *op;
 	nc_run_capture_plan_t *tp = NULL;
-	size_t i = 0, n = 0;
-	bool denied = false; /* no privilege to capture, rather than a failure */
 	int r;
 
 	if (!s->opt->capture) {
@@ -268,10 +280,16 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		return 0;
 	}
 	s->capture_container6 = tp->container6;
+	op = calloc(1, sizeof(*op));
+	if (op == NULL) {
+		free(tp);
+		return nc_error_set(err, -ENOMEM, "out of memory");
+	}
 	/* streaming keeps nothing: memory stays bounded however long it runs */
 	r = nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
 	if (r < 0) {
 		free(tp);
+		free(op);
 		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
 	}
 	if (s->bulk_capture)
@@ -285,6 +303,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 			nc_capture_free(s->capture);
 			s->capture = NULL;
 			free(tp);
+			free(op);
 			return nc_error_set(err, -EINVAL, "snaplen must be %d..%d, not %u", NC_CAPTURE_SNAPLEN_MIN,
 					    NC_CAPTURE_SNAPLEN_MAX, snaplen);
 		}
@@ -295,11 +314,37 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		/* the agent captures the engine's side: its bridge, the veth, eth0 */
 		if (want_agent && (kind == NC_POINT_BRIDGE || kind == NC_POINT_VETH || kind == NC_POINT_CONTAINER))
 			continue;
-		plan_from(&plan[n++], s->capture, &tp->points[k], tp->filter);
+		plan_from(&op->plan[op->n++], s->capture, &tp->points[k], op->filter);
 	}
+	op->stream = stream;
+	op->want_agent = want_agent;
+	/* the filter is compiled into each point on its thread: op keeps it */
+	snprintf(op->filter, sizeof(op->filter), "%s", tp->filter);
+	free(tp);
+	start_all(op->plan, op->n);
+	s->capture_opening = op;
+	return 0;
+}
 
-	open_all(plan, n);
-	free(tp); /* the filter is compiled into each point now */
+/* Waits for the points' threads; a point that could not be opened is
+ * noted and skipped, except for missing privilege, which ends capture
+ * altogether; then capture starts reading (and the agent, if wanted). */
+int nc_run_capture_open_end(run_state_t *s, nc_error_t *err)
+{
+	nc_environment_t *env = nc_result_environment(s->result);
+	struct run_capture_opening *op = s->capture_opening;
+	struct planned_point *plan;
+	nc_error_t perr = { "" };
+	bool denied = false; /* no privilege to capture, rather than a failure */
+	size_t i = 0, n;
+	int r;
+
+	if (op == NULL)
+		return 0;
+	s->capture_opening = NULL;
+	join_all(op->plan, op->n);
+	plan = op->plan;
+	n = op->n;
 	for (i = 0; i < n; i++) {
 		r = add_point(s, &plan[i], &perr);
 		if (r >= 0)
@@ -312,11 +357,12 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		else if (r == -EPERM && plan[i].kind != NC_POINT_PEER_CONTAINER)
 			goto no_privilege;
 	}
-	if (stream) {
+	if (op->stream) {
 		r = open_writer(s, &s->stream, s->stream_ids, err);
 		if (r < 0) {
 			nc_capture_free(s->capture);
 			s->capture = NULL;
+			free(op);
 			return r;
 		}
 	}
@@ -326,9 +372,9 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 		goto fail_point;
 	}
 	s->capture_running = true;
-	if (want_agent)
-		return nc_run_agent_start(s);
-	return 0;
+	r = op->want_agent ? nc_run_agent_start(s) : 0;
+	free(op);
+	return r;
 
 no_privilege:
 	denied = true;
@@ -336,6 +382,7 @@ no_privilege:
 fail_point: /* no capture at all: the run goes on without it, unless it was required */
 	for (; i < n; i++)
 		nc_capture_opened_free(plan[i].opened);
+	free(op);
 	nc_capture_free(s->capture);
 	s->capture = NULL;
 	env->n_capture_points = 0;
@@ -624,8 +671,30 @@ out:
 	return r;
 }
 
+/* Points opened but never added (a run stopped between _begin and _end). */
+static void forget_opening(run_state_t *s)
+{
+	struct run_capture_opening *op = s->capture_opening;
+
+	if (op == NULL)
+		return;
+	join_all(op->plan, op->n);
+	for (size_t i = 0; i < op->n; i++)
+		nc_capture_opened_free(op->plan[i].opened);
+	free(op);
+	s->capture_opening = NULL;
+}
+
+int nc_run_capture_open(run_state_t *s, nc_error_t *err)
+{
+	int r = nc_run_capture_open_begin(s, err);
+
+	return r < 0 ? r : nc_run_capture_open_end(s, err);
+}
+
 void nc_run_capture_free(run_state_t *s)
 {
+	forget_opening(s);
 	nc_run_agent_free(s);
 	nc_capture_free(s->capture);
 	s->capture = NULL;

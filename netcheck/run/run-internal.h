@@ -126,6 +126,7 @@ struct run_state {
 	uv_timer_t grace;             /* lets the last packets arrive before capture stops */
 	uv_timer_t deadline;          /* netcheck capture --duration */
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
+	struct run_capture_opening *capture_opening; /* owned: points opening on their threads (run-capture.c) */
 	bool capture_running;
 	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
@@ -209,6 +210,14 @@ int nc_run_probe(run_state_t *s, nc_error_t *err);
  * (capture may still be off, with the reason in the environment's
  * capture_note), or -EPERM when capture was required. */
 int nc_run_capture_open(run_state_t *s, nc_error_t *err);
+/* The same in two halves: _begin plans the points and starts opening each
+ * on a thread of its own (each waits ~10 ms for the kernel), _end waits
+ * for them and starts reading; the run does its other privileged work
+ * between them.  _begin's errors are the plan's; _end returns as
+ * nc_run_capture_open (0 when nothing was begun).  nc_run_capture_free
+ * forgets what was begun and never ended. */
+int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err);
+int nc_run_capture_open_end(run_state_t *s, nc_error_t *err);
 /* Called when the probes are done: stops capture after a short grace;
  * close callbacks finish on the loop. */
 void nc_run_capture_finish(run_state_t *s);

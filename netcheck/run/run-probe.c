@@ -53,6 +53,16 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 	s->target->plan_paths(s, s->target_state, timeout);
 	/* the trace table and the drop reasons' flows, while privileged, before the first packet */
 	nc_run_witness_start(s);
+	/* the capture points opened meanwhile on their threads: reading
+	 * before the first probe leaves */
+	r = nc_run_capture_open_end(s, err);
+	if (r < 0) { /* capture was required: no path was probed, none is reported */
+		for (size_t i = 0; i < s->n_probes; i++)
+			nc_probe_free(s->probes[i]);
+		s->n_probes = 0;
+		nc_result_clear_paths(s->result);
+		return r;
+	}
 
 	r = uv_timer_init(&s->loop, &s->watchdog);
 	if (r < 0)

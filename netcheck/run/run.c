@@ -81,8 +81,10 @@ static int stage_prepare(run_state_t *s, nc_error_t *err)
 static int stage_open_capture(run_state_t *s, nc_error_t *err)
 {
 	nc_run_progress(s, "opening the capture points");
-	/* capture opens before any probe, so the first SYN is seen */
-	return nc_run_capture_open(s, err);
+	/* capture opens before any probe, so the first SYN is seen: the probe
+	 * stage waits for it (nc_run_capture_open_end) once it has done its
+	 * own privileged work meanwhile */
+	return nc_run_capture_open_begin(s, err);
 }
 
 /* The probes record what happened; the policy says what each error
