@@ -159,32 +159,6 @@ static int add_point(run_state_t *s, struct planned_point *p, nc_error_t *err)
 	return r; /* the caller notes it and goes on */
 }
 
-/* netcheck capture: every packet goes to the file as it is read, with a
- * comment saying what it is (nothing is attributed: there are no probes). */
-static int on_stream_packet(nc_capture_t *c, const nc_capture_frame_t *f, void *data)
-{
-	run_state_t *s = data;
-	char comment[128];
-	int r;
-
-	(void)c;
-	if (f->point >= NC_CAPTURE_MAX_POINTS || s->stream_ids[f->point] < 0)
-		return 1;
-	(void)nc_packet_describe(f->packet, comment, sizeof(comment));
-	r = nc_pcapng_write_packet(s->stream, (uint32_t)s->stream_ids[f->point], f->ts_ns, f->bytes, f->caplen,
-				   f->origlen, f->direction == NC_DIR_IN ? 1 : f->direction == NC_DIR_OUT ? 2 : 0,
-				   comment);
-	if (r == -EINVAL) /* classic pcap refuses a second link type: skip those */
-		return 1;
-	if (r < 0) {
-		s->stream_error = r;
-		return r;
-	}
-	if (f->ts_ns > s->stream_last_ts)
-		s->stream_last_ts = f->ts_ns;
-	return 0;
-}
-
 static void on_capture_end(nc_capture_t *c, int status, void *data)
 {
 	run_state_t *s = data;
@@ -193,32 +167,6 @@ static void on_capture_end(nc_capture_t *c, int status, void *data)
 	if (status == 0)
 		nc_result_environment(s->result)->capture_count_reached = true;
 	s->capture_ended = true; /* the watchdog stops the capture */
-}
-
-/* The capture file on opt->pcap_fd, with an interface per capture point
- * named by its unique name (ret_ids[i]: its id, or < 0).  *ret: new. */
-static int open_writer(run_state_t *s, nc_pcapng_t **ret, int *ret_ids, nc_error_t *err)
-{
-	const nc_environment_t *env = nc_result_environment(s->result);
-	char os[200];
-	int r;
-
-	if (nc_platform_os_description(os, sizeof(os)) < 0)
-		snprintf(os, sizeof(os), "unknown");
-	r = nc_pcapng_open_fd(s->opt->pcap_fd, s->opt->pcap_classic ? NC_PCAPNG_FORMAT_PCAP : NC_PCAPNG_FORMAT_PCAPNG,
-			      os, "netcheck " NC_VERSION, ret);
-	if (r < 0)
-		return nc_error_set(err, r, "cannot write %s: %s", s->opt->pcap_path, nc_strerror(r));
-	for (size_t i = 0; i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-
-		ret_ids[i] = pi != NULL ? nc_pcapng_add_interface(*ret,
-								   i < env->n_capture_points ? env->capture_points[i].name
-											     : pi->name,
-								   pi->description, pi->linktype, pi->snaplen)
-					: -1;
-	}
-	return 0;
 }
 
 /* What the target plans, between the two points every run on this host
@@ -298,7 +246,7 @@ int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 		uint32_t snaplen = s->opt->capture_snaplen ? s->opt->capture_snaplen : STREAM_SNAPLEN;
 
 		if (nc_capture_set_snaplen(s->capture, snaplen) < 0 ||
-		    nc_capture_set_packet_cb(s->capture, on_stream_packet, s) < 0 ||
+		    nc_capture_set_packet_cb(s->capture, nc_run_capture_stream_packet, s) < 0 ||
 		    nc_capture_set_limit(s->capture, s->opt->capture_count, on_capture_end, s) < 0) {
 			nc_capture_free(s->capture);
 			s->capture = NULL;
@@ -358,7 +306,7 @@ int nc_run_capture_open_end(run_state_t *s, nc_error_t *err)
 			goto no_privilege;
 	}
 	if (op->stream) {
-		r = open_writer(s, &s->stream, s->stream_ids, err);
+		r = nc_run_capture_open_writer(s, &s->stream, s->stream_ids, err);
 		if (r < 0) {
 			nc_capture_free(s->capture);
 			s->capture = NULL;
@@ -439,74 +387,6 @@ void nc_run_capture_finish(run_state_t *s)
 	}
 }
 
-static int write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
-		      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err)
-{
-	nc_pcapng_t *w = NULL;
-	size_t n_points = nc_capture_point_count(s->capture);
-	int ids[NC_CAPTURE_MAX_POINTS];
-	uint64_t last_ts = 0;
-	int r;
-
-	r = open_writer(s, &w, ids, err);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		const nc_packet_t *pk = &pkts[i];
-		char comment[128];
-		const char *c = NULL;
-
-		if (pk->point >= n_points || ids[pk->point] < 0)
-			continue;
-		if (probe_of[i] >= 0) {
-			const nc_path_t *p = nc_result_path(s->result, (size_t)path_of_probe[probe_of[i]]);
-			snprintf(comment, sizeof(comment), "path=%s leg=%s", p->name, nc_leg_name(leg_of[i]));
-		} else {
-			/* every packet says what it is: ARP, neighbour discovery, ... */
-			(void)nc_packet_describe(pk, comment, sizeof(comment));
-		}
-		c = comment;
-		r = nc_pcapng_write_packet(w, (uint32_t)ids[pk->point], pk->ts_ns, pk->data, pk->caplen, pk->origlen,
-					   pk->direction == NC_DIR_IN ? 1 : pk->direction == NC_DIR_OUT ? 2 : 0, c);
-		if (r < 0 && r != -EINVAL) /* classic pcap refuses a second link type: skip those */
-			goto out;
-		if (pk->ts_ns > last_ts)
-			last_ts = pk->ts_ns;
-	}
-	for (size_t i = 0; i < n_points && i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-		if (ids[i] >= 0)
-			(void)nc_pcapng_write_stats(w, (uint32_t)ids[i], last_ts, pi->received, pi->dropped);
-	}
-	r = nc_pcapng_flush(w);
-out:
-	nc_pcapng_free(w);
-	if (r < 0)
-		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
-	return 0;
-}
-
-/* The streamed file's statistics blocks, then flushed and closed. */
-static int stream_close(run_state_t *s, nc_error_t *err)
-{
-	int r = s->stream_error;
-
-	for (size_t i = 0; i < nc_capture_point_count(s->capture) && i < NC_CAPTURE_MAX_POINTS; i++) {
-		const nc_capture_point_info_t *pi = nc_capture_point(s->capture, i);
-
-		if (s->stream_ids[i] >= 0)
-			(void)nc_pcapng_write_stats(s->stream, (uint32_t)s->stream_ids[i], s->stream_last_ts, pi->received,
-						    pi->dropped);
-	}
-	if (r == 0)
-		r = nc_pcapng_flush(s->stream);
-	nc_pcapng_free(s->stream);
-	s->stream = NULL;
-	if (r < 0)
-		return nc_error_set(err, r, "writing %s failed: %s", s->opt->pcap_path, nc_strerror(r));
-	return 0;
-}
-
 static void summarise_points(run_state_t *s)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
@@ -582,7 +462,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		return 0;
 	summarise_points(s);
 	if (s->stream != NULL)
-		return stream_close(s, err);
+		return nc_run_capture_stream_close(s, err);
 	(void)nc_capture_sort_by_time(s->capture);
 	pkts = nc_capture_packets(s->capture, &n);
 	n_points = nc_capture_point_count(s->capture);
@@ -661,7 +541,7 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 	}
 	r = 0;
 	if (s->opt->pcap_fd >= 0)
-		r = write_pcap(s, pkts, n, probe_of, leg_of, path_of_probe, err);
+		r = nc_run_capture_write_pcap(s, pkts, n, probe_of, leg_of, path_of_probe, err);
 out:
 	free(probe_of);
 	free(own_of);

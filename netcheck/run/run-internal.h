@@ -225,6 +225,17 @@ void nc_run_capture_finish(run_state_t *s);
  * asked.  Returns 0 or a negative error (file). */
 int nc_run_capture_evidence(run_state_t *s, nc_error_t *err);
 void nc_run_capture_free(run_state_t *s);
+/* run-capture-file.c: the capture file.  _open_writer: the file on
+ * opt->pcap_fd with an interface per capture point (ret_ids[i]: its id, or
+ * < 0; *ret: new); _stream_packet: nc_capture_set_packet_cb's callback of
+ * a streamed file (data: s); _stream_close: its counters, flushed, closed;
+ * _write_pcap: the whole file from the attributed packets (probe_of,
+ * leg_of: per packet; path_of_probe: per probe). */
+int nc_run_capture_open_writer(run_state_t *s, struct nc_pcapng **ret, int *ret_ids, nc_error_t *err);
+int nc_run_capture_stream_packet(nc_capture_t *c, const nc_capture_frame_t *f, void *data);
+int nc_run_capture_stream_close(run_state_t *s, nc_error_t *err);
+int nc_run_capture_write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n, const int *probe_of,
+			      const nc_leg_t *leg_of, const int *path_of_probe, nc_error_t *err);
 
 /* run-privileged.c: the drop of every thread's capabilities, and the one
  * thread made before it that keeps them for the witness's netlink work.
