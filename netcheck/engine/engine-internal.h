@@ -159,8 +159,9 @@ int nc_engine_ssh_parse(const char *url, nc_ssh_target_t *ret, nc_error_t *err);
  * or -EINVAL / -ENOSPC. */
 int nc_engine_ssh_argv(const nc_ssh_target_t *t, long connect_timeout_ms, char *timeout_opt, size_t len,
 		       const char **ret_argv, size_t max);
-/* Checks url and that ssh is on PATH (-ENOENT, said why).  *ret: new.
- * Starts nothing: the first call's connection starts the first child. */
+/* Checks url.  *ret: new.  Starts nothing: the first call's connection
+ * starts the first child, and a missing ssh is posix_spawnp()'s ENOENT
+ * then (said why, by nc_engine_ssh_explain() or nc_engine_ssh_connect()). */
 int nc_engine_ssh_new(const char *url, long connect_timeout_ms, nc_engine_ssh_t **ret, nc_error_t *err);
 /* After libcurl closed every connection (curl_multi_cleanup): ends and
  * reaps the children still there (EOF, then SIGTERM, then SIGKILL). */

@@ -80,27 +80,6 @@ struct nc_engine_ssh {
 
 /* ---- children ----------------------------------------------------------- */
 
-/* ssh as posix_spawnp() would find it; PATH unset: the libc default */
-static bool ssh_on_path(void)
-{
-	const char *path = getenv("PATH");
-
-	if (path == NULL)
-		path = "/bin:/usr/bin";
-	while (*path) {
-		size_t n = strcspn(path, ":");
-		char file[4096];
-
-		if (n > 0 && n < sizeof(file) - 5) {
-			snprintf(file, sizeof(file), "%.*s/ssh", (int)n, path);
-			if (access(file, X_OK) == 0)
-				return true;
-		}
-		path += n + (path[n] == ':');
-	}
-	return false;
-}
-
 /* Reads what the child wrote to stderr, keeping the last bytes. */
 static void drain_stderr(struct ssh_child *c)
 {
@@ -272,6 +251,18 @@ static int spawn_child(nc_engine_ssh_t *s, struct ssh_child *c, int conn)
 	c->err_len = 0;
 	c->killed = false;
 	return 0;
+}
+
+/* Why no child could be started, in one line: posix_spawnp()'s own PATH
+ * search said ENOENT (no ssh), or another errno. */
+static int spawn_error(const nc_engine_ssh_t *s, int code, nc_error_t *err)
+{
+	if (code == -ENOENT)
+		return nc_error_set(err, code,
+				    "engine %s needs the OpenSSH client, and there is no ssh on PATH (Debian, Ubuntu: "
+				    "apt install openssh-client)",
+				    s->url);
+	return nc_error_set(err, code, "engine %s: cannot start ssh: %s", s->url, strerror(-code));
 }
 
 /* The slot whose socket is named path (an accepted connection's peer). */
@@ -450,13 +441,6 @@ int nc_engine_ssh_new(const char *url, long connect_timeout_ms, nc_engine_ssh_t 
 		nc_error_set(err, r, "engine URL %s: cannot build the ssh command line", url);
 		goto fail;
 	}
-	if (!ssh_on_path()) {
-		r = nc_error_set(err, -ENOENT,
-				 "engine %s needs the OpenSSH client, and there is no ssh on PATH (Debian, Ubuntu: "
-				 "apt install openssh-client)",
-				 url);
-		goto fail;
-	}
 	r = listen_private(s, err);
 	if (r < 0)
 		goto fail;
@@ -516,7 +500,7 @@ int nc_engine_ssh_connect(nc_engine_ssh_t *s, int *ret_fd, nc_error_t *err)
 	close(sv[1]);
 	if (r < 0) {
 		close(sv[0]);
-		return nc_error_set(err, r, "engine %s: cannot start ssh: %s", s->url, strerror(-r));
+		return spawn_error(s, r, err);
 	}
 	if (++s->next_serial == 0)
 		s->next_serial = 1;
@@ -560,9 +544,7 @@ int nc_engine_ssh_explain(nc_engine_ssh_t *s, bool timed_out, nc_error_t *err)
 	if (s->spawn_errno != 0 && !s->failed) {
 		code = -s->spawn_errno;
 		s->spawn_errno = 0;
-		if (code == -ENOENT)
-			return nc_error_set(err, code, "engine %s: there is no ssh on PATH", s->url);
-		return nc_error_set(err, code, "engine %s: cannot start ssh: %s", s->url, strerror(-code));
+		return spawn_error(s, code, err);
 	}
 	if (!s->failed)
 		return 0;

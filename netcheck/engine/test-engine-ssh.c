@@ -439,21 +439,32 @@ static void test_fake_stale_failure(void **state)
 	expect_clean();
 }
 
-/* No ssh on PATH: refused at once, saying what to install. */
+/* No ssh on PATH: posix_spawnp() says so (ENOENT) at the first call and
+ * at an attach, each one line saying what to install. */
 static void test_no_ssh(void **state)
 {
 	nc_engine_options_t opt = { .timeout_ms = 1000 };
+	nc_engine_version_t v;
 	nc_error_t err = { "" };
 	nc_engine_t *e = NULL;
+	int fd = -1;
 	(void)state;
 
 	setenv("PATH", "/nonexistent", 1);
-	assert_int_equal(nc_engine_new("ssh://me@build-host", &opt, &e, &err), -ENOENT);
+	/* a bad URL is said at once */
+	assert_int_equal(nc_engine_new("ssh://-oProxyCommand=x", &opt, &e, &err), -EINVAL);
 	assert_null(e);
+	if (nc_engine_new("ssh://me@build-host", &opt, &e, &err) != 0)
+		fail_msg("nc_engine_new: %s", err.text);
+	assert_int_equal(nc_engine_negotiate(e, &v, &err), -ENOENT);
 	assert_non_null(strstr(err.text, "no ssh on PATH"));
 	assert_non_null(strstr(err.text, "openssh-client"));
-	/* a bad URL is said before a missing ssh */
-	assert_int_equal(nc_engine_new("ssh://-oProxyCommand=x", &opt, &e, &err), -EINVAL);
+	assert_non_null(strstr(err.text, "ssh://me@build-host"));
+	err.text[0] = '\0';
+	assert_int_equal(nc_engine_container_attach(e, "c1", &fd, &err), -ENOENT);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.text, "no ssh on PATH"));
+	nc_engine_free(e);
 	expect_clean();
 }
 
