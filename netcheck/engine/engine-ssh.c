@@ -254,7 +254,7 @@ static int spawn_child(nc_engine_ssh_t *s, struct ssh_child *c, int conn)
 }
 
 /* Why no child could be started, in one line: posix_spawnp()'s own PATH
- * search said ENOENT (no ssh), or another errno. */
+ * search said ENOENT (no ssh), or every slot was taken (EAGAIN). */
 static int spawn_error(const nc_engine_ssh_t *s, int code, nc_error_t *err)
 {
 	if (code == -ENOENT)
@@ -262,6 +262,9 @@ static int spawn_error(const nc_engine_ssh_t *s, int code, nc_error_t *err)
 				    "engine %s needs the OpenSSH client, and there is no ssh on PATH (Debian, Ubuntu: "
 				    "apt install openssh-client)",
 				    s->url);
+	if (code == -EAGAIN)
+		return nc_error_set(err, code, "engine %s: all %d ssh connections are in use; try again when one ends",
+				    s->url, SSH_MAX_CHILDREN);
 	return nc_error_set(err, code, "engine %s: cannot start ssh: %s", s->url, strerror(-code));
 }
 
@@ -341,7 +344,7 @@ static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct cur
 		if (s->child[i].serial == 0)
 			c = &s->child[i];
 	if (c == NULL) {
-		s->spawn_errno = EMFILE;
+		s->spawn_errno = EAGAIN; /* all SSH_MAX_CHILDREN in use (spawn_error() says so) */
 		return CURL_SOCKET_BAD;
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -493,7 +496,7 @@ int nc_engine_ssh_connect(nc_engine_ssh_t *s, int *ret_fd, nc_error_t *err)
 		if (s->child[i].serial == 0)
 			c = &s->child[i];
 	if (c == NULL)
-		return nc_error_set(err, -EMFILE, "engine %s: %d ssh connections at once", s->url, SSH_MAX_CHILDREN);
+		return spawn_error(s, -EAGAIN, err);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		return nc_error_set(err, -errno, "socketpair: %s", strerror(errno));
 	r = spawn_child(s, c, sv[1]);

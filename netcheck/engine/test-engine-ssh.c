@@ -468,6 +468,38 @@ static void test_no_ssh(void **state)
 	expect_clean();
 }
 
+/* Every child slot taken by a stream: the next is refused at once with
+ * EAGAIN and says so (not "Too many open files"); one closed frees one. */
+static void test_fake_all_in_use(void **state)
+{
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	nc_engine_t *e = ssh_engine("engine", 5000);
+	int fds[16], fd = -1;
+	(void)state;
+
+	if (nc_engine_negotiate(e, &v, &err) != 0)
+		fail_msg("negotiate: %s", err.text);
+	/* the calls' connection holds one slot while libcurl keeps it */
+	for (size_t i = 0; i < NC_ARRAY_SIZE(fds); i++)
+		fds[i] = -1;
+	for (size_t i = 0; i < NC_ARRAY_SIZE(fds); i++) {
+		if (nc_engine_container_attach(e, "c1", &fds[i], &err) != 0) {
+			assert_int_equal(i, NC_ARRAY_SIZE(fds) - 1);
+			break;
+		}
+	}
+	assert_int_equal(nc_engine_container_attach(e, "c1", &fd, &err), -EAGAIN);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.text, "all 16 ssh connections are in use"));
+	assert_null(strstr(err.text, "open files"));
+	nc_engine_free(e); /* the streams' children killed and reaped */
+	for (size_t i = 0; i < NC_ARRAY_SIZE(fds); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	expect_clean();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -480,6 +512,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_stale_failure, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_attach, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_no_ssh, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_all_in_use, setup_fake, teardown_fake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
