@@ -46,24 +46,13 @@ static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 			return nc_error_set(err, r, "connect %s: %s", e->socket_path, strerror(-r));
 		}
 	} else {
-		/* http://host:port, host maybe [v6] */
-		char host[256], *port;
-		const char *h = e->base + strlen("http://");
+		/* the host and port nc_engine_new() parsed */
 		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
 
-		if (strncmp(e->base, "http://", 7) != 0 || strlen(h) >= sizeof(host))
+		if (e->tcp_host[0] == '\0')
 			return nc_error_set(err, -EINVAL, "engine URL %s", e->base);
-		memcpy(host, h, strlen(h) + 1);
-		port = strrchr(host, ':');
-		if (port == NULL)
-			return nc_error_set(err, -EINVAL, "engine URL %s has no port", e->base);
-		*port++ = '\0';
-		if (host[0] == '[' && port - host >= 3 && port[-2] == ']') {
-			port[-2] = '\0';
-			memmove(host, host + 1, strlen(host + 1) + 1);
-		}
-		if ((r = getaddrinfo(host, port, &hints, &ai)) != 0)
-			return nc_error_set(err, -EHOSTUNREACH, "%s: %s", host, gai_strerror(r));
+		if ((r = getaddrinfo(e->tcp_host, e->tcp_port, &hints, &ai)) != 0)
+			return nc_error_set(err, -EHOSTUNREACH, "%s: %s", e->tcp_host, gai_strerror(r));
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		r = fd < 0 ? -errno : connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ? -errno : 0;
 		freeaddrinfo(ai);

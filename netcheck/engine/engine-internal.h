@@ -19,6 +19,11 @@ struct nc_engine {
 	char url[NC_ENGINE_URL_MAX];     /* as given */
 	char base[NC_ENGINE_URL_MAX];    /* http(s)://host:port, or http://localhost for unix */
 	char socket_path[NC_ENGINE_URL_MAX];
+	/* tcp:// engines: base's host as getaddrinfo() takes it (an IPv6
+	 * literal without its brackets) and port, parsed once by nc_engine_new();
+	 * "" otherwise */
+	char tcp_host[NC_ENGINE_URL_MAX];
+	char tcp_port[8];
 	char api_version[16];            /* negotiated; "" until then */
 	nc_engine_options_t opt;
 	char cert[NC_ENGINE_URL_MAX], key[NC_ENGINE_URL_MAX], ca[NC_ENGINE_URL_MAX];

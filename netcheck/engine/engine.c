@@ -22,6 +22,50 @@ static int copy_str(char *dst, size_t len, const char *src)
 		return -ENAMETOOLONG;
 	return 0;
 }
+/* host[:port] or [v6][:port] (len bytes) into e->tcp_host and e->tcp_port,
+ * the scheme's port when none is given: what the attach stream dials, the
+ * same host and port libcurl dials from e->base. */
+static int split_hostport(const char *hp, size_t len, bool tls, nc_engine_t *e)
+{
+	const char *end = hp + len, *host = hp, *host_end, *port = NULL;
+	unsigned long v = 0;
+
+	if (len > 0 && hp[0] == '[') { /* [v6] or [v6]:port */
+		host = hp + 1;
+		host_end = memchr(host, ']', (size_t)(end - host));
+		if (host_end == NULL || (host_end + 1 < end && host_end[1] != ':'))
+			return -EINVAL;
+		if (host_end + 1 < end)
+			port = host_end + 2;
+	} else {
+		host_end = memchr(hp, ':', len);
+		if (host_end != NULL)
+			port = host_end + 1;
+		else
+			host_end = end;
+	}
+	if (host_end == host || (size_t)(host_end - host) >= sizeof(e->tcp_host))
+		return -EINVAL;
+	memcpy(e->tcp_host, host, (size_t)(host_end - host));
+	e->tcp_host[host_end - host] = '\0';
+	if (port == NULL) {
+		snprintf(e->tcp_port, sizeof(e->tcp_port), "%s", tls ? "443" : "80");
+		return 0;
+	}
+	if (port == end || (size_t)(end - port) >= sizeof(e->tcp_port))
+		return -EINVAL;
+	for (const char *c = port; c < end; c++) {
+		if (*c < '0' || *c > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*c - '0');
+	}
+	if (v == 0 || v > 65535)
+		return -EINVAL;
+	memcpy(e->tcp_port, port, (size_t)(end - port));
+	e->tcp_port[end - port] = '\0';
+	return 0;
+}
+
 int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t **ret, nc_error_t *err)
 {
 	static int curl_ready;
@@ -73,6 +117,11 @@ int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t *
 		}
 		snprintf(e->base, sizeof(e->base), "%s://%.*s", tls ? "https" : "http",
 			 (int)strcspn(hostport, "/"), hostport);
+		r = split_hostport(hostport, strcspn(hostport, "/"), tls, e);
+		if (r < 0) {
+			nc_error_set(err, r, "engine URL %s: no host or a bad port", url);
+			goto fail;
+		}
 		if (e->opt.cert_path != NULL && *e->opt.cert_path) {
 			const char *files[] = { e->cert, e->key, e->ca };
 

@@ -10,6 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,6 +24,7 @@
 #include <cmocka.h>
 
 #include "netcheck/engine.h"
+#include "engine-internal.h"
 
 struct collected {
 	char out[256], err[256];
@@ -68,18 +75,13 @@ static void test_demux(void **state)
 	}
 }
 
-/* A one-shot engine: reads the request head, answers with answer. */
-static pid_t serve(const char *path, const char *answer, int *ret_req_pipe)
+/* A one-shot engine on the listening lfd (closed here): reads the request
+ * head, answers with answer, a byte every byte_us (0: at once). */
+static pid_t serve_on(int lfd, const char *answer, unsigned byte_us, int *ret_req_pipe)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), p[2];
+	int p[2];
 	pid_t pid;
 
-	assert_true(lfd >= 0);
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	unlink(path);
-	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-	assert_int_equal(listen(lfd, 1), 0);
 	assert_int_equal(pipe(p), 0);
 	pid = fork();
 	assert_true(pid >= 0);
@@ -97,14 +99,84 @@ static pid_t serve(const char *path, const char *answer, int *ret_req_pipe)
 			if (len >= 4 && memcmp(req + len - 4, "\r\n\r\n", 4) == 0)
 				break;
 		}
-		if (write(p[1], req, len) < 0 || write(c, answer, strlen(answer)) < 0)
+		if (write(p[1], req, len) < 0)
 			_exit(1);
+		for (size_t i = 0; i < strlen(answer); i += byte_us ? 1 : strlen(answer)) {
+			if (write(c, answer + i, byte_us ? 1 : strlen(answer)) < 0)
+				_exit(1);
+			if (byte_us)
+				usleep(byte_us);
+		}
 		_exit(0);
 	}
 	close(lfd);
 	close(p[1]);
 	*ret_req_pipe = p[0];
 	return pid;
+}
+
+static pid_t serve(const char *path, const char *answer, int *ret_req_pipe)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(lfd >= 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	unlink(path);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	return serve_on(lfd, answer, 0, ret_req_pipe);
+}
+
+/* A TCP listener on 127.0.0.1, an ephemeral port, with backlog. */
+static int tcp_listener(int backlog, struct sockaddr_in *ret)
+{
+	socklen_t len = sizeof(*ret);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	memset(ret, 0, sizeof(*ret));
+	ret->sin_family = AF_INET;
+	ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)ret, sizeof(*ret)), 0);
+	assert_int_equal(listen(fd, backlog), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)ret, &len), 0);
+	return fd;
+}
+
+/* A tcp:// engine is dialled where nc_engine_new() parsed it. */
+static void test_attach_tcp(void **state)
+{
+	nc_engine_options_t opt = { .timeout_ms = 300, .connect_timeout_ms = 1000 };
+	const char *ok = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
+	struct sockaddr_in sin;
+	char url[64], req[2048] = "";
+	nc_engine_t *e = NULL;
+	nc_error_t err = { "" };
+	int lfd, fd = -1, req_pipe, status;
+	pid_t pid;
+
+	(void)state;
+	lfd = tcp_listener(1, &sin);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(nc_engine_new(url, &opt, &e, &err), 0);
+	pid = serve_on(lfd, ok, 0, &req_pipe);
+	if (nc_engine_container_attach(e, "abc", &fd, &err) != 0)
+		fail_msg("attach over %s: %s", url, err.text);
+	assert_true(read(req_pipe, req, sizeof(req) - 1) > 0);
+	assert_non_null(strstr(req, "/containers/abc/attach?"));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd);
+	close(req_pipe);
+
+	nc_engine_free(e);
+
+	/* an IPv6 literal keeps its colons out of the port; a bad port is refused at once */
+	assert_int_equal(nc_engine_new("tcp://[::1]:2375", &opt, &e, &err), 0);
+	nc_engine_free(e);
+	e = NULL;
+	assert_int_equal(nc_engine_new("tcp://127.0.0.1:99999", &opt, &e, &err), -EINVAL);
+	assert_null(e);
 }
 
 static void test_attach(void **state)
@@ -160,6 +232,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demux),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_attach_tcp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
