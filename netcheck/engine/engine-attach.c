@@ -5,7 +5,9 @@
  * libcurl cannot hand an upgraded connection over, so the request is
  * written here on a plain socket: unix:// and tcp:// (no TLS) engines, and
  * ssh:// ones on a child of their own (engine-ssh.c); TLS ones answer
- * -ENOTSUP (not yet).
+ * -ENOTSUP (not yet).  A tcp:// engine is dialled at the host and port
+ * nc_engine_new() parsed, every address of it, bounded by the connect
+ * timeout.
  * May call: libc, engine.c (the URL, the API version, classification). */
 #include "engine-internal.h"
 
@@ -22,6 +24,85 @@
 #include <unistd.h>
 
 #define ATTACH_HEAD_MAX 4096
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One non-blocking connect to a, bounded by timeout_ms; the socket is left
+ * blocking again.  0 with *ret_fd, or a negative errno. */
+static int connect_one(const struct addrinfo *a, long timeout_ms, int *ret_fd)
+{
+	long deadline = now_ms() + timeout_ms;
+	int fd, r = 0, soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, a->ai_addr, a->ai_addrlen) < 0) {
+		if (errno != EINPROGRESS) {
+			r = -errno;
+			goto fail;
+		}
+		for (;;) {
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			long left = deadline - now_ms();
+			int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
+
+			if (ready < 0 && errno == EINTR)
+				continue;
+			if (ready < 0) {
+				r = -errno;
+				goto fail;
+			}
+			if (ready == 0) {
+				r = -ETIMEDOUT;
+				goto fail;
+			}
+			break;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 || soerr != 0) {
+			r = soerr != 0 ? -soerr : -errno;
+			goto fail;
+		}
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	*ret_fd = fd;
+	return 0;
+fail:
+	close(fd);
+	return r;
+}
+
+int nc_engine_connect_addrs(const struct addrinfo *list, long timeout_ms, int *ret_fd)
+{
+	long deadline = now_ms() + timeout_ms;
+	size_t n = 0;
+	int r = -EHOSTUNREACH;
+
+	for (const struct addrinfo *a = list; a != NULL; a = a->ai_next)
+		n++;
+	/* each address its share of what is left, the last all of it: one
+	 * that never answers does not leave the others no time */
+	for (const struct addrinfo *a = list; a != NULL; a = a->ai_next, n--) {
+		long left = deadline - now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		r = connect_one(a, left / (long)n > 0 ? left / (long)n : left, ret_fd);
+		if (r == 0)
+			return 0;
+	}
+	return r;
+}
 
 static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 {
@@ -46,21 +127,17 @@ static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 			return nc_error_set(err, r, "connect %s: %s", e->socket_path, strerror(-r));
 		}
 	} else {
-		/* the host and port nc_engine_new() parsed */
+		/* the host and port nc_engine_new() parsed, every address of it */
 		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL;
 
 		if (e->tcp_host[0] == '\0')
 			return nc_error_set(err, -EINVAL, "engine URL %s", e->base);
 		if ((r = getaddrinfo(e->tcp_host, e->tcp_port, &hints, &ai)) != 0)
 			return nc_error_set(err, -EHOSTUNREACH, "%s: %s", e->tcp_host, gai_strerror(r));
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		r = fd < 0 ? -errno : connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 ? -errno : 0;
+		r = nc_engine_connect_addrs(ai, e->opt.connect_timeout_ms, &fd);
 		freeaddrinfo(ai);
-		if (r < 0) {
-			if (fd >= 0)
-				close(fd);
+		if (r < 0)
 			return nc_error_set(err, r, "connect %s: %s", e->base, strerror(-r));
-		}
 	}
 	*ret_fd = fd;
 	return 0;

@@ -15,6 +15,13 @@
 
 /* The engine: its URL taken apart (engine.c) and its transport
  * (engine-transport.c). */
+struct addrinfo;
+/* engine-attach.c: a TCP connection to the first of list's addresses that
+ * takes one, each tried without blocking and given its share of
+ * timeout_ms.  0 with *ret_fd (blocking, CLOEXEC), or the last address's
+ * negative errno (-ETIMEDOUT when the time ran out). */
+int nc_engine_connect_addrs(const struct addrinfo *list, long timeout_ms, int *ret_fd);
+
 struct nc_engine {
 	char url[NC_ENGINE_URL_MAX];     /* as given */
 	char base[NC_ENGINE_URL_MAX];    /* http(s)://host:port, or http://localhost for unix */

@@ -144,6 +144,63 @@ static int tcp_listener(int backlog, struct sockaddr_in *ret)
 	return fd;
 }
 
+static long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Every address is tried, each bounded: one that refuses, one that never
+ * answers (a listener whose accept queue is full drops the SYN), then one
+ * that takes it; and alone, the silent one ends at the timeout. */
+static void test_connect_addrs(void **state)
+{
+	struct sockaddr_in refused, silent, good;
+	struct addrinfo a[3];
+	int closed_fd, silent_fd, good_fd, queued, fd = -1;
+	long t0;
+
+	(void)state;
+	closed_fd = tcp_listener(1, &refused);
+	close(closed_fd); /* its port now refuses */
+	silent_fd = tcp_listener(0, &silent);
+	queued = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(queued, (struct sockaddr *)&silent, sizeof(silent)), 0); /* fills its queue */
+	good_fd = tcp_listener(4, &good);
+	memset(a, 0, sizeof(a));
+	for (int i = 0; i < 3; i++) {
+		a[i].ai_family = AF_INET;
+		a[i].ai_socktype = SOCK_STREAM;
+		a[i].ai_addrlen = sizeof(struct sockaddr_in);
+		a[i].ai_next = i < 2 ? &a[i + 1] : NULL;
+	}
+	a[0].ai_addr = (struct sockaddr *)&refused;
+	a[1].ai_addr = (struct sockaddr *)&silent;
+	a[2].ai_addr = (struct sockaddr *)&good;
+
+	t0 = ms_now();
+	assert_int_equal(nc_engine_connect_addrs(a, 900, &fd), 0);
+	assert_true(fd >= 0);
+	/* the silent one had its share (about half of what was left), not all */
+	assert_in_range(ms_now() - t0, 300, 800);
+	assert_int_equal(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
+
+	a[1].ai_next = NULL;
+	t0 = ms_now();
+	assert_int_equal(nc_engine_connect_addrs(&a[1], 200, &fd), -ETIMEDOUT);
+	assert_in_range(ms_now() - t0, 190, 600);
+	assert_int_equal(nc_engine_connect_addrs(&a[0], 200, &fd), -ETIMEDOUT); /* refused, then silent */
+	a[0].ai_next = NULL;
+	assert_int_equal(nc_engine_connect_addrs(&a[0], 200, &fd), -ECONNREFUSED);
+	close(queued);
+	close(silent_fd);
+	close(good_fd);
+}
+
 /* A tcp:// engine is dialled where nc_engine_new() parsed it. */
 static void test_attach_tcp(void **state)
 {
@@ -232,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demux),
 		cmocka_unit_test(test_attach),
+		cmocka_unit_test(test_connect_addrs),
 		cmocka_unit_test(test_attach_tcp),
 	};
 
