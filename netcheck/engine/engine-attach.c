@@ -144,15 +144,18 @@ static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 }
 
 /* The answer's head, one byte at a time so nothing of the stream after it
- * is read here; bounded in size and time. */
+ * is read here; bounded in size and by one deadline for the whole head
+ * (an engine that trickles bytes does not restart the clock). */
 static int read_head(int fd, char *head, size_t size, long timeout_ms)
 {
+	long deadline = now_ms() + timeout_ms;
 	size_t len = 0;
 
 	while (len + 1 < size) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
+		long left = deadline - now_ms();
 		ssize_t n;
-		int ready = poll(&p, 1, (int)timeout_ms);
+		int ready = left > 0 ? poll(&p, 1, (int)left) : 0;
 
 		if (ready == 0)
 			return -ETIMEDOUT;

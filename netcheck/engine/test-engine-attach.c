@@ -201,7 +201,9 @@ static void test_connect_addrs(void **state)
 	close(good_fd);
 }
 
-/* A tcp:// engine is dialled where nc_engine_new() parsed it. */
+/* A tcp:// engine is dialled where nc_engine_new() parsed it; an engine
+ * that trickles its answer's head is bounded by one deadline for the whole
+ * head, not one per byte. */
 static void test_attach_tcp(void **state)
 {
 	nc_engine_options_t opt = { .timeout_ms = 300, .connect_timeout_ms = 1000 };
@@ -212,6 +214,7 @@ static void test_attach_tcp(void **state)
 	nc_error_t err = { "" };
 	int lfd, fd = -1, req_pipe, status;
 	pid_t pid;
+	long t0;
 
 	(void)state;
 	lfd = tcp_listener(1, &sin);
@@ -226,6 +229,20 @@ static void test_attach_tcp(void **state)
 	close(fd);
 	close(req_pipe);
 
+	/* 60 bytes of head, one per 20 ms: 1.2 s, each byte well within 300 ms */
+	lfd = tcp_listener(1, &sin);
+	nc_engine_free(e);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(nc_engine_new(url, &opt, &e, &err), 0);
+	pid = serve_on(lfd, ok, 20000, &req_pipe);
+	fd = -1;
+	t0 = ms_now();
+	assert_int_equal(nc_engine_container_attach(e, "abc", &fd, &err), -ETIMEDOUT);
+	assert_in_range(ms_now() - t0, 250, 900);
+	assert_int_equal(fd, -1);
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(req_pipe);
 	nc_engine_free(e);
 
 	/* an IPv6 literal keeps its colons out of the port; a bad port is refused at once */
