@@ -4,10 +4,10 @@
  * the engine's multiplexed framing of stdout/stderr taken apart.
  * libcurl cannot hand an upgraded connection over, so the request is
  * written here on a plain socket: unix:// and tcp:// (no TLS) engines, and
- * ssh:// ones on a child of their own (engine-ssh.c); TLS ones answer
- * -ENOTSUP (not yet).  A tcp:// engine is dialled at the host and port
- * nc_engine_new() parsed, every address of it, bounded by the connect
- * timeout.
+ * ssh:// ones on a child of their own (engine-ssh.c, whose words say why
+ * one failed); TLS ones answer -ENOTSUP (not yet).  A tcp:// engine is
+ * dialled at the host and port nc_engine_new() parsed, every address of it,
+ * bounded by the connect timeout.
  * May call: libc, engine.c (the URL, the API version, classification). */
 #include "engine-internal.h"
 
@@ -78,7 +78,8 @@ static int connect_one(const struct addrinfo *a, long timeout_ms, int *ret_fd)
 	*ret_fd = fd;
 	return 0;
 fail:
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return r;
 }
 
@@ -178,6 +179,30 @@ static int read_head(int fd, char *head, size_t size, long timeout_ms)
 	return -EMSGSIZE;
 }
 
+/* Over ssh://, a stream that failed is most often its ssh that ended (a
+ * login refused, no docker there): the child's own words, as for every
+ * other call (nc_engine_ssh_explain()), with fd closed first so that it
+ * ends.  Its exit may trail the EOF by a moment: asked again once after
+ * 50 ms.  r stays when ssh said nothing. */
+static int ssh_explained(nc_engine_t *e, int *fd, int r, nc_error_t *err)
+{
+	int said;
+
+	if (e->ssh == NULL)
+		return r;
+	close(*fd);
+	*fd = -1;
+	said = nc_engine_ssh_explain(e->ssh, r == -ETIMEDOUT, err);
+	if (said == 0 && r != -ETIMEDOUT) {
+		struct timespec pause = { .tv_nsec = 50 * 1000000L };
+
+		while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+			;
+		said = nc_engine_ssh_explain(e->ssh, false, err);
+	}
+	return said < 0 ? said : r;
+}
+
 int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_error_t *err)
 {
 	char path[NC_ENGINE_URL_MAX], req[NC_ENGINE_URL_MAX + 256], head[ATTACH_HEAD_MAX];
@@ -207,6 +232,7 @@ int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_e
 			continue;
 		if (k <= 0) {
 			r = nc_error_set(err, k < 0 ? -errno : -EIO, "attach: cannot send the request");
+			r = ssh_explained(e, &fd, r, err);
 			goto fail;
 		}
 		sent += (size_t)k;
@@ -214,6 +240,7 @@ int nc_engine_container_attach(nc_engine_t *e, const char *id, int *ret_fd, nc_e
 	r = read_head(fd, head, sizeof(head), nc_engine_timeout(e));
 	if (r < 0) {
 		nc_error_set(err, r, "attach: no answer from the engine (%s)", strerror(-r));
+		r = ssh_explained(e, &fd, r, err);
 		goto fail;
 	}
 	if (sscanf(head, "HTTP/1.%*d %ld", &status) != 1) {

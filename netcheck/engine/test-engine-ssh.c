@@ -408,6 +408,33 @@ static void test_fake_attach(void **state)
 	expect_clean();
 }
 
+/* An attach stream whose ssh fails says why in ssh's words, as the calls
+ * do: a refused login, no docker on the far side. */
+static void test_fake_attach_fails(void **state)
+{
+	static const struct {
+		const char *mode, *says;
+	} cases[] = {
+		{ "denied", "ssh login failed: me@build-host: Permission denied (publickey)." },
+		{ "nodocker", "no docker on build-host's PATH" },
+	};
+	(void)state;
+
+	for (size_t i = 0; i < NC_ARRAY_SIZE(cases); i++) {
+		nc_error_t err = { "" };
+		nc_engine_t *e = ssh_engine(cases[i].mode, 5000);
+		int fd = -1;
+
+		assert_int_equal(nc_engine_container_attach(e, "c1", &fd, &err), NC_EENGINE);
+		assert_int_equal(fd, -1);
+		if (strstr(err.text, cases[i].says) == NULL)
+			fail_msg("%s: \"%s\" does not say \"%s\"", cases[i].mode, err.text, cases[i].says);
+		assert_null(strstr(err.text, "no answer from the engine"));
+		nc_engine_free(e);
+		expect_clean();
+	}
+}
+
 /* An idle connection's ssh that died is not the story of a later call:
  * the next call goes on a new child (here one that never answers) and
  * fails for its own reason. */
@@ -511,6 +538,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fake_hang, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_stale_failure, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_attach, setup_fake, teardown_fake),
+		cmocka_unit_test_setup_teardown(test_fake_attach_fails, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_no_ssh, setup_fake, teardown_fake),
 		cmocka_unit_test_setup_teardown(test_fake_all_in_use, setup_fake, teardown_fake),
 	};
