@@ -24,7 +24,7 @@ _netcheck() {
 	local report_opts='--http --json --junit --html --pcap --pcap-format --capture-via --no-capture --require-capture
 		--expect --expect-file --paths --skip --timeout --allow-offhost'
 	# options whose value is the next word; --http and --color take theirs after '='
-	local takes_value=' -H --host --engine --context --engine-timeout --image --port --project --host-port --network
+	local takes_value=' -H --host --engine --context --engine-timeout --image --port --project --to --host-port --network
 		--json --junit --html --pcap --pcap-format --capture-via --expect --expect-file --paths --skip --timeout --start-timeout -w --write
 		--duration -c --count -s --snaplen --container --interval --listen --metrics-file'
 	takes_value=" $(printf '%s ' $takes_value)" # one space around each, whatever the line breaks
@@ -46,6 +46,7 @@ _netcheck() {
 	--context) COMPREPLY=($(compgen -W "$(_netcheck_docker context)" -- "$cur")); return 0 ;;
 	--network) COMPREPLY=($(compgen -W "$(_netcheck_docker network)" -- "$cur")); return 0 ;;
 	--project) COMPREPLY=($(compgen -W "$(_netcheck_docker project)" -- "$cur")); return 0 ;;
+	--to) COMPREPLY=($(compgen -W "$(_netcheck_docker ps)" -- "$cur")); return 0 ;;
 	--paths | --skip) COMPREPLY=($(compgen -W "$(netcheck paths 2>/dev/null | cut -d' ' -f1)" -- "$cur")); return 0 ;;
 	--json | --junit | --html | --pcap | -w | --write | --expect-file)
 		compopt -o filenames 2>/dev/null
@@ -81,7 +82,7 @@ _netcheck() {
 	'') opts=$global_opts ;; # only global options go before the command
 	run) opts="$global_opts $report_opts --image --port --host-port --network --peer --keep
 		--start-timeout --swarm" ;;
-	probe) opts="$global_opts $report_opts --port --project" ;;
+	probe) opts="$global_opts $report_opts --port --project --to" ;;
 	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
 	watch) opts="$global_opts --image --port --host-port --network --http --json --capture-via --no-capture
 		--require-capture --expect --expect-file --paths --skip --timeout --start-timeout --allow-offhost

@@ -51,6 +51,8 @@ int nc_endpoint_parse(const char *addr, uint16_t port, nc_endpoint_t *ret);
 bool nc_endpoint_equal(const nc_endpoint_t *a, const nc_endpoint_t *b);
 bool nc_endpoint_addr_equal(const nc_endpoint_t *a, const nc_endpoint_t *b);
 bool nc_endpoint_is_set(const nc_endpoint_t *e);
+/* 127.0.0.0/8 or ::1. */
+bool nc_endpoint_is_loopback(const nc_endpoint_t *e);
 /* to/from struct sockaddr; ret_len gets the sockaddr length */
 int nc_endpoint_to_sockaddr(const nc_endpoint_t *e, struct sockaddr_storage *ret, socklen_t *ret_len);
 int nc_endpoint_from_sockaddr(const struct sockaddr *sa, nc_endpoint_t *ret);

@@ -197,6 +197,8 @@ typedef struct nc_container_info {
 	size_t n_networks;
 	nc_container_port_t ports[NC_ENGINE_MAX_PORTS]; /* every binding, tcp and udp */
 	size_t n_ports;
+	uint16_t exposed_tcp[NC_ENGINE_MAX_PORTS]; /* every TCP container port, published or only exposed */
+	size_t n_exposed_tcp;
 	nc_engine_label_t labels[NC_ENGINE_MAX_LABELS]; /* the io.netcheck.* labels only */
 	size_t n_labels;
 } nc_container_info_t;

@@ -420,6 +420,8 @@ typedef struct nc_container {
 	char peer_name[NC_NAME_MAX];
 	bool peer_kept;                   /* --keep kept it too */
 	bool user_container;              /* named by the user (netcheck probe): never changed */
+	char from_id[80];                 /* probe A --to B: A, where the paths start (the record above is B); "" otherwise */
+	char from_name[NC_NAME_MAX];
 	unsigned stale_removed;           /* containers of dead runs removed first */
 	char project[NC_NAME_MAX];        /* probe --project NAME: the Compose project; "" otherwise
 					   * (then the record above is the project's last container) */

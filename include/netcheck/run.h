@@ -41,6 +41,8 @@ typedef struct nc_run_options {
 	const char *target;          /* netcheck probe CONTAINER: the user's container; NULL = launch ours */
 	const char *project;         /* netcheck probe --project NAME: every running container of that
 				      * Compose project (target is then NULL) */
+	const char *to;              /* netcheck probe CONTAINER --to B[:PORT]: the paths from CONTAINER to B; NULL = none */
+	uint16_t to_port;            /* --to's PORT: B's container port; 0 = its first TCP one */
 	uint16_t ports[NC_RUN_MAX_PORTS]; /* netcheck probe --port N...: container ports; none = every published one */
 	size_t n_ports;
 	const char *network;         /* --network NAME: a user-defined bridge network; NULL = the default bridge */

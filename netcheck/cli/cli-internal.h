@@ -85,7 +85,7 @@ enum {
 	OPT_NETWORK, OPT_PEER, OPT_HTTP, OPT_KEEP, OPT_JSON, OPT_JUNIT, OPT_HTML, OPT_PCAP, OPT_PCAP_FORMAT, OPT_CAPTURE_VIA,
 	OPT_NO_CAPTURE, OPT_REQUIRE_CAPTURE, OPT_EXPECT, OPT_TIMEOUT, OPT_START_TIMEOUT, OPT_ALLOW_OFFHOST,
 	OPT_SWARM, OPT_DURATION, OPT_OVERWRITE, OPT_KEPT, OPT_JSON_LIST, OPT_PATHS, OPT_SKIP, OPT_EXPECT_FILE,
-	OPT_PROJECT,
+	OPT_PROJECT, OPT_TO,
 	OPT_INTERVAL, OPT_CYCLES, OPT_LISTEN, OPT_METRICS_FILE, OPT_CONTAINER,
 };
 
@@ -142,6 +142,7 @@ typedef struct cli {
 	bool ascii;                  /* the locale is not UTF-8 */
 	char filter[CAPTURE_FILTER_MAX + 1];
 	char default_pcap_path[NAME_ARG_MAX + 64];
+	char to_name[NAME_ARG_MAX + 1]; /* probe --to B[:PORT]: B */
 	volatile sig_atomic_t *interrupted;     /* borrowed: main.c's, set by its signal handler */
 	volatile sig_atomic_t *signal_received; /* borrowed: main.c's; the first signal, 0 = none */
 } cli_t;

@@ -65,12 +65,16 @@ const command_t cli_commands[] = {
 	  "proxy) with the evidence.  The container is removed at the end, also on\n"
 	  "errors and signals, unless --keep.\n",
 	  EXIT_CODES_RUN },
-	{ "probe", CLI_PROBE, NC_CMD_PROBE, "probe [OPTIONS] CONTAINER | --project NAME", "prove every path to your running container",
+	{ "probe", CLI_PROBE, NC_CMD_PROBE, "probe [OPTIONS] CONTAINER [--to B[:PORT]] | --project NAME",
+	  "prove every path to your running container",
 	  "Probes the paths from this host to CONTAINER (a name or id), which must be\n"
 	  "running: its IP and every published port (or the --port ones), with the\n"
 	  "same evidence and reports as run.  Launches nothing; leaves CONTAINER alone.\n"
 	  "--project NAME probes every running container of that Compose project, one\n"
-	  "report with a section per service and one exit code.\n",
+	  "report with a section per service and one exit code.\n"
+	  "--to B[:PORT] probes from CONTAINER to container B instead, by B's address\n"
+	  "and by its name, through a short-lived helper in CONTAINER's network\n"
+	  "namespace (neither container is changed).\n",
 	  EXIT_CODES_PROBE },
 	{ "capture", CLI_CAPTURE, NC_CMD_CAPTURE, "capture [OPTIONS] CONTAINER [FILTER...]",
 	  "capture a container's packets on every point\ninto one pcapng file",
@@ -157,6 +161,8 @@ const cli_option_t cli_options[] = {
 	  "a container port to probe; repeat for several\n(at most 16; default: every published one)" },
 	{ "project", 0, OPT_PROJECT, required_argument, PROBE, "NAME",
 	  "every running container of Compose project\nNAME instead of CONTAINER: a section per\nservice" },
+	{ "to", 0, OPT_TO, required_argument, PROBE, "B[:PORT]",
+	  "the paths from CONTAINER to container B (by\naddress and by name) instead, through a\nhelper in CONTAINER's network namespace;\nPORT: B's, default its first TCP port" },
 	{ "port", 0, OPT_PORT, required_argument, CAPTURE, "N",
 	  "the container port whose published port to\nwatch (default: the first TCP one published)" },
 	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN | WATCH, "N",

@@ -103,6 +103,29 @@ static void getopt_tables(const command_t *c, struct option *longopts, char *sho
 	shortopts[s] = '\0';
 }
 
+/* --to B[:PORT]: a container name or id, and optionally its port. */
+static int parse_to(cli_t *cli, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	size_t n = colon != NULL ? (size_t)(colon - value) : strlen(value);
+	unsigned long v;
+
+	if (n == 0 || n > NAME_ARG_MAX)
+		return cli_usage_error(cli, "--to needs a container name or id, and optionally :PORT, not '%.64s'", value);
+	memcpy(cli->to_name, value, n);
+	cli->to_name[n] = '\0';
+	if (!valid_name(cli->to_name, "_.-"))
+		return cli_usage_error(cli, "--to: '%.64s' is not a container name or id", cli->to_name);
+	if (colon != NULL) {
+		if (parse_uint(colon + 1, 65535, 1, &v) < 0)
+			return cli_usage_error(cli, "--to %.64s:PORT needs a port number 1-65535, not '%.32s'", cli->to_name,
+					       colon + 1);
+		cli->run.to_port = (uint16_t)v;
+	}
+	cli->run.to = cli->to_name;
+	return 0;
+}
+
 static int parse_port(cli_t *cli, const char *value)
 {
 	unsigned long v;
@@ -207,6 +230,7 @@ static int apply_option(cli_t *cli, int c, const char *value, bool *done)
 			return cli_usage_error(cli, "'%.64s' is not a Compose project name", value);
 		cli->run.project = value;
 		return 0;
+	case OPT_TO: return parse_to(cli, value);
 	case OPT_JSON: cli->json_path = value; return 0;
 	case OPT_JUNIT: cli->junit_path = value; return 0;
 	case OPT_HTML: cli->html_path = value; return 0;
@@ -315,6 +339,9 @@ static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
 			return cli_usage_error(cli, "unknown code '%.64s' ('netcheck explain' lists the codes, 'netcheck "
 					       "paths' the paths)", cli->explain);
 	}
+	if (kind == NC_CMD_PROBE && cli->run.to != NULL && (cli->run.project != NULL || cli->run.n_ports > 0))
+		return cli_usage_error(cli, "--to B[:PORT] probes from CONTAINER to B: no %s with it (B's port: --to B:PORT)",
+				       cli->run.project != NULL ? "--project" : "--port");
 	if (kind == NC_CMD_PROBE && cli->run.project != NULL) {
 		if (optind < argc)
 			return cli_usage_error(cli, "--project NAME probes the project's containers: no CONTAINER with it");

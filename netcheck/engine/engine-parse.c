@@ -187,6 +187,8 @@ static int take_ports(const json_t *ports, nc_container_info_t *ret, nc_error_t 
 
 		if (parse_port_proto(key, &port, &proto) < 0)
 			continue;
+		if (proto == NC_ENGINE_TCP && ret->n_exposed_tcp < NC_ENGINE_MAX_PORTS)
+			ret->exposed_tcp[ret->n_exposed_tcp++] = (uint16_t)port;
 		json_array_foreach(bindings, i, b) {
 			const char *hport = json_string_value(json_object_get(b, "HostPort"));
 			nc_container_port_t *p;

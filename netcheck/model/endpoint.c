@@ -69,6 +69,13 @@ bool nc_endpoint_equal(const nc_endpoint_t *a, const nc_endpoint_t *b)
 	return nc_endpoint_addr_equal(a, b) && a->port == b->port;
 }
 
+bool nc_endpoint_is_loopback(const nc_endpoint_t *e)
+{
+	if (e->family == AF_INET)
+		return (ntohl(e->addr.v4.s_addr) >> 24) == 127;
+	return e->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&e->addr.v6);
+}
+
 bool nc_endpoint_is_set(const nc_endpoint_t *e)
 {
 	return e != NULL && e->family != 0;

@@ -103,13 +103,6 @@ static void list_listeners(const nc_diag_facts_t *f, char *buf, size_t len)
 		snprintf(buf, len, "nothing at all");
 }
 
-static bool is_loopback(const nc_endpoint_t *e)
-{
-	if (e->family == AF_INET)
-		return (ntohl(e->addr.v4.s_addr) >> 24) == 127;
-	return e->family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&e->addr.v6);
-}
-
 /* The address family the container sees a path's packets come in on:
  * a direct path's own; a published one reaches the container's IPv4
  * address (Docker's DNAT and docker-proxy both forward to it). */
@@ -133,7 +126,7 @@ static int listener_state(const nc_path_t *p, const nc_diag_facts_t *f)
 
 		if (l->proto != proto || l->addr.port != p->container_port)
 			continue;
-		if (is_loopback(&l->addr))
+		if (nc_endpoint_is_loopback(&l->addr))
 			loopback_only = true;
 		else if (l->addr.family == AF_INET6 && container_family(p) == AF_INET && l->v6only &&
 			 IN6_IS_ADDR_UNSPECIFIED(&l->addr.addr.v6))

@@ -223,6 +223,8 @@ static json_t *container_json(const nc_container_t *c)
 	SET(o, "removed", json_boolean(c->removed));
 	SET(o, "kept", json_boolean(c->kept));
 	SET(o, "kept_containers", kept_json(c));
+	if (c->from_id[0] != '\0')
+		SET(o, "from", json_pack("{s:s, s:s}", "id", c->from_id, "name", c->from_name));
 	return o;
 fail:
 	json_decref(o);

@@ -391,6 +391,15 @@ static void print_header(out_t *o, const nc_result_t *r)
 		snprintf(ports, sizeof(ports), "published port %u%s", c->published_port,
 			 c->published_port6 != 0 ? " (IPv4 and IPv6)" : "");
 	text_line_printf(o, 0, 2, "container %s (%s) %s, %s", id[0] ? id : "-", image[0] ? image : "?", ip, ports);
+	if (c->from_id[0] != '\0') { /* probe A --to B: the record is B */
+		char from[NC_NAME_MAX], from_id[16], name[NC_NAME_MAX];
+
+		CLEAN(c->from_name, from);
+		nc_report_clean(c->from_id, 12, true, from_id, sizeof(from_id));
+		CLEAN(c->name, name);
+		text_line_printf(o, 0, 2, "from container %s (%s) to %s: from inside %s's network namespace, through a "
+				 "helper netcheck started there and removed", from, from_id, name, from);
+	}
 }
 
 /* probe --project: a header line and a table per service, in result

@@ -378,7 +378,8 @@ int nc_run_agent_start(run_state_t *s)
 {
 	const nc_container_t *c = nc_result_container_const(s->result);
 	nc_container_spec_t spec;
-	char image[NC_NAME_MAX], name[NC_NAME_MAX], owner[32], scope[NC_ENGINE_LABEL_VALUE_MAX];
+	char image[NC_NAME_MAX], name[NC_NAME_MAX];
+	nc_run_owner_t owner;
 	char pid[16], match[130], ports[16];
 	nc_error_t err = { "" };
 	struct nc_run_agent *a;
@@ -399,14 +400,10 @@ int nc_run_agent_start(run_state_t *s)
 	s->agent = a;
 
 	snprintf(name, sizeof(name), "%.200s-agent", c->name[0] ? c->name : "netcheck");
-	snprintf(owner, sizeof(owner), "%d", (int)uv_os_getpid());
-	nc_platform_owner_scope(scope, sizeof(scope));
 	memset(&spec, 0, sizeof(spec));
 	spec.name = name;
 	spec.image = image;
-	spec.labels[spec.n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, c->run_id };
-	spec.labels[spec.n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, owner };
-	spec.labels[spec.n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, scope };
+	nc_run_label_spec(s, &spec, &owner);
 	spec.user = "0"; /* the image runs as nobody: capabilities are root's */
 	spec.network_mode = "host";
 	spec.pid_mode = "host";

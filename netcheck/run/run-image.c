@@ -1,9 +1,11 @@
-/* netcheck's responder image in the engine: its reference (the tag names
- * the responder's source digest, so one build's image is found again),
- * and the import when the engine lacks it (built from the binary netcheck
- * carries; nothing is pulled).  The launched container, the capture agent
- * and `probe --to`'s helper all run it.
- * May call: engine, image.  Never prints but through nc_run_progress. */
+/* netcheck's own containers in the engine: the responder image's
+ * reference (the tag names the responder's source digest, so one build's
+ * image is found again), its import when the engine lacks it (built from
+ * the binary netcheck carries; nothing is pulled), and the labels every
+ * container netcheck makes carries (gc finds killed runs' by them).  The
+ * launched container, the capture agent and `probe --to`'s helper all
+ * run it.  May call: engine, image, platform.  Never prints but through
+ * nc_run_progress. */
 #include "run-internal.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <stdlib.h>
 
 #include "netcheck/image.h"
+#include "netcheck/platform.h"
 
 int nc_run_responder_image_ref(char *ret, size_t len)
 {
@@ -53,4 +56,13 @@ int nc_run_ensure_responder_image(run_state_t *s, int present, nc_error_t *err)
 		return nc_error_set(err, r, "importing the responder image failed: %.400s", prev);
 	}
 	return 0;
+}
+
+void nc_run_label_spec(const run_state_t *s, nc_container_spec_t *spec, nc_run_owner_t *owner)
+{
+	snprintf(owner->pid, sizeof(owner->pid), "%d", (int)uv_os_getpid());
+	nc_platform_owner_scope(owner->scope, sizeof(owner->scope));
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, nc_result_container_const(s->result)->run_id };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, owner->pid };
+	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, owner->scope };
 }

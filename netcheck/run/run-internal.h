@@ -88,6 +88,7 @@ extern const nc_target_ops_t nc_target_launched;
 extern const nc_target_ops_t nc_target_named;
 extern const nc_target_ops_t nc_target_swarm;
 extern const nc_target_ops_t nc_target_project;
+extern const nc_target_ops_t nc_target_to;
 
 /* The engine calls the generic stages make, as a table: the real one, or
  * a unit test's fake (the targets call the engine directly). */
@@ -190,6 +191,14 @@ void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const 
  * 0 not), < 0 to ask the engine now.  The import is said with progress. */
 int nc_run_responder_image_ref(char *ret, size_t len);
 int nc_run_ensure_responder_image(run_state_t *s, int present, nc_error_t *err);
+/* The labels of every container netcheck makes: the run, its process and
+ * where that pid means something (spec->labels gains three; the values
+ * point into owner, which must outlive the spec's use). */
+typedef struct nc_run_owner {
+	char pid[16];
+	char scope[NC_ENGINE_LABEL_VALUE_MAX];
+} nc_run_owner_t;
+void nc_run_label_spec(const run_state_t *s, nc_container_spec_t *spec, nc_run_owner_t *owner);
 
 /* run-paths.c: what a target adds its paths' probes with */
 /* Takes the probe made for p (r: what making it returned): kept for the

@@ -259,6 +259,7 @@ int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 	/* the one place a target is picked by name: from the command's options */
 	const nc_target_ops_t *target = opt->swarm		? &nc_target_swarm
 					: opt->project != NULL ? &nc_target_project
+					: opt->to != NULL      ? &nc_target_to
 					: opt->target != NULL  ? &nc_target_named
 							       : &nc_target_launched;
 

@@ -422,3 +422,20 @@ bool nc_ct_network_mode(const nc_container_target_t *ct, const char *mode)
 {
 	return strcmp(ct->info.network_mode, mode) == 0;
 }
+
+void nc_ct_plan_other(run_state_t *s, nc_run_capture_plan_t *plan, int pid, const char *id, const char *what)
+{
+	char descr[128], veth[NC_IFNAME_MAX];
+	int iflink;
+
+	/* a pid of another PID namespace (a VM's) names another process here */
+	if (pid <= 0 || !nc_platform_pid_is_container(pid, id))
+		return;
+	if (nc_result_environment(s->result)->bridge_attached && nc_platform_netns_iflink(pid, "eth0", &iflink) == 0 &&
+	    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
+		snprintf(descr, sizeof(descr), "host veth of %s %.12s", what, id);
+		nc_run_plan_point(plan, NC_POINT_PEER_VETH, veth, descr, 0);
+	}
+	snprintf(descr, sizeof(descr), "eth0 inside %s %.12s", what, id);
+	nc_run_plan_point(plan, NC_POINT_PEER_CONTAINER, "eth0", descr, pid);
+}

@@ -1,4 +1,5 @@
-/* Private to the container targets (target-launched.c, target-named.c):
+/* Private to the container targets (target-launched.c, target-named.c,
+ * target-project.c, target-to.c):
  * the state and the code both share (target-container.c).  The stages
  * never include this: they reach a target only through its ops. */
 #ifndef NETCHECK_TARGET_CONTAINER_H
@@ -99,5 +100,9 @@ bool nc_ct_network_mode(const nc_container_target_t *ct, const char *mode);
  * veth and the interface inside; false with plan->none when the
  * container is not running.  < 0: the filter does not fit. */
 int nc_ct_plan_capture(run_state_t *s, nc_container_target_t *ct, nc_run_capture_plan_t *plan, nc_error_t *err);
+/* Another container's points (--peer's, probe --to's origin): its host
+ * veth and its eth0, when pid is its process here.  what: "the peer
+ * container", for the points' descriptions. */
+void nc_ct_plan_other(run_state_t *s, nc_run_capture_plan_t *plan, int pid, const char *id, const char *what);
 
 #endif

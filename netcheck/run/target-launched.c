@@ -72,21 +72,17 @@ static int ensure_image(run_state_t *s, struct launched *t, nc_error_t *err)
 
 /* The container's labels: which run made it, which process, where that
  * pid means something, and whether it is kept on purpose. */
-static void fill_spec(const run_state_t *s, const struct launched *t, const char *image, nc_container_spec_t *spec, char *pid, size_t pid_len,
-		      char *scope, size_t scope_len, char *port_arg, size_t port_len)
+static void fill_spec(const run_state_t *s, const struct launched *t, const char *image, nc_container_spec_t *spec,
+		      nc_run_owner_t *owner, char *port_arg, size_t port_len)
 {
 	const nc_container_t *c = nc_result_container_const(s->result);
 	bool peer = spec->name != NULL; /* the caller names the peer; ours is the run's name */
 
-	snprintf(pid, pid_len, "%d", (int)uv_os_getpid());
-	nc_platform_owner_scope(scope, scope_len);
 	snprintf(port_arg, port_len, "%u", t->ct.port);
 	memset(spec, 0, sizeof(*spec));
 	spec->name = peer ? t->peer_name : c->name;
 	spec->image = image;
-	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_LABEL, c->run_id };
-	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_PID_LABEL, pid };
-	spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_SCOPE_LABEL, scope };
+	nc_run_label_spec(s, spec, owner);
 	if (s->opt->keep) /* kept on purpose: only `netcheck gc --kept` removes it */
 		spec->labels[spec->n_labels++] = (nc_engine_kv_t){ NC_RUN_KEEP_LABEL, "1" };
 	spec->network_mode = s->opt->network != NULL ? s->opt->network : "bridge";
@@ -214,14 +210,15 @@ static int prepare_origin(run_state_t *s, struct launched *t, const char *image,
 		snprintf(t->allow[t->n_allow++], sizeof(t->allow[0]), "host.docker.internal:%u",
 			 nc_probe_listener_address(s->host_listener)->port);
 	if (s->opt->peer) {
-		char pid[16], scope[128], port_arg[8], addr[NC_ENDPOINT_STRLEN];
+		nc_run_owner_t owner;
+		char port_arg[8], addr[NC_ENDPOINT_STRLEN];
 		nc_container_spec_t spec;
 		const nc_container_network_t *net;
 
 		snprintf(t->peer_name, sizeof(t->peer_name), "netcheck-%s-peer", nc_result_container(s->result)->run_id);
 		memset(&spec, 0, sizeof(spec));
 		spec.name = t->peer_name; /* marks the peer's spec */
-		fill_spec(s, t, image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+		fill_spec(s, t, image, &spec, &owner, port_arg, sizeof(port_arg));
 		nc_run_progress(s, "starting the peer container %s", t->peer_name);
 		r = start_one(s, &spec, t->peer_id, sizeof(t->peer_id), err);
 		if (r < 0)
@@ -242,7 +239,8 @@ static int prepare_origin(run_state_t *s, struct launched *t, const char *image,
 static int launched_prepare_container(run_state_t *s, struct launched *t, nc_error_t *err)
 {
 	nc_container_t *c = nc_result_container(s->result);
-	char pid[16], scope[128], port_arg[8];
+	nc_run_owner_t owner;
+	char port_arg[8];
 	nc_container_spec_t spec;
 	uint64_t deadline;
 	int r;
@@ -271,7 +269,7 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 			return r;
 	}
 	memset(&spec, 0, sizeof(spec));
-	fill_spec(s, t, t->image, &spec, pid, sizeof(pid), scope, sizeof(scope), port_arg, sizeof(port_arg));
+	fill_spec(s, t, t->image, &spec, &owner, port_arg, sizeof(port_arg));
 	nc_run_progress(s, "creating and starting container %s from %s", c->name, t->image);
 	nc_remote_begin(s, &t->remote);
 	r = start_one(s, &spec, t->ct.container_id, sizeof(t->ct.container_id), err);
@@ -491,7 +489,6 @@ static int launched_prepare(run_state_t *s, void *target, nc_error_t *err)
 
 static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
 {
-	const nc_environment_t *env = nc_result_environment(s->result);
 	struct launched *t = target;
 	char descr[128];
 	int r;
@@ -500,18 +497,8 @@ static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_pl
 	if (r < 0 || plan->none != NULL)
 		return r;
 	/* --peer: its host-side veth and its eth0 */
-	if (t->peer_id[0] != '\0' && t->peer_info.pid > 0 && nc_platform_pid_is_container(t->peer_info.pid, t->peer_id)) {
-		char veth[NC_IFNAME_MAX];
-		int iflink;
-
-		if (env->bridge_attached && nc_platform_netns_iflink(t->peer_info.pid, "eth0", &iflink) == 0 &&
-		    nc_platform_ifname(iflink, veth, sizeof(veth)) == 0) {
-			snprintf(descr, sizeof(descr), "host veth of the peer container %.12s", t->peer_id);
-			nc_run_plan_point(plan, NC_POINT_PEER_VETH, veth, descr, 0);
-		}
-		snprintf(descr, sizeof(descr), "eth0 inside the peer container %.12s", t->peer_id);
-		nc_run_plan_point(plan, NC_POINT_PEER_CONTAINER, "eth0", descr, t->peer_info.pid);
-	}
+	if (t->peer_id[0] != '\0')
+		nc_ct_plan_other(s, plan, t->peer_info.pid, t->peer_id, "the peer container");
 	/* the host's end of the remote client's veth: where its packets come in */
 	if (t->remote.ns.netns_name[0] != '\0') {
 		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", t->remote.ns.netns_name);

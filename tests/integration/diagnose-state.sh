@@ -18,7 +18,7 @@ need_engine
 tag=nctest-state-$$
 net=$tag-internal
 cleanup() {
-	docker ps -aq --filter "label=io.netcheck.test-state=$tag" | xargs -r docker rm -f >/dev/null 2>&1 || true
+	group_remove "$tag"
 	docker network rm "$net" >/dev/null 2>&1 || true
 	remove_images
 	rm -rf "$TMP"
@@ -27,8 +27,7 @@ trap cleanup EXIT
 
 img=$tag-app:http
 busybox_image "$img" '["httpd","-f","-p","80","-h","/www"]'
-start() { local name=$1; shift; docker run -d --name "$tag-$name" --label "io.netcheck.test-state=$tag" "$@" >/dev/null || fail "cannot start $name"; }
-diag() { json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"; }
+start() { group_start "$tag" "$@"; }
 observed() { # FILE PATH SOURCE FIELD
 	json_get "$1" "'\\n'.join(str(o.get('$4')) for o in (p['$2']['diagnosis'] or {}).get('observed', []) if o['source'] == '$3')"
 }

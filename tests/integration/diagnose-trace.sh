@@ -64,7 +64,6 @@ free_port() { $PY -c 'import socket; s=socket.socket(); s.bind(("0.0.0.0",0)); p
 observed() { # FILE PATH SOURCE FIELD → that field of each observation of SOURCE, one a line
 	json_get "$1" "'\\n'.join(str(o.get('$4')) for o in (p['$2']['diagnosis'] or {}).get('observed', []) if o['source'] == '$3')"
 }
-diag() { json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"; }
 
 # -- Docker's recommended DOCKER-USER rule (xt conntrack match), DROP
 hp=$(free_port)

@@ -123,6 +123,23 @@ run_container() {
 		fail "cannot start $name"
 }
 
+# A test's own group of containers: group_start GROUP NAME [docker run
+# args...] starts GROUP-NAME labelled io.netcheck.test-group=GROUP;
+# group_remove GROUP removes them all.
+group_start() {
+	local group=$1 name=$2
+	shift 2
+	docker run -d --name "$group-$name" --label "io.netcheck.test-group=$group" "$@" >/dev/null ||
+		fail "cannot start $name"
+}
+
+group_remove() {
+	docker ps -aq --filter "label=io.netcheck.test-group=$1" | xargs -r docker rm -f >/dev/null 2>&1 || true
+}
+
+# diag FILE PATH: the path's diagnosis code (None when it has none)
+diag() { json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"; }
+
 remove_test_containers() {
 	docker ps -aq --filter label=io.netcheck.test=1 | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
