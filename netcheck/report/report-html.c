@@ -129,6 +129,22 @@ static void print_environment(FILE *out, const nc_result_t *r)
 		PUT_FIELD(out, env->capture_note);
 		fputs("</dd>\n", out);
 	}
+	if (env->agent_used || env->agent_note[0] != '\0') {
+		/* its points are in the table below, where: engine or container */
+		fputs("<dt>capture agent</dt><dd>", out);
+		if (!env->agent_used)
+			fputs("not used; this host's capture only", out);
+		else if (env->agent_clock_known)
+			fprintf(out, "on the engine's side; clock offset %+.3f ms &plusmn; %.3f ms",
+				(double)env->agent_clock_offset_ns / 1e6, (double)env->agent_clock_uncertainty_ns / 1e6);
+		else
+			fputs("on the engine's side; clock offset unknown", out);
+		if (env->agent_note[0] != '\0') {
+			fputs(": ", out);
+			PUT_FIELD(out, env->agent_note);
+		}
+		fputs("</dd>\n", out);
+	}
 	fputs("</dl>\n", out);
 	if (env->n_capture_points == 0) {
 		fputs("<p class=\"note\">No capture points.</p>\n</section>\n", out);

@@ -97,6 +97,54 @@ static void print_trail(out_t *o, const nc_path_t *p)
 	text_para_end(o);
 }
 
+/* The capture agent's line: why it was or was not used, the points it
+ * captured with their packets, and its clock's offset from this host's
+ * (its packet times are corrected by it) with the uncertainty. */
+static void print_agent(out_t *o, const nc_environment_t *env)
+{
+	char note[NC_DETAIL_MAX + 1];
+	size_t points = env->n_capture_points < NC_ARRAY_SIZE(env->capture_points) ? env->n_capture_points :
+											NC_ARRAY_SIZE(env->capture_points);
+	size_t listed = 0, agents = 0;
+
+	if (!env->agent_used && env->agent_note[0] == '\0')
+		return; /* not wanted: this host captures the engine's side itself */
+	CLEAN(env->agent_note, note);
+	text_para_begin(o, 0, 2);
+	if (!env->agent_used) {
+		text_para_printf(o, "capture agent: not used: %s; this host's capture only", note);
+		text_para_end(o);
+		return;
+	}
+	for (size_t i = 0; i < points; i++)
+		if (env->capture_points[i].where != NC_WHERE_HOST)
+			agents++;
+	text_para_printf(o, "capture agent: on the engine's side, %zu point%s%s", agents, agents == 1 ? "" : "s",
+			 agents == 0 ? ";" : "");
+	for (size_t i = 0; i < points; i++) {
+		const struct nc_capture_point_summary *cp = &env->capture_points[i];
+		char name[NC_POINT_NAME_MAX + 1];
+
+		if (cp->where == NC_WHERE_HOST)
+			continue;
+		CLEAN(cp->name, name);
+		listed++;
+		text_para_printf(o, "%s%s %llu%s%s", listed == 1 ? "(" : "", name, (unsigned long long)cp->packets,
+				 cp->incomplete ? " incomplete" : "", listed < agents ? "," : " packets);");
+	}
+	/* the paragraph's words join with a space: the ';' goes on the word before */
+	if (env->agent_clock_known)
+		text_para_printf(o, "clock offset %+.3f ms %s %.3f ms%s", (double)env->agent_clock_offset_ns / 1e6,
+				 o->ascii ? "+/-" : "\u00b1", (double)env->agent_clock_uncertainty_ns / 1e6,
+				 note[0] != '\0' ? ";" : "");
+	else
+		text_para_printf(o, "clock offset unknown (its times are taken as this host's)%s",
+				 note[0] != '\0' ? ";" : "");
+	if (note[0] != '\0')
+		text_para_text(o, note);
+	text_para_end(o);
+}
+
 void text_print_evidence(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -120,6 +168,7 @@ void text_print_evidence(out_t *o, const nc_result_t *r)
 		CLEAN(env->witness_note, wnote);
 		text_line_printf(o, 0, 2, "kernel witness: %s", wnote);
 	}
+	print_agent(o, env);
 	if (not_captured == n) {
 		text_line_printf(o, 0, 2, "evidence: not captured%s", reason);
 		return;

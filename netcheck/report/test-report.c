@@ -1824,6 +1824,48 @@ static void test_write_samples(void **state)
  * linuxkit kernel and its own boot id; no Mac here) against this host's,
  * decided by the policy, in the JSON and the text.  And the same boot id:
  * the same kernel instance. */
+/* The capture agent's line: its points (where: engine, container) with
+ * their packets, the clock offset and its uncertainty, and its note; or
+ * why it was not used.  HTML says the same. */
+static void test_text_agent(void **state)
+{
+	nc_result_t *r = build_native();
+	nc_environment_t *env = nc_result_environment(r);
+
+	(void)state;
+	assert_not_contains(render_text(r, false, false), "capture agent");
+	env->bridge_attached = false;
+	env->capture_points[1].where = NC_WHERE_ENGINE;
+	snprintf(env->capture_points[1].name, sizeof(env->capture_points[1].name), "docker0@engine");
+	env->capture_points[2].where = NC_WHERE_CONTAINER;
+	env->capture_points[2].incomplete = true;
+	snprintf(env->capture_points[2].name, sizeof(env->capture_points[2].name), "eth0@container");
+	env->agent_used = true;
+	env->agent_clock_known = true;
+	env->agent_clock_offset_ns = -1234567;
+	env->agent_clock_uncertainty_ns = 45000;
+	assert_contains(render_text(r, false, false),
+			"\ncapture agent: on the engine's side, 2 points (docker0@engine 13, eth0@container 5 "
+			"incomplete packets); clock offset -1.235 ms \u00b1 0.045 ms\n");
+	assert_contains(render_text_opt(r, &(nc_report_options_t){ .width = WIDE, .ascii = true }), "clock offset -1.235 ms +/- 0.045 ms\n");
+	snprintf(env->agent_note, sizeof(env->agent_note), "capture agent: eth0: setns: Operation not permitted");
+	assert_contains(render_text(r, false, false),
+			"clock offset -1.235 ms \u00b1 0.045 ms; capture agent: eth0: setns: Operation not permitted\n");
+
+	assert_contains(render_html(r, false), "<dt>capture agent</dt><dd>on the engine's side; clock offset -1.235 ms "
+					      "&plusmn; 0.045 ms: capture agent: eth0: setns: Operation not permitted</dd>");
+
+	/* refused: the run goes on with this host's capture, and says why */
+	env->agent_used = false;
+	env->agent_clock_known = false;
+	env->n_capture_points = 1;
+	snprintf(env->agent_note, sizeof(env->agent_note), "the engine refused the capture agent: no host network");
+	assert_contains(render_text(r, false, false),
+			"\ncapture agent: not used: the engine refused the capture agent: no host network; this "
+			"host's capture only\n");
+	nc_result_free(r);
+}
+
 static void test_kernel_desktop(void **state)
 {
 	/* modelled on Docker Desktop 4.x for Mac: uname -r in its VM is "<version>-linuxkit" */
@@ -1916,6 +1958,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_run_error),
 		cmocka_unit_test(test_write_samples),
 		cmocka_unit_test(test_kernel_desktop),
+		cmocka_unit_test(test_text_agent),
 	};
 
 	/* the expected strings hold UTC wall-clock times */
