@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -254,7 +255,8 @@ static void job_use_addr(job_t *j, const nc_responder_addr_t *a, int64_t now)
 
 /* Names: /etc/hosts, then only a loopback name server (the engine's
  * embedded DNS).  A copied host resolv.conf may name a real resolver:
- * we send it nothing. */
+ * we send it nothing -- except for the --nameserver-for name, which
+ * netcheck passes only where the engine's name server answers it. */
 static void job_resolve(server_t *s, job_t *j, int64_t now)
 {
 	nc_responder_addr_t a, servers[NAMESERVERS_MAX];
@@ -288,8 +290,13 @@ static void job_resolve(server_t *s, job_t *j, int64_t now)
 			break;
 		}
 	}
+	/* the one name netcheck vouches for: the engine's own name server
+	 * answers it (Desktop's VM), so asking it sends nothing away */
+	if (j->nameserver.family == 0 && n > 0 && s->nameserver_for != NULL &&
+	    strcasecmp(s->nameserver_for, j->req.target.host) == 0)
+		j->nameserver = servers[0];
 	if (j->nameserver.family == 0) {
-		job_finish(j, -ENOENT, "no embedded DNS on this network", now);
+		job_finish(j, -ENOENT, n > 0 ? "no embedded DNS on this network" : "no name server", now);
 		return;
 	}
 	inet_ntop(j->nameserver.family, j->nameserver.bytes, j->resolved_by + 4, sizeof(j->resolved_by) - 4);

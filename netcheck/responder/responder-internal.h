@@ -94,6 +94,10 @@ typedef struct server {
 	conn_t conns[CONN_MAX];
 	const nc_responder_target_t *allow; /* borrowed from main() */
 	size_t n_allow;
+	/* --nameserver-for: the one name that may be asked of the container's
+	 * name server whatever its address (Docker Desktop's VM answers
+	 * host.docker.internal there); NULL: only a loopback one is asked */
+	const char *nameserver_for; /* borrowed from argv */
 	job_t jobs[JOB_MAX];
 	job_t refused; /* scratch for answers that take no slot */
 	char file[FILE_MAX]; /* /etc/hosts or /etc/resolv.conf, read per lookup */

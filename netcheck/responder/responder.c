@@ -317,11 +317,14 @@ int main(int argc, char **argv)
 		    nc_responder_parse_allow(argv[i + 1], strlen(argv[i + 1]), &allow[n_allow]) == 0) {
 			n_allow++;
 			i++;
+		} else if (strcmp(argv[i], "--nameserver-for") == 0 && i + 1 < argc && server.nameserver_for == NULL &&
+			   argv[i + 1][0] != '\0' && strlen(argv[i + 1]) <= 253) {
+			server.nameserver_for = argv[++i];
 		} else if (port_text == NULL && argv[i][0] != '-') {
 			port_text = argv[i];
 		} else {
 			fprintf(stderr,
-				"usage: %s [PORT] [--allow HOST:PORT]...   (or NC_PORT=PORT; default %d;"
+				"usage: %s [PORT] [--allow HOST:PORT]... [--nameserver-for NAME]   (or NC_PORT=PORT; default %d;"
 				" at most %d --allow)\n",
 				argv[0], DEFAULT_PORT, NC_RESPONDER_ALLOW_MAX);
 			return 64;
