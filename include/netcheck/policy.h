@@ -37,6 +37,14 @@ nc_env_kind_t nc_classify_environment(nc_env_kind_t engine_kind, nc_route_kind_t
  * host-gateway (native Linux, rootful Podman), so that netcheck's own
  * listener and remote client there mean anything. */
 bool nc_classify_engine_is_local(nc_env_kind_t engine_kind);
+/* container-to-host: how the connection came to netcheck's listener --
+ * directly (the name led to the listener's own address and the peer is
+ * not this host's loopback) or through a forwarder (a loopback peer: a
+ * process here connected on the container's behalf, as Docker Desktop's
+ * backend does; or the name led to another address).  NC_ARRIVAL_NONE
+ * for other paths and when nothing arrived.  Pure; nc_classify_path()
+ * sets p->arrival with it. */
+nc_arrival_t nc_classify_host_arrival(const nc_path_t *p);
 
 /* Which kernel runs the container (env->kernel, facts filled by run):
  * the same boot id as this host's is the same kernel instance; another one

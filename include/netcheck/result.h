@@ -115,6 +115,7 @@ typedef enum nc_diag_code {
 	NC_DIAG_INTERNAL_NETWORK,           /* on an --internal network: the engine publishes nothing there */
 	NC_DIAG_ADDRESS_NOT_READY,          /* an IPv6 address on the route still tentative (DAD) */
 	NC_DIAG_NO_NETWORK,                 /* --network none: the container has no interface but lo */
+	NC_DIAG_HOST_NOT_REACHED,           /* host.docker.internal resolved, no connection arrived at netcheck's listener */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
 
@@ -294,6 +295,18 @@ typedef struct nc_packet_summary {
 	uint32_t length;     /* what tcpdump prints: TCP/UDP payload, whole ICMP message (nc_packet_t.wire_len) */
 } nc_packet_summary_t;
 
+/* container-to-host: how the container's connection came to netcheck's
+ * listener on this host (the policy's, nc_classify_host_arrival()). */
+typedef enum nc_arrival {
+	NC_ARRIVAL_NONE = 0,   /* not that path, or nothing arrived */
+	NC_ARRIVAL_DIRECT,     /* from the container's side of the route: the name led to the listener's own address */
+	NC_ARRIVAL_FORWARDER,  /* from a process on this host (loopback peer): Desktop's backend, the lab's forwarder */
+	NC_ARRIVAL_COUNT,
+} nc_arrival_t;
+
+#define NC_RESOLVED_MAX 64
+#define NC_RESOLVED_BY_MAX 32
+
 #define NC_NONCE_MAX 40
 #define NC_DETAIL_MAX 256
 #define NC_NAME_MAX 256
@@ -323,6 +336,16 @@ typedef struct nc_path {
 	char answered_kernel[NC_KERNEL_RELEASE_MAX]; /* the kernel release netcheck's responder runs on; "" unsaid */
 	char answered_boot_id[NC_BOOT_ID_MAX];       /* that kernel's boot id; "" unsaid */
 	bool foreign_responder;   /* answered by a container that is not ours */
+	/* paths from inside a container: the address the responder used and
+	 * how it found it ("hosts", "dns 127.0.0.11", "literal"); "" none */
+	char resolved[NC_RESOLVED_MAX];
+	char resolved_by[NC_RESOLVED_BY_MAX];
+	/* container-to-host: where the connection was to arrive here (the
+	 * listener: target, on this interface), how many it answered, and how
+	 * the policy reads the peer it saw */
+	char arrival_interface[NC_POINT_NAME_MAX]; /* "" no listener */
+	unsigned arrivals;        /* connections netcheck's listener answered (with arrival_interface set) */
+	nc_arrival_t arrival;
 	char nonce[NC_NONCE_MAX];
 	char route[NC_DETAIL_MAX];  /* route found before a direct probe */
 	char detail[NC_DETAIL_MAX]; /* skip reason, error, plain-words note */
@@ -602,6 +625,7 @@ nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k);
 const char *nc_path_kind_name(nc_path_kind_t k);
 const char *nc_verdict_name(nc_verdict_t v);
 const char *nc_mechanism_name(nc_mechanism_t m);
+const char *nc_arrival_name(nc_arrival_t a); /* "direct", "forwarder"; NULL for none */
 const char *nc_env_kind_name(nc_env_kind_t k);
 const char *nc_direction_name(nc_direction_t d);
 const char *nc_diag_code_name(nc_diag_code_t c);

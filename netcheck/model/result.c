@@ -96,6 +96,7 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_INTERNAL_NETWORK] = "internal-network",
 	[NC_DIAG_ADDRESS_NOT_READY] = "address-not-ready",
 	[NC_DIAG_NO_NETWORK] = "no-network",
+	[NC_DIAG_HOST_NOT_REACHED] = "host-not-reached",
 };
 
 static const char *const obs_source_names[NC_OBS_SOURCE_COUNT] = {
@@ -154,6 +155,8 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_ADDRESS_NOT_READY] = ("an IPv6 address on the route was still tentative (duplicate address "
 				       "detection) when the probe was sent"),
 	[NC_DIAG_NO_NETWORK] = "the container runs with --network none: it has no interface but loopback",
+	[NC_DIAG_HOST_NOT_REACHED] = ("host.docker.internal resolved in the container, but no connection arrived at "
+				      "netcheck's listener on this host"),
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {
@@ -197,6 +200,11 @@ static const char *const mechanism_names[NC_MECH_COUNT] = {
 	[NC_MECH_OUT_OF_SIGHT] = "out-of-sight",
 	[NC_MECH_NONE] = "none",
 	[NC_MECH_OVERLAY] = "overlay",
+};
+
+static const char *const arrival_names[NC_ARRIVAL_COUNT] = {
+	[NC_ARRIVAL_DIRECT] = "direct",
+	[NC_ARRIVAL_FORWARDER] = "forwarder",
 };
 
 static const char *const env_names[NC_ENV_KIND_COUNT] = {
@@ -593,6 +601,11 @@ int nc_result_error_code(const nc_result_t *r) { return r->error_code; }
 NAME_FNS(nc_path_kind_name, nc_path_kind_from_name, nc_path_kind_t, path_names)
 NAME_FNS(nc_verdict_name, nc_verdict_from_name, nc_verdict_t, verdict_names)
 NAME_FNS(nc_mechanism_name, nc_mechanism_from_name, nc_mechanism_t, mechanism_names)
+
+const char *nc_arrival_name(nc_arrival_t a)
+{
+	return (unsigned)a < NC_ARRIVAL_COUNT ? arrival_names[a] : NULL;
+}
 
 const char *nc_env_kind_name(nc_env_kind_t k)
 {

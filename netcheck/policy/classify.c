@@ -24,6 +24,20 @@ static bool answered_by_other(const nc_path_t *p, const nc_container_t *c)
 	return strncmp(c->id, p->answered_by, n) != 0;
 }
 
+nc_arrival_t nc_classify_host_arrival(const nc_path_t *p)
+{
+	nc_endpoint_t resolved;
+
+	if (p->kind != NC_PATH_CONTAINER_TO_HOST || p->arrival_interface[0] == '\0' || !nc_endpoint_is_set(&p->peer_seen))
+		return NC_ARRIVAL_NONE;
+	/* a loopback peer is a process on this host, never the container;
+	 * a name that led elsewhere than the listener was carried here */
+	if (nc_endpoint_is_loopback(&p->peer_seen) || nc_endpoint_parse(p->resolved, 0, &resolved) < 0 ||
+	    !nc_endpoint_addr_equal(&resolved, &p->target))
+		return NC_ARRIVAL_FORWARDER;
+	return NC_ARRIVAL_DIRECT;
+}
+
 void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_t *forwarder)
 {
 	bool dialled_container;
@@ -39,11 +53,17 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 	}
 	if (nc_path_kind_from_container(p->kind)) {
 		/* netcheck's responder connected out: its target saw the
-		 * container's own address (routed), or another one (NAT) */
+		 * container's own address (routed), or another one (NAT), or
+		 * this host's loopback: a process here connected on its behalf */
 		if (!nc_endpoint_is_set(&p->peer_seen))
 			p->mechanism = NC_MECH_NONE;
+		else if (nc_endpoint_addr_equal(&p->peer_seen, &p->local))
+			p->mechanism = NC_MECH_DIRECT;
 		else
-			p->mechanism = nc_endpoint_addr_equal(&p->peer_seen, &p->local) ? NC_MECH_DIRECT : NC_MECH_NAT;
+			p->mechanism = nc_endpoint_is_loopback(&p->peer_seen) && !nc_endpoint_is_loopback(&p->local)
+					       ? NC_MECH_PROXY
+					       : NC_MECH_NAT;
+		p->arrival = nc_classify_host_arrival(p);
 		return;
 	}
 	if (answered_by_other(p, c)) {

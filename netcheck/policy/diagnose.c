@@ -349,6 +349,36 @@ static void diagnose_name(nc_path_t *p)
 	nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the container's resolver answered: %.200s", p->detail);
 }
 
+/* container-to-host: the name gave no address in the container, or one
+ * that led nowhere netcheck's listener saw a connection from. */
+static bool diagnose_host(nc_path_t *p)
+{
+	char listener[NC_ENDPOINT_STRLEN];
+
+	if (strncmp(p->detail, "ENOENT", 6) == 0) {
+		nc_path_diagnose(p, NC_DIAG_NAME_NOT_RESOLVED,
+				 "give the container --add-host host.docker.internal:host-gateway (Docker Desktop's engine "
+				 "resolves it itself)",
+				 "host.docker.internal did not resolve in the container: %.200s", p->detail);
+		nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the container's resolver answered: %.200s", p->detail);
+		return true;
+	}
+	if (p->resolved[0] == '\0' || p->arrival_interface[0] == '\0' || p->arrivals > 0)
+		return false;
+	nc_endpoint_format(&p->target, true, listener, sizeof(listener));
+	nc_path_diagnose(p, NC_DIAG_HOST_NOT_REACHED,
+			 "see docs/diagnosis.md#host-not-reached: a firewall rule for the bridge natively, Desktop's "
+			 "backend or a VPN on Docker Desktop",
+			 "host.docker.internal resolved to %s (%s) in the container, but no connection arrived at "
+			 "netcheck's listener on %s (%s): %.120s", p->resolved, p->resolved_by[0] ? p->resolved_by : "?",
+			 listener, p->arrival_interface, p->detail);
+	nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "the container's resolver gave %s (%s)", p->resolved,
+			     p->resolved_by[0] ? p->resolved_by : "?");
+	nc_diagnosis_observe(&p->diagnosis, NC_OBS_SOCKET, "netcheck's listener on %s (%s) answered %u connections",
+			     listener, p->arrival_interface, p->arrivals);
+	return true;
+}
+
 /* The container's own state explains any failed path: paused (no process
  * runs), between two runs of its restart policy, no network at all. */
 static bool diagnose_state(nc_path_t *p, const nc_diag_facts_t *f)
@@ -450,6 +480,8 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 	nc_diagnosis_t *d = &p->diagnosis;
 	size_t last, next;
 
+	if (p->kind == NC_PATH_CONTAINER_TO_HOST && diagnose_host(p))
+		return;
 	if (nc_path_kind_from_container(p->kind) && strncmp(p->detail, "ENOENT", 6) == 0) {
 		diagnose_name(p);
 		return;

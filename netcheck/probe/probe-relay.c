@@ -46,6 +46,9 @@ void probe_relay_done(nc_probe_t *p)
 	p->path->timings.first_byte_ms = -1;
 	/* the container's side, not the control connection's */
 	p->path->local = a.local;
+	/* what the name resolved to in the container, and how */
+	snprintf(p->path->resolved, sizeof(p->path->resolved), "%s", a.resolved);
+	snprintf(p->path->resolved_by, sizeof(p->path->resolved_by), "%s", a.resolved_by);
 	/* by name: the target is the address the name resolved to in the
 	 * container, and none when it did not resolve (not the address
 	 * netcheck expected it to have) */

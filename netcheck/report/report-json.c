@@ -474,6 +474,27 @@ fail:
 	return NULL;
 }
 
+/* A path from inside a container: the address its name gave there. */
+static json_t *resolved_json(const nc_path_t *p)
+{
+	if (p->resolved[0] == '\0')
+		return json_null();
+	return json_pack("{s:o, s:o}", "address", JSTR_OR_NULL(p->resolved), "by", JSTR_OR_NULL(p->resolved_by));
+}
+
+/* container-to-host: where the connection was to arrive on this host and
+ * how it came; null when netcheck had no listener. */
+static json_t *arrival_json(const nc_path_t *p)
+{
+	const char *via = nc_arrival_name(p->arrival);
+
+	if (p->arrival_interface[0] == '\0')
+		return json_null();
+	return json_pack("{s:o, s:o, s:I, s:o, s:o}", "listener", jendpoint(&p->target, true), "interface",
+			 JSTR_OR_NULL(p->arrival_interface), "connections", (json_int_t)p->arrivals, "peer",
+			 jendpoint(&p->peer_seen, true), "via", via != NULL ? json_string(via) : json_null());
+}
+
 static json_t *path_json(const nc_path_t *p)
 {
 	bool with_port = nc_report_path_has_ports(p);
@@ -516,6 +537,10 @@ static json_t *path_json(const nc_path_t *p)
 	SET_TAKE(o, "packets", arr);
 	SET(o, "http_status", p->http_status > 0 ? json_integer(p->http_status) : json_null());
 	SET(o, "banner", JSTR_OR_NULL(p->banner));
+	if (nc_path_kind_from_container(p->kind))
+		SET(o, "resolved", resolved_json(p));
+	if (p->kind == NC_PATH_CONTAINER_TO_HOST)
+		SET(o, "arrival", arrival_json(p));
 	return o;
 fail:
 	json_decref(arr);

@@ -502,6 +502,17 @@ static void print_notes(out_t *o, const nc_result_t *r)
 			if (p->diagnosis.observed_cut)
 				text_line_printf(o, 6, 8, "(more was observed than the report holds)");
 		}
+		if (p->arrival != NC_ARRIVAL_NONE) {
+			char listener[NC_ENDPOINT_STRLEN], peer[NC_ENDPOINT_STRLEN];
+
+			nc_endpoint_format(&p->target, true, listener, sizeof(listener));
+			nc_endpoint_format(&p->peer_seen, true, peer, sizeof(peer));
+			CLEAN(p->arrival_interface, text);
+			NOTE("%s: arrived at %s (%s) from %s: %s", nc_report_path_name(p), listener, text, peer,
+			     p->arrival == NC_ARRIVAL_FORWARDER
+				     ? "through a forwarder on this host (a process here connected for the container)"
+				     : "directly, from the container's side of the route");
+		}
 		if (p->mechanism == NC_MECH_OUT_OF_SIGHT)
 			NOTE("%s: the forwarder's onward leg is not visible from this host "
 			     "(a VM or a namespace netcheck cannot enter)", nc_report_path_name(p));

@@ -211,6 +211,22 @@ void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout);
 /* netcheck's own responder: it answers UDP and connects out on request */
 bool nc_run_ours(const run_state_t *s);
 
+/* run-host-end.c: the host end of container-to-host */
+typedef struct nc_run_host_end {
+	bool add_host_gateway;      /* the container needs --add-host host.docker.internal:host-gateway */
+	const char *nameserver_for; /* static: the name the responder may ask the container's name server; NULL none */
+	char ifname[NC_IFNAME_MAX]; /* the listener's interface, where the connection arrives */
+	char note[NC_DETAIL_MAX];   /* why there is no listener (the path's detail) */
+} nc_run_host_end_t;
+/* Decides where netcheck listens (s->host_listener) and what the container
+ * needs to get there (the file's comment says from which facts).
+ * default_bridge: borrowed, NULL when not read.  0, or negative with
+ * ret->note saying why there is no listener. */
+int nc_run_host_end_open(run_state_t *s, const nc_network_info_t *default_bridge, nc_run_host_end_t *ret);
+/* Before the listener closes: its count of connections onto the
+ * container-to-host path. */
+void nc_run_host_end_record(run_state_t *s);
+
 /* run-probe.c: the probe stage (after capture opened, before it stops) */
 int nc_run_probe(run_state_t *s, nc_error_t *err);
 

@@ -16,6 +16,7 @@ static void probes_finished(run_state_t *s)
 {
 	uv_timer_stop(&s->watchdog);
 	uv_close((uv_handle_t *)&s->watchdog, NULL);
+	nc_run_host_end_record(s);
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
 	nc_run_capture_finish(s);

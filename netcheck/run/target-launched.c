@@ -40,6 +40,7 @@ struct launched {
 	/* container-origin paths (netcheck's responder only) */
 	char allow[4][NC_NAME_MAX];   /* the responder's --allow targets */
 	size_t n_allow;
+	nc_run_host_end_t host_end;   /* container-to-host: what the container needs, where it arrives */
 	char peer_id[80];             /* --peer: the second container, ours */
 	char peer_name[NC_NAME_MAX];
 	nc_container_info_t peer_info;
@@ -94,14 +95,20 @@ static void fill_spec(const run_state_t *s, const struct launched *t, const char
 		if (!peer)
 			spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
 				.container_port = t->ct.port, .proto = NC_ENGINE_UDP, .publish = true };
-		/* host.docker.internal as Docker Desktop provides it */
-		spec->extra_hosts[spec->n_extra_hosts++] = "host.docker.internal:host-gateway";
+		/* host.docker.internal as Docker Desktop provides it, where the
+		 * engine does not (run-host-end.c) */
+		if (t->host_end.add_host_gateway)
+			spec->extra_hosts[spec->n_extra_hosts++] = "host.docker.internal:host-gateway";
 		/* our responder needs nothing: no root, no writes */
 		spec->cmd[spec->n_cmd++] = "/responder";
 		spec->cmd[spec->n_cmd++] = port_arg;
 		for (size_t i = 0; !peer && i < t->n_allow && spec->n_cmd + 2 <= NC_ENGINE_MAX_ARGS; i++) {
 			spec->cmd[spec->n_cmd++] = "--allow";
 			spec->cmd[spec->n_cmd++] = t->allow[i];
+		}
+		if (!peer && t->host_end.nameserver_for != NULL && spec->n_cmd + 2 <= NC_ENGINE_MAX_ARGS) {
+			spec->cmd[spec->n_cmd++] = "--nameserver-for";
+			spec->cmd[spec->n_cmd++] = t->host_end.nameserver_for;
 		}
 		spec->user = "65534:65534";
 		spec->readonly_rootfs = true;
@@ -180,33 +187,16 @@ static int start_one(run_state_t *s, const nc_container_spec_t *spec, char *ret_
 	return r;
 }
 
-/* Where host.docker.internal:host-gateway leads: the default bridge's
- * gateway.  The engine names it in IPAM, except when it chose it itself: a
- * freshly started dockerd lists the subnet alone.  The gateway is then the
- * host's own address on the bridge's interface, which the engine names. */
-static int host_gateway(const nc_network_info_t *bridge, nc_endpoint_t *ret)
-{
-	if (nc_endpoint_parse(bridge->gateway4, 0, ret) == 0)
-		return 0;
-	if (bridge->bridge[0] == '\0')
-		return -EADDRNOTAVAIL;
-	return nc_platform_interface_address(bridge->bridge, AF_INET, ret);
-}
-
 /* What the paths that start inside the container need before it exists:
- * the host end of container-to-host (listening on the default bridge's
- * gateway, where host.docker.internal:host-gateway leads), the peer for
- * container-to-container, and the responder's allow-list naming both.
- * A forwarding-only engine's host-gateway is not this host: no listener. */
+ * the host end of container-to-host (run-host-end.c: where it listens, and
+ * whether the container needs host-gateway), the peer for
+ * container-to-container, and the responder's allow-list naming both. */
 static int prepare_origin(run_state_t *s, struct launched *t, const char *image, nc_error_t *err)
 {
-	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
-	nc_endpoint_t gw;
 	int r;
 
 	/* the default bridge was read at the start, with the engine's info */
-	if (nc_classify_engine_is_local(kind) && t->have_default_bridge &&
-	    host_gateway(&t->default_bridge, &gw) == 0 && nc_probe_listener_new(&s->loop, &gw, &s->host_listener) == 0)
+	if (nc_run_host_end_open(s, t->have_default_bridge ? &t->default_bridge : NULL, &t->host_end) == 0)
 		snprintf(t->allow[t->n_allow++], sizeof(t->allow[0]), "host.docker.internal:%u",
 			 nc_probe_listener_address(s->host_listener)->port);
 	if (s->opt->peer) {
@@ -390,13 +380,12 @@ static void add_from_container(run_state_t *s, struct launched *t, uint64_t time
 		memset(&target, 0, sizeof(target));
 		p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
 		if (p != NULL)
-			nc_path_set_detail(p, "not sent: host.docker.internal does not lead to this host's network "
-					      "namespace for the %s engine", nc_env_kind_name(nc_run_engine_kind(&s->version,
-													  &s->engine_info)));
+			nc_path_set_detail(p, "%s", t->host_end.note[0] ? t->host_end.note : "not sent: no listener");
 	} else {
 		target = *nc_probe_listener_address(s->host_listener);
 		p = nc_ct_add_path(s, &t->ct, NC_PATH_CONTAINER_TO_HOST, net, 0, &target);
 		if (p != NULL) {
+			snprintf(p->arrival_interface, sizeof(p->arrival_interface), "%s", t->host_end.ifname);
 			snprintf(name, sizeof(name), "host.docker.internal:%u", target.port);
 			r = nc_probe_relay_new(&s->loop, p, &responder, name, timeout, &probe);
 			nc_run_add_probe(s, p, r, probe);

@@ -80,6 +80,11 @@ for path in published-loopback published-loopback6 published-host published-loop
 	expect_eq "$path without the agent" "$(json_get "$TMP/host.json" "p['$path']['mechanism']")" out-of-sight
 done
 [ "$n_pub" -ge 5 ] || fail "only $n_pub published paths"
+# container-to-host as Desktop gives it (lab-desktop.sh asserts the details): the lab's name
+# server's address for host.docker.internal, carried to this host's loopback by the forwarder
+expect_eq "container-to-host" \
+	"$(json_get "$R" "(lambda c: '%s %s %s %s' % (c['verdict'], c['resolved']['address'], c['arrival']['via'], c['arrival']['interface']))(p['container-to-host'])")" \
+	"reachable 10.250.250.254 forwarder lo"
 
 # the pcapng: one interface per point, its description naming it, packets on the engine's
 idbs=$(capinfos "$TMP/agent.pcapng" 2>/dev/null) || fail "capinfos cannot read the pcapng"

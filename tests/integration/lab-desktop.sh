@@ -12,6 +12,8 @@ need_root
 LAB=$NC_SRC/tests/labs/desktop-lab.sh
 LAB_NET=10.251.0.0/24 # the lab's --bip network
 LAB_HOST_SIDE=10.250.250.1 # the host's end of the veth: the forwarder's onward source
+LAB_VM=10.250.250.2 # the VM's end: its name server for the containers
+LAB_HOST_INTERNAL=10.250.250.254 # what the lab's name server answers for host.docker.internal
 for c in ip nsenter unshare dockerd socat tshark; do
 	command -v $c >/dev/null || prerequisite_missing "$c is not installed (tests/setup.sh installs it)"
 done
@@ -86,6 +88,26 @@ for path in published-loopback published-loopback6 published-host; do
 	peer=$(json_get "$R" "p['$path']['peer_seen']")
 	[[ $peer == "$LAB_HOST_SIDE:"* ]] || fail "$path peer seen '$peer', want $LAB_HOST_SIDE:*"
 done
+
+# container-to-host as on Desktop: netcheck added no host-gateway (the bridge's gateway is not
+# this host's), the engine's name server (the lab's, on the VM's address) gave host.docker.internal
+# the lab's 10.250.250.254, and the connection arrived on this host's loopback from the lab's
+# forwarder (a process here), not from the container
+C2H="p['container-to-host']"
+expect_eq "container-to-host verdict" "$(json_get "$R" "$C2H['verdict']")" reachable
+expect_eq "container-to-host resolved" \
+	"$(json_get "$R" "$C2H['resolved']['address'] + ' ' + $C2H['resolved']['by']")" "$LAB_HOST_INTERNAL dns $LAB_VM"
+expect_eq "container-to-host arrival" \
+	"$(json_get "$R" "(lambda a: '%s %s %d %s %s' % (a['via'], a['interface'], a['connections'], a['listener'].rsplit(':', 1)[0], a['peer'].rsplit(':', 1)[0]))($C2H['arrival'])")" \
+	"forwarder lo 1 127.0.0.1 127.0.0.1"
+expect_eq "container-to-host mechanism" "$(json_get "$R" "$C2H['mechanism']")" proxy
+# the peer the listener saw is the forwarder's own connection, as its log says
+c2h_peer=$(json_get "$R" "$C2H['peer_seen']")
+grep -q "host.docker.internal: .* -> $LAB_HOST_INTERNAL:[0-9]* carried to 127.0.0.1:[0-9]* from $c2h_peer\$" /var/log/nc-vm/forwarder.log ||
+	fail "the lab's forwarder did not carry the connection from $c2h_peer: $(grep host.docker.internal /var/log/nc-vm/forwarder.log)"
+# (the text wraps to the terminal: read it as one line)
+tr -s ' \n' ' ' <"$TMP/out.txt" | grep -q "container-to-host: arrived at 127.0.0.1:[0-9]* (lo) from $c2h_peer: through a forwarder on this host" ||
+	fail "the text does not say where container-to-host arrived: $(grep container-to-host "$TMP/out.txt")"
 
 # the kernel: the lab's dockerd runs in namespaces of this host's kernel, so the responder's boot
 # id is this host's (a real Desktop's VM has its own: docs/environments.md)

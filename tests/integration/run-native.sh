@@ -41,6 +41,15 @@ bridge=$(json_get "$TMP/report.json" 'd["container"]["bridge"]')
 expect_eq "container-to-host target" \
 	"$(json_get "$TMP/report.json" 'p["container-to-host"]["target"].rsplit(":", 1)[0]')" \
 	"$(ip -o -4 addr show dev "$bridge" | awk '{ split($4, a, "/"); print a[1]; exit }')"
+# the name came from --add-host host-gateway (/etc/hosts), led to the listener's own
+# address on the bridge, and the connection arrived there directly
+expect_eq "container-to-host resolved" \
+	"$(json_get "$TMP/report.json" 'p["container-to-host"]["resolved"]["address"] + " " + p["container-to-host"]["resolved"]["by"]')" \
+	"$(json_get "$TMP/report.json" 'p["container-to-host"]["target"].rsplit(":", 1)[0]') hosts"
+expect_eq "container-to-host arrival" \
+	"$(json_get "$TMP/report.json" '(lambda a: a["via"] + " " + a["interface"] + " " + str(a["connections"]))(p["container-to-host"]["arrival"])')" \
+	"direct $bridge 1"
+expect_eq "container-to-host mechanism" "$(json_get "$TMP/report.json" 'p["container-to-host"]["mechanism"]')" direct
 expect_eq "all expected" "$(json_get "$TMP/report.json" 'all(x["expected"] for x in d["paths"])')" True
 expect_eq "container removed" "$(json_get "$TMP/report.json" 'd["container"]["removed"]')" True
 # the docker-proxy pid really is a docker-proxy process listening now? (it is gone with the container)

@@ -14,11 +14,22 @@ listen on the host (no race with a client that probes right after starting);
 the engine's events add forwarding for containers started otherwise and stop
 it when a container dies.
 
+With --netns it also stands for Desktop's host.docker.internal: in the VM's
+network namespace it answers DNS (--dns-address, port 53: the lab's dockerd
+gives containers that name server) for host.docker.internal with
+--host-internal (an address of no interface, as Desktop's 192.168.65.254),
+REFUSED for every other name (nothing is asked onwards), and it accepts the
+TCP connections the lab's REDIRECT rule (in that namespace) sends it for
+that address, carrying each to 127.0.0.1 on this host at the port the
+container dialled (SO_ORIGINAL_DST) -- so a listener on this host's loopback
+sees the connection arrive from this process, as on Desktop.
+
 Bounded: at most --max-ports forwarded ports, 64 API connections at once,
 socat at most 16 connections per listener with a 60 s inactivity timeout, and
 the whole process exits after --max-seconds (its socats with it).  Stdlib only.
 """
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -279,28 +290,149 @@ def serve_api(fw, args, stop):
     srv.bind(args.listen)
     os.chmod(args.listen, 0o660)
     srv.listen(64)
-    srv.settimeout(1)
-    slots = threading.BoundedSemaphore(64)
+    accept_loop(srv, stop, 64, "API", lambda c, peer: serve_one(c, fw, args))
 
-    def run(c):
+
+def accept_loop(srv, stop, limit, what, handle):
+    """Each connection on srv to handle(conn, peer) in a thread of its own,
+    at most limit at once (more are closed), until stop; then srv closed."""
+    srv.settimeout(1)
+    slots = threading.BoundedSemaphore(limit)
+
+    def run(c, peer):
         try:
-            serve_one(c, fw, args)
+            handle(c, peer)
         finally:
+            c.close()
             slots.release()
 
     while not stop.is_set():
         try:
-            c, _ = srv.accept()
+            c, peer = srv.accept()
         except socket.timeout:
             continue
         except OSError:
             break
         if not slots.acquire(blocking=False):
-            log("too many API connections; refusing one")
+            log("too many %s connections; refusing one" % what)
             c.close()
             continue
-        threading.Thread(target=run, args=(c,), daemon=True).start()
+        threading.Thread(target=run, args=(c, peer), daemon=True).start()
     srv.close()
+
+
+# ---- host.docker.internal ----------------------------------------------------------------------
+
+CLONE_NEWNET = 0x40000000
+SO_ORIGINAL_DST = 80
+HOST_INTERNAL = b"host.docker.internal"
+MAX_HOST_CONNS = 16
+
+
+def in_netns(path, make):
+    """make() run with this thread in the network namespace at path (its
+    sockets stay there), then back; a thread that cannot go back ends the
+    process rather than serve from the wrong namespace."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    here = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    there = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if libc.setns(there, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns %s" % path)
+        try:
+            return make()
+        finally:
+            if libc.setns(here, CLONE_NEWNET) != 0:
+                log("cannot return to the host's network namespace")
+                os._exit(70)
+    finally:
+        os.close(here)
+        os.close(there)
+
+
+def dns_reply(msg, address):
+    """The answer to one query: host.docker.internal A -> address; its
+    other types: no data; any other name: REFUSED.  None: not a query."""
+    if len(msg) < 12 or msg[2] & 0x80 or struct.unpack("!H", msg[4:6])[0] != 1:
+        return None
+    labels, i = [], 12
+    while i < len(msg) and msg[i] != 0:
+        n = msg[i]
+        if n & 0xC0 or i + 1 + n > len(msg) or len(labels) > 16:
+            return None
+        labels.append(msg[i + 1:i + 1 + n])
+        i += 1 + n
+    if i + 5 > len(msg):
+        return None
+    question = msg[12:i + 5]
+    qtype, qclass = struct.unpack("!HH", msg[i + 1:i + 5])
+    ours = b".".join(labels).lower() == HOST_INTERNAL
+    flags = 0x8400 | (msg[2] & 0x01) << 8  # QR, AA, RD copied
+    if not ours:
+        flags |= 5  # REFUSED: this server asks no one else
+    answer = b""
+    if ours and qtype == 1 and qclass == 1:
+        answer = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 0, 4) + socket.inet_aton(address)
+    return (msg[0:2] + struct.pack("!HHHHH", flags, 1, 1 if answer else 0, 0, 0) + question + answer)
+
+
+def serve_dns(sock, address, stop):
+    sock.settimeout(1)
+    while not stop.is_set():
+        try:
+            msg, peer = sock.recvfrom(512)
+        except socket.timeout:
+            continue
+        except OSError:
+            break
+        reply = dns_reply(msg, address)
+        if reply is not None:
+            try:
+                sock.sendto(reply, peer)
+            except OSError:
+                pass
+    sock.close()
+
+
+def carry_host_conn(conn, peer):
+    """One container connection to host.docker.internal:PORT, carried to
+    127.0.0.1:PORT here; refused there: closed here."""
+    try:
+        dst = conn.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+        port = struct.unpack("!H", dst[2:4])[0]
+        try:
+            up = socket.create_connection(("127.0.0.1", port), timeout=5)
+        except OSError as e:
+            log("host.docker.internal: %s:%d -> %s:%d: 127.0.0.1:%d %s" % (peer + (socket.inet_ntoa(dst[4:8]), port, port, e)))
+            return
+        log("host.docker.internal: %s:%d -> %s:%d carried to 127.0.0.1:%d from %s:%d"
+            % (peer + (socket.inet_ntoa(dst[4:8]), port, port) + up.getsockname()))
+        conn.settimeout(60)
+        up.settimeout(60)
+        t = threading.Thread(target=pump, args=(conn, up), daemon=True)
+        t.start()
+        pump(up, conn)
+        t.join(60)
+        up.close()
+    except OSError as e:
+        log("host.docker.internal connection: %s" % e)
+
+
+def serve_host_internal(srv, stop):
+    accept_loop(srv, stop, MAX_HOST_CONNS, "host.docker.internal", carry_host_conn)
+
+
+def open_host_internal(args):
+    """The DNS socket and the REDIRECT target, both in the VM's namespace."""
+    def make():
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
+        dns.bind((args.dns_address, 53))
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("0.0.0.0", args.redirect_port))
+        srv.listen(16)
+        return dns, srv
+    return in_netns(args.netns, make)
 
 
 # ---- the event follower ------------------------------------------------------------------------
@@ -354,6 +486,10 @@ def main():
     ap.add_argument("--state", default="", help="file listing 'pid address port container' of each socat")
     ap.add_argument("--max-ports", type=int, default=32)
     ap.add_argument("--max-seconds", type=int, default=3600)
+    ap.add_argument("--netns", default="", help="the VM's network namespace: serve host.docker.internal there")
+    ap.add_argument("--dns-address", default="", help="with --netns: the VM address to answer DNS on")
+    ap.add_argument("--host-internal", default="", help="with --netns: the address host.docker.internal resolves to")
+    ap.add_argument("--redirect-port", type=int, default=0, help="with --netns: where the VM's REDIRECT rule sends it")
     args = ap.parse_args()
 
     fw = Forwarder(args)
@@ -372,6 +508,12 @@ def main():
         for c in json.loads(http_get(args.engine, "/containers/json", 10)):
             fw.ensure(c["Id"])
         threading.Thread(target=serve_api, args=(fw, args, stop), daemon=True).start()
+        if args.netns:
+            dns, srv = open_host_internal(args)
+            threading.Thread(target=serve_dns, args=(dns, args.host_internal, stop), daemon=True).start()
+            threading.Thread(target=serve_host_internal, args=(srv, stop), daemon=True).start()
+            log("host.docker.internal -> %s: DNS on %s:53, connections from %s:%d in %s to 127.0.0.1"
+                % (args.host_internal, args.dns_address, args.host_internal, args.redirect_port, args.netns))
         for _ in range(100):
             if os.path.exists(args.listen):
                 break

@@ -17,6 +17,12 @@
 # listeners on 127.0.0.1, ::1 and the host's primary address, forwarding to
 # 10.250.250.2 on the same port, where the lab's dockerd publishes it.  As in
 # Desktop, a container start returns once its ports listen on the host.
+# host.docker.internal as Desktop gives it: the lab's dockerd names the VM's
+# address as the containers' name server, where the forwarder answers that one
+# name with 10.250.250.254 (an address of no interface, like Desktop's
+# 192.168.65.254; every other name is REFUSED), and a REDIRECT rule in the VM's
+# namespace hands connections to that address to the forwarder, which carries
+# them to 127.0.0.1 on the host at the same port.
 # The host forwards nothing between the veth and anything else (FORWARD drop).
 set -euo pipefail
 
@@ -27,6 +33,8 @@ VETH_PEER=nc-vm-peer # renamed eth0 inside the namespace
 HOST_ADDR=10.250.250.1
 VM_ADDR=10.250.250.2
 LINK_PREFIX=30
+HOST_INTERNAL=10.250.250.254 # what host.docker.internal resolves to in the lab's containers
+REDIRECT_PORT=61999 # in the VM's namespace only: where its REDIRECT rule sends host.docker.internal
 BIP=10.251.0.1/24
 CONTAINER_NET=10.251.0.0/24
 RUN_DIR=/run/$LAB
@@ -169,6 +177,7 @@ up() {
 		dockerd --config-file "$RUN_DIR/daemon.json" \
 		--data-root "$DATA_ROOT/docker" --exec-root "$EXEC_ROOT" --pidfile "$RUN_DIR/dockerd.pid" \
 		-H "unix://$VM_SOCK" --bip $BIP --cgroup-parent $CGROUP_PARENT --iptables=true --ip-forward=true \
+		--dns $VM_ADDR \
 		--log-level warn \
 		>>"$LOG_DIR/dockerd.log" 2>&1 </dev/null &
 	echo $! >"$RUN_DIR/holder.pid"
@@ -185,10 +194,15 @@ up() {
 		[ "$(cat /proc/$p/comm 2>/dev/null)" = dockerd ] && echo "$p"; done | head -n 1)
 	echo "$pid" >"$RUN_DIR/dockerd.hostpid"
 
+	# host.docker.internal: the VM's own rule, gone with its namespace
+	ip netns exec $NS iptables -w 5 -t nat -I PREROUTING 1 -d $HOST_INTERNAL/32 -p tcp \
+		-m comment --comment $FW_COMMENT -j REDIRECT --to-ports $REDIRECT_PORT
+
 	# Desktop's backend: the port forwarder on the host
 	host_address=$(primary_address)
 	setsid /usr/bin/python3 "$HERE/desktop-forwarder.py" --engine "$VM_SOCK" --listen "$SOCK" --target $VM_ADDR \
 		--host-address "$host_address" --ready "$RUN_DIR/forwarder.ready" \
+		--netns /run/netns/$NS --dns-address $VM_ADDR --host-internal $HOST_INTERNAL --redirect-port $REDIRECT_PORT \
 		--state "$RUN_DIR/forwarders" >>"$LOG_DIR/forwarder.log" 2>&1 </dev/null &
 	echo $! >"$RUN_DIR/forwarder.pid"
 	for i in $(seq 1 300); do
