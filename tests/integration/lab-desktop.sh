@@ -100,7 +100,8 @@ expect_eq "container-to-host resolved" \
 expect_eq "container-to-host arrival" \
 	"$(json_get "$R" "(lambda a: '%s %s %d %s %s' % (a['via'], a['interface'], a['connections'], a['listener'].rsplit(':', 1)[0], a['peer'].rsplit(':', 1)[0]))($C2H['arrival'])")" \
 	"forwarder lo 1 127.0.0.1 127.0.0.1"
-expect_eq "container-to-host mechanism" "$(json_get "$R" "$C2H['mechanism']")" proxy
+# (the container's side of the forwarder is not captured here: lab-desktop-agent.sh has it)
+expect_eq "container-to-host mechanism" "$(json_get "$R" "$C2H['mechanism']")" out-of-sight
 # the peer the listener saw is the forwarder's own connection, as its log says
 c2h_peer=$(json_get "$R" "$C2H['peer_seen']")
 grep -q "host.docker.internal: .* -> $LAB_HOST_INTERNAL:[0-9]* carried to 127.0.0.1:[0-9]* from $c2h_peer\$" /var/log/nc-vm/forwarder.log ||
