@@ -309,6 +309,20 @@ static nc_result_t *build_forwarding_only(void)
 	nc_path_set_detail(p, "no answer in 2000 ms (the port is published on 127.0.0.1 only?)");
 	p->evidence_state = NC_EVIDENCE_CAPTURED;
 
+	/* host.docker.internal from Desktop's DNS, carried by its backend to loopback */
+	assert_int_equal(nc_result_add_path(r, NC_PATH_CONTAINER_TO_HOST, &(nc_endpoint_t){ 0 }, &p), 0);
+	p->target = ep("127.0.0.1", 41234);
+	p->local = ep("172.17.0.2", 50000);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->mechanism = NC_MECH_PROXY;
+	p->peer_seen = ep("127.0.0.1", 39000);
+	snprintf(p->resolved, sizeof(p->resolved), "192.168.65.254");
+	snprintf(p->resolved_by, sizeof(p->resolved_by), "dns 192.168.65.7");
+	snprintf(p->arrival_interface, sizeof(p->arrival_interface), "lo");
+	p->arrivals = 1;
+	p->arrival = NC_ARRIVAL_FORWARDER;
+	nc_path_set_detail(p, "resolved to 192.168.65.254 by dns 192.168.65.7");
+
 	assert_int_equal(nc_expect_evaluate(r), 1);
 	nc_result_set_exit_code(r, nc_exit_code_for(r, 0, 0));
 	return r;
@@ -798,6 +812,19 @@ static void test_json_forwarding_only(void **state)
 	assert_string_equal(jget_str(p, "verdict"), "timeout");
 	assert_true(json_is_false(json_object_get(p, "expected")));
 	assert_true(json_is_null(json_object_get(json_object_get(p, "timings_ms"), "total")));
+	assert_null(json_object_get(p, "resolved")); /* only paths from inside a container have it */
+	assert_null(json_object_get(p, "arrival"));
+
+	p = jpath(doc, 5); /* container-to-host: what the name gave, where it arrived, how */
+	e = json_object_get(p, "resolved");
+	assert_string_equal(jget_str(e, "address"), "192.168.65.254");
+	assert_string_equal(jget_str(e, "by"), "dns 192.168.65.7");
+	e = json_object_get(p, "arrival");
+	assert_string_equal(jget_str(e, "listener"), "127.0.0.1:41234");
+	assert_string_equal(jget_str(e, "interface"), "lo");
+	assert_int_equal(json_integer_value(json_object_get(e, "connections")), 1);
+	assert_string_equal(jget_str(e, "peer"), "127.0.0.1:39000");
+	assert_string_equal(jget_str(e, "via"), "forwarder");
 
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "unexpected")), 1);
 	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), NC_EXIT_UNEXPECTED);
@@ -1008,7 +1035,11 @@ static void test_text_forwarding_only(void **state)
 	assert_contains(t, "  published-loopback6: lo [::1]:41002\u2192[::1]:55001 (6 pkts)\n");
 	assert_contains(t, "  direct-tcp: no packets seen\n");
 	assert_contains(t, "com.docker.back[1234]");
-	assert_contains(t, "\n4 of 5 paths as expected for docker-desktop; exit 1: at least one path did not "
+	/* where container-to-host arrived, in words */
+	assert_contains(t, "  container-to-host: resolved to 192.168.65.254 by dns 192.168.65.7\n");
+	assert_contains(t, "  container-to-host: arrived at 127.0.0.1:41234 (lo) from 127.0.0.1:39000: through a "
+			   "forwarder on this host (a process here connected for the container)\n");
+	assert_contains(t, "\n5 of 6 paths as expected for docker-desktop; exit 1: at least one path did not "
 			   "behave as expected\n");
 	nc_result_free(r);
 }
