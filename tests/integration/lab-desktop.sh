@@ -110,6 +110,28 @@ grep -q "host.docker.internal: .* -> $LAB_HOST_INTERNAL:[0-9]* carried to 127.0.
 tr -s ' \n' ' ' <"$TMP/out.txt" | grep -q "container-to-host: arrived at 127.0.0.1:[0-9]* (lo) from $c2h_peer: through a forwarder on this host" ||
 	fail "the text does not say where container-to-host arrived: $(grep container-to-host "$TMP/out.txt")"
 
+# the fault people meet: the name resolves, and nothing brings the connection here.  Without the
+# lab's REDIRECT rule, 10.250.250.254 leads through the VM's default route to this host, which
+# forwards nothing from the VM: host-not-reached, resting on the resolver's answer and the
+# listener's count (the rule is put back; the namespace goes with the lab anyway)
+REDIRECT_RULE=(-d "$LAB_HOST_INTERNAL/32" -p tcp -m comment --comment netcheck-desktop-lab -j REDIRECT --to-ports 61999)
+ip netns exec nc-vm iptables -w 5 -t nat -D PREROUTING "${REDIRECT_RULE[@]}" ||
+	fail "the lab has no REDIRECT rule for $LAB_HOST_INTERNAL"
+frc=0
+"$NETCHECK" run --engine "unix://$SOCK" --capture-via host --paths container-to-host --timeout 1000 \
+	--json "$TMP/fault.json" --no-color >"$TMP/fault.txt" 2>&1 || frc=$?
+ip netns exec nc-vm iptables -w 5 -t nat -I PREROUTING 1 "${REDIRECT_RULE[@]}" || fail "cannot put the REDIRECT rule back"
+F="p['container-to-host']"
+expect_eq "fault: exit code" "$frc" 1
+expect_eq "fault: diagnosis" "$(json_get "$TMP/fault.json" "$F['diagnosis']['code']")" host-not-reached
+expect_eq "fault: resolved" "$(json_get "$TMP/fault.json" "$F['resolved']['address']")" "$LAB_HOST_INTERNAL"
+expect_eq "fault: arrival" \
+	"$(json_get "$TMP/fault.json" "(lambda a: '%s %d %s' % (a['interface'], a['connections'], a['via']))($F['arrival'])")" "lo 0 None"
+expect_eq "fault: observed" \
+	"$(json_get "$TMP/fault.json" "' '.join(o['source'] for o in $F['diagnosis']['observed'])")" "engine socket"
+tr -s ' \n' ' ' <"$TMP/fault.txt" | grep -q "host.docker.internal resolved to $LAB_HOST_INTERNAL (dns $LAB_VM) in the container, but no connection arrived" ||
+	fail "the text does not say the name resolved and nothing arrived: $(cat "$TMP/fault.txt")"
+
 # the kernel: the lab's dockerd runs in namespaces of this host's kernel, so the responder's boot
 # id is this host's (a real Desktop's VM has its own: docs/environments.md)
 expect_eq "kernel same_boot (the lab shares this kernel)" "$(json_get "$R" 'd["environment"]["kernel"]["same_boot"]')" True
