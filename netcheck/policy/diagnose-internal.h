@@ -20,6 +20,8 @@ size_t nc_diagnose_witness_looked(nc_diagnosis_t *d, const nc_path_t *p, const n
  * borrowed; everything else read only), and the words they share with
  * diagnose.c; diagnose.c: the helpers both read the facts with. */
 const char *nc_diagnose_proto_word(nc_path_proto_t proto);
+/* The hint of not-listening: where the port is named, for the path. */
+const char *nc_diagnose_port_hint(const nc_path_t *p);
 const char *nc_diagnose_state_word(const nc_diag_facts_t *f);
 void nc_diagnose_observe_container(nc_diagnosis_t *d, const nc_diag_facts_t *f);
 void nc_diagnose_observe_bindings(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f);

@@ -11,6 +11,15 @@ const char *nc_diagnose_proto_word(nc_path_proto_t proto)
 	return proto == NC_PROTO_UDP ? "udp" : proto == NC_PROTO_ICMP ? "icmp" : "tcp";
 }
 
+const char *nc_diagnose_port_hint(const nc_path_t *p)
+{
+	/* from a container the port is the target's (probe --to B:PORT, or
+	 * the peer's); from this host it is the probed container's */
+	return p->kind == NC_PATH_CONTAINER_TO_CONTAINER || p->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS
+		       ? "check the port the app listens on (probe A --to B:PORT)"
+		       : "check the port the app listens on (--port)";
+}
+
 const char *nc_diagnose_state_word(const nc_diag_facts_t *f)
 {
 	if (f->exited)

@@ -129,7 +129,7 @@ static bool diagnose_kernel_drop(nc_path_t *p, const nc_diag_facts_t *f, const n
 		observe_setting(&p->diagnosis, name, p->target.family == AF_INET6 ? w->ip6_forward : w->ip_forward);
 		return true;
 	} else if (strcmp(k->reason, "NO_SOCKET") == 0) {
-		nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the port the app listens on (--port)",
+		nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, nc_diagnose_port_hint(p),
 				 "the kernel found no socket for the path's packets (%s, at %s): nothing listens there",
 				 k->reason, k->location);
 	} else {

@@ -540,7 +540,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 			return;
 		}
 		if (state < 0) {
-			nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the port the app listens on (--port)",
+			nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, nc_diagnose_port_hint(p),
 					 "nothing listens on %s port %u in the container; it listens on: %s", proto,
 					 p->container_port, what);
 			nc_diagnose_observe_listeners(d, p, f);

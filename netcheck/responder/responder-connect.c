@@ -207,6 +207,10 @@ static void job_connect(job_t *j, int64_t now)
 	if (connect(j->fd, (struct sockaddr *)&j->addr, j->addr_len) < 0) {
 		r = -errno;
 		if (r == -EINPROGRESS && j->req.proto == NC_RESPONDER_TCP) {
+			/* the source port is chosen now; a refused connect
+			 * releases it, and the answer must still name it so that
+			 * netcheck can tell this connection's SYN and RST apart */
+			set_local_text(j);
 			j->phase = JOB_CONNECTING;
 			return;
 		}

@@ -6,7 +6,7 @@
 #   - A --to B (httpd on 8080)    → both paths reachable, packets seen leaving
 #                                   A (eth0@peer) and arriving in B (eth0@container),
 #                                   the port found from B's own sockets, exit 0
-#   - A --to B:9999               → not-listening citing B's sockets, exit 1
+#   - A --to B:9999               → not-listening citing B's sockets, its SYN/RST attributed, exit 1
 #   - A --to L (127.0.0.1:8080)   → listening-on-loopback-only, exit 1
 #   - A --to D (default bridge)   → no network in common: by address the kernel's
 #                                   trace names Docker's isolation rule (dropped),
@@ -82,6 +82,10 @@ expect_eq "A --to B:9999 exit" "$rc" 1
 check_schema "$TMP/port.json"
 expect_eq "B:9999 by address" "$(diag "$TMP/port.json" container-to-container)" not-listening
 expect_eq "B:9999 by name" "$(diag "$TMP/port.json" container-to-container-dns)" not-listening
+# the refused connection's SYN and RST are the path's: the helper names its
+# source port even though the refusal released it
+points=$(json_get "$TMP/port.json" "' '.join(sorted(set(e['capture_point'] for e in p['container-to-container']['evidence'])))")
+case " $points " in *" eth0@container "*) ;; *) fail "B:9999: the refused connection's packets are not attributed: '$points'" ;; esac
 untouched "A --to B:9999"
 
 # -- B's app bound to its loopback
