@@ -37,7 +37,7 @@ RUN_PACKAGES=(
 # not started in containers; the test runs its own on a free port).
 TEST_PACKAGES=(
 	libcmocka-dev chromium
-	tshark tcpdump python3-jsonschema valgrind strace libclang-rt-14-dev busybox-static openssl
+	tshark tcpdump conntrack python3-jsonschema valgrind strace libclang-rt-14-dev busybox-static openssl
 	rootlesskit slirp4netns uidmap socat openssh-server docker-compose
 	podman fuse-overlayfs passt runc conmon catatonit
 	scdoc debhelper dpkg-dev fakeroot lintian man-db groff-base libcap2-bin adduser

@@ -169,6 +169,24 @@ typedef enum nc_leg {
 	NC_LEG_COUNT,
 } nc_leg_t;
 
+/* The kernel's conntrack entry of a path's own connection, looked up by
+ * the probe's exact tuple after the probes (witness-conntrack.c): what the
+ * client sent (orig) and what the server answers (reply), so a DNAT shows
+ * as reply_src != orig_dst and a SNAT (masquerade) as reply_dst != orig_src,
+ * read and not inferred.  Plain data; the policy says what it means. */
+typedef struct nc_path_conntrack {
+	bool looked;              /* the kernel was asked (the tuple known, the privilege held) */
+	bool found;               /* it tracks the connection; the rest holds */
+	uint8_t proto;            /* IPPROTO_TCP, IPPROTO_UDP */
+	nc_endpoint_t orig_src, orig_dst;
+	nc_endpoint_t reply_src, reply_dst;
+	bool dnat, snat;          /* the kernel's IPS_DST_NAT, IPS_SRC_NAT */
+	bool seen_reply;          /* a packet came back the reply way (IPS_SEEN_REPLY) */
+	bool assured;             /* IPS_ASSURED */
+	char state[16];           /* TCP state ("SYN_SENT", "TIME_WAIT"); "" for UDP */
+	uint32_t timeout;         /* seconds the kernel keeps it */
+} nc_path_conntrack_t;
+
 /* One thing seen that a diagnosis rests on: its source, the sentence
  * (`text`) and the fields its source has (zero / "" when it has none).
  * Plain data: whoever saw it fills it, the policy picks what a diagnosis
@@ -202,6 +220,8 @@ typedef struct nc_observation {
 	/* sysctl */
 	char name[NC_OBS_NAME_MAX];        /* "net.ipv4.ip_forward" */
 	char value[32];
+	/* conntrack */
+	nc_path_conntrack_t conntrack;     /* the entry (.found false: none for the tuple) */
 } nc_observation_t;
 
 #define NC_DIAG_OBSERVED_MAX 8
@@ -366,6 +386,7 @@ typedef struct nc_path {
 
 	int http_status;          /* status of the HTTP answer; 0: HTTP not asked, or no answer */
 	char banner[NC_BANNER_MAX]; /* the first bytes a service sent unasked: printable ASCII, '.' for others */
+	nc_path_conntrack_t conntrack; /* the kernel's entry of its connection; .found false: none read */
 } nc_path_t;
 
 /* Which kernel runs the container: this host's (the same boot id) or

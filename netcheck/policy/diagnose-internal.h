@@ -16,6 +16,14 @@ bool nc_diagnose_witness(nc_path_t *p, const nc_diag_facts_t *f);
 size_t nc_diagnose_witness_looked(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f, char *buf,
 				  size_t len);
 
+/* diagnose-conntrack.c: the path's conntrack entry (p->conntrack).
+ * _observe cites it (nothing when it was not looked up); _cite does so
+ * for the failure codes it explains; _source_lost decides
+ * source-address-lost for a reachable path (false, p untouched, when the
+ * client's address was kept). */
+void nc_diagnose_observe_conntrack(nc_diagnosis_t *d, const nc_path_t *p);
+void nc_diagnose_cite_conntrack(nc_path_t *p);
+bool nc_diagnose_source_lost(nc_path_t *p);
 /* diagnose-observe.c: the observations a diagnosis cites (d: the path's,
  * borrowed; everything else read only), and the words they share with
  * diagnose.c; diagnose.c: the helpers both read the facts with. */

@@ -316,24 +316,8 @@ static void diagnose_reachable(nc_path_t *p, const nc_diag_facts_t *f)
 		nc_diagnose_observe_rule(&p->diagnosis, &fw->input, "the published port for remote clients on the input hook");
 		return;
 	}
-	/* kernel NAT that rewrote the client's address: the app cannot tell clients apart */
-	if (p->mechanism == NC_MECH_NAT && nc_endpoint_is_set(&p->peer_seen) && nc_endpoint_is_set(&p->local) &&
-	    !nc_endpoint_addr_equal(&p->peer_seen, &p->local)) {
-		char seen[NC_ENDPOINT_STRLEN], local[NC_ENDPOINT_STRLEN];
-		nc_observation_t *o;
-
-		nc_endpoint_format(&p->peer_seen, false, seen, sizeof(seen));
-		nc_endpoint_format(&p->local, false, local, sizeof(local));
-		nc_path_diagnose(p, NC_DIAG_SOURCE_ADDRESS_LOST,
-				 "look for a MASQUERADE rule in the nat table's POSTROUTING chain (`iptables -t nat "
-				 "-S POSTROUTING`); dockerd leaves one behind when userland-proxy is turned off and on",
-				 "the app saw %s, not the client's %s: a masquerade rule rewrote the source address",
-				 seen, local);
-		o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_SOCKET, "the app's socket saw its peer as %s; the "
-									"probe's socket was %s", seen, local);
-		if (o != NULL)
-			o->local = p->local;
-	}
+	/* the client's address rewritten: the app cannot tell clients apart */
+	(void)nc_diagnose_source_lost(p);
 }
 
 static void diagnose_name(nc_path_t *p)
@@ -644,6 +628,8 @@ static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, cons
 		LOOKED("the capture points on its way");
 		nc_diagnose_observe_capture(d, p, env);
 	}
+	if (p->conntrack.looked) /* cited after (nc_diagnose_cite_conntrack) */
+		LOOKED("its conntrack entry");
 	if (f != NULL && f->witness != NULL) {
 		char witness[NC_DIAG_DETAIL_MAX / 4];
 
@@ -678,4 +664,5 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 	diagnose_failed(p, env, f);
 	if (p->diagnosis.code == NC_DIAG_NONE && failed(p))
 		diagnose_unexplained(p, env, f);
+	nc_diagnose_cite_conntrack(p);
 }

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -309,6 +310,39 @@ fail:
 	return NULL;
 }
 
+/* A conntrack entry: null when not looked up; {"found": false} when the
+ * kernel tracks no such connection; else both tuples, NAT, state. */
+static json_t *conntrack_json(const nc_path_conntrack_t *ct)
+{
+	json_t *o, *orig = NULL, *reply = NULL;
+
+	if (!ct->looked)
+		return json_null();
+	o = json_object();
+	if (o == NULL)
+		return NULL;
+	SET(o, "found", json_boolean(ct->found));
+	if (!ct->found)
+		return o;
+	SET(o, "proto", json_string(ct->proto == IPPROTO_UDP ? "udp" : "tcp"));
+	orig = json_pack("{s:o?,s:o?}", "src", jendpoint(&ct->orig_src, true), "dst", jendpoint(&ct->orig_dst, true));
+	reply = json_pack("{s:o?,s:o?}", "src", jendpoint(&ct->reply_src, true), "dst", jendpoint(&ct->reply_dst, true));
+	SET_TAKE(o, "original", orig);
+	SET_TAKE(o, "reply", reply);
+	SET(o, "dnat", json_boolean(ct->dnat));
+	SET(o, "snat", json_boolean(ct->snat));
+	SET(o, "seen_reply", json_boolean(ct->seen_reply));
+	SET(o, "assured", json_boolean(ct->assured));
+	SET(o, "state", JSTR_OR_NULL(ct->state));
+	SET(o, "timeout_s", json_integer(ct->timeout));
+	return o;
+fail:
+	json_decref(orig);
+	json_decref(reply);
+	json_decref(o);
+	return NULL;
+}
+
 /* One observation: source and text, then the fields its source has. */
 static json_t *observation_json(const nc_observation_t *ob)
 {
@@ -352,8 +386,11 @@ static json_t *observation_json(const nc_observation_t *ob)
 		SET(o, "name", JSTR_OR_NULL(ob->name));
 		SET(o, "value", JSTR_OR_NULL(ob->value));
 		break;
+	case NC_OBS_CONNTRACK:
+		SET(o, "conntrack", conntrack_json(&ob->conntrack));
+		break;
 	default:
-		break; /* conntrack, route, engine: the text says it */
+		break; /* route, engine: the text says it */
 	}
 	return o;
 fail:
@@ -541,6 +578,7 @@ static json_t *path_json(const nc_path_t *p)
 		SET(o, "resolved", resolved_json(p));
 	if (p->kind == NC_PATH_CONTAINER_TO_HOST)
 		SET(o, "arrival", arrival_json(p));
+	SET(o, "conntrack", conntrack_json(&p->conntrack));
 	return o;
 fail:
 	json_decref(arr);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -308,5 +309,36 @@ void text_print_packets(out_t *o, const nc_result_t *r)
 		text_line_printf(o, 2, 4, "%s: %zu packet%s", nc_report_path_name(p), p->n_packets, p->n_packets == 1 ? "" : "s");
 		for (size_t k = 0; k < p->n_packets; k++)
 			print_packet(o, &p->packets[k]);
+	}
+}
+
+/* -v: each path's conntrack entry, the kernel's own word on its NAT. */
+void text_print_conntrack(out_t *o, const nc_result_t *r)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nc_result_path_count(r); i++) {
+		const nc_path_t *p = nc_result_path_const(r, i);
+		const nc_path_conntrack_t *ct = &p->conntrack;
+		char os[NC_ENDPOINT_STRLEN], od[NC_ENDPOINT_STRLEN], rs[NC_ENDPOINT_STRLEN], rd[NC_ENDPOINT_STRLEN];
+
+		if (!ct->looked)
+			continue;
+		if (!any)
+			fputs("\nconntrack:\n", o->f);
+		any = true;
+		tcpdump_endpoint(&ct->orig_src, true, os, sizeof(os));
+		tcpdump_endpoint(&ct->orig_dst, true, od, sizeof(od));
+		if (!ct->found) {
+			text_line_printf(o, 2, 4, "%s: %s %s > %s: no entry", nc_report_path_name(p),
+					 ct->proto == IPPROTO_UDP ? "udp" : "tcp", os, od);
+			continue;
+		}
+		tcpdump_endpoint(&ct->reply_src, true, rs, sizeof(rs));
+		tcpdump_endpoint(&ct->reply_dst, true, rd, sizeof(rd));
+		text_line_printf(o, 2, 4, "%s: %s %s > %s, reply %s > %s%s%s%s%s; %s%stimeout %us", nc_report_path_name(p),
+				 ct->proto == IPPROTO_UDP ? "udp" : "tcp", os, od, rs, rd, ct->dnat ? " [DNAT]" : "",
+				 ct->snat ? " [SNAT]" : "", ct->seen_reply ? " [seen reply]" : " [no reply]",
+				 ct->assured ? " [assured]" : "", ct->state, ct->state[0] ? ", " : "", (unsigned)ct->timeout);
 	}
 }

@@ -59,5 +59,6 @@ void text_endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_
 /* report-text-evidence.c */
 void text_print_evidence(out_t *o, const nc_result_t *r);
 void text_print_packets(out_t *o, const nc_result_t *r);
+void text_print_conntrack(out_t *o, const nc_result_t *r);
 
 #endif

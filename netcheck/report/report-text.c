@@ -571,8 +571,10 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 	}
 	print_notes(&o, r);
 	text_print_evidence(&o, r);
-	if (opt != NULL && opt->verbose)
+	if (opt != NULL && opt->verbose) {
 		text_print_packets(&o, r);
+		text_print_conntrack(&o, r);
+	}
 
 	for (size_t i = 0; i < n; i++)
 		if (nc_result_path_const(r, i)->expected)

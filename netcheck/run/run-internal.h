@@ -140,6 +140,7 @@ struct run_state {
 	/* the witness (run-witness.c): the kernel's trace and drop reasons */
 	struct run_witness *witness;  /* owned; NULL: none */
 	struct run_privileged *privileged; /* owned (run-privileged.c); NULL: none */
+	struct run_conntrack *conntrack; /* owned (run-conntrack.c); NULL: none */
 	nc_endpoint_t witness_src[NC_MAX_PATHS]; /* a path's source address when the target knows it before
 						  * the probe (published-remote's client); family 0: unknown */
 	struct nc_run_agent *agent;   /* owned: the capture agent on the engine's side, or NULL (run-agent.c) */
@@ -276,6 +277,8 @@ void nc_run_privileged_free(run_state_t *s);
 int nc_run_drop_privileges(run_state_t *s, bool keep_dac_override);
 
 /* run-witness.c: the kernel's view of the run's own packets */
+/* Not left out (--no-witness, NETCHECK_NO_WITNESS=1). */
+bool nc_run_witness_enabled(const run_state_t *s);
 /* Starts loading the drop-reason program on libuv's pool (the loop exists). */
 void nc_run_witness_load(run_state_t *s);
 /* Once the paths are planned, before privileges drop and the first probe:
@@ -291,6 +294,13 @@ void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f)
 /* Removes the trace table (its owner socket closes), unloads the program.
  * Teardown's, whatever stopped the run. */
 void nc_run_witness_free(run_state_t *s);
+/* run-conntrack.c: the conntrack entry of each path's own connection.
+ * _lookup queues the lookups after the probes (off the loop, where
+ * CAP_NET_ADMIN is kept); _record waits for them and writes each path's
+ * entry (p->conntrack); _free waits for work still out. */
+void nc_run_conntrack_lookup(run_state_t *s);
+void nc_run_conntrack_record(run_state_t *s);
+void nc_run_conntrack_free(run_state_t *s);
 /* run-agent.c: the capture agent on the engine's side */
 /* Is it to be used (--capture-via, and whether this host sees the engine's bridge)? */
 bool nc_run_agent_wanted(const run_state_t *s);

@@ -48,13 +48,13 @@ struct run_witness {
 	bool collected;
 };
 
-static bool disabled(const run_state_t *s)
+bool nc_run_witness_enabled(const run_state_t *s)
 {
 	if (s->opt->no_witness)
-		return true;
+		return false;
 	const char *v = getenv("NETCHECK_NO_WITNESS");
 
-	return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+	return v == NULL || v[0] == '\0' || strcmp(v, "0") == 0;
 }
 
 static void note(run_state_t *s, const char *what, const nc_error_t *err, int r)
@@ -92,7 +92,7 @@ void nc_run_witness_load(run_state_t *s)
 	nc_error_t err = { "" };
 	int r;
 
-	if (disabled(s) || s->witness != NULL)
+	if (!nc_run_witness_enabled(s) || s->witness != NULL)
 		return;
 	s->witness = calloc(1, sizeof(*s->witness));
 	if (s->witness == NULL)

@@ -100,9 +100,15 @@ static int stage_probe(run_state_t *s, nc_error_t *err)
 
 static int stage_attribute(run_state_t *s, nc_error_t *err)
 {
+	int r;
+
 	nc_run_witness_collect(s);
+	/* the lookups run off the loop while the packets are attributed */
+	nc_run_conntrack_lookup(s);
 	nc_run_witness_name_rules(s);
-	return nc_run_capture_evidence(s, err);
+	r = nc_run_capture_evidence(s, err);
+	nc_run_conntrack_record(s);
+	return r;
 }
 
 /* Mechanisms from what the probes and packets say, then a diagnosis for
@@ -179,6 +185,7 @@ int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
 	nc_run_privileged_free(s); /* its jobs' afters write into the witness */
+	nc_run_conntrack_free(s);
 	nc_run_witness_free(s);
 	if (s->loop_ready) {
 		uv_run(&s->loop, UV_RUN_DEFAULT); /* let close callbacks run */

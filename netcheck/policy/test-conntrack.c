@@ -1,0 +1,192 @@
+/* Unit tests for what the policy makes of a path's conntrack entry
+ * (diagnose-conntrack.c), from recorded facts: the entries are the ones
+ * tests/fixtures/conntrack-dump.bin holds (a TCP connection to
+ * 198.18.0.1:8080, DNAT to 198.18.0.2:7004, SNAT to 198.18.0.3; read by
+ * netcheck/witness/test-witness-conntrack.c) and the published-host entry
+ * of a real `netcheck run` (Docker 20.10: 172.17.0.1 > 172.17.0.1:P, DNAT
+ * to the container's 172.17.0.2:80, no SNAT). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "helpers.h"
+#include "netcheck/policy.h"
+#include "netcheck/result.h"
+
+static nc_path_t *path(nc_result_t *r, nc_path_kind_t kind, nc_verdict_t verdict, const char *local,
+		       uint16_t local_port, const char *target, uint16_t port)
+{
+	char q[16];
+	nc_path_t *p;
+
+	snprintf(q, sizeof(q), "%zu", nc_result_path_count(r));
+	assert_int_equal(nc_result_add_path_named(r, kind, q, NULL, &p), 0);
+	p->verdict = verdict;
+	p->sent = true;
+	p->container_port = 80;
+	p->local = ep(local, local_port);
+	p->target = ep(target, port);
+	return p;
+}
+
+/* What the kernel's entry holds, as run copies it into the path. */
+static void entry(nc_path_t *p, const char *reply_src, uint16_t reply_port, const char *reply_dst, bool seen_reply,
+		  const char *state)
+{
+	nc_path_conntrack_t *ct = &p->conntrack;
+
+	memset(ct, 0, sizeof(*ct));
+	ct->looked = ct->found = true;
+	ct->proto = IPPROTO_TCP;
+	ct->orig_src = p->local;
+	ct->orig_dst = p->target;
+	ct->reply_src = ep(reply_src, reply_port);
+	ct->reply_dst = ep(reply_dst, p->local.port);
+	ct->dnat = !nc_endpoint_equal(&ct->reply_src, &ct->orig_dst);
+	ct->snat = !nc_endpoint_addr_equal(&ct->reply_dst, &ct->orig_src);
+	ct->seen_reply = ct->assured = seen_reply;
+	snprintf(ct->state, sizeof(ct->state), "%s", state);
+	ct->timeout = 120;
+}
+
+static const nc_observation_t *cited(const nc_path_t *p)
+{
+	for (size_t i = 0; i < p->diagnosis.n_observed; i++)
+		if (p->diagnosis.observed[i].source == NC_OBS_CONNTRACK)
+			return &p->diagnosis.observed[i];
+	return NULL;
+}
+
+/* Whether o's text says what (o may be NULL: it does not). */
+static bool says(const nc_observation_t *o, const char *what)
+{
+	return o != NULL && strstr(o->text, what) != NULL;
+}
+
+/* The recorded entry: a SNAT of a remote client's address is
+ * source-address-lost, from the kernel's reply tuple alone (a user's
+ * container: no responder to say what peer it saw). */
+static void test_snat_of_remote_client(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REACHABLE, "198.18.0.1", 40512, "198.18.0.1",
+			    8080);
+	const nc_observation_t *o;
+
+	(void)state;
+	p->mechanism = NC_MECH_NAT;
+	entry(p, "198.18.0.2", 7004, "198.18.0.3", true, "TIME_WAIT");
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_SOURCE_ADDRESS_LOST);
+	assert_non_null(strstr(p->diagnosis.detail, "198.18.0.3"));
+	assert_non_null(strstr(p->diagnosis.detail, "SNAT"));
+	o = cited(p);
+	assert_non_null(o);
+	assert_true(o->conntrack.snat);
+	assert_true(says(o, "DNAT to 198.18.0.2:7004"));
+	assert_true(says(o, "source rewritten to 198.18.0.3"));
+	assert_string_equal(o->state, "TIME_WAIT");
+
+	/* the same SNAT of a loopback client is by design (docker-proxy or
+	 * the hairpin masquerade): nothing to say */
+	p = path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, "127.0.0.1", 40514, "127.0.0.1", 8080);
+	p->mechanism = NC_MECH_NAT;
+	entry(p, "172.17.0.2", 80, "172.17.0.1", true, "TIME_WAIT");
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	nc_result_free(r);
+}
+
+/* published-host as a real run records it: DNAT, the client's address
+ * kept: no diagnosis; the responder's peer agreeing changes nothing. */
+static void test_dnat_keeps_source(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, "172.17.0.1", 51000, "172.17.0.1",
+			    18991);
+
+	(void)state;
+	p->mechanism = NC_MECH_NAT;
+	p->peer_seen = p->local;
+	entry(p, "172.17.0.2", 80, "172.17.0.1", true, "TIME_WAIT");
+	assert_true(p->conntrack.dnat);
+	assert_false(p->conntrack.snat);
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	/* the responder saw another peer: a masquerade; the entry is cited beside it */
+	p->peer_seen = ep("172.17.0.1", 51000);
+	p->local = p->conntrack.orig_src = ep("192.0.2.5", 51000);
+	p->conntrack.reply_dst = ep("172.17.0.1", 51000);
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_SOURCE_ADDRESS_LOST);
+	assert_non_null(cited(p));
+	nc_result_free(r);
+}
+
+/* A failed published path: DNAT made, no reply back -- the entry is cited
+ * with the translated address, where the packets went and stopped. */
+static void test_dnat_without_reply_cited(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT, "198.18.0.2", 40600, "198.18.0.1", 8080);
+	const nc_observation_t *o;
+
+	(void)state;
+	p->timings.connect_ms = -1;
+	entry(p, "172.17.0.2", 80, "198.18.0.2", false, "SYN_SENT");
+	nc_classify_diagnose(p, NULL, NULL);
+	/* nothing else was observed: unexplained, and it says it looked */
+	assert_int_equal(p->diagnosis.code, NC_DIAG_UNEXPLAINED);
+	assert_non_null(strstr(p->diagnosis.detail, "conntrack entry"));
+	o = cited(p);
+	assert_non_null(o);
+	assert_true(says(o, "DNAT to 172.17.0.2:80"));
+	assert_true(says(o, "no reply came back from the translated address"));
+	assert_true(says(o, "SYN_SENT"));
+	assert_true(o->conntrack.dnat);
+	assert_false(o->conntrack.seen_reply);
+	nc_result_free(r);
+}
+
+/* Looked up and not there: the first packet never left netfilter. */
+static void test_no_entry_cited(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_TIMEOUT, "192.0.2.5", 40700, "192.0.2.5", 8080);
+	const nc_observation_t *o;
+
+	(void)state;
+	p->timings.connect_ms = -1;
+	p->conntrack.looked = true;
+	p->conntrack.proto = IPPROTO_TCP;
+	p->conntrack.orig_src = p->local;
+	p->conntrack.orig_dst = p->target;
+	nc_classify_diagnose(p, NULL, NULL);
+	o = cited(p);
+	assert_non_null(o);
+	assert_true(says(o, "tracks no tcp connection 192.0.2.5:40700 > 192.0.2.5:8080"));
+	assert_false(o->conntrack.found);
+	/* not looked up at all: nothing cited */
+	memset(&p->conntrack, 0, sizeof(p->conntrack));
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_null(cited(p));
+	nc_result_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_snat_of_remote_client),
+		cmocka_unit_test(test_dnat_keeps_source),
+		cmocka_unit_test(test_dnat_without_reply_cited),
+		cmocka_unit_test(test_no_entry_cited),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
