@@ -444,6 +444,13 @@ typedef struct nc_engine_survey {
 	nc_error_t info_err, image_err, network_err, containers_err;
 } nc_engine_survey_t;
 int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s);
+/* nc_engine_negotiate() and nc_engine_survey() in one round: the reads go
+ * with GET /version, unversioned (the engine answers them at its own API
+ * version), so the run does not wait for /version first.  When the engine
+ * is newer than NC_ENGINE_MAX_API those answers are dropped and the reads
+ * sent again at the version agreed.  Returns as nc_engine_negotiate() (the
+ * reads then answered as by nc_engine_survey()). */
+int nc_engine_negotiate_survey(nc_engine_t *e, nc_engine_version_t *ret, nc_engine_survey_t *s, nc_error_t *err);
 
 /* Swarm: GET /info's Swarm section, and GET /swarm on a manager. */
 int nc_engine_swarm_inspect(nc_engine_t *e, nc_swarm_info_t *ret, nc_error_t *err);

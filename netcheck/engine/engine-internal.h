@@ -82,6 +82,9 @@ typedef struct nc_engine_get {
 	nc_error_t err;   /* out: why, when result < 0 */
 } nc_engine_get_t;
 int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n);
+/* /version's answer (j: borrowed, may be NULL) into ret, and the API
+ * version every later call uses (engine.c): 0, NC_EPROTO, -ENOTSUP. */
+int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t *ret, nc_error_t *err);
 /* The negotiated API version as a number (141), 0 before negotiation. */
 int nc_engine_api(const nc_engine_t *e);
 /* http(s)://host:port the engine is reached at.  returns: borrowed, valid until nc_engine_free() */

@@ -401,17 +401,17 @@ static int survey_answer(nc_engine_survey_t *s, enum survey_read what, const jso
 	}
 }
 
-int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s)
+/* The reads s asks for as gets (paths: their room), at most N_READS;
+ * read_of[i]: which read gets[i] is.  A read whose path cannot be made
+ * has its error in s already. */
+static size_t survey_gets(nc_engine_survey_t *s, char (*paths)[PATH_MAX_LEN], nc_engine_get_t *gets,
+			  enum survey_read *read_of)
 {
 	bool asked[N_READS] = { s->want_info, s->image != NULL, s->network != NULL,
 				s->label_filter != NULL && s->containers != NULL };
 	int *result[N_READS] = { &s->info_result, &s->image_result, &s->network_result, &s->containers_result };
 	nc_error_t *errs[N_READS] = { &s->info_err, &s->image_err, &s->network_err, &s->containers_err };
-	char paths[N_READS][PATH_MAX_LEN];
-	nc_engine_get_t gets[N_READS];
-	enum survey_read read_of[N_READS];
 	size_t n = 0;
-	int r;
 
 	memset(&s->info, 0, sizeof(s->info));
 	memset(&s->network_info, 0, sizeof(s->network_info));
@@ -421,25 +421,83 @@ int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s)
 		errs[k]->text[0] = '\0';
 		if (!asked[k])
 			continue;
-		survey_path(s, (enum survey_read)k, paths[k], sizeof(paths[k]), result[k], errs[k]);
+		survey_path(s, (enum survey_read)k, paths[k], PATH_MAX_LEN, result[k], errs[k]);
 		if (*result[k] < 0)
 			continue;
 		gets[n] = (nc_engine_get_t){ .path = paths[k] };
 		read_of[n++] = (enum survey_read)k;
 	}
-	if (n == 0)
-		return 0;
-	r = nc_engine_get_all(e, gets, n);
-	if (r < 0)
-		return r;
+	return n;
+}
+
+/* The answers of survey_gets' gets (n) into s; their JSON freed. */
+static void survey_take(nc_engine_survey_t *s, nc_engine_get_t *gets, const enum survey_read *read_of, size_t n)
+{
+	int *result[N_READS] = { &s->info_result, &s->image_result, &s->network_result, &s->containers_result };
+	nc_error_t *errs[N_READS] = { &s->info_err, &s->image_err, &s->network_err, &s->containers_err };
+
 	for (size_t i = 0; i < n; i++) {
 		enum survey_read k = read_of[i];
 
 		*errs[k] = gets[i].err;
 		*result[k] = survey_answer(s, k, gets[i].json, gets[i].result, errs[k]);
 		json_decref(gets[i].json);
+		gets[i].json = NULL;
 	}
+}
+
+int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s)
+{
+	char paths[N_READS][PATH_MAX_LEN];
+	nc_engine_get_t gets[N_READS];
+	enum survey_read read_of[N_READS];
+	size_t n = survey_gets(s, paths, gets, read_of);
+	int r;
+
+	if (n == 0)
+		return 0;
+	r = nc_engine_get_all(e, gets, n);
+	if (r < 0)
+		return r;
+	survey_take(s, gets, read_of, n);
 	return 0;
+}
+
+int nc_engine_negotiate_survey(nc_engine_t *e, nc_engine_version_t *ret, nc_engine_survey_t *s, nc_error_t *err)
+{
+	char paths[N_READS][PATH_MAX_LEN];
+	nc_engine_get_t gets[N_READS + 1];
+	enum survey_read read_of[N_READS];
+	size_t n;
+	int r;
+
+	e->api_version[0] = '\0'; /* every path unversioned, /version's too */
+	gets[0] = (nc_engine_get_t){ .path = "/version" };
+	n = survey_gets(s, paths, gets + 1, read_of);
+	r = nc_engine_get_all(e, gets, n + 1);
+	if (r < 0)
+		return nc_error_set(err, r, "engine at %s: %s", nc_engine_url(e), nc_strerror(r));
+	if (gets[0].result < 0) {
+		r = gets[0].result;
+		if (err != NULL)
+			*err = gets[0].err;
+	} else {
+		r = nc_engine_take_version(e, gets[0].json, ret, err);
+	}
+	json_decref(gets[0].json);
+	if (r == 0 && nc_engine_api_number(ret->api_version) <= nc_engine_api_number(NC_ENGINE_MAX_API)) {
+		/* the engine answered the unversioned reads at its own API
+		 * version, the one just agreed on */
+		survey_take(s, gets + 1, read_of, n);
+		return 0;
+	}
+	for (size_t i = 1; i <= n; i++)
+		json_decref(gets[i].json);
+	if (r < 0)
+		return r;
+	/* an engine newer than netcheck: the reads again, at the version agreed */
+	r = nc_engine_survey(e, s);
+	return r < 0 ? nc_error_set(err, r, "engine calls: %s", nc_strerror(r)) : 0;
 }
 
 int nc_engine_network_create(nc_engine_t *e, const nc_network_spec_t *spec, char *ret_id, size_t id_len,

@@ -246,19 +246,13 @@ const char *nc_engine_product(const nc_engine_version_t *v)
 	return v->podman ? "Podman Engine" : v->platform_name[0] ? v->platform_name : "Docker Engine";
 }
 
-int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err)
+int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t *ret, nc_error_t *err)
 {
-	json_t *j = NULL;
 	int r, have;
 
-	e->api_version[0] = '\0';
-	r = nc_engine_call(e, "GET", "/version", NULL, NULL, 0, 0, &j, err);
-	if (r < 0)
-		return r;
 	if (j == NULL)
 		return nc_error_set(err, NC_EPROTO, "engine at %s answered /version with nothing", e->url);
 	r = nc_engine_parse_version(j, ret, err);
-	json_decref(j);
 	if (r < 0)
 		return r;
 	have = nc_engine_api_number(ret->api_version);
@@ -273,6 +267,20 @@ int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *er
 	else
 		copy_str(e->api_version, sizeof(e->api_version), ret->api_version);
 	return 0;
+}
+
+int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r;
+
+	e->api_version[0] = '\0';
+	r = nc_engine_call(e, "GET", "/version", NULL, NULL, 0, 0, &j, err);
+	if (r < 0)
+		return r;
+	r = nc_engine_take_version(e, j, ret, err);
+	json_decref(j);
+	return r;
 }
 
 int nc_engine_info(nc_engine_t *e, nc_engine_info_t *ret, nc_error_t *err)

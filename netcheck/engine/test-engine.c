@@ -1847,6 +1847,59 @@ static void test_fake_survey(void **state)
 	fake_finish(NC_ARRAY_SIZE(answers));
 }
 
+/* nc_engine_negotiate_survey() against answers (n): /info read, and the
+ * API version then in use. */
+static int negotiate_survey(canned_t *answers, size_t n, nc_engine_survey_t *sv)
+{
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	nc_engine_t *e;
+	int api;
+
+	fake_start(answers, n);
+	e = fake_engine_new(2000);
+	assert_int_equal(nc_engine_negotiate_survey(e, &v, sv, &err), 0);
+	assert_int_equal(sv->info_result, 0);
+	assert_string_equal(sv->info.operating_system, "Debian GNU/Linux 12 (bookworm)");
+	api = nc_engine_api(e);
+	nc_engine_free(e);
+	fake_finish(n);
+	return api;
+}
+
+/* The survey with /version, unversioned: an engine no newer than netcheck
+ * answers it at the version agreed, in one round. */
+static void test_fake_negotiate_survey(void **state)
+{
+	canned_t answers[] = {
+		when(fixture_answer(0, "docker-20.10-version.json"), "GET /version "),
+		when(fixture_answer(1, "docker-20.10-info.json"), "GET /info "),
+		when(http_answer(2, "404 Not Found", "{\"message\":\"No such image: x:1\"}"), "GET /images/x%3A1/json "),
+	};
+	nc_engine_survey_t sv = { .want_info = true, .image = "x:1" };
+	(void)state;
+
+	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv), 141);
+	assert_int_equal(sv.image_result, 0);
+	for (size_t i = 0; i < NC_ARRAY_SIZE(answers); i++)
+		assert_null(strstr(fake.requests[i], "/v1."));
+}
+
+/* An engine newer than netcheck: the unversioned answers are dropped, the
+ * reads sent again at NC_ENGINE_MAX_API. */
+static void test_fake_negotiate_survey_newer(void **state)
+{
+	canned_t answers[] = {
+		when(http_answer(0, "200 OK", "{\"ApiVersion\":\"1.99\",\"Version\":\"99.0\"}"), "GET /version "),
+		when(http_answer(1, "200 OK", "{}"), "GET /info "),
+		when(fixture_answer(2, "docker-20.10-info.json"), "GET /v" NC_ENGINE_MAX_API "/info "),
+	};
+	nc_engine_survey_t sv = { .want_info = true };
+	(void)state;
+
+	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv), nc_engine_api_number(NC_ENGINE_MAX_API));
+}
+
 static void test_fake_swarm(void **state)
 {
 	canned_t answers[] = {
@@ -1941,6 +1994,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fake_typed_networks_images, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_swarm, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_survey, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_negotiate_survey, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_negotiate_survey_newer, teardown_fake),
 	};
 
 	json_set_alloc_funcs(json_test_malloc, json_test_free);

@@ -46,7 +46,7 @@ int nc_run_capture_only(const nc_run_options_t *opt, const char *container, uint
 	s.target_state = calloc(1, target->size);
 	if (s.target_state == NULL)
 		return nc_error_set(err, -ENOMEM, "out of memory");
-	r = nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, &s.engine,
+	r = nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, NULL, &s.engine,
 			   &s.version, err);
 	if (r == 0)
 		r = nc_engine_info(s.engine, &s.engine_info, err);

@@ -44,7 +44,7 @@ uint64_t nc_run_now_ms(void)
 }
 
 int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, volatile sig_atomic_t *intr,
-		   nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err)
+		   nc_engine_survey_t *sv, nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err)
 {
 	nc_engine_options_t eo = { 0 };
 	nc_engine_source_t src;
@@ -63,7 +63,7 @@ int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, vo
 	r = nc_engine_new(found, &eo, ret, err);
 	if (r < 0)
 		return r;
-	r = nc_engine_negotiate(*ret, ret_version, err);
+	r = sv != NULL ? nc_engine_negotiate_survey(*ret, ret_version, sv, err) : nc_engine_negotiate(*ret, ret_version, err);
 	if (r < 0) {
 		nc_engine_free(*ret);
 		*ret = NULL;
@@ -160,16 +160,15 @@ void nc_run_plan_point(nc_run_capture_plan_t *plan, nc_point_kind_t kind, const 
 
 /* ---- the engine calls of the generic stages ------------------------------- */
 
-static int real_connect(const nc_run_options_t *opt, nc_engine_t **ret, nc_engine_version_t *ret_version,
-			nc_error_t *err)
+static int real_connect(const nc_run_options_t *opt, nc_engine_survey_t *sv, nc_engine_t **ret,
+			nc_engine_version_t *ret_version, nc_error_t *err)
 {
-	return nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, ret,
+	return nc_run_connect(opt->engine_url, opt->context, opt->engine_timeout_ms, opt->interrupted, sv, ret,
 			      ret_version, err);
 }
 
 const nc_run_engine_ops_t nc_run_engine_real = {
 	.connect = real_connect,
-	.survey = nc_engine_survey,
 	.url = nc_engine_url,
 	.free_engine = nc_engine_free,
 };

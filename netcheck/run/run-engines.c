@@ -18,7 +18,7 @@ static void summarise(const char *url, const char *source, uint64_t timeout_ms, 
 	memset(ret, 0, sizeof(*ret));
 	snprintf(ret->url, sizeof(ret->url), "%s", url);
 	ret->source = source;
-	ret->status = nc_run_connect(url, NULL, timeout_ms, intr, &e, &v, &err);
+	ret->status = nc_run_connect(url, NULL, timeout_ms, intr, NULL, &e, &v, &err);
 	if (ret->status == 0)
 		ret->status = nc_engine_info(e, &info, &err);
 	if (ret->status < 0) {

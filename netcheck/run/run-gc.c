@@ -129,7 +129,7 @@ int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout
 	nc_engine_t *e = NULL;
 	int r;
 
-	r = nc_run_connect(engine_url, NULL, engine_timeout_ms, intr, &e, &version, err);
+	r = nc_run_connect(engine_url, NULL, engine_timeout_ms, intr, NULL, &e, &version, err);
 	if (r < 0)
 		return r;
 	r = nc_run_gc_engine(e, include_kept, removed_cb, data, err);

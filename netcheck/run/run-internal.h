@@ -93,10 +93,10 @@ extern const nc_target_ops_t nc_target_to;
 /* The engine calls the generic stages make, as a table: the real one, or
  * a unit test's fake (the targets call the engine directly). */
 typedef struct nc_run_engine_ops {
-	/* discovers, connects and negotiates; *ret: new */
-	int (*connect)(const nc_run_options_t *opt, nc_engine_t **ret, nc_engine_version_t *ret_version,
-		       nc_error_t *err);
-	int (*survey)(nc_engine_t *e, nc_engine_survey_t *sv);
+	/* discovers, connects and negotiates, and reads sv's survey in the
+	 * same round (nc_engine_negotiate_survey); *ret: new */
+	int (*connect)(const nc_run_options_t *opt, nc_engine_survey_t *sv, nc_engine_t **ret,
+		       nc_engine_version_t *ret_version, nc_error_t *err);
 	const char *(*url)(const nc_engine_t *e);
 	void (*free_engine)(nc_engine_t *e);
 } nc_run_engine_ops_t;
@@ -168,9 +168,10 @@ bool nc_run_interrupted(const run_state_t *s);
 uint64_t nc_run_now_ms(void);
 void nc_run_sleep_ms(unsigned ms);
 /* Discovers, connects and negotiates (DOCKER_CERT_PATH/DOCKER_TLS_VERIFY
- * for TLS).  *ret: new.  url, context: borrowed, may be NULL. */
+ * for TLS), reading sv's survey with /version when sv is not NULL.
+ * *ret: new.  url, context, sv: borrowed, may be NULL. */
 int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, volatile sig_atomic_t *intr,
-		   nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err);
+		   nc_engine_survey_t *sv, nc_engine_t **ret, nc_engine_version_t *ret_version, nc_error_t *err);
 /* The engine's kind from its own answers: the one caller of the policy's
  * nc_classify_engine(), given the facts it reads. */
 nc_env_kind_t nc_run_engine_kind(const nc_engine_version_t *v, const nc_engine_info_t *info);

@@ -31,25 +31,22 @@ static void make_run_id(char *buf, size_t len)
 }
 
 /* What the engine says of itself and what the target needs of it (its
- * image, a network, the leftovers of killed runs): one round of calls,
- * none depending on another, so the slowest sets the pace. */
+ * image, a network, the leftovers of killed runs): one round of calls with
+ * /version, none depending on another, so the slowest sets the pace. */
 static int stage_discover(run_state_t *s, nc_error_t *err)
 {
 	nc_engine_survey_t sv = { .want_info = true };
 	int r;
 
 	nc_run_progress(s, "connecting to the engine");
-	r = s->eng->connect(s->opt, &s->engine, &s->version, err);
-	if (r < 0)
-		return r;
 	if (s->target->survey != NULL) {
 		r = s->target->survey(s, s->target_state, &sv, err);
 		if (r < 0)
 			return r;
 	}
-	r = s->eng->survey(s->engine, &sv);
+	r = s->eng->connect(s->opt, &sv, &s->engine, &s->version, err);
 	if (r < 0)
-		return nc_error_set(err, r, "engine calls: %s", nc_strerror(r));
+		return r;
 	if (sv.info_result < 0) {
 		if (err != NULL)
 			*err = sv.info_err;

@@ -33,7 +33,9 @@ struct launched {
 	/* read at the start with the engine's info (the survey) */
 	char image[NC_NAME_MAX];      /* the image the container runs */
 	int image_present;            /* 1 the engine has it, 0 not, < 0 not known yet */
-	nc_container_summary_t *stale; /* owned: the survey's list of killed runs' containers; NULL = none */
+	/* the survey's list of killed runs' containers: in the state (freed
+	 * with it), since the survey is asked for before the engine answers */
+	nc_container_summary_t stale[NC_RUN_GC_MAX];
 	nc_network_info_t default_bridge; /* the engine's "bridge" network, when read */
 	bool have_default_bridge;
 	bool network_ipv6;            /* the container's network has IPv6 (EnableIPv6) */
@@ -316,8 +318,6 @@ static void launched_teardown(run_state_t *s, void *target)
 	nc_container_t *c = nc_result_container(s->result);
 	uint64_t deadline;
 
-	free(t->stale); /* a survey that failed */
-	t->stale = NULL;
 	nc_remote_free(&t->remote);
 
 	if (t->peer_id[0] != '\0' && !s->opt->keep) {
@@ -429,12 +429,9 @@ static int launched_survey(run_state_t *s, void *target, nc_engine_survey_t *sv,
 	if (image_ref(s, t->image, sizeof(t->image)) < 0)
 		return nc_error_set(err, -ENOSPC, "internal error: image tag");
 	sv->image = t->image;
-	t->stale = calloc(NC_RUN_GC_MAX, sizeof(*t->stale)); /* NULL: no clean-up this time */
-	if (t->stale != NULL) {
-		sv->label_filter = NC_RUN_LABEL;
-		sv->containers = t->stale;
-		sv->max_containers = NC_RUN_GC_MAX;
-	}
+	sv->label_filter = NC_RUN_LABEL;
+	sv->containers = t->stale;
+	sv->max_containers = NC_RUN_GC_MAX;
 	if (s->opt->image == NULL)
 		sv->network = "bridge";
 	return 0;
@@ -456,8 +453,6 @@ static int launched_take_survey(run_state_t *s, void *target, const nc_engine_su
 		if (r > 0)
 			nc_result_container(s->result)->stale_removed = (unsigned)r;
 	}
-	free(t->stale);
-	t->stale = NULL;
 	return 0;
 }
 

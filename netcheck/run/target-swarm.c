@@ -144,7 +144,7 @@ static int connect_nodes(run_state_t *s, struct swarm *t, nc_error_t *err)
 		int r;
 
 		nc_run_progress(s, "connecting to %s", s->opt->more_engines[i]);
-		r = nc_run_connect(s->opt->more_engines[i], NULL, s->opt->engine_timeout_ms, s->opt->interrupted, &e,
+		r = nc_run_connect(s->opt->more_engines[i], NULL, s->opt->engine_timeout_ms, s->opt->interrupted, NULL, &e,
 				   &version, err);
 		if (r < 0)
 			return r;

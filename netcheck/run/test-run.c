@@ -32,20 +32,6 @@ struct fake_engine {
 static struct fake_engine engine;  /* the engine ops take no data pointer */
 static char engine_token;          /* what stands for the connected engine */
 
-static int fake_connect(const nc_run_options_t *opt, nc_engine_t **ret, nc_engine_version_t *ret_version,
-			nc_error_t *err)
-{
-	(void)opt;
-	engine.connects++;
-	if (engine.connect_result < 0)
-		return nc_error_set(err, engine.connect_result, "fake engine: connect refused");
-	memset(ret_version, 0, sizeof(*ret_version));
-	snprintf(ret_version->version, sizeof(ret_version->version), "99.0");
-	snprintf(ret_version->api_version, sizeof(ret_version->api_version), "1.45");
-	*ret = (nc_engine_t *)(void *)&engine_token;
-	return 0;
-}
-
 static int fake_survey(nc_engine_t *e, nc_engine_survey_t *sv)
 {
 	assert_ptr_equal(e, &engine_token);
@@ -58,6 +44,20 @@ static int fake_survey(nc_engine_t *e, nc_engine_survey_t *sv)
 		sv->image_result = 1;
 	}
 	return 0;
+}
+
+static int fake_connect(const nc_run_options_t *opt, nc_engine_survey_t *sv, nc_engine_t **ret,
+			nc_engine_version_t *ret_version, nc_error_t *err)
+{
+	(void)opt;
+	engine.connects++;
+	if (engine.connect_result < 0)
+		return nc_error_set(err, engine.connect_result, "fake engine: connect refused");
+	memset(ret_version, 0, sizeof(*ret_version));
+	snprintf(ret_version->version, sizeof(ret_version->version), "99.0");
+	snprintf(ret_version->api_version, sizeof(ret_version->api_version), "1.45");
+	*ret = (nc_engine_t *)(void *)&engine_token;
+	return sv != NULL ? fake_survey(*ret, sv) : 0;
 }
 
 static const char *fake_url(const nc_engine_t *e)
@@ -74,7 +74,6 @@ static void fake_free(nc_engine_t *e)
 
 static const nc_run_engine_ops_t fake_engine_ops = {
 	.connect = fake_connect,
-	.survey = fake_survey,
 	.url = fake_url,
 	.free_engine = fake_free,
 };
@@ -391,7 +390,9 @@ static void test_connect_fails(void **state)
 	r = nc_run_stages(f->s, &err);
 	assert_int_equal(r, -ECONNREFUSED);
 	assert_string_equal(err.text, "fake engine: connect refused");
-	assert_string_equal(f->target.calls, "");
+	/* the target said what it needs of the engine (the survey goes with
+	 * /version), and nothing more */
+	assert_string_equal(f->target.calls, "survey");
 	assert_int_equal(f->target.teardowns, 0);
 	assert_int_equal(engine.frees, 0);
 	assert_false(f->s->loop_ready);
