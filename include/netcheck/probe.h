@@ -72,6 +72,10 @@ int nc_probe_icmp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_
  * three times over the timeout); netcheck's responder answers with its
  * JSON.  A port unreachable comes back as refused. */
 int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret);
+/* The same from socket_fd (a UDP socket made elsewhere, e.g. inside
+ * netcheck's remote-client namespace; < 0: a new one); the probe takes
+ * ownership of it, also when this fails. */
+int nc_probe_udp_new_from(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, int socket_fd, nc_probe_t **ret);
 /* A path that starts inside a container: asks netcheck's responder at
  * responder (TCP, borrowed) to connect out to target ("host:port", a name
  * or an address; it must be on the responder's --allow list) over the

@@ -47,6 +47,7 @@ typedef enum nc_path_kind {
 	NC_PATH_CONTAINER_TO_CONTAINER,     /* --peer, by IP */
 	NC_PATH_CONTAINER_TO_CONTAINER_DNS, /* --peer, by name */
 	NC_PATH_PUBLISHED_REMOTE,      /* a client in netcheck's own namespace, through FORWARD */
+	NC_PATH_PUBLISHED_REMOTE_UDP,  /* the same over UDP */
 	NC_PATH_PUBLISHED_NODE,        /* swarm: a node's host-mode published port */
 	NC_PATH_PUBLISHED_INGRESS,     /* swarm: the routing mesh */
 	NC_PATH_TASK_TO_TASK,          /* swarm: overlay, first node's task to this node's */
@@ -373,6 +374,8 @@ typedef struct nc_path {
 	bool sent;                /* a probe was started for it (nc_probe_start()); a path "not sent" has a reason in detail */
 	int probe_error;          /* the socket error the probe ended on (UV_E* / negative
 				   * errno), for the policy to turn into a verdict; 0 none */
+	bool loopback_published;  /* a remote path to a port published on the host's loopback only
+				   * (-p 127.0.0.1:P:C): a remote client is not meant to reach it */
 	nc_expectation_t expectation;
 	bool expected;            /* decided by nc_expect_evaluate() */
 	nc_unexpected_t unexpected; /* why not, when not (nc_expect_evaluate()) */
@@ -639,6 +642,8 @@ int nc_result_error_code(const nc_result_t *r);
  * published port), and paths that start inside a container. */
 bool nc_path_kind_is_direct(nc_path_kind_t k);
 bool nc_path_kind_is_published(nc_path_kind_t k);
+/* published-remote and published-remote-udp: from netcheck's remote-client namespace */
+bool nc_path_kind_is_remote(nc_path_kind_t k);
 bool nc_path_kind_from_container(nc_path_kind_t k);
 nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k);
 

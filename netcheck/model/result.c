@@ -41,6 +41,7 @@ static const char *const path_names[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_CONTAINER_TO_CONTAINER] = "container-to-container",
 	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "container-to-container-dns",
 	[NC_PATH_PUBLISHED_REMOTE] = "published-remote",
+	[NC_PATH_PUBLISHED_REMOTE_UDP] = "published-remote-udp",
 	[NC_PATH_PUBLISHED_NODE] = "published-node",
 	[NC_PATH_PUBLISHED_INGRESS] = "published-ingress",
 	[NC_PATH_TASK_TO_TASK] = "task-to-task",
@@ -64,6 +65,8 @@ static const char *const path_meanings[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "the container connects to a second one (--peer) by its name",
 	[NC_PATH_PUBLISHED_REMOTE] = ("a client in another namespace connects to this host's address and the "
 				      "published port, as another machine would (PREROUTING, FORWARD)"),
+	[NC_PATH_PUBLISHED_REMOTE_UDP] = ("a client in another namespace sends UDP to this host's address and the "
+					  "published UDP port, as another machine would"),
 	[NC_PATH_PUBLISHED_NODE] = "swarm: this host connects to a node's address and the task's host-mode port",
 	[NC_PATH_PUBLISHED_INGRESS] = "swarm: this host connects through the routing mesh (ingress)",
 	[NC_PATH_TASK_TO_TASK] = "swarm: the first node's task connects to this node's task over the overlay",
@@ -519,7 +522,12 @@ bool nc_path_kind_is_published(nc_path_kind_t k)
 {
 	return k == NC_PATH_PUBLISHED_LOOPBACK || k == NC_PATH_PUBLISHED_LOOPBACK6 || k == NC_PATH_PUBLISHED_HOST ||
 	       k == NC_PATH_PUBLISHED_LOOPBACK_UDP || k == NC_PATH_PUBLISHED_HOST_UDP ||
-	       k == NC_PATH_PUBLISHED_REMOTE || k == NC_PATH_PUBLISHED_NODE || k == NC_PATH_PUBLISHED_INGRESS;
+	       nc_path_kind_is_remote(k) || k == NC_PATH_PUBLISHED_NODE || k == NC_PATH_PUBLISHED_INGRESS;
+}
+
+bool nc_path_kind_is_remote(nc_path_kind_t k)
+{
+	return k == NC_PATH_PUBLISHED_REMOTE || k == NC_PATH_PUBLISHED_REMOTE_UDP;
 }
 
 bool nc_path_kind_from_container(nc_path_kind_t k)
@@ -538,6 +546,7 @@ nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k)
 	case NC_PATH_DIRECT_UDP:
 	case NC_PATH_PUBLISHED_LOOPBACK_UDP:
 	case NC_PATH_PUBLISHED_HOST_UDP:
+	case NC_PATH_PUBLISHED_REMOTE_UDP:
 		return NC_PROTO_UDP;
 	default:
 		return NC_PROTO_TCP;

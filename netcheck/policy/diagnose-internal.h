@@ -46,5 +46,10 @@ void nc_diagnose_observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const
 void nc_diagnose_observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw);
 int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path);
 void nc_diagnose_firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len);
+/* Whether the ruleset's answers (fw, may be NULL) are about p: the TCP
+ * remote path to the published port they were asked for (a target with
+ * several published ports has a remote path for each, the ruleset answers
+ * for one). */
+bool nc_diagnose_firewall_for(const nc_path_t *p, const nc_diag_firewall_t *fw);
 
 #endif

@@ -249,7 +249,7 @@ void nc_diagnose_observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const
 /* What the ruleset (read, not traced) says of published-remote. */
 void nc_diagnose_observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw)
 {
-	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
+	if (!nc_diagnose_firewall_for(p, fw))
 		return;
 	if (fw->status < 0)
 		nc_diagnosis_observe(d, NC_OBS_RULESET, "the ruleset could not be read: %.200s", fw->error);

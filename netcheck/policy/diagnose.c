@@ -16,7 +16,7 @@
  * the remote namespace's veth). */
 int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path)
 {
-	bool remote = path == NC_PATH_PUBLISHED_REMOTE;
+	bool remote = nc_path_kind_is_remote(path);
 
 	switch (k) {
 	case NC_POINT_REMOTE: return remote ? 0 : -1;
@@ -210,6 +210,12 @@ void nc_diagnose_firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t le
 			 d->table);
 }
 
+bool nc_diagnose_firewall_for(const nc_path_t *p, const nc_diag_firewall_t *fw)
+{
+	return fw != NULL && p->kind == NC_PATH_PUBLISHED_REMOTE &&
+	       (p->target.port == 0 || fw->published_port == 0 || p->target.port == fw->published_port);
+}
+
 /* A remote client got in although an input-hook rule drops its port:
  * Docker's DNAT in PREROUTING turned it into forwarded traffic first, so
  * INPUT never saw it.  The user meant the port closed. */
@@ -217,7 +223,7 @@ static bool diagnose_bypass(nc_path_t *p, const nc_diag_firewall_t *fw)
 {
 	char rule[NC_DIAG_DETAIL_MAX], hint[NC_DIAG_HINT_MAX];
 
-	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL || fw->status < 0 || !fw->input_drop)
+	if (!nc_diagnose_firewall_for(p, fw) || fw->status < 0 || !fw->input_drop)
 		return false;
 	nc_diagnose_firewall_rule_words(&fw->input, rule, sizeof(rule));
 	snprintf(hint, sizeof(hint),
@@ -237,7 +243,7 @@ static void forward_drop_words(const nc_path_t *p, const nc_diag_firewall_t *fw,
 	char rule[NC_DIAG_DETAIL_MAX];
 
 	buf[0] = '\0';
-	if (p->kind != NC_PATH_PUBLISHED_REMOTE || fw == NULL)
+	if (!nc_diagnose_firewall_for(p, fw))
 		return;
 	if (fw->status < 0) {
 		snprintf(buf, len, "; the ruleset could not be read (%.200s)", fw->error);
@@ -303,7 +309,7 @@ static bool diagnose_reset_from_packets(nc_path_t *p, const nc_environment_t *en
 
 static void diagnose_reachable(nc_path_t *p, const nc_diag_facts_t *f)
 {
-	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
+	const nc_diag_firewall_t *fw = f != NULL && nc_diagnose_firewall_for(p, f->firewall) ? f->firewall : NULL;
 
 	if (f != NULL && f->container.known && f->container.paused && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
 		nc_path_diagnose(p, NC_DIAG_CONTAINER_PAUSED, "docker unpause it",
@@ -459,7 +465,7 @@ static bool diagnose_not_ready(nc_path_t *p, const nc_diag_facts_t *f)
 static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
 {
 	char what[NC_DIAG_DETAIL_MAX / 2], chain[NC_DIAG_DETAIL_MAX];
-	const nc_diag_firewall_t *fw = f != NULL ? f->firewall : NULL;
+	const nc_diag_firewall_t *fw = f != NULL && nc_diagnose_firewall_for(p, f->firewall) ? f->firewall : NULL;
 	const char *proto = nc_diagnose_proto_word(nc_path_kind_proto(p->kind));
 	nc_diagnosis_t *d = &p->diagnosis;
 	size_t last, next;
@@ -619,7 +625,7 @@ static void diagnose_unexplained(nc_path_t *p, const nc_environment_t *env, cons
 			LOOKED("the process on the published port");
 			nc_diagnose_observe_forwarder(d, &f->forwarder);
 		}
-		if (f->firewall != NULL && p->kind == NC_PATH_PUBLISHED_REMOTE) {
+		if (nc_diagnose_firewall_for(p, f->firewall)) {
 			LOOKED("the firewall ruleset");
 			nc_diagnose_observe_ruleset(d, p, f->firewall);
 		}

@@ -185,6 +185,13 @@ void nc_expect_apply(nc_result_t *r)
 			p->expectation.verdict = NC_VERDICT_UNREACHABLE;
 			p->expectation.mechanisms = M(NC_MECH_NONE);
 		}
+		/* -p 127.0.0.1:P:C keeps other machines out on purpose: a remote
+		 * client that fails proves it, one that gets in does not */
+		if (nc_path_kind_is_remote(p->kind) && p->loopback_published) {
+			p->expectation.verdict = NC_VERDICT_UNREACHABLE;
+			p->expectation.other_verdicts = M(NC_VERDICT_REFUSED) | M(NC_VERDICT_TIMEOUT) | M(NC_VERDICT_RESET);
+			p->expectation.mechanisms = M(NC_MECH_NONE);
+		}
 		apply_rules(r, p, env);
 	}
 }

@@ -444,6 +444,42 @@ static void test_dns_expectation_by_network(void **state)
 	nc_result_free(r);
 }
 
+/* A remote client to a port published on 127.0.0.1 only is meant to fail:
+ * refused or timed out is as expected, getting in is not; --expect still
+ * has the last word; published elsewhere, the table's reachable stays. */
+static void test_remote_loopback_published(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *tcp, *udp, *open;
+	(void)state;
+
+	assert_non_null(r);
+	nc_result_environment(r)->kind = NC_ENV_NATIVE_LINUX;
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_REMOTE, "80", NULL, &tcp), 0);
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_REMOTE_UDP, "53", NULL, &udp), 0);
+	assert_int_equal(nc_result_add_path_named(r, NC_PATH_PUBLISHED_REMOTE, "8080", NULL, &open), 0);
+	tcp->loopback_published = udp->loopback_published = true;
+	tcp->sent = udp->sent = open->sent = true;
+	tcp->verdict = NC_VERDICT_REFUSED;
+	udp->verdict = NC_VERDICT_TIMEOUT;
+	open->verdict = NC_VERDICT_REFUSED;
+	assert_int_equal(nc_expect_evaluate(r), 1);
+	assert_int_equal(tcp->expectation.verdict, NC_VERDICT_UNREACHABLE);
+	assert_true(tcp->expected);
+	assert_true(udp->expected);
+	assert_false(open->expected);
+	assert_int_equal(open->expectation.verdict, NC_VERDICT_REACHABLE);
+	/* a remote client that got in although it is published on loopback only */
+	tcp->verdict = NC_VERDICT_REACHABLE;
+	tcp->mechanism = NC_MECH_NAT;
+	assert_int_equal(nc_expect_evaluate(r), 2);
+	assert_false(tcp->expected);
+	assert_int_equal(nc_expect_parse(r, "published-remote:80=reachable", NULL), 0);
+	assert_int_equal(nc_expect_evaluate(r), 1);
+	assert_true(tcp->expected);
+	nc_result_free(r);
+}
+
 #define OUR_ID "3556fbea447a17261d9a174c11644cf9eeeb1267712837fb7d71a1fe1a026c76"
 
 static void our_container(nc_container_t *c)
@@ -778,6 +814,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expectation_table),
+		cmocka_unit_test(test_remote_loopback_published),
 		cmocka_unit_test(test_evaluate),
 		cmocka_unit_test(test_expect_parse),
 		cmocka_unit_test(test_expect_errors),

@@ -60,7 +60,7 @@ struct nc_probe {
 	uv_timer_t timer;
 	/* TCP (and the relay: dial is the responder, path->target what it connects to) */
 	nc_endpoint_t dial;
-	int tcp_fd;            /* owned until started: a socket made elsewhere, or -1 */
+	int socket_fd;         /* owned until started: a TCP or UDP socket made elsewhere, or -1 */
 	uv_tcp_t tcp;
 	uv_connect_t connect_req;
 	uv_write_t write_req;

@@ -245,7 +245,7 @@ int nc_probe_tcp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, cons
 			close(opt->socket_fd);
 		return probe_creation_failed(path, r, r == -ENOMEM ? "TCP probe" : "a random nonce");
 	}
-	p->tcp_fd = opt->use_socket_fd ? opt->socket_fd : -1;
+	p->socket_fd = opt->use_socket_fd ? opt->socket_fd : -1;
 	p->http = opt->http;
 	p->banner_window_ms = opt->banner_window_ms > 0 ? opt->banner_window_ms : NC_PROBE_BANNER_WINDOW_MS;
 	if (opt->http_path != NULL)

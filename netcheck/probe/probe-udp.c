@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netcheck/testing.h"
 
@@ -89,6 +90,15 @@ int probe_udp_start(nc_probe_t *p)
 		return -ENOMEM;
 	p->udp.data = p;
 	p->open_handles++;
+	if (p->socket_fd >= 0) {
+		/* a socket made elsewhere (netcheck's remote-client namespace): the handle owns it from here on */
+		r = uv_udp_open(&p->udp, p->socket_fd);
+		if (r < 0)
+			close(p->socket_fd);
+		p->socket_fd = -1;
+		if (r < 0)
+			return r;
+	}
 	r = uv_timer_init(p->loop, &p->resend);
 	if (r < 0)
 		return r;
@@ -109,16 +119,26 @@ int probe_udp_start(nc_probe_t *p)
 	return r;
 }
 
-int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+int nc_probe_udp_new_from(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, int socket_fd, nc_probe_t **ret)
 {
 	nc_probe_t *p;
 	int r;
 
 	if (!nc_endpoint_is_set(&path->target) || path->target.port == 0)
-		return -EINVAL;
-	r = probe_alloc(loop, path, timeout_ms, PROBE_UDP, true, &p);
-	if (r < 0)
+		r = -EINVAL;
+	else
+		r = probe_alloc(loop, path, timeout_ms, PROBE_UDP, true, &p);
+	if (r < 0) {
+		if (socket_fd >= 0)
+			close(socket_fd);
 		return r;
+	}
+	p->socket_fd = socket_fd;
 	*ret = p;
 	return 0;
+}
+
+int nc_probe_udp_new(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, nc_probe_t **ret)
+{
+	return nc_probe_udp_new_from(loop, path, timeout_ms, -1, ret);
 }

@@ -71,7 +71,7 @@ int probe_alloc(uv_loop_t *loop, nc_path_t *path, uint64_t timeout_ms, probe_kin
 	p->path = path;
 	p->timeout_ms = timeout_ms > 0 ? timeout_ms : 2000;
 	p->icmp_fd = -1;
-	p->tcp_fd = -1;
+	p->socket_fd = -1;
 	if (with_answer && (p->answer = malloc(NC_PROBE_MAX_ANSWER + 1)) == NULL) {
 		nc_probe_free(p);
 		return -ENOMEM;
@@ -91,8 +91,8 @@ void nc_probe_free(nc_probe_t *p)
 	/* started probes are freed only after done_cb: nothing is open then */
 	if (p->icmp_fd >= 0 && !p->started)
 		close(p->icmp_fd);
-	if (p->tcp_fd >= 0 && !p->started)
-		close(p->tcp_fd);
+	if (p->socket_fd >= 0 && !p->started)
+		close(p->socket_fd);
 	free(p->answer);
 	free(p);
 }
@@ -214,15 +214,15 @@ int nc_probe_start(nc_probe_t *p, nc_probe_done_cb cb, void *data)
 			goto fail_timer;
 		p->tcp.data = p;
 		p->open_handles++;
-		if (p->tcp_fd >= 0) {
+		if (p->socket_fd >= 0) {
 			/* the handle owns the socket from here on */
-			r = uv_tcp_open(&p->tcp, p->tcp_fd);
+			r = uv_tcp_open(&p->tcp, p->socket_fd);
 			if (r < 0) {
-				close(p->tcp_fd);
-				p->tcp_fd = -1;
+				close(p->socket_fd);
+				p->socket_fd = -1;
 				goto fail_handles;
 			}
-			p->tcp_fd = -1;
+			p->socket_fd = -1;
 		}
 		nc_endpoint_to_sockaddr(nc_endpoint_is_set(&p->dial) ? &p->dial : &p->path->target, &ss, &sl);
 		p->connect_req.data = p;
@@ -285,9 +285,9 @@ fail_handles:
 fail_timer:
 	p->path->verdict = NC_VERDICT_UNREACHABLE;
 	nc_path_set_detail(p->path, "internal: %s", uv_strerror(r));
-	if (p->tcp_fd >= 0) {
-		close(p->tcp_fd);
-		p->tcp_fd = -1;
+	if (p->socket_fd >= 0) {
+		close(p->socket_fd);
+		p->socket_fd = -1;
 	}
 	p->started = true;
 	p->finished = true;

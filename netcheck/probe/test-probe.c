@@ -8,6 +8,7 @@
  * pings 127.0.0.1 when the process may open a raw or ping socket, else
  * checks the -EPERM path. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -898,8 +899,17 @@ static void test_udp_probe(void **state)
 	nc_result_t *r = nc_result_new();
 	nc_path_t *answered, *closed;
 	nc_probe_t *p1 = NULL, *p2 = NULL;
+	struct sockaddr_in own;
+	socklen_t own_len = sizeof(own);
+	/* the answered probe sends from a socket made here (as in the
+	 * remote-client namespace), bound first: its port must be the one used */
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), bad_fd;
 	(void)state;
 
+	assert_true(fd >= 0);
+	uv_ip4_addr("127.0.0.1", 0, &own);
+	assert_int_equal(bind(fd, (struct sockaddr *)&own, sizeof(own)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&own, &own_len), 0);
 	assert_non_null(r);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	assert_int_equal(uv_udp_init(&loop, &f.server), 0);
@@ -916,7 +926,7 @@ static void test_udp_probe(void **state)
 		assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_UDP, &to_server, &answered), 0);
 		assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK_UDP, &to_nobody, &closed), 0);
 	}
-	assert_int_equal(nc_probe_udp_new(&loop, answered, 1000, &p1), 0);
+	assert_int_equal(nc_probe_udp_new_from(&loop, answered, 1000, fd, &p1), 0);
 	assert_int_equal(nc_probe_udp_new(&loop, closed, 1000, &p2), 0);
 	assert_int_equal(nc_probe_start(p1, on_udp_probe_done, &done), 0);
 	assert_int_equal(nc_probe_start(p2, on_udp_probe_done, &done), 0);
@@ -926,6 +936,7 @@ static void test_udp_probe(void **state)
 	assert_int_equal(answered->verdict, NC_VERDICT_REACHABLE);
 	assert_int_equal(f.answered, 1);
 	assert_true(nc_endpoint_equal(&answered->peer_seen, &answered->local));
+	assert_int_equal(answered->local.port, ntohs(own.sin_port));
 	assert_string_equal(answered->answered_by, "udp-fixture");
 	assert_int_equal(closed->probe_error, UV_ECONNREFUSED);
 	nc_classify_verdict(closed);
@@ -933,6 +944,19 @@ static void test_udp_probe(void **state)
 	assert_int_not_equal(closed->local.port, 0);
 	nc_probe_free(p1);
 	nc_probe_free(p2);
+	/* a probe that cannot be made still closes the socket it was given */
+	bad_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(bad_fd >= 0);
+	{
+		nc_endpoint_t no_port = ep("127.0.0.1", 0);
+		nc_path_t *unset;
+		nc_probe_t *p3 = NULL;
+
+		assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_REMOTE_UDP, &no_port, &unset), 0);
+		assert_int_equal(nc_probe_udp_new_from(&loop, unset, 1000, bad_fd, &p3), -EINVAL);
+		assert_null(p3);
+	}
+	assert_int_equal(fcntl(bad_fd, F_GETFD), -1);
 	uv_close((uv_handle_t *)&f.server, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);

@@ -333,7 +333,7 @@ static void print_node(FILE *out, const nc_path_t *p, const node_t *node, size_t
 		snprintf(lines[0], NC_DETAIL_MAX, "client");
 		snprintf(lines[1], NC_DETAIL_MAX, "%s",
 			 nc_path_kind_from_container(p->kind) ? "in the container"
-			 : p->kind == NC_PATH_PUBLISHED_REMOTE ? "in a remote namespace"
+			 : nc_path_kind_is_remote(p->kind) ? "in a remote namespace"
 							       : "netcheck on this host");
 		if (nc_endpoint_is_set(&p->local)) {
 			endpoint_text(&p->local, nc_report_path_has_ports(p), local, sizeof(local));

@@ -210,6 +210,11 @@ void nc_run_add_probe(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe);
 void nc_run_add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout);
 void nc_run_add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout);
 void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout);
+/* The same from socket_fd, a socket made elsewhere (netcheck's
+ * remote-client namespace); < 0: a new one.  socket_fd: ownership taken,
+ * closed whatever happens. */
+void nc_run_add_tcp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int socket_fd);
+void nc_run_add_udp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int socket_fd);
 /* netcheck's own responder: it answers UDP and connects out on request */
 bool nc_run_ours(const run_state_t *s);
 

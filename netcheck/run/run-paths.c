@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netcheck/testing.h"
 
@@ -37,16 +38,33 @@ static const nc_probe_tcp_options_t *tcp_options(const run_state_t *s, nc_probe_
 	return opts;
 }
 
-void nc_run_add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+void nc_run_add_tcp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int socket_fd)
 {
 	nc_probe_tcp_options_t opts;
+	const nc_probe_tcp_options_t *o;
 	nc_probe_t *probe = NULL;
 	int r;
 
-	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
+	if (p == NULL || s->n_probes >= NC_MAX_PATHS) {
+		if (socket_fd >= 0)
+			close(socket_fd);
 		return;
-	r = nc_probe_tcp_new(&s->loop, p, timeout, tcp_options(s, &opts), &probe);
+	}
+	o = tcp_options(s, &opts);
+	if (socket_fd >= 0) {
+		if (o == NULL) /* netcheck's responder: GET /<nonce>, the peer it saw */
+			opts = (nc_probe_tcp_options_t){ .http = true };
+		opts.use_socket_fd = true;
+		opts.socket_fd = socket_fd;
+		o = &opts;
+	}
+	r = nc_probe_tcp_new(&s->loop, p, timeout, o, &probe);
 	nc_run_add_probe(s, p, r, probe);
+}
+
+void nc_run_add_tcp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+{
+	nc_run_add_tcp_from(s, p, timeout, -1);
 }
 
 void nc_run_add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout)
@@ -60,15 +78,23 @@ void nc_run_add_icmp(run_state_t *s, nc_path_t *p, uint64_t timeout)
 	nc_run_add_probe(s, p, r, probe);
 }
 
-void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+void nc_run_add_udp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int socket_fd)
 {
 	nc_probe_t *probe = NULL;
 	int r;
 
-	if (p == NULL || s->n_probes >= NC_MAX_PATHS)
+	if (p == NULL || s->n_probes >= NC_MAX_PATHS) {
+		if (socket_fd >= 0)
+			close(socket_fd);
 		return;
-	r = nc_probe_udp_new(&s->loop, p, timeout, &probe);
+	}
+	r = nc_probe_udp_new_from(&s->loop, p, timeout, socket_fd, &probe);
 	nc_run_add_probe(s, p, r, probe);
+}
+
+void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout)
+{
+	nc_run_add_udp_from(s, p, timeout, -1);
 }
 
 bool nc_run_ours(const run_state_t *s)

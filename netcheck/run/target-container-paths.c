@@ -53,7 +53,7 @@ nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_pa
 	return p;
 }
 
-static bool any_v4(const char *host_ip)
+bool nc_ct_host_ip_any4(const char *host_ip)
 {
 	return host_ip[0] == '\0' || strcmp(host_ip, "0.0.0.0") == 0;
 }
@@ -94,16 +94,16 @@ static void add_direct(run_state_t *s, const nc_container_target_t *ct, const nc
 	}
 }
 
-static bool is_loopback_ip(const char *host_ip)
+bool nc_ct_host_ip_loopback(const char *host_ip)
 {
 	return strncmp(host_ip, "127.", 4) == 0 || strcmp(host_ip, "::1") == 0;
 }
 
 /* A binding on one host address (-p ADDR:P:C): that address is probed,
  * and only that one. */
-static bool specific_ip(const char *host_ip)
+bool nc_ct_host_ip_specific(const char *host_ip)
 {
-	return !any_v4(host_ip) && strcmp(host_ip, "::") != 0 && !is_loopback_ip(host_ip);
+	return !nc_ct_host_ip_any4(host_ip) && strcmp(host_ip, "::") != 0 && !nc_ct_host_ip_loopback(host_ip);
 }
 
 /* The published paths of one container port over UDP: loopback and the
@@ -120,15 +120,15 @@ static void add_published_udp(run_state_t *s, const nc_container_target_t *ct, u
 
 		if (b->proto != NC_ENGINE_UDP || b->container_port != port || b->host_port == 0)
 			continue;
-		if (any_v4(b->host_ip) || strcmp(b->host_ip, "127.0.0.1") == 0) {
+		if (nc_ct_host_ip_any4(b->host_ip) || strcmp(b->host_ip, "127.0.0.1") == 0) {
 			nc_endpoint_parse("127.0.0.1", b->host_port, &target);
 			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, port, &target), timeout);
 		}
-		if (any_v4(b->host_ip) && env->host_address.family != 0) {
+		if (nc_ct_host_ip_any4(b->host_ip) && env->host_address.family != 0) {
 			target = env->host_address;
 			target.port = b->host_port;
 			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, port, &target), timeout);
-		} else if (specific_ip(b->host_ip) && strchr(b->host_ip, ':') == NULL &&
+		} else if (nc_ct_host_ip_specific(b->host_ip) && strchr(b->host_ip, ':') == NULL &&
 			   nc_endpoint_parse(b->host_ip, b->host_port, &target) == 0) {
 			nc_run_add_udp(s, nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST_UDP, NULL, port, &target), timeout);
 		}
@@ -163,13 +163,13 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 
 		if (b->proto != NC_ENGINE_TCP || b->container_port != port || b->host_port == 0)
 			continue;
-		if (any_v4(b->host_ip) && v4 == 0)
+		if (nc_ct_host_ip_any4(b->host_ip) && v4 == 0)
 			v4 = b->host_port;
 		else if (strcmp(b->host_ip, "::") == 0 && v6 == 0)
 			v6 = b->host_port;
 		else if (strcmp(b->host_ip, "127.0.0.1") == 0 && loopback_only == 0)
 			loopback_only = b->host_port;
-		else if (specific_ip(b->host_ip) && strchr(b->host_ip, ':') == NULL && specific == NULL)
+		else if (nc_ct_host_ip_specific(b->host_ip) && strchr(b->host_ip, ':') == NULL && specific == NULL)
 			specific = b;
 	}
 	if (specific != NULL && nc_endpoint_parse(specific->host_ip, specific->host_port, &target) == 0)

@@ -38,10 +38,13 @@ typedef struct nc_container_target {
 	nc_publish_binding_t bindings[NC_ENGINE_MAX_PORTS];
 } nc_container_target_t;
 
-/* published-remote's client (target-remote.c): the launched target's */
+/* A container target's remote client (target-remote.c): the launched
+ * target's published-remote, the named target's remote path to each
+ * published TCP and UDP port */
 typedef struct nc_remote_client {
 	nc_platform_remote_t ns;      /* netcheck's remote-client namespace; netns_name "" = none */
-	char note[NC_DETAIL_MAX];     /* why there is none, for published-remote */
+	char note[NC_DETAIL_MAX];     /* why there is none, for the remote paths */
+	bool with_udp;                /* set before _begin: the target adds published-remote-udp too */
 	bool firewall_read;           /* the ruleset was read: firewall holds its answers */
 	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
 	uv_thread_t thread;           /* makes ns while the engine starts the container */
@@ -50,15 +53,22 @@ typedef struct nc_remote_client {
 } nc_remote_client_t;
 
 /* Starts making the namespace on a thread (it needs nothing of the
- * container); _join waits for it (before anything reads rc); _free joins
- * and removes it (idempotent).  Reading rc's answers needs the container
- * up (ct prepared): _read_firewall before the paths' probes (privileged),
- * _add_path adds published-remote and its probe. */
+ * container; only when a remote path the target adds is selected and the
+ * engine's ports are this host's, else note says why not); _join waits
+ * for it (before anything reads rc); _free joins and removes it
+ * (idempotent).  Reading rc's answers needs the container up (ct
+ * prepared): _read_firewall before the paths' probes (privileged),
+ * _plan_capture its host-side veth as a capture point; _add_path adds the
+ * launched target's published-remote and its probe, _plan_paths a remote
+ * path for every probed TCP and UDP port of ct, per its publish address. */
 void nc_remote_begin(run_state_t *s, nc_remote_client_t *rc);
 void nc_remote_join(nc_remote_client_t *rc);
 void nc_remote_free(nc_remote_client_t *rc);
 void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct);
+void nc_remote_plan_capture(const nc_remote_client_t *rc, nc_run_capture_plan_t *plan);
 void nc_remote_add_path(run_state_t *s, nc_remote_client_t *rc, nc_container_target_t *ct, uint64_t timeout);
+void nc_remote_plan_paths(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,
+			  uint64_t timeout);
 
 /* target-named.c: inspects the user's running container name (a name or
  * id) and takes its ports (--port, else every published TCP one), route
@@ -93,6 +103,12 @@ void nc_ct_decide(run_state_t *s, nc_container_target_t *ct);
 nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_path_kind_t kind, const char *network,
 			  uint16_t port, const nc_endpoint_t *target);
 void nc_ct_plan_paths(run_state_t *s, nc_container_target_t *ct, uint64_t timeout);
+/* A binding's host address (HostIp): every IPv4 address ("" or 0.0.0.0);
+ * loopback (127.x, ::1); one host address (-p ADDR:P:C), neither of those
+ * nor [::]. */
+bool nc_ct_host_ip_any4(const char *host_ip);
+bool nc_ct_host_ip_loopback(const char *host_ip);
+bool nc_ct_host_ip_specific(const char *host_ip);
 /* Whether the container's network mode (HostConfig.NetworkMode) is mode: "host", "none". */
 bool nc_ct_network_mode(const nc_container_target_t *ct, const char *mode);
 

@@ -474,7 +474,6 @@ static int launched_prepare(run_state_t *s, void *target, nc_error_t *err)
 static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
 {
 	struct launched *t = target;
-	char descr[128];
 	int r;
 
 	r = nc_ct_plan_capture(s, &t->ct, plan, err);
@@ -483,11 +482,7 @@ static int launched_plan_capture(run_state_t *s, void *target, nc_run_capture_pl
 	/* --peer: its host-side veth and its eth0 */
 	if (t->peer_id[0] != '\0')
 		nc_ct_plan_other(s, plan, t->peer_info.pid, t->peer_id, "the peer container");
-	/* the host's end of the remote client's veth: where its packets come in */
-	if (t->remote.ns.netns_name[0] != '\0') {
-		snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", t->remote.ns.netns_name);
-		nc_run_plan_point(plan, NC_POINT_REMOTE_HOST_SIDE, t->remote.ns.host_ifname, descr, 0);
-	}
+	nc_remote_plan_capture(&t->remote, plan);
 	return 0;
 }
 

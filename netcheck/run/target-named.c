@@ -3,11 +3,13 @@
  * changed or removed.
  *
  * survey: nothing beyond the engine's info.  prepare: inspected, its
- * ports (--port, else every published TCP port), the route and the
- * forwarder (restarting, --network none: no port needed; host network:
- * the ports given).  Paths, capture points and facts: a container's
- * (target-container.c).  teardown: nothing to undo.
- * May call: engine, platform, result, and target-container.c /
+ * ports (--port, else every published TCP and UDP port), the route and
+ * the forwarder (restarting, --network none: no port needed; host
+ * network: the ports given), and netcheck's remote-client namespace.
+ * Paths, capture points and facts: a container's (target-container.c)
+ * and a remote client's to each published port (target-container-remote.c).
+ * teardown: the namespace removed; the container is the user's, untouched.
+ * May call: engine, platform, result, and target-container*.c /
  * run-common.c below it.  Never prints. */
 #include "target-container.h"
 
@@ -66,42 +68,81 @@ int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *n
 	return 0;
 }
 
+/* The named target's own state: the container first (nc_ct_forwarder_for
+ * reads it as one). */
+struct named {
+	nc_container_target_t ct;
+	nc_remote_client_t remote;    /* netcheck's remote-client namespace, for the remote paths */
+};
+
+/* A remote client reaches what is published: nothing to make for a
+ * container that publishes nothing, is not running or shares the host's
+ * network (its ports are probed on the host's addresses). */
+static bool wants_remote(const nc_container_target_t *ct)
+{
+	return !ct->exited && !ct->info.restarting && !nc_ct_network_mode(ct, "none") &&
+	       !nc_ct_network_mode(ct, "host") && ct->n_ports + ct->n_udp_ports > 0;
+}
+
 static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
 {
-	nc_container_target_t *ct = target;
+	struct named *t = target;
 	int r;
 
-	ct->port = nc_run_default_port(s->opt);
-	r = nc_ct_inspect_named(s, ct, s->opt->target, err);
-	if (r == 0)
-		nc_ct_decide(s, ct);
-	return r;
+	t->ct.port = nc_run_default_port(s->opt);
+	/* the namespace needs nothing of the container: made while the engine inspects it */
+	t->remote.with_udp = true;
+	if (!s->bulk_capture)
+		nc_remote_begin(s, &t->remote);
+	r = nc_ct_inspect_named(s, &t->ct, s->opt->target, err);
+	nc_remote_join(&t->remote);
+	if (r < 0 || !wants_remote(&t->ct))
+		nc_remote_free(&t->remote);
+	if (r < 0)
+		return r;
+	nc_ct_decide(s, &t->ct);
+	return 0;
 }
 
 static int named_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
 {
-	return nc_ct_plan_capture(s, target, plan, err);
+	struct named *t = target;
+	int r;
+
+	r = nc_ct_plan_capture(s, &t->ct, plan, err);
+	if (r == 0 && plan->none == NULL)
+		nc_remote_plan_capture(&t->remote, plan);
+	return r;
 }
 
 static void named_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 {
-	nc_ct_plan_paths(s, target, timeout);
+	struct named *t = target;
+
+	nc_remote_read_firewall(s, &t->remote, &t->ct);
+	nc_ct_plan_paths(s, &t->ct, timeout);
+	if (wants_remote(&t->ct))
+		nc_remote_plan_paths(s, &t->remote, &t->ct, timeout);
 }
 
 static bool named_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
 {
-	return nc_ct_gather_facts(s, target, path_failed, NULL, ret);
+	struct named *t = target;
+
+	return nc_ct_gather_facts(s, &t->ct, path_failed, t->remote.firewall_read ? &t->remote.firewall : NULL, ret);
 }
 
 static void named_teardown(run_state_t *s, void *target)
 {
+	struct named *t = target;
+
 	(void)s; /* the user's container is theirs: nothing to undo */
-	(void)target;
+	nc_remote_free(&t->remote);
 }
 
 const nc_target_ops_t nc_target_named = {
 	.what = "your container",
-	.size = sizeof(nc_container_target_t),
+	.size = sizeof(struct named),
 	.prepare = named_prepare,
 	.plan_capture = named_plan_capture,
 	.plan_paths = named_plan_paths,

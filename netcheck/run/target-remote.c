@@ -1,7 +1,13 @@
-/* published-remote's client, for the launched target (target-launched.c):
- * netcheck's remote-client namespace (made on a thread of its own while the
- * engine starts the container), the firewall's answers for its packets
- * (read while privileged, before the probes), and its path.
+/* The container targets' remote client (target-launched.c, target-named.c):
+ * netcheck's remote-client namespace (198.18.0.0/15, made on a thread of
+ * its own while the engine starts or inspects the container, held by an
+ * fd so that it goes with the run), from which a published port is reached
+ * as another machine reaches it -- through PREROUTING and FORWARD, where
+ * DOCKER-USER's rules meet it, never through lo.  The firewall's answers
+ * for its packets (read while privileged, before the probes), its capture
+ * point, and its paths: the launched target's published-remote; the named
+ * target's published-remote and published-remote-udp, one per probed port
+ * at the address the port is published on.
  * May call: platform, probe, classify, result, and target-container.c /
  * run-paths.c / run-common.c below it.  Never prints. */
 #include "target-container.h"
@@ -11,16 +17,24 @@
 #include <string.h>
 #include <sys/socket.h>
 
-/* A client in another namespace, for published-remote: only where the
- * container's bridge is on this host (else the path is skipped, with the
- * reason) and only for netcheck's own container. */
+static bool remote_selected(const run_state_t *s, bool udp)
+{
+	const nc_selection_t *sel = nc_result_selection_const(s->result);
+
+	return nc_path_selected(sel, NC_PATH_PUBLISHED_REMOTE, "published-remote") ||
+	       (udp && nc_path_selected(sel, NC_PATH_PUBLISHED_REMOTE_UDP, "published-remote-udp"));
+}
+
+/* A client in another namespace, for the remote paths: only where the
+ * container's bridge is on this host (else the paths are skipped, with the
+ * reason). */
 static void make_remote(run_state_t *s, nc_remote_client_t *rc)
 {
 	nc_error_t rerr = { "" };
 	nc_env_kind_t kind = nc_run_engine_kind(&s->version, &s->engine_info);
 
-	if (!nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
-		return; /* --paths/--skip left the path out: no namespace, capture point or ruleset read for it */
+	if (!remote_selected(s, rc->with_udp))
+		return; /* --paths/--skip left the paths out: no namespace, capture point or ruleset read for them */
 	if (!nc_classify_engine_is_local(kind)) {
 		snprintf(rc->note, sizeof(rc->note),
 			 "not sent: the %s engine's published ports are not this host's kernel NAT", nc_env_kind_name(kind));
@@ -64,39 +78,119 @@ void nc_remote_join(nc_remote_client_t *rc)
 	rc->pending = false;
 }
 
+/* One remote path of kind (published-remote or -udp) to container port
+ * port at target (port 0: not published), its probe from a socket made in
+ * the namespace, or not sent with the reason.  Returns the path (borrowed),
+ * or NULL when none was added (not selected, the table full). */
+static nc_path_t *add_remote(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,
+			     nc_path_kind_t kind, uint16_t port, const nc_endpoint_t *target, uint64_t timeout)
+{
+	bool udp = kind == NC_PATH_PUBLISHED_REMOTE_UDP;
+	nc_path_t *p = nc_ct_add_path(s, ct, kind, NULL, port, target);
+	size_t index;
+	int fd, r;
+
+	if (p == NULL)
+		return NULL;
+	if (rc->ns.netns_name[0] == '\0' || target->port == 0) {
+		nc_classify_not_sent(p, NC_NOT_SENT_NO_CLIENT, "%s",
+				     rc->note[0] ? rc->note : "not sent: no remote-client namespace");
+		return p;
+	}
+	r = nc_platform_remote_connect_fd(&rc->ns, udp ? SOCK_DGRAM : SOCK_STREAM, &fd);
+	if (r < 0) {
+		nc_run_add_probe(s, p, r, NULL);
+		return p;
+	}
+	/* the witness traces this client, not published-host's (the same destination) */
+	index = (size_t)(p - nc_result_path(s->result, 0));
+	if (index < NC_MAX_PATHS)
+		s->witness_src[index] = rc->ns.client_address;
+	if (udp)
+		nc_run_add_udp_from(s, p, timeout, fd);
+	else
+		nc_run_add_tcp_from(s, p, timeout, fd);
+	return p;
+}
+
 /* What a client on another machine sees: from netcheck's own namespace
  * to the host's primary address and the published port, through
  * PREROUTING and FORWARD like a remote client. */
 void nc_remote_add_path(run_state_t *s, nc_remote_client_t *rc, nc_container_target_t *ct, uint64_t timeout)
 {
-	const nc_container_t *c = nc_result_container(s->result);
-	nc_probe_tcp_options_t opts = { .http = true, .use_socket_fd = true };
 	nc_endpoint_t target = rc->ns.host_address;
-	nc_probe_t *probe = NULL;
-	nc_path_t *p;
-	int fd, r;
 
-	target.port = c->published_port;
-	p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_REMOTE, NULL, ct->port, &target);
-	if (p == NULL)
-		return;
-	if (rc->ns.netns_name[0] == '\0' || c->published_port == 0) {
-		nc_classify_not_sent(p, NC_NOT_SENT_NO_CLIENT, "%s",
-				     rc->note[0] ? rc->note : "not sent: no remote-client namespace");
+	target.port = nc_result_container(s->result)->published_port;
+	(void)add_remote(s, rc, ct, NC_PATH_PUBLISHED_REMOTE, ct->port, &target, timeout);
+}
+
+/* One container port over one protocol, as a remote client meets it: a
+ * binding on every IPv4 address at the host's address, one on a specific
+ * IPv4 address of this host at that address, one on loopback only at the
+ * host's address too -- where nothing is meant to answer (the path says it
+ * is expected to fail).  The remote client speaks IPv4 only: a binding on
+ * [::] or an IPv6 address alone gives no remote path. */
+static void add_port(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct, bool udp,
+		     uint16_t port, uint64_t timeout)
+{
+	nc_engine_proto_t proto = udp ? NC_ENGINE_UDP : NC_ENGINE_TCP;
+	nc_path_kind_t kind = udp ? NC_PATH_PUBLISHED_REMOTE_UDP : NC_PATH_PUBLISHED_REMOTE;
+	const nc_container_port_t *every = NULL, *specific = NULL, *loopback = NULL, *b;
+	nc_endpoint_t target = rc->ns.host_address;
+	nc_route_t rt;
+	nc_path_t *p;
+
+	for (size_t i = 0; i < ct->info.n_ports; i++) {
+		b = &ct->info.ports[i];
+		if (b->proto != proto || b->container_port != port || b->host_port == 0)
+			continue;
+		if (nc_ct_host_ip_any4(b->host_ip) && every == NULL)
+			every = b;
+		else if (nc_ct_host_ip_loopback(b->host_ip) && loopback == NULL)
+			loopback = b;
+		else if (nc_ct_host_ip_specific(b->host_ip) && strchr(b->host_ip, ':') == NULL && specific == NULL)
+			specific = b;
+	}
+	b = every != NULL ? every : specific != NULL ? specific : loopback;
+	if (b == NULL)
+		return; /* not published over IPv4 (published-host says so) */
+	/* a specific address: probed there, and only where it is one of this
+	 * host's -- the client's packets never leave the host */
+	if (b == specific && (nc_endpoint_parse(b->host_ip, b->host_port, &target) < 0 ||
+			      nc_platform_route_get(&target, &rt) < 0 || rt.kind != NC_ROUTE_LOCAL)) {
+		p = nc_ct_add_path(s, ct, kind, NULL, port, &target);
+		if (p != NULL)
+			nc_classify_not_sent(p, NC_NOT_SENT_NO_CLIENT,
+					     "not sent: container port %u/%s is published on %.64s, which is not one of "
+					     "this host's addresses", port, udp ? "udp" : "tcp", b->host_ip);
 		return;
 	}
-	r = nc_platform_remote_connect_fd(&rc->ns, SOCK_STREAM, &fd);
-	if (r < 0) {
-		nc_run_add_probe(s, p, r, NULL);
+	target.port = b->host_port;
+	p = add_remote(s, rc, ct, kind, port, &target, timeout);
+	if (p != NULL && b == loopback)
+		p->loopback_published = true;
+}
+
+void nc_remote_plan_paths(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,
+			  uint64_t timeout)
+{
+	if (ct->exited || ct->info.restarting || nc_ct_network_mode(ct, "none") || nc_ct_network_mode(ct, "host"))
 		return;
-	}
-	/* the witness traces this client, not published-host's (the same destination) */
-	if (nc_result_path_count(s->result) - 1 < NC_MAX_PATHS)
-		s->witness_src[nc_result_path_count(s->result) - 1] = rc->ns.client_address;
-	opts.socket_fd = fd;
-	opts.http_path = NULL; /* netcheck's responder: GET /<nonce>, the peer it saw */
-	r = nc_probe_tcp_new(&s->loop, p, timeout, &opts, &probe);
-	nc_run_add_probe(s, p, r, probe);
+	for (size_t i = 0; i < ct->n_ports; i++)
+		add_port(s, rc, ct, false, ct->ports[i], timeout);
+	for (size_t i = 0; i < ct->n_udp_ports; i++)
+		add_port(s, rc, ct, true, ct->udp_ports[i], timeout);
+}
+
+/* The host's end of the remote client's veth: where its packets come in. */
+void nc_remote_plan_capture(const nc_remote_client_t *rc, nc_run_capture_plan_t *plan)
+{
+	char descr[128];
+
+	if (rc->ns.netns_name[0] == '\0')
+		return;
+	snprintf(descr, sizeof(descr), "host side of netcheck's remote-client namespace %s", rc->ns.netns_name);
+	nc_run_plan_point(plan, NC_POINT_REMOTE_HOST_SIDE, rc->ns.host_ifname, descr, 0);
 }
 
 /* The firewall ruleset, for published-remote's diagnosis: read only in runs
@@ -115,7 +209,8 @@ void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_co
 	uint64_t start = uv_hrtime();
 	int r;
 
-	if (rc->ns.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET)
+	if (rc->ns.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET ||
+	    !nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
 		return;
 	nc_run_progress(s, "reading the firewall ruleset");
 	rc->firewall_read = true;

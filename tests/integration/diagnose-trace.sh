@@ -17,10 +17,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
-command -v nft >/dev/null || prerequisite_missing "nft"
-command -v iptables >/dev/null || prerequisite_missing "iptables"
-iptables --version | grep -q nf_tables || prerequisite_missing "iptables-nft (this host's iptables is legacy)"
-nft list chain ip filter DOCKER-USER >/dev/null 2>&1 || prerequisite_missing "Docker's DOCKER-USER chain"
+need_docker_user
 
 added_handle=""
 cleanup() {
@@ -30,9 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ruleset() { nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/g'; }
 settings() { sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding net.ipv4.conf.all.route_localnet; }
-handles() { nft -a list chain ip filter DOCKER-USER 2>/dev/null | sed -n 's/.*# handle \([0-9]*\)$/\1/p' | sort; }
 trace_tables() { nft list tables 2>/dev/null | grep -c netcheck_trace_ || true; }
 ruleset_before=$(ruleset)
 settings_before=$(settings)
@@ -45,14 +40,14 @@ as_before() { # WHAT
 }
 add_rule() { # the new rule's handle in added_handle; args: the nft rule or "iptables ARGS..."
 	local before after
-	before=$(handles)
+	before=$(docker_user_handles)
 	if [ "$1" = iptables ]; then
 		shift
 		iptables -w -I DOCKER-USER "$@"
 	else
 		nft insert rule ip filter DOCKER-USER "$@"
 	fi
-	after=$(handles)
+	after=$(docker_user_handles)
 	added_handle=$(comm -13 <(echo "$before") <(echo "$after"))
 	[ -n "$added_handle" ] || fail "the test's rule has no handle"
 }

@@ -39,6 +39,19 @@ need_root() {
 	[ "$(id -u)" = 0 ] || prerequisite_missing "needs root"
 }
 
+# Docker's DOCKER-USER chain through iptables-nft, for a test that adds a
+# rule of its own there (nft lists it, with its handle)
+need_docker_user() {
+	command -v nft >/dev/null || prerequisite_missing "nft"
+	command -v iptables >/dev/null || prerequisite_missing "iptables"
+	iptables --version | grep -q nf_tables || prerequisite_missing "iptables-nft (this host's iptables is legacy)"
+	nft list chain ip filter DOCKER-USER >/dev/null 2>&1 || prerequisite_missing "Docker's DOCKER-USER chain"
+}
+# the host's whole ruleset without counters, to compare before and after
+ruleset() { nft list ruleset 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/g'; }
+# the handles of DOCKER-USER's rules, sorted: a new rule's is the one added
+docker_user_handles() { nft -a list chain ip filter DOCKER-USER 2>/dev/null | sed -n 's/.*# handle \([0-9]*\)$/\1/p' | sort; }
+
 # number of containers carrying netcheck's run label (any state)
 labelled_containers() {
 	api GET '/containers/json?all=1&filters=%7B%22label%22%3A%5B%22io.netcheck.run%22%5D%7D' |
