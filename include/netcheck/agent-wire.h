@@ -67,6 +67,8 @@ typedef enum nc_agent_role {
 	NC_AGENT_ROLE_BRIDGE,    /* the bridge the container's veth is a port of */
 	NC_AGENT_ROLE_VETH,      /* the engine side's end of the container's eth0 */
 	NC_AGENT_ROLE_CONTAINER, /* eth0 inside the container */
+	NC_AGENT_ROLE_UPLINK,    /* --point-addr ADDR: the engine host's interface holding ADDR */
+	NC_AGENT_ROLE_OVERLAY,   /* --overlay NETID: that overlay's VXLAN device in its namespace */
 } nc_agent_role_t;
 
 /* One record, decoded.  Pointers borrow from the buffer decoded. */

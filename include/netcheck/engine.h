@@ -343,6 +343,7 @@ typedef struct nc_swarm_task {
 	char desired_state[16];  /* DesiredState */
 	char error[256];         /* Status.Err, "" when none */
 	char container_id[NC_ENGINE_ID_MAX]; /* Status.ContainerStatus.ContainerID */
+	int pid;                 /* Status.ContainerStatus.PID: among its node's engine's pids; 0 none */
 	char addresses[NC_ENGINE_MAX_ADDRS][64]; /* NetworksAttachments[].Addresses, CIDR as given */
 	char address_networks[NC_ENGINE_MAX_ADDRS][NC_ENGINE_ID_MAX]; /* the network id of each address */
 	size_t n_addresses;

@@ -492,6 +492,7 @@ typedef struct nc_node {
 	char task_state[16];              /* its Status.State: "running", "rejected", ... */
 	char task_error[NC_DETAIL_MAX];   /* the engine's reason when it is not running */
 	nc_endpoint_t task_address;       /* on netcheck's overlay (port 0) */
+	int task_pid;                     /* its container's pid among the node's engine's pids; 0 unknown */
 	uint16_t host_port;               /* the task's host-mode published port; 0 none */
 } nc_node_t;
 

@@ -514,6 +514,11 @@ static bool take_task(const json_t *item, nc_swarm_task_t *t)
 	copy_json_str(t->error, sizeof(t->error), json_object_get(status, "Err"));
 	copy_json_str(t->container_id, sizeof(t->container_id),
 		      json_object_get(json_object_get(status, "ContainerStatus"), "ContainerID"));
+	{
+		json_int_t pid = json_integer_value(json_object_get(json_object_get(status, "ContainerStatus"), "PID"));
+
+		t->pid = pid > 0 && pid <= INT32_MAX ? (int)pid : 0;
+	}
 	json_array_foreach(json_object_get(item, "NetworksAttachments"), i, att) {
 		const json_t *a, *net_id = json_object_get(json_object_get(att, "Network"), "ID");
 

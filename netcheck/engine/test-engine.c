@@ -1487,6 +1487,8 @@ static void test_parse_swarm(void **state)
 	assert_string_equal(t[0].desired_state, "running");
 	assert_string_equal(t[0].node_id, "k67qz4598weg5unwwffg6z1m1");
 	assert_string_equal(t[0].container_id, "e5d62702a1b48d01c3e02ca1e0212a250801fa8d67caca0b6f35919ebc12f035");
+	assert_int_equal(t[0].pid, 677);
+	assert_int_equal(t[1].pid, 0);
 	assert_int_equal(t[0].n_addresses, 2);
 	assert_string_equal(t[0].addresses[0], "10.255.0.10/16");
 	assert_string_equal(t[0].addresses[1], "10.0.1.3/24");

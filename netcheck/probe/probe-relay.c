@@ -52,7 +52,7 @@ void probe_relay_done(nc_probe_t *p)
 	/* by name: the target is the address the name resolved to in the
 	 * container, and none when it did not resolve (not the address
 	 * netcheck expected it to have) */
-	if (p->path->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS) {
+	if (p->path->kind == NC_PATH_CONTAINER_TO_CONTAINER_DNS || p->path->kind == NC_PATH_TASK_TO_SERVICE_DNS) {
 		uint16_t port = p->path->target.port;
 
 		if (a.resolved[0] == '\0' || nc_endpoint_parse(a.resolved, port, &p->path->target) < 0) {

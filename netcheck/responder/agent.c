@@ -7,9 +7,15 @@
  *
  *   /responder --agent [--snaplen N] [--match ADDR]... [--match-port PORT]...
  *              [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]...
+ *              [--point-addr ADDR]... [--point-in-addr PID:ADDR]... [--overlay NETID]...
  *   (each value may be a comma-separated list)
  * --container PID: that container's eth0, its veth on this side and the
- * bridge the veth is a port of, found here (the pids are the engine's). 
+ * bridge the veth is a port of, found here (the pids are the engine's).
+ * On a Swarm node (agent-find.c): --point-addr, the interface holding ADDR
+ * here (the node's uplink: an overlay's outer packets); --point-in-addr,
+ * the one holding ADDR inside PID's namespace (a task's interface on the
+ * overlay, whatever its eth number); --overlay, the VXLAN device inside
+ * overlay network NETID's own namespace (the inner packets).
  *
  * --point opens an AF_PACKET socket on an interface of the engine host's
  * namespace (the one it runs in); --point-in enters /proc/PID/ns/net first
@@ -44,41 +50,9 @@
 #include <unistd.h>
 
 #include "netcheck/agent-wire.h"
+#include "agent-internal.h"
 #include "responder-internal.h"
 
-#define AGENT_POINTS_MAX 16
-#define AGENT_MATCH_MAX 32
-#define AGENT_SNAPLEN_DEFAULT 512
-#define AGENT_COUNTERS_EVERY_MS 1000
-#define DLT_EN10MB_ 1
-#define DLT_RAW_ 101
-#define NC_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-typedef struct agent_point {
-	int fd;
-	char ifname[IF_NAMESIZE];
-	int pid; /* 0: the engine host's namespace */
-	uint8_t role; /* nc_agent_role_t */
-	int ifindex;
-	uint32_t linktype;
-	bool loopback;
-	uint64_t received, dropped, filtered_out;
-} agent_point_t;
-
-typedef struct agent {
-	agent_point_t points[AGENT_POINTS_MAX];
-	size_t n_points;
-	struct in6_addr match[AGENT_MATCH_MAX]; /* IPv4 as v4-mapped */
-	size_t n_match;
-	uint16_t match_port[AGENT_MATCH_MAX];
-	size_t n_match_port;
-	uint32_t snaplen;
-	int containers[AGENT_POINTS_MAX / 3]; /* --container PID: expanded once the points open */
-	size_t n_containers;
-	uint8_t in[4096]; /* stdin's partial record */
-	size_t in_len;
-	bool stopping;
-} agent_t;
 
 static volatile sig_atomic_t agent_stop_signal;
 
@@ -118,7 +92,7 @@ static int send_rec(const nc_agent_rec_t *rec)
 	return n < 0 ? n : write_all(out, (size_t)n);
 }
 
-static int send_error(uint16_t point, int error, const char *what)
+int nc_agent_send_error(uint16_t point, int error, const char *what)
 {
 	nc_agent_rec_t rec = { .type = NC_AGENT_ERROR, .point = point };
 	char text[NC_AGENT_TEXT_MAX];
@@ -162,16 +136,37 @@ fail:
 	return r;
 }
 
-/* --point-in: into the pid's network namespace for the socket, and back. */
+/* The point's interface, looked up in the namespace the thread is in now. */
+static int find_ifname(agent_point_t *p, const char **ret_what)
+{
+	switch (p->find) {
+	case FIND_BY_ADDR:
+		*ret_what = "no interface holds the address";
+		return nc_agent_ifname_by_addr(&p->addr, p->ifname, sizeof(p->ifname));
+	case FIND_VXLAN:
+		*ret_what = "no VXLAN device in the overlay's namespace";
+		return nc_agent_vxlan_ifname(p->ifname, sizeof(p->ifname));
+	default:
+		return 0;
+	}
+}
+
+/* --point-in: into the pid's network namespace (or an overlay's) for the
+ * socket, and back. */
 static int open_point(agent_point_t *p, uint32_t snaplen, const char **ret_what)
 {
-	char path[64];
+	char path[sizeof(p->ns_path)];
 	int self = -1, target = -1, r;
 
-	*ret_what = "packet socket";
-	if (p->pid == 0)
-		return open_packet_socket(p, snaplen);
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
+	if (p->pid == 0 && p->ns_path[0] == 0) {
+		r = find_ifname(p, ret_what);
+		*ret_what = r < 0 ? *ret_what : "packet socket";
+		return r < 0 ? r : open_packet_socket(p, snaplen);
+	}
+	if (p->ns_path[0] != 0)
+		memcpy(path, p->ns_path, sizeof(path));
+	else
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", p->pid);
 	*ret_what = "open the network namespace";
 	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	target = open(path, O_RDONLY | O_CLOEXEC);
@@ -184,12 +179,15 @@ static int open_point(agent_point_t *p, uint32_t snaplen, const char **ret_what)
 		r = -errno;
 		goto out;
 	}
-	*ret_what = "packet socket in the namespace";
-	r = open_packet_socket(p, snaplen);
+	r = find_ifname(p, ret_what);
+	if (r == 0) {
+		*ret_what = "packet socket in the namespace";
+		r = open_packet_socket(p, snaplen);
+	}
 	if (setns(self, CLONE_NEWNET) < 0) {
 		/* cannot come back: every later point would be in the wrong place;
 		 * say why on the stream netcheck reads (stderr is not read) */
-		send_error(NC_AGENT_POINT_SELF, -errno, "cannot return to its own network namespace");
+		nc_agent_send_error(NC_AGENT_POINT_SELF, -errno, "cannot return to its own network namespace");
 		exit(71);
 	}
 out:
@@ -374,7 +372,6 @@ static int read_requests(agent_t *a)
 }
 
 static int parse_one(agent_t *a, const char *opt, const char *v);
-static agent_point_t *new_point(agent_t *a, const char *ifname, int pid, uint8_t role);
 
 /* Each option's value may be a comma-separated list (the engine takes a
  * command of few words): --point docker0,veth1a2b,4242:eth0. */
@@ -403,6 +400,20 @@ static int parse_args(agent_t *a, int argc, char **argv)
 	return 0;
 }
 
+/* An address, IPv4 as v4-mapped. */
+static int parse_addr(const char *v, struct in6_addr *ret)
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, v, &v4) == 1) {
+		memset(ret, 0, sizeof(*ret));
+		ret->s6_addr[10] = ret->s6_addr[11] = 0xff;
+		memcpy(&ret->s6_addr[12], &v4, 4);
+		return 0;
+	}
+	return inet_pton(AF_INET6, v, ret) == 1 ? 0 : -EINVAL;
+}
+
 static int parse_one(agent_t *a, const char *opt, const char *v)
 {
 	{
@@ -415,17 +426,8 @@ static int parse_one(agent_t *a, const char *opt, const char *v)
 				return -EINVAL;
 			a->snaplen = (uint32_t)s;
 		} else if (strcmp(opt, "--match") == 0) {
-			struct in_addr v4;
-
-			if (a->n_match == AGENT_MATCH_MAX)
+			if (a->n_match == AGENT_MATCH_MAX || parse_addr(v, &a->match[a->n_match]) < 0)
 				return -EINVAL;
-			if (inet_pton(AF_INET, v, &v4) == 1) {
-				memset(&a->match[a->n_match], 0, sizeof(a->match[0]));
-				a->match[a->n_match].s6_addr[10] = a->match[a->n_match].s6_addr[11] = 0xff;
-				memcpy(&a->match[a->n_match].s6_addr[12], &v4, 4);
-			} else if (inet_pton(AF_INET6, v, &a->match[a->n_match]) != 1) {
-				return -EINVAL;
-			}
 			a->n_match++;
 		} else if (strcmp(opt, "--match-port") == 0) {
 			unsigned long port = strtoul(v, &end, 10);
@@ -439,6 +441,24 @@ static int parse_one(agent_t *a, const char *opt, const char *v)
 			if (*end != 0 || pid <= 0 || pid > INT32_MAX || a->n_containers == NC_ARRAY_LEN(a->containers))
 				return -EINVAL;
 			a->containers[a->n_containers++] = (int)pid;
+		} else if (strcmp(opt, "--point-addr") == 0 || strcmp(opt, "--point-in-addr") == 0) {
+			agent_point_t *p;
+			long pid = 0;
+
+			if (strcmp(opt, "--point-in-addr") == 0) {
+				pid = strtol(v, &end, 10);
+				if (*end != ':' || pid <= 0 || pid > INT32_MAX)
+					return -EINVAL;
+				v = end + 1;
+			}
+			p = nc_agent_new_point(a, "", (int)pid, pid != 0 ? NC_AGENT_ROLE_CONTAINER : NC_AGENT_ROLE_UPLINK);
+			if (p == NULL || parse_addr(v, &p->addr) < 0)
+				return -EINVAL;
+			p->find = FIND_BY_ADDR;
+		} else if (strcmp(opt, "--overlay") == 0) {
+			if (a->n_overlays == NC_ARRAY_LEN(a->overlays) || strlen(v) >= sizeof(a->overlays[0]) || v[0] == 0)
+				return -EINVAL;
+			memcpy(a->overlays[a->n_overlays++], v, strlen(v) + 1);
 		} else if (strcmp(opt, "--point") == 0 || strcmp(opt, "--point-in") == 0) {
 			const char *name = v;
 			long pid = 0;
@@ -449,75 +469,13 @@ static int parse_one(agent_t *a, const char *opt, const char *v)
 					return -EINVAL;
 				name = end + 1;
 			}
-			if (name[0] == 0 || new_point(a, name, (int)pid, NC_AGENT_ROLE_OTHER) == NULL)
+			if (name[0] == 0 || nc_agent_new_point(a, name, (int)pid, NC_AGENT_ROLE_OTHER) == NULL)
 				return -EINVAL;
 		} else {
 			return -EINVAL;
 		}
 	}
 	return 0;
-}
-
-static agent_point_t *new_point(agent_t *a, const char *ifname, int pid, uint8_t role)
-{
-	agent_point_t *p;
-
-	if (a->n_points == AGENT_POINTS_MAX || strlen(ifname) >= IF_NAMESIZE)
-		return NULL;
-	p = &a->points[a->n_points++];
-	memset(p, 0, sizeof(*p));
-	p->fd = -1;
-	p->pid = pid;
-	p->role = role;
-	memcpy(p->ifname, ifname, strlen(ifname) + 1);
-	return p;
-}
-
-/* A container's points, found from its pid on the engine's side: eth0
- * inside it; the engine side's end of that veth pair (eth0's iflink, read
- * in the container's own sysfs, names an interface here); the bridge that
- * end is a port of.  What cannot be found is said in an ERROR record. */
-static void expand_container(agent_t *a, int pid)
-{
-	char path[128], buf[64], master[256];
-	struct ifreq ifr;
-	ssize_t n;
-	long iflink;
-	int fd, sock;
-
-	new_point(a, "eth0", pid, NC_AGENT_ROLE_CONTAINER);
-	snprintf(path, sizeof(path), "/proc/%d/root/sys/class/net/eth0/iflink", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-	if (fd >= 0)
-		close(fd);
-	if (n <= 0) {
-		send_error(NC_AGENT_POINT_SELF, -errno, "the container's eth0 iflink");
-		return;
-	}
-	buf[n] = 0;
-	iflink = strtol(buf, NULL, 10);
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_ifindex = (int)iflink;
-	sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sock < 0 || ioctl(sock, SIOCGIFNAME, &ifr) < 0) {
-		send_error(NC_AGENT_POINT_SELF, -errno, "the container's veth on the engine side");
-		if (sock >= 0)
-			close(sock);
-		return;
-	}
-	close(sock);
-	ifr.ifr_name[IF_NAMESIZE - 1] = 0;
-	new_point(a, ifr.ifr_name, 0, NC_AGENT_ROLE_VETH);
-	snprintf(path, sizeof(path), "/sys/class/net/%s/master", ifr.ifr_name);
-	n = readlink(path, master, sizeof(master) - 1);
-	if (n > 0) {
-		const char *slash;
-
-		master[n] = 0;
-		slash = strrchr(master, '/');
-		new_point(a, slash != NULL ? slash + 1 : master, 0, NC_AGENT_ROLE_BRIDGE);
-	}
 }
 
 int nc_agent_main(int argc, char **argv)
@@ -533,7 +491,8 @@ int nc_agent_main(int argc, char **argv)
 	a->snaplen = AGENT_SNAPLEN_DEFAULT;
 	if (parse_args(a, argc, argv) < 0) {
 		fprintf(stderr, "usage: %s --agent [--snaplen 64..65535] [--match ADDR]... [--match-port PORT]..."
-				" [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]...  (at most %d points, %d matches)\n",
+				" [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]... [--point-addr ADDR]..."
+				" [--point-in-addr PID:ADDR]... [--overlay NETID]...  (at most %d points, %d matches)\n",
 			argv[0], AGENT_POINTS_MAX, AGENT_MATCH_MAX);
 		return 64;
 	}
@@ -550,7 +509,9 @@ int nc_agent_main(int argc, char **argv)
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
 	for (size_t i = 0; i < a->n_containers; i++)
-		expand_container(a, a->containers[i]);
+		nc_agent_expand_container(a, a->containers[i]);
+	for (size_t i = 0; i < a->n_overlays; i++)
+		nc_agent_expand_overlay(a, a->overlays[i]);
 	{
 		nc_agent_rec_t hello = { .type = NC_AGENT_HELLO, .point = NC_AGENT_POINT_SELF };
 
@@ -567,7 +528,7 @@ int nc_agent_main(int argc, char **argv)
 
 		r = open_point(p, a->snaplen, &what);
 		if (r < 0) {
-			if (send_error((uint16_t)i, r, what) < 0)
+			if (nc_agent_send_error((uint16_t)i, r, what) < 0)
 				return 74;
 			continue;
 		}
@@ -577,8 +538,9 @@ int nc_agent_main(int argc, char **argv)
 		rec.u.point.where = p->pid != 0 ? 2 : 1; /* nc_point_where_t: container, engine */
 		rec.u.point.role = p->role;
 		rec.u.point.name = p->ifname;
-		rec.u.point.description = p->pid != 0 ? "inside a container, entered from the engine side" :
-							"the engine host's namespace";
+		rec.u.point.description = p->pid != 0		  ? "inside a container, entered from the engine side" :
+					  p->ns_path[0] != 0 ? "the overlay's namespace on the engine host" :
+							       "the engine host's namespace";
 		if (send_rec(&rec) < 0)
 			return 74;
 	}
@@ -617,7 +579,7 @@ int nc_agent_main(int argc, char **argv)
 			read_point(a, (uint16_t)i);
 	if (r != -EPIPE) {
 		if (r < 0)
-			send_error(NC_AGENT_POINT_SELF, r, "agent");
+			nc_agent_send_error(NC_AGENT_POINT_SELF, r, "agent");
 		send_counters(a);
 		send_rec(&(nc_agent_rec_t){ .type = NC_AGENT_BYE, .point = NC_AGENT_POINT_SELF });
 	}

@@ -34,6 +34,20 @@
 struct nc_run_agent {
 	uv_poll_t poll;              /* first: its close callback frees the whole struct */
 	run_state_t *s;              /* borrowed */
+	nc_engine_t *engine;         /* borrowed: the engine it runs through (s->engine, or a swarm node's) */
+	char node_id[80];            /* --swarm: the node it captures on; "" otherwise */
+	char node_name[NC_NAME_MAX]; /* --swarm: names its points "<ifname>@<node>" */
+	uint64_t started_ns;         /* when it was asked for: its time to ready */
+	/* the request (nc_run_agent_launch), made on a thread of its own
+	 * (nc_run_agent_wait): the spec points into the strings below */
+	bool requested;
+	nc_container_spec_t spec;
+	char image[NC_NAME_MAX], name[NC_NAME_MAX];
+	nc_run_owner_t owner;        /* the labels' values */
+	char args[1024];
+	int make_r;                  /* what making it gave: 0 or a negative errno */
+	const char *make_step;       /* static: the step that failed */
+	nc_error_t make_err;
 	char id[NC_ENGINE_ID_MAX];   /* the agent's container; "" = none made */
 	int fd;                      /* the attach stream; -1 when closed */
 	bool poll_open;
@@ -126,6 +140,8 @@ static void take_point(struct nc_run_agent *a, const nc_agent_rec_t *rec)
 	nc_point_kind_t kind = rec->u.point.role == NC_AGENT_ROLE_BRIDGE  ? NC_POINT_BRIDGE :
 			       rec->u.point.role == NC_AGENT_ROLE_VETH    ? NC_POINT_VETH :
 			       rec->u.point.role == NC_AGENT_ROLE_CONTAINER ? NC_POINT_CONTAINER :
+			       rec->u.point.role == NC_AGENT_ROLE_UPLINK  ? NC_POINT_UPLINK :
+			       rec->u.point.role == NC_AGENT_ROLE_OVERLAY ? NC_POINT_OVERLAY :
 									      NC_POINT_BRIDGE;
 	nc_point_where_t where = rec->u.point.where == NC_WHERE_CONTAINER ? NC_WHERE_CONTAINER : NC_WHERE_ENGINE;
 	char name[NC_POINT_NAME_MAX], descr[128];
@@ -134,9 +150,18 @@ static void take_point(struct nc_run_agent *a, const nc_agent_rec_t *rec)
 	a->answered_points++;
 	if (rec->point >= AGENT_POINTS || s->capture == NULL)
 		return;
-	nc_point_name_at(kind, where, rec->u.point.name, name, sizeof(name));
-	snprintf(descr, sizeof(descr), "%s (%s, through the capture agent)", name,
-		 where == NC_WHERE_CONTAINER ? "inside the container" : "the engine's side");
+	if (a->node_name[0] != '\0') {
+		/* one agent per swarm node: the node in every point's name */
+		snprintf(name, sizeof(name), "%.15s@%s%.40s", rec->u.point.name,
+			 where == NC_WHERE_CONTAINER ? "task." : "", a->node_name);
+		snprintf(descr, sizeof(descr), "%.40s (%s, node %.30s, capture agent)", name,
+			 kind == NC_POINT_UPLINK ? "uplink" : kind == NC_POINT_OVERLAY ? "the overlay's VXLAN" :
+			 "the task on the overlay", a->node_name);
+	} else {
+		nc_point_name_at(kind, where, rec->u.point.name, name, sizeof(name));
+		snprintf(descr, sizeof(descr), "%s (%s, through the capture agent)", name,
+			 where == NC_WHERE_CONTAINER ? "inside the container" : "the engine's side");
+	}
 	idx = nc_capture_add_fed_point(s->capture, name, descr, (int)rec->u.point.linktype, rec->u.point.snaplen,
 				       rec->u.point.ifindex);
 	if (idx < 0) {
@@ -157,6 +182,7 @@ static void take_point(struct nc_run_agent *a, const nc_agent_rec_t *rec)
 		cp->where = where;
 		snprintf(cp->name, sizeof(cp->name), "%s", name);
 		snprintf(cp->description, sizeof(cp->description), "%s", descr);
+		snprintf(cp->node, sizeof(cp->node), "%s", a->node_id);
 		if ((size_t)idx + 1 > env->n_capture_points)
 			env->n_capture_points = (size_t)idx + 1;
 	}
@@ -177,10 +203,19 @@ static void take_clock(struct nc_run_agent *a, const nc_agent_rec_t *rec)
 		send_clock_request(a);
 		return;
 	}
-	if (nc_agent_clock_estimate(a->samples, a->n_samples, &env->agent_clock_offset_ns,
-				    &env->agent_clock_uncertainty_ns) >= 0) {
+	{
+		int64_t offset;
+		uint64_t uncertainty;
+
+		if (nc_agent_clock_estimate(a->samples, a->n_samples, &offset, &uncertainty) < 0)
+			return;
+		a->offset_ns = offset; /* each agent's packets by its own clock's offset */
+		/* several agents (swarm nodes): the report shows the least certain */
+		if (!env->agent_clock_known || uncertainty > env->agent_clock_uncertainty_ns) {
+			env->agent_clock_offset_ns = offset;
+			env->agent_clock_uncertainty_ns = uncertainty;
+		}
 		env->agent_clock_known = true;
-		a->offset_ns = env->agent_clock_offset_ns;
 	}
 }
 
@@ -322,8 +357,16 @@ static void on_wait_timer(uv_timer_t *t)
 	*(bool *)t->data = true;
 }
 
-/* Runs the loop until cond(a) or ms passed. */
-static void run_until(run_state_t *s, struct nc_run_agent *a, bool (*cond)(const struct nc_run_agent *), uint64_t ms)
+static bool all_ready(const run_state_t *s)
+{
+	for (size_t i = 0; i < s->n_agents; i++)
+		if (!ready(s->agents[i]))
+			return false;
+	return true;
+}
+
+/* Runs the loop until every agent is ready or ms passed. */
+static void run_until_ready(run_state_t *s, uint64_t ms)
 {
 	uv_timer_t timer;
 	bool expired = false;
@@ -331,8 +374,11 @@ static void run_until(run_state_t *s, struct nc_run_agent *a, bool (*cond)(const
 	if (uv_timer_init(&s->loop, &timer) < 0)
 		return;
 	timer.data = &expired;
+	/* the loop's clock stands where it last ran, perhaps seconds ago
+	 * (a swarm's tasks were waited for since): from now, not from then */
+	uv_update_time(&s->loop);
 	uv_timer_start(&timer, on_wait_timer, ms, 0);
-	while (!expired && !cond(a) && !nc_run_interrupted(s))
+	while (!expired && !all_ready(s) && !nc_run_interrupted(s))
 		uv_run(&s->loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&timer, NULL);
 	uv_run(&s->loop, UV_RUN_NOWAIT); /* the timer's close callback */
@@ -358,10 +404,6 @@ static void agent_command(run_state_t *s, nc_container_spec_t *spec, char *pid, 
 	snprintf(ports, ports_len, "%u", c->ip.port ? c->ip.port : 80);
 	if (c->published_port != 0)
 		snprintf(ports + strlen(ports), ports_len - strlen(ports), ",%u", c->published_port);
-	spec->cmd[spec->n_cmd++] = "/responder";
-	spec->cmd[spec->n_cmd++] = "--agent";
-	spec->cmd[spec->n_cmd++] = "--snaplen";
-	spec->cmd[spec->n_cmd++] = AGENT_SNAPLEN;
 	if (c->engine_pid > 0) {
 		spec->cmd[spec->n_cmd++] = "--container";
 		spec->cmd[spec->n_cmd++] = pid;
@@ -374,97 +416,198 @@ static void agent_command(run_state_t *s, nc_container_spec_t *spec, char *pid, 
 	spec->cmd[spec->n_cmd++] = ports;
 }
 
-int nc_run_agent_start(run_state_t *s)
+int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const char *const *args, size_t n_args,
+			const char *node_id, const char *node_name)
 {
 	const nc_container_t *c = nc_result_container_const(s->result);
-	nc_container_spec_t spec;
-	char image[NC_NAME_MAX], name[NC_NAME_MAX];
-	nc_run_owner_t owner;
-	char pid[16], match[130], ports[16];
-	nc_error_t err = { "" };
 	struct nc_run_agent *a;
-	uint64_t t0 = now_ns();
-	int r;
+	nc_container_spec_t *spec;
+	size_t o = 0;
 
-	if (s->capture == NULL || s->agent != NULL)
-		return 0;
-	if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
+	if (s->capture == NULL || s->n_agents >= NC_ARRAY_SIZE(s->agents) || n_args + 4 > NC_ENGINE_MAX_ARGS)
 		return 0;
 	a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return -ENOMEM;
 	a->s = s;
+	a->engine = e;
 	a->fd = -1;
+	a->dead = true; /* until its stream is polled: nothing to wait for */
+	a->started_ns = now_ns();
 	for (size_t i = 0; i < AGENT_POINTS; i++)
 		a->point_of[i] = -1;
-	s->agent = a;
+	snprintf(a->node_id, sizeof(a->node_id), "%s", node_id != NULL ? node_id : "");
+	snprintf(a->node_name, sizeof(a->node_name), "%s", node_name != NULL ? node_name : "");
+	s->agents[s->n_agents++] = a;
 
-	snprintf(name, sizeof(name), "%.200s-agent", c->name[0] ? c->name : "netcheck");
-	memset(&spec, 0, sizeof(spec));
-	spec.name = name;
-	spec.image = image;
-	nc_run_label_spec(s, &spec, &owner);
-	spec.user = "0"; /* the image runs as nobody: capabilities are root's */
-	spec.network_mode = "host";
-	spec.pid_mode = "host";
-	spec.cap_add[spec.n_cap_add++] = "NET_RAW";
-	spec.cap_add[spec.n_cap_add++] = "NET_ADMIN";
-	spec.cap_add[spec.n_cap_add++] = "SYS_ADMIN";
-	spec.cap_add[spec.n_cap_add++] = "SYS_PTRACE";
-	spec.open_stdin = true;
-	agent_command(s, &spec, pid, sizeof(pid), match, sizeof(match), ports, sizeof(ports));
+	/* one per engine: a swarm node's engine holds only this run's one */
+	if (node_id != NULL)
+		snprintf(a->name, sizeof(a->name), "netcheck-%.100s-agent", c->run_id);
+	else
+		snprintf(a->name, sizeof(a->name), "%.200s-agent", c->name[0] ? c->name : "netcheck");
+	snprintf(a->image, sizeof(a->image), "%s", image);
+	spec = &a->spec;
+	spec->name = a->name;
+	spec->image = a->image;
+	nc_run_label_spec(s, spec, &a->owner);
+	spec->user = "0"; /* the image runs as nobody: capabilities are root's */
+	spec->network_mode = "host";
+	spec->pid_mode = "host";
+	spec->cap_add[spec->n_cap_add++] = "NET_RAW";
+	spec->cap_add[spec->n_cap_add++] = "NET_ADMIN";
+	spec->cap_add[spec->n_cap_add++] = "SYS_ADMIN";
+	spec->cap_add[spec->n_cap_add++] = "SYS_PTRACE";
+	spec->open_stdin = true;
+	spec->cmd[spec->n_cmd++] = "/responder";
+	spec->cmd[spec->n_cmd++] = "--agent";
+	spec->cmd[spec->n_cmd++] = "--snaplen";
+	spec->cmd[spec->n_cmd++] = AGENT_SNAPLEN;
+	/* the arguments are the caller's for this call only: copied */
+	for (size_t i = 0; i < n_args; i++) {
+		size_t n = strlen(args[i]) + 1;
 
-	r = nc_engine_container_create(s->engine, &spec, a->id, sizeof(a->id), &err);
-	if (r < 0) {
+		if (o + n > sizeof(a->args)) {
+			agent_note(s, "the capture agent's arguments on %s are too long", node_name ? node_name : "the engine");
+			return 0;
+		}
+		memcpy(a->args + o, args[i], n);
+		spec->cmd[spec->n_cmd++] = a->args + o;
+		o += n;
+	}
+	a->requested = true;
+	return 0;
+}
+
+/* On its own thread (each agent's engine is its own): created, attached,
+ * started.  Several nodes' agents start side by side, in the time of the
+ * slowest instead of the sum. */
+static void make_container(void *arg)
+{
+	struct nc_run_agent *a = arg;
+
+	a->make_step = "refused the capture agent";
+	a->make_r = nc_engine_container_create(a->engine, &a->spec, a->id, sizeof(a->id), &a->make_err);
+	if (a->make_r < 0) {
 		a->id[0] = '\0';
-		agent_note(s, "the engine refused the capture agent: %.300s", err.text);
-		return 0;
+		return;
 	}
-	r = nc_engine_container_attach(s->engine, a->id, &a->fd, &err);
-	if (r == 0)
-		r = nc_engine_container_start(s->engine, a->id, &err);
-	if (r < 0) {
-		agent_note(s, "the capture agent did not start: %.300s", err.text);
-		return 0;
+	a->make_step = "did not start the capture agent";
+	a->make_r = nc_engine_container_attach(a->engine, a->id, &a->fd, &a->make_err);
+	if (a->make_r == 0)
+		a->make_r = nc_engine_container_start(a->engine, a->id, &a->make_err);
+}
+
+/* Runs fn(agent) for each agent that wants it, each on a thread of its
+ * own, and waits for them all. */
+static void each_on_thread(run_state_t *s, bool (*wants)(const struct nc_run_agent *), void (*fn)(void *))
+{
+	uv_thread_t threads[NC_ARRAY_SIZE(s->agents)];
+	bool on_thread[NC_ARRAY_SIZE(s->agents)];
+
+	for (size_t i = 0; i < s->n_agents; i++) {
+		on_thread[i] = false;
+		if (!wants(s->agents[i]))
+			continue;
+		on_thread[i] = uv_thread_create(&threads[i], fn, s->agents[i]) == 0;
+		if (!on_thread[i])
+			fn(s->agents[i]); /* no thread: this one waits alone */
 	}
-	if (uv_poll_init(&s->loop, &a->poll, a->fd) < 0) {
-		agent_note(s, "the capture agent's stream cannot be polled");
-		return 0;
+	for (size_t i = 0; i < s->n_agents; i++)
+		if (on_thread[i])
+			(void)uv_thread_join(&threads[i]);
+}
+
+static bool to_make(const struct nc_run_agent *a)
+{
+	return a->requested;
+}
+
+void nc_run_agent_wait(run_state_t *s)
+{
+	each_on_thread(s, to_make, make_container);
+	for (size_t i = 0; i < s->n_agents; i++) {
+		struct nc_run_agent *a = s->agents[i];
+		const char *who = a->node_name[0] ? a->node_name : "the engine's side";
+
+		if (!a->requested)
+			continue;
+		a->requested = false;
+		if (a->make_r < 0) {
+			agent_note(s, "the engine%s%.60s %s: %.300s", a->node_name[0] ? " of " : "", a->node_name,
+				   a->make_step, a->make_err.text);
+			continue;
+		}
+		if (uv_poll_init(&s->loop, &a->poll, a->fd) < 0) {
+			agent_note(s, "the capture agent's stream on %s cannot be polled", who);
+			continue;
+		}
+		a->dead = false;
+		a->poll_open = true;
+		a->poll.data = a;
+		uv_poll_start(&a->poll, UV_READABLE | UV_DISCONNECT, on_readable);
 	}
-	a->poll_open = true;
-	a->poll.data = a;
-	uv_poll_start(&a->poll, UV_READABLE | UV_DISCONNECT, on_readable);
-	run_until(s, a, ready, AGENT_READY_MS);
-	if (!a->hello)
-		agent_note(s, "the capture agent said nothing within %d ms", AGENT_READY_MS);
-	nc_run_progress(s, "capture agent on the engine's side: %u of %u points in %.0f ms%s%s", a->answered_points,
-			a->expected_points, (double)(now_ns() - t0) / 1e6,
-			nc_result_environment(s->result)->agent_note[0] ? ": " : "",
-			nc_result_environment(s->result)->agent_note);
+	run_until_ready(s, AGENT_READY_MS);
+	for (size_t i = 0; i < s->n_agents; i++) {
+		struct nc_run_agent *a = s->agents[i];
+		const char *who = a->node_name[0] ? a->node_name : "the engine's side";
+
+		if (a->poll_open && !a->hello)
+			agent_note(s, "the capture agent on %s said nothing within %d ms", who, AGENT_READY_MS);
+		nc_run_progress(s, "capture agent on %s: %u of %u points in %.0f ms", who, a->answered_points,
+				a->expected_points, (double)(now_ns() - a->started_ns) / 1e6);
+	}
+	if (nc_result_environment(s->result)->agent_note[0] != '\0')
+		nc_run_progress(s, "capture agent: %s", nc_result_environment(s->result)->agent_note);
+}
+
+int nc_run_agent_start(run_state_t *s)
+{
+	nc_container_spec_t spec; /* its cmd only: the agent's arguments */
+	char image[NC_NAME_MAX], pid[16], match[130], ports[16];
+	int r;
+
+	if (s->capture == NULL || s->n_agents > 0)
+		return 0;
+	if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
+		return 0;
+	memset(&spec, 0, sizeof(spec));
+	agent_command(s, &spec, pid, sizeof(pid), match, sizeof(match), ports, sizeof(ports));
+	r = nc_run_agent_launch(s, s->engine, image, spec.cmd, spec.n_cmd, NULL, NULL);
+	if (r < 0)
+		return r;
+	nc_run_agent_wait(s);
 	return 0;
 }
 
 /* STOP: its last packets and counters follow, then BYE (nc_run_agent_done). */
 void nc_run_agent_stop(run_state_t *s)
 {
-	struct nc_run_agent *a = s->agent;
 	nc_agent_rec_t stop = { .type = NC_AGENT_STOP, .point = NC_AGENT_POINT_SELF };
 
-	if (a == NULL || a->fd < 0 || a->dead)
-		return;
-	if (send_rec(a, &stop) < 0)
-		agent_gone(a, "its stdin is closed");
+	for (size_t i = 0; i < s->n_agents; i++) {
+		struct nc_run_agent *a = s->agents[i];
+
+		if (a->fd < 0 || a->dead)
+			continue;
+		if (send_rec(a, &stop) < 0)
+			agent_gone(a, "its stdin is closed");
+	}
 }
 
 bool nc_run_agent_done(run_state_t *s, bool give_up)
 {
-	struct nc_run_agent *a = s->agent;
+	bool done = true;
 
-	if (a == NULL || a->dead || a->fd < 0)
-		return true;
-	if (give_up)
-		agent_gone(a, "no goodbye after STOP");
-	return a->dead;
+	for (size_t i = 0; i < s->n_agents; i++) {
+		struct nc_run_agent *a = s->agents[i];
+
+		if (a->dead || a->fd < 0)
+			continue;
+		if (give_up)
+			agent_gone(a, "no goodbye after STOP");
+		done = done && a->dead;
+	}
+	return done;
 }
 
 static void on_poll_closed(uv_handle_t *h)
@@ -475,25 +618,38 @@ static void on_poll_closed(uv_handle_t *h)
 	free(a);
 }
 
-/* Removes the agent's container (also after a signal: the cancel flag is
- * set aside for it) and frees it once its poll handle is closed. */
+static bool to_remove(const struct nc_run_agent *a)
+{
+	return a->id[0] != '\0' && a->engine != NULL;
+}
+
+/* On its own thread: the container removed (also after a signal: the
+ * cancel flag is set aside for it). */
+static void remove_container(void *arg)
+{
+	struct nc_run_agent *a = arg;
+
+	nc_engine_set_cancel(a->engine, NULL);
+	(void)nc_engine_container_remove(a->engine, a->id, true, false, NULL);
+	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
+}
+
+/* Removes every agent's container, side by side, and frees each once its
+ * poll handle is closed.  Their engines are still connected: the target's
+ * teardown frees them after this. */
 void nc_run_agent_free(run_state_t *s)
 {
-	struct nc_run_agent *a = s->agent;
+	each_on_thread(s, to_remove, remove_container);
+	for (size_t i = 0; i < s->n_agents; i++) {
+		struct nc_run_agent *a = s->agents[i];
 
-	if (a == NULL)
-		return;
-	s->agent = NULL;
-	if (a->id[0] != '\0' && s->engine != NULL) {
-		nc_engine_set_cancel(s->engine, NULL);
-		(void)nc_engine_container_remove(s->engine, a->id, true, false, NULL);
-		nc_engine_set_cancel(s->engine, s->opt->interrupted);
+		if (a->poll_open) {
+			uv_close((uv_handle_t *)&a->poll, on_poll_closed);
+			continue;
+		}
+		if (a->fd >= 0)
+			close(a->fd);
+		free(a);
 	}
-	if (a->poll_open) {
-		uv_close((uv_handle_t *)&a->poll, on_poll_closed);
-		return;
-	}
-	if (a->fd >= 0)
-		close(a->fd);
-	free(a);
+	s->n_agents = 0;
 }

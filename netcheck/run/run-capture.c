@@ -284,6 +284,7 @@ int nc_run_capture_open_end(run_state_t *s, nc_error_t *err)
 	struct planned_point *plan;
 	nc_error_t perr = { "" };
 	bool denied = false; /* no privilege to capture, rather than a failure */
+	bool want_agent;
 	size_t i = 0, n;
 	int r;
 
@@ -320,9 +321,15 @@ int nc_run_capture_open_end(run_state_t *s, nc_error_t *err)
 		goto fail_point;
 	}
 	s->capture_running = true;
-	r = op->want_agent ? nc_run_agent_start(s) : 0;
+	want_agent = op->want_agent;
 	free(op);
-	return r;
+	if (s->target->start_agents != NULL) {
+		if (s->opt->capture_via != NC_CAPTURE_VIA_HOST)
+			return s->target->start_agents(s, s->target_state);
+		snprintf(env->agent_note, sizeof(env->agent_note), "--capture-via host: no capture agent on the engines' side");
+		return 0;
+	}
+	return want_agent ? nc_run_agent_start(s) : 0;
 
 no_privilege:
 	denied = true;

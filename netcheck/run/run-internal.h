@@ -7,6 +7,7 @@
  *   target-launched.c a container netcheck launches (`netcheck run`)
  *   target-named.c    a running container the user names (`netcheck probe`, `netcheck capture`)
  *   target-swarm.c    a global service over every node (`netcheck run --swarm`)
+ *   target-swarm-agents.c  its capture: an agent on every node
  *   target-project.c  every running container of a Compose project (`netcheck probe --project`)
  *   target-container.c what the two container targets share (target-container.h)
  *   run-paths.c       the helpers a target adds its paths' probes with
@@ -70,6 +71,10 @@ typedef struct nc_target_ops {
 	/* adds its capture points and scope to plan, or says in plan->none why
 	 * it has none; < 0 ends the run */
 	int (*plan_capture)(run_state_t *s, void *t, nc_run_capture_plan_t *plan, nc_error_t *err);
+	/* once capture runs (and --capture-via is not host): starts its own
+	 * capture agents (run-agent.c) and waits for them; 0 or -ENOMEM.
+	 * NULL: the stage's one agent of the engine, when it is wanted */
+	int (*start_agents)(run_state_t *s, void *t);
 	/* adds its paths to the result and their probes to the loop
 	 * (run-paths.c), in report order; still privileged */
 	void (*plan_paths)(run_state_t *s, void *t, uint64_t timeout_ms);
@@ -143,7 +148,9 @@ struct run_state {
 	struct run_conntrack *conntrack; /* owned (run-conntrack.c); NULL: none */
 	nc_endpoint_t witness_src[NC_MAX_PATHS]; /* a path's source address when the target knows it before
 						  * the probe (published-remote's client); family 0: unknown */
-	struct nc_run_agent *agent;   /* owned: the capture agent on the engine's side, or NULL (run-agent.c) */
+	struct nc_run_agent *agents[NC_MAX_NODES]; /* owned: the capture agents on the engines' side (run-agent.c):
+						    * the one of the engine, or one per swarm node */
+	size_t n_agents;
 	unsigned grace_rounds;        /* grace re-armed while the agent sends its last packets */
 };
 
@@ -316,6 +323,16 @@ bool nc_run_agent_wanted(const run_state_t *s);
  * environment's agent_note: the run goes on with this host's capture.
  * Returns 0, or -ENOMEM. */
 int nc_run_agent_start(run_state_t *s);
+/* One agent through engine e (borrowed, connected until nc_run_agent_free)
+ * from image (netcheck's, held by that engine), with args after
+ * `/responder --agent --snaplen N` (borrowed for the call); node_id and
+ * node_name (may be NULL) put a swarm node in its points' names
+ * "<ifname>@<node>", "<ifname>@task.<node>".  Made, attached and started:
+ * nc_run_agent_wait then waits for all of them at once.  0, or -ENOMEM;
+ * what else fails is noted (agent_note) and the run goes on. */
+int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const char *const *args, size_t n_args,
+			const char *node_id, const char *node_name);
+void nc_run_agent_wait(run_state_t *s);
 /* When the probes are done: asks it to stop; its last packets and BYE
  * follow on the loop.  done: true once it said BYE or is gone (give_up:
  * it is gone now, its points incomplete). */

@@ -12,12 +12,13 @@
  * survey: nothing more than the engine's info; the services and networks
  * of killed --swarm runs are cleaned up then.  Paths: four per node
  * (published host-mode port, ingress, task to task over the overlay,
- * task to the service's DNS name).  Capture: none (the paths cross the
- * nodes' own interfaces).  Facts: what the nodes and tasks say, in the
+ * task to the service's DNS name).  Capture: every node through a capture
+ * agent of its own (target-swarm-agents.c); this host's points only for
+ * the published ports.  Facts: what the nodes and tasks say, in the
  * paths already.
  * May call: engine, image, platform, classify, result, and run-paths.c /
  * run-common.c / run-gc.c below it.  Never prints. */
-#include "run-internal.h"
+#include "target-swarm.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -149,6 +150,7 @@ static int connect_nodes(run_state_t *s, struct swarm *t, nc_error_t *err)
 		if (r < 0)
 			return r;
 		t->node_engines[t->n_node_engines++] = e; /* owned from here: freed in teardown */
+		(void)nc_run_gc_engine(e, false, NULL, NULL, NULL); /* capture agents of killed runs */
 		r = nc_engine_swarm_inspect(e, &info, err);
 		if (r < 0)
 			return r;
@@ -327,6 +329,7 @@ static bool take_task(nc_swarm_t *sw, nc_node_t *node, const nc_swarm_task_t *ta
 	snprintf(node->task_state, sizeof(node->task_state), "%s", t->state);
 	snprintf(node->task_error, sizeof(node->task_error), "%s", t->error);
 	node->host_port = t->host_port;
+	node->task_pid = t->pid;
 	memset(&node->task_address, 0, sizeof(node->task_address));
 	for (size_t k = 0; k < t->n_addresses; k++) {
 		char addr[64];
@@ -406,6 +409,8 @@ static void swarm_teardown(run_state_t *s, void *target)
 	uint64_t deadline = nc_run_now_ms() + SWARM_REMOVE_MS;
 	bool service_gone = true, network_gone = true;
 
+	/* the agents go through the node engines, which go below: first */
+	nc_run_agent_free(s);
 	if (sw->service_id[0] != '\0' || sw->network_id[0] != '\0') {
 		if (s->opt->keep) {
 			nc_result_container(s->result)->kept = true;
@@ -555,6 +560,7 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 		}
 
 		memset(&ep, 0, sizeof(ep));
+		ep.port = t->port; /* the address: what the name resolves to in the task */
 		p = add_node_path(s, t, NC_PATH_TASK_TO_SERVICE_DNS, node, &ep);
 		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
 			snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, t->port);
@@ -567,25 +573,44 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
  * survey itself needs nothing more than the engine's info. */
 static int swarm_take_survey(run_state_t *s, void *target, const nc_engine_survey_t *sv, nc_error_t *err)
 {
-	int r;
+	int r, g;
 
 	(void)target;
 	(void)sv;
 	(void)err;
 	r = nc_run_gc_swarm(s->engine, false, NULL, NULL);
+	g = nc_run_gc_engine(s->engine, false, NULL, NULL, NULL); /* and the capture agents */
+	r = (r > 0 ? r : 0) + (g > 0 ? g : 0);
 	if (r > 0)
 		nc_result_container(s->result)->stale_removed = (unsigned)r;
 	return 0;
 }
 
+/* This host's own points keep the published ports; the nodes' sides are
+ * their agents' (swarm_start_agents). */
 static int swarm_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
 {
-	(void)s;
-	(void)target;
+	struct swarm *t = target;
+
 	(void)err;
-	plan->none = "--swarm: the paths cross the nodes' own interfaces; the evidence is what each task's "
-		     "responder saw";
+	nc_swarm_capture_filter(nc_result_swarm(s->result), t->port, plan->filter, sizeof(plan->filter));
 	return 0;
+}
+
+static int swarm_start_agents(run_state_t *s, void *target)
+{
+	struct swarm *t = target;
+	const nc_swarm_t *sw = nc_result_swarm(s->result);
+	nc_engine_t *engines[NC_MAX_NODES];
+
+	if (s->opt->image != NULL) {
+		snprintf(nc_result_environment(s->result)->agent_note, NC_DETAIL_MAX,
+			 "--image: netcheck's own image (the capture agent's) is not on the nodes; no node captured");
+		return 0;
+	}
+	for (size_t i = 0; i < sw->n_nodes; i++)
+		engines[i] = engine_of(s, t, &sw->nodes[i]);
+	return nc_swarm_start_agents(s, engines, t->port);
 }
 
 /* What failed is said on each path from the nodes' and tasks' states. */
@@ -604,6 +629,7 @@ const nc_target_ops_t nc_target_swarm = {
 	.take_survey = swarm_take_survey,
 	.prepare = swarm_prepare,
 	.plan_capture = swarm_plan_capture,
+	.start_agents = swarm_start_agents,
 	.plan_paths = swarm_plan_paths,
 	.gather_facts = swarm_gather_facts,
 	.teardown = swarm_teardown,

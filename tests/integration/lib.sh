@@ -179,6 +179,33 @@ swarm_lab_down_on_exit() {
 	exit "$rc"
 }
 
+# What a test on the lab needs: the commands named, and a static busybox (the
+# lab's image is made of it)
+swarm_lab_prerequisites() { # COMMAND...
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || prerequisite_missing "$c is not installed (tests/setup.sh installs it)"
+	done
+	[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
+		prerequisite_missing "/bin/busybox is not a static busybox (apt-get install busybox-static)"
+}
+now_ms() { date +%s%3N; }
+dk() { # NODE docker-args...: the docker client on lab node NODE's engine
+	local i=$1
+	shift
+	timeout 60 "${DOCKER:-/usr/bin/docker}" -H "unix:///run/nclab/node$i/docker.sock" "$@"
+}
+jq_py() { # FILE EXPR: prints the Python expression's value for the JSON document d
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+# no node of the lab tried a registry (its dockerd logs say so when it does)
+swarm_lab_no_pulls() { # WHEN
+	local pulls
+	pulls=$(grep -hiE 'pulling image|pull access|registry-1|Error response from daemon: pull' \
+		"$NCLAB_DATA_DIR"/node*/dockerd.log 2>/dev/null | head -n 3 || true)
+	[ -z "$pulls" ] || fail "$1: a node tried to pull an image: $pulls"
+}
+
 # swarm_lab_up N: the lab with N nodes (NCLAB_* settings in the environment pass
 # through), its NCLAB_* variables in this shell, taken down on any exit
 swarm_lab_up() {

@@ -23,21 +23,7 @@ need_root
 
 LAB=$SWARM_LAB
 DOCKER=/usr/bin/docker
-for c in ip nsenter unshare dockerd "$DOCKER" iptables curl python3; do
-	command -v "$c" >/dev/null || prerequisite_missing "$c is not installed (tests/setup.sh installs it)"
-done
-[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 ||
-	prerequisite_missing "/bin/busybox is not a static busybox (apt-get install busybox-static)"
-
-now_ms() { date +%s%3N; }
-dk() { # NODE docker-args...
-	local i=$1
-	shift
-	timeout 60 "$DOCKER" -H "unix:///run/nclab/node$i/docker.sock" "$@"
-}
-jq_py() { # FILE EXPR: prints the Python expression's value for the JSON document d
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
-}
+swarm_lab_prerequisites ip nsenter unshare dockerd "$DOCKER" iptables curl python3
 
 t0=$(now_ms)
 NCLAB_PREFER_OFFLINE=0 swarm_lab_up 2
@@ -56,12 +42,6 @@ nothing_left() { # WHEN
 		[ "$(now_ms)" -lt "$deadline" ] || fail "$1: services or networks left: $left"
 		sleep 0.5
 	done
-}
-no_pulls() { # WHEN
-	local pulls
-	pulls=$(grep -hiE 'pulling image|pull access|registry-1|Error response from daemon: pull' \
-		"$NCLAB_DATA_DIR"/node*/dockerd.log 2>/dev/null | head -n 3 || true)
-	[ -z "$pulls" ] || fail "$1: a node tried to pull an image: $pulls"
 }
 path_field() { # FILE PATH FIELD
 	jq_py "$1" "[p for p in d['paths'] if p['name'] == '$2'][0]['$3']"
@@ -83,7 +63,7 @@ expect_eq "node 2's image_loaded" "$(jq_py "$TMP/one.json" "d['swarm']['nodes'][
 grep -q "node nclab-node2 (198.18.10.12, worker, ready): task rejected: .*No such image" "$TMP/one.out" ||
 	fail "the text report does not say why node 2's task did not start"
 nothing_left "after run 1"
-no_pulls "after run 1"
+swarm_lab_no_pulls "after run 1"
 
 # ---- 2. both engines: every path as expected --------------------------------------
 t0=$(now_ms)
@@ -118,7 +98,7 @@ expect_eq "exit code in the JSON" "$(jq_py "$TMP/two.json" "d['exit_code']")" 0
 check_schema "$TMP/two.json"
 expect_eq "JUnit suites" "$(grep -c '<testsuite ' "$TMP/two.xml")" 2
 nothing_left "after run 2"
-no_pulls "after run 2"
+swarm_lab_no_pulls "after run 2"
 # the same image id on both nodes: one archive, loaded twice
 id=$(jq_py "$TMP/two.json" "d['swarm']['service']['image']")
 for n in 1 2; do
@@ -176,7 +156,7 @@ expect_eq "node 1 still probed" "$(path_field "$TMP/down.json" published-node:nc
 detail=$(path_field "$TMP/down.json" published-node:nclab-node2 detail)
 [[ $detail == "not sent: node nclab-node2 is down" ]] || fail "node 2's path does not say it is down: $detail"
 nothing_left "after the run with a node down"
-no_pulls "after run 5"
+swarm_lab_no_pulls "after run 5"
 
 # ---- 6. two nodes with one hostname -------------------------------------------------------
 t0=$(now_ms)
@@ -214,6 +194,6 @@ for i in 0 1 2; do
 done
 grep -q "^12 of 12 paths as expected" "$TMP/twin.out" || fail "the text summary does not count 12 of 12: $(tail -n 3 "$TMP/twin.out")"
 nothing_left "after the run over twin hostnames"
-no_pulls "at the end"
+swarm_lab_no_pulls "at the end"
 
 echo "PASS swarm-run"
