@@ -178,6 +178,16 @@ static bool resolv_line(const char *line, size_t line_len, void *user)
 	return s->found >= 64; /* enough of a silly file */
 }
 
+int nc_responder_pick_nameserver(const nc_responder_addr_t *servers, int n, const char *name, const char *nameserver_for)
+{
+	for (int i = 0; i < n; i++)
+		if (nc_responder_addr_is_loopback(&servers[i]))
+			return i;
+	if (n > 0 && name != NULL && nameserver_for != NULL && strcasecmp(name, nameserver_for) == 0)
+		return 0;
+	return -1;
+}
+
 int nc_responder_resolv_nameservers(const char *text, size_t len, nc_responder_addr_t *ret, size_t max)
 {
 	resolv_search_t s = { .ret = ret, .max = ret != NULL ? max : 0 };

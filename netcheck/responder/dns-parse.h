@@ -40,6 +40,12 @@ int nc_responder_hosts_lookup(const char *text, size_t len, const char *name, nc
  * stored), never an error for odd lines, which are skipped. */
 int nc_responder_resolv_nameservers(const char *text, size_t len, nc_responder_addr_t *ret, size_t max);
 
+/* Which of servers (n, resolv.conf's order) a lookup of name may ask: the
+ * first loopback one (the engine's embedded DNS); with none, the first
+ * one only when name is nameserver_for (the one name netcheck vouches
+ * for, case-insensitive; NULL: none).  Its index, or -1: ask no one. */
+int nc_responder_pick_nameserver(const nc_responder_addr_t *servers, int n, const char *name, const char *nameserver_for);
+
 /* A recursive query for name (text, no trailing dot needed) and qtype,
  * written into buf.  Returns its length or -EINVAL (bad name) / -ENOSPC. */
 int nc_responder_dns_query(const char *name, uint16_t id, uint16_t qtype, uint8_t *buf, size_t len);

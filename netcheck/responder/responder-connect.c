@@ -24,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -268,7 +267,7 @@ static void job_resolve(server_t *s, job_t *j, int64_t now)
 	socklen_t ss_len;
 	uint8_t query[NC_DNS_MESSAGE_MAX];
 	ssize_t len;
-	int n, r;
+	int ns, n, r;
 
 	if (j->req.target.is_literal) {
 		a.family = j->req.target.family;
@@ -287,18 +286,12 @@ static void job_resolve(server_t *s, job_t *j, int64_t now)
 	n = len > 0 ? nc_responder_resolv_nameservers(s->file, (size_t)len, servers, NAMESERVERS_MAX) : 0;
 	if (n > NAMESERVERS_MAX)
 		n = NAMESERVERS_MAX;
+	/* a loopback one, or for the one name netcheck vouches for (the
+	 * engine's own name server answers it: Desktop's VM) the first */
+	ns = nc_responder_pick_nameserver(servers, n, j->req.target.host, s->nameserver_for);
 	j->nameserver.family = 0;
-	for (int i = 0; i < n; i++) {
-		if (nc_responder_addr_is_loopback(&servers[i])) {
-			j->nameserver = servers[i];
-			break;
-		}
-	}
-	/* the one name netcheck vouches for: the engine's own name server
-	 * answers it (Desktop's VM), so asking it sends nothing away */
-	if (j->nameserver.family == 0 && n > 0 && s->nameserver_for != NULL &&
-	    strcasecmp(s->nameserver_for, j->req.target.host) == 0)
-		j->nameserver = servers[0];
+	if (ns >= 0)
+		j->nameserver = servers[ns];
 	if (j->nameserver.family == 0) {
 		job_finish(j, -ENOENT, n > 0 ? "no embedded DNS on this network" : "no name server", now);
 		return;

@@ -108,6 +108,17 @@ static void test_resolv(void **state)
 	assert_false(nc_responder_addr_is_loopback(&ns[0]));
 	assert_false(nc_responder_addr_is_loopback(&ns[1]));
 	assert_int_equal(nc_responder_resolv_nameservers(copied, strlen(copied), NULL, 2), 4);
+
+	/* whom a lookup may ask: a loopback server whatever the name; a copied
+	 * host resolver only for the --nameserver-for name, never another */
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "peer", NULL), -1);
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "peer", "host.docker.internal"), -1);
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "HOST.docker.internal", "host.docker.internal"), 0);
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "x.host.docker.internal", "host.docker.internal"), -1);
+	assert_int_equal(nc_responder_pick_nameserver(ns, 0, "host.docker.internal", "host.docker.internal"), -1);
+	assert_int_equal(nc_responder_resolv_nameservers(embedded, strlen(embedded), ns + 1, 1), 1);
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "peer", NULL), 1); /* 127.0.0.11 second: still it */
+	assert_int_equal(nc_responder_pick_nameserver(ns, 2, "host.docker.internal", "host.docker.internal"), 1);
 	assert_int_equal(nc_responder_resolv_nameservers("", 0, ns, 2), 0);
 	assert_int_equal(nc_responder_resolv_nameservers(NULL, 0, ns, 2), 0);
 }
