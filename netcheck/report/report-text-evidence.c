@@ -106,7 +106,7 @@ static void print_agent(out_t *o, const nc_environment_t *env)
 	char note[NC_DETAIL_MAX + 1];
 	size_t points = env->n_capture_points < NC_ARRAY_SIZE(env->capture_points) ? env->n_capture_points :
 											NC_ARRAY_SIZE(env->capture_points);
-	size_t listed = 0, agents = 0;
+	size_t listed = 0, agents = 0, nodes = 0;
 
 	if (!env->agent_used && env->agent_note[0] == '\0')
 		return; /* not wanted: this host captures the engine's side itself */
@@ -117,11 +117,23 @@ static void print_agent(out_t *o, const nc_environment_t *env)
 		text_para_end(o);
 		return;
 	}
-	for (size_t i = 0; i < points; i++)
+	for (size_t i = 0; i < points; i++) {
+		const char *node = env->capture_points[i].node;
+		bool seen = node[0] == '\0';
+
 		if (env->capture_points[i].where != NC_WHERE_HOST)
 			agents++;
-	text_para_printf(o, "capture agent: on the engine's side, %zu point%s%s", agents, agents == 1 ? "" : "s",
-			 agents == 0 ? ";" : "");
+		/* --swarm: an agent per node; the nodes counted once each */
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(env->capture_points[k].node, node) == 0;
+		nodes += seen ? 0 : 1;
+	}
+	if (nodes > 0)
+		text_para_printf(o, "capture agent: on %zu node%s, %zu point%s%s", nodes, nodes == 1 ? "" : "s", agents,
+				 agents == 1 ? "" : "s", agents == 0 ? ";" : "");
+	else
+		text_para_printf(o, "capture agent: on the engine's side, %zu point%s%s", agents, agents == 1 ? "" : "s",
+				 agents == 0 ? ";" : "");
 	for (size_t i = 0; i < points; i++) {
 		const struct nc_capture_point_summary *cp = &env->capture_points[i];
 		char name[NC_POINT_NAME_MAX + 1];
@@ -135,9 +147,9 @@ static void print_agent(out_t *o, const nc_environment_t *env)
 	}
 	/* the paragraph's words join with a space: the ';' goes on the word before */
 	if (env->agent_clock_known)
-		text_para_printf(o, "clock offset %+.3f ms %s %.3f ms%s", (double)env->agent_clock_offset_ns / 1e6,
-				 o->ascii ? "+/-" : "\u00b1", (double)env->agent_clock_uncertainty_ns / 1e6,
-				 note[0] != '\0' ? ";" : "");
+		text_para_printf(o, "clock offset%s %+.3f ms %s %.3f ms%s", nodes > 1 ? " (the least certain node's)" : "",
+				 (double)env->agent_clock_offset_ns / 1e6, o->ascii ? "+/-" : "\u00b1",
+				 (double)env->agent_clock_uncertainty_ns / 1e6, note[0] != '\0' ? ";" : "");
 	else
 		text_para_printf(o, "clock offset unknown (its times are taken as this host's)%s",
 				 note[0] != '\0' ? ";" : "");

@@ -546,6 +546,8 @@ static nc_result_t *build_swarm(void)
 			snprintf(cp->name, sizeof(cp->name), "%s", names[i]);
 			snprintf(cp->node, sizeof(cp->node), "node-a");
 		}
+		env->agent_used = true;
+		snprintf(env->agent_note, sizeof(env->agent_note), "node host-b not captured: its task is not running");
 	}
 
 	/* what the run made: node-a's task runs, node-b's was rejected */
@@ -1573,6 +1575,8 @@ static void test_swarm_text_and_json(void **state)
 	assert_contains(x, "node host-b");
 	assert_contains(x, "task rejected: No such image");
 	assert_contains(x, "in vxlan 10.0.0.12");
+	assert_contains(x, "capture agent: on 1 node, 2 points (eth0@task.host-a 0, eth0@host-a 0 packets);");
+	assert_contains(x, "node host-b not captured: its task is not running");
 	assert_int_equal(count_occurrences(x, "\nPATH "), 2);
 	/* node-a's table holds node-a's paths only */
 	assert_true(strstr(x, "published-node:node-a") < strstr(x, "node host-b"));
