@@ -307,8 +307,8 @@ static void hop_lines(const nc_path_t *p, size_t i, char lines[5][NC_DETAIL_MAX]
 	endpoint_text(&h->src, with_port, src, sizeof(src));
 	endpoint_text(&h->dst, with_port, dst, sizeof(dst));
 	nc_report_clean(h->capture_point, sizeof(h->capture_point), true, lines[0], NC_DETAIL_MAX);
-	snprintf(lines[1], NC_DETAIL_MAX, "%s, %s", nc_report_name_or(nc_leg_name(h->leg), "?"),
-		 nc_direction_name(h->direction));
+	snprintf(lines[1], NC_DETAIL_MAX, "%s, %s%s", nc_report_name_or(nc_leg_name(h->leg), "?"),
+		 nc_direction_name(h->direction), h->encapsulated ? ", in vxlan" : "");
 	snprintf(lines[2], NC_DETAIL_MAX, "%s", src);
 	snprintf(lines[3], NC_DETAIL_MAX, "\u2192 %s", dst);
 	if (i == 0)
@@ -465,6 +465,14 @@ static void print_hop_table(FILE *out, const nc_path_t *p)
 			snprintf(ts, sizeof(ts), "?");
 		fprintf(out, "<tr><td class=\"num\">%zu</td><td class=\"mono\">", i + 1);
 		PUT_FIELD(out, h->capture_point);
+		if (h->encapsulated) {
+			/* the overlay's outer packets: which nodes they went between */
+			char osrc[NC_ENDPOINT_STRLEN], odst[NC_ENDPOINT_STRLEN];
+
+			endpoint_text(&h->outer_src, false, osrc, sizeof(osrc));
+			endpoint_text(&h->outer_dst, false, odst, sizeof(odst));
+			fprintf(out, "<br>in vxlan %s \u2192 %s, vni %" PRIu32, osrc, odst, h->vni);
+		}
 		fprintf(out, "</td><td>%s</td><td>%s</td><td class=\"mono\">%s</td><td class=\"mono\">%s</td>"
 			"<td class=\"num\">%" PRIu32 "</td><td class=\"mono\">%s</td>",
 			nc_report_name_or(nc_leg_name(h->leg), "?"), nc_direction_name(h->direction), src, dst, h->packets,

@@ -1738,6 +1738,9 @@ static void test_html_escaping(void **state)
 	assert_contains(h, "id=\"path-published-node:node-b&lt;&amp;&gt;\"");
 	assert_contains(h, " on node <code>node-b&lt;&amp;&gt;&quot;</code>");
 	assert_contains(h, ">evidence not captured</text>");
+	/* task to task's outer packets: the nodes they went between */
+	assert_contains(h, "eth0@host-a<br>in vxlan 10.0.0.12 \u2192 10.0.0.11, vni 4097</td>");
+	assert_contains(h, "client, out, in vxlan");
 	nc_result_free(r);
 
 	r = nc_result_new();
