@@ -301,7 +301,12 @@ void nc_classify_evidence(nc_path_t *p, const nc_environment_t *env, const nc_fo
 		} else if (translated) {
 			p->mechanism = NC_MECH_NAT;
 		} else if (has_leg(p, NC_LEG_CLIENT, NC_POINT_CONTAINER, env)) {
-			p->mechanism = nc_path_kind_is_direct(p->kind) ? NC_MECH_DIRECT : NC_MECH_NAT;
+			/* the probe's own 5-tuple, untranslated, in the target:
+			 * what was dialled is what arrived, as for a connection
+			 * out of a container to another one's address */
+			p->mechanism = nc_path_kind_is_direct(p->kind) || nc_path_kind_from_container(p->kind)
+					       ? NC_MECH_DIRECT
+					       : NC_MECH_NAT;
 		} else if (forwarder != NULL && forwarder->pid > 0 && nc_path_kind_is_published(p->kind)) {
 			/* a service that says nothing of its peer and carries no
 			 * nonce: no rewrite of our packets reached the container,

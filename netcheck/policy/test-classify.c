@@ -896,11 +896,35 @@ static void test_overlay_from_packets(void **state)
 	nc_result_free(r);
 }
 
+/* probe A --to B where B is the user's own app (no responder, so no peer
+ * seen): A's untranslated connection captured in B is direct, not NAT */
+static void test_container_to_container_from_packets(void **state)
+{
+	nc_environment_t env;
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p;
+	(void)state;
+
+	assert_non_null(r);
+	native_points(&env);
+	assert_int_equal(nc_result_add_path(r, NC_PATH_CONTAINER_TO_CONTAINER, NULL, &p), 0);
+	p->verdict = NC_VERDICT_REACHABLE;
+	p->local = ep_str("192.168.112.2:38108");
+	nc_classify_path(p, NULL, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_NONE);
+	p->evidence_state = NC_EVIDENCE_CAPTURED;
+	hop_at(p, "eth0@container", NC_LEG_CLIENT);
+	nc_classify_evidence(p, &env, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_DIRECT);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_kinds),
 		cmocka_unit_test(test_overlay_from_packets),
+		cmocka_unit_test(test_container_to_container_from_packets),
 		cmocka_unit_test(test_reset_from_packets),
 		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_diagnosis_observations),
