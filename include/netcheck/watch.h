@@ -24,6 +24,9 @@ int nc_watch_cycle(nc_watch_t *w, nc_error_t *err);
 /* Is the prepared container still running (engine's inspect)?  false with
  * the reason in err when it is gone or stopped. */
 bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err);
+/* Its own container died: the target torn down and made again (a new
+ * name) on the same engine and loop; the loop's other handles stay. */
+int nc_watch_recreate(nc_watch_t *w, nc_error_t *err);
 /* Teardown (what it started removed), the loop closed.  Returns r, or an
  * error of teardown's when r was 0.  NULL: r. */
 int nc_watch_free(nc_watch_t *w, int r, nc_error_t *err);

@@ -439,7 +439,8 @@ int cli_cmd_watch(cli_t *cli)
 		if (r < 0 || (cli->watch.count > 0 && cycle >= cli->watch.count))
 			break;
 		if (cli->container == NULL && !nc_watch_target_alive(wc.watch, &err) && !*cli->interrupted) {
-			/* ours died: a new one, on a new loop; the metrics go on */
+			/* ours died: a new one on the same loop, so the /metrics
+			 * server and its counts go on (a user's is only reported) */
 			if (recreated++ == MAX_RECREATE) {
 				r = nc_error_set(&err, NC_EENGINE, "the test container died %d times", MAX_RECREATE + 1);
 				break;
@@ -447,11 +448,7 @@ int cli_cmd_watch(cli_t *cli)
 			fprintf(stderr, "netcheck: the test container is gone (%s); creating another (%u of %d)\n", err.text,
 				recreated, MAX_RECREATE);
 			err.text[0] = '\0';
-			r = stop(&wc, 0, &err);
-			nc_result_free(wc.result);
-			wc.result = NULL;
-			if (r == 0)
-				r = start(&wc, &err);
+			r = nc_watch_recreate(wc.watch, &err);
 			continue;
 		}
 		uv_timer_start(&wc.pause, on_pause, 50, 50);

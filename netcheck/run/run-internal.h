@@ -164,6 +164,9 @@ int nc_run_stages(run_state_t *s, nc_error_t *err);
 int nc_run_setup(run_state_t *s, nc_error_t *err);
 int nc_run_cycle(run_state_t *s, nc_error_t *err);
 int nc_run_teardown(run_state_t *s, int r, nc_error_t *err);
+/* watch: its own container died; the target torn down and prepared anew
+ * (a new run id) on the same engine and loop.  Returns as nc_run_setup(). */
+int nc_run_prepare_again(run_state_t *s, nc_error_t *err);
 /* The same with the state made here: target->size bytes for the target.
  * opt, target, eng, result, err: borrowed for the call. */
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,

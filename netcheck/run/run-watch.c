@@ -1,7 +1,9 @@
 /* netcheck watch: the run's stages in two parts over one target.  setup
  * (discover, prepare) once; every cycle the last cycle's probes and capture
  * are freed and the paths forgotten, then nc_run_cycle() (capture, probe,
- * attribute, classify); teardown once.  Capabilities are kept: each cycle
+ * attribute, classify); teardown once.  Its own container dying, the
+ * target is prepared again on the same engine and loop (nc_run_prepare_again),
+ * so whatever the cli keeps on the loop (the /metrics server) goes on.  Capabilities are kept: each cycle
  * opens its capture points again.  May call: what run.c calls.  Called by:
  * cli (cli-watch.c). */
 #include "netcheck/watch.h"
@@ -79,6 +81,12 @@ bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err)
 	if (!info.running)
 		nc_error_set(err, -ESRCH, "container %.12s is not running", c->id);
 	return info.running;
+}
+
+int nc_watch_recreate(nc_watch_t *w, nc_error_t *err)
+{
+	forget_cycle(&w->s);
+	return nc_run_prepare_again(&w->s, err);
 }
 
 int nc_watch_free(nc_watch_t *w, int r, nc_error_t *err)

@@ -211,6 +211,40 @@ static int run_list(run_state_t *s, const struct stage *list, size_t n, nc_error
 	return r;
 }
 
+/* The target's survey again, on the engine already connected (a re-made
+ * target may need its image and the killed runs' leftovers read anew). */
+static int survey_again(run_state_t *s, nc_error_t *err)
+{
+	nc_engine_survey_t sv = { .want_info = false };
+	int r;
+
+	if (s->target->survey != NULL && (r = s->target->survey(s, s->target_state, &sv, err)) < 0)
+		return r;
+	r = nc_engine_survey(s->engine, &sv);
+	if (r < 0)
+		return nc_error_set(err, r, "engine calls: %s", nc_strerror(r));
+	return s->target->take_survey != NULL ? s->target->take_survey(s, s->target_state, &sv, err) : 0;
+}
+
+/* The target made again (watch: its own container died): the target's
+ * teardown, a zeroed state, a new run id, the target's survey and prepare;
+ * the engine, the loop and what lives on it (the cli's server) stay.  The
+ * last cycle's probes and capture are gone already (run-watch.c). */
+int nc_run_prepare_again(run_state_t *s, nc_error_t *err)
+{
+	nc_container_t *c = nc_result_container(s->result);
+	int r;
+
+	s->target->teardown(s, s->target_state);
+	nc_probe_listener_close(s->host_listener); /* prepare makes the host end again */
+	s->host_listener = NULL;
+	memset(s->target_state, 0, s->target->size);
+	memset(c, 0, sizeof(*c));
+	make_run_id(c->run_id, sizeof(c->run_id));
+	r = survey_again(s, err);
+	return r < 0 ? r : stage_prepare(s, err);
+}
+
 int nc_run_setup(run_state_t *s, nc_error_t *err)
 {
 	int r = 0;
