@@ -86,7 +86,7 @@ _netcheck() {
 	capture) opts="$global_opts -w --write --overwrite --duration --port -c --count -s --snaplen" ;;
 	watch) opts="$global_opts --image --port --host-port --network --http --json --capture-via --no-capture
 		--require-capture --expect --expect-file --paths --skip --timeout --start-timeout --allow-offhost
-		--container --interval --count --listen --metrics-file" ;;
+		--container --project --interval --count --listen --metrics-file" ;;
 	gc) opts="$global_opts --kept" ;;
 	engines) opts=$global_opts ;;
 	help | version | explain) opts=$help_opts ;;

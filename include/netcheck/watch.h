@@ -11,8 +11,9 @@
 
 typedef struct nc_watch nc_watch_t;
 
-/* Connects, prepares the target (netcheck's container, or opt->target
- * only inspected).  opt, result: borrowed until nc_watch_free().  *ret:
+/* Connects, prepares the target (netcheck's container, or opt->target or
+ * opt->project's containers, only inspected: the target run and probe
+ * would pick).  opt, result: borrowed until nc_watch_free().  *ret:
  * new, also on failure (nc_watch_free() it: teardown runs there). */
 int nc_watch_new(const nc_run_options_t *opt, nc_result_t *result, nc_watch_t **ret, nc_error_t *err);
 /* The watch's loop: the cli's timers and server live on it, unreferenced
@@ -21,8 +22,12 @@ uv_loop_t *nc_watch_loop(nc_watch_t *w);
 /* One cycle: the last cycle's paths, probes and capture gone, then
  * capture, probe, attribute, classify.  result holds this cycle's paths. */
 int nc_watch_cycle(nc_watch_t *w, nc_error_t *err);
-/* Is the prepared container still running (engine's inspect)?  false with
- * the reason in err when it is gone or stopped. */
+/* Whether the target is netcheck's own container (made, and re-made
+ * when it dies) rather than the user's (--container, --project: only
+ * reported). */
+bool nc_watch_owns_target(const nc_watch_t *w);
+/* After a cycle: is the prepared container still running (the engine's
+ * inspect)?  false with the reason in err when it is gone or stopped. */
 bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err);
 /* Its own container died: the target torn down and made again (a new
  * name) on the same engine and loop; the loop's other handles stay. */

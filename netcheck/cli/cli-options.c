@@ -97,8 +97,9 @@ const command_t cli_commands[] = {
 	  EXIT_CODES_ENGINES },
 	{ "watch", CLI_WATCH, NC_CMD_RUN, "watch [OPTIONS] --interval DUR",
 	  "probe every interval; metrics for Prometheus",
-	  "Launches netcheck's test container once (or, with --container, only\n"
-	  "inspects yours) and probes every path every --interval: a cycle costs the\n"
+	  "Launches netcheck's test container once (or, with --container or\n"
+	  "--project, only inspects yours) and probes every path every --interval: a\n"
+	  "cycle costs the\n"
 	  "probes and capture, not a container start.  Writes one JSON line per cycle\n"
 	  "(--json), a line when a path changes state, and serves OpenMetrics on\n"
 	  "GET /metrics at --listen (default " CLI_WATCH_LISTEN ") or writes them to\n"
@@ -159,7 +160,7 @@ const cli_option_t cli_options[] = {
 	{ "port", 0, OPT_PORT, required_argument, RUN | WATCH, "N", "container port the image listens on (default 80)" },
 	{ "port", 0, OPT_PORT, required_argument, PROBE, "N",
 	  "a container port to probe; repeat for several\n(at most 16; default: every published one)" },
-	{ "project", 0, OPT_PROJECT, required_argument, PROBE, "NAME",
+	{ "project", 0, OPT_PROJECT, required_argument, PROBE | WATCH, "NAME",
 	  "every running container of Compose project\nNAME instead of CONTAINER: a section per\nservice" },
 	{ "to", 0, OPT_TO, required_argument, PROBE, "B[:PORT]",
 	  "the paths from CONTAINER to container B (by\naddress and by name) instead, through a\nhelper in CONTAINER's network namespace;\nPORT: B's, default its first TCP port" },

@@ -434,8 +434,11 @@ static int check_combination(cli_t *cli)
 			return cli_usage_error(cli, "--interval is at least 1s");
 		if (cli->watch.interval_ms > 86400000)
 			return cli_usage_error(cli, "--interval is at most 24h");
-		if (cli->container != NULL && (cli->run.image != NULL || cli->run.network != NULL))
-			return cli_usage_error(cli, "--container watches your container: --image and --network are for ours");
+		if (cli->container != NULL && cli->run.project != NULL)
+			return cli_usage_error(cli, "--container and --project both name what to watch: give one");
+		if ((cli->container != NULL || cli->run.project != NULL) && (cli->run.image != NULL || cli->run.network != NULL))
+			return cli_usage_error(cli, "--%s watches yours: --image and --network are for ours",
+					       cli->container != NULL ? "container" : "project");
 	}
 	if (cli->run.require_capture && !cli->run.capture)
 		return cli_usage_error(cli, "--require-capture contradicts --no-capture");

@@ -438,7 +438,7 @@ int cli_cmd_watch(cli_t *cli)
 		r = one_cycle(&wc, cycle, &err);
 		if (r < 0 || (cli->watch.count > 0 && cycle >= cli->watch.count))
 			break;
-		if (cli->container == NULL && !nc_watch_target_alive(wc.watch, &err) && !*cli->interrupted) {
+		if (nc_watch_owns_target(wc.watch) && !nc_watch_target_alive(wc.watch, &err) && !*cli->interrupted) {
 			/* ours died: a new one on the same loop, so the /metrics
 			 * server and its counts go on (a user's is only reported) */
 			if (recreated++ == MAX_RECREATE) {
@@ -464,7 +464,9 @@ int cli_cmd_watch(cli_t *cli)
 		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));
 	else if (*cli->signal_received)
 		fprintf(stderr, "netcheck: interrupted; %s\n",
-			cli->container != NULL ? "your container was left alone" : "the test container was removed");
+			cli->container != NULL	    ? "your container was left alone"
+			: cli->run.project != NULL ? "your project's containers were left alone"
+						    : "the test container was removed");
 	if (wc.json != NULL && wc.json != stdout)
 		fclose(wc.json);
 	nc_result_free(wc.result);

@@ -126,7 +126,8 @@ int nc_metrics_observe(nc_metrics_t *m, const nc_result_t *r, double cycle_secon
 				cb(data, line);
 		}
 		snprintf(pm->state, sizeof(pm->state), "%s", state);
-		snprintf(pm->target, sizeof(pm->target), "%s", c->name);
+		/* a project's paths each reach their own container */
+		snprintf(pm->target, sizeof(pm->target), "%s", p->container[0] != '\0' ? p->container : c->name);
 		snprintf(pm->mechanism, sizeof(pm->mechanism), "%s", nc_mechanism_name(p->mechanism));
 		pm->up = p->verdict == NC_VERDICT_REACHABLE;
 		if (!pm->up)

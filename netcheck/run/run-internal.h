@@ -19,7 +19,8 @@
  *
  * Calls go down this list's layers only: run.c → stages → a target (through
  * its ops) → run-paths.c / run-common.c / run-gc.c.  The stages know no
- * target by name: only nc_run() picks one from the command's options.
+ * target by name: only nc_run_target_for() picks one from the command's
+ * options (for nc_run() and watch).
  */
 #ifndef NETCHECK_RUN_INTERNAL_H
 #define NETCHECK_RUN_INTERNAL_H
@@ -167,6 +168,9 @@ int nc_run_teardown(run_state_t *s, int r, nc_error_t *err);
 /* watch: its own container died; the target torn down and prepared anew
  * (a new run id) on the same engine and loop.  Returns as nc_run_setup(). */
 int nc_run_prepare_again(run_state_t *s, nc_error_t *err);
+/* The target the command's options name: swarm, project, named, launched.
+ * nc_run() and watch pick theirs here. */
+const nc_target_ops_t *nc_run_target_for(const nc_run_options_t *opt);
 /* The same with the state made here: target->size bytes for the target.
  * opt, target, eng, result, err: borrowed for the call. */
 int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, const nc_run_engine_ops_t *eng,

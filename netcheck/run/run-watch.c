@@ -22,7 +22,7 @@ struct nc_watch {
 int nc_watch_new(const nc_run_options_t *opt, nc_result_t *result, nc_watch_t **ret, nc_error_t *err)
 {
 	nc_watch_t *w = calloc(1, sizeof(*w));
-	const nc_target_ops_t *target = opt->target != NULL ? &nc_target_named : &nc_target_launched;
+	const nc_target_ops_t *target = nc_run_target_for(opt); /* as run and probe: --container, --project, ours */
 
 	*ret = w;
 	if (w == NULL)
@@ -67,6 +67,11 @@ int nc_watch_cycle(nc_watch_t *w, nc_error_t *err)
 {
 	forget_cycle(&w->s);
 	return nc_run_cycle(&w->s, err);
+}
+
+bool nc_watch_owns_target(const nc_watch_t *w)
+{
+	return w->s.target == &nc_target_launched;
 }
 
 bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err)

@@ -5,7 +5,7 @@
  *   target's facts) → (the cli renders the report) → teardown
  *
  * The target is any nc_target_ops_t (run-internal.h): a container netcheck
- * launches, one the user names, a swarm service; only nc_run() picks one
+ * launches, one the user names, a swarm service; only nc_run_target_for() picks one
  * by name.  Owns the engine
  * handle and the loop.  Calls the stage files and the helpers below them
  * (run-common.c); nothing calls back up here.  May call: engine, platform,
@@ -292,14 +292,17 @@ int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, cons
 	return r;
 }
 
+/* the one place a target is picked by name: from the command's options */
+const nc_target_ops_t *nc_run_target_for(const nc_run_options_t *opt)
+{
+	return opt->swarm	      ? &nc_target_swarm
+	       : opt->project != NULL ? &nc_target_project
+	       : opt->to != NULL      ? &nc_target_to
+	       : opt->target != NULL  ? &nc_target_named
+				      : &nc_target_launched;
+}
+
 int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err)
 {
-	/* the one place a target is picked by name: from the command's options */
-	const nc_target_ops_t *target = opt->swarm		? &nc_target_swarm
-					: opt->project != NULL ? &nc_target_project
-					: opt->to != NULL      ? &nc_target_to
-					: opt->target != NULL  ? &nc_target_named
-							       : &nc_target_launched;
-
-	return nc_run_with(opt, target, &nc_run_engine_real, result, err);
+	return nc_run_with(opt, nc_run_target_for(opt), &nc_run_engine_real, result, err);
 }
