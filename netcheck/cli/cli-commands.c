@@ -286,11 +286,7 @@ int cli_cmd_run(cli_t *cli)
 		return nc_exit_code(kind, -ENOMEM, NULL, 0);
 	}
 	*nc_result_selection(result) = cli->selection;
-	/* checked when the command line was, read again into the run's result */
-	if (cli->expect_file != NULL && (code = cli_load_expect_file(cli, result)) != 0) {
-		nc_result_free(result);
-		return code;
-	}
+	cli_add_expect_rules(cli, result); /* read with the command line */
 	r = open_report(cli->json_path, "the JSON report", &json, &err);
 	if (r == 0)
 		r = open_report(cli->junit_path, "the JUnit report", &junit, &err);

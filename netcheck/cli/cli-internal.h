@@ -132,6 +132,8 @@ typedef struct cli {
 	const char *explain;         /* explain CODE; NULL = every code */
 	nc_selection_t selection;    /* --paths, --skip: copied into the run's result */
 	const char *expect_file;     /* --expect-file FILE */
+	nc_expect_rule_t expect_rules[NC_MAX_EXPECT_RULES]; /* its rules, read once with the command line */
+	size_t n_expect_rules;
 	struct cli_watch_args {      /* watch */
 		uint64_t interval_ms;    /* --interval: >= 1000 (NC_WATCH_MIN_INTERVAL_MS, tests only) */
 		uint64_t count;          /* --count: cycles; 0 = until a signal */
@@ -154,8 +156,11 @@ int cli_parse_args(int argc, char **argv, cli_t *cli, bool *done);
 /* One line on stderr, naming the command and its help; returns 64. */
 int cli_usage_error(const cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* --expect-file: reads cli->expect_file (bounded) into into's rules.  0, or
- * the exit code after one line on stderr naming the file and the line. */
+ * the exit code after one line on stderr naming the file and the line.
+ * Called once, with the command line (its rules kept in cli). */
 int cli_load_expect_file(const cli_t *cli, nc_result_t *into);
+/* The rules --expect-file gave (read once), added to result's. */
+void cli_add_expect_rules(const cli_t *cli, nc_result_t *result);
 /* "-" is standard output. */
 bool cli_is_stdout(const char *path);
 

@@ -400,6 +400,13 @@ int cli_load_expect_file(const cli_t *cli, nc_result_t *into)
 	return r < 0 ? cli_usage_error(cli, "%s", err.text) : 0;
 }
 
+void cli_add_expect_rules(const cli_t *cli, nc_result_t *result)
+{
+	/* the same bound as the scratch result they were read into: never full */
+	for (size_t i = 0; i < cli->n_expect_rules; i++)
+		(void)nc_result_add_expect_rule(result, &cli->expect_rules[i]);
+}
+
 bool cli_is_stdout(const char *path)
 {
 	return path != NULL && strcmp(path, "-") == 0;
@@ -462,6 +469,10 @@ static int check_combination(cli_t *cli)
 		if (scratch == NULL)
 			return nc_exit_code(cli->command->kind, -ENOMEM, NULL, 0);
 		r = cli_load_expect_file(cli, scratch);
+		/* kept: the run's result (each watch cycle's too) takes these, and
+		 * the file is never read again (it could have changed) */
+		for (size_t i = 0; r == 0 && i < nc_result_expect_rule_count(scratch); i++)
+			cli->expect_rules[cli->n_expect_rules++] = *nc_result_expect_rule(scratch, i);
 		nc_result_free(scratch);
 		if (r != 0)
 			return r;

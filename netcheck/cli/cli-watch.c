@@ -347,8 +347,7 @@ static int start(struct watch_cli *wc, nc_error_t *err)
 	if (wc->result == NULL)
 		return nc_error_set(err, -ENOMEM, "out of memory");
 	*nc_result_selection(wc->result) = cli->selection;
-	if (cli->expect_file != NULL && cli_load_expect_file(cli, wc->result) != 0)
-		return nc_error_set(err, -EINVAL, "--expect-file changed");
+	cli_add_expect_rules(cli, wc->result); /* read with the command line */
 	r = nc_watch_new(&cli->run, wc->result, &wc->watch, err);
 	if (r < 0)
 		return r;
