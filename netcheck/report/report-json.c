@@ -532,7 +532,7 @@ static json_t *arrival_json(const nc_path_t *p)
 			 jendpoint(&p->peer_seen, true), "via", via != NULL ? json_string(via) : json_null());
 }
 
-static json_t *path_json(const nc_path_t *p)
+json_t *nc_report_json_path(const nc_path_t *p)
 {
 	bool with_port = nc_report_path_has_ports(p);
 	json_t *o = json_object(), *arr = NULL;
@@ -716,7 +716,7 @@ json_t *nc_report_json(const nc_result_t *r)
 
 		if (p->expected)
 			as_expected++;
-		APPEND(paths, path_json(p));
+		APPEND(paths, nc_report_json_path(p));
 	}
 	if (nc_result_swarm_const(r)->active)
 		SET(o, "swarm", swarm_json(r, paths));

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "netcheck/common.h"
+#include "netcheck/report.h"
 
 /* seconds: from a loopback SYN (~50 µs) to a probe's whole timeout */
 static const double buckets[NC_METRICS_BUCKETS] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -291,18 +292,15 @@ char *nc_metrics_cycle_json(const nc_result_t *r, uint64_t cycle, double unix_ti
 	for (size_t i = 0; i < nc_result_path_count(r); i++) {
 		const nc_path_t *p = nc_result_path_const(r, i);
 		double lat = path_latency(p);
-		json_t *o = json_object();
+		/* the JSON report's own path object, so one schema reads both; its
+		 * packet list (up to 512 a path, -v's) stays out of a line a cycle */
+		json_t *o = nc_report_json_path(p);
 
 		if (o == NULL)
 			goto out;
-		json_object_set_new(o, "path", json_string(p->name));
-		json_object_set_new(o, "verdict", json_string(nc_verdict_name(p->verdict)));
-		json_object_set_new(o, "mechanism", json_string(nc_mechanism_name(p->mechanism)));
+		json_object_del(o, "packets");
 		json_object_set_new(o, "latency_seconds",
 				    p->verdict == NC_VERDICT_REACHABLE && lat >= 0 ? json_real(lat) : json_null());
-		json_object_set_new(o, "diagnosis", p->diagnosis.code != NC_DIAG_NONE
-							    ? json_string(nc_diag_code_name(p->diagnosis.code))
-							    : json_null());
 		json_array_append_new(paths, o);
 	}
 	json_object_set(line, "paths", paths);
