@@ -26,8 +26,10 @@ int nc_watch_cycle(nc_watch_t *w, nc_error_t *err);
  * when it dies) rather than the user's (--container, --project: only
  * reported). */
 bool nc_watch_owns_target(const nc_watch_t *w);
-/* After a cycle: is the prepared container still running (the engine's
- * inspect)?  false with the reason in err when it is gone or stopped. */
+/* After a cycle: is the prepared container still running?  The engine is
+ * asked only when a path of the cycle was not as expected, or after 60
+ * cycles without asking.  false with the reason in err when it is gone or
+ * stopped. */
 bool nc_watch_target_alive(nc_watch_t *w, nc_error_t *err);
 /* Its own container died: the target torn down and made again (a new
  * name) on the same engine and loop; the loop's other handles stay. */
