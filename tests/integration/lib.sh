@@ -157,6 +157,47 @@ remove_test_containers() {
 	docker ps -aq --filter label=io.netcheck.test=1 | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
 
+# wait_for SECONDS WHAT COMMAND...: runs COMMAND every 0.5 s until it
+# succeeds; fails after SECONDS, or at once when the process $WATCH_PID
+# (when set: the one the test waits on) has exited
+wait_for() {
+	local secs=$1 what=$2 i
+	shift 2
+	for i in $(seq 1 $((secs * 2))); do
+		"$@" && return 0
+		if [ -n "${WATCH_PID:-}" ] && ! kill -0 "$WATCH_PID" 2>/dev/null; then
+			fail "the process waited on exited while waiting for $what"
+		fi
+		sleep 0.5
+	done
+	fail "$what: not within ${secs}s"
+}
+
+# compose_web_db_up PROJECT IMAGE: Compose project PROJECT (Debian's
+# docker-compose 1.29, $TMP/docker-compose.yml) of two services of IMAGE
+# (busybox_image's, never pulled: no registry is reachable): web publishes
+# TCP 80 on every address, db on 127.0.0.1 only.  The test's trap takes it
+# down (docker-compose -p PROJECT -f $TMP/docker-compose.yml down).
+compose_web_db_up() {
+	local project=$1 image=$2
+	busybox_image "$image" '["httpd","-f","-p","80","-h","/www"]'
+	cat >"$TMP/docker-compose.yml" <<EOF
+services:
+  web:
+    image: $image
+    pull_policy: never
+    labels: { io.netcheck.test: "1" }
+    ports: ["80"]
+  db:
+    image: $image
+    pull_policy: never
+    labels: { io.netcheck.test: "1" }
+    ports: ["127.0.0.1::80"]
+EOF
+	docker-compose -p "$project" -f "$TMP/docker-compose.yml" up -d >"$TMP/up.log" 2>&1 ||
+		fail "docker-compose up: $(tail -3 "$TMP/up.log")"
+}
+
 # ---- the Swarm lab (tests/labs/swarm-lab.sh) for a test ------------------------
 SWARM_LAB=$NC_SRC/tests/labs/swarm-lab.sh
 SWARM_LAB_UP=0 # a test that takes the lab down itself sets it to 0 first

@@ -23,22 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-busybox_image "$image" '["httpd","-f","-p","80","-h","/www"]'
-cat >"$TMP/docker-compose.yml" <<EOF
-services:
-  web:
-    image: $image
-    pull_policy: never
-    labels: { io.netcheck.test: "1" }
-    ports: ["80"]
-  db:
-    image: $image
-    pull_policy: never
-    labels: { io.netcheck.test: "1" }
-    ports: ["127.0.0.1::80"]
-EOF
-docker-compose -p "$project" -f "$TMP/docker-compose.yml" up -d >"$TMP/up.log" 2>&1 ||
-	fail "docker-compose up: $(tail -3 "$TMP/up.log")"
+compose_web_db_up "$project" "$image"
 
 rc=0
 "$NETCHECK" probe --project "$project" --json "$TMP/p.json" --junit "$TMP/p.xml" >"$TMP/out" 2>"$TMP/err" || rc=$?

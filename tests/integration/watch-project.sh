@@ -33,39 +33,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-busybox_image "$image" '["httpd","-f","-p","80","-h","/www"]'
-cat >"$TMP/docker-compose.yml" <<EOY
-services:
-  web:
-    image: $image
-    pull_policy: never
-    labels: { io.netcheck.test: "1" }
-    ports: ["80"]
-  db:
-    image: $image
-    pull_policy: never
-    labels: { io.netcheck.test: "1" }
-    ports: ["127.0.0.1::80"]
-EOY
-docker-compose -p "$project" -f "$TMP/docker-compose.yml" up -d >"$TMP/up.log" 2>&1 ||
-	fail "docker-compose up: $(tail -3 "$TMP/up.log")"
+compose_web_db_up "$project" "$image"
 db_id=$(docker inspect -f '{{.Id}}' "${project}_db_1") || fail "no ${project}_db_1"
 
 # last_line EXPR: EXPR on the last NDJSON line (d; p: its paths by name)
 last_line() {
 	tail -n 1 "$TMP/w.ndjson" 2>/dev/null |
 		$PY -c 'import json,sys; d=json.load(sys.stdin); p={x["name"]:x for x in d["paths"]}; print(eval(sys.argv[1]))' "$1" 2>/dev/null
-}
-# wait_for SECONDS WHAT COMMAND...: every 0.5 s until COMMAND succeeds
-wait_for() {
-	local secs=$1 what=$2 i
-	shift 2
-	for i in $(seq 1 $((secs * 2))); do
-		"$@" && return 0
-		kill -0 "$WATCH_PID" 2>/dev/null || fail "watch exited while waiting for $what"
-		sleep 0.5
-	done
-	fail "$what: not within ${secs}s"
 }
 
 "$NETCHECK" watch --project "$project" --interval 1s --listen "127.0.0.1:$port" --json "$TMP/w.ndjson" \

@@ -82,17 +82,6 @@ for s in sorted(d["data"]["result"], key=lambda s: sorted(s["metric"].items())):
 '
 }
 
-# wait_for SECONDS WHAT COMMAND...: polls COMMAND every 0.5 s until it succeeds
-wait_for() {
-	local secs=$1 what=$2 i
-	shift 2
-	for i in $(seq 1 $((secs * 2))); do
-		"$@" && return 0
-		kill -0 "$WATCH_PID" 2>/dev/null || fail "watch exited while waiting for $what"
-		sleep 0.5
-	done
-	fail "$what: not within ${secs}s"
-}
 
 # the paths every run on the default bridge reaches (docs/environments.md)
 want_up=(direct-icmp direct-tcp published-host published-loopback)
