@@ -472,7 +472,12 @@ typedef struct nc_container {
 	unsigned stale_removed;           /* containers of dead runs removed first */
 	char project[NC_NAME_MAX];        /* probe --project NAME: the Compose project; "" otherwise
 					   * (then the record above is the project's last container) */
+	unsigned project_left_out;        /* its running containers past NC_PROJECT_MAX: not probed */
 } nc_container_t;
+
+/* Running containers of one Compose project probed (in service order):
+ * each brings its paths, and a result holds NC_MAX_PATHS of them. */
+#define NC_PROJECT_MAX 16
 
 #define NC_MAX_NODES 16
 

@@ -267,6 +267,15 @@ static void say_why_it_stopped(const cli_t *cli, int r, const nc_error_t *err, n
 		fprintf(stderr, "netcheck: interrupted\n");
 }
 
+void cli_say_left_out(const nc_result_t *result)
+{
+	const nc_container_t *c = nc_result_container_const(result);
+
+	if (c->project_left_out > 0)
+		fprintf(stderr, "netcheck: Compose project %s has %u more running containers than the %d probed; they were left out\n",
+			c->project, c->project_left_out, NC_PROJECT_MAX);
+}
+
 /* run and probe: one run, then every report asked for; the JSON one
  * also when the run failed, with the reason in it. */
 int cli_cmd_run(cli_t *cli)
@@ -310,6 +319,7 @@ int cli_cmd_run(cli_t *cli)
 	code = nc_exit_code(kind, r, result, *cli->signal_received);
 	nc_result_set_exit_code(result, code);
 	say_why_it_stopped(cli, r, &err, result);
+	cli_say_left_out(result);
 	if (cli->run.pcap_classic && cli->run.pcap_path != NULL && nc_result_environment(result)->n_capture_points > 0)
 		fprintf(stderr, "netcheck: %s is classic pcap: it keeps no capture point names, no path/leg comments, "
 				"no kernel drop counts and no directions (--pcap-format pcapng keeps them)\n",

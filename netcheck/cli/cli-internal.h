@@ -161,6 +161,9 @@ int cli_usage_error(const cli_t *cli, const char *fmt, ...) __attribute__((forma
 int cli_load_expect_file(const cli_t *cli, nc_result_t *into);
 /* The rules --expect-file gave (read once), added to result's. */
 void cli_add_expect_rules(const cli_t *cli, nc_result_t *result);
+/* One line on stderr when --project had more running containers than are
+ * probed (the report says it too). */
+void cli_say_left_out(const nc_result_t *result);
 /* "-" is standard output. */
 bool cli_is_stdout(const char *path);
 

@@ -433,6 +433,8 @@ int cli_cmd_watch(cli_t *cli)
 	}
 	if (r == 0)
 		r = start(&wc, &err);
+	if (r == 0)
+		cli_say_left_out(wc.result);
 	for (uint64_t cycle = 1; r == 0; cycle++) {
 		r = one_cycle(&wc, cycle, &err);
 		if (r < 0 || (cli->watch.count > 0 && cycle >= cli->watch.count))

@@ -641,6 +641,7 @@ static json_t *project_json(const nc_result_t *r, json_t *all_paths)
 		prev = p;
 	}
 	SET_TAKE(o, "services", services);
+	SET(o, "left_out", json_integer(nc_result_container_const(r)->project_left_out));
 	return o;
 fail:
 	json_decref(services);

@@ -420,6 +420,13 @@ static void print_services(out_t *o, const nc_result_t *r)
 				 nc_result_container_const(r)->project, p->container);
 		print_table(o, r, NULL, p->service);
 	}
+	if (nc_result_container_const(r)->project_left_out > 0) {
+		fputc('\n', o->f);
+		text_line_printf(o, 0, 2, "%u more running containers of Compose project %s were not probed: netcheck "
+					  "probes the first %d in service order",
+				 nc_result_container_const(r)->project_left_out, nc_result_container_const(r)->project,
+				 NC_PROJECT_MAX);
+	}
 }
 
 /* The paths of node (a swarm node's id) or of service (a Compose

@@ -1539,6 +1539,7 @@ static void test_project_reports(void **state)
 	assert_contains(x, "service db of Compose project shop (container shop-db-1)\nPATH ");
 	assert_contains(x, "service web of Compose project shop (container shop-web-1)\nPATH ");
 	assert_int_equal(count_occurrences(x, "\nPATH "), 2);
+	assert_null(strstr(x, "were not probed"));
 	assert_true(strstr(x, "direct-tcp:db") < strstr(x, "service web"));
 	assert_true(strstr(x, "direct-tcp:web") > strstr(x, "service web"));
 
@@ -1554,7 +1555,18 @@ static void test_project_reports(void **state)
 	/* the same path objects as in "paths" */
 	assert_ptr_equal(json_array_get(json_object_get(json_array_get(json_object_get(db, "containers"), 0), "paths"), 1),
 			 json_array_get(json_object_get(doc, "paths"), 1));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "project"), "left_out")), 0);
 	json_decref(doc);
+
+	/* past NC_PROJECT_MAX running containers: the report says how many were not probed */
+	nc_result_container(r)->project_left_out = 3;
+	x = render_text(r, false, false);
+	assert_contains(x, "3 more running containers of Compose project shop were not probed: netcheck probes the first 16 in "
+			   "service order");
+	doc = nc_report_json(r);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "project"), "left_out")), 3);
+	json_decref(doc);
+	nc_result_container(r)->project_left_out = 0;
 
 	x = render_junit(r);
 	assert_int_equal(count_occurrences(x, "<testsuite "), 2);

@@ -21,8 +21,6 @@
 
 #include "netcheck/testing.h"
 
-#define NC_PROJECT_MAX 16 /* containers of one project probed; the engine lists at most 64 */
-
 typedef struct project_target {
 	nc_container_target_t cts[NC_PROJECT_MAX];
 	nc_container_t records[NC_PROJECT_MAX]; /* the result's record as each container's adoption left it */
@@ -35,10 +33,12 @@ static void use_container(run_state_t *s, project_target_t *t, size_t i)
 {
 	nc_container_t *c = nc_result_container(s->result);
 	char project[NC_NAME_MAX];
+	unsigned left_out = c->project_left_out;
 
 	snprintf(project, sizeof(project), "%s", c->project);
 	*c = t->records[i];
 	snprintf(c->project, sizeof(c->project), "%s", project);
+	c->project_left_out = left_out;
 }
 
 static int by_service(const void *a, const void *b)
@@ -83,6 +83,8 @@ static int project_prepare(run_state_t *s, void *target, nc_error_t *err)
 			return r;
 		t->records[t->n++] = *c;
 	}
+	/* the engine lists at most 64; past NC_PROJECT_MAX the report says how many were left out */
+	c->project_left_out = (unsigned)(n_running - t->n);
 	use_container(s, t, 0);
 	nc_ct_decide(s, &t->cts[0]);
 	return 0;
