@@ -304,7 +304,7 @@ char *nc_metrics_cycle_json(const nc_result_t *r, uint64_t cycle, double unix_ti
 		json_array_append_new(paths, o);
 	}
 	json_object_set(line, "paths", paths);
-	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12)); /* as the report's */
 out:
 	json_decref(paths);
 	json_decref(line);
