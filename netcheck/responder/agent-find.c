@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent-internal.h"
@@ -170,10 +171,22 @@ agent_point_t *nc_agent_new_point(agent_t *a, const char *ifname, int pid, uint8
 	return p;
 }
 
+/* Does the agent run in the pid's network namespace itself? */
+static bool in_its_network(int pid)
+{
+	char path[64];
+	struct stat self, target;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
+	return stat("/proc/self/ns/net", &self) == 0 && stat(path, &target) == 0 && self.st_dev == target.st_dev &&
+	       self.st_ino == target.st_ino;
+}
+
 /* A container's points, found from its pid on the engine's side: eth0
  * inside it; the engine side's end of that veth pair (eth0's iflink, read
  * in the container's own sysfs, names an interface here); the bridge that
- * end is a port of.  What cannot be found is said in an ERROR record. */
+ * end is a port of.  What cannot be found is said in an ERROR record.
+ * When the agent runs in the container's own network: its eth0 and lo. */
 void nc_agent_expand_container(agent_t *a, int pid)
 {
 	char path[128], buf[64], master[256];
@@ -183,6 +196,14 @@ void nc_agent_expand_container(agent_t *a, int pid)
 	int fd, sock;
 
 	nc_agent_new_point(a, "eth0", pid, NC_AGENT_ROLE_CONTAINER);
+	if (in_its_network(pid)) {
+		/* given the container's own network (rootless Podman: the engine's
+		 * "host" is the user's, where it may not capture): no veth end
+		 * here, and a forwarder inside the container's namespace reaches
+		 * it over lo */
+		nc_agent_new_point(a, "lo", pid, NC_AGENT_ROLE_CONTAINER);
+		return;
+	}
 	snprintf(path, sizeof(path), "/proc/%d/root/sys/class/net/eth0/iflink", pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;

@@ -10,7 +10,8 @@
  *              [--point-addr ADDR]... [--point-in-addr PID:ADDR]... [--overlay NETID]...
  *   (each value may be a comma-separated list)
  * --container PID: that container's eth0, its veth on this side and the
- * bridge the veth is a port of, found here (the pids are the engine's).
+ * bridge the veth is a port of, found here (the pids are the engine's);
+ * when the agent runs in the container's own network: its eth0 and lo.
  * On a Swarm node (agent-find.c): --point-addr, the interface holding ADDR
  * here (the node's uplink: an overlay's outer packets); --point-in-addr,
  * the one holding ADDR inside PID's namespace (a task's interface on the

@@ -45,6 +45,7 @@ struct nc_run_agent {
 	char image[NC_NAME_MAX], name[NC_NAME_MAX];
 	nc_run_owner_t owner;        /* the labels' values */
 	char args[1024];
+	char shared_mode[16 + sizeof(((nc_container_t *)0)->id)]; /* rootless: "container:<the target's id>" (share_target_namespaces) */
 	int make_r;                  /* what making it gave: 0 or a negative errno */
 	const char *make_step;       /* static: the step that failed */
 	nc_error_t make_err;
@@ -384,8 +385,39 @@ static void run_until_ready(run_state_t *s, uint64_t ms)
 	uv_run(&s->loop, UV_RUN_NOWAIT); /* the timer's close callback */
 }
 
+/* A rootless engine's "host" pid namespace is this host's (rootlesskit
+ * makes none), which its user namespace may not mount a /proc for: runc
+ * fails with EPERM.  The target's own pid namespace is the engine's to
+ * give, and is all the agent needs to enter the target's network. */
+static bool in_target_pids(const run_state_t *s)
+{
+	return nc_result_environment_const(s->result)->rootless && nc_result_container_const(s->result)->id[0] != '\0';
+}
+
+/* Rootless Podman's "host" network is the user's own namespace, where
+ * its user namespace may not capture (no CAP_NET_RAW there) and from
+ * which the container's namespace, once entered, cannot be left; its
+ * bridge is in a namespace of Podman's that no container joins.  The
+ * agent shares the target's network instead: eth0 and lo inside it. */
+static bool in_target_network(const run_state_t *s)
+{
+	return in_target_pids(s) && nc_result_environment_const(s->result)->kind == NC_ENV_ROOTLESS_PODMAN;
+}
+
+static void share_target_namespaces(run_state_t *s, struct nc_run_agent *a)
+{
+	snprintf(a->shared_mode, sizeof(a->shared_mode), "container:%s", nc_result_container_const(s->result)->id);
+	a->spec.pid_mode = a->shared_mode;
+	if (!in_target_network(s))
+		return;
+	a->spec.network_mode = a->shared_mode;
+	agent_note(s, "rootless Podman: the agent shares the container's network (Podman's host network is this "
+		      "host's, where it may not capture; its bridge's namespace no container joins)");
+}
+
 /* The agent's command: the container's points, found on the engine's
- * side from its pid there, and the run's flows to keep. */
+ * side from its pid there (rootless: pid 1 of the target's own pid
+ * namespace, which the agent shares), and the run's flows to keep. */
 static void agent_command(run_state_t *s, nc_container_spec_t *spec, char *pid, size_t pid_len, char *match,
 			  size_t match_len, char *ports, size_t ports_len)
 {
@@ -394,7 +426,7 @@ static void agent_command(run_state_t *s, nc_container_spec_t *spec, char *pid, 
 	char addr[64];
 	size_t o = 0;
 
-	snprintf(pid, pid_len, "%d", c->engine_pid);
+	snprintf(pid, pid_len, "%d", in_target_pids(s) ? 1 : c->engine_pid);
 	match[0] = '\0';
 	if (c->ip.family != 0 && nc_endpoint_format(&c->ip, false, addr, sizeof(addr)) == 0)
 		o += (size_t)snprintf(match + o, match_len - o, "%s", addr);
@@ -404,7 +436,7 @@ static void agent_command(run_state_t *s, nc_container_spec_t *spec, char *pid, 
 	snprintf(ports, ports_len, "%u", c->ip.port ? c->ip.port : 80);
 	if (c->published_port != 0)
 		snprintf(ports + strlen(ports), ports_len - strlen(ports), ",%u", c->published_port);
-	if (c->engine_pid > 0) {
+	if (c->engine_pid > 0 || in_target_pids(s)) {
 		spec->cmd[spec->n_cmd++] = "--container";
 		spec->cmd[spec->n_cmd++] = pid;
 	}
@@ -522,6 +554,20 @@ static bool to_make(const struct nc_run_agent *a)
 	return a->requested;
 }
 
+/* --image, or a user's container: the responder image was not needed for
+ * the target, and is for its agent.  Loaded here, on the loop's thread
+ * (a swarm node's agent has it from the run's own load). */
+static void load_image_and_make(run_state_t *s, struct nc_run_agent *a)
+{
+	if (a->make_r != NC_ENOIMAGE || a->node_id[0] != '\0' || a->engine != s->engine)
+		return;
+	if (nc_run_ensure_responder_image(s, 0, &a->make_err) < 0) {
+		a->make_step = "could not load the capture agent's image";
+		return;
+	}
+	make_container(a);
+}
+
 void nc_run_agent_wait(run_state_t *s)
 {
 	each_on_thread(s, to_make, make_container);
@@ -532,6 +578,7 @@ void nc_run_agent_wait(run_state_t *s)
 		if (!a->requested)
 			continue;
 		a->requested = false;
+		load_image_and_make(s, a);
 		if (a->make_r < 0) {
 			agent_note(s, "the engine%s%.60s %s: %.300s", a->node_name[0] ? " of " : "", a->node_name,
 				   a->make_step, a->make_err.text);
@@ -575,6 +622,8 @@ int nc_run_agent_start(run_state_t *s)
 	r = nc_run_agent_launch(s, s->engine, image, spec.cmd, spec.n_cmd, NULL, NULL);
 	if (r < 0)
 		return r;
+	if (s->n_agents > 0 && in_target_pids(s))
+		share_target_namespaces(s, s->agents[s->n_agents - 1]);
 	nc_run_agent_wait(s);
 	return 0;
 }
@@ -632,6 +681,12 @@ static void remove_container(void *arg)
 	nc_engine_set_cancel(a->engine, NULL);
 	(void)nc_engine_container_remove(a->engine, a->id, true, false, NULL);
 	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
+	a->id[0] = '\0';
+}
+
+void nc_run_agent_remove(run_state_t *s)
+{
+	each_on_thread(s, to_remove, remove_container);
 }
 
 /* Removes every agent's container, side by side, and frees each once its

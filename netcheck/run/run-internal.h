@@ -348,6 +348,10 @@ bool nc_run_agent_done(run_state_t *s, bool give_up);
 /* Teardown, with the engine still connected: the container removed, the
  * handle closed (freed in its close callback). */
 void nc_run_agent_free(run_state_t *s);
+/* Removes the agent's container now (nc_run_agent_free() then has none
+ * to remove): before the target's, which it may share namespaces with
+ * (rootless), and which Podman will not remove while it does. */
+void nc_run_agent_remove(run_state_t *s);
 
 /* run-gc.c: removes what runs that are gone left behind (containers of
  * runs killed with SIGKILL); include_kept also those kept with --keep.

@@ -173,6 +173,7 @@ static const struct stage cycle_stages[] = {
  * ours), probes, capture, the loop, the engine. */
 int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 {
+	nc_run_agent_remove(s); /* it may share the target's namespaces */
 	if (s->engine != NULL)
 		s->target->teardown(s, s->target_state);
 	for (size_t i = 0; i < s->n_probes; i++)

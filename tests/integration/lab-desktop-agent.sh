@@ -115,19 +115,7 @@ note "netcheck capture: $n packets on docker0@engine"
 expect_eq "labelled containers left after capture and gc" "$(labelled_containers)" "$before"
 
 # SIGINT while the agent captures: nothing of the run is left in the lab
-"$NETCHECK" run --engine "unix://$SOCK" --no-color >/dev/null 2>&1 &
-pid=$!
-seen=0
-for _ in $(seq 1 400); do
-	if api GET '/containers/json?filters=%7B%22label%22%3A%5B%22io.netcheck.run%22%5D%7D' | grep -q -- '-agent"'; then
-		seen=1
-		break
-	fi
-	sleep 0.01
-done
-[ "$seen" = 1 ] || fail "the agent's container never appeared"
-kill -INT "$pid"
-wait "$pid" || true
+interrupt_while_agent_captures --engine "unix://$SOCK"
 expect_eq "labelled containers left after SIGINT" "$(labelled_containers)" "$before"
 
 echo "PASS lab-desktop-agent"

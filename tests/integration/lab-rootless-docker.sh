@@ -7,6 +7,12 @@
 # interface.  When the host's dockerd answers, a host container is kept on
 # docker0 at the colliding addresses, and a capture on docker0 proves that
 # the rootless run did not touch it.
+# The engine side through the capture agent (`--capture-via auto`): docker0
+# and the veth in rootlesskit's namespace (where: engine) and eth0 in the
+# container have packets, the published paths are `proxy` from packets on
+# both sides of rootlesskit; an `--image` run loads the responder image for
+# its agent; SIGINT while the agent captures leaves no container; after
+# `down` no user, group, subordinate ids or process of the lab is left.
 . "$(dirname "$0")/lib.sh"
 need_root
 LAB=$NC_SRC/tests/labs/rootless-docker.sh
@@ -33,6 +39,11 @@ cleanup() {
 	else
 		cat "$TMP/lab-down.err" >&2
 		printf 'FAIL: lab down failed\n' >&2
+		[ "$st" = 0 ] && st=1
+	fi
+	# nothing of the lab stays on the machine: user, group, subordinate ids, processes
+	if left=$(lab_user_left nc-rootless "${lab_uid:-}"); then
+		printf 'FAIL: %s left after lab down\n' "$left" >&2
 		[ "$st" = 0 ] && st=1
 	fi
 	rm -rf "$TMP"
@@ -109,8 +120,17 @@ for path in direct-icmp direct-tcp; do
 done
 expect_eq "no path direct" "$(json_get "$J" 'sum(1 for x in d["paths"] if x["mechanism"]=="direct")')" 0
 expect_eq "published-loopback verdict" "$(json_get "$J" 'p["published-loopback"]["verdict"]')" reachable
-mech=$(json_get "$J" 'p["published-loopback"]["mechanism"]')
-case "$mech" in proxy | out-of-sight) ;; *) fail "published-loopback mechanism '$mech', want proxy or out-of-sight" ;; esac
+# the engine side, through the agent: rootlesskit's namespace and the container
+expect_eq "agent used" "$(json_get "$J" 'd["environment"]["capture_agent"]["used"]')" True
+note "agent: $(json_get "$J" 'd["environment"]["capture_agent"]')"
+[[ $(json_get "$J" 'd["environment"]["capture_agent"]["clock_uncertainty_ns"]') =~ ^[0-9]+$ ]] ||
+	fail "no clock uncertainty for the agent"
+expect_point "$J" docker0@engine engine
+expect_eq "a veth@engine point with packets" \
+	"$(json_get "$J" "any(c['name'].startswith('veth') and c['name'].endswith('@engine') and c['packets'] > 0 and c['where'] == 'engine' for c in d['environment']['capture_points'])")" True
+expect_point "$J" eth0@container container
+expect_both_sides "$J" docker0@engine
+grep -q "^capture agent: on the engine's side, 3 points" "$TMP/out.txt" || fail "text report: no capture agent line"
 # builtin port driver: rootlesskit's parent process, in the host's namespace, listens on the port
 expect_eq "published-loopback forwarder" "$(json_get "$J" 'p["published-loopback"]["forwarder"]["name"]')" rootlesskit
 fwd_pid=$(json_get "$J" 'p["published-loopback"]["forwarder"]["pid"]')
@@ -147,4 +167,28 @@ fi
 
 grep -q 'direct-tcp .*unroutable' "$TMP/out.txt" || fail "text report: direct-tcp not unroutable"
 grep -q 'published-loopback .*reachable .*rootlesskit\[' "$TMP/out.txt" || fail "text report lacks rootlesskit as forwarder"
+
+# --image: a user's image, and no responder image in the engine; the agent needs
+# it, so the run loads it.  The "user image" is the responder under another name.
+SOCK=$RSOCK # lib.sh's api(): the rootless engine, the lab's own (fresh at each up)
+image=$(json_get "$J" 'd["container"]["image"]')
+api POST "/images/$image/tag?repo=netcheck-user-image&tag=test" -o /dev/null -w '%{http_code}' | grep -q 201 ||
+	fail "cannot tag $image in the rootless engine"
+api DELETE "/images/$image" -o /dev/null -w '%{http_code}' | grep -q 200 || fail "cannot untag $image"
+expect_eq "responder image gone before the --image run" "$(api GET "/images/$image/json" -o /dev/null -w '%{http_code}')" 404
+rc=0
+"$NETCHECK" run --engine "$ENGINE" --image netcheck-user-image:test --port 80 --json "$TMP/img.json" \
+	>"$TMP/img.out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || { cat "$TMP/img.out" >&2; fail "--image run: exit $rc"; }
+check_schema "$TMP/img.json"
+expect_eq "--image run: agent used" "$(json_get "$TMP/img.json" 'd["environment"]["capture_agent"]["used"]')" True
+n=$(json_get "$TMP/img.json" "sum(c['packets'] for c in d['environment']['capture_points'] if c['where'] == 'engine')")
+[ "$n" -gt 0 ] || fail "--image run: no packets on the engine's side"
+expect_eq "--image run: responder image loaded for the agent" "$(api GET "/images/$image/json" -o /dev/null -w '%{http_code}')" 200
+expect_eq "--image run: published-loopback" "$(json_get "$TMP/img.json" 'p["published-loopback"]["mechanism"]')" proxy
+expect_eq "labelled containers left after the --image run" "$(labelled_containers)" 0
+
+# SIGINT while the agent captures: nothing of the run is left in the lab
+interrupt_while_agent_captures --engine "$ENGINE"
+expect_eq "labelled containers left after SIGINT" "$(labelled_containers)" 0
 echo "PASS lab-rootless-docker"

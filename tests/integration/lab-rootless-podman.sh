@@ -4,11 +4,27 @@
 # are unroutable and not sent, and the published port is reached through the
 # process Podman listens with (rootlessport: slirp4netns network, rootlesskit
 # port handler, Podman 4.3's defaults).
+# The engine side through the capture agent: Podman's "host" network is this
+# host's, where a rootless engine may not capture, so the agent shares the
+# container's network and pids; rootlessport's onward connection arrives on
+# lo inside the container (lo@container), and the published paths are `proxy`
+# from packets on both sides.  SIGINT while the agent captures leaves no
+# container; after `down` no user, group, subordinate ids or process is left.
 . "$(dirname "$0")/lib.sh"
 need_root
 
 LAB="$NC_SRC/tests/labs/rootless-podman.sh"
-trap 'bash "$LAB" down >/dev/null 2>&1 || true; rm -rf "$TMP"' EXIT
+lab_down() {
+	local st=$?
+	bash "$LAB" down >/dev/null 2>&1 || { note "lab down failed"; [ "$st" = 0 ] && st=1; }
+	if left=$(lab_user_left nc-podman "${NC_PODMAN_UID:-}"); then
+		note "FAIL: $left left after lab down"
+		[ "$st" = 0 ] && st=1
+	fi
+	rm -rf "$TMP"
+	exit "$st"
+}
+trap lab_down EXIT
 t0=$(date +%s%N)
 bash "$LAB" up 2>"$TMP/lab-up.txt" || {
 	cat "$TMP/lab-up.txt" >&2
@@ -43,8 +59,12 @@ for path in direct-icmp direct-tcp; do
 done
 
 expect_eq "published-loopback verdict" "$(json_get "$R" 'p["published-loopback"]["verdict"]')" reachable
-mech=$(json_get "$R" 'p["published-loopback"]["mechanism"]')
-case $mech in proxy | out-of-sight) ;; *) fail "published-loopback mechanism '$mech', want proxy or out-of-sight" ;; esac
+# the engine side, through the agent in the container's network
+expect_eq "agent used" "$(json_get "$R" 'd["environment"]["capture_agent"]["used"]')" True
+note "agent: $(json_get "$R" 'd["environment"]["capture_agent"]')"
+expect_point "$R" lo@container container
+expect_both_sides "$R" lo@container
+grep -q "^capture agent: on the engine's side, 2 points" "$TMP/out.txt" || fail "text report: no capture agent line"
 # the process Podman 4.3 listens with on the published port (/usr/lib/podman/rootlessport)
 expect_eq "published-loopback forwarder" "$(json_get "$R" 'p["published-loopback"]["forwarder"]["name"]')" rootlessport
 fwd_pid=$(json_get "$R" 'p["published-loopback"]["forwarder"]["pid"]')
@@ -62,6 +82,10 @@ expect_eq "all expected" "$(json_get "$R" 'all(x["expected"] for x in d["paths"]
 expect_eq "container removed" "$(json_get "$R" 'd["container"]["removed"]')" True
 expect_eq "labelled containers left" "$(labelled_containers)" 0
 [ -s "$TMP/run.pcapng" ] || fail "no pcapng written"
+
+# SIGINT while the agent captures: nothing of the run is left in the lab
+interrupt_while_agent_captures --engine "$NC_PODMAN_ENGINE"
+expect_eq "labelled containers left after SIGINT" "$(labelled_containers)" 0
 
 t0=$(date +%s%N)
 bash "$LAB" down 2>/dev/null || fail "lab down failed"

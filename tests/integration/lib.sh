@@ -257,3 +257,68 @@ swarm_lab_up() {
 	timeout 240 bash "$SWARM_LAB" up "$1" || fail "the swarm lab did not come up"
 	eval "$(bash "$SWARM_LAB" env)"
 }
+
+# Does UID still run a process (zombies aside: pid 1 here reaps late)?  Waits
+# up to 3 s for the last ones to go.
+uid_has_processes() {
+	local _
+	for _ in $(seq 1 30); do
+		ps -e -o uid=,stat= | awk -v u="$1" '$1 == u && $2 !~ /^Z/ { found = 1 } END { exit !found }' || return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# SIGINT to `netcheck run ARGS...` once its capture agent's container is in the
+# engine at $SOCK; waits for it to end.  The caller then counts what is left.
+interrupt_while_agent_captures() {
+	local pid seen=0 _
+	"$NETCHECK" run "$@" --no-color >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 1 400); do
+		if api GET '/containers/json?filters=%7B%22label%22%3A%5B%22io.netcheck.run%22%5D%7D' | grep -q -- '-agent"'; then
+			seen=1
+			break
+		fi
+		sleep 0.01
+	done
+	kill -INT "$pid" 2>/dev/null || true
+	wait "$pid" || true
+	[ "$seen" = 1 ] || fail "the agent's container never appeared"
+}
+
+# Is anything of a lab's user USER (uid UID, may be empty) left: the user, its
+# group, its subordinate ids, a process?  Prints what, returns 0 if so.
+lab_user_left() {
+	if id -u "$1" >/dev/null 2>&1 || getent group "$1" >/dev/null || grep -qs "^$1:" /etc/subuid /etc/subgid; then
+		echo "the user $1, its group or its subordinate ids"
+		return 0
+	fi
+	if [ -n "$2" ] && uid_has_processes "$2"; then
+		echo "processes of uid $2"
+		return 0
+	fi
+	return 1
+}
+
+# expect_point REPORT NAME WHERE: the capture point NAME is there once, WHERE
+# it should be (host, engine, container), and has packets.
+expect_point() {
+	expect_eq "$2 where, with packets" \
+		"$(json_get "$1" "[(c['where'], c['packets'] > 0) for c in d['environment']['capture_points'] if c['name'] == '$2']")" \
+		"[('$3', True)]"
+}
+
+# expect_both_sides REPORT FAR_POINT: each published path of this host (TCP
+# and UDP) is `proxy` from packets on both sides of the forwarder: this
+# host's lo, and FAR_POINT on the engine's side.
+expect_both_sides() {
+	local path
+	for path in published-loopback published-loopback6 published-host published-loopback-udp published-host-udp; do
+		expect_eq "$path mechanism" "$(json_get "$1" "p['$path']['mechanism']")" proxy
+		expect_eq "$path: packets on this host's side (lo)" \
+			"$(json_get "$1" "any(h['capture_point'] == 'lo' for h in p['$path']['evidence'])")" True
+		expect_eq "$path: packets on the far side ($2)" \
+			"$(json_get "$1" "any(h['capture_point'] == '$2' for h in p['$path']['evidence'])")" True
+	done
+}

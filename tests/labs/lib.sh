@@ -1,5 +1,6 @@
-# Shared by the labs that start their own engines (desktop-lab.sh, swarm-lab.sh):
-# finding the processes they started by the paths on their command lines.
+# Shared by the labs that start their own engines (desktop-lab.sh, swarm-lab.sh,
+# rootless-docker.sh, rootless-podman.sh): finding the processes they started by
+# the paths on their command lines; what a daemon they start must not inherit.
 # Sourced, not run.
 
 # CMDLINE=the command line of pid $1, space-joined.  Bash builtins only, no
@@ -36,3 +37,32 @@ LAB_FRESH_ENGINE_MOUNTS='mount --rbind /sys/fs/cgroup "$save" &&
 		mount -t tmpfs -o mode=0711 tmpfs /run/containerd &&
 		mount -t tmpfs -o mode=0711 tmpfs /run/docker &&
 		exec "$@"'
+
+# Closes every fd above 2 of this (sub)shell, for a daemon started from it:
+# what the caller had open stays the caller's -- above all the lock of
+# `flock /tmp/nc-integration.lock CMD`, which an engine that outlives its test
+# would hold for every other test on the machine.
+close_inherited_fds() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-" 2>/dev/null
+	done
+	return 0
+}
+
+# Removes a lab's unprivileged user USER, its group and its /etc/subuid and
+# /etc/subgid ranges (its processes must be gone: userdel refuses otherwise).
+remove_lab_user() {
+	local user=$1 f
+	if id -u "$user" >/dev/null 2>&1; then
+		userdel "$user" || return 1
+	fi
+	if getent group "$user" >/dev/null; then
+		groupdel "$user" || return 1
+	fi
+	for f in /etc/subuid /etc/subgid; do
+		[ -f "$f" ] && grep -q "^$user:" "$f" && sed -i "/^$user:/d" "$f"
+	done
+	return 0
+}

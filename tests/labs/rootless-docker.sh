@@ -4,15 +4,17 @@
 #   tests/labs/rootless-docker.sh down   stop it and remove its data and runtime dirs (idempotent)
 #   tests/labs/rootless-docker.sh env    print its engine URL (unix:///run/user/UID/docker.sock)
 # As root.  Debian packages only: docker.io (dockerd-rootless.sh), rootlesskit,
-# slirp4netns, uidmap.  The test user and its /etc/subuid, /etc/subgid lines
-# stay between runs (re-used), and /dev/net/tun stays 0666 (see open_tun);
-# everything else `down` removes.
+# slirp4netns, uidmap.  /dev/net/tun stays 0666 (see open_tun); everything
+# else `down` removes: the engine's processes, its data, the test user, its
+# group and its /etc/subuid, /etc/subgid lines.
 #
 # The engine runs dockerd-rootless.sh: rootlesskit (builtin port driver) holds
 # a user+network namespace with slirp4netns; the engine's bridge there uses
 # 172.17.0.0/16 too, the same addresses as the host's docker0.  Nothing in it
 # reaches a registry: netcheck imports its own image.
 set -euo pipefail
+# shellcheck source=tests/labs/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 LAB_USER=${NC_LAB_ROOTLESS_USER:-nc-rootless}
 STATE=/run/netcheck-labs/rootless-docker  # pid file and log, root's
@@ -175,10 +177,14 @@ do_up() {
 
 	log "starting dockerd-rootless.sh as $LAB_USER (uid $uid; log $LOG)"
 	# setsid: its own process group, so that `down` stops the lot
-	setsid setpriv --reuid="$uid" --regid="$gid" --init-groups \
-		env -i HOME="$LAB_HOME" USER="$LAB_USER" LOGNAME="$LAB_USER" \
-		XDG_RUNTIME_DIR="$rd" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		"$ROOTLESS_SH" >"$LOG" 2>&1 </dev/null &
+	# (a background subshell is no group leader: setsid execs without a fork)
+	(
+		close_inherited_fds
+		exec setsid setpriv --reuid="$uid" --regid="$gid" --init-groups \
+			env -i HOME="$LAB_HOME" USER="$LAB_USER" LOGNAME="$LAB_USER" \
+			XDG_RUNTIME_DIR="$rd" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			"$ROOTLESS_SH"
+	) >"$LOG" 2>&1 </dev/null &
 	pid=$!
 	echo "$pid" >"$PIDFILE"
 
@@ -210,7 +216,10 @@ do_env() {
 
 case "${1:-}" in
 up) do_up ;;
-down) do_down ;;
+down)
+	do_down
+	remove_lab_user "$LAB_USER" || die "user $LAB_USER not removed"
+	;;
 env) do_env ;;
 *) die "usage: $0 up|down|env" 64 ;;
 esac

@@ -3,7 +3,7 @@
 # own socket, so netcheck can be pointed at a rootless engine on this machine.
 #
 #   tests/labs/rootless-podman.sh up     install what is missing, start the service
-#   tests/labs/rootless-podman.sh down   stop it, remove the user's podman state (idempotent)
+#   tests/labs/rootless-podman.sh down   stop it, remove the user, its group, home and subuids (idempotent)
 #   tests/labs/rootless-podman.sh env    print shell assignments (eval "$(... env)")
 #
 # Needs root.  Debian packages: podman slirp4netns uidmap fuse-overlayfs passt runc
@@ -14,6 +14,8 @@
 #   /dev/net/tun 0666        what udev would leave; slirp4netns opens it as the user
 # Every wait is bounded.
 set -euo pipefail
+# shellcheck source=tests/labs/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 LAB_USER=${NC_PODMAN_USER:-nc-podman}
 LAB_STATE=/run/netcheck-labs/rootless-podman # root-owned: pid file and service log
@@ -121,12 +123,15 @@ cmd_up() {
 
 	install -d -o "$LAB_UID" -g "$LAB_GID" -m 0700 "$LAB_RUNTIME_DIR" "$LAB_RUNTIME_DIR/podman"
 	# setpriv execs (no fork): $! is podman's own pid
-	setsid setpriv --reuid "$LAB_UID" --regid "$LAB_GID" --init-groups \
-		env -i HOME="$LAB_HOME" USER="$LAB_USER" LOGNAME="$LAB_USER" \
-		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
-		XDG_RUNTIME_DIR="$LAB_RUNTIME_DIR" XDG_CONFIG_HOME="$LAB_HOME/.config" \
-		podman system service --time=0 "unix://$LAB_SOCK" \
-		</dev/null >"$LAB_STATE/service.log" 2>&1 &
+	# (a background subshell is no group leader: setsid execs without a fork)
+	(
+		close_inherited_fds
+		exec setsid setpriv --reuid "$LAB_UID" --regid "$LAB_GID" --init-groups \
+			env -i HOME="$LAB_HOME" USER="$LAB_USER" LOGNAME="$LAB_USER" \
+			PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+			XDG_RUNTIME_DIR="$LAB_RUNTIME_DIR" XDG_CONFIG_HOME="$LAB_HOME/.config" \
+			podman system service --time=0 "unix://$LAB_SOCK"
+	) </dev/null >"$LAB_STATE/service.log" 2>&1 &
 	echo $! >"$LAB_STATE/service.pid"
 	local pid
 	pid=$(cat "$LAB_STATE/service.pid")
@@ -177,6 +182,7 @@ stop_everything() {
 cmd_down() {
 	if ! user_exists; then
 		rm -rf "$LAB_STATE"
+		remove_lab_user "$LAB_USER" || die "subordinate ids of $LAB_USER not removed"
 		return 0
 	fi
 	user_vars
@@ -184,6 +190,10 @@ cmd_down() {
 	# the mounts of rootless podman live in its user namespace, gone with its processes
 	rm -rf "$LAB_HOME/.local/share/containers" "$LAB_HOME/.config/containers" "$LAB_RUNTIME_DIR"
 	rm -rf "$LAB_STATE"
+	# the user, its group, home and subordinate ranges: nothing stays on the machine
+	[ -z "$(lab_pids)" ] || die "processes of $LAB_USER left: $(lab_pids | tr '\n' ' ')"
+	case "$LAB_HOME" in /home/"$LAB_USER") rm -rf --one-file-system "$LAB_HOME" ;; esac
+	remove_lab_user "$LAB_USER" || die "user $LAB_USER not removed"
 	say "down"
 }
 
