@@ -86,7 +86,10 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	return have_next;
 }
 
-static void list_listeners(const nc_diag_facts_t *f, char *buf, size_t len)
+/* The container's sockets, or (p not NULL) only those of p's protocol on
+ * its port: "listens on port 80 only on loopback" names port 80's
+ * sockets, not Docker's resolver on 127.0.0.11 of a user network. */
+static void list_listeners(const nc_diag_facts_t *f, const nc_path_t *p, char *buf, size_t len)
 {
 	size_t o = 0;
 
@@ -94,6 +97,9 @@ static void list_listeners(const nc_diag_facts_t *f, char *buf, size_t len)
 	for (size_t i = 0; i < f->n_listeners && o + 1 < len; i++) {
 		char a[NC_ENDPOINT_STRLEN];
 
+		if (p != NULL && (f->listeners[i].proto != nc_path_kind_proto(p->kind) ||
+				  f->listeners[i].addr.port != p->container_port))
+			continue;
 		if (nc_endpoint_format(&f->listeners[i].addr, true, a, sizeof(a)) < 0)
 			continue;
 		o += (size_t)snprintf(buf + o, len - o, "%s%s/%s", o ? ", " : "", a,
@@ -507,7 +513,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		int state = listener_state(p, f);
 		const nc_container_facts_t *c = &f->container;
 
-		list_listeners(f, what, sizeof(what));
+		list_listeners(f, state == 0 || state == 2 ? p : NULL, what, sizeof(what));
 		if (state == 0 || state == 2) { /* a socket on the port, out of the path's reach */
 			nc_path_diagnose(p, state == 0 ? NC_DIAG_LISTENING_ON_LOOPBACK_ONLY : NC_DIAG_LISTENING_ON_IPV6_ONLY,
 					 state == 0 ? "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1"

@@ -260,7 +260,10 @@ static void test_diagnose_socket_table(void **state)
 {
 	/* as read from the container's socket table (recorded: busybox httpd
 	 * -p 127.0.0.1:80, and one on 8080) */
-	const nc_listener_t loopback[] = { { NC_PROTO_TCP, ep_("127.0.0.1", 80), false } };
+	/* on a user network, Docker's resolver listens in the container too */
+	const nc_listener_t loopback[] = { { NC_PROTO_TCP, ep_("127.0.0.1", 80), false },
+					   { NC_PROTO_TCP, ep_("127.0.0.11", 41425), false },
+					   { NC_PROTO_UDP, ep_("127.0.0.11", 38523), false } };
 	const nc_listener_t other_port[] = { { NC_PROTO_TCP, ep_("0.0.0.0", 8080), false },
 					     { NC_PROTO_UDP, ep_("0.0.0.0", 53), false } };
 	const nc_listener_t v6_any[] = { { NC_PROTO_TCP, ep_("::1", 80), false }, { NC_PROTO_TCP, ep_("::", 80), false } };
@@ -273,14 +276,16 @@ static void test_diagnose_socket_table(void **state)
 
 	native_points(&env);
 	f.listeners = loopback;
-	f.n_listeners = 1;
+	f.n_listeners = 3;
 	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REFUSED, 80);
 	nc_classify_diagnose(p, &env, &f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
-	assert_non_null(strstr(p->diagnosis.detail, "127.0.0.1:80/tcp"));
+	assert_non_null(strstr(p->diagnosis.detail, "(127.0.0.1:80/tcp)"));
+	/* "listens on port 80 only on loopback" names port 80's sockets, not the resolver's */
+	assert_null(strstr(p->diagnosis.detail, "127.0.0.11"));
 	assert_non_null(strstr(p->diagnosis.hint, "0.0.0.0"));
-	/* it cites the socket it rests on */
-	assert_int_equal(p->diagnosis.n_observed, 1);
+	/* it cites the socket it rests on first */
+	assert_int_equal(p->diagnosis.n_observed, 2);
 	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_SOCKET);
 	assert_true(nc_endpoint_equal(&p->diagnosis.observed[0].local, &loopback[0].addr));
 	assert_string_equal(p->diagnosis.observed[0].text, "in the container, 127.0.0.1:80/tcp listens");
