@@ -94,6 +94,11 @@ int nc_ct_note_exit(run_state_t *s, nc_container_target_t *ct, nc_error_t *err);
  * firewall's answers (may be NULL).  Always true once a path failed. */
 bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed,
 			const nc_diag_firewall_t *firewall, nc_diag_facts_t *ret);
+/* target-to.c: the TCP port of B that probe A --to B (no :PORT) tries,
+ * from B's socket table: a listener on an exposed port, else the lowest
+ * listener, else the first exposed port, else the lowest loopback-only
+ * listener (so the report can say so); 0 when there is none. */
+uint16_t nc_to_pick_port(const nc_platform_socket_t *socks, size_t n, const uint16_t *exposed, size_t n_exposed);
 /* Decides the environment from the route to the container. */
 void nc_ct_decide(run_state_t *s, nc_container_target_t *ct);
 

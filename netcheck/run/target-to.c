@@ -18,6 +18,7 @@
  * target-container.c below it.  Never prints. */
 #include "target-container.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,27 +61,46 @@ static int inspect_running(run_state_t *s, const char *name, uint16_t port, nc_c
  * loopback (when its sockets can be read here: what it serves, not what
  * its image declares), an exposed one first; else its first exposed TCP
  * port.  0 when none is known. */
+uint16_t nc_to_pick_port(const nc_platform_socket_t *socks, size_t n, const uint16_t *exposed, size_t n_exposed)
+{
+	uint16_t lowest = 0, lowest_loopback = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (socks[i].proto != IPPROTO_TCP)
+			continue;
+		if (nc_endpoint_is_loopback(&socks[i].local)) {
+			/* 127.0.0.11 is Docker's resolver on a user network,
+			 * in every container: never the app */
+			if (!(socks[i].local.family == AF_INET &&
+			      ntohl(socks[i].local.addr.v4.s_addr) == 0x7f00000b) &&
+			    (lowest_loopback == 0 || socks[i].local.port < lowest_loopback))
+				lowest_loopback = socks[i].local.port;
+			continue;
+		}
+		for (size_t k = 0; k < n_exposed; k++)
+			if (exposed[k] == socks[i].local.port)
+				return socks[i].local.port;
+		if (lowest == 0 || socks[i].local.port < lowest)
+			lowest = socks[i].local.port;
+	}
+	if (lowest != 0)
+		return lowest;
+	if (n_exposed > 0)
+		return exposed[0];
+	/* an app that listens on its loopback only: probed all the same, so
+	 * the report says why nothing reaches it */
+	return lowest_loopback;
+}
+
 static uint16_t port_of(const run_state_t *s, const nc_container_info_t *b, int pid)
 {
 	nc_platform_socket_t socks[NC_RUN_MAX_LISTENERS];
-	uint16_t lowest = 0;
 	size_t n = 0;
 
 	if (s->opt->to_port != 0)
 		return s->opt->to_port;
-	if (pid > 0 && nc_platform_netns_listeners(pid, socks, NC_ARRAY_SIZE(socks), &n) == 0) {
-		for (size_t i = 0; i < n; i++) {
-			if (socks[i].proto != IPPROTO_TCP || nc_endpoint_is_loopback(&socks[i].local))
-				continue;
-			for (size_t k = 0; k < b->n_exposed_tcp; k++)
-				if (b->exposed_tcp[k] == socks[i].local.port)
-					return socks[i].local.port;
-			if (lowest == 0 || socks[i].local.port < lowest)
-				lowest = socks[i].local.port;
-		}
-		if (lowest != 0)
-			return lowest;
-	}
+	if (pid > 0 && nc_platform_netns_listeners(pid, socks, NC_ARRAY_SIZE(socks), &n) == 0)
+		return nc_to_pick_port(socks, n, b->exposed_tcp, b->n_exposed_tcp);
 	return b->n_exposed_tcp > 0 ? b->exposed_tcp[0] : 0;
 }
 

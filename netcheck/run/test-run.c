@@ -4,6 +4,7 @@
  * against sockets this test opens on 127.0.0.1.  No engine, no container,
  * no capture privilege needed. */
 #include "run-internal.h"
+#include "target-container.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -410,10 +411,42 @@ static void test_run_with_makes_state(void **state)
 	assert_int_equal(nc_result_path_count(f->result), 1);
 }
 
+static nc_platform_socket_t sock_at(uint8_t proto, const char *addr, uint16_t port)
+{
+	nc_platform_socket_t so = { .proto = proto };
+
+	assert_int_equal(nc_endpoint_parse(addr, port, &so.local), 0);
+	return so;
+}
+
+/* probe A --to B with no :PORT: B's port from its socket table.  An app
+ * on its loopback only is still tried (the report then says why nothing
+ * reaches it); Docker's resolver on 127.0.0.11 never is. */
+static void test_to_pick_port(void **state)
+{
+	const uint16_t exposed[] = { 8080 };
+	nc_platform_socket_t socks[4];
+	(void)state;
+
+	socks[0] = sock_at(IPPROTO_TCP, "127.0.0.11", 41425);
+	socks[1] = sock_at(IPPROTO_UDP, "127.0.0.11", 38523);
+	assert_int_equal(nc_to_pick_port(socks, 2, NULL, 0), 0);
+	socks[2] = sock_at(IPPROTO_TCP, "127.0.0.1", 80);
+	assert_int_equal(nc_to_pick_port(socks, 3, NULL, 0), 80);
+	/* an exposed port beats a loopback listener */
+	assert_int_equal(nc_to_pick_port(socks, 3, exposed, 1), 8080);
+	/* a listener every address reaches beats both */
+	socks[3] = sock_at(IPPROTO_TCP, "::", 9090);
+	assert_int_equal(nc_to_pick_port(socks, 4, exposed, 1), 9090);
+	socks[3] = sock_at(IPPROTO_TCP, "0.0.0.0", 8080);
+	assert_int_equal(nc_to_pick_port(socks, 4, exposed, 1), 8080);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_whole_run, setup, teardown),
+		cmocka_unit_test(test_to_pick_port),
 		cmocka_unit_test_setup_teardown(test_prepare_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_while_preparing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_while_probing, setup, teardown),
