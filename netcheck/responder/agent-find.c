@@ -107,9 +107,7 @@ static int dockerd_pid(void)
 	return found;
 }
 
-/* Is this mount point (a path in mountinfo) the overlay's sandbox key:
- * ".../netns/<digits>-<id prefix>"? */
-static bool is_overlay_key(const char *mount_point, const char *netid)
+bool nc_agent_is_overlay_key(const char *mount_point, const char *netid)
 {
 	const char *base = strrchr(mount_point, '/');
 	size_t n = strnlen(netid, OVERLAY_ID_CHARS);
@@ -124,10 +122,30 @@ static bool is_overlay_key(const char *mount_point, const char *netid)
 	return *base == '-' && n == OVERLAY_ID_CHARS && strncmp(base + 1, netid, n) == 0 && base[1 + n] == '\0';
 }
 
+int nc_agent_overlay_in_mountinfo(FILE *mountinfo, int pid, const char *netid, char *path, size_t len)
+{
+	char line[1024];
+
+	/* "36 35 0:4 net:[4026532xyz] /run/docker/netns/1-abcdefghij rw ... - nsfs nsfs rw";
+	 * bounded: mountinfo of a busy engine is some thousands of lines */
+	for (int lines = 0; lines < 100000 && fgets(line, sizeof(line), mountinfo) != NULL; lines++) {
+		char *save = NULL, *field = strtok_r(line, " ", &save);
+
+		for (int k = 0; field != NULL && k < 4; k++)
+			field = strtok_r(NULL, " ", &save); /* to the 5th: the mount point */
+		if (field == NULL || !nc_agent_is_overlay_key(field, netid))
+			continue;
+		if ((size_t)snprintf(path, len, "/proc/%d/root%s", pid, field) >= len)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	return -ENOENT;
+}
+
 int nc_agent_overlay_ns(const char *netid, char *path, size_t len)
 {
-	char mountinfo[64], line[1024];
-	int pid = dockerd_pid(), r = -ENOENT;
+	char mountinfo[64];
+	int pid = dockerd_pid(), r;
 	FILE *f;
 
 	if (pid < 0)
@@ -136,22 +154,7 @@ int nc_agent_overlay_ns(const char *netid, char *path, size_t len)
 	f = fopen(mountinfo, "re");
 	if (f == NULL)
 		return -errno;
-	/* "36 35 0:4 net:[4026532xyz] /run/docker/netns/1-abcdefghij rw ... - nsfs nsfs rw";
-	 * bounded: mountinfo of a busy engine is some thousands of lines */
-	for (int lines = 0; lines < 100000 && fgets(line, sizeof(line), f) != NULL; lines++) {
-		char *save = NULL, *field = strtok_r(line, " ", &save);
-
-		for (int k = 0; field != NULL && k < 4; k++)
-			field = strtok_r(NULL, " ", &save); /* to the 5th: the mount point */
-		if (field == NULL || !is_overlay_key(field, netid))
-			continue;
-		if ((size_t)snprintf(path, len, "/proc/%d/root%s", pid, field) >= len) {
-			r = -ENAMETOOLONG;
-			break;
-		}
-		r = 0;
-		break;
-	}
+	r = nc_agent_overlay_in_mountinfo(f, pid, netid, path, len);
 	fclose(f);
 	return r;
 }

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "netcheck/agent-wire.h"
 
@@ -70,5 +71,11 @@ int nc_agent_vxlan_ifname(char *ifname, size_t len);
  * root: path (len bytes) "/proc/<dockerd>/root/.../netns/1-<netid[:10]>".
  * 0, -ESRCH (no dockerd among the pids), -ENOENT (no such namespace). */
 int nc_agent_overlay_ns(const char *netid, char *path, size_t len);
+/* The same over mountinfo (dockerd's, pid's; read to its end at most):
+ * the first mount point that is overlay netid's sandbox key.  0, -ENOENT,
+ * -ENAMETOOLONG.  Pure but for reading mountinfo. */
+int nc_agent_overlay_in_mountinfo(FILE *mountinfo, int pid, const char *netid, char *path, size_t len);
+/* Is mount_point ".../netns/<digits>-<the first 10 characters of netid>"? */
+bool nc_agent_is_overlay_key(const char *mount_point, const char *netid);
 
 #endif

@@ -517,16 +517,22 @@ static void make_container(void *arg)
 {
 	struct nc_run_agent *a = arg;
 
+	/* not cancelled by a signal half way: a create the engine carried out
+	 * but whose answer was not read would leave a container whose id is
+	 * unknown (seen: SIGINT during create left the agent on a node); the
+	 * interrupt is seen right after, and teardown removes what was made */
+	nc_engine_set_cancel(a->engine, NULL);
 	a->make_step = "refused the capture agent";
 	a->make_r = nc_engine_container_create(a->engine, &a->spec, a->id, sizeof(a->id), &a->make_err);
 	if (a->make_r < 0) {
 		a->id[0] = '\0';
-		return;
+	} else {
+		a->make_step = "did not start the capture agent";
+		a->make_r = nc_engine_container_attach(a->engine, a->id, &a->fd, &a->make_err);
+		if (a->make_r == 0)
+			a->make_r = nc_engine_container_start(a->engine, a->id, &a->make_err);
 	}
-	a->make_step = "did not start the capture agent";
-	a->make_r = nc_engine_container_attach(a->engine, a->id, &a->fd, &a->make_err);
-	if (a->make_r == 0)
-		a->make_r = nc_engine_container_start(a->engine, a->id, &a->make_err);
+	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
 }
 
 /* Runs fn(agent) for each agent that wants it, each on a thread of its
@@ -570,6 +576,8 @@ static void load_image_and_make(run_state_t *s, struct nc_run_agent *a)
 
 void nc_run_agent_wait(run_state_t *s)
 {
+	for (size_t i = 0; i < s->n_agents && nc_run_interrupted(s); i++)
+		s->agents[i]->requested = false; /* interrupted already: none made */
 	each_on_thread(s, to_make, make_container);
 	for (size_t i = 0; i < s->n_agents; i++) {
 		struct nc_run_agent *a = s->agents[i];

@@ -163,7 +163,11 @@ nothing_left "after the timed runs"
 # ---- 4. SIGINT and SIGTERM while the agents start ------------------------------------
 # (job control on: a background job of a script would ignore SIGINT otherwise)
 set -m
-for sig in INT TERM; do
+# at once (both must see the signal), then later, into the probes and teardown (the run
+# may have ended first: exit 0 then), alternating SIGINT and SIGTERM
+for try in INT:0 TERM:0 INT:0.1 TERM:0.25 INT:0.5 TERM:0.8; do
+	sig=${try%%:*} delay=${try#*:}
+	want=$([ "$sig" = INT ] && echo 130 || echo 143)
 	"$NETCHECK" run --swarm -H "$M" -H "$W" -v >"$TMP/sig.out" 2>"$TMP/sig.err" & # -v: progress lines
 	pid=$!
 	deadline=$(($(now_ms) + 60000))
@@ -172,14 +176,19 @@ for sig in INT TERM; do
 		[ "$(now_ms)" -lt "$deadline" ] || { kill -KILL "$pid"; fail "the run never opened its capture points"; }
 		sleep 0.02
 	done
+	sleep "$delay"
 	kill -s "$sig" "$pid" 2>/dev/null || true
 	set +e
 	wait "$pid"
 	rc=$?
 	set -e
-	note "SIG$sig while the agents started: exit $rc; $(grep -o 'capture agent on [a-z0-9-]*: [0-9]* of [0-9]*' "$TMP/sig.err" | tr '\n' ';')"
-	expect_eq "exit code after SIG$sig" "$rc" "$([ "$sig" = INT ] && echo 130 || echo 143)"
-	nothing_left "after SIG$sig"
+	note "SIG$sig ${delay}s after the capture points opened: exit $rc; $(grep -o 'capture agent on [a-z0-9-]*: [0-9]* of [0-9]*' "$TMP/sig.err" | tr '\n' ';')"
+	if [ "$delay" = 0 ]; then
+		expect_eq "exit code after SIG$sig" "$rc" "$want"
+	else
+		case "$rc" in 0 | "$want") ;; *) fail "SIG$sig ${delay}s after the capture points opened: exit $rc" ;; esac
+	fi
+	nothing_left "after SIG$sig ${delay}s after the capture points opened"
 done
 set +m
 
