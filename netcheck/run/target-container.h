@@ -69,6 +69,9 @@ void nc_remote_plan_capture(const nc_remote_client_t *rc, nc_run_capture_plan_t 
 void nc_remote_add_path(run_state_t *s, nc_remote_client_t *rc, nc_container_target_t *ct, uint64_t timeout);
 void nc_remote_plan_paths(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,
 			  uint64_t timeout);
+/* Whether a remote client has anything of ct to reach: it runs, on a
+ * network of its own (not none, not the host's), with a probed port. */
+bool nc_remote_wanted(const nc_container_target_t *ct);
 
 /* target-named.c: inspects the user's running container name (a name or
  * id) and takes its ports (--port, else every published TCP one), route

@@ -7,7 +7,7 @@
  * the forwarder (restarting, --network none: no port needed; host
  * network: the ports given), and netcheck's remote-client namespace.
  * Paths, capture points and facts: a container's (target-container.c)
- * and a remote client's to each published port (target-container-remote.c).
+ * and a remote client's to each published port (target-remote.c).
  * teardown: the namespace removed; the container is the user's, untouched.
  * May call: engine, platform, result, and target-container*.c /
  * run-common.c below it.  Never prints. */
@@ -75,15 +75,6 @@ struct named {
 	nc_remote_client_t remote;    /* netcheck's remote-client namespace, for the remote paths */
 };
 
-/* A remote client reaches what is published: nothing to make for a
- * container that publishes nothing, is not running or shares the host's
- * network (its ports are probed on the host's addresses). */
-static bool wants_remote(const nc_container_target_t *ct)
-{
-	return !ct->exited && !ct->info.restarting && !nc_ct_network_mode(ct, "none") &&
-	       !nc_ct_network_mode(ct, "host") && ct->n_ports + ct->n_udp_ports > 0;
-}
-
 static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
 {
 	struct named *t = target;
@@ -96,7 +87,9 @@ static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
 		nc_remote_begin(s, &t->remote);
 	r = nc_ct_inspect_named(s, &t->ct, s->opt->target, err);
 	nc_remote_join(&t->remote);
-	if (r < 0 || !wants_remote(&t->ct))
+	/* nothing to make for a container that publishes nothing, is not
+	 * running or shares the host's network (probed on the host's addresses) */
+	if (r < 0 || !nc_remote_wanted(&t->ct))
 		nc_remote_free(&t->remote);
 	if (r < 0)
 		return r;
@@ -121,8 +114,7 @@ static void named_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 
 	nc_remote_read_firewall(s, &t->remote, &t->ct);
 	nc_ct_plan_paths(s, &t->ct, timeout);
-	if (wants_remote(&t->ct))
-		nc_remote_plan_paths(s, &t->remote, &t->ct, timeout);
+	nc_remote_plan_paths(s, &t->remote, &t->ct, timeout);
 }
 
 static bool named_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)

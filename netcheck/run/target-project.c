@@ -9,9 +9,12 @@
  * route, forwarder) with its service qualifying its path names.  Paths,
  * capture points and facts: each container's (target-container.c), with
  * the result's container record set to that container's while its own
- * code runs (the shared code reads the record).  teardown: nothing.
+ * code runs (the shared code reads the record); one remote client
+ * (target-remote.c, made while the engine lists and inspects them) for
+ * every container's remote paths.  teardown: its namespace removed; the
+ * containers are the user's, untouched.
  * May call: engine, result, and target-container.c / target-named.c /
- * run-common.c below it.  Never prints. */
+ * target-remote.c / run-common.c below it.  Never prints. */
 #include "target-container.h"
 
 #include <errno.h>
@@ -25,6 +28,7 @@ typedef struct project_target {
 	nc_container_target_t cts[NC_PROJECT_MAX];
 	nc_container_t records[NC_PROJECT_MAX]; /* the result's record as each container's adoption left it */
 	size_t n;
+	nc_remote_client_t remote;    /* netcheck's remote-client namespace, for every container's remote paths */
 } project_target_t;
 
 /* The result's container record becomes container i's (the shared code
@@ -56,9 +60,13 @@ static int project_prepare(run_state_t *s, void *target, nc_error_t *err)
 	nc_container_summary_t list[64];
 	char filter[NC_NAME_MAX + 32];
 	size_t n_list = 0, n_running = 0;
+	bool remote_wanted = false;
 	int r;
 
 	snprintf(filter, sizeof(filter), "com.docker.compose.project=%s", s->opt->project);
+	/* the namespace needs nothing of the containers: made while the engine lists and inspects them */
+	t->remote.with_udp = true;
+	nc_remote_begin(s, &t->remote);
 	r = nc_engine_containers_list(s->engine, filter, list, NC_ARRAY_SIZE(list), &n_list, err);
 	if (r < 0)
 		return r;
@@ -85,6 +93,11 @@ static int project_prepare(run_state_t *s, void *target, nc_error_t *err)
 	}
 	/* the engine lists at most 64; past NC_PROJECT_MAX the report says how many were left out */
 	c->project_left_out = (unsigned)(n_running - t->n);
+	nc_remote_join(&t->remote);
+	for (size_t i = 0; i < t->n && !remote_wanted; i++)
+		remote_wanted = nc_remote_wanted(&t->cts[i]);
+	if (!remote_wanted)
+		nc_remote_free(&t->remote);
 	use_container(s, t, 0);
 	nc_ct_decide(s, &t->cts[0]);
 	return 0;
@@ -138,6 +151,8 @@ static int project_plan_capture(run_state_t *s, void *target, nc_run_capture_pla
 	use_container(s, t, 0);
 	if (r == 0 && plan->filter[0] == '\0')
 		plan->none = "no container of the project is running: nothing crosses their points";
+	if (r == 0 && plan->none == NULL)
+		nc_remote_plan_capture(&t->remote, plan);
 	return r;
 }
 
@@ -148,6 +163,7 @@ static void project_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 	for (size_t i = 0; i < t->n; i++) {
 		use_container(s, t, i);
 		nc_ct_plan_paths(s, &t->cts[i], timeout);
+		nc_remote_plan_paths(s, &t->remote, &t->cts[i], timeout);
 	}
 	use_container(s, t, 0);
 }
@@ -188,8 +204,10 @@ static const nc_forwarder_t *project_forwarder_for(const void *target, const nc_
 
 static void project_teardown(run_state_t *s, void *target)
 {
+	project_target_t *t = target;
+
 	(void)s; /* the user's containers are theirs: nothing to undo */
-	(void)target;
+	nc_remote_free(&t->remote);
 }
 
 const nc_target_ops_t nc_target_project = {

@@ -1,4 +1,5 @@
-/* The container targets' remote client (target-launched.c, target-named.c):
+/* The container targets' remote client (target-launched.c, target-named.c,
+ * target-project.c):
  * netcheck's remote-client namespace (198.18.0.0/15, made on a thread of
  * its own while the engine starts or inspects the container, held by an
  * fd so that it goes with the run), from which a published port is reached
@@ -6,8 +7,8 @@
  * DOCKER-USER's rules meet it, never through lo.  The firewall's answers
  * for its packets (read while privileged, before the probes), its capture
  * point, and its paths: the launched target's published-remote; the named
- * target's published-remote and published-remote-udp, one per probed port
- * at the address the port is published on.
+ * and project targets' published-remote and published-remote-udp, one per
+ * probed port at the address the port is published on.
  * May call: platform, probe, classify, result, and target-container.c /
  * run-paths.c / run-common.c below it.  Never prints. */
 #include "target-container.h"
@@ -171,10 +172,16 @@ static void add_port(run_state_t *s, const nc_remote_client_t *rc, const nc_cont
 		p->loopback_published = true;
 }
 
+bool nc_remote_wanted(const nc_container_target_t *ct)
+{
+	return !ct->exited && !ct->info.restarting && !nc_ct_network_mode(ct, "none") &&
+	       !nc_ct_network_mode(ct, "host") && ct->n_ports + ct->n_udp_ports > 0;
+}
+
 void nc_remote_plan_paths(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,
 			  uint64_t timeout)
 {
-	if (ct->exited || ct->info.restarting || nc_ct_network_mode(ct, "none") || nc_ct_network_mode(ct, "host"))
+	if (!nc_remote_wanted(ct))
 		return;
 	for (size_t i = 0; i < ct->n_ports; i++)
 		add_port(s, rc, ct, false, ct->ports[i], timeout);

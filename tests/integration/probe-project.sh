@@ -3,7 +3,8 @@
 # docker-compose 1.29, two services of a busybox image the test imports:
 # no registry is reachable, and compose is told never to pull), probed as
 # one report with a section per service and one exit code.
-#   - web publishes TCP 80 on every address, db on 127.0.0.1 only
+#   - web publishes TCP 80 on every address, db on 127.0.0.1 only: a remote
+#     client reaches web, and is expected not to reach db
 #   - JSON: project.services = [db, web], each with its container and paths,
 #     path names qualified by the service; JUnit: a testsuite per service
 #   - a project with no running container: one line, exit 64
@@ -46,8 +47,12 @@ expect_eq "web published-loopback" "$(json_get "$TMP/p.json" 'p["published-loopb
 expect_eq "db published-loopback" "$(json_get "$TMP/p.json" 'p["published-loopback:db"]["verdict"]')" reachable
 # the user's apps are not netcheck's responder: no UDP paths are planned for them
 expect_eq "no UDP paths" "$(json_get "$TMP/p.json" '[n for n in p if n.startswith("direct-udp")]')" "[]"
-# db's port is bound to 127.0.0.1 only: nothing is published on this host's address
-expect_eq "db has no published-remote" "$(json_get "$TMP/p.json" '"published-remote:db" in p')" False
+# a remote client (netcheck's namespace) reaches web; db's port is bound to 127.0.0.1 only:
+# from there it is expected unreachable, and counts as expected
+expect_eq "web published-remote" "$(json_get "$TMP/p.json" 'p["published-remote:web"]["verdict"]')" reachable
+expect_eq "db published-remote expectation" \
+	"$(json_get "$TMP/p.json" 'p["published-remote:db"]["expectation"]["verdict"]')" unreachable
+expect_eq "db published-remote expected" "$(json_get "$TMP/p.json" 'p["published-remote:db"]["expected"]')" True
 # text: a header per service; JUnit: a suite per service
 grep -q "^service db of Compose project $project" "$TMP/out" || fail "no text section for db"
 grep -q "^service web of Compose project $project" "$TMP/out" || fail "no text section for web"
