@@ -142,14 +142,35 @@ typedef struct nc_publish_binding {
 } nc_publish_binding_t;
 
 /* The wait for the IPv6 addresses on a path's route to leave DAD
- * (IFA_F_TENTATIVE), before the probes. */
+ * (IFA_F_TENTATIVE), before the probes: the host's addresses on the
+ * interface the route takes (the bridge) and the container's own. */
+#define NC_READY_ADDRS_MAX 8
+typedef struct nc_addr_state {
+	nc_endpoint_t address;
+	char ifname[32];             /* "br-0123456789ab"; the container's: "eth0" */
+	bool container;              /* in the container's namespace, not the host's */
+	uint32_t first_flags;        /* its IFA_F_* flags when first read */
+	uint32_t flags;              /* when last read */
+	bool was_tentative;          /* tentative when first read: waited for */
+	bool dad_failed;             /* its duplicate address detection failed (when last read) */
+	double ready_ms;             /* when it was first seen not tentative; < 0: never */
+} nc_addr_state_t;
+
 typedef struct nc_addr_readiness {
+	bool checked;                /* the addresses were read (an IPv6 path was probed) */
 	bool waited;                 /* some address was tentative when looked at */
 	bool timed_out;              /* one still was at the bound */
+	bool dad_failed;             /* one's duplicate address detection failed (IFA_F_DADFAILED) */
 	double waited_ms;
-	nc_endpoint_t address;       /* the last one still tentative (timed_out), else the last waited for */
+	double bound_ms;             /* the bound of the wait (3000; NETCHECK_IPV6_WAIT_MS) */
+	unsigned polls;              /* dumps read */
+	char error[128];             /* what could not be read; "" all */
+	nc_endpoint_t address;       /* the last one still tentative (timed_out) or failed, else the last waited for */
 	char ifname[32];             /* its interface ("docker0", "eth0@container") */
 	uint32_t flags;              /* its IFA_F_* flags when last read */
+	nc_addr_state_t addresses[NC_READY_ADDRS_MAX]; /* every address looked at */
+	size_t n_addresses;
+	bool addresses_cut;          /* there were more */
 } nc_addr_readiness_t;
 
 /* What is known of the target when a path fails.  Every pointer borrowed

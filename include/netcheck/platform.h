@@ -180,6 +180,37 @@ int nc_platform_wait_listening(int pid, uint16_t port, int proto, uint64_t deadl
 /* The wait before check number n (0-based) of nc_platform_wait_listening, in ms. */
 unsigned nc_platform_wait_step_ms(unsigned n);
 
+/* ---- addresses and their state ------------------------------------------ */
+
+/* One address of an interface, as RTM_GETADDR lists it. */
+typedef struct nc_platform_addr {
+	nc_endpoint_t address;       /* port 0 */
+	int ifindex;                 /* in the namespace it was read in */
+	char ifname[NC_IFNAME_MAX];  /* that interface's name there ("ifN" when unnamed) */
+	uint8_t prefix_len;
+	uint8_t scope;               /* RT_SCOPE_*: 0 universe (global), 253 link, 254 host */
+	uint32_t flags;              /* IFA_F_*, as the kernel gave them (for the report) */
+	bool tentative;              /* duplicate address detection runs: the kernel does not use it yet */
+	bool dad_failed;             /* it found a duplicate: never used */
+	bool global;                 /* scope global: what routes lead to */
+	bool host_scope;             /* scope host (::1): on loopback only, never in DAD */
+} nc_platform_addr_t;
+
+/* A network namespace's addresses, asked about again and again (the
+ * readiness wait polls them).  Opened in the namespace of pid (0: the
+ * calling thread's; another one needs CAP_SYS_ADMIN, so open it before
+ * privileges drop); read without any privilege afterwards.  *ret: new,
+ * nc_platform_addrs_close().  0 or negative errno. */
+typedef struct nc_platform_addrs nc_platform_addrs_t;
+int nc_platform_addrs_open(int pid, nc_platform_addrs_t **ret);
+void nc_platform_addrs_close(nc_platform_addrs_t *a); /* NULL is a no-op */
+/* The family addresses of the interfaces ifindexes (borrowed, n_ifindexes;
+ * NULL: of every interface), one dump: up to max rows of ret, *ret_n how
+ * many.  0, -E2BIG when there were more (ret holds the first max), or
+ * negative errno. */
+int nc_platform_addrs_read(nc_platform_addrs_t *a, int family, const int *ifindexes, size_t n_ifindexes,
+			   nc_platform_addr_t *ret, size_t max, size_t *ret_n);
+
 /* ---- socket timestamps ---------------------------------------------------- */
 
 /* Asks the kernel to stamp every datagram fd receives with its arrival

@@ -426,6 +426,7 @@ typedef struct nc_environment {
 	char capture_note[NC_DETAIL_MAX]; /* why capture is off, if it is */
 	char witness_note[NC_DETAIL_MAX]; /* what of the kernel's trace / drop reasons is missing, and why; "" all there */
 	bool privileges_dropped;          /* capabilities cleared before the probes */
+	nc_addr_readiness_t ipv6_ready;   /* the wait for IPv6 addresses to leave DAD before the probes (.checked: made) */
 	struct nc_capture_point_summary {
 		nc_point_kind_t kind;
 		char name[NC_POINT_NAME_MAX]; /* unique: nc_point_name() */

@@ -72,5 +72,15 @@ const void *nc_platform_nl_header(const struct nlmsghdr *nh, uint16_t type, size
  * (IFLA_LINK; its own index for a link without one).  Either may be NULL.
  * 0, -EINVAL for a name longer than IFNAMSIZ, or the kernel's -ENODEV. */
 int nc_platform_nl_link(nc_platform_nl_t *nl, const char *ifname, int *ret_ifindex, int *ret_iflink);
+/* The name of ifindex in nl's namespace (if_indextoname() knows only the
+ * calling thread's): ret, NC_IFNAME_MAX bytes, "ifN" when it cannot be
+ * named.  0 or the kernel's negative errno. */
+int nc_platform_nl_link_name(nc_platform_nl_t *nl, int ifindex, char *ret);
+
+/* One RTM_NEWADDR message (platform-addrs.c): 1 with *ret filled for an
+ * IPv4 or IPv6 address (IFA_FLAGS' 32 bits where given, else ifa_flags;
+ * ifname left empty), 0 for another message or family, -EPROTO when
+ * malformed.  Pure: the unit tests feed it built messages. */
+int nc_platform_addr_from_msg(const struct nlmsghdr *nh, nc_platform_addr_t *ret);
 
 #endif

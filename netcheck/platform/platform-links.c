@@ -1,6 +1,7 @@
 /* Linux: namespaces and links.  The one way into a network namespace
  * (setns, by pid or by fd, and back), and a link's peer inside another
- * namespace (RTM_GETLINK through platform-netlink.c).
+ * namespace and a link's name by index there (RTM_GETLINK through
+ * platform-netlink.c).
  * May call: libmnl, libc.  Never prints. */
 #include "netcheck/platform.h"
 
@@ -81,6 +82,7 @@ int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink)
 struct link_answer {
 	int *ifindex; /* borrowed, may be NULL */
 	int *iflink;  /* borrowed, may be NULL */
+	char *name;   /* borrowed, NC_IFNAME_MAX bytes, may be NULL */
 };
 
 static int on_link(const struct nlmsghdr *nh, void *data)
@@ -99,18 +101,35 @@ static int on_link(const struct nlmsghdr *nh, void *data)
 			if (mnl_attr_get_type(attr) == IFLA_LINK && mnl_attr_get_payload_len(attr) >= sizeof(uint32_t))
 				*a->iflink = (int)mnl_attr_get_u32(attr);
 	}
+	if (a->name != NULL)
+		mnl_attr_for_each(attr, nh, sizeof(*ifi))
+			if (mnl_attr_get_type(attr) == IFLA_IFNAME && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+				snprintf(a->name, NC_IFNAME_MAX, "%s", mnl_attr_get_str(attr));
 	return MNL_CB_STOP; /* one link asked, one answer, no acknowledgement */
 }
 
 int nc_platform_nl_link(nc_platform_nl_t *nl, const char *ifname, int *ret_ifindex, int *ret_iflink)
 {
 	char buf[NC_PLATFORM_NL_REQUEST_MAX];
-	struct link_answer a = { ret_ifindex, ret_iflink };
+	struct link_answer a = { ret_ifindex, ret_iflink, NULL };
 	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
 
 	ifi->ifi_family = AF_UNSPEC;
 	if (strnlen(ifname, IF_NAMESIZE) >= IF_NAMESIZE || !mnl_attr_put_strz_check(req, sizeof(buf), IFLA_IFNAME, ifname))
 		return -EINVAL;
+	return nc_platform_nl_call(nl, req, on_link, &a);
+}
+
+int nc_platform_nl_link_name(nc_platform_nl_t *nl, int ifindex, char *ret)
+{
+	char buf[NC_PLATFORM_NL_REQUEST_MAX];
+	struct link_answer a = { NULL, NULL, ret };
+	struct nlmsghdr *req = nc_platform_nl_request(buf, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(req);
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	snprintf(ret, NC_IFNAME_MAX, "if%d", ifindex);
 	return nc_platform_nl_call(nl, req, on_link, &a);
 }

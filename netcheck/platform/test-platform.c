@@ -26,7 +26,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/if_addr.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <uv.h>
 
 #include "helpers.h"
@@ -487,6 +489,80 @@ static void test_interface_address(void **state)
 	assert_int_equal(nc_platform_interface_address("lo", AF_UNIX, &a), -EINVAL);
 }
 
+/* RTM_NEWADDR as the kernel sends it for a new bridge's address in DAD:
+ * ifa_flags holds the low 8 bits, IFA_FLAGS all 32 (it wins). */
+static size_t put_newaddr(char *buf, uint8_t family, const char *addr, uint8_t scope, uint8_t flags8, int32_t flags32)
+{
+	struct nlmsghdr *nh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nh, sizeof(*ifa));
+	nc_endpoint_t e;
+
+	nh->nlmsg_type = RTM_NEWADDR;
+	ifa->ifa_family = family;
+	ifa->ifa_prefixlen = 64;
+	ifa->ifa_scope = scope;
+	ifa->ifa_flags = flags8;
+	ifa->ifa_index = 7;
+	assert_int_equal(nc_endpoint_parse(addr, 0, &e), 0);
+	mnl_attr_put(nh, IFA_ADDRESS, family == AF_INET ? 4 : 16, family == AF_INET ? (void *)&e.addr.v4 : (void *)&e.addr.v6);
+	if (flags32 >= 0)
+		mnl_attr_put_u32(nh, IFA_FLAGS, (uint32_t)flags32);
+	return nh->nlmsg_len;
+}
+
+static void test_addr_from_msg(void **state)
+{
+	char buf[256] = { 0 };
+	nc_platform_addr_t a;
+	nc_endpoint_t want;
+	(void)state;
+
+	/* tentative in both, global */
+	put_newaddr(buf, AF_INET6, "fd00:17:6::1", RT_SCOPE_UNIVERSE, 0xc0, 0xc0);
+	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), 1);
+	assert_int_equal(nc_endpoint_parse("fd00:17:6::1", 0, &want), 0);
+	assert_true(nc_endpoint_equal(&a.address, &want));
+	assert_int_equal(a.ifindex, 7);
+	assert_true(a.tentative && a.global && !a.dad_failed && !a.host_scope);
+	/* IFA_FLAGS beats ifa_flags: DAD ended (permanent only) */
+	memset(buf, 0, sizeof(buf));
+	put_newaddr(buf, AF_INET6, "fe80::1", RT_SCOPE_LINK, 0xc0, 0x80);
+	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), 1);
+	assert_true(!a.tentative && !a.global && a.flags == 0x80);
+	/* a failed one keeps its tentative flag: failed, not pending */
+	memset(buf, 0, sizeof(buf));
+	put_newaddr(buf, AF_INET6, "fd00:17:6::1", RT_SCOPE_UNIVERSE, 0x48, -1);
+	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), 1);
+	assert_true(a.dad_failed && !a.tentative);
+	/* another message type: not an address; one cut short: malformed */
+	((struct nlmsghdr *)buf)->nlmsg_type = RTM_NEWLINK;
+	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), 0);
+	((struct nlmsghdr *)buf)->nlmsg_type = RTM_NEWADDR;
+	((struct nlmsghdr *)buf)->nlmsg_len = NLMSG_HDRLEN + 2;
+	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), -EPROTO);
+}
+
+/* Our own namespace's loopback, read live: ::1 (or 127.0.0.1) in scope
+ * host, never tentative. */
+static void test_addrs_live(void **state)
+{
+	nc_platform_addr_t addrs[64];
+	nc_platform_addrs_t *a;
+	int lo = (int)if_nametoindex("lo");
+	size_t n = 0;
+	(void)state;
+
+	assert_int_equal(nc_platform_addrs_open(0, &a), 0);
+	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 64, &n), 0);
+	assert_true(n >= 1);
+	assert_string_equal(addrs[0].ifname, "lo");
+	assert_true(addrs[0].host_scope && !addrs[0].tentative);
+	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 0, &n), -E2BIG);
+	assert_int_equal(nc_platform_addrs_read(a, AF_UNIX, NULL, 0, addrs, 64, &n), -EINVAL);
+	nc_platform_addrs_close(a);
+	nc_platform_addrs_close(NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -501,6 +577,8 @@ int main(void)
 		cmocka_unit_test(test_process_is_netcheck),
 		cmocka_unit_test(test_random_and_os),
 		cmocka_unit_test(test_interface_address),
+		cmocka_unit_test(test_addr_from_msg),
+		cmocka_unit_test(test_addrs_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

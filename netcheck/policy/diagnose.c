@@ -445,22 +445,33 @@ static bool diagnose_publish(nc_path_t *p, const nc_diag_facts_t *f)
 }
 
 /* An IPv6 path whose route still had a tentative address at the bound of
- * the readiness wait: the kernel does not use it yet. */
+ * the readiness wait, or one whose duplicate address detection failed:
+ * the kernel does not use it (yet). */
 static bool diagnose_not_ready(nc_path_t *p, const nc_diag_facts_t *f)
 {
 	const nc_addr_readiness_t *r = f->ipv6_ready;
 	char a[NC_ENDPOINT_STRLEN];
 	nc_observation_t *o;
 
-	if (r == NULL || !r->timed_out || p->target.family != AF_INET6 ||
+	if (r == NULL || (!r->timed_out && !r->dad_failed) || p->target.family != AF_INET6 ||
 	    nc_endpoint_format(&r->address, false, a, sizeof(a)) < 0)
 		return false;
-	nc_path_diagnose(p, NC_DIAG_ADDRESS_NOT_READY, "run again in a few seconds; or disable DAD on that interface "
-			 "(net.ipv6.conf.IF.accept_dad=0)",
-			 "the address %s on %.32s was still tentative (duplicate address detection) after %.0f ms: "
-			 "the kernel does not use it yet", a, r->ifname, r->waited_ms);
-	o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_ROUTE, "address %s on %.32s has flags 0x%x (tentative) after %.0f ms",
-				 a, r->ifname, r->flags, r->waited_ms);
+	if (r->dad_failed) {
+		nc_path_diagnose(p, NC_DIAG_ADDRESS_NOT_READY, "find the other holder of that address (ip -6 neigh, "
+				 "the network's other containers) and give one of them another",
+				 "duplicate address detection failed for %s on %.32s: another node answers for it, "
+				 "so the kernel never uses it", a, r->ifname);
+		o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_ROUTE, "address %s on %.32s has flags 0x%x (dadfailed)",
+					 a, r->ifname, r->flags);
+	} else {
+		nc_path_diagnose(p, NC_DIAG_ADDRESS_NOT_READY, "run again in a few seconds; or disable DAD on that "
+				 "interface (net.ipv6.conf.IF.accept_dad=0)",
+				 "the address %s on %.32s was still tentative (duplicate address detection) after %.0f ms: "
+				 "the kernel does not use it yet", a, r->ifname, r->waited_ms);
+		o = nc_diagnosis_observe(&p->diagnosis, NC_OBS_ROUTE,
+					 "address %s on %.32s has flags 0x%x (tentative) after %.0f ms", a, r->ifname,
+					 r->flags, r->waited_ms);
+	}
 	if (o != NULL)
 		o->local = r->address;
 	return true;

@@ -303,6 +303,14 @@ static void test_address_not_ready(void **state)
 	p = path(r, NC_PATH_DIRECT_TCP6, "fd00:1::2", 80, NC_VERDICT_TIMEOUT, 80);
 	nc_classify_diagnose(p, NULL, &rec.f);
 	assert_int_not_equal(p->diagnosis.code, NC_DIAG_ADDRESS_NOT_READY);
+	/* a failed DAD ends the wait early: the address is never used */
+	ready.dad_failed = true;
+	ready.flags = 0x48;
+	p = path(r, NC_PATH_DIRECT_TCP6, "fd00:1::2", 80, NC_VERDICT_TIMEOUT, 80);
+	nc_classify_diagnose(p, NULL, &rec.f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_ADDRESS_NOT_READY);
+	assert_non_null(strstr(p->diagnosis.detail, "duplicate address detection failed for fd00:1::1"));
+	assert_non_null(strstr(cited(p, NC_OBS_ROUTE)->text, "flags 0x48 (dadfailed)"));
 	nc_result_free(r);
 }
 

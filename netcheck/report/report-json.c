@@ -136,6 +136,47 @@ fail:
 	return NULL;
 }
 
+/* The IPv6 readiness wait (schema 1.13): every address looked at, its
+ * flags when first and last read, when it left DAD. */
+static json_t *ipv6_ready_json(const nc_addr_readiness_t *w)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	if (o == NULL || a == NULL) {
+		json_decref(o);
+		json_decref(a);
+		return NULL;
+	}
+	SET(o, "waited", json_boolean(w->waited));
+	SET(o, "timed_out", json_boolean(w->timed_out));
+	SET(o, "dad_failed", json_boolean(w->dad_failed));
+	SET(o, "waited_ms", jms(w->waited_ms));
+	SET(o, "bound_ms", jms(w->bound_ms));
+	SET(o, "polls", json_integer(w->polls));
+	SET(o, "error", JSTR(w->error));
+	SET(o, "addresses", a);
+	for (size_t i = 0; i < w->n_addresses; i++) {
+		const nc_addr_state_t *st = &w->addresses[i];
+		json_t *e = json_object();
+
+		if (e == NULL || json_array_append_new(a, e) < 0) {
+			json_decref(e);
+			goto fail;
+		}
+		SET(e, "address", jendpoint(&st->address, false));
+		SET(e, "interface", JSTR(st->ifname));
+		SET(e, "side", json_string(st->container ? "container" : "host"));
+		SET(e, "first_flags", json_integer(st->first_flags));
+		SET(e, "flags", json_integer(st->flags));
+		SET(e, "ready_ms", st->ready_ms >= 0 ? jms(st->ready_ms) : json_null());
+	}
+	SET(o, "addresses_cut", json_boolean(w->addresses_cut));
+	return o;
+fail:
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *environment_json(const nc_environment_t *env)
 {
 	json_t *o = json_object();
@@ -157,6 +198,8 @@ static json_t *environment_json(const nc_environment_t *env)
 	SET(o, "witness_note", JSTR(env->witness_note));
 	SET(o, "privileges_dropped", json_boolean(env->privileges_dropped));
 	SET(o, "capture_points", capture_points_json(env));
+	if (env->ipv6_ready.checked)
+		SET(o, "ipv6_readiness", ipv6_ready_json(&env->ipv6_ready));
 	SET(o, "kernel", json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "host", JSTR_OR_NULL(env->kernel.host),
 				   "host_boot_id", JSTR_OR_NULL(env->kernel.host_boot_id), "container",
 				   JSTR_OR_NULL(env->kernel.container), "container_boot_id",

@@ -354,6 +354,48 @@ static void print_kernel(out_t *o, const nc_kernel_t *k)
 			 container[0] ? container : "?");
 }
 
+/* The IPv6 readiness wait before the probes: how long, for which
+ * addresses, how it ended.  One line; none when no IPv6 path was probed. */
+static void print_ipv6_ready(out_t *o, const nc_addr_readiness_t *w)
+{
+	char list[512], a[NC_ENDPOINT_STRLEN], ifname[40], err[sizeof(w->error)];
+	size_t used = 0, tentative = 0;
+
+	if (!w->checked)
+		return;
+	list[0] = '\0';
+	for (size_t i = 0; i < w->n_addresses; i++) {
+		const nc_addr_state_t *st = &w->addresses[i];
+		char when[48];
+		int n;
+
+		if (!st->was_tentative || nc_endpoint_format(&st->address, false, a, sizeof(a)) < 0)
+			continue;
+		tentative++;
+		CLEAN(st->ifname, ifname);
+		if (st->ready_ms >= 0)
+			snprintf(when, sizeof(when), "ready at %.0f ms", st->ready_ms);
+		else
+			snprintf(when, sizeof(when), "%s", st->dad_failed ? "DAD failed" : "still tentative");
+		n = snprintf(list + used, sizeof(list) - used, "%s%s on %s%s (%s)", used ? ", " : "", a, ifname,
+			     st->container ? " in the container" : "", when);
+		if (n < 0 || (size_t)n >= sizeof(list) - used)
+			break;
+		used += (size_t)n;
+	}
+	CLEAN(w->error, err);
+	if (tentative == 0)
+		text_line_printf(o, 0, 2, "IPv6 readiness: none of %zu address(es) on the routes was tentative%s%s",
+				 w->n_addresses, err[0] ? "; not read: " : "", err);
+	else
+		text_line_printf(o, 0, 2, "IPv6 readiness: waited %.0f ms (bound %.0f) for %s: %s%s%s", w->waited_ms,
+				 w->bound_ms, list,
+				 w->dad_failed ? "duplicate address detection failed"
+				 : w->timed_out ? "not ready at the bound"
+						: "ready",
+				 err[0] ? "; not read: " : "", err);
+}
+
 static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -400,6 +442,7 @@ static void print_header(out_t *o, const nc_result_t *r)
 		text_line_printf(o, 0, 2, "from container %s (%s) to %s: from inside %s's network namespace, through a "
 				 "helper netcheck started there and removed", from, from_id, name, from);
 	}
+	print_ipv6_ready(o, &env->ipv6_ready);
 }
 
 /* probe --project: a header line and a table per service, in result

@@ -361,6 +361,38 @@ static nc_result_t *build_skipped_icmp(void)
  * the container, a NAT path whose packets stop at the bridge (dropped), an
  * app listening on loopback only (refused, reset by the container), and a
  * skipped path.  Every diagnosis the reporters render, with a hint or not. */
+/* The IPv6 readiness wait of a fresh user network's first container, as
+ * a run on this host recorded it: the bridge's two addresses tentative
+ * until DAD ended, the container's (accept_dad=0) ready at once. */
+static void set_ipv6_ready(nc_environment_t *env)
+{
+	nc_addr_readiness_t *w = &env->ipv6_ready;
+	static const struct { const char *a, *ifname; bool container, tentative; double ready; } seen[] = {
+		{ "fd00:17:6::1", "br-75b6b4f330fd", false, true, 1412.3 },
+		{ "fe80::1", "br-75b6b4f330fd", false, true, 1412.3 },
+		{ "fd00:17:6::2", "eth0", true, false, 0.2 },
+	};
+
+	w->checked = w->waited = true;
+	w->waited_ms = 1412.3;
+	w->bound_ms = 3000;
+	w->polls = 71;
+	for (size_t i = 0; i < NC_ARRAY_SIZE(seen); i++) {
+		nc_addr_state_t *st = &w->addresses[w->n_addresses++];
+
+		st->address = ep(seen[i].a, 0);
+		snprintf(st->ifname, sizeof(st->ifname), "%s", seen[i].ifname);
+		st->container = seen[i].container;
+		st->was_tentative = seen[i].tentative;
+		st->first_flags = seen[i].tentative ? 0xc0 : 0x80;
+		st->flags = 0x80;
+		st->ready_ms = seen[i].ready;
+	}
+	w->address = w->addresses[0].address;
+	snprintf(w->ifname, sizeof(w->ifname), "%s", w->addresses[0].ifname);
+	w->flags = 0xc0;
+}
+
 static nc_result_t *build_failed(void)
 {
 	nc_result_t *r = nc_result_new();
@@ -368,6 +400,7 @@ static nc_result_t *build_failed(void)
 
 	assert_non_null(r);
 	set_native_environment(r);
+	set_ipv6_ready(nc_result_environment(r));
 	add_capture_point(r, NC_POINT_LOOPBACK, "lo", "loopback: the client side of published ports", 11, 0);
 	add_capture_point(r, NC_POINT_BRIDGE, "docker0", "the container bridge", 9, 0);
 	add_capture_point(r, NC_POINT_VETH, "veth1a2b", "the container's host-side veth", 6, 0);
@@ -1975,6 +2008,53 @@ static void test_kernel_desktop(void **state)
 	nc_result_free(r);
 }
 
+/* The readiness wait in both views: JSON with every address, one text
+ * line naming the ones waited for; nothing when no IPv6 path was probed. */
+static void test_ipv6_readiness(void **state)
+{
+	nc_result_t *r = build_failed();
+	nc_addr_readiness_t *w = &nc_result_environment(r)->ipv6_ready;
+	json_t *doc, *o, *a;
+	(void)state;
+
+	doc = nc_report_json(r);
+	o = json_object_get(json_object_get(doc, "environment"), "ipv6_readiness");
+	assert_non_null(o);
+	assert_true(json_is_true(json_object_get(o, "waited")));
+	assert_true(json_is_false(json_object_get(o, "timed_out")));
+	assert_int_equal(json_integer_value(json_object_get(o, "polls")), 71);
+	a = json_object_get(o, "addresses");
+	assert_int_equal(json_array_size(a), 3);
+	assert_string_equal(jget_str(json_array_get(a, 0), "address"), "fd00:17:6::1");
+	assert_string_equal(jget_str(json_array_get(a, 2), "side"), "container");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(a, 0), "first_flags")), 0xc0);
+	json_decref(doc);
+	assert_contains(render_text(r, false, false),
+			"IPv6 readiness: waited 1412 ms (bound 3000) for fd00:17:6::1 on br-75b6b4f330fd (ready at "
+			"1412 ms), fe80::1 on br-75b6b4f330fd (ready at 1412 ms): ready\n");
+	/* at the bound, one still tentative */
+	w->timed_out = true;
+	w->waited_ms = 3000;
+	w->addresses[1].ready_ms = -1;
+	assert_contains(render_text(r, false, false), "fe80::1 on br-75b6b4f330fd (still tentative): not ready at the bound\n");
+	doc = nc_report_json(r);
+	o = json_object_get(json_object_get(doc, "environment"), "ipv6_readiness");
+	assert_true(json_is_null(json_object_get(json_array_get(json_object_get(o, "addresses"), 1), "ready_ms")));
+	json_decref(doc);
+	/* none tentative */
+	for (size_t i = 0; i < w->n_addresses; i++)
+		w->addresses[i].was_tentative = false;
+	w->waited = w->timed_out = false;
+	assert_contains(render_text(r, false, false), "IPv6 readiness: none of 3 address(es) on the routes was tentative\n");
+	/* no IPv6 path: no line, no member */
+	w->checked = false;
+	assert_not_contains(render_text(r, false, false), "IPv6 readiness");
+	doc = nc_report_json(r);
+	assert_null(json_object_get(json_object_get(doc, "environment"), "ipv6_readiness"));
+	json_decref(doc);
+	nc_result_free(r);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -2009,6 +2089,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_write_samples),
 		cmocka_unit_test(test_kernel_desktop),
 		cmocka_unit_test(test_text_agent),
+		cmocka_unit_test(test_ipv6_readiness),
 	};
 
 	/* the expected strings hold UTC wall-clock times */

@@ -11,6 +11,7 @@
  *   target-project.c  every running container of a Compose project (`netcheck probe --project`)
  *   target-container.c what the two container targets share (target-container.h)
  *   run-paths.c       the helpers a target adds its paths' probes with
+ *   run-ready.c       the IPv6 readiness wait before the probes
  *   run-common.c      the helpers below everything: progress, interrupt, clock,
  *                     engine connection, environment (calls nothing above it)
  *   run-gc.c          `netcheck gc` (and the stale clean-up at the start of a run)
@@ -152,6 +153,7 @@ struct run_state {
 	struct nc_run_agent *agents[NC_MAX_NODES]; /* owned: the capture agents on the engines' side (run-agent.c):
 						    * the one of the engine, or one per swarm node */
 	size_t n_agents;
+	struct run_ready *ready;      /* owned: the IPv6 readiness wait while it runs (run-ready.c); NULL none */
 	unsigned grace_rounds;        /* grace re-armed while the agent sends its last packets */
 };
 
@@ -321,6 +323,17 @@ void nc_run_witness_free(run_state_t *s);
 void nc_run_conntrack_lookup(run_state_t *s);
 void nc_run_conntrack_record(run_state_t *s);
 void nc_run_conntrack_free(run_state_t *s);
+/* run-ready.c: the IPv6 readiness wait before the probes */
+/* Once the paths are planned, while privileged: when a probe dials IPv6,
+ * opens the netlink sockets (the container's namespace) and finds the
+ * host interfaces its routes take.  Resets the environment's ipv6_ready. */
+void nc_run_ready_open(run_state_t *s);
+/* Polls on a timer of the loop until no address on those routes is
+ * tentative (or one failed DAD, or the bound passed), then calls then
+ * (at once when nothing is to be waited for).  The loop must run. */
+void nc_run_ready_wait(run_state_t *s, void (*then)(run_state_t *s));
+/* Teardown's, whatever stopped the run: the sockets, the timer (closed on the loop). */
+void nc_run_ready_free(run_state_t *s);
 /* run-agent.c: the capture agent on the engine's side */
 /* Is it to be used (--capture-via, and whether this host sees the engine's bridge)? */
 bool nc_run_agent_wanted(const run_state_t *s);

@@ -45,6 +45,31 @@ static void on_watchdog(uv_timer_t *t)
 		nc_probe_cancel(s->probes[i]);
 }
 
+/* The wait before them is over (run-ready.c): every probe starts now. */
+static void start_probes(run_state_t *s)
+{
+	int r;
+
+	nc_run_progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
+	/* the loop's clock was last read before the target was prepared
+	 * (seconds, for a swarm), or before the readiness wait: every probe's
+	 * deadline counts from now */
+	uv_update_time(&s->loop);
+	for (size_t i = 0; i < s->n_probes; i++) {
+		r = nc_probe_start(s->probes[i], on_probe_done, s);
+		if (r < 0) {
+			nc_path_t *p = nc_result_path(s->result, s->probe_path[i]);
+
+			s->probes_done++; /* not started: no callback will come */
+			if (p->verdict == NC_VERDICT_SKIPPED)
+				p->verdict = NC_VERDICT_ERROR;
+			nc_path_set_detail(p, "the probe could not be sent: %s", nc_strerror(r));
+		}
+	}
+	if (s->probes_done == s->n_probes)
+		probes_finished(s);
+}
+
 int nc_run_probe(run_state_t *s, nc_error_t *err)
 {
 	uint64_t timeout = s->opt->probe_timeout_ms ? s->opt->probe_timeout_ms : 2000;
@@ -54,6 +79,8 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 	s->target->plan_paths(s, s->target_state, timeout);
 	/* the trace table and the drop reasons' flows, while privileged, before the first packet */
 	nc_run_witness_start(s);
+	/* the readiness wait's sockets: the container's namespace is entered now, while privileged */
+	nc_run_ready_open(s);
 	/* the capture points opened meanwhile on their threads: reading
 	 * before the first probe leaves */
 	r = nc_run_capture_open_end(s, err);
@@ -77,23 +104,9 @@ int nc_run_probe(run_state_t *s, nc_error_t *err)
 	    nc_run_drop_privileges(s, strncmp(s->eng->url(s->engine), "unix://", 7) == 0 &&
 					nc_platform_socket_needs_override(s->eng->url(s->engine) + 7)) == 0)
 		nc_result_environment(s->result)->privileges_dropped = true;
-	nc_run_progress(s, "probing %zu of %zu paths", s->n_probes, nc_result_path_count(s->result));
-	/* the loop's clock was last read before the target was prepared
-	 * (seconds, for a swarm): every probe's deadline counts from now */
-	uv_update_time(&s->loop);
-	for (size_t i = 0; i < s->n_probes; i++) {
-		r = nc_probe_start(s->probes[i], on_probe_done, s);
-		if (r < 0) {
-			nc_path_t *p = nc_result_path(s->result, s->probe_path[i]);
-
-			s->probes_done++; /* not started: no callback will come */
-			if (p->verdict == NC_VERDICT_SKIPPED)
-				p->verdict = NC_VERDICT_ERROR;
-			nc_path_set_detail(p, "the probe could not be sent: %s", nc_strerror(r));
-		}
-	}
-	if (s->probes_done == s->n_probes)
-		probes_finished(s);
+	/* the IPv6 addresses on the paths' routes are out of DAD, or the
+	 * bound passed: the probes start from the loop */
+	nc_run_ready_wait(s, start_probes);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	return 0;
 }

@@ -142,7 +142,10 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 		if (!have_facts)
 			memset(&facts, 0, sizeof(facts));
 		nc_run_witness_facts(s, i, &facts);
-		nc_classify_diagnose(p, env, have_facts || facts.traced != NULL ? &facts : NULL);
+		/* what the IPv6 readiness wait saw, for address-not-ready */
+		facts.ipv6_ready = env->ipv6_ready.checked ? &env->ipv6_ready : NULL;
+		nc_classify_diagnose(p, env,
+				     have_facts || facts.traced != NULL || facts.ipv6_ready != NULL ? &facts : NULL);
 	}
 	/* the expectations of now (a path's network, the environment), and a
 	 * warning diagnosis (a bypassed firewall rule) counts too */
@@ -182,6 +185,7 @@ int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 		nc_run_capture_finish(s);
 	nc_probe_listener_close(s->host_listener);
 	s->host_listener = NULL;
+	nc_run_ready_free(s);
 	nc_run_privileged_free(s); /* its jobs' afters write into the witness */
 	nc_run_conntrack_free(s);
 	nc_run_witness_free(s);
