@@ -57,6 +57,36 @@ static int inspect_running(run_state_t *s, const char *name, uint16_t port, nc_c
 	return 0;
 }
 
+/* A container started with --network container:X has no network of its
+ * own: the engine shows none, and its addresses are X's.  Takes X's
+ * networks (and X's mode when X is on the host's or no network). */
+static int adopt_shared_netns(run_state_t *s, nc_container_info_t *info, nc_error_t *err)
+{
+	nc_container_info_t *x; /* owned; large for the stack */
+	uint16_t port;
+	int r;
+
+	if (strncmp(info->network_mode, "container:", 10) != 0)
+		return 0;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL)
+		return nc_error_set(err, -ENOMEM, "out of memory");
+	r = inspect_running(s, info->network_mode + 10, 0, x, err);
+	if (r == 0) {
+		if (strcmp(x->network_mode, "host") == 0 || strcmp(x->network_mode, "none") == 0)
+			snprintf(info->network_mode, sizeof(info->network_mode), "%s", x->network_mode);
+		memcpy(info->networks, x->networks, sizeof(info->networks));
+		info->n_networks = x->n_networks;
+		memcpy(info->network, x->network, sizeof(info->network));
+		port = info->ip.port; /* the container port asked for stays */
+		info->ip = x->ip;
+		info->ip.port = port;
+		info->gateway = x->gateway;
+	}
+	free(x);
+	return r;
+}
+
 /* B's port: the one asked; else the TCP port B listens on beyond its
  * loopback (when its sockets can be read here: what it serves, not what
  * its image declares), an exposed one first; else its first exposed TCP
@@ -255,6 +285,8 @@ static int to_prepare(run_state_t *s, void *target, nc_error_t *err)
 	int r;
 
 	r = inspect_running(s, s->opt->target, 0, &t->from, err);
+	if (r == 0)
+		r = adopt_shared_netns(s, &t->from, err);
 	if (r < 0)
 		return r;
 	if (strcmp(t->from.network_mode, "none") == 0)
@@ -273,6 +305,8 @@ static int to_prepare(run_state_t *s, void *target, nc_error_t *err)
 				    s->opt->to, s->opt->to);
 	/* again, for the port's bindings */
 	r = nc_engine_container_inspect(s->engine, t->ct.info.id, t->ct.port, &t->ct.info, err);
+	if (r == 0)
+		r = adopt_shared_netns(s, &t->ct.info, err);
 	if (r < 0)
 		return r;
 	snprintf(t->ct.container_id, sizeof(t->ct.container_id), "%s", t->ct.info.id);

@@ -7,7 +7,10 @@
 #                                   A (eth0@peer) and arriving in B (eth0@container),
 #                                   the port found from B's own sockets, exit 0
 #   - A --to B:9999               → not-listening citing B's sockets, its SYN/RST attributed, exit 1
-#   - A --to L (127.0.0.1:8080)   → listening-on-loopback-only, exit 1
+#   - A --to L (127.0.0.1:8080)   → listening-on-loopback-only, exit 1, also
+#                                   with no :PORT (the loopback listener is the port)
+#   - S (--network container:A) --to B, B --to S:80 → reachable at A's address:
+#                                   S's addresses are A's
 #   - A --to D (default bridge)   → no network in common: by address the kernel's
 #                                   trace names Docker's isolation rule (dropped),
 #                                   by name it does not resolve, exit 1
@@ -51,6 +54,7 @@ start a --network "$net" "$img"
 start b --network "$net" "$img" httpd -f -p 8080 -h /www
 start loop --network "$net" "$img" httpd -f -p 127.0.0.1:8080 -h /www
 start d "$img" httpd -f -p 8080 -h /www
+start s --network "container:$tag-a" "$img" sleep 600
 a_state=$(state_of "$tag-a")
 b_state=$(state_of "$tag-b")
 sleep 0.5 # busybox httpd binds at once; a moment for all four
@@ -63,6 +67,8 @@ b_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress
 a_ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$tag-a")
 for path in container-to-container container-to-container-dns; do
 	expect_eq "$path verdict" "$(json_get "$TMP/ok.json" "p['$path']['verdict']")" reachable
+	# B's busybox says nothing of its peer: the packets, unchanged from A to B, say direct
+	expect_eq "$path mechanism" "$(json_get "$TMP/ok.json" "p['$path']['mechanism']")" direct
 	expect_eq "$path target" "$(json_get "$TMP/ok.json" "p['$path']['target']")" "$b_ip:8080"
 	# it left A's own address: the helper is in A's namespace
 	expect_eq "$path source" "$(json_get "$TMP/ok.json" "p['$path']['local'].rsplit(':', 1)[0]")" "$a_ip"
@@ -92,6 +98,20 @@ untouched "A --to B:9999"
 probe_to loop "$tag-loop:8080"
 expect_eq "A --to loop exit" "$rc" 1
 expect_eq "loop by address" "$(diag "$TMP/loop.json" container-to-container)" listening-on-loopback-only
+probe_to loopnoport "$tag-loop"
+expect_eq "A --to loop (no port) exit ($(tail -3 "$TMP/loopnoport.txt"))" "$rc" 1
+expect_eq "loop (no port) target" "$(json_get "$TMP/loopnoport.json" "p['container-to-container']['target'].rsplit(':', 1)[1]")" 8080
+expect_eq "loop (no port) by address" "$(diag "$TMP/loopnoport.json" container-to-container)" listening-on-loopback-only
+
+# -- a container in A's network namespace (--network container:A): A's addresses
+rc=0
+"$NETCHECK" probe "$tag-s" --to "$tag-b" --timeout 1500 --json "$TMP/shared.json" >"$TMP/shared.txt" 2>&1 || rc=$?
+expect_eq "S --to B exit ($(tail -3 "$TMP/shared.txt"))" "$rc" 0
+expect_eq "S --to B source" "$(json_get "$TMP/shared.json" "p['container-to-container']['local'].rsplit(':', 1)[0]")" "$a_ip"
+rc=0
+"$NETCHECK" probe "$tag-b" --to "$tag-s:80" --timeout 1500 --json "$TMP/toshared.json" >"$TMP/toshared.txt" 2>&1 || rc=$?
+expect_eq "B --to S:80 by address ($(tail -3 "$TMP/toshared.txt"))" "$(json_get "$TMP/toshared.json" "p['container-to-container']['verdict']")" reachable
+expect_eq "B --to S:80 target" "$(json_get "$TMP/toshared.json" "p['container-to-container']['target']")" "$a_ip:80"
 
 # -- no network in common: Docker's isolation, seen by the kernel's trace
 probe_to apart "$tag-d"
