@@ -558,6 +558,12 @@ int nc_engine_ssh_explain(nc_engine_ssh_t *s, bool timed_out, nc_error_t *err)
 		return nc_error_set(err, NC_EENGINE, "engine %s: ssh was killed by signal %d%s%s", s->url,
 				    WTERMSIG(status), line[0] ? ": " : "", line);
 	code = WEXITSTATUS(status);
+	/* 127 and not a word: ssh itself never ran.  glibc's posix_spawnp()
+	 * says ENOENT for that, except where its child cannot share our
+	 * memory (valgrind): the child then ends with 127 and prints nothing,
+	 * while a far shell's "command not found" always says so */
+	if (code == 127 && line[0] == '\0')
+		return spawn_error(s, -ENOENT, err);
 	/* 127 is the far shell's "command not found" */
 	if (code == 127 || has(line, "command not found") || has(line, "docker: not found") ||
 	    has(line, "'docker': No such file"))
