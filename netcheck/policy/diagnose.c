@@ -520,7 +520,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		nc_diagnose_observe_published(d, p, f);
 		return;
 	}
-	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
+	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) != NC_PROTO_ICMP) {
 		int state = listener_state(p, f);
 		const nc_container_facts_t *c = &f->container;
 

@@ -300,6 +300,23 @@ static void test_diagnose_socket_table(void **state)
 	assert_int_equal(p->diagnosis.n_observed, 1); /* the TCP socket; the UDP one is another protocol */
 	assert_string_equal(p->diagnosis.observed[0].text, "in the container, 0.0.0.0:8080/tcp listens");
 
+	/* a published UDP port with no UDP socket on it (docker-proxy took the
+	 * datagram; the container's kernel had nowhere to deliver it) */
+	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK_UDP, NC_VERDICT_TIMEOUT, 5353);
+	f.published = (const uint16_t[]){ 5353 };
+	nc_classify_diagnose(p, &env, &f);
+	f.published = published;
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	assert_non_null(strstr(p->diagnosis.detail, "udp port 5353"));
+	assert_non_null(strstr(p->diagnosis.detail, "0.0.0.0:53/udp")); /* what does listen */
+	f.listeners = loopback;
+	f.n_listeners = 3;
+	p = failed_path(r, NC_PATH_DIRECT_UDP, NC_VERDICT_REFUSED, 38523);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
+	f.listeners = other_port;
+	f.n_listeners = 2;
+
 	/* a socket on :: serves IPv4 and IPv6 alike: not a socket-table problem */
 	f.listeners = v6_any;
 	p = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_TIMEOUT, 80);
