@@ -384,6 +384,8 @@ static void print_ipv6_ready(out_t *o, const nc_addr_readiness_t *w)
 		used += (size_t)n;
 	}
 	CLEAN(w->error, err);
+	if (w->n_addresses == 0 && err[0] == '\0')
+		return; /* only ::1 (published-loopback6): no address to wait for, nothing to say */
 	if (tentative == 0)
 		text_line_printf(o, 0, 2, "IPv6 readiness: none of %zu address(es) on the routes was tentative%s%s",
 				 w->n_addresses, err[0] ? "; not read: " : "", err);

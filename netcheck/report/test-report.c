@@ -2046,6 +2046,9 @@ static void test_ipv6_readiness(void **state)
 		w->addresses[i].was_tentative = false;
 	w->waited = w->timed_out = false;
 	assert_contains(render_text(r, false, false), "IPv6 readiness: none of 3 address(es) on the routes was tentative\n");
+	/* no address on the routes (only ::1 was probed): no "none of 0" line */
+	w->n_addresses = 0;
+	assert_not_contains(render_text(r, false, false), "IPv6 readiness");
 	/* no IPv6 path: no line, no member */
 	w->checked = false;
 	assert_not_contains(render_text(r, false, false), "IPv6 readiness");
