@@ -61,8 +61,8 @@ static const char *const path_meanings[NC_PATH_KIND_COUNT] = {
 	[NC_PATH_PUBLISHED_LOOPBACK_UDP] = "this host sends UDP to 127.0.0.1 and the published UDP port",
 	[NC_PATH_PUBLISHED_HOST_UDP] = "this host sends UDP to its own primary address and the published UDP port",
 	[NC_PATH_CONTAINER_TO_HOST] = "the container connects to host.docker.internal (a listener netcheck opens)",
-	[NC_PATH_CONTAINER_TO_CONTAINER] = "the container connects to a second one (--peer) by its address",
-	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "the container connects to a second one (--peer) by its name",
+	[NC_PATH_CONTAINER_TO_CONTAINER] = "the container connects to a second one (run --peer; probe A --to B) by its address",
+	[NC_PATH_CONTAINER_TO_CONTAINER_DNS] = "the container connects to a second one (run --peer; probe A --to B) by its name",
 	[NC_PATH_PUBLISHED_REMOTE] = ("a client in another namespace connects to this host's address and the "
 				      "published port, as another machine would (PREROUTING, FORWARD)"),
 	[NC_PATH_PUBLISHED_REMOTE_UDP] = ("a client in another namespace sends UDP to this host's address and the "
