@@ -62,7 +62,8 @@ static bool container_left_behind(const nc_result_t *r)
 
 	if (swarm->active && (swarm->service_id[0] != '\0' || swarm->network_id[0] != '\0'))
 		return !swarm->removed && !c->kept; /* --swarm: the service and its network */
-	return c->id[0] != '\0' && !c->removed && !c->kept;
+	/* a user's container (probe, watch --container) is never ours to remove */
+	return c->id[0] != '\0' && !c->removed && !c->kept && !c->user_container;
 }
 
 int nc_exit_code(nc_command_t cmd, int status, const nc_result_t *r, int signal_received)

@@ -356,6 +356,15 @@ static void test_exit_codes(void **state)
 	assert_int_equal(nc_exit_code_for(r, NC_ECONFLICT, 0), NC_EXIT_USAGE); /* host port taken */
 	assert_int_equal(nc_exit_code_for(r, NC_ECANCELED, 0), 130); /* interrupted, signal unknown */
 	assert_int_equal(nc_exit_code_for(NULL, 0, 0), 70);
+	/* a test container of ours still there at the end is the engine's
+	 * failure; a user's container (watch --container, which exits as
+	 * run does) is never ours to remove */
+	set_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_SKIPPED, NC_MECH_NONE);
+	assert_int_equal(nc_expect_evaluate(r), 0);
+	snprintf(nc_result_container(r)->id, sizeof(nc_result_container(r)->id), "%s", "0123456789ab");
+	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_ENGINE);
+	nc_result_container(r)->user_container = true;
+	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_OK);
 	nc_result_free(r);
 }
 
