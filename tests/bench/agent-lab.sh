@@ -1,16 +1,19 @@
 #!/bin/bash
-# docs/performance.md "The capture agent on the Desktop-like lab": netcheck run on the
-# Desktop-like lab with --capture-via host and auto (the agent), alternating, 5 runs each;
-# each run's wall time and the agent's clock offset/uncertainty.  As root, under the
-# integration lock.  NETCHECK: the binary (default build/netcheck/netcheck).
+# docs/performance.md "The capture agent on the Desktop-like lab" (and "... on the rootless
+# labs"): netcheck run on a lab with --capture-via host and auto (the agent), alternating,
+# 5 runs each; each run's wall time and the agent's clock offset/uncertainty.  As root,
+# under the integration lock.  NETCHECK: the binary (default build/netcheck/netcheck);
+# NC_BENCH_LAB: desktop-lab (default), rootless-docker or rootless-podman.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$HERE/../labs/desktop-lab.sh
+LAB=$HERE/../labs/${NC_BENCH_LAB:-desktop-lab}.sh
 NC=${NETCHECK:-$HERE/../../build/netcheck/netcheck}
 TMP=$(mktemp -d)
 trap 'timeout 120 bash "$LAB" down >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 timeout 150 bash "$LAB" up >"$TMP/up.log" 2>&1 || { echo "lab up failed"; exit 1; }
-URL=$(bash "$LAB" env)
+# desktop-lab and rootless-docker print the URL; rootless-podman shell assignments
+URL=$(bash "$LAB" env | sed -n 's/^NC_PODMAN_ENGINE=//p; /^unix:/p' | tail -n 1)
+echo "lab ${NC_BENCH_LAB:-desktop-lab} at $URL"
 "$NC" run --engine "$URL" --no-color >/dev/null 2>&1 # the image import, once
 for i in 1 2 3 4 5; do
 	for via in host auto; do
