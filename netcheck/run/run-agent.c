@@ -523,7 +523,13 @@ static void make_container(void *arg)
 	 * interrupt is seen right after, and teardown removes what was made */
 	nc_engine_set_cancel(a->engine, NULL);
 	a->make_step = "refused the capture agent";
+	/* not cut short by a signal: the engine may have made the container
+	 * before its answer (the id) was read, and teardown removes only what
+	 * it knows.  A create is one short call; attach and start stay
+	 * cancellable. */
+	nc_engine_set_cancel(a->engine, NULL);
 	a->make_r = nc_engine_container_create(a->engine, &a->spec, a->id, sizeof(a->id), &a->make_err);
+	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
 	if (a->make_r < 0) {
 		a->id[0] = '\0';
 	} else {
