@@ -130,6 +130,13 @@ int nc_witness_trace_remove(nc_trace_t *t, nc_error_t *err);
  * 0, -EALREADY, -EINVAL (never started), or a UV_E* code: then cb is never
  * called. */
 int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int status, void *data), void *data);
+/* The same with the work queued by queue (uv_queue_work's shape, with
+ * queue_data first): a thread that keeps CAP_NET_ADMIN where the pool's
+ * threads dropped it.  Returns as nc_witness_trace_remove_async(), and
+ * what queue returned. */
+typedef int (*nc_witness_queue_fn)(void *queue_data, uv_work_t *req, uv_work_cb work, uv_after_work_cb after);
+int nc_witness_trace_remove_queued(nc_trace_t *t, nc_witness_queue_fn queue, void *queue_data,
+				   void (*cb)(nc_trace_t *t, int status, void *data), void *data);
 /* The fd that owns the table, for a signal handler that exits: close(2)
  * it (async-signal-safe) and the kernel removes the table; nothing may be
  * called on t after that.  -1 when the table is gone or going. */

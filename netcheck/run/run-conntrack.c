@@ -92,8 +92,7 @@ void nc_run_conntrack_lookup(run_state_t *s)
 	if (c->n == 0)
 		return;
 	c->work.data = c;
-	c->pending = (s->keep_privileges ? uv_queue_work(&s->loop, &c->work, lookup_all, looked_up)
-					 : nc_run_privileged_queue(s, &c->work, lookup_all, looked_up)) == 0;
+	c->pending = nc_run_privileged_queue(s, &c->work, lookup_all, looked_up) == 0;
 	if (!c->pending)
 		c->n = 0;
 }

@@ -288,7 +288,8 @@ int nc_run_capture_write_pcap(run_state_t *s, const nc_packet_t *pkts, size_t n,
 /* run-privileged.c: the drop of every thread's capabilities, and the one
  * thread made before it that keeps them for the witness's netlink work.
  * nc_run_privileged_start makes the thread (before the drop; 0 or negative
- * errno); _queue runs work on it and after on the loop, as uv_queue_work;
+ * errno); _queue runs work on it and after on the loop, as uv_queue_work
+ * (on libuv's pool itself when the run keeps its privileges: a watch);
  * _free waits for every job's after, then joins it; _tid is its thread id
  * (0: none).  nc_run_drop_privileges drops libuv's pool threads (one item
  * each, held until each has its own thread) and the calling thread. */

@@ -139,6 +139,8 @@ int nc_run_privileged_queue(run_state_t *s, uv_work_t *req, uv_work_cb work, uv_
 {
 	struct run_privileged *p = s->privileged;
 
+	if (s->keep_privileges) /* watch: every thread keeps them, the pool will do */
+		return uv_queue_work(&s->loop, req, work, after);
 	if (p == NULL)
 		return -ENOTCONN;
 	pthread_mutex_lock(&p->lock);

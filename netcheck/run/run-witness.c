@@ -37,8 +37,7 @@ struct run_witness {
 	nc_witness_rules_t *rules;        /* owned; NULL: none */
 	uv_work_t rules_work;             /* the ruleset read on the privileged thread (run-privileged.c) */
 	bool rules_pending;
-	uv_work_t remove_work;            /* the trace table's removal, on the same thread */
-	bool remove_pending;
+	bool remove_pending;              /* the trace table's removal, on the same thread */
 	uint8_t nft_family[NC_MAX_PATHS]; /* the family of each path's dropping rule, for its text */
 	nc_trace_flow_t flows[MAX_FLOWS];
 	size_t path_of_flow[MAX_FLOWS];   /* the result path index of each flow */
@@ -195,18 +194,16 @@ static void rules_read(uv_work_t *req, int status)
 	w->rules_pending = false;
 }
 
-static void remove_table(uv_work_t *req)
+static int privileged_queue(void *s, uv_work_t *req, uv_work_cb work, uv_after_work_cb after)
 {
-	struct run_witness *w = req->data;
-	nc_error_t err = { "" };
-
-	(void)nc_witness_trace_remove(w->trace, &err);
+	return nc_run_privileged_queue(s, req, work, after);
 }
 
-static void table_removed(uv_work_t *req, int status)
+static void table_removed(nc_trace_t *t, int status, void *data)
 {
-	struct run_witness *w = req->data;
+	struct run_witness *w = data;
 
+	(void)t;
 	(void)status;
 	w->remove_pending = false;
 }
@@ -258,11 +255,10 @@ void nc_run_witness_start(run_state_t *s)
 	}
 	w->facts.trace_status = 0;
 	/* the rules' text by handle: read off the loop (~4 ms of CPU the loop
-	 * need not spend), by the thread that keeps its privileges; a watch
-	 * keeps them all and uses the pool */
+	 * need not spend), by the thread that keeps its privileges (a watch
+	 * keeps them all: the pool) */
 	w->rules_work.data = w;
-	w->rules_pending = (s->keep_privileges ? uv_queue_work(&s->loop, &w->rules_work, read_rules, rules_read)
-					       : nc_run_privileged_queue(s, &w->rules_work, read_rules, rules_read)) == 0;
+	w->rules_pending = nc_run_privileged_queue(s, &w->rules_work, read_rules, rules_read) == 0;
 }
 
 static bool contains_reject(const char *text)
@@ -389,11 +385,7 @@ void nc_run_witness_collect(run_state_t *s)
 		/* everything read: the table's removal waits for the kernel
 		 * (10-30 ms), on the privileged thread, while the run attributes
 		 * and removes its container; nothing touches the trace until done */
-		w->remove_work.data = w;
-		if (s->keep_privileges)
-			(void)nc_witness_trace_remove_async(w->trace, NULL, NULL);
-		else
-			w->remove_pending = nc_run_privileged_queue(s, &w->remove_work, remove_table, table_removed) == 0;
+		w->remove_pending = nc_witness_trace_remove_queued(w->trace, privileged_queue, s, table_removed, w) == 0;
 	}
 	read_settings(w);
 }

@@ -280,7 +280,8 @@ static void after_remove(uv_work_t *req, int status)
 	free(w);
 }
 
-int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int status, void *data), void *data)
+int nc_witness_trace_remove_queued(nc_trace_t *t, nc_witness_queue_fn queue, void *queue_data,
+				   void (*cb)(nc_trace_t *t, int status, void *data), void *data)
 {
 	remove_work_t *w;
 	int r;
@@ -295,7 +296,7 @@ int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int s
 	*w = (remove_work_t){ .t = t, .owner = t->owner, .seq = t->seq, .cb = cb, .data = data };
 	snprintf(w->table, sizeof(w->table), "%s", t->table);
 	w->req.data = w;
-	r = uv_queue_work(t->poll->loop, &w->req, remove_on_pool, after_remove);
+	r = queue(queue_data, &w->req, remove_on_pool, after_remove);
 	if (r < 0) {
 		free(w);
 		return r;
@@ -304,6 +305,16 @@ int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int s
 	t->owner = NULL;
 	t->table_present = false;
 	return 0;
+}
+
+static int on_pool(void *loop, uv_work_t *req, uv_work_cb work, uv_after_work_cb after)
+{
+	return uv_queue_work(loop, req, work, after);
+}
+
+int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int status, void *data), void *data)
+{
+	return nc_witness_trace_remove_queued(t, on_pool, t->poll != NULL ? t->poll->loop : NULL, cb, data);
 }
 
 int nc_witness_trace_remove(nc_trace_t *t, nc_error_t *err)
@@ -487,7 +498,15 @@ int nc_witness_trace_owner_fd(const nc_trace_t *t)
 
 int nc_witness_trace_remove_async(nc_trace_t *t, void (*cb)(nc_trace_t *t, int status, void *data), void *data)
 {
+	return nc_witness_trace_remove_queued(t, NULL, NULL, cb, data);
+}
+
+int nc_witness_trace_remove_queued(nc_trace_t *t, nc_witness_queue_fn queue, void *queue_data,
+				   void (*cb)(nc_trace_t *t, int status, void *data), void *data)
+{
 	(void)t;
+	(void)queue;
+	(void)queue_data;
 	(void)cb;
 	(void)data;
 	return -EINVAL;
