@@ -346,6 +346,8 @@ typedef struct nc_path {
 	char node[NC_NAME_MAX];   /* swarm: the node id this path belongs to; "" otherwise */
 	char service[NC_NAME_MAX]; /* probe --project: the Compose service of its container; "" otherwise */
 	char container[NC_NAME_MAX]; /* probe --project: the name of the container it reaches */
+	nc_endpoint_t container_ip; /* probe --project: that container's address (its first network's),
+				     * where a published path's packets arrive; unset otherwise */
 	nc_endpoint_t target;     /* what was dialled */
 	nc_endpoint_t local;      /* our socket's local address (TCP) */
 	nc_verdict_t verdict;

@@ -500,7 +500,9 @@ int nc_run_capture_evidence(run_state_t *s, nc_error_t *err)
 		a->dialled = p->target;
 		/* a direct path reaches the address it dialled; a published one
 		 * the container's address behind the port */
-		a->container = nc_path_kind_is_direct(p->kind) ? p->target : c->ip;
+		a->container = nc_path_kind_is_direct(p->kind) ? p->target
+			       : nc_endpoint_is_set(&p->container_ip) ? p->container_ip
+								    : c->ip;
 		/* docker-proxy's [::] listener forwards to the container's IPv6
 		 * address when it has one */
 		if (!nc_path_kind_is_direct(p->kind) && p->target.family == AF_INET6 && s->capture_container6.family != 0)

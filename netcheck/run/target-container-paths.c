@@ -46,8 +46,12 @@ nc_path_t *nc_ct_add_path(run_state_t *s, const nc_container_target_t *ct, nc_pa
 		return NULL;
 	p->container_port = port;
 	snprintf(p->service, sizeof(p->service), "%s", ct->service);
-	if (ct->service[0] != '\0')
+	if (ct->service[0] != '\0') {
 		snprintf(p->container, sizeof(p->container), "%s", ct->name);
+		/* one of several containers: the run's container record is
+		 * only one of them, so the path keeps its own */
+		p->container_ip = ct->info.ip;
+	}
 	if (network != NULL)
 		snprintf(p->network, sizeof(p->network), "%s", network);
 	return p;

@@ -53,6 +53,18 @@ expect_eq "web published-remote" "$(json_get "$TMP/p.json" 'p["published-remote:
 expect_eq "db published-remote expectation" \
 	"$(json_get "$TMP/p.json" 'p["published-remote:db"]["expectation"]["verdict"]')" unreachable
 expect_eq "db published-remote expected" "$(json_get "$TMP/p.json" 'p["published-remote:db"]["expected"]')" True
+# web's published paths are attributed in web, not looked for at db's address (the
+# run's container record is one of the two): packets seen in the container, and the
+# mechanism the same as when web is probed alone
+for path in published-host published-remote; do
+	legs=$(json_get "$TMP/p.json" "sorted(set(e['leg'] for e in p['$path:web']['evidence'] if e['capture_point'] == 'eth0@container'))")
+	[ "$legs" != "[]" ] || fail "$path:web: none of its packets attributed in the container: $(json_get "$TMP/p.json" "p['$path:web']['evidence']")"
+done
+"$NETCHECK" probe "${project}_web_1" --paths 'published-host,published-remote' --json "$TMP/web.json" >/dev/null 2>&1 || true
+for path in published-host published-remote; do
+	expect_eq "$path:web mechanism as web alone" "$(json_get "$TMP/p.json" "p['$path:web']['mechanism']")" \
+		"$(json_get "$TMP/web.json" "p['$path']['mechanism']")"
+done
 # text: a header per service; JUnit: a suite per service
 grep -q "^service db of Compose project $project" "$TMP/out" || fail "no text section for db"
 grep -q "^service web of Compose project $project" "$TMP/out" || fail "no text section for web"
