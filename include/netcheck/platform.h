@@ -231,7 +231,9 @@ int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret);
  * one host route to the host's primary address via .1 and no default route,
  * so a socket made there reaches this host as a remote client would: through
  * PREROUTING and FORWARD, not OUTPUT.  Nothing here sends a packet or touches
- * iptables; net.ipv4.ip_forward is set to 1 if it was 0, and put back. */
+ * iptables or a global sysctl: the host side's net.ipv4.conf.<veth>.forwarding
+ * is the uplink's (platform-netns.c says why), so a host that does not
+ * forward a real remote client's packets does not forward the namespace's. */
 #include "netcheck/common.h" /* nc_error_t; here to keep this section in one block */
 
 #define NC_REMOTE_NAME_MAX 64
@@ -245,7 +247,8 @@ typedef struct nc_platform_remote {
 	nc_endpoint_t client_address;          /* 198.18.<a>.2, eth0 inside */
 	nc_endpoint_t host_side_address;       /* 198.18.<a>.1, on host_ifname */
 	nc_endpoint_t host_address;            /* the host's primary address: what the client connects to */
-	bool restore_ip_forward;               /* we set ip_forward 0 -> 1 */
+	char uplink_ifname[NC_IFNAME_MAX];     /* the interface of the host's primary address: real clients' way in */
+	bool forwarding;                       /* its conf/<if>/forwarding, copied to host_ifname's */
 	int held_fd;                           /* > 0: held by this fd, its name gone (nc_platform_remote_hold) */
 } nc_platform_remote_t;
 
@@ -269,7 +272,7 @@ int nc_platform_remote_subnet(const char *run_id, unsigned attempt);
  * failure whatever was made is removed again.  Needs CAP_SYS_ADMIN and
  * CAP_NET_ADMIN.  0 or negative errno, with err->text saying what failed. */
 int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err);
-/* Removes the veth and the namespace, puts ip_forward back; idempotent
+/* Removes the veth and the namespace; idempotent
  * (clears r->netns_name).  r may be NULL. */
 void nc_platform_remote_destroy(nc_platform_remote_t *r);
 /* A new socket (type SOCK_STREAM or SOCK_DGRAM, AF_INET, non-blocking,

@@ -38,7 +38,6 @@
 #include "platform-internal.h"
 
 #define NETNS_RUN_DIR "/run/netns"
-#define IP_FORWARD "/proc/sys/net/ipv4/ip_forward"
 #define HOST_IF_PREFIX "ncr"
 #define HOST_IF_ID_MAX 12 /* "ncr" + 12 = IFNAMSIZ - 1 */
 #define NS_IFNAME "eth0"
@@ -360,17 +359,37 @@ static int pick_subnet(const char *run_id, nc_platform_remote_t *r)
 	return -EADDRINUSE;
 }
 
-static int ip_forward_on(nc_platform_remote_t *r)
+/* The client's veth forwards as the uplink does.  The kernel decides
+ * forwarding per input interface: ip_route_input_slow() refuses to forward
+ * a packet that arrived on a device whose conf/<dev>/forwarding is 0
+ * (-EHOSTUNREACH; ip_error() drops it as IP_INADDRERRORS, no ICMP).
+ * net.ipv4.ip_forward is conf/all/forwarding, and writing it writes every
+ * device's value and default's (inet_forward_change()); a device made later
+ * starts with default's.  So the request of netcheck's client, entering on
+ * ncr<id> and DNATed to the container, is forwarded when ncr<id> says so,
+ * and the container's answer, entering on the Docker bridge, when the
+ * bridge says so.  A real remote client enters on the uplink (the
+ * interface of the host's primary address): ncr<id> gets the uplink's
+ * value, nothing else is touched -- with ip_forward=0 (every device 0) the
+ * client's packets are dropped where a real client's would be, and
+ * netcheck reports forwarding-disabled instead of fixing it (it used to
+ * turn ip_forward on for the run); with ip_forward=0 but the uplink and
+ * the bridge on by hand, the path works for both.  The value goes with
+ * the veth. */
+static int copy_uplink_forwarding(nc_platform_remote_t *r, const char *uplink)
 {
+	char path[96];
 	char c;
-	int k = read_sysctl_char(IP_FORWARD, &c);
+	int k;
 
-	if (k < 0 || c != '0')
+	if (snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", uplink) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	k = read_sysctl_char(path, &c);
+	if (k < 0)
 		return k;
-	k = write_sysctl(IP_FORWARD, "1");
-	if (k == 0)
-		r->restore_ip_forward = true;
-	return k;
+	r->forwarding = c == '1';
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/forwarding", r->host_ifname);
+	return write_sysctl(path, r->forwarding ? "1" : "0");
 }
 
 int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err)
@@ -387,7 +406,7 @@ int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_
 				    run_id ? run_id : "(null)", NC_REMOTE_RUN_ID_MAX);
 	}
 	step = "the host's primary IPv4 address";
-	r = nc_platform_primary_address(AF_INET, &ret->host_address, NULL, 0);
+	r = nc_platform_primary_address(AF_INET, &ret->host_address, ret->uplink_ifname, sizeof(ret->uplink_ifname));
 	if (r < 0)
 		goto fail_early;
 	step = "a free subnet of 198.18.0.0/15";
@@ -427,8 +446,8 @@ int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_
 	r = host_route_add(ns_nl, ns_if, &ret->host_address, &ret->host_side_address);
 	if (r < 0)
 		goto fail;
-	step = "enabling net.ipv4.ip_forward";
-	r = ip_forward_on(ret);
+	step = "copying the uplink's forwarding setting to the client's veth";
+	r = copy_uplink_forwarding(ret, ret->uplink_ifname);
 	if (r < 0)
 		goto fail;
 	r = 0;
@@ -482,9 +501,6 @@ void nc_platform_remote_destroy(nc_platform_remote_t *r)
 	} else if (r->netns_name[0] != '\0') {
 		(void)remove_by_names(r->netns_path, r->host_ifname);
 	}
-	/* another run may still need it; Docker wants it on anyway */
-	if (r->restore_ip_forward)
-		(void)write_sysctl(IP_FORWARD, "0");
 	memset(r, 0, sizeof(*r));
 }
 
