@@ -223,6 +223,20 @@ int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret);
 /* Control buffer size recvmsg() needs for that stamp. */
 #define NC_PLATFORM_RX_TIMESTAMP_CMSG_SPACE 64
 
+/* Asks the kernel to queue the ICMP errors a (UDP) socket of family
+ * receives with the address of their sender (IP_RECVERR, IPV6_RECVERR on
+ * Linux).  0 or negative errno. */
+int nc_platform_enable_icmp_errors(int fd, int family);
+/* Reads fd's queued ICMP errors (MSG_ERRQUEUE, without blocking, a few at
+ * most) and gives the sender of the last port unreachable: the host whose
+ * kernel refused the datagram.  0, -ENOENT if none was queued, or a
+ * negative errno. */
+int nc_platform_icmp_refused_by(int fd, nc_endpoint_t *ret);
+/* The same from one message read with MSG_ERRQUEUE.  Pure: reads its
+ * control messages only.  0, or -ENOENT if it holds no ICMP port
+ * unreachable with its sender. */
+int nc_platform_icmp_refusal_parse(const struct msghdr *msg, nc_endpoint_t *ret);
+
 /* ==== remote client namespace (Linux: platform-netns.c) ====================
  * A network namespace "netcheck-<run id>" (bind-mounted under /run/netns, as
  * `ip netns add` does) joined to the host by a veth pair: "ncr<run id, 12

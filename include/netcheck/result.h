@@ -392,6 +392,7 @@ typedef struct nc_path {
 	int http_status;          /* status of the HTTP answer; 0: HTTP not asked, or no answer */
 	char banner[NC_BANNER_MAX]; /* the first bytes a service sent unasked: printable ASCII, '.' for others */
 	nc_path_conntrack_t conntrack; /* the kernel's entry of its connection; .found false: none read */
+	nc_endpoint_t refused_by; /* UDP: the sender of the ICMP port unreachable that refused it (no port); unset none */
 } nc_path_t;
 
 /* Which kernel runs the container: this host's (the same boot id) or

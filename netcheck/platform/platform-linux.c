@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <linux/capability.h>
+#include <linux/errqueue.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +200,66 @@ int nc_platform_rx_timestamp(const struct msghdr *msg, struct timespec *ret)
 		}
 	}
 	return -ENOENT;
+}
+
+int nc_platform_enable_icmp_errors(int fd, int family)
+{
+	int on = 1;
+
+	if (family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof(on))
+			       : setsockopt(fd, IPPROTO_IP, IP_RECVERR, &on, sizeof(on)))
+		return -errno;
+	return 0;
+}
+
+int nc_platform_icmp_refusal_parse(const struct msghdr *msg, nc_endpoint_t *ret)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
+	     c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+		struct sock_extended_err ee;
+		bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+		bool v6 = c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR;
+		/* the offender (a sockaddr) follows the error in the same cmsg */
+		size_t need = sizeof(ee) + (v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+		struct sockaddr_storage from;
+
+		if ((!v4 && !v6) || c->cmsg_len < CMSG_LEN(need))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+		if (ee.ee_errno != ECONNREFUSED ||
+		    (ee.ee_origin != SO_EE_ORIGIN_ICMP && ee.ee_origin != SO_EE_ORIGIN_ICMP6))
+			continue;
+		memset(&from, 0, sizeof(from));
+		memcpy(&from, CMSG_DATA(c) + sizeof(ee), need - sizeof(ee));
+		if (from.ss_family != (v6 ? AF_INET6 : AF_INET) ||
+		    nc_endpoint_from_sockaddr((const struct sockaddr *)&from, ret) < 0)
+			continue;
+		ret->port = 0; /* an ICMP message has no port */
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int nc_platform_icmp_refused_by(int fd, nc_endpoint_t *ret)
+{
+	int found = -ENOENT;
+
+	/* one error per datagram sent: a probe sends three at most */
+	for (int i = 0; i < 8; i++) {
+		unsigned char control[512], data[64];
+		struct iovec iov = { data, sizeof(data) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		nc_endpoint_t e;
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? found : -errno;
+		if (nc_platform_icmp_refusal_parse(&msg, &e) == 0) {
+			*ret = e;
+			found = 0;
+		}
+	}
+	return found;
 }
 
 int nc_platform_ipvs(char *why, size_t len)

@@ -26,9 +26,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/errqueue.h>
 #include <linux/if_addr.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <uv.h>
 
 #include "helpers.h"
@@ -415,6 +417,65 @@ static void test_rx_timestamp(void **state)
 	close(fd);
 }
 
+/* A refused datagram's ICMP: its sender from the error queue, hand-built
+ * and live (a loopback port nothing is bound to: this host refuses). */
+static void test_icmp_refused(void **state)
+{
+	union {
+		char buf[256];
+		struct cmsghdr align;
+	} control;
+	struct sock_extended_err ee = { .ee_errno = ECONNREFUSED, .ee_origin = SO_EE_ORIGIN_ICMP, .ee_type = 3, .ee_code = 3 };
+	struct sockaddr_in from = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0xac110002) }; /* 172.17.0.2 */
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct pollfd pfd;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	nc_endpoint_t who, want;
+	uint16_t port;
+	char byte = 'x';
+	int fd;
+	(void)state;
+
+	memset(&msg, 0, sizeof(msg));
+	assert_int_equal(nc_platform_icmp_refusal_parse(&msg, &who), -ENOENT);
+	memset(&control, 0, sizeof(control));
+	msg.msg_control = control.buf;
+	msg.msg_controllen = CMSG_SPACE(sizeof(ee) + sizeof(from));
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_RECVERR;
+	c->cmsg_len = CMSG_LEN(sizeof(ee) + sizeof(from));
+	memcpy(CMSG_DATA(c), &ee, sizeof(ee));
+	memcpy(CMSG_DATA(c) + sizeof(ee), &from, sizeof(from));
+	assert_int_equal(nc_platform_icmp_refusal_parse(&msg, &who), 0);
+	assert_int_equal(nc_endpoint_parse("172.17.0.2", 0, &want), 0);
+	assert_true(nc_endpoint_equal(&who, &want));
+	/* another error (a host unreachable) is not a refusal */
+	ee.ee_errno = EHOSTUNREACH;
+	memcpy(CMSG_DATA(c), &ee, sizeof(ee));
+	assert_int_equal(nc_platform_icmp_refusal_parse(&msg, &who), -ENOENT);
+
+	/* live: a port that was free a moment ago */
+	fd = bound_socket(SOCK_DGRAM, &port);
+	close(fd);
+	to.sin_port = htons(port);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(nc_platform_enable_icmp_errors(fd, AF_INET), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(nc_platform_icmp_refused_by(fd, &who), -ENOENT); /* nothing sent yet */
+	assert_int_equal(send(fd, &byte, 1, 0), 1);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 2000), 1);
+	assert_int_equal(recv(fd, &byte, 1, MSG_DONTWAIT), -1);
+	assert_int_equal(errno, ECONNREFUSED);
+	assert_int_equal(nc_platform_icmp_refused_by(fd, &who), 0);
+	assert_int_equal(nc_endpoint_parse("127.0.0.1", 0, &want), 0);
+	assert_true(nc_endpoint_equal(&who, &want));
+	close(fd);
+}
+
 static void test_owner_scope(void **state)
 {
 	char scope[128], boot[64] = "", want[160], tiny[8];
@@ -573,6 +634,7 @@ int main(void)
 		cmocka_unit_test(test_netlink_live),
 		cmocka_unit_test(test_wait_listening),
 		cmocka_unit_test(test_rx_timestamp),
+		cmocka_unit_test(test_icmp_refused),
 		cmocka_unit_test(test_owner_scope),
 		cmocka_unit_test(test_process_is_netcheck),
 		cmocka_unit_test(test_random_and_os),

@@ -121,3 +121,63 @@ bool nc_diagnose_source_lost(nc_path_t *p)
 	nc_diagnose_observe_conntrack(&p->diagnosis, p);
 	return true;
 }
+
+/* ---- a refused UDP datagram: who sent the ICMP port unreachable ------------ */
+
+static void observe_refusal(nc_diagnosis_t *d, const nc_path_t *p, const char *from)
+{
+	nc_observation_t *o = nc_diagnosis_observe(d, NC_OBS_SOCKET, "the probe's socket heard an ICMP port "
+						   "unreachable from %s", from);
+
+	if (o != NULL) {
+		o->local = p->refused_by;
+		o->proto = NC_PROTO_UDP;
+	}
+}
+
+/* The sender (p->refused_by, from the socket's error queue) against the
+ * path's own addresses.  A refusal that crossed Docker's DNAT comes back
+ * with its source turned into the published address (the kernel
+ * translates an ICMP error like the reply it is to), so the conntrack
+ * entry tells a container behind the NAT from this host itself. */
+bool nc_diagnose_udp_refused(nc_path_t *p, const nc_diag_facts_t *f)
+{
+	const nc_path_conntrack_t *ct = &p->conntrack;
+	bool translated = ct->found && ct->dnat;
+	char from[NC_ENDPOINT_STRLEN], to[NC_ENDPOINT_STRLEN];
+
+	if (nc_path_kind_proto(p->kind) != NC_PROTO_UDP || p->verdict != NC_VERDICT_REFUSED ||
+	    !nc_endpoint_is_set(&p->refused_by))
+		return false;
+	nc_endpoint_format(&p->refused_by, false, from, sizeof(from));
+	if ((nc_path_kind_is_direct(p->kind) && nc_endpoint_addr_equal(&p->refused_by, &p->target)) ||
+	    (translated && (nc_endpoint_addr_equal(&p->refused_by, &ct->orig_dst) ||
+			    nc_endpoint_addr_equal(&p->refused_by, &ct->reply_src)))) {
+		nc_endpoint_format(translated ? &ct->reply_src : &p->target, true, to, sizeof(to));
+		nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, "check the UDP port the app listens on (--port)",
+				 "the container's kernel refused the datagram: nothing listens on udp port %u in the "
+				 "container (%s; the ICMP came from %s%s)", p->container_port, to, from,
+				 translated ? ", through Docker's NAT" : "");
+		observe_refusal(&p->diagnosis, p, from);
+		if (translated)
+			nc_diagnose_observe_conntrack(&p->diagnosis, p);
+		if (f != NULL && f->have_listeners)
+			nc_diagnose_observe_listeners(&p->diagnosis, p, f);
+		return true;
+	}
+	if (nc_path_kind_is_published(p->kind) && nc_endpoint_addr_equal(&p->refused_by, &p->target)) {
+		nc_path_diagnose(p, NC_DIAG_NO_FORWARDER, "check that the port is published for UDP (-p HOST:CONTAINER/udp)",
+				 "this host refused the datagram (the ICMP came from %s): nothing listens on udp port %u "
+				 "here and no NAT rule sent it on to the container", from, p->target.port);
+		observe_refusal(&p->diagnosis, p, from);
+		nc_diagnose_observe_conntrack(&p->diagnosis, p);
+		return true;
+	}
+	if (f != NULL && nc_diagnose_witness(p, f))
+		return true; /* the rule the trace met, or the kernel's drop, names it */
+	nc_path_diagnose(p, NC_DIAG_REJECTED, "look for a REJECT rule on the way (`nft list ruleset`), or the host at that address",
+			 "%s refused the datagram (an ICMP port unreachable), neither the container nor the address "
+			 "dialled: a REJECT rule or a forwarder on the way", from);
+	observe_refusal(&p->diagnosis, p, from); /* the entry is cited after (nc_diagnose_cite_conntrack) */
+	return true;
+}

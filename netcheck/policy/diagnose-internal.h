@@ -24,6 +24,10 @@ size_t nc_diagnose_witness_looked(nc_diagnosis_t *d, const nc_path_t *p, const n
 void nc_diagnose_observe_conntrack(nc_diagnosis_t *d, const nc_path_t *p);
 void nc_diagnose_cite_conntrack(nc_path_t *p);
 bool nc_diagnose_source_lost(nc_path_t *p);
+/* A refused UDP path whose ICMP's sender is known (p->refused_by): the
+ * container, this host, or something on the way.  False, p untouched,
+ * otherwise. */
+bool nc_diagnose_udp_refused(nc_path_t *p, const nc_diag_facts_t *f);
 /* diagnose-observe.c: the observations a diagnosis cites (d: the path's,
  * borrowed; everything else read only), and the words they share with
  * diagnose.c; diagnose.c: the helpers both read the facts with. */

@@ -520,6 +520,11 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		nc_diagnose_observe_published(d, p, f);
 		return;
 	}
+	/* who sent the ICMP that refused a datagram: the container (its
+	 * listeners cited), this host, or something on the way (then a traced
+	 * rule names it) -- the refusal's own sender first */
+	if (nc_diagnose_udp_refused(p, f))
+		return;
 	if (f->have_listeners && p->container_port != 0 && nc_path_kind_proto(p->kind) != NC_PROTO_ICMP) {
 		int state = listener_state(p, f);
 		const nc_container_facts_t *c = &f->container;

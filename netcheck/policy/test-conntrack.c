@@ -179,6 +179,58 @@ static void test_no_entry_cited(void **state)
 	nc_result_free(r);
 }
 
+/* A refused datagram: who sent the ICMP, against the path's addresses and
+ * its conntrack entry (the senders as diagnose-state.sh's UDP-only
+ * container gave them: its own address on direct-udp, the published
+ * address through Docker's NAT). */
+static void test_udp_refused_by(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_DIRECT_UDP, NC_VERDICT_REFUSED, "172.17.0.1", 40800, "172.17.0.7", 53);
+	nc_diag_facts_t f;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	p->container_port = 53;
+	p->refused_by = ep("172.17.0.7", 0);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	assert_non_null(strstr(p->diagnosis.detail, "the container's kernel refused"));
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_SOCKET);
+	assert_true(nc_endpoint_equal(&p->diagnosis.observed[0].local, &p->refused_by));
+
+	/* through Docker's NAT: the ICMP comes from the published address */
+	p = path(r, NC_PATH_PUBLISHED_HOST_UDP, NC_VERDICT_REFUSED, "192.0.2.5", 40801, "192.0.2.5", 32768);
+	p->container_port = 53;
+	entry(p, "172.17.0.7", 53, "192.0.2.5", true, "");
+	p->conntrack.proto = IPPROTO_UDP;
+	p->refused_by = ep("192.0.2.5", 0);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	assert_non_null(strstr(p->diagnosis.detail, "through Docker's NAT"));
+	assert_non_null(strstr(p->diagnosis.detail, "172.17.0.7:53"));
+	assert_non_null(cited(p));
+
+	/* the same address without a DNAT: this host refused, nothing forwards the port */
+	memset(&p->conntrack, 0, sizeof(p->conntrack));
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NO_FORWARDER);
+	assert_non_null(strstr(p->diagnosis.detail, "this host refused"));
+
+	/* a third address: something on the way */
+	p->refused_by = ep("198.51.100.1", 0);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_REJECTED);
+	assert_non_null(strstr(p->diagnosis.detail, "198.51.100.1 refused"));
+
+	/* no sender known (no error queue): not this rule's to say */
+	p->refused_by = (nc_endpoint_t){ 0 };
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_not_equal(p->diagnosis.code, NC_DIAG_NO_FORWARDER);
+	assert_int_not_equal(p->diagnosis.code, NC_DIAG_NOT_LISTENING);
+	nc_result_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +238,7 @@ int main(void)
 		cmocka_unit_test(test_dnat_keeps_source),
 		cmocka_unit_test(test_dnat_without_reply_cited),
 		cmocka_unit_test(test_no_entry_cited),
+		cmocka_unit_test(test_udp_refused_by),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "netcheck/platform.h"
 #include "netcheck/testing.h"
 
 /* ---- UDP: a nonce datagram, the responder's JSON back ------------------- */
@@ -36,8 +37,20 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const s
 	if (p->finished || nread == 0)
 		return;
 	if (nread < 0) {
-		/* a connected UDP socket hears the ICMP port unreachable */
-		nc_path_set_detail(p->path, "%s", uv_strerror((int)nread));
+		/* a connected UDP socket hears the ICMP port unreachable; the
+		 * error queue says who sent it (the container, this host, or
+		 * something on the way) */
+		uv_os_fd_t fd;
+
+		if (nread == UV_ECONNREFUSED && uv_fileno((uv_handle_t *)h, &fd) == 0 &&
+		    nc_platform_icmp_refused_by(fd, &p->path->refused_by) == 0) {
+			char from[NC_ENDPOINT_STRLEN];
+
+			nc_endpoint_format(&p->path->refused_by, false, from, sizeof(from));
+			nc_path_set_detail(p->path, "%s (ICMP port unreachable from %s)", uv_strerror((int)nread), from);
+		} else {
+			nc_path_set_detail(p->path, "%s", uv_strerror((int)nread));
+		}
 		probe_finish_on_error(p, (int)nread, false);
 		return;
 	}
@@ -111,6 +124,13 @@ int probe_udp_start(nc_probe_t *p)
 	/* connected: the local port is ours from now on, for attribution */
 	if (uv_udp_getsockname(&p->udp, (struct sockaddr *)&ss, &len) == 0)
 		(void)nc_endpoint_from_sockaddr((struct sockaddr *)&ss, &p->path->local);
+	{
+		uv_os_fd_t fd;
+
+		/* the refusal's sender; without it, a refusal is still one */
+		if (uv_fileno((uv_handle_t *)&p->udp, &fd) == 0)
+			(void)nc_platform_enable_icmp_errors(fd, p->path->target.family);
+	}
 	r = uv_udp_recv_start(&p->udp, on_udp_alloc, on_udp_recv);
 	if (r == 0)
 		r = udp_send(p);

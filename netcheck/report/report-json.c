@@ -622,6 +622,8 @@ json_t *nc_report_json_path(const nc_path_t *p)
 	if (p->kind == NC_PATH_CONTAINER_TO_HOST)
 		SET(o, "arrival", arrival_json(p));
 	SET(o, "conntrack", conntrack_json(&p->conntrack));
+	if (nc_path_kind_proto(p->kind) == NC_PROTO_UDP)
+		SET(o, "refused_by", jendpoint(&p->refused_by, false));
 	return o;
 fail:
 	json_decref(arr);

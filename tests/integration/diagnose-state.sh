@@ -103,6 +103,25 @@ probe udp
 check_schema "$TMP/udp.json"
 json_get "$TMP/udp.json" "p['published-loopback-udp']['verdict']" >/dev/null || fail "UDP only: no published-loopback-udp: $(cat "$TMP/udp.txt")"
 json_get "$TMP/udp.json" "p['direct-udp']['verdict']" >/dev/null || fail "UDP only: no direct-udp: $(cat "$TMP/udp.txt")"
+# who refused: the ICMP port unreachable's sender, from the socket's error queue
+cip=$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$tag-udp")
+expect_eq "UDP only: direct-udp verdict" "$(json_get "$TMP/udp.json" "p['direct-udp']['verdict']")" refused
+expect_eq "UDP only: direct-udp refused by" "$(json_get "$TMP/udp.json" "p['direct-udp']['refused_by']")" "$cip"
+expect_eq "UDP only: direct-udp diagnosis" "$(diag "$TMP/udp.json" direct-udp)" not-listening
+detail=$(json_get "$TMP/udp.json" "p['direct-udp']['diagnosis']['detail']")
+[[ $detail == *"the container's kernel refused"* ]] || fail "UDP only: direct-udp detail: $detail"
+sender=$(json_get "$TMP/udp.json" "[o['local'] for o in p['direct-udp']['diagnosis']['observed'] if o['source'] == 'socket'][0]")
+expect_eq "UDP only: observed sender" "${sender%:*}" "$cip" # an ICMP message has no port: :0
+grep -q "ICMP port unreachable from $cip" "$TMP/udp.txt" || fail "UDP only: the text does not name the sender: $(cat "$TMP/udp.txt")"
+note "UDP only, direct-udp: $detail"
+# through Docker's NAT the ICMP comes back from the published address: the
+# conntrack entry says the container refused it all the same
+if [ "$(json_get "$TMP/udp.json" "p.get('published-host-udp', {}).get('verdict')")" = refused ]; then
+	expect_eq "UDP only: published-host-udp diagnosis" "$(diag "$TMP/udp.json" published-host-udp)" not-listening
+	detail=$(json_get "$TMP/udp.json" "p['published-host-udp']['diagnosis']['detail']")
+	[[ $detail == *"through Docker's NAT"* ]] || fail "UDP only: published-host-udp: $detail"
+	note "UDP only, published-host-udp: $detail"
+fi
 
 # -- restarting, caught between two runs (the back-off doubles: 0.1 s, 0.2 s, ... 6.4 s after 6)
 for i in $(seq 300); do
