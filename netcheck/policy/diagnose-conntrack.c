@@ -25,7 +25,7 @@
  * masquerades by design too. */
 static bool client_address_matters(const nc_path_t *p)
 {
-	return (p->kind == NC_PATH_PUBLISHED_REMOTE || p->kind == NC_PATH_PUBLISHED_HOST ||
+	return (p->kind == NC_PATH_PUBLISHED_REMOTE || p->kind == NC_PATH_PUBLISHED_REMOTE_UDP || p->kind == NC_PATH_PUBLISHED_HOST ||
 		p->kind == NC_PATH_PUBLISHED_HOST_UDP) &&
 	       !nc_endpoint_is_loopback(&p->local);
 }
