@@ -99,18 +99,7 @@ done
 expect_eq "labelled containers left in the lab" "$(labelled_containers)" "$before"
 
 # netcheck capture CONTAINER the same way: the agent's points in the streamed file
-"$NETCHECK" run --engine "unix://$SOCK" --keep --json "$TMP/kept.json" --no-color >/dev/null 2>&1 ||
-	fail "the --keep run failed"
-kept=$(json_get "$TMP/kept.json" 'd["container"]["name"]')
-port=$(json_get "$TMP/kept.json" 'd["container"]["published_port"]')
-(sleep 1.5; curl -s -m 2 "http://127.0.0.1:$port/x" >/dev/null) &
-"$NETCHECK" capture --engine "unix://$SOCK" "$kept" --duration 3 -w "$TMP/capture.pcapng" >/dev/null 2>"$TMP/capture.err" ||
-	{ cat "$TMP/capture.err" >&2; fail "netcheck capture failed"; }
-wait
-idbs=$(capinfos "$TMP/capture.pcapng" 2>/dev/null) || fail "capinfos cannot read the capture file"
-n=$(awk '/Description = docker0@engine/ { want = 1; next } want && /Number of packets/ { print $NF; exit }' <<<"$idbs")
-[ "${n:-0}" -gt 0 ] || fail "netcheck capture: no packets on docker0@engine in its file"
-note "netcheck capture: $n packets on docker0@engine"
+expect_capture_through_agent "unix://$SOCK" docker0@engine
 "$NETCHECK" gc --engine "unix://$SOCK" --kept >/dev/null 2>&1 || fail "gc --kept failed"
 expect_eq "labelled containers left after capture and gc" "$(labelled_containers)" "$before"
 

@@ -11,7 +11,8 @@
 # and the veth in rootlesskit's namespace (where: engine) and eth0 in the
 # container have packets, the published paths are `proxy` from packets on
 # both sides of rootlesskit; an `--image` run loads the responder image for
-# its agent; SIGINT while the agent captures leaves no container; after
+# its agent; `netcheck capture` writes the agent's points; SIGINT while the
+# agent captures leaves no container; after
 # `down` no user, group, subordinate ids or process of the lab is left.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -187,6 +188,11 @@ n=$(json_get "$TMP/img.json" "sum(c['packets'] for c in d['environment']['captur
 expect_eq "--image run: responder image loaded for the agent" "$(api GET "/images/$image/json" -o /dev/null -w '%{http_code}')" 200
 expect_eq "--image run: published-loopback" "$(json_get "$TMP/img.json" 'p["published-loopback"]["mechanism"]')" proxy
 expect_eq "labelled containers left after the --image run" "$(labelled_containers)" 0
+
+# netcheck capture CONTAINER through the agent too
+expect_capture_through_agent "$ENGINE" docker0@engine
+"$NETCHECK" gc --engine "$ENGINE" --kept >/dev/null 2>&1 || fail "gc --kept failed"
+expect_eq "labelled containers left after capture and gc" "$(labelled_containers)" 0
 
 # SIGINT while the agent captures: nothing of the run is left in the lab
 interrupt_while_agent_captures --engine "$ENGINE"

@@ -322,3 +322,23 @@ expect_both_sides() {
 			"$(json_get "$1" "any(h['capture_point'] == '$2' for h in p['$path']['evidence'])")" True
 	done
 }
+
+# expect_capture_through_agent ENGINE POINT: `netcheck capture` of a container kept
+# by `netcheck run --keep` on ENGINE, with one HTTP request to its published port
+# meanwhile, writes POINT (an agent's point) with packets in its file.  The kept
+# container stays: the caller's `gc --kept` removes it.
+expect_capture_through_agent() {
+	local kept port idbs n
+	"$NETCHECK" run --engine "$1" --keep --json "$TMP/kept.json" --no-color >/dev/null 2>&1 ||
+		fail "the --keep run failed"
+	kept=$(json_get "$TMP/kept.json" 'd["container"]["name"]')
+	port=$(json_get "$TMP/kept.json" 'd["container"]["published_port"]')
+	(sleep 1.5; curl -s -m 2 "http://127.0.0.1:$port/x" >/dev/null) &
+	"$NETCHECK" capture --engine "$1" "$kept" --duration 3 -w "$TMP/capture.pcapng" >/dev/null 2>"$TMP/capture.err" ||
+		{ cat "$TMP/capture.err" >&2; fail "netcheck capture failed"; }
+	wait
+	idbs=$(capinfos "$TMP/capture.pcapng" 2>/dev/null) || fail "capinfos cannot read the capture file"
+	n=$(awk -v want="Description = $2" 'index($0, want) { found = 1; next } found && /Number of packets/ { print $NF; exit }' <<<"$idbs")
+	[ "${n:-0}" -gt 0 ] || fail "netcheck capture: no packets on $2 in its file"
+	note "netcheck capture: $n packets on $2"
+}
