@@ -47,6 +47,7 @@ URL=unix://$SOCK
 CGROUP_PARENT=/$LAB
 FW_COMMENT="netcheck-desktop-lab"
 PIDNS=${NC_LAB_PIDNS:-1}
+LAB_PORTS="20000 20999" # the lab engine's published ports (its netns's ephemeral range)
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 log() { printf 'desktop-lab: %s\n' "$*" >&2; }
@@ -158,6 +159,10 @@ up() {
 	ip -n $NS link set lo up
 	ip -n $NS link set eth0 up
 	ip -n $NS route add default via $HOST_ADDR
+	# the lab's dockerd picks published ports from its netns's ephemeral range, and the
+	# forwarder listens on the same ports here: a range of its own, below this host's
+	# (where this host's engine picks its own), so the two engines never pick the same
+	ip netns exec $NS sysctl -q -w net.ipv4.ip_local_port_range="$LAB_PORTS"
 	fw_rules add
 	# the point of the lab: the host has no route to the containers but its default
 	case "$(ip -4 route get ${CONTAINER_NET%.0/*}.2 2>/dev/null)" in
