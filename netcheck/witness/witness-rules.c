@@ -49,15 +49,14 @@ void nc_witness_rules_free(nc_witness_rules_t *r)
 	free(r);
 }
 
+/* The NFPROTO_* value nft's word names, by nc_witness_family_name()'s
+ * one table read backwards; -1 for none. */
 static int family_of(const char *word)
 {
-	static const struct { const char *name; uint8_t family; } families[] = {
-		{ "inet", 1 }, { "ip", 2 }, { "arp", 3 }, { "netdev", 5 }, { "bridge", 7 }, { "ip6", 10 },
-	};
-
-	for (size_t i = 0; i < NC_ARRAY_SIZE(families); i++)
-		if (strcmp(word, families[i].name) == 0)
-			return families[i].family;
+	for (int family = 0; family <= UINT8_MAX; family++)
+		if (strcmp(nc_witness_family_name((uint8_t)family), "unknown") != 0 &&
+		    strcmp(word, nc_witness_family_name((uint8_t)family)) == 0)
+			return family;
 	return -1;
 }
 
