@@ -95,13 +95,18 @@ int nc_platform_interface_address(const char *ifname, int family, nc_endpoint_t 
 /* iflink (peer ifindex) of ifname inside the network namespace of pid. */
 int nc_platform_netns_iflink(int pid, const char *ifname, int *ret_iflink);
 
-/* Clears every capability of this process (effective, permitted,
- * inheritable, ambient, and the bounding set) and sets no_new_privs, once
- * the capture handles and the ICMP socket are open.  keep_dac_override
- * keeps only CAP_DAC_OVERRIDE, for an engine socket that root reaches
- * through it (another user's rootless engine): without it the clean-up
- * could not reconnect.  0 or negative errno. */
-int nc_platform_drop_privileges(bool keep_dac_override);
+/* Clears every capability of the calling thread (effective, permitted,
+ * inheritable, ambient, and the bounding set) but those of keep (a mask of
+ * the NC_PLATFORM_KEEP_* below, each kept only when the thread holds it)
+ * and sets no_new_privs, once the capture handles and the ICMP socket are
+ * open.  NC_PLATFORM_KEEP_DAC_OVERRIDE: for an engine socket that root
+ * reaches only through it (another user's rootless engine), without which
+ * the clean-up could not reconnect; NC_PLATFORM_KEEP_NET_ADMIN: the one
+ * thread that does the witness's netlink work after the drop.  0 or
+ * negative errno. */
+#define NC_PLATFORM_KEEP_DAC_OVERRIDE (1ull << 1) /* CAP_DAC_OVERRIDE */
+#define NC_PLATFORM_KEEP_NET_ADMIN (1ull << 12)   /* CAP_NET_ADMIN */
+int nc_platform_drop_privileges(uint64_t keep);
 /* Does root reach this unix socket only through CAP_DAC_OVERRIDE? */
 bool nc_platform_socket_needs_override(const char *path);
 /* When run through sudo, give a file we created (fd: open on it) to the

@@ -49,23 +49,28 @@ bool nc_platform_pid_is_container(int pid, const char *container_id)
 	}
 	return found;
 }
-int nc_platform_drop_privileges(bool keep_dac_override)
+_Static_assert(NC_PLATFORM_KEEP_DAC_OVERRIDE == 1ull << CAP_DAC_OVERRIDE, "the mask is the kernel's bit");
+_Static_assert(NC_PLATFORM_KEEP_NET_ADMIN == 1ull << CAP_NET_ADMIN, "the mask is the kernel's bit");
+
+int nc_platform_drop_privileges(uint64_t keep)
 {
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
 	struct __user_cap_data_struct data[2];
+	uint64_t permitted;
 
-	/* Keep CAP_DAC_OVERRIDE only when we hold it: a member of the netcheck
-	 * group runs with file capabilities that do not include it, and asking
-	 * capset for a capability not permitted fails the whole drop. */
+	/* Keep a capability only when we hold it: a member of the netcheck
+	 * group runs with file capabilities that do not include them all, and
+	 * asking capset for a capability not permitted fails the whole drop. */
 	memset(data, 0, sizeof(data));
-	if (keep_dac_override &&
-	    (syscall(SYS_capget, &hdr, data) < 0 || (data[0].permitted & (1u << CAP_DAC_OVERRIDE)) == 0))
-		keep_dac_override = false;
+	if (syscall(SYS_capget, &hdr, data) < 0)
+		keep = 0;
+	permitted = (uint64_t)data[0].permitted | (uint64_t)data[1].permitted << 32;
+	keep &= permitted;
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
 	hdr.pid = 0;
 	/* the bounding set first: it needs CAP_SETPCAP, which goes last */
 	for (int cap = 0; cap <= 63; cap++) {
-		if (keep_dac_override && cap == CAP_DAC_OVERRIDE)
+		if (keep & (1ull << cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL && errno != EPERM)
 			return -errno;
@@ -74,9 +79,8 @@ int nc_platform_drop_privileges(bool keep_dac_override)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		return -errno;
 	memset(data, 0, sizeof(data));
-	if (keep_dac_override) {
-		data[0].effective = data[0].permitted = 1u << CAP_DAC_OVERRIDE;
-	}
+	data[0].effective = data[0].permitted = (uint32_t)keep;
+	data[1].effective = data[1].permitted = (uint32_t)(keep >> 32);
 	if (syscall(SYS_capset, &hdr, data) < 0)
 		return -errno;
 	return 0;

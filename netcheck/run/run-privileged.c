@@ -44,12 +44,17 @@ struct run_privileged {
 	size_t n_queue, n_done, pending; /* pending: queued or running, after not yet called */
 	bool stop;
 	pid_t tid;                    /* the thread's id, for the test */
+	int drop_result;              /* its own drop to CAP_NET_ADMIN: 0 or negative errno */
 };
 
 static void *privileged_main(void *data)
 {
 	struct run_privileged *p = data;
 
+	/* it keeps what its jobs need and nothing more: CAP_NET_ADMIN for the
+	 * ruleset read, the trace table's removal and the conntrack lookups
+	 * (the drop-reason program loads on the pool before the drop) */
+	p->drop_result = nc_platform_drop_privileges(NC_PLATFORM_KEEP_NET_ADMIN);
 	pthread_mutex_lock(&p->lock);
 	p->tid = (pid_t)syscall(SYS_gettid);
 	pthread_cond_broadcast(&p->wake);
@@ -205,7 +210,7 @@ static void pool_drop_work(uv_work_t *req)
 	while (!d->go)
 		pthread_cond_wait(&d->cond, &d->lock);
 	pthread_mutex_unlock(&d->lock);
-	r = nc_platform_drop_privileges(d->keep_dac_override);
+	r = nc_platform_drop_privileges(d->keep_dac_override ? NC_PLATFORM_KEEP_DAC_OVERRIDE : 0);
 	pthread_mutex_lock(&d->lock);
 	if (r < 0 && d->error == 0)
 		d->error = r;
@@ -298,7 +303,7 @@ int nc_run_drop_privileges(run_state_t *s, bool keep_dac_override)
 	if (s->loop_ready)
 		r = drop_pool(s, keep_dac_override);
 	/* the calling thread too, whatever the pool said: the less the better */
-	int q = nc_platform_drop_privileges(keep_dac_override);
+	int q = nc_platform_drop_privileges(keep_dac_override ? NC_PLATFORM_KEEP_DAC_OVERRIDE : 0);
 
 	return r < 0 ? r : q;
 }
