@@ -94,11 +94,11 @@ int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **r
  * as long anyway).  cb is called on loop exactly once, with d (new, the
  * callee's to free) and 0, or NULL, a negative errno and err (borrowed,
  * valid during cb); the loop must run until it is.  0, -EINVAL, -ENOMEM,
- * -EOPNOTSUPP (built without eBPF: nc_dropreason_new() says so in a line)
- * or a UV_E* code: then cb is never called. */
+ * -EOPNOTSUPP (built without eBPF) or a UV_E* code, with its line in err
+ * (may be NULL): then cb is never called. */
 typedef void (*nc_dropreason_new_cb)(nc_dropreason_t *d, int status, const nc_error_t *err, void *data);
 int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
-			    void *data);
+			    void *data, nc_error_t *err);
 /* Adds flows (n, copied; all or none) after the ones given so far, whose
  * indices stay: a run can load the program early, before it knows its
  * addresses, and add them when it does (a map write: microseconds).

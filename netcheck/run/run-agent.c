@@ -82,18 +82,11 @@ static void agent_note(run_state_t *s, const char *fmt, ...) __attribute__((form
 static void agent_note(run_state_t *s, const char *fmt, ...)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	size_t o = strlen(env->agent_note);
 	va_list ap;
 
 	/* every reason, in order: each point may fail for its own */
-	if (o > 0 && o + 2 < sizeof(env->agent_note)) {
-		memcpy(env->agent_note + o, "; ", 3);
-		o += 2;
-	}
-	if (o + 1 >= sizeof(env->agent_note))
-		return;
 	va_start(ap, fmt);
-	vsnprintf(env->agent_note + o, sizeof(env->agent_note) - o, fmt, ap);
+	nc_run_note_vappend(env->agent_note, sizeof(env->agent_note), fmt, ap);
 	va_end(ap);
 }
 
@@ -353,36 +346,14 @@ static bool ready(const struct nc_run_agent *a)
 	return a->dead || (a->hello && a->answered_points >= a->expected_points && a->n_samples >= AGENT_CLOCK_SAMPLES);
 }
 
-static void on_wait_timer(uv_timer_t *t)
+static bool all_ready(const void *data)
 {
-	*(bool *)t->data = true;
-}
+	const run_state_t *s = data;
 
-static bool all_ready(const run_state_t *s)
-{
 	for (size_t i = 0; i < s->n_agents; i++)
 		if (!ready(s->agents[i]))
 			return false;
 	return true;
-}
-
-/* Runs the loop until every agent is ready or ms passed. */
-static void run_until_ready(run_state_t *s, uint64_t ms)
-{
-	uv_timer_t timer;
-	bool expired = false;
-
-	if (uv_timer_init(&s->loop, &timer) < 0)
-		return;
-	timer.data = &expired;
-	/* the loop's clock stands where it last ran, perhaps seconds ago
-	 * (a swarm's tasks were waited for since): from now, not from then */
-	uv_update_time(&s->loop);
-	uv_timer_start(&timer, on_wait_timer, ms, 0);
-	while (!expired && !all_ready(s) && !nc_run_interrupted(s))
-		uv_run(&s->loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&timer, NULL);
-	uv_run(&s->loop, UV_RUN_NOWAIT); /* the timer's close callback */
 }
 
 /* A rootless engine's "host" pid namespace is this host's (rootlesskit
@@ -607,7 +578,7 @@ void nc_run_agent_wait(run_state_t *s)
 		a->poll.data = a;
 		uv_poll_start(&a->poll, UV_READABLE | UV_DISCONNECT, on_readable);
 	}
-	run_until_ready(s, AGENT_READY_MS);
+	(void)nc_run_loop_until(s, all_ready, s, AGENT_READY_MS, true);
 	for (size_t i = 0; i < s->n_agents; i++) {
 		struct nc_run_agent *a = s->agents[i];
 		const char *who = a->node_name[0] ? a->node_name : "the engine's side";

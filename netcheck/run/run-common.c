@@ -26,6 +26,61 @@ void nc_run_progress(const run_state_t *s, const char *fmt, ...)
 	s->opt->progress(s->opt->progress_data, msg);
 }
 
+void nc_run_note_vappend(char *note, size_t len, const char *fmt, va_list ap)
+{
+	size_t o = strlen(note);
+
+	/* every reason, in order, "; " between them; what does not fit is cut */
+	if (o > 0 && o + 2 < len) {
+		memcpy(note + o, "; ", 3);
+		o += 2;
+	}
+	if (o + 1 >= len)
+		return;
+	vsnprintf(note + o, len - o, fmt, ap);
+}
+
+void nc_run_note_append(char *note, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	nc_run_note_vappend(note, len, fmt, ap);
+	va_end(ap);
+}
+
+bool nc_run_flag_clear(const void *flag)
+{
+	return !*(const bool *)flag;
+}
+
+static void on_loop_timer(uv_timer_t *t)
+{
+	*(bool *)t->data = true;
+}
+
+bool nc_run_loop_until(run_state_t *s, bool (*done)(const void *data), const void *data, uint64_t ms,
+		       bool stop_on_interrupt)
+{
+	uv_timer_t timer;
+	bool expired = false;
+
+	if (done(data) || !s->loop_ready || uv_timer_init(&s->loop, &timer) < 0)
+		return done(data);
+	/* the timer also keeps the loop from returning at once with nothing
+	 * active: the loop waits for an event or the bound, never spins */
+	timer.data = &expired;
+	/* the loop's clock stands where it last ran, perhaps seconds ago
+	 * (a swarm's tasks were waited for since): from now, not from then */
+	uv_update_time(&s->loop);
+	uv_timer_start(&timer, on_loop_timer, ms, 0);
+	while (!expired && !done(data) && !(stop_on_interrupt && nc_run_interrupted(s)))
+		uv_run(&s->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&timer, NULL);
+	uv_run(&s->loop, UV_RUN_NOWAIT); /* the timer's close callback: it lives on this stack */
+	return done(data);
+}
+
 bool nc_run_interrupted(const run_state_t *s)
 {
 	return s->opt->interrupted != NULL && *s->opt->interrupted;

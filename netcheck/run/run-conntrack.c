@@ -131,8 +131,7 @@ void nc_run_conntrack_record(run_state_t *s)
 
 	if (c == NULL)
 		return;
-	while (c->pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && c->pending)
-		;
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &c->pending, NC_RUN_JOB_WAIT_MS, false);
 	for (size_t i = 0; i < c->n && !c->pending; i++) {
 		nc_path_t *p = nc_result_path(s->result, c->path[i]);
 
@@ -160,9 +159,9 @@ void nc_run_conntrack_free(run_state_t *s)
 
 	if (c == NULL)
 		return;
-	/* the work writes into c: its after runs first */
-	while (c->pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && c->pending)
-		;
-	free(c);
+	/* the work writes into c: its after runs first (one that never came
+	 * back, bounded: c is left to it) */
+	if (nc_run_loop_until(s, nc_run_flag_clear, &c->pending, NC_RUN_JOB_WAIT_MS, false))
+		free(c);
 	s->conntrack = NULL;
 }

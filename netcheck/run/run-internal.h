@@ -26,6 +26,8 @@
 #ifndef NETCHECK_RUN_INTERNAL_H
 #define NETCHECK_RUN_INTERNAL_H
 
+#include <stdarg.h>
+
 #include <uv.h>
 
 #include "netcheck/capture.h"
@@ -181,6 +183,18 @@ int nc_run_with(const nc_run_options_t *opt, const nc_target_ops_t *target, cons
 /* run-common.c: helpers every part uses; they call nothing of the run above them */
 void nc_run_progress(const run_state_t *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool nc_run_interrupted(const run_state_t *s);
+/* Runs the loop (outside its callbacks) until done(data), ms passed or,
+ * with stop_on_interrupt, the run is interrupted: the one way the run
+ * waits on its loop for a job or an answer.  Returns done(data).
+ * nc_run_flag_clear: done when the bool at flag is false. */
+#define NC_RUN_JOB_WAIT_MS 30000 /* a job on the pool or the privileged thread: ms, not seconds */
+bool nc_run_loop_until(run_state_t *s, bool (*done)(const void *data), const void *data, uint64_t ms,
+		       bool stop_on_interrupt);
+bool nc_run_flag_clear(const void *flag);
+/* Appends a reason to note (len bytes, a string), after "; " when it
+ * holds one already; cut where it does not fit. */
+void nc_run_note_append(char *note, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void nc_run_note_vappend(char *note, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 uint64_t nc_run_now_ms(void);
 void nc_run_sleep_ms(unsigned ms);
 /* Discovers, connects and negotiates (DOCKER_CERT_PATH/DOCKER_TLS_VERIFY

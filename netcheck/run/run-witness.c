@@ -59,12 +59,9 @@ bool nc_run_witness_enabled(const run_state_t *s)
 static void note(run_state_t *s, const char *what, const nc_error_t *err, int r)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
-	size_t o = strlen(env->witness_note);
 
-	if (o + 1 >= sizeof(env->witness_note))
-		return;
-	snprintf(env->witness_note + o, sizeof(env->witness_note) - o, "%s%s: %.200s", o ? "; " : "", what,
-		 err != NULL && err->text[0] ? err->text : nc_strerror(r));
+	nc_run_note_append(env->witness_note, sizeof(env->witness_note), "%s: %.200s", what,
+			   err != NULL && err->text[0] ? err->text : nc_strerror(r));
 }
 
 static void on_drops_loaded(nc_dropreason_t *d, int status, const nc_error_t *err, void *data)
@@ -103,13 +100,11 @@ void nc_run_witness_load(run_state_t *s)
 	 * read and the table's removal run on it; without it they do not run */
 	if (!s->keep_privileges && (r = nc_run_privileged_start(s)) < 0)
 		note(s, "no privileged thread for the ruleset read", NULL, r);
-	r = nc_dropreason_new_async(&s->loop, NULL, 0, on_drops_loaded, s);
+	r = nc_dropreason_new_async(&s->loop, NULL, 0, on_drops_loaded, s, &err);
 	if (r == 0) {
 		s->witness->loading = true;
 		return;
 	}
-	if (r == -EOPNOTSUPP) /* built without it: the sync call says so in its line */
-		(void)nc_dropreason_new(NULL, 0, &s->witness->drops, &err);
 	s->witness->facts.drop_status = r;
 	snprintf(s->witness->facts.drop_error, sizeof(s->witness->facts.drop_error), "%.250s",
 		 err.text[0] ? err.text : nc_strerror(r));
@@ -211,8 +206,7 @@ static void table_removed(nc_trace_t *t, int status, void *data)
 /* Waits (outside the loop's callbacks) for the ruleset read on the pool. */
 static void wait_rules(run_state_t *s, struct run_witness *w)
 {
-	while (w->rules_pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->rules_pending)
-		;
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->rules_pending, NC_RUN_JOB_WAIT_MS, false);
 }
 
 void nc_run_witness_start(run_state_t *s)
@@ -225,8 +219,7 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	/* the program has loaded on the pool meanwhile; wait for its callback
 	 * (the probes have not started: only capture reads on the loop) */
-	while (w->loading && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
-		;
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->loading, NC_RUN_JOB_WAIT_MS, false);
 	plan_flows(s, w);
 	if (w->n_flows == 0)
 		return;
@@ -423,12 +416,15 @@ void nc_run_witness_free(run_state_t *s)
 
 	if (w == NULL)
 		return;
-	/* a load still on the pool delivers its callback on the loop: run it */
-	while (w->loading && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->loading)
-		;
-	wait_rules(s, w); /* the work reads into w */
-	while (w->remove_pending && s->loop_ready && uv_run(&s->loop, UV_RUN_ONCE) >= 0 && w->remove_pending)
-		;
+	/* a load still on the pool delivers its callback on the loop, the
+	 * ruleset read and the table's removal write into w: their afters
+	 * first.  One that never came back (bounded): w is left to it. */
+	if (!nc_run_loop_until(s, nc_run_flag_clear, &w->loading, NC_RUN_JOB_WAIT_MS, false) ||
+	    !nc_run_loop_until(s, nc_run_flag_clear, &w->rules_pending, NC_RUN_JOB_WAIT_MS, false) ||
+	    !nc_run_loop_until(s, nc_run_flag_clear, &w->remove_pending, NC_RUN_JOB_WAIT_MS, false)) {
+		s->witness = NULL;
+		return;
+	}
 	/* closing the owner socket removes the table (privileges are gone by now) */
 	nc_witness_trace_free(w->trace);
 	nc_dropreason_free(w->drops);

@@ -231,25 +231,27 @@ static void on_new_done(uv_work_t *req, int status)
 }
 
 int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
-			    void *data)
+			    void *data, nc_error_t *err)
 {
 	new_work_t *w;
 	int r;
 
 	if (loop == NULL || cb == NULL || n > NC_DROP_MAX_FLOWS || (n > 0 && flows == NULL))
-		return -EINVAL;
+		return nc_error_set(err, -EINVAL, "drop reasons: bad flows");
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
-		return -ENOMEM;
+		return nc_error_set(err, -ENOMEM, "drop reasons: out of memory");
 	if (n > 0)
 		memcpy(w->flows, flows, n * sizeof(*flows));
 	w->n = n;
 	w->cb = cb;
 	w->data = data;
 	w->req.data = w;
-	if ((r = uv_queue_work(loop, &w->req, on_new_work, on_new_done)) < 0)
+	if ((r = uv_queue_work(loop, &w->req, on_new_work, on_new_done)) < 0) {
 		free(w);
-	return r;
+		return nc_error_set(err, r, "drop reasons: libuv: %s", uv_strerror(r));
+	}
+	return 0;
 }
 
 int nc_dropreason_fd(const nc_dropreason_t *d)
@@ -354,23 +356,25 @@ void nc_dropreason_free(nc_dropreason_t *d)
 
 #else /* !NC_HAVE_DROPREASON */
 
+#define WITHOUT_EBPF "drop reasons: netcheck was built without eBPF (libbpf, clang, bpftool)"
+
 int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err)
 {
 	(void)flows;
 	(void)n;
 	*ret = NULL;
-	return nc_error_set(err, -EOPNOTSUPP, "drop reasons: netcheck was built without eBPF (libbpf, clang, bpftool)");
+	return nc_error_set(err, -EOPNOTSUPP, WITHOUT_EBPF);
 }
 
 int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t n, nc_dropreason_new_cb cb,
-			    void *data)
+			    void *data, nc_error_t *err)
 {
 	(void)loop;
 	(void)flows;
 	(void)n;
 	(void)cb;
 	(void)data;
-	return -EOPNOTSUPP;
+	return nc_error_set(err, -EOPNOTSUPP, WITHOUT_EBPF);
 }
 
 int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n)

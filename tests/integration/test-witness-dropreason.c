@@ -479,7 +479,7 @@ static void test_async_keeps_the_loop_going(void **state)
 	assert_int_equal(uv_timer_init(&loop, &l.ticker), 0);
 	l.ticker.data = &l;
 	start = l.last_tick = uv_hrtime();
-	assert_int_equal(nc_dropreason_new_async(&loop, f, 0, on_loaded, &l), 0);
+	assert_int_equal(nc_dropreason_new_async(&loop, f, 0, on_loaded, &l, NULL), 0);
 	queued = uv_hrtime() - start;
 	assert_int_equal(uv_timer_start(&l.ticker, on_tick, 1, 1), 0);
 	uv_run(&loop, UV_RUN_DEFAULT);
