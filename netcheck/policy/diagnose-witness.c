@@ -122,7 +122,11 @@ static bool diagnose_kernel_drop(nc_path_t *p, const nc_diag_facts_t *f, const n
 				 "the kernel dropped the path's packets at %s (%s): the next hop never answered ARP or "
 				 "neighbour discovery", k->location, k->reason);
 	} else if (strcmp(k->reason, "NO_SOCKET") != 0 && forwarding_off(p, w)) {
-		nc_path_diagnose(p, NC_DIAG_FORWARDING_DISABLED, "sysctl -w %s=1 (and make it stick in /etc/sysctl.d)",
+		/* the hint is no format: the setting's name is spelled out */
+		nc_path_diagnose(p, NC_DIAG_FORWARDING_DISABLED,
+				 p->target.family == AF_INET6
+					 ? "sysctl -w net.ipv6.conf.all.forwarding=1 (and make it stick in /etc/sysctl.d)"
+					 : "sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)",
 				 "%s is 0 and the kernel dropped the path's packets at %s (%s): this host does not "
 				 "forward them to the container", name, k->location, k->reason);
 		observe_drop(&p->diagnosis, k);

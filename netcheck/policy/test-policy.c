@@ -759,6 +759,7 @@ static void test_diagnose_witness(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_FORWARDING_DISABLED);
 	assert_string_equal(nc_diag_code_name(p->diagnosis.code), "forwarding-disabled");
 	assert_non_null(strstr(p->diagnosis.detail, "net.ipv4.ip_forward is 0"));
+	assert_string_equal(p->diagnosis.hint, "sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)");
 	assert_int_equal(p->diagnosis.n_observed, 2);
 	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_DROP_REASON);
 	assert_string_equal(p->diagnosis.observed[0].reason, "IP_INADDRERRORS");

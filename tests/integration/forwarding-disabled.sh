@@ -48,7 +48,7 @@ save_sysctls
 
 echo 0 >/proc/sys/net/ipv4/ip_forward
 rc=0
-"$NETCHECK" run --no-capture --paths 'direct-tcp,published-host,published-remote' --json "$TMP/f.json" \
+COLUMNS=110 "$NETCHECK" run --no-capture --paths 'direct-tcp,published-host,published-remote' --json "$TMP/f.json" \
 	>"$TMP/f.txt" 2>&1 || rc=$?
 # back at once, before anything is checked
 restore_sysctls
@@ -72,4 +72,8 @@ json_get "$TMP/f.json" "[o['text'] for o in p['published-remote']['diagnosis']['
 	grep -q "net.ipv4.ip_forward = 0" || fail "the sysctl is not cited"
 grep -q "published-remote: net.ipv4.ip_forward is 0 and the kernel dropped" "$TMP/f.txt" ||
 	fail "the text has no diagnosis: $(cat "$TMP/f.txt")"
+expect_eq "hint" "$(json_get "$TMP/f.json" "p['published-remote']['diagnosis']['hint']")" \
+	"sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)"
+note "the run's text (docs/diagnosis.md quotes it):"
+sed 's/^/# /' "$TMP/f.txt" >&2
 echo "ok: forwarding-disabled is reported, not fixed"
