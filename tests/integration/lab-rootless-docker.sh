@@ -23,12 +23,20 @@ for t in rootlesskit slirp4netns newuidmap; do
 	command -v "$t" >/dev/null || prerequisite_missing "$t (Debian packages rootlesskit slirp4netns uidmap)"
 done
 
+HOST_SOCK=$SOCK # lib.sh's: the host's dockerd
 host_cid=
 dumpcap_pid=
 cleanup() {
 	local st=$? t
 	[ -z "$dumpcap_pid" ] || kill "$dumpcap_pid" 2>/dev/null || true
-	[ -z "$host_cid" ] || api DELETE "/containers/$host_cid?force=1" -o /dev/null || true
+	# the host's engine (SOCK is the rootless one's from the --image run on)
+	if [ -n "$host_cid" ]; then
+		SOCK=$HOST_SOCK api DELETE "/containers/$host_cid?force=1" -o /dev/null || true
+		if [ "$(SOCK=$HOST_SOCK api GET "/containers/$host_cid/json" -o /dev/null -w '%{http_code}')" != 404 ]; then
+			printf 'FAIL: the host container %s is left on the host engine\n' "${host_cid:0:12}" >&2
+			[ "$st" = 0 ] && st=1
+		fi
+	fi
 	t=$(date +%s%3N)
 	# the lab's own teardown is under test too: a failed down fails the test
 	if bash "$LAB" down 2>"$TMP/lab-down.err"; then
