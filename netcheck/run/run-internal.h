@@ -83,7 +83,9 @@ typedef struct nc_target_ops {
 	 * (run-paths.c), in report order; still privileged */
 	void (*plan_paths)(run_state_t *s, void *t, uint64_t timeout_ms);
 	/* the facts a diagnosis needs: those known already (path_failed false),
-	 * then, at the first path that failed, those read now.  false: none.
+	 * then, at the first path that failed, those read now (again at the
+	 * first failed path of each other container, s->failed_path naming
+	 * it, where a target has several).  false: none.
 	 * ret and what it points to: valid until teardown. */
 	bool (*gather_facts)(run_state_t *s, void *t, bool path_failed, nc_diag_facts_t *ret);
 	/* the forwarder a published path went through; NULL: none known */
@@ -120,6 +122,7 @@ struct run_state {
 	void *target_state;           /* owned: target->size bytes */
 	const nc_run_engine_ops_t *eng;
 	bool keep_privileges;         /* watch (run-watch.c): every cycle opens capture again */
+	const nc_path_t *failed_path; /* borrowed: the failed path gather_facts is asked for; NULL otherwise */
 	nc_engine_t *engine;          /* owned */
 	nc_engine_version_t version;
 	nc_engine_info_t engine_info;

@@ -118,6 +118,7 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	const nc_environment_t *env = nc_result_environment(s->result);
 	nc_diag_facts_t facts;
 	bool gathered = false, have_facts;
+	const char *facts_of = ""; /* the container (probe --project) the facts are of */
 
 	(void)err;
 	nc_run_kernel_facts(s);
@@ -135,9 +136,13 @@ static int stage_classify(run_state_t *s, nc_error_t *err)
 	for (size_t i = 0; i < nc_result_path_count(s->result); i++) {
 		nc_path_t *p = nc_result_path(s->result, i);
 
-		if (p->verdict != NC_VERDICT_REACHABLE && !gathered) {
+		if (p->verdict != NC_VERDICT_REACHABLE && (!gathered || strcmp(p->container, facts_of) != 0)) {
+			/* a project's paths are diagnosed from their own container's facts */
+			s->failed_path = p;
 			have_facts = target->gather_facts(s, s->target_state, true, &facts);
+			s->failed_path = NULL;
 			gathered = true;
+			facts_of = p->container;
 		}
 		if (!have_facts)
 			memset(&facts, 0, sizeof(facts));

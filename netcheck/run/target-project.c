@@ -168,24 +168,18 @@ static void project_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 	use_container(s, t, 0);
 }
 
-/* The facts of the first container with a failed path (the stage asks
- * once); before any failed, the first container's. */
+/* The facts of the failed path's container (the stage asks again for
+ * each container with a failed path); before any failed, the first
+ * container's. */
 static bool project_gather_facts(run_state_t *s, void *target, bool path_failed, nc_diag_facts_t *ret)
 {
 	project_target_t *t = target;
 	size_t which = 0;
 	bool have;
 
-	for (size_t i = 0; i < nc_result_path_count(s->result) && path_failed; i++) {
-		const nc_path_t *p = nc_result_path_const(s->result, i);
-
-		if (p->verdict == NC_VERDICT_REACHABLE)
-			continue;
-		for (size_t k = 0; k < t->n; k++)
-			if (strcmp(t->cts[k].name, p->container) == 0)
-				which = k;
-		break;
-	}
+	for (size_t k = 0; k < t->n && path_failed && s->failed_path != NULL; k++)
+		if (strcmp(t->cts[k].name, s->failed_path->container) == 0)
+			which = k;
 	use_container(s, t, which);
 	have = nc_ct_gather_facts(s, &t->cts[which], path_failed, NULL, ret);
 	use_container(s, t, 0);

@@ -89,6 +89,7 @@ struct fake_target {
 	bool interrupt_in_prepare;    /* sets the run's interrupt flag while preparing */
 	bool interrupt_in_plan;       /* ... while planning its paths: the probes are then cancelled */
 	enum probe_kind probe;        /* the probe of its first path */
+	bool two_containers;          /* also a failed path of container "db" and one of "web" (a project) */
 	uint16_t port;                /* on 127.0.0.1, a socket of this test's */
 	/* what happened */
 	char calls[256];              /* "survey take_survey prepare ..." */
@@ -170,14 +171,25 @@ static void target_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 	assert_int_equal(nc_result_add_path_named(s->result, NC_PATH_PUBLISHED_REMOTE, "fake", &target, &p), 0);
 	p->verdict = NC_VERDICT_SKIPPED;
 	nc_path_set_detail(p, "not sent: the fake target has no remote client");
+	for (int k = 0; k < 2 && t->two_containers; k++) {
+		assert_int_equal(nc_result_add_path_named(s->result, NC_PATH_PUBLISHED_HOST, k ? "web" : "db", &target, &p),
+				 0);
+		snprintf(p->container, sizeof(p->container), "%s", k ? "web" : "db");
+		p->verdict = NC_VERDICT_SKIPPED;
+	}
 	if (t->interrupt_in_plan)
 		*s->opt->interrupted = 1;
 }
 
 static bool target_gather_facts(run_state_t *s, void *state, bool path_failed, nc_diag_facts_t *ret)
 {
-	(void)s;
-	called(state, path_failed ? "facts(failed)" : "facts");
+	char what[NC_NAME_MAX + 16];
+
+	/* which container's facts are asked for: the failed path's */
+	snprintf(what, sizeof(what), "facts(failed%s%s)",
+		 s->failed_path != NULL && s->failed_path->container[0] ? ":" : "",
+		 s->failed_path != NULL ? s->failed_path->container : "");
+	called(state, path_failed ? what : "facts");
 	memset(ret, 0, sizeof(*ret));
 	return false;
 }
@@ -399,6 +411,20 @@ static void test_connect_fails(void **state)
 	assert_false(f->s->loop_ready);
 }
 
+/* A target of several containers (probe --project): each failed path is
+ * diagnosed from its own container's facts, read once per container. */
+static void test_facts_per_container(void **state)
+{
+	struct fixture *f = *state;
+	nc_error_t err = { "" };
+
+	f->target.probe = NO_PROBE;
+	f->target.two_containers = true;
+	assert_int_equal(nc_run_stages(f->s, &err), 0);
+	assert_string_equal(f->target.calls, "survey take_survey prepare plan_capture plan_paths facts facts(failed) "
+					      "facts(failed:db) facts(failed:web) teardown");
+}
+
 /* nc_run_with() makes the target's state itself: ops->size bytes, zeroed. */
 static void test_run_with_makes_state(void **state)
 {
@@ -447,6 +473,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_whole_run, setup, teardown),
 		cmocka_unit_test(test_to_pick_port),
+		cmocka_unit_test_setup_teardown(test_facts_per_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_while_preparing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_while_probing, setup, teardown),
