@@ -67,6 +67,22 @@ elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$elapsed_ms" -lt 3000 ] || fail "never-answers took ${elapsed_ms} ms with a 500 ms engine timeout"
 grep -q "$TMP/fake.sock" "$TMP/err" || fail "the timeout message must name the engine"
 unfake
+# a user who may not use the engine (not root, not in the docker group):
+# one line naming the socket, 77, and --capture-via engine changes nothing
+# (no agent is tried without the engine; nothing is made)
+command -v setpriv >/dev/null || prerequisite_missing "setpriv (util-linux)"
+before=$(labelled_containers)
+for via in auto engine; do
+	rc=0
+	env HOME="$TMP" setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		"$NETCHECK" run --capture-via "$via" --engine "unix://$SOCK" >"$TMP/out" 2>"$TMP/err" </dev/null || rc=$?
+	expect_eq "no engine access (--capture-via $via): exit ($(cat "$TMP/err"))" "$rc" 77
+	one_line "$TMP/err" "no engine access"
+	grep -q "permission denied on $SOCK" "$TMP/err" || fail "no engine access: '$(cat "$TMP/err")' does not name the socket"
+	[ ! -s "$TMP/out" ] || fail "no engine access: printed a report"
+done
+expect_eq "no engine access: containers made" "$(labelled_containers)" "$before"
+
 # the same answers under valgrind memcheck: a clear error, and no memory
 # error or leak on any of them
 if command -v valgrind >/dev/null; then
