@@ -10,8 +10,9 @@
  * drops its own capabilities, and the calling thread last.
  *
  * The witness's netlink work after the probes (the ruleset read, the trace
- * table's removal) needs CAP_NET_ADMIN: it runs on one dedicated thread
- * made for exactly that before the drop (nc_run_privileged_start), which
+ * table's removal, conntrack lookups) needs CAP_NET_ADMIN: it runs on one
+ * dedicated thread made for exactly that before the drop
+ * (nc_run_privileged_start), which keeps that capability and no other and
  * never parses anything a container sent.  Its jobs look like libuv's
  * uv_queue_work: work on the thread, then after on the loop.
  *
