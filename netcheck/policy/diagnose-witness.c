@@ -95,6 +95,14 @@ static bool diagnose_rule(nc_path_t *p, const nc_diag_traced_t *t)
 				 "%s rejected the path's %s: the kernel's trace of the run's own packets saw it, "
 				 "and the answer came from this host, not the container", which,
 				 t->nft_reply ? "answer" : "packets");
+	else if (!r->policy && strncmp(r->chain, "DOCKER-ISOLATION", 16) == 0)
+		/* Docker's own rule keeping one network from another: what
+		 * the user changes is where the containers are, not the rule */
+		nc_path_diagnose(p, NC_DIAG_DROPPED,
+				 "put both containers on one network (`docker network connect NETWORK CONTAINER`)",
+				 "%s dropped the path's %s: Docker isolates its networks from each other, and the "
+				 "kernel's trace of the run's own packets saw it", which,
+				 t->nft_reply ? "answer" : "packets");
 	else
 		nc_path_diagnose(p, NC_DIAG_DROPPED,
 				 r->policy ? "accept the path in that chain, or change its policy"

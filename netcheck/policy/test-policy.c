@@ -751,6 +751,18 @@ static void test_diagnose_witness(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
 	assert_non_null(strstr(p->diagnosis.detail, "the policy of ip filter DOCKER-USER"));
 
+	/* Docker's own isolation of two networks (probe A --to B, no network in
+	 * common): no rule of the user's to remove; the hint says what joins them */
+	recorded_drop(&t, false);
+	snprintf(t.rule.chain, sizeof(t.rule.chain), "DOCKER-ISOLATION-STAGE-2");
+	t.comment[0] = '\0';
+	p = traced_path(r, NC_PATH_CONTAINER_TO_CONTAINER, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "DOCKER-ISOLATION-STAGE-2"));
+	assert_null(strstr(p->diagnosis.hint, "remove or narrow"));
+	assert_non_null(strstr(p->diagnosis.hint, "docker network connect"));
+
 	/* forwarding disabled: the route lookup's drop and the setting, both cited */
 	recorded_kernel_drop(&t, "IP_INADDRERRORS", "ip_error+0x5c");
 	w.ip_forward = 0;
