@@ -55,6 +55,7 @@ start b --network "$net" "$img" httpd -f -p 8080 -h /www
 start loop --network "$net" "$img" httpd -f -p 127.0.0.1:8080 -h /www
 start d "$img" httpd -f -p 8080 -h /www
 start s --network "container:$tag-a" "$img" sleep 600
+start h --network host "$img" sleep 600
 a_state=$(state_of "$tag-a")
 b_state=$(state_of "$tag-b")
 sleep 0.5 # busybox httpd binds at once; a moment for all four
@@ -124,7 +125,8 @@ expect_eq "D by name" "$(diag "$TMP/apart.json" container-to-container-dns)" nam
 untouched "A --to D"
 
 # -- bad input: one line on stderr, 64, nothing made
-for args in "--to $tag-nosuch" "--to $tag-b:0" "--to $tag-b --port 80" "--to :80"; do
+# (B on the host's network or none has no address a helper could be sent to)
+for args in "--to $tag-nosuch" "--to $tag-b:0" "--to $tag-b --port 80" "--to :80" "--to $tag-h:80"; do
 	rc=0
 	# shellcheck disable=SC2086 # the words are the options
 	"$NETCHECK" probe "$tag-a" $args >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
