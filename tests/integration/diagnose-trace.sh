@@ -10,6 +10,7 @@
 #     evaluate) → dropped, nftrace observation naming chain and handle
 #   - the same with a native nft comment → the comment in the observation
 #   - a REJECT with tcp-reset there → rejected
+#   - netcheck watch under that DROP: every cycle's published-remote traced
 #   - a run killed (SIGTERM, SIGKILL) while its trace table is in → no
 #     netcheck_trace_ table left
 # After each: the host's ruleset (minus counters) and sysctls as before,
@@ -86,6 +87,28 @@ case "$detail" in
 esac
 note "DROP (xt conntrack), published-remote: $detail"
 grep -q "observed (nftrace)" "$TMP/d.txt" || fail "the text report shows no nftrace observation: $(cat "$TMP/d.txt")"
+
+# -- a watch traces every cycle, not the first alone: three cycles under the
+#    same DROP, each published-remote dropped with the rule's trace
+hp=$(free_port)
+add_rule iptables -s 198.18.0.0/15 -p tcp -m conntrack --ctorigdstport "$hp" -m comment --comment "nctest-trace-$$" -j DROP
+handle=$added_handle
+rc=0
+timeout 60 "$NETCHECK" watch --host-port "$hp" --timeout 1000 --interval 1s --count 3 --metrics-file "$TMP/w.prom" \
+	--json "$TMP/w.ndjson" >"$TMP/w.txt" 2>&1 || rc=$?
+remove_rule
+as_before "watch"
+expect_eq "watch: cycles ($(tail -3 "$TMP/w.txt"))" "$(wc -l <"$TMP/w.ndjson")" 3
+traced=$($PY -c '
+import json, sys
+for line in open(sys.argv[1]):
+    c = json.loads(line)
+    p = {x["name"]: x for x in c["paths"]}["published-remote"]
+    d = p["diagnosis"] or {}
+    obs = [o for o in d.get("observed", []) if o["source"] == "nftrace" and str(o.get("handle")) == sys.argv[2]]
+    print(c["cycle"], d.get("code"), len(obs) > 0)
+' "$TMP/w.ndjson" "$handle")
+expect_eq "watch: every cycle traced" "$traced" "$(printf '1 dropped True\n2 dropped True\n3 dropped True')"
 
 # -- the same with nft's own comment: the comment is the rule's text too
 hp=$(free_port)
