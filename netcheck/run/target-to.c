@@ -87,10 +87,10 @@ static int adopt_shared_netns(run_state_t *s, nc_container_info_t *info, nc_erro
 	return r;
 }
 
-/* B's port: the one asked; else the TCP port B listens on beyond its
- * loopback (when its sockets can be read here: what it serves, not what
- * its image declares), an exposed one first; else its first exposed TCP
- * port.  0 when none is known. */
+/* B's port from its socket table (what it serves, not what its image
+ * declares): a TCP listener beyond its loopback, an exposed one first;
+ * else its first exposed TCP port; else its loopback-only listener.
+ * port_of() below: the one asked first, and the table when it can be read. */
 uint16_t nc_to_pick_port(const nc_platform_socket_t *socks, size_t n, const uint16_t *exposed, size_t n_exposed)
 {
 	uint16_t lowest = 0, lowest_loopback = 0;
