@@ -51,9 +51,11 @@ static int inspect_running(run_state_t *s, const char *name, uint16_t port, nc_c
 				    nc_engine_url(s->engine));
 	if (r < 0)
 		return r;
-	if (!ret->running || ret->restarting || ret->paused)
+	if (ret->paused)
+		return nc_error_set(err, -EINVAL, "container '%.128s' is paused: unpause it first (docker unpause)", name);
+	if (!ret->running || ret->restarting)
 		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s): start it first", name,
-				    ret->paused ? "paused" : ret->restarting ? "restarting" : ret->status);
+				    ret->restarting ? "restarting" : ret->status);
 	return 0;
 }
 

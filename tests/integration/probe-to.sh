@@ -135,6 +135,14 @@ for args in "--to $tag-nosuch" "--to $tag-b:0" "--to $tag-b --port 80" "--to :80
 done
 untouched "bad input"
 
+# -- B paused: the one line says to unpause it (not "start it")
+docker pause "$tag-loop" >/dev/null
+rc=0
+"$NETCHECK" probe "$tag-a" --to "$tag-loop:8080" >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+docker unpause "$tag-loop" >/dev/null
+expect_eq "A --to paused exit" "$rc" 64
+grep -q "is paused: unpause it" "$TMP/bad.err" || fail "A --to paused: $(cat "$TMP/bad.err")"
+
 # -- SIGINT while probing (D's address times out: 5 s): the helper goes
 "$NETCHECK" probe "$tag-a" --to "$tag-d" --timeout 5000 >"$TMP/int.txt" 2>&1 &
 pid=$!
