@@ -23,12 +23,14 @@ nc_metrics_t *nc_metrics_new(void);
 void nc_metrics_free(nc_metrics_t *m); /* NULL is a no-op */
 
 /* Called for each path whose state changed since the last cycle, with one
- * line ("published-remote: reachable → dropped (…)"), borrowed for the call. */
+ * line ("published-remote: reachable → dropped (…)"), and at a path's first
+ * cycle when it is not as expected ("published-remote: dropped (…)");
+ * the line is borrowed for the call. */
 typedef void (*nc_metrics_change_fn)(void *data, const char *line);
 
 /* Counts one cycle: r (borrowed for the call) and how long it took.  The
- * first cycle reports no change.  ascii: "->" instead of "→".  Returns
- * how many paths changed state. */
+ * first cycle reports no change (its lines say what is not as expected).
+ * ascii: "->" instead of "→".  Returns how many paths changed state. */
 int nc_metrics_observe(nc_metrics_t *m, const nc_result_t *r, double cycle_seconds, bool ascii,
 		       nc_metrics_change_fn cb, void *data);
 

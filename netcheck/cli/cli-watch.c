@@ -255,6 +255,25 @@ static int server_open(struct server *srv, uv_loop_t *loop, const char *listen, 
 		r = uv_listen((uv_stream_t *)&srv->listener, MAX_CONNECTIONS, on_connection);
 	if (r < 0)
 		return nc_error_set(err, NC_ECANTCREAT, "--listen %.64s: %s", listen, uv_strerror(r));
+	/* port 0: the kernel picked one, which only this line tells the user */
+	if ((addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+				       : ((struct sockaddr_in6 *)&addr)->sin6_port) == 0) {
+		struct sockaddr_storage bound;
+		char host[INET6_ADDRSTRLEN] = "?";
+		int len = (int)sizeof(bound);
+
+		if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len) == 0) {
+			bool v6 = bound.ss_family == AF_INET6;
+
+			if (v6)
+				uv_ip6_name((struct sockaddr_in6 *)&bound, host, sizeof(host));
+			else
+				uv_ip4_name((struct sockaddr_in *)&bound, host, sizeof(host));
+			fprintf(stderr, "netcheck: serving /metrics on http://%s%s%s:%u/metrics\n", v6 ? "[" : "", host,
+				v6 ? "]" : "",
+				ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port));
+		}
+	}
 	return 0;
 }
 

@@ -116,6 +116,17 @@ int nc_metrics_observe(nc_metrics_t *m, const nc_result_t *r, double cycle_secon
 
 		if (p->verdict == NC_VERDICT_SKIPPED || (pm = path_slot(m, p->name)) == NULL)
 			continue;
+		/* the first cycle: a line for each path not as expected, so a
+		 * path that fails from the start is said too (it never changes) */
+		if (pm->state[0] == '\0' && !p->expected) {
+			char line[NC_PATH_NAME_MAX + sizeof(pm->state) + 200];
+			bool why = p->verdict != NC_VERDICT_REACHABLE && p->diagnosis.detail[0] != '\0';
+
+			snprintf(line, sizeof(line), "%s: %s%s%.160s%s", p->name, state, why ? " (" : "",
+				 why ? p->diagnosis.detail : "", why ? ")" : "");
+			if (cb != NULL)
+				cb(data, line);
+		}
 		if (pm->state[0] != '\0' && strcmp(pm->state, state) != 0) {
 			char line[NC_PATH_NAME_MAX + 2 * sizeof(pm->state) + 200];
 			bool why = p->verdict != NC_VERDICT_REACHABLE && p->diagnosis.detail[0] != '\0';

@@ -28,16 +28,19 @@ static nc_result_t *recorded(int cycle)
 	snprintf(nc_result_container(r)->name, sizeof(nc_result_container(r)->name), "netcheck-\"a\\b");
 	assert_int_equal(nc_result_add_path(r, NC_PATH_PUBLISHED_LOOPBACK, &t1, &p), 0);
 	p->verdict = NC_VERDICT_REACHABLE;
+	p->expected = true;
 	p->mechanism = NC_MECH_NAT;
 	p->timings.connect_ms = 0.3;
 	p->timings.total_ms = cycle == 0 ? 0.4 : 3.0;
 	if (cycle == 2) {
 		p->verdict = NC_VERDICT_TIMEOUT;
+		p->expected = false;
 		p->mechanism = NC_MECH_NONE;
 		nc_path_diagnose(p, NC_DIAG_DROPPED, "", "rule DOCKER-USER drop");
 	}
 	assert_int_equal(nc_result_add_path(r, NC_PATH_DIRECT_TCP, &t2, &p), 0);
 	p->verdict = NC_VERDICT_REACHABLE;
+	p->expected = true;
 	p->mechanism = NC_MECH_DIRECT;
 	p->timings.connect_ms = 0.1;
 	p->timings.total_ms = -1;
@@ -162,6 +165,26 @@ static void test_state_change(void **state)
 	nc_metrics_free(m);
 }
 
+/* a path that fails from the first cycle never changes state: it gets a
+ * line then, and is not counted as a change */
+static void test_first_cycle_failing(void **state)
+{
+	nc_metrics_t *m = nc_metrics_new();
+	nc_result_t *r = recorded(2);
+
+	(void)state;
+	assert_non_null(m);
+	n_changes = 0;
+	assert_int_equal(nc_metrics_observe(m, r, 0.1, true, on_change, NULL), 0);
+	assert_int_equal(n_changes, 1);
+	assert_string_equal(changes[0], "published-loopback: dropped (rule DOCKER-USER drop)");
+	/* the same again: no line */
+	assert_int_equal(nc_metrics_observe(m, r, 0.1, true, on_change, NULL), 0);
+	assert_int_equal(n_changes, 1);
+	nc_result_free(r);
+	nc_metrics_free(m);
+}
+
 /* the line's paths are the JSON report's path objects (report-json.c's),
  * without the packet list, with the latency in seconds */
 static void test_cycle_json(void **state)
@@ -237,7 +260,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_openmetrics),   cmocka_unit_test(test_prometheus_text),
-		cmocka_unit_test(test_state_change),  cmocka_unit_test(test_cycle_json),
+		cmocka_unit_test(test_state_change),  cmocka_unit_test(test_first_cycle_failing),
+		cmocka_unit_test(test_cycle_json),
 		cmocka_unit_test(test_flat),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -169,6 +169,12 @@ void nc_run_kernel_facts(run_state_t *s)
 		snprintf(k->container_boot_id, sizeof(k->container_boot_id), "%s", p->answered_boot_id);
 		break;
 	}
+	/* no answer said (a user's app): a container whose process is one of
+	 * this host's (its cgroup names it) runs on this very kernel */
+	if (k->container_boot_id[0] == '\0' && nc_result_container(s->result)->pid > 0) {
+		snprintf(k->container, sizeof(k->container), "%s", k->host);
+		snprintf(k->container_boot_id, sizeof(k->container_boot_id), "%s", k->host_boot_id);
+	}
 	nc_classify_kernel(env);
 }
 

@@ -109,6 +109,8 @@ for line in open(sys.argv[1]):
     print(c["cycle"], d.get("code"), len(obs) > 0)
 ' "$TMP/w.ndjson" "$handle")
 expect_eq "watch: every cycle traced" "$traced" "$(printf '1 dropped True\n2 dropped True\n3 dropped True')"
+# failing from the first cycle, it never changes state: one line says so then
+expect_eq "watch: lines for published-remote ($(cat "$TMP/w.txt"))" "$(grep -c '^netcheck: published-remote: dropped' "$TMP/w.txt")" 1
 
 # -- the same with nft's own comment: the comment is the rule's text too
 hp=$(free_port)
