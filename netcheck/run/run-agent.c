@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -488,16 +487,11 @@ static void make_container(void *arg)
 {
 	struct nc_run_agent *a = arg;
 
-	/* not cancelled by a signal half way: a create the engine carried out
-	 * but whose answer was not read would leave a container whose id is
-	 * unknown (seen: SIGINT during create left the agent on a node); the
-	 * interrupt is seen right after, and teardown removes what was made */
-	nc_engine_set_cancel(a->engine, NULL);
 	a->make_step = "refused the capture agent";
 	/* not cut short by a signal: the engine may have made the container
 	 * before its answer (the id) was read, and teardown removes only what
-	 * it knows.  A create is one short call; attach and start stay
-	 * cancellable. */
+	 * it knows (seen: SIGINT during create left the agent on a node).  A
+	 * create is one short call; attach and start stay cancellable. */
 	nc_engine_set_cancel(a->engine, NULL);
 	a->make_r = nc_engine_container_create(a->engine, &a->spec, a->id, sizeof(a->id), &a->make_err);
 	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
@@ -664,7 +658,17 @@ static void remove_container(void *arg)
 	struct nc_run_agent *a = arg;
 
 	nc_engine_set_cancel(a->engine, NULL);
-	(void)nc_engine_container_remove(a->engine, a->id, true, false, NULL);
+	/* an agent ending by itself meanwhile (STOP, its stream gone) makes
+	 * rootless Podman refuse once ("could not be stopped ... state improper:
+	 * stopped"), and then the target too, whose namespaces it shares: a few
+	 * tries, 100 ms apart */
+	for (unsigned attempt = 0; attempt < 5; attempt++) {
+		int r = nc_engine_container_remove(a->engine, a->id, true, false, NULL);
+
+		if (r == 0 || r == NC_EGONE || r == NC_ENOTFOUND)
+			break;
+		nc_run_sleep_ms(100);
+	}
 	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
 	a->id[0] = '\0';
 }
