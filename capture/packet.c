@@ -12,6 +12,7 @@
 #include <pcap/dlt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "netcheck/testing.h"
@@ -309,7 +310,11 @@ static int decode_ipv6(nc_packet_t *p, view_t v, uint32_t off);
  * short or not IP leaves the outer datagram as it was. */
 static void decode_vxlan(nc_packet_t *p, view_t v)
 {
-	nc_packet_t outer = *p;
+	/* the decoded fields alone (proto to the end): not the 512 bytes of
+	 * data, of which only caplen were captured */
+	enum { DECODED = offsetof(nc_packet_t, proto) };
+	unsigned char saved[sizeof(nc_packet_t) - DECODED];
+	nc_endpoint_t outer_src, outer_dst;
 	uint32_t at = p->payload_off, inner;
 	unsigned type;
 	int r;
@@ -321,15 +326,19 @@ static void decode_vxlan(nc_packet_t *p, view_t v)
 	type = rd16(v.b + inner - 2);
 	if (type != ETHERTYPE_IPV4 && type != ETHERTYPE_IPV6)
 		return;
+	memcpy(saved, (const unsigned char *)p + DECODED, sizeof(saved));
+	outer_src = p->src;
+	outer_dst = p->dst;
 	clear_decoded(p);
 	r = type == ETHERTYPE_IPV4 ? decode_ipv4(p, v, inner) : decode_ipv6(p, v, inner);
 	if (r < 0 || (p->proto == IPPROTO_UDP && p->dst.port == NC_VXLAN_PORT)) {
-		*p = outer; /* the datagram, not a half-decoded inside */
+		/* the datagram, not a half-decoded inside */
+		memcpy((unsigned char *)p + DECODED, saved, sizeof(saved));
 		return;
 	}
 	p->encapsulated = true;
-	p->outer_src = outer.src;
-	p->outer_dst = outer.dst;
+	p->outer_src = outer_src;
+	p->outer_dst = outer_dst;
 	p->vni = (uint32_t)v.b[at + 4] << 16 | (uint32_t)v.b[at + 5] << 8 | v.b[at + 6];
 }
 
