@@ -659,16 +659,9 @@ static void remove_container(void *arg)
 
 	nc_engine_set_cancel(a->engine, NULL);
 	/* an agent ending by itself meanwhile (STOP, its stream gone) makes
-	 * rootless Podman refuse once ("could not be stopped ... state improper:
-	 * stopped"), and then the target too, whose namespaces it shares: a few
-	 * tries, 100 ms apart */
-	for (unsigned attempt = 0; attempt < 5; attempt++) {
-		int r = nc_engine_container_remove(a->engine, a->id, true, false, NULL);
-
-		if (r == 0 || r == NC_EGONE || r == NC_ENOTFOUND)
-			break;
-		nc_run_sleep_ms(100);
-	}
+	 * rootless Podman refuse once, and then the target too, whose
+	 * namespaces it shares: the policy tries such a refusal again */
+	(void)nc_run_remove_container(a->engine, a->id, false);
 	nc_engine_set_cancel(a->engine, a->s->opt->interrupted);
 	a->id[0] = '\0';
 }

@@ -5,6 +5,7 @@
  * May call: engine, platform, classify, result.  Never prints. */
 #include "run-internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,55 @@ void nc_run_sleep_ms(unsigned ms)
 uint64_t nc_run_now_ms(void)
 {
 	return uv_hrtime() / 1000000u;
+}
+
+/* The one removal policy for the containers netcheck makes (its own, the
+ * peer, probe --to's helper, the capture agents), at teardown or when one
+ * is replaced.  Tried again only where a later try can succeed:
+ * - the engine unreachable (-ECONNREFUSED, -ENOENT: its socket is gone
+ *   while dockerd restarts; -ECONNRESET, NC_EPROTO: an answer cut short):
+ *   every 200 ms for up to 15 s from the first try;
+ * - the engine refusing for now (NC_EENGINE, a 500 such as rootless
+ *   Podman's "could not be stopped ... state improper: stopped" while the
+ *   container ends by itself; NC_ECONFLICT, a 409): 5 tries in all,
+ *   200 ms apart (under 1 s);
+ * - anything else (cancelled, denied, timed out, a bad id): not again.
+ * Never a try begun past 15 s from the first: the whole is bounded by
+ * that and the last call's own timeout (--engine-timeout). */
+#define REMOVE_RETRY_MS 200
+#define REMOVE_UNREACHABLE_MS 15000
+#define REMOVE_REFUSED_TRIES 5
+
+int nc_run_remove_retry_ms(int r, unsigned tries, uint64_t elapsed_ms)
+{
+	switch (r) {
+	case -ECONNREFUSED:
+	case -ENOENT:
+	case -ECONNRESET:
+	case NC_EPROTO:
+		return elapsed_ms + REMOVE_RETRY_MS <= REMOVE_UNREACHABLE_MS ? REMOVE_RETRY_MS : -1;
+	case NC_EENGINE:
+	case NC_ECONFLICT:
+		return tries < REMOVE_REFUSED_TRIES ? REMOVE_RETRY_MS : -1;
+	default:
+		return -1;
+	}
+}
+
+int nc_run_remove_container(nc_engine_t *e, const char *id, bool volumes)
+{
+	uint64_t start = nc_run_now_ms();
+
+	for (unsigned tries = 1;; tries++) {
+		int r = nc_engine_container_remove(e, id, true, volumes, NULL), wait_ms;
+
+		if (r == 0)
+			return 0;
+		wait_ms = nc_run_remove_retry_ms(r, tries, nc_run_now_ms() - start);
+		if (wait_ms < 0)
+			return r;
+		nc_run_sleep_ms((unsigned)wait_ms);
+	}
 }
 
 int nc_run_connect(const char *url, const char *context, uint64_t timeout_ms, volatile sig_atomic_t *intr,

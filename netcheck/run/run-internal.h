@@ -200,6 +200,15 @@ void nc_run_note_append(char *note, size_t len, const char *fmt, ...) __attribut
 void nc_run_note_vappend(char *note, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 uint64_t nc_run_now_ms(void);
 void nc_run_sleep_ms(unsigned ms);
+/* Removes a container netcheck made (force; its anonymous volumes too
+ * when volumes): 0 once it is gone (or already going), else the last
+ * error.  Bounded retries, the policy beside it in run-common.c; a signal
+ * cuts it short only if e's cancel flag is set (teardown sets it aside).
+ * Blocks: safe on any thread that owns e.  e, id: borrowed. */
+int nc_run_remove_container(nc_engine_t *e, const char *id, bool volumes);
+/* That policy alone: ms to wait before another try after error r, the
+ * tries'th (from 1), elapsed_ms after the first began; -1: stop. */
+int nc_run_remove_retry_ms(int r, unsigned tries, uint64_t elapsed_ms);
 /* Discovers, connects and negotiates (DOCKER_CERT_PATH/DOCKER_TLS_VERIFY
  * for TLS), reading sv's survey with /version when sv is not NULL.
  * *ret: new.  url, context, sv: borrowed, may be NULL. */

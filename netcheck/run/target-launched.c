@@ -316,13 +316,12 @@ static void launched_teardown(run_state_t *s, void *target)
 {
 	struct launched *t = target;
 	nc_container_t *c = nc_result_container(s->result);
-	uint64_t deadline;
 
 	nc_remote_free(&t->remote);
 
 	if (t->peer_id[0] != '\0' && !s->opt->keep) {
 		nc_engine_set_cancel(s->engine, NULL);
-		(void)nc_engine_container_remove(s->engine, t->peer_id, true, true, NULL);
+		(void)nc_run_remove_container(s->engine, t->peer_id, true);
 	}
 	if (t->peer_id[0] != '\0' && s->opt->keep) {
 		snprintf(c->peer_id, sizeof(c->peer_id), "%s", t->peer_id);
@@ -335,24 +334,12 @@ static void launched_teardown(run_state_t *s, void *target)
 		c->kept = true;
 		return;
 	}
-	/* cleanup must run even after a signal cancelled the engine calls */
+	/* cleanup must run even after a signal cancelled the engine calls; an
+	 * engine restarting meanwhile is waited for (a bounded while), then the
+	 * container is left to the next run's clean-up (it carries our labels) */
 	nc_engine_set_cancel(s->engine, NULL);
-	/* An engine that is restarting refuses connections for a few seconds:
-	 * keep trying for a bounded while (15 s), then leave the container to
-	 * the next run's clean-up (it carries our labels). */
-	deadline = nc_run_now_ms() + 15000;
-	for (unsigned attempt = 0; attempt < 60; attempt++) {
-		int r = nc_engine_container_remove(s->engine, t->ct.container_id, true, true, NULL);
-
-		if (r == 0) {
-			c->removed = true;
-			return;
-		}
-		if (nc_run_now_ms() > deadline ||
-		    (r != -ECONNREFUSED && r != -ENOENT && r != NC_EPROTO && attempt >= 2))
-			return;
-		nc_run_sleep_ms(250);
-	}
+	if (nc_run_remove_container(s->engine, t->ct.container_id, true) == 0)
+		c->removed = true;
 }
 
 /* ---- paths and facts ------------------------------------------------------ */

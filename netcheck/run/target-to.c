@@ -271,7 +271,7 @@ static int start_helper(run_state_t *s, struct to *t, nc_error_t *err)
 		if (info.running && listening == -ENOENT)
 			return 0;
 		/* exited: the port was taken after all; another one */
-		(void)nc_engine_container_remove(s->engine, t->helper_id, true, false, NULL);
+		(void)nc_run_remove_container(s->engine, t->helper_id, false);
 		t->helper_id[0] = '\0';
 	}
 	if (nc_run_interrupted(s))
@@ -389,7 +389,7 @@ static void to_teardown(run_state_t *s, void *target)
 		return;
 	/* cleanup must run even after a signal cancelled the engine calls */
 	nc_engine_set_cancel(s->engine, NULL);
-	if (nc_engine_container_remove(s->engine, t->helper_id, true, false, NULL) == 0)
+	if (nc_run_remove_container(s->engine, t->helper_id, false) == 0)
 		t->helper_id[0] = '\0';
 }
 

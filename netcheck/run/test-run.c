@@ -468,11 +468,41 @@ static void test_to_pick_port(void **state)
 	assert_int_equal(nc_to_pick_port(socks, 4, exposed, 1), 8080);
 }
 
+/* The one removal policy: an unreachable engine (restarting) is waited
+ * for up to 15 s, a refusal (Podman's 500 while the container ends by
+ * itself, a 409) gets 5 tries in all, anything else one. */
+static void test_remove_retry_policy(void **state)
+{
+	unsigned tries;
+	uint64_t elapsed;
+	(void)state;
+
+	assert_int_equal(nc_run_remove_retry_ms(-ECONNREFUSED, 1, 0), 200);
+	assert_int_equal(nc_run_remove_retry_ms(-ENOENT, 40, 14800), 200);
+	assert_int_equal(nc_run_remove_retry_ms(NC_EPROTO, 3, 14801), -1);
+	/* unreachable all along, tries that fail at once: one every 200 ms,
+	 * the last at 15 s */
+	for (tries = 1, elapsed = 0; nc_run_remove_retry_ms(-ECONNREFUSED, tries, elapsed) > 0; tries++)
+		elapsed += 200;
+	assert_int_equal(tries, 76);
+	assert_int_equal(elapsed, 15000);
+	/* refused: a second try is what Podman's race needs; five at most */
+	assert_int_equal(nc_run_remove_retry_ms(NC_EENGINE, 1, 0), 200);
+	assert_int_equal(nc_run_remove_retry_ms(NC_ECONFLICT, 4, 800), 200);
+	assert_int_equal(nc_run_remove_retry_ms(NC_EENGINE, 5, 1000), -1);
+	/* nothing a later try changes */
+	assert_int_equal(nc_run_remove_retry_ms(NC_ECANCELED, 1, 0), -1);
+	assert_int_equal(nc_run_remove_retry_ms(-EACCES, 1, 0), -1);
+	assert_int_equal(nc_run_remove_retry_ms(-ETIMEDOUT, 1, 0), -1);
+	assert_int_equal(nc_run_remove_retry_ms(NC_ENOTFOUND, 1, 0), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_whole_run, setup, teardown),
 		cmocka_unit_test(test_to_pick_port),
+		cmocka_unit_test(test_remove_retry_policy),
 		cmocka_unit_test_setup_teardown(test_facts_per_container, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prepare_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_while_preparing, setup, teardown),
