@@ -335,6 +335,10 @@ void nc_run_witness_load(run_state_t *s);
 void nc_run_witness_start(run_state_t *s);
 /* After the probes: stops both, reads each path's facts and the settings. */
 void nc_run_witness_collect(run_state_t *s);
+/* After collect: queues the trace table's removal on the privileged
+ * thread.  It waits for the kernel there (10-30 ms): queue the conntrack
+ * lookups first, which the run waits for. */
+void nc_run_witness_release(run_state_t *s);
 /* Once the loop has stopped: the dropping rules' text, from the ruleset
  * read on the pool meanwhile. */
 void nc_run_witness_name_rules(run_state_t *s);

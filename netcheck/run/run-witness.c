@@ -38,6 +38,7 @@ struct run_witness {
 	uv_work_t rules_work;             /* the ruleset read on the privileged thread (run-privileged.c) */
 	bool rules_pending;
 	bool remove_pending;              /* the trace table's removal, on the same thread */
+	bool removal_queued;              /* once: nc_run_witness_release() */
 	uint8_t nft_family[NC_MAX_PATHS]; /* the family of each path's dropping rule, for its text */
 	nc_trace_flow_t flows[MAX_FLOWS];
 	size_t path_of_flow[MAX_FLOWS];   /* the result path index of each flow */
@@ -375,12 +376,21 @@ void nc_run_witness_collect(run_state_t *s)
 	if (w->trace != NULL) {
 		nc_witness_trace_stats(w->trace, &ts);
 		w->facts.trace_events = ts.matched;
-		/* everything read: the table's removal waits for the kernel
-		 * (10-30 ms), on the privileged thread, while the run attributes
-		 * and removes its container; nothing touches the trace until done */
-		w->remove_pending = nc_witness_trace_remove_queued(w->trace, privileged_queue, s, table_removed, w) == 0;
 	}
 	read_settings(w);
+}
+
+void nc_run_witness_release(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+
+	if (w == NULL || !w->collected || w->trace == NULL || w->remove_pending || w->removal_queued)
+		return;
+	/* everything read: the table's removal waits for the kernel
+	 * (10-30 ms), on the privileged thread, while the run attributes
+	 * and removes its container; nothing touches the trace until done */
+	w->removal_queued = true;
+	w->remove_pending = nc_witness_trace_remove_queued(w->trace, privileged_queue, s, table_removed, w) == 0;
 }
 
 void nc_run_witness_name_rules(run_state_t *s)

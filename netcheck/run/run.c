@@ -100,8 +100,10 @@ static int stage_attribute(run_state_t *s, nc_error_t *err)
 	int r;
 
 	nc_run_witness_collect(s);
-	/* the lookups run off the loop while the packets are attributed */
+	/* the lookups run off the loop while the packets are attributed,
+	 * ahead of the trace table's removal on the same thread */
 	nc_run_conntrack_lookup(s);
+	nc_run_witness_release(s);
 	nc_run_witness_name_rules(s);
 	r = nc_run_capture_evidence(s, err);
 	nc_run_conntrack_record(s);
