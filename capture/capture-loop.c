@@ -399,10 +399,9 @@ int nc_capture_start(nc_capture_t *c)
 	return 0;
 }
 
-static void drain_and_count(struct point *pt)
+/* What the kernel holds for the point now; bounded, in case packets keep coming. */
+static void drain(struct point *pt)
 {
-	struct pcap_stat st;
-
 	if (pt->pcap == NULL)
 		return;
 	for (int i = 0; i < DRAIN_ROUNDS && !pt->failed && !pt->capture->ended; i++) {
@@ -413,6 +412,27 @@ static void drain_and_count(struct point *pt)
 		if (r <= 0)
 			break;
 	}
+}
+
+uint64_t nc_capture_read_ready(nc_capture_t *c)
+{
+	if (c == NULL)
+		return 0;
+	if (c->state == STATE_STARTED) {
+		for (size_t i = 0; i < c->n_points; i++)
+			drain(&c->points[i]);
+		tell_end(c);
+	}
+	return (uint64_t)c->n_packets + c->not_stored;
+}
+
+static void drain_and_count(struct point *pt)
+{
+	struct pcap_stat st;
+
+	if (pt->pcap == NULL)
+		return;
+	drain(pt);
 	if (pcap_stats(pt->pcap, &st) == 0) {
 		pt->info.received = st.ps_recv;
 		pt->info.dropped = st.ps_drop;

@@ -168,6 +168,13 @@ int nc_capture_feed_failed(nc_capture_t *c, uint32_t point, int error, const cha
  * nc_capture_free() so the half-made handles close). */
 int nc_capture_start(nc_capture_t *c);
 
+/* Reads what the kernel holds for every point now (a packet on its way is
+ * in a point's ring once the kernel has passed it there: no wait).
+ * Returns how many packets were read since start, kept or not, so a caller
+ * can tell whether any came since it last asked.  Any state; reads only
+ * when started. */
+uint64_t nc_capture_read_ready(nc_capture_t *c);
+
 /* Drains what the kernel buffered, reads pcap_stats into the point infos
  * (final once this returns), stops polling and closes the pcap handles in
  * libuv's thread pool, all at once; cb (may be NULL) is called from the

@@ -16,7 +16,15 @@
 #include "netcheck/testing.h"
 
 #define MAX_PACKETS 20000
-#define GRACE_MS 10 /* the last FIN/ACKs are on the wire by then: the probes saw their answers */
+/* After the last probe, capture stops once no packet came for QUIET_MS,
+ * and at most GRACE_MS after it.  A probe is done when it saw its answer
+ * and closed its socket: on lo, a bridge and a veth the kernel has then put
+ * every packet of it in the points' rings (immediate mode: each at once),
+ * read at the first look.  What may still be on its way is another
+ * process's last segment (a proxy's or the responder's FIN): a packet in
+ * that look means look again. */
+#define QUIET_MS 2
+#define GRACE_MS 10
 #define AGENT_BYE_ROUNDS 100 /* of GRACE_MS: the agent's BYE after STOP */
 /* netcheck capture without -s: the headers and the start of the payload.
  * Bulk streams are 64 KiB offloaded super-packets; with 16384 bytes of each
@@ -358,7 +366,13 @@ static void on_capture_stopped(nc_capture_t *c, void *data)
 static void on_grace(uv_timer_t *t)
 {
 	run_state_t *s = t->data;
+	uint64_t read = nc_capture_read_ready(s->capture);
 
+	if (read != s->grace_read && nc_run_now_ms() - s->grace_start_ms < GRACE_MS) {
+		s->grace_read = read;
+		uv_timer_start(t, on_grace, QUIET_MS, 0);
+		return;
+	}
 	/* the agent's last packets come over its stream: wait for its BYE */
 	if (!nc_run_agent_done(s, s->grace_rounds >= AGENT_BYE_ROUNDS)) {
 		s->grace_rounds++;
@@ -376,7 +390,8 @@ static void on_grace(uv_timer_t *t)
 	uv_stop(t->loop);
 }
 
-/* Stops capture after GRACE_MS; once only. */
+/* Stops capture once the points are quiet (QUIET_MS, GRACE_MS); with an
+ * agent, after GRACE_MS and its BYE.  Once only. */
 void nc_run_capture_finish(run_state_t *s)
 {
 	if (s->capture == NULL || !s->capture_running || s->capture_stopping)
@@ -385,7 +400,11 @@ void nc_run_capture_finish(run_state_t *s)
 	nc_run_agent_stop(s);
 	if (uv_timer_init(&s->loop, &s->grace) == 0) {
 		s->grace.data = s;
-		uv_timer_start(&s->grace, on_grace, GRACE_MS, 0);
+		/* what the rings hold now: the look after QUIET_MS sees what came since */
+		s->grace_read = nc_capture_read_ready(s->capture);
+		s->grace_start_ms = nc_run_now_ms();
+		/* an agent's points are remote: their last packets may still be on their way */
+		uv_timer_start(&s->grace, on_grace, s->n_agents > 0 ? GRACE_MS : QUIET_MS, 0);
 	} else {
 		nc_run_witness_collect(s);
 		(void)nc_run_agent_done(s, true);

@@ -160,6 +160,8 @@ struct run_state {
 	size_t n_agents;
 	struct run_ready *ready;      /* owned: the IPv6 readiness wait while it runs (run-ready.c); NULL none */
 	unsigned grace_rounds;        /* grace re-armed while the agent sends its last packets */
+	uint64_t grace_read;          /* packets read by the last look (nc_capture_read_ready) */
+	uint64_t grace_start_ms;      /* when the probes were done */
 };
 
 /* run.c: the stages over s's target (s->opt, result, target, target_state
