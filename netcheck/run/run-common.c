@@ -99,6 +99,16 @@ uint64_t nc_run_now_ms(void)
 	return uv_hrtime() / 1000000u;
 }
 
+int nc_run_not_found(const run_state_t *s, int r, const char *kind, const char *name, nc_error_t *err)
+{
+	/* the engine's 404 on an object path is NC_EGONE (gone from under
+	 * netcheck), but this one the user named: a usage error (64) */
+	if (r == NC_EGONE || r == NC_ENOTFOUND)
+		return nc_error_set(err, NC_ENOTFOUND, "no %s '%.128s' in the engine at %s", kind, name,
+				    nc_engine_url(s->engine));
+	return r;
+}
+
 /* The one removal policy for the containers netcheck makes (its own, the
  * peer, probe --to's helper, the capture agents), at teardown or when one
  * is replaced.  Tried again only where a later try can succeed:

@@ -202,6 +202,11 @@ void nc_run_note_append(char *note, size_t len, const char *fmt, ...) __attribut
 void nc_run_note_vappend(char *note, size_t len, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 uint64_t nc_run_now_ms(void);
 void nc_run_sleep_ms(unsigned ms);
+/* r, an inspect's answer about a container or network the user named
+ * (kind: "container", "network"; name as given): NC_EGONE or NC_ENOTFOUND
+ * becomes NC_ENOTFOUND with "no KIND 'NAME' in the engine at URL" in err;
+ * anything else is returned unchanged (err as the call left it). */
+int nc_run_not_found(const run_state_t *s, int r, const char *kind, const char *name, nc_error_t *err);
 /* Removes a container netcheck made (force; its anonymous volumes too
  * when volumes): 0 once it is gone (or already going), else the last
  * error.  Bounded retries, the policy beside it in run-common.c; a signal

@@ -240,10 +240,8 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	if (s->opt->network != NULL) {
 		nc_network_info_t net;
 
-		r = nc_engine_network_inspect(s->engine, s->opt->network, &net, err);
-		if (r == NC_EGONE || r == NC_ENOTFOUND)
-			return nc_error_set(err, NC_ENOTFOUND, "no network '%.128s' in the engine at %s", s->opt->network,
-					    nc_engine_url(s->engine));
+		r = nc_run_not_found(s, nc_engine_network_inspect(s->engine, s->opt->network, &net, err), "network",
+				     s->opt->network, err);
 		if (r < 0)
 			return r;
 		t->network_ipv6 = net.ipv6;

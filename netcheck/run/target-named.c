@@ -24,10 +24,8 @@ int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *n
 	nc_container_t *c = nc_result_container(s->result);
 	int r;
 
-	r = nc_engine_container_inspect(s->engine, name, ct->port, &ct->info, err);
-	if (r == NC_EGONE || r == NC_ENOTFOUND)
-		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", name,
-				    nc_engine_url(s->engine));
+	r = nc_run_not_found(s, nc_engine_container_inspect(s->engine, name, ct->port, &ct->info, err), "container",
+			     name, err);
 	if (r < 0)
 		return r;
 	snprintf(ct->container_id, sizeof(ct->container_id), "%s", ct->info.id);

@@ -44,11 +44,9 @@ struct to {
 
 static int inspect_running(run_state_t *s, const char *name, uint16_t port, nc_container_info_t *ret, nc_error_t *err)
 {
-	int r = nc_engine_container_inspect(s->engine, name, port, ret, err);
+	int r = nc_run_not_found(s, nc_engine_container_inspect(s->engine, name, port, ret, err), "container", name,
+				 err);
 
-	if (r == NC_EGONE || r == NC_ENOTFOUND)
-		return nc_error_set(err, NC_ENOTFOUND, "no container '%.128s' in the engine at %s", name,
-				    nc_engine_url(s->engine));
 	if (r < 0)
 		return r;
 	if (ret->paused)

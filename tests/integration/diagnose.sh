@@ -218,7 +218,10 @@ for args in "probe nctest-no-such-container-$$" "run --network nctest-no-such-ne
 	expect_eq "'$args' exit" "$rc" 64
 	expect_eq "'$args' stderr lines" "$(wc -l <"$TMP/bad.err")" 1
 	case $args in
-	*no-such*) grep -q "nctest-no-such" "$TMP/bad.err" || fail "'$args' does not name it: $(cat "$TMP/bad.err")" ;;
+	*no-such-container*) grep -q "no container 'nctest-no-such-container-$$' in the engine at" "$TMP/bad.err" ||
+		fail "'$args' does not name it: $(cat "$TMP/bad.err")" ;;
+	*no-such-net*) grep -q "no network 'nctest-no-such-net-$$' in the engine at" "$TMP/bad.err" ||
+		fail "'$args' does not name it: $(cat "$TMP/bad.err")" ;;
 	esac
 done
 expect_eq "labelled containers after bad input" "$(labelled_containers)" "$before"
