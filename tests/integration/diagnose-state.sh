@@ -17,17 +17,7 @@ need_engine
 
 tag=nctest-state-$$
 net=$tag-internal
-cleanup() {
-	group_remove "$tag"
-	docker network rm "$net" >/dev/null 2>&1 || true
-	remove_images
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-img=$tag-app:http
-busybox_image "$img" '["httpd","-f","-p","80","-h","/www"]'
-start() { group_start "$tag" "$@"; }
+busybox_group "$tag" "$net"
 observed() { # FILE PATH SOURCE FIELD
 	json_get "$1" "'\\n'.join(str(o.get('$4')) for o in (p['$2']['diagnosis'] or {}).get('observed', []) if o['source'] == '$3')"
 }

@@ -190,11 +190,7 @@ image=$(json_get "$TMP/r.json" 'd["container"]["image"]')
 XDG_RUNTIME_DIR=$D/xdg PATH=$D/bin:$PATH setsid "$NETCHECK" -H "$url" run --no-capture --image "$image" \
 	--port 81 --start-timeout 30000 >/dev/null 2>"$TMP/err6" &
 held=$!
-for _ in $(seq 1 200); do
-	[ "$(labelled_containers)" -gt "$containers_before" ] && break
-	sleep 0.05
-done
-[ "$(labelled_containers)" -gt "$containers_before" ] || fail "the held run over ssh never created its container"
+wait_for_ours "$containers_before" "the held run's container over ssh"
 child=$(pgrep -f -- "-l root -p $port .*-- 127.0.0.1 docker system dial-stdio" | head -1)
 [ -n "$child" ] || fail "no ssh child during the held run"
 expect_eq "ssh child's parent" "$(ps -o ppid= -p "$child" | tr -d ' ')" "$held"

@@ -88,11 +88,20 @@ start_held_run() {
 	before=$(labelled_containers)
 	"$NETCHECK" run --no-capture --image "$1" --port 81 --start-timeout 30000 >"$2" 2>"$3" &
 	HELD_PID=$!
+	wait_for_ours "$before" "the held run's container"
+}
+
+# wait_for_ours BEFORE WHAT: returns once more of netcheck's labelled
+# containers exist than BEFORE (labelled_containers' count), polled every
+# 50 ms: the moment a signal lands while a run has made one.  Fails with
+# "WHAT never appeared" after 10 s.
+wait_for_ours() {
+	local _
 	for _ in $(seq 1 200); do
-		[ "$(labelled_containers)" -gt "$before" ] && return 0
+		[ "$(labelled_containers)" -gt "$1" ] && return 0
 		sleep 0.05
 	done
-	fail "the held run never created its container"
+	fail "$2 never appeared"
 }
 
 # busybox_image REF CMD_JSON: imports an image REF (e.g. nctest-app:loopback)
@@ -150,6 +159,27 @@ group_remove() {
 	docker ps -aq --filter "label=io.netcheck.test-group=$1" | xargs -r docker rm -f >/dev/null 2>&1 || true
 }
 
+# busybox_group GROUP NETWORK: a test's containers of one busybox image,
+# all removed at its exit (the EXIT trap) with NETWORK (its name; the test
+# creates it, as it needs it) and $TMP.  Sets img to GROUP-app:http, an
+# httpd on 80 (busybox_image), and defines start NAME [docker run args...]:
+# group_start GROUP NAME.
+busybox_group() {
+	NC_GROUP=$1
+	NC_GROUP_NETWORK=$2
+	trap busybox_group_remove EXIT
+	img=$NC_GROUP-app:http
+	busybox_image "$img" '["httpd","-f","-p","80","-h","/www"]'
+	start() { group_start "$NC_GROUP" "$@"; }
+}
+
+busybox_group_remove() {
+	group_remove "$NC_GROUP"
+	docker network rm "$NC_GROUP_NETWORK" >/dev/null 2>&1 || true
+	remove_images
+	rm -rf "$TMP"
+}
+
 # diag FILE PATH: the path's diagnosis code (None when it has none)
 diag() { json_get "$1" "(p['$2']['diagnosis'] or {}).get('code')"; }
 
@@ -173,13 +203,15 @@ wait_for() {
 	fail "$what: not within ${secs}s"
 }
 
-# compose_web_db_up PROJECT IMAGE: Compose project PROJECT (Debian's
-# docker-compose 1.29, $TMP/docker-compose.yml) of two services of IMAGE
-# (busybox_image's, never pulled: no registry is reachable): web publishes
-# TCP 80 on every address, db on 127.0.0.1 only.  The test's trap takes it
-# down (docker-compose -p PROJECT -f $TMP/docker-compose.yml down).
+# compose_web_db_up PROJECT: Compose project PROJECT (Debian's
+# docker-compose 1.29, $TMP/docker-compose.yml) of two services of one
+# image (busybox_image's, never pulled: no registry is reachable): web
+# publishes TCP 80 on every address, db on 127.0.0.1 only.  The test's
+# trap calls compose_web_db_down PROJECT.  Skips (77) without
+# docker-compose.
 compose_web_db_up() {
-	local project=$1 image=$2
+	local project=$1 image=nctest-compose-$$:1
+	command -v docker-compose >/dev/null 2>&1 || prerequisite_missing "docker-compose (Debian's, 1.29)"
 	busybox_image "$image" '["httpd","-f","-p","80","-h","/www"]'
 	cat >"$TMP/docker-compose.yml" <<EOF
 services:
@@ -196,6 +228,14 @@ services:
 EOF
 	docker-compose -p "$project" -f "$TMP/docker-compose.yml" up -d >"$TMP/up.log" 2>&1 ||
 		fail "docker-compose up: $(tail -3 "$TMP/up.log")"
+}
+
+# compose_web_db_down PROJECT: the project down, its network and image gone
+# (whatever of it exists: safe in a trap before or after a failed up).
+compose_web_db_down() {
+	docker-compose -p "$1" -f "$TMP/docker-compose.yml" down --remove-orphans >/dev/null 2>&1 || true
+	docker network rm "${1}_default" >/dev/null 2>&1 || true
+	remove_images
 }
 
 # ---- the Swarm lab (tests/labs/swarm-lab.sh) for a test ------------------------

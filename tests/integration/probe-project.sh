@@ -12,19 +12,15 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
-command -v docker-compose >/dev/null 2>&1 || prerequisite_missing "docker-compose (Debian's, 1.29)"
 
 project=nctest-project-$$
-image=nctest-compose-$$:1
 cleanup() {
-	docker-compose -p "$project" -f "$TMP/docker-compose.yml" down --remove-orphans >/dev/null 2>&1 || true
-	docker network rm "${project}_default" >/dev/null 2>&1 || true
-	remove_images
+	compose_web_db_down "$project"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-compose_web_db_up "$project" "$image"
+compose_web_db_up "$project"
 
 rc=0
 "$NETCHECK" probe --project "$project" --json "$TMP/p.json" --junit "$TMP/p.xml" >"$TMP/out" 2>"$TMP/err" || rc=$?

@@ -25,17 +25,7 @@ need_engine
 
 tag=nctest-to-$$
 net=$tag-net
-cleanup() {
-	group_remove "$tag"
-	docker network rm "$net" >/dev/null 2>&1 || true
-	remove_images
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-img=$tag-app:http
-busybox_image "$img" '["httpd","-f","-p","80","-h","/www"]'
-start() { group_start "$tag" "$@"; }
+busybox_group "$tag" "$net"
 probe_to() { # NAME TO [ARGS...]: rc in $rc, the report in $TMP/NAME.json / .txt
 	local name=$1 to=$2; shift 2
 	rc=0
@@ -132,6 +122,9 @@ for args in "--to $tag-nosuch" "--to $tag-b:0" "--to $tag-b --port 80" "--to :80
 	"$NETCHECK" probe "$tag-a" $args >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
 	expect_eq "probe A $args exit" "$rc" 64
 	expect_eq "probe A $args: lines on stderr ($(cat "$TMP/bad.err"))" "$(wc -l <"$TMP/bad.err")" 1
+	case $args in
+	*nosuch) grep -q "no container '$tag-nosuch' in the engine at" "$TMP/bad.err" || fail "probe A $args: $(cat "$TMP/bad.err")" ;;
+	esac
 done
 untouched "bad input"
 
@@ -146,11 +139,7 @@ grep -q "is paused: unpause it" "$TMP/bad.err" || fail "A --to paused: $(cat "$T
 # -- SIGINT while probing (D's address times out: 5 s): the helper goes
 "$NETCHECK" probe "$tag-a" --to "$tag-d" --timeout 5000 >"$TMP/int.txt" 2>&1 &
 pid=$!
-for _ in $(seq 1 200); do
-	[ "$(labelled_containers)" -gt "$ours_before" ] && break
-	sleep 0.05
-done
-[ "$(labelled_containers)" -gt "$ours_before" ] || fail "the helper never appeared"
+wait_for_ours "$ours_before" "the helper"
 sleep 0.3
 kill -INT "$pid"
 rc=0

@@ -11,10 +11,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_engine
-command -v docker-compose >/dev/null 2>&1 || prerequisite_missing "docker-compose (Debian's, 1.29)"
 
 project=nctest-watchproj-$$
-image=nctest-compose-$$:1
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 WATCH_PID=
 cleanup() {
@@ -25,15 +23,13 @@ cleanup() {
 		wait "$WATCH_PID" 2>/dev/null || true
 	fi
 	[ "$rc" != 0 ] && tail -n 20 "$TMP/err" >&2 2>/dev/null
-	docker-compose -p "$project" -f "$TMP/docker-compose.yml" down --remove-orphans >/dev/null 2>&1 || true
-	docker network rm "${project}_default" >/dev/null 2>&1 || true
-	remove_images
+	compose_web_db_down "$project"
 	rm -rf "$TMP"
 	exit "$rc"
 }
 trap cleanup EXIT
 
-compose_web_db_up "$project" "$image"
+compose_web_db_up "$project"
 db_id=$(docker inspect -f '{{.Id}}' "${project}_db_1") || fail "no ${project}_db_1"
 
 # last_line EXPR: EXPR on the last NDJSON line (d; p: its paths by name)
