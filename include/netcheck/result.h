@@ -242,7 +242,7 @@ typedef enum nc_point_kind {
 	NC_POINT_LOOPBACK = 0,     /* "lo" */
 	NC_POINT_BRIDGE,           /* "docker0", "br-1a2b3c4d5e6f" */
 	NC_POINT_VETH,             /* the container's host-side veth */
-	NC_POINT_CONTAINER,        /* eth0 inside the container: "eth0@container" */
+	NC_POINT_CONTAINER,        /* eth0 inside the container: "eth0@container"; a project's: "eth0@<service>" */
 	NC_POINT_DEFAULT_ROUTE,    /* the host's default-route interface: must stay silent */
 	NC_POINT_PEER_VETH,        /* --peer's host-side veth */
 	NC_POINT_PEER_CONTAINER,   /* eth0 inside the peer: "eth0@peer" */
@@ -441,6 +441,7 @@ typedef struct nc_environment {
 		nc_point_where_t where;       /* this host, the engine's side (the agent), a container */
 		bool incomplete;              /* its reader (the agent) stopped before the run did */
 		char node[80];                /* --swarm: the node whose agent captured it; "" elsewhere */
+		char container[NC_NAME_MAX];  /* --project: the container whose veth or eth0 it is (nc_path_t.container); "" elsewhere */
 	} capture_points[16];
 	/* the capture agent on the engine's side (--capture-via) */
 	bool agent_used;                  /* its points are among capture_points */
@@ -677,6 +678,12 @@ int nc_leg_from_name(const char *name, nc_leg_t *ret);
  * "veth1a2b3c4", "eth0@container", "eth0@peer", "veth@remote"...
  * ifname: borrowed.  Returns buf. */
 char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len);
+/* The same for a point inside one of several containers (probe
+ * --project): owner, whose namespace it is in the user's words (its
+ * service, or its container's name where a service has several), replaces
+ * "container": "eth0@web".  owner NULL or "": nc_point_name().  ifname,
+ * owner: borrowed.  Returns buf. */
+char *nc_point_name_of(nc_point_kind_t kind, const char *ifname, const char *owner, char *buf, size_t len);
 /* "host", "engine", "container"; NULL if out of range */
 const char *nc_point_where_name(nc_point_where_t w);
 /* nc_point_name() for a point that may be on the engine's side: there an

@@ -481,10 +481,17 @@ int nc_leg_from_name(const char *name, nc_leg_t *ret)
  * container's eth0 never reads like the host's eth0. */
 char *nc_point_name(nc_point_kind_t kind, const char *ifname, char *buf, size_t len)
 {
+	return nc_point_name_of(kind, ifname, NULL, buf, len);
+}
+
+/* A project's containers each have an eth0: the owner's name keeps them
+ * apart (and the same in the text, the JSON and the pcapng). */
+char *nc_point_name_of(nc_point_kind_t kind, const char *ifname, const char *owner, char *buf, size_t len)
+{
 	const char *in = NULL;
 
 	switch (kind) {
-	case NC_POINT_CONTAINER: in = "container"; break;
+	case NC_POINT_CONTAINER: in = owner != NULL && owner[0] != '\0' ? owner : "container"; break;
 	case NC_POINT_PEER_CONTAINER: in = "peer"; break;
 	case NC_POINT_REMOTE: in = "remote"; break;
 	default: break;

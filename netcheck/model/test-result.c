@@ -108,6 +108,10 @@ static void test_named_paths(void **state)
 	assert_string_equal(nc_point_name(NC_POINT_CONTAINER, "eth0", name, sizeof(name)), "eth0@container");
 	assert_string_equal(nc_point_name(NC_POINT_DEFAULT_ROUTE, "eth0", name, sizeof(name)), "eth0");
 	assert_string_equal(nc_point_name(NC_POINT_PEER_CONTAINER, "eth0", name, sizeof(name)), "eth0@peer");
+	/* a project's containers: each eth0 by its owner */
+	assert_string_equal(nc_point_name_of(NC_POINT_CONTAINER, "eth0", "web", name, sizeof(name)), "eth0@web");
+	assert_string_equal(nc_point_name_of(NC_POINT_CONTAINER, "eth0", "", name, sizeof(name)), "eth0@container");
+	assert_string_equal(nc_point_name_of(NC_POINT_VETH, "veth1a2b3c4", "web", name, sizeof(name)), "veth1a2b3c4");
 	/* through the agent: the engine host's interfaces say so, the container's eth0 stays itself */
 	assert_string_equal(nc_point_name_at(NC_POINT_BRIDGE, NC_WHERE_ENGINE, "docker0", name, sizeof(name)),
 			    "docker0@engine");

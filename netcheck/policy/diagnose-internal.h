@@ -49,6 +49,7 @@ int nc_diagnose_point_kind_of(const nc_environment_t *env, const char *name);
 void nc_diagnose_observe_rule(nc_diagnosis_t *d, const nc_fw_drop_t *drop, const char *what);
 void nc_diagnose_observe_ruleset(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_firewall_t *fw);
 int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path);
+int nc_diagnose_point_rank_of(const struct nc_capture_point_summary *cp, const nc_path_t *p);
 void nc_diagnose_firewall_rule_words(const nc_fw_drop_t *d, char *buf, size_t len);
 /* Whether the ruleset's answers (fw, may be NULL) are about p: the TCP
  * remote path to the published port they were asked for (a target with

@@ -155,7 +155,7 @@ void nc_diagnose_observe_capture(nc_diagnosis_t *d, const nc_path_t *p, const nc
 			uint32_t n = nc_diagnose_packets_at(p, point);
 			nc_observation_t *o;
 
-			if (nc_diagnose_point_rank(env->capture_points[i].kind, p->kind) != rank ||
+			if (nc_diagnose_point_rank_of(&env->capture_points[i], p) != rank ||
 			    (env->capture_points[i].kind == NC_POINT_LOOPBACK && nc_path_kind_is_direct(p->kind)))
 				continue; /* not on its way: a direct path never crosses lo */
 			if (n > 0)
@@ -184,7 +184,7 @@ void nc_diagnose_observe_reached(nc_diagnosis_t *d, const nc_path_t *p, const nc
 		if (k->leg == NC_LEG_NONE || k->proto != IPPROTO_TCP || !(k->tcp_flags & NC_TCP_PSH))
 			continue;
 		for (size_t j = 0; j < env->n_capture_points; j++) {
-			int rank = nc_diagnose_point_rank(env->capture_points[j].kind, p->kind);
+			int rank = nc_diagnose_point_rank_of(&env->capture_points[j], p);
 
 			if (strcmp(env->capture_points[j].name, k->capture_point) == 0 && rank > best_rank &&
 			    k->dst.port == p->container_port && rank >= nc_diagnose_point_rank(NC_POINT_VETH, p->kind)) {

@@ -29,6 +29,15 @@ int nc_diagnose_point_rank(nc_point_kind_t k, nc_path_kind_t path)
 	}
 }
 
+/* The same for one capture point of the run: another container's veth or
+ * eth0 (probe --project) is never on p's way. */
+int nc_diagnose_point_rank_of(const struct nc_capture_point_summary *cp, const nc_path_t *p)
+{
+	if (cp->container[0] != '\0' && strcmp(cp->container, p->container) != 0)
+		return -1;
+	return nc_diagnose_point_rank(cp->kind, p->kind);
+}
+
 static const char *between(nc_point_kind_t from, nc_point_kind_t to)
 {
 	if (to == NC_POINT_BRIDGE && from == NC_POINT_REMOTE_HOST_SIDE)
@@ -62,7 +71,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	bool have_last = false, have_next = false;
 
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = nc_diagnose_point_rank(env->capture_points[i].kind, p->kind);
+		int rank = nc_diagnose_point_rank_of(&env->capture_points[i], p);
 
 		if (rank >= 0 && client_seen_at(p, env->capture_points[i].name) && rank > last_rank) {
 			last_rank = rank;
@@ -73,7 +82,7 @@ static bool find_gap(const nc_path_t *p, const nc_environment_t *env, size_t *re
 	if (!have_last)
 		return false;
 	for (size_t i = 0; i < env->n_capture_points; i++) {
-		int rank = nc_diagnose_point_rank(env->capture_points[i].kind, p->kind);
+		int rank = nc_diagnose_point_rank_of(&env->capture_points[i], p);
 
 		if (rank > last_rank && rank < next_rank && !client_seen_at(p, env->capture_points[i].name)) {
 			next_rank = rank;

@@ -256,6 +256,56 @@ static nc_path_t *failed_path(nc_result_t *r, nc_path_kind_t kind, nc_verdict_t 
 	return p;
 }
 
+/* probe --project: native_points' veth and eth0 are web's (eth0@web),
+ * then db's own veth and eth0 (eth0@db), each marked with its container */
+static void project_points(nc_environment_t *env)
+{
+	native_points(env);
+	add_point(env, NC_POINT_VETH, "veth0db0db0");
+	add_point(env, NC_POINT_CONTAINER, "eth0");
+	for (size_t i = 2; i < env->n_capture_points; i++) {
+		struct nc_capture_point_summary *cp = &env->capture_points[i];
+		const char *service = i < 4 ? "web" : "db";
+
+		if (cp->kind != NC_POINT_VETH && cp->kind != NC_POINT_CONTAINER)
+			continue;
+		snprintf(cp->container, sizeof(cp->container), "proj_%s_1", service);
+		if (cp->kind == NC_POINT_CONTAINER)
+			nc_point_name_of(cp->kind, "eth0", service, cp->name, sizeof(cp->name));
+	}
+}
+
+/* One of db's paths is judged on db's points, never web's (listed first). */
+static void test_diagnose_dropped_project(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_environment_t env;
+	nc_diag_facts_t f = { 0 };
+	nc_path_t *p;
+
+	(void)state;
+	project_points(&env);
+	/* db's SYNs crossed its veth, never its eth0: web's points say nothing of it */
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, 80);
+	snprintf(p->container, sizeof(p->container), "proj_db_1");
+	hop_at(p, "docker0", NC_LEG_CLIENT);
+	hop_at(p, "veth0db0db0", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on veth0db0db0, never on eth0@db"));
+	for (size_t i = 0; i < p->diagnosis.n_observed; i++)
+		assert_null(strstr(p->diagnosis.observed[i].text, "web"));
+
+	/* seen as far as the bridge: the next is db's veth, not web's */
+	p = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_TIMEOUT, 80);
+	snprintf(p->container, sizeof(p->container), "proj_db_1");
+	hop_at(p, "docker0", NC_LEG_CLIENT);
+	nc_classify_diagnose(p, &env, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
+	assert_non_null(strstr(p->diagnosis.detail, "seen on docker0, never on veth0db0db0"));
+	nc_result_free(r);
+}
+
 static void test_diagnose_socket_table(void **state)
 {
 	/* as read from the container's socket table (recorded: busybox httpd
@@ -960,6 +1010,7 @@ int main(void)
 		cmocka_unit_test(test_diagnose_socket_table),
 		cmocka_unit_test(test_diagnose_exited_and_reset),
 		cmocka_unit_test(test_diagnose_dropped),
+		cmocka_unit_test(test_diagnose_dropped_project),
 		cmocka_unit_test(test_diagnose_reachable),
 		cmocka_unit_test(test_diagnose_firewall),
 	};

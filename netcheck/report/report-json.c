@@ -46,6 +46,8 @@ static json_t *capture_points_json(const nc_environment_t *env)
 			SET(o, "incomplete", json_true());
 		if (cp->node[0] != '\0')
 			SET(o, "node", JSTR(cp->node));
+		if (cp->container[0] != '\0')
+			SET(o, "container", JSTR(cp->container));
 	}
 	return a;
 fail:

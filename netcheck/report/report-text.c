@@ -398,6 +398,34 @@ static void print_ipv6_ready(out_t *o, const nc_addr_readiness_t *w)
 				 err[0] ? "; not read: " : "", err);
 }
 
+/* probe --project: the project, not one of its containers (each
+ * service's table names its own); its services in report order. */
+static void print_project_header(out_t *o, const nc_result_t *r)
+{
+	char project[NC_NAME_MAX], services[NC_DETAIL_MAX] = "", service[NC_NAME_MAX];
+	const char *prev_service = NULL, *prev_container = NULL;
+	size_t n_containers = 0, used = 0;
+
+	for (size_t i = 0; i < nc_result_path_count(r); i++) {
+		const nc_path_t *p = nc_result_path_const(r, i);
+
+		if (prev_container == NULL || strcmp(prev_container, p->container) != 0)
+			n_containers++;
+		prev_container = p->container;
+		if (prev_service != NULL && strcmp(prev_service, p->service) == 0)
+			continue;
+		prev_service = p->service;
+		CLEAN(p->service, service);
+		if (used < sizeof(services))
+			used += (size_t)snprintf(services + used, sizeof(services) - used, "%s%s", used > 0 ? ", " : "",
+						 service);
+	}
+	CLEAN(nc_result_container_const(r)->project, project);
+	text_line_printf(o, 0, 2, "Compose project %s: %zu running container%s (service%s %s)", project, n_containers,
+			 n_containers == 1 ? "" : "s", strchr(services, ',') != NULL ? "s" : "",
+			 services[0] ? services : "-");
+}
+
 static void print_header(out_t *o, const nc_result_t *r)
 {
 	const nc_environment_t *env = nc_result_environment_const(r);
@@ -417,6 +445,11 @@ static void print_header(out_t *o, const nc_result_t *r)
 	print_kernel(o, &env->kernel);
 	if (nc_result_swarm_const(r)->active) {
 		print_swarm_header(o, r);
+		return;
+	}
+	if (c->project[0] != '\0') {
+		print_project_header(o, r);
+		print_ipv6_ready(o, &env->ipv6_ready);
 		return;
 	}
 	/* the short id docker ps shows: 12 characters */

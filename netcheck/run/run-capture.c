@@ -59,6 +59,8 @@ struct planned_point {
 	char ifname[NC_IFNAME_MAX];
 	char description[128];
 	int netns_pid;               /* > 0: opened inside that process's network namespace */
+	char owner[NC_POINT_NAME_MAX]; /* see nc_run_capture_point_t */
+	char container[NC_NAME_MAX];
 	const char *filter;          /* borrowed */
 	/* what opening it gave */
 	nc_capture_opened_t *opened; /* new, until added */
@@ -77,6 +79,8 @@ static void plan_from(struct planned_point *p, const nc_capture_t *capture, cons
 	snprintf(p->ifname, sizeof(p->ifname), "%s", pt->ifname);
 	snprintf(p->description, sizeof(p->description), "%s", pt->description);
 	p->netns_pid = pt->netns_pid;
+	snprintf(p->owner, sizeof(p->owner), "%s", pt->owner);
+	snprintf(p->container, sizeof(p->container), "%s", pt->container);
 	p->filter = filter;
 }
 
@@ -151,7 +155,8 @@ static int add_point(run_state_t *s, struct planned_point *p, nc_error_t *err)
 			cp->where = p->netns_pid > 0 && (p->kind == NC_POINT_CONTAINER || p->kind == NC_POINT_PEER_CONTAINER) ?
 					    NC_WHERE_CONTAINER :
 					    NC_WHERE_HOST;
-			nc_point_name(p->kind, p->ifname, cp->name, sizeof(cp->name));
+			nc_point_name_of(p->kind, p->ifname, p->owner, cp->name, sizeof(cp->name));
+			snprintf(cp->container, sizeof(cp->container), "%s", p->container);
 			snprintf(cp->description, sizeof(cp->description), "%s", p->description);
 			if ((size_t)r + 1 > env->n_capture_points)
 				env->n_capture_points = (size_t)r + 1;

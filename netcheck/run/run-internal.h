@@ -49,6 +49,11 @@ typedef struct nc_run_capture_point {
 	char ifname[NC_IFNAME_MAX];
 	char description[128];
 	int netns_pid;               /* > 0: opened inside that process's network namespace */
+	/* --project: whose it is, when one of several containers' (its veth,
+	 * its eth0); "" otherwise.  owner names its eth0 (nc_point_name_of);
+	 * container is the paths' nc_path_t.container, for the diagnoses. */
+	char owner[NC_POINT_NAME_MAX];
+	char container[NC_NAME_MAX];
 } nc_run_capture_point_t;
 
 typedef struct nc_run_capture_plan {

@@ -122,12 +122,33 @@ static int merge_plan(nc_run_capture_plan_t *plan, const nc_run_capture_plan_t *
 		for (size_t k = 0; k < plan->n_points && !have; k++)
 			have = plan->points[k].kind == pt->kind && plan->points[k].netns_pid == pt->netns_pid &&
 			       strcmp(plan->points[k].ifname, pt->ifname) == 0;
-		if (!have)
-			nc_run_plan_point(plan, pt->kind, pt->ifname, pt->description, pt->netns_pid);
+		if (!have && plan->n_points < NC_ARRAY_SIZE(plan->points))
+			plan->points[plan->n_points++] = *pt;
 	}
 	if (plan->container6.family == 0)
 		plan->container6 = one->container6;
 	return 0;
+}
+
+/* Marks container i's own points (its veth, its eth0) as its: eth0 is
+ * named by its service ("eth0@web"), or by the container's name where the
+ * service has several containers, so no two points share a name; the
+ * diagnoses of i's paths look at i's points only. */
+static void own_points(const project_target_t *t, size_t i, nc_run_capture_plan_t *one)
+{
+	const nc_container_target_t *ct = &t->cts[i];
+	bool shared = false;
+
+	for (size_t k = 0; k < t->n && !shared; k++)
+		shared = k != i && strcmp(t->cts[k].service, ct->service) == 0;
+	for (size_t k = 0; k < one->n_points; k++) {
+		nc_run_capture_point_t *pt = &one->points[k];
+
+		if (pt->kind != NC_POINT_VETH && pt->kind != NC_POINT_CONTAINER)
+			continue; /* the bridge is every container's */
+		snprintf(pt->owner, sizeof(pt->owner), "%s", shared ? ct->name : ct->service);
+		snprintf(pt->container, sizeof(pt->container), "%s", ct->name);
+	}
 }
 
 static int project_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_t *plan, nc_error_t *err)
@@ -143,6 +164,7 @@ static int project_plan_capture(run_state_t *s, void *target, nc_run_capture_pla
 		memset(one, 0, sizeof(*one));
 		use_container(s, t, i);
 		r = nc_ct_plan_capture(s, &t->cts[i], one, err);
+		own_points(t, i, one);
 		t->records[i] = *nc_result_container(s->result); /* its veth */
 		if (r == 0)
 			r = merge_plan(plan, one, err);

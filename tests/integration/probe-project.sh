@@ -7,6 +7,8 @@
 #     client reaches web, and is expected not to reach db
 #   - JSON: project.services = [db, web], each with its container and paths,
 #     path names qualified by the service; JUnit: a testsuite per service
+#   - capture points: each container's eth0 by its service (eth0@db, eth0@web),
+#     every name unique; the text header names the project
 #   - a project with no running container: one line, exit 64
 #   - down (and its network) in the trap; the image the test imported removed
 . "$(dirname "$0")/lib.sh"
@@ -53,9 +55,26 @@ expect_eq "db published-remote expected" "$(json_get "$TMP/p.json" 'p["published
 # run's container record is one of the two): packets seen in the container, and the
 # mechanism the same as when web is probed alone
 for path in published-host published-remote; do
-	legs=$(json_get "$TMP/p.json" "sorted(set(e['leg'] for e in p['$path:web']['evidence'] if e['capture_point'] == 'eth0@container'))")
+	legs=$(json_get "$TMP/p.json" "sorted(set(e['leg'] for e in p['$path:web']['evidence'] if e['capture_point'] == 'eth0@web'))")
 	[ "$legs" != "[]" ] || fail "$path:web: none of its packets attributed in the container: $(json_get "$TMP/p.json" "p['$path:web']['evidence']")"
 done
+# each container's eth0 named by its service, every point's name unique, each
+# container's own points carry its name; a path's packets never at the other's eth0
+expect_eq "capture point names unique" \
+	"$(json_get "$TMP/p.json" 'len(set(c["name"] for c in d["environment"]["capture_points"])) == len(d["environment"]["capture_points"])')" True
+for svc in db web; do
+	expect_eq "eth0@$svc's container" "$(json_get "$TMP/p.json" \
+		"[c.get('container') for c in d['environment']['capture_points'] if c['name'] == 'eth0@$svc']")" "['${project}_${svc}_1']"
+done
+expect_eq "no container point named @container" \
+	"$(json_get "$TMP/p.json" '[c["name"] for c in d["environment"]["capture_points"] if c["name"].endswith("@container")]')" "[]"
+expect_eq "db's packets in web's eth0" "$(json_get "$TMP/p.json" \
+	'[n for n in p if n.endswith(":db") for e in p[n]["evidence"] if e["capture_point"] == "eth0@web"]')" "[]"
+expect_eq "direct-tcp:db seen in db" "$(json_get "$TMP/p.json" \
+	'any(e["capture_point"] == "eth0@db" for e in p["direct-tcp:db"]["evidence"])')" True
+# the header names the project, not one of its containers
+grep -q "^Compose project $project: 2 running containers (services db, web)$" "$TMP/out" ||
+	fail "no project header: $(head -5 "$TMP/out")"
 "$NETCHECK" probe "${project}_web_1" --paths 'published-host,published-remote' --json "$TMP/web.json" >/dev/null 2>&1 || true
 for path in published-host published-remote; do
 	expect_eq "$path:web mechanism as web alone" "$(json_get "$TMP/p.json" "p['$path:web']['mechanism']")" \
