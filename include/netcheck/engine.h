@@ -77,6 +77,11 @@ typedef struct nc_engine_options {
  * (an ssh:// engine starts its first ssh child on the first call). */
 int nc_engine_new(const char *url, const nc_engine_options_t *opt, nc_engine_t **ret, nc_error_t *err);
 void nc_engine_free(nc_engine_t *e);
+/* A second handle on e's engine, for calls on another thread (one handle
+ * is one thread's): the same URL, options and negotiated API version, no
+ * round trip.  *ret: new, freed with nc_engine_free() before e (its options
+ * may borrow e's strings).  0 or a negative errno with err set. */
+int nc_engine_clone(const nc_engine_t *e, nc_engine_t **ret, nc_error_t *err);
 /* Replace the cancel flag (NULL: calls can no longer be cancelled, for
  * cleanup after a signal; the per-call timeout still bounds them). */
 void nc_engine_set_cancel(nc_engine_t *e, volatile sig_atomic_t *cancel);

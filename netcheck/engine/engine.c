@@ -269,6 +269,15 @@ int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t 
 	return 0;
 }
 
+int nc_engine_clone(const nc_engine_t *e, nc_engine_t **ret, nc_error_t *err)
+{
+	int r = nc_engine_new(e->url, &e->opt, ret, err);
+
+	if (r == 0)
+		copy_str((*ret)->api_version, sizeof((*ret)->api_version), e->api_version);
+	return r;
+}
+
 int nc_engine_negotiate(nc_engine_t *e, nc_engine_version_t *ret, nc_error_t *err)
 {
 	json_t *j = NULL;

@@ -886,6 +886,34 @@ static void test_fake_truncated(void **state)
 	fake_finish(NC_ARRAY_SIZE(answers));
 }
 
+/* A clone talks to the same engine at the version negotiated by the
+ * original, without asking /version again, and lives on after it. */
+static void test_fake_clone(void **state)
+{
+	canned_t answers[] = {
+		fixture_answer(0, "docker-20.10-version.json"),
+		http_answer(1, "204 No Content", ""),
+	};
+	nc_engine_version_t v;
+	nc_error_t err = { "" };
+	nc_engine_t *e, *c = NULL;
+	(void)state;
+
+	fake_start(answers, NC_ARRAY_SIZE(answers));
+	e = fake_engine_new(2000);
+	assert_int_equal(nc_engine_negotiate(e, &v, &err), 0);
+	assert_int_equal(nc_engine_clone(e, &c, &err), 0);
+	assert_non_null(c);
+	assert_ptr_not_equal(c, e);
+	assert_string_equal(nc_engine_url(c), nc_engine_url(e));
+	assert_int_equal(nc_engine_container_remove(c, "abc", true, false, &err), 0);
+	nc_engine_free(c);
+	nc_engine_free(e);
+	fake_finish(NC_ARRAY_SIZE(answers));
+	assert_string_equal(fake.requests[0], "GET /version HTTP/1.1");
+	assert_string_equal(fake.requests[1], "DELETE /v1.41/containers/abc?force=1&v=0 HTTP/1.1");
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -1977,6 +2005,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_fake_timeout, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_too_big, teardown_fake),
 		cmocka_unit_test(test_fake_no_socket),
+		cmocka_unit_test(test_fake_clone),
 		cmocka_unit_test_teardown(test_fake_negotiate, teardown_fake),
 		cmocka_unit_test(test_discover_url_rules),
 		cmocka_unit_test(test_discover_explicit_context),
