@@ -136,6 +136,20 @@ int nc_agent_rec_encode(const nc_agent_rec_t *rec, uint8_t *buf, size_t size)
 	case NC_AGENT_STOP:
 	case NC_AGENT_BYE:
 		break;
+	case NC_AGENT_TARGET:
+		/* whole words only: the last one terminated */
+		if (rec->u.target.len == 0 || rec->u.target.len > NC_AGENT_TARGET_MAX ||
+		    rec->u.target.words[rec->u.target.len - 1] != 0)
+			return -EINVAL;
+		NEED(rec->u.target.len);
+		memcpy(b, rec->u.target.words, rec->u.target.len);
+		at = rec->u.target.len;
+		break;
+	case NC_AGENT_ADDING:
+		NEED(4);
+		put32(b, rec->u.adding.n_points);
+		at = 4;
+		break;
 	default:
 		return -EINVAL;
 	}
@@ -153,7 +167,7 @@ int nc_agent_rec_encode(const nc_agent_rec_t *rec, uint8_t *buf, size_t size)
 static const size_t body_min[] = {
 	[NC_AGENT_HELLO] = 9, [NC_AGENT_POINT] = 18, [NC_AGENT_PACKET] = 16, [NC_AGENT_COUNTERS] = 24,
 	[NC_AGENT_CLOCK_REQ] = 8, [NC_AGENT_CLOCK] = 24, [NC_AGENT_ERROR] = 5, [NC_AGENT_STOP] = 0,
-	[NC_AGENT_BYE] = 0,
+	[NC_AGENT_BYE] = 0, [NC_AGENT_TARGET] = 1, [NC_AGENT_ADDING] = 4,
 };
 
 int nc_agent_rec_decode(const uint8_t *buf, size_t len, nc_agent_rec_t *ret)
@@ -175,7 +189,7 @@ int nc_agent_rec_decode(const uint8_t *buf, size_t len, nc_agent_rec_t *ret)
 	memset(ret, 0, sizeof(*ret));
 	ret->type = (nc_agent_rec_type_t)buf[1];
 	ret->point = get16(buf + 2);
-	if (buf[1] < NC_AGENT_HELLO || buf[1] > NC_AGENT_BYE)
+	if (buf[1] < NC_AGENT_HELLO || buf[1] > NC_AGENT_ADDING)
 		return (int)(NC_AGENT_HEADER_SIZE + body_len); /* unknown: the caller skips it */
 	if (body_len < body_min[buf[1]])
 		return -EPROTO;
@@ -225,6 +239,15 @@ int nc_agent_rec_decode(const uint8_t *buf, size_t len, nc_agent_rec_t *ret)
 		ret->u.error.error = (int32_t)get32(b);
 		at = 4;
 		r = get_text(b, &at, body_len, NC_AGENT_TEXT_MAX, &ret->u.error.text);
+		break;
+	case NC_AGENT_TARGET:
+		if (body_len > NC_AGENT_TARGET_MAX || b[body_len - 1] != 0)
+			r = -EPROTO;
+		ret->u.target.words = (const char *)b;
+		ret->u.target.len = body_len;
+		break;
+	case NC_AGENT_ADDING:
+		ret->u.adding.n_points = get32(b);
 		break;
 	default:
 		break;

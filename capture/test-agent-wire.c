@@ -32,6 +32,7 @@ static void test_roundtrip(void **state)
 {
 	nc_agent_rec_t in, out;
 	uint8_t frame[1500];
+	int n;
 
 	(void)state;
 	memset(&in, 0, sizeof(in));
@@ -117,6 +118,32 @@ static void test_roundtrip(void **state)
 	memset(&in, 0, sizeof(in));
 	in.type = NC_AGENT_BYE;
 	roundtrip(&in, &out);
+
+	{
+		static const char words[] = "--container\0" "4242\0" "--match-port\0" "80,32768";
+
+		memset(&in, 0, sizeof(in));
+		in.type = NC_AGENT_TARGET;
+		in.point = NC_AGENT_POINT_SELF;
+		in.u.target.words = words;
+		in.u.target.len = sizeof(words);
+		roundtrip(&in, &out);
+		assert_int_equal(out.u.target.len, sizeof(words));
+		assert_memory_equal(out.u.target.words, words, sizeof(words));
+		/* a last word without its NUL is not whole: refused both ways */
+		in.u.target.len = sizeof(words) - 1;
+		assert_int_equal(nc_agent_rec_encode(&in, buf, sizeof(buf)), -EINVAL);
+		in.u.target.len = sizeof(words);
+		n = nc_agent_rec_encode(&in, buf, sizeof(buf));
+		buf[n - 1] = 'x';
+		assert_int_equal(nc_agent_rec_decode(buf, (size_t)n, &out), -EPROTO);
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.type = NC_AGENT_ADDING;
+	in.u.adding.n_points = 3;
+	roundtrip(&in, &out);
+	assert_int_equal(out.u.adding.n_points, 3);
 }
 
 static void test_bounds(void **state)

@@ -28,6 +28,14 @@
  *   ERROR     i32 negative errno, text (NUL-terminated, < 256)
  *   STOP      empty                                   (netcheck -> agent)
  *   BYE       empty: the agent's last record
+ *   TARGET    words, each NUL-terminated, < NC_AGENT_TARGET_MAX bytes in all:
+ *             the agent's own options (--container PID, --match ADDR, ...),
+ *             sent once the run knows its container  (netcheck -> agent)
+ *   ADDING    u32 n_points: the points a TARGET adds; a POINT or an ERROR
+ *             follows for each
+ * An agent is started with no points while the run's container starts
+ * (HELLO says 0, the clock samples go meanwhile); its points come with
+ * TARGET.  Options on its command line work as well (HELLO counts them).
  * Unknown types of the right version are skipped (the length says how far),
  * so a later minor addition does not break an older reader.
  *
@@ -48,6 +56,7 @@
 #define NC_AGENT_NAME_MAX 64
 #define NC_AGENT_DESC_MAX 128
 #define NC_AGENT_TEXT_MAX 256
+#define NC_AGENT_TARGET_MAX 1024
 
 typedef enum nc_agent_rec_type {
 	NC_AGENT_HELLO = 1,
@@ -59,6 +68,8 @@ typedef enum nc_agent_rec_type {
 	NC_AGENT_ERROR,
 	NC_AGENT_STOP,
 	NC_AGENT_BYE,
+	NC_AGENT_TARGET,
+	NC_AGENT_ADDING,
 } nc_agent_rec_type_t;
 
 /* What a point is to the container it was found from (--container PID). */
@@ -92,6 +103,8 @@ typedef struct nc_agent_rec {
 		struct { uint64_t received, dropped, filtered_out; } counters;
 		struct { uint64_t id, realtime_ns, monotonic_ns; } clock; /* CLOCK_REQ: id only */
 		struct { int32_t error; const char *text; } error;
+		struct { const char *words; uint32_t len; } target; /* len bytes: NUL-terminated words */
+		struct { uint32_t n_points; } adding;
 	} u;
 } nc_agent_rec_t;
 

@@ -48,6 +48,7 @@ typedef struct agent {
 	size_t n_containers;
 	char overlays[2][80]; /* --overlay NETID: expanded then too */
 	size_t n_overlays;
+	size_t n_containers_expanded, n_overlays_expanded, n_points_open; /* done so far (TARGET adds more) */
 	uint8_t in[4096]; /* stdin's partial record */
 	size_t in_len;
 	bool stopping;

@@ -26,7 +26,10 @@
  * and written to stdout as agent-wire records (include/netcheck/
  * agent-wire.h): HELLO, a POINT (or an ERROR) per point, then PACKETs;
  * COUNTERS per point every second and at the end, BYE last.  On stdin it
- * reads CLOCK_REQ (answered at once with both clocks) and STOP.  STOP,
+ * reads CLOCK_REQ (answered at once with both clocks), TARGET (more
+ * options, as on the command line: netcheck starts the agent while its
+ * container starts, and names the container's points once it runs;
+ * answered with ADDING, then a POINT or an ERROR for each) and STOP.  STOP,
  * stdin's end, SIGTERM or SIGINT end it (exit 0).  libc only; prints
  * nothing on stderr but fatal usage errors. */
 #include <arpa/inet.h>
@@ -112,7 +115,11 @@ static int open_packet_socket(agent_point_t *p, uint32_t snaplen)
 	int one = 1, fd, r;
 
 	(void)snaplen;
-	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, htons(ETH_P_ALL));
+	/* protocol 0: no packets until bind names the interface and ETH_P_ALL.
+	 * A socket made with ETH_P_ALL is hooked to every interface at once,
+	 * and bind must unhook it first: one RCU grace period (~10-30 ms) per
+	 * point, while the run waits. */
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	memset(&ifr, 0, sizeof(ifr));
@@ -330,7 +337,38 @@ static int send_counters(agent_t *a)
 	return 0;
 }
 
-/* netcheck's requests: clock samples answered at once, STOP. */
+static int parse_words(agent_t *a, int argc, char **argv);
+static int open_new_points(agent_t *a);
+
+/* TARGET: its words are options; the points they add open now. */
+static int take_target(agent_t *a, const nc_agent_rec_t *rec)
+{
+	static char words[NC_AGENT_TARGET_MAX];
+	char *argv[NC_AGENT_TARGET_MAX / 2];
+	nc_agent_rec_t adding = { .type = NC_AGENT_ADDING, .point = NC_AGENT_POINT_SELF };
+	int argc = 0;
+
+	memcpy(words, rec->u.target.words, rec->u.target.len); /* the record's bytes are reused */
+	for (size_t at = 0; at < rec->u.target.len && argc < (int)NC_ARRAY_LEN(argv); at += strlen(words + at) + 1)
+		argv[argc++] = words + at;
+	if (argc % 2 != 0 || parse_words(a, argc, argv) < 0) {
+		/* nothing added: netcheck waits for no point */
+		if (nc_agent_send_error(NC_AGENT_POINT_SELF, -EINVAL, "TARGET: options not understood") < 0 ||
+		    send_rec(&adding) < 0)
+			return -EPIPE;
+		return 0;
+	}
+	for (; a->n_containers_expanded < a->n_containers; a->n_containers_expanded++)
+		nc_agent_expand_container(a, a->containers[a->n_containers_expanded]);
+	for (; a->n_overlays_expanded < a->n_overlays; a->n_overlays_expanded++)
+		nc_agent_expand_overlay(a, a->overlays[a->n_overlays_expanded]);
+	adding.u.adding.n_points = (uint32_t)(a->n_points - a->n_points_open);
+	if (send_rec(&adding) < 0)
+		return -EPIPE;
+	return open_new_points(a);
+}
+
+/* netcheck's requests: clock samples answered at once, TARGET, STOP. */
 static int read_requests(agent_t *a)
 {
 	ssize_t n = read(STDIN_FILENO, a->in + a->in_len, sizeof(a->in) - a->in_len);
@@ -361,6 +399,9 @@ static int read_requests(agent_t *a)
 			ans.u.clock.monotonic_ns = clock_ns(CLOCK_MONOTONIC);
 			if (send_rec(&ans) < 0)
 				return -EPIPE;
+		} else if (rec.type == NC_AGENT_TARGET) {
+			if ((r = take_target(a, &rec)) < 0)
+				return r;
 		} else if (rec.type == NC_AGENT_STOP) {
 			a->stopping = true;
 		}
@@ -374,11 +415,12 @@ static int read_requests(agent_t *a)
 
 static int parse_one(agent_t *a, const char *opt, const char *v);
 
-/* Each option's value may be a comma-separated list (the engine takes a
- * command of few words): --point docker0,veth1a2b,4242:eth0. */
-static int parse_args(agent_t *a, int argc, char **argv)
+/* Options and their values, in pairs.  Each value may be a
+ * comma-separated list (the engine takes a command of few words):
+ * --point docker0,veth1a2b,4242:eth0. */
+static int parse_words(agent_t *a, int argc, char **argv)
 {
-	for (int i = 2; i < argc; i += 2) {
+	for (int i = 0; i < argc; i += 2) {
 		char item[128];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -479,6 +521,37 @@ static int parse_one(agent_t *a, const char *opt, const char *v)
 	return 0;
 }
 
+/* The points not open yet: each opened in its namespace, then a POINT
+ * record (or an ERROR: the others go on).  -EPIPE: stdout is gone. */
+static int open_new_points(agent_t *a)
+{
+	for (; a->n_points_open < a->n_points; a->n_points_open++) {
+		size_t i = a->n_points_open;
+		agent_point_t *p = &a->points[i];
+		nc_agent_rec_t rec = { .type = NC_AGENT_POINT, .point = (uint16_t)i };
+		const char *what;
+		int r = open_point(p, a->snaplen, &what);
+
+		if (r < 0) {
+			if (nc_agent_send_error((uint16_t)i, r, what) < 0)
+				return -EPIPE;
+			continue;
+		}
+		rec.u.point.ifindex = p->ifindex;
+		rec.u.point.linktype = p->linktype;
+		rec.u.point.snaplen = a->snaplen;
+		rec.u.point.where = p->pid != 0 ? 2 : 1; /* nc_point_where_t: container, engine */
+		rec.u.point.role = p->role;
+		rec.u.point.name = p->ifname;
+		rec.u.point.description = p->pid != 0		  ? "inside a container, entered from the engine side" :
+					  p->ns_path[0] != 0 ? "the overlay's namespace on the engine host" :
+							       "the engine host's namespace";
+		if (send_rec(&rec) < 0)
+			return -EPIPE;
+	}
+	return 0;
+}
+
 int nc_agent_main(int argc, char **argv)
 {
 	static agent_t agent;
@@ -490,7 +563,7 @@ int nc_agent_main(int argc, char **argv)
 	int r = 0;
 
 	a->snaplen = AGENT_SNAPLEN_DEFAULT;
-	if (parse_args(a, argc, argv) < 0) {
+	if (parse_words(a, argc - 2, argv + 2) < 0) {
 		fprintf(stderr, "usage: %s --agent [--snaplen 64..65535] [--match ADDR]... [--match-port PORT]..."
 				" [--point IFNAME]... [--point-in PID:IFNAME]... [--container PID]... [--point-addr ADDR]..."
 				" [--point-in-addr PID:ADDR]... [--overlay NETID]...  (at most %d points, %d matches)\n",
@@ -509,10 +582,10 @@ int nc_agent_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
-	for (size_t i = 0; i < a->n_containers; i++)
-		nc_agent_expand_container(a, a->containers[i]);
-	for (size_t i = 0; i < a->n_overlays; i++)
-		nc_agent_expand_overlay(a, a->overlays[i]);
+	for (; a->n_containers_expanded < a->n_containers; a->n_containers_expanded++)
+		nc_agent_expand_container(a, a->containers[a->n_containers_expanded]);
+	for (; a->n_overlays_expanded < a->n_overlays; a->n_overlays_expanded++)
+		nc_agent_expand_overlay(a, a->overlays[a->n_overlays_expanded]);
 	{
 		nc_agent_rec_t hello = { .type = NC_AGENT_HELLO, .point = NC_AGENT_POINT_SELF };
 
@@ -522,29 +595,8 @@ int nc_agent_main(int argc, char **argv)
 		if (send_rec(&hello) < 0)
 			return 74;
 	}
-	for (size_t i = 0; i < a->n_points; i++) {
-		agent_point_t *p = &a->points[i];
-		nc_agent_rec_t rec = { .type = NC_AGENT_POINT, .point = (uint16_t)i };
-		const char *what;
-
-		r = open_point(p, a->snaplen, &what);
-		if (r < 0) {
-			if (nc_agent_send_error((uint16_t)i, r, what) < 0)
-				return 74;
-			continue;
-		}
-		rec.u.point.ifindex = p->ifindex;
-		rec.u.point.linktype = p->linktype;
-		rec.u.point.snaplen = a->snaplen;
-		rec.u.point.where = p->pid != 0 ? 2 : 1; /* nc_point_where_t: container, engine */
-		rec.u.point.role = p->role;
-		rec.u.point.name = p->ifname;
-		rec.u.point.description = p->pid != 0		  ? "inside a container, entered from the engine side" :
-					  p->ns_path[0] != 0 ? "the overlay's namespace on the engine host" :
-							       "the engine host's namespace";
-		if (send_rec(&rec) < 0)
-			return 74;
-	}
+	if (open_new_points(a) < 0)
+		return 74;
 
 	r = 0; /* a point that failed said so; the others go on */
 	next_counters = clock_ns(CLOCK_MONOTONIC) + AGENT_COUNTERS_EVERY_MS * 1000000ull;
