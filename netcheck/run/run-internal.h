@@ -380,21 +380,36 @@ void nc_run_ready_free(run_state_t *s);
 /* run-agent.c: the capture agent on the engine's side */
 /* Is it to be used (--capture-via, and whether this host sees the engine's bridge)? */
 bool nc_run_agent_wanted(const run_state_t *s);
-/* Once s->capture is started: makes, attaches and starts the agent's
- * container and waits (on the loop) until its points are fed points of
+/* Once the run's container has started (its id known: a rootless
+ * engine's agent joins its namespaces): makes the agent, on a thread, when
+ * this host will not see the engine's side (gateway4: the container's
+ * network's IPv4 gateway, "" when unknown; NULL: the environment is
+ * decided already, a user's running container), while the run waits for
+ * the container to listen, or opens this host's points.  Its points come with nc_run_agent_start.
+ * Never fails the run. */
+void nc_run_agent_early(run_state_t *s, const char *gateway4);
+/* Once s->capture is started: the agent made early, or made now (its
+ * container created, attached, started), is told the container's points
+ * (TARGET), and waited for (on the loop) until they are fed points of
  * s->capture and its clock is sampled.  Whatever fails is noted in the
  * environment's agent_note: the run goes on with this host's capture.
  * Returns 0, or -ENOMEM. */
 int nc_run_agent_start(run_state_t *s);
-/* One agent through engine e (borrowed, connected until nc_run_agent_free)
- * from image (netcheck's, held by that engine), with args after
- * `/responder --agent --snaplen N` (borrowed for the call); node_id and
- * node_name (may be NULL) put a swarm node in its points' names
- * "<ifname>@<node>", "<ifname>@task.<node>".  Made, attached and started:
- * nc_run_agent_wait then waits for all of them at once.  0, or -ENOMEM;
- * what else fails is noted (agent_note) and the run goes on. */
+/* One agent through engine e (borrowed for the call: the agent connects
+ * on a handle of its own) from image (netcheck's, held by that engine);
+ * args are its TARGET's words (its points, sent once its stream is
+ * polled; borrowed for the call; none: nc_run_agent_start names them,
+ * or a later launch for the same node: an agent launched already with no
+ * points takes these, nothing else is made);
+ * node_id and node_name (may be NULL) put a swarm node in its points'
+ * names "<ifname>@<node>", "<ifname>@task.<node>".  nc_run_agent_begin
+ * makes (create, attach, start) every launched agent, each on a thread;
+ * nc_run_agent_wait begins those not begun, then waits for all of them at
+ * once.  0, or -ENOMEM; what else fails is noted (agent_note) and the run
+ * goes on. */
 int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const char *const *args, size_t n_args,
 			const char *node_id, const char *node_name);
+void nc_run_agent_begin(run_state_t *s);
 void nc_run_agent_wait(run_state_t *s);
 /* When the probes are done: asks it to stop; its last packets and BYE
  * follow on the loop.  done: true once it said BYE or is gone (give_up:
@@ -408,6 +423,10 @@ void nc_run_agent_free(run_state_t *s);
  * to remove): before the target's, which it may share namespaces with
  * (rootless), and which Podman will not remove while it does. */
 void nc_run_agent_remove(run_state_t *s);
+/* The same, beside the target's own removal: each agent's on a thread
+ * until nc_run_agent_remove (or _free) joins them; at once when an agent
+ * shares the target's namespaces. */
+void nc_run_agent_remove_begin(run_state_t *s);
 
 /* run-gc.c: removes what runs that are gone left behind (containers of
  * runs killed with SIGKILL); include_kept also those kept with --keep.

@@ -183,9 +183,10 @@ static const struct stage cycle_stages[] = {
  * ours), probes, capture, the loop, the engine. */
 int nc_run_teardown(run_state_t *s, int r, nc_error_t *err)
 {
-	nc_run_agent_remove(s); /* it may share the target's namespaces */
+	nc_run_agent_remove_begin(s); /* first when it shares the target's namespaces */
 	if (s->engine != NULL)
 		s->target->teardown(s, s->target_state);
+	nc_run_agent_remove(s);
 	for (size_t i = 0; i < s->n_probes; i++)
 		nc_probe_free(s->probes[i]);
 	if (s->capture_running)

@@ -234,6 +234,7 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	nc_run_owner_t owner;
 	char port_arg[8];
 	nc_container_spec_t spec;
+	char gateway4[sizeof(((nc_network_info_t *)0)->gateway4)] = ""; /* the network's: the agent's early guess */
 	uint64_t deadline;
 	int r;
 
@@ -245,8 +246,11 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 		if (r < 0)
 			return r;
 		t->network_ipv6 = net.ipv6;
+		snprintf(gateway4, sizeof(gateway4), "%s", net.gateway4);
 	} else {
 		t->network_ipv6 = t->have_default_bridge && t->default_bridge.ipv6;
+		if (t->have_default_bridge)
+			snprintf(gateway4, sizeof(gateway4), "%s", t->default_bridge.gateway4);
 	}
 	r = ensure_image(s, t, err);
 	if (r < 0)
@@ -267,6 +271,7 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 		snprintf(c->id, sizeof(c->id), "%s", t->ct.container_id);
 	if (r < 0)
 		return r;
+	nc_run_agent_early(s, gateway4);
 	nc_run_progress(s, "waiting for container %.12s to listen", t->ct.container_id);
 	deadline = nc_run_now_ms() + (s->opt->start_timeout_ms ? s->opt->start_timeout_ms : 10000);
 	for (unsigned delay = 2;; delay = delay < 50 ? delay * 2 : 50) {

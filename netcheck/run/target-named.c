@@ -92,6 +92,8 @@ static int named_prepare(run_state_t *s, void *target, nc_error_t *err)
 	if (r < 0)
 		return r;
 	nc_ct_decide(s, &t->ct);
+	if (t->ct.info.running)
+		nc_run_agent_early(s, NULL); /* while this host's points open */
 	return 0;
 }
 

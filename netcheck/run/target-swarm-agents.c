@@ -87,6 +87,17 @@ static void node_args(const nc_swarm_t *sw, const nc_node_t *node, uint16_t port
 	a->argv[a->n++] = a->ports;
 }
 
+void nc_swarm_launch_agents(run_state_t *s, nc_engine_t *const *engines)
+{
+	const nc_swarm_t *sw = nc_result_swarm(s->result);
+
+	for (size_t i = 0; i < sw->n_nodes; i++)
+		if (engines[i] != NULL && sw->nodes[i].image_loaded &&
+		    nc_run_agent_launch(s, engines[i], sw->image, NULL, 0, sw->nodes[i].id, sw->nodes[i].name) < 0)
+			return; /* out of memory: the rest later, if at all */
+	nc_run_agent_begin(s);
+}
+
 int nc_swarm_start_agents(run_state_t *s, nc_engine_t *const *engines, uint16_t port)
 {
 	nc_swarm_t *sw = nc_result_swarm(s->result);

@@ -378,6 +378,26 @@ static int wait_tasks(run_state_t *s, nc_error_t *err)
 	return r < 0 ? r : 0;
 }
 
+static void node_engines(run_state_t *s, struct swarm *t, nc_engine_t **engines)
+{
+	const nc_swarm_t *sw = nc_result_swarm(s->result);
+
+	for (size_t i = 0; i < sw->n_nodes; i++)
+		engines[i] = engine_of(s, t, &sw->nodes[i]);
+}
+
+/* The nodes' agents made while their tasks are scheduled (their points
+ * come once the tasks run: swarm_start_agents). */
+static void launch_agents(run_state_t *s, struct swarm *t)
+{
+	nc_engine_t *engines[NC_MAX_NODES];
+
+	if (!s->opt->capture || s->opt->capture_via == NC_CAPTURE_VIA_HOST || s->opt->image != NULL)
+		return;
+	node_engines(s, t, engines);
+	nc_swarm_launch_agents(s, engines);
+}
+
 static int swarm_prepare(run_state_t *s, void *target, nc_error_t *err)
 {
 	struct swarm *t = target;
@@ -393,8 +413,10 @@ static int swarm_prepare(run_state_t *s, void *target, nc_error_t *err)
 		r = make_network(s, err);
 	if (r == 0)
 		r = make_service(s, t, err);
-	if (r == 0)
+	if (r == 0) {
+		launch_agents(s, t);
 		r = wait_tasks(s, err);
+	}
 	if (r == 0) /* the engine's own kind: no one bridge here is the target's */
 		nc_run_decide_environment(s, NULL);
 	return r;
@@ -600,7 +622,6 @@ static int swarm_plan_capture(run_state_t *s, void *target, nc_run_capture_plan_
 static int swarm_start_agents(run_state_t *s, void *target)
 {
 	struct swarm *t = target;
-	const nc_swarm_t *sw = nc_result_swarm(s->result);
 	nc_engine_t *engines[NC_MAX_NODES];
 
 	if (s->opt->image != NULL) {
@@ -608,8 +629,7 @@ static int swarm_start_agents(run_state_t *s, void *target)
 			 "--image: netcheck's own image (the capture agent's) is not on the nodes; no node captured");
 		return 0;
 	}
-	for (size_t i = 0; i < sw->n_nodes; i++)
-		engines[i] = engine_of(s, t, &sw->nodes[i]);
+	node_engines(s, t, engines);
 	return nc_swarm_start_agents(s, engines, t->port);
 }
 

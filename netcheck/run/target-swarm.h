@@ -13,5 +13,9 @@ void nc_swarm_capture_filter(const nc_swarm_t *sw, uint16_t port, char *filter, 
  * started at once, then waited for (run-agent.c).  Nodes left out are
  * said in the environment's agent_note.  0, or -ENOMEM. */
 int nc_swarm_start_agents(run_state_t *s, nc_engine_t *const *engines, uint16_t port);
+/* While the tasks are scheduled: the agents of the nodes with an engine
+ * and netcheck's image made already, each on a thread, with no points
+ * yet; nc_swarm_start_agents gives them theirs. */
+void nc_swarm_launch_agents(run_state_t *s, nc_engine_t *const *engines);
 
 #endif
