@@ -47,6 +47,7 @@ struct launched {
 	char peer_name[NC_NAME_MAX];
 	nc_container_info_t peer_info;
 	nc_remote_client_t remote;    /* published-remote's client (target-remote.c) */
+	bool forwarder_read;          /* the published ports' owners looked up (plan_paths, once) */
 };
 
 static int image_ref(const run_state_t *s, char *ret, size_t len)
@@ -310,7 +311,6 @@ static int launched_prepare_container(run_state_t *s, struct launched *t, nc_err
 	t->ct.ports[t->ct.n_ports++] = t->ct.port;
 	if (nc_run_ours(s)) /* the responder answers on UDP too, published beside TCP */
 		t->ct.udp_ports[t->ct.n_udp_ports++] = t->ct.port;
-	nc_ct_find_forwarder(s, &t->ct);
 	nc_remote_join(&t->remote);
 	return 0;
 }
@@ -480,6 +480,12 @@ static void launched_plan_paths(run_state_t *s, void *target, uint64_t timeout)
 {
 	struct launched *t = target;
 
+	/* while the capture points wait for the kernel (run-capture.c): the
+	 * published ports' owners, which the paths need (the [::] listener) */
+	if (!t->ct.exited && !t->forwarder_read) {
+		nc_ct_find_forwarder(s, &t->ct);
+		t->forwarder_read = true;
+	}
 	nc_remote_read_firewall(s, &t->remote, &t->ct);
 	nc_ct_plan_paths(s, &t->ct, timeout);
 	if (!t->ct.exited && nc_run_ours(s)) {
