@@ -3,9 +3,10 @@
  * channel: its stdout to netcheck, netcheck's requests to its stdin), and
  * the engine's multiplexed framing of stdout/stderr taken apart.
  * libcurl cannot hand an upgraded connection over, so the request is
- * written here on a plain socket: unix:// and tcp:// (no TLS) engines, and
- * ssh:// ones on a child of their own (engine-ssh.c, whose words say why
- * one failed); TLS ones answer -ENOTSUP (not yet).  A tcp:// engine is
+ * written here on a plain socket: unix:// and tcp:// engines, ssh:// ones
+ * on a child of their own (engine-ssh.c, whose words say why one failed),
+ * TLS ones on a socketpair whose other end a thread carries over libcurl's
+ * TLS (engine-tls.c).  A tcp:// engine is
  * dialled at the host and port nc_engine_new() parsed, every address of it,
  * bounded by the connect timeout.
  * May call: libc, engine.c (the URL, the API version, classification). */
@@ -111,8 +112,8 @@ static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
 
 	if (e->ssh != NULL) /* a child ssh … dial-stdio of its own */
 		return nc_engine_ssh_connect(e->ssh, ret_fd, err);
-	if (strncmp(e->base, "https:", 6) == 0)
-		return nc_error_set(err, -ENOTSUP, "attaching over %s is not supported yet", e->url);
+	if (strncmp(e->base, "https:", 6) == 0) /* TLS through libcurl, on a thread of its own */
+		return nc_engine_tls_connect((nc_engine_t *)e, ret_fd, err);
 	if (e->socket_path[0] != '\0') {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 

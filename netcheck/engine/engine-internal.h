@@ -44,6 +44,7 @@ struct nc_engine {
 	size_t pending;                  /* transfers not done yet */
 	bool canceled;
 	struct nc_engine_ssh *ssh;       /* ssh:// engines: owned (engine-ssh.c) */
+	struct nc_engine_tls_pump *tls_pumps; /* TLS engines' attach streams: owned (engine-tls.c) */
 };
 
 /* The transport's half of nc_engine_new() and nc_engine_free()
@@ -195,5 +196,16 @@ void nc_engine_ssh_multi(CURLM *multi);
  * the children have nothing to say.  timed_out: the call ran out of time, so
  * a child still there is not waited for. */
 int nc_engine_ssh_explain(nc_engine_ssh_t *s, bool timed_out, nc_error_t *err);
+
+/* ---- TLS engines' raw streams (engine-tls.c) ------------------------------ */
+/* The engine's certificates on h (borrowed): every call's and the streams'. */
+void nc_engine_tls_setopt(const nc_engine_t *e, CURL *h);
+/* A connection of its own to a TLS engine, for an attach stream: *ret_fd
+ * (new, CLOEXEC; the caller closes it) is a plain socket whose bytes a
+ * thread carries over TLS.  0, or a negative errno with err set. */
+int nc_engine_tls_connect(nc_engine_t *e, int *ret_fd, nc_error_t *err);
+/* Every stream's thread ended and joined, its connection closed (the
+ * callers' ends read EOF from then on). */
+void nc_engine_tls_free(nc_engine_t *e);
 
 #endif

@@ -399,13 +399,7 @@ static int xfer_setup(nc_engine_t *e, struct xfer *x, CURL *h, const char *metho
 		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, e->socket_path);
 	if (e->ssh != NULL)
 		nc_engine_ssh_setopt(e->ssh, h);
-	if (e->cert[0] != '\0') {
-		curl_easy_setopt(h, CURLOPT_SSLCERT, e->cert);
-		curl_easy_setopt(h, CURLOPT_SSLKEY, e->key);
-		curl_easy_setopt(h, CURLOPT_CAINFO, e->ca);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, e->opt.tls_verify ? 1L : 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, e->opt.tls_verify ? 2L : 0L);
-	}
+	nc_engine_tls_setopt(e, h);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
 		curl_easy_setopt(h, CURLOPT_POST, 1L);

@@ -165,6 +165,7 @@ void nc_engine_free(nc_engine_t *e)
 {
 	if (e == NULL)
 		return;
+	nc_engine_tls_free(e); /* its streams' threads first: they are the engine's */
 	if (!nc_engine_transport_close(e))
 		return; /* the loop still references e: leak it rather than dangle */
 	nc_engine_ssh_free(e->ssh); /* after libcurl closed its connections */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # DOCKER_HOST=tcp://… with DOCKER_TLS_VERIFY and DOCKER_CERT_PATH: netcheck
-# talks TLS with a client certificate, as the docker CLI does.  The TLS
+# talks TLS with a client certificate, as the docker CLI does, its capture
+# agent's attach stream included.  The TLS
 # endpoint is socat in front of the local engine's socket, with a CA, a
 # server and a client certificate made here; a client without the right
 # certificate is refused (exit 69).
@@ -37,6 +38,26 @@ DOCKER_HOST=tcp://127.0.0.1:$port DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$certs \
 [ "$rc" = 0 ] || { cat "$TMP/err" "$TMP/socat.log" >&2; fail "run over TLS: exit $rc"; }
 expect_eq "engine url" "$(json_get "$TMP/r.json" 'd["environment"]["engine_url"]')" "tcp://127.0.0.1:$port"
 expect_eq "direct-tcp" "$(json_get "$TMP/r.json" 'p["direct-tcp"]["verdict"]')" reachable
+
+# the capture agent through the TLS engine: its attach stream is carried over libcurl's TLS
+# by a thread (engine-tls.c); the engine side's points must come back with packets, and the
+# agent's container must go with the run
+before=$(labelled_containers)
+rc=0
+DOCKER_HOST=tcp://127.0.0.1:$port DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=$certs \
+	"$NETCHECK" run --capture-via engine --json "$TMP/agent.json" -v >"$TMP/out4" 2>"$TMP/err4" || rc=$?
+[ "$rc" = 0 ] || { cat "$TMP/out4" "$TMP/err4" "$TMP/socat.log" >&2; fail "run through the agent over TLS: exit $rc"; }
+A=$TMP/agent.json
+expect_eq "agent used over TLS" "$(json_get "$A" 'd["environment"]["capture_agent"]["used"]')" True
+expect_eq "agent note over TLS" "$(json_get "$A" 'd["environment"]["capture_agent"]["note"]')" ""
+expect_eq "eth0@container has packets" \
+	"$(json_get "$A" "sum(c['packets'] for c in d['environment']['capture_points'] if c['name'] == 'eth0@container') > 0")" True
+expect_eq "a veth@engine point with packets" \
+	"$(json_get "$A" "any(c['name'].startswith('veth') and c['name'].endswith('@engine') and c['packets'] > 0 for c in d['environment']['capture_points'])")" True
+expect_eq "direct-tcp seen at eth0@container" \
+	"$(json_get "$A" "any(h['capture_point'] == 'eth0@container' for h in p['direct-tcp']['evidence'])")" True
+expect_eq "labelled containers after the agent's run" "$(labelled_containers)" "$before"
+note "$(grep -o 'capture agent on[^…]*' "$TMP/err4")"
 
 # without the client certificate the TLS endpoint refuses: 69, one line
 mkdir -p "$TMP/nocert"
