@@ -359,6 +359,10 @@ void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f)
 /* Removes the trace table (its owner socket closes), unloads the program.
  * Teardown's, whatever stopped the run. */
 void nc_run_witness_free(run_state_t *s);
+/* watch, between cycles: a witness for the next one.  The trace table goes
+ * (the next gets its own); the drop-reason program stays attached, its
+ * flows and drops forgotten (or loads again when there was none). */
+void nc_run_witness_next_cycle(run_state_t *s);
 /* run-conntrack.c: the conntrack entry of each path's own connection.
  * _lookup queues the lookups after the probes (off the loop, where
  * CAP_NET_ADMIN is kept); _record waits for them and writes each path's

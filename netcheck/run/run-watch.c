@@ -62,14 +62,14 @@ static void forget_cycle(run_state_t *s)
 		nc_probe_free(s->probes[i]);
 	s->n_probes = s->probes_done = 0;
 	nc_run_capture_free(s);
-	/* the witness (nftables trace, drop reasons) is made for one probe
-	 * phase, its flows fixed when its table goes in: each cycle gets its
-	 * own, the last one's table removed with it (its owner socket closes)
-	 * and the next one's program loading on the pool at once, as at
-	 * discover, so that every cycle's failure is traced, not the first's
-	 * alone.  A watch keeps its privileges: the table goes in again. */
-	nc_run_witness_free(s);
-	nc_run_witness_load(s);
+	/* the nftables trace is made for one probe phase, its flows fixed
+	 * when its table goes in: each cycle gets its own, the last one's
+	 * table removed with it (its owner socket closes), so that every
+	 * cycle's failure is traced, not the first's alone.  The drop-reason
+	 * program stays attached and gets each cycle's flows (a map write, not
+	 * a 3-4 ms load).  A watch keeps its privileges: the table goes in
+	 * again. */
+	nc_run_witness_next_cycle(s);
 	uv_run(&s->loop, UV_RUN_NOWAIT);
 	s->capture_running = s->capture_stopping = s->capture_ended = false;
 	nc_result_clear_paths(s->result);

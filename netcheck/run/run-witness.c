@@ -84,16 +84,16 @@ static void on_drops_loaded(nc_dropreason_t *d, int status, const nc_error_t *er
 	}
 }
 
-void nc_run_witness_load(run_state_t *s)
+/* A witness with nothing in it yet; false: none (left out, or no memory). */
+static bool witness_new(run_state_t *s)
 {
-	nc_error_t err = { "" };
 	int r;
 
 	if (!nc_run_witness_enabled(s) || s->witness != NULL)
-		return;
+		return false;
 	s->witness = calloc(1, sizeof(*s->witness));
 	if (s->witness == NULL)
-		return;
+		return false;
 	s->witness->facts.trace_status = -ENOENT; /* not yet */
 	s->witness->facts.ip_forward = s->witness->facts.ip6_forward = -1;
 	s->witness->facts.bridge_nf_call_iptables = s->witness->facts.route_localnet = -1;
@@ -101,6 +101,16 @@ void nc_run_witness_load(run_state_t *s)
 	 * read and the table's removal run on it; without it they do not run */
 	if (!s->keep_privileges && (r = nc_run_privileged_start(s)) < 0)
 		note(s, "no privileged thread for the ruleset read", NULL, r);
+	return true;
+}
+
+void nc_run_witness_load(run_state_t *s)
+{
+	nc_error_t err = { "" };
+	int r;
+
+	if (!witness_new(s))
+		return;
 	r = nc_dropreason_new_async(&s->loop, NULL, 0, on_drops_loaded, s, &err);
 	if (r == 0) {
 		s->witness->loading = true;
@@ -228,6 +238,8 @@ void nc_run_witness_start(run_state_t *s)
 		r = nc_dropreason_add_flows(w->drops, w->flows, w->n_flows);
 		if (r == 0)
 			r = nc_dropreason_start(w->drops, &s->loop);
+		if (r == -EALREADY) /* a watch's program, read since its first cycle */
+			r = 0;
 		if (r < 0) {
 			w->facts.drop_status = r;
 			snprintf(w->facts.drop_error, sizeof(w->facts.drop_error), "%s", nc_strerror(r));
@@ -350,7 +362,11 @@ void nc_run_witness_collect(run_state_t *s)
 	if (w->trace != NULL) {
 		(void)nc_witness_trace_stop(w->trace);
 	}
-	if (w->drops != NULL)
+	/* a watch keeps the program attached for its next cycle: what the
+	 * ring holds now is read instead (a drop still in flight is lost) */
+	if (w->drops != NULL && s->keep_privileges)
+		(void)nc_dropreason_consume(w->drops);
+	else if (w->drops != NULL)
 		(void)nc_dropreason_stop(w->drops);
 	for (size_t f = 0; f < w->n_flows; f++) {
 		size_t pi = w->path_of_flow[f];
@@ -373,6 +389,11 @@ void nc_run_witness_collect(run_state_t *s)
 		if (w->drops != NULL && nc_result_path(s->result, pi)->verdict != NC_VERDICT_REACHABLE)
 			copy_drops(w, f, t);
 	}
+	/* the drops are copied: a watch's program matches no flow until the
+	 * next cycle's (the capture sockets, closing, free their copies of the
+	 * paths' packets: no drop of theirs, and no event to read) */
+	if (w->drops != NULL && s->keep_privileges)
+		(void)nc_dropreason_clear_flows(w->drops);
 	if (w->trace != NULL) {
 		nc_witness_trace_stats(w->trace, &ts);
 		w->facts.trace_events = ts.matched;
@@ -418,6 +439,29 @@ void nc_run_witness_facts(const run_state_t *s, size_t path, nc_diag_facts_t *f)
 	f->witness = &w->facts;
 	if (path < NC_MAX_PATHS && (w->traced[path].traced || w->traced[path].n_drops > 0))
 		f->traced = &w->traced[path];
+}
+
+void nc_run_witness_next_cycle(run_state_t *s)
+{
+	struct run_witness *w = s->witness;
+	nc_dropreason_t *drops = NULL;
+
+	/* the program stays attached from cycle to cycle, its flows
+	 * forgotten (a load and the BTF's relocation cost 3-4 ms of CPU) */
+	if (w != NULL && w->drops != NULL && nc_dropreason_clear_flows(w->drops) == 0) {
+		drops = w->drops;
+		w->drops = NULL;
+	}
+	nc_run_witness_free(s);
+	if (drops == NULL) { /* none loaded (or it stopped): try again */
+		nc_run_witness_load(s);
+		return;
+	}
+	if (!witness_new(s)) {
+		nc_dropreason_free(drops);
+		return;
+	}
+	s->witness->drops = drops;
 }
 
 void nc_run_witness_free(run_state_t *s)

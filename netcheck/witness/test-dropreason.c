@@ -235,6 +235,35 @@ static void test_collect(void **state)
 	nc_dropreason_free(d);
 }
 
+/* A watch's next cycle: the flows and their drops forgotten, the indices
+ * free for the next cycle's flows; an event of a forgotten flow read
+ * meanwhile belongs to none. */
+static void test_clear_flows(void **state)
+{
+	const nc_drop_flow_t next[] = { { UDP, ep("198.18.0.1", 0), ep("198.18.0.3", 53) } };
+	nc_dropreason_t *d = offline();
+	struct drop_event e = event(1, 3, 0xffffffff8209e8a0, 100, 0);
+
+	(void)state;
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_int_equal(nc_dropreason_drop_count(d, 1), 1);
+	assert_int_equal(nc_dropreason_clear_flows(d), 0);
+	assert_int_equal(nc_dropreason_flow_count(d), 0);
+	assert_int_equal(nc_dropreason_drop_count(d, 1), 0);
+	assert_int_equal(drop_collect_event(d, &e), -EINVAL); /* late, of a forgotten flow */
+	assert_int_equal(drop_append_flows(d, next, 1), 0);
+	assert_int_equal(nc_dropreason_flow_count(d), 1);
+	assert_int_equal(nc_dropreason_drop_count(d, 0), 0); /* nothing of the old flow 0 */
+	e = event(0, 5, 0xffffffff8204f1a0, 200, 0);
+	assert_int_equal(drop_collect_event(d, &e), 0);
+	assert_int_equal(nc_dropreason_drop_count(d, 0), 1);
+	assert_int_equal(nc_dropreason_drop(d, 0, 0)->reason, 5);
+	/* once stopped, the program is gone: nothing to clear for a next cycle */
+	assert_int_equal(nc_dropreason_stop(d), 0);
+	assert_int_equal(nc_dropreason_clear_flows(d), -EINVAL);
+	nc_dropreason_free(d);
+}
+
 /* A BTF file with the two enums as the kernel has them, a gap and the
  * members that are no reasons (MAX, SUBSYS_MASK, SUBSYS_NUM).  path: at
  * least 32 bytes. */
@@ -474,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_append),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_collect),
+		cmocka_unit_test(test_clear_flows),
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_reason_names_unreadable),
 		cmocka_unit_test(test_reason_names_live),

@@ -75,6 +75,12 @@ int drop_append_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n)
 	return 0;
 }
 
+void drop_clear_flows(nc_dropreason_t *d)
+{
+	memset(d->state, 0, d->n_flows * sizeof(*d->state));
+	d->n_flows = 0;
+}
+
 int nc_dropreason_offline(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret)
 {
 	nc_dropreason_t *d;

@@ -76,6 +76,8 @@ int drop_collect_event(nc_dropreason_t *d, const struct drop_event *e);
 /* Reads the reason names from d's BTF: raw (one walk; libbpf when it
  * meets a kind it does not know) or with_libbpf.  0 or a negative errno. */
 int drop_read_reason_names(nc_dropreason_t *d, bool with_libbpf);
+/* Forgets the flows and their drops (the map's side is the caller's). */
+void drop_clear_flows(nc_dropreason_t *d);
 /* Frees what collect allocated (called by nc_dropreason_free()). */
 void drop_collect_free(nc_dropreason_t *d);
 

@@ -138,11 +138,28 @@ int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, siz
 
 	if (d->stopped)
 		return -EINVAL;
+	/* what waits is of the flows so far (or of cleared ones: dropped) */
+	(void)nc_dropreason_consume(d);
 	if ((r = drop_append_flows(d, flows, n)) < 0)
 		return r;
 	if ((r = write_flows(d, from)) < 0)
 		d->n_flows = from;
 	return r;
+}
+
+int nc_dropreason_clear_flows(nc_dropreason_t *d)
+{
+	struct nc_drop_bpf *skel = d->skel;
+
+	if (d->stopped)
+		return -EINVAL;
+	/* the program looks at no flow from now; the events it made for
+	 * them before are read into them, then forgotten with them */
+	if (skel != NULL && skel->bss != NULL)
+		__atomic_store_n(&skel->bss->n_flows, 0, __ATOMIC_RELEASE);
+	(void)nc_dropreason_consume(d);
+	drop_clear_flows(d);
+	return 0;
 }
 
 int nc_dropreason_new(const nc_drop_flow_t *flows, size_t n, nc_dropreason_t **ret, nc_error_t *err)
@@ -382,6 +399,12 @@ int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, siz
 	(void)d;
 	(void)flows;
 	(void)n;
+	return -EOPNOTSUPP;
+}
+
+int nc_dropreason_clear_flows(nc_dropreason_t *d)
+{
+	(void)d;
 	return -EOPNOTSUPP;
 }
 

@@ -287,6 +287,18 @@ static const char *the_drop(nc_dropreason_t *d, size_t flow, int ifindex, uint32
 	return nc_dropreason_reason_name(d, drop->reason);
 }
 
+/* The end of a test that loaded the program: freed, unloaded (the kernel
+ * says so), its sockets closed, the loop closing with no handle left. */
+static void finish(nc_dropreason_t *d, int fd, int fd6, uv_loop_t *loop)
+{
+	nc_dropreason_free(d);
+	assert_int_equal(programs_of_ours_settled(), 0);
+	close(fd);
+	close(fd6);
+	uv_run(loop, UV_RUN_NOWAIT);
+	assert_int_equal(uv_loop_close(loop), 0);
+}
+
 static void test_drops_named(void **state)
 {
 	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
@@ -362,12 +374,58 @@ static void test_drops_named(void **state)
 	fprintf(stderr, "# load+attach %.2f ms, detach %.2f ms; seen %llu, matched %llu\n",
 		(double)stats.attach_ns / 1e6, (double)stats.detach_ns / 1e6, (unsigned long long)stats.seen,
 		(unsigned long long)stats.matched);
-	nc_dropreason_free(d);
-	assert_int_equal(programs_of_ours_settled(), 0);
-	close(fd);
-	close(fd6);
-	uv_run(&loop, UV_RUN_NOWAIT);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	finish(d, fd, fd6, &loop);
+}
+
+/* A watch's cycles: the program loaded once, each cycle's flows added
+ * after the last one's are cleared.  The second cycle records its own
+ * drops (NO_SOCKET of the IPv6 flow, now index 0) and none of the first
+ * cycle's flow, whose packets keep being dropped. */
+static void test_next_cycle_keeps_program(void **state)
+{
+	nc_drop_flow_t f[NC_ARRAY_SIZE(flows)];
+	uint32_t netns = netns_inode(ns_receiver);
+	int ifindex = in_namespace(ns_receiver, interface_index, "va");
+	int inet = AF_INET, inet6 = AF_INET6;
+	int fd = in_namespace(ns_sender, udp_sender, &inet), fd6 = in_namespace(ns_sender, udp_sender, &inet6);
+	nc_error_t err = { "" };
+	nc_dropreason_t *d = NULL;
+	const nc_drop_t *drop;
+	uv_loop_t loop;
+
+	(void)state;
+	assert_true(fd >= 0 && fd6 >= 0);
+	make_flows(f);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_dropreason_new(&f[FLOW_CLOSED], 1, &d, &err), 0);
+	assert_int_equal(nc_dropreason_start(d, &loop), 0);
+	/* cycle 1: the IPv4 flow */
+	for (int i = 0; i < SENT; i++)
+		send_udp(fd, RECEIVER, CLOSED_PORT);
+	run_for(&loop, 100);
+	assert_true(nc_dropreason_consume(d) >= 0);
+	assert_string_equal(the_drop(d, 0, ifindex, netns), "NO_SOCKET");
+	/* between the cycles: forgotten, still attached (never loaded again) */
+	assert_int_equal(nc_dropreason_clear_flows(d), 0);
+	assert_int_equal(nc_dropreason_flow_count(d), 0);
+	assert_int_equal(programs_of_ours(), 1);
+	for (int i = 0; i < SENT; i++)
+		send_udp(fd, RECEIVER, CLOSED_PORT); /* no flow's now */
+	run_for(&loop, 50);
+	/* cycle 2: the IPv6 flow at index 0 */
+	assert_int_equal(nc_dropreason_add_flows(d, &f[FLOW_CLOSED6], 1), 0);
+	for (int i = 0; i < SENT; i++) {
+		send_udp(fd, RECEIVER, CLOSED_PORT);
+		send_udp(fd6, RECEIVER6, CLOSED_PORT);
+	}
+	run_for(&loop, 100);
+	assert_int_equal(nc_dropreason_stop(d), 0);
+	assert_int_equal(nc_dropreason_drop_count(d, 0), 1);
+	drop = nc_dropreason_drop(d, 0, 0);
+	assert_int_equal(drop->packets, SENT);
+	assert_true(nc_endpoint_equal(&drop->dst, &f[FLOW_CLOSED6].dst));
+	assert_string_equal(nc_dropreason_reason_name(d, drop->reason), "NO_SOCKET");
+	finish(d, fd, fd6, &loop);
 }
 
 /* this process's CPU time, user and system (the verifier runs as system) */
@@ -595,6 +653,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_drops_named),
+		cmocka_unit_test(test_next_cycle_keeps_program),
 		cmocka_unit_test(test_cost),
 		cmocka_unit_test(test_async_keeps_the_loop_going),
 		cmocka_unit_test(test_killed_run_leaves_nothing),
