@@ -152,6 +152,10 @@ bool nc_platform_process_is_netcheck(long pid);
  * belong to pid's namespace for good.  0 or negative errno (nothing to
  * leave then). */
 int nc_platform_netns_enter(int pid, int *ret_saved_fd);
+/* May this process open pid's network namespace at all?  Not when pid is
+ * another user's and we lack CAP_SYS_PTRACE (the kernel's ptrace access
+ * check), whatever other capabilities we hold. */
+bool nc_platform_netns_reachable(int pid);
 /* The same for the namespace ns_fd (borrowed) names: one held open, or a
  * named one under /run/netns.  Every namespace netcheck enters, it enters
  * through these two. */

@@ -37,20 +37,37 @@ int nc_platform_netns_enter_fd(int ns_fd, int *ret_saved_fd)
 	return 0;
 }
 
-int nc_platform_netns_enter(int pid, int *ret_saved_fd)
+static int open_netns(int pid)
 {
 	char path[64];
-	int target, r;
+	int fd;
 
 	if (pid <= 0)
 		return -EINVAL;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	target = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int nc_platform_netns_enter(int pid, int *ret_saved_fd)
+{
+	int target = open_netns(pid), r;
+
 	if (target < 0)
-		return -errno;
+		return target;
 	r = nc_platform_netns_enter_fd(target, ret_saved_fd);
 	close(target);
 	return r;
+}
+
+bool nc_platform_netns_reachable(int pid)
+{
+	int fd = open_netns(pid);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
 }
 
 int nc_platform_netns_leave(int saved_fd)

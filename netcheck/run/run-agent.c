@@ -32,6 +32,7 @@
 bool nc_run_agent_wanted(const run_state_t *s)
 {
 	const nc_environment_t *env = nc_result_environment_const(s->result);
+	const nc_container_t *c = nc_result_container_const(s->result);
 
 	switch (s->opt->capture_via) {
 	case NC_CAPTURE_VIA_HOST:
@@ -40,8 +41,10 @@ bool nc_run_agent_wanted(const run_state_t *s)
 		return true;
 	default:
 		/* this host cannot see the engine's bridge: an engine in a VM
-		 * or a namespace of its own, rootless, remote */
-		return !env->bridge_attached;
+		 * or a namespace of its own, rootless, remote; or may not enter
+		 * the container's namespace (a user with the package's
+		 * capabilities but not CAP_SYS_PTRACE): the engine may */
+		return !env->bridge_attached || (c->pid > 0 && !nc_platform_netns_reachable(c->pid));
 	}
 }
 

@@ -87,6 +87,11 @@ as $MEMBER $PROGRAM run --require-capture --engine "unix://$SOCK" --json "$TMP/w
 [ "$rc" != 77 ] || fail "the member lacks a privilege: $(cat "$TMP/member.err")"
 [ -s "$TMP/work/member.json" ] || fail "member run (exit $rc) wrote no report: $(cat "$TMP/member.err")"
 expect_eq "member's direct-tcp evidence" "$(json_get "$TMP/work/member.json" 'p["direct-tcp"]["evidence_state"]')" captured
+# the package gives no CAP_SYS_PTRACE, without which a member may not open a root
+# container's network namespace: the engine side's points come through the capture agent
+expect_eq "member's capture agent" "$(json_get "$TMP/work/member.json" 'd["environment"]["capture_agent"]["used"]')" True
+expect_eq "member's eth0@container has packets" \
+	"$(json_get "$TMP/work/member.json" "sum(c['packets'] for c in d['environment']['capture_points'] if c['name'] == 'eth0@container') > 0")" True
 # A member's process must not keep its capabilities for the probes.  Known
 # to fail while nc_platform_drop_privileges asks to keep CAP_DAC_OVERRIDE
 # (the socket is root's, so run.c wants it) that a non-root process with
