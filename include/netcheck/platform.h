@@ -29,6 +29,8 @@
 typedef struct nc_platform_process {
 	char name[64]; /* comm, e.g. "docker-proxy"; "pid N" when unreadable */
 	int pid;       /* 0 = unknown */
+	bool listening; /* nc_platform_socket_owners: a socket is there, even when
+			 * its process is not one this user may see (pid 0) */
 } nc_platform_process_t;
 
 /* One socket of a network namespace's table: a TCP socket in LISTEN or a

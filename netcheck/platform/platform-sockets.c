@@ -419,6 +419,7 @@ int nc_platform_socket_owners(const nc_platform_socket_query_t *q, size_t n, nc_
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
+		ret[i].listening = inode[i] != 0;
 		done[i] = inode[i] == 0; /* nothing listens: nothing to look for */
 		snprintf(want[i], sizeof(want[i]), "socket:[%lu]", inode[i]);
 		left += !done[i];

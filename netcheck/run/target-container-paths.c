@@ -198,7 +198,8 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 	}
 	/* the forwarder on [::] was looked for on the main port only */
 	pub = (nc_publish_facts_t){ .port = port, .host_port4 = v4, .host_port6 = v6,
-				    .forwarder6_known = port == ct->port, .have_forwarder6 = ct->have_forwarder6 };
+				    .forwarder6_known = port == ct->port && ct->forwarder6_known,
+				    .have_forwarder6 = ct->have_forwarder6 };
 	loopback6 = nc_classify_loopback6(env->kind, &pub);
 	if (loopback6 != NC_LOOPBACK6_NONE) {
 		nc_endpoint_parse("::1", v6 != 0 ? v6 : v4, &target);

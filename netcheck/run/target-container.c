@@ -114,7 +114,7 @@ void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
 		}
 	}
 	if (n == 0 || nc_platform_socket_owners(q, n, owner) < 0)
-		return;
+		return; /* nothing known: the probes will tell */
 	for (size_t i = 0; i < ct->info.n_ports && i < NC_ENGINE_MAX_PORTS; i++)
 		if (udp_at[i] != SIZE_MAX)
 			for (int f = 0; f < 2; f++)
@@ -126,6 +126,9 @@ void nc_ct_find_forwarder(run_state_t *s, nc_container_target_t *ct)
 	take_owner(&owner[tcp6], &v6);
 	if (c->published_port6 == 0 && ct->have_forwarder && v6.pid > 0 && v6.pid == ct->forwarder.pid)
 		c->published_port6 = c->published_port;
+	/* a listener whose process this user may not see (a member of the
+	 * package's group, docker-proxy root's) is not "nothing listens" */
+	ct->forwarder6_known = owner[tcp_v6port].pid > 0 || !owner[tcp_v6port].listening;
 	/* [::1] is accepted by the [::] listener: its own process */
 	if (c->published_port6 != 0) {
 		ct->have_forwarder6 = owner[tcp_v6port].pid > 0;

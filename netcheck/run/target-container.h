@@ -29,6 +29,8 @@ typedef struct nc_container_target {
 	bool have_forwarder;
 	nc_forwarder_t forwarder6;    /* the one listening on [::] (docker-proxy runs one per family) */
 	bool have_forwarder6;
+	bool forwarder6_known;        /* whether anything listens on [::] is known: looked up, and
+				       * either nothing listens or its process was seen */
 	/* [i][0]/[1]: the process holding the UDP socket of info.ports[i]'s host
 	 * port, IPv4 / IPv6 (ss -ulpn's); pid 0 = none */
 	nc_forwarder_t udp_forwarders[NC_ENGINE_MAX_PORTS][2];

@@ -92,6 +92,12 @@ expect_eq "member's direct-tcp evidence" "$(json_get "$TMP/work/member.json" 'p[
 expect_eq "member's capture agent" "$(json_get "$TMP/work/member.json" 'd["environment"]["capture_agent"]["used"]')" True
 expect_eq "member's eth0@container has packets" \
 	"$(json_get "$TMP/work/member.json" "sum(c['packets'] for c in d['environment']['capture_points'] if c['name'] == 'eth0@container') > 0")" True
+# docker-proxy is root's: a member sees its socket on [::] but not its process, which is not
+# "nothing listens there" -- published-loopback6 must fare as in root's run, not be skipped
+$PROGRAM run --engine "unix://$SOCK" --json "$TMP/work/root.json" >/dev/null 2>&1 || note "root's run: exit $?"
+expect_eq "member's published-loopback6 as root's" \
+	"$(json_get "$TMP/work/member.json" 'p["published-loopback6"]["verdict"] if "published-loopback6" in p else "none"')" \
+	"$(json_get "$TMP/work/root.json" 'p["published-loopback6"]["verdict"] if "published-loopback6" in p else "none"')"
 # A member's process must not keep its capabilities for the probes.  Known
 # to fail while nc_platform_drop_privileges asks to keep CAP_DAC_OVERRIDE
 # (the socket is root's, so run.c wants it) that a non-root process with
