@@ -295,7 +295,10 @@ int nc_platform_remote_subnet(const char *run_id, unsigned attempt);
 /* Creates the namespace, the veth, the addresses and the route.  ret: filled
  * (zeroed first, so nc_platform_remote_destroy() on it is always safe); on
  * failure whatever was made is removed again.  Needs CAP_SYS_ADMIN and
- * CAP_NET_ADMIN.  0 or negative errno, with err->text saying what failed. */
+ * CAP_NET_ADMIN; where /run/netns is not this process's to write (no
+ * CAP_DAC_OVERRIDE: a member of the package's group), the namespace is held
+ * by ret->held_fd from the start and named nowhere.  0 or negative errno,
+ * with err->text saying what failed. */
 int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_error_t *err);
 /* Removes the veth and the namespace; idempotent
  * (clears r->netns_name).  r may be NULL. */

@@ -245,8 +245,9 @@ static int netns_run_dir(void)
 }
 
 typedef struct ns_thread {
-	const char *path; /* the file to bind the new namespace onto */
+	const char *path; /* the file to bind the new namespace onto; NULL: none, held by fd */
 	nc_platform_nl_t *ns_nl; /* out, new: a netlink socket inside */
+	int fd;           /* out, new (path NULL): the namespace, held */
 	int r;
 } ns_thread_t;
 
@@ -265,7 +266,9 @@ static void *ns_thread_main(void *arg)
 	}
 	/* /proc/self would be the process's (the main thread's) namespace */
 	snprintf(self, sizeof(self), "/proc/self/task/%ld/ns/net", (long)gettid());
-	if (mount(self, t->path, "none", MS_BIND, NULL) < 0) {
+	if (t->path == NULL)
+		t->fd = open(self, O_RDONLY | O_CLOEXEC);
+	if ((t->path == NULL && t->fd < 0) || (t->path != NULL && mount(self, t->path, "none", MS_BIND, NULL) < 0)) {
 		t->r = -errno;
 		return NULL;
 	}
@@ -277,31 +280,47 @@ static void *ns_thread_main(void *arg)
 	return NULL;
 }
 
-static int netns_make(const char *path, nc_platform_nl_t **ret_ns_nl)
+/* A new namespace, named at path (a mount point under /run/netns, as `ip
+ * netns add` makes), or, where this process may not write there (a
+ * member of the package's group: CAP_SYS_ADMIN and CAP_NET_ADMIN, no
+ * CAP_DAC_OVERRIDE on root's directory), held from the start by
+ * *ret_held_fd (new) and named nowhere.  *ret_held_fd is -1 for a named
+ * one. */
+static int netns_make(const char *path, nc_platform_nl_t **ret_ns_nl, int *ret_held_fd)
 {
-	ns_thread_t t = { .path = path, .ns_nl = NULL, .r = -EIO };
+	ns_thread_t t = { .path = path, .ns_nl = NULL, .fd = -1, .r = -EIO };
 	pthread_t th;
 	int fd, r;
 
+	*ret_held_fd = -1;
 	r = netns_run_dir();
-	if (r < 0)
-		return r;
-	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	close(fd);
+	fd = r < 0 ? r : open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+	if (fd < 0) {
+		r = fd == -1 ? -errno : fd;
+		if (r != -EACCES && r != -EPERM)
+			return r;
+		t.path = NULL; /* not ours to name: held instead */
+	} else {
+		close(fd);
+	}
 	r = pthread_create(&th, NULL, ns_thread_main, &t);
 	if (r != 0) {
-		(void)unlink(path);
+		if (t.path != NULL)
+			(void)unlink(path);
 		return -r;
 	}
 	(void)pthread_join(th, NULL);
 	if (t.r < 0) {
-		(void)umount2(path, MNT_DETACH);
-		(void)unlink(path);
+		if (t.fd >= 0)
+			close(t.fd);
+		if (t.path != NULL) {
+			(void)umount2(path, MNT_DETACH);
+			(void)unlink(path);
+		}
 		return t.r;
 	}
 	*ret_ns_nl = t.ns_nl;
+	*ret_held_fd = t.fd;
 	return 0;
 }
 
@@ -396,7 +415,7 @@ int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_
 {
 	char host_sysctl[96];
 	nc_platform_nl_t *host_nl = NULL, *ns_nl = NULL;
-	int ns_fd = -1, host_if = 0, ns_if = 0, lo_if = 0, r;
+	int ns_fd = -1, host_if = 0, ns_if = 0, lo_if = 0, held = -1, r;
 	const char *step;
 
 	memset(ret, 0, sizeof(*ret));
@@ -414,13 +433,17 @@ int nc_platform_remote_create(const char *run_id, nc_platform_remote_t *ret, nc_
 	if (r < 0)
 		goto fail_early;
 	step = "creating the namespace";
-	r = netns_make(ret->netns_path, &ns_nl);
+	r = netns_make(ret->netns_path, &ns_nl, &held);
 	if (r < 0)
 		goto fail_early;
 	/* from here on, a failure removes what was made */
+	if (held > 0)
+		ret->held_fd = held; /* nowhere to name it: held from the start */
+	else if (held == 0)
+		close(held); /* never ours to hold: 0 is "none" in the struct */
 	step = "opening the namespace";
-	ns_fd = open(ret->netns_path, O_RDONLY | O_CLOEXEC);
-	r = ns_fd < 0 ? -errno : 0;
+	ns_fd = held > 0 ? fcntl(held, F_DUPFD_CLOEXEC, 3) : open(ret->netns_path, O_RDONLY | O_CLOEXEC);
+	r = ns_fd < 0 ? -errno : held == 0 ? -EBADF : 0;
 	if (r < 0)
 		goto fail;
 	step = "opening rtnetlink";
@@ -471,6 +494,8 @@ int nc_platform_remote_hold(nc_platform_remote_t *r)
 
 	if (r == NULL || r->netns_name[0] == '\0')
 		return -EINVAL;
+	if (r->held_fd > 0)
+		return 0; /* held from the start, named nowhere (netns_make) */
 	fd = open(r->netns_path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -95,6 +95,12 @@ expect_eq "member's eth0@container has packets" \
 # docker-proxy is root's: a member sees its socket on [::] but not its process, which is not
 # "nothing listens there" -- published-loopback6 must fare as in root's run, not be skipped
 $PROGRAM run --engine "unix://$SOCK" --json "$TMP/work/root.json" >/dev/null 2>&1 || note "root's run: exit $?"
+# a member may not name a namespace under root's /run/netns: the remote client's is held by
+# an fd from the start, and published-remote is probed and captured as in root's run
+expect_eq "member's published-remote as root's" \
+	"$(json_get "$TMP/work/member.json" 'p["published-remote"]["verdict"] + " " + p["published-remote"]["evidence_state"]')" \
+	"$(json_get "$TMP/work/root.json" 'p["published-remote"]["verdict"] + " " + p["published-remote"]["evidence_state"]')"
+ip netns list 2>/dev/null | grep -q '^netcheck-' && fail "a netcheck namespace is left: $(ip netns list)"
 expect_eq "member's published-loopback6 as root's" \
 	"$(json_get "$TMP/work/member.json" 'p["published-loopback6"]["verdict"] if "published-loopback6" in p else "none"')" \
 	"$(json_get "$TMP/work/root.json" 'p["published-loopback6"]["verdict"] if "published-loopback6" in p else "none"')"
