@@ -106,9 +106,10 @@ int nc_dropreason_new_async(uv_loop_t *loop, const nc_drop_flow_t *flows, size_t
  * NC_DROP_MAX_FLOWS in all), another errno from the kernel. */
 int nc_dropreason_add_flows(nc_dropreason_t *d, const nc_drop_flow_t *flows, size_t n);
 /* Forgets every flow and the drops recorded for them; the program stays
- * attached and the ring buffer read, so that a watch's next cycle adds its
- * own flows (a map write) instead of loading the program and reading the
- * BTF again (3-4 ms of CPU a cycle).  An event of a forgotten flow still
+ * attached, so that a watch's next cycle adds its own flows (a map write)
+ * instead of loading the program and reading the BTF again (3-4 ms of CPU
+ * a cycle).  Reading on the loop stops (the poll keeps no loop alive)
+ * until nc_dropreason_start() again.  An event of a forgotten flow still
  * on the ring buffer is dropped when read (no flow has its index until
  * flows are added; nc_dropreason_add_flows() reads the ring first).
  * 0, -EINVAL after stop. */
@@ -120,7 +121,9 @@ int nc_dropreason_fd(const nc_dropreason_t *d);
  * events read, or a negative errno. */
 int nc_dropreason_consume(nc_dropreason_t *d);
 /* Reads the events on loop (a uv_poll on nc_dropreason_fd()) until
- * nc_dropreason_stop().  0, -EALREADY, or a UV_E* code. */
+ * nc_dropreason_stop() or nc_dropreason_clear_flows(); after the latter
+ * again (on the same loop).  0, -EALREADY (reading, or stopped), or a UV_E*
+ * code. */
 int nc_dropreason_start(nc_dropreason_t *d, uv_loop_t *loop);
 /* Detaches the program, reads what is left and stops reading: the drops
  * are final after it.  Callable without start.  Idempotent.  0. */

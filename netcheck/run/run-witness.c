@@ -236,10 +236,8 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	if (w->drops != NULL) {
 		r = nc_dropreason_add_flows(w->drops, w->flows, w->n_flows);
-		if (r == 0)
+		if (r == 0) /* a watch's kept program: reading again */
 			r = nc_dropreason_start(w->drops, &s->loop);
-		if (r == -EALREADY) /* a watch's program, read since its first cycle */
-			r = 0;
 		if (r < 0) {
 			w->facts.drop_status = r;
 			snprintf(w->facts.drop_error, sizeof(w->facts.drop_error), "%s", nc_strerror(r));
@@ -391,7 +389,8 @@ void nc_run_witness_collect(run_state_t *s)
 	}
 	/* the drops are copied: a watch's program matches no flow until the
 	 * next cycle's (the capture sockets, closing, free their copies of the
-	 * paths' packets: no drop of theirs, and no event to read) */
+	 * paths' packets: no drop of theirs, and no event to read), and its
+	 * poll stops, keeping the loop no longer than a run's would */
 	if (w->drops != NULL && s->keep_privileges)
 		(void)nc_dropreason_clear_flows(w->drops);
 	if (w->trace != NULL) {

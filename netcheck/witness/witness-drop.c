@@ -159,6 +159,10 @@ int nc_dropreason_clear_flows(nc_dropreason_t *d)
 		__atomic_store_n(&skel->bss->n_flows, 0, __ATOMIC_RELEASE);
 	(void)nc_dropreason_consume(d);
 	drop_clear_flows(d);
+	/* nothing to read until flows come: the poll stops, so that it keeps
+	 * no loop alive (a run without capture ends when its handles do) */
+	if (d->poll != NULL)
+		(void)uv_poll_stop(d->poll);
 	return 0;
 }
 
@@ -305,8 +309,10 @@ int nc_dropreason_start(nc_dropreason_t *d, uv_loop_t *loop)
 {
 	int r;
 
-	if (d->poll != NULL || d->stopped)
+	if (d->stopped || (d->poll != NULL && uv_is_active((uv_handle_t *)d->poll)))
 		return -EALREADY;
+	if (d->poll != NULL) /* cleared (nc_dropreason_clear_flows): reading again */
+		return uv_poll_start(d->poll, UV_READABLE, on_readable);
 	d->poll = malloc(sizeof(*d->poll));
 	if (d->poll == NULL)
 		return UV_ENOMEM;

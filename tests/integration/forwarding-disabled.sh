@@ -8,7 +8,8 @@
 # kernel's inet_forward_change()), and checks they are back.
 #   published-remote: timeout, diagnosis forwarding-disabled, citing the
 #   kernel's drop reason and the sysctl;
-#   the host's own paths (direct, published-host) still work.
+#   the host's own paths (direct, published-host) still work;
+#   a watch's every cycle (3) says the same, citing the drop reason.
 source "$(dirname "$0")/lib.sh"
 need_engine
 need_root
@@ -50,6 +51,11 @@ echo 0 >/proc/sys/net/ipv4/ip_forward
 rc=0
 COLUMNS=110 "$NETCHECK" run --no-capture --paths 'direct-tcp,published-host,published-remote' --json "$TMP/f.json" \
 	>"$TMP/f.txt" 2>&1 || rc=$?
+# a watch's cycles, in the same window: each cycle's witness (one drop-reason
+# program for the whole watch, each cycle's flows given to it) sees the drop
+watch_rc=0
+NC_WATCH_MIN_INTERVAL_MS=50 "$NETCHECK" watch --no-capture --paths published-remote --timeout 1000 --count 3 \
+	--interval 50ms --listen 127.0.0.1:0 --json "$TMP/w.ndjson" >"$TMP/w.txt" 2>&1 || watch_rc=$?
 # back at once, before anything is checked
 restore_sysctls
 expect_eq "ip_forward restored" "$(cat /proc/sys/net/ipv4/ip_forward)" 1
@@ -76,4 +82,14 @@ expect_eq "hint" "$(json_get "$TMP/f.json" "p['published-remote']['diagnosis']['
 	"sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)"
 note "the run's text (docs/diagnosis.md quotes it):"
 sed 's/^/# /' "$TMP/f.txt" >&2
+expect_eq "watch exit ($(tail -2 "$TMP/w.txt"))" "$watch_rc" 1
+expect_eq "watch cycles" "$(wc -l <"$TMP/w.ndjson")" 3
+# every cycle, not the first alone: the diagnosis and the drop reason it cites
+expect_eq "each cycle's diagnosis and drop reason" "$($PY -c '
+import json, sys
+for line in open(sys.argv[1]):
+    p = {x["name"]: x for x in json.loads(line)["paths"]}["published-remote"]
+    d = p["diagnosis"] or {}
+    print(d.get("code"), any(o["source"] == "drop-reason" and o.get("reason") == "IP_INADDRERRORS" for o in d.get("observed", [])))
+' "$TMP/w.ndjson" | sort | uniq -c | sed 's/^ *//')" "3 forwarding-disabled True"
 echo "ok: forwarding-disabled is reported, not fixed"

@@ -409,11 +409,15 @@ static void test_next_cycle_keeps_program(void **state)
 	assert_int_equal(nc_dropreason_clear_flows(d), 0);
 	assert_int_equal(nc_dropreason_flow_count(d), 0);
 	assert_int_equal(programs_of_ours(), 1);
+	/* and the loop is not kept running by it: nothing to read */
+	assert_int_equal(uv_run(&loop, UV_RUN_NOWAIT), 0);
 	for (int i = 0; i < SENT; i++)
 		send_udp(fd, RECEIVER, CLOSED_PORT); /* no flow's now */
 	run_for(&loop, 50);
-	/* cycle 2: the IPv6 flow at index 0 */
+	/* cycle 2: the IPv6 flow at index 0, read on the loop again */
 	assert_int_equal(nc_dropreason_add_flows(d, &f[FLOW_CLOSED6], 1), 0);
+	assert_int_equal(nc_dropreason_start(d, &loop), 0);
+	assert_int_equal(nc_dropreason_start(d, &loop), -EALREADY);
 	for (int i = 0; i < SENT; i++) {
 		send_udp(fd, RECEIVER, CLOSED_PORT);
 		send_udp(fd6, RECEIVER6, CLOSED_PORT);
