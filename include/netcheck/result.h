@@ -276,8 +276,9 @@ typedef enum nc_unexpected {
 	NC_UNEXPECTED_NONE = 0,    /* as expected */
 	NC_UNEXPECTED_BEHAVIOUR,   /* its verdict or mechanism is not the expected one */
 	NC_UNEXPECTED_FOREIGN,     /* as expected, but another container answered */
-	NC_UNEXPECTED_WARNING,     /* as expected, but a warning diagnosis (a firewall rule meant to stop it) */
+	NC_UNEXPECTED_WARNING,     /* as expected, but a warning diagnosis (its reason: nc_path_t.unexpected_reason) */
 } nc_unexpected_t;
+#define NC_UNEXPECTED_REASON_MAX 64
 
 typedef struct nc_timings {
 	double connect_ms;    /* < 0: not measured */
@@ -374,6 +375,7 @@ typedef struct nc_path {
 	char detail[NC_DETAIL_MAX]; /* skip reason, error, plain-words note */
 	nc_timings_t timings;
 	bool sent;                /* a probe was started for it (nc_probe_start()); a path "not sent" has a reason in detail */
+	bool silent;              /* TCP: connected, and the service sent nothing in the banner window (the probe) */
 	int probe_error;          /* the socket error the probe ended on (UV_E* / negative
 				   * errno), for the policy to turn into a verdict; 0 none */
 	bool loopback_published;  /* a remote path to a port published on the host's loopback only
@@ -381,6 +383,9 @@ typedef struct nc_path {
 	nc_expectation_t expectation;
 	bool expected;            /* decided by nc_expect_evaluate() */
 	nc_unexpected_t unexpected; /* why not, when not (nc_expect_evaluate()) */
+	/* NC_UNEXPECTED_WARNING: the warning diagnosis's reason in a few words
+	 * ("the container is paused"; nc_expect_evaluate()); "" otherwise */
+	char unexpected_reason[NC_UNEXPECTED_REASON_MAX];
 	nc_diagnosis_t diagnosis; /* why it failed or surprised (policy/diagnose.c) */
 
 	nc_evidence_state_t evidence_state;

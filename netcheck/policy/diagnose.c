@@ -696,6 +696,9 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 	nc_diagnosis_clear(&p->diagnosis);
 	if (p->verdict == NC_VERDICT_REACHABLE) {
 		diagnose_reachable(p, f);
+		if (p->silent) /* no process of a paused container will send anything: not fine there */
+			nc_path_set_detail(p, "connected; the service sent nothing%s", p->diagnosis.code == NC_DIAG_CONTAINER_PAUSED
+					   ? "" : " (that is fine for a service that waits for the client)");
 		return;
 	}
 	diagnose_failed(p, env, f);

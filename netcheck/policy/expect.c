@@ -236,10 +236,16 @@ int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 /* A diagnosis of a path that behaved as expected but should not have
  * (input-firewall-bypassed: a firewall rule meant to stop it did not;
  * container-paused: the kernel took the handshake, no process will answer):
- * the path counts as not as expected, unless --expect named it. */
-static bool diag_is_warning(nc_diag_code_t c)
+ * the path counts as not as expected, unless --expect named it.  Returns
+ * the reason in a few words, the report's "UNEXPECTED (...)"; NULL for a
+ * diagnosis that is no warning. */
+static const char *warning_reason(nc_diag_code_t c)
 {
-	return c == NC_DIAG_INPUT_FIREWALL_BYPASSED || c == NC_DIAG_CONTAINER_PAUSED;
+	switch (c) {
+	case NC_DIAG_INPUT_FIREWALL_BYPASSED: return "a firewall rule meant to stop it";
+	case NC_DIAG_CONTAINER_PAUSED: return "the container is paused";
+	default: return NULL;
+	}
 }
 
 /* Why p is not as expected; NC_UNEXPECTED_NONE when it is. */
@@ -254,7 +260,7 @@ static nc_unexpected_t judge(const nc_path_t *p)
 		return NC_UNEXPECTED_BEHAVIOUR;
 	if (p->foreign_responder)
 		return NC_UNEXPECTED_FOREIGN;
-	if (diag_is_warning(p->diagnosis.code) && !e->overridden)
+	if (warning_reason(p->diagnosis.code) != NULL && !e->overridden)
 		return NC_UNEXPECTED_WARNING;
 	return NC_UNEXPECTED_NONE;
 }
@@ -271,6 +277,8 @@ size_t nc_expect_evaluate(nc_result_t *r)
 
 		p->unexpected = judge(p);
 		p->expected = p->unexpected == NC_UNEXPECTED_NONE;
+		snprintf(p->unexpected_reason, sizeof(p->unexpected_reason), "%s",
+			 p->unexpected == NC_UNEXPECTED_WARNING ? warning_reason(p->diagnosis.code) : "");
 		if (!p->expected)
 			bad++;
 	}

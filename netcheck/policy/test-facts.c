@@ -95,11 +95,17 @@ static void test_paused(void **state)
 	inspect("inspect-state-paused.json", &rec);
 	/* the kernel completed the handshake: "reachable", and not as expected */
 	p = path(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80, NC_VERDICT_REACHABLE, 80);
+	p->silent = true; /* what the probe saw: nothing in the banner window */
 	nc_classify_diagnose(p, NULL, &rec.f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_CONTAINER_PAUSED);
 	assert_string_equal(cited(p, NC_OBS_CONTAINER)->state, "paused");
+	/* silence is no service waiting for its client here: the detail does not say it is fine */
+	assert_string_equal(p->detail, "connected; the service sent nothing");
 	nc_expect_evaluate(r);
 	assert_false(p->expected);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_WARNING);
+	/* the reason the report gives is the diagnosis's, not a firewall's */
+	assert_string_equal(p->unexpected_reason, "the container is paused");
 	/* a probe that timed out waiting for an answer */
 	p = path(r, NC_PATH_PUBLISHED_LOOPBACK, "127.0.0.1", 32980, NC_VERDICT_TIMEOUT, 80);
 	nc_classify_diagnose(p, NULL, &rec.f);
@@ -108,8 +114,13 @@ static void test_paused(void **state)
 	/* the same container running: no such diagnosis */
 	rec.f.container.paused = false;
 	p = path(r, NC_PATH_DIRECT_TCP, "172.17.0.2", 80, NC_VERDICT_REACHABLE, 80);
+	p->silent = true;
 	nc_classify_diagnose(p, NULL, &rec.f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	assert_non_null(strstr(p->detail, "sent nothing (that is fine for a service that waits for the client)"));
+	nc_expect_evaluate(r);
+	assert_true(p->expected);
+	assert_string_equal(p->unexpected_reason, "");
 	nc_result_free(r);
 }
 

@@ -102,8 +102,9 @@ static void on_banner_window(uv_timer_t *t)
 {
 	nc_probe_t *p = t->data;
 
-	nc_path_set_detail(p->path,
-			   "connected; the service sent nothing (that is fine for a service that waits for the client)");
+	/* a fact; what it means is the policy's (nc_classify_diagnose()) */
+	nc_path_set_detail(p->path, "connected; the service sent nothing");
+	p->path->silent = true;
 	probe_finish(p, NC_VERDICT_REACHABLE, 0);
 }
 

@@ -95,7 +95,10 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		return;
 	}
 	if (p->unexpected == NC_UNEXPECTED_WARNING) {
-		snprintf(buf, len, "UNEXPECTED (a firewall rule meant to stop it)");
+		char reason[NC_UNEXPECTED_REASON_MAX];
+
+		CLEAN(p->unexpected_reason, reason);
+		snprintf(buf, len, "UNEXPECTED (%s)", reason[0] ? reason : "a warning diagnosis");
 		return;
 	}
 	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));

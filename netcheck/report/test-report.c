@@ -1421,6 +1421,23 @@ static void test_text_diagnosis(void **state)
 	nc_result_free(r);
 }
 
+/* A warning diagnosis's path: the reason is the policy's, as recorded. */
+static void test_text_warning_reason(void **state)
+{
+	nc_result_t *r = build_native();
+	nc_path_t *p = nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP);
+	const char *t;
+
+	(void)state;
+	p->expected = false;
+	p->unexpected = NC_UNEXPECTED_WARNING;
+	snprintf(p->unexpected_reason, sizeof(p->unexpected_reason), "the container is paused");
+	t = render_text(r, false, false);
+	assert_contains(t, "UNEXPECTED (the container is paused)\n");
+	assert_not_contains(t, "firewall rule");
+	nc_result_free(r);
+}
+
 /* --- JUnit ------------------------------------------------------------- */
 
 static const char *render_junit(const nc_result_t *r)
@@ -2081,6 +2098,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_narrow_table),
 		cmocka_unit_test(test_text_ascii),
 		cmocka_unit_test(test_text_diagnosis),
+		cmocka_unit_test(test_text_warning_reason),
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_errors),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
