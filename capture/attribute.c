@@ -135,6 +135,7 @@ struct claim {
 	uint64_t *accepted; /* owned: [k] its first SYN-ACK's time, UINT64_MAX if none */
 	uint64_t *ended;   /* owned: [k] its first FIN or RST's time, UINT64_MAX if none */
 	bool *forwarded;   /* owned: [k] a forwarder leg is already the probe's */
+	bool *translated;  /* owned: [k] its own connection reached the container by kernel NAT: no forwarder's */
 };
 
 /* A rule: whether unclaimed packet i ties its flow to probe k. */
@@ -244,7 +245,8 @@ static void claim_by_time(struct claim *c)
 		for (size_t k = 0; k < c->n_probes; k++) {
 			const nc_attr_probe_t *pr = &c->probes[k];
 
-			if (pr->relayed || !is_tcp_probe(pr) || c->forwarded[k] || c->accepted[k] == UINT64_MAX ||
+			if (pr->relayed || !is_tcp_probe(pr) || c->forwarded[k] || c->translated[k] ||
+			    c->accepted[k] == UINT64_MAX ||
 			    !nc_endpoint_is_set(&pr->container) || !nc_endpoint_equal(&p->dst, &pr->container) ||
 			    nc_endpoint_equal(&pr->dialled, &pr->container))
 				continue;
@@ -265,14 +267,15 @@ static void claim_by_time(struct claim *c)
 static int claim_whole_flows(const nc_packet_t *pkts, size_t n, const nc_attr_probe_t *probes, size_t n_probes,
 			     int *ret_probe, nc_leg_t *ret_leg)
 {
-	struct claim c = { pkts, n, probes, n_probes, ret_probe, ret_leg, NULL, NULL, NULL, NULL };
+	struct claim c = { pkts, n, probes, n_probes, ret_probe, ret_leg, NULL, NULL, NULL, NULL, NULL };
 	int r = -ENOMEM;
 
 	c.request = malloc(n_probes * sizeof(*c.request));
 	c.accepted = malloc(n_probes * sizeof(*c.accepted));
 	c.ended = malloc(n_probes * sizeof(*c.ended));
 	c.forwarded = calloc(n_probes, sizeof(*c.forwarded));
-	if (c.request == NULL || c.accepted == NULL || c.ended == NULL || c.forwarded == NULL)
+	c.translated = calloc(n_probes, sizeof(*c.translated));
+	if (c.request == NULL || c.accepted == NULL || c.ended == NULL || c.forwarded == NULL || c.translated == NULL)
 		goto out;
 	for (size_t k = 0; k < n_probes; k++) {
 		c.request[k] = n;
@@ -281,6 +284,8 @@ static int claim_whole_flows(const nc_packet_t *pkts, size_t n, const nc_attr_pr
 	for (size_t j = 0; j < n; j++) {
 		size_t k;
 
+		if (ret_probe[j] >= 0 && ret_leg[j] == NC_LEG_TRANSLATED)
+			c.translated[ret_probe[j]] = true;
 		if (ret_probe[j] < 0 || ret_leg[j] != NC_LEG_CLIENT)
 			continue;
 		k = (size_t)ret_probe[j];
@@ -303,6 +308,7 @@ out:
 	free(c.accepted);
 	free(c.ended);
 	free(c.forwarded);
+	free(c.translated);
 	return r;
 }
 

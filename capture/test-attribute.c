@@ -474,6 +474,49 @@ static void test_proxy_by_time(void **state)
 	nc_result_free(f.result);
 }
 
+/* A probe that reached the container by kernel NAT (its own connection,
+ * translated) has no forwarder leg to take: a forwarder's SYN in the
+ * window belongs to the one probe that went through the forwarder, even
+ * while the NAT'd one is still open (seen: published-loopback's proxy leg
+ * lost whenever published-remote ran beside it). */
+static void test_proxy_by_time_beside_nat(void **state)
+{
+	list_t l = { 0 };
+	nc_attr_probe_t pr[2] = {
+		tcp_probe("127.0.0.1:44482", "127.0.0.1:32768", "172.17.0.2:80", ""),
+		tcp_probe("198.18.5.2:50000", "192.0.2.2:32768", "172.17.0.2:80", ""),
+	};
+	size_t fwd;
+	run_t r;
+
+	(void)state;
+	pr[0].forwarder_from = pr[1].forwarder_from = ep_str("172.17.0.1:0");
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", SYN, 10, NULL);
+	tcp(&l, P_LO, "127.0.0.1:32768", "127.0.0.1:44482", SA, 20, NULL);
+	/* the remote client's probe: its own connection, then DNAT'd in
+	 * PREROUTING and seen translated on the bridge, accepted meanwhile */
+	tcp(&l, P_LO, "198.18.5.2:50000", "192.0.2.2:32768", SYN, 500, NULL);
+	tcp(&l, P_DOCKER0, "198.18.5.2:50000", "172.17.0.2:80", SYN, 500, NULL);
+	tcp(&l, P_DOCKER0, "172.17.0.2:80", "198.18.5.2:50000", SA, 600, NULL);
+	tcp(&l, P_LO, "192.0.2.2:32768", "198.18.5.2:50000", SA, 600, NULL);
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", ACK, 11, NULL);
+	fwd = l.n;
+	tcp(&l, P_DOCKER0, "172.17.0.1:38582", "172.17.0.2:80", SYN, 300, NULL);
+	tcp(&l, P_DOCKER0, "172.17.0.2:80", "172.17.0.1:38582", SA, 400, NULL);
+	tcp(&l, P_LO, "127.0.0.1:44482", "127.0.0.1:32768", FA, 11, NULL);
+	tcp(&l, P_LO, "198.18.5.2:50000", "192.0.2.2:32768", FA, 501, NULL);
+
+	r = attribute(&l, pr, 2);
+	assert_int_equal(r.leg[3], NC_LEG_TRANSLATED);
+	assert_int_equal(r.probe[3], 1);
+	for (size_t i = fwd; i < fwd + 2; i++) {
+		assert_int_equal(r.probe[i], 0);
+		assert_int_equal(r.leg[i], NC_LEG_PROXY_TO_CONTAINER);
+	}
+	run_free(&r);
+	free(l.p);
+}
+
 /* A relayed probe: netcheck's GET /connect to its responder carries the
  * nonce; that connection is the probe's control leg, no hop of its path,
  * and the responder's own connection to the target is the client leg. */
@@ -764,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_proxy_relayed_bytes),
 		cmocka_unit_test(test_proxy_by_time),
+		cmocka_unit_test(test_proxy_by_time_beside_nat),
 		cmocka_unit_test(test_control),
 		cmocka_unit_test(test_missing_leg_retransmit_rst),
 		cmocka_unit_test(test_icmp_and_unrelated),

@@ -139,6 +139,7 @@ struct run_state {
 	nc_probe_listener_t *host_listener; /* owned: the host end of container-to-host; closed when the probes end */
 	nc_probe_t *probes[NC_MAX_PATHS]; /* owned */
 	size_t probe_path[NC_MAX_PATHS];  /* the result path index of each probe */
+	size_t probe_after[NC_MAX_PATHS]; /* 0, or 1 + the probe it starts after (run-probe.c) */
 	size_t n_probes, probes_done;
 	uv_timer_t watchdog;          /* checks opt->interrupted while the loop runs */
 	uv_timer_t grace;             /* lets the last packets arrive before capture stops */
@@ -271,6 +272,9 @@ void nc_run_add_tcp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int soc
 void nc_run_add_udp_from(run_state_t *s, nc_path_t *p, uint64_t timeout, int socket_fd);
 /* netcheck's own responder: it answers UDP and connects out on request */
 bool nc_run_ours(const run_state_t *s);
+/* Do the run's TCP probes send nothing (a user's service, no --http)?
+ * Then only time ties a forwarder's connection to a probe. */
+bool nc_run_probes_send_nothing(const run_state_t *s);
 
 /* run-host-end.c: the host end of container-to-host */
 typedef struct nc_run_host_end {

@@ -97,6 +97,13 @@ void nc_run_add_udp(run_state_t *s, nc_path_t *p, uint64_t timeout)
 	nc_run_add_udp_from(s, p, timeout, -1);
 }
 
+bool nc_run_probes_send_nothing(const run_state_t *s)
+{
+	nc_probe_tcp_options_t opts;
+
+	return tcp_options(s, &opts) != NULL && !opts.http;
+}
+
 bool nc_run_ours(const run_state_t *s)
 {
 	return s->opt->image == NULL && s->opt->target == NULL && s->opt->project == NULL;
