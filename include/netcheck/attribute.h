@@ -53,7 +53,11 @@ typedef struct nc_attr_probe {
  *     c. opens it (a SYN) within NC_ATTR_FORWARDER_WINDOW_NS after the
  *        probe's connection was accepted (its SYN-ACK), from forwarder_from
  *        when set, and exactly one probe without a forwarder leg of its
- *        own qualifies (the matches of a and b are made first).
+ *        own qualifies (the matches of a and b are made first; a probe
+ *        whose own connection reached the container translated, by kernel
+ *        NAT, has no forwarder and does not qualify).  Two probes that send
+ *        nothing through forwarders to one container port must not be open
+ *        at once (run-probe.c starts the second after the first).
  * Returns the number of attributed packets (control ones included).
  * pkts, probes: borrowed for the call; ret_*: caller-owned, n entries.
  * -EINVAL / -ENOMEM. */
