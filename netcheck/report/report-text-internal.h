@@ -1,7 +1,8 @@
 /* Private to the text view (report-text*.c): the output every line goes
  * through, wrapped to the width and ASCII-safe.
  *
- *   report-text.c           the header, the table, the notes and diagnoses, the summary
+ *   report-text.c           the header, the table, the summary
+ *   report-text-notes.c     the notes and diagnoses under the table
  *   report-text-out.c       the output: bytes, wrapped paragraphs, lines
  *   report-text-evidence.c  each path's trail, and -v's packets tcpdump style
  */
@@ -55,6 +56,9 @@ void text_para_end(out_t *o);
 void text_line_printf(out_t *o, size_t first, size_t next, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* an endpoint, "?" when it cannot be formatted */
 void text_endpoint_text(const nc_endpoint_t *e, bool with_port, char *buf, size_t len);
+
+/* report-text-notes.c */
+void text_print_notes(out_t *o, const nc_result_t *r);
 
 /* report-text-evidence.c */
 void text_print_evidence(out_t *o, const nc_result_t *r);

@@ -550,69 +550,6 @@ static void print_table(out_t *o, const nc_result_t *r, const char *node, const 
 			text_line_printf(o, 2, 4, "%s: %s", rows[i].cell[COL_PATH], rows[i].cell[COL_EXPECTED]);
 }
 
-/* Route, detail, diagnosis and the plain-words notes under the table, one
- * wrapped paragraph each. */
-static void print_notes(out_t *o, const nc_result_t *r)
-{
-	bool any = false;
-
-	for (size_t i = 0; i < nc_result_path_count(r); i++) {
-		const nc_path_t *p = nc_result_path_const(r, i);
-		char text[NC_DETAIL_MAX + 1], hint[NC_DIAG_HINT_MAX + 1];
-
-#define NOTE(...)                                        \
-	do {                                             \
-		if (!any)                                \
-			fputc('\n', o->f);               \
-		any = true;                              \
-		text_line_printf(o, 2, 4, __VA_ARGS__);       \
-	} while (0)
-		if (CLEAN(p->route, text) > 0)
-			NOTE("%s: route %s", nc_report_path_name(p), text);
-		if (CLEAN(p->detail, text) > 0)
-			NOTE("%s: %s", nc_report_path_name(p), text);
-		if (p->diagnosis.code != NC_DIAG_NONE) {
-			/* one sentence: what was found, then what to do */
-			if (CLEAN(p->diagnosis.detail, text) == 0)
-				snprintf(text, sizeof(text), "%s", nc_report_name_or(nc_diag_code_name(p->diagnosis.code), "?"));
-			if (CLEAN(p->diagnosis.hint, hint) > 0)
-				NOTE("%s: %s; hint: %s", nc_report_path_name(p), text, hint);
-			else
-				NOTE("%s: %s", nc_report_path_name(p), text);
-			/* what it rests on, one line each, under it */
-			for (size_t k = 0; k < p->diagnosis.n_observed && k < NC_DIAG_OBSERVED_MAX; k++) {
-				const nc_observation_t *ob = &p->diagnosis.observed[k];
-
-				CLEAN(ob->text, text);
-				text_line_printf(o, 6, 8, "observed (%s): %s",
-						 nc_report_name_or(nc_obs_source_name(ob->source), "?"), text);
-			}
-			if (p->diagnosis.observed_cut)
-				text_line_printf(o, 6, 8, "(more was observed than the report holds)");
-		}
-		if (p->arrival != NC_ARRIVAL_NONE) {
-			char listener[NC_ENDPOINT_STRLEN], peer[NC_ENDPOINT_STRLEN];
-
-			nc_endpoint_format(&p->target, true, listener, sizeof(listener));
-			nc_endpoint_format(&p->peer_seen, true, peer, sizeof(peer));
-			CLEAN(p->arrival_interface, text);
-			NOTE("%s: arrived at %s (%s) from %s: %s", nc_report_path_name(p), listener, text, peer,
-			     p->arrival == NC_ARRIVAL_FORWARDER
-				     ? "through a forwarder on this host (a process here connected for the container)"
-				     : "directly, from the container's side of the route");
-		}
-		if (p->mechanism == NC_MECH_OUT_OF_SIGHT)
-			NOTE("%s: the forwarder's onward leg is not visible from this host "
-			     "(a VM or a namespace netcheck cannot enter)", nc_report_path_name(p));
-		if (p->foreign_responder) {
-			CLEAN(p->answered_by, text);
-			NOTE("%s: answered by container %s, not ours: IP collision", nc_report_path_name(p),
-			     text[0] ? text : "(unknown)");
-		}
-#undef NOTE
-	}
-}
-
 static const char *exit_code_meaning(int code)
 {
 	switch (code) {
@@ -657,7 +594,7 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 		fputc('\n', out);
 		print_table(&o, r, NULL, NULL);
 	}
-	print_notes(&o, r);
+	text_print_notes(&o, r);
 	text_print_evidence(&o, r);
 	if (opt != NULL && opt->verbose) {
 		text_print_packets(&o, r);

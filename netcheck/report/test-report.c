@@ -1388,9 +1388,10 @@ static void test_text_diagnosis(void **state)
 	const char *t = render_text(r, false, false);
 
 	(void)state;
-	assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at veth1a2b; "
-			   "hint: look for a DROP in the FORWARD chain: iptables -S DOCKER-USER\n");
-	assert_contains(t, "\n  direct-tcp: the app in the container listens on 127.0.0.1:80 only, so the container's "
+	/* the code first: what `netcheck explain` takes */
+	assert_contains(t, "\n  published-host: [dropped] 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at "
+			   "veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S DOCKER-USER\n");
+	assert_contains(t, "\n  direct-tcp: [listening-on-loopback-only] the app in the container listens on 127.0.0.1:80 only, so the container's "
 			   "kernel reset the connection from 172.17.0.1; hint: make the app listen on 0.0.0.0 (all "
 			   "addresses) inside the container\n");
 	/* the observations, one line each under their diagnosis */
@@ -1401,7 +1402,8 @@ static void test_text_diagnosis(void **state)
 	assert_contains(t, "inside the container\n      observed (socket): in the container, 127.0.0.1:80/tcp listens\n");
 	assert_int_equal(count_occurrences(t, "observed ("), 7);
 	/* no hint: the detail alone */
-	assert_contains(t, "\n  published-loopback6: nothing forwards [::1]:32768: the engine runs without IPv6\n");
+	assert_contains(t, "\n  published-loopback6: [no-forwarder] nothing forwards [::1]:32768: the engine runs without "
+			   "IPv6\n");
 	assert_int_equal(count_occurrences(t, "hint:"), 2);
 	assert_contains(t, "  captured at: lo 11, docker0 9, veth1a2b 6, eth0@container 6, eth0 0 packets; "
 			   "2 dropped by the kernel\n");
@@ -1414,10 +1416,43 @@ static void test_text_diagnosis(void **state)
 		nc_report_options_t opt = { .width = 80 };
 
 		t = render_text_opt(r, &opt);
-		assert_contains(t, "\n  published-host: 3 SYNs to 172.17.0.2:80 were seen at docker0 and never at\n"
-				   "    veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S\n"
+		assert_contains(t, "\n  published-host: [dropped] 3 SYNs to 172.17.0.2:80 were seen at docker0 and\n"
+				   "    never at veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S\n"
 				   "    DOCKER-USER\n");
 	}
+	nc_result_free(r);
+}
+
+/* Paths with the same diagnosis, word for word: it is printed once, naming
+ * them all; one that differs in a word (an observation) is its own. */
+static void test_text_diagnosis_shared(void **state)
+{
+	nc_result_t *r = build_failed();
+	nc_path_t *host = nc_result_path_by_kind(r, NC_PATH_PUBLISHED_HOST);
+	nc_path_t *loopback = nc_result_path_by_kind(r, NC_PATH_PUBLISHED_LOOPBACK);
+	const char *t;
+
+	(void)state;
+	loopback->diagnosis = host->diagnosis;
+	t = render_text(r, false, false);
+	assert_contains(t, "\n  published-loopback, published-host: [dropped] 3 SYNs to 172.17.0.2:80 were seen at "
+			   "docker0 and never at veth1a2b; hint: ");
+	assert_int_equal(count_occurrences(t, "3 SYNs to"), 1);
+	assert_int_equal(count_occurrences(t, "observed (nftrace)"), 1);
+	/* the JSON keeps a diagnosis per path */
+	{
+		json_t *doc = nc_report_json(r);
+
+		assert_string_equal(jget_str(json_object_get(jpath(doc, 0), "diagnosis"), "code"), "dropped");
+		assert_string_equal(jget_str(json_object_get(jpath(doc, 1), "diagnosis"), "code"), "dropped");
+		json_decref(doc);
+	}
+	/* another observation: another diagnosis, printed on its own */
+	snprintf(loopback->diagnosis.observed[0].text, sizeof(loopback->diagnosis.observed[0].text),
+		 "2 of the path's packets seen on docker0");
+	t = render_text(r, false, false);
+	assert_int_equal(count_occurrences(t, "3 SYNs to"), 2);
+	assert_contains(t, "\n  published-loopback: [dropped] 3 SYNs");
 	nc_result_free(r);
 }
 
@@ -2099,6 +2134,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_ascii),
 		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_text_warning_reason),
+		cmocka_unit_test(test_text_diagnosis_shared),
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_errors),
 		cmocka_unit_test(test_junit_swarm_and_escaping),

@@ -76,7 +76,7 @@ json_get "$TMP/f.json" "[o for o in p['published-remote']['diagnosis']['observed
 grep -q "IP_INADDRERRORS" "$TMP/drop.txt" || fail "no IP_INADDRERRORS drop cited: $(cat "$TMP/drop.txt")"
 json_get "$TMP/f.json" "[o['text'] for o in p['published-remote']['diagnosis']['observed'] if o['source'] == 'sysctl']" |
 	grep -q "net.ipv4.ip_forward = 0" || fail "the sysctl is not cited"
-grep -q "published-remote: net.ipv4.ip_forward is 0 and the kernel dropped" "$TMP/f.txt" ||
+grep -q "published-remote: \[forwarding-disabled\] net.ipv4.ip_forward is 0 and the kernel dropped" "$TMP/f.txt" ||
 	fail "the text has no diagnosis: $(cat "$TMP/f.txt")"
 expect_eq "hint" "$(json_get "$TMP/f.json" "p['published-remote']['diagnosis']['hint']")" \
 	"sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)"

@@ -60,7 +60,8 @@ expect_eq "no wait: direct-tcp" "$(json_get "$TMP/nowait.json" "p['direct-tcp'][
 joined() { tr '\n' ' ' <"$1" | sed 's/   */ /g'; }
 joined "$TMP/nowait.txt" | grep -q "IPv6 readiness: waited 0 ms (bound 0) for [^:]*$BRIDGE_ADDR on br-.*: not ready at the bound" ||
 	fail "no wait: no readiness line in the text: $(cat "$TMP/nowait.txt")"
-grep -q "direct-tcp6: the address .* was still" "$TMP/nowait.txt" || fail "no wait: the text has no diagnosis"
+joined "$TMP/nowait.txt" | grep -q "direct-tcp6[:,] .*\[address-not-ready\] the address .* was still" ||
+	fail "no wait: the text has no diagnosis: $(cat "$TMP/nowait.txt")"
 
 # 2. the wait: a fresh network again, its first container; every IPv6 path works
 fresh_network
