@@ -242,6 +242,22 @@ static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	return 0;
 }
 
+int nc_capture_filter_check(const char *text, nc_error_t *err)
+{
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
+	struct bpf_program prog;
+	int r = 0;
+
+	if (p == NULL)
+		return nc_error_set(err, -ENOMEM, "libpcap: out of memory");
+	if (pcap_compile(p, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
+		r = nc_error_set(err, -EINVAL, "bad capture filter \"%.200s\": %s", text, pcap_geterr(p));
+	else
+		pcap_freecode(&prog);
+	pcap_close(p);
+	return r;
+}
+
 int nc_capture_filter(const nc_endpoint_t *container_ip_port, uint16_t published_port,
 		      const uint16_t *probe_ports, size_t n, char *buf, size_t len)
 {

@@ -103,6 +103,8 @@ bad "packet count" capture web -c 1000000001
 bad "snapshot length" capture web -s 63
 bad "snapshot length" capture web -s 262145
 bad "seconds 1-86400" capture web --duration 86401
+# the user's filter alone, before any container or interface: not inside netcheck's own scope
+bad 'bad capture filter "tcp portt 8080": can'"'"'t parse' capture web tcp portt 8080
 bad "longer than 1024 bytes" capture web "$(printf 'x%.0s' $(seq 1 1000))" port 80000000000000000000000
 bad "CONTAINER is missing" capture
 bad "CONTAINER is missing" probe

@@ -205,6 +205,11 @@ uint64_t nc_capture_written(const nc_capture_t *c);
 /* Stable sort of all packets by ts_ns.  0 or -ENOMEM (order unchanged). */
 int nc_capture_sort_by_time(nc_capture_t *c);
 
+/* Is text a pcap-filter expression (as the user wrote it, before netcheck
+ * ANDs it with its scope)?  0, or -EINVAL with err saying libpcap's why in
+ * one line. */
+int nc_capture_filter_check(const char *text, nc_error_t *err);
+
 /* BPF filter text for a run: the container's host, the published port and
  * every probe's local port, e.g.
  * "(host 172.17.0.2) or (tcp port 32768) or (tcp port 44482 or tcp port 44483)".

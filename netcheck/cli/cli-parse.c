@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli-internal.h"
+#include "netcheck/capture.h"
 #include "netcheck/common.h"
 #include "netcheck/probe.h"
 #include "netcheck/result.h"
@@ -365,6 +366,12 @@ static int parse_operands(cli_t *cli, int argc, char **argv, bool *done)
 		}
 		cli->filter[used] = '\0';
 		cli->run.capture_filter = used > 0 ? cli->filter : NULL;
+		if (used > 0) { /* said now, alone: not after the container, inside netcheck's own scope */
+			nc_error_t ferr = { "" };
+
+			if (nc_capture_filter_check(cli->filter, &ferr) < 0)
+				return cli_usage_error(cli, "%s", ferr.text);
+		}
 	}
 	if (optind < argc)
 		return cli_usage_error(cli, "unexpected argument '%.64s'", argv[optind]);
