@@ -53,17 +53,20 @@ static const char *const col_titles[COL_COUNT] = {
 #define TIMINGS_SHORT_TITLE "C/FB/TOTAL ms"
 
 /* How narrow a column may get before the table drops columns instead:
- * addresses stay recognisable; a verdict, a mechanism and the timings are
- * never cut (a cut number is a wrong number). 0 = never cut. */
+ * a target, a verdict, a mechanism and the timings are never cut (a cut
+ * number is a wrong number: 172.17.0.2:80… for :8080); EXPECTED keeps
+ * room for its short form (EXPECTED_SHORT). 0 = never cut. */
 static const size_t col_floor[COL_COUNT] = {
-	[COL_TARGET] = 14, [COL_PEER_SEEN] = 8, [COL_EXPECTED] = 8,
+	[COL_PEER_SEEN] = 8, [COL_EXPECTED] = 10,
 };
+/* what a cut EXPECTED cell says instead, the whole text under the table */
+#define EXPECTED_SHORT "UNEXPECTED"
 /* which columns shrink first, and which go when shrinking is not enough;
  * whatever goes is named under the table, and the JSON report has it all.
  * A forwarder is whole or gone (the evidence trail names it too).
  * A path's name is its identity (published-loopback and -loopback6 differ
  * at the end): it is cut last, only where nothing else is left to cut. */
-static const int shrink_order[] = { COL_EXPECTED, COL_TIMINGS, COL_PEER_SEEN, COL_TARGET };
+static const int shrink_order[] = { COL_EXPECTED, COL_TIMINGS, COL_PEER_SEEN };
 static const int drop_order[] = { COL_TIMINGS, COL_PEER_SEEN, COL_FORWARDER, COL_MECHANISM, COL_TARGET };
 #define COL_GAP 2
 
@@ -219,8 +222,8 @@ static void layout_table(const row_t *rows, size_t n, size_t width, table_layout
 		t->shown[drop_order[d]] = false;
 	}
 	/* narrower still (only about 40 columns and below): cut what is left,
-	 * the path's name last */
-	static const int last_resort[] = { COL_EXPECTED, COL_VERDICT, COL_MECHANISM, COL_TARGET, COL_PATH };
+	 * the path's name last; the target has gone by then */
+	static const int last_resort[] = { COL_EXPECTED, COL_VERDICT, COL_MECHANISM, COL_PATH };
 	for (size_t i = 0; i < NC_ARRAY_SIZE(last_resort) && layout_total(t) > width; i++) {
 		int c = last_resort[i];
 		size_t over = layout_total(t) - width;
@@ -264,7 +267,11 @@ static void print_row(out_t *o, const row_t *row, const table_layout_t *t)
 			continue;
 		if (paint)
 			text_emit(o, row->colour);
-		used = print_cell(o, row->cell[c], t->width[c]);
+		if (c == COL_EXPECTED && nc_report_display_width(row->cell[c]) > t->width[c] &&
+		    t->width[c] >= strlen(EXPECTED_SHORT) && strncmp(row->cell[c], EXPECTED_SHORT, strlen(EXPECTED_SHORT)) == 0)
+			used = print_cell(o, EXPECTED_SHORT, t->width[c]); /* not "UNEXPECTED (w…" */
+		else
+			used = print_cell(o, row->cell[c], t->width[c]);
 		if (paint)
 			text_emit(o, ANSI_RESET);
 		if (c != last)

@@ -1423,6 +1423,53 @@ static void test_text_diagnosis(void **state)
 	nc_result_free(r);
 }
 
+/* The table row of the path named (row starts with it) contains what. */
+static void assert_row_has(const char *t, const char *row, const char *what)
+{
+	char line[512];
+	const char *at = strstr(t, row);
+
+	while (at != NULL && at != t && at[-1] != '\n')
+		at = strstr(at + 1, row);
+	assert_non_null(at);
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(at, "\n"), at);
+	if (strstr(line, what) == NULL)
+		fail_msg("row '%s' lacks '%s' in\n%s", line, what, t);
+}
+
+/* An address:port is never cut: a cut one reads as another port
+ * (172.17.0.2:80… for :8080).  The other columns shorten or go first;
+ * EXPECTED becomes its short form, the whole text under the table. */
+static void test_text_target_whole(void **state)
+{
+	static const unsigned widths[] = { 60, 72, 80, 100 };
+	(void)state;
+
+	for (size_t w = 0; w < NC_ARRAY_SIZE(widths); w++) {
+		nc_result_t *r = build_failed();
+		nc_report_options_t opt = { .width = widths[w] };
+		const char *t;
+
+		nc_result_path_by_kind(r, NC_PATH_DIRECT_TCP)->target = ep("172.17.0.2", 8080);
+		nc_result_path_by_kind(r, NC_PATH_PUBLISHED_HOST)->target = ep("192.168.100.100", 32768);
+		t = render_text_opt(r, &opt);
+		/* each row has its target whole, or the TARGET column is gone */
+		if (strstr(t, "(TARGET") == NULL) {
+			assert_row_has(t, "published-host ", "192.168.100.100:32768 ");
+			assert_row_has(t, "direct-tcp ", "172.17.0.2:8080 ");
+		}
+		assert_not_contains(t, "172.17.0.2:80\u2026");
+		assert_lines_fit(t, widths[w], "target whole");
+		if (widths[w] == 80) {
+			/* the table keeps the target whole at 80 columns, and says UNEXPECTED */
+			assert_contains(t, "\ndirect-tcp           172.17.0.2:8080 ");
+			assert_contains(t, "  UNEXPECTED\n");
+			assert_contains(t, "  published-host: UNEXPECTED (wanted reachable/nat|proxy)\n");
+		}
+		nc_result_free(r);
+	}
+}
+
 /* Paths with the same diagnosis, word for word: it is printed once, naming
  * them all; one that differs in a word (an observation) is its own. */
 static void test_text_diagnosis_shared(void **state)
@@ -2135,6 +2182,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_text_diagnosis),
 		cmocka_unit_test(test_text_warning_reason),
 		cmocka_unit_test(test_text_diagnosis_shared),
+		cmocka_unit_test(test_text_target_whole),
 		cmocka_unit_test(test_junit_failed),
 		cmocka_unit_test(test_junit_errors),
 		cmocka_unit_test(test_junit_swarm_and_escaping),
