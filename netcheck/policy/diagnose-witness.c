@@ -81,8 +81,11 @@ static const nc_diag_kernel_drop_t *first_telling(const nc_diag_traced_t *t)
 static bool diagnose_rule(nc_path_t *p, const nc_diag_traced_t *t)
 {
 	const nc_fw_drop_t *r = &t->rule;
-	char which[NC_DIAG_DETAIL_MAX / 2], comment[NC_FW_RULE_MAX + 16] = "";
+	char which[NC_DIAG_DETAIL_MAX / 2], comment[NC_FW_RULE_MAX + 16] = "", remove[NC_DIAG_HINT_MAX];
 
+	/* the command that lists the very chain, its rules with their handles */
+	snprintf(remove, sizeof(remove), "remove or narrow that rule (`nft -a list chain %s %s %s`)",
+		 r->family[0] ? r->family : "FAMILY", r->table[0] ? r->table : "TABLE", r->chain[0] ? r->chain : "CHAIN");
 	if (t->comment[0])
 		snprintf(comment, sizeof(comment), " (\"%.150s\")", t->comment);
 	if (r->policy)
@@ -91,7 +94,7 @@ static bool diagnose_rule(nc_path_t *p, const nc_diag_traced_t *t)
 		snprintf(which, sizeof(which), "rule handle %llu in %s %s %s%s", (unsigned long long)r->handle, r->family,
 			 r->table, r->chain, comment);
 	if (r->reject)
-		nc_path_diagnose(p, NC_DIAG_REJECTED, "remove or narrow that rule (`nft -a list chain FAMILY TABLE CHAIN`)",
+		nc_path_diagnose(p, NC_DIAG_REJECTED, remove,
 				 "%s rejected the path's %s: the kernel's trace of the run's own packets saw it, "
 				 "and the answer came from this host, not the container", which,
 				 t->nft_reply ? "answer" : "packets");
@@ -106,7 +109,7 @@ static bool diagnose_rule(nc_path_t *p, const nc_diag_traced_t *t)
 	else
 		nc_path_diagnose(p, NC_DIAG_DROPPED,
 				 r->policy ? "accept the path in that chain, or change its policy"
-					   : "remove or narrow that rule (`nft -a list chain FAMILY TABLE CHAIN`)",
+					   : remove,
 				 "%s dropped the path's %s: the kernel's trace of the run's own packets saw it", which,
 				 t->nft_reply ? "answer" : "packets");
 	observe_nft(&p->diagnosis, t);

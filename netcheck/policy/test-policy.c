@@ -720,6 +720,8 @@ static void test_diagnose_witness(void **state)
 	assert_int_equal(p->diagnosis.code, NC_DIAG_DROPPED);
 	assert_non_null(strstr(p->diagnosis.detail, "rule handle 1907 in ip filter DOCKER-USER"));
 	assert_non_null(strstr(p->diagnosis.detail, "netcheck-test drop 18991"));
+	/* the hint's command names the chain the rule is in, ready to run */
+	assert_string_equal(p->diagnosis.hint, "remove or narrow that rule (`nft -a list chain ip filter DOCKER-USER`)");
 	o = &p->diagnosis.observed[0];
 	assert_int_equal(o->source, NC_OBS_NFTRACE);
 	assert_string_equal(nc_obs_source_name(o->source), "nftrace");
@@ -740,6 +742,7 @@ static void test_diagnose_witness(void **state)
 	assert_string_equal(nc_diag_code_name(p->diagnosis.code), "rejected");
 	assert_string_equal(p->diagnosis.observed[0].verdict, "reject");
 	assert_non_null(strstr(p->diagnosis.detail, "not the container"));
+	assert_non_null(strstr(p->diagnosis.hint, "`nft -a list chain ip filter DOCKER-USER`"));
 
 	/* a policy drop: no handle, the chain's policy named */
 	recorded_drop(&t, false);
