@@ -316,7 +316,9 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
 
 void nc_ct_decide(run_state_t *s, nc_container_target_t *ct)
 {
-	nc_run_decide_environment(s, &ct->route);
+	/* no address of its own (exited, --network none or host): no route
+	 * to judge, the environment is the engine's own kind */
+	nc_run_decide_environment(s, ct->info.ip.family != 0 ? &ct->route : NULL);
 }
 
 /* ---- capture points -------------------------------------------------------- */

@@ -104,7 +104,8 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
  * listener, else the first exposed port, else the lowest loopback-only
  * listener (so the report can say so); 0 when there is none. */
 uint16_t nc_to_pick_port(const nc_platform_socket_t *socks, size_t n, const uint16_t *exposed, size_t n_exposed);
-/* Decides the environment from the route to the container. */
+/* Decides the environment from the route to the container (the engine's
+ * own kind for one without an address: exited, --network none or host). */
 void nc_ct_decide(run_state_t *s, nc_container_target_t *ct);
 
 /* Paths: a path of the container (named by kind, qualified by network

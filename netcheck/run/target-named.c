@@ -4,7 +4,7 @@
  *
  * survey: nothing beyond the engine's info.  prepare: inspected, its
  * ports (--port, else every published TCP and UDP port), the route and
- * the forwarder (restarting, --network none: no port needed; host
+ * the forwarder (exited, restarting, --network none: no port needed; host
  * network: the ports given), and netcheck's remote-client namespace.
  * Paths, capture points and facts: a container's (target-container.c)
  * and a remote client's to each published port (target-remote.c).
@@ -30,9 +30,15 @@ int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *n
 		return r;
 	snprintf(ct->container_id, sizeof(ct->container_id), "%s", ct->info.id);
 	c->user_container = true;
-	if (!ct->info.running)
-		return nc_error_set(err, -EINVAL, "container '%.128s' is not running (%s, exit code %d): start it first",
-				    name, ct->info.status, ct->info.exit_code);
+	/* exited: its state is the answer (container-exited, with its exit
+	 * code and last log lines), its paths listed, not sent.  The user's
+	 * own docker stop is no failure of the engine: no error either way. */
+	if (!ct->info.running && !ct->info.restarting) {
+		r = nc_ct_adopt_inspected(s, ct, err);
+		if (r == 0)
+			(void)nc_ct_note_exit(s, ct, NULL);
+		return r;
+	}
 	/* restarting, or no network at all: its state is the answer, no port is needed */
 	if (ct->info.restarting || nc_ct_network_mode(ct, "none"))
 		return nc_ct_adopt_inspected(s, ct, err);

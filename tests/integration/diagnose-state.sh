@@ -10,6 +10,7 @@
 #   - -p 127.0.0.1::80              → published-host not sent: "127.0.0.1 only", exit 0
 #   - -p HOSTADDR::80               → published-host probed at that address, reachable
 #   - a UDP-only publication        → UDP paths, no exit 64 "publishes no TCP port"
+#   - exited (code 3)               → container-exited: exit code, log line; exit 1 (not 64)
 # Every container, the network and the image are removed (trap).
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -40,6 +41,7 @@ start internal --network "$net" -p 80 "$img"
 start loopback -p 127.0.0.1::80 "$img"
 start address -p "$host_ip::80" "$img"
 start udp -p 53/udp "$img" sleep 600
+start exited "$img" sh -c 'echo going away; exit 3'
 t0=$(date +%s.%N)
 
 # -- paused: the kernel completes the handshake, no process answers
@@ -112,6 +114,21 @@ if [ "$(json_get "$TMP/udp.json" "p.get('published-host-udp', {}).get('verdict')
 	[[ $detail == *"through Docker's NAT"* ]] || fail "UDP only: published-host-udp: $detail"
 	note "UDP only, published-host-udp: $detail"
 fi
+
+# -- exited (code 3): a report of it, not a usage error
+for i in $(seq 100); do
+	[ "$(docker inspect -f '{{.State.Status}}' "$tag-exited")" = exited ] && break
+	sleep 0.1
+done
+probe exited
+expect_eq "exited exit ($(tail -3 "$TMP/exited.txt"))" "$rc" 1
+check_schema "$TMP/exited.json"
+expect_eq "exited: no error" "$(json_get "$TMP/exited.json" "d.get('error')")" None
+expect_eq "exited: environment" "$(json_get "$TMP/exited.json" "d['environment']['kind']")" native-linux
+expect_eq "exited: direct-tcp" "$(diag "$TMP/exited.json" direct-tcp)" container-exited
+detail=$(json_get "$TMP/exited.json" "p['direct-tcp']['diagnosis']['detail']")
+[[ $detail == *"code 3"* && $detail == *"going away"* ]] || fail "exited detail: $detail"
+note "exited: $detail"
 
 # -- restarting, caught between two runs (the back-off doubles: 0.1 s, 0.2 s, ... 6.4 s after 6)
 for i in $(seq 300); do
