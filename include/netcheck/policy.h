@@ -96,10 +96,16 @@ typedef enum nc_not_sent {
 	NC_NOT_SENT_COUNT,
 } nc_not_sent_t;
 /* Marks p not sent, with detail (fmt; NULL keeps the detail set): a path the target itself makes
- * impossible fails (unreachable: the user's container or service is the
- * cause); one that this host or netcheck cannot try proves nothing
- * (skipped). */
+ * impossible fails (not running, a task down: unreachable, the user's
+ * container or service is the cause; a port not published, no network:
+ * skipped, with that diagnosis, which is a finding that fails the run --
+ * nc_expect_evaluate()); one that this host or netcheck cannot try proves
+ * nothing (skipped). */
 void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Whether p was not sent for the target's own configuration (a port not
+ * published -- or dropped by an internal network --, no network): skipped,
+ * and its diagnosis is a finding. */
+bool nc_classify_unsent_finding(const nc_path_t *p);
 
 /* A probe that could not be made (error: what making it returned, a
  * negative errno): a privilege this process lacks is a skip (it proves

@@ -277,6 +277,7 @@ typedef enum nc_unexpected {
 	NC_UNEXPECTED_BEHAVIOUR,   /* its verdict or mechanism is not the expected one */
 	NC_UNEXPECTED_FOREIGN,     /* as expected, but another container answered */
 	NC_UNEXPECTED_WARNING,     /* as expected, but a warning diagnosis (its reason: nc_path_t.unexpected_reason) */
+	NC_UNEXPECTED_UNSENT,      /* not sent, for the target's own configuration (its diagnosis says which) */
 } nc_unexpected_t;
 #define NC_UNEXPECTED_REASON_MAX 64
 

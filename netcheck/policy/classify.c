@@ -189,22 +189,36 @@ void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
 {
 	va_list ap;
 
+	p->sent = false;
 	switch (why) {
-	case NC_NOT_SENT_NOT_PUBLISHED:
 	case NC_NOT_SENT_NOT_RUNNING:
 	case NC_NOT_SENT_TASK_DOWN:
-	case NC_NOT_SENT_NO_NETWORK:
 		p->verdict = NC_VERDICT_UNREACHABLE;
 		break;
 	default:
 		p->verdict = NC_VERDICT_SKIPPED;
 		break;
 	}
-	if (fmt == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
-	va_end(ap);
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsnprintf(p->detail, sizeof(p->detail), fmt, ap);
+		va_end(ap);
+	}
+	/* the target's own configuration, said now (the container's facts
+	 * refine it: nc_classify_diagnose()) */
+	if (why == NC_NOT_SENT_NOT_PUBLISHED)
+		nc_path_diagnose(p, NC_DIAG_NOT_PUBLISHED, "publish it (docker run -p HOST:CONTAINER)",
+				 "container port %u is not published", p->container_port);
+	else if (why == NC_NOT_SENT_NO_NETWORK)
+		nc_path_diagnose(p, NC_DIAG_NO_NETWORK, NULL, "the container runs with --network none");
+}
+
+bool nc_classify_unsent_finding(const nc_path_t *p)
+{
+	nc_diag_code_t c = p->diagnosis.code;
+
+	return p->verdict == NC_VERDICT_SKIPPED && !p->sent &&
+	       (c == NC_DIAG_NOT_PUBLISHED || c == NC_DIAG_INTERNAL_NETWORK || c == NC_DIAG_NO_NETWORK);
 }
 
 void nc_classify_not_made(nc_path_t *p, int error)

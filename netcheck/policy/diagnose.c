@@ -691,6 +691,17 @@ static bool failed(const nc_path_t *p)
 
 void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_diag_facts_t *f)
 {
+	/* not sent for the target's own configuration: the facts say it in
+	 * full (what is published, an internal network), else what was said stays */
+	if (nc_classify_unsent_finding(p) && f != NULL) {
+		nc_diagnosis_t said = p->diagnosis;
+
+		nc_diagnosis_clear(&p->diagnosis);
+		diagnose_failed(p, env, f);
+		if (p->diagnosis.code == NC_DIAG_NONE)
+			p->diagnosis = said;
+		return;
+	}
 	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
 		return; /* not sent: a reason set when it was decided stays */
 	nc_diagnosis_clear(&p->diagnosis);

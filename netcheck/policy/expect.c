@@ -253,8 +253,11 @@ static nc_unexpected_t judge(const nc_path_t *p)
 {
 	const nc_expectation_t *e = &p->expectation;
 
+	/* a probe we could not send (no privilege) proves nothing either way;
+	 * one the target's own configuration kept from being sent (a port not
+	 * published, no network) is a finding, said by its diagnosis */
 	if (p->verdict == NC_VERDICT_SKIPPED && !e->overridden)
-		return NC_UNEXPECTED_NONE; /* a probe we could not send (no privilege) proves nothing either way */
+		return nc_classify_unsent_finding(p) ? NC_UNEXPECTED_UNSENT : NC_UNEXPECTED_NONE;
 	if ((e->other_verdicts & M(p->verdict)) == 0 &&
 	    (p->verdict != e->verdict || (e->mechanisms != 0 && (e->mechanisms & M(p->mechanism)) == 0)))
 		return NC_UNEXPECTED_BEHAVIOUR;
@@ -278,7 +281,9 @@ size_t nc_expect_evaluate(nc_result_t *r)
 		p->unexpected = judge(p);
 		p->expected = p->unexpected == NC_UNEXPECTED_NONE;
 		snprintf(p->unexpected_reason, sizeof(p->unexpected_reason), "%s",
-			 p->unexpected == NC_UNEXPECTED_WARNING ? warning_reason(p->diagnosis.code) : "");
+			 p->unexpected == NC_UNEXPECTED_WARNING  ? warning_reason(p->diagnosis.code)
+			 : p->unexpected == NC_UNEXPECTED_UNSENT ? nc_diag_code_name(p->diagnosis.code)
+								 : "");
 		if (!p->expected)
 			bad++;
 	}

@@ -830,10 +830,10 @@ static void test_observations_bounded(void **state)
 static void test_not_sent(void **state)
 {
 	static const struct { nc_not_sent_t why; nc_verdict_t want; } cases[] = {
-		{ NC_NOT_SENT_NOT_PUBLISHED, NC_VERDICT_UNREACHABLE }, { NC_NOT_SENT_NOT_RUNNING, NC_VERDICT_UNREACHABLE },
+		{ NC_NOT_SENT_NOT_PUBLISHED, NC_VERDICT_SKIPPED },     { NC_NOT_SENT_NOT_RUNNING, NC_VERDICT_UNREACHABLE },
 		{ NC_NOT_SENT_TASK_DOWN, NC_VERDICT_UNREACHABLE },     { NC_NOT_SENT_NO_CLIENT, NC_VERDICT_SKIPPED },
 		{ NC_NOT_SENT_NO_INGRESS, NC_VERDICT_SKIPPED },        { NC_NOT_SENT_NO_RELAY, NC_VERDICT_SKIPPED },
-		{ NC_NOT_SENT_NO_SOURCE, NC_VERDICT_SKIPPED },         { NC_NOT_SENT_NO_NETWORK, NC_VERDICT_UNREACHABLE },
+		{ NC_NOT_SENT_NO_SOURCE, NC_VERDICT_SKIPPED },         { NC_NOT_SENT_NO_NETWORK, NC_VERDICT_SKIPPED },
 		{ NC_NOT_SENT_LOOPBACK_ONLY, NC_VERDICT_SKIPPED },
 	};
 	nc_result_t *r = nc_result_new();
@@ -858,6 +858,48 @@ static void test_not_sent(void **state)
 	/* and no diagnosis guesses at it */
 	nc_classify_diagnose(p, NULL, NULL);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	nc_result_free(r);
+}
+
+/* A port not published, no network: not sent, skipped, and still a
+ * finding that fails the run, said by its diagnosis, not by a "wanted
+ * reachable" the path was never given the chance to meet; --expect can
+ * accept it. */
+static void test_unsent_finding(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p, *none, *privilege;
+
+	(void)state;
+	assert_non_null(r);
+	nc_result_environment(r)->kind = NC_ENV_NATIVE_LINUX;
+	p = failed_path(r, NC_PATH_PUBLISHED_HOST, NC_VERDICT_REACHABLE, 8080);
+	nc_classify_not_sent(p, NC_NOT_SENT_NOT_PUBLISHED, "not sent: container port 8080 is not published");
+	assert_int_equal(p->verdict, NC_VERDICT_SKIPPED);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_PUBLISHED);
+	assert_non_null(strstr(p->diagnosis.detail, "8080"));
+	none = failed_path(r, NC_PATH_DIRECT_TCP, NC_VERDICT_REACHABLE, 80);
+	nc_classify_not_sent(none, NC_NOT_SENT_NO_NETWORK, "not sent: no network");
+	assert_int_equal(none->diagnosis.code, NC_DIAG_NO_NETWORK);
+	/* no facts: what was said stays */
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NOT_PUBLISHED);
+	/* a limit of this host is no finding */
+	privilege = failed_path(r, NC_PATH_DIRECT_ICMP, NC_VERDICT_REACHABLE, 0);
+	nc_classify_not_made(privilege, -EPERM);
+	assert_true(nc_classify_unsent_finding(p));
+	assert_true(nc_classify_unsent_finding(none));
+	assert_false(nc_classify_unsent_finding(privilege));
+
+	assert_int_equal(nc_expect_evaluate(r), 2);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_UNSENT);
+	assert_string_equal(p->unexpected_reason, "not-published");
+	assert_int_equal(none->unexpected, NC_UNEXPECTED_UNSENT);
+	assert_true(privilege->expected);
+	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_UNEXPECTED);
+	/* the user accepts it */
+	assert_int_equal(nc_expect_parse(r, "published-host=skipped,direct-tcp=skipped", NULL), 0);
+	assert_int_equal(nc_expect_evaluate(r), 0);
 	nc_result_free(r);
 }
 
@@ -999,6 +1041,7 @@ int main(void)
 		cmocka_unit_test(test_container_to_container_from_packets),
 		cmocka_unit_test(test_reset_from_packets),
 		cmocka_unit_test(test_not_sent),
+		cmocka_unit_test(test_unsent_finding),
 		cmocka_unit_test(test_diagnosis_observations),
 		cmocka_unit_test(test_observations_bounded),
 		cmocka_unit_test(test_verdict_from_probe_error),

@@ -97,11 +97,12 @@ static void expected_text(const nc_path_t *p, char *buf, size_t len)
 		snprintf(buf, len, "UNEXPECTED (answered by another container)");
 		return;
 	}
-	if (p->unexpected == NC_UNEXPECTED_WARNING) {
+	if (p->unexpected == NC_UNEXPECTED_WARNING || p->unexpected == NC_UNEXPECTED_UNSENT) {
 		char reason[NC_UNEXPECTED_REASON_MAX];
 
 		CLEAN(p->unexpected_reason, reason);
-		snprintf(buf, len, "UNEXPECTED (%s)", reason[0] ? reason : "a warning diagnosis");
+		snprintf(buf, len, "UNEXPECTED (%s)",
+			 reason[0] ? reason : p->unexpected == NC_UNEXPECTED_UNSENT ? "not sent" : "a warning diagnosis");
 		return;
 	}
 	nc_report_mechanisms_text(p->expectation.mechanisms, mechanisms, sizeof(mechanisms));

@@ -140,8 +140,7 @@ static void add_published_udp(run_state_t *s, const nc_container_target_t *ct, u
 		break; /* the IPv4 binding decides; Docker lists :: beside it */
 	}
 	if (!any && !nc_run_ours(s)) {
-		nc_endpoint_parse("127.0.0.1", 0, &target);
-		nc_path_t *p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, port, &target);
+		nc_path_t *p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_LOOPBACK_UDP, NULL, port, NULL); /* no host port: no target */
 
 		if (p != NULL)
 			nc_classify_not_sent(p, NC_NOT_SENT_NOT_PUBLISHED, "not sent: container port %u/udp is not published",
@@ -185,9 +184,9 @@ static void add_published(run_state_t *s, const nc_container_target_t *ct, uint1
 	if (v4 == 0 && v6 == 0 && loopback_only == 0 && specific != NULL)
 		return; /* published on that address alone */
 	if (v4 == 0 && v6 == 0 && loopback_only == 0) {
-		/* nothing forwards this port: say so on the path users try first */
-		nc_endpoint_parse("127.0.0.1", 0, &target);
-		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, &target);
+		/* nothing forwards this port: say so on the path users try first
+		 * (no host port: no target) */
+		p = nc_ct_add_path(s, ct, NC_PATH_PUBLISHED_HOST, NULL, port, NULL);
 		if (p != NULL)
 			nc_classify_not_sent(p, NC_NOT_SENT_NOT_PUBLISHED, "not sent: container port %u is not published", port);
 		return;

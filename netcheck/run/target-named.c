@@ -57,7 +57,8 @@ int nc_ct_inspect_named(run_state_t *s, nc_container_target_t *ct, const char *n
 			return nc_error_set(err, -EINVAL, nc_ct_network_mode(ct, "host")
 						 ? "container '%.128s' shares the host's network and publishes nothing: name "
 						   "the port to probe with --port"
-						 : "container '%.128s' publishes no port: name the port to probe with --port",
+						 : "container '%.128s' publishes no port: name the port to probe with --port "
+						   "(or publish one: docker run -p HOST:CONTAINER)",
 					    name);
 	}
 	ct->port = ct->n_ports > 0 ? ct->ports[0] : ct->udp_ports[0]; /* UDP only: its first */

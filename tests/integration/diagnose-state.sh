@@ -10,6 +10,8 @@
 #   - -p 127.0.0.1::80              → published-host not sent: "127.0.0.1 only", exit 0
 #   - -p HOSTADDR::80               → published-host probed at that address, reachable
 #   - a UDP-only publication        → UDP paths, no exit 64 "publishes no TCP port"
+#   - not published, --port 80      → published-host skipped (no target), not-published, exit 1
+#   - --network none, nothing else   → skipped, no-network: the verdict the diagnosis explains
 #   - exited (code 3)               → container-exited: exit code, log line; exit 1 (not 64)
 # Every container, the network and the image are removed (trap).
 . "$(dirname "$0")/lib.sh"
@@ -41,6 +43,7 @@ start internal --network "$net" -p 80 "$img"
 start loopback -p 127.0.0.1::80 "$img"
 start address -p "$host_ip::80" "$img"
 start udp -p 53/udp "$img" sleep 600
+start plain "$img"
 start exited "$img" sh -c 'echo going away; exit 3'
 t0=$(date +%s.%N)
 
@@ -56,6 +59,19 @@ grep -q "observed (container): the container was paused" "$TMP/paused.txt" || fa
 probe none
 expect_eq "none exit ($(tail -3 "$TMP/none.txt"))" "$rc" 1
 expect_eq "none: direct-tcp" "$(diag "$TMP/none.json" direct-tcp)" no-network
+expect_eq "none: verdict" "$(json_get "$TMP/none.json" "p['direct-tcp']['verdict']")" skipped
+grep -q "UNEXPECTED (no-network)" "$TMP/none.txt" || fail "none text: $(cat "$TMP/none.txt")"
+
+# -- not published: the published path said, not sent, no made-up target
+probe plain --port 80
+expect_eq "plain exit ($(tail -3 "$TMP/plain.txt"))" "$rc" 1
+expect_eq "plain: published-host" "$(diag "$TMP/plain.json" published-host)" not-published
+expect_eq "plain: verdict" "$(json_get "$TMP/plain.json" "p['published-host']['verdict']")" skipped
+! grep -q "127.0.0.1:0" "$TMP/plain.txt" || fail "plain: a made-up target: $(cat "$TMP/plain.txt")"
+grep -q "UNEXPECTED (not-published)" "$TMP/plain.txt" || fail "plain text: $(cat "$TMP/plain.txt")"
+probe plain
+expect_eq "plain, no --port: exit" "$rc" 64
+grep -q "docker run -p" "$TMP/plain.txt" || fail "plain, no --port: no hint: $(cat "$TMP/plain.txt")"
 observed "$TMP/none.json" direct-tcp engine text | grep "network mode is none" >/dev/null || fail "none observed: $(cat "$TMP/none.txt")"
 
 # -- host network: the host's addresses at the given port
