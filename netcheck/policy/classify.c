@@ -71,6 +71,12 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 		nc_path_set_detail(p, "answered by container %.40s, not ours (%.12s): IP collision", p->answered_by,
 				   c->id);
 	}
+	/* a container on the host's network: its sockets are this host's,
+	 * dialled at this host's own address, nothing in between */
+	if (nc_path_kind_is_direct(p->kind) && strcmp(p->network, "host") == 0) {
+		p->mechanism = NC_MECH_DIRECT;
+		return;
+	}
 	if (!nc_endpoint_is_set(&p->peer_seen)) {
 		p->mechanism = NC_MECH_NONE;
 		return;

@@ -107,9 +107,14 @@ void nc_diagnose_observe_listener(nc_diagnosis_t *d, const nc_listener_t *l)
 void nc_diagnose_observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const nc_diag_facts_t *f)
 {
 	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
+	/* on the host's network the socket table is the host's: the others
+	 * on it are not the app's, only those on the path's port are cited */
+	int passes = strcmp(f->container.network_mode, "host") == 0 ? 1 : 2;
 	size_t shown = 0;
 
-	for (int pass = 0; pass < 2; pass++)
+	if (passes == 1 && p->container_port == 0)
+		return;
+	for (int pass = 0; pass < passes; pass++)
 		for (size_t i = 0; i < f->n_listeners; i++) {
 			const nc_listener_t *l = &f->listeners[i];
 			bool on_port = l->addr.port == p->container_port;
@@ -119,7 +124,10 @@ void nc_diagnose_observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const 
 			nc_diagnose_observe_listener(d, l);
 			shown++;
 		}
-	if (shown == 0)
+	if (shown == 0 && passes == 1)
+		nc_diagnosis_observe(d, NC_OBS_SOCKET, "on the host's network (the container's), nothing listens on %s port %u",
+				     nc_diagnose_proto_word(proto), p->container_port);
+	else if (shown == 0)
 		nc_diagnosis_observe(d, NC_OBS_SOCKET, "in the container, nothing listens on %s at all", nc_diagnose_proto_word(proto));
 }
 

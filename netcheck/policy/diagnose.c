@@ -539,6 +539,16 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		const nc_container_facts_t *c = &f->container;
 
 		list_listeners(f, state == 0 || state == 2 ? p : NULL, what, sizeof(what));
+		if (state == 0 && strcmp(c->network_mode, "host") == 0) {
+			/* its loopback is this host's: only this host reaches it, there */
+			nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
+					 "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1",
+					 "the app listens on port %u only on loopback (%s): the container shares the host's "
+					 "network, so this host reaches it on 127.0.0.1, but other machines (and this host's "
+					 "other addresses) cannot", p->container_port, what);
+			nc_diagnose_observe_listeners(d, p, f);
+			return;
+		}
 		if (state == 0 || state == 2) { /* a socket on the port, out of the path's reach */
 			nc_path_diagnose(p, state == 0 ? NC_DIAG_LISTENING_ON_LOOPBACK_ONLY : NC_DIAG_LISTENING_ON_IPV6_ONLY,
 					 state == 0 ? "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1"

@@ -288,6 +288,48 @@ static void test_sockets(void **state)
 	nc_result_free(r);
 }
 
+/* --network host, httpd -p 127.0.0.1:38080: the socket table is the
+ * host's.  127.0.0.1 reaches it, directly; the host's address does not,
+ * and only the app's own socket is cited, not every one of the host. */
+static void test_host_network(void **state)
+{
+	struct recorded rec;
+	nc_listener_t socks[3];
+	nc_result_t *r = nc_result_new();
+	nc_container_t c = { 0 };
+	nc_path_t *p;
+	(void)state;
+
+	inspect("inspect-state-host.json", &rec);
+	assert_string_equal(rec.f.container.network_mode, "host");
+	rec.f.have_listeners = true;
+	rec.f.listeners = socks;
+	listener(&socks[0], "127.0.0.53", 53, false); /* the host's resolver */
+	listener(&socks[1], "127.0.0.1", 38080, false);
+	listener(&socks[2], "0.0.0.0", 22, false);    /* the host's sshd */
+	rec.f.n_listeners = 3;
+	p = path(r, NC_PATH_DIRECT_TCP, "127.0.0.1", 38080, NC_VERDICT_REACHABLE, 38080);
+	snprintf(p->network, sizeof(p->network), "host");
+	nc_classify_path(p, &c, NULL);
+	assert_int_equal(p->mechanism, NC_MECH_DIRECT);
+	p = path(r, NC_PATH_DIRECT_TCP, "192.0.2.2", 38080, NC_VERDICT_REFUSED, 38080);
+	snprintf(p->network, sizeof(p->network), "host");
+	nc_classify_diagnose(p, NULL, &rec.f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY);
+	assert_non_null(strstr(p->diagnosis.detail, "shares the host's network"));
+	assert_non_null(strstr(p->diagnosis.detail, "other machines"));
+	assert_null(strstr(p->diagnosis.detail, "nothing from outside the container"));
+	assert_int_equal(p->diagnosis.n_observed, 1);
+	assert_int_equal(cited(p, NC_OBS_SOCKET)->local.port, 38080);
+	/* nothing on the port: said of that port, the host's others not listed */
+	rec.f.n_listeners = 1;
+	p = path(r, NC_PATH_DIRECT_TCP, "192.0.2.2", 38081, NC_VERDICT_REFUSED, 38081);
+	nc_classify_diagnose(p, NULL, &rec.f);
+	for (size_t i = 0; i < p->diagnosis.n_observed; i++)
+		assert_null(strstr(p->diagnosis.observed[i].text, "127.0.0.53"));
+	nc_result_free(r);
+}
+
 static void test_address_not_ready(void **state)
 {
 	struct recorded rec;
@@ -333,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_network_modes),
 		cmocka_unit_test(test_published_elsewhere),
 		cmocka_unit_test(test_sockets),
+		cmocka_unit_test(test_host_network),
 		cmocka_unit_test(test_address_not_ready),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,9 @@
 #   - paused                        → container-paused, citing state "paused", exit 1
 #   - caught restarting (exit 2)    → container-restarting: restart count, exit code, log line
 #   - --network none                → no-network, exit 1 (not exit 64)
-#   - --network host, --port P      → probed on the host's addresses (not "capture filter", exit 64)
+#   - --network host, --port P      → probed on the host's addresses (not "capture filter", exit 64):
+#                                     loopback reachable as expected, the engine's environment, the
+#                                     host's address: loopback only, citing that socket alone
 #   - --internal network, -p 80     → internal-network, citing the network
 #   - -p 127.0.0.1::80              → published-host not sent: "127.0.0.1 only", exit 0
 #   - -p HOSTADDR::80               → published-host probed at that address, reachable
@@ -82,6 +84,13 @@ expect_eq "host: loopback path" "$(json_get "$TMP/host.json" "p['direct-tcp:host
 expect_eq "host: target" "$(json_get "$TMP/host.json" "p['direct-tcp:host-loopback']['target']")" "127.0.0.1:$hport"
 json_get "$TMP/host.json" "p['direct-tcp:host']['target']" | grep -q "^$host_ip:$hport$" ||
 	fail "host: no path at the host's address: $(cat "$TMP/host.txt")"
+expect_eq "host: loopback as expected" "$(json_get "$TMP/host.json" "p['direct-tcp:host-loopback']['expected']")" True
+expect_eq "host: environment" "$(json_get "$TMP/host.json" "d['environment']['kind']")" native-linux
+expect_eq "host: host-address path" "$(diag "$TMP/host.json" direct-tcp:host)" listening-on-loopback-only
+detail=$(json_get "$TMP/host.json" "p['direct-tcp:host']['diagnosis']['detail']")
+[[ $detail == *"other machines"* && $detail != *"nothing from outside the container"* ]] || fail "host detail: $detail"
+expect_eq "host: sockets cited" "$(observed "$TMP/host.json" direct-tcp:host socket local | sort -u)" "127.0.0.1:$hport"
+note "host: $detail"
 
 # -- internal network: Docker dropped -p
 probe internal --port 80
