@@ -99,13 +99,13 @@ const command_t cli_commands[] = {
 	  "probe every interval; metrics for Prometheus",
 	  "Launches netcheck's test container once (or, with --container or\n"
 	  "--project, only inspects yours) and probes every path every --interval: a\n"
-	  "cycle costs the\n"
-	  "probes and capture, not a container start.  Writes one JSON line per cycle\n"
-	  "(--json), a line when a path changes state, and serves OpenMetrics on\n"
-	  "GET /metrics at --listen (default " CLI_WATCH_LISTEN ") or writes them to\n"
-	  "--metrics-file for node_exporter's textfile collector.  Its own container\n"
-	  "dying is re-created (at most 5 times, then exit 69); yours dying is\n"
-	  "reported and watching goes on.  docs/monitoring.md has a scrape config.\n",
+	  "cycle costs the probes and capture, not a container start.  Writes one\n"
+	  "JSON line per cycle (--json), a line when a path changes state, and serves\n"
+	  "OpenMetrics on GET /metrics at --listen (default " CLI_WATCH_LISTEN ") or\n"
+	  "writes them to --metrics-file for node_exporter's textfile collector.  Its\n"
+	  "own container dying is re-created (at most 5 times, then exit 69); yours\n"
+	  "dying is reported and watching goes on.  docs/monitoring.md has a scrape\n"
+	  "config.\n",
 	  "  0   --count cycles done and the last one was as expected\n"
 	  "  1   --count cycles done and in the last one a path was not\n"
 	  "  64  usage error (an --interval below 1s too)\n"
