@@ -181,6 +181,18 @@ int cli_cmd_watch(cli_t *cli); /* cli-watch.c */
 #define CLI_WATCH_LISTEN "127.0.0.1:9469"
 /* "1s", "1500ms", "2m", "1h" (a bare number is seconds) → ms; -EINVAL. */
 int cli_parse_duration(const char *text, uint64_t *ret_ms);
+/* What watch's start-up line says (cli-watch-line.c); every pointer borrowed. */
+#define CLI_WATCH_URL_MAX 80 /* "http://[" INET6_ADDRSTRLEN "]:65535/metrics" */
+typedef struct cli_watch_start {
+	const char *name;          /* the container's or the project's */
+	bool project, users;       /* --project; --container (a user's container) */
+	uint64_t interval_ms, count; /* --interval, --count (0: until a signal) */
+	const char *url;           /* where /metrics is served; NULL: not served */
+	const char *metrics_file;  /* --metrics-file; NULL: none */
+} cli_watch_start_t;
+/* "netcheck: watching ... every 15s; metrics on http://127.0.0.1:9469/metrics"
+ * into buf (len bytes, cut to fit). */
+void cli_watch_start_line(const cli_watch_start_t *s, char *buf, size_t len);
 int cli_cmd_gc(const cli_t *cli);
 int cli_cmd_engines(const cli_t *cli);
 /* paths and explain (cli-explain.c): the model's own words */

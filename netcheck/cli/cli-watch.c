@@ -78,6 +78,7 @@ struct server {
 	bool open;
 	struct conn *conns[MAX_CONNECTIONS]; /* owned, freed in their last close callback */
 	const nc_metrics_t *metrics;  /* borrowed */
+	char url[CLI_WATCH_URL_MAX];  /* http://ADDR:PORT/metrics as bound (a port 0 is the kernel's pick) */
 };
 
 static void conn_closed(uv_handle_t *h)
@@ -255,9 +256,9 @@ static int server_open(struct server *srv, uv_loop_t *loop, const char *listen, 
 		r = uv_listen((uv_stream_t *)&srv->listener, MAX_CONNECTIONS, on_connection);
 	if (r < 0)
 		return nc_error_set(err, NC_ECANTCREAT, "--listen %.64s: %s", listen, uv_strerror(r));
-	/* port 0: the kernel picked one, which only this line tells the user */
-	if ((addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
-				       : ((struct sockaddr_in6 *)&addr)->sin6_port) == 0) {
+	/* as bound: a port 0 becomes the one the kernel picked, which only
+	 * the start-up line tells the user */
+	{
 		struct sockaddr_storage bound;
 		char host[INET6_ADDRSTRLEN] = "?";
 		int len = (int)sizeof(bound);
@@ -269,9 +270,8 @@ static int server_open(struct server *srv, uv_loop_t *loop, const char *listen, 
 				uv_ip6_name((struct sockaddr_in6 *)&bound, host, sizeof(host));
 			else
 				uv_ip4_name((struct sockaddr_in *)&bound, host, sizeof(host));
-			fprintf(stderr, "netcheck: serving /metrics on http://%s%s%s:%u/metrics\n", v6 ? "[" : "", host,
-				v6 ? "]" : "",
-				ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port));
+			snprintf(srv->url, sizeof(srv->url), "http://%s%s%s:%u/metrics", v6 ? "[" : "", host, v6 ? "]" : "",
+				 ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port));
 		}
 	}
 	return 0;
@@ -398,6 +398,26 @@ static int stop(struct watch_cli *wc, int r, nc_error_t *err)
 	return r;
 }
 
+/* One line on stderr once started: nothing else is said while all is well. */
+static void say_watching(const struct watch_cli *wc)
+{
+	const cli_t *cli = wc->cli;
+	const nc_container_t *c = nc_result_container_const(wc->result);
+	char line[CLI_WATCH_URL_MAX + 768];
+	cli_watch_start_t s = {
+		.project = cli->run.project != NULL,
+		.users = cli->container != NULL,
+		.interval_ms = cli->watch.interval_ms,
+		.count = cli->watch.count,
+		.url = wc->srv.open ? wc->srv.url : NULL,
+		.metrics_file = cli->watch.metrics_file,
+	};
+
+	s.name = s.project ? cli->run.project : s.users ? cli->container : c->name;
+	cli_watch_start_line(&s, line, sizeof(line));
+	fprintf(stderr, "%s\n", line);
+}
+
 static int one_cycle(struct watch_cli *wc, uint64_t cycle, nc_error_t *err)
 {
 	cli_t *cli = wc->cli;
@@ -452,8 +472,10 @@ int cli_cmd_watch(cli_t *cli)
 	}
 	if (r == 0)
 		r = start(&wc, &err);
-	if (r == 0)
+	if (r == 0) {
+		say_watching(&wc);
 		cli_say_left_out(wc.result);
+	}
 	for (uint64_t cycle = 1; r == 0; cycle++) {
 		r = one_cycle(&wc, cycle, &err);
 		if (r < 0 || (cli->watch.count > 0 && cycle >= cli->watch.count))
