@@ -900,6 +900,19 @@ static void test_unsent_finding(void **state)
 	/* the user accepts it */
 	assert_int_equal(nc_expect_parse(r, "published-host=skipped,direct-tcp=skipped", NULL), 0);
 	assert_int_equal(nc_expect_evaluate(r), 0);
+	{
+		/* an exited container's path: unreachable as before, its reason
+		 * the diagnosis's, not "wanted reachable" */
+		nc_path_t *exited = failed_path(r, NC_PATH_PUBLISHED_LOOPBACK, NC_VERDICT_REACHABLE, 80);
+
+		nc_classify_not_sent(exited, NC_NOT_SENT_NOT_RUNNING, "not sent: the container is not running");
+		nc_path_diagnose(exited, NC_DIAG_CONTAINER_EXITED, NULL, "the container exited with code 3");
+		assert_int_equal(nc_expect_evaluate(r), 1);
+		assert_int_equal(exited->verdict, NC_VERDICT_UNREACHABLE);
+		assert_int_equal(exited->unexpected, NC_UNEXPECTED_UNSENT);
+		assert_string_equal(exited->unexpected_reason, "container-exited");
+		assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_UNEXPECTED);
+	}
 	nc_result_free(r);
 }
 
