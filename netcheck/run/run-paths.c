@@ -30,7 +30,7 @@ void nc_run_add_probe(run_state_t *s, nc_path_t *p, int r, nc_probe_t *probe)
  * reachable once the handshake is done and it did not reset at once. */
 static const nc_probe_tcp_options_t *tcp_options(const run_state_t *s, nc_probe_tcp_options_t *opts)
 {
-	if (s->opt->image == NULL && s->opt->target == NULL)
+	if (nc_run_ours(s))
 		return NULL;
 	memset(opts, 0, sizeof(*opts));
 	opts->http = s->opt->http_path != NULL;

@@ -58,6 +58,15 @@ for path in published-host published-remote; do
 	legs=$(json_get "$TMP/p.json" "sorted(set(e['leg'] for e in p['$path:web']['evidence'] if e['capture_point'] == 'eth0@web'))")
 	[ "$legs" != "[]" ] || fail "$path:web: none of its packets attributed in the container: $(json_get "$TMP/p.json" "p['$path:web']['evidence']")"
 done
+# the project's services are the user's: as for `probe CONTAINER`, nothing is sent to them
+# without --http (no HTTP request to a database), and the loopback paths still have
+# docker-proxy's onward leg, tied to them by time alone
+expect_eq "paths that sent HTTP to a user's service" \
+	"$(json_get "$TMP/p.json" '[n for n, x in p.items() if "not as netcheck" in (x.get("detail") or "")]')" "[]"
+for path in published-loopback:web published-loopback:db; do
+	expect_eq "$path: docker-proxy's onward leg" \
+		"$(json_get "$TMP/p.json" "any(h['leg'] == 'proxy-to-container' for h in p['$path']['evidence'])")" True
+done
 # each container's eth0 named by its service, every point's name unique, each
 # container's own points carry its name; a path's packets never at the other's eth0
 expect_eq "capture point names unique" \
