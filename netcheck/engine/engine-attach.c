@@ -106,14 +106,14 @@ int nc_engine_connect_addrs(const struct addrinfo *list, long timeout_ms, int *r
 	return r;
 }
 
-static int connect_engine(const nc_engine_t *e, int *ret_fd, nc_error_t *err)
+static int connect_engine(nc_engine_t *e, int *ret_fd, nc_error_t *err)
 {
 	int fd, r;
 
 	if (e->ssh != NULL) /* a child ssh … dial-stdio of its own */
 		return nc_engine_ssh_connect(e->ssh, ret_fd, err);
 	if (strncmp(e->base, "https:", 6) == 0) /* TLS through libcurl, on a thread of its own */
-		return nc_engine_tls_connect((nc_engine_t *)e, ret_fd, err);
+		return nc_engine_tls_connect(e, ret_fd, err);
 	if (e->socket_path[0] != '\0') {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 

@@ -12,7 +12,6 @@
 
 #define AGENT_CLOCK_SAMPLES 8
 #define AGENT_READY_MS 3000 /* the agent's points open within this, or the run goes on without them */
-#define AGENT_BYE_MS 1000   /* after STOP: its last packets and counters */
 #define AGENT_POINTS 16
 #define AGENT_SNAPLEN "512"
 

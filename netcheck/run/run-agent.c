@@ -124,6 +124,19 @@ static int agent_target(run_state_t *s, struct nc_run_agent *a)
 	return r;
 }
 
+/* args (borrowed) copied as its TARGET's words; all or none. */
+static void take_words(run_state_t *s, struct nc_run_agent *a, const char *const *args, size_t n_args)
+{
+	for (size_t i = 0; i < n_args; i++) {
+		if (add_word(a, args[i]) < 0) {
+			nc_run_agent_note(s, "the capture agent's arguments on %s are too long",
+					  a->node_name[0] ? a->node_name : "the engine");
+			a->target_len = 0;
+			return;
+		}
+	}
+}
+
 int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const char *const *args, size_t n_args,
 			const char *node_id, const char *node_name)
 {
@@ -138,13 +151,7 @@ int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const
 		a = s->agents[i];
 		if (strcmp(a->node_id, node_id != NULL ? node_id : "") != 0 || a->target_len > 0)
 			continue;
-		for (size_t k = 0; k < n_args; k++)
-			if (add_word(a, args[k]) < 0) {
-				nc_run_agent_note(s, "the capture agent's arguments on %s are too long",
-					   node_name ? node_name : "the engine");
-				a->target_len = 0;
-				break;
-			}
+		take_words(s, a, args, n_args);
 		return 0;
 	}
 	if (s->n_agents >= NC_ARRAY_SIZE(s->agents))
@@ -192,13 +199,8 @@ int nc_run_agent_launch(run_state_t *s, nc_engine_t *e, const char *image, const
 	spec->cmd[spec->n_cmd++] = "--snaplen";
 	spec->cmd[spec->n_cmd++] = AGENT_SNAPLEN;
 	/* its points come in TARGET, once its stream is polled: copied */
-	for (size_t i = 0; i < n_args; i++) {
-		if (add_word(a, args[i]) < 0) {
-			nc_run_agent_note(s, "the capture agent's arguments on %s are too long", node_name ? node_name : "the engine");
-			return 0;
-		}
-	}
-	a->requested = true;
+	take_words(s, a, args, n_args);
+	a->requested = n_args == 0 || a->target_len > 0;
 	return 0;
 }
 
@@ -351,42 +353,49 @@ static bool engine_side_unseen(run_state_t *s, const char *gateway4)
 	return !attached;
 }
 
-void nc_run_agent_early(run_state_t *s, const char *gateway4)
+/* The run's own agent, through the run's engine: launched (not begun),
+ * in the target's namespaces on a rootless engine.  NULL when none could
+ * be (noted), or out of memory (*ret_r). */
+static struct nc_run_agent *launch_own(run_state_t *s, int *ret_r)
 {
 	char image[NC_NAME_MAX];
+
+	*ret_r = 0;
+	if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
+		return NULL;
+	*ret_r = nc_run_agent_launch(s, s->engine, image, NULL, 0, NULL, NULL);
+	if (*ret_r < 0 || s->n_agents == 0)
+		return NULL;
+	if (in_target_pids(s))
+		share_target_namespaces(s, s->agents[0]);
+	return s->agents[0];
+}
+
+void nc_run_agent_early(run_state_t *s, const char *gateway4)
+{
+	struct nc_run_agent *a;
+	int r;
 
 	if (!s->opt->capture || s->opt->capture_via == NC_CAPTURE_VIA_HOST || s->n_agents > 0 || s->opt->image != NULL)
 		return;
 	if (gateway4 == NULL ? !nc_run_agent_wanted(s)
 			     : s->opt->capture_via != NC_CAPTURE_VIA_ENGINE && !engine_side_unseen(s, gateway4))
 		return;
-	if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
+	a = launch_own(s, &r);
+	if (a == NULL || !a->requested)
 		return;
-	if (nc_run_agent_launch(s, s->engine, image, NULL, 0, NULL, NULL) < 0 || s->n_agents == 0 ||
-	    !s->agents[0]->requested)
-		return;
-	if (in_target_pids(s))
-		share_target_namespaces(s, s->agents[0]);
 	nc_run_progress(s, "starting the capture agent beside the container");
 	nc_run_agent_begin(s);
 }
 
 int nc_run_agent_start(run_state_t *s)
 {
-	char image[NC_NAME_MAX];
-	int r;
+	int r = 0;
 
 	if (s->capture == NULL || (s->n_agents > 0 && s->agents[0]->target_len > 0))
 		return 0;
-	if (s->n_agents == 0) { /* not launched early: now */
-		if (nc_run_responder_image_ref(image, sizeof(image)) < 0)
-			return 0;
-		r = nc_run_agent_launch(s, s->engine, image, NULL, 0, NULL, NULL);
-		if (r < 0 || s->n_agents == 0)
-			return r;
-		if (in_target_pids(s))
-			share_target_namespaces(s, s->agents[0]);
-	}
+	if (s->n_agents == 0 && launch_own(s, &r) == NULL) /* not launched early: now */
+		return r;
 	if (agent_target(s, s->agents[0]) < 0) {
 		nc_run_agent_note(s, "the capture agent's arguments are too long");
 		s->agents[0]->target_len = 0;
