@@ -243,41 +243,33 @@ static void join_threads(run_state_t *s)
 	}
 }
 
-void nc_run_agent_begin(run_state_t *s)
+/* Runs fn(agent) for each agent that wants it and has no thread running,
+ * each on a thread of its own (joined by join_threads): several nodes'
+ * engines work side by side, in the time of the slowest. */
+static void start_threads(run_state_t *s, bool (*wants)(const struct nc_run_agent *), void (*fn)(void *))
 {
 	for (size_t i = 0; i < s->n_agents; i++) {
 		struct nc_run_agent *a = s->agents[i];
 
-		if (!a->requested || a->on_thread || a->id[0] != '\0' || a->make_step != NULL)
+		if (a->on_thread || !wants(a))
 			continue;
-		if (nc_run_interrupted(s)) {
-			a->requested = false; /* interrupted already: none made */
-			continue;
-		}
-		a->on_thread = uv_thread_create(&a->thread, make_container, a) == 0;
+		a->on_thread = uv_thread_create(&a->thread, fn, a) == 0;
 		if (!a->on_thread)
-			make_container(a); /* no thread: this one waits alone */
+			fn(a); /* no thread: this one waits alone */
 	}
 }
 
-/* Runs fn(agent) for each agent that wants it, each on a thread of its
- * own, and waits for them all. */
-static void each_on_thread(run_state_t *s, bool (*wants)(const struct nc_run_agent *), void (*fn)(void *))
+static bool to_make(const struct nc_run_agent *a)
 {
-	uv_thread_t threads[NC_ARRAY_SIZE(s->agents)];
-	bool on_thread[NC_ARRAY_SIZE(s->agents)];
+	return a->requested && a->id[0] == '\0' && a->make_step == NULL;
+}
 
-	for (size_t i = 0; i < s->n_agents; i++) {
-		on_thread[i] = false;
-		if (!wants(s->agents[i]))
-			continue;
-		on_thread[i] = uv_thread_create(&threads[i], fn, s->agents[i]) == 0;
-		if (!on_thread[i])
-			fn(s->agents[i]); /* no thread: this one waits alone */
-	}
-	for (size_t i = 0; i < s->n_agents; i++)
-		if (on_thread[i])
-			(void)uv_thread_join(&threads[i]);
+void nc_run_agent_begin(run_state_t *s)
+{
+	for (size_t i = 0; i < s->n_agents && nc_run_interrupted(s); i++)
+		if (to_make(s->agents[i]))
+			s->agents[i]->requested = false; /* interrupted already: none made */
+	start_threads(s, to_make, make_container);
 }
 
 /* --image, or a user's container: the responder image was not needed for
@@ -322,7 +314,7 @@ void nc_run_agent_wait(run_state_t *s)
 			nc_run_agent_note(s, "the capture agent on %s said nothing within %d ms", who, AGENT_READY_MS);
 		nc_run_progress(s, "capture agent on %s: %u of %u points in %.0f ms (%.0f ms after its target)", who,
 				a->answered_points, a->expected_points, (double)(nc_run_agent_now_ns() - a->started_ns) / 1e6,
-				(double)(nc_run_agent_now_ns() - a->target_ns) / 1e6);
+				a->target_sent ? (double)(nc_run_agent_now_ns() - a->target_ns) / 1e6 : 0.0);
 	}
 	if (nc_result_environment(s->result)->agent_note[0] != '\0')
 		nc_run_progress(s, "capture agent: %s", nc_result_environment(s->result)->agent_note);
@@ -435,21 +427,14 @@ void nc_run_agent_remove_begin(run_state_t *s)
 		nc_run_agent_remove(s);
 		return;
 	}
-	for (size_t i = 0; i < s->n_agents; i++) {
-		struct nc_run_agent *a = s->agents[i];
-
-		if (!to_remove(a))
-			continue;
-		a->on_thread = uv_thread_create(&a->thread, remove_container, a) == 0;
-		if (!a->on_thread)
-			remove_container(a);
-	}
+	start_threads(s, to_remove, remove_container);
 }
 
 void nc_run_agent_remove(run_state_t *s)
 {
 	join_threads(s); /* made or being removed beside the container */
-	each_on_thread(s, to_remove, remove_container);
+	start_threads(s, to_remove, remove_container);
+	join_threads(s);
 }
 
 /* Removes every agent's container, side by side, and frees each once its

@@ -310,10 +310,10 @@ static int to_prepare(run_state_t *s, void *target, nc_error_t *err)
 	if (r < 0)
 		return r;
 	/* no address of its own: no helper could be told where to go */
-	if (strcmp(t->ct.info.network_mode, "host") == 0)
+	if (nc_ct_network_mode(&t->ct, "host"))
 		return nc_error_set(err, -EINVAL, "container '%.128s' runs with --network host: it has no address of its "
 				    "own; from a container it is this host, at that container's gateway", s->opt->to);
-	if (strcmp(t->ct.info.network_mode, "none") == 0 || t->ct.info.ip.family == 0)
+	if (nc_ct_network_mode(&t->ct, "none") || t->ct.info.ip.family == 0)
 		return nc_error_set(err, -EINVAL, "container '%.128s' has no address (network mode %.64s): nothing "
 				    "outside it can reach it", s->opt->to, t->ct.info.network_mode);
 	snprintf(t->ct.container_id, sizeof(t->ct.container_id), "%s", t->ct.info.id);
