@@ -340,28 +340,42 @@ static int send_counters(agent_t *a)
 static int parse_words(agent_t *a, int argc, char **argv);
 static int open_new_points(agent_t *a);
 
+/* The --container and --overlay options not expanded yet: their points. */
+static void expand_new(agent_t *a)
+{
+	for (; a->n_containers_expanded < a->n_containers; a->n_containers_expanded++)
+		nc_agent_expand_container(a, a->containers[a->n_containers_expanded]);
+	for (; a->n_overlays_expanded < a->n_overlays; a->n_overlays_expanded++)
+		nc_agent_expand_overlay(a, a->overlays[a->n_overlays_expanded]);
+}
+
 /* TARGET: its words are options; the points they add open now. */
 static int take_target(agent_t *a, const nc_agent_rec_t *rec)
 {
 	static char words[NC_AGENT_TARGET_MAX];
 	char *argv[NC_AGENT_TARGET_MAX / 2];
 	nc_agent_rec_t adding = { .type = NC_AGENT_ADDING, .point = NC_AGENT_POINT_SELF };
+	const agent_t before = { .n_points = a->n_points, .n_match = a->n_match, .n_match_port = a->n_match_port,
+				 .n_containers = a->n_containers, .n_overlays = a->n_overlays };
 	int argc = 0;
 
 	memcpy(words, rec->u.target.words, rec->u.target.len); /* the record's bytes are reused */
 	for (size_t at = 0; at < rec->u.target.len && argc < (int)NC_ARRAY_LEN(argv); at += strlen(words + at) + 1)
 		argv[argc++] = words + at;
 	if (argc % 2 != 0 || parse_words(a, argc, argv) < 0) {
-		/* nothing added: netcheck waits for no point */
+		/* nothing added (what the words before the bad one added is
+		 * dropped): netcheck waits for no point */
+		a->n_points = before.n_points;
+		a->n_match = before.n_match;
+		a->n_match_port = before.n_match_port;
+		a->n_containers = before.n_containers;
+		a->n_overlays = before.n_overlays;
 		if (nc_agent_send_error(NC_AGENT_POINT_SELF, -EINVAL, "TARGET: options not understood") < 0 ||
 		    send_rec(&adding) < 0)
 			return -EPIPE;
 		return 0;
 	}
-	for (; a->n_containers_expanded < a->n_containers; a->n_containers_expanded++)
-		nc_agent_expand_container(a, a->containers[a->n_containers_expanded]);
-	for (; a->n_overlays_expanded < a->n_overlays; a->n_overlays_expanded++)
-		nc_agent_expand_overlay(a, a->overlays[a->n_overlays_expanded]);
+	expand_new(a);
 	adding.u.adding.n_points = (uint32_t)(a->n_points - a->n_points_open);
 	if (send_rec(&adding) < 0)
 		return -EPIPE;
@@ -582,10 +596,7 @@ int nc_agent_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 
-	for (; a->n_containers_expanded < a->n_containers; a->n_containers_expanded++)
-		nc_agent_expand_container(a, a->containers[a->n_containers_expanded]);
-	for (; a->n_overlays_expanded < a->n_overlays; a->n_overlays_expanded++)
-		nc_agent_expand_overlay(a, a->overlays[a->n_overlays_expanded]);
+	expand_new(a);
 	{
 		nc_agent_rec_t hello = { .type = NC_AGENT_HELLO, .point = NC_AGENT_POINT_SELF };
 
