@@ -106,6 +106,10 @@ void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
  * published -- or dropped by an internal network --, no network): skipped,
  * and its diagnosis is a finding. */
 bool nc_classify_unsent_finding(const nc_path_t *p);
+/* Was p not sent for its container's own state (not running: exited,
+ * restarting), with a diagnosis that says which?  Its verdict stays
+ * unreachable; the reason it is not as expected is that diagnosis. */
+bool nc_classify_unsent_state(const nc_path_t *p);
 
 /* A probe that could not be made (error: what making it returned, a
  * negative errno): a privilege this process lacks is a skip (it proves

@@ -227,6 +227,13 @@ bool nc_classify_unsent_finding(const nc_path_t *p)
 	       (c == NC_DIAG_NOT_PUBLISHED || c == NC_DIAG_INTERNAL_NETWORK || c == NC_DIAG_NO_NETWORK);
 }
 
+bool nc_classify_unsent_state(const nc_path_t *p)
+{
+	/* only NC_NOT_SENT_NOT_RUNNING and _TASK_DOWN leave a path unsent
+	 * and unreachable (nc_classify_not_sent) */
+	return !p->sent && p->verdict == NC_VERDICT_UNREACHABLE && p->diagnosis.code != NC_DIAG_NONE;
+}
+
 void nc_classify_not_made(nc_path_t *p, int error)
 {
 	if (error == -EPERM || error == -EACCES) {
