@@ -42,8 +42,15 @@ start restarting --restart always "$img" sh -c 'echo config missing; exit 2'
 start none --network none "$img"
 start host --network host "$img" httpd -f -p "127.0.0.1:$hport" -h /www
 start internal --network "$net" -p 80 "$img"
-start loopback -p 127.0.0.1::80 "$img"
-start address -p "$host_ip::80" "$img"
+# two fixed host ports, told apart: the engine allocates dynamic ones per host address, so
+# 127.0.0.1::80 and $host_ip::80 could get the same number, and the remote client's probe of
+# the loopback-only port would then reach the other container (seen: "loopback exit" 1)
+read -r lport aport < <($PY -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("0.0.0.0", 0)); b.bind(("0.0.0.0", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+start loopback -p "127.0.0.1:$lport:80" "$img"
+start address -p "$host_ip:$aport:80" "$img"
 start udp -p 53/udp "$img" sleep 600
 start plain "$img"
 start exited "$img" sh -c 'echo going away; exit 3'
