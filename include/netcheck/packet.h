@@ -22,7 +22,9 @@ typedef struct nc_packet {
 	uint32_t origlen;    /* length on the wire */
 	uint8_t data[NC_SNAPLEN];
 
-	/* decoded; proto 0 = not IP/TCP/ICMP */
+	/* decoded; proto 0 = not IP/TCP/ICMP.  Every field from proto to the
+	 * end is a decoded one: packet.c's VXLAN decode saves and restores them
+	 * as one block (a raw field goes above) */
 	uint8_t proto;       /* IPPROTO_TCP, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_UDP */
 	nc_endpoint_t src, dst;
 	uint8_t tcp_flags;   /* NC_TCP_* */

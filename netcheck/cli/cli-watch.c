@@ -23,6 +23,7 @@
 
 #include "cli-http.h"
 #include "cli-internal.h"
+#include "netcheck/endpoint.h"
 #include "netcheck/common.h"
 #include "netcheck/metrics.h"
 #include "netcheck/watch.h"
@@ -239,8 +240,10 @@ static int parse_listen(const char *text, struct sockaddr_storage *ret)
 
 static int server_open(struct server *srv, uv_loop_t *loop, const char *listen, nc_error_t *err)
 {
-	struct sockaddr_storage addr;
-	int r;
+	struct sockaddr_storage addr, bound;
+	int len = (int)sizeof(bound), r;
+	nc_endpoint_t at;
+	char host[NC_ENDPOINT_STRLEN];
 
 	if (parse_listen(listen, &addr) < 0)
 		return nc_error_set(err, -EINVAL, "--listen needs ADDR:PORT (such as 127.0.0.1:9469 or [::1]:9469), not '%.64s'",
@@ -258,22 +261,10 @@ static int server_open(struct server *srv, uv_loop_t *loop, const char *listen, 
 		return nc_error_set(err, NC_ECANTCREAT, "--listen %.64s: %s", listen, uv_strerror(r));
 	/* as bound: a port 0 becomes the one the kernel picked, which only
 	 * the start-up line tells the user */
-	{
-		struct sockaddr_storage bound;
-		char host[INET6_ADDRSTRLEN] = "?";
-		int len = (int)sizeof(bound);
-
-		if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len) == 0) {
-			bool v6 = bound.ss_family == AF_INET6;
-
-			if (v6)
-				uv_ip6_name((struct sockaddr_in6 *)&bound, host, sizeof(host));
-			else
-				uv_ip4_name((struct sockaddr_in *)&bound, host, sizeof(host));
-			snprintf(srv->url, sizeof(srv->url), "http://%s%s%s:%u/metrics", v6 ? "[" : "", host, v6 ? "]" : "",
-				 ntohs(v6 ? ((struct sockaddr_in6 *)&bound)->sin6_port : ((struct sockaddr_in *)&bound)->sin_port));
-		}
-	}
+	if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound, &len) == 0 &&
+	    nc_endpoint_from_sockaddr((struct sockaddr *)&bound, &at) == 0 &&
+	    nc_endpoint_format(&at, true, host, sizeof(host)) == 0)
+		snprintf(srv->url, sizeof(srv->url), "http://%s/metrics", host);
 	return 0;
 }
 

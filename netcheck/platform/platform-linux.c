@@ -250,10 +250,11 @@ int nc_platform_icmp_refused_by(int fd, nc_endpoint_t *ret)
 
 	/* one error per datagram sent: a probe sends three at most */
 	for (int i = 0; i < 8; i++) {
-		unsigned char control[512], data[64];
+		union { struct cmsghdr align; unsigned char buf[512]; } control; /* CMSG_* need its alignment */
+		unsigned char data[64];
 		struct iovec iov = { data, sizeof(data) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-				      .msg_controllen = sizeof(control) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+				      .msg_controllen = sizeof(control.buf) };
 		nc_endpoint_t e;
 
 		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)

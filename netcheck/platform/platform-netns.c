@@ -294,14 +294,16 @@ static int netns_make(const char *path, nc_platform_nl_t **ret_ns_nl, int *ret_h
 
 	*ret_held_fd = -1;
 	r = netns_run_dir();
-	fd = r < 0 ? r : open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
-	if (fd < 0) {
-		r = fd == -1 ? -errno : fd;
+	if (r == 0) {
+		fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
+		r = fd < 0 ? -errno : 0;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (r < 0) {
 		if (r != -EACCES && r != -EPERM)
 			return r;
 		t.path = NULL; /* not ours to name: held instead */
-	} else {
-		close(fd);
 	}
 	r = pthread_create(&th, NULL, ns_thread_main, &t);
 	if (r != 0) {

@@ -66,6 +66,7 @@ static json_t *ipv6_ready_json(const nc_addr_readiness_t *w)
 		json_decref(a);
 		return NULL;
 	}
+	SET(o, "addresses", a); /* o owns it from here: freed with o on any failure */
 	SET(o, "waited", json_boolean(w->waited));
 	SET(o, "timed_out", json_boolean(w->timed_out));
 	SET(o, "dad_failed", json_boolean(w->dad_failed));
@@ -73,7 +74,6 @@ static json_t *ipv6_ready_json(const nc_addr_readiness_t *w)
 	SET(o, "bound_ms", jms(w->bound_ms));
 	SET(o, "polls", json_integer(w->polls));
 	SET(o, "error", JSTR(w->error));
-	SET(o, "addresses", a);
 	for (size_t i = 0; i < w->n_addresses; i++) {
 		const nc_addr_state_t *st = &w->addresses[i];
 		json_t *e = json_object();

@@ -51,10 +51,7 @@ static unsigned bound_ms(void)
 
 static void error_note(nc_addr_readiness_t *r, const char *what, int err)
 {
-	size_t o = strlen(r->error);
-
-	if (o + 1 < sizeof(r->error))
-		snprintf(r->error + o, sizeof(r->error) - o, "%s%s: %s", o ? "; " : "", what, nc_strerror(err));
+	nc_run_note_append(r->error, sizeof(r->error), "%s: %s", what, nc_strerror(err));
 }
 
 static void add_host_if(struct run_ready *w, const nc_endpoint_t *dst)
@@ -259,7 +256,9 @@ void nc_run_ready_open(run_state_t *s)
 		if (p->target.family == AF_INET6)
 			add_host_if(w, &p->target);
 	}
-	if (w->container != NULL && nc_platform_addrs_read(w->container, AF_INET6, NULL, 0, own, NC_ARRAY_SIZE(own), &n) >= -E2BIG)
+	e = w->container != NULL ? nc_platform_addrs_read(w->container, AF_INET6, NULL, 0, own, NC_ARRAY_SIZE(own), &n)
+				 : -ENOENT;
+	if (e == 0 || e == -E2BIG) /* -E2BIG: the first of them */
 		for (size_t i = 0; i < n; i++)
 			if (own[i].global) /* global: the ones a host route leads to */
 				add_host_if(w, &own[i].address);

@@ -53,10 +53,12 @@ void nc_witness_rules_free(nc_witness_rules_t *r)
  * one table read backwards; -1 for none. */
 static int family_of(const char *word)
 {
-	for (int family = 0; family <= UINT8_MAX; family++)
-		if (strcmp(nc_witness_family_name((uint8_t)family), "unknown") != 0 &&
-		    strcmp(word, nc_witness_family_name((uint8_t)family)) == 0)
+	for (int family = 0; family <= UINT8_MAX; family++) {
+		const char *name = nc_witness_family_name((uint8_t)family);
+
+		if (strcmp(name, "unknown") != 0 && strcmp(word, name) == 0)
 			return family;
+	}
 	return -1;
 }
 
