@@ -24,11 +24,13 @@ struct code_count {
 	uint64_t count;
 };
 
+enum { STATE_MAX = 48 };
+
 struct path_metrics {
 	char name[NC_PATH_NAME_MAX];
 	char target[NC_NAME_MAX];
 	char mechanism[32];
-	char state[48];                 /* the verdict, or the diagnosis code of a failure */
+	char state[STATE_MAX];          /* the verdict, or the diagnosis code of a failure */
 	bool up;
 	uint64_t bucket[NC_METRICS_BUCKETS]; /* cumulative at render time, not here */
 	uint64_t count;
@@ -100,6 +102,22 @@ static const char *path_state(const nc_path_t *p)
 	return nc_verdict_name(p->verdict);
 }
 
+/* the line watch prints for a path: "NAME: [FROM -> ]STATE[ (why)]", FROM
+ * NULL on the first cycle (there is no earlier state to name) */
+static void say_state(const nc_path_t *p, const char *from, const char *state, bool ascii,
+		      nc_metrics_change_fn cb, void *data)
+{
+	char line[NC_PATH_NAME_MAX + 2 * STATE_MAX + 200];
+	bool why = p->verdict != NC_VERDICT_REACHABLE && p->diagnosis.detail[0] != '\0';
+
+	if (cb == NULL)
+		return;
+	snprintf(line, sizeof(line), "%s: %s%s%s%s%.160s%s", p->name, from != NULL ? from : "",
+		 from == NULL ? "" : ascii ? " -> " : " \u2192 ", state, why ? " (" : "",
+		 why ? p->diagnosis.detail : "", why ? ")" : "");
+	cb(data, line);
+}
+
 int nc_metrics_observe(nc_metrics_t *m, const nc_result_t *r, double cycle_seconds, bool ascii,
 		       nc_metrics_change_fn cb, void *data)
 {
@@ -118,24 +136,11 @@ int nc_metrics_observe(nc_metrics_t *m, const nc_result_t *r, double cycle_secon
 			continue;
 		/* the first cycle: a line for each path not as expected, so a
 		 * path that fails from the start is said too (it never changes) */
-		if (pm->state[0] == '\0' && !p->expected) {
-			char line[NC_PATH_NAME_MAX + sizeof(pm->state) + 200];
-			bool why = p->verdict != NC_VERDICT_REACHABLE && p->diagnosis.detail[0] != '\0';
-
-			snprintf(line, sizeof(line), "%s: %s%s%.160s%s", p->name, state, why ? " (" : "",
-				 why ? p->diagnosis.detail : "", why ? ")" : "");
-			if (cb != NULL)
-				cb(data, line);
-		}
+		if (pm->state[0] == '\0' && !p->expected)
+			say_state(p, NULL, state, ascii, cb, data);
 		if (pm->state[0] != '\0' && strcmp(pm->state, state) != 0) {
-			char line[NC_PATH_NAME_MAX + 2 * sizeof(pm->state) + 200];
-			bool why = p->verdict != NC_VERDICT_REACHABLE && p->diagnosis.detail[0] != '\0';
-
-			snprintf(line, sizeof(line), "%s: %s %s %s%s%.160s%s", p->name, pm->state, ascii ? "->" : "\u2192",
-				 state, why ? " (" : "", why ? p->diagnosis.detail : "", why ? ")" : "");
 			changed++;
-			if (cb != NULL)
-				cb(data, line);
+			say_state(p, pm->state, state, ascii, cb, data);
 		}
 		snprintf(pm->state, sizeof(pm->state), "%s", state);
 		/* a project's paths each reach their own container */
