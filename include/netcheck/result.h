@@ -663,6 +663,10 @@ bool nc_path_kind_is_published(nc_path_kind_t k);
 bool nc_path_kind_is_remote(nc_path_kind_t k);
 bool nc_path_kind_from_container(nc_path_kind_t k);
 nc_path_proto_t nc_path_kind_proto(nc_path_kind_t k);
+/* A container on the host's network (docker run --network host): its
+ * network mode (nc_container_facts_t.network_mode), or the network a path
+ * of it names (nc_path_t.network), is "host".  NULL: false. */
+bool nc_network_is_host(const char *network);
 
 /* the names used in JSON and the terminal; NULL for out-of-range */
 const char *nc_path_kind_name(nc_path_kind_t k);

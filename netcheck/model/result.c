@@ -525,6 +525,11 @@ bool nc_path_kind_is_direct(nc_path_kind_t k)
 	       k == NC_PATH_DIRECT_TCP6 || k == NC_PATH_DIRECT_UDP;
 }
 
+bool nc_network_is_host(const char *network)
+{
+	return network != NULL && strcmp(network, "host") == 0;
+}
+
 bool nc_path_kind_is_published(nc_path_kind_t k)
 {
 	return k == NC_PATH_PUBLISHED_LOOPBACK || k == NC_PATH_PUBLISHED_LOOPBACK6 || k == NC_PATH_PUBLISHED_HOST ||

@@ -73,7 +73,7 @@ void nc_classify_path(nc_path_t *p, const nc_container_t *c, const nc_forwarder_
 	}
 	/* a container on the host's network: its sockets are this host's,
 	 * dialled at this host's own address, nothing in between */
-	if (nc_path_kind_is_direct(p->kind) && strcmp(p->network, "host") == 0) {
+	if (nc_path_kind_is_direct(p->kind) && nc_network_is_host(p->network)) {
 		p->mechanism = NC_MECH_DIRECT;
 		return;
 	}

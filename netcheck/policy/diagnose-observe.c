@@ -109,7 +109,7 @@ void nc_diagnose_observe_listeners(nc_diagnosis_t *d, const nc_path_t *p, const 
 	nc_path_proto_t proto = nc_path_kind_proto(p->kind);
 	/* on the host's network the socket table is the host's: the others
 	 * on it are not the app's, only those on the path's port are cited */
-	int passes = strcmp(f->container.network_mode, "host") == 0 ? 1 : 2;
+	int passes = nc_network_is_host(f->container.network_mode) ? 1 : 2;
 	size_t shown = 0;
 
 	if (passes == 1 && p->container_port == 0)

@@ -539,7 +539,7 @@ static void diagnose_failed(nc_path_t *p, const nc_environment_t *env, const nc_
 		const nc_container_facts_t *c = &f->container;
 
 		list_listeners(f, state == 0 || state == 2 ? p : NULL, what, sizeof(what));
-		if (state == 0 && strcmp(c->network_mode, "host") == 0) {
+		if (state == 0 && nc_network_is_host(c->network_mode)) {
 			/* its loopback is this host's: only this host reaches it, there */
 			nc_path_diagnose(p, NC_DIAG_LISTENING_ON_LOOPBACK_ONLY,
 					 "make the app bind 0.0.0.0 (or :: for both families), not 127.0.0.1",
