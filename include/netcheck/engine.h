@@ -264,6 +264,14 @@ typedef struct nc_container_summary {
 	char service[NC_ENGINE_LABEL_VALUE_MAX]; /* com.docker.compose.service, "" when absent */
 } nc_container_summary_t;
 
+/* An image as GET /images/json lists it. */
+#define NC_ENGINE_MAX_TAGS 8 /* RepoTags kept of one image */
+typedef struct nc_image_summary {
+	char id[NC_ENGINE_ID_MAX];                     /* "sha256:<64 hex>" */
+	char tags[NC_ENGINE_MAX_TAGS][NC_ENGINE_NAME_MAX]; /* RepoTags: "repo:tag", as listed */
+	size_t n_tags;
+} nc_image_summary_t;
+
 /* ---- networks ------------------------------------------------------------- */
 
 typedef struct nc_network_info {
@@ -369,6 +377,11 @@ int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, cons
  * archive (nc_image_build_archive()); its manifest names the tag.  A
  * failure reported inside the 200 stream comes back as NC_EENGINE. */
 int nc_engine_image_load(nc_engine_t *e, const void *tar, size_t tar_len, nc_error_t *err);
+/* The images with a tag in repository repo (GET /images/json, filter
+ * reference=repo).  ret: borrowed, max entries; *ret_n: how many were
+ * filled.  Returns the number the engine listed (may exceed max). */
+int nc_engine_images_list(nc_engine_t *e, const char *repo, nc_image_summary_t *ret, size_t max, size_t *ret_n,
+			  nc_error_t *err);
 /* NC_ENOIMAGE when there is none; NC_ECONFLICT when a container uses it and !force */
 int nc_engine_image_remove(nc_engine_t *e, const char *ref, bool force, nc_error_t *err);
 
@@ -418,6 +431,9 @@ int nc_engine_container_logs(nc_engine_t *e, const char *id, unsigned tail_lines
  * dropped). */
 int nc_engine_containers_list(nc_engine_t *e, const char *label_filter, nc_container_summary_t *ret, size_t max,
 			      size_t *ret_n, nc_error_t *err);
+/* How many containers (running or not) run image ref or an image built on
+ * it (filter ancestor=ref), or a negative errno. */
+int nc_engine_containers_using(nc_engine_t *e, const char *ref, nc_error_t *err);
 
 /* Networks.  name: a name or id.  NC_EGONE when there is none. */
 int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_t *ret, nc_error_t *err);

@@ -64,6 +64,12 @@ int nc_image_build_archive(const uint8_t *responder, size_t responder_len, const
  * 80/tcp, USER 65534), for nc_engine_image_import(e, tar, len,
  * nc_image_name(), tag, changes, n, err).  returns: static; *ret_n: count */
 const char *const *nc_image_changes(size_t *ret_n);
+/* Is ref (borrowed, "repo:tag" as the engine lists it) a responder image
+ * another netcheck build made: repository nc_image_name() exactly, a tag
+ * netcheck gives (a version, "0.1.0", or a version and a source digest,
+ * "0.1.0-3fa2c19b0e4d": it starts with a digit), and not current_tag
+ * (borrowed, nc_image_tag()'s)?  A tag a user chose is never one. */
+bool nc_image_ref_is_other_build(const char *ref, const char *current_tag);
 /* tag: borrowed; 1..NC_IMAGE_TAG_MAX of [A-Za-z0-9_.-], not starting with '.' or '-' */
 bool nc_image_tag_is_valid(const char *tag);
 

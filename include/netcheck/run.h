@@ -79,12 +79,15 @@ typedef struct nc_run_options {
 int nc_run(const nc_run_options_t *opt, nc_result_t *result, nc_error_t *err);
 
 /* Called for each thing gc removed: what it is ("container", "service",
- * "network"; static), its id and the run that made it (borrowed for the call). */
+ * "network", "image", or the trace tables; static), its id (an image: its
+ * "repo:tag") and the run that made it ("" for an image; borrowed for the
+ * call). */
 typedef void (*nc_run_removed_fn)(void *data, const char *what, const char *id, const char *run_id);
 
 /* Removes containers left by runs that are gone (label NC_RUN_LABEL, owner
  * pid not a live netcheck), and --swarm runs' services and overlay
- * networks.  removed_cb is called for each one removed.
+ * networks, and the responder images of other netcheck builds that no
+ * container runs.  removed_cb is called for each one removed.
  * Returns how many were removed or a negative error. */
 /* include_kept: also containers kept with --keep (`gc --kept`). */
 int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *interrupted,

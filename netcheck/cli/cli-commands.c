@@ -137,31 +137,47 @@ static void engine_choice_to_environment(const cli_t *cli)
 		setenv("DOCKER_HOST", cli->run.engine_url, 1);
 }
 
-/* data: the count of containers among what was removed */
+/* what gc removed, counted by kind for its summary lines */
+typedef struct gc_counts {
+	int containers, swarm, images;
+} gc_counts_t;
+
 static void on_gc_removed(void *data, const char *what, const char *id, const char *run_id)
 {
-	int *containers = data;
+	gc_counts_t *n = data;
 
-	*containers += strcmp(what, "container") == 0;
+	if (strcmp(what, "image") == 0) {
+		n->images++;
+		printf("removed image %s (another netcheck build's)\n", id);
+		return;
+	}
+	n->containers += strcmp(what, "container") == 0;
+	n->swarm += strcmp(what, "service") == 0 || strcmp(what, "network") == 0;
 	printf("removed %s %.12s (run %s)\n", what, id, run_id[0] ? run_id : "?");
 }
 
 int cli_cmd_gc(const cli_t *cli)
 {
 	nc_error_t err = { "" };
-	int r, containers = 0;
+	gc_counts_t n = { 0 };
+	int r;
 
 	engine_choice_to_environment(cli);
 	r = nc_run_gc(cli->run.engine_url, cli->include_kept, cli->run.engine_timeout_ms, cli->interrupted,
-		      on_gc_removed, &containers, &err);
-	if (r < 0)
+		      on_gc_removed, &n, &err);
+	if (r < 0) {
 		fprintf(stderr, "netcheck: %s\n", err.text[0] ? err.text : nc_strerror(r));
-	else if (r > containers) /* --swarm runs' services and networks too */
-		printf("gc: removed %d container%s and %d service%s or network%s left by earlier runs\n", containers,
-		       containers == 1 ? "" : "s", r - containers, r - containers == 1 ? "" : "s",
-		       r - containers == 1 ? "" : "s");
-	else
-		printf("gc: removed %d container%s left by earlier runs\n", r, r == 1 ? "" : "s");
+	} else {
+		if (n.swarm > 0) /* --swarm runs' services and networks too */
+			printf("gc: removed %d container%s and %d service%s or network%s left by earlier runs\n",
+			       n.containers, n.containers == 1 ? "" : "s", n.swarm, n.swarm == 1 ? "" : "s",
+			       n.swarm == 1 ? "" : "s");
+		else
+			printf("gc: removed %d container%s left by earlier runs\n", n.containers,
+			       n.containers == 1 ? "" : "s");
+		printf("gc: removed %d responder image%s of other netcheck builds\n", n.images,
+		       n.images == 1 ? "" : "s");
+	}
 	return nc_exit_code(NC_CMD_GC, r, NULL, *cli->signal_received);
 }
 

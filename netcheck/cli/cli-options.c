@@ -87,7 +87,10 @@ const command_t cli_commands[] = {
 	  EXIT_CODES_CAPTURE },
 	{ "gc", CLI_GC, NC_CMD_GC, "gc [OPTIONS]", "remove test containers left by killed runs",
 	  "Removes the test containers of netcheck runs that are gone (killed before\n"
-	  "they could clean up); with --kept also the ones kept with run --keep.\n",
+	  "they could clean up); with --kept also the ones kept with run --keep.\n"
+	  "Also removes the responder images of other netcheck builds\n"
+	  "(netcheck-responder:<version>-<hash>) that no container uses, and lists\n"
+	  "them apart from the containers.\n",
 	  EXIT_CODES_GC },
 	{ "engines", CLI_ENGINES, NC_CMD_ENGINES, "engines [OPTIONS]", "list the engines found here and their kind",
 	  "Lists every engine netcheck finds here (the one run would use: -H,\n"

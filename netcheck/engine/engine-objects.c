@@ -219,6 +219,20 @@ int nc_engine_image_import(nc_engine_t *e, const void *tar, size_t tar_len, cons
 	return nc_engine_image_import_query(e, query, tar, tar_len, err);
 }
 
+int nc_engine_images_list(nc_engine_t *e, const char *repo, nc_image_summary_t *ret, size_t max, size_t *ret_n,
+			  nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r;
+
+	*ret_n = 0;
+	r = nc_engine_get_filtered(e, "/images/json?", "reference", repo, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_images(j, ret, max, ret_n, err);
+	json_decref(j);
+	return r;
+}
+
 int nc_engine_image_remove(nc_engine_t *e, const char *ref, bool force, nc_error_t *err)
 {
 	char path[PATH_MAX_LEN];
@@ -341,6 +355,18 @@ int nc_engine_containers_list(nc_engine_t *e, const char *label_filter, nc_conta
 	r = nc_engine_get_filtered(e, "/containers/json?all=1&", "label", label_filter, &j, err);
 	if (r == 0)
 		r = nc_engine_parse_containers(j, ret, max, ret_n, err);
+	json_decref(j);
+	return r;
+}
+
+int nc_engine_containers_using(nc_engine_t *e, const char *ref, nc_error_t *err)
+{
+	json_t *j = NULL;
+	int r = nc_engine_get_filtered(e, "/containers/json?all=1&", "ancestor", ref, &j, err);
+
+	if (r == 0)
+		r = json_is_array(j) ? (json_array_size(j) > INT32_MAX ? INT32_MAX : (int)json_array_size(j))
+				     : nc_error_set(err, NC_EPROTO, "engine's container list is not a JSON array");
 	json_decref(j);
 	return r;
 }

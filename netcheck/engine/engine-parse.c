@@ -461,6 +461,31 @@ int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, siz
 	PARSE_LIST(j, ret, max, ret_n, "container list", take_container);
 }
 
+static bool take_image(const json_t *item, nc_image_summary_t *img)
+{
+	const json_t *tags = json_object_get(item, "RepoTags");
+	const json_t *tag;
+	size_t i;
+
+	copy_json_str(img->id, sizeof(img->id), json_object_get(item, "Id"));
+	if (img->id[0] == '\0')
+		return false;
+	json_array_foreach(tags, i, tag) {
+		if (img->n_tags >= NC_ENGINE_MAX_TAGS)
+			break;
+		/* a tag too long for the buffer is left out, never cut: a cut
+		 * one would name another image */
+		if (json_is_string(tag) && json_string_length(tag) < sizeof(img->tags[0]))
+			memcpy(img->tags[img->n_tags++], json_string_value(tag), json_string_length(tag) + 1);
+	}
+	return true;
+}
+
+int nc_engine_parse_images(const json_t *j, nc_image_summary_t *ret, size_t max, size_t *ret_n, nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "image list", take_image);
+}
+
 int nc_engine_parse_swarm(const json_t *info, const json_t *swarm, nc_swarm_info_t *ret, nc_error_t *err)
 {
 	const json_t *s = json_object_get(info, "Swarm");

@@ -285,3 +285,14 @@ bool nc_image_tag_is_valid(const char *tag)
 	return tag_is_valid(tag);
 }
 
+
+bool nc_image_ref_is_other_build(const char *ref, const char *current_tag)
+{
+	size_t name_len = sizeof(image_name) - 1;
+	const char *tag;
+
+	if (ref == NULL || current_tag == NULL || strncmp(ref, image_name, name_len) != 0 || ref[name_len] != ':')
+		return false;
+	tag = ref + name_len + 1;
+	return tag[0] >= '0' && tag[0] <= '9' && tag_is_valid(tag) && strcmp(tag, current_tag) != 0;
+}

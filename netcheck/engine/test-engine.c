@@ -1309,6 +1309,34 @@ static void test_parse_containers(void **state)
 	json_decref(j);
 }
 
+/* GET /images/json as Docker 20.10 answers it (its fields; the tags made
+ * up): every tag of an image, none cut */
+static void test_parse_images(void **state)
+{
+	static const char text[] =
+		"[{\"Containers\":-1,\"Created\":1796592198,\"Id\":\"sha256:006cd0a3be8e\",\"Labels\":null,"
+		"\"ParentId\":\"\",\"RepoDigests\":null,\"RepoTags\":[\"netcheck-responder:0.1.0-58247f34aa4a\","
+		"\"netcheck-responder:0.0.9\"],\"SharedSize\":-1,\"Size\":781337,\"VirtualSize\":781337},"
+		"{\"Id\":\"sha256:47225b5295f3\",\"RepoTags\":null},{\"RepoTags\":[\"x:1\"]}]";
+	nc_image_summary_t list[4];
+	nc_error_t err = { "" };
+	json_t *j = json_loads(text, 0, NULL);
+	size_t n;
+	(void)state;
+
+	assert_int_equal(nc_engine_parse_images(j, list, NC_ARRAY_SIZE(list), &n, &err), 3);
+	assert_int_equal(n, 2); /* the one without an Id is left out */
+	assert_string_equal(list[0].id, "sha256:006cd0a3be8e");
+	assert_int_equal(list[0].n_tags, 2);
+	assert_string_equal(list[0].tags[0], "netcheck-responder:0.1.0-58247f34aa4a");
+	assert_string_equal(list[0].tags[1], "netcheck-responder:0.0.9");
+	assert_int_equal(list[1].n_tags, 0); /* dangling: no tag */
+	json_decref(j);
+	j = json_object();
+	assert_int_equal(nc_engine_parse_images(j, list, 1, &n, &err), NC_EPROTO);
+	json_decref(j);
+}
+
 static void test_logs_decode(void **state)
 {
 	static char raw[4096];
@@ -1795,7 +1823,11 @@ static void test_fake_typed_networks_images(void **state)
 		http_answer(4, "200 OK", "{\"status\":\"Importing\"}\r\n{\"errorDetail\":{\"message\":\"bad tar\"},"
 					 "\"error\":\"bad tar\"}\r\n"),
 		http_answer(5, "404 Not Found", "{\"message\":\"No such image: x:1\"}"),
+		http_answer(6, "200 OK", "[{\"Id\":\"sha256:06107725dcac\",\"RepoTags\":[\"x:1\"]}]"),
+		http_answer(7, "200 OK", "[{\"Id\":\"c1\"},{\"Id\":\"c2\"}]"),
 	};
+	nc_image_summary_t images[2];
+	size_t n_images;
 	nc_network_spec_t spec = { .name = "nc-net" };
 	nc_network_info_t net;
 	nc_error_t err = { "" };
@@ -1814,6 +1846,9 @@ static void test_fake_typed_networks_images(void **state)
 	assert_int_equal(nc_engine_image_import(e, tar, sizeof(tar), "x", "1", changes, 1, &err), NC_EENGINE);
 	assert_non_null(strstr(err.text, "bad tar"));
 	assert_int_equal(nc_engine_image_remove(e, "x:1", true, &err), NC_ENOIMAGE);
+	assert_int_equal(nc_engine_images_list(e, "x", images, NC_ARRAY_SIZE(images), &n_images, &err), 1);
+	assert_string_equal(images[0].tags[0], "x:1");
+	assert_int_equal(nc_engine_containers_using(e, "x:1", &err), 2);
 	nc_engine_free(e);
 
 	fake_finish(NC_ARRAY_SIZE(answers));
@@ -1825,6 +1860,9 @@ static void test_fake_typed_networks_images(void **state)
 			    "POST /images/create?fromSrc=-&repo=x%3A1&changes=USER%2065534 HTTP/1.1");
 	assert_non_null(strstr(fake.heads[4], "Content-Type: application/x-tar"));
 	assert_string_equal(fake.requests[5], "DELETE /images/x%3A1?force=1 HTTP/1.1");
+	assert_string_equal(fake.requests[6], "GET /images/json?filters=%7B%22reference%22%3A%5B%22x%22%5D%7D HTTP/1.1");
+	assert_string_equal(fake.requests[7], "GET /containers/json?all=1&filters=%7B%22ancestor%22%3A%5B%22x%3A1%22%5D%7D "
+					      "HTTP/1.1");
 }
 
 static canned_t when(canned_t c, const char *request)
@@ -2014,6 +2052,7 @@ int main(void)
 		cmocka_unit_test(test_parse_inspect_networks),
 		cmocka_unit_test(test_parse_network),
 		cmocka_unit_test(test_parse_containers),
+		cmocka_unit_test(test_parse_images),
 		cmocka_unit_test(test_logs_decode),
 		cmocka_unit_test(test_parse_swarm),
 		cmocka_unit_test(test_swarm_node_names),

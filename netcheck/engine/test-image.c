@@ -201,6 +201,24 @@ static void test_name(void **state)
 	assert_string_equal(nc_image_name(), "netcheck-responder");
 }
 
+/* gc's choice: netcheck's tags of netcheck's repository, other than the
+ * running build's; never a tag a user chose, never another repository */
+static void test_other_build(void **state)
+{
+	(void)state;
+	assert_true(nc_image_ref_is_other_build("netcheck-responder:0.1.0-58247f34aa4a", "0.1.0-d546664444f1"));
+	assert_true(nc_image_ref_is_other_build("netcheck-responder:0.0.9", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder:0.1.0-d546664444f1", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder:latest", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder:mine", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder-test:0.1.0-58247f34aa4a", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("registry.example/netcheck-responder:0.1.0", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder:", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build("netcheck-responder:0.1 x", "0.1.0-d546664444f1"));
+	assert_false(nc_image_ref_is_other_build(NULL, "0.1.0"));
+}
+
 static void test_tags(void **state)
 {
 	char tag[NC_IMAGE_TAG_MAX + 2];
@@ -351,6 +369,7 @@ static void test_archive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_other_build),
 		cmocka_unit_test(test_tar_layout),
 		cmocka_unit_test(test_tar_etc_files),
 		cmocka_unit_test(test_tar_reproducible),

@@ -3,8 +3,11 @@
  * runs whose process is gone (killed with SIGKILL,
  * or on a machine that rebooted).  A container kept with --keep is spared
  * unless asked (`gc --kept`): someone kept it on purpose.
- * Also the nftables trace tables of runs that are gone (witness).
- * May call: engine, platform, witness.  Never prints. */
+ * Also the nftables trace tables of runs that are gone (witness), and
+ * (`netcheck gc` only) the responder images of other netcheck builds that
+ * no container runs: each build imports its own (the tag names its
+ * responder's sources), so without this they pile up.
+ * May call: engine, image, platform, witness.  Never prints. */
 #include "run-internal.h"
 
 #include <errno.h>
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "netcheck/image.h"
 #include "netcheck/testing.h"
 #include "netcheck/witness.h"
 
@@ -122,6 +126,41 @@ int nc_run_gc_swarm(nc_engine_t *e, bool include_kept,
 	return removed;
 }
 
+#define GC_IMAGES_MAX 64 /* one pass; the next gc takes the rest */
+
+/* Untags (and so removes, with its last tag) each responder image of
+ * another build that no container runs.  Never forced: an image a
+ * container runs under its last tag stays (the engine says conflict),
+ * and one a container runs under another tag keeps that tag.  Returns how
+ * many tags were removed; nothing when the images cannot be listed. */
+static int gc_images(nc_engine_t *e, nc_run_removed_fn removed_cb, void *data)
+{
+	nc_image_summary_t *list = calloc(GC_IMAGES_MAX, sizeof(*list));
+	char current[NC_IMAGE_TAG_MAX];
+	size_t n = 0;
+	int removed = 0;
+
+	if (list == NULL)
+		return -ENOMEM;
+	if (nc_image_tag(nc_responder_source_digest, current, sizeof(current)) < 0 ||
+	    nc_engine_images_list(e, nc_image_name(), list, GC_IMAGES_MAX, &n, NULL) < 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t t = 0; t < list[i].n_tags; t++) {
+			const char *ref = list[i].tags[t];
+
+			if (!nc_image_ref_is_other_build(ref, current) || nc_engine_containers_using(e, ref, NULL) != 0 ||
+			    nc_engine_image_remove(e, ref, false, NULL) < 0)
+				continue;
+			removed++;
+			if (removed_cb != NULL)
+				removed_cb(data, "image", ref, "");
+		}
+	}
+	free(list);
+	return removed;
+}
+
 int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout_ms, volatile sig_atomic_t *intr,
 	      nc_run_removed_fn removed_cb, void *data, nc_error_t *err)
 {
@@ -135,11 +174,13 @@ int nc_run_gc(const char *engine_url, bool include_kept, uint64_t engine_timeout
 	r = nc_run_gc_engine(e, include_kept, removed_cb, data, err);
 	if (r >= 0) {
 		int swarm = nc_run_gc_swarm(e, include_kept, removed_cb, data);
+		int images = gc_images(e, removed_cb, data);
 		/* trace tables a gone run left (a kernel without owner tables
 		 * keeps them); without CAP_NET_ADMIN or nf_tables: none to say */
 		int traces = nc_witness_trace_gc(NULL);
 
 		r += swarm > 0 ? swarm : 0;
+		r += images > 0 ? images : 0;
 		r += traces > 0 ? traces : 0;
 		if (traces > 0 && removed_cb != NULL)
 			removed_cb(data, NC_TRACE_TABLE_PREFIX " table(s)", "", "");
