@@ -88,6 +88,12 @@ typedef struct nc_diag_kernel_drop {
 	char text[NC_FACT_TEXT_MAX];  /* the sentence the witness made of it */
 	unsigned packets;
 	bool reply;                   /* of the answers, not the client's packets */
+	/* the interface the kernel dropped it on (for a forwarded packet, the
+	 * one it came in on), named when it is this host's namespace's; "" unknown */
+	char ifname[16];              /* IFNAMSIZ */
+	int forwarding;               /* that interface's net.ipv4.conf.<ifname>.forwarding: the kernel
+				       * forwards what comes in by the ingress interface's own value,
+				       * whatever conf/all says now; -1 unknown (read only with ifname) */
 } nc_diag_kernel_drop_t;
 
 typedef struct nc_diag_traced {

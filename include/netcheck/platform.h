@@ -90,6 +90,10 @@ int nc_platform_socket_owners(const nc_platform_socket_query_t *q, size_t n, nc_
  * PID namespace?  Its /proc/<pid>/cgroup must name the id. */
 bool nc_platform_pid_is_container(int pid, const char *container_id);
 int nc_platform_ifname(int ifindex, char *buf, size_t len);
+/* The inode of the calling thread's network namespace (what the kernel's
+ * ns.inum says of a device there): whether an ifindex the kernel reported
+ * names an interface here.  0 or negative errno. */
+int nc_platform_netns_inode(uint64_t *ret);
 /* The first family address of interface ifname (borrowed), as the kernel
  * lists them: for a bridge, the host's own address on it.  -ENODEV if no
  * such interface, -EADDRNOTAVAIL if it has no address of that family. */

@@ -136,8 +136,9 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NO_FORWARDER] = "nothing forwards this address family or protocol to the published port",
 	[NC_DIAG_REJECTED] = ("a firewall rule rejected the path's packets (an answer came back for the container): "
 			      "the rule named from the kernel's nftables trace of the run's own packets"),
-	[NC_DIAG_FORWARDING_DISABLED] = ("the host does not forward packets (net.ipv4.ip_forward or IPv6 forwarding "
-					 "is 0): the kernel dropped them, its drop reason and the setting are named"),
+	[NC_DIAG_FORWARDING_DISABLED] = ("the host does not forward packets (net.ipv4.ip_forward, the forwarding of "
+					 "the interface they came in on, or IPv6 forwarding is 0): the kernel dropped "
+					 "them, its drop reason, the interface and the setting are named"),
 	[NC_DIAG_NEIGHBOUR_FAILED] = ("the next hop never answered ARP or neighbour discovery: the kernel dropped "
 				      "the packets waiting for it (NEIGH_FAILED)"),
 	[NC_DIAG_KERNEL_DROP] = ("the kernel dropped the path's packets outside netfilter (no route, rp_filter, no "

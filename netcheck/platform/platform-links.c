@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netcheck/testing.h"
@@ -34,6 +35,16 @@ int nc_platform_netns_enter_fd(int ns_fd, int *ret_saved_fd)
 		return r;
 	}
 	*ret_saved_fd = self;
+	return 0;
+}
+
+int nc_platform_netns_inode(uint64_t *ret)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return -errno;
+	*ret = (uint64_t)st.st_ino;
 	return 0;
 }
 

@@ -123,25 +123,68 @@ static bool forwarding_off(const nc_path_t *p, const nc_diag_witness_t *w)
 	return p->target.family == AF_INET6 ? w->ip6_forward == 0 : w->ip_forward == 0;
 }
 
-static bool diagnose_kernel_drop(nc_path_t *p, const nc_diag_facts_t *f, const nc_diag_kernel_drop_t *k)
+/* The interface k's packet came in on, when the kernel named it and its
+ * own IPv4 forwarding was read: the kernel forwards what arrives on a
+ * device by that device's value (ip_route_input_slow()), which writing
+ * net.ipv4.ip_forward (conf/all) sets once and which may differ since. */
+static bool ingress_known(const nc_path_t *p, const nc_diag_kernel_drop_t *k)
 {
-	const nc_diag_witness_t *w = f->witness;
-	const char *name = p->target.family == AF_INET6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward";
+	return p->target.family != AF_INET6 && k->ifname[0] != '\0' && k->forwarding >= 0;
+}
 
-	if (strncmp(k->reason, "NEIGH_", 6) == 0) {
-		nc_path_diagnose(p, NC_DIAG_NEIGHBOUR_FAILED, "check that the next hop is up and on this link (`ip neigh`)",
-				 "the kernel dropped the path's packets at %s (%s): the next hop never answered ARP or "
-				 "neighbour discovery", k->location, k->reason);
-	} else if (strcmp(k->reason, "NO_SOCKET") != 0 && forwarding_off(p, w)) {
+/* Whether the kernel refused to forward k's packet: by its ingress
+ * interface's own setting where known, else by the global one. */
+static bool not_forwarded(const nc_path_t *p, const nc_diag_witness_t *w, const nc_diag_kernel_drop_t *k)
+{
+	if (strcmp(k->reason, "NO_SOCKET") == 0)
+		return false;
+	return ingress_known(p, k) ? k->forwarding == 0 : forwarding_off(p, w);
+}
+
+static void diagnose_not_forwarded(nc_path_t *p, const nc_diag_witness_t *w, const nc_diag_kernel_drop_t *k)
+{
+	const char *name = p->target.family == AF_INET6 ? "net.ipv6.conf.all.forwarding" : "net.ipv4.ip_forward";
+	const char *what = k->reply ? "answers" : "packets";
+	bool on_if = ingress_known(p, k);
+	char if_setting[NC_OBS_NAME_MAX], came_in[NC_OBS_NAME_MAX + 48] = "", hint[NC_DIAG_HINT_MAX];
+
+	snprintf(if_setting, sizeof(if_setting), "net.ipv4.conf.%.15s.forwarding", k->ifname);
+	if (on_if)
+		snprintf(came_in, sizeof(came_in), ", as they came in on %.15s (%s = 0)", k->ifname, if_setting);
+	if (forwarding_off(p, w)) {
 		/* the hint is no format: the setting's name is spelled out */
 		nc_path_diagnose(p, NC_DIAG_FORWARDING_DISABLED,
 				 p->target.family == AF_INET6
 					 ? "sysctl -w net.ipv6.conf.all.forwarding=1 (and make it stick in /etc/sysctl.d)"
 					 : "sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)",
-				 "%s is 0 and the kernel dropped the path's packets at %s (%s): this host does not "
-				 "forward them to the container", name, k->location, k->reason);
-		observe_drop(&p->diagnosis, k);
+				 "%s is 0 and the kernel dropped the path's %s at %s (%s)%s: this host does not "
+				 "forward them to the container", name, what, k->location, k->reason, came_in);
+	} else {
+		/* conf/all is on, the one interface that decides is off */
+		snprintf(hint, sizeof(hint), "sysctl -w %s=1 (and make it stick in /etc/sysctl.d): setting "
+			 "net.ipv4.ip_forward once does not keep every interface's on", if_setting);
+		nc_path_diagnose(p, NC_DIAG_FORWARDING_DISABLED, hint,
+				 "%s is 0 (%s) and the kernel dropped the path's %s at %s (%s) as they came in on %.15s: "
+				 "the kernel forwards only what arrives on an interface whose own forwarding is on",
+				 if_setting, w != NULL && w->have_sysctls && w->ip_forward == 1 ? "net.ipv4.ip_forward is 1"
+												 : "whatever net.ipv4.ip_forward says",
+				 what, k->location, k->reason, k->ifname);
+	}
+	observe_drop(&p->diagnosis, k);
+	if (w != NULL && w->have_sysctls)
 		observe_setting(&p->diagnosis, name, p->target.family == AF_INET6 ? w->ip6_forward : w->ip_forward);
+	if (on_if)
+		observe_setting(&p->diagnosis, if_setting, k->forwarding);
+}
+
+static bool diagnose_kernel_drop(nc_path_t *p, const nc_diag_facts_t *f, const nc_diag_kernel_drop_t *k)
+{
+	if (strncmp(k->reason, "NEIGH_", 6) == 0) {
+		nc_path_diagnose(p, NC_DIAG_NEIGHBOUR_FAILED, "check that the next hop is up and on this link (`ip neigh`)",
+				 "the kernel dropped the path's packets at %s (%s): the next hop never answered ARP or "
+				 "neighbour discovery", k->location, k->reason);
+	} else if (not_forwarded(p, f->witness, k)) {
+		diagnose_not_forwarded(p, f->witness, k);
 		return true;
 	} else if (strcmp(k->reason, "NO_SOCKET") == 0) {
 		nc_path_diagnose(p, NC_DIAG_NOT_LISTENING, nc_diagnose_port_hint(p),

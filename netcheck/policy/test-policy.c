@@ -700,6 +700,14 @@ static void recorded_kernel_drop(nc_diag_traced_t *t, const char *reason, const 
 	t->drops[1].packets = 3;
 }
 
+static void assert_observed_sysctl(const nc_diagnosis_t *d, size_t i, const char *name, const char *value)
+{
+	assert_true(i < d->n_observed);
+	assert_int_equal(d->observed[i].source, NC_OBS_SYSCTL);
+	assert_string_equal(d->observed[i].name, name);
+	assert_string_equal(d->observed[i].value, value);
+}
+
 static void test_diagnose_witness(void **state)
 {
 	nc_result_t *r = nc_result_new();
@@ -779,14 +787,45 @@ static void test_diagnose_witness(void **state)
 	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_DROP_REASON);
 	assert_string_equal(p->diagnosis.observed[0].reason, "IP_INADDRERRORS");
 	assert_string_equal(p->diagnosis.observed[0].location, "ip_error+0x5c");
-	assert_int_equal(p->diagnosis.observed[1].source, NC_OBS_SYSCTL);
-	assert_string_equal(p->diagnosis.observed[1].name, "net.ipv4.ip_forward");
-	assert_string_equal(p->diagnosis.observed[1].value, "0");
+	assert_observed_sysctl(&p->diagnosis, 1, "net.ipv4.ip_forward", "0");
 	/* the same drop with forwarding on: the kernel's drop, not forwarding */
 	w.ip_forward = 1;
 	nc_classify_diagnose(p, NULL, &f);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_KERNEL_DROP);
 	assert_non_null(strstr(p->diagnosis.detail, "IP_INADDRERRORS"));
+
+	/* conf/all on, but the interface the answers came in on has its own
+	 * forwarding off (set after ip_forward was written): the kernel
+	 * decides by the ingress interface's value, and the diagnosis names it */
+	recorded_kernel_drop(&t, "IP_INADDRERRORS", "ip_error+0x5c");
+	t.drops[1].reply = true;
+	snprintf(t.drops[1].ifname, sizeof(t.drops[1].ifname), "br-0123456789a");
+	t.drops[1].forwarding = 0;
+	p = traced_path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_TIMEOUT);
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_FORWARDING_DISABLED);
+	assert_non_null(strstr(p->diagnosis.detail, "net.ipv4.conf.br-0123456789a.forwarding is 0 (net.ipv4.ip_forward is 1)"));
+	assert_non_null(strstr(p->diagnosis.detail, "dropped the path's answers at ip_error+0x5c (IP_INADDRERRORS) "
+						"as they came in on br-0123456789a"));
+	assert_string_equal(p->diagnosis.hint, "sysctl -w net.ipv4.conf.br-0123456789a.forwarding=1 (and make it stick "
+					       "in /etc/sysctl.d): setting net.ipv4.ip_forward once does not keep every "
+					       "interface's on");
+	assert_int_equal(p->diagnosis.n_observed, 3);
+	assert_observed_sysctl(&p->diagnosis, 1, "net.ipv4.ip_forward", "1");
+	assert_observed_sysctl(&p->diagnosis, 2, "net.ipv4.conf.br-0123456789a.forwarding", "0");
+	/* conf/all off, the ingress named too: the global hint, the interface said */
+	w.ip_forward = 0;
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_FORWARDING_DISABLED);
+	assert_non_null(strstr(p->diagnosis.detail, "net.ipv4.ip_forward is 0 and the kernel dropped the path's answers"));
+	assert_non_null(strstr(p->diagnosis.detail, "as they came in on br-0123456789a "
+						"(net.ipv4.conf.br-0123456789a.forwarding = 0)"));
+	assert_string_equal(p->diagnosis.hint, "sysctl -w net.ipv4.ip_forward=1 (and make it stick in /etc/sysctl.d)");
+	/* conf/all off but that interface on (set by hand): it forwards; not this diagnosis */
+	t.drops[1].forwarding = 1;
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_KERNEL_DROP);
+	w.ip_forward = 1;
 
 	/* no socket: nothing listens, from the kernel's own word */
 	recorded_kernel_drop(&t, "NO_SOCKET", "tcp_v4_rcv+0x1a0");

@@ -308,6 +308,31 @@ static void name_rule(struct run_witness *w, size_t path, nc_diag_traced_t *t)
 		snprintf(t->verdict, sizeof(t->verdict), "reject");
 }
 
+/* The interface a drop happened on, named when it is one of this
+ * namespace's, and its own IPv4 forwarding setting: ip_route_input_slow()
+ * forwards what comes in on a device by that device's value, and writing
+ * net.ipv4.ip_forward (conf/all) sets every device's once -- they may
+ * differ afterwards. */
+static void drop_interface(const nc_drop_t *drop, nc_diag_kernel_drop_t *kd)
+{
+	nc_witness_setting_t set[16];
+	const nc_witness_setting_t *v;
+	const char *names[1] = { kd->ifname };
+	uint64_t here;
+	int n;
+
+	kd->ifname[0] = '\0';
+	kd->forwarding = -1;
+	if (drop->ifindex == 0 || drop->netns == 0 || nc_platform_netns_inode(&here) < 0 || here != drop->netns ||
+	    nc_platform_ifname((int)drop->ifindex, kd->ifname, sizeof(kd->ifname)) < 0) {
+		kd->ifname[0] = '\0';
+		return;
+	}
+	n = nc_witness_settings_read(NULL, names, 1, set, NC_ARRAY_SIZE(set));
+	v = n > 0 ? nc_witness_setting_find(set, (size_t)n, "net.ipv4.conf.IF.forwarding", kd->ifname) : NULL;
+	kd->forwarding = v != NULL ? v->value : -1;
+}
+
 static void copy_drops(struct run_witness *w, size_t flow, nc_diag_traced_t *t)
 {
 	for (size_t k = 0; k < nc_dropreason_drop_count(w->drops, flow); k++) {
@@ -326,6 +351,7 @@ static void copy_drops(struct run_witness *w, size_t flow, nc_diag_traced_t *t)
 		snprintf(kd->text, sizeof(kd->text), "%s", o.text);
 		kd->packets = drop->packets;
 		kd->reply = drop->reply;
+		drop_interface(drop, kd);
 		w->facts.drop_events += drop->packets;
 	}
 }

@@ -10,6 +10,13 @@
 #   kernel's drop reason and the sysctl;
 #   the host's own paths (direct, published-host) still work;
 #   a watch's every cycle (3) says the same, citing the drop reason.
+# Then one interface alone: the kernel forwards what comes in on a device
+# by that device's own conf/<if>/forwarding, which writing ip_forward sets
+# once and which may differ afterwards.  With ip_forward=1, the test's own
+# bridge (a network it makes for a container of its own, so nobody else's
+# traffic crosses it) is set to 0, restored by the same trap:
+#   published-remote: timeout, forwarding-disabled naming that bridge and
+#   its setting (net.ipv4.ip_forward is 1), the answers dropped on it.
 source "$(dirname "$0")/lib.sh"
 need_engine
 need_root
@@ -35,9 +42,22 @@ restore_sysctls() {
 		[ -e "$f" ] && { echo "$v" >"$f" 2>/dev/null || true; }
 	done <"$SAVED"
 }
+# the per-interface case: its own network, bridge, container and image
+tag=nctest-fwdif-$$
+bridge=ncfw$$
+BRIDGE_SYSCTL=$CONF/$bridge/forwarding
+bridge_saved=
+restore_bridge() {
+	[ -n "$bridge_saved" ] && [ -e "$BRIDGE_SYSCTL" ] && { echo "$bridge_saved" >"$BRIDGE_SYSCTL" 2>/dev/null || true; }
+	return 0
+}
 cleanup() {
 	local rc=$?
 	restore_sysctls
+	restore_bridge
+	group_remove "$tag"
+	docker network rm "$tag" >/dev/null 2>&1 || true
+	remove_images
 	rm -rf "$TMP"
 	exit "$rc"
 }
@@ -92,4 +112,33 @@ for line in open(sys.argv[1]):
     d = p["diagnosis"] or {}
     print(d.get("code"), any(o["source"] == "drop-reason" and o.get("reason") == "IP_INADDRERRORS" for o in d.get("observed", [])))
 ' "$TMP/w.ndjson" | sort | uniq -c | sed 's/^ *//')" "3 forwarding-disabled True"
-echo "ok: forwarding-disabled is reported, not fixed"
+
+# -- conf/all on, the one interface that decides off
+busybox_image "$tag-app:http" '["httpd","-f","-p","80","-h","/www"]'
+docker network create -o "com.docker.network.bridge.name=$bridge" "$tag" >/dev/null || fail "cannot create $tag"
+group_start "$tag" web --network "$tag" -p 80 "$tag-app:http"
+[ -e "$BRIDGE_SYSCTL" ] || fail "no $BRIDGE_SYSCTL: the network's bridge is not $bridge"
+expect_eq "ip_forward before the per-interface case" "$(cat /proc/sys/net/ipv4/ip_forward)" 1
+bridge_saved=$(cat "$BRIDGE_SYSCTL")
+expect_eq "$bridge forwarding before" "$bridge_saved" 1
+echo 0 >"$BRIDGE_SYSCTL"
+irc=0
+COLUMNS=200 "$NETCHECK" probe "$tag-web" --timeout 1000 --paths 'published-host,published-remote' --json "$TMP/i.json" \
+	>"$TMP/i.txt" 2>&1 || irc=$?
+restore_bridge
+expect_eq "$bridge forwarding restored" "$(cat "$BRIDGE_SYSCTL")" "$bridge_saved"
+[ "$irc" = 1 ] || { cat "$TMP/i.txt" >&2; fail "per-interface: exit $irc, want 1"; }
+check_schema "$TMP/i.json"
+expect_eq "per-interface: published-host" "$(json_get "$TMP/i.json" "p['published-host']['verdict']")" reachable
+expect_eq "per-interface: published-remote" "$(json_get "$TMP/i.json" "p['published-remote']['verdict']")" timeout
+expect_eq "per-interface: diagnosis ($(cat "$TMP/i.txt"))" "$(diag "$TMP/i.json" published-remote)" forwarding-disabled
+detail=$(json_get "$TMP/i.json" "p['published-remote']['diagnosis']['detail']")
+[[ $detail == "net.ipv4.conf.$bridge.forwarding is 0 (net.ipv4.ip_forward is 1)"*"as they came in on $bridge"* ]] ||
+	fail "per-interface: the detail does not name $bridge: $detail"
+expect_eq "per-interface: the interface's setting cited" \
+	"$(json_get "$TMP/i.json" "[o['value'] for o in p['published-remote']['diagnosis']['observed'] if o['source'] == 'sysctl' and o['name'] == 'net.ipv4.conf.$bridge.forwarding']")" \
+	"['0']"
+expect_eq "per-interface: hint" "$(json_get "$TMP/i.json" "p['published-remote']['diagnosis']['hint']")" \
+	"sysctl -w net.ipv4.conf.$bridge.forwarding=1 (and make it stick in /etc/sysctl.d): setting net.ipv4.ip_forward once does not keep every interface's on"
+note "per-interface: $detail"
+echo "ok: forwarding-disabled is reported, not fixed, and names the interface that decides"
