@@ -164,22 +164,31 @@ static void on_closed(uv_handle_t *h)
 	free(h->data);
 }
 
-/* The wait is over: the sockets go, the probes start. */
-static void finish(struct run_ready *w)
+/* The one teardown, whether the wait ended or the run did: the sockets
+ * go, s->ready lets go of w, and w is freed -- by the timer's close
+ * callback once the timer was made (libuv holds the handle, inside w,
+ * until then), else here. */
+static void release(struct run_ready *w)
 {
-	run_state_t *s = w->s;
-	void (*then)(run_state_t *) = w->then;
-
 	nc_platform_addrs_close(w->host);
 	nc_platform_addrs_close(w->container);
 	w->host = w->container = NULL;
-	s->ready = NULL;
+	w->s->ready = NULL;
 	if (w->timer_ready) {
 		w->timer.data = w;
 		uv_close((uv_handle_t *)&w->timer, on_closed);
 	} else {
 		free(w);
 	}
+}
+
+/* The wait is over: the sockets go, the probes start. */
+static void finish(struct run_ready *w)
+{
+	run_state_t *s = w->s;
+	void (*then)(run_state_t *) = w->then;
+
+	release(w);
 	then(s);
 }
 
@@ -301,17 +310,7 @@ void nc_run_ready_wait(run_state_t *s, void (*then)(run_state_t *s))
 
 void nc_run_ready_free(run_state_t *s)
 {
-	struct run_ready *w = s->ready;
-
-	if (w == NULL)
-		return;
-	nc_platform_addrs_close(w->host);
-	nc_platform_addrs_close(w->container);
-	s->ready = NULL;
-	if (w->timer_ready && !uv_is_closing((uv_handle_t *)&w->timer)) {
-		w->timer.data = w;
-		uv_close((uv_handle_t *)&w->timer, on_closed);
-	} else if (!w->timer_ready) {
-		free(w);
-	}
+	/* a finished wait has let go of s->ready already: nothing twice */
+	if (s->ready != NULL)
+		release(s->ready);
 }
