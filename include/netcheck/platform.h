@@ -202,13 +202,10 @@ typedef struct nc_platform_addr {
 	nc_endpoint_t address;       /* port 0 */
 	int ifindex;                 /* in the namespace it was read in */
 	char ifname[NC_IFNAME_MAX];  /* that interface's name there ("ifN" when unnamed) */
-	uint8_t prefix_len;
-	uint8_t scope;               /* RT_SCOPE_*: 0 universe (global), 253 link, 254 host */
 	uint32_t flags;              /* IFA_F_*, as the kernel gave them (for the report) */
 	bool tentative;              /* duplicate address detection runs: the kernel does not use it yet */
 	bool dad_failed;             /* it found a duplicate: never used */
-	bool global;                 /* scope global: what routes lead to */
-	bool host_scope;             /* scope host (::1): on loopback only, never in DAD */
+	bool global;                 /* scope global (universe): what routes lead to; not link or host (::1) */
 } nc_platform_addr_t;
 
 /* A network namespace's addresses, asked about again and again (the

@@ -58,8 +58,6 @@ int nc_platform_addr_from_msg(const struct nlmsghdr *nh, nc_platform_addr_t *ret
 	alen = ifa->ifa_family == AF_INET ? 4 : 16;
 	memset(ret, 0, sizeof(*ret));
 	ret->ifindex = (int)ifa->ifa_index;
-	ret->prefix_len = ifa->ifa_prefixlen;
-	ret->scope = ifa->ifa_scope;
 	ret->flags = ifa->ifa_flags; /* 8 bits; IFA_FLAGS below holds all 32 */
 	mnl_attr_for_each(attr, nh, sizeof(*ifa)) {
 		uint16_t type = mnl_attr_get_type(attr);
@@ -82,8 +80,7 @@ int nc_platform_addr_from_msg(const struct nlmsghdr *nh, nc_platform_addr_t *ret
 	/* a failed address keeps its tentative flag: it is failed, not pending */
 	ret->dad_failed = (ret->flags & IFA_F_DADFAILED) != 0;
 	ret->tentative = !ret->dad_failed && (ret->flags & IFA_F_TENTATIVE) != 0;
-	ret->global = ret->scope == RT_SCOPE_UNIVERSE;
-	ret->host_scope = ret->scope == RT_SCOPE_HOST;
+	ret->global = ifa->ifa_scope == RT_SCOPE_UNIVERSE;
 	ret->address.family = ifa->ifa_family;
 	memcpy(ifa->ifa_family == AF_INET ? (void *)&ret->address.addr.v4 : (void *)&ret->address.addr.v6, local, alen);
 	return 1;

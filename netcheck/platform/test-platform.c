@@ -587,7 +587,7 @@ static void test_addr_from_msg(void **state)
 	assert_int_equal(nc_endpoint_parse("fd00:17:6::1", 0, &want), 0);
 	assert_true(nc_endpoint_equal(&a.address, &want));
 	assert_int_equal(a.ifindex, 7);
-	assert_true(a.tentative && a.global && !a.dad_failed && !a.host_scope);
+	assert_true(a.tentative && a.global && !a.dad_failed);
 	/* IFA_FLAGS beats ifa_flags: DAD ended (permanent only) */
 	memset(buf, 0, sizeof(buf));
 	put_newaddr(buf, AF_INET6, "fe80::1", RT_SCOPE_LINK, 0xc0, 0x80);
@@ -606,8 +606,8 @@ static void test_addr_from_msg(void **state)
 	assert_int_equal(nc_platform_addr_from_msg((struct nlmsghdr *)buf, &a), -EPROTO);
 }
 
-/* Our own namespace's loopback, read live: ::1 (or 127.0.0.1) in scope
- * host, never tentative. */
+/* Our own namespace's loopback, read live: 127.0.0.1 in scope host (not
+ * global: no route leads to it), never tentative. */
 static void test_addrs_live(void **state)
 {
 	nc_platform_addr_t addrs[64];
@@ -620,7 +620,7 @@ static void test_addrs_live(void **state)
 	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 64, &n), 0);
 	assert_true(n >= 1);
 	assert_string_equal(addrs[0].ifname, "lo");
-	assert_true(addrs[0].host_scope && !addrs[0].tentative);
+	assert_true(!addrs[0].global && !addrs[0].tentative);
 	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 0, &n), -E2BIG);
 	assert_int_equal(nc_platform_addrs_read(a, AF_UNIX, NULL, 0, addrs, 64, &n), -EINVAL);
 	nc_platform_addrs_close(a);
