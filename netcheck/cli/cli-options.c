@@ -170,7 +170,7 @@ const cli_option_t cli_options[] = {
 	{ "port", 0, OPT_PORT, required_argument, CAPTURE, "N",
 	  "the container port whose published port to\nwatch (default: the first TCP one published)" },
 	{ "host-port", 0, OPT_HOST_PORT, required_argument, RUN | WATCH, "N",
-	  "publish on host port N (default: the engine\npicks)" },
+	  "publish on host port N, TCP and UDP (default:\nthe engine picks)" },
 	{ "network", 0, OPT_NETWORK, required_argument, RUN | WATCH, "NAME",
 	  "attach the test container to Docker network\nNAME (default: the default bridge)" },
 	{ "peer", 0, OPT_PEER, no_argument, RUN, NULL,

@@ -94,10 +94,13 @@ static void fill_spec(const run_state_t *s, const struct launched *t, const char
 		spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
 			.container_port = t->ct.port, .proto = NC_ENGINE_TCP, .publish = true, .host_port = s->opt->host_port };
 	if (s->opt->image == NULL) {
-		/* netcheck's responder answers UDP on its port too */
+		/* netcheck's responder answers UDP on its port too; --host-port
+		 * names the host port, not a protocol: UDP gets it as well */
 		if (!peer)
-			spec->ports[spec->n_ports++] = (nc_container_port_spec_t){
-				.container_port = t->ct.port, .proto = NC_ENGINE_UDP, .publish = true };
+			spec->ports[spec->n_ports++] = (nc_container_port_spec_t){ .container_port = t->ct.port,
+										   .proto = NC_ENGINE_UDP,
+										   .publish = true,
+										   .host_port = s->opt->host_port };
 		/* host.docker.internal as Docker Desktop provides it, where the
 		 * engine does not (run-host-end.c) */
 		if (t->host_end.add_host_gateway)
