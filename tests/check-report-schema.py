@@ -85,15 +85,17 @@ def self_test(validator, doc):
         "IPv4 leading zero": lambda d: d["environment"].update(host_address="10.01.1.1"),
         "IPv6 not an address": lambda d: d["environment"].update(host_address="fe80::1::2"),
         "port over 65535": lambda d: first_path_with_evidence(d)["evidence"][0].update(src="10.0.0.1:65536"),
-        "error without code": lambda d: d.update(error={"message": "engine went away"}),
-        "error with an empty message": lambda d: d.update(error={"message": "", "code": -5}),
+        "error without code": lambda d: d.update(error={"message": "engine went away", "name": "ECONNRESET"}),
+        "error without name": lambda d: d.update(error={"message": "engine went away", "code": -104}),
+        "error name not a name": lambda d: d.update(error={"message": "gone", "name": "-104", "code": -104}),
+        "error with an empty message": lambda d: d.update(error={"message": "", "name": "EIO", "code": -5}),
     }
     missed = 0
     if problems(validator, doc):
         print(f"FAIL self-test: the document is not valid to begin with: {problems(validator, doc)[0]}")
         return 1
     ok = copy.deepcopy(doc)
-    ok["error"] = {"message": "engine went away", "code": -104}
+    ok["error"] = {"message": "engine went away", "name": "ECONNRESET", "code": -104}
     ok["environment"]["host_address"] = "fd00::1"
     if problems(validator, ok):
         print(f"FAIL self-test: a valid error object or IPv6 address was rejected: {problems(validator, ok)[0]}")

@@ -220,6 +220,8 @@ import json, sys
 doc = json.load(open(sys.argv[1]))
 assert doc["exit_code"] == 69, doc["exit_code"]
 assert "no-engine.sock" in doc["error"]["message"], doc.get("error")
+# a name a program can match on, not only netcheck's internal number
+assert doc["error"]["name"] == "ENOENT", doc.get("error")
 assert doc["paths"] == []
 assert doc["selection"] == {"paths": ["published-*"], "skip": ["published-remote"]}, doc["selection"]
 PY

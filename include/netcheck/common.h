@@ -39,6 +39,11 @@ int nc_error_set(nc_error_t *err, int code, const char *fmt, ...)
 
 /* A static string for any netcheck, errno or UV_E* code. */
 const char *nc_strerror(int code);
+/* The code's stable name, for reports a program reads: an errno's or
+ * UV_E*'s own ("ENOENT", "ECONNREFUSED", "EOF"), netcheck's enum name
+ * ("NC_EPORTTAKEN"), or "UNKNOWN" (0, a positive value, an errno libuv
+ * does not name, an unused code of netcheck's band).  returns: static */
+const char *nc_error_name(int code);
 
 /* Appends s percent-encoded (RFC 3986: all but A-Z a-z 0-9 - . _ ~) to
  * buf at *used, NUL-terminated; buf: borrowed, len bytes.  0, or -ENOSPC

@@ -17,7 +17,7 @@
 
 /* Version of the JSON document's shape (docs/report.schema.json).  Bump the
  * minor for added fields, the major for anything a consumer could trip on. */
-#define NC_REPORT_SCHEMA_VERSION "1.15" /* 1.1: the optional top-level "error"; 1.2: "swarm";
+#define NC_REPORT_SCHEMA_VERSION "1.16" /* 1.1: the optional top-level "error"; 1.2: "swarm";
 					    * 1.3: diagnosis "observed", "observed_cut", code "unexplained";
 					    * "selection", expectation "other_verdicts";
 					    * 1.4: capture point "where", "incomplete"; "capture_agent";
@@ -32,7 +32,8 @@
 					    * 1.12: project "left_out";
 					    * 1.13: "environment.ipv6_readiness";
 					    * 1.14: UDP path "refused_by";
-					    * 1.15: capture point "container" (probe --project) */
+					    * 1.15: capture point "container" (probe --project);
+					    * 1.16: error "name" */
 
 typedef struct nc_report_options {
 	bool color;   /* ANSI colours; the caller decides (isatty, NO_COLOR, --color) */

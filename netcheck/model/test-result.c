@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "helpers.h"
 #include "netcheck/common.h"
@@ -69,6 +70,17 @@ static void test_result_error(void **state)
 	nc_result_set_error(r, NC_EENGINE, "the engine said no");
 	assert_string_equal(nc_result_error(r), "the engine said no");
 	assert_int_equal(nc_result_error_code(r), NC_EENGINE);
+	/* each code's stable name: the errno's, libuv's, netcheck's enum's */
+	assert_string_equal(nc_error_name(NC_EENGINE), "NC_EENGINE");
+	assert_string_equal(nc_error_name(NC_EPORTTAKEN), "NC_EPORTTAKEN");
+	assert_string_equal(nc_error_name(NC_ECANTCREAT), "NC_ECANTCREAT");
+	assert_string_equal(nc_error_name(-ENOENT), "ENOENT");
+	assert_string_equal(nc_error_name(-ECONNREFUSED), "ECONNREFUSED");
+	assert_string_equal(nc_error_name(UV_EOF), "EOF");
+	assert_string_equal(nc_error_name(0), "UNKNOWN");
+	assert_string_equal(nc_error_name(5), "UNKNOWN");
+	assert_string_equal(nc_error_name(-9999), "UNKNOWN");        /* no errno, no UV_E* */
+	assert_string_equal(nc_error_name(NC_EBASE - 99), "UNKNOWN"); /* netcheck's band, unused */
 	nc_result_set_error(r, -ECONNREFUSED, NULL); /* no text: the code's own words */
 	assert_string_equal(nc_result_error(r), nc_strerror(-ECONNREFUSED));
 	memset(longer, 'x', sizeof(longer) - 1);

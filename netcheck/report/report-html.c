@@ -593,7 +593,7 @@ int nc_report_html_write(const nc_result_t *r, const nc_report_options_t *opt, F
 	if (nc_result_error(r) != NULL) {
 		fputs("<p class=\"diagnosis\" id=\"error\"><b>The run failed:</b> ", out);
 		put_escaped(out, nc_result_error(r), NC_DETAIL_MAX);
-		fprintf(out, " (error %d)</p>\n", nc_result_error_code(r));
+		fprintf(out, " (error %s)</p>\n", nc_error_name(nc_result_error_code(r)));
 	}
 	print_environment(out, r);
 	print_verdicts(out, r);

@@ -377,6 +377,9 @@ json_t *nc_report_json(const nc_result_t *r)
 			goto fail;
 		SET(o, "error", error); /* borrowed below; o owns it */
 		SET(error, "message", jstr(nc_result_error(r), NC_DETAIL_MAX));
+		/* name: what a program matches on; code: the number behind it,
+		 * kept for 1.x readers (it may differ between builds) */
+		SET(error, "name", json_string(nc_error_name(nc_result_error_code(r))));
 		SET(error, "code", json_integer(nc_result_error_code(r)));
 	}
 	return o;

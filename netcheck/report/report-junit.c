@@ -220,7 +220,7 @@ static void print_environment(FILE *out, const nc_result_t *r)
 	}
 	if (nc_result_error(r) != NULL) {
 		nc_report_xml_escape(nc_result_error(r), NC_DETAIL_MAX, false, a, sizeof(a));
-		fprintf(out, "run failed: %s (error %d)\n", a, nc_result_error_code(r));
+		fprintf(out, "run failed: %s (error %s)\n", a, nc_error_name(nc_result_error_code(r)));
 	}
 	fprintf(out, "exit code: %d\n</system-out>\n", nc_report_exit_code(r));
 }
@@ -264,7 +264,8 @@ static void print_run_error(FILE *out, const nc_result_t *r)
 
 	nc_report_xml_escape(nc_result_error(r), NC_DETAIL_MAX, false, text, sizeof(text));
 	fprintf(out, "    <testcase classname=\"netcheck.run\" name=\"run\" time=\"0.000\">\n"
-		"      <error message=\"run failed: %s\" type=\"%d\"/>\n    </testcase>\n", text, nc_result_error_code(r));
+		"      <error message=\"run failed: %s\" type=\"%s\"/>\n    </testcase>\n", text,
+		nc_error_name(nc_result_error_code(r)));
 }
 
 /* One <testsuite> for the paths of first's node. */

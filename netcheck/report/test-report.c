@@ -1914,6 +1914,7 @@ static void test_run_error(void **state)
 	error = json_object_get(doc, "error");
 	assert_true(json_is_object(error));
 	assert_int_equal(json_integer_value(json_object_get(error, "code")), -ETIMEDOUT);
+	assert_string_equal(jget_str(error, "name"), "ETIMEDOUT");
 	assert_true(strncmp(jget_str(error, "message"), "node node-b stopped answering <script>", 38) == 0);
 	assert_int_equal(json_integer_value(json_object_get(doc, "exit_code")), NC_EXIT_ENGINE);
 	json_decref(doc);
@@ -1922,6 +1923,7 @@ static void test_run_error(void **state)
 	assert_contains(t, "\nrun failed: node node-b stopped answering <script>alert(\"x\")</script> & 'q' ?");
 	assert_not_contains(t, ESC);
 	assert_contains(render_junit(r), "run failed: node node-b stopped answering &lt;script&gt;");
+	assert_contains(render_junit(r), "(error ETIMEDOUT)"); /* its name, not a number */
 	assert_contains(render_html(r, false), "<b>The run failed:</b> node node-b stopped answering &lt;script&gt;");
 
 	/* cleared: gone from the JSON */
