@@ -200,8 +200,7 @@ unsigned nc_platform_wait_step_ms(unsigned n);
 /* One address of an interface, as RTM_GETADDR lists it. */
 typedef struct nc_platform_addr {
 	nc_endpoint_t address;       /* port 0 */
-	int ifindex;                 /* in the namespace it was read in */
-	char ifname[NC_IFNAME_MAX];  /* that interface's name there ("ifN" when unnamed) */
+	int ifindex;                 /* in the namespace it was read in: nc_platform_addrs_ifname() names it */
 	uint32_t flags;              /* IFA_F_*, as the kernel gave them (for the report) */
 	bool tentative;              /* duplicate address detection runs: the kernel does not use it yet */
 	bool dad_failed;             /* it found a duplicate: never used */
@@ -217,11 +216,17 @@ typedef struct nc_platform_addrs nc_platform_addrs_t;
 int nc_platform_addrs_open(int pid, nc_platform_addrs_t **ret);
 void nc_platform_addrs_close(nc_platform_addrs_t *a); /* NULL is a no-op */
 /* The family addresses of the interfaces ifindexes (borrowed, n_ifindexes;
- * NULL: of every interface), one dump: up to max rows of ret, *ret_n how
- * many.  0, -E2BIG when there were more (ret holds the first max), or
- * negative errno. */
+ * NULL: of every interface), one dump and nothing else (the readiness wait
+ * reads every 20 ms; naming the interfaces would be a request each): up to
+ * max rows of ret, *ret_n how many.  0, -E2BIG when there were more (ret
+ * holds the first max), or negative errno. */
 int nc_platform_addrs_read(nc_platform_addrs_t *a, int family, const int *ifindexes, size_t n_ifindexes,
 			   nc_platform_addr_t *ret, size_t max, size_t *ret_n);
+/* The name of interface ifindex in a's namespace (if_indextoname() knows
+ * only the calling thread's), for the addresses a caller keeps: ret,
+ * NC_IFNAME_MAX bytes, "ifN" when it cannot be named.  One request.  0 or
+ * the kernel's negative errno. */
+int nc_platform_addrs_ifname(nc_platform_addrs_t *a, int ifindex, char *ret);
 
 /* ---- socket timestamps ---------------------------------------------------- */
 

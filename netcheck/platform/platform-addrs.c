@@ -44,6 +44,11 @@ void nc_platform_addrs_close(nc_platform_addrs_t *a)
 	free(a);
 }
 
+uint32_t nc_platform_addrs_requests(const nc_platform_addrs_t *a)
+{
+	return nc_platform_nl_requests(a->nl);
+}
+
 int nc_platform_addr_from_msg(const struct nlmsghdr *nh, nc_platform_addr_t *ret)
 {
 	const struct ifaddrmsg *ifa = nc_platform_nl_header(nh, RTM_NEWADDR, sizeof(*ifa));
@@ -135,16 +140,11 @@ int nc_platform_addrs_read(nc_platform_addrs_t *a, int family, const int *ifinde
 	r = nc_platform_nl_call(a->nl, req, on_addr, &d);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < d.n; i++) {
-		size_t j;
-
-		for (j = 0; j < i && ret[j].ifindex != ret[i].ifindex; j++)
-			;
-		if (j < i)
-			memcpy(ret[i].ifname, ret[j].ifname, sizeof(ret[i].ifname));
-		else
-			(void)nc_platform_nl_link_name(a->nl, ret[i].ifindex, ret[i].ifname); /* "ifN" when it cannot be named */
-	}
 	*ret_n = d.n;
 	return d.cut ? -E2BIG : 0;
+}
+
+int nc_platform_addrs_ifname(nc_platform_addrs_t *a, int ifindex, char *ret)
+{
+	return nc_platform_nl_link_name(a->nl, ifindex, ret);
 }

@@ -55,6 +55,10 @@ struct nlmsghdr *nc_platform_nl_request(void *buf, uint16_t type, uint16_t flags
  * are skipped.  0, or negative errno: the kernel's, cb's (errno with
  * MNL_CB_ERROR), -EPROTO for malformed framing, -ETIMEDOUT. */
 int nc_platform_nl_call(nc_platform_nl_t *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data);
+/* How many requests nc_platform_nl_call() sent on nl (its last sequence
+ * number), and the same for a's socket: what a call costs, for the tests. */
+uint32_t nc_platform_nl_requests(const nc_platform_nl_t *nl);
+uint32_t nc_platform_addrs_requests(const nc_platform_addrs_t *a);
 
 /* One datagram of answers (buf: borrowed, len bytes) through cb, as
  * nc_platform_nl_call() reads them; seq 0 matches any (recorded answers).  1 when it ended the request (acknowledgement, NLMSG_DONE, or
@@ -78,8 +82,8 @@ int nc_platform_nl_link(nc_platform_nl_t *nl, const char *ifname, int *ret_ifind
 int nc_platform_nl_link_name(nc_platform_nl_t *nl, int ifindex, char *ret);
 
 /* One RTM_NEWADDR message (platform-addrs.c): 1 with *ret filled for an
- * IPv4 or IPv6 address (IFA_FLAGS' 32 bits where given, else ifa_flags;
- * ifname left empty), 0 for another message or family, -EPROTO when
+ * IPv4 or IPv6 address (IFA_FLAGS' 32 bits where given, else ifa_flags),
+ * 0 for another message or family, -EPROTO when
  * malformed.  Pure: the unit tests feed it built messages. */
 int nc_platform_addr_from_msg(const struct nlmsghdr *nh, nc_platform_addr_t *ret);
 

@@ -185,6 +185,11 @@ int nc_platform_nl_call(nc_platform_nl_t *nl, struct nlmsghdr *req, mnl_cb_t cb,
 	return -E2BIG;
 }
 
+uint32_t nc_platform_nl_requests(const nc_platform_nl_t *nl)
+{
+	return nl->seq;
+}
+
 const void *nc_platform_nl_header(const struct nlmsghdr *nh, uint16_t type, size_t header_len)
 {
 	if (nh->nlmsg_type != type)

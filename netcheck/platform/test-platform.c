@@ -607,20 +607,39 @@ static void test_addr_from_msg(void **state)
 }
 
 /* Our own namespace's loopback, read live: 127.0.0.1 in scope host (not
- * global: no route leads to it), never tentative. */
+ * global: no route leads to it), never tentative.  A read is one netlink
+ * request however many interfaces its addresses are on (the readiness
+ * wait reads every 20 ms); naming an interface, for an address the caller
+ * keeps, is one more. */
 static void test_addrs_live(void **state)
 {
 	nc_platform_addr_t addrs[64];
 	nc_platform_addrs_t *a;
 	int lo = (int)if_nametoindex("lo");
+	char name[NC_IFNAME_MAX];
+	bool other_if = false;
 	size_t n = 0;
 	(void)state;
 
 	assert_int_equal(nc_platform_addrs_open(0, &a), 0);
 	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 64, &n), 0);
+	assert_int_equal(nc_platform_addrs_requests(a), 1);
 	assert_true(n >= 1);
-	assert_string_equal(addrs[0].ifname, "lo");
+	assert_int_equal(addrs[0].ifindex, lo);
 	assert_true(!addrs[0].global && !addrs[0].tentative);
+	assert_int_equal(nc_platform_addrs_ifname(a, lo, name), 0);
+	assert_string_equal(name, "lo");
+	assert_int_equal(nc_platform_addrs_requests(a), 2);
+	/* every interface's (lo's 127.0.0.1 and at least a docker bridge's or
+	 * an uplink's): one dump all the same */
+	assert_int_equal(nc_platform_addrs_read(a, AF_INET, NULL, 0, addrs, 64, &n), 0);
+	for (size_t i = 1; i < n && !other_if; i++)
+		other_if = addrs[i].ifindex != addrs[0].ifindex;
+	assert_true(other_if);
+	assert_int_equal(nc_platform_addrs_requests(a), 3);
+	/* an index nothing has: the kernel's answer, and a name all the same */
+	assert_true(nc_platform_addrs_ifname(a, 0x7ffffff0, name) < 0);
+	assert_string_equal(name, "if2147483632");
 	assert_int_equal(nc_platform_addrs_read(a, AF_INET, &lo, 1, addrs, 0, &n), -E2BIG);
 	assert_int_equal(nc_platform_addrs_read(a, AF_UNIX, NULL, 0, addrs, 64, &n), -EINVAL);
 	nc_platform_addrs_close(a);

@@ -68,9 +68,12 @@ static void add_host_if(struct run_ready *w, const nc_endpoint_t *dst)
 		w->host_ifs[w->n_host_ifs++] = rt.ifindex;
 }
 
-/* The address's record in the report, made at its first sight. */
-static nc_addr_state_t *state_of(nc_addr_readiness_t *r, const nc_platform_addr_t *a, bool container)
+/* The address's record in the report, made at its first sight: only then
+ * is its interface named (src: where it was read), a netlink request. */
+static nc_addr_state_t *state_of(nc_addr_readiness_t *r, nc_platform_addrs_t *src, const nc_platform_addr_t *a,
+				 bool container)
 {
+	char ifname[NC_IFNAME_MAX];
 	nc_addr_state_t *st;
 
 	for (size_t i = 0; i < r->n_addresses; i++)
@@ -82,7 +85,8 @@ static nc_addr_state_t *state_of(nc_addr_readiness_t *r, const nc_platform_addr_
 	}
 	st = &r->addresses[r->n_addresses++];
 	st->address = a->address;
-	snprintf(st->ifname, sizeof(st->ifname), "%s", a->ifname);
+	(void)nc_platform_addrs_ifname(src, a->ifindex, ifname); /* "ifN" when it cannot be named */
+	snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
 	st->container = container;
 	st->first_flags = a->flags;
 	st->was_tentative = a->tentative;
@@ -140,7 +144,7 @@ static size_t poll_side(struct run_ready *w, bool container, double now_ms, bool
 		 * apply): waiting for it cost ~1.6 s a run, for nothing. */
 		if (!addrs[i].global)
 			continue;
-		st = state_of(r, &addrs[i], container);
+		st = state_of(r, a, &addrs[i], container);
 		if (st == NULL)
 			continue;
 		st->flags = addrs[i].flags;
