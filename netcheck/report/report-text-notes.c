@@ -43,7 +43,7 @@ static bool first_with(const nc_result_t *r, size_t i)
 static void print_diagnosis(out_t *o, const nc_result_t *r, size_t i)
 {
 	const nc_diagnosis_t *d = &nc_result_path_const(r, i)->diagnosis;
-	char names[NC_MAX_PATHS * 24], text[NC_DETAIL_MAX + 1], hint[NC_DIAG_HINT_MAX + 1];
+	char names[NC_MAX_PATHS * 24], text[NC_DIAG_DETAIL_MAX + 1], hint[NC_DIAG_HINT_MAX + 1];
 	const char *code = nc_report_name_or(nc_diag_code_name(d->code), "?");
 	size_t used = 0;
 

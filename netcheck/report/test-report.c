@@ -1420,6 +1420,19 @@ static void test_text_diagnosis(void **state)
 				   "    never at veth1a2b; hint: look for a DROP in the FORWARD chain: iptables -S\n"
 				   "    DOCKER-USER\n");
 	}
+	/* a detail as long as the model holds (NC_DIAG_DETAIL_MAX) is printed
+	 * whole, not cut where a path's plain detail ends (NC_DETAIL_MAX) */
+	{
+		char longer[NC_DIAG_DETAIL_MAX];
+		size_t n = 0;
+
+		while (n + 32 < NC_DETAIL_MAX + 100)
+			n += (size_t)snprintf(longer + n, sizeof(longer) - n, "words of a long detail %03zu, ", n);
+		snprintf(longer + n, sizeof(longer) - n, "its-last-words");
+		nc_path_diagnose(nc_result_path(r, 4), NC_DIAG_NO_FORWARDER, NULL, "%s", longer);
+		t = render_text(r, false, false);
+		assert_int_equal(count_occurrences(t, "its-last-words"), 1);
+	}
 	nc_result_free(r);
 }
 
