@@ -272,6 +272,18 @@ typedef struct nc_image_summary {
 	size_t n_tags;
 } nc_image_summary_t;
 
+/* A running container as GET /containers/json lists it, with what a
+ * connection to one of its host bindings reaches: the bindings (Ports)
+ * and its address on each network. */
+typedef struct nc_container_listed {
+	char id[NC_ENGINE_ID_MAX];
+	char name[NC_ENGINE_NAME_MAX];   /* first of Names, without the leading '/' */
+	nc_container_port_t ports[NC_ENGINE_MAX_PORTS]; /* host bindings only; host_ip "" every address */
+	size_t n_ports;
+	nc_container_network_t networks[NC_ENGINE_MAX_NETWORKS]; /* name, ip, ip6 (port 0) */
+	size_t n_networks;
+} nc_container_listed_t;
+
 /* ---- networks ------------------------------------------------------------- */
 
 typedef struct nc_network_info {
@@ -434,6 +446,13 @@ int nc_engine_containers_list(nc_engine_t *e, const char *label_filter, nc_conta
 /* How many containers (running or not) run image ref or an image built on
  * it (filter ancestor=ref), or a negative errno. */
 int nc_engine_containers_using(nc_engine_t *e, const char *ref, nc_error_t *err);
+
+/* The running containers that publish host port host_port over proto, on
+ * any host address (the engine's `publish` filter): what a connection to
+ * that port may reach.  ret: borrowed, max entries; *ret_n: how many were
+ * filled.  Returns the number the engine listed. */
+int nc_engine_containers_publishing(nc_engine_t *e, uint16_t host_port, nc_engine_proto_t proto,
+				    nc_container_listed_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
 
 /* Networks.  name: a name or id.  NC_EGONE when there is none. */
 int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_t *ret, nc_error_t *err);

@@ -147,6 +147,21 @@ typedef struct nc_publish_binding {
 	uint16_t host_port;
 } nc_publish_binding_t;
 
+/* Another running container that publishes a host port a path dialled,
+ * as the engine lists it: what a connection to that port may reach
+ * instead of the target.  Run lists them only when a reachable published
+ * path was answered from where the target is not (nc_classify_answer_in_question()). */
+#define NC_OTHER_BINDINGS_MAX 16
+#define NC_OTHER_ADDRS_MAX 8
+typedef struct nc_other_container {
+	char id[72];                 /* the engine's id */
+	char name[128];              /* its name, without Docker's leading '/' */
+	nc_publish_binding_t bindings[NC_OTHER_BINDINGS_MAX]; /* its host bindings */
+	size_t n_bindings;
+	nc_endpoint_t addresses[NC_OTHER_ADDRS_MAX]; /* its address on each network (port 0) */
+	size_t n_addresses;
+} nc_other_container_t;
+
 /* The wait for the IPv6 addresses on a path's route to leave DAD
  * (IFA_F_TENTATIVE), before the probes: the host's addresses on the
  * interface the route takes (the bridge) and the container's own. */
@@ -198,6 +213,10 @@ typedef struct nc_diag_facts {
 	const nc_publish_binding_t *bindings; /* every host binding, both protocols; NULL = unknown */
 	size_t n_bindings;
 	const nc_addr_readiness_t *ipv6_ready; /* the IPv6 readiness wait; NULL: none was made */
+	/* the other running containers publishing a host port a reachable
+	 * published path dialled (the target left out); NULL: not listed */
+	const nc_other_container_t *others;
+	size_t n_others;
 } nc_diag_facts_t;
 
 /* How the engine publishes a container port on IPv6 loopback, for the

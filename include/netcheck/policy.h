@@ -81,6 +81,14 @@ nc_loopback6_t nc_classify_loopback6(nc_env_kind_t env, const nc_publish_facts_t
 /* Marks p skipped with its detail and its no-forwarder diagnosis. */
 void nc_classify_not_forwarded6(nc_path_t *p, const nc_publish_facts_t *f);
 
+/* Whether a reachable published path may have been answered by another
+ * container than the target (own: the target's addresses, n_own): the
+ * kernel's DNAT (p->conntrack) sent it to none of own, or it is a remote
+ * path to a port the target publishes on 127.0.0.1 only.  Run then lists
+ * the engine's containers publishing p's host port (nc_diag_facts_t.others)
+ * for the diagnosis (diagnose-other.c). */
+bool nc_classify_answer_in_question(const nc_path_t *p, const nc_endpoint_t *own, size_t n_own);
+
 /* Why run did not send a path, as it found it. */
 typedef enum nc_not_sent {
 	NC_NOT_SENT_NOT_PUBLISHED = 0, /* the container port has no host binding */

@@ -117,6 +117,7 @@ typedef enum nc_diag_code {
 	NC_DIAG_ADDRESS_NOT_READY,          /* an IPv6 address on the route still tentative (DAD) */
 	NC_DIAG_NO_NETWORK,                 /* --network none: the container has no interface but lo */
 	NC_DIAG_HOST_NOT_REACHED,           /* host.docker.internal resolved, no connection arrived at netcheck's listener */
+	NC_DIAG_OTHER_CONTAINER_ANSWERED,   /* a published path reached another container (the same host port on another address) */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
 

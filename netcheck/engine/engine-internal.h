@@ -132,6 +132,8 @@ int nc_engine_parse_network(const json_t *j, nc_network_info_t *ret, nc_error_t 
 /* a JSON array of GET /containers/json; returns how many the engine listed */
 int nc_engine_parse_containers(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,
 			       nc_error_t *err);
+/* the same with each one's host bindings and addresses */
+int nc_engine_parse_listed(const json_t *j, nc_container_listed_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
 /* a JSON array of GET /images/json; returns how many the engine listed */
 int nc_engine_parse_images(const json_t *j, nc_image_summary_t *ret, size_t max, size_t *ret_n, nc_error_t *err);
 /* GET /info (its Swarm section) and, when not NULL, GET /swarm */

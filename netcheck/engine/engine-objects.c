@@ -371,6 +371,22 @@ int nc_engine_containers_using(nc_engine_t *e, const char *ref, nc_error_t *err)
 	return r;
 }
 
+int nc_engine_containers_publishing(nc_engine_t *e, uint16_t host_port, nc_engine_proto_t proto,
+				    nc_container_listed_t *ret, size_t max, size_t *ret_n, nc_error_t *err)
+{
+	char published[16];
+	json_t *j = NULL;
+	int r;
+
+	*ret_n = 0;
+	snprintf(published, sizeof(published), "%u/%s", host_port, nc_engine_proto_name(proto));
+	r = nc_engine_get_filtered(e, "/containers/json?", "publish", published, &j, err);
+	if (r == 0)
+		r = nc_engine_parse_listed(j, ret, max, ret_n, err);
+	json_decref(j);
+	return r;
+}
+
 /* ---- networks ----------------------------------------------------------- */
 
 int nc_engine_network_inspect(nc_engine_t *e, const char *name, nc_network_info_t *ret, nc_error_t *err)

@@ -148,7 +148,8 @@ const char *nc_container_info_label(const nc_container_info_t *info, const char 
 }
 
 /* every network: name, id, addresses; bounded */
-static int take_networks(const json_t *nets, uint16_t container_port, nc_container_info_t *ret, nc_error_t *err)
+static int take_networks(const json_t *nets, uint16_t container_port, nc_container_network_t *ret, size_t *ret_n,
+			 nc_error_t *err)
 {
 	const char *netname;
 	json_t *net;
@@ -159,9 +160,9 @@ static int take_networks(const json_t *nets, uint16_t container_port, nc_contain
 		const char *ip6 = json_string_value(json_object_get(net, "GlobalIPv6Address"));
 		const char *gw = json_string_value(json_object_get(net, "Gateway"));
 
-		if (ret->n_networks >= NC_ENGINE_MAX_NETWORKS)
+		if (*ret_n >= NC_ENGINE_MAX_NETWORKS)
 			break;
-		n = &ret->networks[ret->n_networks++];
+		n = &ret[(*ret_n)++];
 		snprintf(n->name, sizeof(n->name), "%s", netname);
 		copy_json_str(n->network_id, sizeof(n->network_id), json_object_get(net, "NetworkID"));
 		if (ip != NULL && *ip != '\0' && nc_endpoint_parse(ip, container_port, &n->ip) < 0)
@@ -251,7 +252,8 @@ int nc_engine_parse_inspect(const json_t *j, uint16_t container_port, nc_contain
 		      json_object_get(json_object_get(j, "HostConfig"), "NetworkMode"));
 	ns = json_object_get(j, "NetworkSettings");
 	nets = json_object_get(ns, "Networks");
-	if (take_networks(nets, container_port, ret, err) < 0 || take_ports(json_object_get(ns, "Ports"), ret, err) < 0)
+	if (take_networks(nets, container_port, ret->networks, &ret->n_networks, err) < 0 ||
+	    take_ports(json_object_get(ns, "Ports"), ret, err) < 0)
 		return NC_EPROTO;
 	json_object_foreach((json_t *)nets, netname, net) {
 		const char *ip = json_string_value(json_object_get(net, "IPAddress"));
@@ -447,6 +449,43 @@ static bool take_labelled(const json_t *item, nc_container_summary_t *c)
 	copy_json_str(c->name, sizeof(c->name), json_object_get(named, "Name"));
 	take_run_labels(json_object_get(named, "Labels"), c);
 	return true;
+}
+
+/* A listed container's bindings (Ports: IP, PrivatePort, PublicPort, Type)
+ * and its networks' addresses; one the engine lists malformed is left out. */
+static bool take_listed(const json_t *item, nc_container_listed_t *c)
+{
+	const char *name = json_string_value(json_array_get(json_object_get(item, "Names"), 0));
+	const json_t *b;
+	size_t i;
+
+	copy_json_str(c->id, sizeof(c->id), json_object_get(item, "Id"));
+	if (c->id[0] == '\0')
+		return false;
+	snprintf(c->name, sizeof(c->name), "%s", name == NULL ? "" : name[0] == '/' ? name + 1 : name);
+	json_array_foreach(json_object_get(item, "Ports"), i, b) {
+		json_int_t private_port = json_integer_value(json_object_get(b, "PrivatePort"));
+		json_int_t public_port = json_integer_value(json_object_get(b, "PublicPort"));
+		const char *type = json_string_value(json_object_get(b, "Type"));
+		nc_container_port_t *p;
+
+		if (c->n_ports >= NC_ENGINE_MAX_PORTS)
+			break;
+		if (private_port <= 0 || private_port > 65535 || public_port <= 0 || public_port > 65535)
+			continue; /* exposed only: no host binding */
+		p = &c->ports[c->n_ports++];
+		p->container_port = (uint16_t)private_port;
+		p->host_port = (uint16_t)public_port;
+		p->proto = type != NULL && strcmp(type, "udp") == 0 ? NC_ENGINE_UDP : NC_ENGINE_TCP;
+		copy_json_str(p->host_ip, sizeof(p->host_ip), json_object_get(b, "IP"));
+	}
+	return take_networks(json_object_get(json_object_get(item, "NetworkSettings"), "Networks"), 0, c->networks,
+			     &c->n_networks, NULL) == 0;
+}
+
+int nc_engine_parse_listed(const json_t *j, nc_container_listed_t *ret, size_t max, size_t *ret_n, nc_error_t *err)
+{
+	PARSE_LIST(j, ret, max, ret_n, "container list", take_listed);
 }
 
 int nc_engine_parse_labelled(const json_t *j, nc_container_summary_t *ret, size_t max, size_t *ret_n,

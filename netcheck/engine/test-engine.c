@@ -1309,6 +1309,34 @@ static void test_parse_containers(void **state)
 	json_decref(j);
 }
 
+/* GET /containers/json as Docker 20.10 lists a running container: its
+ * host bindings and its address, what a connection to its port reaches */
+static void test_parse_listed(void **state)
+{
+	nc_container_listed_t list[2];
+	nc_error_t err = { "" };
+	json_t *j = load_fixture("docker-20.10-containers-list.json");
+	char ip[NC_ENDPOINT_STRLEN];
+	size_t n;
+	(void)state;
+
+	assert_int_equal(nc_engine_parse_listed(j, list, NC_ARRAY_SIZE(list), &n, &err), 1);
+	assert_int_equal(n, 1);
+	assert_string_equal(list[0].name, "compassionate_varahamihira");
+	assert_int_equal(list[0].n_ports, 2);
+	assert_string_equal(list[0].ports[0].host_ip, "0.0.0.0");
+	assert_int_equal(list[0].ports[0].host_port, 32770);
+	assert_int_equal(list[0].ports[0].container_port, 80);
+	assert_int_equal(list[0].ports[0].proto, NC_ENGINE_TCP);
+	assert_string_equal(list[0].ports[1].host_ip, "::");
+	assert_int_equal(list[0].n_networks, 1);
+	assert_string_equal(list[0].networks[0].name, "bridge");
+	assert_int_equal(nc_endpoint_format(&list[0].networks[0].ip, false, ip, sizeof(ip)), 0);
+	assert_string_equal(ip, "172.17.0.2");
+	assert_int_equal(list[0].networks[0].ip6.family, 0);
+	json_decref(j);
+}
+
 /* GET /images/json as Docker 20.10 answers it (its fields; the tags made
  * up): every tag of an image, none cut */
 static void test_parse_images(void **state)
@@ -2052,6 +2080,7 @@ int main(void)
 		cmocka_unit_test(test_parse_inspect_networks),
 		cmocka_unit_test(test_parse_network),
 		cmocka_unit_test(test_parse_containers),
+		cmocka_unit_test(test_parse_listed),
 		cmocka_unit_test(test_parse_images),
 		cmocka_unit_test(test_logs_decode),
 		cmocka_unit_test(test_parse_swarm),

@@ -100,6 +100,7 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_ADDRESS_NOT_READY] = "address-not-ready",
 	[NC_DIAG_NO_NETWORK] = "no-network",
 	[NC_DIAG_HOST_NOT_REACHED] = "host-not-reached",
+	[NC_DIAG_OTHER_CONTAINER_ANSWERED] = "other-container-answered",
 };
 
 static const char *const obs_source_names[NC_OBS_SOURCE_COUNT] = {
@@ -161,6 +162,9 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_NO_NETWORK] = "the container runs with --network none: it has no interface but loopback",
 	[NC_DIAG_HOST_NOT_REACHED] = ("host.docker.internal resolved in the container, but no connection arrived at "
 				      "netcheck's listener on this host"),
+	[NC_DIAG_OTHER_CONTAINER_ANSWERED] = ("the path reached another container, not this one: the engine publishes "
+					      "the same host port on the address dialled for it (host ports are "
+					      "allocated per address), and the kernel's DNAT sent the connection there"),
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {

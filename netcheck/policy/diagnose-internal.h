@@ -28,6 +28,10 @@ bool nc_diagnose_source_lost(nc_path_t *p);
  * container, this host, or something on the way.  False, p untouched,
  * otherwise. */
 bool nc_diagnose_udp_refused(nc_path_t *p, const nc_diag_facts_t *f);
+/* diagnose-other.c: other-container-answered for a reachable published
+ * path that another container answered (f->others); false, p untouched,
+ * when none did or the others were not listed. */
+bool nc_diagnose_other_container(nc_path_t *p, const nc_diag_facts_t *f);
 /* diagnose-observe.c: the observations a diagnosis cites (d: the path's,
  * borrowed; everything else read only), and the words they share with
  * diagnose.c; diagnose.c: the helpers both read the facts with. */

@@ -326,6 +326,9 @@ static void diagnose_reachable(nc_path_t *p, const nc_diag_facts_t *f)
 {
 	const nc_diag_firewall_t *fw = f != NULL && nc_diagnose_firewall_for(p, f->firewall) ? f->firewall : NULL;
 
+	/* what answered first: another container's answer says nothing of this one */
+	if (nc_diagnose_other_container(p, f))
+		return;
 	if (f != NULL && f->container.known && f->container.paused && nc_path_kind_proto(p->kind) == NC_PROTO_TCP) {
 		nc_path_diagnose(p, NC_DIAG_CONTAINER_PAUSED, "docker unpause it",
 				 "connected, but the container is paused: the kernel completed the handshake and no "

@@ -235,7 +235,8 @@ int nc_expect_parse(nc_result_t *r, const char *spec, struct nc_error *err)
 
 /* A diagnosis of a path that behaved as expected but should not have
  * (input-firewall-bypassed: a firewall rule meant to stop it did not;
- * container-paused: the kernel took the handshake, no process will answer):
+ * container-paused: the kernel took the handshake, no process will answer;
+ * other-container-answered, whatever the verdict: judge()):
  * the path counts as not as expected, unless --expect named it.  Returns
  * the reason in a few words, the report's "UNEXPECTED (...)"; NULL for a
  * diagnosis that is no warning. */
@@ -244,6 +245,7 @@ static const char *warning_reason(nc_diag_code_t c)
 	switch (c) {
 	case NC_DIAG_INPUT_FIREWALL_BYPASSED: return "a firewall rule meant to stop it";
 	case NC_DIAG_CONTAINER_PAUSED: return "the container is paused";
+	case NC_DIAG_OTHER_CONTAINER_ANSWERED: return "another container answered";
 	default: return NULL;
 	}
 }
@@ -262,6 +264,10 @@ static nc_unexpected_t judge(const nc_path_t *p)
 	 * swarm task down once a diagnosis says so): the verdict stands, and
 	 * the reason is what its diagnosis says, not a "wanted reachable" no
 	 * probe could test */
+	/* another container answered: the verdict is that one's, and says
+	 * nothing of this one's (as expected or not, the answer is the finding) */
+	if (p->diagnosis.code == NC_DIAG_OTHER_CONTAINER_ANSWERED && !e->overridden)
+		return NC_UNEXPECTED_WARNING;
 	if ((e->other_verdicts & M(p->verdict)) == 0 &&
 	    (p->verdict != e->verdict || (e->mechanisms != 0 && (e->mechanisms & M(p->mechanism)) == 0)))
 		return nc_classify_unsent_state(p) ? NC_UNEXPECTED_UNSENT : NC_UNEXPECTED_BEHAVIOUR;

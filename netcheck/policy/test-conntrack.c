@@ -55,12 +55,18 @@ static void entry(nc_path_t *p, const char *reply_src, uint16_t reply_port, cons
 	ct->timeout = 120;
 }
 
-static const nc_observation_t *cited(const nc_path_t *p)
+/* The diagnosis's first observation from source; NULL none. */
+static const nc_observation_t *cited_from(const nc_path_t *p, nc_obs_source_t source)
 {
 	for (size_t i = 0; i < p->diagnosis.n_observed; i++)
-		if (p->diagnosis.observed[i].source == NC_OBS_CONNTRACK)
+		if (p->diagnosis.observed[i].source == source)
 			return &p->diagnosis.observed[i];
 	return NULL;
+}
+
+static const nc_observation_t *cited(const nc_path_t *p)
+{
+	return cited_from(p, NC_OBS_CONNTRACK);
 }
 
 /* Whether o's text says what (o may be NULL: it does not). */
@@ -126,6 +132,92 @@ static void test_dnat_keeps_source(void **state)
 	nc_classify_diagnose(p, NULL, NULL);
 	assert_int_equal(p->diagnosis.code, NC_DIAG_SOURCE_ADDRESS_LOST);
 	assert_non_null(cited(p));
+	nc_result_free(r);
+}
+
+/* The engine's list of a host port's publishers, as run copies it (the
+ * shape of tests/integration/other-container-answered.sh: one container on
+ * 127.0.0.1:P only, another on the host's address at the same P). */
+static void other(nc_other_container_t *o, const char *id, const char *name, const char *address,
+		  const char *host_ip, uint16_t host_port)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->id, sizeof(o->id), "%s", id);
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->addresses[o->n_addresses++] = ep(address, 0);
+	o->bindings[0] = (nc_publish_binding_t){ .container_port = 80, .proto = NC_PROTO_TCP, .host_port = host_port };
+	snprintf(o->bindings[0].host_ip, sizeof(o->bindings[0].host_ip), "%s", host_ip);
+	o->n_bindings = 1;
+}
+
+/* A remote client of a port published on 127.0.0.1 only reached another
+ * container published on the host's address at the same port number: the
+ * diagnosis names that container, from the conntrack entry's DNAT and the
+ * engine's bindings; without the entry, from the bindings alone; never
+ * for a DNAT to the target's own address, nor with nothing listed. */
+static void test_other_container_answered(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_path_t *p = path(r, NC_PATH_PUBLISHED_REMOTE, NC_VERDICT_REACHABLE, "198.18.7.2", 41000, "192.0.2.2",
+			    38111);
+	const nc_endpoint_t own[] = { ep("172.17.0.3", 0) };
+	nc_other_container_t others[2];
+	nc_diag_facts_t f = { .others = others, .n_others = 2 };
+	const nc_observation_t *o;
+
+	(void)state;
+	p->loopback_published = true;
+	entry(p, "172.17.0.4", 80, "198.18.7.2", true, "TIME_WAIT");
+	other(&others[0], "9f1c2b3a4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80", "unrelated", "172.17.0.9",
+	      "0.0.0.0", 38112);
+	other(&others[1], "4b1d0c0ffee0123456789abcdef0123456789abcdef0123456789abcdef01234", "nctest-web-address",
+	      "172.17.0.4", "192.0.2.2", 38111);
+	/* run asks the engine only when the answer is in question */
+	assert_true(nc_classify_answer_in_question(p, own, 1));
+	assert_false(nc_classify_answer_in_question(p, &others[1].addresses[0], 1)); /* the DNAT went to its own */
+
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_OTHER_CONTAINER_ANSWERED);
+	assert_string_equal(nc_diag_code_name(p->diagnosis.code), "other-container-answered");
+	assert_non_null(strstr(p->diagnosis.detail, "reached container nctest-web-address (4b1d0c0ffee0), not this one"));
+	assert_non_null(strstr(p->diagnosis.detail, "DNAT sent it to 172.17.0.4:80, that container's address; the engine "
+						"publishes 192.0.2.2:38111 for it; this one publishes the port on 127.0.0.1 only"));
+	assert_non_null(strstr(p->diagnosis.detail, "127.0.0.1 only"));
+	assert_non_null(strstr(p->diagnosis.hint, "different host ports"));
+	assert_true(says(cited(p), "DNAT to 172.17.0.4:80"));
+	o = cited_from(p, NC_OBS_ENGINE);
+	assert_true(o != NULL && strstr(o->text, "container nctest-web-address (4b1d0c0ffee0) at 172.17.0.4, "
+						  "publishing 192.0.2.2:38111 to its port 80/tcp") != NULL);
+	/* as expected or not, the answer is the finding: not as expected, said why */
+	nc_expect_evaluate(r);
+	assert_false(p->expected);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_WARNING);
+	assert_string_equal(p->unexpected_reason, "another container answered");
+
+	/* no conntrack entry (no privilege): the engine's bindings of the
+	 * dialled address name it, for a port the target serves on loopback only */
+	memset(&p->conntrack, 0, sizeof(p->conntrack));
+	assert_true(nc_classify_answer_in_question(p, own, 1));
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_OTHER_CONTAINER_ANSWERED);
+	assert_non_null(strstr(p->diagnosis.detail, "the engine publishes 192.0.2.2:38111 for it"));
+	assert_null(cited(p));
+	/* ... but not a path the target does serve there */
+	p->loopback_published = false;
+	assert_false(nc_classify_answer_in_question(p, own, 1));
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+
+	/* the DNAT went to the target's own address: nothing to say */
+	p->loopback_published = true;
+	entry(p, "172.17.0.3", 80, "198.18.7.2", true, "TIME_WAIT");
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
+	/* the others not listed: no name to give */
+	entry(p, "172.17.0.4", 80, "198.18.7.2", true, "TIME_WAIT");
+	f.others = NULL;
+	nc_classify_diagnose(p, NULL, &f);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_NONE);
 	nc_result_free(r);
 }
 
@@ -239,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_dnat_without_reply_cited),
 		cmocka_unit_test(test_no_entry_cited),
 		cmocka_unit_test(test_udp_refused_by),
+		cmocka_unit_test(test_other_container_answered),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -272,6 +272,89 @@ static size_t copy_bindings(const nc_container_target_t *ct, nc_publish_binding_
 	return n;
 }
 
+static bool same_container(const char *listed_id, const nc_container_target_t *ct)
+{
+	size_t n = strlen(ct->container_id);
+
+	return n >= 12 && strncmp(listed_id, ct->container_id, n) == 0;
+}
+
+/* One listed container into the facts' form (its host bindings, its addresses). */
+static void take_other(const nc_container_listed_t *l, nc_other_container_t *o)
+{
+	memset(o, 0, sizeof(*o));
+	snprintf(o->id, sizeof(o->id), "%.71s", l->id);
+	snprintf(o->name, sizeof(o->name), "%.127s", l->name);
+	for (size_t k = 0; k < l->n_ports && o->n_bindings < NC_OTHER_BINDINGS_MAX; k++) {
+		nc_publish_binding_t *b = &o->bindings[o->n_bindings++];
+
+		b->container_port = l->ports[k].container_port;
+		b->proto = l->ports[k].proto == NC_ENGINE_UDP ? NC_PROTO_UDP : NC_PROTO_TCP;
+		snprintf(b->host_ip, sizeof(b->host_ip), "%.63s", l->ports[k].host_ip);
+		b->host_port = l->ports[k].host_port;
+	}
+	for (size_t k = 0; k < l->n_networks; k++) {
+		const nc_endpoint_t *addrs[] = { &l->networks[k].ip, &l->networks[k].ip6 };
+
+		for (size_t a = 0; a < NC_ARRAY_SIZE(addrs) && o->n_addresses < NC_OTHER_ADDRS_MAX; a++)
+			if (addrs[a]->family != 0)
+				o->addresses[o->n_addresses++] = *addrs[a];
+	}
+}
+
+/* The engine's other containers publishing a host port that a reachable
+ * published path dialled, when the policy says that path's answer is in
+ * question (its DNAT went to none of the target's addresses, or the target
+ * publishes the port on loopback only): listed afresh at a cycle's first
+ * gather (fresh), at most NC_CT_OTHER_PORTS_MAX ports, no call at all when
+ * no answer is in question.  Not for a project: its reachable paths are
+ * diagnosed with its first container's facts, and a sibling would be
+ * named as the other container. */
+static void gather_others(run_state_t *s, nc_container_target_t *ct, bool fresh, nc_diag_facts_t *ret)
+{
+	nc_endpoint_t own[2 * NC_ENGINE_MAX_NETWORKS];
+	uint16_t asked[NC_CT_OTHER_PORTS_MAX];
+	nc_container_listed_t listed[NC_CT_OTHERS_MAX + 1];
+	size_t n_own = 0, n_asked = 0, n_listed;
+
+	if (fresh) {
+		ct->others_listed = false;
+		ct->n_others = 0;
+		for (size_t k = 0; k < ct->info.n_networks; k++) {
+			if (ct->info.networks[k].ip.family != 0)
+				own[n_own++] = ct->info.networks[k].ip;
+			if (ct->info.networks[k].ip6.family != 0)
+				own[n_own++] = ct->info.networks[k].ip6;
+		}
+		for (size_t i = 0; s->engine != NULL && ct->service[0] == '\0' && i < nc_result_path_count(s->result); i++) {
+			const nc_path_t *p = nc_result_path(s->result, i);
+			nc_engine_proto_t proto = nc_path_kind_proto(p->kind) == NC_PROTO_UDP ? NC_ENGINE_UDP : NC_ENGINE_TCP;
+			bool seen = false;
+
+			if (!nc_classify_answer_in_question(p, own, n_own))
+				continue;
+			for (size_t a = 0; a < n_asked; a++)
+				seen = seen || asked[a] == p->target.port;
+			if (seen || n_asked == NC_CT_OTHER_PORTS_MAX)
+				continue;
+			asked[n_asked++] = p->target.port;
+			if (nc_engine_containers_publishing(s->engine, p->target.port, proto, listed, NC_ARRAY_SIZE(listed),
+							    &n_listed, NULL) < 0)
+				continue;
+			ct->others_listed = true;
+			for (size_t k = 0; k < n_listed && ct->n_others < NC_CT_OTHERS_MAX; k++)
+				if (!same_container(listed[k].id, ct))
+					take_other(&listed[k], &ct->others[ct->n_others++]);
+		}
+	}
+	if (!ct->others_listed)
+		return;
+	ret->others = ct->others;
+	ret->n_others = ct->n_others;
+	ret->n_bindings = copy_bindings(ct, ct->bindings, NC_ARRAY_SIZE(ct->bindings));
+	ret->bindings = ct->bindings;
+}
+
 bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_failed,
 			const nc_diag_firewall_t *firewall, nc_diag_facts_t *ret)
 {
@@ -283,7 +366,8 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
 	if (!path_failed) {
 		/* known without a call: a paused container explains a path that "worked" */
 		container_facts(s, ct, false, &ret->container);
-		return firewall != NULL || ct->info.paused;
+		gather_others(s, ct, true, ret);
+		return firewall != NULL || ct->info.paused || ret->others != NULL;
 	}
 	if (s->engine != NULL && ct->container_id[0] != '\0' && !ct->exited &&
 	    nc_engine_container_inspect(s->engine, ct->container_id, ct->port, &ct->info, NULL) == 0 && !ct->info.running)
@@ -311,6 +395,7 @@ bool nc_ct_gather_facts(run_state_t *s, nc_container_target_t *ct, bool path_fai
 	ret->published = ct->published;
 	if (ct->have_forwarder)
 		ret->forwarder = ct->forwarder;
+	gather_others(s, ct, false, ret);
 	return true;
 }
 

@@ -12,6 +12,9 @@
 
 /* A container's facts, once prepared: the first member of each container
  * target's own state. */
+#define NC_CT_OTHERS_MAX 4     /* other containers a diagnosis may name as the one that answered */
+#define NC_CT_OTHER_PORTS_MAX 4 /* host ports asked about in one cycle */
+
 typedef struct nc_container_target {
 	char container_id[80];
 	char service[NC_ENGINE_LABEL_VALUE_MAX]; /* a project's service: qualifies path names; "" otherwise */
@@ -38,6 +41,11 @@ typedef struct nc_container_target {
 	nc_listener_t listeners[NC_RUN_MAX_LISTENERS];
 	uint16_t published[NC_ENGINE_MAX_PORTS];
 	nc_publish_binding_t bindings[NC_ENGINE_MAX_PORTS];
+	/* the other containers publishing a host port a reachable path's
+	 * answer is in question for (listed at the cycle's first gather) */
+	nc_other_container_t others[NC_CT_OTHERS_MAX];
+	size_t n_others;
+	bool others_listed;
 } nc_container_target_t;
 
 /* A container target's remote client (target-remote.c): the launched
