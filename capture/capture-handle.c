@@ -130,36 +130,15 @@ out:
 	return r;
 }
 
-/* Opens pt's handle in the current netns: on "any" with SLL2 and an
- * ifindex filter (one handle, direction from the packet type), else on
- * the interface itself (no direction). */
-static int open_point(struct point *pt, const char *filter, nc_error_t *err)
+/* Aims pt's open handle at its interface: on "any" with SLL2, an ifindex
+ * filter joined to the caller's (one handle, direction from the packet
+ * type); on the interface itself, the caller's filter alone. */
+static int aim_point(struct point *pt, bool any, const char *filter, nc_error_t *err)
 {
 	const char *ifname = pt->info.name;
 	char *text = NULL;
-	bool any = strcmp(ifname, "any") == 0;
 	int r;
 
-	if (!any) {
-		r = interface_facts(ifname, &pt->info.ifindex, &pt->loopback);
-		if (r == -ENODEV)
-			return nc_error_set(err, r, "%s: no such interface", ifname);
-		if (r == -ENETDOWN)
-			return nc_error_set(err, r, "%s: interface is down", ifname);
-		if (r < 0)
-			return nc_error_set(err, r, "%s: %s", ifname, strerror(-r));
-	}
-	r = open_handle(pt, "any", err);
-	if (r < 0)
-		return r;
-	if (pcap_set_datalink(pt->pcap, DLT_LINUX_SLL2) != 0 && !any) {
-		/* an older libpcap: the interface itself, with no direction */
-		pcap_close(pt->pcap);
-		pt->pcap = NULL;
-		r = open_handle(pt, ifname, err);
-		if (r < 0)
-			return r;
-	}
 	pt->info.linktype = pcap_datalink(pt->pcap);
 	pt->info.snaplen = (uint32_t)pcap_snapshot(pt->pcap);
 	pt->info.direction_known =
@@ -181,33 +160,99 @@ static int open_point(struct point *pt, const char *filter, nc_error_t *err)
 	return r;
 }
 
-/* A point opened apart from its capture: nc_capture_add_opened() copies
- * it in and takes its handle. */int nc_capture_open_point(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
-			  const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err)
+/* pt's interface facts (ifindex, loopback), or why it cannot be captured. */
+static int point_interface(struct point *pt, nc_error_t *err)
+{
+	const char *ifname = pt->info.name;
+	int r = interface_facts(ifname, &pt->info.ifindex, &pt->loopback);
+
+	if (r == -ENODEV)
+		return nc_error_set(err, r, "%s: no such interface", ifname);
+	if (r == -ENETDOWN)
+		return nc_error_set(err, r, "%s: interface is down", ifname);
+	if (r < 0)
+		return nc_error_set(err, r, "%s: %s", ifname, strerror(-r));
+	return 0;
+}
+
+/* Opens pt's handle in the current netns: on "any" with SLL2 and an
+ * ifindex filter, else (an older libpcap) on the interface itself (no
+ * direction). */
+static int open_point(struct point *pt, const char *filter, nc_error_t *err)
+{
+	const char *ifname = pt->info.name;
+	bool any = strcmp(ifname, "any") == 0;
+	int r;
+
+	if (!any) {
+		r = point_interface(pt, err);
+		if (r < 0)
+			return r;
+	}
+	r = open_handle(pt, "any", err);
+	if (r < 0)
+		return r;
+	if (pcap_set_datalink(pt->pcap, DLT_LINUX_SLL2) != 0 && !any) {
+		/* an older libpcap: the interface itself, with no direction */
+		pcap_close(pt->pcap);
+		pt->pcap = NULL;
+		r = open_handle(pt, ifname, err);
+		if (r < 0)
+			return r;
+	}
+	return aim_point(pt, any, filter, err);
+}
+
+int nc_capture_check_point_args(const char *ifname, const char *bpf_filter, bool any_ok, nc_error_t *err)
+{
+	size_t namelen = ifname != NULL ? strlen(ifname) : 0;
+
+	if (namelen == 0 || namelen >= sizeof(((nc_capture_point_info_t *)0)->name) || namelen >= IFNAMSIZ ||
+	    (!any_ok && strcmp(ifname, "any") == 0))
+		return nc_error_set(err, -EINVAL, ifname == NULL ? "no interface name" : "bad interface name");
+	if (bpf_filter != NULL && strnlen(bpf_filter, NC_CAPTURE_FILTER_MAX) >= NC_CAPTURE_FILTER_MAX)
+		return nc_error_set(err, -EINVAL, "%s: filter longer than %d bytes", ifname, NC_CAPTURE_FILTER_MAX - 1);
+	return 0;
+}
+
+int nc_capture_opened_new(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			  const char *bpf_filter, bool any_ok, nc_capture_opened_t **ret, nc_error_t *err)
 {
 	nc_capture_opened_t *o;
-	struct point *pt;
-	size_t namelen;
 	int r;
 
 	*ret = NULL;
-	if (c == NULL || ifname == NULL)
-		return nc_error_set(err, -EINVAL, "no interface name");
-	namelen = strlen(ifname);
-	if (namelen == 0 || namelen >= sizeof(pt->info.name) || namelen >= IFNAMSIZ)
-		return nc_error_set(err, -EINVAL, "bad interface name");
-	if (bpf_filter != NULL && strnlen(bpf_filter, NC_CAPTURE_FILTER_MAX) >= NC_CAPTURE_FILTER_MAX)
-		return nc_error_set(err, -EINVAL, "%s: filter longer than %d bytes", ifname, NC_CAPTURE_FILTER_MAX - 1);
+	if (c == NULL)
+		return nc_error_set(err, -EINVAL, "no capture");
+	r = nc_capture_check_point_args(ifname, bpf_filter, any_ok, err);
+	if (r < 0)
+		return r;
 	o = calloc(1, sizeof(*o));
 	if (o == NULL)
 		return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
-	pt = &o->point;
-	pt->capture = (nc_capture_t *)c; /* its settings only, until added */
-	memcpy(pt->info.name, ifname, namelen + 1);
-	if (description != NULL)
-		snprintf(pt->info.description, sizeof(pt->info.description), "%s", description);
-	pt->info.in_netns = in_netns;
-	r = open_point(pt, bpf_filter, err);
+	o->point.capture = (nc_capture_t *)c; /* its settings only, until added */
+	o->point.fd = -1;
+	snprintf(o->point.info.name, sizeof(o->point.info.name), "%s", ifname);
+	snprintf(o->point.info.description, sizeof(o->point.info.description), "%s",
+		 description != NULL ? description : "");
+	o->point.info.in_netns = in_netns;
+	*ret = o;
+	return 0;
+}
+
+/* A point opened apart from its capture: nc_capture_add_opened() copies
+ * it in and takes its handle. */
+int nc_capture_open_point(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			  const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err)
+{
+	nc_capture_opened_t *o;
+	int r;
+
+	*ret = NULL;
+	r = nc_capture_opened_new(c, ifname, description, in_netns, bpf_filter, true, &o, err);
+	if (r < 0)
+		return r;
+	r = open_point(&o->point, bpf_filter, err);
 	if (r < 0) {
 		nc_capture_opened_free(o);
 		return r;
@@ -222,8 +267,58 @@ void nc_capture_opened_free(nc_capture_opened_t *o)
 		return;
 	if (o->point.pcap != NULL)
 		pcap_close(o->point.pcap);
+	if (o->point.ringless) {
+		if (o->point.fd >= 0)
+			close(o->point.fd);
+		nc_capture_socket_release(&o->point);
+	}
 	free(o);
 }
+
+/* A classic BPF program that takes no packet: a spare's ring stays empty
+ * until it is aimed. */
+static struct bpf_insn reject_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+
+int nc_capture_open_spare(const nc_capture_t *c, nc_capture_opened_t **ret, nc_error_t *err)
+{
+	struct bpf_program none = { .bf_len = 1, .bf_insns = reject_all };
+	nc_capture_opened_t *o;
+	struct point *pt;
+	int r;
+
+	*ret = NULL;
+	r = nc_capture_opened_new(c, "any", NULL, false, NULL, true, &o, err);
+	if (r < 0)
+		return r;
+	pt = &o->point;
+	r = open_handle(pt, "any", err);
+	if (r == 0 && pcap_set_datalink(pt->pcap, DLT_LINUX_SLL2) != 0)
+		r = nc_error_set(err, -ENOTSUP, "spare point: this libpcap has no SLL2 on \"any\"");
+	if (r == 0 && (r = pcap_setfilter(pt->pcap, &none)) != 0)
+		r = pcap_fail(pt->pcap, r, "spare point", "cannot set filter", err);
+	if (r < 0) {
+		nc_capture_opened_free(o);
+		return r;
+	}
+	*ret = o;
+	return 0;
+}
+
+int nc_capture_aim_spare(nc_capture_opened_t *o, const char *ifname, const char *description,
+			 const char *bpf_filter, nc_error_t *err)
+{
+	struct point *pt = &o->point;
+	int r = nc_capture_check_point_args(ifname, bpf_filter, false, err);
+
+	if (r < 0)
+		return r;
+	snprintf(pt->info.name, sizeof(pt->info.name), "%s", ifname);
+	snprintf(pt->info.description, sizeof(pt->info.description), "%s", description != NULL ? description : "");
+	pt->info.in_netns = false;
+	r = point_interface(pt, err);
+	return r < 0 ? r : aim_point(pt, false, bpf_filter, err);
+}
+
 /* Appends printf-style text at *pos; -ENOSPC when it does not fit. */
 static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...)

@@ -22,6 +22,7 @@ enum state { STATE_NEW, STATE_STARTED, STATE_STOPPING, STATE_STOPPED };
 struct closer {
 	uv_work_t work;
 	pcap_t *pcap;            /* owned: closed in the pool */
+	int fd;                  /* owned, >= 0: a ring-less point's socket, closed in the pool */
 	nc_capture_t *capture;   /* borrowed; NULL once the capture is freed */
 };
 
@@ -35,6 +36,9 @@ struct point {
 	bool loopback;           /* each packet is both sent and received: no direction */
 	bool failed;             /* reading stopped after an error */
 	bool fed;                /* no handle: the caller hands its packets in (capture-feed.c) */
+	bool ringless;           /* no handle: a packet socket read here, no ring (capture-socket.c) */
+	int fd;                  /* owned when ringless: the packet socket */
+	uint8_t *frame;          /* owned when ringless: one packet as SLL2, SLL2_LEN + snaplen bytes */
 };
 
 struct nc_capture {
@@ -67,6 +71,22 @@ struct nc_capture {
 struct nc_capture_opened {
 	struct point point;
 };
+
+/* capture-handle.c: the name and filter checks every way of opening a
+ * point makes (any_ok: "any" itself may be named), and a new opened point
+ * with them filled in (fd -1, no handle yet); *ret: new. */
+int nc_capture_check_point_args(const char *ifname, const char *bpf_filter, bool any_ok, nc_error_t *err);
+int nc_capture_opened_new(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			  const char *bpf_filter, bool any_ok, nc_capture_opened_t **ret, nc_error_t *err);
+
+/* Ring-less points (capture-socket.c).  read: up to max packets now
+ * waiting, each to nc_capture_keep(); the count read, or a negative errno
+ * (the point failed).  stats: the kernel's counts since the last call
+ * added to pt's.  release: what pt holds besides its fd, which the caller
+ * closes (in the pool, as a ring's). */
+int nc_capture_socket_read(struct point *pt, int max);
+void nc_capture_socket_stats(struct point *pt);
+void nc_capture_socket_release(struct point *pt);
 
 /* A packet read (or handed in) at pt, kept or passed to the packet
  * callback as the capture's settings say.  bytes: borrowed, full_caplen of

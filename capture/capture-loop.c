@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "netcheck/testing.h"
 #include "capture-internal.h"
@@ -76,8 +77,12 @@ static void close_work(uv_work_t *w)
 {
 	struct closer *cl = w->data;
 
-	pcap_close(cl->pcap);
+	if (cl->pcap != NULL)
+		pcap_close(cl->pcap);
+	else if (cl->fd >= 0)
+		close(cl->fd);
 	cl->pcap = NULL;
+	cl->fd = -1;
 }
 
 static void close_done(uv_work_t *w, int status)
@@ -95,29 +100,48 @@ static void close_done(uv_work_t *w, int status)
 	closed_one(c);
 }
 
-/* Hands pt's pcap handle to the thread pool; closes it here if that fails. */
+/* Closes pt's ring-less socket here. */
+static void close_socket_now(struct point *pt)
+{
+	if (!pt->ringless)
+		return;
+	if (pt->fd >= 0)
+		close(pt->fd);
+	pt->fd = -1;
+	nc_capture_socket_release(pt);
+}
+
+/* Hands pt's pcap handle (or ring-less socket) to the thread pool; closes
+ * it here if that fails. */
 static void close_pcap(struct point *pt)
 {
 	nc_capture_t *c = pt->capture;
 	struct closer *cl;
 
-	if (pt->pcap == NULL)
+	if (pt->pcap == NULL && !(pt->ringless && pt->fd >= 0))
 		return;
 	cl = malloc(sizeof(*cl));
 	if (cl != NULL) {
 		cl->pcap = pt->pcap;
+		cl->fd = pt->pcap == NULL ? pt->fd : -1;
 		cl->capture = c;
 		cl->work.data = cl;
 		if (uv_queue_work(c->loop, &cl->work, close_work, close_done) == 0) {
 			pt->pcap = NULL;
+			if (pt->ringless) {
+				pt->fd = -1;
+				nc_capture_socket_release(pt);
+			}
 			pt->closer = cl;
 			c->pending_closes++;
 			return;
 		}
 		free(cl);
 	}
-	pcap_close(pt->pcap);
+	if (pt->pcap != NULL)
+		pcap_close(pt->pcap);
 	pt->pcap = NULL;
+	close_socket_now(pt);
 }
 
 int nc_capture_set_buffer_size(nc_capture_t *c, size_t bytes)
@@ -177,6 +201,7 @@ void nc_capture_free(nc_capture_t *c)
 		if (pt->pcap != NULL)
 			pcap_close(pt->pcap);
 		pt->pcap = NULL;
+		close_socket_now(pt);
 	}
 	free(c->packets);
 	free(c);
@@ -308,9 +333,15 @@ static void on_poll(uv_poll_t *poll, int status, int events)
 	}
 	if (!(events & UV_READABLE))
 		return;
-	r = pcap_dispatch(pt->pcap, DISPATCH_BATCH, on_packet, (u_char *)pt);
-	if (r == PCAP_ERROR)
-		point_fail(pt, -EIO, pcap_geterr(pt->pcap));
+	if (pt->ringless) {
+		r = nc_capture_socket_read(pt, DISPATCH_BATCH);
+		if (r < 0)
+			point_fail(pt, r, strerror(-r));
+	} else {
+		r = pcap_dispatch(pt->pcap, DISPATCH_BATCH, on_packet, (u_char *)pt);
+		if (r == PCAP_ERROR)
+			point_fail(pt, -EIO, pcap_geterr(pt->pcap));
+	}
 	tell_end(pt->capture);
 }
 
@@ -320,7 +351,7 @@ static int start_point(nc_capture_t *c, struct point *pt)
 
 	if (pt->fed)
 		return 0; /* its packets are handed in: nothing to poll */
-	fd = pcap_get_selectable_fd(pt->pcap);
+	fd = pt->ringless ? pt->fd : pcap_get_selectable_fd(pt->pcap);
 	if (fd < 0)
 		return -ENOTSUP;
 	pt->poll = malloc(sizeof(*pt->poll));
@@ -402,6 +433,17 @@ int nc_capture_start(nc_capture_t *c)
 /* What the kernel holds for the point now; bounded, in case packets keep coming. */
 static void drain(struct point *pt)
 {
+	if (pt->ringless) {
+		for (int i = 0; i < DRAIN_ROUNDS && pt->fd >= 0 && !pt->failed && !pt->capture->ended; i++) {
+			int r = nc_capture_socket_read(pt, DISPATCH_BATCH);
+
+			if (r < 0)
+				point_fail(pt, r, strerror(-r));
+			if (r < DISPATCH_BATCH)
+				break;
+		}
+		return;
+	}
 	if (pt->pcap == NULL)
 		return;
 	for (int i = 0; i < DRAIN_ROUNDS && !pt->failed && !pt->capture->ended; i++) {
@@ -430,6 +472,11 @@ static void drain_and_count(struct point *pt)
 {
 	struct pcap_stat st;
 
+	if (pt->ringless) {
+		drain(pt);
+		nc_capture_socket_stats(pt);
+		return;
+	}
 	if (pt->pcap == NULL)
 		return;
 	drain(pt);

@@ -147,6 +147,29 @@ int nc_capture_add_opened(nc_capture_t *c, nc_capture_opened_t *o, nc_error_t *e
 /* An opened point never added: closes it.  NULL is a no-op. */
 void nc_capture_opened_free(nc_capture_opened_t *o);
 
+/* A spare: a point opened before its interface is known (or exists), so
+ * that the ring's grace period is paid while the caller waits for
+ * something else (a container starting).  nc_capture_open_spare() opens
+ * a handle on "any" in the current netns that takes no packet, as
+ * nc_capture_open_point() would (same settings, same threads rule);
+ * -ENOTSUP where libpcap cannot give SLL2 on "any".  *ret: new, NULL on
+ * error.  nc_capture_aim_spare() then makes it the point of ifname in that
+ * same netns with bpf_filter, as nc_capture_open_point() would have made
+ * it, without a new ring; errors as nc_capture_open_point()'s, after which
+ * o is still the caller's, to free.  An aimed spare is added with
+ * nc_capture_add_opened(). */
+/* A ring-less point (capture-socket.c): opened as nc_capture_open_point()
+ * would, in the calling thread's netns, without the ring's grace period;
+ * each packet is one recvmsg() on the loop, so for a run's few packets,
+ * not for streams.  Its packets are SLL2 like an "any" handle's.
+ * -ENOTSUP where the interface is not Ethernet (the caller opens it with
+ * a ring then); other errors as nc_capture_open_point()'s. */
+int nc_capture_open_ringless(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
+			     const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err);
+int nc_capture_open_spare(const nc_capture_t *c, nc_capture_opened_t **ret, nc_error_t *err);
+int nc_capture_aim_spare(nc_capture_opened_t *o, const char *ifname, const char *description,
+			 const char *bpf_filter, nc_error_t *err);
+
 /* Fed points (capture-feed.c): points whose packets the caller hands in,
  * read elsewhere (the capture agent on the engine's side).  From then on
  * like any point: stored, decoded, passed to the packet callback, counted.

@@ -504,6 +504,21 @@ static size_t count(const nc_capture_t *c, uint32_t point, uint8_t flags, nc_dir
 	return n;
 }
 
+/* Capture started, traffic made from the loop (traffic: a timer callback
+ * that ends by stopping capture), the loop run until everything closed. */
+static void run_live(uv_loop_t *loop, live_t *lv, uv_timer_cb traffic)
+{
+	lv->listener = listen_in_netns();
+	assert_int_equal(nc_capture_start(lv->capture), 0);
+	assert_int_equal(uv_timer_init(loop, &lv->timer), 0);
+	lv->timer.data = lv;
+	assert_int_equal(uv_timer_start(&lv->timer, traffic, 50, 0), 0);
+	assert_int_equal(uv_run(loop, UV_RUN_DEFAULT), 0);
+	close(lv->listener);
+	assert_int_equal(lv->stop_calls, 1);
+	assert_int_equal(uv_loop_close(loop), 0);
+}
+
 /* One handle per point: every packet is read once, with its direction from
  * the kernel's packet type, and the kernel's count matches what was read
  * (on the veth and on a loopback, where the kernel loops each packet out
@@ -527,15 +542,7 @@ static void test_live_one_handle(void **state)
 	assert_int_equal(add_point_in_ns(c, "lo", "namespace loopback", lo_filter, &err), 1);
 	assert_true(nc_capture_point(c, 0)->direction_known);
 	assert_false(nc_capture_point(c, 1)->direction_known);
-	lv.listener = listen_in_netns();
-	assert_int_equal(nc_capture_start(c), 0);
-	assert_int_equal(uv_timer_init(&loop, &lv.timer), 0);
-	lv.timer.data = &lv;
-	assert_int_equal(uv_timer_start(&lv.timer, on_one_handle_traffic, 50, 0), 0);
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	close(lv.listener);
-	assert_int_equal(lv.stop_calls, 1);
-	assert_int_equal(uv_loop_close(&loop), 0);
+	run_live(&loop, &lv, on_one_handle_traffic);
 
 	/* the veth: one SYN out, one SYN-ACK in, nothing twice */
 	assert_int_equal(count(c, 0, NC_TCP_SYN, NC_DIR_OUT, &at_point), 1);
@@ -551,12 +558,68 @@ static void test_live_one_handle(void **state)
 	nc_capture_free(c);
 }
 
+/* The two ways a point opens without waiting for a ring's grace period
+ * once its interface exists: a spare opened before (it takes nothing until
+ * aimed: an echo sent before is not in it) and then aimed at the veth
+ * here, and a ring-less point in the namespace (no ring at all: each
+ * packet one recvmsg).  Both read each TCP packet once, with its
+ * direction, as SLL2 like any other point; the filters hold (the echo
+ * after is in neither); a ring-less point on a loopback is refused. */
+static void test_live_spare_and_ringless(void **state)
+{
+	uv_loop_t loop;
+	nc_capture_t *c = NULL;
+	nc_capture_opened_t *spare = NULL, *ringless = NULL, *lo = NULL;
+	nc_error_t err = { "" };
+	live_t lv;
+	size_t at_point;
+	int self;
+
+	(void)state;
+	memset(&lv, 0, sizeof(lv));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	assert_int_equal(nc_capture_new(&loop, 1000, &c), 0);
+	lv.capture = c;
+	assert_int_equal(nc_capture_open_spare(c, &spare, &err), 0);
+	send_echo(); /* before the spare is aimed: not for it */
+	assert_int_equal(nc_capture_aim_spare(spare, host_if, "host end", "tcp port 7777", &err), 0);
+	self = enter_ns();
+	assert_int_equal(nc_capture_open_ringless(c, ns_if, "namespace end", true, "tcp port 7777", &ringless, &err), 0);
+	assert_int_equal(nc_capture_open_ringless(c, "lo", NULL, true, NULL, &lo, &err), -ENOTSUP);
+	assert_null(lo);
+	leave_ns(self);
+	assert_int_equal(nc_capture_add_opened(c, spare, &err), 0);
+	assert_int_equal(nc_capture_add_opened(c, ringless, &err), 1);
+	for (uint32_t i = 0; i < 2; i++) {
+		assert_int_equal(nc_capture_point(c, i)->linktype, DLT_LINUX_SLL2);
+		assert_true(nc_capture_point(c, i)->direction_known);
+	}
+	assert_string_equal(nc_capture_point(c, 1)->name, ns_if);
+	assert_true(nc_capture_point(c, 1)->in_netns);
+	run_live(&loop, &lv, on_traffic_timer);
+
+	/* the host end: our SYN out, the answer in; the namespace end the other way */
+	assert_int_equal(count(c, 0, NC_TCP_SYN, NC_DIR_OUT, &at_point), 1);
+	assert_int_equal(count(c, 0, NC_TCP_SYN | NC_TCP_ACK, NC_DIR_IN, &at_point), 1);
+	assert_true(at_point >= 6);
+	assert_int_equal(count(c, 1, NC_TCP_SYN, NC_DIR_IN, &at_point), 1);
+	assert_int_equal(count(c, 1, NC_TCP_SYN | NC_TCP_ACK, NC_DIR_OUT, &at_point), 1);
+	assert_true(at_point >= 6);
+	assert_int_equal(nc_capture_point(c, 1)->received, at_point);
+	assert_int_equal(nc_capture_point(c, 1)->dropped, 0);
+	/* no echo, before the aim or after it: only what the filters let through */
+	assert_null(find(c, 0, IPPROTO_ICMP, 8, HOST_ADDR, NS_ADDR));
+	assert_null(find(c, 1, IPPROTO_ICMP, 8, HOST_ADDR, NS_ADDR));
+	nc_capture_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_live_two_points),
 		cmocka_unit_test(test_live_late_point_and_free),
 		cmocka_unit_test(test_live_one_handle),
+		cmocka_unit_test(test_live_spare_and_ringless),
 	};
 	int pid = (int)getpid() % 100000;
 
