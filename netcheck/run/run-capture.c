@@ -68,6 +68,8 @@ struct planned_point {
 	nc_error_t err;
 	uv_thread_t thread;
 	bool on_thread;
+	bool ready;                  /* opened already (a spare aimed at it): no thread */
+	bool ringless;               /* opened without a ring (capture-socket.c) where it can be */
 };
 
 static void plan_from(struct planned_point *p, const nc_capture_t *capture, const nc_run_capture_point_t *pt,
@@ -99,8 +101,12 @@ static void open_planned(void *arg)
 			return;
 		}
 	}
-	p->result = nc_capture_open_point(p->capture, p->ifname, p->description, p->netns_pid > 0, p->filter,
-					  &p->opened, &p->err);
+	p->result = p->ringless ? nc_capture_open_ringless(p->capture, p->ifname, p->description, p->netns_pid > 0,
+							   p->filter, &p->opened, &p->err)
+				: -ENOTSUP;
+	if (p->result == -ENOTSUP) /* not Ethernet: with a ring, as any point */
+		p->result = nc_capture_open_point(p->capture, p->ifname, p->description, p->netns_pid > 0, p->filter,
+						  &p->opened, &p->err);
 	if (saved >= 0)
 		(void)nc_platform_netns_leave(saved);
 }
@@ -108,6 +114,8 @@ static void open_planned(void *arg)
 static void start_all(struct planned_point *plan, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		if (plan[i].ready)
+			continue;
 		plan[i].on_thread = uv_thread_create(&plan[i].thread, open_planned, &plan[i]) == 0;
 		if (!plan[i].on_thread)
 			open_planned(&plan[i]); /* no thread: this one waits alone */
@@ -121,6 +129,136 @@ static void join_all(struct planned_point *plan, size_t n)
 			(void)uv_thread_join(&plan[i].thread);
 	for (size_t i = 0; i < n; i++)
 		plan[i].on_thread = false;
+}
+
+/* Spares: handles on "any" in this netns opened while the target is
+ * prepared (a container starting takes ~250 ms), each on its own thread,
+ * so that their rings' grace periods are paid then; the plan's points in
+ * this netns are aimed at them (nc_capture_aim_spare) instead of opening
+ * rings after the container is up.  One per point in this netns a run
+ * plans at most: loopback, the bridge, the veth, the remote client's
+ * veth, the default-route interface. */
+#define SPARES 5
+
+struct spare {
+	const nc_capture_t *capture; /* borrowed: its settings only */
+	nc_capture_opened_t *opened; /* new, until aimed or freed */
+	int result;
+	nc_error_t err;
+	uv_thread_t thread;
+	bool on_thread;
+};
+
+struct run_capture_spares {
+	struct spare spare[SPARES];
+	size_t n;
+	bool joined;
+};
+
+static void open_spare(void *arg)
+{
+	struct spare *sp = arg;
+
+	sp->result = nc_capture_open_spare(sp->capture, &sp->opened, &sp->err);
+}
+
+void nc_run_capture_spares_begin(run_state_t *s)
+{
+	struct run_capture_spares *sps;
+
+	/* the default run only: a watch opens its points every cycle, and
+	 * `netcheck capture` sizes its rings otherwise */
+	if (!s->opt->capture || s->bulk_capture || s->keep_privileges || s->spares != NULL || !s->loop_ready)
+		return;
+	sps = calloc(1, sizeof(*sps));
+	if (sps == NULL)
+		return; /* the points open as they would without */
+	if (s->capture == NULL && nc_capture_new(&s->loop, MAX_PACKETS, &s->capture) < 0) {
+		free(sps);
+		return;
+	}
+	for (size_t i = 0; i < SPARES; i++) {
+		struct spare *sp = &sps->spare[sps->n++];
+
+		sp->capture = s->capture;
+		sp->on_thread = uv_thread_create(&sp->thread, open_spare, sp) == 0;
+		if (!sp->on_thread) {
+			sps->n--;
+			break;
+		}
+	}
+	s->spares = sps;
+}
+
+static void spares_join(struct run_capture_spares *sps)
+{
+	if (sps == NULL || sps->joined)
+		return;
+	for (size_t i = 0; i < sps->n; i++)
+		if (sps->spare[i].on_thread)
+			(void)uv_thread_join(&sps->spare[i].thread);
+	sps->joined = true;
+}
+
+/* A spare opened for this run, taken; NULL when none is left. */
+static nc_capture_opened_t *spare_take(run_state_t *s)
+{
+	struct run_capture_spares *sps = s->spares;
+
+	spares_join(sps);
+	for (size_t i = 0; sps != NULL && i < sps->n; i++) {
+		nc_capture_opened_t *o = sps->spare[i].opened;
+
+		if (sps->spare[i].result == 0 && o != NULL) {
+			sps->spare[i].opened = NULL;
+			return o;
+		}
+	}
+	return NULL;
+}
+
+static void close_spare(void *arg)
+{
+	struct spare *sp = arg;
+
+	nc_capture_opened_free(sp->opened);
+	sp->opened = NULL;
+}
+
+/* The spares not taken are closed, each on a thread of its own again:
+ * closing a packet socket waits for the kernel too (a grace period), which
+ * the probes need not wait for.  nc_run_capture_free() joins them. */
+static void spares_release(run_state_t *s)
+{
+	struct run_capture_spares *sps = s->spares;
+
+	if (sps == NULL)
+		return;
+	spares_join(sps);
+	for (size_t i = 0; i < sps->n; i++) {
+		struct spare *sp = &sps->spare[i];
+
+		sp->on_thread = false;
+		if (sp->opened == NULL)
+			continue;
+		sp->on_thread = uv_thread_create(&sp->thread, close_spare, sp) == 0;
+		if (!sp->on_thread)
+			close_spare(sp);
+	}
+	sps->joined = false;
+}
+
+static void spares_free(run_state_t *s)
+{
+	struct run_capture_spares *sps = s->spares;
+
+	if (sps == NULL)
+		return;
+	spares_join(sps);
+	for (size_t i = 0; i < sps->n; i++)
+		nc_capture_opened_free(sps->spare[i].opened);
+	free(sps);
+	s->spares = NULL;
 }
 
 /* The points being opened on their threads, between
@@ -218,6 +356,31 @@ static int plan_capture(run_state_t *s, nc_run_capture_plan_t **ret, nc_error_t 
 	return 0;
 }
 
+/* The plan's points in this netns get the spares opened while the target
+ * was prepared; a spare that cannot be aimed is closed and its point
+ * opened on a thread as without one.  The rest are closed now. */
+static void aim_spares(run_state_t *s, struct run_capture_opening *op)
+{
+	for (size_t i = 0; i < op->n; i++) {
+		struct planned_point *p = &op->plan[i];
+		nc_capture_opened_t *o;
+
+		/* the points in another netns exist only now: no ring to wait for */
+		p->ringless = p->netns_pid > 0 && s->spares != NULL;
+		if (p->netns_pid > 0 || (o = spare_take(s)) == NULL)
+			continue;
+		if (nc_capture_aim_spare(o, p->ifname, p->description, p->filter, &p->err) < 0) {
+			nc_capture_opened_free(o);
+			p->err.text[0] = '\0';
+			continue;
+		}
+		p->opened = o;
+		p->result = 0;
+		p->ready = true;
+	}
+	spares_release(s);
+}
+
 int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 {
 	nc_environment_t *env = nc_result_environment(s->result);
@@ -233,6 +396,11 @@ int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 	}
 	env->n_capture_points = 0;
 	r = plan_capture(s, &tp, err);
+	if (r < 0 || tp->none != NULL) {
+		spares_release(s);
+		nc_capture_free(s->capture); /* made with the spares (their settings only) */
+		s->capture = NULL;
+	}
 	if (r < 0)
 		return r;
 	if (tp->none != NULL) {
@@ -244,13 +412,16 @@ int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 	op = calloc(1, sizeof(*op));
 	if (op == NULL) {
 		free(tp);
+		spares_release(s);
 		return nc_error_set(err, -ENOMEM, "out of memory");
 	}
-	/* streaming keeps nothing: memory stays bounded however long it runs */
-	r = nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
+	/* streaming keeps nothing: memory stays bounded however long it runs;
+	 * the default run's capture was made with its spares */
+	r = s->capture != NULL ? 0 : nc_capture_new(&s->loop, stream ? 0 : MAX_PACKETS, &s->capture);
 	if (r < 0) {
 		free(tp);
 		free(op);
+		spares_release(s);
 		return nc_error_set(err, r, "capture: %s", nc_strerror(r));
 	}
 	if (s->bulk_capture)
@@ -282,6 +453,7 @@ int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err)
 	/* the filter is compiled into each point on its thread: op keeps it */
 	snprintf(op->filter, sizeof(op->filter), "%s", tp->filter);
 	free(tp);
+	aim_spares(s, op);
 	start_all(op->plan, op->n);
 	s->capture_opening = op;
 	return 0;
@@ -607,6 +779,7 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err)
 
 void nc_run_capture_free(run_state_t *s)
 {
+	spares_free(s);
 	forget_opening(s);
 	nc_run_agent_free(s);
 	nc_capture_free(s->capture);

@@ -146,6 +146,7 @@ struct run_state {
 	uv_timer_t deadline;          /* netcheck capture --duration */
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
 	struct run_capture_opening *capture_opening; /* owned: points opening on their threads (run-capture.c) */
+	struct run_capture_spares *spares; /* owned: handles opened while the target is prepared (run-capture.c) */
 	bool capture_running;
 	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
@@ -306,6 +307,10 @@ int nc_run_capture_open(run_state_t *s, nc_error_t *err);
  * between them.  _begin's errors are the plan's; _end returns as
  * nc_run_capture_open (0 when nothing was begun).  nc_run_capture_free
  * forgets what was begun and never ended. */
+/* Opens spare capture handles on threads while the target is prepared
+ * (the default run, capture on): open_begin aims the points in this netns
+ * at them.  Never fails: without spares the points open as before. */
+void nc_run_capture_spares_begin(run_state_t *s);
 int nc_run_capture_open_begin(run_state_t *s, nc_error_t *err);
 int nc_run_capture_open_end(run_state_t *s, nc_error_t *err);
 /* Called when the probes are done: stops capture after a short grace;

@@ -72,6 +72,8 @@ static int stage_discover(run_state_t *s, nc_error_t *err)
 
 static int stage_prepare(run_state_t *s, nc_error_t *err)
 {
+	/* the rings of the points in this netns are set up meanwhile */
+	nc_run_capture_spares_begin(s);
 	return s->target->prepare(s, s->target_state, err);
 }
 
