@@ -206,8 +206,12 @@ int nc_engine_ssh_explain(nc_engine_ssh_t *s, bool timed_out, nc_error_t *err);
 void nc_engine_tls_setopt(const nc_engine_t *e, CURL *h);
 /* A connection of its own to a TLS engine, for an attach stream: *ret_fd
  * (new, CLOEXEC; the caller closes it) is a plain socket whose bytes a
- * thread carries over TLS.  0, or a negative errno with err set. */
+ * thread carries over TLS.  The streams that ended since the last call
+ * (either side closed) are reaped first: thread joined, connection
+ * closed.  0, or a negative errno with err set. */
 int nc_engine_tls_connect(nc_engine_t *e, int *ret_fd, nc_error_t *err);
+/* How many streams e holds: running, or ended and not reaped yet (tests). */
+size_t nc_engine_tls_streams(const nc_engine_t *e);
 /* Every stream's thread ended and joined, its connection closed (the
  * callers' ends read EOF from then on). */
 void nc_engine_tls_free(nc_engine_t *e);

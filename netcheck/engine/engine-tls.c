@@ -8,11 +8,18 @@
  * which engine-attach.c writes its request and reads its answer.
  * The pump ends when the caller closes its end, when the engine closes
  * the connection, or when the engine handle is freed (nc_engine_tls_free).
+ * Ownership: a pump is its engine's (e->tls_pumps) from the connect until
+ * it is reaped; its thread borrows it until it ends, and says it is done
+ * just before it shuts the caller's end.  The thread that uses the engine
+ * reaps (joins, closes, frees): at the next nc_engine_tls_connect every
+ * pump whose thread is done, so a long-lived engine (watch) keeps no
+ * ended thread, connection or fd; in nc_engine_tls_free all of them.
  * May call: libcurl, libuv (the thread), libc. */
 #include "engine-internal.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +36,7 @@ struct nc_engine_tls_pump {
 	curl_socket_t tls_fd;             /* the connection's socket (libcurl's) */
 	int fd;                           /* owned: the pump's end of the socketpair */
 	uv_thread_t thread;
+	atomic_bool done;                 /* set by the thread once its loop is over: a join waits for its last shutdown() alone */
 	struct nc_engine_tls_pump *next;  /* the engine's list */
 };
 
@@ -115,8 +123,48 @@ static void pump(void *arg)
 			break;
 	}
 out:
+	/* before the caller can read EOF: whoever saw it reaps this pump at
+	 * the next connect, and the join then waits for the shutdown alone */
+	atomic_store(&p->done, true);
 	/* the caller reads EOF from here on */
 	shutdown(p->fd, SHUT_RDWR);
+}
+
+/* Ends p's thread (its end shut: the pump reads EOF, if it still runs),
+ * joins it, and frees what it owned. */
+static void pump_free(struct nc_engine_tls_pump *p)
+{
+	shutdown(p->fd, SHUT_RDWR);
+	(void)uv_thread_join(&p->thread);
+	close(p->fd);
+	curl_easy_cleanup(p->h);
+	free(p);
+}
+
+/* Frees e's pumps whose thread is done; with all, every pump. */
+static void reap(nc_engine_t *e, bool all)
+{
+	struct nc_engine_tls_pump **link = &e->tls_pumps;
+
+	while (*link != NULL) {
+		struct nc_engine_tls_pump *p = *link;
+
+		if (!all && !atomic_load(&p->done)) {
+			link = &p->next;
+			continue;
+		}
+		*link = p->next;
+		pump_free(p);
+	}
+}
+
+size_t nc_engine_tls_streams(const nc_engine_t *e)
+{
+	size_t n = 0;
+
+	for (const struct nc_engine_tls_pump *p = e->tls_pumps; p != NULL; p = p->next)
+		n++;
+	return n;
 }
 
 int nc_engine_tls_connect(nc_engine_t *e, int *ret_fd, nc_error_t *err)
@@ -126,9 +174,11 @@ int nc_engine_tls_connect(nc_engine_t *e, int *ret_fd, nc_error_t *err)
 	int sv[2];
 	CURLcode c;
 
+	reap(e, false); /* the streams that ended since the last one */
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return -ENOMEM;
+	atomic_init(&p->done, false);
 	p->fd = -1;
 	p->h = curl_easy_init();
 	if (p->h == NULL) {
@@ -186,15 +236,5 @@ void nc_engine_tls_setopt(const nc_engine_t *e, CURL *h)
 
 void nc_engine_tls_free(nc_engine_t *e)
 {
-	while (e->tls_pumps != NULL) {
-		struct nc_engine_tls_pump *p = e->tls_pumps;
-
-		e->tls_pumps = p->next;
-		/* wakes the pump (its end reads EOF) if the caller's end is still open */
-		shutdown(p->fd, SHUT_RDWR);
-		(void)uv_thread_join(&p->thread);
-		close(p->fd);
-		curl_easy_cleanup(p->h);
-		free(p);
-	}
+	reap(e, true);
 }

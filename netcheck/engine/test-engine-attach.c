@@ -1,7 +1,9 @@
 /* Unit tests for engine-attach.c: the engine's stdout/stderr framing taken
  * apart however the bytes are cut, a bad header refused; and an attach
  * against a unix socket served by a child process: the upgrade request it
- * sends, the stream after the head left unread, a refusal classified. */
+ * sends, the stream after the head left unread, a refusal classified; a
+ * TLS engine's streams (a child plays the engine with OpenSSL) reaped once
+ * they ended. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +22,12 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/types.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include <cmocka.h>
 
@@ -306,6 +314,166 @@ static void test_attach(void **state)
 	nc_engine_free(e);
 }
 
+/* ---- a TLS engine's streams (engine-tls.c) ------------------------------ */
+
+/* A self-signed certificate for 127.0.0.1, written to dir as ca.pem,
+ * cert.pem and key.pem (DOCKER_CERT_PATH's names): the CA, the server's
+ * and the client's at once. */
+static void make_certs(const char *dir)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	char path[256];
+	FILE *f;
+
+	assert_non_null(key);
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(x), -60));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	assert_int_equal(X509_set_pubkey(x, key), 1);
+	name = X509_get_subject_name(x);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1", -1, -1, 0), 1);
+	assert_int_equal(X509_set_issuer_name(x, name), 1);
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "IP:127.0.0.1");
+	assert_non_null(ext);
+	assert_int_equal(X509_add_ext(x, ext, -1), 1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	for (int i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, i == 0 ? "ca.pem" : "cert.pem");
+		assert_non_null(f = fopen(path, "we"));
+		assert_int_equal(PEM_write_X509(f, x), 1);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	assert_non_null(f = fopen(path, "we"));
+	assert_int_equal(PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL), 1);
+	fclose(f);
+	X509_free(x);
+	EVP_PKEY_free(key);
+}
+
+/* A child that plays a TLS engine once on lfd (closed here): the
+ * attach's head answered, "STREAM", then the connection closed -- at once,
+ * or (hold) once the client closed its side. */
+static pid_t serve_tls(int lfd, const char *dir, bool hold)
+{
+	pid_t pid = fork();
+	char path[256], buf[2048];
+	size_t len = 0;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int c;
+
+	assert_true(pid >= 0);
+	if (pid > 0) {
+		close(lfd);
+		return pid;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	snprintf(path, sizeof(path), "%s/cert.pem", dir);
+	if (ctx == NULL || SSL_CTX_use_certificate_file(ctx, path, SSL_FILETYPE_PEM) != 1)
+		_exit(2);
+	snprintf(path, sizeof(path), "%s/key.pem", dir);
+	if (SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM) != 1 || (c = accept(lfd, NULL, NULL)) < 0 ||
+	    (ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, c) != 1 || SSL_accept(ssl) != 1)
+		_exit(3);
+	while (len < 4 || memcmp(buf + len - 4, "\r\n\r\n", 4) != 0) {
+		if (len == sizeof(buf) || SSL_read(ssl, buf + len, 1) != 1)
+			_exit(4);
+		len++;
+	}
+	len = (size_t)snprintf(buf, sizeof(buf), "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nSTREAM");
+	if (SSL_write(ssl, buf, (int)len) != (int)len)
+		_exit(5);
+	while (hold && SSL_read(ssl, buf, sizeof(buf)) > 0)
+		;
+	SSL_shutdown(ssl);
+	close(c);
+	_exit(0);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* A stream the engine closed is reaped at the next attach: its thread
+ * joined, its connection and its end of the socketpair closed (a watch
+ * attaches again and again); nc_engine_free() ends the one still open. */
+static void test_attach_tls_reaped(void **state)
+{
+	char dir[] = "/tmp/nc-tls-test-XXXXXX", url[64], got[16];
+	nc_engine_options_t opt = { .timeout_ms = 5000, .connect_timeout_ms = 5000, .tls_verify = true };
+	struct sockaddr_in sin;
+	nc_engine_t *e = NULL;
+	nc_error_t err = { "" };
+	int lfd, fd = -1, status, ended;
+	size_t len = 0;
+	pid_t pid;
+	ssize_t n;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	make_certs(dir);
+	opt.cert_path = dir;
+	lfd = tcp_listener(2, &sin);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u", ntohs(sin.sin_port));
+	assert_int_equal(nc_engine_new(url, &opt, &e, &err), 0);
+
+	/* the first: the engine closes it after its answer */
+	pid = serve_tls(dup(lfd), dir, false);
+	if (nc_engine_container_attach(e, "abc", &fd, &err) != 0)
+		fail_msg("attach over %s: %s", url, err.text);
+	while (len < sizeof(got) - 1 && (n = read(fd, got + len, sizeof(got) - 1 - len)) > 0)
+		len += (size_t)n;
+	got[len] = '\0';
+	assert_string_equal(got, "STREAM");
+	close(fd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* ended, not reaped yet: its thread, its connection, its end */
+	assert_int_equal(nc_engine_tls_streams(e), 1);
+	ended = count_fds();
+
+	/* the second reaps it: one stream held, as many fds as the first's,
+	 * and the caller's end */
+	pid = serve_tls(dup(lfd), dir, true);
+	if (nc_engine_container_attach(e, "abc", &fd, &err) != 0)
+		fail_msg("attach over %s: %s", url, err.text);
+	assert_int_equal(nc_engine_tls_streams(e), 1);
+	assert_int_equal(count_fds(), ended + 1);
+	assert_int_equal(read(fd, got, 6), 6);
+	/* freed while open: the caller's end reads EOF, the engine sees the close */
+	nc_engine_free(e);
+	assert_int_equal(read(fd, got, sizeof(got)), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fd);
+	close(lfd);
+	for (int i = 0; i < 3; i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, i == 0 ? "ca.pem" : i == 1 ? "cert.pem" : "key.pem");
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -313,6 +481,7 @@ int main(void)
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_connect_addrs),
 		cmocka_unit_test(test_attach_tcp),
+		cmocka_unit_test(test_attach_tls_reaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
