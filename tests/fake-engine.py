@@ -12,7 +12,7 @@ MODE is what every request gets:
   close       accept and close at once
   slow        HTTP 200 headers, then a JSON body one byte every 100 ms that
               never ends (a stream that is alive but never finishes)
-  old         /version says API 1.12 (older than netcheck supports)
+  old         /_ping and /version say API 1.12 (older than netcheck supports)
 Serves at most MAX_CONNECTIONS (default 20) connections and at most 60 s,
 then exits: bounded, like every loop in the test suite.
 """
@@ -65,7 +65,8 @@ def answer(conn, mode):
             pass
     elif mode == "old":
         body = b'{"Version":"1.0","ApiVersion":"1.12","MinAPIVersion":"1.12","Os":"linux"}'
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+        # /_ping's header and /version's body say the same
+        conn.sendall(b"HTTP/1.1 200 OK\r\nApi-Version: 1.12\r\nContent-Type: application/json\r\n"
                      b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
 
 

@@ -486,11 +486,14 @@ typedef struct nc_engine_survey {
 } nc_engine_survey_t;
 int nc_engine_survey(nc_engine_t *e, nc_engine_survey_t *s);
 /* nc_engine_negotiate() and nc_engine_survey() in one round: the reads go
- * with GET /version, unversioned (the engine answers them at its own API
- * version), so the run does not wait for /version first.  When the engine
- * is newer than NC_ENGINE_MAX_API those answers are dropped and the reads
- * sent again at the version agreed.  Returns as nc_engine_negotiate() (the
- * reads then answered as by nc_engine_survey()). */
+ * with GET /_ping, unversioned (the engine answers them at its own API
+ * version), so the run does not wait for the version first.  /_ping's
+ * headers give the API version, the engine's version and whether it is
+ * Podman; ret's other fields stay empty (but Docker Desktop's product
+ * name, from /info when asked).  An engine whose /_ping names no API
+ * version is asked /version, and one newer than NC_ENGINE_MAX_API gets the
+ * reads again at the version agreed.  Returns as nc_engine_negotiate()
+ * (the reads then answered as by nc_engine_survey()). */
 int nc_engine_negotiate_survey(nc_engine_t *e, nc_engine_version_t *ret, nc_engine_survey_t *s, nc_error_t *err);
 
 /* Swarm: GET /info's Swarm section, and GET /swarm on a manager. */

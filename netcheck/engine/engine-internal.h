@@ -76,16 +76,30 @@ int nc_engine_call_raw(nc_engine_t *e, const char *method, const char *path, con
  * outcome, as nc_engine_get_json() would have given it.  Returns 0, or
  * -EINVAL (n is 0 or above NC_ENGINE_MAX_BATCH) or -ENOMEM for the batch. */
 #define NC_ENGINE_MAX_BATCH 8
+/* What GET /_ping says in its headers (its body is "OK"): the engine's
+ * API version, its name and version ("Docker/20.10.24 (linux)",
+ * "Libpod/4.3.1 (linux)"), and whether it is Podman. */
+typedef struct nc_engine_ping {
+	char api_version[16]; /* Api-Version; "" when the engine sent none */
+	char server[128];     /* Server; "" when none */
+	bool libpod;          /* a Libpod-Api-Version header */
+} nc_engine_ping_t;
 typedef struct nc_engine_get {
-	const char *path; /* borrowed: the path without the /vX.Y prefix */
-	json_t *json;     /* out: new, NULL unless result is 0 */
-	int result;       /* out: 0 or a negative errno */
-	nc_error_t err;   /* out: why, when result < 0 */
+	const char *path;        /* borrowed: the path without the /vX.Y prefix */
+	nc_engine_ping_t *ping;  /* borrowed, NULL: else the answer's headers go here and its body is no JSON */
+	json_t *json;            /* out: new, NULL unless result is 0 (and always NULL for a ping) */
+	int result;              /* out: 0 or a negative errno */
+	nc_error_t err;          /* out: why, when result < 0 */
 } nc_engine_get_t;
 int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n);
 /* /version's answer (j: borrowed, may be NULL) into ret, and the API
  * version every later call uses (engine.c): 0, NC_EPROTO, -ENOTSUP. */
 int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t *ret, nc_error_t *err);
+/* The same from /_ping's headers: the API version agreed as from
+ * /version; ret's version and podman from Server and Libpod-Api-Version,
+ * the rest empty.  -ENODATA when the engine named no API version there
+ * (then /version must be asked). */
+int nc_engine_take_ping(nc_engine_t *e, const nc_engine_ping_t *p, nc_engine_version_t *ret, nc_error_t *err);
 /* The negotiated API version as a number (141), 0 before negotiation. */
 int nc_engine_api(const nc_engine_t *e);
 /* http(s)://host:port the engine is reached at.  returns: borrowed, valid until nc_engine_free() */

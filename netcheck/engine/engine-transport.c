@@ -497,6 +497,19 @@ static int body_json(nc_engine_t *e, const char *method, const char *path, nc_en
 	return r;
 }
 
+/* The headers of a /_ping answer on h (its transfer done). */
+static void read_ping(CURL *h, nc_engine_ping_t *p)
+{
+	struct curl_header *hh;
+
+	memset(p, 0, sizeof(*p));
+	if (curl_easy_header(h, "Api-Version", 0, CURLH_HEADER, -1, &hh) == CURLHE_OK)
+		snprintf(p->api_version, sizeof(p->api_version), "%s", hh->value);
+	if (curl_easy_header(h, "Server", 0, CURLH_HEADER, -1, &hh) == CURLHE_OK)
+		snprintf(p->server, sizeof(p->server), "%s", hh->value);
+	p->libpod = curl_easy_header(h, "Libpod-Api-Version", 0, CURLH_HEADER, -1, &hh) == CURLHE_OK;
+}
+
 int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n)
 {
 	struct xfer *x;
@@ -529,9 +542,13 @@ int nc_engine_get_all(nc_engine_t *e, nc_engine_get_t *gets, size_t n)
 
 		if (g->result == 0)
 			g->result = xfer_finish(e, &x[i], "GET", g->path, &b, &g->err);
-		if (g->result == 0)
+		if (g->result == 0 && g->ping != NULL) {
+			read_ping(x[i].h, g->ping);
+			free(b.data);
+		} else if (g->result == 0) {
 			g->result = body_json(e, "GET", g->path, &b, &g->json, &g->err);
-		if (g->result == 0 && g->json == NULL)
+		}
+		if (g->result == 0 && g->json == NULL && g->ping == NULL)
 			g->result = nc_error_set(&g->err, NC_EPROTO, "engine answered GET %s with nothing", g->path);
 		curl_slist_free_all(x[i].headers);
 		free(x[i].b.data);

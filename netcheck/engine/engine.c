@@ -247,16 +247,11 @@ const char *nc_engine_product(const nc_engine_version_t *v)
 	return v->podman ? "Podman Engine" : v->platform_name[0] ? v->platform_name : "Docker Engine";
 }
 
-int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t *ret, nc_error_t *err)
+/* The API version every later call uses, from the engine's own (ret's). */
+static int agree_api(nc_engine_t *e, const nc_engine_version_t *ret, nc_error_t *err)
 {
-	int r, have;
+	int have = nc_engine_api_number(ret->api_version);
 
-	if (j == NULL)
-		return nc_error_set(err, NC_EPROTO, "engine at %s answered /version with nothing", e->url);
-	r = nc_engine_parse_version(j, ret, err);
-	if (r < 0)
-		return r;
-	have = nc_engine_api_number(ret->api_version);
 	if (have < 0)
 		return nc_error_set(err, NC_EPROTO, "engine at %s reports a malformed API version '%s'", e->url,
 				    ret->api_version);
@@ -268,6 +263,31 @@ int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t 
 	else
 		copy_str(e->api_version, sizeof(e->api_version), ret->api_version);
 	return 0;
+}
+
+int nc_engine_take_version(nc_engine_t *e, const json_t *j, nc_engine_version_t *ret, nc_error_t *err)
+{
+	int r;
+
+	if (j == NULL)
+		return nc_error_set(err, NC_EPROTO, "engine at %s answered /version with nothing", e->url);
+	r = nc_engine_parse_version(j, ret, err);
+	return r < 0 ? r : agree_api(e, ret, err);
+}
+
+int nc_engine_take_ping(nc_engine_t *e, const nc_engine_ping_t *p, nc_engine_version_t *ret, nc_error_t *err)
+{
+	const char *slash = strchr(p->server, '/');
+
+	memset(ret, 0, sizeof(*ret));
+	if (p->api_version[0] == '\0')
+		return nc_error_set(err, -ENODATA, "engine at %s named no API version in its /_ping answer", e->url);
+	copy_str(ret->api_version, sizeof(ret->api_version), p->api_version);
+	/* "Docker/20.10.24+dfsg1 (linux)": the version is what follows the name */
+	if (slash != NULL)
+		snprintf(ret->version, sizeof(ret->version), "%.*s", (int)strcspn(slash + 1, " "), slash + 1);
+	ret->podman = p->libpod || strncmp(p->server, "Libpod/", 7) == 0;
+	return agree_api(e, ret, err);
 }
 
 int nc_engine_clone(const nc_engine_t *e, nc_engine_t **ret, nc_error_t *err)

@@ -1943,42 +1943,99 @@ static void test_fake_survey(void **state)
 	fake_finish(NC_ARRAY_SIZE(answers));
 }
 
-/* nc_engine_negotiate_survey() against answers (n): /info read, and the
- * API version then in use. */
-static int negotiate_survey(canned_t *answers, size_t n, nc_engine_survey_t *sv)
+/* A /_ping answer: "OK", and what the engine says of itself in headers
+ * (api, server, libpod: NULL for none). */
+static canned_t ping_answer(size_t slot, const char *api, const char *server, const char *libpod)
 {
-	nc_engine_version_t v;
+	char heads[256] = "";
+	int n;
+
+	if (api != NULL)
+		snprintf(heads + strlen(heads), sizeof(heads) - strlen(heads), "Api-Version: %s\r\n", api);
+	if (server != NULL)
+		snprintf(heads + strlen(heads), sizeof(heads) - strlen(heads), "Server: %s\r\n", server);
+	if (libpod != NULL)
+		snprintf(heads + strlen(heads), sizeof(heads) - strlen(heads), "Libpod-Api-Version: %s\r\n", libpod);
+	n = snprintf(response_pool[slot], sizeof(response_pool[slot]),
+		     "HTTP/1.1 200 OK\r\n%sContent-Type: text/plain; charset=utf-8\r\nContent-Length: 2\r\n"
+		     "Connection: close\r\n\r\nOK",
+		     heads);
+	assert_true(n > 0 && (size_t)n < sizeof(response_pool[slot]));
+	return (canned_t){ .mode = ANSWER_SEND, .bytes = response_pool[slot], .len = (size_t)n };
+}
+
+/* nc_engine_negotiate_survey() against answers (n): /info read, what the
+ * engine said of itself (*v), and the API version then in use. */
+static int negotiate_survey(canned_t *answers, size_t n, nc_engine_survey_t *sv, nc_engine_version_t *v)
+{
 	nc_error_t err = { "" };
 	nc_engine_t *e;
 	int api;
 
 	fake_start(answers, n);
 	e = fake_engine_new(2000);
-	assert_int_equal(nc_engine_negotiate_survey(e, &v, sv, &err), 0);
+	assert_int_equal(nc_engine_negotiate_survey(e, v, sv, &err), 0);
 	assert_int_equal(sv->info_result, 0);
-	assert_string_equal(sv->info.operating_system, "Debian GNU/Linux 12 (bookworm)");
 	api = nc_engine_api(e);
 	nc_engine_free(e);
 	fake_finish(n);
 	return api;
 }
 
-/* The survey with /version, unversioned: an engine no newer than netcheck
- * answers it at the version agreed, in one round. */
+/* The survey with /_ping, unversioned: an engine no newer than netcheck
+ * answers it at the version agreed, in one round, and no /version is
+ * asked (dockerd runs runc and docker-init for it). */
 static void test_fake_negotiate_survey(void **state)
 {
 	canned_t answers[] = {
-		when(fixture_answer(0, "docker-20.10-version.json"), "GET /version "),
+		when(ping_answer(0, "1.41", "Docker/20.10.24+dfsg1 (linux)", NULL), "GET /_ping "),
 		when(fixture_answer(1, "docker-20.10-info.json"), "GET /info "),
 		when(http_answer(2, "404 Not Found", "{\"message\":\"No such image: x:1\"}"), "GET /images/x%3A1/json "),
 	};
 	nc_engine_survey_t sv = { .want_info = true, .image = "x:1" };
+	nc_engine_version_t v;
 	(void)state;
 
-	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv), 141);
+	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv, &v), 141);
+	assert_string_equal(sv.info.operating_system, "Debian GNU/Linux 12 (bookworm)");
+	assert_string_equal(v.api_version, "1.41");
+	assert_string_equal(v.version, "20.10.24+dfsg1");
+	assert_false(v.podman);
+	assert_string_equal(nc_engine_product(&v), "Docker Engine");
 	assert_int_equal(sv.image_result, 0);
-	for (size_t i = 0; i < NC_ARRAY_SIZE(answers); i++)
+	for (size_t i = 0; i < NC_ARRAY_SIZE(answers); i++) {
 		assert_null(strstr(fake.requests[i], "/v1."));
+		assert_null(strstr(fake.requests[i], "/version"));
+	}
+}
+
+/* Podman says so in /_ping's headers; Docker Desktop in /info's system name. */
+static void test_fake_negotiate_survey_products(void **state)
+{
+	canned_t podman[] = {
+		when(ping_answer(0, "1.41", "Libpod/4.3.1 (linux)", "4.3.1"), "GET /_ping "),
+		when(fixture_answer(1, "podman-4.3-rootless-info.json"), "GET /info "),
+	};
+	canned_t desktop[] = {
+		/* slots of their own: both lists are made before either is used */
+		when(ping_answer(2, "1.43", "Docker/24.0.6 (linux)", NULL), "GET /_ping "),
+		when(http_answer(3, "200 OK", "{\"OperatingSystem\":\"Docker Desktop\",\"SecurityOptions\":[]}"),
+		     "GET /info "),
+	};
+	nc_engine_survey_t sv = { .want_info = true };
+	nc_engine_version_t v;
+	(void)state;
+
+	assert_int_equal(negotiate_survey(podman, NC_ARRAY_SIZE(podman), &sv, &v), 141);
+	assert_true(v.podman);
+	assert_string_equal(v.version, "4.3.1");
+	assert_string_equal(nc_engine_product(&v), "Podman Engine");
+	assert_true(sv.info.rootless);
+	sv = (nc_engine_survey_t){ .want_info = true };
+	assert_int_equal(negotiate_survey(desktop, NC_ARRAY_SIZE(desktop), &sv, &v),
+			 nc_engine_api_number(NC_ENGINE_MAX_API) < 143 ? nc_engine_api_number(NC_ENGINE_MAX_API) : 143);
+	assert_false(v.podman);
+	assert_string_equal(nc_engine_product(&v), "Docker Desktop");
 }
 
 /* An engine newer than netcheck: the unversioned answers are dropped, the
@@ -1986,14 +2043,36 @@ static void test_fake_negotiate_survey(void **state)
 static void test_fake_negotiate_survey_newer(void **state)
 {
 	canned_t answers[] = {
-		when(http_answer(0, "200 OK", "{\"ApiVersion\":\"1.99\",\"Version\":\"99.0\"}"), "GET /version "),
+		when(ping_answer(0, "1.99", "Docker/99.0 (linux)", NULL), "GET /_ping "),
 		when(http_answer(1, "200 OK", "{}"), "GET /info "),
 		when(fixture_answer(2, "docker-20.10-info.json"), "GET /v" NC_ENGINE_MAX_API "/info "),
 	};
 	nc_engine_survey_t sv = { .want_info = true };
+	nc_engine_version_t v;
 	(void)state;
 
-	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv), nc_engine_api_number(NC_ENGINE_MAX_API));
+	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv, &v),
+			 nc_engine_api_number(NC_ENGINE_MAX_API));
+	assert_string_equal(sv.info.operating_system, "Debian GNU/Linux 12 (bookworm)");
+}
+
+/* A /_ping that names no API version (an older engine, a proxy in
+ * between): /version says it, and the reads are sent again at it. */
+static void test_fake_negotiate_survey_no_ping_version(void **state)
+{
+	canned_t answers[] = {
+		when(ping_answer(0, NULL, NULL, NULL), "GET /_ping "),
+		when(http_answer(1, "200 OK", "{}"), "GET /info "),
+		when(fixture_answer(2, "docker-20.10-version.json"), "GET /version "),
+		when(fixture_answer(3, "docker-20.10-info.json"), "GET /v1.41/info "),
+	};
+	nc_engine_survey_t sv = { .want_info = true };
+	nc_engine_version_t v;
+	(void)state;
+
+	assert_int_equal(negotiate_survey(answers, NC_ARRAY_SIZE(answers), &sv, &v), 141);
+	assert_string_equal(sv.info.operating_system, "Debian GNU/Linux 12 (bookworm)");
+	assert_string_equal(v.version, "20.10.24+dfsg1");
 }
 
 static void test_fake_swarm(void **state)
@@ -2095,6 +2174,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_fake_survey, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_negotiate_survey, teardown_fake),
 		cmocka_unit_test_teardown(test_fake_negotiate_survey_newer, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_negotiate_survey_products, teardown_fake),
+		cmocka_unit_test_teardown(test_fake_negotiate_survey_no_ping_version, teardown_fake),
 	};
 
 	json_set_alloc_funcs(json_test_malloc, json_test_free);
