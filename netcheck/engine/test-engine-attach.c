@@ -377,6 +377,7 @@ static pid_t serve_tls(int lfd, const char *dir, bool hold)
 		close(lfd);
 		return pid;
 	}
+	alarm(10); /* a test that failed before it connected or closed leaves no child behind */
 	ctx = SSL_CTX_new(TLS_server_method());
 	snprintf(path, sizeof(path), "%s/cert.pem", dir);
 	if (ctx == NULL || SSL_CTX_use_certificate_file(ctx, path, SSL_FILETYPE_PEM) != 1)
@@ -412,12 +413,38 @@ static int count_fds(void)
 	return n;
 }
 
+/* The certificates' folder: made before the test, removed after it
+ * whether it passed or failed. */
+static char tls_dir[] = "/tmp/nc-tls-test-XXXXXX";
+
+static int setup_tls(void **state)
+{
+	if (mkdtemp(tls_dir) == NULL)
+		return -1;
+	make_certs(tls_dir);
+	*state = tls_dir;
+	return 0;
+}
+
+static int teardown_tls(void **state)
+{
+	static const char *const files[] = { "ca.pem", "cert.pem", "key.pem" };
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", (const char *)*state, files[i]);
+		unlink(path);
+	}
+	return rmdir(*state);
+}
+
 /* A stream the engine closed is reaped at the next attach: its thread
  * joined, its connection and its end of the socketpair closed (a watch
  * attaches again and again); nc_engine_free() ends the one still open. */
 static void test_attach_tls_reaped(void **state)
 {
-	char dir[] = "/tmp/nc-tls-test-XXXXXX", url[64], got[16];
+	const char *dir = *state;
+	char url[64], got[16];
 	nc_engine_options_t opt = { .timeout_ms = 5000, .connect_timeout_ms = 5000, .tls_verify = true };
 	struct sockaddr_in sin;
 	nc_engine_t *e = NULL;
@@ -427,9 +454,6 @@ static void test_attach_tls_reaped(void **state)
 	pid_t pid;
 	ssize_t n;
 
-	(void)state;
-	assert_non_null(mkdtemp(dir));
-	make_certs(dir);
 	opt.cert_path = dir;
 	lfd = tcp_listener(2, &sin);
 	snprintf(url, sizeof(url), "https://127.0.0.1:%u", ntohs(sin.sin_port));
@@ -465,13 +489,6 @@ static void test_attach_tls_reaped(void **state)
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	close(fd);
 	close(lfd);
-	for (int i = 0; i < 3; i++) {
-		char path[256];
-
-		snprintf(path, sizeof(path), "%s/%s", dir, i == 0 ? "ca.pem" : i == 1 ? "cert.pem" : "key.pem");
-		unlink(path);
-	}
-	rmdir(dir);
 }
 
 int main(void)
@@ -481,7 +498,7 @@ int main(void)
 		cmocka_unit_test(test_attach),
 		cmocka_unit_test(test_connect_addrs),
 		cmocka_unit_test(test_attach_tcp),
-		cmocka_unit_test(test_attach_tls_reaped),
+		cmocka_unit_test_setup_teardown(test_attach_tls_reaped, setup_tls, teardown_tls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
