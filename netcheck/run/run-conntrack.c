@@ -81,7 +81,9 @@ void nc_run_conntrack_lookup(run_state_t *s)
 {
 	struct run_conntrack *c = s->conntrack;
 
-	if (!nc_run_witness_enabled(s) || (c != NULL && c->pending))
+	/* interrupted: the cycle ends without its facts; nothing is queued
+	 * that the end would have to wait for */
+	if (!nc_run_witness_enabled(s) || nc_run_interrupted(s) || (c != NULL && c->pending))
 		return;
 	if (c == NULL && (c = s->conntrack = calloc(1, sizeof(*c))) == NULL)
 		return;
@@ -131,7 +133,7 @@ void nc_run_conntrack_record(run_state_t *s)
 
 	if (c == NULL)
 		return;
-	(void)nc_run_loop_until(s, nc_run_flag_clear, &c->pending, NC_RUN_JOB_WAIT_MS, false);
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &c->pending, NC_RUN_JOB_WAIT_MS, true);
 	for (size_t i = 0; i < c->n && !c->pending; i++) {
 		nc_path_t *p = nc_result_path(s->result, c->path[i]);
 

@@ -214,10 +214,12 @@ static void table_removed(nc_trace_t *t, int status, void *data)
 	w->remove_pending = false;
 }
 
-/* Waits (outside the loop's callbacks) for the ruleset read on the pool. */
+/* Waits (outside the loop's callbacks) for the ruleset read on the pool;
+ * a signal ends the wait at once: the read goes on, its rules unused
+ * (teardown waits for it, as libuv's pool must end before the process). */
 static void wait_rules(run_state_t *s, struct run_witness *w)
 {
-	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->rules_pending, NC_RUN_JOB_WAIT_MS, false);
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->rules_pending, NC_RUN_JOB_WAIT_MS, true);
 }
 
 void nc_run_witness_start(run_state_t *s)
@@ -230,7 +232,11 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	/* the program has loaded on the pool meanwhile; wait for its callback
 	 * (the probes have not started: only capture reads on the loop) */
-	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->loading, NC_RUN_JOB_WAIT_MS, false);
+	(void)nc_run_loop_until(s, nc_run_flag_clear, &w->loading, NC_RUN_JOB_WAIT_MS, true);
+	/* interrupted: the probes are cancelled, nothing is worth tracing,
+	 * and nothing more is started that the end would wait for */
+	if (nc_run_interrupted(s))
+		return;
 	plan_flows(s, w);
 	if (w->n_flows == 0)
 		return;
@@ -446,6 +452,8 @@ void nc_run_witness_name_rules(run_state_t *s)
 	if (w == NULL || !w->collected)
 		return;
 	wait_rules(s, w);
+	if (w->rules_pending) /* interrupted, or never back: the read still writes w->rules */
+		return;
 	for (size_t i = 0; i < NC_MAX_PATHS; i++)
 		name_rule(w, i, &w->traced[i]);
 	/* the rules' text is copied: the listing can go */

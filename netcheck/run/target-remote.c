@@ -216,7 +216,9 @@ void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_co
 	uint64_t start = uv_hrtime();
 	int r;
 
-	if (rc->ns.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET ||
+	/* interrupted: no new read (it cannot be cut short, and the cycle
+	 * ends anyway) */
+	if (nc_run_interrupted(s) || rc->ns.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET ||
 	    !nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
 		return;
 	nc_run_progress(s, "reading the firewall ruleset");

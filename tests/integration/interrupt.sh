@@ -67,4 +67,68 @@ for i in $(seq 0 49); do
 done
 images_after=$(api GET /images/json | $PY -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin) if not i.get("RepoTags") or i["RepoTags"]==["<none>:<none>"]))')
 expect_eq "untagged images left" "$images_after" "$images_before"
+
+# watch, SIGINT in the middle of a cycle.  A cycle reads the ruleset twice
+# (the firewall walk for published-remote, then the rules' text for the
+# trace), neither of which can be cut short; a filler table of 40000 rules
+# in a chain no hook calls (it matches no packet) makes each read take
+# seconds.  SIGINT lands 0.2 s into a cycle, during the first read: the
+# watch must end once that read is back -- not start the second, not wait
+# for the rest of the cycle -- so it exits well before a cycle's length
+# (without that: 0.7-1.1 cycles; with it: about 0.45), with nothing of
+# the run left.
+command -v nft >/dev/null || prerequisite_missing "nft (for the watch part)"
+filler=netcheck_test_filler_$$
+WATCH_PID=
+watch_cleanup() {
+	if [ -n "$WATCH_PID" ] && kill -0 "$WATCH_PID" 2>/dev/null; then
+		kill -TERM "$WATCH_PID" 2>/dev/null || true
+		wait "$WATCH_PID" 2>/dev/null || true
+	fi
+	nft delete table inet "$filler" 2>/dev/null || true
+	rm -rf "$TMP"
+}
+trap watch_cleanup EXIT
+$PY - "$filler" >"$TMP/filler.nft" <<'PYEOF'
+import sys
+print("table inet %s {\n chain filler {" % sys.argv[1])
+for i in range(40000):
+    print("  ip saddr 10.%d.%d.1 tcp dport %d counter" % ((i >> 8) & 255, i & 255, 1000 + i % 50000))
+print(" }\n}")
+PYEOF
+nft -f "$TMP/filler.nft" || fail "cannot add the filler table"
+"$NETCHECK" watch --interval 1s --listen 127.0.0.1:0 --json "$TMP/w.ndjson" >/dev/null 2>"$TMP/watch.err" &
+WATCH_PID=$!
+# a cycle lasts more than the interval: the next one starts as soon as a line is out
+two_lines() { [ -s "$TMP/w.ndjson" ] && [ "$(wc -l <"$TMP/w.ndjson")" -ge 2 ]; }
+for _ in $(seq 1 1800); do
+	two_lines && break
+	kill -0 "$WATCH_PID" 2>/dev/null || fail "watch exited: $(tail -3 "$TMP/watch.err")"
+	sleep 0.05
+done
+two_lines || fail "watch wrote no second line in 90 s"
+sleep 0.2
+cycle_ms=$(tail -n 1 "$TMP/w.ndjson" | $PY -c 'import json,sys; print(int(json.load(sys.stdin)["duration_seconds"] * 1000))')
+target=$(tail -n 1 "$TMP/w.ndjson" | $PY -c 'import json,sys; print(json.load(sys.stdin)["target"])')
+t0=$(date +%s%N)
+kill -INT "$WATCH_PID"
+rc=0
+( sleep 60; kill -KILL "$WATCH_PID" 2>/dev/null ) &
+killer=$!
+wait "$WATCH_PID" || rc=$?
+took_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+kill "$killer" 2>/dev/null || true
+wait "$killer" 2>/dev/null || true
+pid=$WATCH_PID
+WATCH_PID=
+note "watch: a cycle of $cycle_ms ms with the filler ruleset; SIGINT 0.2 s into the next, exit after $took_ms ms"
+expect_eq "watch SIGINT mid-cycle exit" "$rc" 130
+[ "$cycle_ms" -ge 2000 ] || fail "the filler ruleset made a cycle of only $cycle_ms ms: too short to tell a cut cycle from a whole one"
+[ "$took_ms" -lt $(( cycle_ms * 62 / 100 )) ] ||
+	fail "watch took $took_ms ms to end after SIGINT, against a cycle of $cycle_ms ms: the cycle ran on"
+grep -q "interrupted; the test container was removed" "$TMP/watch.err" || fail "watch's stderr says $(tail -3 "$TMP/watch.err")"
+expect_eq "watch: containers left" "$(labelled_containers)" "$before"
+expect_eq "watch: container $target left" "$(docker ps -aq --filter "name=^/$target\$")" ""
+ip netns list | grep -q "${target#netcheck-}" && fail "netns of ${target#netcheck-} left"
+nft list tables | grep -q "netcheck_trace_${pid}_" && fail "trace table of pid $pid left"
 echo "PASS interrupt"
