@@ -49,9 +49,11 @@ int nc_report_text(const nc_result_t *r, const nc_report_options_t *opt, FILE *o
 /* returns: new json_t (jansson), caller decref's; NULL on ENOMEM */
 json_t *nc_report_json(const nc_result_t *r);
 
-/* One path as the JSON document's "paths" hold it (watch's NDJSON lines
- * too).  returns: new json_t, caller decref's; NULL on ENOMEM */
-json_t *nc_report_json_path(const nc_path_t *p);
+/* One path as the JSON document's "paths" hold it.  packets: with its
+ * packet list (up to 512 objects a path); false leaves the key out and
+ * builds none (watch's NDJSON lines, one a cycle).  returns: new json_t,
+ * caller decref's; NULL on ENOMEM */
+json_t *nc_report_json_path(const nc_path_t *p, bool packets);
 
 /* Writes nc_report_json(r) to out (borrowed): pretty, indent 2, trailing
  * newline.  Returns 0, -ENOMEM, or -EIO on a write error. */

@@ -286,7 +286,7 @@ static json_t *arrival_json(const nc_path_t *p)
 			 jendpoint(&p->peer_seen, true), "via", via != NULL ? json_string(via) : json_null());
 }
 
-json_t *nc_report_json_path(const nc_path_t *p)
+json_t *nc_report_json_path(const nc_path_t *p, bool packets)
 {
 	bool with_port = nc_report_path_has_ports(p);
 	json_t *o = json_object(), *arr = NULL;
@@ -320,12 +320,14 @@ json_t *nc_report_json_path(const nc_path_t *p)
 		APPEND(arr, hop_json(&p->hops[i], with_port));
 	SET_TAKE(o, "evidence", arr);
 
-	arr = json_array();
-	if (arr == NULL)
-		goto fail;
-	for (size_t i = 0; i < p->n_packets; i++)
-		APPEND(arr, packet_json(&p->packets[i]));
-	SET_TAKE(o, "packets", arr);
+	if (packets) {
+		arr = json_array();
+		if (arr == NULL)
+			goto fail;
+		for (size_t i = 0; i < p->n_packets; i++)
+			APPEND(arr, packet_json(&p->packets[i]));
+		SET_TAKE(o, "packets", arr);
+	}
 	SET(o, "http_status", p->http_status > 0 ? json_integer(p->http_status) : json_null());
 	SET(o, "banner", JSTR_OR_NULL(p->banner));
 	if (nc_path_kind_from_container(p->kind))

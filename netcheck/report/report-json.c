@@ -352,7 +352,7 @@ json_t *nc_report_json(const nc_result_t *r)
 
 		if (p->expected)
 			as_expected++;
-		APPEND(paths, nc_report_json_path(p));
+		APPEND(paths, nc_report_json_path(p, true));
 	}
 	if (nc_result_swarm_const(r)->active)
 		SET(o, "swarm", swarm_json(r, paths));

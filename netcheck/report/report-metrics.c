@@ -309,12 +309,11 @@ char *nc_metrics_cycle_json(const nc_result_t *r, uint64_t cycle, double unix_ti
 		const nc_path_t *p = nc_result_path_const(r, i);
 		double lat = path_latency(p);
 		/* the JSON report's own path object, so one schema reads both; its
-		 * packet list (up to 512 a path, -v's) stays out of a line a cycle */
-		json_t *o = nc_report_json_path(p);
+		 * packet list (up to 512 a path, -v's) is not built for a line a cycle */
+		json_t *o = nc_report_json_path(p, false);
 
 		if (o == NULL)
 			goto out;
-		json_object_del(o, "packets");
 		json_object_set_new(o, "latency_seconds",
 				    p->verdict == NC_VERDICT_REACHABLE && lat >= 0 ? json_real(lat) : json_null());
 		json_array_append_new(paths, o);

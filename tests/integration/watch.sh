@@ -9,6 +9,7 @@
 #     state-change line, failures counted and scraped), a new container
 #     (a new id) is made and its paths are up again, the counters go on
 #     (the /metrics server and its counts survive the re-creation)
+#   - every NDJSON line has the keys docs/monitoring.md's tables list
 #   - SIGTERM: exit 143; no container, netns or nft table of the run left
 #   - Prometheus stopped by the pid this test started, its files removed
 # Every wait is bounded.
@@ -153,6 +154,10 @@ expect_eq "counter resets" "$(query 'resets(netcheck_cycles_total[5m])' | awk '{
 c2=$(cycles)
 [ "$c2" -gt "$before_kill" ] || fail "netcheck_cycles_total went from $before_kill to $c2"
 note "after the kill: $target1 -> $target2, $(query 'netcheck_path_failures_total{path="direct-tcp"}')"
+
+# every line as docs/monitoring.md's tables say, a container-exited diagnosis among them
+$PY "$NC_SRC/tests/check-watch-line.py" "$NC_SRC/docs/monitoring.md" "$TMP/w.ndjson" --want-diagnosis >&2 ||
+	fail "the NDJSON lines are not as docs/monitoring.md says"
 
 # SIGTERM: 143, and nothing of either container's run left
 rc=0
