@@ -110,6 +110,13 @@ typedef enum nc_not_sent {
  * nc_expect_evaluate()); one that this host or netcheck cannot try proves
  * nothing (skipped). */
 void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* --swarm: whether node (borrowed; the model's record of it and its task)
+ * keeps p from being sent: the node not ready or not active, no task, a
+ * task not running, no port or address.  If so p is not sent (unreachable,
+ * as an exited container's path) with a task-down diagnosis that names the
+ * task's state and the engine's error, observed from the engine; role
+ * names the node in the words ("node", "source node"). */
+bool nc_classify_task_down(nc_path_t *p, const nc_node_t *node, const char *role);
 /* Whether p was not sent for the target's own configuration (a port not
  * published -- or dropped by an internal network --, no network): skipped,
  * and its diagnosis is a finding. */

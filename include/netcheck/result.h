@@ -118,6 +118,7 @@ typedef enum nc_diag_code {
 	NC_DIAG_NO_NETWORK,                 /* --network none: the container has no interface but lo */
 	NC_DIAG_HOST_NOT_REACHED,           /* host.docker.internal resolved, no connection arrived at netcheck's listener */
 	NC_DIAG_OTHER_CONTAINER_ANSWERED,   /* a published path reached another container (the same host port on another address) */
+	NC_DIAG_TASK_DOWN,                  /* swarm: the node's task is not running (its state, the engine's error), or the node has none */
 	NC_DIAG_COUNT,
 } nc_diag_code_t;
 

@@ -101,6 +101,7 @@ static const char *const diag_names[NC_DIAG_COUNT] = {
 	[NC_DIAG_NO_NETWORK] = "no-network",
 	[NC_DIAG_HOST_NOT_REACHED] = "host-not-reached",
 	[NC_DIAG_OTHER_CONTAINER_ANSWERED] = "other-container-answered",
+	[NC_DIAG_TASK_DOWN] = "task-down",
 };
 
 static const char *const obs_source_names[NC_OBS_SOURCE_COUNT] = {
@@ -165,6 +166,8 @@ static const char *const diag_meanings[NC_DIAG_COUNT] = {
 	[NC_DIAG_OTHER_CONTAINER_ANSWERED] = ("the path reached another container, not this one: the engine publishes "
 					      "the same host port on the address dialled for it (host ports are "
 					      "allocated per address), and the kernel's DNAT sent the connection there"),
+	[NC_DIAG_TASK_DOWN] = ("swarm: the node's task of netcheck's service is not running (its state and the "
+			       "engine's error are named), or the node is down, drained or got no task"),
 };
 
 static const char *const point_kind_names[NC_POINT_KIND_COUNT] = {

@@ -219,6 +219,39 @@ void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
 		nc_path_diagnose(p, NC_DIAG_NO_NETWORK, NULL, "the container runs with --network none");
 }
 
+bool nc_classify_task_down(nc_path_t *p, const nc_node_t *node, const char *role)
+{
+	const char *hint = "docker service ps SERVICE --no-trunc names each task's state and error";
+
+	if (strcmp(node->state, "ready") != 0) {
+		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->name, node->state);
+		hint = "docker node ls: bring the node's engine back, or remove the node";
+	} else if (strcmp(node->availability, "active") != 0) {
+		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->name,
+				   node->availability);
+		hint = "docker node update --availability active NODE";
+	} else if (node->task_id[0] == '\0') {
+		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->name);
+	} else if (strcmp(node->task_state, "running") != 0) {
+		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->name, node->task_state,
+				   node->task_error[0] ? ": " : "", node->task_error);
+	} else if (node->host_port == 0 || node->address.family == 0) {
+		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->name);
+	} else {
+		return false;
+	}
+	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
+	/* the detail says it with the engine's words: the diagnosis is it */
+	nc_path_diagnose(p, NC_DIAG_TASK_DOWN, hint, "%s", p->detail + (strncmp(p->detail, "not sent: ", 10) == 0 ? 10 : 0));
+	if (node->task_id[0] != '\0')
+		(void)nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "task %.12s on node %.100s: %s%s%.150s", node->task_id,
+					 node->name, node->task_state, node->task_error[0] ? ": " : "", node->task_error);
+	else
+		(void)nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "node %.100s: %s, %s, no task", node->name,
+					 node->state, node->availability);
+	return true;
+}
+
 bool nc_classify_unsent_finding(const nc_path_t *p)
 {
 	nc_diag_code_t c = p->diagnosis.code;

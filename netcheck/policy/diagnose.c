@@ -715,8 +715,11 @@ void nc_classify_diagnose(nc_path_t *p, const nc_environment_t *env, const nc_di
 			p->diagnosis = said;
 		return;
 	}
-	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE)
-		return; /* not sent: a reason set when it was decided stays */
+	/* not sent: a reason set when it was decided stays (a swarm task
+	 * down: from the model's node record, nc_classify_task_down()) */
+	if (p->verdict == NC_VERDICT_SKIPPED || p->verdict == NC_VERDICT_UNROUTABLE ||
+	    (!p->sent && p->diagnosis.code == NC_DIAG_TASK_DOWN))
+		return;
 	nc_diagnosis_clear(&p->diagnosis);
 	if (p->verdict == NC_VERDICT_REACHABLE) {
 		diagnose_reachable(p, f);

@@ -916,6 +916,65 @@ static void test_unsent_finding(void **state)
 	nc_result_free(r);
 }
 
+/* --swarm: a node whose task the engine rejected, as the run recorded it
+ * (a real `docker service ps --no-trunc` error), and a drained node with
+ * no task: not sent, unreachable, and said as task-down from the node's
+ * record -- counted as an exited container's path (the diagnosis is the
+ * reason, exit 1), and kept through the classify stage's diagnosis. */
+static void test_task_down(void **state)
+{
+	nc_result_t *r = nc_result_new();
+	nc_node_t rejected = { .state = "ready", .availability = "active", .task_id = "x7k2m9q4w1e8r5t3y6u0",
+			       .task_state = "rejected",
+			       .task_error = "No such image: sha256:5e1f0c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f",
+			       .host_port = 0 };
+	nc_node_t drained = { .state = "ready", .availability = "drain" };
+	nc_node_t fine = { .state = "ready", .availability = "active", .task_id = "t1", .task_state = "running",
+			   .host_port = 31000, .address = ep_("10.0.0.3", 0) };
+	nc_path_t *p, *q, *ok;
+
+	(void)state;
+	assert_non_null(r);
+	snprintf(rejected.name, sizeof(rejected.name), "worker-1");
+	snprintf(drained.name, sizeof(drained.name), "worker-2");
+	snprintf(fine.name, sizeof(fine.name), "manager");
+	p = failed_path(r, NC_PATH_PUBLISHED_NODE, NC_VERDICT_REACHABLE, 80);
+	q = failed_path(r, NC_PATH_TASK_TO_TASK, NC_VERDICT_REACHABLE, 80);
+	ok = failed_path(r, NC_PATH_PUBLISHED_NODE, NC_VERDICT_REACHABLE, 80);
+	ok->sent = true;
+	ok->expected = true;
+	assert_true(nc_classify_task_down(p, &rejected, "node"));
+	assert_true(nc_classify_task_down(q, &drained, "node"));
+	assert_false(nc_classify_task_down(ok, &fine, "node"));
+	assert_int_equal(ok->diagnosis.code, NC_DIAG_NONE);
+
+	assert_false(p->sent);
+	assert_int_equal(p->verdict, NC_VERDICT_UNREACHABLE);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_TASK_DOWN);
+	assert_non_null(strstr(p->diagnosis.detail, "worker-1"));
+	assert_non_null(strstr(p->diagnosis.detail, "rejected: No such image: sha256:5e1f"));
+	assert_int_equal(p->diagnosis.n_observed, 1);
+	assert_int_equal(p->diagnosis.observed[0].source, NC_OBS_ENGINE);
+	assert_non_null(strstr(p->diagnosis.observed[0].text, "task x7k2m9q4w1e8 on node worker-1: rejected: No such image"));
+	assert_int_equal(q->diagnosis.code, NC_DIAG_TASK_DOWN);
+	assert_non_null(strstr(q->diagnosis.detail, "worker-2 is drain"));
+	assert_non_null(strstr(q->diagnosis.hint, "--availability active"));
+	assert_string_equal(q->diagnosis.observed[0].text, "node worker-2: ready, drain, no task");
+
+	/* the classify stage's diagnosis (a swarm gathers no facts) keeps it */
+	nc_classify_diagnose(p, NULL, NULL);
+	assert_int_equal(p->diagnosis.code, NC_DIAG_TASK_DOWN);
+	assert_int_equal(p->diagnosis.n_observed, 1);
+	/* as an exited container's path: unexpected for its diagnosis's reason, exit 1 */
+	assert_true(nc_classify_unsent_state(p));
+	assert_int_equal(nc_expect_evaluate(r), 2);
+	assert_int_equal(p->unexpected, NC_UNEXPECTED_UNSENT);
+	assert_string_equal(p->unexpected_reason, "task-down");
+	assert_int_equal(q->unexpected, NC_UNEXPECTED_UNSENT);
+	assert_int_equal(nc_exit_code_for(r, 0, 0), NC_EXIT_UNEXPECTED);
+	nc_result_free(r);
+}
+
 static void rst_at(nc_path_t *p, const char *point, nc_leg_t leg, const char *src, uint16_t sport, const char *dst,
 		   uint16_t dport)
 {
@@ -1055,6 +1114,7 @@ int main(void)
 		cmocka_unit_test(test_reset_from_packets),
 		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_unsent_finding),
+		cmocka_unit_test(test_task_down),
 		cmocka_unit_test(test_diagnosis_observations),
 		cmocka_unit_test(test_observations_bounded),
 		cmocka_unit_test(test_verdict_from_probe_error),

@@ -457,29 +457,6 @@ static void swarm_teardown(run_state_t *s, void *target)
 
 /* ---- --swarm: four paths per node --------------------------------------- */
 
-/* A swarm path that cannot be sent because of its node or task: not
- * reachable (it is not a skip: the user's swarm is short of a node), with
- * the engine's reason. */
-static bool node_blocks(nc_path_t *p, const nc_node_t *node, const char *role)
-{
-	if (strcmp(node->state, "ready") != 0)
-		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->name, node->state);
-	else if (strcmp(node->availability, "active") != 0)
-		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->name,
-				   node->availability);
-	else if (node->task_id[0] == '\0')
-		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->name);
-	else if (strcmp(node->task_state, "running") != 0)
-		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->name,
-				   node->task_state, node->task_error[0] ? ": " : "", node->task_error);
-	else if (node->host_port == 0 || node->address.family == 0)
-		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->name);
-	else
-		return false;
-	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
-	return true;
-}
-
 static nc_path_t *add_node_path(run_state_t *s, struct swarm *t, nc_path_kind_t kind, const nc_node_t *node, const nc_endpoint_t *target)
 {
 	nc_path_t *p = NULL;
@@ -557,7 +534,7 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 
 		ep.port = node->host_port;
 		p = add_node_path(s, t, NC_PATH_PUBLISHED_NODE, node, &ep);
-		if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target))
+		if (p != NULL && !nc_classify_task_down(p, node, "node") && node_route_allowed(s, p, &p->target))
 			nc_run_add_tcp(s, p, timeout);
 
 		ep.port = sw->ingress_port;
@@ -565,14 +542,14 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 		if (p != NULL && sw->ingress_port == 0) {
 			nc_classify_not_sent(p, NC_NOT_SENT_NO_INGRESS, "%s",
 					     sw->ingress_note[0] ? sw->ingress_note : "not sent: no ingress port");
-		} else if (p != NULL && !node_blocks(p, node, "node") && node_route_allowed(s, p, &p->target)) {
+		} else if (p != NULL && !nc_classify_task_down(p, node, "node") && node_route_allowed(s, p, &p->target)) {
 			nc_run_add_tcp(s, p, timeout);
 		}
 
 		ep = node->task_address;
 		ep.port = t->port;
 		p = add_node_path(s, t, NC_PATH_TASK_TO_TASK, node, &ep);
-		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+		if (p != NULL && !nc_classify_task_down(p, node, "node") && relay_possible(s, p)) {
 			if (from == NULL) {
 				nc_classify_not_sent(p, NC_NOT_SENT_NO_SOURCE, "not sent: no other node's task to start from");
 			} else {
@@ -584,7 +561,7 @@ static void swarm_plan_paths(run_state_t *s, void *state, uint64_t timeout)
 		memset(&ep, 0, sizeof(ep));
 		ep.port = t->port; /* the address: what the name resolves to in the task */
 		p = add_node_path(s, t, NC_PATH_TASK_TO_SERVICE_DNS, node, &ep);
-		if (p != NULL && !node_blocks(p, node, "node") && relay_possible(s, p)) {
+		if (p != NULL && !nc_classify_task_down(p, node, "node") && relay_possible(s, p)) {
 			snprintf(target, sizeof(target), "tasks.%.200s:%u", sw->service_name, t->port);
 			add_node_relay(s, p, node, target, timeout);
 		}

@@ -3,7 +3,8 @@
 # the nodes' dockerd as a user's swarm has it (NCLAB_PREFER_OFFLINE=0: a task named
 # by tag would make its node try a pull):
 #   1. only the manager's engine: node 2 lacks netcheck's image, its task is
-#      rejected, its paths fail with the engine's reason, exit 1;
+#      rejected, its paths fail with the engine's reason (diagnosis task-down,
+#      the task's state and error observed from the engine), exit 1;
 #   2. both engines: the image is loaded into both, every path as expected
 #      (published-node reachable by NAT, published-ingress skipped: no IPVS here,
 #      task-to-task and task-to-service-dns reachable over the overlay), exit 0, the
@@ -11,7 +12,7 @@
 #   3. --keep, then `gc --kept` removes service and network;
 #   4. bad input: a worker's engine first (64), an engine that does not answer
 #      (69), an engine that is in no swarm (64) -- one line on stderr each;
-#   5. a node down: its paths fail saying so, exit 1;
+#   5. a node down: its paths fail saying so (task-down), exit 1;
 #   6. three nodes, two of them with one hostname (cloned from one image): every
 #      node's four paths reported, named hostname/<short id> for the two, and
 #      the count says 12;
@@ -59,6 +60,11 @@ expect_eq "node 2's published-node" "$(path_field "$TMP/one.json" published-node
 detail=$(path_field "$TMP/one.json" published-node:nclab-node2 detail)
 [[ $detail == *"task on node nclab-node2 is "*"No such image"* ]] ||
 	fail "node 2's path does not give the engine's reason: $detail"
+expect_eq "node 2's diagnosis" "$(jq_py "$TMP/one.json" "[p for p in d['paths'] if p['name'] == 'published-node:nclab-node2'][0]['diagnosis']['code']")" task-down
+observed=$(jq_py "$TMP/one.json" "[p for p in d['paths'] if p['name'] == 'published-node:nclab-node2'][0]['diagnosis']['observed'][0]")
+[[ $observed == *"'source': 'engine'"*"on node nclab-node2: rejected: "*"No such image"* ]] ||
+	fail "node 2's diagnosis does not observe the task's state and error: $observed"
+grep -q "UNEXPECTED (task-down)" "$TMP/one.out" || fail "the table does not say task-down for node 2's paths"
 expect_eq "node 2's image_loaded" "$(jq_py "$TMP/one.json" "d['swarm']['nodes'][1]['image_loaded']")" False
 grep -q "node nclab-node2 (198.18.10.12, worker, ready): task rejected: .*No such image" "$TMP/one.out" ||
 	fail "the text report does not say why node 2's task did not start"
@@ -155,6 +161,7 @@ expect_eq "exit code with a node down" "$rc" 1
 expect_eq "node 1 still probed" "$(path_field "$TMP/down.json" published-node:nclab-node1 verdict)" reachable
 detail=$(path_field "$TMP/down.json" published-node:nclab-node2 detail)
 [[ $detail == "not sent: node nclab-node2 is down" ]] || fail "node 2's path does not say it is down: $detail"
+expect_eq "node 2's diagnosis, down" "$(jq_py "$TMP/down.json" "[p for p in d['paths'] if p['name'] == 'published-node:nclab-node2'][0]['diagnosis']['code']")" task-down
 nothing_left "after the run with a node down"
 swarm_lab_no_pulls "after run 5"
 
