@@ -6,8 +6,9 @@
  * thread made before it as privileged as it was, libuv's pool included.
  * So the drop is done by every thread itself: nc_run_drop_privileges()
  * queues one work item per pool thread (UV_THREADPOOL_SIZE, default 4),
- * holds them at a rendezvous until each sits on its own thread, then each
- * drops its own capabilities, and the calling thread last.
+ * held at a rendezvous until each sits on its own thread, then each drops
+ * its own capabilities; the calling thread drops its own at once, without
+ * waiting for them (their outcome comes back to the loop).
  *
  * The witness's netlink work after the probes (the ruleset read, the trace
  * table's removal, conntrack lookups) needs CAP_NET_ADMIN: it runs on one
@@ -190,33 +191,55 @@ void nc_run_privileged_free(run_state_t *s)
 
 /* ---- the pool's threads drop their own ------------------------------------- */
 
+/* One drop item per pool thread, queued at once.  An item holds its thread
+ * until every item sits on a thread of its own (the last to arrive lets
+ * them go): no thread takes two, so every thread drops, and no job queued
+ * after them runs on a thread that has not.  The caller does not wait for
+ * them: they drop while the probes start (no pool job reads what a probe
+ * receives: that is the loop's thread, which drops before it returns);
+ * their outcome comes to the loop in their afters. */
 typedef struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	unsigned n, arrived, dropped, after_left;
+	run_state_t *s;               /* borrowed: the afters run on its loop */
+	unsigned n, arrived, after_left;
 	bool go, keep_dac_override;
 	int error;
 	uv_work_t req[];
 } pool_drop_t;
 
+/* Waits on d->cond until go, 5 s at most (a pool thread busy for longer is
+ * a bug: its item then fails rather than hang the others). */
+static int wait_go(pool_drop_t *d)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	while (!d->go)
+		if (pthread_cond_timedwait(&d->cond, &d->lock, &until) == ETIMEDOUT)
+			return -ETIMEDOUT;
+	return 0;
+}
+
 static void pool_drop_work(uv_work_t *req)
 {
 	pool_drop_t *d = req->data;
-	int r;
+	int r, q;
 
 	pthread_mutex_lock(&d->lock);
-	/* held here until every item sits on a thread of its own */
-	d->arrived++;
-	pthread_cond_broadcast(&d->cond);
-	while (!d->go)
-		pthread_cond_wait(&d->cond, &d->lock);
+	if (++d->arrived == d->n) {
+		d->go = true;
+		pthread_cond_broadcast(&d->cond);
+	}
+	r = wait_go(d);
 	pthread_mutex_unlock(&d->lock);
-	r = nc_platform_drop_privileges(d->keep_dac_override ? NC_PLATFORM_KEEP_DAC_OVERRIDE : 0);
+	/* whatever the wait said, this thread drops its own */
+	q = nc_platform_drop_privileges(d->keep_dac_override ? NC_PLATFORM_KEEP_DAC_OVERRIDE : 0);
+
 	pthread_mutex_lock(&d->lock);
-	if (r < 0 && d->error == 0)
-		d->error = r;
-	d->dropped++;
-	pthread_cond_broadcast(&d->cond);
+	if ((r < 0 || q < 0) && d->error == 0)
+		d->error = r < 0 ? r : q;
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -224,9 +247,12 @@ static void pool_drop_after(uv_work_t *req, int status)
 {
 	pool_drop_t *d = req->data;
 
-	(void)status;
+	if (status < 0 && d->error == 0) /* never started (cancelled): that thread kept them */
+		d->error = status;
 	if (--d->after_left > 0)
 		return;
+	if (d->error < 0 && d->s->result != NULL)
+		nc_result_environment(d->s->result)->privileges_dropped = false;
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	free(d);
@@ -246,20 +272,8 @@ static unsigned pool_size(void)
 	return n;
 }
 
-/* Waits on d->cond until *count reaches d->n, 5 s at most (a pool thread
- * busy for longer is a bug: the drop then fails instead of hanging). */
-static int wait_all(pool_drop_t *d, const unsigned *count)
-{
-	struct timespec until;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += 5;
-	while (*count < d->n)
-		if (pthread_cond_timedwait(&d->cond, &d->lock, &until) == ETIMEDOUT)
-			return -ETIMEDOUT;
-	return 0;
-}
-
+/* Queues the drop items; 0, or why they could not all be queued (those
+ * queued are let go at once: they drop, and the caller reports the failure). */
 static int drop_pool(run_state_t *s, bool keep_dac_override)
 {
 	unsigned n = pool_size();
@@ -270,29 +284,30 @@ static int drop_pool(run_state_t *s, bool keep_dac_override)
 		return -ENOMEM;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
+	d->s = s;
 	d->n = n;
 	d->keep_dac_override = keep_dac_override;
 	for (unsigned i = 0; i < n; i++) {
 		d->req[i].data = d;
+		pthread_mutex_lock(&d->lock);
 		r = uv_queue_work(&s->loop, &d->req[i], pool_drop_work, pool_drop_after);
+		if (r == 0)
+			d->after_left++;
+		pthread_mutex_unlock(&d->lock);
 		if (r < 0)
 			break;
-		d->after_left++;
 	}
-	pthread_mutex_lock(&d->lock);
-	if (r == 0)
-		r = wait_all(d, &d->arrived);
-	d->go = true; /* on failure too: no item may stay blocked */
-	pthread_cond_broadcast(&d->cond);
-	if (r == 0)
-		r = wait_all(d, &d->dropped);
-	if (r == 0)
-		r = d->error;
-	pthread_mutex_unlock(&d->lock);
-	if (d->after_left == 0) {
-		pthread_cond_destroy(&d->cond);
-		pthread_mutex_destroy(&d->lock);
-		free(d);
+	if (r < 0) {
+		pthread_mutex_lock(&d->lock);
+		d->go = true; /* no item may stay blocked */
+		d->error = r;
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+		if (d->after_left == 0) {
+			pthread_cond_destroy(&d->cond);
+			pthread_mutex_destroy(&d->lock);
+			free(d);
+		}
 	}
 	return r;
 }

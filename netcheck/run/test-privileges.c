@@ -1,6 +1,7 @@
 /* The privilege drop covers the whole process: after nc_run_drop_privileges
  * every thread (/proc/self/task/<tid>/status, CapEff) but the dedicated one
- * has no capability, libuv's pool threads (made before the drop) included,
+ * has no capability, libuv's pool threads (made before the drop) included
+ * (they drop without the caller waiting, before any job queued after),
  * and the dedicated thread still runs its jobs with its own.  Needs root:
  * skipped without it.  Its own executable: the drop is the process's. */
 #include "run-internal.h"
@@ -46,7 +47,7 @@ static void after_nothing(uv_work_t *req, int status)
 	(*(int *)req->data)++;
 }
 
-static unsigned long long job_caps;
+static unsigned long long job_caps, pool_job_caps[8];
 
 static void read_own_caps(uv_work_t *req)
 {
@@ -54,11 +55,17 @@ static void read_own_caps(uv_work_t *req)
 	job_caps = cap_eff(NULL);
 }
 
+/* a pool job queued right after the drop: req->data's int is its slot */
+static void read_pool_caps(uv_work_t *req)
+{
+	pool_job_caps[*(int *)req->data] = cap_eff(NULL);
+}
+
 static void test_every_thread_dropped(void **state)
 {
 	static run_state_t s; /* big: not on the stack */
-	uv_work_t pool_req, job;
-	int afters = 0, threads = 0;
+	uv_work_t pool_req, job, pool_jobs[8];
+	int afters = 0, threads = 0, slot[8];
 	DIR *d;
 	struct dirent *e;
 
@@ -74,6 +81,19 @@ static void test_every_thread_dropped(void **state)
 	assert_int_equal(uv_run(&s.loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(nc_run_privileged_start(&s), 0);
 	assert_int_equal(nc_run_drop_privileges(&s, false), 0);
+	/* the caller has dropped its own at once; the pool's drop without it
+	 * waiting, and a job queued after the drop never runs on a thread that
+	 * has not dropped yet, on whichever thread it lands */
+	assert_int_equal(cap_eff(NULL), 0);
+	for (int i = 0; i < 8; i++) {
+		slot[i] = i;
+		pool_jobs[i].data = &slot[i];
+		pool_job_caps[i] = ~0ull;
+		assert_int_equal(uv_queue_work(&s.loop, &pool_jobs[i], read_pool_caps, NULL), 0);
+	}
+	assert_int_equal(uv_run(&s.loop, UV_RUN_DEFAULT), 0);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(pool_job_caps[i], 0);
 
 	d = opendir("/proc/self/task");
 	assert_non_null(d);
