@@ -264,11 +264,6 @@ void nc_run_witness_start(run_state_t *s)
 		return;
 	}
 	w->facts.trace_status = 0;
-	/* the rules' text by handle: read off the loop (~4 ms of CPU the loop
-	 * need not spend), by the thread that keeps its privileges (a watch
-	 * keeps them all: the pool) */
-	w->rules_work.data = w;
-	w->rules_pending = nc_run_privileged_queue(s, &w->rules_work, read_rules, rules_read) == 0;
 }
 
 static bool contains_reject(const char *text)
@@ -449,8 +444,20 @@ void nc_run_witness_name_rules(run_state_t *s)
 {
 	struct run_witness *w = s->witness;
 
+	bool dropped = false;
+
 	if (w == NULL || !w->collected)
 		return;
+	for (size_t i = 0; i < NC_MAX_PATHS && !dropped; i++)
+		dropped = w->traced[i].nft_drop && !w->traced[i].rule.policy;
+	if (!dropped)
+		return; /* no rule to name: the ruleset is not read (~4 ms of CPU) */
+	/* the rules' text by handle, read now (the rule that dropped is still
+	 * there; read during the probes it took a CPU from them), off the loop
+	 * by the thread that keeps its privileges (a watch keeps them all: the
+	 * pool) */
+	w->rules_work.data = w;
+	w->rules_pending = nc_run_privileged_queue(s, &w->rules_work, read_rules, rules_read) == 0;
 	wait_rules(s, w);
 	if (w->rules_pending) /* interrupted, or never back: the read still writes w->rules */
 		return;
