@@ -57,6 +57,7 @@ typedef struct nc_remote_client {
 	bool with_udp;                /* set before _begin: the target adds published-remote-udp too */
 	bool firewall_read;           /* the ruleset was read: firewall holds its answers */
 	nc_diag_firewall_t firewall;  /* what the ruleset says of published-remote */
+	struct fw_read *fw;           /* owned until waited for: the read on its thread (target-remote.c) */
 	uv_thread_t thread;           /* makes ns while the engine starts the container */
 	bool pending;                 /* thread not joined yet */
 	run_state_t *run;             /* borrowed, for thread */
@@ -75,6 +76,9 @@ void nc_remote_begin(run_state_t *s, nc_remote_client_t *rc);
 void nc_remote_join(nc_remote_client_t *rc);
 void nc_remote_free(nc_remote_client_t *rc);
 void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct);
+/* The same read begun early, on a thread of its own (the launched
+ * target, once its container is up): _read_firewall then only waits for it. */
+void nc_remote_read_firewall_begin(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct);
 void nc_remote_plan_capture(const nc_remote_client_t *rc, nc_run_capture_plan_t *plan);
 void nc_remote_add_path(run_state_t *s, nc_remote_client_t *rc, nc_container_target_t *ct, uint64_t timeout);
 void nc_remote_plan_paths(run_state_t *s, const nc_remote_client_t *rc, const nc_container_target_t *ct,

@@ -461,6 +461,9 @@ static int launched_prepare(run_state_t *s, void *target, nc_error_t *err)
 		nc_remote_free(&t->remote);
 	if (r == 0)
 		nc_ct_decide(s, &t->ct);
+	/* while capture opens and the paths are planned */
+	if (r == 0 && !t->ct.exited)
+		nc_remote_read_firewall_begin(s, &t->remote, &t->ct);
 	return r;
 }
 

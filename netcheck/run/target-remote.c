@@ -14,8 +14,11 @@
 #include "target-container.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 
 static bool remote_selected(const run_state_t *s, bool udp)
@@ -201,40 +204,51 @@ void nc_remote_plan_capture(const nc_remote_client_t *rc, nc_run_capture_plan_t 
 }
 
 /* The firewall ruleset, for published-remote's diagnosis: read only in runs
- * that probe it, before the probes (reading needs CAP_NET_ADMIN, which the
- * probe stage drops), and asked the two questions at once so that nothing
- * of the ruleset outlives the stage.  A ruleset that cannot be read is not
- * an error: the diagnosis says so. */
-void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct)
+ * that probe it, before the probes and before the witness adds its trace
+ * table (a ruleset changing under libnftables' listing can come out cut
+ * short), and asked the two questions at once so that nothing of the
+ * ruleset outlives the read.  A ruleset that cannot be read is not an
+ * error: the diagnosis says so.
+ *
+ * The read runs on a thread of its own, begun as soon as the container is
+ * up, which keeps CAP_NET_ADMIN and nothing else and owns what it reads
+ * (struct fw_read): the run waits for it (bounded) before the probes, and a
+ * signal ends the wait at once -- the read cannot be cut short (a ruleset
+ * of 40000 rules takes seconds), so it is left to finish on its own, or to
+ * end with the process. */
+struct fw_read {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done, abandoned;         /* under lock */
+	nc_platform_fw_packet_t input, forward;
+	nc_diag_firewall_t result;    /* the thread's until done */
+};
+
+static void fw_read_free(struct fw_read *j)
 {
-	const nc_container_t *c = nc_result_container(s->result);
-	nc_diag_firewall_t *f = &rc->firewall;
-	nc_platform_fw_packet_t input = { .dst = rc->ns.host_address };
-	nc_platform_fw_packet_t forward = { .src = rc->ns.client_address, .dst = c->ip, .dnat = true };
+	pthread_cond_destroy(&j->cond);
+	pthread_mutex_destroy(&j->lock);
+	free(j);
+}
+
+static void *fw_read_main(void *arg)
+{
+	struct fw_read *j = arg;
+	nc_diag_firewall_t *f = &j->result;
 	nc_platform_firewall_t *fw = NULL;
 	nc_error_t ferr = { "" };
 	uint64_t start = uv_hrtime();
+	bool abandoned;
 	int r;
 
-	/* interrupted: no new read (it cannot be cut short, and the cycle
-	 * ends anyway) */
-	if (nc_run_interrupted(s) || rc->ns.netns_name[0] == '\0' || c->published_port == 0 || c->ip.family != AF_INET ||
-	    !nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
-		return;
-	nc_run_progress(s, "reading the firewall ruleset");
-	rc->firewall_read = true;
-	f->published_port = c->published_port;
-	input.dst.port = c->published_port;
-	forward.dst.port = ct->port;
-	snprintf(forward.iifname, sizeof(forward.iifname), "%s", rc->ns.host_ifname);
-	snprintf(forward.oifname, sizeof(forward.oifname), "%s", ct->route.ifname);
+	(void)nc_platform_drop_privileges(NC_PLATFORM_KEEP_NET_ADMIN); /* all a listing needs */
 	f->status = nc_platform_firewall_read(&fw, &ferr);
 	if (f->status == 0) {
 		f->legacy_tables = nc_platform_firewall_legacy_tables(fw);
-		r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_INPUT, &input, &f->input);
+		r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_INPUT, &j->input, &f->input);
 		f->input_drop = r == 1;
 		if (r >= 0) {
-			r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_FORWARD, &forward, &f->forward);
+			r = nc_platform_firewall_drops(fw, NC_PLATFORM_HOOK_FORWARD, &j->forward, &f->forward);
 			f->forward_drop = r == 1;
 		}
 		if (r < 0) {
@@ -245,10 +259,95 @@ void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_co
 	snprintf(f->error, sizeof(f->error), "%s", ferr.text);
 	nc_platform_firewall_free(fw);
 	f->read_ms = (double)(uv_hrtime() - start) / 1e6;
+	pthread_mutex_lock(&j->lock);
+	j->done = true;
+	abandoned = j->abandoned;
+	pthread_cond_signal(&j->cond);
+	pthread_mutex_unlock(&j->lock);
+	if (abandoned)
+		fw_read_free(j);
+	return NULL;
+}
+
+void nc_remote_read_firewall_begin(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct)
+{
+	const nc_container_t *c = nc_result_container(s->result);
+	struct fw_read *j;
+	pthread_t thread;
+
+	/* interrupted: no new read (it cannot be cut short, and the cycle
+	 * ends anyway) */
+	if (rc->fw != NULL || nc_run_interrupted(s) || rc->ns.netns_name[0] == '\0' || c->published_port == 0 ||
+	    c->ip.family != AF_INET ||
+	    !nc_path_selected(nc_result_selection_const(s->result), NC_PATH_PUBLISHED_REMOTE, "published-remote"))
+		return;
+	j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return; /* not read: the diagnosis goes without it */
+	nc_run_progress(s, "reading the firewall ruleset");
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->cond, NULL);
+	j->result.published_port = c->published_port;
+	j->input = (nc_platform_fw_packet_t){ .dst = rc->ns.host_address };
+	j->input.dst.port = c->published_port;
+	j->forward = (nc_platform_fw_packet_t){ .src = rc->ns.client_address, .dst = c->ip, .dnat = true };
+	j->forward.dst.port = ct->port;
+	snprintf(j->forward.iifname, sizeof(j->forward.iifname), "%s", rc->ns.host_ifname);
+	snprintf(j->forward.oifname, sizeof(j->forward.oifname), "%s", ct->route.ifname);
+	if (pthread_create(&thread, NULL, fw_read_main, j) != 0) {
+		fw_read_free(j);
+		return;
+	}
+	pthread_detach(thread);
+	rc->fw = j;
+}
+
+/* Waits for the read (20 ms steps, NC_RUN_JOB_WAIT_MS at most, a signal
+ * ends it at once); its answers into rc, or the read left to itself. */
+static void fw_read_end(run_state_t *s, nc_remote_client_t *rc)
+{
+	struct fw_read *j = rc->fw;
+	uint64_t until = nc_run_now_ms() + NC_RUN_JOB_WAIT_MS;
+	bool done;
+
+	if (j == NULL)
+		return;
+	rc->fw = NULL;
+	pthread_mutex_lock(&j->lock);
+	while (!j->done && (s == NULL || !nc_run_interrupted(s)) && nc_run_now_ms() < until) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (s == NULL)
+			break; /* teardown: not waited for */
+		pthread_cond_timedwait(&j->cond, &j->lock, &ts);
+	}
+	done = j->done;
+	j->abandoned = !done;
+	if (done) {
+		rc->firewall = j->result;
+		rc->firewall_read = true;
+	}
+	pthread_mutex_unlock(&j->lock);
+	if (done)
+		fw_read_free(j);
+}
+
+void nc_remote_read_firewall(run_state_t *s, nc_remote_client_t *rc, const nc_container_target_t *ct)
+{
+	rc->firewall_read = false; /* a watch's cycle reads it anew */
+	nc_remote_read_firewall_begin(s, rc, ct);
+	fw_read_end(s, rc);
 }
 
 void nc_remote_free(nc_remote_client_t *rc)
 {
+	fw_read_end(NULL, rc); /* begun, never waited for (the run ended first): left to itself */
 	nc_remote_join(rc);
 	nc_platform_remote_destroy(&rc->ns); /* "" name: nothing made */
 	rc->note[0] = '\0';

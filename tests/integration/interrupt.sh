@@ -68,15 +68,14 @@ done
 images_after=$(api GET /images/json | $PY -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin) if not i.get("RepoTags") or i["RepoTags"]==["<none>:<none>"]))')
 expect_eq "untagged images left" "$images_after" "$images_before"
 
-# watch, SIGINT in the middle of a cycle.  A cycle reads the ruleset twice
-# (the firewall walk for published-remote, then the rules' text for the
-# trace), neither of which can be cut short; a filler table of 40000 rules
-# in a chain no hook calls (it matches no packet) makes each read take
-# seconds.  SIGINT lands 0.2 s into a cycle, during the first read: the
-# watch must end once that read is back -- not start the second, not wait
-# for the rest of the cycle -- so it exits well before a cycle's length
-# (without that: 0.7-1.1 cycles; with it: about 0.45), with nothing of
-# the run left.
+# watch, SIGINT in the middle of a cycle.  A cycle reads the ruleset for
+# published-remote's firewall walk (the rules' text only when a trace shows
+# a rule's drop), which libnftables cannot cut short; a filler table of
+# 60000 rules in a chain no hook calls (it matches no packet) makes that
+# read take seconds.  SIGINT lands 0.2 s into a cycle, during the read: the
+# watch must stop waiting for it at once (the read runs on a thread of its
+# own, left to end with the process) -- not finish the cycle -- so it
+# exits well before a cycle's length, with nothing of the run left.
 command -v nft >/dev/null || prerequisite_missing "nft (for the watch part)"
 filler=netcheck_test_filler_$$
 WATCH_PID=
@@ -92,7 +91,7 @@ trap watch_cleanup EXIT
 $PY - "$filler" >"$TMP/filler.nft" <<'PYEOF'
 import sys
 print("table inet %s {\n chain filler {" % sys.argv[1])
-for i in range(40000):
+for i in range(60000):
     print("  ip saddr 10.%d.%d.1 tcp dport %d counter" % ((i >> 8) & 255, i & 255, 1000 + i % 50000))
 print(" }\n}")
 PYEOF
