@@ -3,6 +3,10 @@
 #
 #   tests/bench/bench-run.sh NETCHECK_BINARY [RUNS]     (RUNS: 1..200, default 15)
 #
+# With NETCHECK_BASE=OTHER_BINARY (an earlier build, say), that one runs
+# too, in the same rounds (floor, subject, base), and both ratios are
+# printed with the ratio of the two: a before/after measured in one run.
+#
 # The floor is the least any tool must pay to do what netcheck does with the
 # engine: create + start + inspect + force-delete one container of the same
 # image and the same request shape, in one curl process over one connection
@@ -39,6 +43,8 @@ if ! [[ $RUNS =~ ^[0-9]+$ ]] || [ "$RUNS" -lt 1 ] || [ "$RUNS" -gt 200 ]; then
 	die "RUNS must be 1..200, got '$RUNS'"
 fi
 [ -x "$NETCHECK" ] || die "$NETCHECK is not an executable"
+NETCHECK_BASE=${NETCHECK_BASE:-}
+[ -z "$NETCHECK_BASE" ] || [ -x "$NETCHECK_BASE" ] || die "NETCHECK_BASE=$NETCHECK_BASE is not an executable"
 command -v curl >/dev/null || die "needs curl"
 curl -sf --max-time 3 --unix-socket "$SOCK" http://localhost/_ping >/dev/null || die "no engine answers at $SOCK"
 
@@ -94,7 +100,7 @@ EOF
 	)
 }
 
-FLOOR_MS=() NC_MS=()
+FLOOR_MS=() NC_MS=() BASE_MS=()
 
 floor_once() { # N: one create/start/inspect/delete cycle; appends its time
 	local name="netcheck-bench-$$-$1" codes t0 t1
@@ -128,11 +134,19 @@ EOF
 	[ "${2:-}" = warmup ] || FLOOR_MS+=("$((t1 - t0))")
 }
 
-netcheck_once() { # N: one `netcheck run`; appends its time
+netcheck_once() { # N [warmup]: one `netcheck run`; appends its time
 	local json="$TMP/run-$1.json" log="$TMP/run-$1.log" t0 t1
 	netcheck_timed "$log" "netcheck run $1" run "${SUBJECT_ARGS[@]}" --json "$json"
 	t0=$T0 t1=$T1
 	[ "${2:-}" = warmup ] || NC_MS+=("$((t1 - t0))")
+}
+
+base_once() { # N [warmup]: the same with NETCHECK_BASE
+	local json="$TMP/base-$1.json" log="$TMP/base-$1.log" subject=$NETCHECK
+	NETCHECK=$NETCHECK_BASE
+	netcheck_timed "$log" "base netcheck run $1" run "${SUBJECT_ARGS[@]}" --json "$json"
+	NETCHECK=$subject
+	[ "${2:-}" = warmup ] || BASE_MS+=("$((T1 - T0))")
 }
 
 # ---- measure ------------------------------------------------------------------
@@ -147,22 +161,26 @@ floor_spec
 printf 'bench-run: %s vs the engine floor, %d runs each (+1 warm-up), image %s, %d cores\n' \
 	"$NETCHECK" "$RUNS" "$IMAGE" "$(nproc)" >&2
 floor_once 0 warmup
+[ -z "$NETCHECK_BASE" ] || base_once 0 warmup
 for ((i = 1; i <= RUNS; i++)); do
 	floor_once "$i"
 	netcheck_once "$i"
+	[ -z "$NETCHECK_BASE" ] || base_once "$i"
 	printf '.' >&2
 done
 printf '\n' >&2
 
 # ---- report -------------------------------------------------------------------
 
-"$PY" - "$TMP" "$RUNS" "$TARGET_RATIO" "$TARGET_PROBE_MS" "${FLOOR_MS[*]}" "${NC_MS[*]}" "$SUBJECT_NAME" <<'EOF'
+"$PY" - "$TMP" "$RUNS" "$TARGET_RATIO" "$TARGET_PROBE_MS" "${FLOOR_MS[*]}" "${NC_MS[*]}" "$SUBJECT_NAME" \
+	"${BASE_MS[*]}" <<'EOF'
 import json, math, statistics, sys
 
 tmp, runs, target_ratio, target_probe = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 floor = [int(x) / 1000 for x in sys.argv[5].split()]
 subject = [int(x) / 1000 for x in sys.argv[6].split()]
 subject_name = sys.argv[7]
+base = [int(x) / 1000 for x in sys.argv[8].split()]
 
 def p90(xs):  # nearest rank
     s = sorted(xs)
@@ -180,9 +198,20 @@ for i in range(1, runs + 1):
             per_path.setdefault(p["name"], []).append(t)
     probe.append(max(totals) if totals else float("nan"))
 
+def probe_phase(prefix):
+    out = []
+    for i in range(1, runs + 1):
+        d = json.load(open(f"{tmp}/{prefix}-{i}.json"))
+        totals = [(p.get("timings_ms") or {}).get("total") for p in d["paths"]]
+        totals = [t for t in totals if t is not None]
+        out.append(max(totals) if totals else float("nan"))
+    return out
+
 rows = [("engine floor (curl: create+start+inspect+delete)", floor),
         (subject_name, subject),
         ("probe phase (max of paths' timings_ms.total)", probe)]
+if base:
+    rows += [("NETCHECK_BASE, the same run", base), ("  its probe phase", probe_phase("base"))]
 rows += [(f"  path {name} timings_ms.total", xs) for name, xs in per_path.items()]
 print(f"{'':50} {'n':>3} {'median ms':>10} {'p90 ms':>9}")
 for name, xs in rows:
@@ -193,6 +222,10 @@ print()
 print(f"runs that captured:              {captured} of {runs}")
 print(f"ratio of medians netcheck/floor: {ratio:.2f}   (target <= {target_ratio})")
 print(f"median probe phase:              {probe_med:.1f} ms (target < {target_probe:g} ms)")
+if base:
+    print(f"NETCHECK_BASE/floor:             {statistics.median(base) / statistics.median(floor):.2f}")
+    print(f"netcheck/NETCHECK_BASE:          {statistics.median(subject) / statistics.median(base):.3f}"
+          f"   ({statistics.median(subject) - statistics.median(base):+.1f} ms)")
 ok_ratio, ok_probe = ratio <= target_ratio, probe_med < target_probe
 print("verdict: ratio {}, probe phase {} -> {}".format(
     "met" if ok_ratio else "MISSED", "met" if ok_probe else "MISSED",
