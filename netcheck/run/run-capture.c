@@ -168,7 +168,8 @@ void nc_run_capture_spares_begin(run_state_t *s)
 
 	/* the default run only: a watch opens its points every cycle, and
 	 * `netcheck capture` sizes its rings otherwise */
-	if (!s->opt->capture || s->bulk_capture || s->keep_privileges || s->spares != NULL || !s->loop_ready)
+	if (!s->opt->capture || s->bulk_capture || s->keep_privileges || s->spares != NULL || !s->loop_ready ||
+	    !s->target->host_points)
 		return;
 	sps = calloc(1, sizeof(*sps));
 	if (sps == NULL)

@@ -71,6 +71,9 @@ typedef struct nc_run_capture_plan {
 typedef struct nc_target_ops {
 	const char *what;   /* "the test container", "your container" */
 	size_t size;        /* of its own state */
+	/* its points include this host's interfaces (loopback, a bridge, a
+	 * veth): capture's spares open while it is prepared (run-capture.c) */
+	bool host_points;
 	/* discover: what it needs from the engine's first reads, added to sv
 	 * (one round of calls for every target); then the answers */
 	int (*survey)(run_state_t *s, void *t, nc_engine_survey_t *sv, nc_error_t *err);

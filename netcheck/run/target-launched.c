@@ -509,6 +509,7 @@ static bool launched_gather_facts(run_state_t *s, void *target, bool path_failed
 
 const nc_target_ops_t nc_target_launched = {
 	.what = "the test container",
+	.host_points = true,
 	.size = sizeof(struct launched),
 	.survey = launched_survey,
 	.take_survey = launched_take_survey,

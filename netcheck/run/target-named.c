@@ -141,6 +141,7 @@ static void named_teardown(run_state_t *s, void *target)
 
 const nc_target_ops_t nc_target_named = {
 	.what = "your container",
+	.host_points = true,
 	.size = sizeof(struct named),
 	.prepare = named_prepare,
 	.plan_capture = named_plan_capture,

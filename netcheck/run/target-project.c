@@ -228,6 +228,7 @@ static void project_teardown(run_state_t *s, void *target)
 
 const nc_target_ops_t nc_target_project = {
 	.what = "your project's containers",
+	.host_points = true,
 	.size = sizeof(project_target_t),
 	.prepare = project_prepare,
 	.plan_capture = project_plan_capture,

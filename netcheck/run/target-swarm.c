@@ -622,6 +622,7 @@ static bool swarm_gather_facts(run_state_t *s, void *target, bool path_failed, n
 
 const nc_target_ops_t nc_target_swarm = {
 	.what = "the swarm service",
+	.host_points = true,
 	.size = sizeof(struct swarm),
 	.take_survey = swarm_take_survey,
 	.prepare = swarm_prepare,

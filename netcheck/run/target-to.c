@@ -393,6 +393,7 @@ static void to_teardown(run_state_t *s, void *target)
 
 const nc_target_ops_t nc_target_to = {
 	.what = "your containers",
+	.host_points = true,
 	.size = sizeof(struct to),
 	.prepare = to_prepare,
 	.plan_capture = to_plan_capture,
