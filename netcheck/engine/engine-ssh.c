@@ -45,7 +45,8 @@ extern char **environ;
 
 #define SSH_MAX_CHILDREN 16  /* connections at once: a batch uses one (nc_engine_ssh_multi) */
 #define SSH_STDERR_KEEP 1024 /* the tail of a child's stderr kept for the message */
-#define SSH_EXIT_WAIT_MS 500 /* how long a failed call waits for its child to say why */
+#define SSH_EXIT_WAIT_MS 2000 /* how long a failed call waits for its child to say why (an ssh that never ran ends
+                               * at once, but under valgrind on a loaded machine its child took over 500 ms) */
 #define SSH_DIR_MAX 80       /* the private directory; its sockets' names fit sun_path */
 
 /* One connection of libcurl's and, once accepted, the child that carries it. */
