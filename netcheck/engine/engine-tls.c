@@ -18,6 +18,7 @@
 #include "engine-internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -193,8 +194,13 @@ int nc_engine_tls_connect(nc_engine_t *e, int *ret_fd, nc_error_t *err)
 	curl_easy_setopt(p->h, CURLOPT_PROTOCOLS_STR, "https");
 	nc_engine_tls_setopt(e, p->h);
 	c = curl_easy_perform(p->h);
+	/* errbuf is this frame's: the pump's later sends and receives must
+	 * not write into it */
+	curl_easy_setopt(p->h, CURLOPT_ERRORBUFFER, NULL);
 	if (c == CURLE_OK)
 		c = curl_easy_getinfo(p->h, CURLINFO_ACTIVESOCKET, &p->tls_fd);
+	if (c == CURLE_OK && p->tls_fd != CURL_SOCKET_BAD)
+		(void)fcntl(p->tls_fd, F_SETFD, FD_CLOEXEC); /* libcurl makes it without: no child inherits it */
 	if (c != CURLE_OK || p->tls_fd == CURL_SOCKET_BAD) {
 		curl_easy_cleanup(p->h);
 		free(p);
