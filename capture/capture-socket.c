@@ -36,7 +36,7 @@
 #define SLL2_LEN 20
 
 /* The compiled filter (text NULL: everything) attached to fd. */
-static int attach_filter(int fd, const char *ifname, uint32_t snaplen, const char *text, nc_error_t *err)
+static int attach_filter(int fd, const char *ifname, const char *text, nc_error_t *err)
 {
 	pcap_t *dead;
 	struct bpf_program prog;
@@ -45,7 +45,11 @@ static int attach_filter(int fd, const char *ifname, uint32_t snaplen, const cha
 
 	if (text == NULL || text[0] == '\0')
 		return 0;
-	dead = pcap_open_dead(DLT_EN10MB, (int)snaplen);
+	/* the program returns the length to keep, and the kernel cuts the
+	 * packet to it before recvmsg() sees it: compiled for the largest, so
+	 * MSG_TRUNC still gives the packet's own length (the point's snaplen
+	 * applies in the read) */
+	dead = pcap_open_dead(DLT_EN10MB, NC_CAPTURE_SNAPLEN_MAX);
 	if (dead == NULL)
 		return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
 	if (pcap_compile(dead, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
@@ -95,7 +99,7 @@ static int open_socket(struct point *pt, const char *ifname, const char *filter,
 		goto fail;
 	}
 	/* before bind: no packet reaches the socket unfiltered */
-	r = attach_filter(fd, ifname, pt->capture->snaplen, filter, err);
+	r = attach_filter(fd, ifname, filter, err);
 	if (r < 0)
 		goto fail;
 	sll.sll_ifindex = pt->info.ifindex;

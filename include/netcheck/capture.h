@@ -158,6 +158,10 @@ void nc_capture_opened_free(nc_capture_opened_t *o);
  * it, without a new ring; errors as nc_capture_open_point()'s, after which
  * o is still the caller's, to free.  An aimed spare is added with
  * nc_capture_add_opened(). */
+int nc_capture_open_spare(const nc_capture_t *c, nc_capture_opened_t **ret, nc_error_t *err);
+int nc_capture_aim_spare(nc_capture_opened_t *o, const char *ifname, const char *description,
+			 const char *bpf_filter, nc_error_t *err);
+
 /* A ring-less point (capture-socket.c): opened as nc_capture_open_point()
  * would, in the calling thread's netns, without the ring's grace period;
  * each packet is one recvmsg() on the loop, so for a run's few packets,
@@ -166,9 +170,6 @@ void nc_capture_opened_free(nc_capture_opened_t *o);
  * a ring then); other errors as nc_capture_open_point()'s. */
 int nc_capture_open_ringless(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
 			     const char *bpf_filter, nc_capture_opened_t **ret, nc_error_t *err);
-int nc_capture_open_spare(const nc_capture_t *c, nc_capture_opened_t **ret, nc_error_t *err);
-int nc_capture_aim_spare(nc_capture_opened_t *o, const char *ifname, const char *description,
-			 const char *bpf_filter, nc_error_t *err);
 
 /* Fed points (capture-feed.c): points whose packets the caller hands in,
  * read elsewhere (the capture agent on the engine's side).  From then on
