@@ -539,6 +539,8 @@ int nc_engine_negotiate_survey(nc_engine_t *e, nc_engine_version_t *ret, nc_engi
 			*err = gets[0].err;
 	} else {
 		r = nc_engine_take_ping(e, &ping, ret, err);
+		if (r == -ENODATA) /* no Api-Version header: /version says it */
+			r = nc_engine_negotiate(e, ret, err);
 	}
 	if (r == 0 && nc_engine_api_number(ret->api_version) <= nc_engine_api_number(NC_ENGINE_MAX_API)) {
 		/* the engine answered the unversioned reads at its own API
@@ -549,11 +551,9 @@ int nc_engine_negotiate_survey(nc_engine_t *e, nc_engine_version_t *ret, nc_engi
 	}
 	for (size_t i = 1; i <= n; i++)
 		json_decref(gets[i].json);
-	if (r == -ENODATA) /* no Api-Version header: /version says it */
-		r = nc_engine_negotiate(e, ret, err);
 	if (r < 0)
 		return r;
-	/* an engine newer than netcheck (or one asked again): the reads at the version agreed */
+	/* an engine newer than netcheck: the reads again at the version agreed */
 	r = nc_engine_survey(e, s);
 	if (r < 0)
 		return nc_error_set(err, r, "engine calls: %s", nc_strerror(r));
