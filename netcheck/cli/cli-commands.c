@@ -148,7 +148,7 @@ static void on_gc_removed(void *data, const char *what, const char *id, const ch
 
 	if (strcmp(what, "image") == 0) {
 		n->images++;
-		printf("removed image %s (another netcheck build's)\n", id);
+		printf("removed image %.200s (another netcheck build's)\n", id);
 		return;
 	}
 	n->containers += strcmp(what, "container") == 0;

@@ -41,7 +41,7 @@ static const struct own_error {
 
 static const struct own_error *own_error(int code)
 {
-	for (size_t i = 0; i < sizeof(own_errors) / sizeof(own_errors[0]); i++)
+	for (size_t i = 0; i < NC_ARRAY_SIZE(own_errors); i++)
 		if (own_errors[i].code == code)
 			return &own_errors[i];
 	return NULL;

@@ -260,14 +260,14 @@ static nc_unexpected_t judge(const nc_path_t *p)
 	 * published, no network) is a finding, said by its diagnosis */
 	if (p->verdict == NC_VERDICT_SKIPPED && !e->overridden)
 		return nc_classify_unsent_finding(p) ? NC_UNEXPECTED_UNSENT : NC_UNEXPECTED_NONE;
-	/* not sent for the container's own state (exited, restarting; a
-	 * swarm task down once a diagnosis says so): the verdict stands, and
-	 * the reason is what its diagnosis says, not a "wanted reachable" no
-	 * probe could test */
 	/* another container answered: the verdict is that one's, and says
 	 * nothing of this one's (as expected or not, the answer is the finding) */
 	if (p->diagnosis.code == NC_DIAG_OTHER_CONTAINER_ANSWERED && !e->overridden)
 		return NC_UNEXPECTED_WARNING;
+	/* not sent for the container's own state (exited, restarting; a
+	 * swarm task down once a diagnosis says so): the verdict stands, and
+	 * the reason is what its diagnosis says, not a "wanted reachable" no
+	 * probe could test */
 	if ((e->other_verdicts & M(p->verdict)) == 0 &&
 	    (p->verdict != e->verdict || (e->mechanisms != 0 && (e->mechanisms & M(p->mechanism)) == 0)))
 		return nc_classify_unsent_state(p) ? NC_UNEXPECTED_UNSENT : NC_UNEXPECTED_BEHAVIOUR;

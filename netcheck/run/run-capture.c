@@ -142,9 +142,8 @@ static void join_all(struct planned_point *plan, size_t n)
 
 struct spare {
 	const nc_capture_t *capture; /* borrowed: its settings only */
-	nc_capture_opened_t *opened; /* new, until aimed or freed */
-	int result;
-	nc_error_t err;
+	nc_capture_opened_t *opened; /* new, until aimed or freed; NULL: it could not be opened */
+	nc_error_t err;              /* why not: unused (the point then opens as without a spare) */
 	uv_thread_t thread;
 	bool on_thread;
 };
@@ -159,7 +158,7 @@ static void open_spare(void *arg)
 {
 	struct spare *sp = arg;
 
-	sp->result = nc_capture_open_spare(sp->capture, &sp->opened, &sp->err);
+	(void)nc_capture_open_spare(sp->capture, &sp->opened, &sp->err);
 }
 
 void nc_run_capture_spares_begin(run_state_t *s)
@@ -210,7 +209,7 @@ static nc_capture_opened_t *spare_take(run_state_t *s)
 	for (size_t i = 0; sps != NULL && i < sps->n; i++) {
 		nc_capture_opened_t *o = sps->spare[i].opened;
 
-		if (sps->spare[i].result == 0 && o != NULL) {
+		if (o != NULL) {
 			sps->spare[i].opened = NULL;
 			return o;
 		}

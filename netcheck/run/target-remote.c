@@ -314,7 +314,8 @@ static void fw_read_end(run_state_t *s, nc_remote_client_t *rc)
 		return;
 	rc->fw = NULL;
 	pthread_mutex_lock(&j->lock);
-	while (!j->done && (s == NULL || !nc_run_interrupted(s)) && nc_run_now_ms() < until) {
+	/* s NULL (teardown): not waited for */
+	while (s != NULL && !j->done && !nc_run_interrupted(s) && nc_run_now_ms() < until) {
 		struct timespec ts;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -323,8 +324,6 @@ static void fw_read_end(run_state_t *s, nc_remote_client_t *rc)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		if (s == NULL)
-			break; /* teardown: not waited for */
 		pthread_cond_timedwait(&j->cond, &j->lock, &ts);
 	}
 	done = j->done;
