@@ -170,6 +170,7 @@ void nc_run_capture_spares_begin(run_state_t *s)
 	if (!s->opt->capture || s->bulk_capture || s->keep_privileges || s->spares != NULL || !s->loop_ready ||
 	    !s->target->host_points)
 		return;
+	s->quick_points = true; /* whether or not a spare can be had below */
 	sps = calloc(1, sizeof(*sps));
 	if (sps == NULL)
 		return; /* the points open as they would without */
@@ -366,7 +367,7 @@ static void aim_spares(run_state_t *s, struct run_capture_opening *op)
 		nc_capture_opened_t *o;
 
 		/* the points in another netns exist only now: no ring to wait for */
-		p->ringless = p->netns_pid > 0 && s->spares != NULL;
+		p->ringless = p->netns_pid > 0 && s->quick_points;
 		if (p->netns_pid > 0 || (o = spare_take(s)) == NULL)
 			continue;
 		if (nc_capture_aim_spare(o, p->ifname, p->description, p->filter, &p->err) < 0) {

@@ -150,6 +150,7 @@ struct run_state {
 	nc_capture_t *capture;        /* owned; NULL when not capturing */
 	struct run_capture_opening *capture_opening; /* owned: points opening on their threads (run-capture.c) */
 	struct run_capture_spares *spares; /* owned: handles opened while the target is prepared (run-capture.c) */
+	bool quick_points;            /* the default run: spares here, ring-less points in other netns */
 	bool capture_running;
 	bool capture_stopping;       /* finish called: grace, then stop; its handles may still be closing */
 	bool bulk_capture;            /* netcheck capture: larger kernel rings, packets streamed to the file */
