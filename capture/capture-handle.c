@@ -337,20 +337,37 @@ static int append(char *buf, size_t len, size_t *pos, const char *fmt, ...)
 	return 0;
 }
 
-int nc_capture_filter_check(const char *text, nc_error_t *err)
+int nc_capture_compile_ether(const char *text, struct bpf_program *ret, char *why, size_t why_len)
 {
-	pcap_t *p = pcap_open_dead(DLT_EN10MB, 65535);
-	struct bpf_program prog;
+	/* the program returns the length to keep: the largest, so that a
+	 * socket's kernel filter cuts nothing (capture-socket.c) */
+	pcap_t *p = pcap_open_dead(DLT_EN10MB, NC_CAPTURE_SNAPLEN_MAX);
 	int r = 0;
 
-	if (p == NULL)
-		return nc_error_set(err, -ENOMEM, "libpcap: out of memory");
-	if (pcap_compile(p, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0)
-		r = nc_error_set(err, -EINVAL, "bad capture filter \"%.200s\": %s", text, pcap_geterr(p));
-	else
-		pcap_freecode(&prog);
+	if (p == NULL) {
+		snprintf(why, why_len, "libpcap: out of memory");
+		return -ENOMEM;
+	}
+	if (pcap_compile(p, ret, text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
+		snprintf(why, why_len, "%s", pcap_geterr(p));
+		r = -EINVAL;
+	}
 	pcap_close(p);
 	return r;
+}
+
+int nc_capture_filter_check(const char *text, nc_error_t *err)
+{
+	struct bpf_program prog;
+	char why[PCAP_ERRBUF_SIZE];
+	int r = nc_capture_compile_ether(text, &prog, why, sizeof(why));
+
+	if (r == -EINVAL)
+		return nc_error_set(err, r, "bad capture filter \"%.200s\": %s", text, why);
+	if (r < 0)
+		return nc_error_set(err, r, "%s", why);
+	pcap_freecode(&prog);
+	return 0;
 }
 
 int nc_capture_filter(const nc_endpoint_t *container_ip_port, uint16_t published_port,

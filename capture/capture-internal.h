@@ -79,6 +79,12 @@ int nc_capture_check_point_args(const char *ifname, const char *bpf_filter, bool
 int nc_capture_opened_new(const nc_capture_t *c, const char *ifname, const char *description, bool in_netns,
 			  const char *bpf_filter, bool any_ok, nc_capture_opened_t **ret, nc_error_t *err);
 
+/* capture-handle.c: text compiled for Ethernet frames (what the filter
+ * check and a ring-less point's kernel filter use), its program returning
+ * the largest length; *ret: new (pcap_freecode), why: pcap's words when it
+ * fails.  0, -EINVAL (bad text) or -ENOMEM. */
+int nc_capture_compile_ether(const char *text, struct bpf_program *ret, char *why, size_t why_len);
+
 /* Ring-less points (capture-socket.c).  read: up to max packets now
  * waiting, each to nc_capture_keep(); the count read, or a negative errno
  * (the point failed).  stats: the kernel's counts since the last call

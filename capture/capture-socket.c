@@ -38,9 +38,9 @@
 /* The compiled filter (text NULL: everything) attached to fd. */
 static int attach_filter(int fd, const char *ifname, const char *text, nc_error_t *err)
 {
-	pcap_t *dead;
 	struct bpf_program prog;
 	struct sock_fprog fprog;
+	char why[PCAP_ERRBUF_SIZE];
 	int r = 0;
 
 	if (text == NULL || text[0] == '\0')
@@ -49,21 +49,17 @@ static int attach_filter(int fd, const char *ifname, const char *text, nc_error_
 	 * packet to it before recvmsg() sees it: compiled for the largest, so
 	 * MSG_TRUNC still gives the packet's own length (the point's snaplen
 	 * applies in the read) */
-	dead = pcap_open_dead(DLT_EN10MB, NC_CAPTURE_SNAPLEN_MAX);
-	if (dead == NULL)
-		return nc_error_set(err, -ENOMEM, "%s: out of memory", ifname);
-	if (pcap_compile(dead, &prog, text, 1, PCAP_NETMASK_UNKNOWN) != 0) {
-		r = nc_error_set(err, -EINVAL, "%s: bad filter \"%s\": %s", ifname, text, pcap_geterr(dead));
-		pcap_close(dead);
-		return r;
-	}
+	r = nc_capture_compile_ether(text, &prog, why, sizeof(why));
+	if (r == -EINVAL)
+		return nc_error_set(err, r, "%s: bad filter \"%s\": %s", ifname, text, why);
+	if (r < 0)
+		return nc_error_set(err, r, "%s: %s", ifname, why);
 	/* struct bpf_insn and struct sock_filter are the same four fields */
 	fprog.len = (unsigned short)prog.bf_len;
 	fprog.filter = (struct sock_filter *)prog.bf_insns;
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &fprog, sizeof(fprog)) < 0)
 		r = nc_error_set(err, -errno, "%s: cannot set filter: %s", ifname, strerror(errno));
 	pcap_freecode(&prog);
-	pcap_close(dead);
 	return r;
 }
 
