@@ -222,27 +222,29 @@ void nc_classify_not_sent(nc_path_t *p, nc_not_sent_t why, const char *fmt, ...)
 bool nc_classify_task_down(nc_path_t *p, const nc_node_t *node, const char *role)
 {
 	const char *hint = "docker service ps SERVICE --no-trunc names each task's state and error";
+	char why[NC_DIAG_DETAIL_MAX];
 
 	if (strcmp(node->state, "ready") != 0) {
-		nc_path_set_detail(p, "not sent: %s %.100s is %s", role, node->name, node->state);
+		snprintf(why, sizeof(why), "%s %.100s is %s", role, node->name, node->state);
 		hint = "docker node ls: bring the node's engine back, or remove the node";
 	} else if (strcmp(node->availability, "active") != 0) {
-		nc_path_set_detail(p, "not sent: %s %.100s is %s (no task is scheduled there)", role, node->name,
-				   node->availability);
+		snprintf(why, sizeof(why), "%s %.100s is %s (no task is scheduled there)", role, node->name,
+			 node->availability);
 		hint = "docker node update --availability active NODE";
 	} else if (node->task_id[0] == '\0') {
-		nc_path_set_detail(p, "not sent: %s %.100s got no task in time", role, node->name);
+		snprintf(why, sizeof(why), "%s %.100s got no task in time", role, node->name);
 	} else if (strcmp(node->task_state, "running") != 0) {
-		nc_path_set_detail(p, "not sent: the task on %s %.100s is %s%s%.150s", role, node->name, node->task_state,
-				   node->task_error[0] ? ": " : "", node->task_error);
+		snprintf(why, sizeof(why), "the task on %s %.100s is %s%s%.150s", role, node->name, node->task_state,
+			 node->task_error[0] ? ": " : "", node->task_error);
 	} else if (node->host_port == 0 || node->address.family == 0) {
-		nc_path_set_detail(p, "not sent: %s %.100s has no published port or address", role, node->name);
+		snprintf(why, sizeof(why), "%s %.100s has no published port or address", role, node->name);
 	} else {
 		return false;
 	}
+	nc_path_set_detail(p, "not sent: %s", why);
 	nc_classify_not_sent(p, NC_NOT_SENT_TASK_DOWN, NULL);
 	/* the detail says it with the engine's words: the diagnosis is it */
-	nc_path_diagnose(p, NC_DIAG_TASK_DOWN, hint, "%s", p->detail + (strncmp(p->detail, "not sent: ", 10) == 0 ? 10 : 0));
+	nc_path_diagnose(p, NC_DIAG_TASK_DOWN, hint, "%s", why);
 	if (node->task_id[0] != '\0')
 		(void)nc_diagnosis_observe(&p->diagnosis, NC_OBS_ENGINE, "task %.12s on node %.100s: %s%s%.150s", node->task_id,
 					 node->name, node->task_state, node->task_error[0] ? ": " : "", node->task_error);
